@@ -1,0 +1,198 @@
+"""The Kudos bot: a ``commands.Bot`` (or ``AutoShardedBot``) built from the config object."""
+
+from __future__ import annotations
+
+import logging
+import pkgutil
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord.ext import commands
+
+from bot.clock import Clock, SystemClock
+from bot.core.errors import KudosTree
+from bot.core.tasks import BackgroundTasks
+from bot.db import guilds as guild_repo
+from bot.db import migrate
+from bot.db.engine import Database
+from bot.scheduler import CronJob, SchedulerSettings, TimerScheduler
+from bot.services import guild_settings
+from bot.services.guild_settings import ResolvedGuild
+
+if TYPE_CHECKING:
+    from bot.config import GuildConfig, KudosConfig
+
+log = logging.getLogger(__name__)
+
+FlushHook = Callable[[], Awaitable[None]]
+
+
+def default_intents() -> discord.Intents:
+    intents = discord.Intents.default()
+    intents.members = True
+    intents.message_content = True
+    return intents
+
+
+def scheduler_settings(config: KudosConfig) -> SchedulerSettings:
+    sched = config.scheduler
+    return SchedulerSettings(
+        timezone=sched.timezone,
+        max_attempts=sched.max_attempts,
+        retry_base_seconds=float(sched.retry_base_seconds),
+        claim_timeout_seconds=float(sched.claim_timeout_seconds),
+        cron=tuple(CronJob(name=c.name, event=c.event, cron=c.cron, payload=dict(c.payload)) for c in sched.cron),
+    )
+
+
+class KudosBot(commands.Bot):
+    """Holds the config, clock, database, timer scheduler and background tasks, and wires them up."""
+
+    def __init__(
+        self,
+        config: KudosConfig,
+        *,
+        clock: Clock | None = None,
+        database: Database | None = None,
+        guild_ready_timeout: float | None = None,
+        worker_id: str | None = None,
+        **options: Any,
+    ) -> None:
+        self.config = config
+        self.clock: Clock = clock or SystemClock()
+        self.db = database or Database(config.bot.database_url)
+        self.scheduler = TimerScheduler(self.db, self.clock, scheduler_settings(config), worker_id=worker_id)
+        self.tasks = BackgroundTasks()
+        self.resolved: dict[int, ResolvedGuild] = {}
+        self._flush_hooks: list[FlushHook] = []
+        self._synced_guilds: set[int] = set()
+        self._closing = False
+        member_cache = config.bot.member_cache
+        options.setdefault("intents", default_intents())
+        options.setdefault("allowed_mentions", discord.AllowedMentions.none())
+        options.setdefault("member_cache_flags", discord.MemberCacheFlags.all() if member_cache
+                           else discord.MemberCacheFlags.none())
+        options.setdefault("chunk_guilds_at_startup", member_cache)
+        options.setdefault("max_messages", 1000)
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            tree_cls=KudosTree,
+            guild_ready_timeout=guild_ready_timeout if guild_ready_timeout is not None
+            else config.bot.guild_ready_timeout,
+            **options,
+        )
+
+    # -- settings -----------------------------------------------------------------------------------
+    def guild_config(self, guild_id: int) -> GuildConfig:
+        return self.config.guild(guild_id)
+
+    def settings(self, guild_id: int) -> ResolvedGuild:
+        """The guild's config with names resolved to ids (resolved when the guild became ready)."""
+        resolved = self.resolved.get(guild_id)
+        if resolved is None:
+            guild = self.get_guild(guild_id)
+            resolved = self.resolve_guild(guild) if guild else ResolvedGuild(guild_id=guild_id)
+        return resolved
+
+    def resolve_guild(self, guild: discord.Guild) -> ResolvedGuild:
+        cfg = self.guild_config(guild.id)
+        channels = cfg.channels
+        resolved = guild_settings.resolve(
+            guild.id,
+            roles=[(r.id, r.name) for r in guild.roles],
+            channels=[(c.id, c.name) for c in guild.channels],
+            role_refs={
+                "staff_roles": cfg.staff_roles,
+                "moderator_roles": cfg.moderator_roles,
+                "curator_roles": cfg.curator_roles,
+                "helper_roles": cfg.helper_roles,
+            },
+            channel_refs={
+                "announcements": channels.announcements,
+                "feedback_forum": channels.feedback_forum,
+                "showcase": channels.showcase,
+                "staff_log": channels.staff_log,
+            },
+            help_forum_refs=channels.help_forums,
+        )
+        self.resolved[guild.id] = resolved
+        for problem in resolved.problems:
+            log.error("config problem in guild %s (%s): %s", guild.id, guild.name, problem)
+        return resolved
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+    def add_flush_hook(self, hook: FlushHook) -> None:
+        """Register a coroutine that writes buffered state; run on shutdown before the database closes."""
+        self._flush_hooks.append(hook)
+
+    async def setup_hook(self) -> None:
+        await self.db.check()
+        if self.config.bot.auto_migrate:
+            await migrate.upgrade(self.db)
+        await self.load_cogs()
+        await self.scheduler.start()
+
+    async def load_cogs(self) -> None:
+        import cogs
+
+        for module in sorted(pkgutil.iter_modules(cogs.__path__), key=lambda m: m.name):
+            if module.name.startswith("_"):
+                continue
+            await self.load_extension(f"cogs.{module.name}")
+            log.debug("loaded extension cogs.%s", module.name)
+
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        await self._guild_ready(guild)
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self._guild_ready(guild)
+
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        async with self.db.begin() as conn:
+            await guild_repo.left_guild(conn, guild.id, now=self.clock.now())
+
+    async def _guild_ready(self, guild: discord.Guild) -> None:
+        self.resolve_guild(guild)
+        async with self.db.begin() as conn:
+            await guild_repo.seen_guild(conn, guild.id, guild.name, now=self.clock.now())
+        if self.config.bot.command_sync == "guild" and guild.id not in self._synced_guilds:
+            self._synced_guilds.add(guild.id)
+            self.tree.copy_global_to(guild=guild)
+            await self.tree.sync(guild=guild)
+        self.dispatch("kudos_guild_ready", guild)
+
+    async def on_ready(self) -> None:
+        if self.config.bot.command_sync == "global" and not self._synced_guilds:
+            self._synced_guilds.add(0)
+            await self.tree.sync()
+        log.info("ready as %s in %d guild(s)", self.user, len(self.guilds))
+
+    async def close(self) -> None:
+        if self._closing:
+            return await super().close()
+        self._closing = True
+        log.info("shutting down")
+        for hook in self._flush_hooks:
+            try:
+                await hook()
+            except Exception:  # noqa: BLE001 - one failing hook must not stop the others
+                log.exception("flush hook %r failed", hook)
+        await self.scheduler.stop()
+        await self.tasks.cancel_all()
+        await super().close()
+        await self.db.close()
+
+
+class ShardedKudosBot(KudosBot, commands.AutoShardedBot):
+    """The same bot on ``AutoShardedBot`` (``bot.shard_count`` in config)."""
+
+
+def create_bot(config: KudosConfig, **kwargs: Any) -> KudosBot:
+    shard_count = config.bot.shard_count
+    if shard_count:
+        if shard_count > 0:
+            kwargs.setdefault("shard_count", shard_count)
+        return ShardedKudosBot(config, **kwargs)
+    return KudosBot(config, **kwargs)

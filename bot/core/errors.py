@@ -1,0 +1,116 @@
+"""The one central error handler for slash commands, context menus, buttons and modals.
+
+Domain errors become a short ephemeral reply. Permission problems are explained. Anything unexpected is
+logged with guild, user and command, and the user gets a generic apology.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+from discord import app_commands
+
+from bot.services.errors import KudosError
+
+log = logging.getLogger(__name__)
+
+UNEXPECTED = "Something went wrong on our side. The moderators can find the details in the bot's log."
+NO_MENTIONS = discord.AllowedMentions.none()
+
+
+def _permission_names(perms: list[str]) -> str:
+    return ", ".join(p.replace("_", " ").replace("guild", "server").title() for p in perms)
+
+
+def describe(error: Exception) -> tuple[str, bool]:
+    """The user-facing text for ``error`` and whether it was expected (i.e. not a bug)."""
+    if isinstance(error, app_commands.CommandInvokeError | app_commands.TransformerError) and error.__cause__:
+        inner = error.__cause__
+        if isinstance(inner, KudosError | discord.Forbidden):
+            error = inner
+    if isinstance(error, KudosError):
+        return error.message, True
+    if isinstance(error, app_commands.BotMissingPermissions):
+        return (
+            f"I'm missing the **{_permission_names(error.missing_permissions)}** permission here. "
+            "A moderator can grant it to my role in Server Settings → Roles.",
+            True,
+        )
+    if isinstance(error, app_commands.MissingPermissions):
+        return f"You need the **{_permission_names(error.missing_permissions)}** permission for this.", True
+    if isinstance(error, app_commands.MissingAnyRole | app_commands.MissingRole):
+        return "You don't have a role that may use this command.", True
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return "This command only works inside a server.", True
+    if isinstance(error, app_commands.CommandOnCooldown):
+        return f"Slow down a little: try again in {error.retry_after:.0f} s.", True
+    if isinstance(error, app_commands.CheckFailure):
+        return str(error) or "You can't use this command here.", True
+    if isinstance(error, discord.Forbidden):
+        return (
+            "Discord refused: I'm missing a permission, or the role I'd manage sits above my own role. "
+            f"({error.text or 'Missing Permissions'}). A moderator can fix this in Server Settings → Roles.",
+            True,
+        )
+    return UNEXPECTED, False
+
+
+def _context(interaction: discord.Interaction) -> str:
+    command = interaction.command.qualified_name if interaction.command else None
+    custom_id = (interaction.data or {}).get("custom_id") if interaction.data else None
+    return (
+        f"guild={interaction.guild_id} user={interaction.user.id if interaction.user else None} "
+        f"command={command!r} custom_id={custom_id!r}"
+    )
+
+
+async def reply_error(interaction: discord.Interaction, error: Exception) -> None:
+    """Log when needed and answer ``interaction`` ephemerally, whatever state it is in."""
+    text, expected = describe(error)
+    if expected:
+        log.debug("refused interaction (%s): %s", _context(interaction), text)
+    else:
+        log.error("unexpected error in interaction (%s)", _context(interaction), exc_info=error)
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        else:
+            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+    except discord.HTTPException:
+        log.warning("could not deliver the error reply (%s)", _context(interaction), exc_info=True)
+
+
+class KudosTree(app_commands.CommandTree):
+    async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError, /) -> None:
+        await reply_error(interaction, error)
+
+
+class KudosView(discord.ui.View):
+    """Base for views: item errors go to the central handler."""
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item, /) -> None:
+        await reply_error(interaction, error)
+
+
+class KudosModal(discord.ui.Modal):
+    """Base for modals: submit errors go to the central handler."""
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception, /) -> None:
+        await reply_error(interaction, error)
+
+
+class GuardedCallback:
+    """Mixin for ``DynamicItem`` buttons, whose callback errors discord.py would only log.
+
+    Subclasses implement :meth:`run` instead of ``callback``.
+    """
+
+    async def run(self, interaction: discord.Interaction) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            await self.run(interaction)
+        except Exception as exc:  # noqa: BLE001 - handed to the central handler
+            await reply_error(interaction, exc)

@@ -1,0 +1,54 @@
+"""Logging, configured once at start. Secrets (the token) are redacted from every record."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+
+
+class RedactSecrets(logging.Filter):
+    """Replaces every registered secret in a record's final message with ``[redacted]``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._secrets: set[str] = set()
+
+    def add(self, secret: str | None) -> None:
+        if secret and len(secret) >= 8:
+            self._secrets.add(secret)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self._secrets:
+            return True
+        message = record.getMessage()
+        text = message
+        for secret in self._secrets:
+            text = text.replace(secret, "[redacted]")
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        exc_text = record.exc_text
+        if exc_text:
+            for secret in self._secrets:
+                exc_text = exc_text.replace(secret, "[redacted]")
+        if text != message or exc_text != record.exc_text:
+            record.msg, record.args, record.exc_text = text, None, exc_text
+        return True
+
+
+redactor = RedactSecrets()
+
+
+def setup_logging(level: str = "INFO", *, stream=None) -> None:  # type: ignore[no-untyped-def]
+    """Configure the root logger once; later calls only change the level."""
+    root = logging.getLogger()
+    root.setLevel(level)
+    if any(getattr(h, "_kudos", False) for h in root.handlers):
+        return
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(logging.Formatter(_FORMAT))
+    handler.addFilter(redactor)
+    handler._kudos = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)

@@ -1,0 +1,44 @@
+"""Repository for guilds and members."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.db.schema import guilds, members
+from bot.db.upsert import upsert
+
+
+async def seen_guild(conn: AsyncConnection, guild_id: int, name: str, *, now: datetime) -> None:
+    await upsert(
+        conn, guilds, {"id": guild_id, "name": name, "joined_at": now, "left_at": None},
+        keys=["id"], update=["name", "left_at"],
+    )
+
+
+async def left_guild(conn: AsyncConnection, guild_id: int, *, now: datetime) -> None:
+    await conn.execute(update(guilds).where(guilds.c.id == guild_id).values(left_at=now))
+
+
+async def seen_member(
+    conn: AsyncConnection, guild_id: int, user_id: int, *, display_name: str | None, joined_at: datetime | None,
+    now: datetime,
+) -> None:
+    await upsert(
+        conn, members,
+        {"guild_id": guild_id, "user_id": user_id, "display_name": display_name, "first_seen_at": now,
+         "joined_at": joined_at, "left_at": None},
+        keys=["guild_id", "user_id"], update=["display_name", "joined_at", "left_at"],
+    )
+
+
+async def left_member(conn: AsyncConnection, guild_id: int, user_id: int, *, now: datetime) -> None:
+    await conn.execute(
+        update(members).where(members.c.guild_id == guild_id, members.c.user_id == user_id).values(left_at=now)
+    )
+
+
+async def known_guild_ids(conn: AsyncConnection) -> list[int]:
+    return list((await conn.execute(select(guilds.c.id).where(guilds.c.left_at.is_(None)))).scalars())

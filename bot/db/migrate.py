@@ -1,0 +1,56 @@
+"""Apply Alembic migrations from inside the bot (or the CLI) on an async engine."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from bot.db.engine import Database
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent.parent / "migrations"
+
+
+def alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return cfg
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+async def current_revision(db: Database) -> str | None:
+    def _current(sync_conn: Any) -> str | None:
+        return MigrationContext.configure(sync_conn).get_current_revision()
+
+    async with db.connect() as conn:
+        return await conn.run_sync(_current)
+
+
+async def upgrade(db: Database, revision: str = "head") -> None:
+    await _run(db, command.upgrade, revision)
+    log.info("database schema at %s", revision)
+
+
+async def downgrade(db: Database, revision: str) -> None:
+    await _run(db, command.downgrade, revision)
+
+
+async def _run(db: Database, fn: Any, revision: str) -> None:
+    cfg = alembic_config()
+
+    def _apply(sync_conn: Any) -> None:
+        cfg.attributes["connection"] = sync_conn
+        fn(cfg, revision)
+
+    async with db.begin() as conn:
+        await conn.run_sync(_apply)

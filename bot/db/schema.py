@@ -1,0 +1,297 @@
+"""The whole domain schema, as SQLAlchemy Core tables.
+
+Alembic migrations in ``migrations/`` create exactly this schema; a test compares the two.
+Conventions: snowflakes are BIGINT, times are aware UTC (:class:`UTCDateTime`), JSON payloads use the
+portable JSON type, and every name is given by the naming convention so migrations stay stable.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from bot.db.types import Snowflake, SurrogateKey, UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+guilds = Table(
+    "guilds",
+    metadata,
+    Column("id", Snowflake, primary_key=True, autoincrement=False),
+    Column("name", String(100), nullable=False),
+    Column("joined_at", UTCDateTime, nullable=False),
+    Column("left_at", UTCDateTime),
+)
+
+members = Table(
+    "members",
+    metadata,
+    Column("guild_id", Snowflake, ForeignKey("guilds.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Snowflake, primary_key=True, autoincrement=False),
+    Column("display_name", String(100)),
+    Column("first_seen_at", UTCDateTime, nullable=False),
+    Column("joined_at", UTCDateTime),
+    Column("left_at", UTCDateTime),
+    # Set by a data-erasure request: the row stays so aggregates stay consistent, the personal data goes.
+    Column("erased_at", UTCDateTime),
+)
+
+# Append-only ledger. A reversal is a new row with negative points pointing at the original.
+contributions = Table(
+    "contributions",
+    metadata,
+    Column("id", SurrogateKey, primary_key=True, autoincrement=True),
+    Column("guild_id", Snowflake, nullable=False),
+    Column("user_id", Snowflake, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("points", Integer, nullable=False),
+    # Idempotency: one credit per (guild, kind, source). E.g. "answer:<thread>:<message>".
+    Column("source_key", String(200), nullable=False),
+    Column("channel_id", Snowflake),
+    Column("thread_id", Snowflake),
+    Column("message_id", Snowflake),
+    Column("actor_id", Snowflake),
+    Column("reason", String(300), nullable=False, server_default=""),
+    Column("season", String(20), nullable=False, server_default=""),
+    Column("reverses_id", SurrogateKey, ForeignKey("contributions.id")),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("guild_id", "kind", "source_key"),
+    Index(None, "guild_id", "user_id", "created_at"),
+    Index(None, "guild_id", "kind", "created_at"),
+)
+
+# Per-member aggregates, updated in the same transaction as the ledger row.
+# season '' holds the all-time totals; kind '*' holds the total over all kinds.
+member_stats = Table(
+    "member_stats",
+    metadata,
+    Column("guild_id", Snowflake, primary_key=True, autoincrement=False),
+    Column("user_id", Snowflake, primary_key=True, autoincrement=False),
+    Column("kind", String(20), primary_key=True),
+    Column("season", String(20), primary_key=True),
+    Column("points", Integer, nullable=False, server_default="0"),
+    Column("count", Integer, nullable=False, server_default="0"),
+    Index(None, "guild_id", "kind", "season", "points"),
+)
+
+reward_rules = Table(
+    "reward_rules",
+    metadata,
+    Column("id", SurrogateKey, primary_key=True, autoincrement=True),
+    Column("guild_id", Snowflake, nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("definition", JSON, nullable=False),
+    Column("origin", String(10), nullable=False, server_default="command"),
+    Column("enabled", Boolean, nullable=False, server_default="1"),
+    Column("created_by", Snowflake),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("guild_id", "name"),
+)
+
+perk_pools = Table(
+    "perk_pools",
+    metadata,
+    Column("id", SurrogateKey, primary_key=True, autoincrement=True),
+    Column("guild_id", Snowflake, nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("description", String(300), nullable=False, server_default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("guild_id", "name"),
+)
+
+# Grants are the outbox: a decision to reward, written in the same transaction as its cause,
+# delivered later by the dispatcher exactly once.
+grants = Table(
+    "grants",
+    metadata,
+    Column("id", SurrogateKey, primary_key=True, autoincrement=True),
+    Column("guild_id", Snowflake, nullable=False),
+    Column("user_id", Snowflake, nullable=False),
+    Column("rule_id", SurrogateKey, ForeignKey("reward_rules.id", ondelete="SET NULL")),
+    Column("rule_name", String(100), nullable=False),
+    Column("action", String(20), nullable=False),  # role_add, role_remove, perk, dm, points
+    Column("payload", JSON, nullable=False),
+    Column("status", String(12), nullable=False, server_default="pending"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", String(500)),
+    Column("dedupe_key", String(200), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime),
+    Column("expires_at", UTCDateTime),
+    CheckConstraint("status IN ('pending', 'delivering', 'delivered', 'failed', 'revoked')", name="status"),
+    Index(None, "status", "created_at"),
+    Index(None, "guild_id", "user_id"),
+)
+
+perk_codes = Table(
+    "perk_codes",
+    metadata,
+    Column("id", SurrogateKey, primary_key=True, autoincrement=True),
+    Column("pool_id", SurrogateKey, ForeignKey("perk_pools.id", ondelete="CASCADE"), nullable=False),
+    Column("code", String(200), nullable=False),
+    Column("assigned_to", Snowflake),
+    Column("grant_id", SurrogateKey, ForeignKey("grants.id"), unique=True),
+    Column("assigned_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("pool_id", "code"),
+    Index(None, "pool_id", "assigned_to"),
+)
+
+betas = Table(
+    "betas",
+    metadata,
+    Column("id", SurrogateKey, primary_key=True, autoincrement=True),
+    Column("guild_id", Snowflake, nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("incentive", String(300), nullable=False, server_default=""),
+    Column("terms", Text, nullable=False, server_default=""),
+    Column("capacity", Integer),
+    Column("waitlist", Boolean, nullable=False, server_default="1"),
+    Column("eligibility", JSON, nullable=False),
+    Column("status", String(12), nullable=False, server_default="draft"),
+    Column("starts_at", UTCDateTime),
+    Column("ends_at", UTCDateTime),
+    Column("announcement_channel_id", Snowflake),
+    Column("announcement_message_id", Snowflake),
+    Column("feedback_forum_id", Snowflake),
+    Column("cohort_role_id", Snowflake),
+    Column("created_by", Snowflake, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("closed_at", UTCDateTime),
+    CheckConstraint("status IN ('draft', 'scheduled', 'open', 'closed')", name="status"),
+    CheckConstraint("capacity IS NULL OR capacity > 0", name="capacity"),
+    UniqueConstraint("guild_id", "name"),
+)
+
+beta_participants = Table(
+    "beta_participants",
+    metadata,
+    Column("beta_id", SurrogateKey, ForeignKey("betas.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Snowflake, primary_key=True, autoincrement=False),
+    Column("status", String(12), nullable=False),  # joined, waitlisted, left, removed
+    Column("terms_accepted_at", UTCDateTime),
+    Column("joined_at", UTCDateTime, nullable=False),
+    Column("left_at", UTCDateTime),
+    CheckConstraint("status IN ('joined', 'waitlisted', 'left', 'removed')", name="status"),
+    Index(None, "beta_id", "status", "joined_at"),
+)
+
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("id", SurrogateKey, primary_key=True, autoincrement=True),
+    Column("guild_id", Snowflake, nullable=False),
+    Column("beta_id", SurrogateKey, ForeignKey("betas.id", ondelete="SET NULL")),
+    Column("reporter_id", Snowflake, nullable=False),
+    Column("type", String(10), nullable=False),  # bug, idea, praise, question
+    Column("title", String(100), nullable=False),
+    Column("details", Text, nullable=False, server_default=""),
+    Column("steps", Text),
+    Column("version", String(50)),
+    Column("status", String(15), nullable=False, server_default="new"),
+    Column("status_note", String(500)),
+    Column("duplicate_of", SurrogateKey, ForeignKey("feedback.id")),
+    Column("forum_id", Snowflake),
+    Column("thread_id", Snowflake, unique=True),
+    Column("status_message_id", Snowflake),
+    Column("vote_count", Integer, nullable=False, server_default="0"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("first_staff_response_at", UTCDateTime),
+    CheckConstraint(
+        "status IN ('pending_review', 'new', 'acknowledged', 'planned', 'in_progress', 'shipped', "
+        "'declined', 'duplicate', 'rejected')",
+        name="status",
+    ),
+    Index(None, "guild_id", "status", "vote_count"),
+)
+
+feedback_votes = Table(
+    "feedback_votes",
+    metadata,
+    Column("feedback_id", SurrogateKey, ForeignKey("feedback.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Snowflake, primary_key=True, autoincrement=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+feedback_followers = Table(
+    "feedback_followers",
+    metadata,
+    Column("feedback_id", SurrogateKey, ForeignKey("feedback.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Snowflake, primary_key=True, autoincrement=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+announcements = Table(
+    "announcements",
+    metadata,
+    Column("id", SurrogateKey, primary_key=True, autoincrement=True),
+    Column("guild_id", Snowflake, nullable=False),
+    Column("channel_id", Snowflake, nullable=False),
+    Column("message_id", Snowflake),
+    Column("subject", String(20), nullable=False),  # beta, news
+    Column("subject_id", SurrogateKey),
+    Column("status", String(12), nullable=False, server_default="scheduled"),
+    Column("scheduled_for", UTCDateTime, nullable=False),
+    Column("posted_at", UTCDateTime),
+    Column("created_by", Snowflake, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    CheckConstraint("status IN ('scheduled', 'posted', 'cancelled', 'failed')", name="status"),
+    Index(None, "channel_id", "posted_at"),
+)
+
+# Durable timers: the single source of truth for anything scheduled. APScheduler only mirrors them.
+timers = Table(
+    "timers",
+    metadata,
+    Column("id", SurrogateKey, primary_key=True, autoincrement=True),
+    Column("event", String(64), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("due_at", UTCDateTime, nullable=False),
+    Column("status", String(10), nullable=False, server_default="pending"),
+    Column("claimed_by", String(64)),
+    Column("claimed_at", UTCDateTime),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", String(500)),
+    Column("dedupe_key", String(200), unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    CheckConstraint("status IN ('pending', 'running', 'done', 'failed', 'cancelled')", name="status"),
+    Index(None, "status", "due_at"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", SurrogateKey, primary_key=True, autoincrement=True),
+    Column("guild_id", Snowflake),
+    Column("actor_id", Snowflake),
+    Column("action", String(50), nullable=False),
+    Column("target_id", Snowflake),
+    Column("details", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "guild_id", "created_at"),
+    Index(None, "guild_id", "action", "created_at"),
+)

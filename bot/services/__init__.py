@@ -1,0 +1,1 @@
+"""Business rules. Nothing in here imports discord: services take plain ids and values."""

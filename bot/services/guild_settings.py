@@ -1,0 +1,87 @@
+"""Resolve the names in a guild's config (roles, channels) to ids, once the guild is known.
+
+Pure logic: the caller passes the guild's roles and channels as ``(id, name)`` pairs.
+An unknown or ambiguous name is a problem reported to the operator and the moderators; the rest of the
+guild's settings keep working.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+Named = tuple[int, str]
+
+
+@dataclass(slots=True)
+class ResolvedGuild:
+    guild_id: int
+    staff_roles: frozenset[int] = frozenset()
+    moderator_roles: frozenset[int] = frozenset()
+    curator_roles: frozenset[int] = frozenset()
+    helper_roles: frozenset[int] = frozenset()
+    channels: dict[str, int | None] = field(default_factory=dict)
+    help_forums: frozenset[int] = frozenset()
+    problems: list[str] = field(default_factory=list)
+
+    def channel(self, key: str) -> int | None:
+        return self.channels.get(key)
+
+
+def _resolve_one(ref: str | int, items: Sequence[Named], *, what: str, key: str, problems: list[str]) -> int | None:
+    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+        wanted = int(ref)
+        if any(item_id == wanted for item_id, _ in items):
+            return wanted
+        problems.append(f"{key}: no {what} with id {wanted} in this server")
+        return None
+    name = ref.lstrip("#@").strip()
+    matches = [item_id for item_id, item_name in items if item_name == name]
+    if not matches:
+        folded = [item_id for item_id, item_name in items if item_name.casefold() == name.casefold()]
+        matches = folded
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        problems.append(f"{key}: no {what} named {name!r} in this server")
+    else:
+        problems.append(f"{key}: {len(matches)} {what}s are named {name!r}; use the id instead")
+    return None
+
+
+def _resolve_many(refs: Iterable[str | int], items: Sequence[Named], *, what: str, key: str,
+                  problems: list[str]) -> frozenset[int]:
+    found = (_resolve_one(ref, items, what=what, key=key, problems=problems) for ref in refs)
+    return frozenset(i for i in found if i is not None)
+
+
+def resolve(
+    guild_id: int,
+    *,
+    roles: Sequence[Named],
+    channels: Sequence[Named],
+    role_refs: dict[str, Sequence[str | int]],
+    channel_refs: dict[str, str | int],
+    help_forum_refs: Sequence[str | int],
+) -> ResolvedGuild:
+    """``role_refs`` maps e.g. ``"staff_roles"`` to its names or ids; ``channel_refs`` maps
+    ``"announcements"`` etc. to one name or id."""
+    problems: list[str] = []
+    resolved_roles = {
+        key: _resolve_many(refs, roles, what="role", key=key, problems=problems) for key, refs in role_refs.items()
+    }
+    resolved_channels = {
+        key: _resolve_one(ref, channels, what="channel", key=f"channels.{key}", problems=problems)
+        for key, ref in channel_refs.items()
+    }
+    return ResolvedGuild(
+        guild_id=guild_id,
+        staff_roles=resolved_roles.get("staff_roles", frozenset()),
+        moderator_roles=resolved_roles.get("moderator_roles", frozenset()),
+        curator_roles=resolved_roles.get("curator_roles", frozenset()),
+        helper_roles=resolved_roles.get("helper_roles", frozenset()),
+        channels=resolved_channels,
+        help_forums=_resolve_many(help_forum_refs, channels, what="channel", key="channels.help_forums",
+                                  problems=problems),
+        problems=problems,
+    )
