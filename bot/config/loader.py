@@ -1,0 +1,242 @@
+"""Reading the TOML file and turning validation failures into one-line ``ConfigError``s."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from difflib import get_close_matches
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .errors import ConfigError, toml_type_name
+from .models import ERROR_TYPE, KudosConfig
+
+__all__ = ["load_config", "loads_config", "parse_config"]
+
+_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
+_TOML_END = re.compile(r"\s*\(at end of document\)\s*$")
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+_EXPECTED = {
+    "int_type": "expected an integer",
+    "int_from_float": "expected an integer",
+    "int_parsing": "expected an integer",
+    "float_type": "expected a number",
+    "float_parsing": "expected a number",
+    "string_type": "expected a string",
+    "bool_type": "expected a boolean (true or false)",
+    "bool_parsing": "expected a boolean (true or false)",
+    "dict_type": "expected a table",
+    "model_type": "expected a table",
+    "model_attributes_type": "expected a table",
+    "list_type": "expected an array",
+    "tuple_type": "expected an array",
+}
+_COMPARISONS = {
+    "greater_than_equal": (">=", "ge"),
+    "greater_than": (">", "gt"),
+    "less_than_equal": ("<=", "le"),
+    "less_than": ("<", "lt"),
+}
+
+
+def load_config(path: str | os.PathLike[str]) -> KudosConfig:
+    """Read a TOML configuration file. Raises :class:`ConfigError` (one line) on any problem."""
+    source = os.fspath(path)
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(source, None, "file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(source, None, "is a directory, not a file") from None
+    except PermissionError:
+        raise ConfigError(source, None, "cannot read file (permission denied)") from None
+    except OSError as exc:
+        raise ConfigError(source, None, f"cannot read file ({exc.strerror or type(exc).__name__})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(source, None, f"file is not valid UTF-8 (invalid byte at offset {exc.start})") from None
+    return loads_config(text, source)
+
+
+def loads_config(text: str, source: str = "<string>") -> KudosConfig:
+    """Parse TOML text into a :class:`KudosConfig`."""
+    try:
+        data = tomllib.loads(text.removeprefix("\ufeff"))
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        position = _TOML_POSITION.search(message)
+        if position:
+            where = f"line {position.group(1)}, column {position.group(2)}"
+            message = message[: position.start()]
+        else:
+            where = "end of file"
+            message = _TOML_END.sub("", message)
+        raise ConfigError(source, None, f"{where}: malformed TOML: {message}") from None
+    return parse_config(data, source)
+
+
+def parse_config(data: Mapping[str, Any], source: str = "<string>") -> KudosConfig:
+    """Validate already-parsed configuration data (e.g. a TOML dict with overrides merged in)."""
+    if not isinstance(data, Mapping):
+        raise ConfigError(source, None, f"expected a table at the top level (got {toml_type_name(data)})")
+    try:
+        return KudosConfig.model_validate(dict(data))
+    except ValidationError as exc:
+        raise _to_config_error(exc, data, source) from None
+
+
+# --------------------------------------------------------------------------- error conversion
+
+
+def _to_config_error(exc: ValidationError, data: Mapping[str, Any], source: str) -> ConfigError:
+    error = exc.errors(include_url=False)[0]
+    ctx = error.get("ctx") or {}
+    loc: tuple[str | int, ...] = tuple(error["loc"])
+    if error["type"] == ERROR_TYPE:
+        loc += tuple(ctx.get("at", ()))
+    is_dict_key = bool(loc) and loc[-1] == "[key]"
+    if is_dict_key:
+        loc = loc[:-1]
+    problem = _problem(error, loc, is_dict_key) + _inherited_note(loc, data)
+    return ConfigError(source, key_path(loc) or None, problem)
+
+
+def key_path(loc: tuple[str | int, ...]) -> str:
+    """``('guilds', 'default', 'rewards', 0, 'trigger')`` -> ``guilds.default.rewards[0].trigger``."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            name = part if _BARE_KEY.match(part) else json.dumps(part, ensure_ascii=False)
+            path += f".{name}" if path else name
+    return path
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return repr(value) if len(value) <= 60 else repr(value[:57] + "...")
+    return toml_type_name(value)
+
+
+def _problem(error: Any, loc: tuple[str | int, ...], is_dict_key: bool) -> str:
+    kind: str = error["type"]
+    ctx = error.get("ctx") or {}
+    value = error.get("input")
+    if kind == ERROR_TYPE:
+        return str(ctx.get("problem", error["msg"]))
+    if kind == "missing":
+        return "missing required key"
+    if kind == "extra_forbidden":
+        allowed = _field_names_at(loc[:-1])
+        return "unknown key" + _suggest(str(loc[-1]) if loc else "", allowed)
+    if kind in _EXPECTED:
+        return f"{_EXPECTED[kind]} (got {toml_type_name(value)})"
+    if kind in _COMPARISONS:
+        symbol, name = _COMPARISONS[kind]
+        bound = ctx.get(name)
+        if isinstance(bound, float) and bound.is_integer():
+            bound = int(bound)
+        return f"must be {symbol} {bound} (got {_show(value)})"
+    if kind == "literal_error":
+        choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        if is_dict_key:
+            return "unknown key" + _suggest(str(value), choices)
+        if not isinstance(value, str):
+            return f"must be one of: {', '.join(choices)} (got {toml_type_name(value)})"
+        hint = get_close_matches(value, choices, n=1, cutoff=0.6)
+        got = f"got {_show(value)}" + (f"; did you mean '{hint[0]}'?" if hint else "")
+        return f"must be one of: {', '.join(choices)} ({got})"
+    if kind == "string_too_short":
+        return "must not be empty"
+    if kind == "too_short":
+        return f"must have at least {ctx.get('min_length')} item(s)"
+    if kind == "too_long":
+        return f"must have at most {ctx.get('max_length')} item(s)"
+    if kind == "string_pattern_mismatch":
+        return f"must match the pattern {ctx.get('pattern')} (got {_show(value)})"
+    if kind == "value_error" and "error" in ctx:
+        return str(ctx["error"])
+    message = str(error.get("msg") or "invalid value")
+    return message[:1].lower() + message[1:]
+
+
+def _suggest(word: str, allowed: list[str]) -> str:
+    if not allowed:
+        return ""
+    match = get_close_matches(word, allowed, n=1, cutoff=0.6)
+    if match:
+        return f" (did you mean '{match[0]}'?)"
+    return f" (allowed keys: {', '.join(allowed)})"
+
+
+def _unwrap(annotation: Any) -> Any:
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            members = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+            models = [arg for arg in members if isinstance(arg, type) and issubclass(arg, BaseModel)]
+            if len(members) == 1:
+                annotation = members[0]
+            elif len(models) == 1:
+                annotation = models[0]
+            else:
+                return annotation
+        else:
+            return annotation
+
+
+def _field_names_at(loc: tuple[str | int, ...]) -> list[str]:
+    """Field names of the model found at ``loc`` in :class:`KudosConfig` (for 'did you mean')."""
+    annotation: Any = KudosConfig
+    for part in loc:
+        annotation = _unwrap(annotation)
+        origin = typing.get_origin(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            field = annotation.model_fields.get(part) if isinstance(part, str) else None
+            if field is None:
+                return []
+            annotation = field.annotation
+        elif origin is list and isinstance(part, int):
+            annotation = typing.get_args(annotation)[0]
+        elif origin is dict and isinstance(part, str):
+            annotation = typing.get_args(annotation)[1]
+        else:
+            return []
+    annotation = _unwrap(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return list(annotation.model_fields)
+    return []
+
+
+def _inherited_note(loc: tuple[str | int, ...], data: Mapping[str, Any]) -> str:
+    """Point out when a guild's bad value does not appear in its own table but came from [guilds.default]."""
+    if len(loc) < 3 or loc[0] != "guilds" or loc[1] == "default":
+        return ""
+    guilds = data.get("guilds")
+    node: Any = guilds.get(loc[1]) if isinstance(guilds, Mapping) else None
+    if not isinstance(node, Mapping):
+        return ""
+    for part in loc[2:]:
+        if isinstance(node, Mapping):
+            if part not in node:
+                return " (value inherited from guilds.default)"
+            node = node[part]
+        else:
+            return ""  # arrays are replaced wholesale, so the value is the guild's own
+    return ""

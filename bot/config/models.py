@@ -1,0 +1,584 @@
+"""Pydantic models describing the Kudos configuration file.
+
+Every model forbids unknown keys, is strict about types (TOML is typed, so ``"5"`` is
+not an integer) and is frozen: the configuration is built once and passed down.
+
+Cross-field problems are raised as ``PydanticCustomError("kudos_config", ...)`` whose
+context carries ``problem`` (the friendly text) and ``at`` (a location relative to the
+error's own location), so :mod:`bot.config.loader` can point at the exact key.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import string
+from collections.abc import Mapping
+from difflib import get_close_matches
+from functools import lru_cache
+from typing import Annotated, Any, Literal, get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from apscheduler.triggers.cron import CronTrigger
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from .errors import toml_type_name
+from .merge import merge_overrides
+
+__all__ = [
+    "CONTRIBUTION_KINDS",
+    "REWARD_EVENTS",
+    "DEFAULT_DATABASE_URL",
+    "ERROR_TYPE",
+    "ContributionKind",
+    "RewardEvent",
+    "BotConfig",
+    "CronJob",
+    "SchedulerConfig",
+    "ChannelsConfig",
+    "PointsConfig",
+    "CapsConfig",
+    "SolutionsConfig",
+    "BroadcastConfig",
+    "PerkPool",
+    "RewardTrigger",
+    "RewardConditions",
+    "RewardConfig",
+    "GuildConfig",
+    "KudosConfig",
+]
+
+ContributionKind = Literal["answer", "curation", "creation", "thanks", "feedback", "beta"]
+CONTRIBUTION_KINDS: tuple[str, ...] = ("answer", "curation", "creation", "thanks", "feedback", "beta")
+
+RewardEvent = Literal["beta_joined", "first_feedback", "feedback_shipped", "answer_accepted", "post_featured"]
+REWARD_EVENTS: tuple[str, ...] = get_args(RewardEvent)
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+CommandSync = Literal["guild", "global", "off"]
+
+assert CONTRIBUTION_KINDS == get_args(ContributionKind)
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///kudos.db"
+DATABASE_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+ERROR_TYPE = "kudos_config"
+MAX_SNOWFLAKE = 2**64 - 1
+TOKEN_PROBLEM = "tokens are not read from the config file; set the KUDOS_TOKEN environment variable"
+_GUILD_KEY = re.compile(r"^[1-9][0-9]{0,19}$")
+_POOL_NAME = re.compile(r"^[a-z0-9-]+$")
+_PLACEHOLDER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def config_error(problem: str, *at: str | int) -> PydanticCustomError:
+    """A validation error with a friendly one-line text, located ``at`` below the current location."""
+    return PydanticCustomError(ERROR_TYPE, "{problem}", {"problem": problem, "at": tuple(at)})
+
+
+def _did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
+    match = get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    if not match:
+        lowered = {c.lower(): c for c in choices}
+        if word.lower() in lowered:
+            match = [lowered[word.lower()]]
+    return f" (did you mean '{match[0]}'?)" if match else ""
+
+
+# --------------------------------------------------------------------------- field types
+
+
+def _non_empty(value: Any) -> Any:
+    if isinstance(value, str) and not value.strip():
+        raise config_error("must not be empty")
+    return value
+
+
+def _ref(what: str):
+    def validate(value: Any) -> int | str:
+        if isinstance(value, str):
+            text = value.strip()
+            if not text:
+                raise config_error("must not be empty")
+            if not (text.isascii() and text.isdigit()):
+                return text
+            value = int(text)
+        elif isinstance(value, bool) or not isinstance(value, int):
+            raise config_error(f"expected a {what} name or numeric id (got {toml_type_name(value)})")
+        if not 0 < value <= MAX_SNOWFLAKE:
+            raise config_error(f"{what} ids must be positive 64-bit integers (got {value})")
+        return value
+
+    return validate
+
+
+NonEmptyStr = Annotated[str, BeforeValidator(_non_empty)]
+# A role / channel is referenced by name (resolved later by the bot) or by id. Numeric
+# strings are turned into ints, so downstream code can rely on: int = id, str = name.
+RoleRef = Annotated[int | str, BeforeValidator(_ref("role"))]
+ChannelRef = Annotated[int | str, BeforeValidator(_ref("channel"))]
+NonNegInt = Annotated[int, Field(ge=0)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+# --------------------------------------------------------------------------- [bot]
+
+
+class BotConfig(_Model):
+    """Process-wide settings (``[bot]``)."""
+
+    database_url: NonEmptyStr = Field(
+        DEFAULT_DATABASE_URL, description="SQLAlchemy async URL: sqlite+aiosqlite:// or postgresql+asyncpg://"
+    )
+    auto_migrate: bool = Field(True, description="Upgrade the database schema at start")
+    shard_count: int = Field(0, ge=-1, description="0 = single process, N >= 1 = N shards, -1 = ask Discord")
+    log_level: LogLevel = "INFO"
+    command_sync: CommandSync = Field("guild", description="Where application commands are synced at start")
+    guild_ready_timeout: float = Field(2.0, gt=0, description="Seconds to wait for GUILD_CREATE events")
+    member_cache: bool = Field(True, description="Cache members (role rewards need it); also chunks at startup")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        scheme, sep, _rest = value.strip().partition("://")
+        if not sep or not scheme:
+            raise config_error(f"must be a database URL such as '{DEFAULT_DATABASE_URL}'")
+        if scheme.lower() not in DATABASE_DRIVERS:
+            # Only the scheme is echoed: the rest of the URL may hold a password.
+            raise config_error(
+                f"unsupported database driver '{scheme}'; use 'sqlite+aiosqlite://...' or 'postgresql+asyncpg://...'"
+            )
+        return value.strip()
+
+    @property
+    def sharded(self) -> bool:
+        """True when the bot should run as an AutoShardedBot."""
+        return self.shard_count != 0
+
+    @property
+    def chunk_guilds_at_startup(self) -> bool:
+        return self.member_cache
+
+    @property
+    def database_backend(self) -> Literal["sqlite", "postgresql"]:
+        return "sqlite" if self.database_url.lower().startswith("sqlite") else "postgresql"
+
+
+# --------------------------------------------------------------------------- [scheduler]
+
+_CRON_FIELDS = ("minute", "hour", "day", "month", "day_of_week")
+
+
+def check_crontab(expr: str, timezone: str = "UTC") -> CronTrigger:
+    """Build the trigger for a 5-field crontab, raising a friendly error when it is invalid."""
+    fields = expr.split()
+    if len(fields) != 5:
+        raise config_error(
+            f"invalid cron expression '{expr}': expected 5 fields "
+            f"(minute hour day month day-of-week), got {len(fields)}"
+        )
+    for name, value in zip(_CRON_FIELDS, fields, strict=True):
+        try:
+            CronTrigger(**{name: value}, timezone=timezone)
+        except Exception as exc:  # apscheduler raises ValueError (and occasionally others)
+            raise config_error(
+                f"invalid cron expression '{expr}': bad {name.replace('_', '-')} field '{value}': {exc}"
+            ) from None
+    try:
+        return CronTrigger.from_crontab(expr, timezone=timezone)
+    except Exception as exc:
+        raise config_error(f"invalid cron expression '{expr}': {exc}") from None
+
+
+def _check_json_compatible(value: Any, path: tuple[str | int, ...]) -> None:
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            _check_json_compatible(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_json_compatible(item, (*path, index))
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise config_error(f"payload values must be finite numbers (got {value})", *path)
+    elif value is not None and not isinstance(value, str | int | float | bool):
+        raise config_error(
+            f"payload values must be strings, numbers, booleans, arrays or tables (got {toml_type_name(value)})",
+            *path,
+        )
+
+
+@lru_cache(maxsize=1)
+def _time_zones() -> tuple[str, ...]:
+    return tuple(sorted(available_timezones()))
+
+
+class CronJob(_Model):
+    """A recurring timer declared in ``[[scheduler.cron]]``."""
+
+    name: NonEmptyStr
+    event: NonEmptyStr = Field(description="Timer event name fired on each run")
+    cron: NonEmptyStr = Field(description="5-field crontab: minute hour day month day-of-week")
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("cron")
+    @classmethod
+    def _check_cron(cls, value: str) -> str:
+        check_crontab(value)
+        return value.strip()
+
+    @field_validator("payload")
+    @classmethod
+    def _check_payload(cls, value: dict[str, Any]) -> dict[str, Any]:
+        _check_json_compatible(value, ())
+        return value
+
+
+class SchedulerConfig(_Model):
+    """Durable timers (``[scheduler]``)."""
+
+    timezone: str = Field("UTC", description="IANA time zone used for cron jobs")
+    max_attempts: int = Field(5, ge=1)
+    retry_base_seconds: float = Field(30.0, gt=0)
+    claim_timeout_seconds: float = Field(300.0, gt=0)
+    cron: list[CronJob] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            hint = _did_you_mean(value, _time_zones()) or " (use an IANA name such as 'UTC' or 'Europe/Paris')"
+            raise config_error(f"unknown time zone '{value}'{hint}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _unique_jobs(self) -> SchedulerConfig:
+        seen: dict[str, int] = {}
+        for index, job in enumerate(self.cron):
+            if job.name in seen:
+                raise config_error(
+                    f"duplicate cron job name '{job.name}' (already used by cron[{seen[job.name]}])",
+                    "cron", index, "name",
+                )
+            seen[job.name] = index
+        return self
+
+    @property
+    def tzinfo(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def trigger(self, job: CronJob) -> CronTrigger:
+        """The APScheduler trigger for ``job`` in the configured time zone."""
+        return CronTrigger.from_crontab(job.cron, timezone=self.tzinfo)
+
+
+# --------------------------------------------------------------------------- [guilds.*]
+
+
+class ChannelsConfig(_Model):
+    """Channels by name or id (``[guilds.<id>.channels]``)."""
+
+    announcements: ChannelRef = "announcements"
+    feedback_forum: ChannelRef = "feedback"
+    help_forums: list[ChannelRef] = Field(default_factory=lambda: ["help"])
+    showcase: ChannelRef = "showcase"
+    staff_log: ChannelRef = "staff-log"
+
+
+class PointsConfig(_Model):
+    """Points granted per contribution kind."""
+
+    answer: NonNegInt = 10
+    curation: NonNegInt = 3
+    creation: NonNegInt = 8
+    thanks: NonNegInt = 2
+    feedback: NonNegInt = 5
+    beta: NonNegInt = 5
+
+    def for_kind(self, kind: str) -> int:
+        if kind not in CONTRIBUTION_KINDS:
+            raise KeyError(kind)
+        return getattr(self, kind)
+
+
+class CapsConfig(_Model):
+    thanks_given_per_day: NonNegInt = 5
+    thanks_received_from_same_giver_per_week: NonNegInt = 2
+    points_per_kind_per_day: dict[ContributionKind, NonNegInt] = Field(default_factory=dict)
+    curator_min_points: NonNegInt = Field(100, description="0 = only the curator role makes a curator")
+
+    def daily_points_cap(self, kind: str) -> int | None:
+        """The daily points cap for ``kind``, or None when uncapped."""
+        return self.points_per_kind_per_day.get(kind)  # type: ignore[call-overload]
+
+
+class SolutionsConfig(_Model):
+    solved_tag: NonEmptyStr = "Solved"
+    multiple: bool = False
+    close_after_hours: NonNegInt = Field(24, description="0 = never auto close")
+
+
+class BroadcastConfig(_Model):
+    per_channel_per_day: NonNegInt = 2
+    per_channel_per_week: NonNegInt = 5
+
+    @model_validator(mode="after")
+    def _day_within_week(self) -> BroadcastConfig:
+        if self.per_channel_per_day > self.per_channel_per_week:
+            raise config_error(
+                f"must not exceed per_channel_per_week ({self.per_channel_per_day} > {self.per_channel_per_week})",
+                "per_channel_per_day",
+            )
+        return self
+
+
+class PerkPool(_Model):
+    name: str
+    description: str = ""
+    low_stock_warning: NonNegInt = 5
+
+    @field_validator("name")
+    @classmethod
+    def _check_name(cls, value: str) -> str:
+        if not _POOL_NAME.match(value):
+            raise config_error(f"must contain only lowercase letters, digits and '-' (got {value!r})")
+        return value
+
+
+_TRIGGER_FORMS = "event, points, kind+count, ladder_stage"
+
+
+class RewardTrigger(_Model):
+    """Exactly one of: ``event``; ``points`` (+ ``window_days`` or ``season``); ``kind`` + ``count``; ``ladder_stage``."""
+
+    event: RewardEvent | None = None
+    kind: ContributionKind | None = None
+    count: int | None = Field(None, ge=1)
+    points: int | None = Field(None, ge=1)
+    window_days: int | None = Field(None, ge=1)
+    season: bool | None = None
+    ladder_stage: NonEmptyStr | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> RewardTrigger:
+        forms = [
+            name
+            for name, present in (
+                ("event", self.event is not None),
+                ("points", self.points is not None),
+                ("kind+count", self.kind is not None or self.count is not None),
+                ("ladder_stage", self.ladder_stage is not None),
+            )
+            if present
+        ]
+        if not forms:
+            raise config_error(f"must set exactly one of: {_TRIGGER_FORMS} (got none)")
+        if len(forms) > 1:
+            raise config_error(f"must set exactly one of: {_TRIGGER_FORMS} (got {' and '.join(forms)})")
+        if self.kind is not None and self.count is None:
+            raise config_error("a kind trigger also needs count (e.g. { kind = \"answer\", count = 5 })")
+        if self.count is not None and self.kind is None:
+            raise config_error("a count trigger also needs kind (e.g. { kind = \"answer\", count = 5 })")
+        if self.points is None:
+            for extra in ("window_days", "season"):
+                if getattr(self, extra) is not None:
+                    raise config_error("only applies to points triggers", extra)
+        elif self.window_days is not None and self.season:
+            raise config_error("set either window_days or season = true, not both", "season")
+        return self
+
+    @property
+    def type(self) -> Literal["event", "points", "kind", "ladder_stage"]:
+        if self.event is not None:
+            return "event"
+        if self.points is not None:
+            return "points"
+        if self.kind is not None:
+            return "kind"
+        return "ladder_stage"
+
+
+class RewardConditions(_Model):
+    min_account_age_days: NonNegInt = 0
+    min_membership_days: NonNegInt = 0
+    has_role: list[RoleRef] = Field(default_factory=list)
+    lacks_role: list[RoleRef] = Field(default_factory=list)
+    mode: Literal["all", "any"] = "all"
+
+
+def _template_fields(template: str) -> list[str]:
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise config_error(f"malformed template: {exc} (write {{{{ and }}}} for literal braces)") from None
+    names: list[str] = []
+    for _literal, field, spec, conversion in parsed:
+        if field is None:
+            continue
+        if not _PLACEHOLDER.match(field) or spec or conversion:
+            raise config_error(
+                f"placeholders must be plain names like {{code}} (got {{{field}{'!' + conversion if conversion else ''}"
+                f"{':' + spec if spec else ''}}})"
+            )
+        names.append(field)
+    return names
+
+
+class RewardConfig(_Model):
+    """A reward rule (``[[guilds.<id>.rewards]]``)."""
+
+    name: NonEmptyStr
+    trigger: RewardTrigger
+    conditions: RewardConditions = Field(default_factory=RewardConditions)
+    role: RoleRef | None = None
+    role_duration_days: NonNegInt = Field(0, description="0 = permanent")
+    perk_pool: NonEmptyStr | None = None
+    dm: NonEmptyStr | None = None
+    bonus_points: NonNegInt = 0
+    repeatable: bool = False
+    cooldown_days: NonNegInt = 0
+
+    @field_validator("dm")
+    @classmethod
+    def _check_dm(cls, value: str | None) -> str | None:
+        if value is not None:
+            _template_fields(value)
+        return value
+
+    @model_validator(mode="after")
+    def _check_reward(self) -> RewardConfig:
+        if self.role is None and self.perk_pool is None and self.dm is None and self.bonus_points == 0:
+            raise config_error("grants nothing: set at least one of role, perk_pool, dm, or bonus_points > 0")
+        if self.role_duration_days and self.role is None:
+            raise config_error("needs role to be set", "role_duration_days")
+        if self.cooldown_days and not self.repeatable:
+            raise config_error("only applies to repeatable rewards (set repeatable = true)", "cooldown_days")
+        if self.dm is not None and self.perk_pool is None and "code" in _template_fields(self.dm):
+            raise config_error("uses {code} but the reward has no perk_pool to draw a code from", "dm")
+        return self
+
+
+class GuildConfig(_Model):
+    """Settings of one guild: ``[guilds.default]`` merged with ``[guilds.<id>]``."""
+
+    staff_roles: list[RoleRef] = Field(default_factory=lambda: ["Staff"])
+    moderator_roles: list[RoleRef] = Field(default_factory=lambda: ["Moderator"])
+    curator_roles: list[RoleRef] = Field(default_factory=lambda: ["Curator"])
+    helper_roles: list[RoleRef] = Field(default_factory=lambda: ["Helper"])
+    channels: ChannelsConfig = Field(default_factory=ChannelsConfig)
+    points: PointsConfig = Field(default_factory=PointsConfig)
+    caps: CapsConfig = Field(default_factory=CapsConfig)
+    solutions: SolutionsConfig = Field(default_factory=SolutionsConfig)
+    broadcast: BroadcastConfig = Field(default_factory=BroadcastConfig)
+    perk_pools: list[PerkPool] = Field(default_factory=list)
+    rewards: list[RewardConfig] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check_references(self) -> GuildConfig:
+        pools: dict[str, int] = {}
+        for index, pool in enumerate(self.perk_pools):
+            if pool.name in pools:
+                raise config_error(
+                    f"duplicate perk pool name '{pool.name}' (already used by perk_pools[{pools[pool.name]}])",
+                    "perk_pools", index, "name",
+                )
+            pools[pool.name] = index
+        rewards: dict[str, int] = {}
+        for index, reward in enumerate(self.rewards):
+            if reward.name in rewards:
+                raise config_error(
+                    f"duplicate reward name '{reward.name}' (already used by rewards[{rewards[reward.name]}])",
+                    "rewards", index, "name",
+                )
+            rewards[reward.name] = index
+            if reward.perk_pool is not None and reward.perk_pool not in pools:
+                known = f"perk pools of this guild: {', '.join(pools)}" if pools else "this guild has no perk pools"
+                raise config_error(
+                    f"unknown perk pool '{reward.perk_pool}'{_did_you_mean(reward.perk_pool, list(pools))} ({known})",
+                    "rewards", index, "perk_pool",
+                )
+        return self
+
+    def perk_pool(self, name: str) -> PerkPool | None:
+        return next((pool for pool in self.perk_pools if pool.name == name), None)
+
+    def reward(self, name: str) -> RewardConfig | None:
+        return next((reward for reward in self.rewards if reward.name == name), None)
+
+
+# --------------------------------------------------------------------------- top level
+
+
+def find_token_key(data: Any, path: tuple[str | int, ...] = ()) -> tuple[str | int, ...] | None:
+    """The path of the first key whose name contains 'token' (any case), in document order."""
+    if isinstance(data, Mapping):
+        for key, value in data.items():
+            if "token" in str(key).lower():
+                return (*path, key)
+            found = find_token_key(value, (*path, key))
+            if found:
+                return found
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            found = find_token_key(value, (*path, index))
+            if found:
+                return found
+    return None
+
+
+class KudosConfig(_Model):
+    """The whole configuration. Build it with ``load_config`` / ``parse_config``."""
+
+    bot: BotConfig = Field(default_factory=BotConfig)
+    scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
+    guilds: dict[str, GuildConfig] = Field(
+        default_factory=lambda: {"default": GuildConfig()},
+        description="'default' plus one entry per guild id; after loading, every entry is fully merged",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _prepare(cls, data: Any) -> Any:
+        """Refuse tokens, check guild keys and merge every [guilds.<id>] over [guilds.default]."""
+        if not isinstance(data, Mapping):
+            return data
+        token_path = find_token_key(data)
+        if token_path:
+            raise config_error(TOKEN_PROBLEM, *token_path)
+        guilds = data.get("guilds")
+        if not isinstance(guilds, Mapping):
+            return data
+        for key in guilds:
+            if key != "default" and not (_GUILD_KEY.match(str(key)) and int(key) <= MAX_SNOWFLAKE):
+                raise config_error(
+                    "not a guild id: guild tables must be [guilds.default] or [guilds.<numeric guild id>]",
+                    "guilds", key,
+                )
+        default = guilds.get("default", {})
+        merged: dict[str, Any] = {"default": default}
+        for key, override in guilds.items():
+            if key != "default":
+                both_tables = isinstance(default, Mapping) and isinstance(override, Mapping)
+                merged[key] = merge_overrides(default, override) if both_tables else override
+        return {**data, "guilds": merged}
+
+    def guild(self, guild_id: int) -> GuildConfig:
+        """The configuration of ``guild_id``: its merged [guilds.<id>] or else [guilds.default]."""
+        found = self.guilds.get(str(int(guild_id)))
+        return found if found is not None else self.guilds["default"]
+
+    @property
+    def default_guild(self) -> GuildConfig:
+        return self.guilds["default"]
+
+    @property
+    def guild_ids(self) -> tuple[int, ...]:
+        """Ids of the guilds that have their own [guilds.<id>] table."""
+        return tuple(int(key) for key in self.guilds if key != "default")
