@@ -1,0 +1,177 @@
+"""The ``kudos`` command: run, migrate, check-config, sandbox.
+
+Operator mistakes (bad config, unreachable database, missing token) print one clear line and exit 2,
+with no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+EXIT_USAGE = 2
+DEFAULT_CONFIG = "config.toml"
+
+log = logging.getLogger("kudos")
+
+
+class CliError(Exception):
+    """One line for the operator; exit code 2."""
+
+
+def _config_path(args: argparse.Namespace) -> str:
+    return args.config or os.environ.get("KUDOS_CONFIG") or DEFAULT_CONFIG
+
+
+def _load(path: str):  # type: ignore[no-untyped-def]
+    from bot.config import ConfigError, load_config
+
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise CliError(str(exc)) from None
+
+
+# -- check-config ----------------------------------------------------------------------------------
+def cmd_check_config(args: argparse.Namespace) -> int:
+    config = _load(args.path)
+    guilds = [g for g in config.guilds if g != "default"]
+    print(f"{args.path}: OK ({len(guilds)} guild override(s); database {config.bot.database_url.split(':')[0]})")
+    return 0
+
+
+# -- migrate ---------------------------------------------------------------------------------------
+async def _migrate(url: str, revision: str) -> str | None:
+    from bot.db import Database, DatabaseError, migrate
+
+    try:
+        db = Database(url)
+    except DatabaseError as exc:
+        raise CliError(str(exc)) from None
+    try:
+        await db.check()
+        if revision in ("base",) or revision.startswith("-"):
+            await migrate.downgrade(db, revision)
+        else:
+            await migrate.upgrade(db, revision)
+        return await migrate.current_revision(db)
+    except DatabaseError as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        await db.close()
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    url = args.database_url or _load(_config_path(args)).bot.database_url
+    current = asyncio.run(_migrate(url, args.revision))
+    print(f"database schema at revision {current or 'base (empty)'}")
+    return 0
+
+
+# -- run -------------------------------------------------------------------------------------------
+async def _run_bot(config, token: str) -> None:  # type: ignore[no-untyped-def]
+    import discord
+
+    from bot.core.bot import create_bot
+    from bot.db import DatabaseError
+
+    bot = create_bot(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with bot:
+        runner = asyncio.create_task(bot.start(token), name="kudos-bot")
+        stopper = asyncio.create_task(stop.wait(), name="kudos-signal")
+        done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if stopper in done:
+            log.info("signal received, shutting down cleanly")
+        else:
+            stopper.cancel()
+        await bot.close()
+        if runner in done:
+            exc = runner.exception()
+            if isinstance(exc, discord.LoginFailure):
+                raise CliError("KUDOS_TOKEN: Discord rejected this token; copy it again from the Developer Portal")
+            if isinstance(exc, discord.PrivilegedIntentsRequired):
+                raise CliError("intents: switch on the Server Members and Message Content intents for the "
+                               "bot in the Developer Portal (Bot → Privileged Gateway Intents)")
+            if isinstance(exc, DatabaseError):
+                raise CliError(str(exc))
+            if exc is not None:
+                raise exc
+        else:
+            runner.cancel()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot.core.logs import redactor, setup_logging
+
+    token = os.environ.get("KUDOS_TOKEN", "").strip()
+    if not token:
+        raise CliError("KUDOS_TOKEN: not set; export the bot token from the Developer Portal (Bot → Token)")
+    redactor.add(token)
+    path = _config_path(args)
+    if not Path(path).exists():
+        raise CliError(f"{path}: file not found; copy config.example.toml to {path} and edit it")
+    config = _load(path)
+    if args.no_migrate:
+        config = config.model_copy(update={"bot": config.bot.model_copy(update={"auto_migrate": False})})
+    setup_logging(config.bot.log_level)
+    asyncio.run(_run_bot(config, token))
+    return 0
+
+
+# -- sandbox ---------------------------------------------------------------------------------------
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    from bot.sandbox.cli import run_sandbox
+
+    return run_sandbox(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kudos", description="Kudos: a community-reward Discord bot for brand communities."
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("run", help="start the bot (token from KUDOS_TOKEN)")
+    p.add_argument("--config", help=f"config file (default: $KUDOS_CONFIG or {DEFAULT_CONFIG})")
+    p.add_argument("--no-migrate", action="store_true", help="do not upgrade the database schema at start")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("migrate", help="apply database migrations")
+    p.add_argument("--config", help=f"config file (default: $KUDOS_CONFIG or {DEFAULT_CONFIG})")
+    p.add_argument("--database-url", help="override bot.database_url")
+    p.add_argument("--revision", default="head", help="target revision (default: head; 'base' empties)")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("check-config", help="validate a config file without starting the bot")
+    p.add_argument("path", help="the TOML file to check")
+    p.set_defaults(func=cmd_check_config)
+
+    p = sub.add_parser("sandbox", help="run the offline demo (or a scenario) against the Discord emulator")
+    p.add_argument("scenario", nargs="?", help="scenario TOML (default: the bundled demo)")
+    p.add_argument("--json", dest="json_out", metavar="OUT", help="write the final state as JSON")
+    p.add_argument("--db", dest="database_url", metavar="URL", help="database URL (default: a temp SQLite file)")
+    p.add_argument("--quiet", action="store_true", help="print only the result line")
+    p.set_defaults(func=cmd_sandbox)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except CliError as exc:
+        print(f"kudos: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130

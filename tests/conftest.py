@@ -1,0 +1,86 @@
+"""Shared fixtures: real databases (a SQLite file always, PostgreSQL when KUDOS_TEST_POSTGRES_URL is set)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.clock import FakeClock
+from bot.db import Database, migrate
+
+POSTGRES_URL = os.environ.get("KUDOS_TEST_POSTGRES_URL")
+_postgres_ran = False
+
+
+def _admin_dsn(url: str) -> str:
+    # asyncpg wants a plain postgresql:// DSN.
+    return url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+async def create_postgres_database(base_url: str) -> tuple[str, str]:
+    """A fresh, empty database for one test; returns (sqlalchemy url, database name)."""
+    import asyncpg
+
+    name = f"kudos_t_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(_admin_dsn(base_url))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    head, _, _ = base_url.rpartition("/")
+    return f"{head}/{name}", name
+
+
+async def drop_postgres_database(base_url: str, name: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(_admin_dsn(base_url))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def db_url(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[str]:  # type: ignore[no-untyped-def]
+    """An empty database URL: a SQLite file, then (if configured) a fresh PostgreSQL database."""
+    global _postgres_ran
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'kudos.db'}"
+        return
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL tests need KUDOS_TEST_POSTGRES_URL (e.g. postgresql+asyncpg://postgres@127.0.0.1/test)")
+    url, name = await create_postgres_database(POSTGRES_URL)
+    _postgres_ran = True
+    try:
+        yield url
+    finally:
+        await drop_postgres_database(POSTGRES_URL, name)
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[Database]:
+    """A migrated database on each backend."""
+    database = Database(db_url)
+    await migrate.upgrade(database)
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):  # type: ignore[no-untyped-def]
+    if POSTGRES_URL and _postgres_ran:
+        terminalreporter.write_line("postgresql: tests ran against KUDOS_TEST_POSTGRES_URL")
+    elif POSTGRES_URL:
+        terminalreporter.write_line("postgresql: KUDOS_TEST_POSTGRES_URL set, but no PostgreSQL test was selected")
+    else:
+        terminalreporter.write_line("postgresql: tests skipped (set KUDOS_TEST_POSTGRES_URL to run them)")
