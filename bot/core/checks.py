@@ -1,0 +1,57 @@
+"""Permission checks for slash commands: a runtime role check beside ``default_permissions``.
+
+``default_permissions`` only hides a command in Discord's UI (server admins can change it), so every staff
+command also checks the member's roles against the config at run time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import discord
+from discord import app_commands
+
+T = TypeVar("T")
+
+ROLE_GROUPS = {
+    "staff": ("staff_roles",),
+    "moderator": ("staff_roles", "moderator_roles"),
+    "curator": ("staff_roles", "moderator_roles", "curator_roles"),
+    "helper": ("staff_roles", "moderator_roles", "helper_roles"),
+}
+
+
+def member_has(interaction: discord.Interaction, level: str) -> bool:
+    """Whether the invoking member holds one of the roles configured for ``level`` (or administrator)."""
+    member = interaction.user
+    if interaction.guild is None or not isinstance(member, discord.Member):
+        return False
+    if member.guild_permissions.administrator:
+        return True
+    settings = interaction.client.settings(interaction.guild.id)  # type: ignore[attr-defined]
+    allowed: set[int] = set()
+    for attr in ROLE_GROUPS[level]:
+        allowed |= getattr(settings, attr)
+    return any(role.id in allowed for role in member.roles)
+
+
+def require(level: str) -> Callable[[T], T]:
+    """Decorator: the member needs the ``level`` roles (staff, moderator, curator, helper)."""
+    if level not in ROLE_GROUPS:
+        raise ValueError(f"unknown level {level!r}")
+
+    async def predicate(interaction: discord.Interaction) -> bool:
+        if interaction.guild is None:
+            raise app_commands.NoPrivateMessage()
+        if not member_has(interaction, level):
+            raise app_commands.CheckFailure(
+                f"Only {level} members can use this. Ask a moderator if you think you should."
+            )
+        return True
+
+    def decorator(func: Any) -> Any:
+        func = app_commands.check(predicate)(func)
+        return app_commands.default_permissions(manage_guild=True)(func) if level == "staff" else func
+
+    return decorator

@@ -1,0 +1,43 @@
+"""What the bot needs where, and a readable account of what is missing. Used by ``/kudos status``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+# Permission names follow discord.Permissions attribute names.
+REQUIRED: Mapping[str, tuple[str, ...]] = {
+    "announcements": ("view_channel", "send_messages", "embed_links"),
+    "showcase": ("view_channel", "send_messages", "embed_links"),
+    "staff_log": ("view_channel", "send_messages", "embed_links"),
+    "feedback_forum": ("view_channel", "send_messages", "create_public_threads", "manage_threads", "embed_links"),
+    "help_forums": ("view_channel", "send_messages_in_threads", "manage_threads"),
+}
+GUILD_WIDE = ("manage_roles",)
+
+
+def pretty(permission: str) -> str:
+    return permission.replace("_", " ").replace("guild", "server").title()
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    where: str
+    problem: str
+
+
+def missing_permissions(where: str, key: str, granted: set[str]) -> list[Finding]:
+    needed = REQUIRED.get(key, ())
+    missing = [p for p in needed if p not in granted]
+    if not missing:
+        return []
+    return [Finding(where, "missing " + ", ".join(pretty(p) for p in missing))]
+
+
+def roles_above_bot(bot_top_position: int, roles: Mapping[str, int]) -> list[Finding]:
+    """Roles the bot should manage that sit at or above its own top role."""
+    return [
+        Finding(f"role {name}", "is above my top role; drag my role above it in Server Settings → Roles")
+        for name, position in roles.items()
+        if position >= bot_top_position
+    ]
