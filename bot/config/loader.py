@@ -77,9 +77,10 @@ def loads_config(text: str, source: str = "<string>") -> KudosConfig:
         if position:
             where = f"line {position.group(1)}, column {position.group(2)}"
             message = message[: position.start()]
-        else:
-            where = "end of file"
-            message = _TOML_END.sub("", message)
+        else:  # "(at end of document)": point at the last position of the text
+            lines = text.split("\n")
+            where = f"line {len(lines)}, column {len(lines[-1]) + 1}"
+            message = _TOML_END.sub("", message) + " at end of file"
         raise ConfigError(source, None, f"{where}: malformed TOML: {message}") from None
     return parse_config(data, source)
 
