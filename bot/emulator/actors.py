@@ -1,0 +1,394 @@
+"""What members do: write messages, post in forums, react, run commands, click buttons, submit modals."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from bot.emulator.routes_channels import open_thread, post_message, reaction_payload
+from bot.emulator.serialize import channel_json, member_json, message_json, parse_mentions
+from bot.emulator.state import Channel, Member, Message, Role, User
+
+if TYPE_CHECKING:
+    from bot.emulator.server import Emulator
+
+    _Base = Emulator
+else:
+    _Base = object
+
+log = logging.getLogger(__name__)
+
+OPTION_TYPES = {"subcommand": 1, "group": 2, "string": 3, "integer": 4, "boolean": 5, "user": 6, "channel": 7,
+                "role": 8, "mentionable": 9, "number": 10, "attachment": 11}
+
+
+@dataclass
+class InteractionRecord:
+    id: int
+    token: str
+    type: int  # 2 command, 3 component, 5 modal submit
+    data: dict[str, Any]
+    guild_id: int | None
+    channel_id: int
+    user_id: int
+    source_message_id: int | None = None
+    response_type: int | None = None
+    response: dict[str, Any] | None = None
+    ephemeral: bool = False
+    followups: list[Message] = field(default_factory=list)
+    edits: list[dict[str, Any]] = field(default_factory=list)
+    modal: dict[str, Any] | None = None
+    failed: bool = False
+    message: Message | None = None  # the message the response created (4/5) or updated (6/7)
+    created_at: float = 0.0
+    answered: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    finished: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+
+    @property
+    def deferred(self) -> bool:
+        return self.response_type in (5, 6)
+
+    @property
+    def content(self) -> str | None:
+        """Text the user finally sees: the (edited) response message, else the first follow-up."""
+        if self.message is not None and self.message.content:
+            return self.message.content
+        if self.followups:
+            return self.followups[0].content
+        return (self.response or {}).get("content")
+
+    @property
+    def embeds(self) -> list[dict[str, Any]]:
+        if self.message is not None and self.message.embeds:
+            return self.message.embeds
+        if self.followups:
+            return self.followups[0].embeds
+        return list((self.response or {}).get("embeds") or [])
+
+
+def _id(obj: Any) -> int:
+    if isinstance(obj, Member):
+        return obj.user_id
+    if isinstance(obj, (User, Role, Channel, Message)):
+        return obj.id
+    return int(obj)
+
+
+class ActorsMixin(_Base):
+    interactions: dict[int, InteractionRecord]
+    interactions_by_token: dict[str, InteractionRecord]
+
+    def _init_actors(self) -> None:
+        self.interactions = {}
+        self.interactions_by_token = {}
+
+    # ------------------------------------------------------------------ messages, posts, reactions
+
+    def open_dm(self, user_id: int) -> Channel:
+        """The DM channel between the bot and ``user_id`` (created if needed)."""
+        existing = self.dm_channel(user_id)
+        if existing is not None:
+            return existing
+        channel = Channel(self.ids.next(), 1, None, None, recipient_id=int(user_id))
+        self.state.channels[channel.id] = channel
+        self.state.messages[channel.id] = {}
+        self.state.dm_channels[int(user_id)] = channel.id
+        return channel
+
+    async def send_message(self, channel_id: int, author_id: int, content: str = "",
+                           embeds: list[dict[str, Any]] | None = None, *, reply_to: int | None = None,
+                           attachments: list[dict[str, Any]] | None = None) -> Message:
+        channel = self._channel(_id(channel_id))
+        author_id = _id(author_id)
+        if channel.guild_id is not None:
+            self._member(channel.guild_id, author_id)
+        users, roles = parse_mentions(self.state, content, channel.guild_id)
+        msg = Message(self.ids.next(), channel.id, author_id, guild_id=channel.guild_id, content=content,
+                      embeds=list(embeds or []), mentions=users, mention_roles=roles,
+                      attachments=list(attachments or []))
+        if reply_to is not None:
+            msg.type = 19
+            msg.message_reference = {"type": 0, "message_id": str(reply_to), "channel_id": str(channel.id)}
+        await post_message(self, msg)
+        await self.settle()
+        return msg
+
+    async def create_forum_post(self, forum_id: int, author_id: int, title: str, content: str,
+                                tags: list[str] | None = None) -> tuple[Channel, Message]:
+        forum = self._channel(_id(forum_id))
+        if forum.type not in (15, 16):
+            raise self._error(f"channel {forum.name!r} is not a forum")
+        by_name = {t["name"]: int(t["id"]) for t in forum.available_tags}
+        missing = [t for t in tags or [] if t not in by_name]
+        if missing:
+            raise self._error(f"forum {forum.name!r} has no tags {missing}; it has {sorted(by_name)}")
+        author_id = _id(author_id)
+        thread = await open_thread(self, forum, author_id, title, applied_tags=[by_name[t] for t in tags or []])
+        starter = Message(thread.id, thread.id, author_id, guild_id=forum.guild_id, content=content)
+        await post_message(self, starter)
+        await self.settle()
+        return thread, starter
+
+    async def add_reaction(self, channel_id: int, message_id: int, user_id: int, emoji: str) -> None:
+        msg = self._message(_id(channel_id), _id(message_id))
+        user_id = _id(user_id)
+        users = msg.reactions.setdefault(emoji, set())
+        if user_id not in users:
+            users.add(user_id)
+            await self.gateway.dispatch("MESSAGE_REACTION_ADD", reaction_payload(self, msg, user_id, emoji),
+                                        msg.guild_id)
+        await self.settle()
+
+    async def remove_reaction(self, channel_id: int, message_id: int, user_id: int, emoji: str) -> None:
+        msg = self._message(_id(channel_id), _id(message_id))
+        user_id = _id(user_id)
+        if user_id in msg.reactions.get(emoji, set()):
+            msg.reactions[emoji].discard(user_id)
+            payload = reaction_payload(self, msg, user_id, emoji)
+            payload.pop("member", None)
+            await self.gateway.dispatch("MESSAGE_REACTION_REMOVE", payload, msg.guild_id)
+        await self.settle()
+
+    # ------------------------------------------------------------------ interactions
+
+    def _error(self, text: str) -> Exception:
+        from bot.emulator.server import EmulatorError
+
+        return EmulatorError(text)
+
+    def _find_command(self, guild_id: int, name: str, ctype: int) -> dict[str, Any]:
+        for cmd in self.commands(guild_id) + self.commands():
+            if cmd["name"] == name and int(cmd.get("type") or 1) == ctype:
+                return cmd
+        known = sorted(c["name"] for c in self.commands(guild_id) + self.commands())
+        raise self._error(f"the bot registered no command {name!r} of type {ctype} (registered: {known})")
+
+    def _resolve(self, resolved: dict[str, Any], guild_id: int, otype: int, value: Any) -> str:
+        oid = _id(value)
+        guild = self._guild(guild_id)
+        if otype in (6, 9) and oid in self.state.users:
+            resolved.setdefault("users", {})[str(oid)] = self.state.users[oid].to_json()
+            if oid in guild.members:
+                m = member_json(self.state, guild.members[oid], with_user=False)
+                resolved.setdefault("members", {})[str(oid)] = m | {"permissions": "0"}
+            return str(oid)
+        if otype in (8, 9) and oid in guild.roles:
+            resolved.setdefault("roles", {})[str(oid)] = guild.roles[oid].to_json()
+            return str(oid)
+        if otype == 7 and oid in self.state.channels:
+            ch = self.state.channels[oid]
+            data = {k: v for k, v in channel_json(self.state, ch).items()
+                    if k in ("id", "name", "type", "parent_id", "thread_metadata", "guild_id")}
+            resolved.setdefault("channels", {})[str(oid)] = data | {"permissions": str(self.bot_permissions(oid))}
+            return str(oid)
+        raise self._error(f"option value {value!r} does not resolve to a known user/role/channel")
+
+    def _build_options(self, guild_id: int, defs: list[dict[str, Any]], given: dict[str, Any],
+                       resolved: dict[str, Any]) -> list[dict[str, Any]]:
+        by_name = {d["name"]: d for d in defs}
+        out = []
+        for name, value in given.items():
+            d = by_name.get(name)
+            if d is None:
+                raise self._error(f"unknown option {name!r} (options: {sorted(by_name)})")
+            otype = int(d["type"])
+            if otype == 3:
+                v: Any = str(value)
+            elif otype == 4:
+                v = int(value)
+            elif otype == 5:
+                v = bool(value)
+            elif otype == 10:
+                v = float(value)
+            elif otype in (6, 7, 8, 9):
+                v = self._resolve(resolved, guild_id, otype, value)
+            else:
+                raise self._error(f"option type {otype} is not supported by the emulator")
+            choices = d.get("choices")
+            if choices and v not in [c["value"] for c in choices]:
+                raise self._error(f"{v!r} is not one of the choices of option {name!r}")
+            out.append({"name": name, "type": otype, "value": v})
+        for d in defs:
+            if d.get("required") and d["name"] not in given:
+                raise self._error(f"required option {d['name']!r} is missing")
+        return out
+
+    async def run_slash(self, guild_id: int, channel_id: int, user_id: int, command: str,
+                        options: dict[str, Any] | None = None) -> InteractionRecord:
+        """Run ``/command`` ("name", "group sub" or "name sub") the way a Discord client would."""
+        guild_id, channel_id, user_id = _id(guild_id), _id(channel_id), _id(user_id)
+        parts = command.strip().lstrip("/").split()
+        cmd = self._find_command(guild_id, parts[0], 1)
+        data: dict[str, Any] = {"id": cmd["id"], "name": cmd["name"], "type": 1}
+        if cmd.get("guild_id"):
+            data["guild_id"] = cmd["guild_id"]
+        container: list[dict[str, Any]] = []
+        data["options"] = container
+        defs = cmd.get("options") or []
+        for part in parts[1:]:
+            sub = next((o for o in defs if o["name"] == part and int(o["type"]) in (1, 2)), None)
+            if sub is None:
+                raise self._error(f"/{command}: {part!r} is not a subcommand of {cmd['name']!r}")
+            node: dict[str, Any] = {"name": part, "type": int(sub["type"]), "options": []}
+            container.append(node)
+            container = node["options"]
+            defs = sub.get("options") or []
+        if any(int(o["type"]) in (1, 2) for o in defs):
+            raise self._error(f"/{command} needs a subcommand")
+        resolved: dict[str, Any] = {}
+        container.extend(self._build_options(guild_id, defs, options or {}, resolved))
+        if resolved:
+            data["resolved"] = resolved
+        return await self._interact(2, data, guild_id, channel_id, user_id)
+
+    async def run_context_menu(self, guild_id: int, channel_id: int, user_id: int, name: str, *,
+                               target_message_id: int | None = None,
+                               target_user_id: int | None = None) -> InteractionRecord:
+        guild_id, channel_id, user_id = _id(guild_id), _id(channel_id), _id(user_id)
+        if target_message_id is not None:
+            cmd = self._find_command(guild_id, name, 3)
+            msg = self.state.all_messages.get(_id(target_message_id))
+            if msg is None:
+                raise self._error(f"no message {target_message_id}")
+            resolved = {"messages": {str(msg.id): message_json(self.state, msg)}}
+            target = msg.id
+        elif target_user_id is not None:
+            cmd = self._find_command(guild_id, name, 2)
+            resolved = {}
+            target = int(self._resolve(resolved, guild_id, 6, target_user_id))
+        else:
+            raise self._error("run_context_menu needs target_message_id or target_user_id")
+        data = {"id": cmd["id"], "name": cmd["name"], "type": int(cmd["type"]), "target_id": str(target),
+                "resolved": resolved}
+        return await self._interact(2, data, guild_id, channel_id, user_id)
+
+    @staticmethod
+    def _walk_components(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        out = []
+        for comp in components:
+            out.append(comp)
+            out.extend(ActorsMixin._walk_components(comp.get("components") or []))
+            for key in ("accessory", "component"):
+                if isinstance(comp.get(key), dict):
+                    out.extend(ActorsMixin._walk_components([comp[key]]))
+        return out
+
+    async def click(self, message_id: int, user_id: int, label: str | None = None,
+                    custom_id: str | None = None) -> InteractionRecord:
+        msg = self.state.all_messages.get(_id(message_id))
+        if msg is None or msg.deleted:
+            raise self._error(f"no message {message_id}")
+        buttons = [c for c in self._walk_components(msg.components) if c.get("type") == 2]
+        button = next((b for b in buttons if (label is None or b.get("label") == label)
+                       and (custom_id is None or b.get("custom_id") == custom_id)), None)
+        if button is None:
+            raise self._error(f"message {msg.id} has no button label={label!r} custom_id={custom_id!r} "
+                              f"(buttons: {[(b.get('label'), b.get('custom_id')) for b in buttons]})")
+        if button.get("disabled"):
+            raise self._error(f"button {button.get('label')!r} is disabled")
+        if not button.get("custom_id"):
+            raise self._error(f"button {button.get('label')!r} is a link/premium button, it sends no interaction")
+        data = {"custom_id": button["custom_id"], "component_type": 2}
+        return await self._interact(3, data, msg.guild_id, msg.channel_id, _id(user_id), source=msg)
+
+    async def select(self, message_id: int, user_id: int, custom_id: str, values: list[str]) -> InteractionRecord:
+        msg = self.state.all_messages.get(_id(message_id))
+        comps = [c for c in self._walk_components(msg.components if msg else [])
+                 if c.get("custom_id") == custom_id and c.get("type") in (3, 5, 6, 7, 8)]
+        if msg is None or not comps:
+            raise self._error(f"message {message_id} has no select menu {custom_id!r}")
+        data = {"custom_id": custom_id, "component_type": comps[0]["type"], "values": list(values)}
+        return await self._interact(3, data, msg.guild_id, msg.channel_id, _id(user_id), source=msg)
+
+    async def submit_modal(self, opened: InteractionRecord, values: dict[str, str]) -> InteractionRecord:
+        modal = opened.modal
+        if modal is None:
+            raise self._error("that interaction did not open a modal")
+        used: set[str] = set()
+
+        def value_for(comp: dict[str, Any], label: str | None) -> dict[str, Any]:
+            cid = comp["custom_id"]
+            for key in (label, comp.get("label"), cid):
+                if key is not None and key in values:
+                    used.add(key)
+                    return {"type": comp["type"], "custom_id": cid, "value": values[key]}
+            if comp.get("required", True) and comp.get("type") == 4:
+                raise self._error(f"modal field {label or comp.get('label') or cid!r} is required")
+            return {"type": comp["type"], "custom_id": cid, "value": ""}
+
+        rows = []
+        for top in modal.get("components") or []:
+            if top.get("type") == 1:
+                rows.append({"type": 1, "components": [value_for(c, None) for c in top.get("components") or []]})
+            elif top.get("type") == 18 and isinstance(top.get("component"), dict):
+                rows.append({"type": 18, "component": value_for(top["component"], top.get("label"))})
+        unknown_keys = set(values) - used
+        if unknown_keys:
+            raise self._error(f"modal has no fields {sorted(unknown_keys)}")
+        data = {"custom_id": modal["custom_id"], "components": rows}
+        source = self.state.all_messages.get(opened.source_message_id or 0)
+        return await self._interact(5, data, opened.guild_id, opened.channel_id, opened.user_id, source=source)
+
+    def _interaction_payload(self, rec: InteractionRecord, source: Message | None) -> dict[str, Any]:
+        channel = self._channel(rec.channel_id)
+        payload: dict[str, Any] = {
+            "id": str(rec.id),
+            "application_id": str(self.application_id),
+            "type": rec.type,
+            "data": rec.data,
+            "channel": channel_json(self.state, channel),
+            "channel_id": str(channel.id),
+            "token": rec.token,
+            "version": 1,
+            "locale": "en-US",
+            "entitlements": [],
+            "attachment_size_limit": 10 * 1024 * 1024,
+            "app_permissions": str(self.bot_permissions(channel.id)),
+        }
+        if rec.guild_id is not None:
+            guild = self._guild(rec.guild_id)
+            member = self._member(guild.id, rec.user_id)
+            perms = self.member_permissions(channel.id, rec.user_id)
+            payload.update(
+                guild_id=str(guild.id), guild_locale="en-US", context=0,
+                guild={"id": str(guild.id), "locale": "en-US", "features": ["COMMUNITY"]},
+                member=member_json(self.state, member) | {"permissions": str(perms)},
+                authorizing_integration_owners={"0": str(guild.id)},
+            )
+        else:
+            payload.update(user=self.state.users[rec.user_id].to_json(), context=1,
+                           authorizing_integration_owners={"1": str(rec.user_id)})
+        if source is not None:
+            payload["message"] = message_json(self.state, source)
+        return payload
+
+    async def _interact(self, itype: int, data: dict[str, Any], guild_id: int | None, channel_id: int,
+                        user_id: int, source: Message | None = None) -> InteractionRecord:
+        if not self.gateway.by_shard:
+            raise self._error("the bot is not connected to the gateway")
+        rec = InteractionRecord(self.ids.next(), secrets.token_urlsafe(48), itype, data, guild_id, channel_id,
+                                user_id, source_message_id=source.id if source else None)
+        payload = self._interaction_payload(rec, source)
+        loop = asyncio.get_running_loop()
+        rec.created_at = loop.time()
+        self.interactions[rec.id] = rec
+        self.interactions_by_token[rec.token] = rec
+        await self.gateway.dispatch("INTERACTION_CREATE", payload, guild_id)
+        remaining = self.interaction_timeout - (loop.time() - rec.created_at)
+        try:
+            await asyncio.wait_for(rec.answered.wait(), max(remaining, 0.0))
+        except TimeoutError:
+            rec.failed = True
+            log.info("interaction %s (%s) was not answered within %.1fs", rec.id, data.get("name") or
+                     data.get("custom_id"), self.interaction_timeout)
+            return rec
+        if rec.response_type in (5, 6):
+            try:
+                await asyncio.wait_for(rec.finished.wait(), self.followup_timeout)
+            except TimeoutError:
+                log.info("deferred interaction %s got no follow-up or edit", rec.id)
+        await self.settle()
+        return rec

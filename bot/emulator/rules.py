@@ -1,0 +1,273 @@
+"""Discord rules the emulator enforces: permissions, role hierarchy and content limits."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.emulator.state import Channel, Guild, Member
+
+# Permission bits (https://discord.com/developers/docs/topics/permissions)
+CREATE_INSTANT_INVITE = 1 << 0
+KICK_MEMBERS = 1 << 1
+BAN_MEMBERS = 1 << 2
+ADMINISTRATOR = 1 << 3
+MANAGE_CHANNELS = 1 << 4
+MANAGE_GUILD = 1 << 5
+ADD_REACTIONS = 1 << 6
+VIEW_AUDIT_LOG = 1 << 7
+VIEW_CHANNEL = 1 << 10
+SEND_MESSAGES = 1 << 11
+MANAGE_MESSAGES = 1 << 13
+EMBED_LINKS = 1 << 14
+ATTACH_FILES = 1 << 15
+READ_MESSAGE_HISTORY = 1 << 16
+MENTION_EVERYONE = 1 << 17
+USE_EXTERNAL_EMOJIS = 1 << 18
+CONNECT = 1 << 20
+MANAGE_NICKNAMES = 1 << 27
+MANAGE_ROLES = 1 << 28
+MANAGE_WEBHOOKS = 1 << 29
+USE_APPLICATION_COMMANDS = 1 << 31
+MANAGE_THREADS = 1 << 34
+CREATE_PUBLIC_THREADS = 1 << 35
+CREATE_PRIVATE_THREADS = 1 << 36
+SEND_MESSAGES_IN_THREADS = 1 << 38
+MODERATE_MEMBERS = 1 << 40
+
+ALL_PERMISSIONS = (1 << 53) - 1
+
+# What @everyone gets in a new guild (close to Discord's default).
+DEFAULT_EVERYONE = (
+    CREATE_INSTANT_INVITE
+    | ADD_REACTIONS
+    | VIEW_CHANNEL
+    | SEND_MESSAGES
+    | EMBED_LINKS
+    | ATTACH_FILES
+    | READ_MESSAGE_HISTORY
+    | USE_EXTERNAL_EMOJIS
+    | CONNECT
+    | USE_APPLICATION_COMMANDS
+    | CREATE_PUBLIC_THREADS
+    | SEND_MESSAGES_IN_THREADS
+)
+
+# A sensible default for the bot's managed role.
+DEFAULT_BOT = (
+    VIEW_CHANNEL
+    | SEND_MESSAGES
+    | SEND_MESSAGES_IN_THREADS
+    | EMBED_LINKS
+    | ATTACH_FILES
+    | READ_MESSAGE_HISTORY
+    | ADD_REACTIONS
+    | MANAGE_ROLES
+    | MANAGE_THREADS
+    | MANAGE_MESSAGES
+    | CREATE_PUBLIC_THREADS
+    | MANAGE_CHANNELS
+)
+
+
+class ApiError(Exception):
+    """An error answer of the REST API, shaped like Discord's."""
+
+    def __init__(self, status: int, code: int, message: str, errors: dict[str, Any] | None = None) -> None:
+        super().__init__(f"{status} {code} {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.errors = errors
+
+    def body(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"message": self.message, "code": self.code}
+        if self.errors is not None:
+            out["errors"] = self.errors
+        return out
+
+
+def missing_permissions() -> ApiError:
+    return ApiError(403, 50013, "Missing Permissions")
+
+
+def missing_access() -> ApiError:
+    return ApiError(403, 50001, "Missing Access")
+
+
+def unknown(kind: str) -> ApiError:
+    codes = {
+        "guild": 10004,
+        "channel": 10003,
+        "message": 10008,
+        "role": 10011,
+        "member": 10007,
+        "user": 10013,
+        "interaction": 10062,
+        "webhook": 10015,
+        "command": 10063,
+        "emoji": 10014,
+    }
+    return ApiError(404, codes[kind], f"Unknown {kind.capitalize()}")
+
+
+# --------------------------------------------------------------------------- permissions
+
+
+def base_permissions(guild: Guild, member: Member) -> int:
+    if guild.owner_id == member.user_id:
+        return ALL_PERMISSIONS
+    perms = guild.roles[guild.id].permissions
+    for rid in member.roles:
+        role = guild.roles.get(rid)
+        if role is not None:
+            perms |= role.permissions
+    if perms & ADMINISTRATOR:
+        return ALL_PERMISSIONS
+    return perms
+
+
+def channel_permissions(guild: Guild, member: Member, channel: Channel, parent: Channel | None = None) -> int:
+    """Permissions of ``member`` in ``channel`` (threads use their parent's overwrites)."""
+    perms = base_permissions(guild, member)
+    if perms & ADMINISTRATOR:
+        return ALL_PERMISSIONS
+    target = parent if (channel.is_thread and parent is not None) else channel
+    overwrites = {int(o["id"]): o for o in target.overwrites}
+    everyone = overwrites.get(guild.id)
+    if everyone is not None:
+        perms &= ~int(everyone.get("deny", 0))
+        perms |= int(everyone.get("allow", 0))
+    allow = deny = 0
+    for rid in member.roles:
+        ow = overwrites.get(rid)
+        if ow is not None and int(ow.get("type", 0)) == 0:
+            allow |= int(ow.get("allow", 0))
+            deny |= int(ow.get("deny", 0))
+    perms &= ~deny
+    perms |= allow
+    mine = overwrites.get(member.user_id)
+    if mine is not None and int(mine.get("type", 1)) == 1:
+        perms &= ~int(mine.get("deny", 0))
+        perms |= int(mine.get("allow", 0))
+    if not perms & VIEW_CHANNEL:
+        return 0
+    if not perms & SEND_MESSAGES and not channel.is_thread:
+        perms &= ~(EMBED_LINKS | ATTACH_FILES | MENTION_EVERYONE | SEND_MESSAGES_IN_THREADS)
+    return perms
+
+
+def top_role_position(guild: Guild, member: Member) -> int:
+    positions = [guild.roles[r].position for r in member.roles if r in guild.roles]
+    return max(positions, default=0)
+
+
+# --------------------------------------------------------------------------- content limits
+
+
+class FormErrors:
+    """Collects errors in Discord's nested `errors` shape (code 50035)."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, Any] = {}
+
+    def add(self, path: list[str | int], code: str, message: str) -> None:
+        node = self.errors
+        for part in path:
+            node = node.setdefault(str(part), {})
+        node.setdefault("_errors", []).append({"code": code, "message": message})
+
+    def too_long(self, path: list[str | int], value: Any, limit: int) -> None:
+        if isinstance(value, str) and len(value) > limit:
+            self.add(path, "BASE_TYPE_MAX_LENGTH", f"Must be {limit} or fewer in length.")
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise ApiError(400, 50035, "Invalid Form Body", self.errors)
+
+
+def embed_length(embed: dict[str, Any]) -> int:
+    total = len(embed.get("title") or "") + len(embed.get("description") or "")
+    total += len((embed.get("footer") or {}).get("text") or "")
+    total += len((embed.get("author") or {}).get("name") or "")
+    for f in embed.get("fields") or []:
+        total += len(f.get("name") or "") + len(f.get("value") or "")
+    return total
+
+
+def check_embeds(errs: FormErrors, embeds: list[dict[str, Any]], key: str = "embeds") -> None:
+    if len(embeds) > 10:
+        errs.add([key], "BASE_TYPE_MAX_LENGTH", "Must be 10 or fewer in length.")
+    total = 0
+    for i, e in enumerate(embeds):
+        errs.too_long([key, i, "title"], e.get("title"), 256)
+        errs.too_long([key, i, "description"], e.get("description"), 4096)
+        errs.too_long([key, i, "footer", "text"], (e.get("footer") or {}).get("text"), 2048)
+        errs.too_long([key, i, "author", "name"], (e.get("author") or {}).get("name"), 256)
+        fields = e.get("fields") or []
+        if len(fields) > 25:
+            errs.add([key, i, "fields"], "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")
+        for j, f in enumerate(fields):
+            errs.too_long([key, i, "fields", j, "name"], f.get("name"), 256)
+            errs.too_long([key, i, "fields", j, "value"], f.get("value"), 1024)
+        total += embed_length(e)
+    if total > 6000:
+        errs.add([key], "MAX_EMBED_SIZE_EXCEEDED", "Embed size exceeds maximum size of 6000")
+
+
+def check_components(errs: FormErrors, components: list[dict[str, Any]]) -> None:
+    top_level_rows = [c for c in components if c.get("type") == 1]
+    if len(top_level_rows) > 5:
+        errs.add(["components"], "BASE_TYPE_MAX_LENGTH", "Must be 5 or fewer in length.")
+    seen: set[str] = set()
+
+    def walk(comp: dict[str, Any], path: list[str | int]) -> None:
+        ctype = comp.get("type")
+        children = comp.get("components") or []
+        if ctype == 1:
+            buttons = [c for c in children if c.get("type") == 2]
+            if len(buttons) > 5:
+                errs.add(path + ["components"], "BASE_TYPE_MAX_LENGTH", "Must be 5 or fewer in length.")
+        cid = comp.get("custom_id")
+        if cid is not None:
+            errs.too_long(path + ["custom_id"], cid, 100)
+            if cid in seen:
+                errs.add(path + ["custom_id"], "COMPONENT_CUSTOM_ID_DUPLICATED", "Component custom id cannot be duplicated")
+            seen.add(cid)
+        if ctype == 2:
+            errs.too_long(path + ["label"], comp.get("label"), 80)
+            if comp.get("style") != 5 and comp.get("style") != 6 and not cid:
+                errs.add(path + ["custom_id"], "BASE_TYPE_REQUIRED", "This field is required")
+        for i, child in enumerate(children):
+            walk(child, path + ["components", i])
+        if isinstance(comp.get("component"), dict):
+            walk(comp["component"], path + ["component"])
+        if isinstance(comp.get("accessory"), dict):
+            walk(comp["accessory"], path + ["accessory"])
+
+    for i, c in enumerate(components):
+        walk(c, ["components", i])
+
+
+def check_message(payload: dict[str, Any], *, has_files: bool, require_content: bool = True) -> None:
+    """Validate a message create/edit body; raise ApiError like Discord does."""
+    errs = FormErrors()
+    content = payload.get("content")
+    errs.too_long(["content"], content, 2000)
+    embeds = payload.get("embeds") or []
+    check_embeds(errs, embeds)
+    components = payload.get("components") or []
+    check_components(errs, components)
+    errs.raise_if_any()
+    if require_content and not (content or embeds or components or has_files or payload.get("sticker_ids") or payload.get("poll")):
+        raise ApiError(400, 50006, "Cannot send an empty message")
+
+
+def check_thread_name(name: Any) -> None:
+    errs = FormErrors()
+    if name is not None:
+        if not isinstance(name, str) or not name.strip():
+            errs.add(["name"], "BASE_TYPE_REQUIRED", "This field is required")
+        else:
+            errs.too_long(["name"], name, 100)
+    errs.raise_if_any()

@@ -1,0 +1,137 @@
+"""Turn the model into Discord JSON payloads (REST answers and gateway events)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.emulator.state import Channel, Guild, Member, Message, State, iso
+
+USER_MENTION = re.compile(r"<@!?(\d+)>")
+ROLE_MENTION = re.compile(r"<@&(\d+)>")
+
+
+def member_json(state: State, member: Member, *, with_user: bool = True) -> dict[str, Any]:
+    return member.to_json(state.users[member.user_id], with_user=with_user)
+
+
+def channel_json(state: State, channel: Channel) -> dict[str, Any]:
+    return channel.to_json(state.users)
+
+
+def parse_mentions(state: State, content: str, guild_id: int | None) -> tuple[list[int], list[int]]:
+    users = [int(u) for u in USER_MENTION.findall(content or "") if int(u) in state.users]
+    roles: list[int] = []
+    if guild_id is not None and guild_id in state.guilds:
+        roles = [int(r) for r in ROLE_MENTION.findall(content or "") if int(r) in state.guilds[guild_id].roles]
+    return list(dict.fromkeys(users)), list(dict.fromkeys(roles))
+
+
+def message_json(state: State, msg: Message, *, with_member: bool = True) -> dict[str, Any]:
+    author = state.users[msg.author_id]
+    out: dict[str, Any] = {
+        "id": str(msg.id),
+        "channel_id": str(msg.channel_id),
+        "author": author.to_json(),
+        "content": msg.content,
+        "timestamp": iso(msg.timestamp),
+        "edited_timestamp": iso(msg.edited_timestamp),
+        "tts": False,
+        "mention_everyone": "@everyone" in (msg.content or ""),
+        "mentions": [state.users[u].to_json() for u in msg.mentions if u in state.users],
+        "mention_roles": [str(r) for r in msg.mention_roles],
+        "attachments": msg.attachments,
+        "embeds": msg.embeds,
+        "components": msg.components,
+        "pinned": False,
+        "type": msg.type,
+        "flags": msg.flags,
+    }
+    if msg.reactions:
+        out["reactions"] = [
+            {"emoji": {"id": None, "name": e}, "count": len(us), "count_details": {"burst": 0, "normal": len(us)},
+             "me": False, "me_burst": False, "burst_colors": []}
+            for e, us in msg.reactions.items() if us
+        ]
+    if msg.guild_id is not None:
+        out["guild_id"] = str(msg.guild_id)
+        guild = state.guilds.get(msg.guild_id)
+        if with_member and guild is not None and msg.author_id in guild.members and msg.webhook_id is None:
+            out["member"] = member_json(state, guild.members[msg.author_id], with_user=False)
+    if msg.message_reference:
+        out["message_reference"] = msg.message_reference
+    if msg.webhook_id is not None:
+        out["webhook_id"] = str(msg.webhook_id)
+    if msg.application_id is not None:
+        out["application_id"] = str(msg.application_id)
+    if msg.interaction_id is not None:
+        out["interaction_metadata"] = {
+            "id": str(msg.interaction_id),
+            "type": 2,
+            "user": author.to_json(),
+            "authorizing_integration_owners": {},
+        }
+    return out
+
+
+def guild_json(state: State, guild: Guild) -> dict[str, Any]:
+    return {
+        "id": str(guild.id),
+        "name": guild.name,
+        "icon": None,
+        "splash": None,
+        "discovery_splash": None,
+        "banner": None,
+        "description": None,
+        "owner_id": str(guild.owner_id),
+        "afk_channel_id": None,
+        "afk_timeout": 300,
+        "verification_level": 0,
+        "default_message_notifications": 0,
+        "explicit_content_filter": 0,
+        "roles": [r.to_json() for r in sorted(guild.roles.values(), key=lambda r: (r.position, r.id))],
+        "emojis": [],
+        "stickers": [],
+        "features": ["COMMUNITY"],
+        "mfa_level": 0,
+        "application_id": None,
+        "system_channel_id": None,
+        "system_channel_flags": 0,
+        "rules_channel_id": None,
+        "public_updates_channel_id": None,
+        "safety_alerts_channel_id": None,
+        "vanity_url_code": None,
+        "premium_tier": 0,
+        "premium_subscription_count": 0,
+        "preferred_locale": "en-US",
+        "nsfw_level": 0,
+        "premium_progress_bar_enabled": False,
+        "max_members": 500000,
+        "max_video_channel_users": 25,
+    }
+
+
+def guild_create_json(state: State, guild: Guild, *, members_limit: int | None = None) -> dict[str, Any]:
+    out = guild_json(state, guild)
+    channels = [c for c in state.guild_channels(guild.id)]
+    members = list(guild.members.values())
+    if members_limit is not None:
+        # the bot's own member always comes along
+        bot_first = sorted(members, key=lambda m: not state.users[m.user_id].bot)
+        members = bot_first[:members_limit]
+    out.update(
+        unavailable=False,
+        large=len(guild.members) > 250,
+        joined_at=iso(guild.created_at),
+        member_count=len(guild.members),
+        channels=[channel_json(state, c) for c in channels if not c.is_thread],
+        threads=[channel_json(state, c) for c in channels if c.is_thread and not c.archived],
+        members=[member_json(state, m) for m in members],
+        voice_states=[],
+        presences=[],
+        stage_instances=[],
+        guild_scheduled_events=[],
+        soundboard_sounds=[],
+        embedded_activities=[],
+    )
+    return out

@@ -1,0 +1,314 @@
+"""The Emulator: an aiohttp server speaking Discord's REST API (/api/v10) and gateway (/gateway)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from bot.emulator import routes_channels, routes_core, routes_interactions  # noqa: F401  (register routes)
+from bot.emulator.actors import ActorsMixin
+from bot.emulator.faults import Faults
+from bot.emulator.gateway import Gateway
+from bot.emulator.ratelimit import RateLimitConfig, RateLimiter
+from bot.emulator.routing import Request, match
+from bot.emulator.rules import ApiError
+from bot.emulator.spec import SpecValidator
+from bot.emulator.state import Snowflakes, State, User
+from bot.emulator.world import WorldMixin
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v10"
+# Answers of these are not counted against the global rate limit (Discord exempts interaction endpoints).
+_NO_GLOBAL = ("/interactions/", "/webhooks/")
+
+
+class EmulatorError(Exception):
+    """Misuse of the emulator by a test (unknown command, no such button, ...)."""
+
+
+@dataclass
+class RequestRecord:
+    method: str
+    route: str  # template, e.g. "/channels/{channel_id}/messages"
+    path: str
+    status: int
+    json: Any = None
+    query: dict[str, str] = field(default_factory=dict)
+    files: list[str] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return f"{self.method} {self.route}"
+
+
+class Emulator(WorldMixin, ActorsMixin):
+    def __init__(
+        self,
+        spec_path: str | None = None,
+        ratelimits: RateLimitConfig | None = None,
+        shard_count: int = 1,
+        *,
+        interaction_timeout: float = 3.0,
+        followup_timeout: float = 5.0,
+        members_in_guild_create: int | None = None,
+        token: str | None = None,
+        host: str = "127.0.0.1",
+    ) -> None:
+        self.ids = Snowflakes()
+        self.state = State()
+        self.token = token or f"emu.{secrets.token_urlsafe(24)}"
+        self.shard_count = shard_count
+        self.interaction_timeout = interaction_timeout
+        self.followup_timeout = followup_timeout
+        self.members_in_guild_create = members_in_guild_create
+        self.host = host
+        self.validator = SpecValidator(spec_path)
+        self.ratelimit_config = ratelimits or RateLimitConfig.disabled()
+        self.faults = Faults()
+        self.gateway = Gateway(self)
+        self.request_log: list[RequestRecord] = []
+        self.errors: list[str] = []
+        self.chunk_requests = 0
+        self.port = 0
+        self._runner: web.AppRunner | None = None
+        self._limiter: RateLimiter | None = None
+        self._inflight = 0
+        self._last_activity = 0.0
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._patched: tuple[Any, Any] | None = None
+        bot = User(self.ids.next(), "Kudos", bot=True)
+        self.state.users[bot.id] = bot
+        self.bot_user_id = bot.id
+        self.application_id = bot.id  # like Discord: a bot's user id equals its application id
+        self._init_world()
+        self._init_actors()
+        from bot.emulator.spec import _register_emulator
+
+        _register_emulator(self)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}{API_PREFIX}"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"ws://{self.host}:{self.port}/gateway"
+
+    async def start(self) -> Emulator:
+        loop = asyncio.get_running_loop()
+        self._limiter = RateLimiter(self.ratelimit_config, loop.time)
+        self._last_activity = loop.time()
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.router.add_get("/gateway", self.gateway.handle)
+        app.router.add_route("*", "/{tail:.*}", self._rest)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, 0)
+        await site.start()
+        server = site._server
+        assert server is not None
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        log.info("Discord emulator listening on %s", self.base_url)
+        return self
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.gateway.close_all()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        self.unpatch_discord()
+
+    async def __aenter__(self) -> Emulator:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    def patch_discord(self) -> None:
+        """Point the unmodified discord.py client at this emulator."""
+        import discord.gateway
+        import discord.http
+        import yarl
+
+        if self._patched is None:
+            self._patched = (discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
+        discord.http.Route.BASE = self.base_url
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(self.gateway_url)
+
+    def unpatch_discord(self) -> None:
+        if self._patched is None:
+            return
+        import discord.gateway
+        import discord.http
+
+        discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = self._patched
+        self._patched = None
+
+    # ------------------------------------------------------------------ activity tracking
+
+    def _touch(self) -> None:
+        try:
+            self._last_activity = asyncio.get_running_loop().time()
+        except RuntimeError:
+            pass
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        self._touch()
+        return task
+
+    async def settle(self, quiet: float = 0.05, timeout: float = 5.0) -> bool:
+        """Wait until no REST request is in flight and none started for ``quiet`` seconds."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        self._touch()
+        while True:
+            now = loop.time()
+            if self._inflight == 0 and not self._tasks and now - self._last_activity >= quiet:
+                return True
+            if now >= deadline:
+                log.warning("settle(): bot still busy after %.1fs", timeout)
+                return False
+            await asyncio.sleep(min(quiet / 4, 0.01))
+
+    async def disconnect(self, resume: bool = True, *, shard_id: int | None = None, hold: bool = False,
+                         wait: bool = False, timeout: float = 5.0) -> None:
+        """Drop the gateway connection. resume=True: close with 4000 (client RESUMEs, missed events are
+        replayed); resume=False: INVALID_SESSION d=false (client IDENTIFYs again; missed events are lost).
+        hold=True keeps new connections waiting until :meth:`release_gateway`."""
+        await self.gateway.disconnect(resume=resume, shard_id=shard_id, hold=hold)
+        if wait and not hold:
+            await self.wait_until_connected(timeout)
+
+    def release_gateway(self) -> None:
+        self.gateway.release()
+
+    async def wait_until_connected(self, timeout: float = 5.0) -> None:
+        await self.gateway.wait_connected(timeout)
+
+    # ------------------------------------------------------------------ REST
+
+    @staticmethod
+    def _response(status: int, data: Any, headers: dict[str, str] | None = None) -> web.Response:
+        hdrs = dict(headers or {})
+        if status == 204 or data is None:
+            return web.Response(status=204 if data is None else status, headers=hdrs)
+        hdrs["Content-Type"] = "application/json"
+        return web.Response(status=status, body=json.dumps(data).encode(), headers=hdrs)
+
+    async def _rest(self, request: web.Request) -> web.StreamResponse:
+        self._inflight += 1
+        self._touch()
+        try:
+            return await self._rest_inner(request)
+        finally:
+            self._inflight -= 1
+            self._touch()
+
+    async def _parse_body(self, request: web.Request) -> tuple[Any, list[tuple[str, bytes, str]]]:
+        files: list[tuple[str, bytes, str]] = []
+        if request.content_type.startswith("multipart/"):
+            payload: Any = None
+            reader = await request.multipart()
+            async for part in reader:
+                if part is None or not hasattr(part, "read"):
+                    continue
+                name = part.name or ""
+                data = await part.read()  # type: ignore[union-attr]
+                if name == "payload_json":
+                    payload = json.loads(data.decode())
+                else:
+                    ctype = part.headers.get("Content-Type", "application/octet-stream")
+                    files.append((part.filename or name, bytes(data), ctype))
+            return payload, files
+        raw = await request.read()
+        if not raw:
+            return None, files
+        try:
+            return json.loads(raw), files
+        except ValueError:
+            raise ApiError(400, 50109, "The request body contains invalid JSON.") from None
+
+    async def _rest_inner(self, request: web.Request) -> web.StreamResponse:
+        method = request.method.upper()
+        if not request.path.startswith(API_PREFIX + "/"):
+            return self._response(404, {"message": "404: Not Found", "code": 0})
+        path = request.path[len(API_PREFIX):]
+        query = dict(request.query)
+        found = match(method, path)
+        if found is None:
+            self.validator.check_route(method, path)
+            log.warning("emulator: no route for %s %s", method, path)
+            self.request_log.append(RequestRecord(method, path, path, 404, None, query))
+            return self._response(404, {"message": "404: Not Found", "code": 0})
+        rt, params = found
+        record = RequestRecord(method, rt.template, path, 0, None, query)
+        self.request_log.append(record)
+        try:
+            body, files = await self._parse_body(request)
+        except ApiError as exc:
+            record.status = exc.status
+            return self._response(exc.status, exc.body())
+        record.json = body
+        record.files = [f[0] for f in files]
+        if rt.auth and request.headers.get("Authorization") != f"Bot {self.token}":
+            record.status = 401
+            return self._response(401, {"message": "401: Unauthorized", "code": 0})
+        key = f"{method} {rt.template}"
+        delay = self.faults.delay_for(key)
+        fault = self.faults.take(key)
+        if fault is not None and fault.delay:
+            delay = max(delay, fault.delay)
+        if delay:
+            await asyncio.sleep(delay)
+        assert self._limiter is not None
+        if fault is not None:
+            record.status = fault.status
+            headers = {"Via": "1.1 google"} if fault.status == 429 else {}
+            if fault.status == 429:
+                headers.update({"X-RateLimit-Limit": "1", "X-RateLimit-Remaining": "0",
+                                "X-RateLimit-Reset-After": f"{fault.retry_after:.3f}",
+                                "X-RateLimit-Scope": "global" if fault.is_global else "user"})
+                if fault.is_global:
+                    headers["X-RateLimit-Global"] = "true"
+            return self._response(fault.status, fault.body(), headers)
+        decision = self._limiter.check(key, params, count_global=not path.startswith(_NO_GLOBAL))
+        if not decision.allowed:
+            record.status = 429
+            body429 = {"message": "You are being rate limited.", "retry_after": round(decision.retry_after, 3),
+                       "global": decision.is_global}
+            return self._response(429, body429, {**decision.headers, "Via": "1.1 google"})
+        if body is not None:
+            self.validator.validate(method, path, body)
+        else:
+            self.validator.check_route(method, path)
+        req = Request(method, path, rt.template, params, query, body, files, dict(request.headers))
+        try:
+            status, data = await rt.handler(self, req)
+        except ApiError as exc:
+            status, data = exc.status, exc.body()
+        except EmulatorError as exc:
+            self.errors.append(f"{key}: {exc}")
+            status, data = 400, {"message": f"emulator: {exc}", "code": 0}
+        except Exception as exc:
+            log.exception("emulator bug while handling %s %s", method, path)
+            self.errors.append(f"{key}: {exc!r}")
+            status, data = 400, {"message": f"emulator error: {exc!r}", "code": 0}
+        record.status = status
+        return self._response(status, data, decision.headers)

@@ -1,0 +1,192 @@
+"""Validate REST requests against Discord's official OpenAPI description (read at runtime, never copied)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import os
+import re
+import weakref
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SPEC_PATH = "/work/shared/discord-api-spec/openapi.json"
+SPEC_ENV = "KUDOS_DISCORD_SPEC"
+_BASE_URI = "urn:discord-openapi"
+HTTP_METHODS = ("get", "post", "put", "patch", "delete")
+
+# Process-wide totals across every Emulator (reported by the pytest plugin).
+TOTALS: dict[str, int] = {"validated": 0, "violations": 0}
+
+# Every Emulator created in this process; the pytest plugin turns TRACKING on and checks PENDING ones
+# after each test.
+EMULATORS: weakref.WeakSet[Any] = weakref.WeakSet()
+TRACKING = {"on": False}
+PENDING: list[Any] = []
+
+_LOADED: dict[str, _Spec] = {}
+_NOTICE_GIVEN = False
+
+
+def _register_emulator(emu: Any) -> None:
+    EMULATORS.add(emu)
+    if TRACKING["on"]:
+        PENDING.append(emu)
+
+
+def _absolutize(node: Any) -> Any:
+    if isinstance(node, dict):
+        out = {k: _absolutize(v) for k, v in node.items()}
+        ref = out.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#"):
+            out["$ref"] = _BASE_URI + ref
+        return out
+    if isinstance(node, list):
+        return [_absolutize(v) for v in node]
+    return node
+
+
+def _template_regex(template: str) -> re.Pattern[str]:
+    parts = re.split(r"(\{[^}]+\})", template)
+    rx = "".join(f"(?P<{p[1:-1]}>[^/]+)" if p.startswith("{") else re.escape(p) for p in parts)
+    return re.compile(f"^{rx}$")
+
+
+def template_specificity(template: str) -> tuple[int, int]:
+    segs = template.strip("/").split("/")
+    return (-sum(1 for s in segs if not s.startswith("{")), -len(segs))
+
+
+class _Spec:
+    def __init__(self, doc: dict[str, Any]) -> None:
+        self.doc = _absolutize(doc)
+        resource = Resource.from_contents(self.doc, default_specification=DRAFT202012)
+        self.registry: Registry = Registry().with_resource(_BASE_URI, resource)
+        self.paths: list[tuple[str, re.Pattern[str]]] = sorted(
+            ((p, _template_regex(p)) for p in self.doc["paths"]), key=lambda t: template_specificity(t[0])
+        )
+        self._validators: dict[tuple[str, str], Draft202012Validator | None] = {}
+
+    def find_path(self, path: str) -> str | None:
+        for template, rx in self.paths:
+            if rx.match(path):
+                return template
+        return None
+
+    def validator(self, method: str, template: str) -> Draft202012Validator | None:
+        key = (method, template)
+        if key not in self._validators:
+            op = self.doc["paths"].get(template, {}).get(method.lower()) or {}
+            schema = (((op.get("requestBody") or {}).get("content") or {}).get("application/json") or {}).get("schema")
+            self._validators[key] = (
+                Draft202012Validator(schema, registry=self.registry) if schema is not None else None
+            )
+        return self._validators[key]
+
+
+def _load(path: str) -> _Spec | None:
+    global _NOTICE_GIVEN
+    if path in _LOADED:
+        return _LOADED[path]
+    if not Path(path).is_file():
+        if not _NOTICE_GIVEN:
+            log.warning("Discord OpenAPI spec not found at %s: request validation is skipped", path)
+            _NOTICE_GIVEN = True
+        return None
+    with open(path, encoding="utf-8") as fh:
+        spec = _Spec(json.load(fh))
+    _LOADED[path] = spec
+    return spec
+
+
+def _is_snowflake_schema(schema: Any) -> bool:
+    return isinstance(schema, dict) and (
+        schema.get("format") == "snowflake" or schema.get("pattern") == "^(0|[1-9][0-9]*)$"
+    )
+
+
+def _walk_errors(errors: Any) -> Any:
+    for err in errors:
+        yield err
+        if err.context:
+            yield from _walk_errors(err.context)
+
+
+def _set_at(instance: Any, path: list[Any], value: Any) -> None:
+    node = instance
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = value
+
+
+class SpecValidator:
+    """Validates request bodies; keeps a count and the violations found."""
+
+    def __init__(self, spec_path: str | None = None) -> None:
+        self.path = spec_path or os.environ.get(SPEC_ENV) or DEFAULT_SPEC_PATH
+        self._spec = _load(self.path)
+        self.validated = 0
+        self.violations: list[tuple[str, str, str]] = []
+
+    @property
+    def enabled(self) -> bool:
+        return self._spec is not None
+
+    def _violation(self, method: str, path: str, message: str) -> None:
+        self.violations.append((method, path, message))
+        TOTALS["violations"] += 1
+        log.error("Discord spec violation: %s %s: %s", method, path, message)
+
+    def check_route(self, method: str, path: str) -> str | None:
+        """Return the spec's template for ``path``; record a violation if the spec has no such operation."""
+        if self._spec is None:
+            return None
+        template = self._spec.find_path(path)
+        if template is None or method.lower() not in self._spec.doc["paths"][template]:
+            self._violation(method, path, "route is not in Discord's API spec")
+            return None
+        return template
+
+    def validate(self, method: str, path: str, body: Any) -> bool:
+        """Validate a JSON body sent to ``method path`` (path relative to /api/v10). True when valid."""
+        if self._spec is None:
+            return True
+        template = self.check_route(method, path)
+        if template is None:
+            return False
+        validator = self.validator_for(method, template)
+        if validator is None or body is None:
+            return True
+        instance = copy.deepcopy(body)
+        errors: list[ValidationError] = []
+        for _ in range(50):  # coerce integer snowflakes to strings where the spec wants a snowflake
+            errors = list(validator.iter_errors(instance))
+            fixes = [
+                e for e in _walk_errors(errors)
+                if e.validator == "type" and isinstance(e.instance, int) and not isinstance(e.instance, bool)
+                and _is_snowflake_schema(e.schema) and list(e.absolute_path)
+            ]
+            if not fixes:
+                break
+            for e in fixes:
+                _set_at(instance, list(e.absolute_path), str(e.instance))
+        self.validated += 1
+        TOTALS["validated"] += 1
+        if errors:
+            best = best_match(errors)
+            where = "/".join(str(p) for p in best.absolute_path) or "<body>"
+            self._violation(method, path, f"{where}: {best.message[:300]}")
+            return False
+        return True
+
+    def validator_for(self, method: str, template: str) -> Draft202012Validator | None:
+        assert self._spec is not None
+        return self._spec.validator(method, template)
