@@ -14,7 +14,8 @@ from bot.services import diagnostics
 
 
 def _granted(perms: discord.Permissions) -> set[str]:
-    return {name for name, value in perms if value}
+    # getattr, not iteration: iterating Permissions skips aliases such as view_channel.
+    return {name for name in diagnostics.PERMISSION_NAMES if getattr(perms, name, False)}
 
 
 class Admin(commands.Cog):

@@ -14,6 +14,7 @@ REQUIRED: Mapping[str, tuple[str, ...]] = {
     "help_forums": ("view_channel", "send_messages_in_threads", "manage_threads"),
 }
 GUILD_WIDE = ("manage_roles",)
+PERMISSION_NAMES = frozenset(p for needed in REQUIRED.values() for p in needed) | frozenset(GUILD_WIDE)
 
 
 def pretty(permission: str) -> str:

@@ -1,0 +1,314 @@
+"""Run a parsed scenario against the real bot on the emulator, printing a transcript."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bot.clock import parse_duration
+from bot.db.schema import contributions, perk_codes
+from bot.db.summary import mask_code, summarize
+from bot.emulator import EmulatorError
+from bot.sandbox.harness import Harness, MemberSpec
+from bot.sandbox.scenario import Scenario, ScenarioError, Step
+from bot.sandbox.transcript import Transcript, describe_message
+
+log = logging.getLogger(__name__)
+
+
+def _text_of(message: Any) -> str:
+    parts = [message.content or ""]
+    for embed in message.embeds or []:
+        parts += [embed.get("title") or "", embed.get("description") or ""]
+        parts += [f"{f.get('name', '')} {f.get('value', '')}" for f in embed.get("fields") or []]
+        parts.append((embed.get("footer") or {}).get("text") or "")
+    return "\n".join(parts)
+
+
+class ScenarioRunner:
+    def __init__(self, scenario: Scenario, harness: Harness, out: Callable[[str], None] = print) -> None:
+        self.s = scenario
+        self.h = harness
+        self.out = out
+        self.failures: list[str] = []
+        self.last_interaction: dict[str, Any] = {}
+        self._codes: list[str] = []
+
+    # -- references ---------------------------------------------------------------------------------
+    def message_ref(self, ref: Any, step: Step) -> int:
+        emu = self.h.emu
+        if not isinstance(ref, dict) or len(ref) != 1:
+            raise ScenarioError("a message reference is {id = \"label\"}, {last_bot_message_in = \"…\"} or "
+                                "{last_message_in = \"…\"}", step.number)
+        (kind, value), = ref.items()
+        if kind == "id":
+            if value not in self.h.labels:
+                raise ScenarioError(f"no message or thread labelled {value!r} yet", step.number)
+            return self.h.labels[value]
+        if kind in ("last_bot_message_in", "last_message_in"):
+            try:
+                channel_id = self.h.channel_id(value)
+            except KeyError as exc:
+                raise ScenarioError(str(exc.args[0]), step.number) from None
+            messages = [m for m in emu.messages(channel_id) if not m.deleted]
+            if kind == "last_bot_message_in":
+                messages = [m for m in messages if m.author_id == emu.bot_user_id]
+            if not messages:
+                raise ScenarioError(f"no {'bot ' if kind == 'last_bot_message_in' else ''}message in {value!r}",
+                                    step.number)
+            return messages[-1].id
+        raise ScenarioError(f"unknown message reference {kind!r}", step.number)
+
+    def channel(self, name: str, step: Step) -> str:
+        try:
+            self.h.channel_id(name)
+        except KeyError as exc:
+            raise ScenarioError(str(exc.args[0]), step.number) from None
+        return name
+
+    # -- running ------------------------------------------------------------------------------------
+    async def run(self) -> int:
+        transcript = Transcript(self.h.emu, self.h.guild_id, mask=self.mask)
+        transcript.skip()
+        for step in self.s.steps:
+            self.out(f"[{step.number}] {self.describe(step)}")
+            try:
+                await self.execute(step)
+            except EmulatorError as exc:
+                raise ScenarioError(str(exc), step.number) from None
+            for line in transcript.new_lines():
+                self.out(line)
+            if "expect" in step.raw:
+                await self.check(step, step.raw["expect"])
+        return 1 if self.failures else 0
+
+    def describe(self, step: Step) -> str:
+        r = step.raw
+        who = step.actor or "—"
+        match step.action:
+            case "say":
+                return f"{who} in {r['in']}: {r['say']!r}"
+            case "post":
+                return f"{who} opens a post '{r['post']}' in {r['in']}" + (f" tagged {', '.join(r['tags'])}"
+                                                                         if r.get("tags") else "")
+            case "slash":
+                opts = " ".join(f"{k}:{v}" for k, v in (r.get("options") or {}).items())
+                return f"{who} runs /{r['slash']} {opts}".rstrip()
+            case "context_menu":
+                return f"{who} uses '{r['context_menu']}' on {r['target']}"
+            case "click":
+                return f"{who} clicks '{r['click']}'"
+            case "modal":
+                return f"{who} fills the form: " + ", ".join(f"{k}={v!r}" for k, v in r["modal"].items())
+            case "react" | "unreact":
+                return f"{who} {step.action}s {r[step.action]}"
+            case "advance":
+                return f"time passes: {r['advance']}"
+            case "restart":
+                return "the bot restarts"
+            case "fault":
+                return f"fault injected: {r['fault']}"
+            case "expect":
+                return f"check {who}: {r['expect']}"
+            case _:
+                return f"{who} {step.action} {r.get(step.action)}"
+
+    async def execute(self, step: Step) -> None:
+        r = step.raw
+        actor = self.h.member(step.actor) if step.actor and step.action != "join" else None
+        match step.action:
+            case "say":
+                msg = await actor.say(str(r["say"]), in_=self.channel(r["in"], step))
+                self._label(step, msg.id)
+            case "post":
+                thread, _ = await actor.post(str(r["post"]), in_=self.channel(r["in"], step),
+                                             content=str(r.get("content", "")), tags=list(r.get("tags", [])))
+                self._label(step, thread.id)
+            case "slash":
+                options = dict(r.get("options") or {})
+                if "in" in r:
+                    options["channel_"] = self.channel(r["in"], step)
+                self._interaction(step, await actor.slash(str(r["slash"]), **options))
+            case "context_menu":
+                target = self.message_ref(r["target"], step)
+                self._interaction(step, await actor.context_menu(str(r["context_menu"]), message_id=target))
+            case "click":
+                target = self.message_ref(r["on"], step)
+                self._interaction(step, await actor.click(target, label=str(r["click"])))
+            case "modal":
+                opened = self.last_interaction.get(step.actor or "")
+                if opened is None or not getattr(opened, "modal", None):
+                    raise ScenarioError("the previous step of this member opened no form (modal)", step.number)
+                self._interaction(step, await actor.submit_modal(opened, {str(k): str(v)
+                                                                          for k, v in r["modal"].items()}))
+            case "react":
+                await actor.react(self.message_ref(r["on"], step), str(r["react"]))
+            case "unreact":
+                await actor.unreact(self.message_ref(r["on"], step), str(r["unreact"]))
+            case "join":
+                spec = next(m for m in self.h.world.members if m.name == step.actor)
+                if step.actor in self.h.members and step.actor not in self.s.absent:
+                    self.h.emu.add_member(self.h.guild_id, spec.name, user_id=self.h.members[spec.name])
+                else:
+                    self.h.add_member(MemberSpec(spec.name, spec.roles, spec.account_age_days, 0, spec.dms_open))
+                self.s.absent.discard(step.actor or "")
+                await self.h.settle()
+            case "leave":
+                await actor.leave()
+            case "set_roles":
+                try:
+                    await actor.set_roles(list(r["set_roles"]))
+                except KeyError as exc:
+                    raise ScenarioError(str(exc.args[0]), step.number) from None
+            case "advance":
+                await self.h.advance(parse_duration(str(r["advance"])))
+            case "fault":
+                await self.fault(step, dict(r["fault"]))
+            case "restart":
+                await self.h.restart()
+            case "expect":
+                pass
+
+    def _label(self, step: Step, object_id: int) -> None:
+        if step.label:
+            self.h.labels[step.label] = object_id
+
+    def _interaction(self, step: Step, inter: Any) -> None:
+        self.last_interaction[step.actor or ""] = inter
+        if inter is not None and getattr(inter, "failed", False):
+            self.out("  ✗ the interaction failed: the bot did not answer within 3 seconds")
+        message = getattr(inter, "message", None)
+        if step.label and message is not None:
+            self.h.labels[step.label] = message.id
+
+    async def fault(self, step: Step, fault: dict[str, Any]) -> None:
+        emu = self.h.emu
+        if "disconnect" in fault:
+            await emu.disconnect(resume=fault["disconnect"] != "reconnect")
+            await self.h.settle()
+            return
+        try:
+            emu.faults.add(**fault)
+        except TypeError as exc:
+            raise ScenarioError(f"bad fault {fault}: {exc}", step.number) from None
+
+    # -- expectations -------------------------------------------------------------------------------
+    async def check(self, step: Step, expect: dict[str, Any]) -> None:
+        if step.actor is None and any(k in expect for k in ("has_role", "lacks_role", "dm_contains",
+                                                            "ephemeral_contains", "points", "no_dm")):
+            raise ScenarioError("this expectation needs `as = \"member\"`", step.number)
+        actor = self.h.member(step.actor) if step.actor else None
+        problems: list[str] = []
+        if "has_role" in expect and expect["has_role"] not in actor.roles():
+            problems.append(f"{actor.name} lacks the role {expect['has_role']!r} (has {actor.roles()})")
+        if "lacks_role" in expect and expect["lacks_role"] in actor.roles():
+            problems.append(f"{actor.name} has the role {expect['lacks_role']!r}")
+        if "dm_contains" in expect and not any(expect["dm_contains"] in _text_of(m) for m in actor.dms()):
+            problems.append(f"no DM to {actor.name} contains {expect['dm_contains']!r}")
+        if expect.get("no_dm") and actor.dms():
+            problems.append(f"{actor.name} received a DM")
+        if "ephemeral_contains" in expect and not any(
+            expect["ephemeral_contains"] in _text_of(m) for m in actor.ephemerals()
+        ):
+            problems.append(f"no private reply to {actor.name} contains {expect['ephemeral_contains']!r}")
+        if "message_in" in expect:
+            channel_id = self.h.channel_id(self.channel(expect["message_in"], step))
+            wanted = expect.get("contains", "")
+            if not any(wanted in _text_of(m) for m in self.h.emu.messages(channel_id) if not m.deleted):
+                problems.append(f"no message in {expect['message_in']!r} contains {wanted!r}")
+        if "points" in expect:
+            got = await self.points(actor.id, expect.get("kind"))
+            if got != int(expect["points"]):
+                kind = f" {expect['kind']}" if expect.get("kind") else ""
+                problems.append(f"{actor.name} has {got}{kind} points, expected {expect['points']}")
+        if expect.get("interaction_failed") is not None:
+            inter = self.last_interaction.get(step.actor or "")
+            if bool(getattr(inter, "failed", False)) != bool(expect["interaction_failed"]):
+                problems.append("interaction failure state differs from expected")
+        for problem in problems:
+            self.failures.append(f"step {step.number}: {problem}")
+            self.out(f"  ✗ expected: {problem}")
+        if not problems:
+            self.out("  ✓ " + ", ".join(f"{k} {v}" for k, v in expect.items()))
+
+    async def points(self, user_id: int, kind: str | None) -> int:
+        assert self.h.bot is not None
+        stmt = select(func.coalesce(func.sum(contributions.c.points), 0)).where(
+            contributions.c.guild_id == self.h.guild_id, contributions.c.user_id == user_id)
+        if kind:
+            stmt = stmt.where(contributions.c.kind == kind)
+        async with self.h.bot.db.connect() as conn:
+            return int((await conn.execute(stmt)).scalar_one())
+
+    # -- secrecy and final state --------------------------------------------------------------------
+    def mask(self, line: str) -> str:
+        for code in self._codes:
+            line = line.replace(code, mask_code(code))
+        return line
+
+    async def refresh_codes(self) -> None:
+        if self.h.bot is None:
+            return
+        async with self.h.bot.db.connect() as conn:
+            self._codes = [c for c in (await conn.execute(select(perk_codes.c.code))).scalars() if c]
+
+    async def final_state(self) -> dict[str, Any]:
+        emu = self.h.emu
+        names = {uid: name for name, uid in self.h.members.items()}
+        members = {}
+        for name in self.h.members:
+            actor = self.h.member(name)
+            members[name] = {
+                "roles": actor.roles(),
+                "dms": [self.mask(_text_of(m)) for m in actor.dms()],
+                "ephemerals": [self.mask(_text_of(m)) for m in actor.ephemerals()],
+            }
+        channels: dict[str, Any] = {}
+        guild = emu.state.guilds[self.h.guild_id]
+        for channel_id in guild.channel_ids:
+            channel = emu.state.channels[channel_id]
+            channels[channel.name or str(channel_id)] = self._channel_state(channel, names)
+            for thread in emu.threads(channel_id):
+                channels[f"{channel.name}/{thread.name}"] = self._channel_state(thread, names, parent=channel)
+        assert self.h.bot is not None
+        async with self.h.bot.db.connect() as conn:
+            db = await summarize(conn, self.h.guild_id)
+        db["points"] = {names.get(int(uid), uid): kinds for uid, kinds in db["points"].items()}
+        for row in db["grants"] + db["perk_codes"]:
+            key = "user" if "user" in row else "member"
+            row[key] = names.get(int(row[key]), row[key])
+        for beta in db["betas"]:
+            beta["participants"] = [names.get(int(u), u) for u in beta["participants"]]
+            beta["waitlist"] = [names.get(int(u), u) for u in beta["waitlist"]]
+        for item in db["feedback"]:
+            item["reporter"] = names.get(int(item["reporter"]), item["reporter"])
+        return {"members": members, "channels": channels, "database": db,
+                "expect_failures": list(self.failures)}
+
+    def _channel_state(self, channel: Any, names: dict[int, str], parent: Any = None) -> dict[str, Any]:
+        emu = self.h.emu
+        messages = []
+        for m in emu.messages(channel.id):
+            if m.deleted:
+                continue
+            author = "Kudos" if m.author_id == emu.bot_user_id else names.get(m.author_id, str(m.author_id))
+            buttons = [c.get("label") for row in m.components for c in row.get("components", []) if c.get("label")]
+            messages.append({
+                "author": author,
+                "content": self.mask(m.content),
+                "embeds": [{"title": e.get("title"), "description": self.mask(e.get("description") or "")}
+                           for e in m.embeds],
+                "buttons": buttons,
+            })
+        state: dict[str, Any] = {"messages": messages}
+        if parent is not None:
+            tags = {str(t["id"]): t["name"] for t in parent.available_tags}
+            state["tags"] = [tags.get(str(t), str(t)) for t in channel.applied_tags]
+            state["archived"] = channel.archived
+        return state
+
+
+__all__ = ["ScenarioRunner", "describe_message"]

@@ -1,0 +1,153 @@
+"""Scenario files (TOML, documented in docs/scenarios.md): parse, run against the real bot, report.
+
+A broken scenario stops with the step number and the reason (exit code 2). A failed ``expect`` is
+reported and the run goes on; the exit code is then 1.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.clock import parse_duration
+from bot.sandbox.harness import ChannelSpec, MemberSpec, RoleSpec, WorldSpec
+
+ACTIONS = ("say", "post", "slash", "context_menu", "click", "modal", "react", "unreact", "join", "leave",
+           "set_roles", "advance", "fault", "restart", "expect")
+NO_ACTOR = {"advance", "fault", "restart"}
+STEP_KEYS = {"as", "id", "in", "content", "tags", "options", "target", "on", "contains", "note", *ACTIONS}
+EXPECT_KEYS = {"has_role", "lacks_role", "dm_contains", "ephemeral_contains", "message_in", "contains", "points",
+               "kind", "no_dm", "interaction_failed"}
+CHANNEL_TYPES = {"text", "forum", "announcement"}
+
+
+class ScenarioError(Exception):
+    """A malformed scenario or an impossible step: exit code 2."""
+
+    def __init__(self, message: str, step: int | None = None) -> None:
+        self.step = step
+        super().__init__(f"step {step}: {message}" if step is not None else message)
+
+
+@dataclass
+class Step:
+    number: int
+    action: str
+    raw: dict[str, Any]
+    actor: str | None = None
+    label: str | None = None
+
+
+@dataclass
+class Scenario:
+    source: str
+    world: WorldSpec
+    config: dict[str, Any] = field(default_factory=dict)
+    steps: list[Step] = field(default_factory=list)
+    absent: set[str] = field(default_factory=set)  # members listed but not in the guild yet (join later)
+    title: str = ""
+
+
+def _table(data: Any, where: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{where}: expected a table")
+    return data
+
+
+def _check_keys(data: dict[str, Any], allowed: set[str], where: str) -> None:
+    import difflib
+
+    for key in data:
+        if key not in allowed:
+            hint = difflib.get_close_matches(key, sorted(allowed), n=1)
+            raise ScenarioError(f"{where}: unknown key {key!r}" + (f" (did you mean {hint[0]!r}?)" if hint else ""))
+
+
+def _world(data: dict[str, Any]) -> tuple[WorldSpec, set[str]]:
+    if not data:
+        return WorldSpec.default(), set()
+    _check_keys(data, {"name", "roles", "channels", "members", "bot_permissions"}, "guild")
+    world = WorldSpec(name=str(data.get("name", "Acme Community")))
+    absent: set[str] = set()
+    for i, role in enumerate(data.get("roles", [])):
+        _check_keys(_table(role, f"guild.roles[{i}]"), {"name", "permissions"}, f"guild.roles[{i}]")
+        if not role.get("name"):
+            raise ScenarioError(f"guild.roles[{i}]: a role needs a name")
+        world.roles.append(RoleSpec(role["name"], int(role.get("permissions", 0))))
+    for i, ch in enumerate(data.get("channels", [])):
+        where = f"guild.channels[{i}]"
+        _check_keys(_table(ch, where), {"name", "type", "tags"}, where)
+        ctype = ch.get("type", "text")
+        if ctype not in CHANNEL_TYPES:
+            raise ScenarioError(f"{where}.type: must be one of text, forum, announcement (got {ctype!r})")
+        if ch.get("tags") and ctype != "forum":
+            raise ScenarioError(f"{where}.tags: only forums have tags")
+        world.channels.append(ChannelSpec(ch["name"], ctype, list(ch.get("tags", []))))
+    role_names = {r.name for r in world.roles}
+    for i, m in enumerate(data.get("members", [])):
+        where = f"guild.members[{i}]"
+        _check_keys(_table(m, where), {"name", "roles", "account_age_days", "joined_days_ago", "present",
+                                       "dms_open"}, where)
+        missing = [r for r in m.get("roles", []) if r not in role_names]
+        if missing:
+            raise ScenarioError(f"{where}.roles: unknown role {missing[0]!r}")
+        world.members.append(MemberSpec(m["name"], list(m.get("roles", [])), float(m.get("account_age_days", 365)),
+                                        float(m.get("joined_days_ago", 90)), bool(m.get("dms_open", True))))
+        if m.get("present", True) is False:
+            absent.add(m["name"])
+    if "bot_permissions" in data:
+        world.bot_permissions = int(data["bot_permissions"])
+    return world, absent
+
+
+def parse(text: str, source: str = "<scenario>") -> Scenario:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{source}: malformed TOML: {exc}") from None
+    _check_keys(data, {"title", "guild", "config", "steps"}, source)
+    world, absent = _world(_table(data.get("guild", {}), "guild"))
+    members = {m.name for m in world.members}
+    scenario = Scenario(source=source, world=world, config=_table(data.get("config", {}), "config"),
+                        absent=absent, title=str(data.get("title", "")))
+    for number, raw in enumerate(data.get("steps", []), start=1):
+        if not isinstance(raw, dict):
+            raise ScenarioError("expected a table", number)
+        _check_keys(raw, STEP_KEYS, f"step {number}")
+        actions = [a for a in ACTIONS if a in raw]
+        if "expect" in actions and len(actions) == 2:
+            actions.remove("expect")  # an action may carry an expectation checked after it
+        if len(actions) != 1:
+            raise ScenarioError(f"needs exactly one action ({', '.join(ACTIONS)}); found "
+                                f"{', '.join(actions) or 'none'}", number)
+        action = actions[0]
+        actor = raw.get("as")
+        if action not in NO_ACTOR and actor is None:
+            raise ScenarioError(f"'{action}' needs `as = \"member\"`", number)
+        if actor is not None and actor not in members:
+            raise ScenarioError(f"unknown member {actor!r}", number)
+        if action == "advance":
+            try:
+                parse_duration(str(raw["advance"]))
+            except ValueError as exc:
+                raise ScenarioError(str(exc), number) from None
+        if action in ("say", "post") and "in" not in raw:
+            raise ScenarioError(f"'{action}' needs `in`", number)
+        if action in ("click", "react", "unreact") and "on" not in raw:
+            raise ScenarioError(f"'{action}' needs `on` (a message reference)", number)
+        if action == "context_menu" and "target" not in raw:
+            raise ScenarioError("'context_menu' needs `target` (a message reference)", number)
+        if "expect" in raw:
+            _check_keys(_table(raw["expect"], f"step {number}: expect"), EXPECT_KEYS, f"step {number}: expect")
+        scenario.steps.append(Step(number, action, raw, actor, raw.get("id")))
+    return scenario
+
+
+def load(path: str | Path) -> Scenario:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    return parse(text, str(path))
