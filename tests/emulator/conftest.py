@@ -19,7 +19,6 @@ from discord.ext import commands
 
 from bot.emulator import Emulator
 from bot.emulator import rules as R
-from bot.emulator.pytest_plugin import discord_emulator_guard, pytest_terminal_summary  # noqa: F401
 from bot.emulator.state import Channel, Guild, Member, Role
 
 

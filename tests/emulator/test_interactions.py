@@ -1,0 +1,123 @@
+"""Slash commands, context menus, buttons, modals, deferrals, timeouts, double acknowledgement."""
+
+from __future__ import annotations
+
+import aiohttp
+import pytest
+
+from bot.emulator import Emulator, EmulatorError
+
+from .conftest import KudosTestBot, World
+
+
+async def test_slash_command_with_options_ephemeral(emu: Emulator, world: World, bot: KudosTestBot) -> None:
+    rec = await emu.run_slash(world.guild.id, world.general.id, world.alice.id, "echo",
+                              {"text": "hi", "times": 2, "loud": True, "ratio": 0.5})
+    assert not rec.failed
+    assert rec.response_type == 4 and rec.ephemeral
+    assert rec.response["content"] == "HI HI (0.5)"
+    assert [m.content for m in emu.ephemerals(world.alice.id)] == ["HI HI (0.5)"]
+    assert all(m.content != "HI HI (0.5)" for m in emu.messages(world.general.id))
+
+
+async def test_subcommand_group_and_resolved_options(emu: Emulator, world: World, bot: KudosTestBot) -> None:
+    rec = await emu.run_slash(world.guild.id, world.general.id, world.alice.id, "kudos give",
+                              {"user": world.bob, "channel": world.general, "role": world.staff, "reason": "great"})
+    assert rec.response_type == 4 and not rec.ephemeral
+    assert rec.message is not None and rec.message.content == "bob got Staff"
+    assert rec.embeds[0]["title"] == "Kudos!"
+    assert f"<@{world.bob.id}>" in rec.embeds[0]["description"]
+    assert rec.message in emu.messages(world.general.id)
+    rec2 = await emu.run_slash(world.guild.id, world.general.id, world.alice.id, "kudos admin reset",
+                               {"user": world.bob.id})
+    assert rec2.response["content"] == f"reset {world.bob.id}"
+    with pytest.raises(EmulatorError):
+        await emu.run_slash(world.guild.id, world.general.id, world.alice.id, "kudos nope")
+    with pytest.raises(EmulatorError):
+        await emu.run_slash(world.guild.id, world.general.id, world.alice.id, "echo", {})  # text is required
+
+
+async def test_button_click_updates_message(emu: Emulator, world: World, bot: KudosTestBot) -> None:
+    rec = await emu.run_slash(world.guild.id, world.general.id, world.alice.id, "kudos give",
+                              {"user": world.bob, "channel": world.general, "role": world.staff, "reason": "x"})
+    msg = rec.message
+    assert msg.components[0]["components"][0]["custom_id"] == f"test:bump:{world.bob.id}"
+    click = await emu.click(msg.id, world.bob.id, label="Bump")
+    assert click.response_type == 7 and not click.failed
+    assert emu.message(msg.id).content == f"bump by {world.bob.id} for {world.bob.id}"
+    assert ("button", "bump", world.bob.id, world.bob.id) in bot.seen
+    with pytest.raises(EmulatorError):
+        await emu.click(msg.id, world.bob.id, label="Nope")
+
+
+async def test_persistent_button_on_message_from_before(emu: Emulator, world: World, bot: KudosTestBot) -> None:
+    # a message carrying a dynamic-item button that the bot never sent in this session
+    channel = bot.get_channel(world.general.id)
+    sent = await channel.send("old", view=None)
+    stored = emu.message(sent.id)
+    stored.components = [{"type": 1, "components": [
+        {"type": 2, "style": 1, "label": "Thank", "custom_id": f"test:thank:{world.alice.id}"}]}]
+    rec = await emu.click(sent.id, world.bob.id, custom_id=f"test:thank:{world.alice.id}")
+    assert rec.response_type == 7
+    assert emu.message(sent.id).content == f"thank by {world.bob.id} for {world.alice.id}"
+
+
+async def test_deferred_reply_then_followup(emu: Emulator, world: World, bot: KudosTestBot) -> None:
+    rec = await emu.run_slash(world.guild.id, world.general.id, world.alice.id, "slow")
+    assert rec.response_type == 5 and rec.deferred
+    assert [f.content for f in rec.followups] == ["done thinking"]
+    assert rec.content == "done thinking"
+    contents = [m.content for m in emu.messages(world.general.id)]
+    assert "done thinking" in contents
+    eph = await emu.run_slash(world.guild.id, world.general.id, world.alice.id, "slow", {"ephemeral": True})
+    assert eph.ephemeral and [m.content for m in emu.ephemerals(world.alice.id)][-1] == "done thinking"
+
+
+async def test_deferred_then_edit_original(emu: Emulator, world: World, bot: KudosTestBot) -> None:
+    rec = await emu.run_slash(world.guild.id, world.general.id, world.alice.id, "slowedit")
+    assert rec.response_type == 5
+    assert rec.message.content == "edited original" and not rec.message.flags & 128
+    assert rec.edits and rec.edits[0]["content"] == "edited original"
+
+
+async def test_modal_open_and_submit(emu: Emulator, world: World, bot: KudosTestBot) -> None:
+    opened = await emu.run_slash(world.guild.id, world.general.id, world.alice.id, "feedback")
+    assert opened.response_type == 9 and opened.modal["title"] == "Feedback"
+    done = await emu.submit_modal(opened, {"Summary": "nice", "Details": "very"})
+    assert done.type == 5 and done.response["content"] == "thanks: nice / very" and done.ephemeral
+    with pytest.raises(EmulatorError):
+        await emu.submit_modal(opened, {"Nope": "x", "Summary": "y"})
+
+
+async def test_context_menus(emu: Emulator, world: World, bot: KudosTestBot) -> None:
+    msg = await emu.send_message(world.general.id, world.bob.id, "how do I X?")
+    rec = await emu.run_context_menu(world.guild.id, world.general.id, world.alice.id, "Mark as solution",
+                                     target_message_id=msg.id)
+    assert rec.response["content"] == f"solution: {msg.id} by {world.bob.id}"
+    rec2 = await emu.run_context_menu(world.guild.id, world.general.id, world.alice.id, "Profile",
+                                      target_user_id=world.bob.id)
+    assert rec2.response["content"] == "profile of bob"
+
+
+@pytest.mark.emulator(interaction_timeout=0.3)
+async def test_unanswered_interaction_fails_and_late_answer_is_unknown(
+        emu: Emulator, world: World, bot: KudosTestBot) -> None:
+    rec = await emu.run_slash(world.guild.id, world.general.id, world.alice.id, "never")
+    assert rec.failed and rec.response_type is None
+    late = await emu.run_slash(world.guild.id, world.general.id, world.alice.id, "late", {"delay": 0.4})
+    assert late.failed
+    await emu.settle(quiet=0.6)
+    assert ("late", 404, 10062) in bot.errors
+
+
+async def test_double_acknowledgement_is_rejected(emu: Emulator, world: World, bot: KudosTestBot) -> None:
+    rec = await emu.run_slash(world.guild.id, world.general.id, world.alice.id, "echo", {"text": "a"})
+    url = f"{emu.base_url}/interactions/{rec.id}/{rec.token}/callback"
+    async with aiohttp.ClientSession() as session:
+        async with session.post(url, json={"type": 4, "data": {"content": "again"}}) as resp:
+            assert resp.status == 400
+            assert resp.headers["Content-Type"] == "application/json"
+            assert (await resp.json())["code"] == 40060
+        async with session.post(f"{emu.base_url}/interactions/{rec.id}/wrong/callback",
+                                json={"type": 4, "data": {"content": "x"}}) as resp:
+            assert resp.status == 404 and (await resp.json())["code"] == 10062
