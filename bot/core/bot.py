@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import pkgutil
 from collections.abc import Awaitable, Callable
@@ -68,6 +69,7 @@ class KudosBot(commands.Bot):
         self._flush_hooks: list[FlushHook] = []
         self._synced_guilds: set[int] = set()
         self._closing = False
+        self._event_tasks: set[asyncio.Task[Any]] = set()
         member_cache = config.bot.member_cache
         options.setdefault("intents", default_intents())
         options.setdefault("allowed_mentions", discord.AllowedMentions.none())
@@ -123,6 +125,30 @@ class KudosBot(commands.Bot):
         return resolved
 
     # -- lifecycle ----------------------------------------------------------------------------------
+    def _schedule_event(self, coro: Any, event_name: str, *args: Any, **kwargs: Any) -> asyncio.Task[Any]:
+        # discord.py keeps no reference to event tasks; keep one so none is garbage-collected mid-flight,
+        # so shutdown can finish them, and so tests can wait until the bot has finished reacting.
+        task = super()._schedule_event(coro, event_name, *args, **kwargs)
+        self._event_tasks.add(task)
+        task.add_done_callback(self._event_tasks.discard)
+        return task
+
+    def busy(self) -> bool:
+        """Whether event handlers or background tasks are still running."""
+        current = asyncio.current_task()
+        return any(t is not current and not t.done() for t in self._event_tasks | self.tasks.running())
+
+    async def wait_for_events(self, timeout: float = 5.0) -> None:
+        """Wait until the event handlers running now (and those they start) have finished."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        current = asyncio.current_task()
+        while True:
+            pending = {t for t in self._event_tasks | self.tasks.running() if t is not current and not t.done()}
+            if not pending or loop.time() >= deadline:
+                return
+            await asyncio.wait(pending, timeout=deadline - loop.time())
+
     def add_flush_hook(self, hook: FlushHook) -> None:
         """Register a coroutine that writes buffered state; run on shutdown before the database closes."""
         self._flush_hooks.append(hook)
@@ -182,6 +208,12 @@ class KudosBot(commands.Bot):
         await self.scheduler.stop()
         await self.tasks.cancel_all()
         await super().close()
+        current = asyncio.current_task()
+        leftovers = {t for t in self._event_tasks if t is not current and not t.done()}
+        for task in leftovers:
+            task.cancel()
+        if leftovers:
+            await asyncio.gather(*leftovers, return_exceptions=True)
         await self.db.close()
 
 

@@ -28,6 +28,9 @@ class BackgroundTasks:
         if exc is not None:
             log.error("background task %s failed", task.get_name(), exc_info=exc)
 
+    def running(self) -> set[asyncio.Task[Any]]:
+        return set(self._tasks)
+
     def __len__(self) -> int:
         return len(self._tasks)
 

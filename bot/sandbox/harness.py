@@ -205,13 +205,11 @@ class Harness:
     # -- time and quiescence ------------------------------------------------------------------------
     async def settle(self) -> None:
         """Wait until the bot has finished reacting (no REST in flight, background tasks done)."""
-        for _ in range(3):
+        for _ in range(10):
             await self.emu.settle()
-            if self.bot is not None and len(self.bot.tasks):
-                await self.bot.tasks.wait(timeout=5)
-            else:
-                break
-        await self.emu.settle()
+            if self.bot is None or not self.bot.busy():
+                return
+            await self.bot.wait_for_events()
 
     async def advance(self, delta: timedelta) -> None:
         await self.clock.advance(delta)

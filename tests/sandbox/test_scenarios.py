@@ -1,0 +1,111 @@
+"""The scenario runner: exit codes, error messages, transcript and final state."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.sandbox.scenario import ScenarioError, parse
+
+
+def _write(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "s.toml"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_bundled_demo_runs_and_writes_state(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "state.json"
+    assert main(["sandbox", "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "== Kudos sandbox" in printed
+    assert "bot replied (only they see it)" in printed
+    assert "0 violation(s)" in printed
+    state = json.loads(out.read_text())
+    assert state["members"]["sam"]["roles"] == ["Staff"]
+    assert any("Kudos status" in e for e in state["members"]["sam"]["ephemerals"])
+    assert state["expect_failures"] == []
+    assert {"points", "grants", "perk_codes", "betas", "feedback"} <= set(state["database"])
+
+
+def test_failed_expect_exits_1_and_says_why(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    path = _write(tmp_path, """
+[[steps]]
+as = "bob"
+slash = "kudos status"
+expect = { ephemeral_contains = "Welcome aboard" }
+""")
+    assert main(["sandbox", path]) == 1
+    captured = capsys.readouterr()
+    assert "no private reply to bob contains 'Welcome aboard'" in captured.err
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[[steps]]\nas = 'zed'\nsay = 'hi'\nin = 'general'\n", "step 1: unknown member 'zed'"),
+        ("[[steps]]\nas = 'bob'\nsay = 'hi'\n", "step 1: 'say' needs `in`"),
+        ("[[steps]]\nas = 'bob'\nsay = 'hi'\nin = 'general'\nclick = 'X'\non = {id='a'}\n",
+         "step 1: needs exactly one action"),
+        ("[[steps]]\nadvance = 'soon'\n", "step 1: invalid duration 'soon'"),
+        ("[[steps]]\nas = 'bob'\nsya = 'hi'\n", "unknown key 'sya' (did you mean 'say'?)"),
+        ("[guild]\nname = 'x'\n[[guild.channels]]\nname = 'c'\ntype = 'stage'\n",
+         "guild.channels[0].type: must be one of text, forum, announcement"),
+        ("steps = [\n", "malformed TOML"),
+    ],
+)
+def test_malformed_scenarios_exit_2(tmp_path, capsys, text: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    assert main(["sandbox", _write(tmp_path, text)]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_missing_button_and_unknown_label_exit_2(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    path = _write(tmp_path, """
+[[steps]]
+as = "alice"
+id = "hello"
+say = "hello"
+in = "general"
+
+[[steps]]
+as = "bob"
+click = "Join"
+on = { id = "hello" }
+""")
+    assert main(["sandbox", path]) == 2
+    err = capsys.readouterr().err
+    assert "step 2:" in err and "Join" in err
+
+    path = _write(tmp_path, "[[steps]]\nas = 'bob'\nreact = '👍'\non = { id = 'nope' }\n")
+    assert main(["sandbox", path]) == 2
+    assert "step 1: no message or thread labelled 'nope' yet" in capsys.readouterr().err
+
+
+def test_bad_config_override_exits_2(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    path = _write(tmp_path, "[config.guilds.default.points]\nanswer = -1\n")
+    assert main(["sandbox", path]) == 2
+    assert "guilds.default.points.answer" in capsys.readouterr().err
+
+
+def test_parse_keeps_labels_and_actors() -> None:
+    scenario = parse("""
+[[steps]]
+as = "alice"
+id = "q"
+post = "How do I sync?"
+in = "help"
+tags = ["Question"]
+
+[[steps]]
+advance = "1d12h"
+
+[[steps]]
+restart = true
+""")
+    assert [(s.action, s.actor, s.label) for s in scenario.steps] == [
+        ("post", "alice", "q"), ("advance", None, None), ("restart", None, None)]
+    with pytest.raises(ScenarioError, match="step 1: 'post' needs `as"):
+        parse("[[steps]]\npost = 'x'\nin = 'help'\n")
