@@ -1,0 +1,30 @@
+"""Run every benchmark and print one table of ratios against same-run baselines."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+from bench import startup
+from bench.common import HEADER, Result
+
+SUITES = {"startup": startup.run}
+
+
+async def main(selected: list[str]) -> list[Result]:
+    results: list[Result] = []
+    for name, suite in SUITES.items():
+        if selected and name not in selected:
+            continue
+        print(f"running {name}…", file=sys.stderr, flush=True)
+        results += await suite()
+    return results
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.ERROR)
+    results = asyncio.run(main(sys.argv[1:]))
+    print(HEADER)
+    for result in results:
+        print(result.row())
