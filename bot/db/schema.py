@@ -75,9 +75,18 @@ contributions = Table(
     Column("season", String(20), nullable=False, server_default=""),
     Column("reverses_id", SurrogateKey, ForeignKey("contributions.id")),
     Column("created_at", UTCDateTime, nullable=False),
+    # counted: in member_stats; pending: held (probation) until held_until, then counted by
+    # release_pending; capped: recorded with 0 points because a daily cap was reached.
+    Column("status", String(10), nullable=False, server_default="counted"),
+    Column("held_until", UTCDateTime),
+    # System note for receipts and explanations (e.g. "daily cap: 3 of 5 points counted").
+    Column("note", String(300), nullable=False, server_default=""),
     UniqueConstraint("guild_id", "kind", "source_key"),
+    CheckConstraint("status IN ('counted', 'pending', 'capped')", name="status"),
     Index(None, "guild_id", "user_id", "created_at"),
     Index(None, "guild_id", "kind", "created_at"),
+    Index(None, "guild_id", "actor_id", "created_at"),
+    Index(None, "status", "held_until"),
 )
 
 # Per-member aggregates, updated in the same transaction as the ledger row.
