@@ -24,19 +24,26 @@ def alembic_config() -> Config:
     return cfg
 
 
-def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+def head_revisions() -> tuple[str, ...]:
+    """Every head: feature branches of the migration history may each add their own."""
+    return tuple(sorted(ScriptDirectory.from_config(alembic_config()).get_heads()))
 
 
-async def current_revision(db: Database) -> str | None:
-    def _current(sync_conn: Any) -> str | None:
-        return MigrationContext.configure(sync_conn).get_current_revision()
+async def current_revisions(db: Database) -> tuple[str, ...]:
+    def _current(sync_conn: Any) -> tuple[str, ...]:
+        return tuple(sorted(MigrationContext.configure(sync_conn).get_current_heads()))
 
     async with db.connect() as conn:
         return await conn.run_sync(_current)
 
 
-async def upgrade(db: Database, revision: str = "head") -> None:
+async def current_revision(db: Database) -> str | None:
+    """The applied revisions as one string (``"0003+0004"`` when several branches are applied)."""
+    revisions = await current_revisions(db)
+    return "+".join(revisions) if revisions else None
+
+
+async def upgrade(db: Database, revision: str = "heads") -> None:
     await _run(db, command.upgrade, revision)
     log.info("database schema at %s", revision)
 

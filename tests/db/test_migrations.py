@@ -21,7 +21,7 @@ async def test_upgrade_downgrade_upgrade(db_url: str) -> None:
     try:
         assert await migrate.current_revision(db) is None
         await migrate.upgrade(db)
-        assert await migrate.current_revision(db) == migrate.head_revision()
+        assert await migrate.current_revisions(db) == migrate.head_revisions()
         assert set(metadata.tables) <= await _tables(db)
 
         await migrate.downgrade(db, "base")
