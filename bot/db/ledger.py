@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, insert, literal, or_, select, update
+from sqlalchemy import case, func, insert, literal, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -156,27 +156,23 @@ async def by_source(conn: AsyncConnection, guild_id: int, kind: str, source_key:
 
 
 async def source_generations(conn: AsyncConnection, guild_id: int, kind: str, source_key: str) -> list[Contribution]:
-    """The rows for ``source_key`` and its re-credits ``source_key#2``, ``#3`` …, oldest first."""
-    result = await conn.execute(
-        select(contributions)
-        .where(
-            contributions.c.guild_id == guild_id,
-            contributions.c.kind == kind,
-            or_(
-                contributions.c.source_key == source_key,
-                contributions.c.source_key.startswith(source_key + "#", autoescape=True),
-            ),
-        )
-        .order_by(contributions.c.id)
-    )
-    return [_row(r) for r in result]
+    """The rows for ``source_key`` and its re-credits ``source_key#2``, ``#3`` …, oldest first.
+
+    Exact lookups on the unique index (a prefix ``LIKE`` could not use it on either backend).
+    """
+    found: list[Contribution] = []
+    key = source_key
+    while (row := await by_source(conn, guild_id, kind, key)) is not None:
+        found.append(row)
+        key = f"{source_key}#{len(found) + 1}"
+    return found
 
 
 async def reversal_of(conn: AsyncConnection, guild_id: int, contribution_id: int) -> Contribution | None:
     row = (
         await conn.execute(
             select(contributions).where(
-                contributions.c.guild_id == guild_id, contributions.c.reverses_id == contribution_id
+                contributions.c.reverses_id == contribution_id, contributions.c.guild_id == guild_id
             )
         )
     ).first()
@@ -186,11 +182,7 @@ async def reversal_of(conn: AsyncConnection, guild_id: int, contribution_id: int
 async def reversals_of(conn: AsyncConnection, guild_id: int, ids: Sequence[int]) -> dict[int, Contribution]:
     if not ids:
         return {}
-    result = await conn.execute(
-        select(contributions).where(
-            contributions.c.guild_id == guild_id, contributions.c.reverses_id.in_(list(ids))
-        )
-    )
+    result = await conn.execute(reversals_of_sql(guild_id, ids))
     return {row.reverses_id: _row(row) for row in result}
 
 
@@ -358,25 +350,41 @@ async def stats_rank_of(conn: AsyncConnection, guild_id: int, kind: str, season:
 async def board_from_ledger(
     conn: AsyncConnection, guild_id: int, kinds: Sequence[str], since: datetime, until: datetime
 ) -> list[tuple[int, int]]:
-    """(user_id, net points) over a time range, every member with a positive sum, best first.
+    """(user_id, net points) over a time range, every member with a positive sum, best first."""
+    result = await conn.execute(board_from_ledger_sql(guild_id, kinds, since, until))
+    return [(r.user_id, int(r.total)) for r in result]
 
-    ``kind IN (…)`` lets both backends use ``ix_contributions_guild_id_kind_created_at``.
-    """
-    total = func.sum(contributions.c.points).label("total")
-    result = await conn.execute(
-        select(contributions.c.user_id, total)
-        .where(
+
+def board_from_ledger_sql(guild_id: int, kinds: Sequence[str], since: datetime, until: datetime) -> Any:
+    """One ``kind = ?`` branch per kind, summed outside: each branch walks
+    ``ix_contributions_guild_id_kind_created_at`` on both backends, with or without planner statistics
+    (with ``kind IN (…)`` an un-analyzed SQLite prefers the user index and reads the whole guild)."""
+    branches = [
+        select(contributions.c.user_id, contributions.c.points).where(
             contributions.c.guild_id == guild_id,
-            contributions.c.kind.in_(list(kinds)),
+            contributions.c.kind == kind,
             contributions.c.created_at >= since,
             contributions.c.created_at <= until,
             contributions.c.status == "counted",
         )
-        .group_by(contributions.c.user_id)
-        .having(func.sum(contributions.c.points) > 0)
-        .order_by(total.desc(), contributions.c.user_id)
+        for kind in kinds
+    ]
+    rows = (branches[0] if len(branches) == 1 else union_all(*branches)).subquery("rows")
+    total = func.sum(rows.c.points).label("total")
+    return (
+        select(rows.c.user_id, total)
+        .group_by(rows.c.user_id)
+        .having(func.sum(rows.c.points) > 0)
+        .order_by(total.desc(), rows.c.user_id)
     )
-    return [(r.user_id, int(r.total)) for r in result]
+
+
+def reversals_of_sql(guild_id: int, ids: Sequence[int]) -> Any:
+    return select(contributions).where(
+        contributions.c.reverses_id.is_not(None),  # lets SQLite use the partial unique index
+        contributions.c.reverses_id.in_(list(ids)),
+        contributions.c.guild_id == guild_id,
+    )
 
 
 # --------------------------------------------------------------------------- analysis
@@ -448,6 +456,7 @@ __all__ = [
     "add",
     "board_from_ledger",
     "board_from_stats",
+    "board_from_ledger_sql",
     "board_from_stats_sql",
     "bump_stats",
     "by_source",
@@ -465,6 +474,7 @@ __all__ = [
     "release_due",
     "reversal_of",
     "reversals_of",
+    "reversals_of_sql",
     "source_generations",
     "stats_for",
     "stats_rank_of",

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from bot.db.types import Snowflake, SurrogateKey, UTCDateTime
@@ -87,6 +88,11 @@ contributions = Table(
     Index(None, "guild_id", "kind", "created_at"),
     Index(None, "guild_id", "actor_id", "created_at"),
     Index(None, "status", "held_until"),
+    # An entry is reversed at most once; also serves the "was this reversed?" lookups.
+    Index(
+        None, "reverses_id", unique=True,
+        sqlite_where=text("reverses_id IS NOT NULL"), postgresql_where=text("reverses_id IS NOT NULL"),
+    ),
 )
 
 # Per-member aggregates, updated in the same transaction as the ledger row.

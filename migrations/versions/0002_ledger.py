@@ -1,4 +1,4 @@
-"""ledger: contribution status (counted / pending / capped), hold time, system note, and indexes
+"""ledger: contribution status (counted / pending / capped), hold time, system note, and indexes (incl. unique reverses_id)
 
 Revision ID: 0002
 Revises: 0001
@@ -34,10 +34,18 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_contributions_status_held_until"), ["status", "held_until"], unique=False
         )
+        batch_op.create_index(
+            batch_op.f("ix_contributions_reverses_id"),
+            ["reverses_id"],
+            unique=True,
+            sqlite_where=sa.text("reverses_id IS NOT NULL"),
+            postgresql_where=sa.text("reverses_id IS NOT NULL"),
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("contributions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_contributions_reverses_id"))
         batch_op.drop_index(batch_op.f("ix_contributions_status_held_until"))
         batch_op.drop_index(batch_op.f("ix_contributions_guild_id_actor_id_created_at"))
         batch_op.drop_constraint(op.f("ck_contributions_status"), type_="check")

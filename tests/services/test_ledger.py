@@ -388,16 +388,24 @@ async def test_leaderboard_periods(db: Database, clock: FakeClock) -> None:
         await svc.leaderboard(G, "year")  # type: ignore[arg-type]
 
 
-async def test_leaderboard_uses_the_stats_index(db: Database) -> None:
+async def _sqlite_plan(conn: Any, stmt: Any) -> str:
+    compiled = stmt.compile(conn.sync_connection, compile_kwargs={"literal_binds": True})
+    return " ".join(str(r[-1]) for r in await conn.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
+
+
+async def test_queries_use_their_indexes(db: Database, clock: FakeClock) -> None:
     if not db.is_sqlite:
         pytest.skip("EXPLAIN QUERY PLAN is SQLite's; PostgreSQL picks plans by table size")
+    now = clock.now()
     async with db.connect() as conn:
-        stmt = repo.board_from_stats_sql(G, "*", "", limit=10, offset=0)
-        compiled = stmt.compile(conn.sync_connection, compile_kwargs={"literal_binds": True})  # type: ignore[union-attr]
-        plan = " ".join(str(r[-1]) for r in await conn.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
-    assert "ix_member_stats_guild_id_kind_season_points" in plan
-    # rows come in index order; only ties on points are sorted by user id (a partial sort, not a full one)
-    assert "USE TEMP B-TREE FOR ORDER BY" not in plan
+        plan = await _sqlite_plan(conn, repo.board_from_stats_sql(G, "*", "", limit=10, offset=0))
+        assert "ix_member_stats_guild_id_kind_season_points" in plan
+        # rows come in index order; only ties on points are sorted by user id (a partial sort, not a full one)
+        assert "USE TEMP B-TREE FOR ORDER BY" not in plan
+        plan = await _sqlite_plan(conn, repo.board_from_ledger_sql(G, ["answer", "thanks"], now - timedelta(days=7), now))
+        assert "ix_contributions_guild_id_kind_created_at" in plan
+        plan = await _sqlite_plan(conn, repo.reversals_of_sql(G, [1, 2, 3]))
+        assert "ix_contributions_reverses_id" in plan
 
 
 async def test_profile_ladder_and_next_stage(db: Database, clock: FakeClock) -> None:
