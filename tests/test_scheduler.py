@@ -167,11 +167,12 @@ async def test_dedupe_key_and_cancel(db: Database, clock: FakeClock) -> None:
         await sched.stop()
 
 
-async def test_schedule_joins_callers_transaction(db: Database, clock: FakeClock) -> None:
+@pytest.mark.parametrize("dedupe_key", [None, "x:1"])
+async def test_schedule_joins_callers_transaction(db: Database, clock: FakeClock, dedupe_key: str | None) -> None:
     sched = TimerScheduler(db, clock)
     with pytest.raises(RuntimeError):
         async with db.begin() as conn:
-            await sched.schedule("x", {}, delay=timedelta(minutes=1), conn=conn)
+            await sched.schedule("x", {}, delay=timedelta(minutes=1), conn=conn, dedupe_key=dedupe_key)
             raise RuntimeError("the surrounding write failed")
     async with db.connect() as conn:
         assert await repo.pending(conn) == []  # rolled back with it

@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db.schema import timers
+from bot.db.upsert import insert_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,19 +46,15 @@ async def create(
     dedupe_key: str | None = None,
 ) -> int | None:
     """Insert a timer; with a ``dedupe_key`` already present, return ``None`` and change nothing."""
-    stmt = insert(timers).values(
-        event=event, payload=payload, due_at=due_at, status="pending", dedupe_key=dedupe_key, created_at=now
-    )
+    values = {"event": event, "payload": payload, "due_at": due_at, "status": "pending",
+              "dedupe_key": dedupe_key, "created_at": now}
     if dedupe_key is None:
-        result = await conn.execute(stmt.returning(timers.c.id))
+        result = await conn.execute(insert(timers).values(**values).returning(timers.c.id))
         return result.scalar_one()
-    # A savepoint keeps the caller's transaction usable when the key already exists.
-    try:
-        async with conn.begin_nested():
-            result = await conn.execute(stmt.returning(timers.c.id))
-            return result.scalar_one()
-    except IntegrityError:
-        return None
+    # ON CONFLICT DO NOTHING, not a savepoint: on SQLite a savepoint opened as the first statement of a
+    # transaction commits on release, which would escape the caller's rollback.
+    stmt = insert_for(conn, timers).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    return (await conn.execute(stmt.returning(timers.c.id))).scalar_one_or_none()
 
 
 async def cancel(conn: AsyncConnection, timer_id: int, *, now: datetime) -> bool:
