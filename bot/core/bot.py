@@ -13,6 +13,7 @@ from discord.ext import commands
 
 from bot.clock import Clock, SystemClock
 from bot.core.errors import KudosTree
+from bot.core.services import Services
 from bot.core.tasks import BackgroundTasks
 from bot.db import guilds as guild_repo
 from bot.db import migrate
@@ -65,6 +66,7 @@ class KudosBot(commands.Bot):
         self.db = database or Database(config.bot.database_url)
         self.scheduler = TimerScheduler(self.db, self.clock, scheduler_settings(config), worker_id=worker_id)
         self.tasks = BackgroundTasks()
+        self.services = Services(self)
         self.resolved: dict[int, ResolvedGuild] = {}
         self._flush_hooks: list[FlushHook] = []
         self._synced_guilds: set[int] = set()

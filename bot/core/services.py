@@ -1,0 +1,34 @@
+"""The services the cogs share, built once per bot from its config, database and clock.
+
+Services take plain ids and values and know nothing of discord. Cross-service reactions go through hooks:
+every ledger change (credit, reversal, release) runs each contribution hook *inside the same
+transaction*, which is how the rewards engine writes its grant rows as an outbox.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.services.ledger import ContributionEvent, LedgerPolicy, LedgerService, OnChange
+
+if TYPE_CHECKING:
+    from bot.core.bot import KudosBot
+
+
+class Services:
+    def __init__(self, bot: KudosBot) -> None:
+        self._bot = bot
+        self.contribution_hooks: list[OnChange] = []
+        self.ledger = LedgerService(bot.db, bot.clock, self.ledger_policy, on_change=self._on_contribution)
+
+    def ledger_policy(self, guild_id: int) -> LedgerPolicy:
+        return LedgerPolicy.from_config(self._bot.guild_config(guild_id))
+
+    def add_contribution_hook(self, hook: OnChange) -> None:
+        self.contribution_hooks.append(hook)
+
+    async def _on_contribution(self, conn: AsyncConnection, event: ContributionEvent) -> None:
+        for hook in self.contribution_hooks:
+            await hook(conn, event)
