@@ -41,6 +41,8 @@ __all__ = [
     "CapsConfig",
     "SolutionsConfig",
     "BroadcastConfig",
+    "FeedbackConfig",
+    "FeedbackTagsConfig",
     "PerkPool",
     "RewardTrigger",
     "RewardConditions",
@@ -339,6 +341,37 @@ class BroadcastConfig(_Model):
         return self
 
 
+class FeedbackTagsConfig(_Model):
+    """Forum tag names for each feedback type and status (``[guilds.<id>.feedback.tags]``)."""
+
+    bug: NonEmptyStr = "Bug"
+    idea: NonEmptyStr = "Idea"
+    praise: NonEmptyStr = "Praise"
+    question: NonEmptyStr = "Question"
+    new: NonEmptyStr = "New"
+    acknowledged: NonEmptyStr = "Acknowledged"
+    planned: NonEmptyStr = "Planned"
+    in_progress: NonEmptyStr = "In progress"
+    shipped: NonEmptyStr = "Shipped"
+    declined: NonEmptyStr = "Declined"
+    duplicate: NonEmptyStr = "Duplicate"
+
+    def for_value(self, value: str) -> str | None:
+        """The tag name of a feedback type or status (``None`` for states without a tag)."""
+        return getattr(self, value, None) if value in type(self).model_fields else None
+
+
+class FeedbackConfig(_Model):
+    """Feedback threads (``[guilds.<id>.feedback]``)."""
+
+    review_queue: bool = False
+    review_channel: ChannelRef = "staff-log"
+    self_votes_count: bool = False
+    points_acknowledged: NonNegInt = 3
+    points_shipped: NonNegInt = 10
+    tags: FeedbackTagsConfig = Field(default_factory=FeedbackTagsConfig)
+
+
 class PerkPool(_Model):
     name: str
     description: str = ""
@@ -477,6 +510,7 @@ class GuildConfig(_Model):
     caps: CapsConfig = Field(default_factory=CapsConfig)
     solutions: SolutionsConfig = Field(default_factory=SolutionsConfig)
     broadcast: BroadcastConfig = Field(default_factory=BroadcastConfig)
+    feedback: FeedbackConfig = Field(default_factory=FeedbackConfig)
     perk_pools: list[PerkPool] = Field(default_factory=list)
     rewards: list[RewardConfig] = Field(default_factory=list)
 
