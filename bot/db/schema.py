@@ -235,12 +235,16 @@ feedback = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("first_staff_response_at", UTCDateTime),
+    # The staff review-queue message while the item is pending_review (then kept for the record).
+    Column("review_channel_id", Snowflake),
+    Column("review_message_id", Snowflake),
     CheckConstraint(
         "status IN ('pending_review', 'new', 'acknowledged', 'planned', 'in_progress', 'shipped', "
         "'declined', 'duplicate', 'rejected')",
         name="status",
     ),
     Index(None, "guild_id", "status", "vote_count"),
+    Index(None, "guild_id", "reporter_id"),
 )
 
 feedback_votes = Table(
@@ -256,6 +260,16 @@ feedback_followers = Table(
     metadata,
     Column("feedback_id", SurrogateKey, ForeignKey("feedback.id", ondelete="CASCADE"), primary_key=True),
     Column("user_id", Snowflake, primary_key=True, autoincrement=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Reporters of duplicates merged into an item: credited like the reporter when it is heard and shipped.
+feedback_coreporters = Table(
+    "feedback_coreporters",
+    metadata,
+    Column("feedback_id", SurrogateKey, ForeignKey("feedback.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Snowflake, primary_key=True, autoincrement=False),
+    Column("source_feedback_id", SurrogateKey, ForeignKey("feedback.id", ondelete="SET NULL")),
     Column("created_at", UTCDateTime, nullable=False),
 )
 
@@ -309,4 +323,41 @@ audit_log = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Index(None, "guild_id", "created_at"),
     Index(None, "guild_id", "action", "created_at"),
+)
+
+# Accepted solutions of help-forum posts (the Discord side of "answer" credits). One row per reply ever
+# accepted; ``active`` is false once the solution moved elsewhere. ``contribution_id`` is the ledger entry
+# (none when nothing was credited, e.g. the asker accepted their own reply).
+solutions = Table(
+    "solutions",
+    metadata,
+    Column("id", SurrogateKey, primary_key=True, autoincrement=True),
+    Column("guild_id", Snowflake, nullable=False),
+    Column("thread_id", Snowflake, nullable=False),
+    Column("message_id", Snowflake, nullable=False),
+    Column("answerer_id", Snowflake, nullable=False),
+    Column("accepted_by", Snowflake, nullable=False),
+    Column("contribution_id", SurrogateKey),
+    Column("active", Boolean, nullable=False, server_default="1"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime),
+    UniqueConstraint("thread_id", "message_id"),
+    Index(None, "guild_id", "thread_id", "active"),
+)
+
+# Posts featured in the showcase, by a curator or by the starboard: at most once per message.
+featured_posts = Table(
+    "featured_posts",
+    metadata,
+    Column("id", SurrogateKey, primary_key=True, autoincrement=True),
+    Column("guild_id", Snowflake, nullable=False),
+    Column("channel_id", Snowflake, nullable=False),
+    Column("message_id", Snowflake, nullable=False),
+    Column("author_id", Snowflake, nullable=False),
+    Column("featured_by", Snowflake),
+    Column("via", String(10), nullable=False),
+    Column("showcase_message_id", Snowflake),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("guild_id", "message_id"),
+    CheckConstraint("via IN ('curator', 'starboard')", name="via"),
 )
