@@ -132,6 +132,14 @@ perk_pools = Table(
     Column("name", String(64), nullable=False),
     Column("description", String(300), nullable=False, server_default=""),
     Column("created_at", UTCDateTime, nullable=False),
+    # 0 = no limit: how many codes of this pool one member may hold.
+    Column("per_member_limit", Integer, nullable=False, server_default="0"),
+    Column("low_stock_warning", Integer, nullable=False, server_default="5"),
+    Column("low_stock_alerted", Boolean, nullable=False, server_default="0"),
+    # Codes handed out per budget_period_days above which staff must approve (NULL = no budget).
+    Column("budget", Integer),
+    Column("budget_period_days", Integer, nullable=False, server_default="30"),
+    Column("origin", String(10), nullable=False, server_default="command"),
     UniqueConstraint("guild_id", "name"),
 )
 
@@ -154,6 +162,17 @@ grants = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("delivered_at", UTCDateTime),
     Column("expires_at", UTCDateTime),
+    # Dispatcher bookkeeping: when the current attempt was claimed, when the next may start.
+    Column("claimed_at", UTCDateTime),
+    Column("next_attempt_at", UTCDateTime),
+    # The DM that delivered it (or the staff approval message while held).
+    Column("message_id", Snowflake),
+    # Not dispatched while set: 'approval' (waiting for staff), 'approval-posted'.
+    Column("hold", String(20)),
+    # What caused it, for staff: "contribution:42", "event:beta_joined", "sync", "command".
+    Column("cause", String(200), nullable=False, server_default=""),
+    # When the member was told in an ephemeral reply that a code waits in /perks mine (DMs closed).
+    Column("notified_at", UTCDateTime),
     CheckConstraint("status IN ('pending', 'delivering', 'delivered', 'failed', 'revoked')", name="status"),
     Index(None, "status", "created_at"),
     Index(None, "guild_id", "user_id"),
@@ -169,6 +188,9 @@ perk_codes = Table(
     Column("grant_id", SurrogateKey, ForeignKey("grants.id"), unique=True),
     Column("assigned_at", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime),
+    Column("voided_at", UTCDateTime),
+    Column("void_reason", String(200)),
     UniqueConstraint("pool_id", "code"),
     Index(None, "pool_id", "assigned_to"),
 )
