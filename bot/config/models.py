@@ -14,6 +14,7 @@ import math
 import re
 import string
 from collections.abc import Mapping
+from datetime import UTC, date, datetime
 from difflib import get_close_matches
 from functools import lru_cache
 from typing import Annotated, Any, Literal, get_args
@@ -40,6 +41,10 @@ __all__ = [
     "PointsConfig",
     "CapsConfig",
     "SolutionsConfig",
+    "CurationConfig",
+    "CreationConfig",
+    "LedgerConfig",
+    "SeasonConfig",
     "BroadcastConfig",
     "FeedbackConfig",
     "FeedbackTagsConfig",
@@ -47,6 +52,7 @@ __all__ = [
     "RewardTrigger",
     "RewardConditions",
     "RewardConfig",
+    "RewardDeliveryConfig",
     "GuildConfig",
     "KudosConfig",
 ]
@@ -315,6 +321,9 @@ class CapsConfig(_Model):
     thanks_received_from_same_giver_per_week: NonNegInt = 2
     points_per_kind_per_day: dict[ContributionKind, NonNegInt] = Field(default_factory=dict)
     curator_min_points: NonNegInt = Field(100, description="0 = only the curator role makes a curator")
+    thanks_pair_cooldown_hours: NonNegInt = Field(24, description="0 = no cooldown between two thanks of a pair")
+    probation_days: NonNegInt = Field(0, description="credit of newer members is held; 0 = no probation")
+    exempt_kinds: list[ContributionKind] = Field(default_factory=lambda: ["answer"])
 
     def daily_points_cap(self, kind: str) -> int | None:
         """The daily points cap for ``kind``, or None when uncapped."""
@@ -325,6 +334,55 @@ class SolutionsConfig(_Model):
     solved_tag: NonEmptyStr = "Solved"
     multiple: bool = False
     close_after_hours: NonNegInt = Field(24, description="0 = never auto close")
+
+
+class CurationConfig(_Model):
+    """Featuring posts in the showcase (``[guilds.<id>.curation]``)."""
+
+    starboard_emoji: NonEmptyStr = "⭐"
+    starboard_threshold: NonNegInt = Field(0, description="distinct reactors that feature a post; 0 = off")
+    starboard_min_account_age_days: NonNegInt = 7
+
+
+class CreationConfig(_Model):
+    """Guides and creations staff approve (``[guilds.<id>.creation]``)."""
+
+    channels: list[ChannelRef] = Field(default_factory=list)
+
+
+class LedgerConfig(_Model):
+    """Receipts and ring reports (``[guilds.<id>.ledger]``)."""
+
+    receipts: Literal["dm", "ephemeral", "off"] = "ephemeral"
+    ring_window_days: NonNegInt = Field(30, description="0 = no reciprocal-ring report")
+    ring_min_exchanges: int = Field(4, ge=2)
+
+
+def _season_time(value: Any) -> Any:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise config_error("give a UTC offset (e.g. 2026-01-01T00:00:00Z) or a plain date")
+        return value.astimezone(UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    return value
+
+
+SeasonTime = Annotated[datetime, BeforeValidator(_season_time)]
+
+
+class SeasonConfig(_Model):
+    """A season (``[[guilds.<id>.seasons]]``): from ``starts`` (inclusive) to ``ends`` (exclusive)."""
+
+    id: NonEmptyStr = Field(max_length=20)
+    starts: SeasonTime
+    ends: SeasonTime
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SeasonConfig:
+        if self.ends <= self.starts:
+            raise config_error("must be after starts", "ends")
+        return self
 
 
 class BroadcastConfig(_Model):
@@ -376,6 +434,9 @@ class PerkPool(_Model):
     name: str
     description: str = ""
     low_stock_warning: NonNegInt = 5
+    per_member_limit: NonNegInt = Field(0, description="0 = no limit")
+    budget: NonNegInt = Field(0, description="codes per budget_period_days before staff approval; 0 = no budget")
+    budget_period_days: int = Field(30, ge=1)
 
     @field_validator("name")
     @classmethod
@@ -477,6 +538,10 @@ class RewardConfig(_Model):
     bonus_points: NonNegInt = 0
     repeatable: bool = False
     cooldown_days: NonNegInt = 0
+    demote: bool = Field(False, description="remove the role after staying below 90% of the threshold")
+    role_group: NonEmptyStr | None = None
+    replace_in_group: bool = False
+    bonus_kind: ContributionKind | None = None
 
     @field_validator("dm")
     @classmethod
@@ -495,7 +560,26 @@ class RewardConfig(_Model):
             raise config_error("only applies to repeatable rewards (set repeatable = true)", "cooldown_days")
         if self.dm is not None and self.perk_pool is None and "code" in _template_fields(self.dm):
             raise config_error("uses {code} but the reward has no perk_pool to draw a code from", "dm")
+        if self.demote and (self.role is None or self.trigger.type not in ("points", "kind")):
+            raise config_error("needs a role and a points or kind+count trigger", "demote")
+        if (self.role_group is not None or self.replace_in_group) and self.role is None:
+            raise config_error("needs role to be set", "role_group" if self.role_group is not None else "replace_in_group")
+        if self.replace_in_group and self.role_group is None:
+            raise config_error("needs role_group to be set", "replace_in_group")
         return self
+
+
+class RewardDeliveryConfig(_Model):
+    """How the reward dispatcher delivers grants (``[guilds.<id>.reward_delivery]``)."""
+
+    max_attempts: int = Field(5, ge=1)
+    retry_base_seconds: float = Field(30.0, gt=0)
+    claim_timeout_seconds: float = Field(120.0, gt=0)
+    reconcile: Literal["report", "readd", "accept"] = "report"
+    reconcile_every_hours: NonNegInt = Field(24, description="0 = never")
+    restore_on_rejoin: bool = True
+    demote_after_days: int = Field(14, ge=1)
+    demote_below: float = Field(0.9, gt=0, le=1)
 
 
 class GuildConfig(_Model):
@@ -510,9 +594,29 @@ class GuildConfig(_Model):
     caps: CapsConfig = Field(default_factory=CapsConfig)
     solutions: SolutionsConfig = Field(default_factory=SolutionsConfig)
     broadcast: BroadcastConfig = Field(default_factory=BroadcastConfig)
+    curation: CurationConfig = Field(default_factory=CurationConfig)
+    creation: CreationConfig = Field(default_factory=CreationConfig)
+    ledger: LedgerConfig = Field(default_factory=LedgerConfig)
+    seasons: list[SeasonConfig] = Field(default_factory=list)
     feedback: FeedbackConfig = Field(default_factory=FeedbackConfig)
     perk_pools: list[PerkPool] = Field(default_factory=list)
     rewards: list[RewardConfig] = Field(default_factory=list)
+    reward_delivery: RewardDeliveryConfig = Field(default_factory=RewardDeliveryConfig)
+
+    @model_validator(mode="after")
+    def _check_seasons(self) -> GuildConfig:
+        seen: dict[str, int] = {}
+        for index, season in enumerate(self.seasons):
+            if season.id in seen:
+                raise config_error(f"duplicate season id '{season.id}' (already used by seasons[{seen[season.id]}])",
+                                   "seasons", index, "id")
+            seen[season.id] = index
+        ordered = sorted(enumerate(self.seasons), key=lambda pair: pair[1].starts)
+        for (_, before), (index, after) in zip(ordered, ordered[1:], strict=False):
+            if after.starts < before.ends:
+                raise config_error(f"overlaps season '{before.id}' (seasons must not overlap)",
+                                   "seasons", index, "starts")
+        return self
 
     @model_validator(mode="after")
     def _check_references(self) -> GuildConfig:
@@ -532,6 +636,12 @@ class GuildConfig(_Model):
                     "rewards", index, "name",
                 )
             rewards[reward.name] = index
+            privileged = [*self.staff_roles, *self.moderator_roles]
+            if reward.role is not None and reward.role in privileged:
+                raise config_error(
+                    f"role {reward.role!r} is a staff or moderator role; a reward must not hand out staff powers",
+                    "rewards", index, "role",
+                )
             if reward.perk_pool is not None and reward.perk_pool not in pools:
                 known = f"perk pools of this guild: {', '.join(pools)}" if pools else "this guild has no perk pools"
                 raise config_error(
