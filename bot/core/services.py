@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.services.feedback import NOTIFY_EVENT, FeedbackPolicy, FeedbackService
+from bot.services.contributions import ContributionsService
 from bot.services.ledger import ContributionEvent, LedgerPolicy, LedgerService, OnChange
 
 if TYPE_CHECKING:
@@ -41,9 +43,22 @@ class Services:
         self.contribution_hooks: list[OnChange] = []
         self.event_hooks: list[EventHook] = []
         self.ledger = LedgerService(bot.db, bot.clock, self.ledger_policy, on_change=self._on_contribution)
+        self.contributions = ContributionsService(bot.db, bot.clock, self.ledger, bot.scheduler,
+                                                  self._emit_named)
+        self.feedback = FeedbackService(
+            bot.db, bot.clock, self.ledger, self.feedback_policy, emit=self.emit,
+            schedule_notice=self._schedule_feedback_notice,
+        )
 
     def ledger_policy(self, guild_id: int) -> LedgerPolicy:
         return LedgerPolicy.from_config(self._bot.guild_config(guild_id))
+
+    def feedback_policy(self, guild_id: int) -> FeedbackPolicy:
+        return FeedbackPolicy.from_config(self._bot.guild_config(guild_id))
+
+    async def _schedule_feedback_notice(self, conn: AsyncConnection, payload: dict[str, Any]) -> None:
+        # A durable timer in the status change's transaction: the notice goes out for every committed change.
+        await self._bot.scheduler.schedule(NOTIFY_EVENT, payload, conn=conn)
 
     def add_contribution_hook(self, hook: OnChange) -> None:
         self.contribution_hooks.append(hook)
@@ -54,6 +69,10 @@ class Services:
 
     def add_event_hook(self, hook: EventHook) -> None:
         self.event_hooks.append(hook)
+
+    async def _emit_named(self, conn: AsyncConnection, name: str, guild_id: int, user_id: int,
+                          data: dict[str, Any]) -> None:
+        await self.emit(conn, DomainEvent(guild_id, user_id, name, self._bot.clock.now(), data))
 
     async def emit(self, conn: AsyncConnection, event: DomainEvent) -> None:
         """Tell every event hook, inside the caller's transaction (so decisions commit with the cause)."""
