@@ -324,6 +324,22 @@ async def add_reaction(emu: Emulator, req: Request) -> Result:
     return 204, None
 
 
+@route("GET", "/channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}")
+async def list_reactions(emu: Emulator, req: Request) -> Result:
+    """The users who reacted with an emoji, by id, paged with ``after`` and ``limit`` (1-100, default 25)."""
+    channel = emu._channel(req.id("channel_id", "Channel"))
+    if channel.guild_id is not None:
+        emu._require(channel, rules.READ_MESSAGE_HISTORY)
+    msg = emu._message(channel.id, req.id("message_id", "Message"))
+    users = msg.reactions.get(req.params["emoji_name"])
+    if not users:
+        raise ApiError(404, 10014, "Unknown Emoji")
+    after = int(req.query.get("after") or 0)
+    limit = max(1, min(int(req.query.get("limit") or 25), 100))
+    ids = sorted(u for u in users if u > after)[:limit]
+    return 200, [emu.state.users[u].to_json() for u in ids if u in emu.state.users]
+
+
 @route("DELETE", "/channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/@me")
 async def remove_reaction(emu: Emulator, req: Request) -> Result:
     channel = emu._channel(req.id("channel_id", "Channel"))
