@@ -1,0 +1,32 @@
+"""Reciprocal rewards: rules, evaluation, the grant outbox and perk pools (see :mod:`.service`)."""
+
+from bot.services.rewards.codes import CodeImport, parse_codes
+from bot.services.rewards.conditions import MemberFacts, account_created_at, check_conditions
+from bot.services.rewards.rules import Rule, definition_from_config, rule_from_definition
+from bot.services.rewards.safety import DANGEROUS_PERMISSIONS, RoleFacts, role_problems
+from bot.services.rewards.service import (
+    ACTIONS,
+    FactsProvider,
+    PreviewResult,
+    RewardsService,
+    render,
+)
+
+__all__ = [
+    "ACTIONS",
+    "DANGEROUS_PERMISSIONS",
+    "CodeImport",
+    "FactsProvider",
+    "MemberFacts",
+    "PreviewResult",
+    "RewardsService",
+    "RoleFacts",
+    "Rule",
+    "account_created_at",
+    "check_conditions",
+    "definition_from_config",
+    "parse_codes",
+    "render",
+    "role_problems",
+    "rule_from_definition",
+]
