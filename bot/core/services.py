@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.services.feedback import NOTIFY_EVENT, FeedbackPolicy, FeedbackService
 from bot.services.contributions import ContributionsService
 from bot.services.ledger import ContributionEvent, LedgerPolicy, LedgerService, OnChange
+from bot.services.rewards import RewardsService
 
 if TYPE_CHECKING:
     from bot.core.bot import KudosBot
@@ -43,6 +44,14 @@ class Services:
         self.contribution_hooks: list[OnChange] = []
         self.event_hooks: list[EventHook] = []
         self.ledger = LedgerService(bot.db, bot.clock, self.ledger_policy, on_change=self._on_contribution)
+        # Rewards decide inside the ledger's (and other features') transactions: grants are an outbox.
+        self.rewards = RewardsService(
+            bot.db, bot.clock, policy_for=self.ledger_policy,
+            delivery_for=lambda guild_id: bot.guild_config(guild_id).reward_delivery,
+            schedule=bot.scheduler.schedule,
+        )
+        self.add_contribution_hook(self.rewards.on_contribution)
+        self.add_event_hook(self.rewards.on_event)
         self.contributions = ContributionsService(bot.db, bot.clock, self.ledger, bot.scheduler,
                                                   self._emit_named)
         self.feedback = FeedbackService(
