@@ -81,6 +81,9 @@ class KudosTestBot(commands.Bot):
         self.tree.copy_global_to(guild=guild)
         await self.tree.sync(guild=guild)
 
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        return  # discord.py waits 5 s before a re-IDENTIFY (Discord's identify limit); pointless on loopback
+
     async def on_message(self, message: discord.Message) -> None:
         self.seen.append(("message", message.channel.id, message.content, message.author.id))
         if message.content == "!ping" and not message.author.bot:
@@ -204,6 +207,7 @@ async def start_bot(emu: Emulator, bot: commands.Bot, timeout: float = 5.0) -> a
         if task.done():
             task.result()  # raises the start error
         if loop.time() > deadline:
+            await stop_bot(bot, task)
             raise TimeoutError("bot did not become ready")
         await asyncio.sleep(0.005)
     await emu.settle(quiet=0.02)
