@@ -295,7 +295,13 @@ class Emulator(WorldMixin, ActorsMixin):
                        "global": decision.is_global}
             return self._response(429, body429, {**decision.headers, "Via": "1.1 google"})
         if body is not None:
-            self.validator.validate(method, path, body)
+            problem = self.validator.body_error(method, path, body)
+            if problem is not None:  # Discord refuses malformed bodies before looking at them
+                record.status = 400
+                where, _, text = problem.partition(": ")
+                errors = {"_errors": [{"code": "BASE_TYPE_INVALID", "message": text, "path": where}]}
+                return self._response(400, {"message": "Invalid Form Body", "code": 50035, "errors": errors},
+                                      decision.headers)
         else:
             self.validator.check_route(method, path)
         req = Request(method, path, rt.template, params, query, body, files, dict(request.headers))

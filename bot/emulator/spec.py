@@ -157,14 +157,18 @@ class SpecValidator:
 
     def validate(self, method: str, path: str, body: Any) -> bool:
         """Validate a JSON body sent to ``method path`` (path relative to /api/v10). True when valid."""
+        return self.body_error(method, path, body) is None
+
+    def body_error(self, method: str, path: str, body: Any) -> str | None:
+        """Like :meth:`validate` but return the violation message for an invalid body (None otherwise)."""
         if self._spec is None:
-            return True
+            return None
         template = self.check_route(method, path)
         if template is None:
-            return False
+            return None
         validator = self.validator_for(method, template)
         if validator is None or body is None:
-            return True
+            return None
         instance = copy.deepcopy(body)
         errors: list[ValidationError] = []
         for _ in range(50):  # coerce integer snowflakes to strings where the spec wants a snowflake
@@ -180,12 +184,13 @@ class SpecValidator:
                 _set_at(instance, list(e.absolute_path), str(e.instance))
         self.validated += 1
         TOTALS["validated"] += 1
-        if errors:
-            best = best_match(errors)
-            where = "/".join(str(p) for p in best.absolute_path) or "<body>"
-            self._violation(method, path, f"{where}: {best.message[:300]}")
-            return False
-        return True
+        if not errors:
+            return None
+        best = best_match(errors)
+        where = "/".join(str(p) for p in best.absolute_path) or "<body>"
+        message = f"{where}: {best.message[:300]}"
+        self._violation(method, path, message)
+        return message
 
     def validator_for(self, method: str, template: str) -> Draft202012Validator | None:
         assert self._spec is not None
