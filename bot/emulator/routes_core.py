@@ -255,7 +255,9 @@ async def edit_member(emu: Emulator, req: Request) -> Result:
         member.roles = list(dict.fromkeys(new))
     if "nick" in body:
         emu._require_guild(gid, rules.MANAGE_NICKNAMES)
-        if guild.owner_id == member.user_id:
+        if guild.owner_id == member.user_id or (
+                member.user_id != emu.bot_user_id
+                and rules.top_role_position(guild, member) >= emu.bot_top_position(gid)):
             raise rules.missing_permissions()
         member.nick = body["nick"] or None
     await emu._dispatch_member_update(member)

@@ -113,6 +113,14 @@ def _is_snowflake_schema(schema: Any) -> bool:
     )
 
 
+_BITFIELD_KEYS = {"permissions", "allow", "deny", "default_member_permissions"}
+
+
+def _types(schema: Any) -> list[str]:
+    t = schema.get("type") if isinstance(schema, dict) else None
+    return [t] if isinstance(t, str) else list(t or [])
+
+
 def _walk_errors(errors: Any) -> Any:
     for err in errors:
         yield err
@@ -173,15 +181,20 @@ class SpecValidator:
         errors: list[ValidationError] = []
         for _ in range(50):  # coerce integer snowflakes to strings where the spec wants a snowflake
             errors = list(validator.iter_errors(instance))
-            fixes = [
-                e for e in _walk_errors(errors)
-                if e.validator == "type" and isinstance(e.instance, int) and not isinstance(e.instance, bool)
-                and _is_snowflake_schema(e.schema) and list(e.absolute_path)
-            ]
-            if not fixes:
-                break
+            fixes = [e for e in _walk_errors(errors) if e.validator == "type" and list(e.absolute_path)]
+            changed = False
             for e in fixes:
-                _set_at(instance, list(e.absolute_path), str(e.instance))
+                path_ = list(e.absolute_path)
+                if isinstance(e.instance, int) and not isinstance(e.instance, bool) and _is_snowflake_schema(e.schema):
+                    _set_at(instance, path_, str(e.instance))
+                    changed = True
+                elif (isinstance(e.instance, str) and e.instance.isdigit() and path_[-1] in _BITFIELD_KEYS
+                      and "integer" in _types(e.schema)):
+                    # Discord documents permission bitfields as strings; parts of the spec say integer
+                    _set_at(instance, path_, int(e.instance))
+                    changed = True
+            if not changed:
+                break
         self.validated += 1
         TOTALS["validated"] += 1
         if not errors:

@@ -131,3 +131,11 @@ async def test_invalid_session_reidentifies_and_misses_events(emu: Emulator, wor
     assert bot.get_guild(world.guild.id).get_member(carol.id) is not None
     await emu.send_message(world.general.id, world.alice.id, "back")
     assert ("message", world.general.id, "back", world.alice.id) in bot.seen
+
+
+async def test_plain_disconnect_resumes_by_itself(emu: Emulator, world: World, bot: KudosTestBot) -> None:
+    await emu.disconnect(resume=True, wait=True)
+    await emu.settle()
+    assert emu.gateway.resumes == 1 and ("resumed",) in bot.seen
+    rec = await emu.run_slash(world.guild.id, world.general.id, world.alice.id, "echo", {"text": "still here"})
+    assert rec.response["content"] == "still here (1.0)"

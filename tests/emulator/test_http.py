@@ -164,3 +164,60 @@ async def test_injected_429_and_5xx_are_retried(emu: Emulator, world: World, bot
     t0 = time.perf_counter()
     await channel.send("slow")
     assert time.perf_counter() - t0 >= 0.2
+
+
+async def test_route_coverage_through_discord_py(emu: Emulator, world: World, bot: KudosTestBot) -> None:
+    """Drive the remaining routes through the real client: each must work and validate against the spec."""
+    guild = bot.get_guild(world.guild.id)
+    assert (await bot.fetch_guild(guild.id)).name == "Acme"
+    assert (await guild.fetch_member(world.alice.id)).name == "alice"
+    fetched = [m async for m in guild.fetch_members(limit=100)]
+    assert {m.id for m in fetched} == set(emu.state.guilds[guild.id].members)
+    assert (await bot.fetch_user(world.bob.id)).name == "bob"
+    assert {c.id for c in await guild.fetch_channels()} >= {world.general.id, world.forum.id}
+    role = await guild.create_role(name="Beta", permissions=discord.Permissions(send_messages=True))
+    await emu.settle()
+    assert emu.role_by_name(guild.id, "Beta") is not None and guild.get_role(role.id) is not None
+    await guild.get_member(world.bob.id).add_roles(role)
+    assert role.id in emu.member_roles(guild.id, world.bob.id)
+    await guild.get_member(world.bob.id).edit(nick="bobby")
+    assert emu.state.guilds[guild.id].members[world.bob.id].nick == "bobby"
+    await role.delete()
+    assert role.id not in emu.member_roles(guild.id, world.bob.id)
+    text = await guild.create_text_channel("bot-made", topic="hi")
+    await text.edit(name="renamed", topic="new topic")
+    assert emu.state.channels[text.id].name == "renamed"
+    await emu.settle()
+    assert bot.get_channel(text.id).name == "renamed"
+    sent = await text.send("first")
+    edited = await sent.edit(content="first (edited)")
+    assert edited.content == "first (edited)" and emu.message(sent.id).edited_timestamp is not None
+    assert (await text.fetch_message(sent.id)).content == "first (edited)"
+    history = [m.content async for m in text.history(limit=10)]
+    assert history == ["first (edited)"]
+    reply = await sent.reply("a reply")
+    assert emu.message(reply.id).type == 19
+    thread = await sent.create_thread(name="discussion")
+    assert thread.id == sent.id and emu.state.channels[thread.id].parent_id == text.id
+    await thread.join()
+    await thread.send("in thread")
+    assert [m.content for m in emu.messages(thread.id)] == ["in thread"]
+    active = await guild.active_threads()
+    assert thread.id in {t.id for t in active}
+    await thread.edit(archived=True, locked=True)
+    assert emu.state.channels[thread.id].locked
+    await sent.delete()
+    assert emu.messages(text.id) == [emu.message(reply.id)]
+    await bot.tree.sync()  # global commands
+    assert {c["name"] for c in emu.commands()} >= {"echo", "kudos"}
+    assert all(c["application_id"] == str(emu.application_id) for c in emu.commands())
+    await text.delete()
+    await emu.settle()
+    assert text.id not in emu.state.channels and bot.get_channel(text.id) is None
+    assert emu.validator.violations == [] and emu.errors == []
+
+
+async def test_guild_created_while_connected_reaches_bot(emu: Emulator, world: World, bot: KudosTestBot) -> None:
+    g2 = emu.create_guild("Second")
+    await emu.settle()
+    assert bot.get_guild(g2.id) is not None and bot.get_guild(g2.id).name == "Second"
