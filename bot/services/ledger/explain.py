@@ -10,7 +10,7 @@ from bot.db.ledger import Contribution
 _BY = {
     "answer": "accepted as the solution by",
     "thanks": "thanks from",
-    "curation": "featured by",
+    "curation": "for featuring a post by",
     "creation": "showcased by",
     "feedback": "recorded by",
     "beta": "recorded by",

@@ -203,6 +203,19 @@ class LedgerPolicy:
             "distinct_givers_window_days": 7,
             "ladder": default_ladder(curator_min_points=caps.curator_min_points),
         }
+        # Sections added later are optional, so a partial config object (tests, older callers) still works.
+        if hasattr(caps, "thanks_pair_cooldown_hours"):
+            values["thanks_pair_cooldown_hours"] = float(caps.thanks_pair_cooldown_hours)
+        if hasattr(caps, "probation_days"):
+            values["probation_days"] = caps.probation_days
+        if hasattr(caps, "exempt_kinds"):
+            values["cap_exempt"] = frozenset(caps.exempt_kinds)
+        ledger = getattr(guild_config, "ledger", None)
+        if ledger is not None:
+            values["receipts"] = ledger.receipts != "off"
+        seasons = getattr(guild_config, "seasons", None)
+        if seasons:
+            values["seasons"] = tuple(Season(s.id, s.starts, s.ends) for s in seasons)
         values.update(overrides)
         return cls(**values)
 
