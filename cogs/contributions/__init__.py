@@ -1,0 +1,25 @@
+"""The contribution ledger's Discord side: accepted answers, curation (feature + starboard), guides, thanks,
+staff tools, profiles and leaderboards, receipts, probation release and ring reports.
+
+Business rules live in :mod:`bot.services.contributions` and :mod:`bot.services.ledger`; these cogs only
+turn interactions and gateway events into service calls and results into replies.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cogs.contributions.answers import Answers
+from cogs.contributions.creation import Creation
+from cogs.contributions.curation import Curation
+from cogs.contributions.moderation import Moderation
+from cogs.contributions.profile import Profiles
+from cogs.contributions.thanks import Thanks
+from cogs.contributions.upkeep import Upkeep
+
+COGS = (Answers, Curation, Creation, Thanks, Moderation, Profiles, Upkeep)
+
+
+async def setup(bot: Any) -> None:
+    for cog in COGS:
+        await bot.add_cog(cog(bot))

@@ -1,0 +1,138 @@
+"""Help forums: "Mark as solution" credits the answerer, tags the post Solved and closes it later."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.core.checks import member_has
+from bot.core.errors import NO_MENTIONS
+from bot.services.contributions import CLOSE_SOLVED
+from bot.services.errors import Conflict, InvalidInput, NotAllowed
+from cogs.contributions._common import GUILD_ONLY, fresh_channel, fresh_message, guild_of, member_or_left, outcome_text, send_receipt
+
+if TYPE_CHECKING:
+    from bot.core.bot import KudosBot
+
+log = logging.getLogger(__name__)
+
+
+def _solved_tag(forum: Any, name: str) -> discord.ForumTag | None:
+    tags = getattr(forum, "available_tags", None) or []
+    return next((t for t in tags if t.name == name), None) or next(
+        (t for t in tags if t.name.casefold() == name.casefold()), None)
+
+
+class Answers(commands.Cog):
+    def __init__(self, bot: KudosBot) -> None:
+        self.bot = bot
+        self.menu = app_commands.ContextMenu(name="Mark as solution", callback=self.mark_solution, allowed_contexts=GUILD_ONLY)
+
+    async def cog_load(self) -> None:
+        self.bot.tree.add_command(self.menu)
+        self.bot.scheduler.register(CLOSE_SOLVED, self.close_solved)
+
+    async def cog_unload(self) -> None:
+        self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
+        self.bot.scheduler.unregister(CLOSE_SOLVED)
+
+    async def mark_solution(self, interaction: discord.Interaction, message: discord.Message) -> None:
+        guild = guild_of(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        settings = self.bot.settings(guild.id)
+        cfg = self.bot.guild_config(guild.id).solutions
+        thread = await fresh_channel(self.bot, message.channel.id)
+        if not isinstance(thread, discord.Thread) or thread.parent_id not in settings.help_forums:
+            forums = ", ".join(f"<#{i}>" for i in sorted(settings.help_forums)) or "a help forum"
+            raise InvalidInput(f"“Mark as solution” only works on replies inside a help forum post ({forums}).")
+        if thread.locked:
+            raise Conflict("This post is locked, so its solution can't change. A moderator can unlock it first.")
+        if thread.archived:
+            raise Conflict("This post is closed. Reopen it (send a message in it), then mark the solution again.")
+        if interaction.user.id != thread.owner_id and not member_has(interaction, "helper"):
+            raise NotAllowed("Only the person who asked, helpers and staff can mark the solution of a post.")
+        reply = await fresh_message(thread, message.id)
+        if reply.author.bot:
+            raise InvalidInput("Replies from bots can't be marked as the solution; pick a member's reply.")
+        answerer = await member_or_left(guild, reply.author, "The author of that reply")
+        forum = thread.parent or guild.get_channel(thread.parent_id)
+        tag = _solved_tag(forum, cfg.solved_tag)
+        if tag is None:
+            raise InvalidInput(f"The forum <#{thread.parent_id}> has no “{cfg.solved_tag}” tag. A moderator can add "
+                               "it, or set solutions.solved_tag to an existing tag.")
+        before = list(thread.applied_tags)
+
+        async def apply() -> None:
+            if any(t.id == tag.id for t in before):
+                return
+            try:
+                await thread.edit(applied_tags=[*before, tag][-5:])
+            except discord.Forbidden as exc:
+                raise NotAllowed(
+                    f"I couldn't tag this post “{tag.name}”: I need the Manage Threads permission in "
+                    f"<#{thread.parent_id}>. Nothing was recorded; ask a moderator to fix my permissions, then "
+                    "try again.") from exc
+            except discord.HTTPException as exc:
+                raise Conflict(f"Discord didn't let me tag this post ({exc.status}). Nothing was recorded; "
+                               "try again in a moment.") from exc
+
+        async def undo() -> None:
+            try:
+                await thread.edit(applied_tags=before)
+            except discord.HTTPException:
+                log.exception("could not restore the tags of thread %s after a failed commit", thread.id)
+
+        outcome = await self.bot.services.contributions.accept_solution(
+            guild_id=guild.id, forum_id=thread.parent_id, thread_id=thread.id, message_id=reply.id,
+            answerer_id=answerer.id, answerer_joined_at=answerer.joined_at, post_author_id=thread.owner_id,
+            actor_id=interaction.user.id, title=thread.name, multiple=cfg.multiple,
+            close_after_hours=cfg.close_after_hours, apply=apply, undo=undo,
+        )
+        lines = {
+            "accepted": f"✅ Marked {reply.jump_url} as the solution.",
+            "added": f"✅ Added {reply.jump_url} as another solution.",
+            "moved": f"✅ The solution moved to {reply.jump_url}.",
+        }[outcome.status]
+        parts = [lines]
+        if outcome.reversal is not None and outcome.reversal.status == "reversed":
+            parts.append(f"The previous answer's credit was reversed ({outcome.reversal.points:+d} for "
+                         f"<@{outcome.reversal.user_id}>).")
+        if outcome.credit is not None and outcome.credit.status not in ("refused",):
+            parts.append(outcome_text(self.bot, guild.id, outcome.credit))
+        else:
+            parts.append(outcome.message)
+        if cfg.close_after_hours:
+            parts.append(f"The post is tagged “{tag.name}” and closes in {cfg.close_after_hours} h.")
+        await interaction.followup.send("\n".join(p for p in parts if p), ephemeral=True, allowed_mentions=NO_MENTIONS)
+        for result in (outcome.credit, outcome.reversal):
+            await send_receipt(self.bot, guild, result, actor_id=interaction.user.id)
+        try:
+            await thread.send(f"✅ {interaction.user.mention} marked {reply.jump_url} by {answerer.mention} as the "
+                              "solution.", allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException:
+            log.info("could not announce the solution in thread %s", thread.id)
+
+    async def close_solved(self, payload: dict[str, Any], _timer: Any) -> None:
+        """Close (archive) a solved post, unless it was reopened, unsolved or already closed."""
+        guild = self.bot.get_guild(int(payload["guild_id"]))
+        if guild is None:
+            return
+        try:
+            thread = await self.bot.fetch_channel(int(payload["thread_id"]))
+        except (discord.NotFound, discord.Forbidden):
+            return
+        if not isinstance(thread, discord.Thread) or thread.archived:
+            return
+        if not await self.bot.services.contributions.has_active_solution(guild.id, thread.id):
+            return
+        tag_name = self.bot.guild_config(guild.id).solutions.solved_tag
+        if not any(t.name.casefold() == tag_name.casefold() for t in thread.applied_tags):
+            return
+        try:
+            await thread.edit(archived=True)
+        except discord.Forbidden:
+            log.warning("cannot close solved post %s in guild %s: missing Manage Threads", thread.id, guild.id)

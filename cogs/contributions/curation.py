@@ -1,0 +1,164 @@
+"""Curation: "Feature this post" and the starboard put a card in the showcase and credit author and curator."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.core.checks import member_has
+from bot.core.errors import NO_MENTIONS
+from bot.services.errors import Conflict, InvalidInput, NotAllowed
+from cogs.contributions._common import GUILD_ONLY, fresh_channel, fresh_message, guild_of, member_or_left, outcome_text, send_receipt
+
+if TYPE_CHECKING:
+    from bot.core.bot import KudosBot
+
+log = logging.getLogger(__name__)
+
+
+def emoji_matches(emoji: discord.PartialEmoji, configured: str) -> bool:
+    if emoji.id is None:
+        return emoji.name == configured
+    return f"{emoji.name}:{emoji.id}" == configured or str(emoji.id) == configured
+
+
+class Curation(commands.Cog):
+    def __init__(self, bot: KudosBot) -> None:
+        self.bot = bot
+        self.menu = app_commands.ContextMenu(name="Feature this post", callback=self.feature_post, allowed_contexts=GUILD_ONLY)
+
+    async def cog_load(self) -> None:
+        self.bot.tree.add_command(self.menu)
+
+    async def cog_unload(self) -> None:
+        self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
+
+    # ------------------------------------------------------------------ helpers
+
+    async def _is_curator(self, interaction: discord.Interaction) -> bool:
+        if member_has(interaction, "curator"):
+            return True
+        need = self.bot.guild_config(interaction.guild_id or 0).caps.curator_min_points
+        if need <= 0:
+            return False
+        profile = await self.bot.services.ledger.profile(interaction.guild_id or 0, interaction.user.id, receipts=0)
+        return profile.total_points >= need
+
+    def _showcase(self, guild: discord.Guild) -> discord.TextChannel:
+        channel = guild.get_channel(self.bot.settings(guild.id).channel("showcase") or 0)
+        if not isinstance(channel, discord.TextChannel):
+            raise InvalidInput("There is no showcase channel set up (channels.showcase); ask a moderator.")
+        return channel
+
+    async def _post_card(self, showcase: discord.TextChannel, post: discord.Message, where: Any,
+                         author: discord.Member, credit_line: str) -> int:
+        is_starter = isinstance(where, discord.Thread) and post.id == where.id
+        title = where.name if is_starter else f"A post in #{getattr(where, 'name', 'a channel')}"
+        embed = discord.Embed(title=title[:256], url=post.jump_url, description=(post.content or "")[:1500] or None,
+                              colour=discord.Colour.gold(), timestamp=post.created_at)
+        embed.set_author(name=author.display_name, icon_url=author.display_avatar.url)
+        embed.add_field(name="By", value=author.mention, inline=True)
+        embed.add_field(name="Featured", value=credit_line, inline=True)
+        image = next((a.url for a in post.attachments if (a.content_type or "").startswith("image/")), None)
+        if image:
+            embed.set_image(url=image)
+        view = discord.ui.View(timeout=None)
+        view.add_item(discord.ui.Button(label="Jump to the post", url=post.jump_url))
+        card = await showcase.send(embed=embed, view=view, allowed_mentions=NO_MENTIONS)
+        return card.id
+
+    async def _feature(self, guild: discord.Guild, where: Any, post: discord.Message, author: discord.Member,
+                       curator: discord.Member | None, credit_line: str):  # type: ignore[no-untyped-def]
+        showcase = self._showcase(guild)
+        if where.id == showcase.id:
+            raise InvalidInput("That message is already in the showcase.")
+        thread_id = where.id if isinstance(where, discord.Thread) else None
+        channel_id = where.parent_id if isinstance(where, discord.Thread) else where.id
+
+        async def delete_card(card_id: int) -> None:
+            try:
+                await showcase.get_partial_message(card_id).delete()
+            except discord.HTTPException:
+                log.exception("could not delete showcase card %s after a failed commit", card_id)
+
+        return await self.bot.services.contributions.feature(
+            guild_id=guild.id, channel_id=channel_id, thread_id=thread_id, message_id=post.id, author_id=author.id,
+            author_joined_at=author.joined_at, curator_id=curator.id if curator else None,
+            curator_joined_at=curator.joined_at if curator else None,
+            title=where.name if thread_id else "",
+            post_card=lambda: self._post_card(showcase, post, where, author, credit_line),
+            delete_card=delete_card,
+        )
+
+    # ------------------------------------------------------------------ "Feature this post"
+
+    async def feature_post(self, interaction: discord.Interaction, message: discord.Message) -> None:
+        guild = guild_of(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        if not await self._is_curator(interaction):
+            need = self.bot.guild_config(guild.id).caps.curator_min_points
+            extra = f" or members with {need} points" if need else ""
+            raise NotAllowed(f"Only curators{extra} can feature posts.")
+        where = await fresh_channel(self.bot, message.channel.id)
+        post = await fresh_message(where, message.id)
+        if post.author.bot:
+            raise InvalidInput("Bot messages can't be featured; feature a member's post.")
+        if post.author.id == interaction.user.id:
+            raise NotAllowed("You can't feature your own post; ask another curator to feature it.")
+        author = await member_or_left(guild, post.author, "The author of that post")
+        curator = interaction.user if isinstance(interaction.user, discord.Member) else None
+        assert curator is not None
+        outcome = await self._feature(guild, where, post, author, curator, f"by {curator.mention}")
+        showcase = self._showcase(guild)
+        lines = [f"⭐ Featured in {showcase.mention}: "
+                 f"https://discord.com/channels/{guild.id}/{showcase.id}/{outcome.showcase_message_id}",
+                 outcome_text(self.bot, guild.id, outcome.author_credit)]
+        if outcome.curator_credit is not None:
+            lines.append(f"Your curation credit: {outcome_text(self.bot, guild.id, outcome.curator_credit)}")
+        await interaction.followup.send("\n".join(lines), ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await send_receipt(self.bot, guild, outcome.author_credit, actor_id=curator.id)
+
+    # ------------------------------------------------------------------ starboard
+
+    @commands.Cog.listener()
+    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        if payload.guild_id is None or self.bot.user is None or payload.user_id == self.bot.user.id:
+            return
+        cfg = self.bot.guild_config(payload.guild_id).curation
+        if cfg.starboard_threshold <= 0 or not emoji_matches(payload.emoji, cfg.starboard_emoji):
+            return
+        guild = self.bot.get_guild(payload.guild_id)
+        if guild is None or await self.bot.services.contributions.is_featured(guild.id, payload.message_id):
+            return
+        try:
+            where = guild.get_channel_or_thread(payload.channel_id) or await self.bot.fetch_channel(payload.channel_id)
+            post = await where.fetch_message(payload.message_id)  # type: ignore[union-attr]
+        except discord.HTTPException:
+            return
+        if post.author.bot:
+            return
+        reaction = next((r for r in post.reactions if str(r.emoji) == cfg.starboard_emoji or (
+            not isinstance(r.emoji, str) and f"{r.emoji.name}:{r.emoji.id}" == cfg.starboard_emoji)), None)
+        if reaction is None or reaction.count < cfg.starboard_threshold:
+            return
+        oldest = self.bot.clock.now() - timedelta(days=cfg.starboard_min_account_age_days)
+        voters = [u async for u in reaction.users(limit=100)]
+        counted = [u for u in voters if not u.bot and u.id != post.author.id and u.created_at <= oldest]
+        if len(counted) < cfg.starboard_threshold:
+            return
+        author = guild.get_member(post.author.id)
+        if author is None:
+            log.info("starboard: author of %s left guild %s; not featured", post.id, guild.id)
+            return
+        try:
+            outcome = await self._feature(guild, where, post, author, None,
+                                          f"{len(counted)} members reacted {cfg.starboard_emoji}")
+        except (Conflict, InvalidInput) as exc:
+            log.info("starboard: %s not featured: %s", post.id, exc)
+            return
+        await send_receipt(self.bot, guild, outcome.author_credit)

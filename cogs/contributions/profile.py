@@ -1,0 +1,78 @@
+"""Members: ``/profile [member]`` and ``/leaderboard [period] [kind]``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.core.errors import NO_MENTIONS
+from bot.services.contributions import leaderboard_line, progress_bar, receipt_line, stage_progress
+from bot.services.ledger import KINDS
+from cogs.contributions._common import guild_of, place
+
+if TYPE_CHECKING:
+    from bot.core.bot import KudosBot
+
+Kind = Literal["answer", "curation", "creation", "thanks", "feedback", "beta"]
+Period = Literal["week", "month", "season", "all"]
+_PERIOD_TITLE = {"week": "this week", "month": "the last 30 days", "season": "this season", "all": "all time"}
+
+
+class Profiles(commands.Cog):
+    def __init__(self, bot: KudosBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="profile", description="Points, ladder stage and latest kudos of a member")
+    @app_commands.describe(member="Whose profile (default: yours)")
+    @app_commands.guild_only()
+    async def profile(self, interaction: discord.Interaction, member: discord.User | None = None) -> None:
+        guild = guild_of(interaction)
+        who = member or interaction.user
+        ledger = self.bot.services.ledger
+        p = await ledger.profile(guild.id, who.id, receipts=5)
+        policy = ledger.policy_for(guild.id)
+        embed = discord.Embed(title=f"{who.display_name}'s kudos"[:256], colour=discord.Colour.blurple())
+        embed.set_thumbnail(url=who.display_avatar.url)
+        total = f"**{p.total_points}** points"
+        if p.season:
+            total += f" · {p.season_points} this season ({p.season})"
+        if p.pending_points:
+            total += f" · {p.pending_points} on hold (new-member probation)"
+        embed.add_field(name="Points", value=total, inline=False)
+        per_kind = [f"{k}: **{p.points_by_kind[k]}** ({p.counts_by_kind[k]})" for k in KINDS
+                    if p.points_by_kind[k] or p.counts_by_kind[k]]
+        embed.add_field(name="By kind", value="\n".join(per_kind) or "Nothing yet.", inline=True)
+        stage = f"**{p.stage}**"
+        if p.next_stage:
+            stage += (f"\nNext: {p.next_stage} {progress_bar(stage_progress(policy, p))}\n"
+                      f"Needs {'; '.join(p.missing)}")
+        else:
+            stage += "\nTop of the ladder 🎉"
+        embed.add_field(name="Stage", value=stage, inline=True)
+        lines = []
+        for r in p.receipts:
+            channel, thread = place(guild, r)
+            lines.append(receipt_line(r, channel=channel, thread=thread))
+        embed.add_field(name="Latest", value="\n".join(lines)[:1024] or "No kudos yet.", inline=False)
+        await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @app_commands.command(name="leaderboard", description="Top contributors")
+    @app_commands.describe(period="Which period (default: all time)", kind="Only one kind of contribution")
+    @app_commands.guild_only()
+    async def leaderboard(self, interaction: discord.Interaction, period: Period = "all",
+                          kind: Kind | None = None) -> None:
+        guild = guild_of(interaction)
+        rows = await self.bot.services.ledger.leaderboard(guild.id, period, kind, limit=10)
+        title = f"Top contributors — {_PERIOD_TITLE[period]}"
+        if period == "season":
+            season = self.bot.services.ledger.policy_for(guild.id).season_for(self.bot.clock.now())
+            title += f" ({season})"
+        if kind:
+            title += f" · {kind}"
+        lines = [leaderboard_line(*entry) for entry in rows]
+        embed = discord.Embed(title=title, description="\n".join(lines) or "Nobody has points here yet.",
+                              colour=discord.Colour.gold())
+        await interaction.response.send_message(embed=embed, allowed_mentions=NO_MENTIONS)

@@ -1,0 +1,70 @@
+"""Periodic ledger work: releasing credit held for probation, and the daily reciprocal-ring report."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord.ext import commands
+
+from bot.core.errors import NO_MENTIONS
+from bot.services.contributions import DAILY, RELEASE
+
+if TYPE_CHECKING:
+    from bot.core.bot import KudosBot
+
+log = logging.getLogger(__name__)
+
+
+class Upkeep(commands.Cog):
+    def __init__(self, bot: KudosBot) -> None:
+        self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.bot.scheduler.register(RELEASE, self.release)
+        self.bot.scheduler.register(DAILY, self.daily)
+
+    async def cog_unload(self) -> None:
+        self.bot.scheduler.unregister(RELEASE)
+        self.bot.scheduler.unregister(DAILY)
+
+    @commands.Cog.listener()
+    async def on_kudos_guild_ready(self, guild: discord.Guild) -> None:
+        await self.bot.services.contributions.schedule_daily(guild.id)
+
+    async def release(self, payload: dict[str, Any], _timer: Any) -> None:
+        """A probation ended: count the held credit (idempotent, so overlapping timers are harmless)."""
+        released = await self.bot.services.contributions.release(int(payload["guild_id"]))
+        log.info("released %d held credit(s) in guild %s", released, payload["guild_id"])
+
+    async def daily(self, payload: dict[str, Any], timer: Any) -> None:
+        guild_id = int(payload["guild_id"])
+        svc = self.bot.services.contributions
+        try:
+            await svc.release(guild_id)
+            guild = self.bot.get_guild(guild_id)
+            if guild is not None:
+                await self.report_rings(guild)
+        finally:
+            await svc.schedule_daily(guild_id, after=timer.due_at)
+
+    async def report_rings(self, guild: discord.Guild) -> None:
+        cfg = self.bot.guild_config(guild.id).ledger
+        rings = await self.bot.services.contributions.rings_to_report(
+            guild.id, window_days=cfg.ring_window_days, min_exchanges=cfg.ring_min_exchanges)
+        if not rings:
+            return
+        channel = guild.get_channel(self.bot.settings(guild.id).channel("staff_log") or 0)
+        if not isinstance(channel, discord.abc.Messageable):
+            log.warning("ring report for guild %s: no staff_log channel", guild.id)
+            return
+        lines = [f"• <@{r.a}> → <@{r.b}>: {r.a_to_b} · <@{r.b}> → <@{r.a}>: {r.b_to_a}" for r in rings[:20]]
+        embed = discord.Embed(
+            title="Possible reciprocal kudos",
+            description=(f"These members mostly thank or curate each other (last {cfg.ring_window_days} days). "
+                         "Nothing was revoked; have a look and use /contrib revoke if it is gaming.\n"
+                         + "\n".join(lines))[:4000],
+            colour=discord.Colour.orange(),
+        )
+        await channel.send(embed=embed, allowed_mentions=NO_MENTIONS)
