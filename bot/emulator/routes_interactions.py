@@ -6,7 +6,13 @@ import asyncio
 import re
 from typing import TYPE_CHECKING, Any
 
-from bot.emulator.routes_channels import apply_edit, build_message, delete_message_model, post_message
+from bot.emulator.routes_channels import (
+    apply_edit,
+    build_message,
+    delete_message_model,
+    post_message,
+    set_attachments,
+)
 from bot.emulator.routing import Request, Result, route
 from bot.emulator.rules import ApiError, FormErrors, check_message, unknown
 from bot.emulator.serialize import message_json
@@ -153,6 +159,8 @@ async def interaction_callback(emu: Emulator, req: Request) -> Result:
     if ctype == 4:
         check_message(data, has_files=bool(req.files))
         message = _response_message(emu, rec, data, flags)
+        if req.files:
+            set_attachments(emu, message, data, req.files)
         emu._store_message(message)
         if not message.ephemeral:
             await emu.gateway.dispatch("MESSAGE_CREATE", message_json(emu.state, message), message.guild_id)
@@ -222,8 +230,6 @@ async def followup(emu: Emulator, req: Request) -> Result:
     msg = _response_message(emu, rec, body, int(body.get("flags") or 0))
     msg.type = 0
     if req.files:
-        from bot.emulator.routes_channels import set_attachments
-
         set_attachments(emu, msg, body, req.files)
     if msg.ephemeral:
         emu._store_message(msg)

@@ -158,6 +158,12 @@ class Emulator(WorldMixin, ActorsMixin):
         discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = self._patched
         self._patched = None
 
+    @property
+    def ratelimiter(self) -> RateLimiter:
+        """The live rate limiter (``.hits`` lists every 429 it gave); exists once started."""
+        assert self._limiter is not None, "start() the emulator first"
+        return self._limiter
+
     # ------------------------------------------------------------------ activity tracking
 
     def _touch(self) -> None:

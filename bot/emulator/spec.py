@@ -24,7 +24,7 @@ _BASE_URI = "urn:discord-openapi"
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 
 # Process-wide totals across every Emulator (reported by the pytest plugin).
-TOTALS: dict[str, int] = {"validated": 0, "violations": 0}
+TOTALS: dict[str, int] = {"validated": 0, "violations": 0, "emulators": 0}
 
 # Every Emulator created in this process; the pytest plugin turns TRACKING on and checks PENDING ones
 # after each test.
@@ -38,6 +38,7 @@ _NOTICE_GIVEN = False
 
 def _register_emulator(emu: Any) -> None:
     EMULATORS.add(emu)
+    TOTALS["emulators"] += 1
     if TRACKING["on"]:
         PENDING.append(emu)
 

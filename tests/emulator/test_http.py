@@ -141,7 +141,7 @@ async def test_discord_py_waits_out_rate_limits_and_retries_429() -> None:
             assert elapsed >= 0.25
             statuses = [r.status for r in emu.requests("POST /channels/{channel_id}/messages")]
             assert 429 in statuses  # the global limit is not announced in advance, so some 429s happened
-            assert emu._limiter is not None and any(g for _, g in emu._limiter.hits)
+            assert any(is_global for _, is_global in emu.ratelimiter.hits)
         finally:
             await stop_bot(bot, task)
     finally:
