@@ -52,3 +52,6 @@ def setup_logging(level: str = "INFO", *, stream=None) -> None:  # type: ignore[
     handler._kudos = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # At DEBUG these log request bodies and SQL parameters, which can hold perk codes: never below INFO.
+    for noisy in ("discord.http", "aiosqlite", "sqlalchemy.engine"):
+        logging.getLogger(noisy).setLevel(logging.INFO)

@@ -1,0 +1,258 @@
+"""Rewards: the grant dispatcher, rule and perk commands, temporary roles, reconciliation and rejoins."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import timedelta
+from typing import Any
+
+import discord
+from discord.ext import commands, tasks
+
+from bot.config import RewardConfig
+from bot.core.checks import member_has
+from bot.core.errors import NO_MENTIONS, GuardedCallback
+from bot.db import ledger as ledger_repo
+from bot.db import rewards as repo
+from bot.services.errors import NotAllowed
+from bot.services.rewards import MemberFacts, role_problems
+from cogs.rewards._commands import PerkCommands, RewardCommands
+from cogs.rewards.dispatcher import Dispatcher, role_facts
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 5.0
+
+
+class ApprovalButton(GuardedCallback, discord.ui.DynamicItem[discord.ui.Button],
+                     template=r"rewards:(?P<verb>approve|reject):(?P<id>\d+)"):
+    def __init__(self, verb: str, grant_id: int) -> None:
+        super().__init__(discord.ui.Button(
+            label="Approve" if verb == "approve" else "Reject",
+            style=discord.ButtonStyle.success if verb == "approve" else discord.ButtonStyle.danger,
+            custom_id=f"rewards:{verb}:{grant_id}",
+        ))
+        self.verb = verb
+        self.grant_id = grant_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: Any, match: re.Match[str]):  # type: ignore[no-untyped-def]
+        return cls(match["verb"], int(match["id"]))
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        if not member_has(interaction, "staff"):
+            raise NotAllowed("Only staff can approve rewards over budget.")
+        assert interaction.guild_id is not None
+        bot = interaction.client
+        grant = await bot.services.rewards.approve(  # type: ignore[attr-defined]
+            interaction.guild_id, self.grant_id, actor_id=interaction.user.id, approve=self.verb == "approve")
+        verdict = "approved" if self.verb == "approve" else "rejected"
+        await interaction.response.edit_message(
+            content=f"Reward **{grant.rule_name}** for <@{grant.user_id}> {verdict} by <@{interaction.user.id}>.",
+            view=None, allowed_mentions=NO_MENTIONS,
+        )
+
+
+def approval_view(grant_id: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(ApprovalButton("approve", grant_id))
+    view.add_item(ApprovalButton("reject", grant_id))
+    return view
+
+
+class Rewards(RewardCommands, PerkCommands, commands.Cog):
+    def __init__(self, bot: Any) -> None:
+        self.bot = bot
+        self.svc = bot.services.rewards
+        self.dispatcher = Dispatcher(bot)
+        self.dispatcher._approval_view = approval_view
+
+    async def cog_load(self) -> None:
+        self.svc.facts_provider = self.member_facts
+        self.svc.on_grants = self.dispatcher.kick
+        self.bot.add_dynamic_items(ApprovalButton)
+        sched = self.bot.scheduler
+        sched.register("rewards.expire", self._on_expire)
+        sched.register("rewards.demote", self._on_demote)
+        sched.register("rewards.reconcile", self._on_reconcile)
+        self.bot.add_flush_hook(self.dispatcher.stop)
+        if self.bot.clock.is_fake:
+            self.bot.clock.add_listener(self._on_clock_advance)  # tests and sandbox: time moves on demand
+        else:
+            self.poll.start()
+
+    async def cog_unload(self) -> None:
+        for event in ("rewards.expire", "rewards.demote", "rewards.reconcile"):
+            self.bot.scheduler.unregister(event)
+        if self.poll.is_running():
+            self.poll.cancel()
+        if self.bot.clock.is_fake:
+            self.bot.clock.remove_listener(self._on_clock_advance)
+        self.svc.on_grants = None
+        self.svc.facts_provider = None
+        await self.dispatcher.stop()
+
+    @tasks.loop(seconds=POLL_SECONDS)
+    async def poll(self) -> None:
+        """Pick up grants written by other processes and retries whose back-off ended."""
+        self.dispatcher.kick()
+
+    async def _on_clock_advance(self, _now: Any) -> None:
+        self.dispatcher.kick()
+
+    # ------------------------------------------------------------------ member facts (for conditions)
+    def member_facts(self, guild_id: int, user_id: int) -> MemberFacts | None:
+        guild = self.bot.get_guild(guild_id)
+        if guild is None:
+            return None
+        member = guild.get_member(user_id)
+        if member is None:
+            return MemberFacts(user_id, present=False, role_ids=frozenset())
+        return MemberFacts(user_id, joined_at=member.joined_at, role_ids=frozenset(r.id for r in member.roles),
+                           pending=member.pending)
+
+    # ------------------------------------------------------------------ start-up
+    @commands.Cog.listener()
+    async def on_kudos_guild_ready(self, guild: discord.Guild) -> None:
+        await self.sync_config(guild)
+        every = self.bot.guild_config(guild.id).reward_delivery.reconcile_every_hours
+        if every:
+            await self._schedule_reconcile(guild.id, every)
+        self.dispatcher.kick()  # resume grants left pending (or claimed by a process that died)
+
+    async def sync_config(self, guild: discord.Guild) -> None:
+        cfg = self.bot.guild_config(guild.id)
+        resolved: list[tuple[RewardConfig, list[str]]] = []
+        for reward in cfg.rewards:
+            reward, problems = self.resolve_roles(guild, reward)
+            for problem in problems:
+                log.error("reward rule %r in guild %s is disabled: %s", reward.name, guild.id, problem)
+            resolved.append((reward, problems))
+        await self.svc.sync_config(guild.id, resolved, list(cfg.perk_pools))
+
+    def resolve_roles(self, guild: discord.Guild, reward: RewardConfig) -> tuple[RewardConfig, list[str]]:
+        """Role names → ids, and the safety check of the reward role."""
+        problems: list[str] = []
+
+        def find(ref: int | str) -> int | str:
+            if isinstance(ref, int):
+                return ref
+            role = discord.utils.get(guild.roles, name=ref)
+            if role is None:
+                problems.append(f"role {ref!r} does not exist in this server")
+                return ref
+            return role.id
+
+        data = reward.model_dump(mode="python")
+        if reward.role is not None:
+            data["role"] = find(reward.role)
+        conditions = data["conditions"]
+        conditions["has_role"] = [find(r) for r in reward.conditions.has_role]
+        conditions["lacks_role"] = [find(r) for r in reward.conditions.lacks_role]
+        resolved = RewardConfig.model_validate(data, strict=False)
+        if isinstance(resolved.role, int):
+            problems += self.role_safety(guild, resolved.role)
+        return resolved, problems
+
+    def role_safety(self, guild: discord.Guild, role_id: int) -> list[str]:
+        role = guild.get_role(role_id)
+        me = guild.me
+        return role_problems(role_facts(role) if role else None, bot_top_position=me.top_role.position,
+                             bot_can_manage_roles=me.guild_permissions.manage_roles)
+
+    # ------------------------------------------------------------------ timers
+    async def _on_expire(self, payload: dict[str, Any], _timer: Any) -> None:
+        await self.svc.expire_due(int(payload["grant_id"]))
+
+    async def _on_demote(self, payload: dict[str, Any], _timer: Any) -> None:
+        await self.svc.demote_due(int(payload["grant_id"]))
+
+    async def _schedule_reconcile(self, guild_id: int, every_hours: int) -> None:
+        now = self.bot.clock.now()
+        slot = int(now.timestamp() // (every_hours * 3600)) + 1
+        await self.bot.scheduler.schedule(
+            "rewards.reconcile", {"guild_id": guild_id},
+            at=now.fromtimestamp(slot * every_hours * 3600, tz=now.tzinfo),
+            dedupe_key=f"rewards:reconcile:{guild_id}:{slot}",
+        )
+
+    async def _on_reconcile(self, payload: dict[str, Any], _timer: Any) -> None:
+        guild_id = int(payload["guild_id"])
+        guild = self.bot.get_guild(guild_id)
+        if guild is not None:
+            await self.reconcile(guild)
+        every = self.bot.guild_config(guild_id).reward_delivery.reconcile_every_hours
+        if every:
+            await self._schedule_reconcile(guild_id, every)
+
+    async def reconcile(self, guild: discord.Guild) -> list[str]:
+        """Compare earned roles with members' roles; report drift, and re-add or accept it per config."""
+        mode = self.bot.guild_config(guild.id).reward_delivery.reconcile
+        drift: list[str] = []
+        now = self.bot.clock.now()
+        async with self.bot.db.begin() as conn:
+            await ledger_repo.lock_for_write(conn, 0, [])
+            for grant in await repo.earned_roles(conn, guild.id, now=now):
+                member = guild.get_member(grant.user_id)
+                role_id = int(grant.payload["role_id"])
+                if member is None or member.pending or member.get_role(role_id) is not None:
+                    continue
+                drift.append(f"<@{grant.user_id}> lacks <@&{role_id}> ({grant.rule_name})")
+                if mode == "readd":
+                    await self.svc.redeliver(conn, grant, reason="reconciliation: role was missing")
+                elif mode == "accept":
+                    await self.svc.accept_drift(conn, grant, reason="reconciliation: role removal accepted")
+            if drift:
+                action = {"readd": "re-adding", "accept": "accepted as they are", "report": "not changed"}[mode]
+                text = (f"Reward role drift ({len(drift)}, {action}):\n" + "\n".join(drift[:20])
+                        + (f"\n… and {len(drift) - 20} more" if len(drift) > 20 else ""))
+                await self.svc.notice(conn, guild.id, text, key=f"drift:{now.isoformat()}")
+        self.dispatcher.kick()
+        return drift
+
+    # ------------------------------------------------------------------ rejoin after screening
+    @commands.Cog.listener()
+    async def on_member_join(self, member: discord.Member) -> None:
+        if not member.pending:
+            await self.restore_roles(member)
+
+    @commands.Cog.listener()
+    async def on_member_update(self, before: discord.Member, after: discord.Member) -> None:
+        if before.pending and not after.pending:
+            await self.restore_roles(after)
+
+    async def restore_roles(self, member: discord.Member) -> None:
+        if not self.bot.guild_config(member.guild.id).reward_delivery.restore_on_rejoin:
+            return
+        async with self.bot.db.begin() as conn:
+            await ledger_repo.lock_for_write(conn, 0, [])
+            earned = await repo.earned_roles(conn, member.guild.id, now=self.bot.clock.now(), user_id=member.id)
+            for grant in earned:
+                if member.get_role(int(grant.payload["role_id"])) is None:
+                    await self.svc.redeliver(conn, grant, reason="member rejoined")
+        if earned:
+            self.dispatcher.kick()
+
+    # ------------------------------------------------------------------ closed DMs: tell them where possible
+    @commands.Cog.listener()
+    async def on_app_command_completion(self, interaction: discord.Interaction, command: Any) -> None:
+        if interaction.guild_id is None or command.qualified_name == "perks mine":
+            return
+        waiting = await self.svc.unnotified(interaction.guild_id, interaction.user.id)
+        if not waiting:
+            return
+        await self.svc.mark_notified(interaction.guild_id, interaction.user.id)
+        try:
+            await interaction.followup.send(
+                "I couldn't DM you a reward (your DMs are closed). Your code is kept for you: use `/perks mine` "
+                "to see it.", ephemeral=True, allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException:
+            log.debug("could not tell %s about a waiting code", interaction.user.id)
+
+    def later(self, days: float) -> Any:
+        return self.bot.clock.now() + timedelta(days=days)
+
+
+async def setup(bot: Any) -> None:
+    await bot.add_cog(Rewards(bot))

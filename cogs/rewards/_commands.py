@@ -1,0 +1,335 @@
+"""``/rewards`` (rules, preview, sync, history, retry) and ``/perks`` (pools, codes, mine, void, reissue)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import discord
+from discord import app_commands
+from pydantic import ValidationError
+
+from bot.config import RewardConfig
+from bot.core.checks import require
+from bot.core.errors import NO_MENTIONS, KudosView
+from bot.db.summary import mask_code
+from bot.services.errors import InvalidInput, NotAllowed
+from bot.services.rewards.codes import MAX_UPLOAD_BYTES
+
+TRIGGER_HELP = ("event:beta_joined | points:100 | points:100/30d | points:100/season | kind:answer:5 | "
+                "ladder:creator")
+_TRIGGER = re.compile(r"^(?:(?P<event>event):(?P<name>\w+)|points:(?P<points>\d+)(?:/(?:(?P<days>\d+)d|(?P<season>season)))?"
+                      r"|(?:kind:)?(?P<kind>[a-z]+):(?P<count>\d+)|ladder:(?P<stage>[\w-]+))$")
+
+
+def parse_trigger(text: str) -> dict[str, Any]:
+    m = _TRIGGER.match(text.strip().lower())
+    if not m:
+        raise InvalidInput(f"I can't read the trigger {text!r}. Use one of: {TRIGGER_HELP}.")
+    if m["event"]:
+        return {"event": m["name"]}
+    if m["points"]:
+        out: dict[str, Any] = {"points": int(m["points"])}
+        if m["days"]:
+            out["window_days"] = int(m["days"])
+        if m["season"]:
+            out["season"] = True
+        return out
+    if m["kind"]:
+        return {"kind": m["kind"], "count": int(m["count"])}
+    return {"ladder_stage": m["stage"]}
+
+
+def validate_rule(data: dict[str, Any]) -> RewardConfig:
+    try:
+        return RewardConfig.model_validate(data, strict=False)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"] if p != "kudos_config")
+        problem = (err.get("ctx") or {}).get("problem") or err["msg"]
+        raise InvalidInput(f"That rule doesn't work: {where + ': ' if where else ''}{problem}.") from None
+
+
+class SyncConfirm(KudosView):
+    def __init__(self, cog: Any, rule: str, actor_id: int) -> None:
+        super().__init__(timeout=600)
+        self.cog = cog
+        self.rule = rule
+        self.actor_id = actor_id
+
+    @discord.ui.button(label="Apply", style=discord.ButtonStyle.success)
+    async def apply(self, interaction: discord.Interaction, _button: discord.ui.Button[Any]) -> None:
+        if interaction.user.id != self.actor_id:
+            raise NotAllowed("Only the staff member who asked for this preview can confirm it.")
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        count = await self.cog.svc.apply_sync(interaction.guild_id, self.rule, actor_id=interaction.user.id)
+        self.stop()
+        await interaction.followup.send(f"Applied **{self.rule}**: {count} member{'s' if count != 1 else ''} "
+                                        "will get it (delivery is under way).", ephemeral=True,
+                                        allowed_mentions=NO_MENTIONS)
+
+    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
+    async def cancel(self, interaction: discord.Interaction, _button: discord.ui.Button[Any]) -> None:
+        self.stop()
+        await interaction.response.edit_message(content="Nothing applied.", view=None)
+
+
+class RewardCommands:
+    rewards = app_commands.Group(name="rewards", description="Reward rules and their grants", guild_only=True)
+    rule_group = app_commands.Group(name="rule", description="Reward rules", parent=rewards)
+    svc: Any
+    bot: Any
+
+    async def _rule_from_options(self, interaction: discord.Interaction, base: dict[str, Any],
+                                 options: dict[str, Any]) -> RewardConfig:
+        data = dict(base)
+        conditions = dict(data.get("conditions") or {})
+        for key, value in options.items():
+            if value is None:
+                continue
+            if key == "trigger":
+                data["trigger"] = parse_trigger(value)
+            elif key in ("min_account_age_days", "min_membership_days"):
+                conditions[key] = value
+            elif key in ("has_role", "lacks_role"):
+                conditions[key] = [value.id]
+            elif key == "role":
+                data["role"] = value.id
+            else:
+                data[key] = value
+        if conditions:
+            data["conditions"] = conditions
+        config = validate_rule(data)
+        if config.perk_pool:
+            pools = {p.name for p, _ in await self.svc.pool_stock(interaction.guild_id)}
+            if config.perk_pool not in pools:
+                raise InvalidInput(f"There is no perk pool called {config.perk_pool!r}; create it with "
+                                   "`/perks pool create` first.")
+        if isinstance(config.role, int):
+            assert interaction.guild is not None
+            problems = self.bot.get_cog("Rewards").role_safety(interaction.guild, config.role)
+            if problems:
+                raise NotAllowed("I can't hand out that role: " + "; ".join(problems) + ".")
+        return config
+
+    @rule_group.command(name="add", description="Add a reward rule")
+    @app_commands.describe(trigger=TRIGGER_HELP, dm="DM template; {code} is the perk code")
+    @require("staff")
+    async def rule_add(
+        self, interaction: discord.Interaction, name: app_commands.Range[str, 1, 100], trigger: str,
+        role: discord.Role | None = None, role_duration_days: app_commands.Range[int, 0] | None = None,
+        perk_pool: str | None = None, dm: str | None = None, bonus_points: app_commands.Range[int, 0] | None = None,
+        repeatable: bool | None = None, cooldown_days: app_commands.Range[int, 0] | None = None,
+        min_account_age_days: app_commands.Range[int, 0] | None = None,
+        min_membership_days: app_commands.Range[int, 0] | None = None, has_role: discord.Role | None = None,
+        lacks_role: discord.Role | None = None, demote: bool | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None
+        options = dict(trigger=trigger, role=role, role_duration_days=role_duration_days, perk_pool=perk_pool,
+                       dm=dm, bonus_points=bonus_points, repeatable=repeatable, cooldown_days=cooldown_days,
+                       min_account_age_days=min_account_age_days, min_membership_days=min_membership_days,
+                       has_role=has_role, lacks_role=lacks_role, demote=demote)
+        config = await self._rule_from_options(interaction, {"name": name}, options)
+        rule = await self.svc.save_rule(interaction.guild_id, config, actor_id=interaction.user.id, must_be_new=True)
+        await interaction.response.send_message(
+            f"Added {rule.describe()}\nIt applies from now on; `/rewards sync {name}` applies it to members who "
+            "already qualify.", ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @rule_group.command(name="edit", description="Change a reward rule (only the options you give)")
+    @app_commands.describe(trigger=TRIGGER_HELP)
+    @require("staff")
+    async def rule_edit(
+        self, interaction: discord.Interaction, name: str, trigger: str | None = None,
+        role: discord.Role | None = None, role_duration_days: app_commands.Range[int, 0] | None = None,
+        perk_pool: str | None = None, dm: str | None = None, bonus_points: app_commands.Range[int, 0] | None = None,
+        repeatable: bool | None = None, cooldown_days: app_commands.Range[int, 0] | None = None,
+        min_account_age_days: app_commands.Range[int, 0] | None = None,
+        min_membership_days: app_commands.Range[int, 0] | None = None, has_role: discord.Role | None = None,
+        lacks_role: discord.Role | None = None, demote: bool | None = None,
+    ) -> None:
+        assert interaction.guild_id is not None
+        current = await self.svc.rule(interaction.guild_id, name)
+        if current.origin == "config":
+            raise NotAllowed(f"Rule {name!r} comes from the config file; change it there.")
+        options = dict(trigger=trigger, role=role, role_duration_days=role_duration_days, perk_pool=perk_pool,
+                       dm=dm, bonus_points=bonus_points, repeatable=repeatable, cooldown_days=cooldown_days,
+                       min_account_age_days=min_account_age_days, min_membership_days=min_membership_days,
+                       has_role=has_role, lacks_role=lacks_role, demote=demote)
+        base = current.config.model_dump(mode="json")
+        config = await self._rule_from_options(interaction, base, options)
+        rule = await self.svc.save_rule(interaction.guild_id, config, actor_id=interaction.user.id)
+        await interaction.response.send_message(f"Updated {rule.describe()}", ephemeral=True,
+                                                allowed_mentions=NO_MENTIONS)
+
+    @rule_group.command(name="list", description="List the reward rules")
+    @require("staff")
+    async def rule_list(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild_id is not None
+        rules = await self.svc.rules(interaction.guild_id)
+        text = "\n".join(f"• {r.describe()}" + (" *(config)*" if r.origin == "config" else "") for r in rules)
+        await interaction.response.send_message(text[:1900] or "No reward rules yet: `/rewards rule add`.",
+                                                ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @rule_group.command(name="remove", description="Remove a reward rule (grants already given stay)")
+    @require("staff")
+    async def rule_remove(self, interaction: discord.Interaction, name: str) -> None:
+        assert interaction.guild_id is not None
+        current = await self.svc.rule(interaction.guild_id, name)
+        if current.origin == "config":
+            raise NotAllowed(f"Rule {name!r} comes from the config file; remove it there.")
+        await self.svc.remove_rule(interaction.guild_id, name, actor_id=interaction.user.id)
+        await interaction.response.send_message(f"Removed rule **{name}**.", ephemeral=True)
+
+    @rule_group.command(name="preview", description="Who would get this rule now")
+    @require("staff")
+    async def rule_preview(self, interaction: discord.Interaction, name: str) -> None:
+        assert interaction.guild_id is not None
+        rule = await self.svc.rule(interaction.guild_id, name)
+        preview = await self.svc.preview(interaction.guild_id, name)
+        await interaction.response.send_message(preview.sentence(_gives(rule)), ephemeral=True,
+                                                allowed_mentions=NO_MENTIONS)
+
+    @rewards.command(name="sync", description="Apply a rule to members who already qualify (preview first)")
+    @require("staff")
+    async def sync(self, interaction: discord.Interaction, rule: str) -> None:
+        assert interaction.guild_id is not None
+        found = await self.svc.rule(interaction.guild_id, rule)
+        preview = await self.svc.preview(interaction.guild_id, rule)
+        if not preview.user_ids:
+            await interaction.response.send_message(preview.sentence(_gives(found)) + " Nothing to apply.",
+                                                    ephemeral=True, allowed_mentions=NO_MENTIONS)
+            return
+        await interaction.response.send_message(
+            f"Dry run: {preview.sentence(_gives(found))} Apply it?", ephemeral=True,
+            view=SyncConfirm(self, rule, interaction.user.id), allowed_mentions=NO_MENTIONS)
+
+    @rewards.command(name="history", description="A member's rewards: granted, delivered, failed, revoked")
+    @require("staff")
+    async def history(self, interaction: discord.Interaction, member: discord.Member) -> None:
+        assert interaction.guild_id is not None
+        grants = await self.svc.history(interaction.guild_id, member.id)
+        lines = []
+        for g in grants:
+            what = {"role_add": f"role <@&{g.payload.get('role_id')}>", "role_remove":
+                    f"removal of <@&{g.payload.get('role_id')}>", "perk": f"code from {g.payload.get('pool')}",
+                    "dm": "DM", "points": f"+{g.payload.get('points')} points"}.get(g.action, g.action)
+            when = discord.utils.format_dt(g.created_at, "d")
+            extra = f" — {g.last_error}" if g.last_error else ""
+            hold = " (waiting for approval)" if g.hold else ""
+            lines.append(f"#{g.id} {when} **{g.rule_name}**: {what} — {g.status}{hold}{extra}")
+        text = "\n".join(lines) or f"{member.mention} has no rewards yet."
+        await interaction.response.send_message(text[:1900], ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @rewards.command(name="retry", description="Try a failed grant again")
+    @require("staff")
+    async def retry(self, interaction: discord.Interaction, grant_id: int) -> None:
+        assert interaction.guild_id is not None
+        grant = await self.svc.retry(interaction.guild_id, grant_id, actor_id=interaction.user.id)
+        await interaction.response.send_message(f"Grant #{grant.id} is queued again.", ephemeral=True)
+
+
+def _gives(rule: Any) -> str:
+    c = rule.config
+    parts = []
+    if c.role is not None:
+        parts.append(f"<@&{c.role}>" if isinstance(c.role, int) else str(c.role))
+    if c.perk_pool:
+        parts.append(f"a {c.perk_pool} code")
+    if c.dm and not c.perk_pool:
+        parts.append("a DM")
+    if c.bonus_points:
+        parts.append(f"{c.bonus_points} bonus points")
+    return " + ".join(parts) or rule.name
+
+
+class PerkCommands:
+    perks = app_commands.Group(name="perks", description="Perk codes", guild_only=True)
+    pool_group = app_commands.Group(name="pool", description="Perk pools", parent=perks)
+    svc: Any
+    bot: Any
+
+    @pool_group.command(name="create", description="Create a pool of perk codes")
+    @require("staff")
+    async def pool_create(
+        self, interaction: discord.Interaction, name: str, description: str = "",
+        per_member_limit: app_commands.Range[int, 0] = 0, low_stock_warning: app_commands.Range[int, 0] = 5,
+        budget: app_commands.Range[int, 0] = 0, budget_period_days: app_commands.Range[int, 1] = 30,
+    ) -> None:
+        assert interaction.guild_id is not None
+        await self.svc.create_pool(interaction.guild_id, name, description=description,
+                                   per_member_limit=per_member_limit, low_stock_warning=low_stock_warning,
+                                   budget=budget, budget_period_days=budget_period_days, actor_id=interaction.user.id)
+        await interaction.response.send_message(f"Created perk pool **{name}**. Add codes with `/perks add-codes`.",
+                                                ephemeral=True)
+
+    @perks.command(name="add-codes", description="Add codes to a pool from a TXT/CSV file (or a short list)")
+    @app_commands.describe(file="TXT: one code a line; CSV: code[,expiry YYYY-MM-DD]",
+                           codes="a few codes separated by spaces or commas")
+    @require("staff")
+    async def add_codes(self, interaction: discord.Interaction, pool: str,
+                        file: discord.Attachment | None = None, codes: str | None = None) -> None:
+        assert interaction.guild_id is not None
+        if file is None and not codes:
+            raise InvalidInput("Attach a TXT or CSV file of codes, or give a few in `codes`.")
+        if file is not None:
+            if file.size > MAX_UPLOAD_BYTES:
+                raise InvalidInput(f"That file is {file.size // 1024} KB; the limit is {MAX_UPLOAD_BYTES // 1024} KB.")
+            if not file.filename.lower().endswith((".txt", ".csv")):
+                raise InvalidInput("Upload a .txt (one code a line) or .csv (code[,expiry]) file.")
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            data, name = await file.read(), file.filename
+        else:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            data, name = "\n".join(re.split(r"[\s,]+", codes or "")).encode(), "codes.txt"
+        report, added = await self.svc.add_codes(interaction.guild_id, pool, data, name, actor_id=interaction.user.id)
+        if added:
+            text = f"Added {added} code{'s' if added != 1 else ''} to **{pool}**."
+        else:
+            problems = report.invalid + report.duplicates
+            text = (f"Nothing was imported ({len(problems)} problem{'s' if len(problems) != 1 else ''}; fix them and "
+                    "upload the whole file again):\n" + "\n".join(f"• {p}" for p in problems[:15]))
+            if not problems:
+                text = "Nothing was imported: the file has no codes."
+        await interaction.followup.send(text[:1900], ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @perks.command(name="stock", description="How many codes each pool has left")
+    @require("staff")
+    async def stock(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild_id is not None
+        rows = await self.svc.pool_stock(interaction.guild_id)
+        text = "\n".join(f"• **{p.name}**: {n} left" + (f" (warn below {p.low_stock_warning})"
+                                                        if p.low_stock_warning else "") for p, n in rows)
+        await interaction.response.send_message(text or "No perk pools yet.", ephemeral=True)
+
+    @perks.command(name="mine", description="See your perk codes (only you can see them)")
+    async def mine(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild_id is not None
+        codes = await self.svc.member_codes(interaction.guild_id, interaction.user.id)
+        await self.svc.mark_notified(interaction.guild_id, interaction.user.id)
+        lines = []
+        for code, pool in codes:
+            if code.voided_at is not None:
+                lines.append(f"• **{pool}** #{code.id}: {mask_code(code.code)} (voided)")
+                continue
+            expiry = f" — expires {discord.utils.format_dt(code.expires_at, 'D')}" if code.expires_at else ""
+            lines.append(f"• **{pool}** #{code.id}: `{code.code}`{expiry}")
+        text = "\n".join(lines) or "You have no perk codes yet. Keep contributing!"
+        await interaction.response.send_message(text[:1900], ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @perks.command(name="void", description="Void a handed-out code (e.g. leaked)")
+    @require("staff")
+    async def void(self, interaction: discord.Interaction, code_id: int, reason: str = "") -> None:
+        assert interaction.guild_id is not None
+        await self.svc.void(interaction.guild_id, code_id, actor_id=interaction.user.id, reason=reason,
+                            reissue=False)
+        await interaction.response.send_message(f"Code #{code_id} is void.", ephemeral=True)
+
+    @perks.command(name="reissue", description="Void a code and send its member a fresh one")
+    @require("staff")
+    async def reissue(self, interaction: discord.Interaction, code_id: int, reason: str = "") -> None:
+        assert interaction.guild_id is not None
+        grant_id = await self.svc.void(interaction.guild_id, code_id, actor_id=interaction.user.id,
+                                       reason=reason or "reissued", reissue=True)
+        await interaction.response.send_message(
+            f"Code #{code_id} is void; a new code is on its way (grant #{grant_id}).", ephemeral=True)

@@ -1,0 +1,268 @@
+"""The grant dispatcher: applies pending grants to Discord, exactly once, surviving restarts.
+
+Each grant is claimed (``pending`` → ``delivering`` with a claim time and one more attempt), applied
+idempotently, then finished as ``delivered``, back to ``pending`` with back-off, or ``failed`` with a reason
+for staff. A process that dies mid-delivery leaves the claim; it goes stale after
+``reward_delivery.claim_timeout_seconds`` and is taken up again:
+
+- roles: ``PUT``/``DELETE`` of a member role is idempotent at Discord, and the cache is checked first;
+- DMs: every reward DM carries ``reward #<id>`` in its footer; a grant on its second attempt first looks for
+  that DM in the channel's recent history, so a crash between send and bookkeeping never sends twice;
+- bonus points: credited with ``source_key = reward:<grant id>`` (the ledger ignores a duplicate).
+
+discord.py already waits out 429s using the rate-limit headers and retries 5xx a few times; what still fails
+is retried here with exponential back-off. Perk codes never reach a log line: only grant ids are logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import discord
+
+from bot.core.errors import NO_MENTIONS
+from bot.db import rewards as repo
+from bot.services.rewards import RoleFacts, render, role_problems
+
+if TYPE_CHECKING:
+    from bot.core.bot import KudosBot
+
+log = logging.getLogger(__name__)
+
+DM_CLOSED = 50007
+UNKNOWN_MEMBER = 10007
+UNKNOWN_ROLE = 10011
+UNKNOWN_USER = 10013
+VISIBILITY_WAIT = 0.05  # seconds between looks for grants whose transaction has not committed yet
+VISIBILITY_ROUNDS = 60
+
+
+def role_facts(role: discord.Role) -> RoleFacts:
+    return RoleFacts(role.id, role.name, role.position, role.permissions.value, managed=role.managed,
+                     is_default=role.is_default())
+
+
+def reward_footer(guild_name: str, grant_id: int) -> str:
+    return f"{guild_name} · reward #{grant_id}"
+
+
+class Dispatcher:
+    def __init__(self, bot: KudosBot, *, concurrency: int = 16, batch: int = 100) -> None:
+        self.bot = bot
+        self.svc = bot.services.rewards
+        self.concurrency = concurrency
+        self.batch = batch
+        self._task: asyncio.Task[Any] | None = None
+        self._wanted: set[int] = set()
+        self._kicked = False
+        self._approval_view: Any = None  # set by the cog: builds the buttons of an approval notice
+        self.stopped = False
+
+    # ------------------------------------------------------------------ scheduling
+    def kick(self, ids: list[int] | None = None) -> None:
+        """Deliver what is due now; ``ids`` may belong to a transaction that has not committed yet."""
+        if self.stopped:
+            return
+        if ids:
+            self._wanted |= set(ids)
+        self._kicked = True
+        if self._task is None or self._task.done():
+            try:
+                self._task = self.bot.tasks.spawn(self._drain(), name="rewards-dispatch")
+            except RuntimeError:  # no running loop (shutting down)
+                pass
+
+    async def _drain(self) -> None:
+        rounds = 0
+        while not self.stopped:
+            self._kicked = False
+            grants = await self.svc.claim(limit=self.batch)
+            if grants:
+                rounds = 0
+                self._wanted -= {g.id for g in grants}
+                await self.deliver_all(grants)
+                continue
+            if self._wanted:
+                async with self.bot.db.connect() as conn:
+                    visible = {g.id for g in await repo.grants_by_ids(conn, sorted(self._wanted))}
+                self._wanted -= visible  # committed (and not due, or delivered): nothing to wait for
+                if self._wanted and rounds < VISIBILITY_ROUNDS:
+                    rounds += 1
+                    await asyncio.sleep(VISIBILITY_WAIT)
+                    continue
+                self._wanted.clear()  # rolled back
+            if not self._kicked:
+                return
+
+    async def wait_idle(self) -> None:
+        while self._task is not None and not self._task.done():
+            await asyncio.wait({self._task})
+
+    async def stop(self) -> None:
+        self.stopped = True
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def deliver_all(self, grants: list[repo.Grant]) -> None:
+        limit = asyncio.Semaphore(self.concurrency)
+
+        async def one(grant: repo.Grant) -> None:
+            async with limit:
+                await self.deliver(grant)
+
+        await asyncio.gather(*(one(g) for g in grants))
+
+    # ------------------------------------------------------------------ one grant
+    async def deliver(self, grant: repo.Grant) -> None:
+        guild = self.bot.get_guild(grant.guild_id)
+        if guild is None:
+            await self.svc.retry_later(grant, "the server is not available yet", delay=60)
+            return
+        try:
+            handler = {
+                "role_add": self._role_add, "role_remove": self._role_remove, "perk": self._perk,
+                "dm": self._dm, "points": self._points, "notice": self._notice,
+            }[grant.action]
+            await handler(guild, grant)
+        except discord.Forbidden as exc:
+            await self.svc.failed(grant, f"Discord refused ({exc.code}): {exc.text or 'Missing Permissions'}")
+        except discord.NotFound as exc:
+            what = {UNKNOWN_MEMBER: "the member is no longer in the server", UNKNOWN_ROLE: "the role was deleted",
+                    UNKNOWN_USER: "the user no longer exists"}.get(exc.code, exc.text or "not found")
+            await self.svc.failed(grant, what)
+        except (TimeoutError, discord.DiscordServerError, aiohttp.ClientError) as exc:
+            status = getattr(exc, "status", None)
+            await self.svc.retry_later(grant, f"Discord unavailable ({status or type(exc).__name__})")
+        except discord.HTTPException as exc:
+            await self.svc.failed(grant, f"Discord error {exc.status} ({exc.code}): {exc.text[:200]}")
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a bug must not lose the grant: retried, then failed with a reason
+            log.exception("delivering grant %s (%s) failed unexpectedly", grant.id, grant.action)
+            await self.svc.retry_later(grant, f"unexpected error: {type(exc).__name__}")
+
+    def _check_role(self, guild: discord.Guild, role_id: int) -> tuple[discord.Role | None, list[str]]:
+        role = guild.get_role(int(role_id))
+        me = guild.me
+        top = me.top_role.position if me is not None else 0
+        can = me.guild_permissions.manage_roles if me is not None else False
+        return role, role_problems(role_facts(role) if role else None, bot_top_position=top,
+                                   bot_can_manage_roles=can)
+
+    async def _role_add(self, guild: discord.Guild, grant: repo.Grant) -> None:
+        role, problems = self._check_role(guild, grant.payload["role_id"])
+        if problems:  # known from the cache: no request that would only draw a 403
+            await self.svc.failed(grant, "; ".join(problems))
+            return
+        assert role is not None
+        member = guild.get_member(grant.user_id)
+        if member is not None and member.get_role(role.id) is not None:
+            note = "already had the role"
+        else:
+            await self.bot.http.add_role(guild.id, grant.user_id, role.id, reason=f"Kudos reward: {grant.rule_name}")
+            note = None
+        for other_id in grant.payload.get("replaces") or []:
+            other = guild.get_role(int(other_id))
+            if other is not None and (member is None or member.get_role(other.id) is not None):
+                if not self._check_role(guild, other.id)[1]:
+                    await self.bot.http.remove_role(guild.id, grant.user_id, other.id,
+                                                    reason=f"Kudos reward {grant.rule_name} replaces it")
+        await self.svc.delivered(grant, note=note)
+
+    async def _role_remove(self, guild: discord.Guild, grant: repo.Grant) -> None:
+        role, problems = self._check_role(guild, grant.payload["role_id"])
+        if role is None:
+            await self.svc.delivered(grant, note="the role no longer exists")
+            return
+        if problems:
+            await self.svc.failed(grant, "; ".join(problems))
+            return
+        member = guild.get_member(grant.user_id)
+        if member is None or member.get_role(role.id) is not None:
+            try:
+                await self.bot.http.remove_role(guild.id, grant.user_id, role.id, reason=f"Kudos: {grant.cause}")
+            except discord.NotFound:
+                await self.svc.delivered(grant, note="the member is no longer in the server")
+                return
+        message = grant.payload.get("message")
+        if message:
+            await self._send_dm(guild, grant, str(message), closed_ok=True)
+            return
+        await self.svc.delivered(grant)
+
+    async def _perk(self, guild: discord.Guild, grant: repo.Grant) -> None:
+        code = await self.svc.code_for(grant)
+        if code is None:
+            await self.svc.retry_later(grant, f"out of codes in {grant.payload['pool']}")
+            return
+        context = dict(grant.payload.get("context") or {})
+        context.update(code=code.code, pool=grant.payload["pool"],
+                       expires=discord.utils.format_dt(code.expires_at, "D") if code.expires_at else "never")
+        text = render(str(grant.payload.get("template") or "{code}"), context)
+        await self._send_dm(guild, grant, text, closed_ok=True,
+                            closed_note="DMs closed: the code waits in /perks mine")
+
+    async def _dm(self, guild: discord.Guild, grant: repo.Grant) -> None:
+        text = render(str(grant.payload.get("template") or ""), dict(grant.payload.get("context") or {}))
+        await self._send_dm(guild, grant, text, closed_ok=False)
+
+    async def _send_dm(self, guild: discord.Guild, grant: repo.Grant, text: str, *, closed_ok: bool,
+                       closed_note: str = "DMs closed") -> None:
+        if grant.message_id is not None:
+            await self.svc.delivered(grant, message_id=grant.message_id)
+            return
+        footer = reward_footer(guild.name, grant.id)
+        try:
+            user = self.bot.get_user(grant.user_id) or await self.bot.fetch_user(grant.user_id)
+            channel = user.dm_channel or await user.create_dm()
+            if grant.attempts > 1:  # resumed: was it sent before the crash?
+                async for old in channel.history(limit=25):
+                    if old.author.id == self.bot.user.id and any(  # type: ignore[union-attr]
+                        (e.footer.text or "") == footer for e in old.embeds
+                    ):
+                        await self.svc.delivered(grant, message_id=old.id)
+                        return
+            embed = discord.Embed(description=text[:4000], colour=discord.Colour.gold())
+            embed.set_footer(text=footer)
+            sent = await channel.send(embed=embed, allowed_mentions=NO_MENTIONS)
+        except discord.Forbidden as exc:
+            if exc.code != DM_CLOSED:
+                raise
+            if closed_ok:
+                await self.svc.delivered(grant, note=closed_note)
+            else:
+                await self.svc.failed(grant, "the member's DMs are closed")
+            return
+        await self.svc.delivered(grant, message_id=sent.id)
+
+    async def _points(self, guild: discord.Guild, grant: repo.Grant) -> None:
+        result = await self.bot.services.ledger.credit(
+            guild.id, grant.user_id, str(grant.payload.get("kind") or "answer"), source_key=f"reward:{grant.id}",
+            actor_id=None, points=int(grant.payload["points"]), reason=f"bonus: {grant.rule_name}"[:300],
+        )
+        if result.status == "refused":
+            await self.svc.failed(grant, result.message)
+        else:
+            await self.svc.delivered(grant, note=None if result.status in ("credited", "duplicate")
+                                     else f"ledger: {result.status}")
+
+    async def _notice(self, guild: discord.Guild, grant: repo.Grant) -> None:
+        channel_id = self.bot.settings(guild.id).channel("staff_log")
+        channel = guild.get_channel(channel_id) if channel_id else None
+        if channel is None or not isinstance(channel, discord.abc.Messageable):
+            await self.svc.delivered(grant, note="no staff log channel")
+            log.warning("staff notice for guild %s not posted: no staff log channel", guild.id)
+            return
+        if grant.message_id is not None:
+            await self.svc.delivered(grant, message_id=grant.message_id)
+            return
+        kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
+        approve = grant.payload.get("approve_grant")
+        if approve and self._approval_view is not None:
+            kwargs["view"] = self._approval_view(int(approve))
+        sent = await channel.send(str(grant.payload["text"])[:2000], **kwargs)
+        await self.svc.delivered(grant, message_id=sent.id)
