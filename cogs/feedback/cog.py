@@ -1,0 +1,502 @@
+"""``/feedback``: reports become forum threads whose status staff move forward, and everyone hears about it.
+
+Thin: business rules live in :mod:`bot.services.feedback`; this turns interactions and gateway events into
+service calls and keeps the forum (tags, the item embed) and members' DMs in step with the database.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from datetime import timedelta
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.core.checks import member_has, require
+from bot.core.errors import NO_MENTIONS
+from bot.services.errors import InvalidInput, KudosError, NotAllowed, NotFound
+from bot.services.feedback import (
+    NOTIFY_EVENT,
+    STAFF_STATUSES,
+    STATUSES,
+    TYPES,
+    FeedbackItem,
+    StatusChange,
+    label,
+    validate_draft,
+)
+from cogs.feedback import render
+from cogs.feedback.ui import DYNAMIC_ITEMS, FeedbackForm, PageButton, item_view, review_view, type_picker
+
+log = logging.getLogger(__name__)
+
+DIGEST_EVENT = "feedback.digest"
+MENTIONS_PER_MESSAGE = 40
+STARTER_WAIT = 10.0
+PAGE_SIZE = 10
+
+TYPE_CHOICES = [app_commands.Choice(name=label(t), value=t) for t in TYPES]
+STATUS_CHOICES = [app_commands.Choice(name=label(s), value=s) for s in STAFF_STATUSES]
+
+
+def only(*user_ids: int) -> discord.AllowedMentions:
+    """Ping exactly these members: never @everyone, roles or anyone named in user-written text."""
+    return discord.AllowedMentions(everyone=False, roles=False, replied_user=False,
+                                   users=[discord.Object(u) for u in user_ids])
+
+
+class Feedback(commands.Cog):
+    feedback = app_commands.Group(name="feedback", description="Feedback threads: report, vote, follow the status",
+                                  guild_only=True)
+
+    def __init__(self, bot: Any) -> None:
+        self.bot = bot
+        self.service = bot.services.feedback
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
+        self.bot.scheduler.register(NOTIFY_EVENT, self._on_notify_timer)
+        self.bot.scheduler.register(DIGEST_EVENT, self._on_digest_timer)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
+        self.bot.scheduler.unregister(NOTIFY_EVENT)
+        self.bot.scheduler.unregister(DIGEST_EVENT)
+
+    # ------------------------------------------------------------------ helpers
+
+    def require_staff(self, interaction: discord.Interaction) -> None:
+        if not member_has(interaction, "staff"):
+            raise NotAllowed("Only staff members can use this. Ask a moderator if you think you should.")
+
+    def _tags(self, guild_id: int):  # type: ignore[no-untyped-def]
+        return self.bot.guild_config(guild_id).feedback.tags
+
+    async def _forum(self, guild: discord.Guild, beta_id: int | None) -> discord.ForumChannel:
+        """The beta's feedback forum when it has one, else the configured default."""
+        forum_id = await self.service.beta_forum(guild.id, beta_id) if beta_id else None
+        if forum_id is None:
+            forum_id = self.bot.settings(guild.id).channel("feedback_forum")
+        channel = guild.get_channel(forum_id) if forum_id else None
+        if not isinstance(channel, discord.ForumChannel):
+            raise NotFound("The feedback forum is missing or was deleted, so I can't post this. "
+                           "A moderator can fix channels.feedback_forum in the config (see /kudos status).")
+        return channel
+
+    async def _feedback_forums(self, guild_id: int) -> set[int]:
+        forums = await self.service.beta_forums(guild_id)
+        default = self.bot.settings(guild_id).channel("feedback_forum")
+        return forums | ({default} if default else set())
+
+    def _tag_objects(self, forum: discord.ForumChannel, item: FeedbackItem,
+                     keep: list[discord.ForumTag] | None = None) -> list[discord.ForumTag]:
+        """The member's other tags, then the type tag and the status tag (at most 5)."""
+        tags = self._tags(item.guild_id)
+        managed = {tags.for_value(v).casefold() for v in (*TYPES, *STATUSES) if tags.for_value(v)}
+        by_name = {t.name.casefold(): t for t in forum.available_tags}
+        wanted = [by_name.get((tags.for_value(v) or "").casefold()) for v in (item.type, item.status)]
+        for value, tag in zip((item.type, item.status), wanted, strict=True):
+            if tag is None and tags.for_value(value):
+                log.info("forum %s has no tag %r for feedback %s", forum.id, tags.for_value(value), value)
+        kept = [t for t in keep or [] if t.name.casefold() not in managed]
+        out = [*[t for t in wanted if t is not None], *kept]
+        return list(dict.fromkeys(out))[:5]
+
+    async def _thread(self, guild: discord.Guild, item: FeedbackItem) -> discord.Thread:
+        if item.thread_id is None:
+            raise NotFound(f"Feedback #{item.id} has no thread yet.")
+        thread = guild.get_thread(item.thread_id)
+        if thread is None:
+            try:
+                fetched = await guild.fetch_channel(item.thread_id)
+            except discord.NotFound:
+                raise NotFound(f"The thread of feedback #{item.id} was deleted, so I can't update it.") from None
+            if not isinstance(fetched, discord.Thread):
+                raise NotFound(f"The thread of feedback #{item.id} is gone.")
+            thread = fetched
+        return thread
+
+    def _check_thread_writable(self, thread: discord.Thread) -> None:
+        me = thread.guild.me
+        if (thread.archived or thread.locked) and not thread.permissions_for(me).manage_threads:
+            state = "locked" if thread.locked else "archived"
+            raise NotAllowed(f"The thread {thread.mention} is {state} and I may not reopen it (I need Manage "
+                             "Threads). A moderator can reopen it or grant the permission.")
+
+    def _kick_notifier(self) -> None:
+        self.bot.tasks.spawn(self.bot.scheduler.run_due(), name="feedback-notify")
+
+    # ------------------------------------------------------------------ intake
+
+    async def open_form(self, interaction: discord.Interaction, *, beta_id: int | None = None,
+                        type_: str | None = None) -> None:
+        """Answer ``interaction`` with the feedback form (or, without a type, the type choice first)."""
+        if type_ is not None and type_ not in TYPES:
+            raise InvalidInput(f"Unknown feedback type {type_!r}: pick one of {', '.join(TYPES)}.")
+        if beta_id is not None and interaction.guild_id is not None:
+            await self.service.beta_forum(interaction.guild_id, beta_id)  # the beta must exist
+        if type_ is None:
+            await interaction.response.send_message("What kind of feedback is it?", view=type_picker(beta_id),
+                                                    ephemeral=True, allowed_mentions=NO_MENTIONS)
+            return
+        await interaction.response.send_modal(FeedbackForm(type_, beta_id))
+
+    async def submit_form(self, interaction: discord.Interaction, type_: str, beta_id: int | None, title: str,
+                          details: str, steps: str | None, version: str | None) -> None:
+        guild = interaction.guild
+        if guild is None:
+            raise InvalidInput("Feedback is given inside a server.")
+        draft = validate_draft(type_, title, details, steps, version)
+        forum = await self._forum(guild, beta_id)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        if self.service.policy_for(guild.id).review_queue:
+            item = await self.service.create_draft(guild.id, interaction.user.id, draft, beta_id=beta_id, review=True)
+            try:
+                await self._post_for_review(guild, item)
+            except Exception:
+                await self.service.discard(guild.id, item.id)
+                raise
+            await interaction.followup.send(
+                f"Thanks! Your feedback #{item.id} is waiting for a quick review by the team before it goes "
+                "public; you'll be mentioned in its thread.", ephemeral=True, allowed_mentions=NO_MENTIONS)
+            return
+        item = await self.service.create_draft(guild.id, interaction.user.id, draft, beta_id=beta_id, review=False)
+        try:
+            thread = await self._open_post(forum, item)
+        except Exception:
+            await self.service.discard(guild.id, item.id)
+            raise
+        await interaction.followup.send(f"Thanks! Your feedback is posted: {thread.mention}", ephemeral=True,
+                                        allowed_mentions=NO_MENTIONS)
+
+    async def _open_post(self, forum: discord.ForumChannel, item: FeedbackItem) -> discord.Thread:
+        """Open the forum post of a draft, then publish it (credit and events in one transaction)."""
+        try:
+            created = await forum.create_thread(
+                name=item.title[:100], content=f"Reported by <@{item.reporter_id}>", embed=render.item_embed(item),
+                view=item_view(item.id), applied_tags=self._tag_objects(forum, item),
+                allowed_mentions=only(item.reporter_id),
+            )
+        except discord.Forbidden:
+            raise NotAllowed(f"I'm not allowed to post in {forum.mention}. A moderator can give my role Send "
+                             "Messages and Create Posts there.") from None
+        thread = created.thread
+        try:
+            published = await self.service.publish(item.guild_id, item.id, forum_id=forum.id, thread_id=thread.id,
+                                                   status_message_id=created.message.id)
+        except Exception:
+            await thread.delete()
+            raise
+        await created.message.edit(embed=render.item_embed(published))
+        return thread
+
+    async def _post_for_review(self, guild: discord.Guild, item: FeedbackItem) -> None:
+        ref = self.bot.guild_config(guild.id).feedback.review_channel
+        channel = guild.get_channel(ref) if isinstance(ref, int) else discord.utils.get(
+            guild.text_channels, name=str(ref).lstrip("#"))
+        if not isinstance(channel, discord.TextChannel):
+            raise NotFound("The feedback review channel is missing, so I can't hold this for review. A moderator "
+                           "can fix feedback.review_channel in the config.")
+        message = await channel.send(embed=render.review_embed(item), view=review_view(item.id),
+                                     allowed_mentions=NO_MENTIONS)
+        await self.service.set_review_message(guild.id, item.id, channel.id, message.id)
+
+    async def approve(self, interaction: discord.Interaction, item_id: int) -> None:
+        guild = interaction.guild
+        assert guild is not None
+        item = await self.service.get(guild.id, item_id)
+        forum = await self._forum(guild, item.beta_id)
+        await interaction.response.defer()
+        item = await self.service.claim_review(guild.id, item_id, interaction.user.id)
+        try:
+            thread = await self._open_post(forum, item)
+        except Exception:
+            await self.service.unclaim_review(guild.id, item_id)
+            raise
+        done = await self.service.get(guild.id, item_id)
+        await interaction.edit_original_response(
+            embed=render.review_embed(done, f"Approved by {interaction.user.display_name}: {thread.jump_url}"),
+            view=None)
+
+    async def reject(self, interaction: discord.Interaction, item_id: int, reason: str | None) -> None:
+        guild = interaction.guild
+        assert guild is not None
+        self.require_staff(interaction)
+        item = await self.service.reject(guild.id, item_id, interaction.user.id, reason)
+        outcome = f"Rejected by {interaction.user.display_name}" + (f": {item.status_note}" if item.status_note else "")
+        if item.review_channel_id and item.review_message_id:
+            channel = guild.get_channel(item.review_channel_id)
+            if isinstance(channel, discord.TextChannel):
+                try:
+                    await channel.get_partial_message(item.review_message_id).edit(
+                        embed=render.review_embed(item, outcome), view=None)
+                except discord.HTTPException:
+                    log.warning("could not update the review message of feedback %s", item.id, exc_info=True)
+        await interaction.response.send_message(f"Feedback #{item.id} rejected; the reporter will be told.",
+                                                ephemeral=True, allowed_mentions=NO_MENTIONS)
+        self._kick_notifier()
+
+    @commands.Cog.listener()
+    async def on_thread_create(self, thread: discord.Thread) -> None:
+        """A member opened a post directly in a feedback forum: record it, tag it, add the buttons."""
+        if thread.parent_id is None or thread.owner_id == self.bot.user.id:
+            return
+        if thread.parent_id not in await self._feedback_forums(thread.guild.id):
+            return
+        starter = thread.starter_message or await self._starter(thread)
+        author_id = starter.author.id if starter else thread.owner_id
+        if author_id is None or (starter is not None and starter.author.bot):
+            return
+        tags = self._tags(thread.guild.id)
+        applied = {t.name.casefold() for t in thread.applied_tags}
+        type_ = next((t for t in TYPES if (tags.for_value(t) or "").casefold() in applied), "idea")
+        details = (starter.content if starter else "") or "(no details given)"
+        try:
+            draft = validate_draft(type_, thread.name, details[:4000], require_bug_fields=False)
+        except InvalidInput as exc:
+            log.info("feedback post %s not recorded: %s", thread.id, exc)
+            return
+        beta_id = await self.service.beta_for_forum(thread.guild.id, thread.parent_id)
+        item, created = await self.service.record_post(thread.guild.id, author_id, forum_id=thread.parent_id,
+                                                       thread_id=thread.id, draft=draft, beta_id=beta_id)
+        if not created:
+            return
+        forum = thread.parent
+        try:
+            if isinstance(forum, discord.ForumChannel):
+                await thread.edit(applied_tags=self._tag_objects(forum, item, list(thread.applied_tags)))
+            message = await thread.send(embed=render.item_embed(item), view=item_view(item.id),
+                                        allowed_mentions=NO_MENTIONS)
+            await self.service.set_status_message(item.guild_id, item.id, message.id)
+        except discord.HTTPException:
+            log.warning("feedback %s recorded, but its thread %s could not be tagged", item.id, thread.id,
+                        exc_info=True)
+
+    async def _starter(self, thread: discord.Thread) -> discord.Message | None:
+        try:
+            return await self.bot.wait_for("message", check=lambda m: m.id == thread.id, timeout=STARTER_WAIT)
+        except TimeoutError:
+            try:
+                return await thread.fetch_message(thread.id)
+            except discord.HTTPException:
+                return None
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        """Record the first staff response in a feedback thread."""
+        channel = message.channel
+        if message.author.bot or message.guild is None or not isinstance(channel, discord.Thread):
+            return
+        if message.id == channel.id or not isinstance(message.author, discord.Member):
+            return
+        settings = self.bot.settings(message.guild.id)
+        author = message.author
+        if not (author.guild_permissions.administrator or any(r.id in settings.staff_roles for r in author.roles)):
+            return
+        if channel.parent_id in await self._feedback_forums(message.guild.id):
+            await self.service.record_staff_response(message.guild.id, channel.id)
+
+    # ------------------------------------------------------------------ votes and followers
+
+    async def vote(self, interaction: discord.Interaction, item_id: int) -> None:
+        assert interaction.guild_id is not None
+        result = await self.service.vote(interaction.guild_id, item_id, interaction.user.id)
+        await interaction.response.send_message(result.message, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        if result.status == "counted":
+            await self._refresh_embed(interaction.guild, result.item)  # type: ignore[arg-type]
+
+    async def follow(self, interaction: discord.Interaction, item_id: int) -> None:
+        assert interaction.guild_id is not None
+        _following, message = await self.service.toggle_follow(interaction.guild_id, item_id, interaction.user.id)
+        await interaction.response.send_message(message, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    async def _refresh_embed(self, guild: discord.Guild, item: FeedbackItem) -> None:
+        if item.thread_id is None or item.status_message_id is None:
+            return
+        try:
+            thread = await self._thread(guild, item)
+            await thread.get_partial_message(item.status_message_id).edit(
+                embed=render.item_embed(item), allowed_mentions=NO_MENTIONS)
+        except (discord.HTTPException, KudosError):
+            log.warning("could not refresh the embed of feedback %s", item.id, exc_info=True)
+
+    # ------------------------------------------------------------------ commands
+
+    @feedback.command(name="new", description="Report a bug, suggest an idea, share praise or ask a question")
+    @app_commands.describe(type="What kind of feedback", beta="The beta this is about (optional)")
+    @app_commands.choices(type=TYPE_CHOICES)
+    async def new(self, interaction: discord.Interaction, type: str | None = None, beta: str | None = None) -> None:
+        assert interaction.guild_id is not None
+        beta_id = await self.service.beta_by_name(interaction.guild_id, beta) if beta else None
+        await self.open_form(interaction, beta_id=beta_id, type_=type)
+
+    @feedback.command(name="status", description="Move a feedback item forward and tell everyone who cares")
+    @app_commands.describe(status="The new status", note="A note for the reporter and voters (a reason when declining)",
+                           item="The feedback number (default: the thread you are in)",
+                           version="The version it shipped in", of="The original, when this is a duplicate")
+    @app_commands.choices(status=STATUS_CHOICES)
+    @require("staff")
+    async def status(self, interaction: discord.Interaction, status: str, note: str | None = None,
+                     item: int | None = None, version: str | None = None, of: int | None = None) -> None:
+        guild = interaction.guild
+        assert guild is not None
+        if item is None:
+            found = await self.service.by_thread(interaction.channel_id or 0)
+            if found is None or found.guild_id != guild.id:
+                raise InvalidInput("Run this inside a feedback thread, or give the item number.")
+            item = found.id
+        current = await self.service.get(guild.id, item)
+        thread = await self._thread(guild, current)
+        self._check_thread_writable(thread)
+        if status == "duplicate" and of is not None:
+            original = await self.service.get(guild.id, of)
+            if original.thread_id:
+                self._check_thread_writable(await self._thread(guild, original))
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        change = await self.service.change_status(guild.id, item, status, actor_id=interaction.user.id, note=note,
+                                                  version=version, duplicate_of=of)
+        self._kick_notifier()
+        problems = await self._apply_change(guild, thread, change)
+        text = f"Feedback #{change.item.id} is now {render.status_text(change.item)}."
+        if change.target is not None:
+            text += f" Merged into {render.ref(change.target)} ({change.moved_votes} vote(s) moved)."
+        text += f" {len(change.recipients)} member(s) will be told."
+        if problems:
+            text += "\n⚠️ Saved, but: " + "; ".join(problems)
+        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    async def _apply_change(self, guild: discord.Guild, thread: discord.Thread, change: StatusChange) -> list[str]:
+        """Bring the thread in line with a committed change: tags, embed, a status line, duplicates closed."""
+        problems: list[str] = []
+        item = change.item
+        try:
+            forum = thread.parent
+            edits: dict[str, Any] = {}
+            if thread.archived:
+                edits["archived"] = False
+            if isinstance(forum, discord.ForumChannel):
+                edits["applied_tags"] = self._tag_objects(forum, item, list(thread.applied_tags))
+            if edits:
+                thread = await thread.edit(**edits)
+            if item.status_message_id:
+                await thread.get_partial_message(item.status_message_id).edit(embed=render.item_embed(item))
+            line = render.status_line(item, item.status_note)
+            if change.target is not None:
+                line += f"\nMerged into {render.ref(change.target)}: votes and followers moved there."
+            await thread.send(line, allowed_mentions=NO_MENTIONS)
+            if item.status == "duplicate":
+                await thread.edit(archived=True, locked=True)
+        except discord.HTTPException as exc:
+            log.warning("feedback %s: thread update failed", item.id, exc_info=True)
+            problems.append(f"I couldn't update the thread ({exc.text or exc.status})")
+        if change.target is not None:
+            await self._refresh_embed(guild, change.target)
+            try:
+                target_thread = await self._thread(guild, change.target)
+                await target_thread.send(f"{render.ref(item)} was merged into this report.",
+                                         allowed_mentions=NO_MENTIONS)
+            except (discord.HTTPException, KudosError) as exc:
+                problems.append(f"I couldn't post in the original's thread ({exc})")
+        return problems
+
+    @feedback.command(name="top", description="The most-wanted open feedback")
+    @app_commands.describe(beta="Only this beta", type="Only this type")
+    @app_commands.choices(type=TYPE_CHOICES)
+    async def top(self, interaction: discord.Interaction, beta: str | None = None, type: str | None = None) -> None:
+        assert interaction.guild_id is not None
+        beta_id = await self.service.beta_by_name(interaction.guild_id, beta) if beta else None
+        items = await self.service.top(interaction.guild_id, beta_id=beta_id, type_=type)
+        title = "Most-wanted feedback" + (f" · {label(type)}" if type else "") + (f" · {beta}" if beta else "")
+        await interaction.response.send_message(embed=render.board_embed(items, title), ephemeral=True,
+                                                allowed_mentions=NO_MENTIONS)
+
+    @feedback.command(name="list", description="Browse feedback by status, type or beta (staff)")
+    @app_commands.choices(type=TYPE_CHOICES,
+                          status=[app_commands.Choice(name=label(s), value=s) for s in STATUSES])
+    @require("staff")
+    async def list_(self, interaction: discord.Interaction, status: str | None = None, type: str | None = None,
+                    beta: str | None = None) -> None:
+        assert interaction.guild_id is not None
+        beta_id = await self.service.beta_by_name(interaction.guild_id, beta) if beta else None
+        await self.show_page(interaction, offset=0, status=status, type_=type, beta_id=beta_id, edit=False)
+
+    async def show_page(self, interaction: discord.Interaction, *, offset: int, status: str | None,
+                        type_: str | None, beta_id: int | None, edit: bool) -> None:
+        assert interaction.guild_id is not None
+        page = await self.service.page(interaction.guild_id, status=status, type_=type_, beta_id=beta_id,
+                                       offset=offset, limit=PAGE_SIZE)
+        filters = ", ".join(f for f in (label(status) if status else "", label(type_) if type_ else "",
+                                        f"beta #{beta_id}" if beta_id else "") if f)
+        embed = render.list_embed(page.items, page.total, page.offset, page.limit, filters)
+        view = discord.ui.View(timeout=None)
+        args = (status or "", type_ or "", beta_id or 0)
+        view.add_item(PageButton(max(page.offset - PAGE_SIZE, 0), *args, "p", disabled=page.offset == 0))
+        view.add_item(PageButton(page.offset + PAGE_SIZE, *args, "n",
+                                 disabled=page.offset + PAGE_SIZE >= page.total))
+        if edit:
+            await interaction.response.edit_message(embed=embed, view=view)
+        else:
+            await interaction.response.send_message(embed=embed, view=view, ephemeral=True,
+                                                    allowed_mentions=NO_MENTIONS)
+
+    @feedback.command(name="export", description="All feedback of this server as a CSV file (staff)")
+    @require("staff")
+    async def export(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        items = await self.service.export(interaction.guild_id)
+        data = render.export_csv(items)
+        await interaction.followup.send(
+            f"{len(items)} feedback item(s).", file=discord.File(io.BytesIO(data), filename="feedback.csv"),
+            ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    # ------------------------------------------------------------------ timers
+
+    async def _on_notify_timer(self, payload: dict[str, Any], _timer: Any) -> None:
+        """Tell each recipient by DM; whoever can't get a DM is mentioned in the thread instead."""
+        guild_id = int(payload["guild_id"])
+        item = await self.service.get(guild_id, int(payload["feedback_id"]))
+        target = await self.service.get(guild_id, int(payload["target_id"])) if payload.get("target_id") else None
+        text = render.notice_text(item, payload["event"], payload["status"], payload.get("note"),
+                                  payload.get("version"), target)
+        unreachable: list[int] = []
+        for user_id in payload.get("recipients") or []:
+            try:
+                channel = await self.bot.create_dm(discord.Object(int(user_id)))
+                await channel.send(text, allowed_mentions=NO_MENTIONS)
+            except discord.HTTPException as exc:
+                log.info("feedback %s: DM to %s failed (%s); mentioning in the thread", item.id, user_id, exc.code)
+                unreachable.append(int(user_id))
+        if not unreachable:
+            return
+        if item.thread_id is None:
+            log.warning("feedback %s: %d member(s) could not be told (no thread to mention them in)",
+                        item.id, len(unreachable))
+            return
+        guild = self.bot.get_guild(guild_id)
+        if guild is None:
+            return
+        thread = await self._thread(guild, item)
+        for start in range(0, len(unreachable), MENTIONS_PER_MESSAGE):
+            chunk = unreachable[start:start + MENTIONS_PER_MESSAGE]
+            mentions = " ".join(f"<@{u}>" for u in chunk)
+            await thread.send(f"{mentions} — I couldn't DM you: {text}"[:2000], allowed_mentions=only(*chunk))
+
+    async def _on_digest_timer(self, payload: dict[str, Any], _timer: Any) -> None:
+        """The weekly staff digest (a ``[[scheduler.cron]]`` job with event ``feedback.digest``)."""
+        since = self.bot.clock.now() - timedelta(days=int(payload.get("days", 7)))
+        for guild in self.bot.guilds:
+            channel = guild.get_channel(self.bot.settings(guild.id).channel("staff_log") or 0)
+            if not isinstance(channel, discord.TextChannel):
+                continue
+            sections = await self.service.digest(guild.id, since=since)
+            embed = discord.Embed(title="Feedback this week", colour=discord.Colour.blurple())
+            names = {"new": "New reports", "unanswered": "Oldest without a staff answer", "top": "Top votes"}
+            for key, name in names.items():
+                rows = sections[key]
+                value = "\n".join(f"{render.ref(i)} · {label(i.status)} · {i.vote_count} votes" for i in rows[:10])
+                embed.add_field(name=f"{name} ({len(rows)})", value=(value or "—")[:1024], inline=False)
+            await channel.send(embed=embed, allowed_mentions=NO_MENTIONS)

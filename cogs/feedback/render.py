@@ -1,0 +1,133 @@
+"""What feedback looks like on Discord: the item embed, notices, the board, the list and the CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+
+import discord
+
+from bot.services.feedback import FeedbackItem, label
+
+COLOURS = {
+    "pending_review": discord.Colour.light_grey(), "new": discord.Colour.blurple(),
+    "acknowledged": discord.Colour.teal(), "planned": discord.Colour.purple(),
+    "in_progress": discord.Colour.gold(), "shipped": discord.Colour.green(), "declined": discord.Colour.red(),
+    "duplicate": discord.Colour.dark_grey(), "rejected": discord.Colour.dark_red(),
+}
+
+
+def thread_url(item: FeedbackItem) -> str:
+    return f"https://discord.com/channels/{item.guild_id}/{item.thread_id}" if item.thread_id else ""
+
+
+def ref(item: FeedbackItem) -> str:
+    """``#12 “Dark mode”`` linked to its thread when it has one."""
+    text = f"#{item.id} “{item.title}”"
+    return f"[{text}]({thread_url(item)})" if item.thread_id else text
+
+
+def status_text(item: FeedbackItem) -> str:
+    text = f"**{label(item.status)}**"
+    if item.status == "shipped" and item.version:
+        text += f" in {item.version}"
+    if item.status == "duplicate" and item.duplicate_of:
+        text += f" of #{item.duplicate_of}"
+    return text
+
+
+def item_embed(item: FeedbackItem) -> discord.Embed:
+    embed = discord.Embed(title=f"#{item.id} · {item.title}"[:256], description=item.details[:4000] or None,
+                          colour=COLOURS.get(item.status, discord.Colour.blurple()))
+    embed.add_field(name="Type", value=label(item.type), inline=True)
+    embed.add_field(name="Status", value=status_text(item), inline=True)
+    embed.add_field(name="Votes", value=str(item.vote_count), inline=True)
+    if item.steps:
+        embed.add_field(name="Steps to reproduce", value=item.steps[:1024], inline=False)
+    if item.version and not (item.status == "shipped"):
+        embed.add_field(name="Version", value=item.version[:1024], inline=True)
+    if item.status_note:
+        embed.add_field(name="Note from the team", value=item.status_note[:1024], inline=False)
+    embed.add_field(name="Reporter", value=f"<@{item.reporter_id}>", inline=True)
+    embed.set_footer(text="Press “Me too” if this matters to you too; “Follow” to hear about every update.")
+    return embed
+
+
+def review_embed(item: FeedbackItem, outcome: str | None = None) -> discord.Embed:
+    embed = item_embed(item)
+    embed.title = f"Review #{item.id} · {item.title}"[:256]
+    embed.set_footer(text=outcome or "Approve to publish it in the feedback forum; reject to drop it.")
+    return embed
+
+
+def notice_text(item: FeedbackItem, event: str, status: str, note: str | None, version: str | None,
+                target: FeedbackItem | None) -> str:
+    """The DM (or thread mention) telling a member about a change."""
+    if event == "rejected":
+        text = f"Your feedback “{item.title}” was reviewed and won't be published."
+        return text + (f"\nReason: {discord.utils.escape_mentions(note)}" if note else "")
+    if status == "duplicate" and target is not None:
+        text = (f"Feedback {ref(item)} was merged into {ref(target)}, which covers the same thing. "
+                "Your vote and follow moved there, so you'll keep hearing about it.")
+    elif status == "shipped":
+        text = f"🎉 Feedback {ref(item)} has shipped" + (f" in {version}" if version else "") + ". Thank you!"
+    else:
+        text = f"Feedback {ref(item)} is now **{label(status)}**."
+    if note:
+        text += f"\nNote from the team: {discord.utils.escape_mentions(note)}"
+    return text
+
+
+def status_line(item: FeedbackItem, note: str | None) -> str:
+    """The message posted in the thread when its status changes."""
+    text = f"Status: {status_text(item)}"
+    if note:
+        text += f" — {discord.utils.escape_mentions(note)}"
+    return text
+
+
+def board_embed(items: Sequence[FeedbackItem], title: str) -> discord.Embed:
+    embed = discord.Embed(title=title, colour=discord.Colour.blurple())
+    if not items:
+        embed.description = "No open feedback yet."
+        return embed
+    lines = [f"{n}. {ref(i)} — {i.vote_count} vote{'s' if i.vote_count != 1 else ''} · {label(i.status)}"
+             for n, i in enumerate(items, start=1)]
+    embed.description = "\n".join(lines)[:4000]
+    return embed
+
+
+def list_embed(items: Sequence[FeedbackItem], total: int, offset: int, limit: int, filters: str) -> discord.Embed:
+    embed = discord.Embed(title="Feedback" + (f" ({filters})" if filters else ""), colour=discord.Colour.blurple())
+    if not items:
+        embed.description = "Nothing matches."
+    else:
+        embed.description = "\n".join(
+            f"{ref(i)} · {label(i.type)} · {label(i.status)} · {i.vote_count} votes" for i in items)[:4000]
+    pages = max((total + limit - 1) // limit, 1)
+    embed.set_footer(text=f"Page {offset // limit + 1} of {pages} · {total} item{'s' if total != 1 else ''}")
+    return embed
+
+
+EXPORT_COLUMNS = ("id", "type", "status", "title", "details", "steps", "version", "votes", "reporter_id",
+                  "beta_id", "duplicate_of", "thread_id", "created_at", "first_staff_response_at", "status_note")
+
+
+def export_csv(items: Sequence[FeedbackItem]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_COLUMNS)
+    for i in items:
+        writer.writerow([
+            i.id, i.type, i.status, _cell(i.title), _cell(i.details), _cell(i.steps or ""), _cell(i.version or ""),
+            i.vote_count, i.reporter_id, i.beta_id or "", i.duplicate_of or "", i.thread_id or "",
+            i.created_at.isoformat(), i.first_staff_response_at.isoformat() if i.first_staff_response_at else "",
+            _cell(i.status_note or ""),
+        ])
+    return out.getvalue().encode("utf-8")
+
+
+def _cell(text: str) -> str:
+    # Spreadsheet apps run cells starting with these as formulas (CSV injection).
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -1,0 +1,188 @@
+"""Feedback buttons (persistent ``DynamicItem``s) and forms. They only translate; the cog does the work."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.core.errors import GuardedCallback, KudosModal
+from bot.services.errors import NotAllowed
+from bot.services.feedback import TYPES, label
+from bot.services.feedback.models import MAX_DETAILS, MAX_NOTE, MAX_STEPS, MAX_TITLE, MAX_VERSION
+
+if TYPE_CHECKING:
+    from cogs.feedback.cog import Feedback
+
+TITLES = {"bug": "Report a bug", "idea": "Suggest an idea", "praise": "Share some praise",
+          "question": "Ask a question"}
+
+
+def cog_of(interaction: discord.Interaction) -> Feedback:
+    cog = interaction.client.get_cog("Feedback")  # type: ignore[attr-defined]
+    if cog is None:
+        raise NotAllowed("Feedback is switched off right now; try again later.")
+    return cog  # type: ignore[return-value]
+
+
+class FeedbackForm(KudosModal):
+    """Title, details, and for bugs the steps and version. Limits mirror the service's checks."""
+
+    def __init__(self, type_: str, beta_id: int | None) -> None:
+        super().__init__(title=TITLES[type_], custom_id=f"feedback:form:{type_}:{beta_id or 0}")
+        self.type_ = type_
+        self.beta_id = beta_id
+        self.title_input = discord.ui.TextInput(label="Title", max_length=MAX_TITLE,
+                                                placeholder="In a few words")
+        self.details = discord.ui.TextInput(label="Details", style=discord.TextStyle.paragraph,
+                                            max_length=MAX_DETAILS)
+        self.add_item(self.title_input)
+        self.add_item(self.details)
+        self.steps: discord.ui.TextInput[Any] | None = None
+        self.version: discord.ui.TextInput[Any] | None = None
+        if type_ == "bug":
+            self.steps = discord.ui.TextInput(label="Steps to reproduce", style=discord.TextStyle.paragraph,
+                                              max_length=MAX_STEPS, placeholder="1. … 2. … 3. …")
+            self.version = discord.ui.TextInput(label="Version", max_length=MAX_VERSION, placeholder="e.g. 2.4.1")
+            self.add_item(self.steps)
+            self.add_item(self.version)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        await cog_of(interaction).submit_form(
+            interaction, self.type_, self.beta_id, self.title_input.value, self.details.value,
+            self.steps.value if self.steps else None, self.version.value if self.version else None,
+        )
+
+
+class RejectForm(KudosModal):
+    def __init__(self, item_id: int) -> None:
+        super().__init__(title=f"Reject feedback #{item_id}", custom_id=f"feedback:rejectform:{item_id}")
+        self.item_id = item_id
+        self.reason = discord.ui.TextInput(label="Reason", style=discord.TextStyle.paragraph, required=False,
+                                           max_length=MAX_NOTE, placeholder="Sent to the reporter (optional)")
+        self.add_item(self.reason)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        await cog_of(interaction).reject(interaction, self.item_id, self.reason.value)
+
+
+class VoteButton(GuardedCallback, discord.ui.DynamicItem[discord.ui.Button], template=r"feedback:vote:(?P<id>\d+)"):
+    def __init__(self, item_id: int) -> None:
+        super().__init__(discord.ui.Button(label="Me too", emoji="👍", style=discord.ButtonStyle.primary,
+                                           custom_id=f"feedback:vote:{item_id}"))
+        self.item_id = item_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
+                             match: re.Match[str], /) -> VoteButton:
+        return cls(int(match["id"]))
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        await cog_of(interaction).vote(interaction, self.item_id)
+
+
+class FollowButton(GuardedCallback, discord.ui.DynamicItem[discord.ui.Button],
+                   template=r"feedback:follow:(?P<id>\d+)"):
+    def __init__(self, item_id: int) -> None:
+        super().__init__(discord.ui.Button(label="Follow", emoji="🔔", style=discord.ButtonStyle.secondary,
+                                           custom_id=f"feedback:follow:{item_id}"))
+        self.item_id = item_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
+                             match: re.Match[str], /) -> FollowButton:
+        return cls(int(match["id"]))
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        await cog_of(interaction).follow(interaction, self.item_id)
+
+
+class ReviewButton(GuardedCallback, discord.ui.DynamicItem[discord.ui.Button],
+                   template=r"feedback:review:(?P<action>approve|reject):(?P<id>\d+)"):
+    def __init__(self, action: str, item_id: int) -> None:
+        style = discord.ButtonStyle.success if action == "approve" else discord.ButtonStyle.danger
+        super().__init__(discord.ui.Button(label=action.title(), style=style,
+                                           custom_id=f"feedback:review:{action}:{item_id}"))
+        self.action = action
+        self.item_id = item_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
+                             match: re.Match[str], /) -> ReviewButton:
+        return cls(match["action"], int(match["id"]))
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        cog = cog_of(interaction)
+        cog.require_staff(interaction)
+        if self.action == "approve":
+            await cog.approve(interaction, self.item_id)
+        else:
+            await interaction.response.send_modal(RejectForm(self.item_id))
+
+
+class TypeButton(GuardedCallback, discord.ui.DynamicItem[discord.ui.Button],
+                 template=r"feedback:new:(?P<type>bug|idea|praise|question):(?P<beta>\d+)"):
+    """One of the type choices shown before the form (the beta announcement's flow, or /feedback new
+    without a type)."""
+
+    def __init__(self, type_: str, beta_id: int | None) -> None:
+        super().__init__(discord.ui.Button(label=label(type_), style=discord.ButtonStyle.secondary,
+                                           custom_id=f"feedback:new:{type_}:{beta_id or 0}"))
+        self.type_ = type_
+        self.beta_id = beta_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
+                             match: re.Match[str], /) -> TypeButton:
+        return cls(match["type"], int(match["beta"]) or None)
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_modal(FeedbackForm(self.type_, self.beta_id))
+
+
+class PageButton(GuardedCallback, discord.ui.DynamicItem[discord.ui.Button],
+                 template=r"feedback:page:(?P<offset>\d+):(?P<status>[a-z_]*):(?P<type>[a-z]*):(?P<beta>\d+):(?P<n>[pn])"):
+    """Previous / next page of ``/feedback list`` (the filters ride in the custom id)."""
+
+    def __init__(self, offset: int, status: str, type_: str, beta_id: int, direction: str,
+                 disabled: bool = False) -> None:
+        super().__init__(discord.ui.Button(
+            label="Previous" if direction == "p" else "Next", style=discord.ButtonStyle.secondary,
+            disabled=disabled, custom_id=f"feedback:page:{offset}:{status}:{type_}:{beta_id}:{direction}"))
+        self.offset, self.status, self.type_, self.beta_id = offset, status, type_, beta_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Button,
+                             match: re.Match[str], /) -> PageButton:
+        return cls(int(match["offset"]), match["status"], match["type"], int(match["beta"]), match["n"])
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        cog = cog_of(interaction)
+        cog.require_staff(interaction)
+        await cog.show_page(interaction, offset=self.offset, status=self.status or None, type_=self.type_ or None,
+                            beta_id=self.beta_id or None, edit=True)
+
+
+def item_view(item_id: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(VoteButton(item_id))
+    view.add_item(FollowButton(item_id))
+    return view
+
+
+def review_view(item_id: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(ReviewButton("approve", item_id))
+    view.add_item(ReviewButton("reject", item_id))
+    return view
+
+
+def type_picker(beta_id: int | None) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    for type_ in TYPES:
+        view.add_item(TypeButton(type_, beta_id))
+    return view
+
+
+DYNAMIC_ITEMS = (VoteButton, FollowButton, ReviewButton, TypeButton, PageButton)

@@ -1,0 +1,298 @@
+"""Feedback threads end to end: the real bot on the emulator (intake, votes, statuses, notices, duplicates)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bot.db.schema import contributions, feedback
+from bot.sandbox.harness import Harness
+
+BUG = {"Title": "Crash when saving", "Details": "The app closes", "Steps to reproduce": "1. Save",
+       "Version": "2.4.1"}
+
+
+async def report(h: Harness, who: str = "alice", type_: str = "bug", values: dict[str, str] | None = None) -> Any:
+    opened = await h.member(who).slash("feedback new", type=type_)
+    assert opened.modal is not None, opened.content
+    fields = values if values is not None else (BUG if type_ == "bug" else {"Title": "Dark mode", "Details": "Please"})
+    return await h.member(who).submit_modal(opened, fields)
+
+
+async def item(h: Harness, item_id: int = 1) -> Any:
+    assert h.bot is not None
+    async with h.bot.db.connect() as conn:
+        return (await conn.execute(select(feedback).where(feedback.c.id == item_id))).one()
+
+
+async def points(h: Harness, who: str) -> int:
+    assert h.bot is not None
+    async with h.bot.db.connect() as conn:
+        stmt = select(func.coalesce(func.sum(contributions.c.points), 0)).where(
+            contributions.c.user_id == h.members[who], contributions.c.kind == "feedback")
+        return int((await conn.execute(stmt)).scalar_one())
+
+
+def tag_names(h: Harness, thread_id: int) -> list[str]:
+    thread = h.emu.state.channels[thread_id]
+    forum = h.emu.state.channels[thread.parent_id]
+    names = {int(t["id"]): t["name"] for t in forum.available_tags}
+    return [names[t] for t in thread.applied_tags]
+
+
+def starter(h: Harness, thread_id: int) -> Any:
+    return h.emu.message(thread_id)
+
+
+def embed_field(message: Any, name: str) -> str:
+    return next(f["value"] for f in message.embeds[0]["fields"] if f["name"] == name)
+
+
+def mentioned_users(message: Any) -> list[int]:
+    am = message.allowed_mentions or {}
+    assert "everyone" not in (am.get("parse") or []) and "roles" not in (am.get("parse") or [])
+    assert "users" not in (am.get("parse") or []), am
+    return sorted(int(u) for u in am.get("users") or [])
+
+
+# ----------------------------------------------------------------------------------------------- intake
+
+
+async def test_modal_intake_posts_in_the_forum_with_tags_embed_and_reporter_ping(kudos: Harness) -> None:
+    done = await report(kudos)
+    assert done.ephemeral and "posted" in (done.content or "")
+    row = await item(kudos)
+    assert row.status == "new" and row.type == "bug" and row.thread_id is not None
+    assert tag_names(kudos, row.thread_id) == ["Bug", "New"]
+    post = starter(kudos, row.thread_id)
+    assert kudos.emu.state.channels[row.thread_id].name == "Crash when saving"
+    assert f"<@{kudos.members['alice']}>" in post.content
+    assert mentioned_users(post) == [kudos.members["alice"]]
+    assert post.embeds[0]["title"] == f"#{row.id} · Crash when saving"
+    assert embed_field(post, "Steps to reproduce") == "1. Save" and embed_field(post, "Version") == "2.4.1"
+    assert [c["label"] for c in post.components[0]["components"]] == ["Me too", "Follow"]
+    assert await points(kudos, "alice") == 5
+
+
+async def test_type_picker_then_form(kudos: Harness) -> None:
+    picked = await kudos.member("bob").slash("feedback new")
+    assert picked.ephemeral and picked.message is not None
+    opened = await kudos.member("bob").click(picked.message.id, label="Idea")
+    assert opened.modal is not None and opened.modal["title"] == "Suggest an idea"
+    await kudos.member("bob").submit_modal(opened, {"Title": "Widgets", "Details": "More"})
+    assert (await item(kudos)).type == "idea"
+
+
+async def test_bad_input_gets_a_clear_reply_and_writes_nothing(kudos: Harness) -> None:
+    missing_version = await report(kudos, values={"Title": "Crash", "Details": "d", "Steps to reproduce": "1",
+                                                   "Version": "  "})
+    assert missing_version.ephemeral and "version" in (missing_version.content or "")
+    blank = await report(kudos, type_="idea", values={"Title": "   ", "Details": "d"})
+    assert "title is empty" in (blank.content or "")
+    assert kudos.bot is not None
+    async with kudos.bot.db.connect() as conn:
+        assert (await conn.execute(select(func.count()).select_from(feedback))).scalar_one() == 0
+    assert kudos.emu.threads(kudos.channel_id("feedback")) == []
+
+
+async def test_missing_forum_is_explained(kudos: Harness) -> None:
+    forum = kudos.emu.state.channels[kudos.channel_id("feedback")]
+    forum.name = "old-feedback"  # the config names "feedback"
+    assert kudos.bot is not None
+    guild = kudos.bot.get_guild(kudos.guild_id)
+    assert guild is not None
+    kudos.bot.resolved[kudos.guild_id].channels["feedback_forum"] = None
+    done = await report(kudos, type_="idea")
+    assert done.ephemeral and "feedback forum is missing" in (done.content or "")
+
+
+async def test_direct_forum_post_is_picked_up(kudos: Harness) -> None:
+    thread, _ = await kudos.member("bob").post("Export to PDF", in_="feedback", content="Would love it",
+                                               tags=["Idea"])
+    row = await item(kudos)
+    assert (row.thread_id, row.reporter_id, row.type, row.details) == (
+        thread.id, kudos.members["bob"], "idea", "Would love it")
+    assert tag_names(kudos, thread.id) == ["Idea", "New"]
+    bot_msgs = [m for m in kudos.emu.messages(thread.id) if m.author_id == kudos.emu.bot_user_id]
+    assert len(bot_msgs) == 1 and bot_msgs[0].id == row.status_message_id
+    assert bot_msgs[0].embeds[0]["title"].startswith(f"#{row.id}")
+    assert await points(kudos, "bob") == 5
+
+
+async def test_mentions_in_user_text_never_ping(kudos: Harness) -> None:
+    staff = kudos.role_id("Staff")
+    nasty = f"@everyone @here <@&{staff}> <@{kudos.members['bob']}>"
+    await report(kudos, type_="idea", values={"Title": f"Hi {nasty}"[:100], "Details": nasty * 3})
+    row = await item(kudos)
+    await kudos.member("bob").click(row.thread_id, label="Me too")
+    await kudos.member("sam").slash("feedback status", status="declined", note=nasty, item=row.id)
+    for message in kudos.emu.messages(row.thread_id):
+        if message.author_id == kudos.emu.bot_user_id:
+            assert mentioned_users(message) in ([], [kudos.members["alice"]])
+            assert "@everyone" not in message.content and f"<@&{staff}>" not in message.content
+
+
+# ----------------------------------------------------------------------------------------------- votes
+
+
+async def test_vote_once_self_vote_not_counted_and_count_on_embed(kudos: Harness) -> None:
+    await report(kudos)
+    row = await item(kudos)
+    first = await kudos.member("bob").click(row.thread_id, label="Me too")
+    assert first.ephemeral and "Counted" in (first.content or "")
+    again = await kudos.member("bob").click(row.thread_id, label="Me too")
+    assert "already" in (again.content or "")
+    own = await kudos.member("alice").click(row.thread_id, label="Me too")
+    assert "your own report" in (own.content or "")
+    assert (await item(kudos)).vote_count == 1
+    assert embed_field(starter(kudos, row.thread_id), "Votes") == "1"
+
+
+async def test_top_board(kudos: Harness) -> None:
+    await report(kudos, "alice", "idea", {"Title": "Dark mode", "Details": "d"})
+    await report(kudos, "bob", "bug")
+    bug = await item(kudos, 2)
+    await kudos.member("carol").click(bug.thread_id, label="Me too")
+    board = await kudos.member("carol").slash("feedback top")
+    lines = board.embeds[0]["description"].splitlines()
+    assert "Crash when saving" in lines[0] and "1 vote" in lines[0] and "Dark mode" in lines[1]
+    ideas = await kudos.member("carol").slash("feedback top", type="idea")
+    assert "Crash" not in ideas.embeds[0]["description"]
+
+
+# ----------------------------------------------------------------------------------------------- statuses
+
+
+async def test_status_change_updates_tag_embed_and_tells_everyone(kudos: Harness) -> None:
+    await report(kudos)
+    row = await item(kudos)
+    await kudos.member("bob").click(row.thread_id, label="Me too")
+    await kudos.member("carol").click(row.thread_id, label="Follow")
+    done = await kudos.member("sam").slash("feedback status", status="acknowledged", note="Looking into it",
+                                           channel_=None, item=row.id)
+    assert done.ephemeral and "Acknowledged" in (done.content or ""), done.content
+    assert tag_names(kudos, row.thread_id) == ["Bug", "Acknowledged"]
+    assert "Acknowledged" in embed_field(starter(kudos, row.thread_id), "Status")
+    for who in ("alice", "bob", "carol"):
+        dms = kudos.member(who).dms()
+        assert dms and "Acknowledged" in dms[-1].content and "Looking into it" in dms[-1].content, who
+    assert not kudos.member("sam").dms()
+    assert (await item(kudos)).first_staff_response_at is not None
+    assert await points(kudos, "alice") == 5 + 3
+
+
+async def test_every_transition_notifies_including_closed_dms(kudos: Harness) -> None:
+    kudos.emu.set_dms_open(kudos.members["bob"], False)
+    await report(kudos)
+    row = await item(kudos)
+    await kudos.member("bob").click(row.thread_id, label="Me too")
+    for status, extra in (("acknowledged", {}), ("planned", {}), ("in_progress", {}),
+                          ("shipped", {"version": "2.5.0"})):
+        before = len(kudos.emu.messages(row.thread_id))
+        await kudos.member("sam").slash("feedback status", status=status, item=row.id, **extra)
+        assert (await item(kudos)).status == status
+        assert status.replace("_", " ") in kudos.member("alice").dms()[-1].content.lower()
+        new = kudos.emu.messages(row.thread_id)[before:]
+        pings = [m for m in new if m.allowed_mentions and m.allowed_mentions.get("users")]
+        assert len(pings) == 1, [m.content for m in new]
+        assert mentioned_users(pings[0]) == [kudos.members["bob"]]
+        assert f"<@{kudos.members['bob']}>" in pings[0].content
+    assert "2.5.0" in kudos.member("alice").dms()[-1].content
+    assert tag_names(kudos, row.thread_id) == ["Bug", "Shipped"]
+    assert await points(kudos, "alice") == 5 + 3 + 10
+
+
+async def test_invalid_transitions_and_unknown_items_get_clear_errors(kudos: Harness) -> None:
+    await report(kudos)
+    row = await item(kudos)
+    no_version = await kudos.member("sam").slash("feedback status", status="shipped", item=row.id)
+    assert no_version.ephemeral and "version" in (no_version.content or "")
+    unknown = await kudos.member("sam").slash("feedback status", status="planned", item=999)
+    assert "no feedback #999" in (unknown.content or "")
+    await kudos.member("sam").slash("feedback status", status="shipped", item=row.id, version="1.0")
+    back = await kudos.member("sam").slash("feedback status", status="planned", item=row.id)
+    assert "final" in (back.content or "")
+    outside = await kudos.member("sam").slash("feedback status", status="planned")
+    assert "inside a feedback thread" in (outside.content or "")
+    member = await kudos.member("bob").slash("feedback status", status="planned", item=row.id)
+    assert member.ephemeral and "Only staff" in (member.content or "")
+    assert (await item(kudos)).status == "shipped"
+
+
+async def test_status_inside_the_thread(kudos: Harness) -> None:
+    await report(kudos, type_="idea")
+    row = await item(kudos)
+    kudos.labels["thread"] = row.thread_id
+    done = await kudos.member("sam").slash("feedback status", status="planned", channel_="thread")
+    assert "Planned" in (done.content or "")
+
+
+async def test_archived_thread_is_reopened(kudos: Harness) -> None:
+    await report(kudos, type_="idea")
+    row = await item(kudos)
+    kudos.emu.state.channels[row.thread_id].archived = True
+    await kudos.member("sam").slash("feedback status", status="acknowledged", item=row.id)
+    assert not kudos.emu.state.channels[row.thread_id].archived
+    assert (await item(kudos)).status == "acknowledged"
+
+
+# ----------------------------------------------------------------------------------------------- duplicates
+
+
+async def test_duplicate_merge_moves_votes_and_closes_the_duplicate(kudos: Harness) -> None:
+    await report(kudos, "alice", "idea", {"Title": "Dark mode", "Details": "d"})
+    await report(kudos, "bob", "idea", {"Title": "Night theme", "Details": "d"})
+    original, dup = await item(kudos, 1), await item(kudos, 2)
+    await kudos.member("carol").click(dup.thread_id, label="Me too")
+    await kudos.member("mia").click(dup.thread_id, label="Me too")
+    own = await kudos.member("sam").slash("feedback status", status="duplicate", of=dup.id, item=dup.id)
+    assert "itself" in (own.content or "")
+    done = await kudos.member("sam").slash("feedback status", status="duplicate", of=original.id, item=dup.id)
+    assert "Merged into" in (done.content or ""), done.content
+    original, dup = await item(kudos, 1), await item(kudos, 2)
+    assert original.vote_count == 3 and dup.vote_count == 0  # carol, mia and bob (co-reporter)
+    thread = kudos.emu.state.channels[dup.thread_id]
+    assert thread.archived and thread.locked
+    assert tag_names(kudos, dup.thread_id) == ["Idea", "Duplicate"]
+    assert any("Merged into" in m.content for m in kudos.emu.messages(dup.thread_id))
+    assert embed_field(starter(kudos, original.thread_id), "Votes") == "3"
+    assert "merged into" in kudos.member("carol").dms()[-1].content
+    cycle = await kudos.member("sam").slash("feedback status", status="duplicate", of=dup.id, item=original.id)
+    assert "cycle" in (cycle.content or "")
+
+
+# ----------------------------------------------------------------------------------------------- persistence
+
+
+async def test_buttons_work_after_restart(kudos: Harness) -> None:
+    await report(kudos)
+    row = await item(kudos)
+    await kudos.restart()
+    vote = await kudos.member("bob").click(row.thread_id, label="Me too")
+    assert "Counted" in (vote.content or "")
+    follow = await kudos.member("carol").click(row.thread_id, label="Follow")
+    assert "Following" in (follow.content or "")
+    assert (await item(kudos)).vote_count == 1
+
+
+async def test_export_is_a_csv(kudos: Harness) -> None:
+    await report(kudos, type_="idea", values={"Title": "=HYPERLINK(1)", "Details": "d"})
+    done = await kudos.member("sam").slash("feedback export")
+    assert done.followups and done.followups[0].ephemeral
+    name, data = done.followups[0].files[0]
+    assert name == "feedback.csv"
+    lines = data.decode().splitlines()
+    assert lines[0].startswith("id,type,status,title") and "'=HYPERLINK(1)" in lines[1]
+    denied = await kudos.member("bob").slash("feedback export")
+    assert "Only staff" in (denied.content or "")
+
+
+async def test_list_is_paginated(kudos: Harness) -> None:
+    for n in range(12):
+        await report(kudos, "alice", "idea", {"Title": f"Idea {n}", "Details": "d"})
+    first = await kudos.member("sam").slash("feedback list")
+    assert first.message is not None and "Page 1 of 2" in first.embeds[0]["footer"]["text"]
+    nxt = await kudos.member("sam").click(first.message.id, label="Next")
+    assert not nxt.failed
+    assert "Page 2 of 2" in kudos.emu.message(first.message.id).embeds[0]["footer"]["text"]
