@@ -1,0 +1,116 @@
+"""Feedback with the review queue on, beta forums, the weekly digest, and PostgreSQL end to end."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import insert
+
+from bot.db.schema import betas
+from bot.sandbox.harness import ChannelSpec, Harness, WorldSpec
+from tests.e2e.test_feedback import BUG, item, mentioned_users, points, report, tag_names
+
+
+@pytest.fixture
+def world() -> WorldSpec:
+    spec = WorldSpec.default()
+    spec.channels.append(ChannelSpec("feedback-review"))
+    spec.channels.append(ChannelSpec("beta-feedback", "forum", ["Bug", "Idea", "New", "Shipped"]))
+    return spec
+
+
+@pytest.fixture
+def bot_config() -> dict[str, Any]:
+    return {
+        "guilds": {"default": {"feedback": {"review_queue": True, "review_channel": "feedback-review"}}},
+        "scheduler": {"cron": [{"name": "feedback-digest", "event": "feedback.digest", "cron": "0 9 * * 1"}]},
+    }
+
+
+def review_message(h: Harness) -> Any:
+    messages = [m for m in h.emu.messages(h.channel_id("feedback-review")) if m.author_id == h.emu.bot_user_id]
+    assert messages, "nothing was posted for review"
+    return messages[-1]
+
+
+async def test_review_queue_approve_publishes_and_credits(kudos: Harness) -> None:
+    done = await report(kudos)
+    assert "review" in (done.content or "")
+    row = await item(kudos)
+    assert row.status == "pending_review" and row.thread_id is None
+    assert kudos.emu.threads(kudos.channel_id("feedback")) == []
+    assert await points(kudos, "alice") == 0
+    queued = review_message(kudos)
+    assert queued.embeds[0]["title"].startswith(f"Review #{row.id}")
+    denied = await kudos.member("bob").click(queued.id, label="Approve")
+    assert denied.ephemeral and "Only staff" in (denied.content or "")
+    approved = await kudos.member("sam").click(queued.id, label="Approve")
+    assert not approved.failed
+    row = await item(kudos)
+    assert row.status == "new" and row.thread_id is not None
+    assert tag_names(kudos, row.thread_id) == ["Bug", "New"]
+    assert mentioned_users(kudos.emu.message(row.thread_id)) == [kudos.members["alice"]]
+    assert "Approved by" in (kudos.emu.message(queued.id).embeds[0]["footer"]["text"])
+    assert kudos.emu.message(queued.id).components == []
+    assert await points(kudos, "alice") == 5
+
+
+async def test_review_queue_reject_tells_the_reporter(kudos: Harness) -> None:
+    await report(kudos, type_="idea", values={"Title": "Buy my stuff", "Details": "spam"})
+    queued = review_message(kudos)
+    opened = await kudos.member("sam").click(queued.id, label="Reject")
+    assert opened.modal is not None
+    done = await kudos.member("sam").submit_modal(opened, {"Reason": "Off topic"})
+    assert done.ephemeral and "rejected" in (done.content or "")
+    row = await item(kudos)
+    assert row.status == "rejected" and row.thread_id is None
+    dms = kudos.member("alice").dms()
+    assert dms and "won't be published" in dms[-1].content and "Off topic" in dms[-1].content
+    assert "Rejected by" in kudos.emu.message(queued.id).embeds[0]["footer"]["text"]
+    assert await points(kudos, "alice") == 0
+    assert kudos.emu.message(queued.id).components == []  # the buttons are gone once handled
+
+
+async def test_beta_feedback_goes_to_the_beta_forum(kudos: Harness) -> None:
+    assert kudos.bot is not None
+    forum_id = kudos.channel_id("beta-feedback")
+    async with kudos.bot.db.begin() as conn:
+        await conn.execute(insert(betas).values(
+            id=7, guild_id=kudos.guild_id, name="Camera 2", eligibility={}, feedback_forum_id=forum_id,
+            created_by=kudos.members["sam"], created_at=kudos.clock.now()))
+    opened = await kudos.member("alice").slash("feedback new", type="bug", beta="Camera 2")
+    await kudos.member("alice").submit_modal(opened, BUG)
+    await kudos.member("sam").click(review_message(kudos).id, label="Approve")
+    row = await item(kudos)
+    assert row.beta_id == 7 and row.forum_id == forum_id
+    assert kudos.emu.state.channels[row.thread_id].parent_id == forum_id
+    board = await kudos.member("bob").slash("feedback top", beta="Camera 2")
+    assert "Crash when saving" in board.embeds[0]["description"]
+    unknown = await kudos.member("bob").slash("feedback top", beta="Nope")
+    assert "no beta named" in (unknown.content or "")
+
+
+async def test_weekly_digest_goes_to_the_staff_log(kudos: Harness) -> None:
+    await report(kudos, type_="idea", values={"Title": "Dark mode", "Details": "d"})
+    await kudos.member("sam").click(review_message(kudos).id, label="Approve")
+    await kudos.advance(timedelta(days=7, hours=1))
+    digests = [m for m in kudos.emu.messages(kudos.channel_id("staff-log"))
+               if m.embeds and m.embeds[0].get("title") == "Feedback this week"]
+    assert digests, "no digest was posted"
+    fields = {f["name"]: f["value"] for f in digests[-1].embeds[0]["fields"]}
+    assert "Dark mode" in fields["Oldest without a staff answer (1)"]
+
+
+async def test_review_flow_on_postgres(kudos_pg: Harness) -> None:
+    await report(kudos_pg)
+    await kudos_pg.member("sam").click(review_message(kudos_pg).id, label="Approve")
+    row = await item(kudos_pg)
+    await kudos_pg.member("bob").click(row.thread_id, label="Me too")
+    await kudos_pg.member("bob").click(row.thread_id, label="Me too")
+    await kudos_pg.member("sam").slash("feedback status", status="shipped", version="3.0", item=row.id)
+    row = await item(kudos_pg)
+    assert row.status == "shipped" and row.vote_count == 1
+    assert "shipped" in kudos_pg.member("bob").dms()[-1].content
+    assert await points(kudos_pg, "alice") == 5 + 10
