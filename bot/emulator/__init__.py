@@ -1,4 +1,17 @@
-"""A loopback Discord API emulator (REST /api/v10 + gateway) for driving the unmodified discord.py client."""
+"""A loopback Discord API emulator (REST /api/v10 + gateway) for driving the unmodified discord.py client.
+
+    async with Emulator() as emu:                  # 127.0.0.1, ephemeral port
+        guild = emu.create_guild("Acme")           # @everyone, bot member + managed "Kudos" role, #general
+        alice = emu.add_member(guild.id, "alice")
+        emu.patch_discord()                        # Route.BASE + DiscordWebSocket.DEFAULT_GATEWAY
+        task = asyncio.create_task(bot.start(emu.token))   # build the bot with guild_ready_timeout=0.05
+        ...
+        rec = await emu.run_slash(guild.id, channel.id, alice.id, "kudos give", {"user": bob})
+        assert rec.response["content"] == "..."
+
+Tips: override ``before_identify_hook`` in test bots (discord.py sleeps 5 s before every re-IDENTIFY and
+before each non-first shard); stop the bot before the emulator.
+"""
 
 from __future__ import annotations
 

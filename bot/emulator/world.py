@@ -18,6 +18,14 @@ else:
     _Base = object
 
 
+def _overwrite(o: dict[str, Any]) -> dict[str, Any]:
+    """Normalise an overwrite: type may be 0/1 or "role"/"member"; allow/deny ints or strings."""
+    otype = o.get("type", 0)
+    if isinstance(otype, str):
+        otype = {"role": 0, "member": 1}.get(otype, otype)
+    return {"id": int(o["id"]), "type": int(otype), "allow": int(o.get("allow") or 0), "deny": int(o.get("deny") or 0)}
+
+
 class WorldMixin(_Base):
     def _init_world(self) -> None:
         self._guild_counter = 0
@@ -72,7 +80,7 @@ class WorldMixin(_Base):
             self.ids.next(), ctype, guild_id, name,
             position=position if position is not None else len(guild.channel_ids),
             parent_id=parent_id, topic=topic,
-            overwrites=[dict(o) for o in overwrites or []],
+            overwrites=[_overwrite(o) for o in overwrites or []],
             available_tags=[self._make_tag(t) for t in tags or []],
         )
         self.state.channels[channel.id] = channel
