@@ -53,5 +53,6 @@ def setup_logging(level: str = "INFO", *, stream=None) -> None:  # type: ignore[
     root.addHandler(handler)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     # At DEBUG these log request bodies and SQL parameters, which can hold perk codes: never below INFO.
-    for noisy in ("discord.http", "aiosqlite", "sqlalchemy.engine"):
+    for noisy in ("discord.http", "aiosqlite"):
         logging.getLogger(noisy).setLevel(logging.INFO)
+    logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)  # INFO would log every statement

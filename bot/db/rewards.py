@@ -15,8 +15,10 @@ from typing import Any
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.db.schema import grants, perk_codes, perk_pools, reward_rules, timers
+from bot.db.schema import audit_log, grants, perk_codes, perk_pools, reward_rules, timers
 from bot.db.upsert import insert_for
+
+__all__ = ["audit_log", "grants", "insert", "update"]  # re-exported for batch writes in the service
 
 # --------------------------------------------------------------------------- rules
 

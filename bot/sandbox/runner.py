@@ -79,6 +79,7 @@ class ScenarioRunner:
                 await self.execute(step)
             except EmulatorError as exc:
                 raise ScenarioError(str(exc), step.number) from None
+            await self.refresh_codes()  # codes loaded by this step are masked in what it printed
             for line in transcript.new_lines():
                 self.out(line)
             if "expect" in step.raw:
@@ -95,7 +96,9 @@ class ScenarioRunner:
                 return f"{who} opens a post '{r['post']}' in {r['in']}" + (f" tagged {', '.join(r['tags'])}"
                                                                          if r.get("tags") else "")
             case "slash":
-                opts = " ".join(f"{k}:{v}" for k, v in (r.get("options") or {}).items())
+                # perk codes typed into a command (``/perks add-codes codes:…``) are masked like every code
+                opts = " ".join(f"{k}:{' '.join(mask_code(c) for c in str(v).split()) if k == 'codes' else v}"
+                                for k, v in (r.get("options") or {}).items())
                 return f"{who} runs /{r['slash']} {opts}".rstrip()
             case "context_menu":
                 return f"{who} uses '{r['context_menu']}' on {r['target']}"

@@ -50,7 +50,7 @@ def reward_footer(guild_name: str, grant_id: int) -> str:
 
 
 class Dispatcher:
-    def __init__(self, bot: KudosBot, *, concurrency: int = 16, batch: int = 100) -> None:
+    def __init__(self, bot: KudosBot, *, concurrency: int = 32, batch: int = 200) -> None:
         self.bot = bot
         self.svc = bot.services.rewards
         self.concurrency = concurrency
@@ -60,6 +60,7 @@ class Dispatcher:
         self._kicked = False
         self._approval_view: Any = None  # set by the cog: builds the buttons of an approval notice
         self.stopped = False
+        self._done: list[tuple[repo.Grant, str | None]] | None = None
 
     # ------------------------------------------------------------------ scheduling
     def kick(self, ids: list[int] | None = None) -> None:
@@ -114,7 +115,20 @@ class Dispatcher:
             async with limit:
                 await self.deliver(grant)
 
-        await asyncio.gather(*(one(g) for g in grants))
+        # Plain role changes are finished together in one transaction (re-applying one after a crash is
+        # harmless: role changes are idempotent); everything else is finished one by one.
+        self._done = []
+        try:
+            await asyncio.gather(*(one(g) for g in grants))
+        finally:
+            done, self._done = self._done, None
+            await self.svc.delivered_many(done)
+
+    async def _finish_plain(self, grant: repo.Grant, note: str | None) -> None:
+        if self._done is not None:
+            self._done.append((grant, note))
+        else:
+            await self.svc.delivered(grant, note=note)
 
     # ------------------------------------------------------------------ one grant
     async def deliver(self, grant: repo.Grant) -> None:
@@ -165,13 +179,17 @@ class Dispatcher:
         else:
             await self.bot.http.add_role(guild.id, grant.user_id, role.id, reason=f"Kudos reward: {grant.rule_name}")
             note = None
-        for other_id in grant.payload.get("replaces") or []:
+        replaces = grant.payload.get("replaces") or []
+        for other_id in replaces:
             other = guild.get_role(int(other_id))
             if other is not None and (member is None or member.get_role(other.id) is not None):
                 if not self._check_role(guild, other.id)[1]:
                     await self.bot.http.remove_role(guild.id, grant.user_id, other.id,
                                                     reason=f"Kudos reward {grant.rule_name} replaces it")
-        await self.svc.delivered(grant, note=note)
+        if replaces:
+            await self.svc.delivered(grant, note=note)  # also revokes the replaced grants
+            return
+        await self._finish_plain(grant, note)
 
     async def _role_remove(self, guild: discord.Guild, grant: repo.Grant) -> None:
         role, problems = self._check_role(guild, grant.payload["role_id"])

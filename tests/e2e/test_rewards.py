@@ -185,6 +185,14 @@ async def test_restart_during_dispatch_resumes_without_duplicates(kudos: Harness
 
 
 async def test_two_concurrent_claims_on_the_last_code(kudos: Harness) -> None:
+    await _last_code(kudos)
+
+
+async def test_two_concurrent_claims_on_the_last_code_postgres(kudos_pg: Harness) -> None:
+    await _last_code(kudos_pg)
+
+
+async def _last_code(kudos: Harness) -> None:
     await load_codes(kudos, CODES[:1])
     await asyncio.gather(credit_answers(kudos, "alice", 3), credit_answers(kudos, "bob", 3))
     await kudos.settle()

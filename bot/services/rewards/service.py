@@ -537,6 +537,31 @@ class RewardsService:
                                                                      "action": grant.action, "note": note})
         return True
 
+    async def delivered_many(self, done: list[tuple[repo.Grant, str | None]]) -> None:
+        """Finish many plain grants (no DM, no replaced roles) in one transaction; see :meth:`delivered`."""
+        if not done:
+            return
+        now = self.clock.now()
+        async with self.db.begin() as conn:
+            await ledger_repo.lock_for_write(conn, 0, [])
+            plain = [g for g, note in done if note is None and not g.payload.get("duration_days")]
+            if plain:
+                ids = [g.id for g in plain]
+                for start in range(0, len(ids), 500):
+                    await conn.execute(
+                        repo.update(repo.grants)
+                        .where(repo.grants.c.id.in_(ids[start:start + 500]), repo.grants.c.status == "delivering")
+                        .values(status="delivered", delivered_at=now, last_error=None, claimed_at=None)
+                    )
+                await conn.execute(repo.insert(repo.audit_log), [
+                    {"guild_id": g.guild_id, "actor_id": None, "action": "reward.delivered", "target_id": g.user_id,
+                     "details": {"grant": g.id, "rule": g.rule_name, "action": g.action, "note": None},
+                     "created_at": now} for g in plain
+                ])
+        for grant, note in done:
+            if note is not None or grant.payload.get("duration_days"):
+                await self.delivered(grant, note=note)
+
     async def retry_later(self, grant: repo.Grant, error: str, *, delay: float | None = None) -> str:
         """A transient failure: back to pending with back-off, or failed after ``max_attempts``."""
         delivery = self.delivery_for(grant.guild_id)
