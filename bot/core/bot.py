@@ -210,12 +210,16 @@ class KudosBot(commands.Bot):
         await self.scheduler.stop()
         await self.tasks.cancel_all()
         await super().close()
+        # Let running event handlers finish (they may be mid-write); cancel only what hangs. Cancelling a
+        # task that has not started yet would leave its coroutine never awaited.
         current = asyncio.current_task()
         leftovers = {t for t in self._event_tasks if t is not current and not t.done()}
-        for task in leftovers:
-            task.cancel()
         if leftovers:
-            await asyncio.gather(*leftovers, return_exceptions=True)
+            _, hanging = await asyncio.wait(leftovers, timeout=5)
+            for task in hanging:
+                task.cancel()
+            if hanging:
+                await asyncio.gather(*hanging, return_exceptions=True)
         await self.db.close()
 
 
