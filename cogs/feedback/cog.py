@@ -105,10 +105,11 @@ class Feedback(commands.Cog):
         out = [*[t for t in wanted if t is not None], *kept]
         return list(dict.fromkeys(out))[:5]
 
-    async def _thread(self, guild: discord.Guild, item: FeedbackItem) -> discord.Thread:
+    async def _thread(self, guild: discord.Guild, item: FeedbackItem, *, fresh: bool = False) -> discord.Thread:
+        """The item's thread; ``fresh`` asks Discord instead of the cache (archived / locked state)."""
         if item.thread_id is None:
             raise NotFound(f"Feedback #{item.id} has no thread yet.")
-        thread = guild.get_thread(item.thread_id)
+        thread = None if fresh else guild.get_thread(item.thread_id)
         if thread is None:
             try:
                 fetched = await guild.fetch_channel(item.thread_id)
@@ -120,11 +121,15 @@ class Feedback(commands.Cog):
         return thread
 
     def _check_thread_writable(self, thread: discord.Thread) -> None:
+        """Refuse before anything is written when the thread can't be updated: a locked thread, or an
+        archived member's thread, needs Manage Threads (the bot reopens its own archived posts itself)."""
         me = thread.guild.me
-        if (thread.archived or thread.locked) and not thread.permissions_for(me).manage_threads:
-            state = "locked" if thread.locked else "archived"
-            raise NotAllowed(f"The thread {thread.mention} is {state} and I may not reopen it (I need Manage "
-                             "Threads). A moderator can reopen it or grant the permission.")
+        if thread.permissions_for(me).manage_threads:
+            return
+        if thread.locked or thread.owner_id != me.id:
+            state = "locked" if thread.locked else "archived" if thread.archived else "a member's post"
+            raise NotAllowed(f"The thread {thread.mention} is {state}, and I need the Manage Threads permission "
+                             "to update it. A moderator can reopen it or give my role that permission.")
 
     def _kick_notifier(self) -> None:
         self.bot.tasks.spawn(self.bot.scheduler.run_due(), name="feedback-notify")
@@ -268,12 +273,17 @@ class Feedback(commands.Cog):
         try:
             if isinstance(forum, discord.ForumChannel):
                 await thread.edit(applied_tags=self._tag_objects(forum, item, list(thread.applied_tags)))
-            message = await thread.send(embed=render.item_embed(item), view=item_view(item.id),
-                                        allowed_mentions=NO_MENTIONS)
-            await self.service.set_status_message(item.guild_id, item.id, message.id)
         except discord.HTTPException:
             log.warning("feedback %s recorded, but its thread %s could not be tagged", item.id, thread.id,
                         exc_info=True)
+        try:
+            message = await thread.send(embed=render.item_embed(item), view=item_view(item.id),
+                                        allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException:
+            log.warning("feedback %s recorded, but I could not post its buttons in %s", item.id, thread.id,
+                        exc_info=True)
+            return
+        await self.service.set_status_message(item.guild_id, item.id, message.id)
 
     async def _starter(self, thread: discord.Thread) -> discord.Message | None:
         try:
@@ -349,12 +359,12 @@ class Feedback(commands.Cog):
                 raise InvalidInput("Run this inside a feedback thread, or give the item number.")
             item = found.id
         current = await self.service.get(guild.id, item)
-        thread = await self._thread(guild, current)
+        thread = await self._thread(guild, current, fresh=True)
         self._check_thread_writable(thread)
         if status == "duplicate" and of is not None:
             original = await self.service.get(guild.id, of)
             if original.thread_id:
-                self._check_thread_writable(await self._thread(guild, original))
+                self._check_thread_writable(await self._thread(guild, original, fresh=True))
         await interaction.response.defer(ephemeral=True, thinking=True)
         change = await self.service.change_status(guild.id, item, status, actor_id=interaction.user.id, note=note,
                                                   version=version, duplicate_of=of)
@@ -479,11 +489,16 @@ class Feedback(commands.Cog):
         guild = self.bot.get_guild(guild_id)
         if guild is None:
             return
-        thread = await self._thread(guild, item)
-        for start in range(0, len(unreachable), MENTIONS_PER_MESSAGE):
-            chunk = unreachable[start:start + MENTIONS_PER_MESSAGE]
-            mentions = " ".join(f"<@{u}>" for u in chunk)
-            await thread.send(f"{mentions} — I couldn't DM you: {text}"[:2000], allowed_mentions=only(*chunk))
+        # Never raise from here: a retry of this timer would DM everyone again.
+        try:
+            thread = await self._thread(guild, item)
+            for start in range(0, len(unreachable), MENTIONS_PER_MESSAGE):
+                chunk = unreachable[start:start + MENTIONS_PER_MESSAGE]
+                mentions = " ".join(f"<@{u}>" for u in chunk)
+                await thread.send(f"{mentions} — I couldn't DM you: {text}"[:2000], allowed_mentions=only(*chunk))
+        except (discord.HTTPException, KudosError):
+            log.warning("feedback %s: %d member(s) could not be told by DM nor in the thread", item.id,
+                        len(unreachable), exc_info=True)
 
     async def _on_digest_timer(self, payload: dict[str, Any], _timer: Any) -> None:
         """The weekly staff digest (a ``[[scheduler.cron]]`` job with event ``feedback.digest``)."""

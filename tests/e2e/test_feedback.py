@@ -296,3 +296,26 @@ async def test_list_is_paginated(kudos: Harness) -> None:
     nxt = await kudos.member("sam").click(first.message.id, label="Next")
     assert not nxt.failed
     assert "Page 2 of 2" in kudos.emu.message(first.message.id).embeds[0]["footer"]["text"]
+
+
+async def test_modal_limits_are_enforced(kudos: Harness) -> None:
+    done = await report(kudos, type_="idea", values={"Title": "x" * 101, "Details": "d"})
+    assert done.ephemeral and "keep it to 100" in (done.content or "")
+
+
+async def test_first_staff_response_is_recorded_from_a_reply(kudos: Harness) -> None:
+    await report(kudos, type_="idea")
+    row = await item(kudos)
+    kudos.labels["t"] = row.thread_id
+    await kudos.member("bob").say("same here", in_="t")
+    assert (await item(kudos)).first_staff_response_at is None
+    await kudos.member("sam").say("Thanks, we're on it", in_="t")
+    assert (await item(kudos)).first_staff_response_at == kudos.clock.now()
+
+
+async def test_unknown_type_of_direct_post_defaults_to_idea_and_bug_tag_is_kept(kudos: Harness) -> None:
+    thread, _ = await kudos.member("bob").post("App freezes", in_="feedback", content="On launch", tags=["Bug"])
+    row = await item(kudos)
+    assert row.type == "bug" and tag_names(kudos, thread.id) == ["Bug", "New"]
+    await kudos.member("carol").post("Nice work", in_="feedback", content="Love it")
+    assert (await item(kudos, 2)).type == "idea"

@@ -114,3 +114,34 @@ async def test_review_flow_on_postgres(kudos_pg: Harness) -> None:
     assert row.status == "shipped" and row.vote_count == 1
     assert "shipped" in kudos_pg.member("bob").dms()[-1].content
     assert await points(kudos_pg, "alice") == 5 + 10
+
+
+class TestWithoutManageThreads:
+    @pytest.fixture
+    def world(self) -> WorldSpec:
+        from bot.emulator import rules
+
+        spec = WorldSpec.default()
+        spec.bot_permissions = rules.DEFAULT_BOT & ~rules.MANAGE_THREADS
+        return spec
+
+    @pytest.fixture
+    def bot_config(self) -> dict[str, Any]:
+        return {}
+
+    async def test_locked_thread_is_an_error_and_nothing_changes(self, kudos: Harness) -> None:
+        await report(kudos, type_="idea", values={"Title": "Dark mode", "Details": "d"})
+        row = await item(kudos)
+        kudos.emu.state.channels[row.thread_id].locked = True
+        done = await kudos.member("sam").slash("feedback status", status="planned", item=row.id)
+        assert done.ephemeral and "locked" in (done.content or "") and "Manage Threads" in (done.content or "")
+        assert (await item(kudos)).status == "new"
+        assert not kudos.member("alice").dms()
+
+    async def test_own_archived_post_is_reopened_without_manage_threads(self, kudos: Harness) -> None:
+        await report(kudos, type_="idea", values={"Title": "Dark mode", "Details": "d"})
+        row = await item(kudos)
+        kudos.emu.state.channels[row.thread_id].archived = True
+        await kudos.member("sam").slash("feedback status", status="planned", item=row.id)
+        assert (await item(kudos)).status == "planned"
+        assert not kudos.emu.state.channels[row.thread_id].archived
