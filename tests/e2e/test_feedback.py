@@ -319,3 +319,39 @@ async def test_unknown_type_of_direct_post_defaults_to_idea_and_bug_tag_is_kept(
     assert row.type == "bug" and tag_names(kudos, thread.id) == ["Bug", "New"]
     await kudos.member("carol").post("Nice work", in_="feedback", content="Love it")
     assert (await item(kudos, 2)).type == "idea"
+
+
+def _nasty(h: Harness, seed: int) -> str:
+    import random
+
+    rng = random.Random(seed)
+    pieces = ["@everyone", "@here", f"<@&{h.role_id('Staff')}>", f"<@&{h.guild_id}>", f"<@{h.members['bob']}>",
+              f"<@!{h.members['carol']}>", "＠everyone", "@\u200beveryone", "**bold**", "`code`", "<#1>", "text"]
+    return " ".join(rng.choice(pieces) for _ in range(rng.randint(1, 8)))
+
+
+async def test_fuzzed_mentions_in_user_text_never_ping(kudos: Harness) -> None:
+    alice, bob = kudos.members["alice"], kudos.members["bob"]
+    for seed in range(4):
+        text = _nasty(kudos, seed)
+        await report(kudos, "alice", "bug", {"Title": text[:100], "Details": text, "Steps to reproduce": text,
+                                             "Version": text[:50]})
+        await kudos.member("bob").post(text[:100], in_="feedback", content=text)
+    assert kudos.bot is not None
+    async with kudos.bot.db.connect() as conn:
+        rows = (await conn.execute(select(feedback))).all()
+    assert len(rows) == 8
+    for row in rows:
+        await kudos.member("carol").click(row.status_message_id, label="Me too")
+        await kudos.member("sam").slash("feedback status", status="declined", note=_nasty(kudos, row.id), item=row.id)
+    checked = 0
+    for state in list(kudos.emu.state.all_messages.values()):
+        if state.author_id != kudos.emu.bot_user_id:
+            continue
+        if state.content:
+            # Discord parses every mention when allowed_mentions is absent
+            assert state.allowed_mentions is not None, state.content
+        users = mentioned_users(state)  # also asserts: no @everyone, no roles
+        assert set(users) <= {alice, bob}, state.content
+        checked += 1
+    assert checked > 20
