@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.services.feedback import NOTIFY_EVENT, FeedbackPolicy, FeedbackService
 from bot.services.contributions import ContributionsService
+from bot.services.feedback import NOTIFY_EVENT, FeedbackPolicy, FeedbackService
 from bot.services.ledger import ContributionEvent, LedgerPolicy, LedgerService, OnChange
 from bot.services.rewards import RewardsService
 
