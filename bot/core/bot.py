@@ -59,9 +59,11 @@ class KudosBot(commands.Bot):
         database: Database | None = None,
         guild_ready_timeout: float | None = None,
         worker_id: str | None = None,
+        identify_delay: bool = True,
         **options: Any,
     ) -> None:
         self.config = config
+        self._identify_delay = identify_delay
         self.clock: Clock = clock or SystemClock()
         self.db = database or Database(config.bot.database_url)
         self.scheduler = TimerScheduler(self.db, self.clock, scheduler_settings(config), worker_id=worker_id)
@@ -150,6 +152,11 @@ class KudosBot(commands.Bot):
             if not pending or loop.time() >= deadline:
                 return
             await asyncio.wait(pending, timeout=deadline - loop.time())
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        # Discord limits IDENTIFY to one per 5 s; the emulator (tests, sandbox) has no such limit.
+        if self._identify_delay:
+            await super().before_identify_hook(shard_id, initial=initial)
 
     def add_flush_hook(self, hook: FlushHook) -> None:
         """Register a coroutine that writes buffered state; run on shutdown before the database closes."""

@@ -155,7 +155,7 @@ class Harness:
 
     async def start_bot(self) -> KudosBot:
         assert self.config is not None
-        bot = create_bot(self.config, clock=self.clock, guild_ready_timeout=0.05)
+        bot = create_bot(self.config, clock=self.clock, guild_ready_timeout=0.05, identify_delay=False)
         self.bot = bot
         self._runner = asyncio.create_task(bot.start(self.emu.token), name="kudos-harness-bot")
         ready = asyncio.create_task(bot.wait_until_ready())

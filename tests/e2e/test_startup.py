@@ -74,3 +74,28 @@ async def test_ready_quickly(tmp_path) -> None:  # type: ignore[no-untyped-def]
         elapsed = time.perf_counter() - started
     # Not a benchmark (bench/ measures it); a guard against a start-up that waits on a timeout.
     assert elapsed < 5
+
+
+async def test_gateway_reconnects_resume_and_full(kudos: Harness) -> None:
+    bot = kudos.bot
+    assert bot is not None
+    await kudos.emu.disconnect(resume=True)
+    await kudos.emu.wait_until_connected()
+    assert kudos.emu.gateway.resumes >= 1
+    await kudos.emu.disconnect(resume=False)
+    await kudos.emu.wait_until_connected()
+    await kudos.settle()
+    # Still answering after both kinds of reconnect.
+    reply = await kudos.member("sam").slash("kudos status")
+    assert not reply.failed and reply.embeds[0]["title"] == "Kudos status"
+
+
+async def test_auto_sharded_bot_on_two_shards(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from bot.sandbox.harness import WorldSpec
+
+    async with Harness(WorldSpec.default(), {"bot": {"shard_count": 2}}, workdir=tmp_path,
+                       emulator_options={"shard_count": 2}) as h:
+        assert h.bot is not None and h.bot.shard_count == 2
+        assert sorted(h.emu.gateway.by_shard) == [0, 1]
+        reply = await h.member("sam").slash("kudos status")
+        assert not reply.failed
