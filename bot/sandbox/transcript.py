@@ -9,6 +9,9 @@ from typing import Any
 from bot.emulator import Emulator
 
 _PARAM = re.compile(r"\{(\w+)\}")
+_USER = re.compile(r"<@!?(\d+)>")
+_ROLE = re.compile(r"<@&(\d+)>")
+_CHANNEL = re.compile(r"<#(\d+)>")
 
 
 def route_params(template: str, path: str) -> dict[str, str]:
@@ -83,8 +86,14 @@ class Transcript:
         for rec in records:
             line = self.render(rec)
             if line:
-                lines.append(self.mask(line))
+                lines.append(self.mask(self.readable(line)))
         return lines
+
+    def readable(self, line: str) -> str:
+        """``<@123>`` → ``@alice``, ``<#456>`` → ``#help``, ``<@&789>`` → ``@'Staff'``."""
+        line = _USER.sub(lambda m: self.user(m.group(1)), line)
+        line = _ROLE.sub(lambda m: "@" + self.role(m.group(1)), line)
+        return _CHANNEL.sub(lambda m: self.channel(m.group(1)), line)
 
     def render(self, rec: Any) -> str | None:
         p = route_params(rec.route, rec.path)
