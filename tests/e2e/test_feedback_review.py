@@ -146,3 +146,29 @@ class TestWithoutManageThreads:
         await kudos.member("sam").slash("feedback status", status="planned", item=row.id)
         assert (await item(kudos)).status == "planned"
         assert not kudos.emu.state.channels[row.thread_id].archived
+
+
+class TestShippedReward:
+    @pytest.fixture
+    def world(self) -> WorldSpec:
+        from bot.sandbox.harness import RoleSpec
+
+        spec = WorldSpec.default()
+        spec.roles.append(RoleSpec("Implemented"))
+        return spec
+
+    @pytest.fixture
+    def bot_config(self) -> dict[str, Any]:
+        return {"guilds": {"default": {"rewards": [
+            {"name": "implemented", "trigger": {"event": "feedback_shipped"}, "role": "Implemented"},
+            {"name": "first-report", "trigger": {"event": "first_feedback"}, "dm": "Thanks for your first report!"},
+        ]}}}
+
+    async def test_shipping_gives_the_implemented_role(self, kudos: Harness) -> None:
+        await report(kudos, type_="idea", values={"Title": "Dark mode", "Details": "d"})
+        dms = kudos.member("alice").dms()
+        assert any("first report" in (e.get("description") or "") for m in dms for e in m.embeds)
+        row = await item(kudos)
+        assert "Implemented" not in kudos.member("alice").roles()
+        await kudos.member("sam").slash("feedback status", status="shipped", version="2.0", item=row.id)
+        assert "Implemented" in kudos.member("alice").roles()
