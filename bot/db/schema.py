@@ -217,6 +217,8 @@ betas = Table(
     Column("created_by", Snowflake, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("closed_at", UTCDateTime),
+    # The discussion thread opened under the announcement.
+    Column("thread_id", Snowflake),
     CheckConstraint("status IN ('draft', 'scheduled', 'open', 'closed')", name="status"),
     CheckConstraint("capacity IS NULL OR capacity > 0", name="capacity"),
     UniqueConstraint("guild_id", "name"),
@@ -231,6 +233,11 @@ beta_participants = Table(
     Column("terms_accepted_at", UTCDateTime),
     Column("joined_at", UTCDateTime, nullable=False),
     Column("left_at", UTCDateTime),
+    # Order of (re)joining within the beta: the waitlist is promoted in this order (FIFO), and cohort-role
+    # grants of each membership carry it in their dedupe key.
+    Column("seq", Integer, nullable=False, server_default="0"),
+    # False once the member muted the beta's reminders.
+    Column("reminders", Boolean, nullable=False, server_default="1"),
     CheckConstraint("status IN ('joined', 'waitlisted', 'left', 'removed')", name="status"),
     Index(None, "beta_id", "status", "joined_at"),
 )
@@ -309,6 +316,8 @@ announcements = Table(
     Column("posted_at", UTCDateTime),
     Column("created_by", Snowflake, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # The discussion thread opened under the posted message.
+    Column("thread_id", Snowflake),
     CheckConstraint("status IN ('scheduled', 'posted', 'cancelled', 'failed')", name="status"),
     Index(None, "channel_id", "posted_at"),
 )
