@@ -172,3 +172,58 @@ class TestShippedReward:
         assert "Implemented" not in kudos.member("alice").roles()
         await kudos.member("sam").slash("feedback status", status="shipped", version="2.0", item=row.id)
         assert "Implemented" in kudos.member("alice").roles()
+
+
+class TestBetaButtonEntryPoint:
+    """How the beta announcement's "Give feedback" button (built elsewhere) opens the form."""
+
+    @pytest.fixture
+    def bot_config(self) -> dict[str, Any]:
+        return {}
+
+    async def test_a_beta_button_opens_the_type_choice_then_the_form(self, kudos: Harness) -> None:
+        import re
+
+        import discord
+
+        from bot.core.errors import GuardedCallback
+        from cogs.feedback import open_feedback_form
+
+        class GiveFeedback(GuardedCallback, discord.ui.DynamicItem[discord.ui.Button],
+                           template=r"beta:feedback:(?P<id>\d+)"):
+            def __init__(self, beta_id: int) -> None:
+                super().__init__(discord.ui.Button(label="Give feedback", custom_id=f"beta:feedback:{beta_id}"))
+                self.beta_id = beta_id
+
+            @classmethod
+            async def from_custom_id(cls, interaction, item, match: re.Match[str]):  # type: ignore[no-untyped-def]
+                return cls(int(match["id"]))
+
+            async def run(self, interaction: discord.Interaction) -> None:
+                await open_feedback_form(interaction, beta_id=self.beta_id)
+
+        assert kudos.bot is not None
+        kudos.bot.add_dynamic_items(GiveFeedback)
+        forum_id = kudos.channel_id("beta-feedback")
+        async with kudos.bot.db.begin() as conn:
+            await conn.execute(insert(betas).values(
+                id=3, guild_id=kudos.guild_id, name="Lens", eligibility={}, feedback_forum_id=forum_id,
+                created_by=kudos.members["sam"], created_at=kudos.clock.now()))
+        view = discord.ui.View(timeout=None)
+        view.add_item(GiveFeedback(3))
+        channel = kudos.bot.get_channel(kudos.channel_id("announcements"))
+        announcement = await channel.send("Lens beta is open!", view=view)  # type: ignore[union-attr]
+        await kudos.settle()
+        picker = await kudos.member("alice").click(announcement.id, label="Give feedback")
+        assert picker.ephemeral and picker.message is not None
+        opened = await kudos.member("alice").click(picker.message.id, label="Praise")
+        await kudos.member("alice").submit_modal(opened, {"Title": "Sharp!", "Details": "Love the lens"})
+        row = await item(kudos)
+        assert (row.beta_id, row.type, row.forum_id) == (3, "praise", forum_id)
+        missing = GiveFeedback(99)
+        view2 = discord.ui.View(timeout=None)
+        view2.add_item(missing)
+        gone = await channel.send("old beta", view=view2)  # type: ignore[union-attr]
+        await kudos.settle()
+        reply = await kudos.member("bob").click(gone.id, label="Give feedback")
+        assert reply.ephemeral and "no beta #99" in (reply.content or "")
