@@ -46,6 +46,7 @@ __all__ = [
     "LedgerConfig",
     "SeasonConfig",
     "BroadcastConfig",
+    "BetasConfig",
     "FeedbackConfig",
     "FeedbackTagsConfig",
     "PerkPool",
@@ -399,6 +400,24 @@ class BroadcastConfig(_Model):
         return self
 
 
+class BetasConfig(_Model):
+    """Beta programs (``[guilds.<id>.betas]``)."""
+
+    remove_cohort_role_on_close: bool = True
+    alumni_role: RoleRef | None = Field(None, description="given to participants when a beta closes")
+    reminder_hours_before_end: NonNegInt = Field(24, description="0 = no reminder before the end")
+    feedback_nudge_hours: NonNegInt = Field(72, description="after joining; 0 = no feedback nudge")
+    feedback_bonus_points: NonNegInt = Field(0, description="extra beta points on close for feedback givers")
+    thank_you: NonEmptyStr = "Thank you for taking part in the {beta} beta! Your feedback shapes what we build next."
+    announcement_debounce_seconds: float = Field(1.5, ge=0, le=30)
+
+    @field_validator("thank_you")
+    @classmethod
+    def _check_thank_you(cls, value: str) -> str:
+        _template_fields(value)
+        return value
+
+
 class FeedbackTagsConfig(_Model):
     """Forum tag names for each feedback type and status (``[guilds.<id>.feedback.tags]``)."""
 
@@ -594,6 +613,7 @@ class GuildConfig(_Model):
     caps: CapsConfig = Field(default_factory=CapsConfig)
     solutions: SolutionsConfig = Field(default_factory=SolutionsConfig)
     broadcast: BroadcastConfig = Field(default_factory=BroadcastConfig)
+    betas: BetasConfig = Field(default_factory=BetasConfig)
     curation: CurationConfig = Field(default_factory=CurationConfig)
     creation: CreationConfig = Field(default_factory=CreationConfig)
     ledger: LedgerConfig = Field(default_factory=LedgerConfig)
