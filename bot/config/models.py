@@ -54,6 +54,8 @@ __all__ = [
     "RewardConditions",
     "RewardConfig",
     "RewardDeliveryConfig",
+    "PrivacyConfig",
+    "InsightsConfig",
     "GuildConfig",
     "KudosConfig",
 ]
@@ -601,6 +603,19 @@ class RewardDeliveryConfig(_Model):
     demote_below: float = Field(0.9, gt=0, le=1)
 
 
+class PrivacyConfig(_Model):
+    """``[guilds.<id>.privacy]``: members' data rights."""
+
+    retention_days_after_leave: NonNegInt = Field(
+        0, description="erase the personal data of members who left more than this many days ago; 0 = keep")
+
+
+class InsightsConfig(_Model):
+    """``[guilds.<id>.insights]``: /stats charts and exports."""
+
+    default_period: Literal["7d", "30d", "90d", "365d", "all"] = "30d"
+
+
 class GuildConfig(_Model):
     """Settings of one guild: ``[guilds.default]`` merged with ``[guilds.<id>]``."""
 
@@ -622,6 +637,8 @@ class GuildConfig(_Model):
     perk_pools: list[PerkPool] = Field(default_factory=list)
     rewards: list[RewardConfig] = Field(default_factory=list)
     reward_delivery: RewardDeliveryConfig = Field(default_factory=RewardDeliveryConfig)
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
+    insights: InsightsConfig = Field(default_factory=InsightsConfig)
 
     @model_validator(mode="after")
     def _check_seasons(self) -> GuildConfig:
