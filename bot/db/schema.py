@@ -392,3 +392,24 @@ featured_posts = Table(
     UniqueConstraint("guild_id", "message_id"),
     CheckConstraint("via IN ('curator', 'starboard')", name="via"),
 )
+
+# Members who turned contribution tracking off (/mydata tracking off). Only the id and the choice are kept:
+# this row is what honours the request, so /mydata forget keeps it.
+privacy_optouts = Table(
+    "privacy_optouts",
+    metadata,
+    Column("guild_id", Snowflake, primary_key=True, autoincrement=False),
+    Column("user_id", Snowflake, primary_key=True, autoincrement=False),
+    Column("tracking_off_at", UTCDateTime, nullable=False),
+)
+
+# Posts opened in the help forums (the denominator of the help answer rate). No author: not personal data.
+help_posts = Table(
+    "help_posts",
+    metadata,
+    Column("thread_id", Snowflake, primary_key=True, autoincrement=False),
+    Column("guild_id", Snowflake, nullable=False),
+    Column("forum_id", Snowflake, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "guild_id", "created_at"),
+)
