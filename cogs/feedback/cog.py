@@ -190,12 +190,14 @@ class Feedback(commands.Cog):
                              "Messages and Create Posts there.") from None
         thread = created.thread
         try:
-            published = await self.service.publish(item.guild_id, item.id, forum_id=forum.id, thread_id=thread.id,
-                                                   status_message_id=created.message.id)
+            await self.service.publish(item.guild_id, item.id, forum_id=forum.id, thread_id=thread.id,
+                                       status_message_id=created.message.id)
         except Exception:
-            await thread.delete()
+            try:
+                await thread.delete()  # nothing half-written: no post without its record
+            except discord.HTTPException:
+                log.error("feedback %s: publishing failed and thread %s could not be deleted", item.id, thread.id)
             raise
-        await created.message.edit(embed=render.item_embed(published))
         return thread
 
     async def _post_for_review(self, guild: discord.Guild, item: FeedbackItem) -> None:
