@@ -213,3 +213,10 @@ async def oldest_unanswered(conn: AsyncConnection, guild_id: int, limit: int = 5
         feedback.c.first_staff_response_at.is_(None),
     ).order_by(feedback.c.created_at, feedback.c.id).limit(limit)
     return [_row(r) for r in await conn.execute(stmt)]
+
+
+async def stale_drafts(conn: AsyncConnection, before: datetime) -> list[FeedbackRow]:
+    """Reports left without a post by a crash between recording and posting (never public)."""
+    stmt = select(feedback).where(feedback.c.status == "new", feedback.c.thread_id.is_(None),
+                                  feedback.c.updated_at < before)
+    return [_row(r) for r in await conn.execute(stmt)]

@@ -60,6 +60,9 @@ class Feedback(commands.Cog):
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
         self.bot.scheduler.register(NOTIFY_EVENT, self._on_notify_timer)
         self.bot.scheduler.register(DIGEST_EVENT, self._on_digest_timer)
+        purged = await self.service.purge_stale_drafts()
+        if purged:
+            log.warning("removed %d feedback draft(s) that never got their post", purged)
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)

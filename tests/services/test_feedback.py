@@ -316,3 +316,28 @@ async def test_page_and_export(svc: FeedbackService) -> None:
     page2 = await svc.page(G, offset=4, limit=2)
     assert [i.id for i in page2.items] == [ids[0]]
     assert [i.id for i in await svc.export(G)] == ids
+
+
+async def test_stale_drafts_are_purged(svc: FeedbackService, clock: FakeClock) -> None:
+    stale = await svc.create_draft(G, ALICE, validate_draft("idea", "Lost", "d"))
+    held = await svc.create_draft(G, ALICE, validate_draft("idea", "Held", "d"), review=True)
+    public = await _report(svc)
+    await clock.advance(timedelta(hours=2))
+    fresh = await svc.create_draft(G, ALICE, validate_draft("idea", "Fresh", "d"))
+    assert await svc.purge_stale_drafts() == 1
+    with pytest.raises(NotFound):
+        await svc.get(G, stale.id)
+    for kept in (held, public, fresh):
+        assert (await svc.get(G, kept.id)).id == kept.id
+
+
+async def test_concurrent_votes_are_all_counted_once(svc: FeedbackService, db: Database) -> None:
+    import asyncio
+
+    item = await _report(svc)
+    voters = list(range(1000, 1020))
+    results = await asyncio.gather(*(svc.vote(G, item.id, v) for v in voters + voters[:5]))
+    assert sorted(r.status for r in results).count("counted") == 20
+    assert (await svc.get(G, item.id)).vote_count == 20
+    async with db.connect() as conn:
+        assert (await conn.execute(select(func.count()).select_from(feedback_votes))).scalar_one() == 20

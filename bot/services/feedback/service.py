@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -142,6 +142,14 @@ class FeedbackService:
             item = await repo.get(conn, guild_id, item_id)
             if item is not None and item.thread_id is None and item.status in ("new", "pending_review"):
                 await repo.delete_item(conn, item_id)
+
+    async def purge_stale_drafts(self, older_than: timedelta = timedelta(hours=1)) -> int:
+        """Delete drafts a crash left without a post (run at start-up). Returns how many went."""
+        async with self.db.begin() as conn:
+            stale = await repo.stale_drafts(conn, self.clock.now() - older_than)
+            for item in stale:
+                await repo.delete_item(conn, item.id)
+        return len(stale)
 
     async def publish(self, guild_id: int, item_id: int, *, forum_id: int, thread_id: int,
                       status_message_id: int | None) -> FeedbackItem:
