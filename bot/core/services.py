@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.services.betas import BetaPolicy, BetaService
 from bot.services.contributions import ContributionsService
 from bot.services.feedback import NOTIFY_EVENT, FeedbackPolicy, FeedbackService
 from bot.services.ledger import ContributionEvent, LedgerPolicy, LedgerService, OnChange
@@ -57,6 +58,12 @@ class Services:
         self.feedback = FeedbackService(
             bot.db, bot.clock, self.ledger, self.feedback_policy, emit=self.emit,
             schedule_notice=self._schedule_feedback_notice,
+        )
+
+        self.betas = BetaService(
+            bot.db, bot.clock, self.ledger, self.rewards,
+            lambda guild_id: BetaPolicy.from_config(bot.guild_config(guild_id)),
+            emit=self._emit_named, schedule=bot.scheduler.schedule,
         )
 
     def ledger_policy(self, guild_id: int) -> LedgerPolicy:
