@@ -74,7 +74,8 @@ def test_unreachable_database_is_one_line_exit_2(capsys) -> None:  # type: ignor
 def test_unwritable_sqlite_path_is_one_line_exit_2(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     code = main(["migrate", "--database-url", f"sqlite+aiosqlite:///{tmp_path}/no/such/dir/k.db"])
     assert code == 2
-    assert "cannot connect to sqlite+aiosqlite" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "cannot connect to sqlite+aiosqlite" in err and "does not exist; create it first" in err
 
 
 def test_run_without_token_exit_2(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]

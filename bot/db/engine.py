@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
@@ -68,12 +70,28 @@ class Database:
 
     async def check(self) -> None:
         """Open one connection, or raise :class:`DatabaseError` with a one-line reason."""
+        if self.is_sqlite:
+            self._check_sqlite_path()
         try:
             async with self.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
         except (DBAPIError, OSError) as exc:
+            if self.is_sqlite:
+                # aiosqlite stops its worker thread without waiting when a connect fails; give the thread
+                # a moment to hand back its result before the caller's event loop may close.
+                await asyncio.sleep(0.05)
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
             raise DatabaseError(f"cannot connect to {mask_url(self.url)}: {reason}") from exc
+
+    def _check_sqlite_path(self) -> None:
+        database = make_url(self.url).database
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return
+        folder = Path(database).expanduser().resolve().parent
+        if not folder.is_dir():
+            raise DatabaseError(
+                f"cannot connect to {mask_url(self.url)}: the folder {folder} does not exist; create it first"
+            )
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncConnection]:
