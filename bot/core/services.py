@@ -17,7 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.services.betas import BetaPolicy, BetaService
 from bot.services.contributions import ContributionsService
 from bot.services.feedback import NOTIFY_EVENT, FeedbackPolicy, FeedbackService
+from bot.services.insights import InsightsService
 from bot.services.ledger import ContributionEvent, LedgerPolicy, LedgerService, OnChange
+from bot.services.privacy import PrivacyService
 from bot.services.rewards import RewardsService
 
 if TYPE_CHECKING:
@@ -64,6 +66,12 @@ class Services:
             bot.db, bot.clock, self.ledger, self.rewards,
             lambda guild_id: BetaPolicy.from_config(bot.guild_config(guild_id)),
             emit=self._emit_named, schedule=bot.scheduler.schedule,
+        )
+
+        self.insights = InsightsService(bot.db, bot.clock, self.ledger_policy)
+        self.privacy = PrivacyService(
+            bot.db, bot.clock,
+            retention_days=lambda guild_id: bot.guild_config(guild_id).privacy.retention_days_after_leave,
         )
 
     def ledger_policy(self, guild_id: int) -> LedgerPolicy:

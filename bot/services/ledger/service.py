@@ -49,6 +49,7 @@ from bot.services.ledger.models import (
     Ring,
 )
 from bot.services.ledger.policy import KINDS, NO_SELF_CREDIT, PEER_KINDS, LedgerPolicy
+from bot.services.privacy import is_tracking_disabled, tracking_refusal
 
 OnChange = Callable[[AsyncConnection, ContributionEvent], Awaitable[None]]
 
@@ -239,6 +240,8 @@ class LedgerService:
         kind: str, actor_id: int | None,
     ) -> KudosError | None:
         """The rule this credit breaks, as the error to show its actor, or ``None``."""
+        if await is_tracking_disabled(c, guild_id, user_id):  # /mydata tracking off (bot.services.privacy)
+            return tracking_refusal(user_id)
         if actor_id is None:
             return None
         if actor_id == user_id and kind in NO_SELF_CREDIT:

@@ -1,0 +1,276 @@
+"""SQL behind /stats and /export: aggregates computed in the database, rows handed to pure functions.
+
+Time buckets are UTC days computed in SQL (``substr`` of the stored text on SQLite, ``to_char`` on
+PostgreSQL), then widened to weeks or months in Python. Ladder stages are evaluated from one flag per
+ladder requirement, computed per member in SQL and grouped, so only a handful of rows leave the database
+however many members there are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import String, and_, case, exists, func, literal_column, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.db.schema import (
+    beta_participants,
+    betas,
+    contributions,
+    feedback,
+    feedback_votes,
+    grants,
+    help_posts,
+    member_stats,
+    members,
+    perk_codes,
+    solutions,
+)
+from bot.services.ledger import Requirement
+
+
+def _day(conn: AsyncConnection, column: Any) -> Any:
+    if conn.dialect.name == "postgresql":
+        return func.to_char(func.timezone(literal_column("'UTC'"), column), literal_column("'YYYY-MM-DD'"))
+    return func.substr(column, 1, 10, type_=String)
+
+
+async def first_entry(conn: AsyncConnection, guild_id: int) -> datetime | None:
+    return (await conn.execute(
+        select(func.min(contributions.c.created_at)).where(contributions.c.guild_id == guild_id)
+    )).scalar_one_or_none()
+
+
+async def contributions_per_day(
+    conn: AsyncConnection, guild_id: int, start: datetime, end: datetime
+) -> list[tuple[date, str, int]]:
+    """Credits per UTC day and kind in ``[start, end)``, leaving out reversals and reversed credits."""
+    c = contributions.c
+    reversal = contributions.alias("r")
+    day = _day(conn, c.created_at).label("day")
+    stmt = (
+        select(day, c.kind, func.count().label("n"))
+        .where(c.guild_id == guild_id, c.created_at >= start, c.created_at < end, c.reverses_id.is_(None),
+               ~exists().where(reversal.c.reverses_id == c.id))
+        .group_by("day", c.kind)
+    )
+    return [(date.fromisoformat(d), kind, int(n)) for d, kind, n in await conn.execute(stmt)]
+
+
+def _req_filter(column: Any, req: Requirement) -> Any:
+    return column == "*" if req.kinds == ("*",) else column.in_(req.kinds)
+
+
+def _flag(count: Any, points: Any, req: Requirement) -> Any:
+    return case((and_(count >= req.count, points >= req.points), 1), else_=0)
+
+
+async def ladder_now(
+    conn: AsyncConnection, guild_id: int, reqs: Sequence[Requirement]
+) -> list[tuple[tuple[int, ...], int]]:
+    """(requirement flags, members) from the all-time totals of every member with a ledger entry."""
+    ms = member_stats.c
+    cols = []
+    for i, req in enumerate(reqs):
+        count = func.sum(case((_req_filter(ms.kind, req), ms.count), else_=0))
+        points = func.sum(case((_req_filter(ms.kind, req), ms.points), else_=0))
+        cols.append(_flag(count, points, req).label(f"f{i}"))
+    per_member = (
+        select(ms.user_id, *cols).where(ms.guild_id == guild_id, ms.season == "").group_by(ms.user_id).subquery()
+    )
+    flags = [per_member.c[f"f{i}"] for i in range(len(reqs))]
+    rows = await conn.execute(select(*flags, func.count()).group_by(*flags))
+    return [(tuple(int(v) for v in row[:-1]), int(row[-1])) for row in rows]
+
+
+async def ladder_moves(
+    conn: AsyncConnection, guild_id: int, reqs: Sequence[Requirement], start: datetime
+) -> list[tuple[tuple[int, ...], tuple[int, ...], int]]:
+    """(flags at ``start``, flags now, members) over members with counted ledger rows since ``start``.
+
+    Totals at ``start`` are today's all-time totals minus the counted rows written since."""
+    c, ms = contributions.c, member_stats.c
+    step = case((c.reverses_id.is_(None), 1), else_=-1)
+    delta_cols = []
+    for i, req in enumerate(reqs):
+        hit = True if req.kinds == ("*",) else c.kind.in_(req.kinds)
+        delta_cols.append(func.sum(case((hit, step), else_=0)).label(f"dc{i}"))
+        delta_cols.append(func.sum(case((hit, c.points), else_=0)).label(f"dp{i}"))
+    delta = (
+        select(c.user_id, *delta_cols)
+        .where(c.guild_id == guild_id, c.created_at >= start, c.status == "counted")
+        .group_by(c.user_id).subquery()
+    )
+    now_cols = []
+    for i, req in enumerate(reqs):
+        now_cols.append(func.sum(case((_req_filter(ms.kind, req), ms.count), else_=0)).label(f"nc{i}"))
+        now_cols.append(func.sum(case((_req_filter(ms.kind, req), ms.points), else_=0)).label(f"np{i}"))
+    totals = (
+        select(ms.user_id, *now_cols)
+        .where(ms.guild_id == guild_id, ms.season == "", ms.user_id.in_(select(delta.c.user_id)))
+        .group_by(ms.user_id).subquery()
+    )
+    before, after = [], []
+    for i, req in enumerate(reqs):
+        nc, np_ = totals.c[f"nc{i}"], totals.c[f"np{i}"]
+        before.append(_flag(nc - delta.c[f"dc{i}"], np_ - delta.c[f"dp{i}"], req).label(f"b{i}"))
+        after.append(_flag(nc, np_, req).label(f"a{i}"))
+    pairs = select(*before, *after).select_from(totals.join(delta, delta.c.user_id == totals.c.user_id)).subquery()
+    cols = [pairs.c[f"b{i}"] for i in range(len(reqs))] + [pairs.c[f"a{i}"] for i in range(len(reqs))]
+    rows = await conn.execute(select(*cols, func.count()).group_by(*cols))
+    n = len(reqs)
+    return [(tuple(int(v) for v in row[:n]), tuple(int(v) for v in row[n:2 * n]), int(row[-1])) for row in rows]
+
+
+async def members_without_ledger(conn: AsyncConnection, guild_id: int) -> int:
+    """Members Kudos knows (present, not erased) who have no ledger totals: consumers."""
+    ms = member_stats.c
+    return int((await conn.execute(
+        select(func.count()).select_from(members)
+        .where(members.c.guild_id == guild_id, members.c.left_at.is_(None), members.c.erased_at.is_(None),
+               ~exists().where(ms.guild_id == guild_id, ms.user_id == members.c.user_id))
+    )).scalar_one())
+
+
+async def betas_announced(conn: AsyncConnection, guild_id: int, start: datetime, end: datetime) -> list[tuple[int, str]]:
+    when = func.coalesce(betas.c.starts_at, betas.c.created_at)
+    rows = await conn.execute(
+        select(betas.c.id, betas.c.name)
+        .where(betas.c.guild_id == guild_id, when >= start, when < end,
+               or_(betas.c.status.in_(("open", "closed")), betas.c.announcement_message_id.is_not(None)))
+        .order_by(betas.c.id)
+    )
+    return [(int(i), str(n)) for i, n in rows]
+
+
+async def beta_participants_of(conn: AsyncConnection, beta_ids: Sequence[int]) -> list[tuple[int, int]]:
+    if not beta_ids:
+        return []
+    rows = await conn.execute(
+        select(beta_participants.c.beta_id, beta_participants.c.user_id)
+        .where(beta_participants.c.beta_id.in_(beta_ids), beta_participants.c.status != "waitlisted")
+    )
+    return [(int(b), int(u)) for b, u in rows]
+
+
+async def beta_feedback_of(conn: AsyncConnection, beta_ids: Sequence[int]) -> list[tuple[int, int, str]]:
+    if not beta_ids:
+        return []
+    rows = await conn.execute(
+        select(feedback.c.beta_id, feedback.c.reporter_id, feedback.c.status).where(feedback.c.beta_id.in_(beta_ids))
+    )
+    return [(int(b), int(r), str(s)) for b, r, s in rows]
+
+
+async def feedback_rows(
+    conn: AsyncConnection, guild_id: int, start: datetime, end: datetime
+) -> list[tuple[str, datetime, datetime | None]]:
+    f = feedback.c
+    rows = await conn.execute(
+        select(f.status, f.created_at, f.first_staff_response_at)
+        .where(f.guild_id == guild_id, f.created_at >= start, f.created_at < end)
+    )
+    return [(str(s), c, a) for s, c, a in rows]
+
+
+async def help_rows(
+    conn: AsyncConnection, guild_id: int, start: datetime, end: datetime
+) -> list[tuple[datetime, datetime | None, bool]]:
+    s = solutions.c
+    firsts = (
+        select(s.thread_id, func.min(s.created_at).label("first"),
+               func.max(case((s.active, 1), else_=0)).label("solved"))
+        .where(s.guild_id == guild_id).group_by(s.thread_id).subquery()
+    )
+    rows = await conn.execute(
+        select(help_posts.c.created_at, firsts.c.first, firsts.c.solved)
+        .select_from(help_posts.outerjoin(firsts, firsts.c.thread_id == help_posts.c.thread_id))
+        .where(help_posts.c.guild_id == guild_id, help_posts.c.created_at >= start, help_posts.c.created_at < end)
+    )
+    return [(opened, first, bool(solved)) for opened, first, solved in rows]
+
+
+async def record_help_post(conn: AsyncConnection, guild_id: int, thread_id: int, forum_id: int,
+                           created_at: datetime) -> None:
+    from bot.db.upsert import upsert
+
+    await upsert(conn, help_posts, {"guild_id": guild_id, "thread_id": thread_id, "forum_id": forum_id,
+                                    "created_at": created_at}, keys=["thread_id"], update=[])
+
+
+# --------------------------------------------------------------------------- one member
+
+
+async def member_entries(conn: AsyncConnection, guild_id: int, user_id: int) -> list[tuple[datetime, str, int, bool]]:
+    c = contributions.c
+    rows = await conn.execute(
+        select(c.created_at, c.kind, c.points, c.reverses_id.is_not(None))
+        .where(c.guild_id == guild_id, c.user_id == user_id, c.status == "counted").order_by(c.id)
+    )
+    return [(at, kind, int(p), bool(rev)) for at, kind, p, rev in rows]
+
+
+async def member_counts(conn: AsyncConnection, guild_id: int, user_id: int) -> tuple[int, int, int]:
+    """(feedback reported, betas joined, rewards delivered)."""
+    fb = (await conn.execute(select(func.count()).select_from(feedback).where(
+        feedback.c.guild_id == guild_id, feedback.c.reporter_id == user_id))).scalar_one()
+    bt = (await conn.execute(select(func.count()).select_from(beta_participants).where(
+        beta_participants.c.beta_id.in_(select(betas.c.id).where(betas.c.guild_id == guild_id)),
+        beta_participants.c.user_id == user_id, beta_participants.c.status != "waitlisted"))).scalar_one()
+    rw = (await conn.execute(select(func.count()).select_from(grants).where(
+        grants.c.guild_id == guild_id, grants.c.user_id == user_id, grants.c.status == "delivered"))).scalar_one()
+    return int(fb), int(bt), int(rw)
+
+
+# --------------------------------------------------------------------------- exports
+
+
+async def export_contributions(conn: AsyncConnection, guild_id: int, start: datetime, end: datetime) -> Any:
+    c = contributions.c
+    return await conn.stream(
+        select(c.id, c.created_at, c.user_id, c.kind, c.points, c.status, c.actor_id, c.reverses_id, c.season,
+               c.channel_id, c.thread_id, c.message_id, c.reason, c.note)
+        .where(c.guild_id == guild_id, c.created_at >= start, c.created_at < end).order_by(c.id)
+        .execution_options(yield_per=5000)
+    )
+
+
+async def export_feedback(conn: AsyncConnection, guild_id: int, start: datetime, end: datetime) -> Any:
+    f = feedback.c
+    votes = (select(func.count()).where(feedback_votes.c.feedback_id == f.id).scalar_subquery())
+    return await conn.stream(
+        select(f.id, f.created_at, f.type, f.status, f.title, f.reporter_id, f.beta_id, f.vote_count,
+               votes.label("votes"), f.first_staff_response_at, f.duplicate_of, f.thread_id, f.updated_at)
+        .where(f.guild_id == guild_id, f.created_at >= start, f.created_at < end).order_by(f.id)
+    )
+
+
+async def export_betas(conn: AsyncConnection, guild_id: int, start: datetime, end: datetime) -> list[Any]:
+    """One row per participation (a beta without participants: one row with empty member columns)."""
+    b, p = betas.c, beta_participants.c
+    when = func.coalesce(b.starts_at, b.created_at)
+    rows = await conn.execute(
+        select(b.id, b.name, b.status, b.starts_at, b.ends_at, b.capacity, p.user_id,
+               p.status.label("participation"), p.joined_at, p.left_at)
+        .select_from(betas.outerjoin(beta_participants, p.beta_id == b.id))
+        .where(b.guild_id == guild_id, when >= start, when < end).order_by(b.id, p.joined_at)
+    )
+    return list(rows)
+
+
+async def beta_codes(conn: AsyncConnection, guild_id: int, names: Sequence[str]) -> dict[tuple[str, int], list[str]]:
+    """Perk codes handed out by each beta's own grants (rule ``beta:<name>``): (beta name, member) → codes."""
+    if not names:
+        return {}
+    rows = await conn.execute(
+        select(grants.c.rule_name, perk_codes.c.assigned_to, perk_codes.c.code)
+        .select_from(perk_codes.join(grants, grants.c.id == perk_codes.c.grant_id))
+        .where(grants.c.guild_id == guild_id, grants.c.rule_name.in_([f"beta:{n}" for n in names]))
+        .order_by(perk_codes.c.id)
+    )
+    out: dict[tuple[str, int], list[str]] = {}
+    for rule, member, code in rows:
+        out.setdefault((rule.removeprefix("beta:"), int(member)), []).append(code)
+    return out
