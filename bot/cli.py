@@ -1,4 +1,4 @@
-"""The ``kudos`` command: run, migrate, check-config, sandbox.
+"""The ``kudos`` command: run, migrate, check-config, export, sandbox.
 
 Operator mistakes (bad config, unreachable database, missing token) print one clear line and exit 2,
 with no traceback.
@@ -128,6 +128,42 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- export ----------------------------------------------------------------------------------------
+async def _export(config, guild_id: int, what: str, period: str):  # type: ignore[no-untyped-def]
+    from bot.clock import SystemClock
+    from bot.db import Database, DatabaseError
+    from bot.services.errors import KudosError
+    from bot.services.insights import InsightsService
+    from bot.services.ledger import LedgerPolicy
+
+    try:
+        db = Database(config.bot.database_url)
+    except DatabaseError as exc:
+        raise CliError(str(exc)) from None
+    try:
+        await db.check()
+        service = InsightsService(db, SystemClock(), lambda g: LedgerPolicy.from_config(config.guild(g)))
+        return await service.export(guild_id, what, period)
+    except (DatabaseError, KudosError) as exc:
+        raise CliError(str(exc)) from None
+    finally:
+        await db.close()
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    config = _load(_config_path(args))
+    import gzip
+
+    result = asyncio.run(_export(config, args.guild, args.what, args.period))
+    data = gzip.compress(result.data, mtime=0) if args.out.endswith(".gz") else result.data
+    try:
+        Path(args.out).write_bytes(data)
+    except OSError as exc:
+        raise CliError(f"{args.out}: {exc.strerror}") from None
+    print(f"{args.out}: {result.rows} row(s) of {args.what} (perk codes masked)")
+    return 0
+
+
 # -- sandbox ---------------------------------------------------------------------------------------
 def cmd_sandbox(args: argparse.Namespace) -> int:
     from bot.sandbox.cli import run_sandbox
@@ -155,6 +191,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check-config", help="validate a config file without starting the bot")
     p.add_argument("path", help="the TOML file to check")
     p.set_defaults(func=cmd_check_config)
+
+    p = sub.add_parser("export", help="write contributions, feedback or betas of a server as CSV (codes masked)")
+    p.add_argument("--guild", type=int, required=True, help="the server (guild) id")
+    p.add_argument("--what", choices=["contributions", "feedback", "betas"], required=True)
+    p.add_argument("--out", required=True, help="output file (.csv; .csv.gz to gzip it)")
+    p.add_argument("--period", choices=["7d", "30d", "90d", "365d", "all"], default="all",
+                   help="created in this period (default: all)")
+    p.add_argument("--config", help=f"config file (default: $KUDOS_CONFIG or {DEFAULT_CONFIG})")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("sandbox", help="run the offline demo (or a scenario) against the Discord emulator")
     p.add_argument("scenario", nargs="?", help="scenario TOML (default: the bundled demo)")

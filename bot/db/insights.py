@@ -38,9 +38,18 @@ def _day(conn: AsyncConnection, column: Any) -> Any:
 
 
 async def first_entry(conn: AsyncConnection, guild_id: int) -> datetime | None:
-    return (await conn.execute(
-        select(func.min(contributions.c.created_at)).where(contributions.c.guild_id == guild_id)
-    )).scalar_one_or_none()
+    """The earliest ledger entry, feedback item, beta or help post of the guild (where "all time" starts)."""
+    found = []
+    for stmt in (
+        select(func.min(contributions.c.created_at)).where(contributions.c.guild_id == guild_id),
+        select(func.min(feedback.c.created_at)).where(feedback.c.guild_id == guild_id),
+        select(func.min(func.coalesce(betas.c.starts_at, betas.c.created_at))).where(betas.c.guild_id == guild_id),
+        select(func.min(help_posts.c.created_at)).where(help_posts.c.guild_id == guild_id),
+    ):
+        value = (await conn.execute(stmt)).scalar_one_or_none()
+        if value is not None:
+            found.append(value)
+    return min(found) if found else None
 
 
 async def contributions_per_day(
@@ -52,7 +61,7 @@ async def contributions_per_day(
     day = _day(conn, c.created_at).label("day")
     stmt = (
         select(day, c.kind, func.count().label("n"))
-        .where(c.guild_id == guild_id, c.created_at >= start, c.created_at < end, c.reverses_id.is_(None),
+        .where(c.guild_id == guild_id, c.created_at >= start, c.created_at <= end, c.reverses_id.is_(None),
                ~exists().where(reversal.c.reverses_id == c.id))
         .group_by("day", c.kind)
     )
@@ -138,7 +147,7 @@ async def betas_announced(conn: AsyncConnection, guild_id: int, start: datetime,
     when = func.coalesce(betas.c.starts_at, betas.c.created_at)
     rows = await conn.execute(
         select(betas.c.id, betas.c.name)
-        .where(betas.c.guild_id == guild_id, when >= start, when < end,
+        .where(betas.c.guild_id == guild_id, when >= start, when <= end,
                or_(betas.c.status.in_(("open", "closed")), betas.c.announcement_message_id.is_not(None)))
         .order_by(betas.c.id)
     )
@@ -170,7 +179,7 @@ async def feedback_rows(
     f = feedback.c
     rows = await conn.execute(
         select(f.status, f.created_at, f.first_staff_response_at)
-        .where(f.guild_id == guild_id, f.created_at >= start, f.created_at < end)
+        .where(f.guild_id == guild_id, f.created_at >= start, f.created_at <= end)
     )
     return [(str(s), c, a) for s, c, a in rows]
 
@@ -187,7 +196,7 @@ async def help_rows(
     rows = await conn.execute(
         select(help_posts.c.created_at, firsts.c.first, firsts.c.solved)
         .select_from(help_posts.outerjoin(firsts, firsts.c.thread_id == help_posts.c.thread_id))
-        .where(help_posts.c.guild_id == guild_id, help_posts.c.created_at >= start, help_posts.c.created_at < end)
+        .where(help_posts.c.guild_id == guild_id, help_posts.c.created_at >= start, help_posts.c.created_at <= end)
     )
     return [(opened, first, bool(solved)) for opened, first, solved in rows]
 
@@ -232,7 +241,7 @@ async def export_contributions(conn: AsyncConnection, guild_id: int, start: date
     return await conn.stream(
         select(c.id, c.created_at, c.user_id, c.kind, c.points, c.status, c.actor_id, c.reverses_id, c.season,
                c.channel_id, c.thread_id, c.message_id, c.reason, c.note)
-        .where(c.guild_id == guild_id, c.created_at >= start, c.created_at < end).order_by(c.id)
+        .where(c.guild_id == guild_id, c.created_at >= start, c.created_at <= end).order_by(c.id)
         .execution_options(yield_per=5000)
     )
 
@@ -243,7 +252,7 @@ async def export_feedback(conn: AsyncConnection, guild_id: int, start: datetime,
     return await conn.stream(
         select(f.id, f.created_at, f.type, f.status, f.title, f.reporter_id, f.beta_id, f.vote_count,
                votes.label("votes"), f.first_staff_response_at, f.duplicate_of, f.thread_id, f.updated_at)
-        .where(f.guild_id == guild_id, f.created_at >= start, f.created_at < end).order_by(f.id)
+        .where(f.guild_id == guild_id, f.created_at >= start, f.created_at <= end).order_by(f.id)
     )
 
 
@@ -255,7 +264,7 @@ async def export_betas(conn: AsyncConnection, guild_id: int, start: datetime, en
         select(b.id, b.name, b.status, b.starts_at, b.ends_at, b.capacity, p.user_id,
                p.status.label("participation"), p.joined_at, p.left_at)
         .select_from(betas.outerjoin(beta_participants, p.beta_id == b.id))
-        .where(b.guild_id == guild_id, when >= start, when < end).order_by(b.id, p.joined_at)
+        .where(b.guild_id == guild_id, when >= start, when <= end).order_by(b.id, p.joined_at)
     )
     return list(rows)
 

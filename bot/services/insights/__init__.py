@@ -13,10 +13,18 @@ from bot.services.insights.models import (
     Overview,
     Window,
 )
-from bot.services.insights.service import EXPORTS, ExportFile, InsightsService, member_ref, package
+from bot.services.insights.service import (
+    EXPORTS,
+    MAX_FILES_PER_MESSAGE,
+    ExportFile,
+    InsightsService,
+    member_ref,
+    package,
+)
 
 __all__ = [
     "EXPORTS",
+    "MAX_FILES_PER_MESSAGE",
     "PERIODS",
     "BetaFunnel",
     "Conversion",

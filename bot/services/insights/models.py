@@ -13,7 +13,7 @@ Bucket = Literal["day", "week", "month"]
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """``[start, end)``; ``bucket`` is the width of one bar of the time charts."""
+    """``[start, end]`` (end = now, inclusive); ``bucket`` is the width of one bar of the time charts."""
 
     name: str
     start: datetime
