@@ -404,8 +404,9 @@ async def test_queries_use_their_indexes(db: Database, clock: FakeClock) -> None
         assert "USE TEMP B-TREE FOR ORDER BY" not in plan
         plan = await _sqlite_plan(conn, repo.board_from_ledger_sql(G, ["answer", "thanks"], now - timedelta(days=7), now))
         assert "ix_contributions_guild_id_kind_created_at" in plan
-        plan = await _sqlite_plan(conn, repo.reversals_of_sql(G, [1, 2, 3]))
-        assert "ix_contributions_reverses_id" in plan
+        for ids in ([1, 2, 3], list(range(1, 21))):  # 4+ ids once made SQLite scan the guild instead
+            plan = await _sqlite_plan(conn, repo.reversals_of_sql(G, ids))
+            assert "ix_contributions_reverses_id" in plan, plan
 
 
 async def test_profile_ladder_and_next_stage(db: Database, clock: FakeClock) -> None:
