@@ -1,0 +1,18 @@
+"""Beta programs (``/beta …``): announcement with Join / Leave / Give feedback, capacity, waitlist, close.
+
+Members' access to a private beta space comes with the cohort role: give that role access to a channel (or
+use the announcement's discussion thread).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cogs.betas.cog import Betas
+
+
+async def setup(bot: Any) -> None:
+    await bot.add_cog(Betas(bot))
+
+
+__all__ = ["Betas", "setup"]

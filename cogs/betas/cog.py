@@ -1,0 +1,515 @@
+"""``/beta``: beta programs announced in the community channel, joined with one click.
+
+Thin: the rules (capacity, waitlist, eligibility, budget, close) live in :mod:`bot.services.betas`. This cog
+turns interactions and timers into service calls, posts and edits the announcement (the "spots left" count
+is refreshed at most once per ``betas.announcement_debounce_seconds`` for a burst of clicks), and tells
+members what happened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import re
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.core.checks import require
+from bot.core.errors import NO_MENTIONS
+from bot.services.betas import (
+    ANNOUNCE_EVENT,
+    CLOSE_EVENT,
+    NUDGE_EVENT,
+    REMIND_EVENT,
+    Beta,
+    BetaDraft,
+    Eligibility,
+    MemberFacts,
+    parse_when,
+)
+from bot.services.errors import InvalidInput, NotAllowed, NotFound
+from bot.services.ledger.explain import ts
+from bot.services.rewards import role_problems
+from cogs.betas.ui import (
+    DYNAMIC_ITEMS,
+    AcceptButton,
+    DescriptionForm,
+    MuteButton,
+    announcement_embed,
+    announcement_view,
+    single,
+    spots_text,
+)
+from cogs.rewards.dispatcher import role_facts
+
+log = logging.getLogger(__name__)
+
+TIMERS = (ANNOUNCE_EVENT, CLOSE_EVENT, REMIND_EVENT, NUDGE_EVENT)
+NEEDED = ("view_channel", "send_messages", "embed_links", "create_public_threads", "send_messages_in_threads")
+
+
+def only(*user_ids: int) -> discord.AllowedMentions:
+    return discord.AllowedMentions(everyone=False, roles=False, replied_user=False,
+                                   users=[discord.Object(u) for u in user_ids])
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "beta"
+
+
+class Betas(commands.Cog):
+    beta = app_commands.Group(name="beta", description="Beta programs: join, leave, and for staff run them",
+                              guild_only=True)
+
+    def __init__(self, bot: Any) -> None:
+        self.bot = bot
+        self.svc = bot.services.betas
+        self._refresh_pending: set[int] = set()
+        self._last_click: dict[int, float] = {}
+        self.edits = 0  # announcement refreshes done (for diagnostics)
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
+        sched = self.bot.scheduler
+        sched.register(ANNOUNCE_EVENT, self._on_announce_timer)
+        sched.register(CLOSE_EVENT, self._on_close_timer)
+        sched.register(REMIND_EVENT, self._on_remind_timer)
+        sched.register(NUDGE_EVENT, self._on_nudge_timer)
+
+    async def cog_unload(self) -> None:
+        for event in TIMERS:
+            self.bot.scheduler.unregister(event)
+        self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
+
+    # ------------------------------------------------------------------ helpers
+
+    async def _beta(self, guild_id: int, name: str) -> Beta:
+        return await self.svc.by_name(guild_id, name)
+
+    def _alumni_role(self, guild: discord.Guild | None) -> int | None:
+        if guild is None:
+            return None
+        ref = self.bot.guild_config(guild.id).betas.alumni_role
+        if ref is None:
+            return None
+        role = guild.get_role(ref) if isinstance(ref, int) else discord.utils.get(guild.roles, name=ref)
+        if role is None:
+            log.warning("betas.alumni_role %r does not exist in guild %s", ref, guild.id)
+            return None
+        return role.id
+
+    def _check_channel(self, guild: discord.Guild, channel: Any) -> discord.TextChannel:
+        if channel is None or not isinstance(channel, discord.TextChannel):
+            raise InvalidInput("The announcement channel doesn't exist (any more) or isn't a text or announcement "
+                               "channel. Pick one with the `channel` option.")
+        perms = channel.permissions_for(guild.me)
+        missing = [p for p in NEEDED if not getattr(perms, p)]
+        if missing:
+            names = ", ".join(p.replace("_", " ").title() for p in missing)
+            raise NotAllowed(f"I'm missing **{names}** in {channel.mention}; a moderator can grant it to my role "
+                             "there, then try again.")
+        return channel
+
+    def _check_role(self, guild: discord.Guild, role_id: int | None) -> None:
+        if role_id is None:
+            return
+        role = guild.get_role(role_id)
+        me = guild.me
+        problems = role_problems(role_facts(role) if role else None, bot_top_position=me.top_role.position,
+                                 bot_can_manage_roles=me.guild_permissions.manage_roles)
+        if problems:
+            raise InvalidInput("The cohort role can't be used: " + "; ".join(problems) + ".")
+
+    def _facts(self, interaction: discord.Interaction) -> MemberFacts:
+        member = interaction.user
+        roles = frozenset(r.id for r in getattr(member, "roles", []))
+        return MemberFacts(member.id, roles, member.created_at)
+
+    # ------------------------------------------------------------------ the announcement
+
+    async def post(self, guild: discord.Guild, announcement_id: int) -> Beta | None:
+        """Post a reserved announcement with its buttons and discussion thread; the beta opens."""
+        ann = await self.svc.announcement(announcement_id)
+        if ann.status != "scheduled":
+            return None
+        beta = await self.svc.get(guild.id, ann.subject_id)
+        channel = guild.get_channel(ann.channel_id)
+        try:
+            channel = self._check_channel(guild, channel)
+            message = await channel.send(embed=announcement_embed(beta), view=announcement_view(beta.id),
+                                         allowed_mentions=NO_MENTIONS)
+        except (discord.HTTPException, InvalidInput, NotAllowed) as exc:
+            reason = getattr(exc, "message", None) or getattr(exc, "text", None) or str(exc)
+            await self.svc.mark_failed(announcement_id, reason)
+            raise
+        thread_id = None
+        try:
+            thread = await message.create_thread(name=f"{beta.row.name} · discussion"[:100],
+                                                 auto_archive_duration=10080)
+            thread_id = thread.id
+            await thread.send(f"Questions and first impressions of **{beta.row.name}** go here: the team reads "
+                              "along. Bugs and ideas: use *Give feedback* on the announcement.",
+                              allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException:
+            log.warning("could not open the discussion thread of beta %s", beta.id, exc_info=True)
+        return await self.svc.mark_posted(announcement_id, message_id=message.id, thread_id=thread_id)
+
+    def refresh_soon(self, guild_id: int, beta_id: int) -> None:
+        """Coalesce a burst of joins and leaves into one edit of the announcement: the edit waits until no
+        click came for ``announcement_debounce_seconds`` (at most ten times that in a steady stream)."""
+        loop = asyncio.get_running_loop()
+        self._last_click[beta_id] = loop.time()
+        if beta_id in self._refresh_pending:
+            return
+        self._refresh_pending.add(beta_id)
+        delay = self.bot.guild_config(guild_id).betas.announcement_debounce_seconds
+        self.bot.tasks.spawn(self._refresh_later(guild_id, beta_id, delay), name=f"beta-refresh:{beta_id}")
+
+    async def _refresh_later(self, guild_id: int, beta_id: int, delay: float) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 10 * delay
+        try:
+            while True:
+                quiet_at = self._last_click.get(beta_id, 0.0) + delay
+                now = loop.time()
+                if now >= quiet_at or now >= deadline:
+                    break
+                await asyncio.sleep(min(quiet_at, deadline) - now)
+        finally:
+            self._refresh_pending.discard(beta_id)  # before reading: a later click schedules its own edit
+        await self.refresh(guild_id, beta_id)
+
+    async def refresh(self, guild_id: int, beta_id: int) -> None:
+        beta = await self.svc.get(guild_id, beta_id)
+        row = beta.row
+        if row.announcement_message_id is None or row.announcement_channel_id is None:
+            return
+        channel = self.bot.get_channel(row.announcement_channel_id)
+        if channel is None:
+            return
+        try:
+            await channel.get_partial_message(row.announcement_message_id).edit(
+                embed=announcement_embed(beta), view=announcement_view(beta.id, closed=row.status == "closed"))
+            self.edits += 1
+        except discord.HTTPException:
+            log.warning("could not update the announcement of beta %s", beta_id, exc_info=True)
+
+    async def _welcome_promoted(self, beta: Beta, promoted: tuple[int, ...]) -> None:
+        """Besides the DM (through the dispatcher): a ping in the discussion thread, for closed DMs too."""
+        if not promoted or beta.row.thread_id is None:
+            return
+        thread = self.bot.get_channel(beta.row.thread_id)
+        if thread is None:
+            return
+        mentions = " ".join(f"<@{u}>" for u in promoted)
+        try:
+            await thread.send(f"{mentions}: a spot opened up, you're now in the **{beta.row.name}** beta!",
+                              allowed_mentions=only(*promoted))
+        except discord.HTTPException:
+            log.warning("could not welcome promoted members of beta %s", beta.id, exc_info=True)
+
+    # ------------------------------------------------------------------ member buttons
+
+    async def _answer(self, interaction: discord.Interaction, text: str, view: discord.ui.View | None = None) -> None:
+        if interaction.response.is_done():  # deferred: the "thinking…" reply becomes the answer
+            await interaction.edit_original_response(content=text, view=view, allowed_mentions=NO_MENTIONS)
+        elif view is not None:
+            await interaction.response.send_message(text, view=view, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        else:
+            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    async def click_join(self, interaction: discord.Interaction, beta_id: int) -> None:
+        assert interaction.guild_id is not None
+        # A launch draws a crowd: joins queue on the beta's lock, so answer within Discord's 3 s first.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        beta, status = await self.svc.check_join(interaction.guild_id, beta_id, self._facts(interaction))
+        if status is None and beta.row.terms:
+            text = (f"**Terms of the {beta.row.name} beta**\n{beta.row.terms[:1800]}\n\n"
+                    "Click **Accept and join** to take part.")
+            await self._answer(interaction, text, single(AcceptButton(beta_id)))
+            return
+        await self._join(interaction, beta_id, terms_accepted=False)
+
+    async def accept_terms(self, interaction: discord.Interaction, beta_id: int) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await self._join(interaction, beta_id, terms_accepted=True)
+
+    async def _join(self, interaction: discord.Interaction, beta_id: int, *, terms_accepted: bool) -> None:
+        assert interaction.guild_id is not None
+        result = await self.svc.join(interaction.guild_id, beta_id, self._facts(interaction),
+                                     terms_accepted=terms_accepted)
+        await self._answer(interaction, result.message(),
+                           single(MuteButton(beta_id)) if result.status == "joined" else None)
+        if result.changed:
+            self.refresh_soon(interaction.guild_id, beta_id)
+
+    async def click_leave(self, interaction: discord.Interaction, beta_id: int) -> None:
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        result = await self.svc.leave(interaction.guild_id, beta_id, interaction.user.id)
+        await self._answer(interaction, result.message())
+        self.refresh_soon(interaction.guild_id, beta_id)
+        await self._welcome_promoted(result.beta, result.promoted)
+
+    async def mute(self, interaction: discord.Interaction, beta_id: int) -> None:
+        assert interaction.guild_id is not None
+        beta = await self.svc.set_reminders(interaction.guild_id, beta_id, interaction.user.id, False)
+        await interaction.response.send_message(f"No more reminders about **{beta.row.name}**.", ephemeral=True,
+                                                allowed_mentions=NO_MENTIONS)
+
+    # ------------------------------------------------------------------ autocomplete
+
+    async def _names(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        return [app_commands.Choice(name=n, value=n) for n in await self.svc.names(interaction.guild_id, current)]
+
+    async def _stages(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        ladder = self.bot.services.ledger_policy(interaction.guild_id).ladder
+        return [app_commands.Choice(name=s.name, value=s.name) for s in ladder
+                if current.lower() in s.name.lower()][:25]
+
+    # ------------------------------------------------------------------ staff commands
+
+    @beta.command(name="create", description="Create a beta and announce it (a form asks for the description)")
+    @app_commands.describe(
+        name="The beta's name", capacity="How many members can join (empty: no limit)",
+        waitlist="Keep a waitlist once full (default on)", min_points="Eligibility: minimum points",
+        role="Eligibility: members with this role", stage="Eligibility: this ladder stage or above",
+        account_age_days="Eligibility: minimum Discord account age in days",
+        incentive='What participants get, in a sentence (e.g. "Upload 500 MB of photos, get 500 MB free")',
+        starts="When to announce: empty = now, a date (2026-03-01), a time (2026-03-01T18:00, UTC) or 3d",
+        ends="When it closes: a date, a time or a duration like 14d", channel="Announcement channel",
+        feedback_forum="Forum for the beta's feedback (default: the feedback forum)",
+        cohort_role="Role given to participants", create_cohort_role="Create a cohort role named after the beta",
+        terms="Terms members must accept to join",
+    )
+    @app_commands.autocomplete(stage=_stages)
+    @require("staff")
+    async def create(
+        self, interaction: discord.Interaction, name: app_commands.Range[str, 1, 100],
+        capacity: int | None = None, waitlist: bool = True, min_points: app_commands.Range[int, 0] = 0,
+        role: discord.Role | None = None, stage: str | None = None,
+        account_age_days: app_commands.Range[int, 0] = 0, incentive: str | None = None, starts: str | None = None,
+        ends: str | None = None, channel: discord.TextChannel | None = None,
+        feedback_forum: discord.ForumChannel | None = None, cohort_role: discord.Role | None = None,
+        create_cohort_role: bool = False, terms: str | None = None,
+    ) -> None:
+        guild = interaction.guild
+        assert guild is not None
+        now = self.bot.clock.now()
+        if cohort_role is not None and create_cohort_role:
+            raise InvalidInput("Choose an existing cohort role *or* create_cohort_role, not both.")
+        if channel is None:
+            channel_id = self.bot.settings(guild.id).channel("announcements")
+            channel = guild.get_channel(channel_id) if channel_id else None  # type: ignore[assignment]
+        target = self._check_channel(guild, channel)
+        self._check_role(guild, cohort_role.id if cohort_role else None)
+        if create_cohort_role and not guild.me.guild_permissions.manage_roles:
+            raise NotAllowed("I need the **Manage Roles** permission to create a cohort role.")
+        draft = BetaDraft(
+            name=name, incentive=incentive or "", terms=terms or "", capacity=capacity, waitlist=waitlist,
+            eligibility=Eligibility(min_points, role.id if role else None, stage or None, account_age_days),
+            starts_at=parse_when(starts, now, what="start date"), ends_at=parse_when(ends, now, what="end date"),
+            channel_id=target.id, feedback_forum_id=feedback_forum.id if feedback_forum else None,
+            cohort_role_id=cohort_role.id if cohort_role else None,
+        )
+        draft = await self.svc.check_new(guild.id, draft)
+        await self.svc.check_budget(guild.id, target.id, draft.starts_at)  # before asking for more typing
+        await interaction.response.send_modal(DescriptionForm({"draft": draft, "create_role": create_cohort_role}))
+
+    async def finish_create(self, interaction: discord.Interaction, pending: dict[str, Any], description: str) -> None:
+        guild = interaction.guild
+        assert guild is not None
+        draft: BetaDraft = pending["draft"]
+        draft = BetaDraft(**{**{s: getattr(draft, s) for s in BetaDraft.__slots__}, "description": description})
+        draft = await self.svc.check_new(guild.id, draft)
+        channel = self._check_channel(guild, guild.get_channel(draft.channel_id or 0))
+        if draft.cohort_role_id is not None and guild.get_role(draft.cohort_role_id) is None:
+            raise NotFound("The cohort role was deleted meanwhile; run `/beta create` again with another role.")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        created_role: discord.Role | None = None
+        if pending.get("create_role"):
+            created_role = await guild.create_role(name=f"{draft.name} Beta"[:100], mentionable=False,
+                                                   reason=f"Kudos: cohort role of the {draft.name} beta")
+            draft = BetaDraft(**{**{s: getattr(draft, s) for s in BetaDraft.__slots__},
+                                 "cohort_role_id": created_role.id})
+        beta = None
+        try:
+            beta = await self.svc.create(guild.id, interaction.user.id, draft)
+            slot = await self.svc.reserve_slot(guild.id, channel.id, subject="beta", subject_id=beta.id,
+                                               actor_id=interaction.user.id, at=draft.starts_at)
+            if not slot.scheduled:
+                beta = await self.post(guild, slot.announcement_id)
+        except Exception:
+            if beta is not None:
+                await self.svc.discard(guild.id, beta.id)
+            if created_role is not None:
+                await created_role.delete(reason="Kudos: the beta was not created")
+            raise
+        if slot.scheduled:
+            text = (f"Beta **{draft.name}** is created; its announcement goes out in {channel.mention} "
+                    f"{ts(slot.at)} ({ts(slot.at, 'R')}).")
+        else:
+            text = f"Beta **{draft.name}** is announced in {channel.mention}."
+        if created_role is not None:
+            text += f" Cohort role: {created_role.mention}."
+        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @beta.command(name="edit", description="Change a beta's details (staff)")
+    @app_commands.describe(name="The beta", new_name="A new name", capacity="New capacity",
+                           incentive="New incentive", ends="New end date or duration", terms="New terms",
+                           description="New description", waitlist="Waitlist on or off")
+    @app_commands.autocomplete(name=_names)
+    @require("staff")
+    async def edit(self, interaction: discord.Interaction, name: str, new_name: str | None = None,
+                   capacity: int | None = None, incentive: str | None = None, ends: str | None = None,
+                   terms: str | None = None, description: str | None = None, waitlist: bool | None = None) -> None:
+        assert interaction.guild_id is not None
+        beta = await self._beta(interaction.guild_id, name)
+        ends_at = parse_when(ends, self.bot.clock.now(), what="end date")
+        beta, promoted = await self.svc.edit(interaction.guild_id, beta.id, interaction.user.id, name=new_name,
+                                             capacity=capacity, incentive=incentive, ends_at=ends_at, terms=terms,
+                                             description=description, waitlist=waitlist)
+        await interaction.response.send_message(
+            f"Updated **{beta.row.name}**." + (f" {len(promoted)} moved in from the waitlist." if promoted else ""),
+            ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await self.refresh(interaction.guild_id, beta.id)
+        await self._welcome_promoted(beta, promoted)
+
+    @beta.command(name="open", description="Announce a beta now (staff)")
+    @app_commands.autocomplete(name=_names)
+    @require("staff")
+    async def open_(self, interaction: discord.Interaction, name: str,
+                    channel: discord.TextChannel | None = None) -> None:
+        guild = interaction.guild
+        assert guild is not None
+        beta = await self._beta(guild.id, name)
+        target = self._check_channel(guild, channel or guild.get_channel(beta.row.announcement_channel_id or 0))
+        await self.svc.unschedule(guild.id, beta.id)
+        slot = await self.svc.reserve_slot(guild.id, target.id, subject="beta", subject_id=beta.id,
+                                           actor_id=interaction.user.id)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await self.post(guild, slot.announcement_id)
+        await interaction.followup.send(f"**{beta.row.name}** is announced in {target.mention}.", ephemeral=True,
+                                        allowed_mentions=NO_MENTIONS)
+
+    @beta.command(name="close", description="Close a beta: thank-yous, roles, staff summary (staff)")
+    @app_commands.autocomplete(name=_names)
+    @require("staff")
+    async def close(self, interaction: discord.Interaction, name: str) -> None:
+        assert interaction.guild is not None
+        beta = await self._beta(interaction.guild.id, name)
+        result = await self.svc.close(interaction.guild.id, beta.id, actor_id=interaction.user.id,
+                                      alumni_role_id=self._alumni_role(interaction.guild))
+        await interaction.response.send_message(
+            f"Closed **{beta.row.name}**: {len(result.participants)} participant(s) get a thank-you. The summary "
+            "is in the staff log.", ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await self.refresh(interaction.guild.id, beta.id)
+
+    @beta.command(name="list", description="All betas with their status (staff)")
+    @require("staff")
+    async def list_(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild_id is not None
+        betas = await self.svc.all(interaction.guild_id)
+        if not betas:
+            await interaction.response.send_message("No betas yet: `/beta create` starts one.", ephemeral=True)
+            return
+        lines = [f"**{b.row.name}** · {b.row.status} · {spots_text(b)}"
+                 + (f" · ends {ts(b.row.ends_at, 'R')}" if b.row.ends_at and b.row.status != "closed" else "")
+                 for b in betas[-25:]]
+        await interaction.response.send_message("\n".join(lines)[:1900], ephemeral=True,
+                                                allowed_mentions=NO_MENTIONS)
+
+    @beta.command(name="info", description="A beta's details and numbers")
+    @app_commands.autocomplete(name=_names)
+    async def info(self, interaction: discord.Interaction, name: str) -> None:
+        assert interaction.guild_id is not None
+        beta = await self._beta(interaction.guild_id, name)
+        embed = announcement_embed(beta)
+        embed.add_field(name="Numbers", value=f"status {beta.row.status} · {beta.joined} in · "
+                        f"{beta.waitlisted} waiting · {beta.left} left", inline=False)
+        if beta.row.announcement_message_id and beta.row.announcement_channel_id:
+            embed.url = (f"https://discord.com/channels/{interaction.guild_id}/{beta.row.announcement_channel_id}/"
+                         f"{beta.row.announcement_message_id}")
+        await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @beta.command(name="participants", description="Who is in a beta, and the waitlist in order (staff)")
+    @app_commands.autocomplete(name=_names)
+    @require("staff")
+    async def participants(self, interaction: discord.Interaction, name: str) -> None:
+        assert interaction.guild_id is not None
+        beta = await self._beta(interaction.guild_id, name)
+        people = await self.svc.participants(interaction.guild_id, beta.id)
+        joined = [p for p in people if p.status == "joined"]
+        waiting = [p for p in people if p.status == "waitlisted"]
+        lines = [f"**{beta.row.name}**: {len(joined)} in" + (f" of {beta.row.capacity}" if beta.row.capacity else "")
+                 + f", {len(waiting)} waiting"]
+        lines += [f"• <@{p.user_id}> since {ts(p.joined_at, 'd')}" + (f" · {p.feedback} feedback" if p.feedback else "")
+                  for p in joined[:40]]
+        if waiting:
+            lines.append("Waitlist: " + ", ".join(f"{i}. <@{p.user_id}>" for i, p in enumerate(waiting[:40], 1)))
+        if len(joined) > 40 or len(waiting) > 40:
+            lines.append("…and more: `/beta export` has everyone.")
+        await interaction.response.send_message("\n".join(lines)[:1950], ephemeral=True,
+                                                allowed_mentions=NO_MENTIONS)
+
+    @beta.command(name="export", description="Participants of a beta as a CSV file (staff)")
+    @app_commands.autocomplete(name=_names)
+    @require("staff")
+    async def export(self, interaction: discord.Interaction, name: str) -> None:
+        guild = interaction.guild
+        assert guild is not None
+        beta = await self._beta(guild.id, name)
+        people = await self.svc.participants(guild.id, beta.id)
+        names = {p.user_id: m.display_name for p in people if (m := guild.get_member(p.user_id)) is not None}
+        data = await self.svc.export_csv(guild.id, beta.id, names)
+        await interaction.response.send_message(
+            f"{len(people)} row(s) for **{beta.row.name}**.", ephemeral=True, allowed_mentions=NO_MENTIONS,
+            file=discord.File(io.BytesIO(data), filename=f"beta-{_slug(beta.row.name)}.csv"))
+
+    @beta.command(name="mute", description="Stop reminders about a beta you're in")
+    @app_commands.autocomplete(name=_names)
+    async def mute_cmd(self, interaction: discord.Interaction, name: str) -> None:
+        assert interaction.guild_id is not None
+        beta = await self._beta(interaction.guild_id, name)
+        await self.mute(interaction, beta.id)
+
+    # ------------------------------------------------------------------ timers
+
+    async def _on_announce_timer(self, payload: dict[str, Any], _timer: Any) -> None:
+        ann = await self.svc.announcement(int(payload["announcement_id"]))
+        guild = self.bot.get_guild(ann.guild_id)
+        if guild is None:
+            raise RuntimeError(f"guild {ann.guild_id} is not available")
+        try:
+            await self.post(guild, ann.id)
+        except (InvalidInput, NotAllowed, discord.Forbidden, discord.NotFound):
+            log.warning("scheduled announcement %s could not be posted", ann.id, exc_info=True)  # staff told
+
+    async def _on_close_timer(self, payload: dict[str, Any], _timer: Any) -> None:
+        beta_id = int(payload["beta_id"])
+        beta = await self.svc.by_id(beta_id)
+        if beta is None:
+            return
+        result = await self.svc.close_due(beta_id, alumni_role_id=self._alumni_role(
+            self.bot.get_guild(beta.row.guild_id)))
+        if result is not None:
+            await self.refresh(beta.row.guild_id, beta_id)
+
+    async def _on_remind_timer(self, payload: dict[str, Any], _timer: Any) -> None:
+        await self.svc.remind(int(payload["beta_id"]), payload.get("ends_at"))
+
+    async def _on_nudge_timer(self, payload: dict[str, Any], _timer: Any) -> None:
+        await self.svc.nudge(int(payload["beta_id"]), int(payload["user_id"]))
+
+
+# Forums only: discord.py would also offer media channels (type 16), which Discord's published spec for
+# command options does not list yet.
+Betas.create._params["feedback_forum"].channel_types = [discord.ChannelType.forum]

@@ -1,0 +1,151 @@
+"""Beta announcement embed, persistent buttons (``beta:<action>:<id>``) and the description form.
+
+The buttons only translate clicks into calls on the cog; every error reaches the central handler.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.core.errors import GuardedCallback, KudosModal
+from bot.services.betas import Beta
+from bot.services.betas.models import MAX_TEXT
+from bot.services.errors import NotAllowed
+from bot.services.ledger.explain import ts
+
+if TYPE_CHECKING:
+    from cogs.betas.cog import Betas
+
+
+def cog_of(interaction: discord.Interaction) -> Betas:
+    cog = interaction.client.get_cog("Betas")  # type: ignore[attr-defined]
+    if cog is None:
+        raise NotAllowed("Betas are switched off right now; try again later.")
+    return cog  # type: ignore[return-value]
+
+
+def spots_text(beta: Beta) -> str:
+    if beta.row.capacity is None:
+        return f"{beta.joined} joined · no limit"
+    left = beta.spots_left or 0
+    text = f"**{left}** of {beta.row.capacity} spots left"
+    if left == 0:
+        text = f"Full ({beta.row.capacity} of {beta.row.capacity})"
+        text += f" · {beta.waitlisted} on the waitlist" if beta.row.waitlist else " · no waitlist"
+    return text
+
+
+def announcement_embed(beta: Beta) -> discord.Embed:
+    row = beta.row
+    closed = row.status == "closed"
+    embed = discord.Embed(
+        title=f"Beta: {row.name}" + (" (closed)" if closed else ""),
+        description=(row.description or "")[:3500] or None,
+        colour=discord.Colour.dark_grey() if closed else discord.Colour.blurple(),
+    )
+    if row.incentive:
+        embed.add_field(name="What you get", value=row.incentive[:1024], inline=False)
+    if closed:
+        embed.add_field(name="Status", value=f"Closed. Thank you to the {beta.joined} members who took part!",
+                        inline=False)
+    else:
+        embed.add_field(name="Spots", value=spots_text(beta), inline=True)
+    if row.ends_at is not None:
+        embed.add_field(name="Ends", value=f"{ts(row.ends_at, 'D')} ({ts(row.ends_at, 'R')})", inline=True)
+    rules = beta.eligibility_rules.describe()
+    if rules:
+        embed.add_field(name="Who can join", value=("Members with " + ", ".join(rules))[:1024], inline=False)
+    if row.terms:
+        embed.add_field(name="Terms", value="You'll be asked to accept the terms when you join.", inline=False)
+    embed.set_footer(text=f"beta #{row.id}")
+    return embed
+
+
+def announcement_view(beta_id: int, *, closed: bool = False) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(JoinButton(beta_id, disabled=closed))
+    view.add_item(LeaveButton(beta_id, disabled=closed))
+    view.add_item(FeedbackButton(beta_id))
+    return view
+
+
+def single(item: discord.ui.Item[Any]) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(item)
+    return view
+
+
+class _BetaButton(GuardedCallback, discord.ui.DynamicItem[discord.ui.Button], template=r"beta:_:(?P<id>\d+)"):
+    action = ""
+    label = ""
+    style = discord.ButtonStyle.secondary
+
+    def __init__(self, beta_id: int, *, disabled: bool = False) -> None:
+        super().__init__(discord.ui.Button(label=self.label, style=self.style, disabled=disabled,
+                                           custom_id=f"beta:{self.action}:{beta_id}"))
+        self.beta_id = beta_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: Any, match: re.Match[str]):  # type: ignore[no-untyped-def]
+        return cls(int(match["id"]))
+
+
+class JoinButton(_BetaButton, template=r"beta:join:(?P<id>\d+)"):
+    action, label, style = "join", "Join", discord.ButtonStyle.success
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        await cog_of(interaction).click_join(interaction, self.beta_id)
+
+
+class LeaveButton(_BetaButton, template=r"beta:leave:(?P<id>\d+)"):
+    action, label = "leave", "Leave"
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        await cog_of(interaction).click_leave(interaction, self.beta_id)
+
+
+class FeedbackButton(_BetaButton, template=r"beta:feedback:(?P<id>\d+)"):
+    action, label, style = "feedback", "Give feedback", discord.ButtonStyle.primary
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        from cogs.feedback import open_feedback_form
+
+        await open_feedback_form(interaction, beta_id=self.beta_id)
+
+
+class AcceptButton(_BetaButton, template=r"beta:accept:(?P<id>\d+)"):
+    """On the ephemeral terms confirm."""
+
+    action, label, style = "accept", "Accept and join", discord.ButtonStyle.success
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        await cog_of(interaction).accept_terms(interaction, self.beta_id)
+
+
+class MuteButton(_BetaButton, template=r"beta:mute:(?P<id>\d+)"):
+    """On the ephemeral join confirmation: no "ends soon" reminder or feedback nudge."""
+
+    action, label = "mute", "Mute reminders"
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        await cog_of(interaction).mute(interaction, self.beta_id)
+
+
+DYNAMIC_ITEMS = (JoinButton, LeaveButton, FeedbackButton, AcceptButton, MuteButton)
+
+
+class DescriptionForm(KudosModal):
+    """The second step of ``/beta create``: the description (too long for a slash option)."""
+
+    def __init__(self, pending: dict[str, Any]) -> None:
+        super().__init__(title="Describe the beta"[:45], custom_id="beta:create:form")
+        self.pending = pending
+        self.description = discord.ui.TextInput(label="Description", style=discord.TextStyle.paragraph,
+                                                max_length=MAX_TEXT, placeholder="What is being tested, and how?")
+        self.add_item(self.description)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        await cog_of(interaction).finish_create(interaction, self.pending, self.description.value)
