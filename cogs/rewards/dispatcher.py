@@ -88,8 +88,16 @@ class Dispatcher:
                 continue
             if self._wanted:
                 async with self.bot.db.connect() as conn:
-                    visible = {g.id for g in await repo.grants_by_ids(conn, sorted(self._wanted))}
+                    seen = await repo.grants_by_ids(conn, sorted(self._wanted))
+                visible = {g.id for g in seen}
                 self._wanted -= visible  # committed (and not due, or delivered): nothing to wait for
+                now = self.bot.clock.now()
+                if rounds < VISIBILITY_ROUNDS and any(
+                    g.status == "pending" and g.hold is None and (g.next_attempt_at is None or g.next_attempt_at <= now)
+                    for g in seen
+                ):
+                    rounds += 1
+                    continue  # committed after the claim above looked: claim again
                 if self._wanted and rounds < VISIBILITY_ROUNDS:
                     rounds += 1
                     await asyncio.sleep(VISIBILITY_WAIT)
