@@ -279,6 +279,44 @@ class BetaService:
             return t
         raise LimitReached(f"<#{channel_id}> has no free announcement slot in the coming year.")
 
+    async def _refuse_over_budget(self, conn: AsyncConnection, guild_id: int, channel_id: int, when: datetime) -> None:
+        policy = self.policy_for(guild_id)
+        slot = await self.next_slot(conn, guild_id, channel_id, when)
+        if slot > when:
+            day_used = await repo.slots_used(conn, channel_id, day_start(when), day_start(when) + timedelta(days=1))
+            raise LimitReached(
+                f"<#{channel_id}> is at its broadcast budget ({day_used} announcement"
+                f"{'s' if day_used != 1 else ''} on that day; at most {policy.per_channel_per_day} a day and "
+                f"{policy.per_channel_per_week} a week). The next slot opens {ts(slot)} ({ts(slot, 'R')}): "
+                "schedule it for then, or later. The community is not a billboard."
+            )
+
+    async def check_budget(self, guild_id: int, channel_id: int, at: datetime | None = None) -> None:
+        """Raise the budget refusal now, before staff type a description (nothing is written)."""
+        now = self.clock.now()
+        async with self.db.connect() as conn:
+            await self._refuse_over_budget(conn, guild_id, channel_id, max(at or now, now))
+
+    async def unschedule(self, guild_id: int, beta_id: int) -> bool:
+        """Cancel a beta's scheduled announcement (``/beta open`` posts it now instead)."""
+        now = self.clock.now()
+        async with self.db.begin() as conn:
+            row = await self._get(conn, guild_id, beta_id)
+            cancelled = False
+            for ann in await repo.announcements_of(conn, guild_id, "beta", beta_id):
+                if ann.status == "scheduled":
+                    await repo.update_announcement(conn, ann.id, status="cancelled")
+                    await cancel_timers_like(conn, f"betas:announce:{ann.id}", now=now)
+                    cancelled = True
+            if cancelled and row.status == "scheduled":
+                await repo.update_beta(conn, beta_id, status="draft")
+            return cancelled
+
+    async def by_id(self, beta_id: int) -> Beta | None:
+        async with self.db.connect() as conn:
+            row = await repo.by_id(conn, beta_id)
+            return await self._view(conn, row) if row is not None else None
+
     async def reserve_slot(self, guild_id: int, channel_id: int, *, subject: str, subject_id: int | None,
                            actor_id: int, at: datetime | None = None) -> Slot:
         """Take a slot of the channel's broadcast budget for ``at`` (default: now); a later one gets a timer.
@@ -286,7 +324,6 @@ class BetaService:
         Over budget: :class:`LimitReached` with the time the next slot opens."""
         now = self.clock.now()
         when = max(at or now, now)
-        policy = self.policy_for(guild_id)
         async with self.db.begin() as conn:
             await repo.lock_channel_budget(conn, guild_id, channel_id)
             if subject == "beta" and subject_id is not None:
@@ -298,15 +335,7 @@ class BetaService:
                 if live:
                     what = "posted" if live[-1].status == "posted" else f"scheduled for {ts(live[-1].scheduled_for)}"
                     raise Conflict(f"**{row.name}** is already announced ({what}).")
-            slot = await self.next_slot(conn, guild_id, channel_id, when)
-            if slot > when:
-                day_used = await repo.slots_used(conn, channel_id, day_start(when), day_start(when) + timedelta(days=1))
-                raise LimitReached(
-                    f"<#{channel_id}> is at its broadcast budget ({day_used} announcement"
-                    f"{'s' if day_used != 1 else ''} on that day; at most {policy.per_channel_per_day} a day and "
-                    f"{policy.per_channel_per_week} a week). The next slot opens {ts(slot)} ({ts(slot, 'R')}): "
-                    "schedule it for then, or later. The community is not a billboard."
-                )
+            await self._refuse_over_budget(conn, guild_id, channel_id, when)
             scheduled = when > now
             ann_id = await repo.create_announcement(
                 conn, guild_id=guild_id, channel_id=channel_id, subject=subject, subject_id=subject_id,
