@@ -468,6 +468,16 @@ class Feedback(commands.Cog):
             f"{len(items)} feedback item(s).", file=discord.File(io.BytesIO(data), filename="feedback.csv"),
             ephemeral=True, allowed_mentions=NO_MENTIONS)
 
+    @new.autocomplete("beta")
+    @top.autocomplete("beta")
+    @list_.autocomplete("beta")
+    async def _beta_autocomplete(self, interaction: discord.Interaction,
+                                 current: str) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        names = await self.service.beta_names(interaction.guild_id, current)
+        return [app_commands.Choice(name=n[:100], value=n[:100]) for n in names]
+
     # ------------------------------------------------------------------ timers
 
     async def _on_notify_timer(self, payload: dict[str, Any], _timer: Any) -> None:

@@ -355,3 +355,12 @@ async def test_fuzzed_mentions_in_user_text_never_ping(kudos: Harness) -> None:
         assert set(users) <= {alice, bob}, state.content
         checked += 1
     assert checked > 20
+
+
+async def test_status_of_an_item_whose_thread_was_deleted_is_refused(kudos: Harness) -> None:
+    await report(kudos, type_="idea")
+    row = await item(kudos)
+    del kudos.emu.state.channels[row.thread_id]
+    done = await kudos.member("sam").slash("feedback status", status="planned", item=row.id)
+    assert done.ephemeral and "was deleted" in (done.content or "")
+    assert (await item(kudos)).status == "new"

@@ -341,3 +341,24 @@ async def test_concurrent_votes_are_all_counted_once(svc: FeedbackService, db: D
     assert (await svc.get(G, item.id)).vote_count == 20
     async with db.connect() as conn:
         assert (await conn.execute(select(func.count()).select_from(feedback_votes))).scalar_one() == 20
+
+
+async def test_beta_lookups(svc: FeedbackService, db: Database, clock: FakeClock) -> None:
+    from sqlalchemy import insert
+
+    from bot.db.schema import betas
+
+    async with db.begin() as conn:
+        for beta_id, name, forum in ((1, "Camera 2", 900), (2, "Cloud sync", None)):
+            await conn.execute(insert(betas).values(id=beta_id, guild_id=G, name=name, eligibility={},
+                                                    feedback_forum_id=forum, created_by=STAFF,
+                                                    created_at=clock.now()))
+    assert await svc.beta_names(G, "c") == ["Cloud sync", "Camera 2"]
+    assert await svc.beta_names(G, "CAM") == ["Camera 2"]
+    assert await svc.beta_by_name(G, " Camera 2 ") == 1
+    assert await svc.beta_forum(G, 1) == 900 and await svc.beta_forum(G, 2) is None
+    assert await svc.beta_for_forum(G, 900) == 1 and await svc.beta_forums(G) == {900}
+    with pytest.raises(NotFound, match="no beta named"):
+        await svc.beta_by_name(G, "Nope")
+    with pytest.raises(NotFound, match="no beta #5"):
+        await svc.beta_forum(G, 5)

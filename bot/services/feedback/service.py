@@ -437,6 +437,15 @@ class FeedbackService:
             raise NotFound(f"There is no beta named {name.strip()!r} in this server.")
         return int(row.id)
 
+    async def beta_names(self, guild_id: int, prefix: str = "", limit: int = 25) -> list[str]:
+        """Beta names starting with ``prefix`` (case-insensitive), for autocomplete."""
+        async with self.db.connect() as conn:
+            rows = await conn.execute(select(betas.c.name).where(betas.c.guild_id == guild_id).order_by(
+                betas.c.created_at.desc(), betas.c.id.desc()))
+            names = [str(n) for n in rows.scalars()]
+        wanted = prefix.strip().casefold()
+        return [n for n in names if n.casefold().startswith(wanted)][:limit]
+
     async def beta_for_forum(self, guild_id: int, forum_id: int) -> int | None:
         async with self.db.connect() as conn:
             row = (await conn.execute(select(betas.c.id).where(betas.c.guild_id == guild_id,
