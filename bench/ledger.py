@@ -24,7 +24,7 @@ from sqlalchemy import text
 from bench.common import Result, median, percentile
 from bot.clock import FakeClock
 from bot.db import Database, migrate
-from bot.services.ledger import DEFAULT_POINTS, KINDS, LedgerPolicy, LedgerService, Season
+from bot.services.ledger import DEFAULT_POINTS, LedgerPolicy, LedgerService, Season
 
 GUILD = 1
 USER_BASE = 10**17

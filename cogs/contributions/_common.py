@@ -104,7 +104,8 @@ def creation_channel_ids(bot: KudosBot, guild: discord.Guild) -> set[int]:
             out.add(ref)
             continue
         name = ref.lstrip("#").strip()
-        match = discord.utils.find(lambda c: c.name == name or c.name.casefold() == name.casefold(), guild.channels)
+        match = next((c for c in guild.channels if c.name == name), None) or next(
+            (c for c in guild.channels if c.name.casefold() == name.casefold()), None)
         if match is not None:
             out.add(match.id)
     return out

@@ -13,7 +13,15 @@ from bot.core.checks import member_has
 from bot.core.errors import NO_MENTIONS
 from bot.services.contributions import CLOSE_SOLVED
 from bot.services.errors import Conflict, InvalidInput, NotAllowed
-from cogs.contributions._common import GUILD_ONLY, fresh_channel, fresh_message, guild_of, member_or_left, outcome_text, send_receipt
+from cogs.contributions._common import (
+    GUILD_ONLY,
+    fresh_channel,
+    fresh_message,
+    guild_of,
+    member_or_left,
+    outcome_text,
+    send_receipt,
+)
 
 if TYPE_CHECKING:
     from bot.core.bot import KudosBot

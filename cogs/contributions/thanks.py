@@ -10,7 +10,14 @@ from discord.ext import commands
 
 from bot.core.errors import NO_MENTIONS
 from bot.services.errors import InvalidInput
-from cogs.contributions._common import GUILD_ONLY, fresh_message, guild_of, member_or_left, outcome_text, send_receipt
+from cogs.contributions._common import (
+    GUILD_ONLY,
+    fresh_message,
+    guild_of,
+    member_or_left,
+    outcome_text,
+    send_receipt,
+)
 
 if TYPE_CHECKING:
     from bot.core.bot import KudosBot

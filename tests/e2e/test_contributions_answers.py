@@ -9,7 +9,15 @@ import pytest
 
 from bot.emulator import rules
 from bot.sandbox.harness import Harness, WorldSpec
-from tests.e2e._contrib import capture_events, ledger_rows, points, post_with_reply, reply_text, solution_rows, tag_names
+from tests.e2e._contrib import (
+    capture_events,
+    ledger_rows,
+    points,
+    post_with_reply,
+    reply_text,
+    solution_rows,
+    tag_names,
+)
 
 
 @pytest.fixture
