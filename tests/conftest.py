@@ -22,14 +22,47 @@ def _admin_dsn(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
-async def create_postgres_database(base_url: str) -> tuple[str, str]:
-    """A fresh, empty database for one test; returns (sqlalchemy url, database name)."""
+_TEMPLATE: dict[str, str] = {}
+
+
+def _template_name() -> str:
+    # Per process, so the session can drop it even if this module was imported twice.
+    return f"kudos_tpl_{os.getpid()}"
+
+
+async def _template(conn, base_url: str) -> str:  # type: ignore[no-untyped-def]
+    """A database migrated to every head once per session; test databases are copied from it."""
+    if "name" in _TEMPLATE:
+        return _TEMPLATE["name"]
+    name = _template_name()
+    await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await conn.execute(f'CREATE DATABASE "{name}"')
+    head, _, _ = base_url.rpartition("/")
+    database = Database(f"{head}/{name}")
+    try:
+        await migrate.upgrade(database)
+    finally:
+        await database.close()
+    _TEMPLATE["name"] = name
+    _TEMPLATE["base_url"] = base_url
+    return name
+
+
+async def create_postgres_database(base_url: str, *, migrated: bool = False) -> tuple[str, str]:
+    """A fresh database for one test (empty, or already migrated when ``migrated``); returns
+    (sqlalchemy url, database name)."""
     import asyncpg
 
+    global _postgres_ran
+    _postgres_ran = True
     name = f"kudos_t_{uuid.uuid4().hex[:12]}"
     conn = await asyncpg.connect(_admin_dsn(base_url))
     try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
+        if migrated:
+            template = await _template(conn, base_url)
+            await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        else:
+            await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
     head, _, _ = base_url.rpartition("/")
@@ -56,7 +89,6 @@ async def db_url(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[str]
     if not POSTGRES_URL:
         pytest.skip("PostgreSQL tests need KUDOS_TEST_POSTGRES_URL (e.g. postgresql+asyncpg://postgres@127.0.0.1/test)")
     url, name = await create_postgres_database(POSTGRES_URL)
-    _postgres_ran = True
     try:
         yield url
     finally:
@@ -77,6 +109,13 @@ async def db(db_url: str) -> AsyncIterator[Database]:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
+
+
+def pytest_sessionfinish(session, exitstatus):  # type: ignore[no-untyped-def]
+    if POSTGRES_URL:
+        import asyncio
+
+        asyncio.run(drop_postgres_database(POSTGRES_URL, _template_name()))
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):  # type: ignore[no-untyped-def]

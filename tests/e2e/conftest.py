@@ -11,7 +11,6 @@ from bot.sandbox.harness import Harness
 from tests.conftest import POSTGRES_URL, create_postgres_database, drop_postgres_database
 
 
-
 @pytest.fixture
 def world():  # type: ignore[no-untyped-def]
     """Override in a test module to change the community."""
@@ -24,15 +23,28 @@ def bot_config() -> dict[str, Any]:
     return {}
 
 
-@pytest.fixture
-async def kudos(world, bot_config, tmp_path) -> AsyncIterator[Harness]:  # type: ignore[no-untyped-def]
-    """The emulator plus the real Kudos bot on a temp SQLite database."""
-    harness = Harness(world, bot_config, workdir=tmp_path)
-    await harness.start()
+@pytest.fixture(params=["sqlite", "postgres"])
+async def kudos(request, world, bot_config, tmp_path) -> AsyncIterator[Harness]:  # type: ignore[no-untyped-def]
+    """The emulator plus the real Kudos bot: on a temp SQLite file, then on a fresh PostgreSQL database
+    (the second run is skipped without KUDOS_TEST_POSTGRES_URL)."""
+    if request.param == "sqlite":
+        harness = Harness(world, bot_config, workdir=tmp_path)
+        await harness.start()
+        try:
+            yield harness
+        finally:
+            await harness.stop()
+        return
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL tests need KUDOS_TEST_POSTGRES_URL")
+    url, name = await create_postgres_database(POSTGRES_URL, migrated=True)
+    harness = Harness(world, bot_config, database_url=url)
     try:
+        await harness.start()
         yield harness
     finally:
         await harness.stop()
+        await drop_postgres_database(POSTGRES_URL, name)
 
 
 @pytest.fixture
@@ -40,7 +52,7 @@ async def kudos_pg(world, bot_config) -> AsyncIterator[Harness]:  # type: ignore
     """The same on a fresh PostgreSQL database (skipped without KUDOS_TEST_POSTGRES_URL)."""
     if not POSTGRES_URL:
         pytest.skip("PostgreSQL tests need KUDOS_TEST_POSTGRES_URL")
-    url, name = await create_postgres_database(POSTGRES_URL)
+    url, name = await create_postgres_database(POSTGRES_URL, migrated=True)
     harness = Harness(world, bot_config, database_url=url)
     try:
         await harness.start()
