@@ -6,10 +6,10 @@ import asyncio
 import logging
 import sys
 
-from bench import ledger, rewards, startup
+from bench import insights, ledger, rewards, startup
 from bench.common import HEADER, Result
 
-SUITES = {"startup": startup.run, "rewards": rewards.run, "ledger": ledger.run}
+SUITES = {"startup": startup.run, "rewards": rewards.run, "ledger": ledger.run, "insights": insights.run}
 
 
 async def main(selected: list[str]) -> list[Result]:

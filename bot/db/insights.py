@@ -53,19 +53,46 @@ async def first_entry(conn: AsyncConnection, guild_id: int) -> datetime | None:
 
 
 async def contributions_per_day(
-    conn: AsyncConnection, guild_id: int, start: datetime, end: datetime
+    conn: AsyncConnection, guild_id: int, start: datetime, end: datetime, kinds: Sequence[str]
 ) -> list[tuple[date, str, int]]:
-    """Credits per UTC day and kind in ``[start, end)``, leaving out reversals and reversed credits."""
+    """Credits per UTC day and kind in ``[start, end]``, leaving out reversals and reversed credits.
+
+    Every row per kind and day comes from the covering index (guild_id, kind, created_at), one kind at a
+    time so the time range is an index range; then the (few) reversal rows and the credits they reverse are
+    taken away, found through the partial index on ``reverses_id``."""
     c = contributions.c
-    reversal = contributions.alias("r")
     day = _day(conn, c.created_at).label("day")
-    stmt = (
+    counts: dict[tuple[str, str], int] = {}
+    for kind in kinds:
+        rows = await conn.execute(
+            select(day, func.count().label("n"))
+            .where(c.guild_id == guild_id, c.kind == kind, c.created_at >= start, c.created_at <= end)
+            .group_by("day")
+        )
+        for d, n in rows:
+            counts[(d, kind)] = int(n)
+    # ``guild_id + 0``: without statistics SQLite would walk the guild's whole index; the partial index on
+    # ``reverses_id`` holds only the reversals.
+    reversals = await conn.execute(
         select(day, c.kind, func.count().label("n"))
-        .where(c.guild_id == guild_id, c.created_at >= start, c.created_at <= end, c.reverses_id.is_(None),
-               ~exists().where(reversal.c.reverses_id == c.id))
+        .where(c.reverses_id.is_not(None), (c.guild_id + 0) == guild_id, c.created_at >= start,
+               c.created_at <= end)
         .group_by("day", c.kind)
     )
-    return [(date.fromisoformat(d), kind, int(n)) for d, kind, n in await conn.execute(stmt)]
+    for d, kind, n in reversals:
+        counts[(d, kind)] = counts.get((d, kind), 0) - int(n)
+    original, rev = contributions.alias("o"), contributions.alias("r")
+    oday = _day(conn, original.c.created_at).label("day")
+    reversed_ = await conn.execute(
+        select(oday, original.c.kind, func.count().label("n"))
+        .select_from(rev.join(original, original.c.id == rev.c.reverses_id))
+        .where(rev.c.reverses_id.is_not(None), (rev.c.guild_id + 0) == guild_id, rev.c.created_at >= start,
+               original.c.created_at >= start, original.c.created_at <= end)
+        .group_by("day", original.c.kind)
+    )
+    for d, kind, n in reversed_:
+        counts[(d, kind)] = counts.get((d, kind), 0) - int(n)
+    return [(date.fromisoformat(d), kind, n) for (d, kind), n in counts.items() if n]
 
 
 def _req_filter(column: Any, req: Requirement) -> Any:
@@ -95,7 +122,7 @@ async def ladder_now(
 
 
 async def ladder_moves(
-    conn: AsyncConnection, guild_id: int, reqs: Sequence[Requirement], start: datetime
+    conn: AsyncConnection, guild_id: int, reqs: Sequence[Requirement], start: datetime, kinds: Sequence[str]
 ) -> list[tuple[tuple[int, ...], tuple[int, ...], int]]:
     """(flags at ``start``, flags now, members) over members with counted ledger rows since ``start``.
 
@@ -109,7 +136,8 @@ async def ladder_moves(
         delta_cols.append(func.sum(case((hit, c.points), else_=0)).label(f"dp{i}"))
     delta = (
         select(c.user_id, *delta_cols)
-        .where(c.guild_id == guild_id, c.created_at >= start, c.status == "counted")
+        # kind IN (…) lets the (guild_id, kind, created_at) index serve the time range
+        .where(c.guild_id == guild_id, c.kind.in_(kinds), c.created_at >= start, c.status == "counted")
         .group_by(c.user_id).subquery()
     )
     now_cols = []

@@ -101,6 +101,11 @@ def requirements(ladder: Sequence[Stage]) -> list[Requirement]:
     return out
 
 
+def requirement_met_by_nothing(req: Requirement) -> bool:
+    """Whether a member with no credits at all meets ``req`` (only a requirement of nothing)."""
+    return req.count <= 0 and req.points <= 0
+
+
 def stage_from_flags(ladder: Sequence[Stage], reqs: Sequence[Requirement], flags: Sequence[int | bool]) -> int:
     """The member's stage index: the highest stage whose rules hold (as ``LedgerService.profile``)."""
     met = {req: bool(flag) for req, flag in zip(reqs, flags, strict=True)}

@@ -18,7 +18,7 @@ from bot.db.summary import mask_code
 from bot.services.errors import InvalidInput
 from bot.services.insights import compute
 from bot.services.insights.models import PERIODS, MemberTimeline, Overview, Window
-from bot.services.ledger import LedgerPolicy
+from bot.services.ledger import KINDS, LedgerPolicy
 
 EXPORTS: tuple[str, ...] = ("contributions", "feedback", "betas")
 MAX_FILES_PER_MESSAGE = 10
@@ -102,9 +102,15 @@ class InsightsService:
         stages = self.policy_for(guild_id).ladder
         reqs = compute.requirements(stages)
         async with self.db.connect() as conn:
-            per_day = await repo.contributions_per_day(conn, guild_id, win.start, win.end)
+            per_day = await repo.contributions_per_day(conn, guild_id, win.start, win.end, KINDS)
             now_groups = await repo.ladder_now(conn, guild_id, reqs)
-            moves = await repo.ladder_moves(conn, guild_id, reqs, win.start)
+            first = await repo.first_entry(conn, guild_id) if period != "all" else win.start
+            if first is not None and win.start <= first:
+                # Nothing was recorded before the window: everyone started as a consumer with no credits.
+                zeros = tuple(int(compute.requirement_met_by_nothing(r)) for r in reqs)
+                moves = [(zeros, flags, n) for flags, n in now_groups]
+            else:
+                moves = await repo.ladder_moves(conn, guild_id, reqs, win.start, KINDS)
             extra = await repo.members_without_ledger(conn, guild_id)
             announced = await repo.betas_announced(conn, guild_id, win.start, win.end)
             ids = [b for b, _ in announced]

@@ -1,0 +1,169 @@
+"""/stats at scale: all charts over 1,000,000 ledger rows (100,000 members) on SQLite, and how responsive the bot
+stays meanwhile.
+
+- Wall time of one ``/stats overview`` (the numbers from the database + every chart rendered in a worker thread),
+  for the default 30-day period and for all time, against the 2 s goal.
+- p99 latency of another command (``/profile``'s database work plus an event-loop round trip) while /stats
+  runs back to back, against its p99 at idle, measured in the same run.
+
+The data is written straight into a migrated SQLite file with the stdlib driver (``executemany`` in chunks), the
+aggregates with ``INSERT … SELECT … GROUP BY`` (the shape the ledger keeps up row by row).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import sqlite3
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bench.common import Result, percentile
+from bot.clock import FakeClock
+from bot.db import Database, migrate
+from bot.services.insights import InsightsService, charts
+from bot.services.ledger import DEFAULT_POINTS, LedgerPolicy, LedgerService
+
+GUILD = 1
+USER_BASE = 10**17
+ROWS = 1_000_000
+MEMBERS = 100_000
+HELP_POSTS = 20_000
+FEEDBACK = 5_000
+SPAN = timedelta(days=730)
+CHUNK = 50_000
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+_KIND_WEIGHTS = {"answer": 30, "thanks": 40, "curation": 8, "creation": 7, "feedback": 10, "beta": 5}
+
+
+def _fmt(when: datetime) -> str:
+    return when.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _generate(path: Path, seed: int = 5) -> float:
+    started = time.perf_counter()
+    rng = random.Random(seed)
+    kinds, weights = list(_KIND_WEIGHTS), list(_KIND_WEIGHTS.values())
+    start, step = NOW - SPAN, SPAN / ROWS
+    con = sqlite3.connect(path)
+    try:
+        con.execute("PRAGMA synchronous=OFF")
+        sql = ("INSERT INTO contributions (guild_id, user_id, kind, points, source_key, channel_id, thread_id, "
+               "message_id, actor_id, reason, season, created_at, status, note) "
+               "VALUES (?, ?, ?, ?, ?, 42, ?, ?, ?, '', '', ?, 'counted', '')")
+        for first in range(0, ROWS, CHUNK):
+            picked = rng.choices(kinds, weights, k=min(CHUNK, ROWS - first))
+            batch = []
+            for offset, kind in enumerate(picked):
+                i = first + offset
+                user = USER_BASE + int(MEMBERS * rng.random() ** 2)
+                batch.append((GUILD, user, kind, DEFAULT_POINTS[kind], f"bench:{i}", i if kind == "answer" else None,
+                              i, USER_BASE + rng.randrange(MEMBERS), _fmt(start + step * i)))
+            con.executemany(sql, batch)
+            con.commit()
+        for group in ("kind", "'*'"):
+            con.execute("INSERT INTO member_stats (guild_id, user_id, kind, season, points, count) "  # noqa: S608
+                        f"SELECT guild_id, user_id, {group}, '', SUM(points), COUNT(*) FROM contributions "
+                        f"GROUP BY guild_id, user_id, {group}")
+        posts, sols = [], []
+        for i in range(HELP_POSTS):
+            opened = start + SPAN * rng.random()
+            posts.append((10**15 + i, GUILD, 5, _fmt(opened)))
+            if rng.random() < 0.6:
+                sols.append((GUILD, 10**15 + i, i, USER_BASE + rng.randrange(MEMBERS), USER_BASE,
+                             _fmt(opened + timedelta(hours=rng.uniform(0.2, 48)))))
+        con.executemany("INSERT INTO help_posts (thread_id, guild_id, forum_id, created_at) VALUES (?, ?, ?, ?)", posts)
+        con.executemany("INSERT INTO solutions (guild_id, thread_id, message_id, answerer_id, accepted_by, "
+                        "created_at, active) VALUES (?, ?, ?, ?, ?, ?, 1)", sols)
+        for b in range(12):
+            starts = NOW - timedelta(days=60 * b + 5)
+            con.execute("INSERT INTO betas (id, guild_id, name, eligibility, status, starts_at, created_by, created_at)"
+                        " VALUES (?, ?, ?, '{}', 'open', ?, 1, ?)", (b + 1, GUILD, f"beta {b}", _fmt(starts), _fmt(starts)))
+            con.executemany("INSERT INTO beta_participants (beta_id, user_id, status, joined_at) "
+                            "VALUES (?, ?, 'joined', ?)",
+                            [(b + 1, USER_BASE + u, _fmt(starts)) for u in rng.sample(range(MEMBERS), 300)])
+        statuses = ["new", "acknowledged", "planned", "in_progress", "shipped", "declined"]
+        items = []
+        for i in range(FEEDBACK):
+            created = start + SPAN * rng.random()
+            answered = _fmt(created + timedelta(hours=rng.uniform(1, 72))) if rng.random() < 0.7 else None
+            items.append((GUILD, rng.randrange(1, 13) if rng.random() < 0.3 else None,
+                          USER_BASE + rng.randrange(MEMBERS), "bug", f"item {i}", rng.choice(statuses),
+                          _fmt(created), _fmt(created), answered))
+        con.executemany("INSERT INTO feedback (guild_id, beta_id, reporter_id, type, title, status, created_at, "
+                        "updated_at, first_staff_response_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", items)
+        con.commit()
+    finally:
+        con.close()
+    return time.perf_counter() - started
+
+
+async def _stats(service: InsightsService, period: str) -> float:
+    t0 = time.perf_counter()
+    numbers = await service.overview(GUILD, period)
+    rendered = await asyncio.to_thread(charts.render_overview, numbers)
+    assert len(rendered) == 5 and all(c.png.startswith(charts.PNG_SIGNATURE) for c in rendered)
+    return time.perf_counter() - t0
+
+
+async def _probe(ledger: LedgerService, seconds: float) -> list[float]:
+    """Latency (ms) of /profile's database work plus an event-loop round trip, back to back for ``seconds``."""
+    rng = random.Random(3)
+    out: list[float] = []
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        t0 = time.perf_counter()
+        await ledger.profile(GUILD, USER_BASE + int(MEMBERS * rng.random() ** 2), receipts=0)
+        await asyncio.sleep(0)
+        out.append((time.perf_counter() - t0) * 1000)
+        await asyncio.sleep(0.005)
+    return out
+
+
+async def run() -> list[Result]:
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory(prefix="kudos-bench-insights-") as tmp:
+        path = Path(tmp) / "big.db"
+        db = Database(f"sqlite+aiosqlite:///{path}")
+        try:
+            await migrate.upgrade(db)
+        finally:
+            await db.close()
+        setup = await asyncio.to_thread(_generate, path)
+        db = Database(f"sqlite+aiosqlite:///{path}")
+        policy = LedgerPolicy()
+        clock = FakeClock(NOW)
+        service = InsightsService(db, clock, lambda _g: policy)
+        ledger = LedgerService(db, clock, lambda _g: policy)
+        try:
+            await _stats(service, "30d")  # warm-up: imports, fonts, page cache
+            for period in ("30d", "all"):
+                times = [await _stats(service, period) for _ in range(3)]
+                results.append(Result(f"insights 1M: /stats {period}, all charts", max(times), 2.0, "s",
+                                      "goal (2 s)", goal="< 2 s wall (ratio < 1)"))
+            idle = await _probe(ledger, 3.0)
+            stop = asyncio.Event()
+            runs = 0
+
+            async def busy() -> None:
+                nonlocal runs
+                while not stop.is_set():
+                    await _stats(service, "all")
+                    runs += 1
+
+            task = asyncio.create_task(busy())
+            try:
+                during = await _probe(ledger, 6.0)
+            finally:
+                stop.set()
+                await task
+            results.append(Result(f"insights: /profile p99 during /stats ({runs} runs)", percentile(during, 99),
+                                  percentile(idle, 99), "ms", "/profile p99 at idle (same run)",
+                                  goal="stays responsive (ratio small)"))
+        finally:
+            await db.close()
+    results.append(Result("insights: generate 1M rows + aggregates", setup, 1.0, "s", "(1 s)",
+                          goal="setup, not a goal"))
+    return results
