@@ -36,6 +36,15 @@ def member_has(interaction: discord.Interaction, level: str) -> bool:
     return any(role.id in allowed for role in member.roles)
 
 
+def required_level(command: Any) -> str | None:
+    """The ``require`` level a command (or context menu) enforces at run time, if any."""
+    for check in getattr(command, "checks", []):
+        level = getattr(check, "kudos_level", None)
+        if level is not None:
+            return str(level)
+    return None
+
+
 def require(level: str) -> Callable[[T], T]:
     """Decorator: the member needs the ``level`` roles (staff, moderator, curator, helper)."""
     if level not in ROLE_GROUPS:
@@ -49,6 +58,10 @@ def require(level: str) -> Callable[[T], T]:
                 f"Only {level} members can use this. Ask a moderator if you think you should."
             )
         return True
+
+    # Marker for tools that enumerate the command tree (the permission-matrix test): which level a check
+    # enforces. ``command.checks`` holds this predicate.
+    predicate.kudos_level = level  # type: ignore[attr-defined]
 
     def decorator(func: Any) -> Any:
         func = app_commands.check(predicate)(func)
