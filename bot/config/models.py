@@ -383,6 +383,9 @@ class SeasonConfig(_Model):
 
     @model_validator(mode="after")
     def _ordered(self) -> SeasonConfig:
+        if re.fullmatch(r"[WM]\d{4}-\d{2}", self.id):
+            raise config_error("W2026-47 / M2026-11 style ids are kept for calendar weeks and months; "
+                               "choose another id", "id")
         if self.ends <= self.starts:
             raise config_error("must be after starts", "ends")
         return self

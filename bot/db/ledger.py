@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import case, func, insert, literal, or_, select, union_all, update
@@ -97,24 +97,40 @@ async def add(conn: AsyncConnection, **values: Any) -> int | None:
         return None
 
 
+def week_key(when: datetime) -> str:
+    """The ``member_stats.season`` key of the calendar week (ISO, Monday 00:00 UTC) that holds ``when``."""
+    iso = when.astimezone(UTC).isocalendar()
+    return f"W{iso.year}-{iso.week:02d}"
+
+
+def month_key(when: datetime) -> str:
+    """The ``member_stats.season`` key of the calendar month (UTC) that holds ``when``."""
+    when = when.astimezone(UTC)
+    return f"M{when.year}-{when.month:02d}"
+
+
+def period_keys(when: datetime) -> tuple[str, str]:
+    return week_key(when), month_key(when)
+
+
 async def bump_stats(
-    conn: AsyncConnection, *, guild_id: int, user_id: int, kind: str, season: str, points: int, count: int
+    conn: AsyncConnection, *, guild_id: int, user_id: int, kind: str, season: str, points: int, count: int,
+    at: datetime | None = None,
 ) -> None:
-    """Add ``points``/``count`` to the member's per-kind and '*' rows, all time and (if any) for ``season``."""
-    seasons = [ALL_TIME] + ([season] if season else [])
-    for k in (kind, ALL_KINDS):
-        for s in seasons:
-            stmt = insert_for(conn, member_stats).values(
-                guild_id=guild_id, user_id=user_id, kind=k, season=s, points=points, count=count
-            )
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["guild_id", "user_id", "kind", "season"],
-                set_={
-                    "points": member_stats.c.points + stmt.excluded.points,
-                    "count": member_stats.c.count + stmt.excluded.count,
-                },
-            )
-            await conn.execute(stmt)
+    """Add ``points``/``count`` to the member's per-kind and '*' rows: all time, the row's season (if any) and,
+    given ``at`` (the row's ``created_at``), its calendar week and month. One multi-row upsert."""
+    seasons = [ALL_TIME] + ([season] if season else []) + (list(period_keys(at)) if at is not None else [])
+    rows = [{"guild_id": guild_id, "user_id": user_id, "kind": k, "season": s, "points": points, "count": count}
+            for k in (kind, ALL_KINDS) for s in seasons]
+    stmt = insert_for(conn, member_stats).values(rows)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["guild_id", "user_id", "kind", "season"],
+        set_={
+            "points": member_stats.c.points + stmt.excluded.points,
+            "count": member_stats.c.count + stmt.excluded.count,
+        },
+    )
+    await conn.execute(stmt)
 
 
 async def release_due(conn: AsyncConnection, ids: Sequence[int]) -> list[Contribution]:
@@ -420,18 +436,22 @@ async def peer_exchanges(
 
 
 async def ledger_sums(conn: AsyncConnection, guild_id: int) -> dict[tuple[int, str, str], tuple[int, int]]:
-    """{(user, kind, season): (points, count)} recomputed from counted ledger rows (season '' = all time, kind '*')."""
+    """{(user, kind, season): (points, count)} recomputed from counted ledger rows (season '' = all time, kind '*',
+    ``W…``/``M…`` = the calendar week/month of ``created_at``)."""
     count_delta = case((contributions.c.reverses_id.is_(None), 1), else_=-1)
+    created = contributions.c.created_at
+    day = func.date(func.timezone("UTC", created) if conn.dialect.name == "postgresql" else created)
     result = await conn.execute(
         select(
             contributions.c.user_id,
             contributions.c.kind,
             contributions.c.season,
+            day.label("day"),
             func.sum(contributions.c.points).label("points"),
             func.sum(count_delta).label("n"),
         )
         .where(contributions.c.guild_id == guild_id, contributions.c.status == "counted")
-        .group_by(contributions.c.user_id, contributions.c.kind, contributions.c.season)
+        .group_by(contributions.c.user_id, contributions.c.kind, contributions.c.season, day)
     )
     sums: dict[tuple[int, str, str], tuple[int, int]] = {}
 
@@ -441,10 +461,14 @@ async def ledger_sums(conn: AsyncConnection, guild_id: int) -> dict[tuple[int, s
 
     for r in result:
         points, n = int(r.points), int(r.n)
+        d = r.day if isinstance(r.day, date) else date.fromisoformat(str(r.day)[:10])
+        noon = datetime(d.year, d.month, d.day, 12, tzinfo=UTC)
         for kind in (r.kind, ALL_KINDS):
             add((r.user_id, kind, ALL_TIME), points, n)
             if r.season:
                 add((r.user_id, kind, r.season), points, n)
+            for key in period_keys(noon):
+                add((r.user_id, kind, key), points, n)
     return sums
 
 
@@ -466,6 +490,9 @@ __all__ = [
     "board_from_ledger_sql",
     "board_from_stats_sql",
     "bump_stats",
+    "month_key",
+    "period_keys",
+    "week_key",
     "by_source",
     "find_for_member",
     "get",

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -412,4 +413,18 @@ help_posts = Table(
     Column("forum_id", Snowflake, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Index(None, "guild_id", "created_at"),
+)
+
+# Messages and reactions per member, channel and UTC day: written behind the hot path in batches
+# (bot.services.activity), so a crash loses at most the last second of counts.
+activity_counters = Table(
+    "activity_counters",
+    metadata,
+    Column("guild_id", Snowflake, primary_key=True, autoincrement=False),
+    Column("user_id", Snowflake, primary_key=True, autoincrement=False),
+    Column("channel_id", Snowflake, primary_key=True, autoincrement=False),
+    Column("day", Date, primary_key=True),
+    Column("messages", Integer, nullable=False, server_default="0"),
+    Column("reactions", Integer, nullable=False, server_default="0"),
+    Index(None, "guild_id", "day"),
 )

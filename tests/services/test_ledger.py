@@ -374,10 +374,12 @@ async def test_leaderboard_periods(db: Database, clock: FakeClock) -> None:
     await thanks(svc, MOD, HELPER, 1)
     await clock.advance(timedelta(days=3))
 
+    # calendar periods (UTC): now is Sat 2026-02-14; OTHER's answers were on Sun 2026-01-25
+    assert clock.now().date().isoformat() == "2026-02-14"
     week = [tuple(e) for e in await svc.leaderboard(G, "week")]
     assert week == [(1, MOD, 12), (2, HELPER, 2)]
     month = [tuple(e) for e in await svc.leaderboard(G, "month")]
-    assert month == [(1, OTHER, 20), (2, MOD, 12), (3, HELPER, 2)]
+    assert month == [(1, MOD, 12), (2, HELPER, 2)]
     all_time = [tuple(e) for e in await svc.leaderboard(G, "all")]
     assert all_time == [(1, OTHER, 20), (2, HELPER, 12), (2, MOD, 12)]  # ties share a rank
     assert [tuple(e) for e in await svc.leaderboard(G, "all", offset=2, limit=1)] == [(2, MOD, 12)]
@@ -386,6 +388,16 @@ async def test_leaderboard_periods(db: Database, clock: FakeClock) -> None:
     assert await svc.leaderboard(G + 1, "all") == []
     with pytest.raises(InvalidInput, match="choose week, month, season or all"):
         await svc.leaderboard(G, "year")  # type: ignore[arg-type]
+    await clock.advance(timedelta(days=2))  # Monday 2026-02-16: a new week, the same month
+    assert await svc.leaderboard(G, "week") == []
+    assert [tuple(e) for e in await svc.leaderboard(G, "month")] == [(1, MOD, 12), (2, HELPER, 2)]
+    answer_id = next(r.id for r in await svc.history(G, MOD) if r.kind == "answer")
+    await svc.reverse(G, answer_id, actor_id=HELPER, reason="wrong thread")  # counts in this week and month
+    assert await svc.leaderboard(G, "week") == []
+    assert [tuple(e) for e in await svc.leaderboard(G, "month")] == [(1, HELPER, 2), (1, MOD, 2)]
+    await clock.advance(timedelta(days=13))  # Sunday 2026-03-01 12:00: a new month
+    assert await svc.leaderboard(G, "month") == []
+    assert await svc.totals_consistent(G)
 
 
 async def _sqlite_plan(conn: Any, stmt: Any) -> str:

@@ -56,7 +56,7 @@ OnChange = Callable[[AsyncConnection, ContributionEvent], Awaitable[None]]
 MAX_SOURCE_KEY = 190  # the column holds 200; room for a re-credit suffix "#n"
 MAX_REASON = 300
 PERIODS: tuple[str, ...] = ("week", "month", "season", "all")
-_WINDOWS = {"week": timedelta(days=7), "month": timedelta(days=30)}
+_PERIOD_KEYS = {"week": repo.week_key, "month": repo.month_key}
 
 _SELF_CREDIT = {
     "thanks": "You can't thank yourself — kudos are for the people who helped you.",
@@ -119,7 +119,7 @@ class LedgerService:
         """Add a counted row to the aggregates and tell ``on_change``."""
         await repo.bump_stats(
             conn, guild_id=row.guild_id, user_id=row.user_id, kind=row.kind, season=row.season,
-            points=row.points, count=-1 if row.is_reversal else 1,
+            points=row.points, count=-1 if row.is_reversal else 1, at=row.created_at,
         )
         await self._emit(conn, action, row, now)
 
@@ -440,8 +440,9 @@ class LedgerService:
     async def leaderboard(
         self, guild_id: int, period: Period = "all", kind: str | None = None, limit: int = 10, offset: int = 0
     ) -> list[LeaderboardEntry]:
-        """Top members by points. ``season``/``all`` read ``member_stats``; ``week``/``month`` sum the
-        ledger over the last 7 / 30 days (net of reversals made in that window). Ties share a rank."""
+        """Top members by points, from ``member_stats``: ``all`` time, the current ``season``, or the current
+        calendar ``week`` (ISO, from Monday 00:00 UTC) or ``month`` (from the 1st, 00:00 UTC). An entry counts in
+        the week and month of its ``created_at`` (a reversal in those of the reversal). Ties share a rank."""
         if period not in PERIODS:
             raise InvalidInput(f"Unknown period {period!r}: choose week, month, season or all.")
         if kind is not None:
@@ -450,17 +451,7 @@ class LedgerService:
             raise InvalidInput("Show between 1 and 100 members per page.")
         now = self.clock.now()
         async with self.db.connect() as c:
-            if period in _WINDOWS:
-                rows = await repo.board_from_ledger(
-                    c, guild_id, [kind] if kind else list(KINDS), now - _WINDOWS[period], now
-                )
-                ranked, rank = [], 0
-                for i, (user, points) in enumerate(rows):
-                    if i == 0 or points != rows[i - 1][1]:
-                        rank = i + 1
-                    ranked.append(LeaderboardEntry(rank, user, points))
-                return ranked[offset:offset + limit]
-            season = ALL_TIME
+            season = _PERIOD_KEYS[period](now) if period in _PERIOD_KEYS else ALL_TIME
             if period == "season":
                 season = self.policy_for(guild_id).season_for(now)
                 if not season:
