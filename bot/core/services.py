@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.services.activity import ActivityCounters
 from bot.services.betas import BetaPolicy, BetaService
 from bot.services.contributions import ContributionsService
 from bot.services.feedback import NOTIFY_EVENT, FeedbackPolicy, FeedbackService
@@ -68,6 +69,8 @@ class Services:
             emit=self._emit_named, schedule=bot.scheduler.schedule,
         )
 
+        # Messages and reactions: counted in memory on the hot path, written in batches (write-behind).
+        self.activity = ActivityCounters(bot.db, bot.clock)
         self.insights = InsightsService(bot.db, bot.clock, self.ledger_policy)
         self.privacy = PrivacyService(
             bot.db, bot.clock,
