@@ -186,14 +186,8 @@ class TimerScheduler:
             while True:
                 now = self.clock.now()
                 stale = now - timedelta(seconds=self.settings.claim_timeout_seconds)
-                async with self.db.connect() as conn:
-                    ids = await repo.due_ids(conn, now=now, stale_before=stale)
-                claimed: list[repo.Timer] = []
-                for timer_id in ids:
-                    async with self.db.begin() as conn:
-                        timer = await repo.claim(conn, timer_id, worker=self.worker_id, now=now, stale_before=stale)
-                    if timer is not None:
-                        claimed.append(timer)
+                async with self.db.begin() as conn:
+                    claimed = await repo.claim_due(conn, worker=self.worker_id, now=now, stale_before=stale)
                 if not claimed:
                     return fired
                 await asyncio.gather(*(self._run_one(t) for t in claimed))

@@ -223,3 +223,22 @@ async def test_real_clock_uses_apscheduler(tmp_path) -> None:  # type: ignore[no
     finally:
         await sched.stop()
         await db.close()
+
+
+async def test_claims_skip_rows_another_process_is_claiming(db: Database, clock: FakeClock) -> None:
+    """PostgreSQL: a row locked by another transaction is skipped at once (SKIP LOCKED), not waited for."""
+    if db.is_sqlite:
+        pytest.skip("SQLite has one writer at a time: the conditional UPDATE is the claim")
+    from sqlalchemy import select
+
+    from bot.db.schema import timers
+
+    first = await TimerScheduler(db, clock).schedule("job", {"i": 1})
+    second = await TimerScheduler(db, clock).schedule("job", {"i": 2})
+    now = clock.now()
+    async with db.begin() as holder:
+        await holder.execute(select(timers.c.id).where(timers.c.id == first).with_for_update())
+        async with db.begin() as other:
+            claimed = await asyncio.wait_for(
+                repo.claim_due(other, worker="b", now=now, stale_before=now - timedelta(minutes=5)), timeout=5)
+        assert [t.id for t in claimed] == [second]

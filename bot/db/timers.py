@@ -121,6 +121,32 @@ async def claim(
     return _row(row) if row is not None else None
 
 
+async def claim_due(
+    conn: AsyncConnection, *, worker: str, now: datetime, stale_before: datetime, limit: int = 100
+) -> list[Timer]:
+    """Take up to ``limit`` due timers in one statement: ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP
+    LOCKED) AND <still due> RETURNING``.
+
+    PostgreSQL: rows another process is claiming right now are skipped, not waited for, and the re-checked
+    condition keeps a row claimed at most once. SQLite: the statement runs under the database's single write
+    lock, so the conditional UPDATE alone is the claim.
+    """
+    due = or_(
+        and_(timers.c.status == "pending", timers.c.due_at <= now),
+        and_(timers.c.status == "running", timers.c.claimed_at < stale_before),
+    )
+    pick = select(timers.c.id).where(due).order_by(timers.c.due_at, timers.c.id).limit(limit)
+    if conn.dialect.name == "postgresql":
+        pick = pick.with_for_update(skip_locked=True)
+    result = await conn.execute(
+        update(timers)
+        .where(timers.c.id.in_(pick.scalar_subquery()), due)
+        .values(status="running", claimed_by=worker, claimed_at=now, attempts=timers.c.attempts + 1)
+        .returning(*timers.c)
+    )
+    return sorted((_row(r) for r in result), key=lambda t: (t.due_at, t.id))
+
+
 async def finish(conn: AsyncConnection, timer_id: int, *, worker: str, now: datetime) -> None:
     await conn.execute(
         update(timers)
