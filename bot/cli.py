@@ -75,13 +75,57 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 # -- run -------------------------------------------------------------------------------------------
-async def _run_bot(config, token: str) -> None:  # type: ignore[no-untyped-def]
+def parse_shards(shard_ids: str | None, shard_count: int | None) -> dict[str, object]:
+    """``--shard-ids 0,1 --shard-count 4`` → ``create_bot`` options; one clear line on a mistake."""
+    if shard_ids is None and shard_count is None:
+        return {}
+    if shard_count is None:
+        raise CliError("--shard-ids: give --shard-count too (the number of shards across every process)")
+    if shard_count < 1:
+        raise CliError(f"--shard-count: must be 1 or more, not {shard_count}")
+    if shard_ids is None:
+        return {"shard_count": shard_count}
+    try:
+        ids = [int(part) for part in shard_ids.split(",")]
+    except ValueError:
+        raise CliError(f"--shard-ids: {shard_ids!r} is not a comma-separated list of numbers (e.g. 0,1)") from None
+    bad = [i for i in ids if not 0 <= i < shard_count]
+    if bad:
+        raise CliError(f"--shard-ids: {bad[0]} is out of range; with --shard-count {shard_count} "
+                       f"shard ids go from 0 to {shard_count - 1}")
+    if len(set(ids)) != len(ids):
+        raise CliError(f"--shard-ids: {shard_ids!r} lists a shard twice")
+    return {"shard_ids": ids, "shard_count": shard_count}
+
+
+def _test_endpoints() -> None:
+    """Tests and the sandbox only: ``KUDOS_DISCORD_API_BASE`` (``http://127.0.0.1:PORT/api/v10``) and
+    ``KUDOS_DISCORD_GATEWAY`` point discord.py at the loopback emulator, so end-to-end tests can run
+    ``kudos run`` as real processes. Loopback addresses only: it can never send a token anywhere else."""
+    base = os.environ.get("KUDOS_DISCORD_API_BASE")
+    if not base:
+        return
+    import discord.gateway
+    import discord.http
+    import yarl
+
+    gateway = os.environ.get("KUDOS_DISCORD_GATEWAY", "")
+    for name, value in (("KUDOS_DISCORD_API_BASE", base), ("KUDOS_DISCORD_GATEWAY", gateway)):
+        if yarl.URL(value).host not in ("127.0.0.1", "localhost", "::1"):
+            raise CliError(f"{name}: {value!r} is not a loopback address; it is for tests against the emulator "
+                           "only (unset it to talk to Discord)")
+    discord.http.Route.BASE = base
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
+    log.warning("KUDOS_DISCORD_API_BASE is set: talking to the emulator at %s, not to Discord", base)
+
+
+async def _run_bot(config, token: str, shards: dict[str, object] | None = None) -> None:  # type: ignore[no-untyped-def]
     import discord
 
     from bot.core.bot import create_bot
     from bot.db import DatabaseError
 
-    bot = create_bot(config)
+    bot = create_bot(config, **(shards or {}))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -113,6 +157,7 @@ async def _run_bot(config, token: str) -> None:  # type: ignore[no-untyped-def]
 def cmd_run(args: argparse.Namespace) -> int:
     from bot.core.logs import redactor, setup_logging
 
+    shards = parse_shards(args.shard_ids, args.shard_count)
     token = os.environ.get("KUDOS_TOKEN", "").strip()
     if not token:
         raise CliError("KUDOS_TOKEN: not set; export the bot token from the Developer Portal (Bot → Token)")
@@ -124,7 +169,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.no_migrate:
         config = config.model_copy(update={"bot": config.bot.model_copy(update={"auto_migrate": False})})
     setup_logging(config.bot.log_level)
-    asyncio.run(_run_bot(config, token))
+    _test_endpoints()
+    asyncio.run(_run_bot(config, token, shards))
     return 0
 
 
@@ -180,6 +226,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="start the bot (token from KUDOS_TOKEN)")
     p.add_argument("--config", help=f"config file (default: $KUDOS_CONFIG or {DEFAULT_CONFIG})")
     p.add_argument("--no-migrate", action="store_true", help="do not upgrade the database schema at start")
+    p.add_argument("--shard-ids", metavar="IDS",
+                   help="run only these shards (e.g. 0,1): one process of a bot split across several "
+                        "(PostgreSQL needed); with --shard-count")
+    p.add_argument("--shard-count", type=int, metavar="N", help="the number of shards across every process")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("migrate", help="apply database migrations")

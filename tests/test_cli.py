@@ -88,3 +88,36 @@ def test_run_without_config_file_exit_2(monkeypatch, tmp_path, capsys) -> None: 
     monkeypatch.setenv("KUDOS_TOKEN", "x" * 30)
     assert main(["run", "--config", str(tmp_path / "missing.toml")]) == 2
     assert "file not found" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("argv", "error"), [
+    (["--shard-ids", "0,1"], "--shard-ids: give --shard-count too"),
+    (["--shard-ids", "0,1", "--shard-count", "0"], "--shard-count: must be 1 or more, not 0"),
+    (["--shard-ids", "0,x", "--shard-count", "4"], "is not a comma-separated list of numbers"),
+    (["--shard-ids", "1,4", "--shard-count", "4"], "--shard-ids: 4 is out of range; with --shard-count 4 shard ids go from 0 to 3"),
+    (["--shard-ids", "1,1", "--shard-count", "4"], "lists a shard twice"),
+])
+def test_run_shard_arguments_are_checked(argv, error, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert main(["run", *argv]) == 2
+    err = capsys.readouterr().err
+    assert error in err and err.count("\n") == 1
+
+
+def test_shard_arguments_make_a_cluster_process() -> None:
+    from bot.cli import parse_shards
+    from bot.config import parse_config
+    from bot.core.bot import ShardedKudosBot, create_bot
+
+    options = parse_shards("0,1", 4)
+    assert options == {"shard_ids": [0, 1], "shard_count": 4}
+    bot = create_bot(parse_config({"bot": {"database_url": "sqlite+aiosqlite:///:memory:"}}, source="test"), **options)
+    assert isinstance(bot, ShardedKudosBot) and (bot.shard_ids, bot.shard_count) == ([0, 1], 4)
+
+
+def test_emulator_endpoints_must_be_loopback(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    from bot.cli import CliError, _test_endpoints
+
+    monkeypatch.setenv("KUDOS_DISCORD_API_BASE", "https://evil.example/api/v10")
+    monkeypatch.setenv("KUDOS_DISCORD_GATEWAY", "ws://127.0.0.1:1/gateway")
+    with pytest.raises(CliError, match="not a loopback address"):
+        _test_endpoints()

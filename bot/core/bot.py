@@ -235,6 +235,11 @@ class ShardedKudosBot(KudosBot, commands.AutoShardedBot):
 
 
 def create_bot(config: KudosConfig, **kwargs: Any) -> KudosBot:
+    """A :class:`KudosBot`, or a :class:`ShardedKudosBot` when ``bot.shard_count`` is set or the caller passes
+    ``shard_ids``/``shard_count`` (one cluster process of a bigger bot: ``kudos run --shard-ids 0,1
+    --shard-count 4``)."""
+    if kwargs.get("shard_ids") is not None:
+        return ShardedKudosBot(config, **kwargs)
     shard_count = config.bot.shard_count
     if shard_count:
         if shard_count > 0:

@@ -10,11 +10,13 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 
 from bot.db.engine import Database
 
 log = logging.getLogger(__name__)
 
+MIGRATION_LOCK_KEY = 0x6B75646F73  # "kudos": a transaction-level advisory lock around upgrades on PostgreSQL
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent.parent / "migrations"
 
 
@@ -60,4 +62,7 @@ async def _run(db: Database, fn: Any, revision: str) -> None:
         fn(cfg, revision)
 
     async with db.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Several bot processes may start at once: one migrates, the others wait and find nothing to do.
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         await conn.run_sync(_apply)
