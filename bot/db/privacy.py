@@ -16,6 +16,7 @@ from sqlalchemy import String, and_, cast, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db.schema import (
+    activity_counters,
     announcements,
     audit_log,
     beta_participants,
@@ -188,6 +189,11 @@ async def export(conn: AsyncConnection, guild_id: int, user_id: int) -> dict[str
         .where(featured_posts.c.guild_id == guild_id,
                or_(featured_posts.c.author_id == user_id, featured_posts.c.featured_by == user_id))
         .order_by(featured_posts.c.id)))
+    out["activity"] = _rows(await conn.execute(
+        select(activity_counters.c.day, activity_counters.c.channel_id, activity_counters.c.messages,
+               activity_counters.c.reactions)
+        .where(activity_counters.c.guild_id == guild_id, activity_counters.c.user_id == user_id)
+        .order_by(activity_counters.c.day, activity_counters.c.channel_id)))
     out["audit_log"] = _rows(await conn.execute(
         select(audit_log.c.action, audit_log.c.created_at, (audit_log.c.actor_id == user_id).label("by_you"))
         .where(audit_log.c.guild_id == guild_id,
@@ -266,6 +272,9 @@ async def erase(conn: AsyncConnection, guild_id: int, user_id: int, pseudonym: i
     await run("announcements", update(announcements)
               .where(announcements.c.guild_id == guild_id, announcements.c.created_by == user_id)
               .values(created_by=pseudonym))
+    await run("activity_counters", update(activity_counters)
+              .where(activity_counters.c.guild_id == guild_id, activity_counters.c.user_id == user_id)
+              .values(user_id=pseudonym))
     await _erase_audit(conn, guild_id, user_id, pseudonym, counts)
     await run("members", update(members)
               .where(members.c.guild_id == guild_id, members.c.user_id == user_id)
