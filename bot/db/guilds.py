@@ -35,8 +35,10 @@ async def seen_member(
 
 
 async def left_member(conn: AsyncConnection, guild_id: int, user_id: int, *, now: datetime) -> None:
-    await conn.execute(
-        update(members).where(members.c.guild_id == guild_id, members.c.user_id == user_id).values(left_at=now)
+    """Record the departure (creating the row for members Kudos never saw join)."""
+    await upsert(
+        conn, members, {"guild_id": guild_id, "user_id": user_id, "first_seen_at": now, "left_at": now},
+        keys=["guild_id", "user_id"], update=["left_at"],
     )
 
 

@@ -69,26 +69,7 @@ async def set_tracking_on(conn: AsyncConnection, guild_id: int, user_id: int) ->
 
 
 # --------------------------------------------------------------------------- membership
-
-
-async def member_joined(
-    conn: AsyncConnection, guild_id: int, user_id: int, *, display_name: str | None, joined_at: datetime | None,
-    now: datetime,
-) -> None:
-    await upsert(
-        conn, members,
-        {"guild_id": guild_id, "user_id": user_id, "display_name": display_name, "first_seen_at": now,
-         "joined_at": joined_at, "left_at": None},
-        keys=["guild_id", "user_id"], update=["display_name", "joined_at", "left_at"],
-    )
-
-
-async def member_left(conn: AsyncConnection, guild_id: int, user_id: int, *, now: datetime) -> None:
-    """Record the departure (creating the row for members Kudos never saw join)."""
-    await upsert(
-        conn, members, {"guild_id": guild_id, "user_id": user_id, "first_seen_at": now, "left_at": now},
-        keys=["guild_id", "user_id"], update=["left_at"],
-    )
+# Joins and departures are written by bot.db.guilds (seen_member / left_member).
 
 
 async def departed_before(conn: AsyncConnection, guild_id: int, cutoff: datetime, limit: int = 500) -> list[int]:

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.clock import Clock
 from bot.db import Database
+from bot.db import guilds as guild_repo
 from bot.db import ledger as ledger_repo
 from bot.db import privacy as repo
 from bot.services import audit
@@ -152,12 +153,12 @@ class PrivacyService:
     async def member_joined(self, guild_id: int, user_id: int, *, display_name: str | None,
                             joined_at: datetime | None) -> None:
         async with self.db.begin() as conn:
-            await repo.member_joined(conn, guild_id, user_id, display_name=display_name, joined_at=joined_at,
+            await guild_repo.seen_member(conn, guild_id, user_id, display_name=display_name, joined_at=joined_at,
                                      now=self.clock.now())
 
     async def member_left(self, guild_id: int, user_id: int) -> None:
         async with self.db.begin() as conn:
-            await repo.member_left(conn, guild_id, user_id, now=self.clock.now())
+            await guild_repo.left_member(conn, guild_id, user_id, now=self.clock.now())
 
     async def purge_departed(self, guild_id: int) -> int:
         """Erase members who left more than the configured number of days ago; returns how many."""
