@@ -79,7 +79,7 @@ ERROR_CASES = [
     pytest.param(
         "[sandbox]\nenabled = true\n",
         "sandbox",
-        "unknown key (allowed keys: bot, scheduler, guilds)",
+        "unknown key (allowed keys: bot, scheduler, web, guilds)",
         id="unknown-top-level-table",
     ),
     pytest.param("[bot]\ndatabase_url = 5\n", "bot.database_url", "expected a string (got integer)", id="wrong-type-str"),
@@ -511,7 +511,7 @@ def test_config_is_immutable() -> None:
 def test_json_schema() -> None:
     schema = KudosConfig.model_json_schema()
     json.dumps(schema)
-    assert set(schema["properties"]) == {"bot", "scheduler", "guilds"}
+    assert set(schema["properties"]) == {"bot", "scheduler", "web", "guilds"}
 
 
 # --------------------------------------------------------------------------- guild merging

@@ -57,6 +57,7 @@ __all__ = [
     "PrivacyConfig",
     "InsightsConfig",
     "GuildConfig",
+    "WebConfig",
     "KudosConfig",
 ]
 
@@ -76,6 +77,7 @@ DATABASE_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 ERROR_TYPE = "kudos_config"
 MAX_SNOWFLAKE = 2**64 - 1
 TOKEN_PROBLEM = "tokens are not read from the config file; set the KUDOS_TOKEN environment variable"
+WEB_SECRET_PROBLEM = "the dashboard secret is not read from the config file; set the KUDOS_WEB_SECRET environment variable"
 _GUILD_KEY = re.compile(r"^[1-9][0-9]{0,19}$")
 _POOL_NAME = re.compile(r"^[a-z0-9-]+$")
 _PLACEHOLDER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -697,6 +699,35 @@ class GuildConfig(_Model):
         return next((reward for reward in self.rewards if reward.name == name), None)
 
 
+# --------------------------------------------------------------------------- [web]
+
+
+class WebConfig(_Model):
+    """``[web]``: the staff dashboard served from the bot process (see docs/dashboard.md)."""
+
+    enabled: bool = Field(False, description="Serve the staff dashboard")
+    host: NonEmptyStr = Field("127.0.0.1", description="Address the web server listens on")
+    port: int = Field(8080, ge=0, le=65535, description="TCP port; 0 = any free port")
+    public_url: str = Field("", description="Base URL members' browsers use (login links); default http://host:port")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_secret(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            for key in data:
+                if "secret" in str(key).lower() or "password" in str(key).lower():
+                    raise config_error(WEB_SECRET_PROBLEM, key)
+        return data
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not re.match(r"^https?://[^\s/?#]+(/[^\s?#]*)?$", value):
+            raise config_error("must be an http:// or https:// URL without a query, e.g. 'https://kudos.example.com'")
+        return value
+
+
 # --------------------------------------------------------------------------- top level
 
 
@@ -722,6 +753,7 @@ class KudosConfig(_Model):
 
     bot: BotConfig = Field(default_factory=BotConfig)
     scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
     guilds: dict[str, GuildConfig] = Field(
         default_factory=lambda: {"default": GuildConfig()},
         description="'default' plus one entry per guild id; after loading, every entry is fully merged",
