@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import mimetypes
 import secrets
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -186,6 +187,21 @@ class ActorsMixin(_Base):
             return str(oid)
         raise self._error(f"option value {value!r} does not resolve to a known user/role/channel")
 
+    def _upload(self, resolved: dict[str, Any], value: Any) -> str:
+        """An attachment option: ``(filename, bytes)`` or ``(filename, bytes, content_type)``; the bytes are
+        served at the emulator's CDN address (``GET /attachments/<id>/<filename>``) like Discord's CDN."""
+        if not isinstance(value, tuple) or len(value) not in (2, 3):
+            raise self._error(f"an attachment option takes (filename, bytes[, content_type]), not {value!r}")
+        filename, data = str(value[0]), bytes(value[1])
+        ctype = str(value[2]) if len(value) == 3 else (mimetypes.guess_type(filename)[0] or "application/octet-stream")
+        aid = self.ids.next()
+        self.cdn[aid] = (data, ctype)
+        url = f"http://{self.host}:{self.port}/attachments/{aid}/{filename}"
+        resolved.setdefault("attachments", {})[str(aid)] = {
+            "id": str(aid), "filename": filename, "size": len(data), "url": url, "proxy_url": url,
+            "content_type": ctype, "ephemeral": True}
+        return str(aid)
+
     def _build_options(self, guild_id: int, defs: list[dict[str, Any]], given: dict[str, Any],
                        resolved: dict[str, Any]) -> list[dict[str, Any]]:
         by_name = {d["name"]: d for d in defs}
@@ -205,6 +221,8 @@ class ActorsMixin(_Base):
                 v = float(value)
             elif otype in (6, 7, 8, 9):
                 v = self._resolve(resolved, guild_id, otype, value)
+            elif otype == 11:
+                v = self._upload(resolved, value)
             else:
                 raise self._error(f"option type {otype} is not supported by the emulator")
             choices = d.get("choices")

@@ -420,3 +420,38 @@ async def join_thread(emu: Emulator, req: Request) -> Result:
     emu._require(thread)
     thread.thread_member_ids.add(emu.bot_user_id)
     return 204, None
+
+
+@route("PUT", "/channels/{channel_id}/permissions/{overwrite_id}")
+async def put_overwrite(emu: Emulator, req: Request) -> Result:
+    """Edit Channel Permissions: needs Manage Roles in the channel; a bot can't allow what it lacks itself."""
+    channel = emu._channel(req.id("channel_id", "Channel"))
+    if channel.guild_id is None or channel.is_thread:
+        raise ApiError(400, 50024, "Cannot execute action on this channel type")
+    perms = emu._require(channel)
+    target = req.id("overwrite_id", "Overwrite")
+    body = req.body()
+    allow, deny = int(body.get("allow") or 0), int(body.get("deny") or 0)
+    if not perms & rules.ADMINISTRATOR:
+        if not perms & rules.MANAGE_ROLES or (allow | deny) & ~perms:
+            raise rules.missing_permissions()
+    kind = body.get("type", 0)
+    kind = {"role": 0, "member": 1}.get(kind, kind) if isinstance(kind, str) else int(kind)
+    rest = [o for o in channel.overwrites if int(o["id"]) != target]
+    channel.overwrites = [*rest, {"id": target, "type": kind, "allow": allow, "deny": deny}]
+    await emu.gateway.dispatch("CHANNEL_UPDATE", channel_json(emu.state, channel), channel.guild_id)
+    return 204, None
+
+
+@route("DELETE", "/channels/{channel_id}/permissions/{overwrite_id}")
+async def delete_overwrite(emu: Emulator, req: Request) -> Result:
+    channel = emu._channel(req.id("channel_id", "Channel"))
+    if channel.guild_id is None or channel.is_thread:
+        raise ApiError(400, 50024, "Cannot execute action on this channel type")
+    perms = emu._require(channel)
+    if not perms & (rules.ADMINISTRATOR | rules.MANAGE_ROLES):
+        raise rules.missing_permissions()
+    target = req.id("overwrite_id", "Overwrite")
+    channel.overwrites = [o for o in channel.overwrites if int(o["id"]) != target]
+    await emu.gateway.dispatch("CHANNEL_UPDATE", channel_json(emu.state, channel), channel.guild_id)
+    return 204, None

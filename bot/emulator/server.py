@@ -75,6 +75,7 @@ class Emulator(WorldMixin, ActorsMixin):
         self.faults = Faults()
         self.gateway = Gateway(self)
         self.request_log: list[RequestRecord] = []
+        self.cdn: dict[int, tuple[bytes, str]] = {}  # attachment id -> (bytes, content type)
         self.errors: list[str] = []
         self.chunk_requests = 0
         self.port = 0
@@ -110,6 +111,7 @@ class Emulator(WorldMixin, ActorsMixin):
         self._last_activity = loop.time()
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_get("/gateway", self.gateway.handle)
+        app.router.add_get("/attachments/{aid}/{filename}", self._cdn)
         app.router.add_route("*", "/{tail:.*}", self._rest)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
@@ -207,6 +209,14 @@ class Emulator(WorldMixin, ActorsMixin):
 
     async def wait_until_connected(self, timeout: float = 5.0) -> None:
         await self.gateway.wait_connected(timeout)
+
+    async def _cdn(self, request: web.Request) -> web.Response:
+        """Files of attachment options (see :meth:`ActorsMixin._upload`), like cdn.discordapp.com."""
+        try:
+            data, ctype = self.cdn[int(request.match_info["aid"])]
+        except (KeyError, ValueError):
+            return web.Response(status=404)
+        return web.Response(status=200, body=data, headers={"Content-Type": ctype})
 
     # ------------------------------------------------------------------ REST
 

@@ -178,6 +178,11 @@ def build_commands(bot: KudosTestBot) -> None:
         else:
             await interaction.response.send_message("poked", ephemeral=True)
 
+    @tree.command(name="upload", description="Read an attached file back")
+    async def upload(interaction: discord.Interaction, file: discord.Attachment) -> None:
+        data = await file.read()
+        await interaction.response.send_message(f"{file.filename} {file.content_type} {len(data)}", ephemeral=True)
+
     @tree.context_menu(name="Mark as solution")
     async def mark(interaction: discord.Interaction, message: discord.Message) -> None:
         await interaction.response.send_message(f"solution: {message.id} by {message.author.id}", ephemeral=True)
