@@ -40,6 +40,7 @@ class BetaRow:
     created_at: datetime
     closed_at: datetime | None
     thread_id: int | None
+    private_channel_id: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,12 @@ class AnnouncementRow:
     created_by: int
     created_at: datetime
     thread_id: int | None
+    title: str
+    body: str
+    image: bytes | None
+    image_name: str | None
+    ping_role_id: int | None
+    replies: int | None
 
 
 def _beta(row: Any) -> BetaRow:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -220,6 +221,8 @@ betas = Table(
     Column("closed_at", UTCDateTime),
     # The discussion thread opened under the announcement.
     Column("thread_id", Snowflake),
+    # A private channel the cohort role opens (an overwrite set by /beta create).
+    Column("private_channel_id", Snowflake),
     CheckConstraint("status IN ('draft', 'scheduled', 'open', 'closed')", name="status"),
     CheckConstraint("capacity IS NULL OR capacity > 0", name="capacity"),
     UniqueConstraint("guild_id", "name"),
@@ -319,6 +322,14 @@ announcements = Table(
     Column("created_at", UTCDateTime, nullable=False),
     # The discussion thread opened under the posted message.
     Column("thread_id", Snowflake),
+    # What /announce posts (subject "news"): kept until it goes out, so a scheduled post is self-contained.
+    Column("title", String(256), nullable=False, server_default=""),
+    Column("body", Text, nullable=False, server_default=""),
+    Column("image", LargeBinary),
+    Column("image_name", String(200)),
+    Column("ping_role_id", Snowflake),
+    # Distinct members who wrote in the discussion thread, counted a while after posting.
+    Column("replies", Integer),
     CheckConstraint("status IN ('scheduled', 'posted', 'cancelled', 'failed')", name="status"),
     Index(None, "channel_id", "posted_at"),
 )
