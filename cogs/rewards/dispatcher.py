@@ -160,6 +160,9 @@ class Dispatcher:
             status = getattr(exc, "status", None)
             await self.svc.retry_later(grant, f"Discord unavailable ({status or type(exc).__name__})")
         except discord.HTTPException as exc:
+            if exc.status == 429:  # still rate limited after discord.py's own retries: transient, try later
+                await self.svc.retry_later(grant, "Discord rate limit (429)")
+                return
             await self.svc.failed(grant, f"Discord error {exc.status} ({exc.code}): {exc.text[:200]}")
         except asyncio.CancelledError:
             raise
