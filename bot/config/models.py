@@ -396,6 +396,8 @@ class SeasonConfig(_Model):
 class BroadcastConfig(_Model):
     per_channel_per_day: NonNegInt = 2
     per_channel_per_week: NonNegInt = 5
+    reply_count_after_hours: NonNegInt = Field(24, description="staff-log count of thread replies; 0 = off")
+    max_image_mb: int = Field(8, ge=1, le=25, description="largest /announce image")
 
     @model_validator(mode="after")
     def _day_within_week(self) -> BroadcastConfig:

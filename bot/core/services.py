@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.services.activity import ActivityCounters
-from bot.services.betas import BetaPolicy, BetaService
+from bot.services.betas import BetaPolicy, BetaService, NewsService
 from bot.services.contributions import ContributionsService
 from bot.services.feedback import NOTIFY_EVENT, FeedbackPolicy, FeedbackService
 from bot.services.insights import InsightsService
 from bot.services.ledger import ContributionEvent, LedgerPolicy, LedgerService, OnChange
 from bot.services.privacy import PrivacyService
 from bot.services.rewards import RewardsService
+from bot.services.web import WebService, secret_from_env
 
 if TYPE_CHECKING:
     from bot.core.bot import KudosBot
@@ -68,6 +69,8 @@ class Services:
             lambda guild_id: BetaPolicy.from_config(bot.guild_config(guild_id)),
             emit=self._emit_named, schedule=bot.scheduler.schedule,
         )
+        # /announce posts, reply counts of discussion threads, "what we changed" posts: the betas' budget.
+        self.news = NewsService(self.betas)
 
         # Messages and reactions: counted in memory on the hot path, written in batches (write-behind).
         self.activity = ActivityCounters(bot.db, bot.clock)
@@ -76,6 +79,9 @@ class Services:
             bot.db, bot.clock,
             retention_days=lambda guild_id: bot.guild_config(guild_id).privacy.retention_days_after_leave,
         )
+        # The staff dashboard (bot/web): login links, sessions, CSRF. The secret comes from KUDOS_WEB_SECRET.
+        web_secret, self.web_secret_ephemeral = secret_from_env()
+        self.web = WebService(bot.db, bot.clock, web_secret)
 
     def ledger_policy(self, guild_id: int) -> LedgerPolicy:
         return LedgerPolicy.from_config(self._bot.guild_config(guild_id))

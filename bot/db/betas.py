@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db.schema import announcements, beta_participants, betas, feedback
@@ -263,3 +263,43 @@ async def slots_used(conn: AsyncConnection, channel_id: int, start: datetime, en
         announcements.c.scheduled_for >= start, announcements.c.scheduled_for < end,
     ))
     return int(result.scalar_one())
+
+
+async def recent_announcements(conn: AsyncConnection, guild_id: int, *, limit: int = 20) -> list[AnnouncementRow]:
+    """Scheduled ``/announce`` posts first (soonest first), then the latest posted or cancelled ones."""
+    cols = [c for c in announcements.c if c.name != "image"]
+    base = select(*cols, literal(None).label("image")).where(announcements.c.guild_id == guild_id,
+                                                             announcements.c.subject == "news")
+    scheduled = await conn.execute(base.where(announcements.c.status == "scheduled")
+                                   .order_by(announcements.c.scheduled_for).limit(limit))
+    done = await conn.execute(base.where(announcements.c.status != "scheduled")
+                              .order_by(announcements.c.id.desc()).limit(limit))
+    return [_announcement(r) for r in [*scheduled, *done]][:limit]
+
+
+@dataclass(frozen=True, slots=True)
+class ShippedItem:
+    id: int
+    type: str
+    title: str
+    reporters: tuple[int, ...]  # the reporter, then reporters of duplicates merged into it
+
+
+async def shipped_feedback(conn: AsyncConnection, beta_id: int) -> list[ShippedItem]:
+    rows = list(await conn.execute(
+        select(feedback.c.id, feedback.c.type, feedback.c.title, feedback.c.reporter_id)
+        .where(feedback.c.beta_id == beta_id, feedback.c.status == "shipped").order_by(feedback.c.id)))
+    if not rows:
+        return []
+    dupes: dict[int, list[int]] = {}
+    for target, reporter in await conn.execute(
+        select(feedback.c.duplicate_of, feedback.c.reporter_id)
+        .where(feedback.c.duplicate_of.in_([r.id for r in rows]), feedback.c.status == "duplicate")
+        .order_by(feedback.c.id)
+    ):
+        dupes.setdefault(int(target), []).append(int(reporter))
+    out = []
+    for r in rows:
+        people = [int(r.reporter_id)] + [u for u in dupes.get(int(r.id), []) if u != int(r.reporter_id)]
+        out.append(ShippedItem(int(r.id), r.type, r.title, tuple(dict.fromkeys(people))))
+    return out

@@ -236,7 +236,8 @@ async def test_reminder_and_nudge_are_queued_once(env: Env, clock: FakeClock) ->
     assert await env.svc.nudge(beta_id, 2) is False  # muted
     async with env.db.connect() as conn:
         events = sorted(r[0] for r in await conn.execute(select(timers.c.event).where(timers.c.status == "pending")))
-    assert events == ["betas.close", "betas.remind"]  # nudges would come after the end: not scheduled
+    # nudges would come after the end: not scheduled (the reply count of the discussion thread is)
+    assert events == ["announce.replies", "betas.close", "betas.remind"]
 
 
 async def test_close_thanks_swaps_roles_bonus_and_summary(env: Env) -> None:

@@ -16,19 +16,27 @@ from bot.services.betas.models import (
 from bot.services.betas.service import (
     ANNOUNCE_EVENT,
     CLOSE_EVENT,
+    NEWS_EVENT,
     NUDGE_EVENT,
     REMIND_EVENT,
+    REPLIES_EVENT,
     BetaPolicy,
     BetaService,
     day_start,
     week_start,
 )
+from bot.services.betas.news import ChangesPost, NewsDraft, NewsService  # noqa: E402 (needs the service)
 
 __all__ = [
     "ANNOUNCE_EVENT",
     "CLOSE_EVENT",
+    "NEWS_EVENT",
     "NUDGE_EVENT",
     "REMIND_EVENT",
+    "REPLIES_EVENT",
+    "ChangesPost",
+    "NewsDraft",
+    "NewsService",
     "Beta",
     "BetaDraft",
     "BetaPolicy",

@@ -59,6 +59,8 @@ from bot.services.ledger.policy import LedgerPolicy
 from bot.services.rewards import RewardsService, render
 
 ANNOUNCE_EVENT = "betas.announce"
+NEWS_EVENT = "announce.post"  # a scheduled /announce post
+REPLIES_EVENT = "announce.replies"  # count the members who replied in an announcement's discussion thread
 CLOSE_EVENT = "betas.close"
 REMIND_EVENT = "betas.remind"
 NUDGE_EVENT = "betas.nudge"
@@ -82,13 +84,14 @@ class BetaPolicy:
     feedback_nudge_hours: int = 72
     feedback_bonus_points: int = 0
     thank_you: str = "Thank you for taking part in the {beta} beta! Your feedback shapes what we build next."
+    reply_count_hours: int = 24
 
     @classmethod
     def from_config(cls, cfg: Any) -> BetaPolicy:
         b = cfg.betas
         return cls(cfg.broadcast.per_channel_per_day, cfg.broadcast.per_channel_per_week,
                    b.remove_cohort_role_on_close, b.reminder_hours_before_end, b.feedback_nudge_hours,
-                   b.feedback_bonus_points, b.thank_you)
+                   b.feedback_bonus_points, b.thank_you, cfg.broadcast.reply_count_after_hours)
 
 
 def day_start(t: datetime) -> datetime:
@@ -306,7 +309,7 @@ class BetaService:
             for ann in await repo.announcements_of(conn, guild_id, "beta", beta_id):
                 if ann.status == "scheduled":
                     await repo.update_announcement(conn, ann.id, status="cancelled")
-                    await cancel_timers_like(conn, f"betas:announce:{ann.id}", now=now)
+                    await cancel_timers_like(conn, f"betas:announce:{ann.id}:", now=now)
                     cancelled = True
             if cancelled and row.status == "scheduled":
                 await repo.update_beta(conn, beta_id, status="draft")
@@ -318,36 +321,62 @@ class BetaService:
             return await self._view(conn, row) if row is not None else None
 
     async def reserve_slot(self, guild_id: int, channel_id: int, *, subject: str, subject_id: int | None,
-                           actor_id: int, at: datetime | None = None) -> Slot:
+                           actor_id: int, at: datetime | None = None, event: str = ANNOUNCE_EVENT,
+                           content: dict[str, Any] | None = None) -> Slot:
         """Take a slot of the channel's broadcast budget for ``at`` (default: now); a later one gets a timer.
 
-        Over budget: :class:`LimitReached` with the time the next slot opens."""
+        Every broadcast goes through here: beta announcements (``subject="beta"``), ``/announce`` posts
+        (``"news"``, with their ``content`` columns, posted by the ``event`` timer) and "what we changed" posts
+        (``"changes"``, one per beta). Over budget: :class:`LimitReached` with the time the next slot opens."""
         now = self.clock.now()
         when = max(at or now, now)
         async with self.db.begin() as conn:
             await repo.lock_channel_budget(conn, guild_id, channel_id)
-            if subject == "beta" and subject_id is not None:
+            if subject in ("beta", "changes") and subject_id is not None:
                 row = await self._get(conn, guild_id, subject_id)
-                if row.status == "closed":
+                if subject == "beta" and row.status == "closed":
                     raise Conflict(f"**{row.name}** is closed.")
-                live = [a for a in await repo.announcements_of(conn, guild_id, "beta", subject_id)
+                live = [a for a in await repo.announcements_of(conn, guild_id, subject, subject_id)
                         if a.status in ("scheduled", "posted")]
                 if live:
                     what = "posted" if live[-1].status == "posted" else f"scheduled for {ts(live[-1].scheduled_for)}"
-                    raise Conflict(f"**{row.name}** is already announced ({what}).")
+                    raise Conflict(f"**{row.name}** is already announced ({what})." if subject == "beta" else
+                                   f"The changes post of **{row.name}** is out already.")
             await self._refuse_over_budget(conn, guild_id, channel_id, when)
             scheduled = when > now
             ann_id = await repo.create_announcement(
                 conn, guild_id=guild_id, channel_id=channel_id, subject=subject, subject_id=subject_id,
-                status="scheduled", scheduled_for=when, created_by=actor_id, created_at=now,
+                status="scheduled", scheduled_for=when, created_by=actor_id, created_at=now, **(content or {}),
             )
             if subject == "beta" and subject_id is not None:
                 await repo.update_beta(conn, subject_id, announcement_channel_id=channel_id,
                                        status="scheduled" if scheduled else "draft")
             if scheduled:
-                await self.schedule(ANNOUNCE_EVENT, {"announcement_id": ann_id}, at=when,
-                                    dedupe_key=f"betas:announce:{ann_id}", conn=conn)
+                await self.schedule(event, {"announcement_id": ann_id}, at=when,
+                                    dedupe_key=f"betas:announce:{ann_id}:{when.isoformat()}", conn=conn)
             return Slot(ann_id, when, scheduled)
+
+    async def move_slot(self, guild_id: int, announcement_id: int, at: datetime, *, event: str) -> Slot:
+        """Reschedule a scheduled announcement within the same budget (its own slot does not count against
+        the new time); the old timer is replaced. Over budget: :class:`LimitReached`, nothing changes."""
+        now = self.clock.now()
+        when = max(at, now)
+        async with self.db.begin() as conn:
+            ann = await repo.announcement(conn, announcement_id)
+            if ann is None or ann.guild_id != guild_id:
+                raise NotFound(f"There is no announcement #{announcement_id} here.")
+            if ann.status != "scheduled":
+                raise Conflict(f"Announcement #{announcement_id} is {ann.status}; only a scheduled one can move.")
+            await repo.lock_channel_budget(conn, guild_id, ann.channel_id)
+            await repo.update_announcement(conn, announcement_id, status="cancelled")  # free its own slot
+            await self._refuse_over_budget(conn, guild_id, ann.channel_id, when)  # raising rolls back
+            await repo.update_announcement(conn, announcement_id, status="scheduled", scheduled_for=when)
+            await cancel_timers_like(conn, f"betas:announce:{announcement_id}:", now=now)
+            scheduled = when > now
+            if scheduled:
+                await self.schedule(event, {"announcement_id": announcement_id}, at=when,
+                                    dedupe_key=f"betas:announce:{announcement_id}:{when.isoformat()}", conn=conn)
+            return Slot(announcement_id, when, scheduled)
 
     async def announcement(self, announcement_id: int) -> repo.AnnouncementRow:
         async with self.db.connect() as conn:
@@ -363,7 +392,12 @@ class BetaService:
             ann = await repo.announcement(conn, announcement_id)
             assert ann is not None
             await repo.update_announcement(conn, announcement_id, status="posted", posted_at=now,
-                                           message_id=message_id, thread_id=thread_id)
+                                           message_id=message_id, thread_id=thread_id, image=None)
+            hours = self.policy_for(ann.guild_id).reply_count_hours
+            if thread_id is not None and hours:
+                await self.schedule(REPLIES_EVENT, {"announcement_id": announcement_id},
+                                    at=now + timedelta(hours=hours), dedupe_key=f"announce:replies:{announcement_id}",
+                                    conn=conn)
             if ann.subject != "beta" or ann.subject_id is None:
                 return None
             await repo.update_beta(conn, ann.subject_id, status="open", announcement_message_id=message_id,
@@ -386,6 +420,10 @@ class BetaService:
                 await self.rewards.notice(conn, ann.guild_id, f"The announcement of beta #{ann.subject_id} could "
                                           f"not be posted in <#{ann.channel_id}>: {reason}",
                                           key=f"beta-announce-failed:{announcement_id}")
+            elif ann.subject == "news":
+                await self.rewards.notice(conn, ann.guild_id, f"Announcement #{announcement_id} "
+                                          f"({ann.title or ann.body[:60]!r}) could not be posted in "
+                                          f"<#{ann.channel_id}>: {reason}", key=f"news-failed:{announcement_id}")
 
     async def _schedule_end(self, conn: AsyncConnection, row: repo.BetaRow) -> None:
         now = self.clock.now()
@@ -614,7 +652,7 @@ class BetaService:
             for ann in await repo.announcements_of(conn, guild_id, "beta", beta_id):
                 if ann.status == "scheduled":
                     await repo.update_announcement(conn, ann.id, status="cancelled")
-                    await cancel_timers_like(conn, f"betas:announce:{ann.id}", now=now)
+                    await cancel_timers_like(conn, f"betas:announce:{ann.id}:", now=now)
             joined = await repo.by_status(conn, beta_id, ("joined",))
             fb = await repo.feedback_by_reporter(conn, beta_id)
             name = f"beta:{row.name}"
