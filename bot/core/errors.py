@@ -7,9 +7,11 @@ logged with guild, user and command, and the user gets a generic apology.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import discord
 from discord import app_commands
+from sqlalchemy.exc import DBAPIError
 
 from bot.services.errors import KudosError
 
@@ -17,6 +19,29 @@ log = logging.getLogger(__name__)
 
 UNEXPECTED = "Something went wrong on our side. The moderators can find the details in the bot's log."
 NO_MENTIONS = discord.AllowedMentions.none()
+DB_FULL = ("The bot's database is full (no disk space left), so nothing was saved. "
+           "The server's staff have been told; please try again later.")
+DB_BUSY = "The bot's database is busy right now, so nothing was saved. Please try again in a minute."
+STAFF_ALERT_EVERY = timedelta(minutes=10)
+_FULL_MARKERS = ("database or disk is full", "no space left on device", "could not extend file", "disk full")
+_BUSY_MARKERS = ("database is locked", "database is busy", "database table is locked")
+_last_alert: dict[int, object] = {}
+
+
+def database_problem(error: BaseException) -> str | None:
+    """"full" or "busy" when ``error`` (or what caused it) is the database refusing a write for that reason."""
+    seen = 0
+    current: BaseException | None = error
+    while current is not None and seen < 6:
+        if isinstance(current, DBAPIError):
+            text = str(current.orig).lower()
+            if any(m in text for m in _FULL_MARKERS):
+                return "full"
+            if any(m in text for m in _BUSY_MARKERS):
+                return "busy"
+        current = current.__cause__ or current.__context__
+        seen += 1
+    return None
 
 
 def _permission_names(perms: list[str]) -> str:
@@ -31,6 +56,11 @@ def describe(error: Exception) -> tuple[str, bool]:
             error = inner
     if isinstance(error, KudosError):
         return error.message, True
+    problem = database_problem(error)
+    if problem == "full":
+        return DB_FULL, True
+    if problem == "busy":
+        return DB_BUSY, True
     if isinstance(error, app_commands.BotMissingPermissions):
         return (
             f"I'm missing the **{_permission_names(error.missing_permissions)}** permission here. "
@@ -68,7 +98,14 @@ def _context(interaction: discord.Interaction) -> str:
 async def reply_error(interaction: discord.Interaction, error: Exception) -> None:
     """Log when needed and answer ``interaction`` ephemerally, whatever state it is in."""
     text, expected = describe(error)
-    if expected:
+    if text == DB_FULL:
+        log.error("database full: a write failed, nothing was saved (%s); free disk space where the database "
+                  "lives", _context(interaction))
+        await _alert_staff(interaction, "⚠️ Kudos could not save to its database: **the disk is full**. Members' "
+                           "actions are refused until space is freed on the database host.")
+    elif text == DB_BUSY:
+        log.warning("database busy: a write timed out waiting for a lock (%s)", _context(interaction))
+    elif expected:
         log.debug("refused interaction (%s): %s", _context(interaction), text)
     else:
         log.error("unexpected error in interaction (%s)", _context(interaction), exc_info=error)
@@ -79,6 +116,27 @@ async def reply_error(interaction: discord.Interaction, error: Exception) -> Non
             await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
     except discord.HTTPException:
         log.warning("could not deliver the error reply (%s)", _context(interaction), exc_info=True)
+
+
+async def _alert_staff(interaction: discord.Interaction, text: str) -> None:
+    """Tell the staff log (at most every ``STAFF_ALERT_EVERY`` per server); never raises."""
+    guild = interaction.guild
+    client = interaction.client
+    if guild is None or not hasattr(client, "settings"):
+        return
+    now = client.clock.now()  # type: ignore[attr-defined]
+    last = _last_alert.get(guild.id)
+    if last is not None and now - last < STAFF_ALERT_EVERY:  # type: ignore[operator]
+        return
+    _last_alert[guild.id] = now
+    channel = guild.get_channel(client.settings(guild.id).channel("staff_log") or 0)  # type: ignore[attr-defined]
+    if not isinstance(channel, discord.abc.Messageable):
+        log.error("no staff log channel to report the full database in guild %s", guild.id)
+        return
+    try:
+        await channel.send(text, allowed_mentions=NO_MENTIONS)
+    except discord.HTTPException:
+        log.warning("could not post the database alert to the staff log of guild %s", guild.id, exc_info=True)
 
 
 class KudosTree(app_commands.CommandTree):

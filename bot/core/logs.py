@@ -7,6 +7,16 @@ import sys
 
 _FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
+# Loggers kept above DEBUG whatever log_level says: at DEBUG they log request bodies, gateway payloads
+# (slash-command options, e.g. perk codes typed into /perks add-codes) and SQL parameters.
+QUIET_LOGGERS = {
+    "discord.http": logging.INFO,
+    "discord.gateway": logging.INFO,
+    "aiosqlite": logging.INFO,
+    "sqlalchemy.engine": logging.WARNING,  # INFO would log every statement
+    "apscheduler": logging.WARNING,
+}
+
 
 class RedactSecrets(logging.Filter):
     """Replaces every registered secret in a record's final message with ``[redacted]``."""
@@ -51,8 +61,5 @@ def setup_logging(level: str = "INFO", *, stream=None) -> None:  # type: ignore[
     handler.addFilter(redactor)
     handler._kudos = True  # type: ignore[attr-defined]
     root.addHandler(handler)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    # At DEBUG these log request bodies and SQL parameters, which can hold perk codes: never below INFO.
-    for noisy in ("discord.http", "aiosqlite"):
-        logging.getLogger(noisy).setLevel(logging.INFO)
-    logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)  # INFO would log every statement
+    for name, floor in QUIET_LOGGERS.items():
+        logging.getLogger(name).setLevel(floor)

@@ -52,7 +52,9 @@ class Database:
         except ArgumentError as exc:
             raise DatabaseError(f"database_url: not a valid database URL ({url!r})") from exc
         self.dialect = parsed.get_backend_name()
-        kwargs: dict[str, Any] = {"echo": echo}
+        # hide_parameters: a failed statement's exception (and so a logged traceback) must not carry values
+        # such as perk codes.
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if self.dialect == "sqlite":
             kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         else:

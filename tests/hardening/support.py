@@ -99,7 +99,7 @@ class HardenedHarness(Harness):
         start = len(self.emu.request_log)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while len(self.emu.request_log) - start < want and loop.time() < deadline:
+        while len(self.emu.request_log) - start < want and loop.time() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.002)
         await self.crash()
         return want
