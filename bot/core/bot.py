@@ -24,6 +24,7 @@ from bot.services.guild_settings import ResolvedGuild
 
 if TYPE_CHECKING:
     from bot.config import GuildConfig, KudosConfig
+    from bot.web import WebServer
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,7 @@ class KudosBot(commands.Bot):
         self._synced_guilds: set[int] = set()
         self._closing = False
         self._event_tasks: set[asyncio.Task[Any]] = set()
+        self.web: WebServer | None = None  # the staff dashboard, when [web] enabled
         member_cache = config.bot.member_cache
         options.setdefault("intents", default_intents())
         options.setdefault("allowed_mentions", discord.AllowedMentions.none())
@@ -168,6 +170,11 @@ class KudosBot(commands.Bot):
             await migrate.upgrade(self.db)
         await self.load_cogs()
         await self.scheduler.start()
+        if self.config.web.enabled:
+            from bot.web import WebServer
+
+            self.web = WebServer(self)
+            await self.web.start()
 
     async def load_cogs(self) -> None:
         import cogs
@@ -209,6 +216,8 @@ class KudosBot(commands.Bot):
             return await super().close()
         self._closing = True
         log.info("shutting down")
+        if self.web is not None:
+            await self.web.stop()
         for hook in self._flush_hooks:
             try:
                 await hook()

@@ -22,18 +22,24 @@ ROLE_GROUPS = {
 }
 
 
+def holds(client: Any, member: discord.Member, level: str) -> bool:
+    """Whether ``member`` holds one of the roles configured for ``level`` in its guild (or administrator).
+    Also used by the web dashboard on every request, with the member as the bot sees it now."""
+    if member.guild_permissions.administrator:
+        return True
+    settings = client.settings(member.guild.id)
+    allowed: set[int] = set()
+    for attr in ROLE_GROUPS[level]:
+        allowed |= getattr(settings, attr)
+    return any(role.id in allowed for role in member.roles)
+
+
 def member_has(interaction: discord.Interaction, level: str) -> bool:
     """Whether the invoking member holds one of the roles configured for ``level`` (or administrator)."""
     member = interaction.user
     if interaction.guild is None or not isinstance(member, discord.Member):
         return False
-    if member.guild_permissions.administrator:
-        return True
-    settings = interaction.client.settings(interaction.guild.id)  # type: ignore[attr-defined]
-    allowed: set[int] = set()
-    for attr in ROLE_GROUPS[level]:
-        allowed |= getattr(settings, attr)
-    return any(role.id in allowed for role in member.roles)
+    return holds(interaction.client, member, level)
 
 
 def required_level(command: Any) -> str | None:

@@ -22,6 +22,7 @@ from bot.services.insights import InsightsService
 from bot.services.ledger import ContributionEvent, LedgerPolicy, LedgerService, OnChange
 from bot.services.privacy import PrivacyService
 from bot.services.rewards import RewardsService
+from bot.services.web import WebService, secret_from_env
 
 if TYPE_CHECKING:
     from bot.core.bot import KudosBot
@@ -78,6 +79,9 @@ class Services:
             bot.db, bot.clock,
             retention_days=lambda guild_id: bot.guild_config(guild_id).privacy.retention_days_after_leave,
         )
+        # The staff dashboard (bot/web): login links, sessions, CSRF. The secret comes from KUDOS_WEB_SECRET.
+        web_secret, self.web_secret_ephemeral = secret_from_env()
+        self.web = WebService(bot.db, bot.clock, web_secret)
 
     def ledger_policy(self, guild_id: int) -> LedgerPolicy:
         return LedgerPolicy.from_config(self._bot.guild_config(guild_id))

@@ -12,6 +12,7 @@ import asyncio
 import io
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import discord
@@ -391,14 +392,28 @@ class Betas(commands.Cog):
         guild = interaction.guild
         assert guild is not None
         beta = await self._beta(guild.id, name)
+
+        async def defer() -> None:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+
+        target = await self.announce_now(guild, beta, actor_id=interaction.user.id, channel=channel,
+                                         before_post=defer)
+        await interaction.followup.send(f"**{beta.row.name}** is announced in {target.mention}.", ephemeral=True,
+                                        allowed_mentions=NO_MENTIONS)
+
+    async def announce_now(self, guild: discord.Guild, beta: Beta, *, actor_id: int,
+                           channel: discord.TextChannel | None = None,
+                           before_post: Callable[[], Awaitable[None]] | None = None) -> discord.TextChannel:
+        """Open a beta now, as ``/beta open`` does (shared with the web dashboard): reserve an announcement slot
+        in the channel, then post the announcement. Returns the channel."""
         target = self._check_channel(guild, channel or guild.get_channel(beta.row.announcement_channel_id or 0))
         await self.svc.unschedule(guild.id, beta.id)
         slot = await self.svc.reserve_slot(guild.id, target.id, subject="beta", subject_id=beta.id,
-                                           actor_id=interaction.user.id)
-        await interaction.response.defer(ephemeral=True, thinking=True)
+                                           actor_id=actor_id)
+        if before_post is not None:
+            await before_post()
         await self.post(guild, slot.announcement_id)
-        await interaction.followup.send(f"**{beta.row.name}** is announced in {target.mention}.", ephemeral=True,
-                                        allowed_mentions=NO_MENTIONS)
+        return target
 
     @beta.command(name="close", description="Close a beta: thank-yous, roles, staff summary (staff)")
     @app_commands.autocomplete(name=_names)
@@ -406,12 +421,17 @@ class Betas(commands.Cog):
     async def close(self, interaction: discord.Interaction, name: str) -> None:
         assert interaction.guild is not None
         beta = await self._beta(interaction.guild.id, name)
-        result = await self.svc.close(interaction.guild.id, beta.id, actor_id=interaction.user.id,
-                                      alumni_role_id=self._alumni_role(interaction.guild))
+        result = await self.close_now(interaction.guild, beta, actor_id=interaction.user.id)
         await interaction.response.send_message(
             f"Closed **{beta.row.name}**: {len(result.participants)} participant(s) get a thank-you. The summary "
             "is in the staff log.", ephemeral=True, allowed_mentions=NO_MENTIONS)
         await self.refresh(interaction.guild.id, beta.id)
+
+    async def close_now(self, guild: discord.Guild, beta: Beta, *, actor_id: int) -> Any:
+        """Close a beta as ``/beta close`` does (shared with the web dashboard): thank-yous, alumni role and
+        the staff summary go out through the service's grants and notices. The caller refreshes the
+        announcement (the slash command answers first)."""
+        return await self.svc.close(guild.id, beta.id, actor_id=actor_id, alumni_role_id=self._alumni_role(guild))
 
     @beta.command(name="list", description="All betas with their status (staff)")
     @require("staff")

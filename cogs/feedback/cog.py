@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -363,25 +364,47 @@ class Feedback(commands.Cog):
             if found is None or found.guild_id != guild.id:
                 raise InvalidInput("Run this inside a feedback thread, or give the item number.")
             item = found.id
-        current = await self.service.get(guild.id, item)
+
+        async def defer() -> None:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+
+        change, problems = await self.set_status(guild, item, status, actor_id=interaction.user.id, note=note,
+                                                 version=version, of=of, before_write=defer)
+        await interaction.followup.send(self.status_report(change, problems), ephemeral=True,
+                                        allowed_mentions=NO_MENTIONS)
+
+    async def set_status(self, guild: discord.Guild, item_id: int, status: str, *, actor_id: int,
+                         note: str | None = None, version: str | None = None, of: int | None = None,
+                         before_write: Callable[[], Awaitable[None]] | None = None,
+                         ) -> tuple[StatusChange, list[str]]:
+        """A status change as ``/feedback status`` makes it, shared with the web dashboard: check that the
+        thread(s) can be updated, commit through the service (the reporter's and voters' notices are a durable
+        timer in that transaction), start the notices, then bring the thread in line. ``before_write`` runs
+        once the checks passed (the slash command defers there)."""
+        current = await self.service.get(guild.id, item_id)
         thread = await self._thread(guild, current, fresh=True)
         self._check_thread_writable(thread)
         if status == "duplicate" and of is not None:
             original = await self.service.get(guild.id, of)
             if original.thread_id:
                 self._check_thread_writable(await self._thread(guild, original, fresh=True))
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        change = await self.service.change_status(guild.id, item, status, actor_id=interaction.user.id, note=note,
+        if before_write is not None:
+            await before_write()
+        change = await self.service.change_status(guild.id, item_id, status, actor_id=actor_id, note=note,
                                                   version=version, duplicate_of=of)
         self._kick_notifier()
         problems = await self._apply_change(guild, thread, change)
+        return change, problems
+
+    @staticmethod
+    def status_report(change: StatusChange, problems: list[str]) -> str:
         text = f"Feedback #{change.item.id} is now {render.status_text(change.item)}."
         if change.target is not None:
             text += f" Merged into {render.ref(change.target)} ({change.moved_votes} vote(s) moved)."
         text += f" {len(change.recipients)} member(s) will be told."
         if problems:
             text += "\n⚠️ Saved, but: " + "; ".join(problems)
-        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        return text
 
     async def _apply_change(self, guild: discord.Guild, thread: discord.Thread, change: StatusChange) -> list[str]:
         """Bring the thread in line with a committed change: tags, embed, a status line, duplicates closed."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Literal
 
 import matplotlib
 
@@ -36,16 +37,32 @@ _COLOURS = {"answer": "#4C72B0", "curation": "#DD8452", "creation": "#55A868", "
 _ACCENT = "#5865F2"
 
 
+Format = Literal["png", "svg"]
+
+
 @dataclass(frozen=True, slots=True)
 class Chart:
     name: str  # file stem, e.g. "contributions"
     title: str
-    png: bytes
+    data: bytes  # the image in ``format``: PNG for Discord attachments, SVG for the web dashboard
     summary: str
+    format: Format = "png"
+
+    @property
+    def png(self) -> bytes:
+        if self.format != "png":
+            raise ValueError(f"chart {self.name!r} was rendered as {self.format}")
+        return self.data
+
+    @property
+    def svg(self) -> str:
+        if self.format != "svg":
+            raise ValueError(f"chart {self.name!r} was rendered as {self.format}")
+        return self.data.decode("utf-8")
 
     @property
     def filename(self) -> str:
-        return f"{self.name}.png"
+        return f"{self.name}.{self.format}"
 
 
 def duration(value: timedelta | None) -> str:
@@ -76,10 +93,15 @@ def _figure() -> tuple[Figure, Axes]:
     return fig, ax
 
 
-def _png(fig: Figure) -> bytes:
+def _save(fig: Figure, fmt: Format) -> bytes:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI)  # no bbox_inches="tight": the size stays WIDTH×HEIGHT
+    # no bbox_inches="tight": the size stays WIDTH×HEIGHT. SVG: no timestamp/metadata, text as paths.
+    fig.savefig(buf, format=fmt, dpi=DPI, metadata={"Date": None} if fmt == "svg" else None)
     return buf.getvalue()
+
+
+def _chart(name: str, title: str, fig: Figure, summary: str, fmt: Format) -> Chart:
+    return Chart(name, title, _save(fig, fmt), summary, fmt)
 
 
 def _empty(ax: Axes, title: str, what: str) -> None:
@@ -92,7 +114,7 @@ def _empty(ax: Axes, title: str, what: str) -> None:
 # --------------------------------------------------------------------------- the charts
 
 
-def contributions_chart(series: KindSeries) -> Chart:
+def contributions_chart(series: KindSeries, fmt: Format = "png") -> Chart:
     win = series.window
     title = f"Contributions by kind, {win.label} (per {win.bucket})"
     fig, ax = _figure()
@@ -119,10 +141,10 @@ def contributions_chart(series: KindSeries) -> Chart:
         parts = ", ".join(f"{k} {v}" for k, v in sorted(totals.items(), key=lambda kv: -kv[1]) if v)
         summary = (f"Contributions, {win.label}: {series.total} in total ({parts}). Busiest {win.bucket}: "
                    f"{series.buckets[busiest].isoformat()} with {bottom[busiest]}.")
-    return Chart("contributions", title, _png(fig), summary)
+    return _chart("contributions", title, fig, summary, fmt)
 
 
-def ladder_chart(ladder: Ladder) -> Chart:
+def ladder_chart(ladder: Ladder, fmt: Format = "png") -> Chart:
     win = ladder.window
     title = f"Engagement ladder: members per stage, start vs end of {win.label}"
     fig, ax = _figure()
@@ -145,10 +167,10 @@ def ladder_chart(ladder: Ladder) -> Chart:
         fig.subplots_adjust(bottom=0.2)
         stages = ", ".join(f"{s} {ladder.now[s]}" for s in ladder.stages)
         summary = f"Ladder now: {stages}. Conversion over {win.label}: {moves}."
-    return Chart("ladder", title, _png(fig), summary)
+    return _chart("ladder", title, fig, summary, fmt)
 
 
-def betas_chart(funnel: BetaFunnel) -> Chart:
+def betas_chart(funnel: BetaFunnel, fmt: Format = "png") -> Chart:
     win = funnel.window
     title = f"Beta funnel, {win.label}"
     fig, ax = _figure()
@@ -165,10 +187,10 @@ def betas_chart(funnel: BetaFunnel) -> Chart:
         fig.subplots_adjust(left=0.2)
         summary = (f"Beta funnel, {win.label}: {funnel.announced} beta(s) announced, {funnel.joined} joined, "
                    f"{funnel.gave_feedback} gave feedback, {funnel.shipped} had feedback shipped.")
-    return Chart("betas", title, _png(fig), summary)
+    return _chart("betas", title, fig, summary, fmt)
 
 
-def feedback_chart(stats: FeedbackStats) -> Chart:
+def feedback_chart(stats: FeedbackStats, fmt: Format = "png") -> Chart:
     win = stats.window
     title = f"Feedback by status, {win.label}"
     fig, ax = _figure()
@@ -186,10 +208,10 @@ def feedback_chart(stats: FeedbackStats) -> Chart:
         parts = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in stats.by_status.items())
         summary = (f"Feedback, {win.label}: {stats.total} item(s) ({parts}). {stats.answered} answered by staff; "
                    f"median time to the first staff answer: {duration(stats.median_first_answer)}.")
-    return Chart("feedback", title, _png(fig), summary)
+    return _chart("feedback", title, fig, summary, fmt)
 
 
-def help_chart(stats: HelpStats) -> Chart:
+def help_chart(stats: HelpStats, fmt: Format = "png") -> Chart:
     win = stats.window
     title = f"Help posts answered, {win.label}"
     fig, ax = _figure()
@@ -206,10 +228,10 @@ def help_chart(stats: HelpStats) -> Chart:
         ax.set_aspect("equal")
         summary = (f"Help posts, {win.label}: {stats.solved} of {stats.posts} have an accepted solution "
                    f"({percent(stats.rate)}); median time to solution: {duration(stats.median_time_to_solution)}.")
-    return Chart("help", title, _png(fig), summary)
+    return _chart("help", title, fig, summary, fmt)
 
 
-def timeline_chart(tl: MemberTimeline, name: str) -> Chart:
+def timeline_chart(tl: MemberTimeline, name: str, fmt: Format = "png") -> Chart:
     title = f"{name}: points over time"
     fig, ax = _figure()
     if not tl.points:
@@ -230,17 +252,17 @@ def timeline_chart(tl: MemberTimeline, name: str) -> Chart:
                    f"{times[0].date().isoformat()}, latest on {times[-1].date().isoformat()}. Stages reached: "
                    f"{stages}. Feedback filed: {tl.feedback}; betas joined: {tl.betas}; rewards received: "
                    f"{tl.rewards}.")
-    return Chart("timeline", title, _png(fig), summary)
+    return _chart("timeline", title, fig, summary, fmt)
 
 
-def render_overview(overview: Overview) -> list[Chart]:
-    """All /stats charts; CPU-bound, so call it in a worker thread."""
+def render_overview(overview: Overview, fmt: Format = "png") -> list[Chart]:
+    """All /stats charts (PNG; SVG for the web dashboard); CPU-bound, so call it in a worker thread."""
     return [
-        contributions_chart(overview.kinds),
-        ladder_chart(overview.ladder),
-        betas_chart(overview.betas),
-        feedback_chart(overview.feedback),
-        help_chart(overview.help),
+        contributions_chart(overview.kinds, fmt),
+        ladder_chart(overview.ladder, fmt),
+        betas_chart(overview.betas, fmt),
+        feedback_chart(overview.feedback, fmt),
+        help_chart(overview.help, fmt),
     ]
 
 

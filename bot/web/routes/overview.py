@@ -1,0 +1,45 @@
+"""Overview: the insights charts (SVG), the week's counts, and grants that failed."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+
+from aiohttp import web
+
+from bot.services.insights import charts
+from bot.services.insights.models import PERIODS
+from bot.web.app import render
+from bot.web.security import Staff, staff
+
+
+@staff
+async def overview(request: web.Request, ctx: Staff) -> web.StreamResponse:
+    bot, gid = ctx.bot, ctx.guild.id
+    period = request.query.get("period") or bot.guild_config(gid).insights.default_period
+    if period not in PERIODS:
+        period = bot.guild_config(gid).insights.default_period
+    insights = bot.services.insights
+    numbers = await insights.overview(gid, period)
+    week = numbers if period == "7d" else await insights.overview(gid, "7d")
+    rendered = await asyncio.to_thread(charts.render_overview, numbers, "svg")
+    images = [(c.title, c.summary, "data:image/svg+xml;base64," + base64.b64encode(c.data).decode("ascii"))
+              for c in rendered]
+    grants = await bot.services.web.grant_counts(gid, days=7)
+    counts = [
+        ("Contributions", week.kinds.total),
+        ("Feedback reports", week.feedback.total),
+        ("Betas announced", week.betas.announced),
+        ("Beta joins", week.betas.joined),
+        ("Help posts", week.help.posts),
+        ("Help posts solved", week.help.solved),
+        ("Rewards granted", sum(grants.values())),
+        ("Rewards failed", grants.get("failed", 0)),
+    ]
+    failed = await bot.services.web.failed_grants(gid, limit=20)
+    return render(request, "overview.html", ctx=ctx, active="overview", period=period, periods=PERIODS,
+                  charts=images, counts=counts, failed=failed)
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get(r"/g/{guild_id:\d{1,20}}/", overview)

@@ -1,0 +1,60 @@
+"""Rewards: the rules with the dry-run preview, perk pools with stock (codes masked), failed grants with retry."""
+
+from __future__ import annotations
+
+import re
+
+import discord
+from aiohttp import web
+
+from bot.services.errors import KudosError
+from bot.web.app import render
+from bot.web.security import Staff, staff
+
+_ROLE = re.compile(r"<@&(\d+)>")
+
+
+def plain(text: str, guild: discord.Guild) -> str:
+    """Discord markup in a rule's description as page text: role mentions become role names."""
+    def role(m: re.Match[str]) -> str:
+        found = guild.get_role(int(m.group(1)))
+        return f"@{found.name}" if found else f"role {m.group(1)}"
+    return _ROLE.sub(role, text).replace("**", "")
+
+
+async def _page(request: web.Request, ctx: Staff, *, notice: str | None = None, problem: str | None = None,
+                preview_name: str | None = None) -> web.StreamResponse:
+    svc = ctx.bot.services.rewards
+    rules = await svc.rules(ctx.guild.id)
+    preview = None
+    if preview_name:
+        try:
+            rule = await svc.rule(ctx.guild.id, preview_name)
+            result = await svc.preview(ctx.guild.id, rule.name)
+            preview = (rule.name, result, [ctx.guild.get_member(u) for u in result.user_ids[:50]])
+        except KudosError as exc:
+            problem = str(exc)
+    pools = [(pool, stock, await ctx.bot.services.web.pool_codes(pool.id, limit=10))
+             for pool, stock in await svc.pool_stock(ctx.guild.id)]
+    failed = await ctx.bot.services.web.failed_grants(ctx.guild.id, limit=50)
+    described = [(r, plain(r.describe(), ctx.guild)) for r in rules]
+    return render(request, "rewards.html", ctx=ctx, active="rewards", rules=described, preview=preview, pools=pools,
+                  failed=failed, notice=notice, problem=problem)
+
+
+@staff
+async def rewards(request: web.Request, ctx: Staff) -> web.StreamResponse:
+    name = (request.query.get("preview") or "").strip()[:100] or None
+    return await _page(request, ctx, preview_name=name)
+
+
+@staff
+async def retry(request: web.Request, ctx: Staff) -> web.StreamResponse:
+    grant_id = int(request.match_info["grant_id"])
+    grant = await ctx.bot.services.rewards.retry(ctx.guild.id, grant_id, actor_id=ctx.member.id)
+    return await _page(request, ctx, notice=f"Grant #{grant.id} is queued again.")
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get(r"/g/{guild_id:\d{1,20}}/rewards", rewards)
+    app.router.add_post(r"/g/{guild_id:\d{1,20}}/rewards/grants/{grant_id:\d{1,18}}/retry", retry)

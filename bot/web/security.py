@@ -1,0 +1,145 @@
+"""Who is asking: the session cookie, the member's *current* staff role, the guild in the URL, CSRF on POST.
+
+Every dashboard page and action goes through :func:`staff`: a handler decorated with it gets a
+:class:`Staff` context, or the request is refused before the handler runs. Nothing is cached between
+requests: a member whose staff role was removed is refused on the next request (and the session ends).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import discord
+from aiohttp import web
+from multidict import MultiDictProxy
+
+from bot.core.checks import holds
+from bot.services.web import Session
+
+if TYPE_CHECKING:
+    from bot.core.bot import KudosBot
+
+log = logging.getLogger(__name__)
+
+COOKIE = "kudos_session"
+MAX_BODY = 64 * 1024  # whole request body; aiohttp answers 413 beyond it
+MAX_FIELD = 4000  # any single form field
+CSRF_FIELD = "csrf"
+
+BOT_KEY: web.AppKey[KudosBot] = web.AppKey("bot", object)  # type: ignore[arg-type]
+SECURE_KEY: web.AppKey[bool] = web.AppKey("secure_cookie", bool)
+
+
+class Refused(Exception):
+    """A refusal, rendered as an error page by the app's middleware: a status and a member-readable reason."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Staff:
+    """The checked context of one request."""
+
+    bot: KudosBot
+    guild: discord.Guild
+    member: discord.Member
+    session: Session
+    form: Mapping[str, str]
+
+    @property
+    def csrf(self) -> str:
+        return self.session.csrf
+
+    def field(self, name: str, *, max_len: int = MAX_FIELD, required: bool = False) -> str | None:
+        value = (self.form.get(name) or "").strip()
+        if len(value) > max_len:
+            raise Refused(400, f"The field {name!r} is too long ({len(value)} characters; at most {max_len}).")
+        if required and not value:
+            raise Refused(400, f"The field {name!r} is empty.")
+        return value or None
+
+
+async def current_member(bot: KudosBot, guild: discord.Guild, user_id: int) -> discord.Member | None:
+    """The member as the bot sees them now: the member cache (kept up by gateway events), else a fetch."""
+    member = guild.get_member(user_id)
+    if member is not None:
+        return member
+    try:
+        return await guild.fetch_member(user_id)
+    except discord.NotFound:
+        return None
+
+
+async def is_staff_now(bot: KudosBot, guild_id: int, user_id: int) -> bool:
+    guild = bot.get_guild(guild_id)
+    if guild is None:
+        return False
+    member = await current_member(bot, guild, user_id)
+    return member is not None and holds(bot, member, "staff")
+
+
+def set_session_cookie(request: web.Request, response: web.StreamResponse, value: str, max_age: int) -> None:
+    response.set_cookie(COOKIE, value, max_age=max_age, path="/", httponly=True, samesite="Strict",
+                        secure=request.app[SECURE_KEY])
+
+
+def clear_session_cookie(request: web.Request, response: web.StreamResponse) -> None:
+    response.del_cookie(COOKIE, path="/", secure=request.app[SECURE_KEY], httponly=True, samesite="Strict")
+
+
+async def read_form(request: web.Request) -> MultiDictProxy[Any]:
+    try:
+        return await request.post()
+    except web.HTTPRequestEntityTooLarge:
+        raise Refused(413, "The form is too large.") from None
+    except ValueError:
+        raise Refused(400, "The form could not be read.") from None
+
+
+Handler = Callable[[web.Request, Staff], Awaitable[web.StreamResponse]]
+
+
+def staff(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """Decorator for every dashboard page and action: session, guild in the URL, current staff role, CSRF."""
+
+    @functools.wraps(handler)
+    async def wrapper(request: web.Request) -> web.StreamResponse:
+        bot = request.app[BOT_KEY]
+        session = await bot.services.web.session(request.cookies.get(COOKIE))
+        if session is None:
+            raise Refused(401, "You are not logged in, or your session ended. Run /dashboard in your server for a "
+                               "login link.")
+        try:
+            guild_id = int(request.match_info.get("guild_id", ""))
+        except ValueError:
+            raise Refused(404, "No such page.") from None
+        if guild_id != session.guild_id:
+            raise Refused(403, "Your session is for another server. Run /dashboard in this server to manage it.")
+        guild = bot.get_guild(guild_id)
+        if guild is None:
+            raise Refused(503, "The bot can't see this server right now. Try again in a minute.")
+        member = await current_member(bot, guild, session.user_id)
+        if member is None or not holds(bot, member, "staff"):
+            await bot.services.web.logout(request.cookies.get(COOKIE))
+            log.info("dashboard: member %s is no longer staff in guild %s; session ended", session.user_id, guild_id)
+            raise Refused(403, "You are not staff in this server (any more), so the dashboard is closed to you.")
+        form: Mapping[str, str] = {}
+        if request.method == "POST":
+            data = await read_form(request)
+            if not bot.services.web.csrf_ok(session, data.get(CSRF_FIELD) if isinstance(data.get(CSRF_FIELD), str)
+                                            else None):
+                raise Refused(403, "This form has expired or did not come from the dashboard (CSRF check). Reload "
+                                   "the page and try again.")
+            if any(not isinstance(v, str) for v in data.values()):
+                raise Refused(400, "File uploads are not accepted here.")
+            form = {k: v for k, v in data.items() if isinstance(v, str)}
+        return await handler(request, Staff(bot, guild, member, session, form))
+
+    return wrapper
