@@ -64,7 +64,7 @@ def name_of(guild: discord.Guild, user_id: int | None) -> str:
     return member.display_name if member is not None else f"member {user_id}"
 
 
-def render(request: web.Request, template: str, *, status: int = 200, ctx: Staff | None = None,
+def render(request: web.Request, template: str, *, http_status: int = 200, ctx: Staff | None = None,
            **values: Any) -> web.Response:
     env = request.app[JINJA_KEY]
     page: dict[str, Any] = {"nav": NAV, "active": values.pop("active", ""), "staff": ctx, "notice": None,
@@ -74,7 +74,7 @@ def render(request: web.Request, template: str, *, status: int = 200, ctx: Staff
                     name_of=lambda uid: name_of(ctx.guild, uid))
     page.update(values)
     body = env.get_template(template).render(**page)
-    return web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
+    return web.Response(text=body, status=http_status, content_type="text/html", charset="utf-8")
 
 
 @web.middleware
@@ -95,16 +95,16 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
     try:
         return await handler(request)
     except Refused as exc:
-        return render(request, "error.html", status=exc.status, message=exc.message)
+        return render(request, "error.html", http_status=exc.status, message=exc.message)
     except KudosError as exc:
         status = next((s for t, s in ERROR_STATUS.items() if isinstance(exc, t)), 400)
-        return render(request, "error.html", status=status, message=str(exc))
+        return render(request, "error.html", http_status=status, message=str(exc))
     except web.HTTPRequestEntityTooLarge:
-        return render(request, "error.html", status=413, message="The form is too large.")
+        return render(request, "error.html", http_status=413, message="The form is too large.")
     except web.HTTPNotFound:
-        return render(request, "error.html", status=404, message="No such page.")
+        return render(request, "error.html", http_status=404, message="No such page.")
     except web.HTTPMethodNotAllowed:
-        return render(request, "error.html", status=405, message="That is not allowed here.")
+        return render(request, "error.html", http_status=405, message="That is not allowed here.")
 
 
 async def stylesheet(_request: web.Request) -> web.Response:

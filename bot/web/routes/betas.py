@@ -21,8 +21,8 @@ async def betas(request: web.Request, ctx: Staff) -> web.StreamResponse:
     return render(request, "betas.html", ctx=ctx, active="betas", betas=list(reversed(rows)))
 
 
-async def _beta_page(request: web.Request, ctx: Staff, beta_id: int, *, notice: str | None = None,
-                     status: int = 200) -> web.StreamResponse:
+async def _beta_page(request: web.Request, ctx: Staff, beta_id: int, *, notice: str | None = None
+                     ) -> web.StreamResponse:
     svc = ctx.bot.services.betas
     beta = await svc.get(ctx.guild.id, beta_id)
     people = await svc.participants(ctx.guild.id, beta.id)
@@ -30,7 +30,7 @@ async def _beta_page(request: web.Request, ctx: Staff, beta_id: int, *, notice: 
     waiting = [p for p in people if p.status == "waitlisted"]
     others = [p for p in people if p.status not in ("joined", "waitlisted")]
     return render(request, "beta.html", ctx=ctx, active="betas", beta=beta, joined=joined, waiting=waiting,
-                  others=others, notice=notice, status=status)
+                  others=others, notice=notice)
 
 
 @staff
