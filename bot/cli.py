@@ -255,6 +255,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("scenario", nargs="?", help="scenario TOML (default: the bundled demo)")
     p.add_argument("--json", dest="json_out", metavar="OUT", help="write the final state as JSON")
     p.add_argument("--db", dest="database_url", metavar="URL", help="database URL (default: a temp SQLite file)")
+    p.add_argument("--dashboard", action="store_true",
+                   help="after the demo, keep the staff dashboard open on localhost and print a login link")
+    p.add_argument("--port", type=int, default=8080, help="dashboard port with --dashboard (default: 8080)")
     p.add_argument("--quiet", action="store_true", help="print only the result line")
     p.set_defaults(func=cmd_sandbox)
     return parser

@@ -9,7 +9,7 @@ import logging
 import sys
 from pathlib import Path
 
-from bot.config import ConfigError
+from bot.config import ConfigError, merge_overrides
 from bot.core.logs import setup_logging
 from bot.sandbox.harness import Harness
 from bot.sandbox.runner import ScenarioRunner
@@ -18,13 +18,16 @@ from bot.sandbox.scenario import ScenarioError, load
 DEMO = Path(__file__).resolve().parent.parent.parent / "examples" / "demo.toml"
 
 
-async def run_scenario(path: Path, *, json_out: str | None, database_url: str | None, quiet: bool) -> int:
+async def run_scenario(path: Path, *, json_out: str | None, database_url: str | None, quiet: bool,
+                       dashboard: bool = False, port: int = 8080) -> int:
     scenario = load(path)
     out = (lambda _line: None) if quiet else print
     title = scenario.title or path.name
     out(f"== Kudos sandbox: {title} ==")
     out("   (the real bot, talking to a local Discord emulator; nothing leaves this machine)")
-    harness = Harness(scenario.world, scenario.config, database_url=database_url)
+    # The dashboard is on in the sandbox: on localhost, on a free port unless --dashboard keeps it open.
+    web = {"web": {"enabled": True, "host": "127.0.0.1", "port": port if dashboard else 0}}
+    harness = Harness(scenario.world, merge_overrides(web, scenario.config), database_url=database_url)
     try:
         await harness.start()
         for name in scenario.absent:
@@ -49,10 +52,30 @@ async def run_scenario(path: Path, *, json_out: str | None, database_url: str | 
         if violations:
             for v in harness.emu.validator.violations[:5]:
                 print(f"  spec violation: {v}", file=sys.stderr)
-            return max(code, 1)
+            code = max(code, 1)
+        if dashboard:
+            await keep_dashboard_open(harness)
         return code
     finally:
         await harness.stop()
+
+
+async def keep_dashboard_open(harness: Harness) -> None:
+    """Print a one-time login link for the first staff member of the demo, then serve until Ctrl-C."""
+    from bot.web.security import is_staff_now
+
+    bot = harness.bot
+    assert bot is not None and bot.web is not None
+    staff = [(name, uid) for name, uid in harness.members.items() if await is_staff_now(bot, harness.guild_id, uid)]
+    if not staff:
+        print("kudos sandbox: the scenario has no staff member, so nobody can log in to the dashboard",
+              file=sys.stderr)
+        return
+    name, user_id = staff[0]
+    print(f"\nDashboard: {bot.web.base_url}/  (as {name}, a staff member of the demo server)")
+    print(f"Login link (works once): {bot.web.login_url(harness.guild_id, user_id)}")
+    print("Serving until Ctrl-C.")
+    await asyncio.Event().wait()
 
 
 def run_sandbox(args: argparse.Namespace) -> int:
@@ -61,7 +84,11 @@ def run_sandbox(args: argparse.Namespace) -> int:
     path = Path(args.scenario) if args.scenario else DEMO
     try:
         return asyncio.run(run_scenario(path, json_out=args.json_out, database_url=args.database_url,
-                                        quiet=args.quiet))
+                                        quiet=args.quiet, dashboard=getattr(args, "dashboard", False),
+                                        port=getattr(args, "port", 8080)))
     except (ScenarioError, ConfigError) as exc:
         print(f"kudos sandbox: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("\nkudos sandbox: stopped")
+        return 0
