@@ -503,8 +503,11 @@ class Feedback(commands.Cog):
 
     # ------------------------------------------------------------------ timers
 
-    async def _on_notify_timer(self, payload: dict[str, Any], _timer: Any) -> None:
-        """Tell each recipient by DM; whoever can't get a DM is mentioned in the thread instead."""
+    async def _on_notify_timer(self, payload: dict[str, Any], timer: Any) -> None:
+        """Tell each recipient by DM; whoever can't get a DM is mentioned in the thread instead.
+
+        A run that a crash interrupted is taken up again (attempts > 1): whoever already has this exact notice
+        among the bot's recent DMs is not told twice."""
         guild_id = int(payload["guild_id"])
         item = await self.service.get(guild_id, int(payload["feedback_id"]))
         target = await self.service.get(guild_id, int(payload["target_id"])) if payload.get("target_id") else None
@@ -514,6 +517,8 @@ class Feedback(commands.Cog):
         for user_id in payload.get("recipients") or []:
             try:
                 channel = await self.bot.create_dm(discord.Object(int(user_id)))
+                if getattr(timer, "attempts", 1) > 1 and await self._already_sent(channel, text):
+                    continue
                 await channel.send(text, allowed_mentions=NO_MENTIONS)
             except discord.HTTPException as exc:
                 log.info("feedback %s: DM to %s failed (%s); mentioning in the thread", item.id, user_id, exc.code)
@@ -537,6 +542,12 @@ class Feedback(commands.Cog):
         except (discord.HTTPException, KudosError):
             log.warning("feedback %s: %d member(s) could not be told by DM nor in the thread", item.id,
                         len(unreachable), exc_info=True)
+
+    async def _already_sent(self, channel: discord.DMChannel, text: str) -> bool:
+        async for old in channel.history(limit=25):
+            if old.author.id == self.bot.user.id and old.content == text:  # type: ignore[union-attr]
+                return True
+        return False
 
     async def _on_digest_timer(self, payload: dict[str, Any], _timer: Any) -> None:
         """The weekly staff digest (a ``[[scheduler.cron]]`` job with event ``feedback.digest``)."""

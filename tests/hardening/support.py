@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import random
 import sqlite3
 import threading
 import time
+import warnings
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
@@ -91,6 +93,10 @@ class HardenedHarness(Harness):
         self.crashes += 1
         COUNTS["crashes"] += 1
         await self.stop_bot()
+        # A connection the crash caught half-open is garbage now, as it would be in a dead process.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            gc.collect()
         return await self.start_bot()
 
     async def crash_after_requests(self, rng: random.Random, *, most: int, timeout: float = 3.0) -> int:
