@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.clock import FakeClock
-from bot.config import PerkPool, RewardConfig
+from bot.config import RewardConfig
 from bot.core.services import DomainEvent
 from bot.db import Database
 from bot.db import rewards as repo
