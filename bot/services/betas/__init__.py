@@ -13,6 +13,7 @@ from bot.services.betas.models import (
     parse_when,
     validate_draft,
 )
+from bot.services.betas.news import ChangesPost, NewsDraft, NewsService
 from bot.services.betas.service import (
     ANNOUNCE_EVENT,
     CLOSE_EVENT,
@@ -25,7 +26,6 @@ from bot.services.betas.service import (
     day_start,
     week_start,
 )
-from bot.services.betas.news import ChangesPost, NewsDraft, NewsService  # noqa: E402 (needs the service)
 
 __all__ = [
     "ANNOUNCE_EVENT",

@@ -209,6 +209,9 @@ class NewsService:
             if row.status != "closed":
                 raise Conflict(f"**{row.name}** is still {row.status}: close it first (`/beta close`), then "
                                "publish what changed.")
+            if any(a.status in ("scheduled", "posted") for a in await repo.announcements_of(conn, guild_id, "changes",
+                                                                                         beta_id)):
+                raise Conflict(f"The changes post of **{row.name}** is out already.")
             shipped = await repo.shipped_feedback(conn, beta_id)
         if not shipped:
             raise Conflict(f"No feedback of **{row.name}** is marked shipped yet; mark items shipped in the "
