@@ -125,6 +125,26 @@ class Betas(commands.Cog):
         if problems:
             raise InvalidInput("The cohort role can't be used: " + "; ".join(problems) + ".")
 
+    def _check_private(self, guild: discord.Guild, channel: Any, *, has_role: bool) -> discord.TextChannel:
+        """The private beta channel: access comes with the cohort role (an overwrite on the channel), so it must
+        be hidden from @everyone already and I must be able to set its permissions."""
+        if not has_role:
+            raise InvalidInput("A private channel needs a cohort role: choose `cohort_role` or set "
+                               "`create_cohort_role`.")
+        if channel is None or not isinstance(channel, discord.TextChannel):
+            raise InvalidInput("The private channel doesn't exist (any more) or isn't a text channel.")
+        if channel.permissions_for(guild.default_role).view_channel:
+            raise InvalidInput(f"{channel.mention} is visible to everyone; make it private first (deny View Channel "
+                               "to @everyone), then I give the cohort role access.")
+        perms = channel.permissions_for(guild.me)
+        missing = [p for p in ("view_channel", "manage_roles", "send_messages", "read_message_history")
+                   if not getattr(perms, p)]
+        if missing:
+            names = ", ".join(p.replace("_", " ").title().replace("Manage Roles", "Manage Permissions")
+                              for p in missing)
+            raise NotAllowed(f"I'm missing **{names}** in {channel.mention}, so I can't open it to the cohort role.")
+        return channel
+
     def _facts(self, interaction: discord.Interaction) -> MemberFacts:
         member = interaction.user
         roles = frozenset(r.id for r in getattr(member, "roles", []))
@@ -290,6 +310,7 @@ class Betas(commands.Cog):
         feedback_forum="Forum for the beta's feedback (default: the feedback forum)",
         cohort_role="Role given to participants", create_cohort_role="Create a cohort role named after the beta",
         terms="Terms members must accept to join",
+        private_channel="A private channel the cohort role opens (I give the role access to it)",
     )
     @app_commands.autocomplete(stage=_stages)
     @require("staff")
@@ -301,6 +322,7 @@ class Betas(commands.Cog):
         ends: str | None = None, channel: discord.TextChannel | None = None,
         feedback_forum: discord.ForumChannel | None = None, cohort_role: discord.Role | None = None,
         create_cohort_role: bool = False, terms: str | None = None,
+        private_channel: discord.TextChannel | None = None,
     ) -> None:
         guild = interaction.guild
         assert guild is not None
@@ -314,12 +336,15 @@ class Betas(commands.Cog):
         self._check_role(guild, cohort_role.id if cohort_role else None)
         if create_cohort_role and not guild.me.guild_permissions.manage_roles:
             raise NotAllowed("I need the **Manage Roles** permission to create a cohort role.")
+        if private_channel is not None:
+            self._check_private(guild, private_channel, has_role=cohort_role is not None or create_cohort_role)
         draft = BetaDraft(
             name=name, incentive=incentive or "", terms=terms or "", capacity=capacity, waitlist=waitlist,
             eligibility=Eligibility(min_points, role.id if role else None, stage or None, account_age_days),
             starts_at=parse_when(starts, now, what="start date"), ends_at=parse_when(ends, now, what="end date"),
             channel_id=target.id, feedback_forum_id=feedback_forum.id if feedback_forum else None,
             cohort_role_id=cohort_role.id if cohort_role else None,
+            private_channel_id=private_channel.id if private_channel else None,
         )
         draft = await self.svc.check_new(guild.id, draft)
         await self.svc.check_budget(guild.id, target.id, draft.starts_at)  # before asking for more typing
@@ -334,8 +359,12 @@ class Betas(commands.Cog):
         channel = self._check_channel(guild, guild.get_channel(draft.channel_id or 0))
         if draft.cohort_role_id is not None and guild.get_role(draft.cohort_role_id) is None:
             raise NotFound("The cohort role was deleted meanwhile; run `/beta create` again with another role.")
+        private = None
+        if draft.private_channel_id is not None:
+            private = self._check_private(guild, guild.get_channel(draft.private_channel_id), has_role=True)
         await interaction.response.defer(ephemeral=True, thinking=True)
         created_role: discord.Role | None = None
+        opened: discord.Role | None = None
         if pending.get("create_role"):
             created_role = await guild.create_role(name=f"{draft.name} Beta"[:100], mentionable=False,
                                                    reason=f"Kudos: cohort role of the {draft.name} beta")
@@ -344,6 +373,11 @@ class Betas(commands.Cog):
         beta = None
         try:
             beta = await self.svc.create(guild.id, interaction.user.id, draft)
+            if private is not None and draft.cohort_role_id is not None:
+                opened = guild.get_role(draft.cohort_role_id)
+                await private.set_permissions(opened, view_channel=True, send_messages=True,  # type: ignore[arg-type]
+                                              read_message_history=True,
+                                              reason=f"Kudos: participants of the {draft.name} beta")
             slot = await self.svc.reserve_slot(guild.id, channel.id, subject="beta", subject_id=beta.id,
                                                actor_id=interaction.user.id, at=draft.starts_at)
             if not slot.scheduled:
@@ -351,6 +385,8 @@ class Betas(commands.Cog):
         except Exception:
             if beta is not None:
                 await self.svc.discard(guild.id, beta.id)
+            if opened is not None and private is not None:
+                await private.set_permissions(opened, overwrite=None, reason="Kudos: the beta was not created")
             if created_role is not None:
                 await created_role.delete(reason="Kudos: the beta was not created")
             raise
@@ -361,6 +397,8 @@ class Betas(commands.Cog):
             text = f"Beta **{draft.name}** is announced in {channel.mention}."
         if created_role is not None:
             text += f" Cohort role: {created_role.mention}."
+        if private is not None:
+            text += f" Participants get {private.mention} with the cohort role."
         await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @beta.command(name="edit", description="Change a beta's details (staff)")

@@ -222,6 +222,7 @@ async def test_end_date_closes_and_reminder_fires_once(kudos: Harness) -> None:
     await kudos.advance(timedelta(days=2, hours=1))  # 23 h before the end
     reminders = [d for d in kudos.member("alice").dms() if "ends" in d.embeds[0]["description"]]
     assert len(reminders) == 1 and kudos.member("bob").dms() == []
+    assert "`/beta mute name:Photos v2` to stop these reminders" in reminders[0].embeds[0]["description"]
     await kudos.restart()
     await kudos.advance(timedelta(hours=24))
     assert len([d for d in kudos.member("alice").dms() if "ends" in d.embeds[0]["description"]]) == 1
@@ -253,3 +254,31 @@ async def test_debounced_count_edits(kudos: Harness) -> None:
     await kudos.settle()
     assert patches_of(kudos, post.id) - before <= 2
     assert "**18** of 30 spots left" in field(kudos.emu.message(post.id), "Spots")
+
+
+async def test_private_channel_opens_with_the_cohort_role(kudos: Harness) -> None:
+    from bot.emulator import rules as R
+
+    g, bot_id = kudos.guild_id, kudos.emu.bot_user_id
+    private = kudos.emu.create_channel(g, "photos-beta", overwrites=[
+        {"id": g, "type": 0, "allow": 0, "deny": R.VIEW_CHANNEL},
+        {"id": bot_id, "type": 1, "allow": R.VIEW_CHANNEL, "deny": 0}])
+    await kudos.settle()
+    sam = kudos.member("sam")
+    no_role = await sam.slash("beta create", name="x", private_channel=private.id)
+    assert "needs a cohort role" in (no_role.content or "")
+    public = await sam.slash("beta create", name="x", private_channel=kudos.channel_id("showcase"),
+                             cohort_role=kudos.role_id("Photos Beta"))
+    assert "visible to everyone" in (public.content or "")
+    done = await create(kudos, cohort_role=kudos.role_id("Photos Beta"), private_channel=private.id)
+    assert f"<#{private.id}>" in (done.content or "")
+    beta = (await rows(kudos, betas))[0]
+    assert beta.private_channel_id == private.id
+    alice_id, bob_id = kudos.members["alice"], kudos.members["bob"]
+    assert not kudos.emu.member_permissions(private.id, alice_id) & R.VIEW_CHANNEL
+    joined = await kudos.member("alice").click(announcement(kudos).id, label="Join")
+    assert f"private channel <#{private.id}>" in (joined.content or "")
+    assert kudos.emu.member_permissions(private.id, alice_id) & R.VIEW_CHANNEL
+    assert not kudos.emu.member_permissions(private.id, bob_id) & R.VIEW_CHANNEL
+    await kudos.member("alice").click(announcement(kudos).id, label="Leave")
+    assert not kudos.emu.member_permissions(private.id, alice_id) & R.VIEW_CHANNEL

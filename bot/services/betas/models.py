@@ -71,6 +71,7 @@ class BetaDraft:
     channel_id: int | None = None
     feedback_forum_id: int | None = None
     cohort_role_id: int | None = None
+    private_channel_id: int | None = None  # the cohort role gets access to it
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +113,9 @@ class JoinResult:
         match self.status:
             case "joined":
                 extra = " The cohort role is on its way." if self.beta.row.cohort_role_id else ""
+                if self.beta.row.private_channel_id and self.beta.row.cohort_role_id:
+                    extra = (" The cohort role is on its way, and with it the private channel "
+                             f"<#{self.beta.row.private_channel_id}>.")
                 return f"You're in the **{name}** beta!{extra} Use *Give feedback* on the announcement any time."
             case "waitlisted":
                 return (f"The **{name}** beta is full, so you're on the waitlist (position {self.position}). "
@@ -216,4 +220,4 @@ def validate_draft(draft: BetaDraft, now: datetime) -> BetaDraft:
                      terms=draft.terms.strip(), capacity=draft.capacity, waitlist=draft.waitlist,
                      eligibility=draft.eligibility, starts_at=starts, ends_at=draft.ends_at,
                      channel_id=draft.channel_id, feedback_forum_id=draft.feedback_forum_id,
-                     cohort_role_id=draft.cohort_role_id)
+                     cohort_role_id=draft.cohort_role_id, private_channel_id=draft.private_channel_id)

@@ -210,7 +210,7 @@ class BetaService:
                 eligibility=draft.eligibility.to_json(), status="draft", starts_at=draft.starts_at,
                 ends_at=draft.ends_at, announcement_channel_id=draft.channel_id,
                 feedback_forum_id=draft.feedback_forum_id, cohort_role_id=draft.cohort_role_id,
-                created_by=actor_id, created_at=now,
+                private_channel_id=draft.private_channel_id, created_by=actor_id, created_at=now,
             )
             await audit.record(conn, now=now, action="beta.created", guild_id=guild_id, actor_id=actor_id,
                                target_id=beta_id, details={"name": draft.name, "capacity": draft.capacity})
@@ -704,6 +704,8 @@ class BetaService:
         if fb:
             top = sorted(fb.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
             lines.append("Top contributors: " + ", ".join(f"<@{u}> ({k})" for u, k in top))
+        if breakdown and any(st == "shipped" for _, st, _ in breakdown):
+            lines.append(f"Thank the members whose feedback shipped: `/announce changes beta:{row.name}`.")
         return "\n".join(lines)[:1900]
 
     async def close_due(self, beta_id: int, *, alumni_role_id: int | None = None) -> CloseResult | None:
