@@ -12,7 +12,7 @@ from bot.db import Database
 from bot.db.schema import announcements, feedback, grants, timers
 from bot.services.betas import BetaDraft, BetaPolicy, NewsDraft, NewsService
 from bot.services.errors import Conflict, InvalidInput, LimitReached, NotFound
-from tests.services.test_betas import CHANNEL, G, STAFF, Env
+from tests.services.test_betas import CHANNEL, STAFF, Env, G
 
 
 @pytest.fixture
