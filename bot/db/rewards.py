@@ -197,14 +197,24 @@ async def set_values(conn: AsyncConnection, grant_id: int, **values: Any) -> Non
 async def earned_roles(
     conn: AsyncConnection, guild_id: int, *, now: datetime, user_id: int | None = None
 ) -> list[Grant]:
-    """Delivered role grants still in force (not expired, not revoked)."""
+    """Delivered role grants still in force: not expired, not revoked, and not undone by a later
+    ``role_remove`` grant of the same role (e.g. a beta's cohort role taken back on leaving)."""
     stmt = select(grants).where(
-        grants.c.guild_id == guild_id, grants.c.action == "role_add", grants.c.status == "delivered",
-        or_(grants.c.expires_at.is_(None), grants.c.expires_at > now),
+        grants.c.guild_id == guild_id, grants.c.action.in_(("role_add", "role_remove")),
+        grants.c.status.in_(("pending", "delivering", "delivered")),
     )
     if user_id is not None:
         stmt = stmt.where(grants.c.user_id == user_id)
-    return [_grant(r) for r in await conn.execute(stmt.order_by(grants.c.id))]
+    latest: dict[tuple[int, int], Grant] = {}
+    for row in await conn.execute(stmt.order_by(grants.c.id)):
+        grant = _grant(row)
+        role_id = (grant.payload or {}).get("role_id")
+        if role_id is not None:
+            latest[(grant.user_id, int(role_id))] = grant
+    return [
+        g for g in latest.values()
+        if g.action == "role_add" and g.status == "delivered" and (g.expires_at is None or g.expires_at > now)
+    ]
 
 
 async def held_grants(conn: AsyncConnection, guild_id: int) -> list[Grant]:

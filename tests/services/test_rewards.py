@@ -265,3 +265,23 @@ async def test_demotion_waits_below_the_line_and_cancels_above(db: Database, clo
     assert left == 0
     assert first == grant.id
     assert not await rewards.demote_due(grant.id)  # above the line: nothing happens
+
+
+async def test_a_later_role_removal_ends_the_earned_role(db: Database, clock: FakeClock) -> None:
+    """A cohort role taken back (e.g. on leaving a beta) is no longer "earned": reconciliation must not
+    report it as drift, and a rejoin must not restore it. Earning it again counts again."""
+    _, rewards, _ = make(db, clock)
+
+    async def deliver(action: str, key: str) -> None:
+        async with db.begin() as conn:
+            await rewards.queue_grant(conn, guild_id=G, user_id=ALICE, action=action, payload={"role_id": ROLE},
+                                      dedupe_key=key, rule_name="beta:test")
+        for grant in await rewards.claim():
+            assert await rewards.delivered(grant)
+
+    await deliver("role_add", "beta:1:add")
+    assert [g.action for g in await rewards.earned_roles(G, user_id=ALICE)] == ["role_add"]
+    await deliver("role_remove", "beta:1:remove")
+    assert await rewards.earned_roles(G, user_id=ALICE) == []
+    await deliver("role_add", "beta:1:add-again")
+    assert len(await rewards.earned_roles(G, user_id=ALICE)) == 1
