@@ -61,5 +61,8 @@ def setup_logging(level: str = "INFO", *, stream=None) -> None:  # type: ignore[
     handler.addFilter(redactor)
     handler._kudos = True  # type: ignore[attr-defined]
     root.addHandler(handler)
+    # Never below the floor (their DEBUG output holds request bodies and SQL parameters), never more
+    # talkative than the level asked for.
+    wanted = logging.getLevelName(level) if isinstance(level, str) else level
     for name, floor in QUIET_LOGGERS.items():
-        logging.getLogger(name).setLevel(floor)
+        logging.getLogger(name).setLevel(max(floor, wanted if isinstance(wanted, int) else floor))

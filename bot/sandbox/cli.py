@@ -81,6 +81,8 @@ async def keep_dashboard_open(harness: Harness) -> None:
 def run_sandbox(args: argparse.Namespace) -> int:
     setup_logging("WARNING")
     logging.getLogger("discord").setLevel(logging.ERROR)
+    # The sandbox's dashboard always runs on a throw-away secret; no need to warn about it.
+    logging.getLogger("bot.web.server").setLevel(logging.ERROR)
     path = Path(args.scenario) if args.scenario else DEMO
     try:
         return asyncio.run(run_scenario(path, json_out=args.json_out, database_url=args.database_url,

@@ -706,7 +706,7 @@ class RewardsService:
     async def create_pool(self, guild_id: int, name: str, *, description: str = "", per_member_limit: int = 0,
                           low_stock_warning: int = 5, budget: int = 0, budget_period_days: int = 30,
                           actor_id: int | None) -> repo.Pool:
-        from bot.config.models import _POOL_NAME
+        from bot.config.base import _POOL_NAME
 
         if not _POOL_NAME.match(name) or len(name) > 64:
             raise InvalidInput("A pool name uses only lowercase letters, digits and '-' (up to 64), e.g. `beta-storage`.")

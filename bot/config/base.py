@@ -1,0 +1,104 @@
+"""Shared pieces of the config models: constants, field types, the error helper and the base model."""
+
+from __future__ import annotations
+
+import re
+import string
+from difflib import get_close_matches
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
+
+from .errors import toml_type_name
+
+ContributionKind = Literal["answer", "curation", "creation", "thanks", "feedback", "beta"]
+CONTRIBUTION_KINDS: tuple[str, ...] = ("answer", "curation", "creation", "thanks", "feedback", "beta")
+
+RewardEvent = Literal["beta_joined", "first_feedback", "feedback_shipped", "answer_accepted", "post_featured"]
+REWARD_EVENTS: tuple[str, ...] = get_args(RewardEvent)
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+CommandSync = Literal["guild", "global", "off"]
+
+assert CONTRIBUTION_KINDS == get_args(ContributionKind)
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///kudos.db"
+DATABASE_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+ERROR_TYPE = "kudos_config"
+MAX_SNOWFLAKE = 2**64 - 1
+TOKEN_PROBLEM = "tokens are not read from the config file; set the KUDOS_TOKEN environment variable"
+WEB_SECRET_PROBLEM = "the dashboard secret is not read from the config file; set the KUDOS_WEB_SECRET environment variable"
+_GUILD_KEY = re.compile(r"^[1-9][0-9]{0,19}$")
+_POOL_NAME = re.compile(r"^[a-z0-9-]+$")
+_PLACEHOLDER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def config_error(problem: str, *at: str | int) -> PydanticCustomError:
+    """A validation error with a friendly one-line text, located ``at`` below the current location."""
+    return PydanticCustomError(ERROR_TYPE, "{problem}", {"problem": problem, "at": tuple(at)})
+
+
+def _did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
+    match = get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    if not match:
+        lowered = {c.lower(): c for c in choices}
+        if word.lower() in lowered:
+            match = [lowered[word.lower()]]
+    return f" (did you mean '{match[0]}'?)" if match else ""
+
+
+# --------------------------------------------------------------------------- field types
+
+
+def _non_empty(value: Any) -> Any:
+    if isinstance(value, str) and not value.strip():
+        raise config_error("must not be empty")
+    return value
+
+
+def _ref(what: str):
+    def validate(value: Any) -> int | str:
+        if isinstance(value, str):
+            text = value.strip()
+            if not text:
+                raise config_error("must not be empty")
+            if not (text.isascii() and text.isdigit()):
+                return text
+            value = int(text)
+        elif isinstance(value, bool) or not isinstance(value, int):
+            raise config_error(f"expected a {what} name or numeric id (got {toml_type_name(value)})")
+        if not 0 < value <= MAX_SNOWFLAKE:
+            raise config_error(f"{what} ids must be positive 64-bit integers (got {value})")
+        return value
+
+    return validate
+
+
+NonEmptyStr = Annotated[str, BeforeValidator(_non_empty)]
+# A role / channel is referenced by name (resolved later by the bot) or by id. Numeric
+# strings are turned into ints, so downstream code can rely on: int = id, str = name.
+RoleRef = Annotated[int | str, BeforeValidator(_ref("role"))]
+ChannelRef = Annotated[int | str, BeforeValidator(_ref("channel"))]
+NonNegInt = Annotated[int, Field(ge=0)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+def _template_fields(template: str) -> list[str]:
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise config_error(f"malformed template: {exc} (write {{{{ and }}}} for literal braces)") from None
+    names: list[str] = []
+    for _literal, field, spec, conversion in parsed:
+        if field is None:
+            continue
+        if not _PLACEHOLDER.match(field) or spec or conversion:
+            raise config_error(
+                f"placeholders must be plain names like {{code}} (got {{{field}{'!' + conversion if conversion else ''}"
+                f"{':' + spec if spec else ''}}})"
+            )
+        names.append(field)
+    return names
