@@ -11,7 +11,7 @@ import pytest
 from bot.clock import FakeClock
 from bot.db import Database, migrate
 
-pytest_plugins = ["bot.emulator.pytest_plugin"]
+pytest_plugins = ["bot.emulator.pytest_plugin", "tests.hardening.secrets_plugin"]
 
 POSTGRES_URL = os.environ.get("KUDOS_TEST_POSTGRES_URL")
 _postgres_ran = False

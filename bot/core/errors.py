@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 
 UNEXPECTED = "Something went wrong on our side. The moderators can find the details in the bot's log."
 NO_MENTIONS = discord.AllowedMentions.none()
+MAX_CONTENT = 2000  # Discord's limit for a message's content
 DB_FULL = ("The bot's database is full (no disk space left), so nothing was saved. "
            "The server's staff have been told; please try again later.")
 DB_BUSY = "The bot's database is busy right now, so nothing was saved. Please try again in a minute."
@@ -75,6 +76,8 @@ def describe(error: Exception) -> tuple[str, bool]:
         return "This command only works inside a server.", True
     if isinstance(error, app_commands.CommandOnCooldown):
         return f"Slow down a little: try again in {error.retry_after:.0f} s.", True
+    if isinstance(error, app_commands.TransformerError):  # e.g. a channel of a type the option doesn't take
+        return "That value doesn't fit this option; pick one from the list Discord offers.", True
     if isinstance(error, app_commands.CheckFailure):
         return str(error) or "You can't use this command here.", True
     if isinstance(error, discord.Forbidden):
@@ -98,6 +101,8 @@ def _context(interaction: discord.Interaction) -> str:
 async def reply_error(interaction: discord.Interaction, error: Exception) -> None:
     """Log when needed and answer ``interaction`` ephemerally, whatever state it is in."""
     text, expected = describe(error)
+    if len(text) > MAX_CONTENT:  # a domain error may quote what the member typed (up to 6,000 characters)
+        text = text[:MAX_CONTENT - 1] + "…"
     if text == DB_FULL:
         log.error("database full: a write failed, nothing was saved (%s); free disk space where the database "
                   "lives", _context(interaction))
