@@ -1,4 +1,4 @@
-"""The ``kudos`` command: run, migrate, check-config, export, sandbox.
+"""The ``kudos`` command: run, migrate, check-config, export, backup, restore, sandbox.
 
 Operator mistakes (bad config, unreachable database, missing token) print one clear line and exit 2,
 with no traceback.
@@ -11,6 +11,7 @@ import asyncio
 import logging
 import os
 import signal
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -210,6 +211,115 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- backup / restore (SQLite) ---------------------------------------------------------------------
+BACKUP_PAGES_PER_STEP = 256  # copy in steps so the running bot's writes go on between them
+
+
+def _sqlite_file(args: argparse.Namespace, verb: str) -> Path:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    url = args.database_url or _load(_config_path(args)).bot.database_url
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise CliError(f"database_url: not a valid database URL ({url!r})") from None
+    if parsed.get_backend_name() != "sqlite":
+        raise CliError(f"{verb}: only SQLite databases are handled here; for PostgreSQL use pg_dump / pg_restore "
+                       "(see docs/operations.md)")
+    if not parsed.database or parsed.database == ":memory:":
+        raise CliError(f"{verb}: the database URL names no file")
+    return Path(parsed.database)
+
+
+def _integrity(conn: sqlite3.Connection) -> str:
+    return str(conn.execute("PRAGMA integrity_check").fetchone()[0])
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    source = _sqlite_file(args, "backup")
+    if not source.is_file():
+        raise CliError(f"{source}: database file not found")
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        raise CliError(f"{out}: already exists; pass --force to overwrite it")
+    if not out.parent.is_dir():
+        raise CliError(f"{out.parent}: folder not found")
+    partial = out.with_name(out.name + ".partial")
+    partial.unlink(missing_ok=True)
+    try:
+        src = sqlite3.connect(source, timeout=30)
+        try:
+            dst = sqlite3.connect(partial)
+            try:
+                # SQLite's online backup API: a consistent snapshot even while the bot writes (a write between
+                # two steps restarts the copy from the changed pages).
+                src.backup(dst, pages=BACKUP_PAGES_PER_STEP, sleep=0.005)
+                result = _integrity(dst)
+                pages = int(dst.execute("PRAGMA page_count").fetchone()[0])
+            finally:
+                dst.close()
+        finally:
+            src.close()
+    except sqlite3.Error as exc:
+        partial.unlink(missing_ok=True)
+        raise CliError(f"backup: {source}: {exc}") from None
+    if result != "ok":
+        partial.unlink(missing_ok=True)
+        raise CliError(f"backup: the copy failed its integrity check ({result}); {source} may be damaged")
+    os.replace(partial, out)
+    print(f"{out}: backup of {source} ({pages} pages, integrity ok)")
+    return 0
+
+
+def _has_data(conn: sqlite3.Connection) -> bool:
+    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                         "AND name NOT LIKE 'sqlite_%'")]
+    return any(conn.execute(f'SELECT 1 FROM "{t}" LIMIT 1').fetchone() for t in tables)  # noqa: S608 - names from sqlite_master
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    target = _sqlite_file(args, "restore")
+    backup = Path(args.backup)
+    if not backup.is_file():
+        raise CliError(f"{backup}: backup file not found")
+    try:
+        src = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
+        try:
+            result = _integrity(src)
+            has_schema = src.execute("SELECT 1 FROM sqlite_master WHERE name = 'alembic_version'").fetchone()
+        except sqlite3.DatabaseError:
+            src.close()
+            raise CliError(f"{backup}: not a SQLite database") from None
+    except sqlite3.Error as exc:
+        raise CliError(f"{backup}: cannot open ({exc})") from None
+    try:
+        if result != "ok":
+            raise CliError(f"{backup}: fails its integrity check ({result}); not restoring it")
+        if not has_schema:
+            raise CliError(f"{backup}: not a Kudos database (no schema version table)")
+        if not target.parent.is_dir():
+            raise CliError(f"{target.parent}: folder not found")
+        dst = sqlite3.connect(target, timeout=0.5)
+        try:
+            if target.exists() and _has_data(dst) and not args.force:
+                raise CliError(f"{target}: already holds data; stop the bot and pass --force to replace it")
+            try:  # a running bot (or any writer) holds the database: refuse rather than pull it from under it
+                dst.execute("BEGIN IMMEDIATE")
+                dst.execute("ROLLBACK")
+            except sqlite3.OperationalError:
+                raise CliError(f"{target}: in use by another process (is the bot running?); stop it first") from None
+            src.backup(dst)
+            if _integrity(dst) != "ok":
+                raise CliError(f"{target}: the restored database fails its integrity check")
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    print(f"{target}: restored from {backup} (integrity ok); start the bot to apply any newer migrations")
+    return 0
+
+
 # -- sandbox ---------------------------------------------------------------------------------------
 def cmd_sandbox(args: argparse.Namespace) -> int:
     from bot.sandbox.cli import run_sandbox
@@ -250,6 +360,20 @@ def build_parser() -> argparse.ArgumentParser:
                    help="created in this period (default: all)")
     p.add_argument("--config", help=f"config file (default: $KUDOS_CONFIG or {DEFAULT_CONFIG})")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("backup", help="copy the SQLite database to OUT while the bot runs (online backup)")
+    p.add_argument("out", metavar="OUT", help="the backup file to write")
+    p.add_argument("--config", help=f"config file (default: $KUDOS_CONFIG or {DEFAULT_CONFIG})")
+    p.add_argument("--database-url", help="override bot.database_url")
+    p.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("restore", help="replace the SQLite database with a backup (stop the bot first)")
+    p.add_argument("backup", metavar="IN", help="a file written by kudos backup")
+    p.add_argument("--config", help=f"config file (default: $KUDOS_CONFIG or {DEFAULT_CONFIG})")
+    p.add_argument("--database-url", help="override bot.database_url")
+    p.add_argument("--force", action="store_true", help="replace a database that already holds data")
+    p.set_defaults(func=cmd_restore)
 
     p = sub.add_parser("sandbox", help="run the offline demo (or a scenario) against the Discord emulator")
     p.add_argument("scenario", nargs="?", help="scenario TOML (default: the bundled demo)")
