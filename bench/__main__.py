@@ -6,10 +6,11 @@ import asyncio
 import logging
 import sys
 
-from bench import insights, ledger, rewards, startup
+from bench import gateway, insights, ledger, rewards, startup
 from bench.common import HEADER, Result
 
-SUITES = {"startup": startup.run, "rewards": rewards.run, "ledger": ledger.run, "insights": insights.run}
+SUITES = {"startup": startup.run, "rewards": rewards.run, "ledger": ledger.run, "insights": insights.run,
+          "gateway": gateway.run}
 
 
 async def main(selected: list[str]) -> list[Result]:

@@ -36,8 +36,13 @@ class Activity(commands.Cog):
         self._writer = asyncio.get_running_loop().create_task(self.counters.run(), name="activity-writer")
         self._writer.add_done_callback(_log_failure)
         self.bot.add_flush_hook(self.counters.close)
+        # Called in line by the bot's dispatch: no task per message or reaction.
+        self.bot.add_sync_listener("message", self.on_message)
+        self.bot.add_sync_listener("raw_reaction_add", self.on_raw_reaction_add)
 
     async def cog_unload(self) -> None:
+        self.bot.remove_sync_listener("message", self.on_message)
+        self.bot.remove_sync_listener("raw_reaction_add", self.on_raw_reaction_add)
         # Runs during bot.close() after the flush hooks, while the database is still open: counts that came
         # in between are written too.
         self._writer.cancel()
@@ -49,16 +54,14 @@ class Activity(commands.Cog):
         channel = guild.get_channel_or_thread(channel_id) if guild is not None else None
         return getattr(channel, "parent_id", None) or channel_id
 
-    @commands.Cog.listener()
-    async def on_message(self, message: discord.Message) -> None:
+    def on_message(self, message: discord.Message) -> None:
         if message.guild is None or message.author.bot or message.webhook_id is not None:
             return
         channel = message.channel
         self.counters.message(message.guild.id, message.author.id,
                               getattr(channel, "parent_id", None) or channel.id)
 
-    @commands.Cog.listener()
-    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+    def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
         if payload.guild_id is None or (payload.member is not None and payload.member.bot):
             return
         if payload.user_id == getattr(self.bot.user, "id", None):

@@ -75,6 +75,7 @@ class KudosBot(commands.Bot):
         self._synced_guilds: set[int] = set()
         self._closing = False
         self._event_tasks: set[asyncio.Task[Any]] = set()
+        self._sync_listeners: dict[str, list[Callable[..., None]]] = {}
         self.web: WebServer | None = None  # the staff dashboard, when [web] enabled
         member_cache = config.bot.member_cache
         options.setdefault("intents", default_intents())
@@ -138,6 +139,23 @@ class KudosBot(commands.Bot):
         self._event_tasks.add(task)
         task.add_done_callback(self._event_tasks.discard)
         return task
+
+    def add_sync_listener(self, event: str, listener: Callable[..., None]) -> None:
+        """Call ``listener(*args)`` synchronously for ``event`` (e.g. ``"message"``), before the usual async
+        listeners: for O(1) hot-path work that must not cost a task per gateway event."""
+        self._sync_listeners.setdefault(event, []).append(listener)
+
+    def remove_sync_listener(self, event: str, listener: Callable[..., None]) -> None:
+        if listener in self._sync_listeners.get(event, []):
+            self._sync_listeners[event].remove(listener)
+
+    def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
+        for listener in self._sync_listeners.get(event_name, ()):
+            try:
+                listener(*args, **kwargs)
+            except Exception:  # noqa: BLE001 - a hot-path counter must never stop the event
+                log.exception("sync listener %r for %s failed", listener, event_name)
+        super().dispatch(event_name, *args, **kwargs)
 
     def busy(self) -> bool:
         """Whether event handlers or background tasks are still running."""

@@ -1,0 +1,237 @@
+"""The hot path against bare discord.py, and slash-command latency while messages stream in.
+
+**Gateway replay.** 100,000 recorded gateway events (70% MESSAGE_CREATE over 20 channels, among them the
+tracked help forums, feedback forum and showcase; 25% MESSAGE_REACTION_ADD; 5% THREAD_CREATE,
+GUILD_MEMBER_ADD and GUILD_MEMBER_UPDATE) are built once as JSON text. Each is decoded and handed to
+discord.py's own parser (``client._connection.parsers[EVENT]``, what ``DiscordWebSocket.received_message``
+calls after decompression) of (a) a bare ``discord.Client`` with no handlers and (b) the full Kudos bot with
+every cog loaded and activity tracking on, both connected to the same emulator world with the same intents
+and caches. The loop yields every 256 events so handlers run alongside; (b)'s time includes draining every
+handler task and the final activity flush. Reported: throughput b/a (goal >= 0.8).
+
+**Interaction latency under load.** While ~2,000 MESSAGE_CREATE per second go to the bot through the
+emulator's websocket, ``/profile`` is run 200 times; measured from sending INTERACTION_CREATE to the
+emulator receiving the interaction callback. Baseline: the same with no message load. The emulator and the
+bot share one process and one event loop here, so the load also costs the bot the emulator's own work; the
+rate actually sustained is printed in the row's name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import time
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+import discord
+
+from bench.common import Result, median, percentile
+from bot.config import parse_config
+from bot.config.merge import merge_overrides
+from bot.core.bot import default_intents
+from bot.emulator.routes_channels import reaction_payload
+from bot.emulator.serialize import channel_json, member_json, message_json
+from bot.emulator.state import Channel, Member, Message
+from bot.sandbox.harness import ChannelSpec, Harness, MemberSpec, WorldSpec, sandbox_base_config
+
+EVENTS = int(os.environ.get("KUDOS_BENCH_EVENTS", "100000"))
+MEMBERS = 300
+LOAD_RATE = 2000  # messages per second during the latency test
+INTERACTIONS = 100
+
+
+def _world() -> WorldSpec:
+    base = WorldSpec.default()
+    channels = list(base.channels) + [ChannelSpec("help-2", "forum", ["Solved", "Question"])]
+    channels += [ChannelSpec(f"chat-{i}") for i in range(20 - len(channels) - 1)]  # + general = 20
+    return WorldSpec(roles=base.roles, channels=channels,
+                     members=base.members + [MemberSpec(f"m{i}") for i in range(MEMBERS)])
+
+
+CONFIG = {"guilds": {"default": {"channels": {"help_forums": ["help", "help-2"]}}}}
+
+
+def _record(h: Harness, n: int, seed: int = 5) -> list[tuple[str, str]]:
+    """``n`` events as (EVENT, JSON text), in a realistic order; messages are stored in the emulator too, so
+    REST calls a handler makes about them find them."""
+    emu, rng = h.emu, random.Random(seed)
+    guild = emu.state.guilds[h.guild_id]
+    users = list(h.members.values())
+    text_channels = [c for c in emu.state.guild_channels(h.guild_id) if c.type in (0, 5)]
+    forums = [c for c in emu.state.guild_channels(h.guild_id) if c.type == 15]
+    threads: list[Channel] = []
+    recent: list[Message] = []
+    out: list[tuple[str, str]] = []
+    for i in range(n):
+        r = rng.random()
+        if r < 0.70 or not recent:
+            if threads and rng.random() < 0.3:
+                channel = rng.choice(threads[-50:])
+            else:
+                channel = rng.choice(text_channels)
+            author = rng.choice(users)
+            content = rng.choice(["hi", "how do I sync?", "works for me", "lol", "thanks!", "see the docs",
+                                  "anyone seen this error before? " * 3])
+            msg = Message(emu.ids.next(), channel.id, author, guild_id=h.guild_id, content=content)
+            emu._store_message(msg)
+            recent.append(msg)
+            recent = recent[-500:]
+            out.append(("MESSAGE_CREATE", json.dumps(message_json(emu.state, msg))))
+        elif r < 0.95:
+            msg = rng.choice(recent)
+            out.append(("MESSAGE_REACTION_ADD", json.dumps(reaction_payload(
+                emu, msg, rng.choice(users), rng.choice(["👍", "👍", "❤️", "😂", "🎉", "⭐"])))))
+        elif r < 0.965:
+            forum = rng.choice(forums)
+            thread = Channel(emu.ids.next(), 11, h.guild_id, f"question {i}", parent_id=forum.id,
+                             owner_id=rng.choice(users), auto_archive_duration=4320)
+            emu.state.channels[thread.id] = thread
+            emu.state.messages.setdefault(thread.id, {})
+            threads.append(thread)
+            out.append(("THREAD_CREATE", json.dumps(channel_json(emu.state, thread) | {"newly_created": True})))
+        elif r < 0.98:
+            user = emu.create_user(f"new{i}")
+            member = Member(user.id, h.guild_id)
+            guild.members[user.id] = member
+            out.append(("GUILD_MEMBER_ADD", json.dumps(member_json(emu.state, member) | {"guild_id": str(h.guild_id)})))
+        else:
+            member = guild.members[rng.choice(users)]
+            member.nick = f"nick{i}"
+            out.append(("GUILD_MEMBER_UPDATE", json.dumps(member_json(emu.state, member)
+                                                          | {"guild_id": str(h.guild_id)})))
+    return out
+
+
+async def _replay(client: discord.Client, events: list[tuple[str, str]]) -> None:
+    parsers = client._connection.parsers
+    loads = json.loads
+    for i, (name, raw) in enumerate(events):
+        parsers[name](loads(raw))
+        if not i & 255:
+            await asyncio.sleep(0)
+    await asyncio.sleep(0)
+
+
+async def _bare_client(h: Harness) -> discord.Client:
+    client = discord.Client(intents=default_intents(), allowed_mentions=discord.AllowedMentions.none(),
+                            max_messages=1000, guild_ready_timeout=0.05)
+    runner = asyncio.create_task(client.start(h.emu.token))
+    await asyncio.wait_for(client.wait_until_ready(), 30)
+    client._bench_runner = runner  # type: ignore[attr-defined]
+    return client
+
+
+async def _replay_suite(tmp: Path) -> list[Result]:
+    h = Harness(_world(), CONFIG, workdir=tmp)
+    await h.emu.start()
+    h.emu.patch_discord()
+    h._build_world()
+    h.config = parse_config(merge_overrides(sandbox_base_config(h.database_url), CONFIG), source="bench")
+    try:
+        warm = _record(h, 2000, seed=1)
+        events = _record(h, EVENTS)
+        bare = await _bare_client(h)
+        try:
+            await _replay(bare, warm)
+            t0 = time.perf_counter()
+            await _replay(bare, events)
+            bare_s = time.perf_counter() - t0
+        finally:
+            await bare.close()
+            await bare._bench_runner  # type: ignore[attr-defined]
+        bot = await h.start_bot()
+        await _replay(bot, warm)
+        await bot.wait_for_events(timeout=60)
+        await bot.services.activity.flush()
+        t0 = time.perf_counter()
+        await _replay(bot, events)
+        await bot.wait_for_events(timeout=120)
+        await bot.services.activity.flush()
+        kudos_s = time.perf_counter() - t0
+    finally:
+        await h.stop()
+    bare_rate, kudos_rate = len(events) / bare_s, len(events) / kudos_s
+    return [
+        Result(f"gateway replay {len(events) // 1000}k: Kudos events/s", kudos_rate, bare_rate, "ev/s",
+               "bare discord.py events/s", goal="ratio >= 0.8", higher_is_better=True),
+    ]
+
+
+async def _latency(h: Harness, load: bool) -> list[float]:
+    emu = h.emu
+    channel = h.channel_id("general")
+    users = list(h.members.values())
+    stop = asyncio.Event()
+
+    async def flood() -> None:
+        loop = asyncio.get_running_loop()
+        sent, start = 0, loop.time()
+        while not stop.is_set():
+            due = int((loop.time() - start) * LOAD_RATE)
+            for _ in range(min(due - sent, 50)):  # never a burst bigger than 25 ms worth
+                msg = Message(emu.ids.next(), channel, users[sent % len(users)], guild_id=h.guild_id,
+                              content="chatter")
+                await emu.gateway.dispatch("MESSAGE_CREATE", message_json(emu.state, msg), h.guild_id)
+                sent += 1
+            await asyncio.sleep(0.005)
+        flood.sent = sent  # type: ignore[attr-defined]
+        flood.seconds = loop.time() - start  # type: ignore[attr-defined]
+
+    flooder = asyncio.create_task(flood()) if load else None
+    await asyncio.sleep(0.5 if load else 0)
+    times = []
+    try:
+        for i in range(INTERACTIONS):
+            user = users[i % len(users)]
+            known = set(emu.interactions)
+            t0 = time.perf_counter()
+            task = asyncio.create_task(emu.run_slash(h.guild_id, channel, user, "profile"))
+            while not (new := set(emu.interactions) - known) and not task.done():  # noqa: ASYNC110
+                await asyncio.sleep(0)
+            rec = emu.interactions[new.pop()] if new else None
+            try:
+                await asyncio.wait_for(rec.answered.wait(), 5) if rec else None
+                times.append((time.perf_counter() - t0) * 1000)
+            except TimeoutError:
+                times.append(5000.0)  # counted as a 5 s answer: Discord would have shown "did not respond"
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            await asyncio.sleep(0.01)
+    finally:
+        stop.set()
+        if flooder is not None:
+            await flooder
+    if flooder is not None:
+        _latency.rate = flood.sent / flood.seconds  # type: ignore[attr-defined]
+    return times
+
+
+async def _latency_suite(tmp: Path) -> list[Result]:
+    h = Harness(_world(), CONFIG, workdir=tmp)
+    await h.start()
+    try:
+        h.emu.interactions.clear()
+        idle = await _latency(h, load=False)
+        loaded = await _latency(h, load=True)
+    finally:
+        await h.stop()
+    rate = getattr(_latency, "rate", 0.0)
+    return [
+        Result(f"/profile p50 under {rate:,.0f} msg/s", median(loaded), median(idle), "ms", "/profile p50 idle",
+               goal="(informative)"),
+        Result(f"/profile p99 under {rate:,.0f} msg/s", percentile(loaded, 99), percentile(idle, 99), "ms",
+               "/profile p99 idle", goal="p99 <= 20 ms"),
+    ]
+
+
+async def run() -> list[Result]:
+    with TemporaryDirectory(prefix="kudos-bench-gw-") as tmp:
+        for sub in ("a", "b"):
+            (Path(tmp) / sub).mkdir()
+        results = await _replay_suite(Path(tmp) / "a")
+        results += await _latency_suite(Path(tmp) / "b")
+    return results
+
