@@ -44,6 +44,13 @@ def start_browser(profile: Path) -> Any:
     return webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
 
 
+def wait(browser: Any) -> Any:
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(browser, 15, ignored_exceptions=(StaleElementReferenceException,))
+
+
 def distinct_colours(png: bytes) -> int:
     with Image.open(io.BytesIO(png)) as image:
         return len(image.convert("RGB").getcolors(maxcolors=1_000_000) or [])
@@ -70,7 +77,8 @@ async def test_login_and_every_page_in_headless_chromium(dash: Harness, tmp_path
         try:
             browser.get(link)
             browser.find_element(By.ID, "continue").click()
-            assert browser.current_url.rstrip("/").endswith(base), browser.current_url
+            # The click navigates: wait for the new page instead of reading the old one (stale elements).
+            wait(browser).until(lambda d: d.current_url.rstrip("/").endswith(base))
             for name, path, _text in pages:
                 browser.get(root + path)
                 png = browser.get_screenshot_as_png()
@@ -79,6 +87,7 @@ async def test_login_and_every_page_in_headless_chromium(dash: Harness, tmp_path
             cookie = browser.get_cookie("kudos_session")
             assert cookie is not None and cookie["httpOnly"] and cookie["sameSite"] == "Strict"
             browser.find_element(By.XPATH, "//button[text()='Log out']").click()
+            wait(browser).until(lambda d: "Logged out" in d.find_element(By.TAG_NAME, "body").text)
             seen["logged-out"] = (browser.find_element(By.TAG_NAME, "body").text, 0)
         finally:
             browser.quit()
