@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 
@@ -104,6 +105,31 @@ async def db(db_url: str) -> AsyncIterator[Database]:
         yield database
     finally:
         await database.close()
+
+
+@asynccontextmanager
+async def running_harness(backend: str, make, tmp_path):  # type: ignore[no-untyped-def]
+    """Start ``make(database_url=…, workdir=…)`` (a Harness or subclass) on ``backend`` ("sqlite": a temp
+    file; "postgres": a fresh database copied from the migrated template, skipped without
+    KUDOS_TEST_POSTGRES_URL) and stop it (and drop its database) afterwards."""
+    if backend == "sqlite":
+        harness = make(database_url=None, workdir=tmp_path)
+        await harness.start()
+        try:
+            yield harness
+        finally:
+            await harness.stop()
+        return
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL tests need KUDOS_TEST_POSTGRES_URL")
+    url, name = await create_postgres_database(POSTGRES_URL, migrated=True)
+    harness = make(database_url=url, workdir=None)
+    try:
+        await harness.start()
+        yield harness
+    finally:
+        await harness.stop()
+        await drop_postgres_database(POSTGRES_URL, name)
 
 
 @pytest.fixture

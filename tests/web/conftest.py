@@ -5,25 +5,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import Any
 
 import aiohttp
 import pytest
 
 from bot.sandbox.harness import Harness
+from tests.conftest import running_harness
 
 WEB = {"web": {"enabled": True, "host": "127.0.0.1", "port": 0}}
 LINK = re.compile(r"<(http://[^>]+/login\?token=[^>]+)>")
 
 
-@pytest.fixture
-async def dash(tmp_path) -> AsyncIterator[Harness]:  # type: ignore[no-untyped-def]
-    harness = Harness(None, WEB, workdir=tmp_path)
-    await harness.start()
-    try:
+@pytest.fixture(params=["sqlite", "postgres"])
+async def dash(request, tmp_path) -> AsyncIterator[Harness]:  # type: ignore[no-untyped-def]
+    """The bot with the dashboard on, on SQLite and on PostgreSQL."""
+    async with running_harness(request.param, partial(Harness, None, WEB), tmp_path) as harness:
         yield harness
-    finally:
-        await harness.stop()
 
 
 @pytest.fixture
