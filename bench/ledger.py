@@ -237,7 +237,8 @@ async def _postgres(base_url: str, rounds: int) -> list[Result]:
                     await conn.execute(
                         f"INSERT INTO member_stats (guild_id, user_id, kind, season, points, count) "  # noqa: S608
                         f"SELECT guild_id, user_id, {kind_expr}, {season_expr}, SUM(points), COUNT(*) "
-                        f"FROM contributions {where} GROUP BY guild_id, user_id{group}, {season_expr}")
+                        f"FROM contributions {where} GROUP BY guild_id, user_id{group}"
+                        f"{'' if season_expr == repr('') else ', ' + season_expr}")
             for row in indexes:
                 await conn.execute(row["indexdef"])
             await conn.copy_records_to_table(
