@@ -38,21 +38,23 @@ COUNTS: Counter[str] = Counter()
 class HardenedHarness(Harness):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.timer_runs: Counter[tuple[int, str]] = Counter()
+        self.timer_runs: Counter[tuple[int, str, int]] = Counter()
         self.timers_before = 0
         self.check_roles = True  # no_lost_grant: delivered role grants must be visible on members
         self.crashes = 0
+        self.epoch = 0  # bumped by every crash: a timer may re-run after a crash, never twice in one process
 
     # -- instrumentation ----------------------------------------------------------------------------
     def _watch_timers(self, bot: KudosBot) -> None:
         sched = bot.scheduler
         register = sched.register
         runs = self.timer_runs
+        harness = self
 
         def counting_register(event: str, handler: Any) -> None:
             async def counted(payload: dict[str, Any], timer: Any) -> None:
                 await handler(payload, timer)
-                runs[(timer.id, timer.event)] += 1  # only completions: a failed run is retried
+                runs[(timer.id, timer.event, harness.epoch)] += 1  # completions only: a failed run is retried
 
             register(event, counted)
 
@@ -93,11 +95,24 @@ class HardenedHarness(Harness):
         self.crashes += 1
         COUNTS["crashes"] += 1
         await self.stop_bot()
-        # A connection the crash caught half-open is garbage now, as it would be in a dead process.
+        # A dead process's connections and locks vanish with it: close what the crash caught half-open.
+        await _close_orphaned_sqlite_connections()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ResourceWarning)
             gc.collect()
+        self.epoch += 1
+        if self.database_url.startswith("sqlite"):
+            await asyncio.to_thread(self._wait_writable, 10.0)
         return await self.start_bot()
+
+    def _wait_writable(self, timeout: float) -> None:
+        """Wait until no connection of the dead process holds SQLite's write lock (the OS would drop it)."""
+        conn = sqlite3.connect(self.sqlite_path, timeout=timeout, isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("ROLLBACK")
+        finally:
+            conn.close()
 
     async def crash_after_requests(self, rng: random.Random, *, most: int, timeout: float = 3.0) -> int:
         """Crash once the emulator has answered a random number (0..most) of further requests."""
@@ -200,6 +215,17 @@ class HardenedHarness(Harness):
         assert self.bot is not None
         async with self.bot.db.connect() as conn:
             return int((await conn.execute(select(func.count()).select_from(timers))).scalar_one())
+
+
+async def _close_orphaned_sqlite_connections() -> None:
+    import aiosqlite
+
+    for obj in gc.get_objects():
+        if isinstance(obj, aiosqlite.Connection) and obj._connection is not None:
+            try:
+                await asyncio.wait_for(obj.close(), 2)
+            except Exception:  # noqa: BLE001 - already broken: all we want is its lock released
+                pass
 
 
 __all__ = ["COUNTS", "HardenedHarness", "check_all", "describe"]
