@@ -135,6 +135,9 @@ class KudosBot(commands.Bot):
     def _schedule_event(self, coro: Any, event_name: str, *args: Any, **kwargs: Any) -> asyncio.Task[Any]:
         # discord.py keeps no reference to event tasks; keep one so none is garbage-collected mid-flight,
         # so shutdown can finish them, and so tests can wait until the bot has finished reacting.
+        if event_name == "on_message" and getattr(coro, "__func__", None) is commands.Bot.on_message:
+            # Kudos has no prefix commands: skip process_commands, and the task per message it would cost.
+            return None  # type: ignore[return-value]
         task = super()._schedule_event(coro, event_name, *args, **kwargs)
         self._event_tasks.add(task)
         task.add_done_callback(self._event_tasks.discard)

@@ -42,9 +42,11 @@ class Curation(commands.Cog):
 
     async def cog_load(self) -> None:
         self.bot.tree.add_command(self.menu)
+        self.bot.add_sync_listener("raw_reaction_add", self._on_reaction)
 
     async def cog_unload(self) -> None:
         self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
+        self.bot.remove_sync_listener("raw_reaction_add", self._on_reaction)
 
     # ------------------------------------------------------------------ helpers
 
@@ -133,13 +135,18 @@ class Curation(commands.Cog):
 
     # ------------------------------------------------------------------ starboard
 
-    @commands.Cog.listener()
-    async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+    def _on_reaction(self, payload: discord.RawReactionActionEvent) -> None:
+        """Hot path (runs inline for every reaction): only the starboard emoji goes further."""
         if payload.guild_id is None or self.bot.user is None or payload.user_id == self.bot.user.id:
             return
         cfg = self.bot.guild_config(payload.guild_id).curation
         if cfg.starboard_threshold <= 0 or not emoji_matches(payload.emoji, cfg.starboard_emoji):
             return
+        self.bot.tasks.spawn(self._starboard(payload), name="starboard")
+
+    async def _starboard(self, payload: discord.RawReactionActionEvent) -> None:
+        assert payload.guild_id is not None
+        cfg = self.bot.guild_config(payload.guild_id).curation
         guild = self.bot.get_guild(payload.guild_id)
         if guild is None or await self.bot.services.contributions.is_featured(guild.id, payload.message_id):
             return

@@ -61,6 +61,7 @@ class Feedback(commands.Cog):
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
         self.bot.scheduler.register(NOTIFY_EVENT, self._on_notify_timer)
         self.bot.scheduler.register(DIGEST_EVENT, self._on_digest_timer)
+        self.bot.add_sync_listener("message", self._on_message)
         purged = await self.service.purge_stale_drafts()
         if purged:
             log.warning("removed %d feedback draft(s) that never got their post", purged)
@@ -69,6 +70,7 @@ class Feedback(commands.Cog):
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
         self.bot.scheduler.unregister(NOTIFY_EVENT)
         self.bot.scheduler.unregister(DIGEST_EVENT)
+        self.bot.remove_sync_listener("message", self._on_message)
 
     # ------------------------------------------------------------------ helpers
 
@@ -300,20 +302,24 @@ class Feedback(commands.Cog):
             except discord.HTTPException:
                 return None
 
-    @commands.Cog.listener()
-    async def on_message(self, message: discord.Message) -> None:
-        """Record the first staff response in a feedback thread."""
+    def _on_message(self, message: discord.Message) -> None:
+        """Hot path (runs inline for every message): only a staff reply in a thread goes further, to record
+        the first staff response in a feedback thread."""
         channel = message.channel
         if message.author.bot or message.guild is None or not isinstance(channel, discord.Thread):
             return
         if message.id == channel.id or not isinstance(message.author, discord.Member):
             return
-        settings = self.bot.settings(message.guild.id)
         author = message.author
-        if not (author.guild_permissions.administrator or any(r.id in settings.staff_roles for r in author.roles)):
+        # get_role looks the id up in the member's role ids; Member.roles would build Role objects.
+        staff = self.bot.settings(message.guild.id).staff_roles
+        if not (any(author.get_role(r) for r in staff) or author.guild_permissions.administrator):
             return
-        if channel.parent_id in await self._feedback_forums(message.guild.id):
-            await self.service.record_staff_response(message.guild.id, channel.id)
+        self.bot.tasks.spawn(self._staff_reply(message.guild.id, channel), name="feedback-staff-reply")
+
+    async def _staff_reply(self, guild_id: int, thread: discord.Thread) -> None:
+        if thread.parent_id in await self._feedback_forums(guild_id):
+            await self.service.record_staff_response(guild_id, thread.id)
 
     # ------------------------------------------------------------------ votes and followers
 
