@@ -172,14 +172,21 @@ async def move_votes_and_followers(conn: AsyncConnection, source_id: int, target
 
 async def top(conn: AsyncConnection, guild_id: int, *, statuses: Sequence[str], beta_id: int | None = None,
               type_: str | None = None, limit: int = 10) -> list[FeedbackRow]:
-    stmt = select(feedback).where(
-        feedback.c.guild_id == guild_id, feedback.c.status.in_(list(statuses)), feedback.c.thread_id.is_not(None))
-    if beta_id is not None:
-        stmt = stmt.where(feedback.c.beta_id == beta_id)
-    if type_ is not None:
-        stmt = stmt.where(feedback.c.type == type_)
-    stmt = stmt.order_by(feedback.c.vote_count.desc(), feedback.c.created_at, feedback.c.id).limit(limit)
-    return [_row(r) for r in await conn.execute(stmt)]
+    """The most-voted items in ``statuses``. One query per status, each walking the
+    ``(guild_id, status, vote_count)`` index in vote order, then merged: a single ``status IN (…)`` query
+    cannot read that index in order and sorts every open item instead."""
+    rows: list[FeedbackRow] = []
+    for status in dict.fromkeys(statuses):
+        stmt = select(feedback).where(
+            feedback.c.guild_id == guild_id, feedback.c.status == status, feedback.c.thread_id.is_not(None))
+        if beta_id is not None:
+            stmt = stmt.where(feedback.c.beta_id == beta_id)
+        if type_ is not None:
+            stmt = stmt.where(feedback.c.type == type_)
+        stmt = stmt.order_by(feedback.c.vote_count.desc(), feedback.c.created_at, feedback.c.id).limit(limit)
+        rows += [_row(r) for r in await conn.execute(stmt)]
+    rows.sort(key=lambda r: (-r.vote_count, r.created_at, r.id))
+    return rows[:limit]
 
 
 async def page(conn: AsyncConnection, guild_id: int, *, status: str | None = None, type_: str | None = None,
