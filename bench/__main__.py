@@ -6,11 +6,11 @@ import asyncio
 import logging
 import sys
 
-from bench import gateway, insights, ledger, rewards, startup
+from bench import gateway, insights, ledger, memory, rewards, startup
 from bench.common import HEADER, Result
 
 SUITES = {"startup": startup.run, "rewards": rewards.run, "ledger": ledger.run, "insights": insights.run,
-          "gateway": gateway.run}
+          "gateway": gateway.run, "memory": memory.run}
 
 
 async def main(selected: list[str]) -> list[Result]:

@@ -155,12 +155,18 @@ def _due(now: datetime, stale_before: datetime) -> Any:
 
 async def claim_batch(
     conn: AsyncConnection, *, now: datetime, stale_before: datetime, limit: int, guild_id: int | None = None,
-    ids: list[int] | None = None,
+    ids: list[int] | None = None, shards: tuple[list[int], int] | None = None,
 ) -> list[Grant]:
-    """Take up to ``limit`` due grants for delivery (status ``delivering``, one more attempt)."""
+    """Take up to ``limit`` due grants for delivery (status ``delivering``, one more attempt).
+
+    ``shards`` = (shard ids, shard count): only grants of guilds on those shards (``(guild_id >> 22) % count``,
+    Discord's own rule), so a cluster process never takes a grant for a guild another process serves."""
     pick = select(grants.c.id).where(_due(now, stale_before))
     if guild_id is not None:
         pick = pick.where(grants.c.guild_id == guild_id)
+    if shards is not None:
+        shard_ids, shard_count = shards
+        pick = pick.where(((grants.c.guild_id // (1 << 22)) % shard_count).in_(list(shard_ids)))
     if ids is not None:
         pick = pick.where(grants.c.id.in_(ids))
     pick = pick.order_by(grants.c.id).limit(limit)

@@ -95,8 +95,10 @@ class Rewards(RewardCommands, PerkCommands, commands.Cog):
 
     @tasks.loop(seconds=POLL_SECONDS)
     async def poll(self) -> None:
-        """Pick up grants written by other processes and retries whose back-off ended."""
-        self.dispatcher.kick()
+        """Pick up grants written by other processes and retries whose back-off ended (once the guilds are
+        cached: before that a grant would be put off with "the server is not available yet")."""
+        if self.bot.is_ready():
+            self.dispatcher.kick()
 
     async def _on_clock_advance(self, _now: Any) -> None:
         self.dispatcher.kick()

@@ -80,7 +80,7 @@ class Dispatcher:
         rounds = 0
         while not self.stopped:
             self._kicked = False
-            grants = await self.svc.claim(limit=self.batch)
+            grants = await self.svc.claim(limit=self.batch, shards=self._shards())
             if grants:
                 rounds = 0
                 self._wanted -= {g.id for g in grants}
@@ -105,6 +105,11 @@ class Dispatcher:
                 self._wanted.clear()  # rolled back
             if not self._kicked:
                 return
+
+    def _shards(self) -> tuple[list[int], int] | None:
+        """A cluster process (``--shard-ids``) claims only grants of guilds on its own shards."""
+        ids, count = getattr(self.bot, "shard_ids", None), getattr(self.bot, "shard_count", None)
+        return (list(ids), int(count)) if ids and count else None
 
     async def wait_idle(self) -> None:
         while self._task is not None and not self._task.done():

@@ -23,12 +23,13 @@ class _Delivery:
 
     # ------------------------------------------------------------------ dispatch state transitions
 
-    async def claim(self, *, limit: int = 50, ids: list[int] | None = None) -> list[repo.Grant]:
+    async def claim(self, *, limit: int = 50, ids: list[int] | None = None,
+                    shards: tuple[list[int], int] | None = None) -> list[repo.Grant]:
         now = self.clock.now()
         stale = now - timedelta(seconds=self._claim_timeout())
         async with self.db.begin() as conn:
             await ledger_repo.lock_for_write(conn, 0, [])
-            return await repo.claim_batch(conn, now=now, stale_before=stale, limit=limit, ids=ids)
+            return await repo.claim_batch(conn, now=now, stale_before=stale, limit=limit, ids=ids, shards=shards)
 
     def _claim_timeout(self) -> float:
         return self.delivery_for(0).claim_timeout_seconds
