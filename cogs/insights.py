@@ -17,10 +17,11 @@ from discord.ext import commands
 
 from bot.core.checks import require
 from bot.core.errors import NO_MENTIONS
-from bot.services.insights import MAX_FILES_PER_MESSAGE, charts, package
+from bot.services.insights import MAX_FILES_PER_MESSAGE, package
 
 if TYPE_CHECKING:
     from bot.core.bot import KudosBot
+    from bot.services.insights.charts import Chart
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ What = Literal["contributions", "feedback", "betas"]
 DEFAULT_ATTACHMENT_LIMIT = 10 * 1024 * 1024
 
 
-def _files(rendered: list[charts.Chart]) -> list[discord.File]:
+def _files(rendered: list[Chart]) -> list[discord.File]:
     return [discord.File(io.BytesIO(c.png), filename=c.filename, description=c.summary[:1024]) for c in rendered]
 
 
@@ -53,6 +54,8 @@ class Insights(commands.Cog):
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
         numbers = await self.service.overview(interaction.guild_id, self._period(interaction.guild_id, period))
+        from bot.services.insights import charts  # matplotlib (~50 MB) loads on the first chart only
+
         rendered = await asyncio.to_thread(charts.render_overview, numbers)
         text = "\n".join(f"**{c.name.title()}**: {c.summary}" for c in rendered)
         await interaction.followup.send(text[:2000], files=_files(rendered), ephemeral=True,
@@ -64,6 +67,8 @@ class Insights(commands.Cog):
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
         timeline = await self.service.member_timeline(interaction.guild_id, member.id)
+        from bot.services.insights import charts  # matplotlib loads on the first chart only
+
         chart = await asyncio.to_thread(charts.timeline_chart, timeline, member.display_name)
         await interaction.followup.send(chart.summary[:2000], files=_files([chart]), ephemeral=True,
                                         allowed_mentions=NO_MENTIONS)

@@ -7,7 +7,6 @@ import base64
 
 from aiohttp import web
 
-from bot.services.insights import charts
 from bot.services.insights.models import PERIODS
 from bot.web.app import render
 from bot.web.security import Staff, staff
@@ -22,6 +21,8 @@ async def overview(request: web.Request, ctx: Staff) -> web.StreamResponse:
     insights = bot.services.insights
     numbers = await insights.overview(gid, period)
     week = numbers if period == "7d" else await insights.overview(gid, "7d")
+    from bot.services.insights import charts  # matplotlib (~50 MB) loads on the first chart only
+
     rendered = await asyncio.to_thread(charts.render_overview, numbers, "svg")
     images = [(c.title, c.summary, "data:image/svg+xml;base64," + base64.b64encode(c.data).decode("ascii"))
               for c in rendered]
