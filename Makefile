@@ -18,6 +18,7 @@ sandbox: $(STAMP)
 	$(BIN)/kudos sandbox
 
 test: $(STAMP)
+	$(BIN)/ruff check bot cogs tests bench migrations
 	$(BIN)/python -m pytest
 
 run: $(STAMP)
