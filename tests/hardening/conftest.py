@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import Any
 
 import pytest
 
 from bot.sandbox.harness import MemberSpec, RoleSpec, WorldSpec
-from tests.conftest import POSTGRES_URL, create_postgres_database, drop_postgres_database
+from tests.conftest import running_harness
 from tests.hardening.support import HardenedHarness
 
 CODES = [f"ACME-HARD-{i:04d}" for i in range(1, 21)]
@@ -53,24 +54,9 @@ def emulator_options() -> dict[str, Any]:
 @pytest.fixture(params=["sqlite", "postgres"])
 async def hk(request, world, bot_config, emulator_options, tmp_path) -> AsyncIterator[HardenedHarness]:  # type: ignore[no-untyped-def]
     """The hardening harness on a temp SQLite file, then on PostgreSQL (skipped without KUDOS_TEST_POSTGRES_URL)."""
-    if request.param == "sqlite":
-        harness = HardenedHarness(world, bot_config, workdir=tmp_path, emulator_options=emulator_options)
-        await harness.start()
-        try:
-            yield harness
-        finally:
-            await harness.stop()
-        return
-    if not POSTGRES_URL:
-        pytest.skip("PostgreSQL tests need KUDOS_TEST_POSTGRES_URL")
-    url, name = await create_postgres_database(POSTGRES_URL, migrated=True)
-    harness = HardenedHarness(world, bot_config, database_url=url, emulator_options=emulator_options)
-    try:
-        await harness.start()
+    make = partial(HardenedHarness, world, bot_config, emulator_options=emulator_options)
+    async with running_harness(request.param, make, tmp_path) as harness:
         yield harness
-    finally:
-        await harness.stop()
-        await drop_postgres_database(POSTGRES_URL, name)
 
 
 @pytest.fixture
