@@ -327,6 +327,10 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return run_sandbox(args)
 
 
+def _config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", help=f"config file (default: $KUDOS_CONFIG or {DEFAULT_CONFIG})")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kudos", description="Kudos: a community-reward Discord bot for brand communities."
@@ -334,7 +338,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     p = sub.add_parser("run", help="start the bot (token from KUDOS_TOKEN)")
-    p.add_argument("--config", help=f"config file (default: $KUDOS_CONFIG or {DEFAULT_CONFIG})")
+    _config_option(p)
     p.add_argument("--no-migrate", action="store_true", help="do not upgrade the database schema at start")
     p.add_argument("--shard-ids", metavar="IDS",
                    help="run only these shards (e.g. 0,1): one process of a bot split across several "
@@ -343,7 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("migrate", help="apply database migrations")
-    p.add_argument("--config", help=f"config file (default: $KUDOS_CONFIG or {DEFAULT_CONFIG})")
+    _config_option(p)
     p.add_argument("--database-url", help="override bot.database_url")
     p.add_argument("--revision", default="heads", help="target revision (default: heads; 'base' empties)")
     p.set_defaults(func=cmd_migrate)
@@ -358,19 +362,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output file (.csv; .csv.gz to gzip it)")
     p.add_argument("--period", choices=["7d", "30d", "90d", "365d", "all"], default="all",
                    help="created in this period (default: all)")
-    p.add_argument("--config", help=f"config file (default: $KUDOS_CONFIG or {DEFAULT_CONFIG})")
+    _config_option(p)
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("backup", help="copy the SQLite database to OUT while the bot runs (online backup)")
     p.add_argument("out", metavar="OUT", help="the backup file to write")
-    p.add_argument("--config", help=f"config file (default: $KUDOS_CONFIG or {DEFAULT_CONFIG})")
+    _config_option(p)
     p.add_argument("--database-url", help="override bot.database_url")
     p.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
     p.set_defaults(func=cmd_backup)
 
     p = sub.add_parser("restore", help="replace the SQLite database with a backup (stop the bot first)")
     p.add_argument("backup", metavar="IN", help="a file written by kudos backup")
-    p.add_argument("--config", help=f"config file (default: $KUDOS_CONFIG or {DEFAULT_CONFIG})")
+    _config_option(p)
     p.add_argument("--database-url", help="override bot.database_url")
     p.add_argument("--force", action="store_true", help="replace a database that already holds data")
     p.set_defaults(func=cmd_restore)
