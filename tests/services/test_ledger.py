@@ -442,7 +442,7 @@ async def test_profile_ladder_and_next_stage(db: Database, clock: FakeClock) -> 
     p = await svc.profile(G, HELPER, receipts=3)
     assert (p.stage, p.next_stage, p.missing) == ("collaborator", None, [])
     assert p.points_by_kind["answer"] == 50 and p.counts_by_kind["answer"] == 5
-    assert p.total_points == 3 + 8 + 5 + 50
+    assert p.total_points == 3 + 8 + 10 + 50  # feedback_shipped counts for the collaborator stage
     assert [r.kind for r in p.receipts] == ["answer", "answer", "answer"]
     assert p.receipts[0].message_id == 4 and p.receipts[0].actor_id == ASKER
 
