@@ -32,7 +32,6 @@ REWARD_EVENTS: tuple[str, ...] = get_args(RewardEvent)
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 CommandSync = Literal["guild", "global", "off"]
 
-
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///kudos.db"
 DATABASE_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 ERROR_TYPE = "kudos_config"
