@@ -35,7 +35,8 @@ FEEDBACK = 5_000
 SPAN = timedelta(days=730)
 CHUNK = 50_000
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
-_KIND_WEIGHTS = {"answer": 30, "thanks": 40, "curation": 8, "creation": 7, "feedback": 10, "beta": 5}
+_KIND_WEIGHTS = {"answer": 30, "thanks": 40, "curation": 8, "creation": 7, "feedback_given": 6,
+                 "feedback_acknowledged": 3, "feedback_shipped": 1, "beta": 5}
 
 
 def _fmt(when: datetime) -> str:

@@ -36,7 +36,8 @@ MEMBERS = 100_000
 SMALL_ROWS = 1_000
 SPAN = timedelta(days=730)
 CHUNK = 50_000
-_KIND_WEIGHTS = {"answer": 30, "thanks": 40, "curation": 8, "creation": 7, "feedback": 10, "beta": 5}
+_KIND_WEIGHTS = {"answer": 30, "thanks": 40, "curation": 8, "creation": 7, "feedback_given": 6,
+                 "feedback_acknowledged": 3, "feedback_shipped": 1, "beta": 5}
 
 NOW = datetime(2026, 6, 4, 15, tzinfo=UTC)  # a Thursday: the week and month boards have data
 SEASON = Season("s1", NOW - timedelta(days=60), NOW + timedelta(days=30))

@@ -197,6 +197,57 @@ ERROR_CASES = [
         id="caps-unknown-kind",
     ),
     pytest.param(
+        "[guilds.default.points]\nfeedback = 5\n",
+        "guilds.default.points.feedback",
+        "unknown key: the kind 'feedback' was split into feedback_given, feedback_acknowledged and feedback_shipped",
+        id="points-retired-feedback-kind",
+    ),
+    pytest.param(
+        "[guilds.default.points]\nfeedback_heard = 5\n",
+        "guilds.default.points.feedback_heard",
+        "unknown key (did you mean 'feedback_shipped'?)",
+        id="points-unknown-feedback-kind",
+    ),
+    pytest.param(
+        "[guilds.default.feedback]\npoints_shipped = 10\n",
+        "guilds.default.feedback.points_shipped",
+        "unknown key: moved: set points.feedback_shipped (its own contribution kind)",
+        id="feedback-points-moved",
+    ),
+    pytest.param(
+        "[guilds.123456789012345678.feedback]\npoints_acknowledged = 1\n",
+        "guilds.123456789012345678.feedback.points_acknowledged",
+        "unknown key: moved: set points.feedback_acknowledged (its own contribution kind)",
+        id="override-feedback-points-moved",
+    ),
+    pytest.param(
+        "[guilds.default.caps]\npoints_per_kind_per_day = { feedback = 20 }\n",
+        "guilds.default.caps.points_per_kind_per_day.feedback",
+        "unknown key: the kind 'feedback' was split into feedback_given, feedback_acknowledged and feedback_shipped",
+        id="caps-retired-kind",
+    ),
+    pytest.param(
+        "[guilds.default.caps]\nexempt_kinds = ['answer', 'feedback_shiped']\n",
+        "guilds.default.caps.exempt_kinds[1]",
+        "must be one of: answer, curation, creation, thanks, feedback_given, feedback_acknowledged, "
+        "feedback_shipped, beta (got 'feedback_shiped'; did you mean 'feedback_shipped'?)",
+        id="exempt-unknown-kind",
+    ),
+    pytest.param(
+        BEGIN_REWARD + "trigger = { kind = 'feedback', count = 1 }\nrole = 'Implemented'\n",
+        "guilds.default.rewards[0].trigger.kind",
+        "unknown contribution kind: the kind 'feedback' was split into feedback_given, feedback_acknowledged and "
+        "feedback_shipped",
+        id="reward-trigger-retired-kind",
+    ),
+    pytest.param(
+        BEGIN_REWARD + "trigger = { event = 'feedback_shipped' }\nbonus_points = 5\nbonus_kind = 'feedback'\n",
+        "guilds.default.rewards[0].bonus_kind",
+        "unknown contribution kind: the kind 'feedback' was split into feedback_given, feedback_acknowledged and "
+        "feedback_shipped",
+        id="reward-bonus-retired-kind",
+    ),
+    pytest.param(
         "[guilds.default.broadcast]\nper_channel_per_day = 6\n",
         "guilds.default.broadcast.per_channel_per_day",
         "must not exceed per_channel_per_week (6 > 5)",
@@ -453,7 +504,8 @@ def test_empty_file_gives_defaults(tmp_path: Path) -> None:
     assert guild.channels.showcase == "showcase"
     assert guild.channels.staff_log == "staff-log"
     assert {kind: guild.points.for_kind(kind) for kind in CONTRIBUTION_KINDS} == {
-        "answer": 10, "curation": 3, "creation": 8, "thanks": 2, "feedback": 5, "beta": 5,
+        "answer": 10, "curation": 3, "creation": 8, "thanks": 2, "feedback_given": 5, "feedback_acknowledged": 3,
+        "feedback_shipped": 10, "beta": 5,
     }
     assert guild.caps.thanks_given_per_day == 5
     assert guild.caps.thanks_received_from_same_giver_per_week == 2

@@ -12,16 +12,25 @@ from pydantic_core import PydanticCustomError
 
 from .errors import toml_type_name
 
-ContributionKind = Literal["answer", "curation", "creation", "thanks", "feedback", "beta"]
-CONTRIBUTION_KINDS: tuple[str, ...] = ("answer", "curation", "creation", "thanks", "feedback", "beta")
+ContributionKind = Literal[
+    "answer", "curation", "creation", "thanks", "feedback_given", "feedback_acknowledged", "feedback_shipped", "beta"
+]
+CONTRIBUTION_KINDS: tuple[str, ...] = get_args(ContributionKind)
+# Kinds that no longer exist, and what replaced them: config naming one gets this as its error.
+RETIRED_KINDS: dict[str, str] = {
+    "feedback": "the kind 'feedback' was split into feedback_given, feedback_acknowledged and feedback_shipped",
+}
+# Keys that moved, by (table, key): config still using one gets this as its error.
+MOVED_KEYS: dict[tuple[str, str], str] = {
+    ("feedback", "points_acknowledged"): "moved: set points.feedback_acknowledged (its own contribution kind)",
+    ("feedback", "points_shipped"): "moved: set points.feedback_shipped (its own contribution kind)",
+}
 
 RewardEvent = Literal["beta_joined", "first_feedback", "feedback_shipped", "answer_accepted", "post_featured"]
 REWARD_EVENTS: tuple[str, ...] = get_args(RewardEvent)
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 CommandSync = Literal["guild", "global", "off"]
-
-assert CONTRIBUTION_KINDS == get_args(ContributionKind)
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///kudos.db"
 DATABASE_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")

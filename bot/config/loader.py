@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from .base import CONTRIBUTION_KINDS, MOVED_KEYS, RETIRED_KINDS
 from .errors import ConfigError, toml_type_name
 from .models import ERROR_TYPE, KudosConfig
 
@@ -143,6 +144,10 @@ def _problem(error: Any, loc: tuple[str | int, ...], is_dict_key: bool) -> str:
         return "missing required key"
     if kind == "extra_forbidden":
         allowed = _field_names_at(loc[:-1])
+        if len(loc) >= 2 and (loc[-2], loc[-1]) in MOVED_KEYS:
+            return f"unknown key: {MOVED_KEYS[(str(loc[-2]), str(loc[-1]))]}"
+        if loc and loc[-1] in RETIRED_KINDS and set(CONTRIBUTION_KINDS) <= set(allowed):
+            return f"unknown key: {RETIRED_KINDS[str(loc[-1])]}"
         return "unknown key" + _suggest(str(loc[-1]) if loc else "", allowed)
     if kind in _EXPECTED:
         return f"{_EXPECTED[kind]} (got {toml_type_name(value)})"
@@ -154,6 +159,8 @@ def _problem(error: Any, loc: tuple[str | int, ...], is_dict_key: bool) -> str:
         return f"must be {symbol} {bound} (got {_show(value)})"
     if kind == "literal_error":
         choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        if isinstance(value, str) and value in RETIRED_KINDS and set(choices) == set(CONTRIBUTION_KINDS):
+            return f"{'unknown key' if is_dict_key else 'unknown contribution kind'}: {RETIRED_KINDS[value]}"
         if is_dict_key:
             return "unknown key" + _suggest(str(value), choices)
         if not isinstance(value, str):

@@ -41,13 +41,18 @@ class PointsConfig(_Model):
     curation: NonNegInt = 3
     creation: NonNegInt = 8
     thanks: NonNegInt = 2
-    feedback: NonNegInt = 5
+    feedback_given: NonNegInt = 5
+    feedback_acknowledged: NonNegInt = 3
+    feedback_shipped: NonNegInt = 10
     beta: NonNegInt = 5
 
     def for_kind(self, kind: str) -> int:
         if kind not in CONTRIBUTION_KINDS:
             raise KeyError(kind)
         return getattr(self, kind)
+
+
+assert tuple(PointsConfig.model_fields) == CONTRIBUTION_KINDS, "one [points] key per contribution kind"
 
 
 class CapsConfig(_Model):
@@ -182,8 +187,6 @@ class FeedbackConfig(_Model):
     review_queue: bool = False
     review_channel: ChannelRef = "staff-log"
     self_votes_count: bool = False
-    points_acknowledged: NonNegInt = 3
-    points_shipped: NonNegInt = 10
     tags: FeedbackTagsConfig = Field(default_factory=FeedbackTagsConfig)
 
 

@@ -66,7 +66,7 @@ contributions = Table(
     Column("id", SurrogateKey, primary_key=True, autoincrement=True),
     Column("guild_id", Snowflake, nullable=False),
     Column("user_id", Snowflake, nullable=False),
-    Column("kind", String(20), nullable=False),
+    Column("kind", String(32), nullable=False),  # 20 before migration 0010 (then only widened on PostgreSQL)
     Column("points", Integer, nullable=False),
     # Idempotency: one credit per (guild, kind, source). E.g. "answer:<thread>:<message>".
     Column("source_key", String(200), nullable=False),
@@ -104,7 +104,7 @@ member_stats = Table(
     metadata,
     Column("guild_id", Snowflake, primary_key=True, autoincrement=False),
     Column("user_id", Snowflake, primary_key=True, autoincrement=False),
-    Column("kind", String(20), primary_key=True),
+    Column("kind", String(32), primary_key=True),
     Column("season", String(20), primary_key=True),
     Column("points", Integer, nullable=False, server_default="0"),
     Column("count", Integer, nullable=False, server_default="0"),

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.config import ContributionKind
 from bot.core.checks import require
 from bot.core.errors import NO_MENTIONS
 from bot.services.contributions import receipt_line
@@ -18,7 +19,7 @@ from cogs.contributions._common import guild_of, place, send_receipt
 if TYPE_CHECKING:
     from bot.core.bot import KudosBot
 
-Kind = Literal["answer", "curation", "creation", "thanks", "feedback", "beta"]
+Kind = ContributionKind  # the choices of the kind option: every contribution kind
 _LINK = re.compile(r"(?:channels/\d+/\d+/)?(\d{15,21})\s*$")
 
 

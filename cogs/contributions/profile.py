@@ -8,6 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.config import ContributionKind
 from bot.core.errors import NO_MENTIONS
 from bot.services.contributions import leaderboard_line, progress_bar, receipt_line, stage_progress
 from bot.services.ledger import KINDS
@@ -16,7 +17,7 @@ from cogs.contributions._common import guild_of, place
 if TYPE_CHECKING:
     from bot.core.bot import KudosBot
 
-Kind = Literal["answer", "curation", "creation", "thanks", "feedback", "beta"]
+Kind = ContributionKind  # the choices of the kind option: every contribution kind
 Period = Literal["week", "month", "season", "all"]
 _PERIOD_TITLE = {"week": "this week", "month": "the last 30 days", "season": "this season", "all": "all time"}
 

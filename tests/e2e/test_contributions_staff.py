@@ -72,9 +72,9 @@ async def test_contrib_give_revoke_and_audit(kudos: Harness) -> None:
     refused = await kudos.member("alice").slash("contrib give", member=kudos.members["bob"], kind="beta",
                                                reason="x")
     assert "Only staff" in reply_text(refused)
-    given = await kudos.member("sam").slash("contrib give", member=kudos.members["bob"], kind="feedback", points=15,
+    given = await kudos.member("sam").slash("contrib give", member=kudos.members["bob"], kind="feedback_given", points=15,
                                             reason="great bug report")
-    assert given.ephemeral and "+15 feedback" in reply_text(given)
+    assert given.ephemeral and "+15 feedback_given" in reply_text(given)
     entry = (await ledger_rows(kudos, "bob"))[0]
     assert (entry.points, entry.actor_id, entry.reason) == (15, kudos.members["sam"], "great bug report")
     self_give = await kudos.member("sam").slash("contrib give", member=kudos.members["sam"], kind="beta",

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from bot.db.schema import contributions, feedback
 from bot.sandbox.harness import Harness
+from bot.services.ledger import FEEDBACK_KINDS
 
 BUG = {"Title": "Crash when saving", "Details": "The app closes", "Steps to reproduce": "1. Save",
        "Version": "2.4.1"}
@@ -26,12 +27,15 @@ async def item(h: Harness, item_id: int = 1) -> Any:
         return (await conn.execute(select(feedback).where(feedback.c.id == item_id))).one()
 
 
-async def points(h: Harness, who: str) -> int:
+async def credits(h: Harness, who: str) -> dict[str, tuple[int, int]]:
+    """``{kind: (points, ledger rows)}`` of the member's feedback credits, read from the ledger."""
     assert h.bot is not None
     async with h.bot.db.connect() as conn:
-        stmt = select(func.coalesce(func.sum(contributions.c.points), 0)).where(
-            contributions.c.user_id == h.members[who], contributions.c.kind == "feedback")
-        return int((await conn.execute(stmt)).scalar_one())
+        c = contributions.c
+        rows = await conn.execute(
+            select(c.kind, func.sum(c.points), func.count())
+            .where(c.user_id == h.members[who], c.kind.in_(FEEDBACK_KINDS)).group_by(c.kind))
+        return {kind: (int(p), int(n)) for kind, p, n in rows}
 
 
 def tag_names(h: Harness, thread_id: int) -> list[str]:
@@ -72,7 +76,7 @@ async def test_modal_intake_posts_in_the_forum_with_tags_embed_and_reporter_ping
     assert post.embeds[0]["title"] == f"#{row.id} · Crash when saving"
     assert embed_field(post, "Steps to reproduce") == "1. Save" and embed_field(post, "Version") == "2.4.1"
     assert [c["label"] for c in post.components[0]["components"]] == ["Me too", "Follow"]
-    assert await points(kudos, "alice") == 5
+    assert await credits(kudos, "alice") == {"feedback_given": (5, 1)}
 
 
 async def test_type_picker_then_form(kudos: Harness) -> None:
@@ -117,7 +121,7 @@ async def test_direct_forum_post_is_picked_up(kudos: Harness) -> None:
     bot_msgs = [m for m in kudos.emu.messages(thread.id) if m.author_id == kudos.emu.bot_user_id]
     assert len(bot_msgs) == 1 and bot_msgs[0].id == row.status_message_id
     assert bot_msgs[0].embeds[0]["title"].startswith(f"#{row.id}")
-    assert await points(kudos, "bob") == 5
+    assert await credits(kudos, "bob") == {"feedback_given": (5, 1)}
 
 
 async def test_mentions_in_user_text_never_ping(kudos: Harness) -> None:
@@ -179,7 +183,8 @@ async def test_status_change_updates_tag_embed_and_tells_everyone(kudos: Harness
         assert dms and "Acknowledged" in dms[-1].content and "Looking into it" in dms[-1].content, who
     assert not kudos.member("sam").dms()
     assert (await item(kudos)).first_staff_response_at is not None
-    assert await points(kudos, "alice") == 5 + 3
+    assert await credits(kudos, "alice") == {"feedback_given": (5, 1), "feedback_acknowledged": (3, 1)}
+    assert await credits(kudos, "bob") == {}  # voters are told, not credited
 
 
 async def test_every_transition_notifies_including_closed_dms(kudos: Harness) -> None:
@@ -200,7 +205,9 @@ async def test_every_transition_notifies_including_closed_dms(kudos: Harness) ->
         assert f"<@{kudos.members['bob']}>" in pings[0].content
     assert "2.5.0" in kudos.member("alice").dms()[-1].content
     assert tag_names(kudos, row.thread_id) == ["Bug", "Shipped"]
-    assert await points(kudos, "alice") == 5 + 3 + 10
+    # acknowledged, planned and in progress: feedback_acknowledged once; shipped: feedback_shipped
+    assert await credits(kudos, "alice") == {"feedback_given": (5, 1), "feedback_acknowledged": (3, 1),
+                                             "feedback_shipped": (10, 1)}
 
 
 async def test_invalid_transitions_and_unknown_items_get_clear_errors(kudos: Harness) -> None:
@@ -364,3 +371,55 @@ async def test_status_of_an_item_whose_thread_was_deleted_is_refused(kudos: Harn
     done = await kudos.member("sam").slash("feedback status", status="planned", item=row.id)
     assert done.ephemeral and "was deleted" in (done.content or "")
     assert (await item(kudos)).status == "new"
+
+
+# ----------------------------------------------------------------------------------------------- credit
+
+
+async def test_each_stage_is_its_own_kind_in_profile_leaderboard_explain_stats_and_export(kudos: Harness) -> None:
+    import csv
+    import io
+
+    await report(kudos)
+    row = await item(kudos)
+    for status in ("planned", "acknowledged"):  # planned first, then back: still one feedback_acknowledged
+        await kudos.member("sam").slash("feedback status", status=status, item=row.id)
+    await kudos.member("sam").slash("feedback status", status="shipped", item=row.id, version="2.5.0")
+    await report(kudos, "bob", "idea", {"Title": "Dark mode", "Details": "d"})
+    assert await credits(kudos, "alice") == {"feedback_given": (5, 1), "feedback_acknowledged": (3, 1),
+                                             "feedback_shipped": (10, 1)}
+
+    profile = await kudos.member("alice").slash("profile")
+    by_kind = embed_field(profile, "By kind").splitlines()
+    assert by_kind == ["feedback_given: **5** (1)", "feedback_acknowledged: **3** (1)",
+                       "feedback_shipped: **10** (1)"]
+    assert "collaborator" not in embed_field(profile, "Stage").splitlines()[0]  # no answers yet
+
+    shipped_board = await kudos.member("bob").slash("leaderboard", kind="feedback_shipped")
+    assert shipped_board.embeds[0]["title"].endswith("· feedback_shipped")
+    board = shipped_board.embeds[0]["description"]
+    assert f"<@{kudos.members['alice']}>" in board and f"<@{kudos.members['bob']}>" not in board
+    given_board = (await kudos.member("bob").slash("leaderboard", kind="feedback_given")).embeds[0]["description"]
+    assert f"<@{kudos.members['alice']}>" in given_board and f"<@{kudos.members['bob']}>" in given_board
+
+    explained = await kudos.member("sam").slash("contrib explain", member=kudos.members["alice"])
+    text = explained.embeds[0]["description"]
+    assert "+5 feedback_given" in text and "+3 feedback_acknowledged" in text and "+10 feedback_shipped" in text
+    assert f"shipped by <@{kudos.members['sam']}>" in text
+
+    overview = await kudos.member("sam").slash("stats overview", period="30d")
+    assert "feedback_given 2" in (overview.content or "") and "feedback_shipped 1" in (overview.content or "")
+    exported = await kudos.member("sam").slash("export", what="contributions")
+    [(_, data)] = [f for msg in exported.followups for f in msg.files]
+    kinds = sorted(r["kind"] for r in csv.DictReader(io.StringIO(data.decode())))
+    assert kinds == ["feedback_acknowledged", "feedback_given", "feedback_given", "feedback_shipped"]
+
+
+async def test_co_reporters_of_a_merged_duplicate_get_the_stage_kinds(kudos: Harness) -> None:
+    await report(kudos, "alice", "idea", {"Title": "Dark mode", "Details": "d"})
+    await report(kudos, "bob", "idea", {"Title": "Night theme", "Details": "d"})
+    await kudos.member("sam").slash("feedback status", status="duplicate", of=1, item=2)
+    await kudos.member("sam").slash("feedback status", status="in_progress", item=1)
+    await kudos.member("sam").slash("feedback status", status="shipped", item=1, version="3.0")
+    both = {"feedback_given": (5, 1), "feedback_acknowledged": (3, 1), "feedback_shipped": (10, 1)}
+    assert await credits(kudos, "alice") == both and await credits(kudos, "bob") == both

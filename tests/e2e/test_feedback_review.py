@@ -10,7 +10,7 @@ from sqlalchemy import insert
 
 from bot.db.schema import betas
 from bot.sandbox.harness import ChannelSpec, Harness, WorldSpec
-from tests.e2e.test_feedback import BUG, item, mentioned_users, points, report, tag_names
+from tests.e2e.test_feedback import BUG, credits, item, mentioned_users, report, tag_names
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ async def test_review_queue_approve_publishes_and_credits(kudos: Harness) -> Non
     row = await item(kudos)
     assert row.status == "pending_review" and row.thread_id is None
     assert kudos.emu.threads(kudos.channel_id("feedback")) == []
-    assert await points(kudos, "alice") == 0
+    assert await credits(kudos, "alice") == {}
     queued = review_message(kudos)
     assert queued.embeds[0]["title"].startswith(f"Review #{row.id}")
     denied = await kudos.member("bob").click(queued.id, label="Approve")
@@ -54,7 +54,7 @@ async def test_review_queue_approve_publishes_and_credits(kudos: Harness) -> Non
     assert mentioned_users(kudos.emu.message(row.thread_id)) == [kudos.members["alice"]]
     assert "Approved by" in (kudos.emu.message(queued.id).embeds[0]["footer"]["text"])
     assert kudos.emu.message(queued.id).components == []
-    assert await points(kudos, "alice") == 5
+    assert await credits(kudos, "alice") == {"feedback_given": (5, 1)}
 
 
 async def test_review_queue_reject_tells_the_reporter(kudos: Harness) -> None:
@@ -70,7 +70,7 @@ async def test_review_queue_reject_tells_the_reporter(kudos: Harness) -> None:
     dms = kudos.member("alice").dms()
     assert dms and "won't be published" in dms[-1].content and "Off topic" in dms[-1].content
     assert "Rejected by" in kudos.emu.message(queued.id).embeds[0]["footer"]["text"]
-    assert await points(kudos, "alice") == 0
+    assert await credits(kudos, "alice") == {}
     assert kudos.emu.message(queued.id).components == []  # the buttons are gone once handled
 
 
@@ -114,7 +114,7 @@ async def test_review_flow_on_postgres(kudos_pg: Harness) -> None:
     row = await item(kudos_pg)
     assert row.status == "shipped" and row.vote_count == 1
     assert "shipped" in kudos_pg.member("bob").dms()[-1].content
-    assert await points(kudos_pg, "alice") == 5 + 10
+    assert await credits(kudos_pg, "alice") == {"feedback_given": (5, 1), "feedback_shipped": (10, 1)}
 
 
 class TestWithoutManageThreads:
@@ -155,23 +155,34 @@ class TestShippedReward:
 
         spec = WorldSpec.default()
         spec.roles.append(RoleSpec("Implemented"))
+        spec.roles.append(RoleSpec("Shipper"))
         return spec
 
     @pytest.fixture
     def bot_config(self) -> dict[str, Any]:
         return {"guilds": {"default": {"rewards": [
-            {"name": "implemented", "trigger": {"event": "feedback_shipped"}, "role": "Implemented"},
-            {"name": "first-report", "trigger": {"event": "first_feedback"}, "dm": "Thanks for your first report!"},
+            {"name": "implemented", "trigger": {"kind": "feedback_shipped", "count": 1}, "role": "Implemented"},
+            {"name": "shipper", "trigger": {"event": "feedback_shipped"}, "role": "Shipper", "bonus_points": 2},
+            {"name": "first-report", "trigger": {"event": "first_feedback"}, "dm": "Thanks for your first report!",
+             "bonus_points": 1},
+            {"name": "heard", "trigger": {"kind": "feedback_acknowledged", "count": 1}, "dm": "You were heard!"},
         ]}}}
 
     async def test_shipping_gives_the_implemented_role(self, kudos: Harness) -> None:
         await report(kudos, type_="idea", values={"Title": "Dark mode", "Details": "d"})
         dms = kudos.member("alice").dms()
         assert any("first report" in (e.get("description") or "") for m in dms for e in m.embeds)
+        assert await credits(kudos, "alice") == {"feedback_given": (5 + 1, 2)}  # the event's bonus kind
         row = await item(kudos)
+        await kudos.member("sam").slash("feedback status", status="acknowledged", item=row.id)
+        assert any("You were heard" in (e.get("description") or "")
+                   for m in kudos.member("alice").dms() for e in m.embeds)
         assert "Implemented" not in kudos.member("alice").roles()
+        assert "Shipper" not in kudos.member("alice").roles()
         await kudos.member("sam").slash("feedback status", status="shipped", version="2.0", item=row.id)
-        assert "Implemented" in kudos.member("alice").roles()
+        assert {"Implemented", "Shipper"} <= set(kudos.member("alice").roles())
+        assert await credits(kudos, "alice") == {"feedback_given": (6, 2), "feedback_acknowledged": (3, 1),
+                                                 "feedback_shipped": (10 + 2, 2)}
 
 
 class TestBetaButtonEntryPoint:

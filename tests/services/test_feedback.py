@@ -14,7 +14,7 @@ from bot.db import Database
 from bot.db.schema import contributions, feedback, feedback_votes
 from bot.services.errors import Conflict, InvalidInput, NotFound
 from bot.services.feedback import FeedbackPolicy, FeedbackService, validate_draft
-from bot.services.ledger import LedgerPolicy, LedgerService
+from bot.services.ledger import DEFAULT_POINTS, LedgerPolicy, LedgerService
 
 G = 100
 ALICE, BOB, CAROL, DAN, STAFF = 11, 22, 33, 44, 99
@@ -40,7 +40,7 @@ def rec() -> Recorder:
 
 @pytest.fixture
 def policy() -> dict[str, FeedbackPolicy]:
-    return {"p": FeedbackPolicy(points_submitted=5, points_acknowledged=3, points_shipped=10)}
+    return {"p": FeedbackPolicy()}
 
 
 @pytest.fixture
@@ -62,6 +62,15 @@ async def _points(db: Database, user_id: int) -> int:
     async with db.connect() as conn:
         stmt = select(func.coalesce(func.sum(contributions.c.points), 0)).where(contributions.c.user_id == user_id)
         return int((await conn.execute(stmt)).scalar_one())
+
+
+async def _kinds(db: Database, user_id: int) -> dict[str, tuple[int, int]]:
+    """``{kind: (points, rows)}`` of the member's ledger rows."""
+    async with db.connect() as conn:
+        c = contributions.c
+        rows = await conn.execute(select(c.kind, func.sum(c.points), func.count()).where(c.user_id == user_id)
+                                  .group_by(c.kind))
+        return {k: (int(p), int(n)) for k, p, n in rows}
 
 
 # ----------------------------------------------------------------------------------------------- intake
@@ -170,10 +179,12 @@ async def test_lifecycle_credits_events_and_notices(svc: FeedbackService, db: Da
     assert change.item.first_staff_response_at is not None
     assert change.item.first_staff_response_at - change.item.created_at == timedelta(hours=3)
     await svc.change_status(G, item.id, "planned", actor_id=STAFF)
-    assert await _points(db, ALICE) == 5 + 3  # heard once, not again for planned
+    # heard once, not again for planned
+    assert await _kinds(db, ALICE) == {"feedback_given": (5, 1), "feedback_acknowledged": (3, 1)}
     shipped = await svc.change_status(G, item.id, "shipped", actor_id=STAFF, version="2.0")
     assert shipped.item.version == "2.0"
-    assert await _points(db, ALICE) == 5 + 3 + 10
+    assert await _kinds(db, ALICE) == {"feedback_given": (5, 1), "feedback_acknowledged": (3, 1),
+                                       "feedback_shipped": (10, 1)}
     assert [e.name for e in rec.events] == ["first_feedback", "feedback_shipped"]
     assert rec.events[-1].data["version"] == "2.0"
     assert [n["status"] for n in rec.notices] == ["acknowledged", "planned", "shipped"]
@@ -282,7 +293,7 @@ async def test_duplicate_merge_moves_votes_followers_and_credits_co_reporter(
     await svc.change_status(G, original.id, "shipped", actor_id=STAFF, version="3.0")
     shipped_for = sorted(e.user_id for e in rec.events if e.name == "feedback_shipped")
     assert shipped_for == [ALICE, BOB]
-    assert await _points(db, BOB) == 5 + 10
+    assert await _kinds(db, BOB) == {"feedback_given": (5, 1), "feedback_shipped": (10, 1)}
 
 
 async def test_duplicate_of_itself_or_a_cycle_is_refused(svc: FeedbackService) -> None:
@@ -362,3 +373,16 @@ async def test_beta_lookups(svc: FeedbackService, db: Database, clock: FakeClock
         await svc.beta_by_name(G, "Nope")
     with pytest.raises(NotFound, match="no beta #5"):
         await svc.beta_forum(G, 5)
+
+
+async def test_stage_kinds_use_their_own_points_and_count_even_at_zero(db: Database, clock: FakeClock) -> None:
+    points = {"feedback_given": 2, "feedback_acknowledged": 0, "feedback_shipped": 25}
+    ledger = LedgerService(db, clock, lambda g: LedgerPolicy(points={**DEFAULT_POINTS, **points}))
+    svc = FeedbackService(db, clock, ledger, lambda g: FeedbackPolicy())
+    item = await _report(svc)
+    await svc.change_status(G, item.id, "in_progress", actor_id=STAFF)
+    await svc.change_status(G, item.id, "shipped", actor_id=STAFF, version="1.1")
+    assert await _kinds(db, ALICE) == {"feedback_given": (2, 1), "feedback_acknowledged": (0, 1),
+                                       "feedback_shipped": (25, 1)}
+    profile = await ledger.profile(G, ALICE)
+    assert profile.counts_by_kind["feedback_acknowledged"] == 1 and profile.points_by_kind["feedback_shipped"] == 25

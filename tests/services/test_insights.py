@@ -129,7 +129,8 @@ async def test_overview_numbers_are_exact(seeded: tuple[InsightsService, FakeClo
 
     # contributions by kind: the reversed creation of D is left out; 31 daily bars
     assert len(ov.kinds.buckets) == 31 and ov.kinds.buckets[0] == date(2026, 5, 16)
-    assert ov.kinds.totals == {"answer": 1, "curation": 1, "creation": 1, "thanks": 1, "feedback": 0, "beta": 0}
+    assert ov.kinds.totals == {"answer": 1, "curation": 1, "creation": 1, "thanks": 1, "feedback_given": 0,
+                               "feedback_acknowledged": 0, "feedback_shipped": 0, "beta": 0}
     day = {d: i for i, d in enumerate(ov.kinds.buckets)}
     assert ov.kinds.counts["creation"][day[date(2026, 6, 5)]] == 1
     assert ov.kinds.counts["answer"][day[date(2026, 6, 10)]] == 1

@@ -432,7 +432,7 @@ async def test_profile_ladder_and_next_stage(db: Database, clock: FakeClock) -> 
     assert (p.stage, p.next_stage, p.missing) == ("curator", "creator", ["1 more creation credit"])
 
     await svc.credit(G, HELPER, "creation", source_key="cr:1", actor_id=MOD)
-    await svc.credit(G, HELPER, "feedback", source_key="f:1", actor_id=None)
+    await svc.credit(G, HELPER, "feedback_shipped", source_key="f:1", actor_id=None)
     for msg in range(3):
         await answer(svc, HELPER, msg)
     p = await svc.profile(G, HELPER)
@@ -442,7 +442,7 @@ async def test_profile_ladder_and_next_stage(db: Database, clock: FakeClock) -> 
     p = await svc.profile(G, HELPER, receipts=3)
     assert (p.stage, p.next_stage, p.missing) == ("collaborator", None, [])
     assert p.points_by_kind["answer"] == 50 and p.counts_by_kind["answer"] == 5
-    assert p.total_points == 3 + 8 + 5 + 50
+    assert p.total_points == 3 + 8 + 10 + 50  # feedback_shipped counts for the collaborator stage
     assert [r.kind for r in p.receipts] == ["answer", "answer", "answer"]
     assert p.receipts[0].message_id == 4 and p.receipts[0].actor_id == ASKER
 
@@ -510,7 +510,7 @@ async def test_totals_consistent_after_random_mix(db: Database, clock: FakeClock
         user, actor = rng.choice(users), rng.choice(users)
         try:
             if op < 0.55:
-                kind = rng.choice(["answer", "thanks", "curation", "creation", "feedback", "beta"])
+                kind = rng.choice(["answer", "thanks", "curation", "creation", "feedback_given", "beta"])
                 result = await svc.credit(
                     G, user, kind, source_key=f"{kind}:{rng.randrange(60)}", actor_id=actor,
                     member_joined_at=joined[user], points=rng.choice([None, None, 1, 7]),

@@ -10,7 +10,9 @@ _DONE_BY = {
     "thanks": "from",
     "curation": "for featuring a post by",
     "creation": "by",
-    "feedback": "recorded by",
+    "feedback_given": "recorded by",
+    "feedback_acknowledged": "heard by",
+    "feedback_shipped": "shipped by",
     "beta": "recorded by",
 }
 

@@ -119,18 +119,12 @@ def check_transition(item: FeedbackRow, status: str) -> None:
 class FeedbackPolicy:
     review_queue: bool = False
     self_votes_count: bool = False
-    points_submitted: int = 5
-    points_acknowledged: int = 3
-    points_shipped: int = 10
 
     @classmethod
     def from_config(cls, guild_config: Any) -> FeedbackPolicy:
+        """Points are not here: each stage is its own contribution kind, priced by ``[points]``."""
         fb = guild_config.feedback
-        return cls(
-            review_queue=fb.review_queue, self_votes_count=fb.self_votes_count,
-            points_submitted=guild_config.points.feedback, points_acknowledged=fb.points_acknowledged,
-            points_shipped=fb.points_shipped,
-        )
+        return cls(review_queue=fb.review_queue, self_votes_count=fb.self_votes_count)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,14 +4,15 @@ Flow of a report
 ----------------
 ``create_draft`` records a validated report without a thread (``pending_review`` when the guild holds
 reports for review, else ``new``); the cog then opens the forum post and calls ``publish``, which attaches
-the thread and — in the same transaction — credits the reporter (kind ``feedback``, source
+the thread and — in the same transaction — credits the reporter (kind ``feedback_given``, source
 ``feedback:<id>``, so a retry never pays twice) and emits ``first_feedback`` for a member's first public
 report. If the post cannot be opened, ``discard`` removes the draft: nothing is half-written. A post
 written directly in the forum goes through ``record_post`` (one transaction, idempotent on the thread).
 
 Status changes (``change_status``) check the allowed transitions, credit the reporter and co-reporters
-(``feedback:<id>:heard`` — ``…:co:<user>`` for co-reporters — once when acknowledged / planned / in progress, ``feedback:<id>:shipped`` when
-shipped), emit ``feedback_shipped``, merge duplicates, and schedule the durable ``feedback.notify`` timer —
+(kind ``feedback_acknowledged``, source ``feedback:<id>:heard`` — ``…:co:<user>`` for co-reporters — once
+when first acknowledged / planned / in progress; kind ``feedback_shipped``, source ``feedback:<id>:shipped``,
+when shipped), emit ``feedback_shipped``, merge duplicates, and schedule the durable ``feedback.notify`` timer —
 all in one transaction, so a notice is sent exactly for the changes that committed. Items without a
 thread (drafts) are invisible to every query.
 """
@@ -47,12 +48,14 @@ from bot.services.feedback.models import (
     check_transition,
     label,
 )
-from bot.services.ledger import LedgerService
+from bot.services.ledger import FEEDBACK_KINDS, LedgerService
 
 Emit = Callable[[AsyncConnection, Any], Awaitable[None]]
 ScheduleNotice = Callable[[AsyncConnection, dict[str, Any]], Awaitable[None]]
 
 NOTIFY_EVENT = "feedback.notify"
+# The ledger kinds of the three stages (see bot.services.ledger.FEEDBACK_KINDS).
+GIVEN, ACKNOWLEDGED, SHIPPED = FEEDBACK_KINDS
 HEARD = ("acknowledged", "planned", "in_progress")
 MAX_CHAIN = 50
 
@@ -184,11 +187,10 @@ class FeedbackService:
             return item, True
 
     async def _credit_intake(self, conn: AsyncConnection, item: FeedbackItem) -> None:
-        policy = self.policy_for(item.guild_id)
         await self.ledger.credit(
-            item.guild_id, item.reporter_id, "feedback", source_key=f"feedback:{item.id}", actor_id=None,
+            item.guild_id, item.reporter_id, GIVEN, source_key=f"feedback:{item.id}", actor_id=None,
             reason=f"feedback #{item.id}: {item.title}"[:300], channel_id=item.forum_id, thread_id=item.thread_id,
-            points=policy.points_submitted, strict=False, conn=conn,
+            strict=False, conn=conn,
         )
         if await repo.published_count(conn, item.guild_id, item.reporter_id) == 1:
             await self._event(conn, item.guild_id, item.reporter_id, "first_feedback",
@@ -278,22 +280,22 @@ class FeedbackService:
             await repo.update_item(conn, item.id, **values)
             await repo.mark_staff_response(conn, item.id, now)
             item = await self._get(conn, guild_id, item_id)
-            if status in HEARD and policy.points_acknowledged > 0:
+            # Each stage is credited once per reporter (its source key), at the points of its kind — also
+            # when those are 0, so a "count of feedback_shipped" reward still sees it.
+            if status in HEARD:
                 for user_id in dict.fromkeys(reporters):
                     await self.ledger.credit(
-                        guild_id, user_id, "feedback", source_key=_key(item, "heard", user_id), actor_id=actor_id,
-                        reason=f"feedback #{item.id} {label(status).lower()}", thread_id=item.thread_id,
-                        channel_id=item.forum_id, points=policy.points_acknowledged, strict=False, conn=conn,
+                        guild_id, user_id, ACKNOWLEDGED, source_key=_key(item, "heard", user_id),
+                        actor_id=actor_id, reason=f"feedback #{item.id} {label(status).lower()}",
+                        thread_id=item.thread_id, channel_id=item.forum_id, strict=False, conn=conn,
                     )
             if status == "shipped":
                 for user_id in dict.fromkeys(reporters):
-                    if policy.points_shipped > 0:
-                        await self.ledger.credit(
-                            guild_id, user_id, "feedback", source_key=_key(item, "shipped", user_id),
-                            actor_id=actor_id, reason=f"feedback #{item.id} shipped in {version}",
-                            thread_id=item.thread_id, channel_id=item.forum_id, points=policy.points_shipped,
-                            strict=False, conn=conn,
-                        )
+                    await self.ledger.credit(
+                        guild_id, user_id, SHIPPED, source_key=_key(item, "shipped", user_id), actor_id=actor_id,
+                        reason=f"feedback #{item.id} shipped in {version}", thread_id=item.thread_id,
+                        channel_id=item.forum_id, strict=False, conn=conn,
+                    )
                     await self._event(conn, guild_id, user_id, "feedback_shipped", {
                         "feedback_id": item.id, "version": version, "beta_id": item.beta_id, "type": item.type,
                         "title": item.title,

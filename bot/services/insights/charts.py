@@ -33,7 +33,8 @@ from bot.services.insights.models import (  # noqa: E402
 WIDTH, HEIGHT, DPI = 800, 450, 100
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _COLOURS = {"answer": "#4C72B0", "curation": "#DD8452", "creation": "#55A868", "thanks": "#C44E52",
-            "feedback": "#8172B3", "beta": "#937860"}
+            "feedback_given": "#8172B3", "feedback_acknowledged": "#DA8BC3", "feedback_shipped": "#64B5CD",
+            "beta": "#937860"}
 _ACCENT = "#5865F2"
 
 

@@ -12,6 +12,7 @@ from bot.services.ledger.models import (
 )
 from bot.services.ledger.policy import (
     DEFAULT_POINTS,
+    FEEDBACK_KINDS,
     KINDS,
     NO_SELF_CREDIT,
     PEER_KINDS,
@@ -25,6 +26,7 @@ from bot.services.ledger.service import LedgerService, OnChange, day_start
 
 __all__ = [
     "DEFAULT_POINTS",
+    "FEEDBACK_KINDS",
     "KINDS",
     "NO_SELF_CREDIT",
     "PEER_KINDS",

@@ -12,17 +12,22 @@ _BY = {
     "thanks": "thanks from",
     "curation": "for featuring a post by",
     "creation": "showcased by",
-    "feedback": "recorded by",
+    "feedback_given": "recorded by",
+    "feedback_acknowledged": "acknowledged by",
+    "feedback_shipped": "shipped by",
     "beta": "recorded by",
 }
 
-# How each kind is earned, for "no record" answers.
+# How each kind is earned, for "no record" answers (looked up by kind and by source-key prefix).
 HOW_TO_EARN = {
     "answer": "only replies marked as the solution in a help forum count as answers",
     "thanks": "thanks count when a member thanks you with the thanks command",
     "curation": "curation counts when a curator features a post",
     "creation": "creations count when your post is showcased",
-    "feedback": "feedback counts when your report is accepted in the feedback forum",
+    "feedback": "feedback counts when your report is posted, acknowledged and shipped in the feedback forum",
+    "feedback_given": "feedback counts when your report is posted (or approved) in the feedback forum",
+    "feedback_acknowledged": "counts once per report when staff acknowledge, plan or start work on it",
+    "feedback_shipped": "counts when staff mark your report (or one merged into it) as shipped",
     "beta": "beta credit counts when you take part in a beta",
 }
 

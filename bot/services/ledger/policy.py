@@ -18,16 +18,20 @@ try:
 
     KINDS: tuple[str, ...] = tuple(_CONFIG_KINDS)
 except ImportError:  # pragma: no cover - config package not importable
-    KINDS = ("answer", "curation", "creation", "thanks", "feedback", "beta")
+    KINDS = ("answer", "curation", "creation", "thanks", "feedback_given", "feedback_acknowledged",
+             "feedback_shipped", "beta")
 
 # Kinds one member gives to another: the giver is the actor. Self-credit, the distinct-giver rule and
 # ring detection apply to these.
 PEER_KINDS: frozenset[str] = frozenset({"thanks", "curation"})
+# What the feedback feature records: a report going public, staff acknowledging or planning it, and it shipping.
+FEEDBACK_KINDS: tuple[str, ...] = ("feedback_given", "feedback_acknowledged", "feedback_shipped")
 # Kinds a member may never receive from themselves (an asker marking their own reply as the solution…).
 NO_SELF_CREDIT: frozenset[str] = PEER_KINDS | {"answer"}
 
 DEFAULT_POINTS: Mapping[str, int] = MappingProxyType(
-    {"answer": 10, "curation": 3, "creation": 8, "thanks": 2, "feedback": 5, "beta": 5}
+    {"answer": 10, "curation": 3, "creation": 8, "thanks": 2, "feedback_given": 5, "feedback_acknowledged": 3,
+     "feedback_shipped": 10, "beta": 5}
 )
 
 
@@ -118,7 +122,8 @@ def default_ladder(*, curator_min_points: int = 100, collaborator_min_answers: i
     consumer      everyone (no requirement)
     curator       ≥ 1 curation credit, or ≥ ``curator_min_points`` points in total (0 = no points route)
     creator       ≥ 1 creation credit
-    collaborator  ≥ 1 feedback or beta credit, and ≥ ``collaborator_min_answers`` answer credits
+    collaborator  ≥ 1 feedback (given, acknowledged or shipped) or beta credit, and
+                  ≥ ``collaborator_min_answers`` answer credits
     ============  ===============================================================================
 
     Counts are net (a reversed credit no longer counts) and all-time.
@@ -133,7 +138,7 @@ def default_ladder(*, curator_min_points: int = 100, collaborator_min_answers: i
         Stage(
             "collaborator",
             all_of=(
-                Requirement(("feedback", "beta"), count=1, label="feedback or beta"),
+                Requirement((*FEEDBACK_KINDS, "beta"), count=1, label="feedback or beta"),
                 Requirement(("answer",), count=collaborator_min_answers, label="answer"),
             ),
         ),

@@ -9,7 +9,7 @@ from typing import Any
 from bot.config import RewardConfig
 
 # What an event rule's bonus points count as, when the rule names no bonus_kind.
-EVENT_KINDS = {"beta_joined": "beta", "first_feedback": "feedback", "feedback_shipped": "feedback",
+EVENT_KINDS = {"beta_joined": "beta", "first_feedback": "feedback_given", "feedback_shipped": "feedback_shipped",
                "answer_accepted": "answer", "post_featured": "creation"}
 
 
