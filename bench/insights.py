@@ -13,12 +13,14 @@ aggregates with ``INSERT … SELECT … GROUP BY`` (the shape the ledger keeps u
 from __future__ import annotations
 
 import asyncio
+import inspect
 import random
 import sqlite3
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from bench.common import Result, percentile
 from bot.clock import FakeClock
@@ -108,6 +110,38 @@ async def _stats(service: InsightsService, period: str) -> float:
     return time.perf_counter() - t0
 
 
+async def _profile(service: InsightsService, period: str) -> dict[str, float]:
+    """Milliseconds per database query of one ``overview`` (each ``bot.db.insights`` call, summed by name), plus
+    the chart rendering: every query function of the repository is wrapped with a timer for one call."""
+    from bot.db import insights as repo
+
+    spent: dict[str, float] = {}
+    originals = {name: fn for name, fn in vars(repo).items()
+                 if inspect.iscoroutinefunction(fn) and fn.__module__ == repo.__name__}
+
+    def timed(name: str, fn: Any) -> Any:
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return await fn(*args, **kwargs)
+            finally:
+                spent[name] = spent.get(name, 0.0) + (time.perf_counter() - t0) * 1000
+
+        return wrapper
+
+    for name, fn in originals.items():
+        setattr(repo, name, timed(name, fn))
+    try:
+        numbers = await service.overview(GUILD, period)
+    finally:
+        for name, fn in originals.items():
+            setattr(repo, name, fn)
+    t0 = time.perf_counter()
+    charts.render_overview(numbers)
+    spent["(render 5 charts)"] = (time.perf_counter() - t0) * 1000
+    return spent
+
+
 async def _probe(ledger: LedgerService, seconds: float) -> list[float]:
     """Latency (ms) of /profile's database work plus an event-loop round trip, back to back for ``seconds``."""
     rng = random.Random(3)
@@ -139,6 +173,10 @@ async def run() -> list[Result]:
         ledger = LedgerService(db, clock, lambda _g: policy)
         try:
             await _stats(service, "30d")  # warm-up: imports, fonts, page cache
+            for period in ("30d", "all"):
+                for name, ms in sorted((await _profile(service, period)).items(), key=lambda kv: -kv[1]):
+                    results.append(Result(f"  {period} {name}", ms, 2000.0, "ms", "goal for all (2 s)",
+                                          goal="per query"))
             for period in ("30d", "all"):
                 times = [await _stats(service, period) for _ in range(3)]
                 results.append(Result(f"insights 1M: /stats {period}, all charts", max(times), 2.0, "s",
