@@ -1,9 +1,8 @@
 """SQL behind /stats and /export: aggregates computed in the database, rows handed to pure functions.
 
 Time buckets are UTC days computed in SQL (``substr`` of the stored text on SQLite, ``to_char`` on
-PostgreSQL), then widened to weeks or months in Python. Ladder stages are evaluated from one flag per
-ladder requirement, computed per member in SQL and grouped, so only a handful of rows leave the database
-however many members there are.
+PostgreSQL), then widened to weeks or months in Python. Ladder stages are kept by the ledger
+(:mod:`bot.db.stages`), so the ladder chart reads a handful of grouped rows however many members there are.
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import String, and_, case, exists, func, literal_column, or_, select
+from sqlalchemy import String, case, exists, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db.schema import (
@@ -28,7 +27,6 @@ from bot.db.schema import (
     perk_codes,
     solutions,
 )
-from bot.services.ledger import Requirement
 
 
 def _day(conn: AsyncConnection, column: Any) -> Any:
@@ -93,72 +91,6 @@ async def contributions_per_day(
     for d, kind, n in reversed_:
         counts[(d, kind)] = counts.get((d, kind), 0) - int(n)
     return [(date.fromisoformat(d), kind, n) for (d, kind), n in counts.items() if n]
-
-
-def _req_filter(column: Any, req: Requirement) -> Any:
-    return column == "*" if req.kinds == ("*",) else column.in_(req.kinds)
-
-
-def _flag(count: Any, points: Any, req: Requirement) -> Any:
-    return case((and_(count >= req.count, points >= req.points), 1), else_=0)
-
-
-async def ladder_now(
-    conn: AsyncConnection, guild_id: int, reqs: Sequence[Requirement]
-) -> list[tuple[tuple[int, ...], int]]:
-    """(requirement flags, members) from the all-time totals of every member with a ledger entry."""
-    ms = member_stats.c
-    cols = []
-    for i, req in enumerate(reqs):
-        count = func.sum(case((_req_filter(ms.kind, req), ms.count), else_=0))
-        points = func.sum(case((_req_filter(ms.kind, req), ms.points), else_=0))
-        cols.append(_flag(count, points, req).label(f"f{i}"))
-    per_member = (
-        select(ms.user_id, *cols).where(ms.guild_id == guild_id, ms.season == "").group_by(ms.user_id).subquery()
-    )
-    flags = [per_member.c[f"f{i}"] for i in range(len(reqs))]
-    rows = await conn.execute(select(*flags, func.count()).group_by(*flags))
-    return [(tuple(int(v) for v in row[:-1]), int(row[-1])) for row in rows]
-
-
-async def ladder_moves(
-    conn: AsyncConnection, guild_id: int, reqs: Sequence[Requirement], start: datetime, kinds: Sequence[str]
-) -> list[tuple[tuple[int, ...], tuple[int, ...], int]]:
-    """(flags at ``start``, flags now, members) over members with counted ledger rows since ``start``.
-
-    Totals at ``start`` are today's all-time totals minus the counted rows written since."""
-    c, ms = contributions.c, member_stats.c
-    step = case((c.reverses_id.is_(None), 1), else_=-1)
-    delta_cols = []
-    for i, req in enumerate(reqs):
-        hit = True if req.kinds == ("*",) else c.kind.in_(req.kinds)
-        delta_cols.append(func.sum(case((hit, step), else_=0)).label(f"dc{i}"))
-        delta_cols.append(func.sum(case((hit, c.points), else_=0)).label(f"dp{i}"))
-    delta = (
-        select(c.user_id, *delta_cols)
-        # kind IN (…) lets the (guild_id, kind, created_at) index serve the time range
-        .where(c.guild_id == guild_id, c.kind.in_(kinds), c.created_at >= start, c.status == "counted")
-        .group_by(c.user_id).subquery()
-    )
-    now_cols = []
-    for i, req in enumerate(reqs):
-        now_cols.append(func.sum(case((_req_filter(ms.kind, req), ms.count), else_=0)).label(f"nc{i}"))
-        now_cols.append(func.sum(case((_req_filter(ms.kind, req), ms.points), else_=0)).label(f"np{i}"))
-    totals = (
-        select(ms.user_id, *now_cols)
-        .where(ms.guild_id == guild_id, ms.season == "", ms.user_id.in_(select(delta.c.user_id)))
-        .group_by(ms.user_id).subquery()
-    )
-    before, after = [], []
-    for i, req in enumerate(reqs):
-        nc, np_ = totals.c[f"nc{i}"], totals.c[f"np{i}"]
-        before.append(_flag(nc - delta.c[f"dc{i}"], np_ - delta.c[f"dp{i}"], req).label(f"b{i}"))
-        after.append(_flag(nc, np_, req).label(f"a{i}"))
-    pairs = select(*before, *after).select_from(totals.join(delta, delta.c.user_id == totals.c.user_id)).subquery()
-    cols = [pairs.c[f"b{i}"] for i in range(len(reqs))] + [pairs.c[f"a{i}"] for i in range(len(reqs))]
-    rows = await conn.execute(select(*cols, func.count()).group_by(*cols))
-    n = len(reqs)
-    return [(tuple(int(v) for v in row[:n]), tuple(int(v) for v in row[n:2 * n]), int(row[-1])) for row in rows]
 
 
 async def members_without_ledger(conn: AsyncConnection, guild_id: int) -> int:
