@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import String, case, exists, func, literal_column, or_, select
+from sqlalchemy import String, and_, case, exists, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db.schema import (
@@ -27,6 +27,7 @@ from bot.db.schema import (
     perk_codes,
     solutions,
 )
+from bot.services.ledger.policy import KINDS
 
 
 def _day(conn: AsyncConnection, column: Any) -> Any:
@@ -36,14 +37,18 @@ def _day(conn: AsyncConnection, column: Any) -> Any:
 
 
 async def first_entry(conn: AsyncConnection, guild_id: int) -> datetime | None:
-    """The earliest ledger entry, feedback item, beta or help post of the guild (where "all time" starts)."""
-    found = []
-    for stmt in (
-        select(func.min(contributions.c.created_at)).where(contributions.c.guild_id == guild_id),
+    """The earliest ledger entry, feedback item, beta or help post of the guild (where "all time" starts).
+
+    The ledger's earliest row is the least of one index seek per kind on (guild_id, kind, created_at)."""
+    c = contributions.c
+    stmts = [select(func.min(c.created_at)).where(c.guild_id == guild_id, c.kind == kind) for kind in KINDS]
+    stmts += [
         select(func.min(feedback.c.created_at)).where(feedback.c.guild_id == guild_id),
         select(func.min(func.coalesce(betas.c.starts_at, betas.c.created_at))).where(betas.c.guild_id == guild_id),
         select(func.min(help_posts.c.created_at)).where(help_posts.c.guild_id == guild_id),
-    ):
+    ]
+    found = []
+    for stmt in stmts:
         value = (await conn.execute(stmt)).scalar_one_or_none()
         if value is not None:
             found.append(value)
@@ -147,16 +152,14 @@ async def feedback_rows(
 async def help_rows(
     conn: AsyncConnection, guild_id: int, start: datetime, end: datetime
 ) -> list[tuple[datetime, datetime | None, bool]]:
-    s = solutions.c
-    firsts = (
-        select(s.thread_id, func.min(s.created_at).label("first"),
-               func.max(case((s.active, 1), else_=0)).label("solved"))
-        .where(s.guild_id == guild_id).group_by(s.thread_id).subquery()
-    )
+    """(opened, first accepted solution, solved now) of the help posts opened in the window: a range of
+    ``ix_help_posts_guild_id_created_at``, each post's solutions found through (guild_id, thread_id, active)."""
+    s, h = solutions.c, help_posts.c
     rows = await conn.execute(
-        select(help_posts.c.created_at, firsts.c.first, firsts.c.solved)
-        .select_from(help_posts.outerjoin(firsts, firsts.c.thread_id == help_posts.c.thread_id))
-        .where(help_posts.c.guild_id == guild_id, help_posts.c.created_at >= start, help_posts.c.created_at <= end)
+        select(h.created_at, func.min(s.created_at), func.max(case((s.active, 1), else_=0)))
+        .select_from(help_posts.outerjoin(solutions, and_(s.guild_id == guild_id, s.thread_id == h.thread_id)))
+        .where(h.guild_id == guild_id, h.created_at >= start, h.created_at <= end)
+        .group_by(h.thread_id, h.created_at)
     )
     return [(opened, first, bool(solved)) for opened, first, solved in rows]
 
