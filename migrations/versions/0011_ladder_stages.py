@@ -26,6 +26,7 @@ branch_labels = None
 depends_on = None
 
 BATCH = 5000
+USERS_PER_READ = 2000
 
 
 def upgrade() -> None:
@@ -100,19 +101,25 @@ def _backfill(bind: Any) -> None:
                 moves.extend({"guild_id": guild_id, "user_id": user_id, "from_stage": a, "to_stage": b, "at": at}
                              for a, b, at in done.moves)
 
-        result = bind.execution_options(yield_per=10_000).execute(
-            sa.select(c.id, c.user_id, c.kind, c.points, c.reverses_id, c.created_at, c.held_until)
-            .where(c.guild_id == guild_id, c.status == "counted")
-            .order_by(c.user_id, c.created_at, c.id)
-        )
+        # Members in slices (no server-side cursor: the async drivers' sync adapters differ there).
+        users = [u for (u,) in bind.execute(
+            sa.select(c.user_id).where(c.guild_id == guild_id, c.status == "counted").distinct().order_by(c.user_id))]
         user: int | None = None
         mine: list[tuple[str, int, bool, datetime, int]] = []
-        for r in result:
-            if r.user_id != user:
-                if user is not None:
-                    finish(guild_id, user, mine, stages, moves)
-                user, mine = r.user_id, []
-            mine.append((r.kind, r.points, r.reverses_id is not None, counted_at(r.created_at, r.held_until), r.id))
+        for first in range(0, len(users), USERS_PER_READ):
+            part = users[first:first + USERS_PER_READ]
+            result = bind.execute(
+                sa.select(c.id, c.user_id, c.kind, c.points, c.reverses_id, c.created_at, c.held_until)
+                .where(c.guild_id == guild_id, c.status == "counted", c.user_id >= part[0], c.user_id <= part[-1])
+                .order_by(c.user_id, c.created_at, c.id)
+            )
+            for r in result:
+                if r.user_id != user:
+                    if user is not None:
+                        finish(guild_id, user, mine, stages, moves)
+                    user, mine = r.user_id, []
+                mine.append((r.kind, r.points, r.reverses_id is not None, counted_at(r.created_at, r.held_until),
+                             r.id))
         if user is not None:
             finish(guild_id, user, mine, stages, moves)
         for table, values in ((member_stages, stages), (stage_moves, moves)):
