@@ -257,6 +257,7 @@ class KudosBot(commands.Bot):
                 task.cancel()
             if hanging:
                 await asyncio.gather(*hanging, return_exceptions=True)
+        await self.services.charts.close()
         await self.db.close()
 
 

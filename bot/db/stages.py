@@ -7,10 +7,10 @@ Written by :mod:`bot.services.ledger.stages` in the ledger's transactions; read 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import String, delete, func, insert, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db.schema import contributions, member_stages, stage_ladders, stage_moves
@@ -98,14 +98,26 @@ async def clear(conn: AsyncConnection, guild_id: int) -> None:
 
 
 async def counted_rows(conn: AsyncConnection, guild_id: int) -> Any:
-    """The guild's counted ledger rows grouped by member (``ix_contributions_guild_id_user_id_created_at``)."""
+    """(user_id, id, kind, points, reverses_id, created_at, held_until) of the guild's counted ledger rows, by
+    member (``ix_contributions_guild_id_user_id_created_at``). On SQLite the times come back as the stored text
+    (parsing a million datetimes would dominate a rebuild); :func:`as_time` turns one into a datetime."""
     c = contributions.c
+    created, held = c.created_at, c.held_until
+    if conn.dialect.name == "sqlite":
+        created, held = type_coerce(created, String), type_coerce(held, String)
     return await conn.stream(
-        select(c.id, c.user_id, c.kind, c.points, c.reverses_id, c.created_at, c.held_until)
+        select(c.user_id, c.id, c.kind, c.points, c.reverses_id, created, held)
         .where(c.guild_id == guild_id, c.status == "counted")
         .order_by(c.user_id, c.created_at, c.id)
         .execution_options(yield_per=10_000)
     )
+
+
+def as_time(value: datetime | str) -> datetime:
+    """A time from :func:`counted_rows`: aware UTC."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return value
 
 
 async def insert_many(conn: AsyncConnection, stage_rows: Sequence[dict[str, Any]],

@@ -14,16 +14,17 @@ alone and :func:`ensure_current` rebuilds them from the ledger before anyone rea
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db import Database
 from bot.db import ledger as ledger_repo
 from bot.db import stages as repo
-from bot.services.ledger.policy import KINDS, Stage
+from bot.services.ledger.policy import KINDS, Requirement, Stage
 
 ALL = "*"
 
@@ -56,23 +57,59 @@ class Replayed:
     moves: list[tuple[int, int, datetime]]  # (from, to, at), oldest first
 
 
-def replay(ladder: Sequence[Stage], rows: Iterable[tuple[str, int, bool, datetime]]) -> Replayed | None:
+class CompiledLadder:
+    """The ladder as index lists, for replaying many rows: each row updates the running totals of only the
+    requirements its kind feeds, and the stage is re-evaluated only when one of them flips."""
+
+    def __init__(self, ladder: Sequence[Stage]) -> None:
+        reqs: list[Requirement] = []
+        for stage in ladder:
+            for req in (*stage.all_of, *stage.any_of):
+                if req not in reqs:
+                    reqs.append(req)
+        self.reqs = reqs
+        self.every = tuple(i for i, r in enumerate(reqs) if r.kinds == (ALL,))
+        self.by_kind = {kind: tuple(i for i, r in enumerate(reqs) if r.kinds == (ALL,) or kind in r.kinds)
+                        for kind in {k for r in reqs for k in r.kinds} | set(KINDS)}
+        self.stages = [(tuple(reqs.index(r) for r in s.all_of), tuple(reqs.index(r) for r in s.any_of))
+                       for s in ladder]
+
+    def stage(self, met: Sequence[bool]) -> int:
+        best = 0
+        for i, (all_of, any_of) in enumerate(self.stages):
+            if all(met[j] for j in all_of) and (not any_of or any(met[j] for j in any_of)):
+                best = i
+        return best
+
+
+def replay(ladder: Sequence[Stage] | CompiledLadder, rows: Iterable[tuple[str, int, bool, Any]]) -> Replayed | None:
     """One member's stage history from their counted rows ``(kind, points, is_reversal, counted_at)`` in the
-    order they were counted; ``None`` without rows."""
-    totals: dict[str, tuple[int, int]] = {}
-    stage, since, moves, seen = 0, None, [], False
-    for kind, points, is_reversal, at in rows:
+    order they were counted; ``None`` without rows. (Times are passed through as given.)"""
+    lad = ladder if isinstance(ladder, CompiledLadder) else CompiledLadder(ladder)
+    n = len(lad.reqs)
+    points, counts = [0] * n, [0] * n
+    met = [r.count <= 0 and r.points <= 0 for r in lad.reqs]
+    stage = 0  # as ``track``: a member's first counted row moves them from the lowest stage
+    since, moves, seen = None, [], False
+    for kind, pts, is_reversal, at in rows:
         step = -1 if is_reversal else 1
-        for key in (kind, ALL):
-            p, c = totals.get(key, (0, 0))
-            totals[key] = (p + points, c + step)
+        flipped = False
+        for j in lad.by_kind.get(kind, lad.every):
+            points[j] += pts
+            counts[j] += step
+            req = lad.reqs[j]
+            now_met = counts[j] >= req.count and points[j] >= req.points
+            if now_met != met[j]:
+                met[j] = now_met
+                flipped = True
         if not seen:
-            seen, since = True, at
-        now = stage_of(ladder, totals)
-        if now != stage:
-            moves.append((stage, now, at))
-            stage, since = now, at
-    if not seen or since is None:
+            seen, since, flipped = True, at, True
+        if flipped:
+            now = lad.stage(met)
+            if now != stage:
+                moves.append((stage, now, at))
+                stage, since = now, at
+    if not seen:
         return None
     return Replayed(stage, since, moves)
 
@@ -115,14 +152,17 @@ async def rebuild(conn: AsyncConnection, guild_id: int, ladder: Sequence[Stage],
         batch_stages.clear()
         batch_moves.clear()
 
+    compiled = CompiledLadder(ladder)
+    as_time = repo.as_time
     async for user_id, rows in _counted_by_member(conn, guild_id):
-        done = replay(ladder, rows)
+        done = replay(compiled, rows)
         if done is None:
             continue
         members += 1
-        batch_stages.append({"guild_id": guild_id, "user_id": user_id, "stage": done.stage, "since": done.since})
-        batch_moves.extend({"guild_id": guild_id, "user_id": user_id, "from_stage": a, "to_stage": b, "at": at}
-                           for a, b, at in done.moves)
+        batch_stages.append({"guild_id": guild_id, "user_id": user_id, "stage": done.stage,
+                             "since": as_time(done.since)})
+        batch_moves.extend({"guild_id": guild_id, "user_id": user_id, "from_stage": a, "to_stage": b,
+                            "at": as_time(at)} for a, b, at in done.moves)
         if len(batch_stages) >= 5000:
             await flush()
     await flush()
@@ -130,21 +170,24 @@ async def rebuild(conn: AsyncConnection, guild_id: int, ladder: Sequence[Stage],
     return members
 
 
-async def _counted_by_member(conn: AsyncConnection, guild_id: int):  # type: ignore[no-untyped-def]
-    """(user_id, rows in counting order) per member, from one streamed scan of the guild's counted rows."""
+async def _counted_by_member(conn: AsyncConnection, guild_id: int) -> AsyncIterator[tuple[int, list[Any]]]:
+    """(user_id, rows in counting order) per member, from one streamed scan of the guild's counted rows. Times
+    stay as the database returns them (text on SQLite, in the stored format, which sorts as the times do)."""
     user: int | None = None
-    rows: list[tuple[str, int, bool, datetime, int]] = []
+    rows: list[tuple[str, int, bool, Any, int]] = []
     async for r in await repo.counted_rows(conn, guild_id):
-        if r.user_id != user:
+        user_id, row_id, kind, points, reverses_id, created_at, held_until = r
+        if user_id != user:
             if user is not None:
                 yield user, _ordered(rows)
-            user, rows = r.user_id, []
-        rows.append((r.kind, r.points, r.reverses_id is not None, counted_at(r.created_at, r.held_until), r.id))
+            user, rows = user_id, []
+        at = created_at if held_until is None or held_until < created_at else held_until
+        rows.append((kind, points, reverses_id is not None, at, row_id))
     if user is not None:
         yield user, _ordered(rows)
 
 
-def _ordered(rows: list[tuple[str, int, bool, datetime, int]]) -> list[tuple[str, int, bool, datetime]]:
+def _ordered(rows: list[tuple[str, int, bool, Any, int]]) -> list[tuple[str, int, bool, Any]]:
     rows.sort(key=lambda r: (r[3], r[4]))
     return [r[:4] for r in rows]
 
