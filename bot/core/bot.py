@@ -21,6 +21,7 @@ from bot.db.engine import Database
 from bot.scheduler import CronJob, SchedulerSettings, TimerScheduler
 from bot.services import guild_settings
 from bot.services.guild_settings import ResolvedGuild
+from bot.services.ledger import stages as ladder_stages
 
 if TYPE_CHECKING:
     from bot.config import GuildConfig, KudosConfig
@@ -189,6 +190,11 @@ class KudosBot(commands.Bot):
         await self.db.check()
         if self.config.bot.auto_migrate:
             await migrate.upgrade(self.db)
+        # Ladder stages computed with another ladder (the config changed) are rebuilt before any write.
+        rebuilt = await ladder_stages.ensure_all_current(
+            self.db, lambda guild_id: self.services.ledger_policy(guild_id).ladder, self.clock.now())
+        if rebuilt:
+            log.info("ladder stages rebuilt for %d guild(s) after a ladder change", len(rebuilt))
         await self.load_cogs()
         await self.scheduler.start()
         if self.config.web.enabled:

@@ -8,7 +8,7 @@ PostgreSQL), then widened to weeks or months in Python. Ladder stages are kept b
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import String, and_, case, exists, func, literal_column, or_, select
@@ -138,30 +138,68 @@ async def beta_feedback_of(conn: AsyncConnection, beta_ids: Sequence[int]) -> li
     return [(int(b), int(r), str(s)) for b, r, s in rows]
 
 
-async def feedback_rows(
+def _seconds(conn: AsyncConnection, start: Any, end: Any) -> Any:
+    """``end - start`` in seconds, computed by the database (no datetime parsed in Python per row)."""
+    if conn.dialect.name == "postgresql":
+        return func.extract("epoch", end - start)
+    return (func.julianday(end) - func.julianday(start)) * 86400.0
+
+
+def _wait(seconds: Any) -> timedelta | None:
+    return None if seconds is None else max(timedelta(seconds=round(float(seconds), 3)), timedelta(0))
+
+
+async def _median(conn: AsyncConnection, values: Any, n: int) -> timedelta | None:
+    """The median of the ``n`` non-null values of the subquery column ``values``, sorted by the database (at
+    most two rows leave it: the middle ones ``statistics.median`` would pick)."""
+    if n <= 0:
+        return None
+    rows = (await conn.execute(
+        select(values).where(values.is_not(None)).order_by(values).limit(2 - n % 2).offset((n - 1) // 2)
+    )).scalars().all()
+    middle = [max(float(v), 0.0) for v in rows]
+    return _wait(sum(middle) / len(middle))
+
+
+async def feedback_summary(
     conn: AsyncConnection, guild_id: int, start: datetime, end: datetime
-) -> list[tuple[str, datetime, datetime | None]]:
+) -> tuple[dict[str, int], int, timedelta | None]:
+    """Feedback created in the window: (items per status, items answered by staff, median time to the first staff
+    answer). Counted and sorted in SQL: a few rows reach the event loop however many items there are."""
     f = feedback.c
-    rows = await conn.execute(
-        select(f.status, f.created_at, f.first_staff_response_at)
-        .where(f.guild_id == guild_id, f.created_at >= start, f.created_at <= end)
-    )
-    return [(str(s), c, a) for s, c, a in rows]
+    window = (f.guild_id == guild_id, f.created_at >= start, f.created_at <= end)
+    by_status = {str(status): int(n) for status, n in await conn.execute(
+        select(f.status, func.count()).where(*window).group_by(f.status))}
+    waits = select(_seconds(conn, f.created_at, f.first_staff_response_at).label("wait")).where(*window).subquery()
+    answered = int((await conn.execute(
+        select(func.count()).select_from(waits).where(waits.c.wait.is_not(None)))).scalar_one())
+    return by_status, answered, await _median(conn, waits.c.wait, answered)
 
 
-async def help_rows(
+async def help_summary(
     conn: AsyncConnection, guild_id: int, start: datetime, end: datetime
-) -> list[tuple[datetime, datetime | None, bool]]:
-    """(opened, first accepted solution, solved now) of the help posts opened in the window: a range of
-    ``ix_help_posts_guild_id_created_at``, each post's solutions found through (guild_id, thread_id, active)."""
+) -> tuple[int, int, timedelta | None]:
+    """Help posts opened in the window: (posts, solved now, median time from opening to the first accepted
+    solution of the solved ones). A range of ``ix_help_posts_guild_id_created_at``, each post's solutions found
+    through (guild_id, thread_id, active); counted and sorted in SQL (handing tens of thousands of rows to Python
+    held the event loop for 100+ ms, bench/insights.py)."""
     s, h = solutions.c, help_posts.c
-    rows = await conn.execute(
-        select(h.created_at, func.min(s.created_at), func.max(case((s.active, 1), else_=0)))
+    per_post = (
+        select(h.created_at.label("opened"), func.min(s.created_at).label("first"),
+               func.max(case((s.active, 1), else_=0)).label("solved"))
         .select_from(help_posts.outerjoin(solutions, and_(s.guild_id == guild_id, s.thread_id == h.thread_id)))
         .where(h.guild_id == guild_id, h.created_at >= start, h.created_at <= end)
         .group_by(h.thread_id, h.created_at)
+        .subquery()
     )
-    return [(opened, first, bool(solved)) for opened, first, solved in rows]
+    solved_now = per_post.c.solved == 1
+    posts, solved, timed = (await conn.execute(
+        select(func.count(), func.coalesce(func.sum(per_post.c.solved), 0),
+               func.count(case((solved_now, per_post.c.first))))
+    )).one()
+    waits = (select(_seconds(conn, per_post.c.opened, per_post.c.first).label("wait"))
+             .where(solved_now, per_post.c.first.is_not(None)).subquery())
+    return int(posts), int(solved), await _median(conn, waits.c.wait, int(timed))
 
 
 async def record_help_post(conn: AsyncConnection, guild_id: int, thread_id: int, forum_id: int,

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import String, delete, func, insert, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.db.schema import contributions, member_stages, stage_ladders, stage_moves
+from bot.db.schema import contributions, guilds, member_stages, stage_ladders, stage_moves
 from bot.db.upsert import insert_for, upsert
 
 # --------------------------------------------------------------------------- ladder key
@@ -37,6 +37,12 @@ async def start_ladder(conn: AsyncConnection, guild_id: int, key: str, at: datet
 async def set_ladder(conn: AsyncConnection, guild_id: int, key: str, at: datetime) -> None:
     await upsert(conn, stage_ladders, {"guild_id": guild_id, "ladder": key, "built_at": at}, keys=["guild_id"],
                  update=["ladder", "built_at"])
+
+
+async def ladder_guilds(conn: AsyncConnection) -> list[int]:
+    """Guilds that have stages (or may need them): those with a ladder row, and those Kudos has joined."""
+    rows = await conn.execute(select(stage_ladders.c.guild_id).union(select(guilds.c.id)))
+    return sorted(int(g) for (g,) in rows)
 
 
 # --------------------------------------------------------------------------- one member

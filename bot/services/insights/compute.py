@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 
@@ -82,12 +81,6 @@ def kinds_over_time(win: Window, per_day: Iterable[tuple[date, str, int]]) -> Ki
     return KindSeries(win, days, counts)
 
 
-def _median(values: Sequence[timedelta]) -> timedelta | None:
-    if not values:
-        return None
-    return timedelta(seconds=statistics.median(v.total_seconds() for v in values))
-
-
 # --------------------------------------------------------------------------- ladder
 
 
@@ -144,28 +137,20 @@ def beta_funnel(
                       sum(r.shipped for r in rows), rows)
 
 
-def feedback_stats(win: Window, rows: Iterable[tuple[str, datetime, datetime | None]]) -> FeedbackStats:
-    """``rows``: (status, created_at, first_staff_response_at) of feedback created in the window."""
-    by_status = dict.fromkeys(FEEDBACK_STATUSES, 0)
-    waits = []
-    for status, created, answered in rows:
-        by_status[status] = by_status.get(status, 0) + 1
-        if answered is not None:
-            waits.append(max(answered - created, timedelta(0)))
-    return FeedbackStats(win, {k: v for k, v in by_status.items() if v}, len(waits), _median(waits))
+def feedback_stats(win: Window, by_status: Mapping[str, int], answered: int,
+                   median_first_answer: timedelta | None) -> FeedbackStats:
+    """Feedback created in the window: items per status, how many staff answered, the median wait for that
+    answer (counted in SQL, ``bot.db.insights.feedback_summary``)."""
+    counts = dict.fromkeys(FEEDBACK_STATUSES, 0)
+    for status, n in by_status.items():
+        counts[status] = counts.get(status, 0) + int(n)
+    return FeedbackStats(win, {k: v for k, v in counts.items() if v}, answered, median_first_answer)
 
 
-def help_stats(win: Window, rows: Iterable[tuple[datetime, datetime | None, bool]]) -> HelpStats:
-    """``rows``: (post opened, first solution accepted or None, has an accepted solution now)."""
-    posts = solved = 0
-    waits = []
-    for opened, first_solution, solved_now in rows:
-        posts += 1
-        if solved_now:
-            solved += 1
-            if first_solution is not None:
-                waits.append(max(first_solution - opened, timedelta(0)))
-    return HelpStats(win, posts, solved, _median(waits))
+def help_stats(win: Window, posts: int, solved: int, median_time_to_solution: timedelta | None) -> HelpStats:
+    """Help posts opened in the window, those with an accepted solution now, and the median time from opening to
+    the first accepted solution (``bot.db.insights.help_summary``)."""
+    return HelpStats(win, posts, solved, median_time_to_solution)
 
 
 # --------------------------------------------------------------------------- one member

@@ -118,15 +118,15 @@ class InsightsService:
             ids = [b for b, _ in announced]
             participants = await repo.beta_participants_of(conn, ids)
             beta_feedback = await repo.beta_feedback_of(conn, ids)
-            feedback = await repo.feedback_rows(conn, guild_id, win.start, win.end)
-            help_rows = await repo.help_rows(conn, guild_id, win.start, win.end)
+            feedback = await repo.feedback_summary(conn, guild_id, win.start, win.end)
+            help_posts = await repo.help_summary(conn, guild_id, win.start, win.end)
         return Overview(
             window=win,
             kinds=compute.kinds_over_time(win, per_day),
             ladder=compute.ladder(win, stages, per_stage, moves, extra),
             betas=compute.beta_funnel(win, announced, participants, beta_feedback),
-            feedback=compute.feedback_stats(win, feedback),
-            help=compute.help_stats(win, help_rows),
+            feedback=compute.feedback_stats(win, *feedback),
+            help=compute.help_stats(win, *help_posts),
         )
 
     async def member_timeline(self, guild_id: int, user_id: int) -> MemberTimeline:

@@ -14,7 +14,7 @@ alone and :func:`ensure_current` rebuilds them from the ledger before anyone rea
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -206,3 +206,16 @@ async def ensure_current(db: Database, guild_id: int, ladder: Sequence[Stage], n
             return False  # another process rebuilt them meanwhile
         await rebuild(conn, guild_id, ladder, now)
     return True
+
+
+async def ensure_all_current(db: Database, ladder_for: Callable[[int], Sequence[Stage]], now: datetime) -> list[int]:
+    """At start (before any writer runs): rebuild the stages of every guild whose configured ladder changed since
+    they were computed (a rebuild holds the ledger's write lock: about 10-30 s per million rows). Returns the
+    guilds rebuilt."""
+    async with db.connect() as conn:
+        guild_ids = await repo.ladder_guilds(conn)
+    rebuilt = []
+    for guild_id in guild_ids:
+        if await ensure_current(db, guild_id, ladder_for(guild_id), now):
+            rebuilt.append(guild_id)
+    return rebuilt
