@@ -90,6 +90,10 @@ async def test_stages_follow_the_ledger_and_match_a_recomputation(db: Database) 
                                                    (CREATOR, CURATOR, T0 + timedelta(days=11))]
         assert await repo.stage_of(conn, G, C) == COLLABORATOR
     await assert_consistent(db, ledger, G, policy)
+    # /profile shows the stored stage and when it was reached (the lowest stage has no date)
+    profile_a = await ledger.profile(G, A, receipts=0)
+    assert (profile_a.stage, profile_a.stage_since) == ("curator", T0 + timedelta(days=11))
+    assert (await ledger.profile(G, B, receipts=0)).stage_since is None
 
     # probation: D (joined at day 10) gets a curation held until day 13; released at day 16, it moves D as of
     # the end of the hold

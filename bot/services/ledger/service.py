@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.clock import Clock
 from bot.db import Database
 from bot.db import ledger as repo
+from bot.db import stages as stages_repo
 from bot.db.ledger import ALL_KINDS, ALL_TIME, Contribution
 from bot.services import audit
 from bot.services.errors import InvalidInput, KudosError, LimitReached, NotAllowed, NotFound
@@ -420,6 +421,7 @@ class LedgerService:
         async with self.db.connect() as c:
             stats = await repo.stats_for(c, guild_id, user_id)
             pending = await repo.pending_points(c, guild_id, user_id)
+            stored = await stages_repo.stage_since(c, guild_id, user_id)
         recent = await self.history(guild_id, user_id, limit=receipts) if receipts > 0 else []
         all_time = stages.all_time_of(stats)
         index = stages.stage_of(policy.ladder, all_time)  # as stored in member_stages (bot.services.ledger.stages)
@@ -438,6 +440,7 @@ class LedgerService:
             next_stage=nxt.name if nxt else None,
             missing=nxt.missing(all_time) if nxt else [],
             receipts=recent,
+            stage_since=stored[1] if stored is not None and stored[0] == index and index > 0 else None,
         )
 
     async def leaderboard(
