@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 from discord.ext import commands
+from sqlalchemy.exc import DBAPIError
 
 from bot.clock import Clock, SystemClock
 from bot.core.errors import KudosTree
@@ -191,10 +192,14 @@ class KudosBot(commands.Bot):
         if self.config.bot.auto_migrate:
             await migrate.upgrade(self.db)
         # Ladder stages computed with another ladder (the config changed) are rebuilt before any write.
-        rebuilt = await ladder_stages.ensure_all_current(
-            self.db, lambda guild_id: self.services.ledger_policy(guild_id).ladder, self.clock.now())
-        if rebuilt:
-            log.info("ladder stages rebuilt for %d guild(s) after a ladder change", len(rebuilt))
+        try:
+            rebuilt = await ladder_stages.ensure_all_current(
+                self.db, lambda guild_id: self.services.ledger_policy(guild_id).ladder, self.clock.now())
+        except DBAPIError:
+            log.exception("could not rebuild the ladder stages at start; /stats rebuilds them when it next runs")
+        else:
+            if rebuilt:
+                log.info("ladder stages rebuilt for %d guild(s) after a ladder change", len(rebuilt))
         await self.load_cogs()
         await self.scheduler.start()
         if self.config.web.enabled:

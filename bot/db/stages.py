@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import String, delete, func, insert, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.db.schema import contributions, guilds, member_stages, stage_ladders, stage_moves
+from bot.db.schema import contributions, guilds, member_stages, member_stats, stage_ladders, stage_moves
 from bot.db.upsert import insert_for, upsert
 
 # --------------------------------------------------------------------------- ladder key
@@ -43,6 +43,13 @@ async def ladder_guilds(conn: AsyncConnection) -> list[int]:
     """Guilds that have stages (or may need them): those with a ladder row, and those Kudos has joined."""
     rows = await conn.execute(select(stage_ladders.c.guild_id).union(select(guilds.c.id)))
     return sorted(int(g) for (g,) in rows)
+
+
+async def has_totals(conn: AsyncConnection, guild_id: int) -> bool:
+    """Whether any member of the guild has ledger totals (a counted row)."""
+    return (await conn.execute(
+        select(member_stats.c.user_id).where(member_stats.c.guild_id == guild_id).limit(1)
+    )).first() is not None
 
 
 # --------------------------------------------------------------------------- one member

@@ -135,7 +135,8 @@ async def test_a_changed_ladder_is_rebuilt_before_it_is_read(db: Database) -> No
     await ledger.credit(G, B, "thanks", source_key="thx:1", actor_id=A)
     async with db.connect() as conn:
         assert await repo.stage_of(conn, G, B) is None
-    assert await stages.ensure_current(db, G, strict.ladder, clock.now())
+    # at start the bot rebuilds every guild whose ladder changed (here: G)
+    assert await stages.ensure_all_current(db, lambda _g: strict.ladder, clock.now()) == [G]
     async with db.connect() as conn:
         assert await repo.moves_of(conn, G, A) == [(CONSUMER, CURATOR, T0)]
         assert await repo.stage_of(conn, G, B) == CONSUMER

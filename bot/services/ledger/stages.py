@@ -196,8 +196,9 @@ async def ensure_current(db: Database, guild_id: int, ladder: Sequence[Stage], n
     """Rebuild the guild's stages when they were computed with another ladder (or never); True if rebuilt."""
     key = ladder_key(ladder)
     async with db.connect() as conn:
-        if await repo.ladder_of(conn, guild_id) == key:
-            return False
+        stored = await repo.ladder_of(conn, guild_id)
+        if stored == key or (stored is None and not await repo.has_totals(conn, guild_id)):
+            return False  # up to date, or nothing counted yet (the first counted row starts the stages)
     async with db.begin() as conn:
         await ledger_repo.lock_for_write(conn, guild_id, ())
         # A placeholder row to lock: writers wait on it (``track`` reads it FOR SHARE) until the rebuild commits.
