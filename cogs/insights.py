@@ -1,12 +1,11 @@
 """``/stats overview``, ``/stats member`` and ``/export`` for staff; help-forum posts recorded for the answer rate.
 
-Charts are rendered off the event loop (``asyncio.to_thread``) after deferring, and each PNG carries its text
+Charts are rendered in the chart process (``bot.services.insights.renderer``) after deferring, and each PNG carries its text
 summary as the attachment description (alt text) and in the message.
 """
 
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
 from typing import TYPE_CHECKING, Literal
@@ -54,9 +53,7 @@ class Insights(commands.Cog):
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
         numbers = await self.service.overview(interaction.guild_id, self._period(interaction.guild_id, period))
-        from bot.services.insights import charts  # matplotlib (~50 MB) loads on the first chart only
-
-        rendered = await asyncio.to_thread(charts.render_overview, numbers)
+        rendered = await self.bot.services.charts.draw("render_overview", numbers)  # in the chart process
         text = "\n".join(f"**{c.name.title()}**: {c.summary}" for c in rendered)
         await interaction.followup.send(text[:2000], files=_files(rendered), ephemeral=True,
                                         allowed_mentions=NO_MENTIONS)
@@ -67,9 +64,7 @@ class Insights(commands.Cog):
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
         timeline = await self.service.member_timeline(interaction.guild_id, member.id)
-        from bot.services.insights import charts  # matplotlib loads on the first chart only
-
-        chart = await asyncio.to_thread(charts.timeline_chart, timeline, member.display_name)
+        chart = await self.bot.services.charts.draw("timeline_chart", timeline, member.display_name)
         await interaction.followup.send(chart.summary[:2000], files=_files([chart]), ephemeral=True,
                                         allowed_mentions=NO_MENTIONS)
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 from discord.ext import commands
+from sqlalchemy.exc import DBAPIError
 
 from bot.clock import Clock, SystemClock
 from bot.core.errors import KudosTree
@@ -21,6 +22,7 @@ from bot.db.engine import Database
 from bot.scheduler import CronJob, SchedulerSettings, TimerScheduler
 from bot.services import guild_settings
 from bot.services.guild_settings import ResolvedGuild
+from bot.services.ledger import stages as ladder_stages
 
 if TYPE_CHECKING:
     from bot.config import GuildConfig, KudosConfig
@@ -189,6 +191,15 @@ class KudosBot(commands.Bot):
         await self.db.check()
         if self.config.bot.auto_migrate:
             await migrate.upgrade(self.db)
+        # Ladder stages computed with another ladder (the config changed) are rebuilt before any write.
+        try:
+            rebuilt = await ladder_stages.ensure_all_current(
+                self.db, lambda guild_id: self.services.ledger_policy(guild_id).ladder, self.clock.now())
+        except DBAPIError:
+            log.exception("could not rebuild the ladder stages at start; /stats rebuilds them when it next runs")
+        else:
+            if rebuilt:
+                log.info("ladder stages rebuilt for %d guild(s) after a ladder change", len(rebuilt))
         await self.load_cogs()
         await self.scheduler.start()
         if self.config.web.enabled:
@@ -257,6 +268,7 @@ class KudosBot(commands.Bot):
                 task.cancel()
             if hanging:
                 await asyncio.gather(*hanging, return_exceptions=True)
+        await self.services.charts.close()
         await self.db.close()
 
 

@@ -19,6 +19,7 @@ from bot.services.betas import BetaPolicy, BetaService, NewsService
 from bot.services.contributions import ContributionsService
 from bot.services.feedback import NOTIFY_EVENT, FeedbackPolicy, FeedbackService
 from bot.services.insights import InsightsService
+from bot.services.insights.renderer import ChartRenderer
 from bot.services.ledger import ContributionEvent, LedgerPolicy, LedgerService, OnChange
 from bot.services.privacy import PrivacyService
 from bot.services.rewards import RewardsService
@@ -75,6 +76,8 @@ class Services:
         # Messages and reactions: counted in memory on the hot path, written in batches (write-behind).
         self.activity = ActivityCounters(bot.db, bot.clock)
         self.insights = InsightsService(bot.db, bot.clock, self.ledger_policy)
+        # Charts are drawn in a child process (matplotlib would hold the GIL the event loop needs).
+        self.charts = ChartRenderer()
         self.privacy = PrivacyService(
             bot.db, bot.clock,
             retention_days=lambda guild_id: bot.guild_config(guild_id).privacy.retention_days_after_leave,

@@ -1,15 +1,14 @@
 """SQL behind /stats and /export: aggregates computed in the database, rows handed to pure functions.
 
 Time buckets are UTC days computed in SQL (``substr`` of the stored text on SQLite, ``to_char`` on
-PostgreSQL), then widened to weeks or months in Python. Ladder stages are evaluated from one flag per
-ladder requirement, computed per member in SQL and grouped, so only a handful of rows leave the database
-however many members there are.
+PostgreSQL), then widened to weeks or months in Python. Ladder stages are kept by the ledger
+(:mod:`bot.db.stages`), so the ladder chart reads a handful of grouped rows however many members there are.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import String, and_, case, exists, func, literal_column, or_, select
@@ -28,7 +27,7 @@ from bot.db.schema import (
     perk_codes,
     solutions,
 )
-from bot.services.ledger import Requirement
+from bot.services.ledger.policy import KINDS
 
 
 def _day(conn: AsyncConnection, column: Any) -> Any:
@@ -38,14 +37,18 @@ def _day(conn: AsyncConnection, column: Any) -> Any:
 
 
 async def first_entry(conn: AsyncConnection, guild_id: int) -> datetime | None:
-    """The earliest ledger entry, feedback item, beta or help post of the guild (where "all time" starts)."""
-    found = []
-    for stmt in (
-        select(func.min(contributions.c.created_at)).where(contributions.c.guild_id == guild_id),
+    """The earliest ledger entry, feedback item, beta or help post of the guild (where "all time" starts).
+
+    The ledger's earliest row is the least of one index seek per kind on (guild_id, kind, created_at)."""
+    c = contributions.c
+    stmts = [select(func.min(c.created_at)).where(c.guild_id == guild_id, c.kind == kind) for kind in KINDS]
+    stmts += [
         select(func.min(feedback.c.created_at)).where(feedback.c.guild_id == guild_id),
         select(func.min(func.coalesce(betas.c.starts_at, betas.c.created_at))).where(betas.c.guild_id == guild_id),
         select(func.min(help_posts.c.created_at)).where(help_posts.c.guild_id == guild_id),
-    ):
+    ]
+    found = []
+    for stmt in stmts:
         value = (await conn.execute(stmt)).scalar_one_or_none()
         if value is not None:
             found.append(value)
@@ -95,72 +98,6 @@ async def contributions_per_day(
     return [(date.fromisoformat(d), kind, n) for (d, kind), n in counts.items() if n]
 
 
-def _req_filter(column: Any, req: Requirement) -> Any:
-    return column == "*" if req.kinds == ("*",) else column.in_(req.kinds)
-
-
-def _flag(count: Any, points: Any, req: Requirement) -> Any:
-    return case((and_(count >= req.count, points >= req.points), 1), else_=0)
-
-
-async def ladder_now(
-    conn: AsyncConnection, guild_id: int, reqs: Sequence[Requirement]
-) -> list[tuple[tuple[int, ...], int]]:
-    """(requirement flags, members) from the all-time totals of every member with a ledger entry."""
-    ms = member_stats.c
-    cols = []
-    for i, req in enumerate(reqs):
-        count = func.sum(case((_req_filter(ms.kind, req), ms.count), else_=0))
-        points = func.sum(case((_req_filter(ms.kind, req), ms.points), else_=0))
-        cols.append(_flag(count, points, req).label(f"f{i}"))
-    per_member = (
-        select(ms.user_id, *cols).where(ms.guild_id == guild_id, ms.season == "").group_by(ms.user_id).subquery()
-    )
-    flags = [per_member.c[f"f{i}"] for i in range(len(reqs))]
-    rows = await conn.execute(select(*flags, func.count()).group_by(*flags))
-    return [(tuple(int(v) for v in row[:-1]), int(row[-1])) for row in rows]
-
-
-async def ladder_moves(
-    conn: AsyncConnection, guild_id: int, reqs: Sequence[Requirement], start: datetime, kinds: Sequence[str]
-) -> list[tuple[tuple[int, ...], tuple[int, ...], int]]:
-    """(flags at ``start``, flags now, members) over members with counted ledger rows since ``start``.
-
-    Totals at ``start`` are today's all-time totals minus the counted rows written since."""
-    c, ms = contributions.c, member_stats.c
-    step = case((c.reverses_id.is_(None), 1), else_=-1)
-    delta_cols = []
-    for i, req in enumerate(reqs):
-        hit = True if req.kinds == ("*",) else c.kind.in_(req.kinds)
-        delta_cols.append(func.sum(case((hit, step), else_=0)).label(f"dc{i}"))
-        delta_cols.append(func.sum(case((hit, c.points), else_=0)).label(f"dp{i}"))
-    delta = (
-        select(c.user_id, *delta_cols)
-        # kind IN (…) lets the (guild_id, kind, created_at) index serve the time range
-        .where(c.guild_id == guild_id, c.kind.in_(kinds), c.created_at >= start, c.status == "counted")
-        .group_by(c.user_id).subquery()
-    )
-    now_cols = []
-    for i, req in enumerate(reqs):
-        now_cols.append(func.sum(case((_req_filter(ms.kind, req), ms.count), else_=0)).label(f"nc{i}"))
-        now_cols.append(func.sum(case((_req_filter(ms.kind, req), ms.points), else_=0)).label(f"np{i}"))
-    totals = (
-        select(ms.user_id, *now_cols)
-        .where(ms.guild_id == guild_id, ms.season == "", ms.user_id.in_(select(delta.c.user_id)))
-        .group_by(ms.user_id).subquery()
-    )
-    before, after = [], []
-    for i, req in enumerate(reqs):
-        nc, np_ = totals.c[f"nc{i}"], totals.c[f"np{i}"]
-        before.append(_flag(nc - delta.c[f"dc{i}"], np_ - delta.c[f"dp{i}"], req).label(f"b{i}"))
-        after.append(_flag(nc, np_, req).label(f"a{i}"))
-    pairs = select(*before, *after).select_from(totals.join(delta, delta.c.user_id == totals.c.user_id)).subquery()
-    cols = [pairs.c[f"b{i}"] for i in range(len(reqs))] + [pairs.c[f"a{i}"] for i in range(len(reqs))]
-    rows = await conn.execute(select(*cols, func.count()).group_by(*cols))
-    n = len(reqs)
-    return [(tuple(int(v) for v in row[:n]), tuple(int(v) for v in row[n:2 * n]), int(row[-1])) for row in rows]
-
-
 async def members_without_ledger(conn: AsyncConnection, guild_id: int) -> int:
     """Members Kudos knows (present, not erased) who have no ledger totals: consumers."""
     ms = member_stats.c
@@ -201,32 +138,68 @@ async def beta_feedback_of(conn: AsyncConnection, beta_ids: Sequence[int]) -> li
     return [(int(b), int(r), str(s)) for b, r, s in rows]
 
 
-async def feedback_rows(
+def _seconds(conn: AsyncConnection, start: Any, end: Any) -> Any:
+    """``end - start`` in seconds, computed by the database (no datetime parsed in Python per row)."""
+    if conn.dialect.name == "postgresql":
+        return func.extract("epoch", end - start)
+    return (func.julianday(end) - func.julianday(start)) * 86400.0
+
+
+def _wait(seconds: Any) -> timedelta | None:
+    return None if seconds is None else max(timedelta(seconds=round(float(seconds), 3)), timedelta(0))
+
+
+async def _median(conn: AsyncConnection, values: Any, n: int) -> timedelta | None:
+    """The median of the ``n`` non-null values of the subquery column ``values``, sorted by the database (at
+    most two rows leave it: the middle ones ``statistics.median`` would pick)."""
+    if n <= 0:
+        return None
+    rows = (await conn.execute(
+        select(values).where(values.is_not(None)).order_by(values).limit(2 - n % 2).offset((n - 1) // 2)
+    )).scalars().all()
+    middle = [max(float(v), 0.0) for v in rows]
+    return _wait(sum(middle) / len(middle))
+
+
+async def feedback_summary(
     conn: AsyncConnection, guild_id: int, start: datetime, end: datetime
-) -> list[tuple[str, datetime, datetime | None]]:
+) -> tuple[dict[str, int], int, timedelta | None]:
+    """Feedback created in the window: (items per status, items answered by staff, median time to the first staff
+    answer). Counted and sorted in SQL: a few rows reach the event loop however many items there are."""
     f = feedback.c
-    rows = await conn.execute(
-        select(f.status, f.created_at, f.first_staff_response_at)
-        .where(f.guild_id == guild_id, f.created_at >= start, f.created_at <= end)
-    )
-    return [(str(s), c, a) for s, c, a in rows]
+    window = (f.guild_id == guild_id, f.created_at >= start, f.created_at <= end)
+    by_status = {str(status): int(n) for status, n in await conn.execute(
+        select(f.status, func.count()).where(*window).group_by(f.status))}
+    waits = select(_seconds(conn, f.created_at, f.first_staff_response_at).label("wait")).where(*window).subquery()
+    answered = int((await conn.execute(
+        select(func.count()).select_from(waits).where(waits.c.wait.is_not(None)))).scalar_one())
+    return by_status, answered, await _median(conn, waits.c.wait, answered)
 
 
-async def help_rows(
+async def help_summary(
     conn: AsyncConnection, guild_id: int, start: datetime, end: datetime
-) -> list[tuple[datetime, datetime | None, bool]]:
-    s = solutions.c
-    firsts = (
-        select(s.thread_id, func.min(s.created_at).label("first"),
+) -> tuple[int, int, timedelta | None]:
+    """Help posts opened in the window: (posts, solved now, median time from opening to the first accepted
+    solution of the solved ones). A range of ``ix_help_posts_guild_id_created_at``, each post's solutions found
+    through (guild_id, thread_id, active); counted and sorted in SQL (handing tens of thousands of rows to Python
+    held the event loop for 100+ ms, bench/insights.py)."""
+    s, h = solutions.c, help_posts.c
+    per_post = (
+        select(h.created_at.label("opened"), func.min(s.created_at).label("first"),
                func.max(case((s.active, 1), else_=0)).label("solved"))
-        .where(s.guild_id == guild_id).group_by(s.thread_id).subquery()
+        .select_from(help_posts.outerjoin(solutions, and_(s.guild_id == guild_id, s.thread_id == h.thread_id)))
+        .where(h.guild_id == guild_id, h.created_at >= start, h.created_at <= end)
+        .group_by(h.thread_id, h.created_at)
+        .subquery()
     )
-    rows = await conn.execute(
-        select(help_posts.c.created_at, firsts.c.first, firsts.c.solved)
-        .select_from(help_posts.outerjoin(firsts, firsts.c.thread_id == help_posts.c.thread_id))
-        .where(help_posts.c.guild_id == guild_id, help_posts.c.created_at >= start, help_posts.c.created_at <= end)
-    )
-    return [(opened, first, bool(solved)) for opened, first, solved in rows]
+    solved_now = per_post.c.solved == 1
+    posts, solved, timed = (await conn.execute(
+        select(func.count(), func.coalesce(func.sum(per_post.c.solved), 0),
+               func.count(case((solved_now, per_post.c.first))))
+    )).one()
+    waits = (select(_seconds(conn, per_post.c.opened, per_post.c.first).label("wait"))
+             .where(solved_now, per_post.c.first.is_not(None)).subquery())
+    return int(posts), int(solved), await _median(conn, waits.c.wait, int(timed))
 
 
 async def record_help_post(conn: AsyncConnection, guild_id: int, thread_id: int, forum_id: int,

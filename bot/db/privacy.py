@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import String, and_, cast, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.db import stages as stages_repo
 from bot.db.schema import (
     activity_counters,
     announcements,
@@ -34,6 +35,7 @@ from bot.db.schema import (
     perk_pools,
     privacy_optouts,
     solutions,
+    stage_moves,
 )
 from bot.db.summary import mask_code
 from bot.db.upsert import upsert
@@ -128,6 +130,9 @@ async def export(conn: AsyncConnection, guild_id: int, user_id: int) -> dict[str
         select(member_stats.c.kind, member_stats.c.season, member_stats.c.points, member_stats.c.count)
         .where(member_stats.c.guild_id == guild_id, member_stats.c.user_id == user_id)
         .order_by(member_stats.c.season, member_stats.c.kind)))
+    out["ladder_stage_moves"] = _rows(await conn.execute(
+        select(stage_moves.c.from_stage, stage_moves.c.to_stage, stage_moves.c.at)
+        .where(stage_moves.c.guild_id == guild_id, stage_moves.c.user_id == user_id).order_by(stage_moves.c.id)))
     out["rewards"] = _rows(await conn.execute(
         select(grants.c.id, grants.c.rule_name, grants.c.action, grants.c.status, grants.c.created_at,
                grants.c.delivered_at, grants.c.expires_at)
@@ -214,6 +219,10 @@ async def erase(conn: AsyncConnection, guild_id: int, user_id: int, pseudonym: i
     await run("member_stats", update(member_stats)
               .where(member_stats.c.guild_id == guild_id, member_stats.c.user_id == user_id)
               .values(user_id=pseudonym))
+    # The member's ladder stage and its moves stay in the /stats aggregates, under the pseudonym.
+    moved = await stages_repo.rename_member(conn, guild_id, user_id, pseudonym)
+    if moved:
+        counts["member_stages"] = moved
     # Delivered rewards stay delivered (to the erased member); undelivered ones can no longer reach anyone.
     g = grants.c
     await run("grants", update(grants)

@@ -111,6 +111,43 @@ member_stats = Table(
     Index(None, "guild_id", "kind", "season", "points"),
 )
 
+# The engagement-ladder stage of every member with ledger totals (an index into the guild's ladder, lowest 0),
+# kept in the same transaction as member_stats; ``since``: when the member reached (or fell back to) it.
+member_stages = Table(
+    "member_stages",
+    metadata,
+    Column("guild_id", Snowflake, primary_key=True, autoincrement=False),
+    Column("user_id", Snowflake, primary_key=True, autoincrement=False),
+    Column("stage", Integer, nullable=False),
+    Column("since", UTCDateTime, nullable=False),
+    Index(None, "guild_id", "stage"),
+)
+
+# Every change of a member's stage (up, or down after a reversal), in the order it happened: the conversion
+# over a period is a range of ``at``. The time a member reached a stage is that of its move.
+stage_moves = Table(
+    "stage_moves",
+    metadata,
+    Column("id", SurrogateKey, primary_key=True, autoincrement=True),
+    Column("guild_id", Snowflake, nullable=False),
+    Column("user_id", Snowflake, nullable=False),
+    Column("from_stage", Integer, nullable=False),
+    Column("to_stage", Integer, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Index(None, "guild_id", "at"),
+    Index(None, "guild_id", "user_id", "at"),
+)
+
+# Which ladder a guild's stages were computed with (a key of its rules): when the configured ladder changes,
+# the stages and moves are rebuilt from the ledger before they are read.
+stage_ladders = Table(
+    "stage_ladders",
+    metadata,
+    Column("guild_id", Snowflake, primary_key=True, autoincrement=False),
+    Column("ladder", String(40), nullable=False),
+    Column("built_at", UTCDateTime, nullable=False),
+)
+
 reward_rules = Table(
     "reward_rules",
     metadata,

@@ -47,6 +47,8 @@ class Profiles(commands.Cog):
                     if p.points_by_kind[k] or p.counts_by_kind[k]]
         embed.add_field(name="By kind", value="\n".join(per_kind) or "Nothing yet.", inline=True)
         stage = f"**{p.stage}**"
+        if p.stage_since is not None:
+            stage += f" since {discord.utils.format_dt(p.stage_since, 'D')}"
         if p.next_stage:
             stage += (f"\nNext: {p.next_stage} {progress_bar(stage_progress(policy, p))}\n"
                       f"Needs {'; '.join(p.missing)}")

@@ -8,9 +8,7 @@ pixels. A chart with nothing to show says "No data yet" instead of drawing empty
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Literal
 
 import matplotlib
 
@@ -22,7 +20,9 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from bot.services.insights.models import (  # noqa: E402
     BetaFunnel,
+    Chart,
     FeedbackStats,
+    Format,
     HelpStats,
     KindSeries,
     Ladder,
@@ -36,34 +36,6 @@ _COLOURS = {"answer": "#4C72B0", "curation": "#DD8452", "creation": "#55A868", "
             "feedback_given": "#8172B3", "feedback_acknowledged": "#DA8BC3", "feedback_shipped": "#64B5CD",
             "beta": "#937860"}
 _ACCENT = "#5865F2"
-
-
-Format = Literal["png", "svg"]
-
-
-@dataclass(frozen=True, slots=True)
-class Chart:
-    name: str  # file stem, e.g. "contributions"
-    title: str
-    data: bytes  # the image in ``format``: PNG for Discord attachments, SVG for the web dashboard
-    summary: str
-    format: Format = "png"
-
-    @property
-    def png(self) -> bytes:
-        if self.format != "png":
-            raise ValueError(f"chart {self.name!r} was rendered as {self.format}")
-        return self.data
-
-    @property
-    def svg(self) -> str:
-        if self.format != "svg":
-            raise ValueError(f"chart {self.name!r} was rendered as {self.format}")
-        return self.data.decode("utf-8")
-
-    @property
-    def filename(self) -> str:
-        return f"{self.name}.{self.format}"
 
 
 def duration(value: timedelta | None) -> str:

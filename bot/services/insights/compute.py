@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 
 from bot.services.insights.models import (
@@ -19,7 +18,7 @@ from bot.services.insights.models import (
     TimelinePoint,
     Window,
 )
-from bot.services.ledger import KINDS, Requirement, Stage
+from bot.services.ledger import KINDS, Stage
 
 _DAYS = {"7d": 7, "30d": 30, "90d": 90, "365d": 365}
 FEEDBACK_STATUSES: tuple[str, ...] = ("pending_review", "new", "acknowledged", "planned", "in_progress", "shipped",
@@ -82,61 +81,27 @@ def kinds_over_time(win: Window, per_day: Iterable[tuple[date, str, int]]) -> Ki
     return KindSeries(win, days, counts)
 
 
-def _median(values: Sequence[timedelta]) -> timedelta | None:
-    if not values:
-        return None
-    return timedelta(seconds=statistics.median(v.total_seconds() for v in values))
-
-
 # --------------------------------------------------------------------------- ladder
-
-
-def requirements(ladder: Sequence[Stage]) -> list[Requirement]:
-    """Every requirement of the ladder once, in a fixed order (the flags the database computes)."""
-    out: list[Requirement] = []
-    for stage in ladder:
-        for req in (*stage.all_of, *stage.any_of):
-            if req not in out:
-                out.append(req)
-    return out
-
-
-def requirement_met_by_nothing(req: Requirement) -> bool:
-    """Whether a member with no credits at all meets ``req`` (only a requirement of nothing)."""
-    return req.count <= 0 and req.points <= 0
-
-
-def stage_from_flags(ladder: Sequence[Stage], reqs: Sequence[Requirement], flags: Sequence[int | bool]) -> int:
-    """The member's stage index: the highest stage whose rules hold (as ``LedgerService.profile``)."""
-    met = {req: bool(flag) for req, flag in zip(reqs, flags, strict=True)}
-    best = 0
-    for i, stage in enumerate(ladder):
-        if all(met[r] for r in stage.all_of) and (not stage.any_of or any(met[r] for r in stage.any_of)):
-            best = i
-    return best
 
 
 def ladder(
     win: Window,
     stages: Sequence[Stage],
-    reqs: Sequence[Requirement],
-    now_groups: Iterable[tuple[Sequence[int], int]],
-    moves: Iterable[tuple[Sequence[int], Sequence[int], int]],
+    now_counts: Mapping[int, int],
+    moves: Iterable[tuple[int, int, int]],
     extra_consumers: int = 0,
 ) -> Ladder:
-    """``now_groups``: (requirement flags now, members) over every member with ledger totals;
-    ``moves``: (flags at the window's start, flags now, members) over members active in the window;
-    ``extra_consumers``: known members with no ledger totals at all."""
+    """``now_counts``: members with ledger totals per stage index now; ``moves``: (stage at the window's start,
+    stage now, members) over members whose stage changed in the window; ``extra_consumers``: known members with
+    no ledger totals at all."""
     names = [s.name for s in stages]
     now = dict.fromkeys(names, 0)
-    for flags, n in now_groups:
-        now[names[stage_from_flags(stages, reqs, flags)]] += int(n)
+    for stage, n in now_counts.items():
+        now[names[stage]] += int(n)
     now[names[0]] += extra_consumers
     start = dict(now)
     moved_from = dict.fromkeys(names, 0)
-    for before_flags, after_flags, n in moves:
-        before = stage_from_flags(stages, reqs, before_flags)
-        after = stage_from_flags(stages, reqs, after_flags)
+    for before, after, n in moves:
         start[names[after]] -= int(n)
         start[names[before]] += int(n)
         if after > before:
@@ -172,28 +137,20 @@ def beta_funnel(
                       sum(r.shipped for r in rows), rows)
 
 
-def feedback_stats(win: Window, rows: Iterable[tuple[str, datetime, datetime | None]]) -> FeedbackStats:
-    """``rows``: (status, created_at, first_staff_response_at) of feedback created in the window."""
-    by_status = dict.fromkeys(FEEDBACK_STATUSES, 0)
-    waits = []
-    for status, created, answered in rows:
-        by_status[status] = by_status.get(status, 0) + 1
-        if answered is not None:
-            waits.append(max(answered - created, timedelta(0)))
-    return FeedbackStats(win, {k: v for k, v in by_status.items() if v}, len(waits), _median(waits))
+def feedback_stats(win: Window, by_status: Mapping[str, int], answered: int,
+                   median_first_answer: timedelta | None) -> FeedbackStats:
+    """Feedback created in the window: items per status, how many staff answered, the median wait for that
+    answer (counted in SQL, ``bot.db.insights.feedback_summary``)."""
+    counts = dict.fromkeys(FEEDBACK_STATUSES, 0)
+    for status, n in by_status.items():
+        counts[status] = counts.get(status, 0) + int(n)
+    return FeedbackStats(win, {k: v for k, v in counts.items() if v}, answered, median_first_answer)
 
 
-def help_stats(win: Window, rows: Iterable[tuple[datetime, datetime | None, bool]]) -> HelpStats:
-    """``rows``: (post opened, first solution accepted or None, has an accepted solution now)."""
-    posts = solved = 0
-    waits = []
-    for opened, first_solution, solved_now in rows:
-        posts += 1
-        if solved_now:
-            solved += 1
-            if first_solution is not None:
-                waits.append(max(first_solution - opened, timedelta(0)))
-    return HelpStats(win, posts, solved, _median(waits))
+def help_stats(win: Window, posts: int, solved: int, median_time_to_solution: timedelta | None) -> HelpStats:
+    """Help posts opened in the window, those with an accepted solution now, and the median time from opening to
+    the first accepted solution (``bot.db.insights.help_summary``)."""
+    return HelpStats(win, posts, solved, median_time_to_solution)
 
 
 # --------------------------------------------------------------------------- one member

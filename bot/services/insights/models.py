@@ -153,3 +153,34 @@ class MemberTimeline:
     @property
     def total(self) -> int:
         return self.points[-1].total if self.points else 0
+
+
+Format = Literal["png", "svg"]
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """One rendered chart (made by :mod:`bot.services.insights.charts`; defined here so the bot process can
+    receive charts from the renderer process without importing matplotlib)."""
+
+    name: str  # file stem, e.g. "contributions"
+    title: str
+    data: bytes  # the image in ``format``: PNG for Discord attachments, SVG for the web dashboard
+    summary: str
+    format: Format = "png"
+
+    @property
+    def png(self) -> bytes:
+        if self.format != "png":
+            raise ValueError(f"chart {self.name!r} was rendered as {self.format}")
+        return self.data
+
+    @property
+    def svg(self) -> str:
+        if self.format != "svg":
+            raise ValueError(f"chart {self.name!r} was rendered as {self.format}")
+        return self.data.decode("utf-8")
+
+    @property
+    def filename(self) -> str:
+        return f"{self.name}.{self.format}"

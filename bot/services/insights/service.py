@@ -14,11 +14,13 @@ from typing import Any
 from bot.clock import Clock
 from bot.db import Database
 from bot.db import insights as repo
+from bot.db import stages as stages_repo
 from bot.db.summary import mask_code
 from bot.services.errors import InvalidInput
 from bot.services.insights import compute
 from bot.services.insights.models import PERIODS, MemberTimeline, Overview, Window
 from bot.services.ledger import KINDS, LedgerPolicy
+from bot.services.ledger import stages as ladder_stages
 
 EXPORTS: tuple[str, ...] = ("contributions", "feedback", "betas")
 MAX_FILES_PER_MESSAGE = 10
@@ -100,31 +102,31 @@ class InsightsService:
         """Every /stats number for the period, computed in one read-only connection."""
         win = await self.window(guild_id, period)
         stages = self.policy_for(guild_id).ladder
-        reqs = compute.requirements(stages)
+        await ladder_stages.ensure_current(self.db, guild_id, stages, self.clock.now())
         async with self.db.connect() as conn:
             per_day = await repo.contributions_per_day(conn, guild_id, win.start, win.end, KINDS)
-            now_groups = await repo.ladder_now(conn, guild_id, reqs)
+            per_stage = await stages_repo.members_per_stage(conn, guild_id)
             first = await repo.first_entry(conn, guild_id) if period != "all" else win.start
             if first is not None and win.start <= first:
                 # Nothing was recorded before the window: everyone started as a consumer with no credits.
-                zeros = tuple(int(compute.requirement_met_by_nothing(r)) for r in reqs)
-                moves = [(zeros, flags, n) for flags, n in now_groups]
+                empty = ladder_stages.stage_of(stages, {})
+                moves = [(empty, stage, n) for stage, n in per_stage.items()]
             else:
-                moves = await repo.ladder_moves(conn, guild_id, reqs, win.start, KINDS)
+                moves = await stages_repo.moves_since(conn, guild_id, win.start)
             extra = await repo.members_without_ledger(conn, guild_id)
             announced = await repo.betas_announced(conn, guild_id, win.start, win.end)
             ids = [b for b, _ in announced]
             participants = await repo.beta_participants_of(conn, ids)
             beta_feedback = await repo.beta_feedback_of(conn, ids)
-            feedback = await repo.feedback_rows(conn, guild_id, win.start, win.end)
-            help_rows = await repo.help_rows(conn, guild_id, win.start, win.end)
+            feedback = await repo.feedback_summary(conn, guild_id, win.start, win.end)
+            help_posts = await repo.help_summary(conn, guild_id, win.start, win.end)
         return Overview(
             window=win,
             kinds=compute.kinds_over_time(win, per_day),
-            ladder=compute.ladder(win, stages, reqs, now_groups, moves, extra),
+            ladder=compute.ladder(win, stages, per_stage, moves, extra),
             betas=compute.beta_funnel(win, announced, participants, beta_feedback),
-            feedback=compute.feedback_stats(win, feedback),
-            help=compute.help_stats(win, help_rows),
+            feedback=compute.feedback_stats(win, *feedback),
+            help=compute.help_stats(win, *help_posts),
         )
 
     async def member_timeline(self, guild_id: int, user_id: int) -> MemberTimeline:

@@ -110,6 +110,8 @@ class Profile:
     next_stage: str | None
     missing: list[str] = field(default_factory=list)
     receipts: list[Receipt] = field(default_factory=list)
+    # when the member reached ``stage`` (from member_stages; None at the lowest stage)
+    stage_since: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

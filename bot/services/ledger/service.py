@@ -34,10 +34,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.clock import Clock
 from bot.db import Database
 from bot.db import ledger as repo
+from bot.db import stages as stages_repo
 from bot.db.ledger import ALL_KINDS, ALL_TIME, Contribution
 from bot.services import audit
 from bot.services.errors import InvalidInput, KudosError, LimitReached, NotAllowed, NotFound
 from bot.services.ledger import explain as text
+from bot.services.ledger import stages
 from bot.services.ledger.models import (
     ContributionEvent,
     CreditResult,
@@ -99,10 +101,10 @@ class LedgerService:
             async with conn.begin_nested():
                 yield conn
 
-    async def _emit(self, conn: AsyncConnection, action: EventAction, row: Contribution, now: datetime) -> None:
+    async def _emit(self, conn: AsyncConnection, action: EventAction, row: Contribution, now: datetime,
+                    stats: dict[tuple[str, str], tuple[int, int]]) -> None:
         if self.on_change is None:
             return
-        stats = await repo.stats_for(conn, row.guild_id, row.user_id)
         event = ContributionEvent(
             action=action, guild_id=row.guild_id, user_id=row.user_id, kind=row.kind, points=row.points,
             contribution_id=row.id, source_key=row.source_key, actor_id=row.actor_id, season=row.season,
@@ -116,12 +118,15 @@ class LedgerService:
         await self.on_change(conn, event)
 
     async def _count(self, conn: AsyncConnection, row: Contribution, now: datetime, action: EventAction) -> None:
-        """Add a counted row to the aggregates and tell ``on_change``."""
+        """Add a counted row to the aggregates (and the member's ladder stage) and tell ``on_change``."""
         await repo.bump_stats(
             conn, guild_id=row.guild_id, user_id=row.user_id, kind=row.kind, season=row.season,
             points=row.points, count=-1 if row.is_reversal else 1, at=row.created_at,
         )
-        await self._emit(conn, action, row, now)
+        stats = await repo.stats_for(conn, row.guild_id, row.user_id)
+        await stages.track(conn, self.policy_for(row.guild_id).ladder, row.guild_id, row.user_id, stats,
+                           stages.counted_at(row.created_at, row.held_until))
+        await self._emit(conn, action, row, now, stats)
 
     # ------------------------------------------------------------------ credit
 
@@ -416,10 +421,10 @@ class LedgerService:
         async with self.db.connect() as c:
             stats = await repo.stats_for(c, guild_id, user_id)
             pending = await repo.pending_points(c, guild_id, user_id)
+            stored = await stages_repo.stage_since(c, guild_id, user_id)
         recent = await self.history(guild_id, user_id, limit=receipts) if receipts > 0 else []
-        all_time = {kind: stats.get((kind, ALL_TIME), (0, 0)) for kind in (*KINDS, ALL_KINDS)}
-        reached = [i for i, stage in enumerate(policy.ladder) if stage.reached(all_time)]
-        index = reached[-1] if reached else 0
+        all_time = stages.all_time_of(stats)
+        index = stages.stage_of(policy.ladder, all_time)  # as stored in member_stages (bot.services.ledger.stages)
         nxt = policy.ladder[index + 1] if index + 1 < len(policy.ladder) else None
         return Profile(
             guild_id=guild_id,
@@ -435,6 +440,7 @@ class LedgerService:
             next_stage=nxt.name if nxt else None,
             missing=nxt.missing(all_time) if nxt else [],
             receipts=recent,
+            stage_since=stored[1] if stored is not None and stored[0] == index and index > 0 else None,
         )
 
     async def leaderboard(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 
 from aiohttp import web
@@ -21,9 +20,7 @@ async def overview(request: web.Request, ctx: Staff) -> web.StreamResponse:
     insights = bot.services.insights
     numbers = await insights.overview(gid, period)
     week = numbers if period == "7d" else await insights.overview(gid, "7d")
-    from bot.services.insights import charts  # matplotlib (~50 MB) loads on the first chart only
-
-    rendered = await asyncio.to_thread(charts.render_overview, numbers, "svg")
+    rendered = await bot.services.charts.draw("render_overview", numbers, "svg")  # in the chart process
     images = [(c.title, c.summary, "data:image/svg+xml;base64," + base64.b64encode(c.data).decode("ascii"))
               for c in rendered]
     grants = await bot.services.web.grant_counts(gid, days=7)
