@@ -219,6 +219,19 @@ async def points_since(
     return int(result.scalar_one())
 
 
+async def counted_points_since(conn: AsyncConnection, guild_id: int, user_id: int, since: datetime) -> int:
+    """Net points counted for a member since ``since``, every kind, reversals included (rolling windows)."""
+    result = await conn.execute(
+        select(func.coalesce(func.sum(contributions.c.points), 0)).where(
+            contributions.c.guild_id == guild_id,
+            contributions.c.user_id == user_id,
+            contributions.c.status == "counted",
+            contributions.c.created_at >= since,
+        )
+    )
+    return int(result.scalar_one())
+
+
 async def given_since(
     conn: AsyncConnection, guild_id: int, actor_id: int, kind: str, since: datetime, *,
     to_user: int | None = None, exclusive: bool = False,

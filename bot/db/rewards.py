@@ -137,6 +137,30 @@ async def rule_grants(conn: AsyncConnection, guild_id: int, user_id: int, rule_n
     return [_grant(r) for r in rows]
 
 
+@dataclass(frozen=True, slots=True)
+class PastGrant:
+    rule_name: str
+    dedupe_key: str
+    status: str
+    created_at: datetime
+
+
+async def member_rule_grants(conn: AsyncConnection, guild_id: int, user_id: int, rule_names: list[str]
+                             ) -> dict[str, list[PastGrant]]:
+    """The member's grants of these rules, oldest first per rule (what deciding an earning needs)."""
+    if not rule_names:
+        return {}
+    rows = await conn.execute(
+        select(grants.c.rule_name, grants.c.dedupe_key, grants.c.status, grants.c.created_at)
+        .where(grants.c.guild_id == guild_id, grants.c.user_id == user_id, grants.c.rule_name.in_(rule_names))
+        .order_by(grants.c.id)
+    )
+    out: dict[str, list[PastGrant]] = {}
+    for r in rows:
+        out.setdefault(r.rule_name, []).append(PastGrant(r.rule_name, r.dedupe_key, r.status, r.created_at))
+    return out
+
+
 async def history(conn: AsyncConnection, guild_id: int, user_id: int, *, limit: int = 25) -> list[Grant]:
     rows = await conn.execute(
         select(grants).where(grants.c.guild_id == guild_id, grants.c.user_id == user_id)

@@ -21,7 +21,7 @@ from bot.services.ledger.policy import (
     Stage,
     default_ladder,
 )
-from bot.services.ledger.service import LedgerService, OnChange, day_start
+from bot.services.ledger.service import LedgerService, OnChange, OnRelease, day_start
 
 __all__ = [
     "DEFAULT_POINTS",
@@ -35,6 +35,7 @@ __all__ = [
     "LedgerPolicy",
     "LedgerService",
     "OnChange",
+    "OnRelease",
     "Period",
     "Profile",
     "Receipt",

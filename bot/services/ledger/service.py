@@ -52,6 +52,7 @@ from bot.services.ledger.policy import KINDS, NO_SELF_CREDIT, PEER_KINDS, Ledger
 from bot.services.privacy import is_tracking_disabled, tracking_refusal
 
 OnChange = Callable[[AsyncConnection, ContributionEvent], Awaitable[None]]
+OnRelease = Callable[[AsyncConnection, int, list[Contribution]], Awaitable[None]]
 
 MAX_SOURCE_KEY = 190  # the column holds 200; room for a re-credit suffix "#n"
 MAX_REASON = 300
@@ -379,10 +380,13 @@ class LedgerService:
 
     # ------------------------------------------------------------------ probation
 
-    async def release_pending(self, guild_id: int, now: datetime | None = None) -> int:
+    async def release_pending(self, guild_id: int, now: datetime | None = None, *,
+                              on_release: OnRelease | None = None) -> int:
         """Count every held credit whose probation ended by ``now``; returns how many rows were released.
 
         Idempotent: a row is released once (``pending`` → ``counted``), however often this runs.
+        ``on_release(conn, user_id, rows)`` runs in the releasing transaction once per member with the rows
+        *this call* released (e.g. to queue a receipt that commits — or rolls back — with the release).
         """
         now = now or self.clock.now()
         released = 0
@@ -393,9 +397,14 @@ class LedgerService:
                 if not due:
                     return released
                 await repo.lock_for_write(c, guild_id, {user for _, user in due})
+                by_member: dict[int, list[Contribution]] = {}
                 for row in await repo.release_due(c, [row_id for row_id, _ in due]):
                     await self._count(c, row, now, "release")
+                    by_member.setdefault(row.user_id, []).append(row)
                     released += 1
+                if on_release is not None:
+                    for user_id, rows in by_member.items():
+                        await on_release(c, user_id, rows)
 
     # ------------------------------------------------------------------ queries
 
