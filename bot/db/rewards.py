@@ -145,20 +145,24 @@ class PastGrant:
     created_at: datetime
 
 
-async def member_rule_grants(conn: AsyncConnection, guild_id: int, user_id: int, rule_names: list[str]
-                             ) -> dict[str, list[PastGrant]]:
-    """The member's grants of these rules, oldest first per rule (what deciding an earning needs)."""
-    if not rule_names:
-        return {}
+async def enabled_rules_with_grants(conn: AsyncConnection, guild_id: int, user_id: int
+                                    ) -> list[tuple[RuleRow, list[PastGrant]]]:
+    """The guild's enabled rules, each with the member's grants of it (oldest first), in one query."""
+    g = grants.alias("g")
     rows = await conn.execute(
-        select(grants.c.rule_name, grants.c.dedupe_key, grants.c.status, grants.c.created_at)
-        .where(grants.c.guild_id == guild_id, grants.c.user_id == user_id, grants.c.rule_name.in_(rule_names))
-        .order_by(grants.c.id)
+        select(reward_rules, g.c.dedupe_key, g.c.status.label("grant_status"), g.c.created_at.label("granted_at"))
+        .select_from(reward_rules.outerjoin(g, and_(g.c.guild_id == reward_rules.c.guild_id, g.c.user_id == user_id,
+                                                    g.c.rule_name == reward_rules.c.name)))
+        .where(reward_rules.c.guild_id == guild_id, reward_rules.c.enabled.is_(True))
+        .order_by(reward_rules.c.name, g.c.id)
     )
-    out: dict[str, list[PastGrant]] = {}
+    out: dict[str, tuple[RuleRow, list[PastGrant]]] = {}
     for r in rows:
-        out.setdefault(r.rule_name, []).append(PastGrant(r.rule_name, r.dedupe_key, r.status, r.created_at))
-    return out
+        if r.name not in out:
+            out[r.name] = (_rule(r), [])
+        if r.dedupe_key is not None:
+            out[r.name][1].append(PastGrant(r.name, r.dedupe_key, r.grant_status, r.granted_at))
+    return list(out.values())
 
 
 async def history(conn: AsyncConnection, guild_id: int, user_id: int, *, limit: int = 25) -> list[Grant]:

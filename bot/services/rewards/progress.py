@@ -7,8 +7,8 @@ revoked, or repeatable and past its cooldown) and their roles don't rule it out.
 the one with the smallest gap relative to its threshold.
 
 Cheap on purpose (``/profile`` is a hot path): the member's totals come from the profile already read;
-this adds one query for the guild's rules, one for the member's grants of them, and one per distinct
-rolling window among the open rules. Nothing here ever reads a perk code.
+this adds one query for the guild's enabled rules with the member's grants of them, and one per distinct
+rolling window that may hold the nearest reward. Nothing here ever reads a perk code.
 """
 
 from __future__ import annotations
@@ -116,8 +116,8 @@ class _Progress:
         """The nearest reward ``user_id`` can still earn, measured from ``profile`` (their ledger profile)."""
         now = self.clock.now()
         async with self.db.connect() as conn:
-            rules: list[Rule] = []
-            for row in await repo.rules(conn, guild_id, enabled_only=True):
+            rules: list[tuple[Rule, list[repo.PastGrant]]] = []
+            for row, past in await repo.enabled_rules_with_grants(conn, guild_id, user_id):
                 try:
                     rule = rule_from_definition(row.id, row.name, row.definition, origin=row.origin)
                 except ValueError:
@@ -125,25 +125,31 @@ class _Progress:
                               row.name, guild_id)
                     continue
                 if rule.trigger.type in THRESHOLD_TRIGGERS:
-                    rules.append(rule)
+                    rules.append((rule, past))
             if not rules:
                 return NextReward("none")
-            past = await repo.member_rule_grants(conn, guild_id, user_id, [r.name for r in rules])
             facts = self.facts_provider(guild_id, user_id) if self.facts_provider is not None else None
             open_rules: list[tuple[Rule, bool]] = []
-            earned = 0
-            for rule in rules:
-                seq = next_earning(rule, past.get(rule.name, []), now)
-                if seq is None:
-                    earned += 1
-                elif (profile.season or not rule.trigger.season) and _roles_allow(rule, facts, now):
+            for rule, past in rules:
+                seq = next_earning(rule, past, now)
+                if seq is not None and (profile.season or not rule.trigger.season) and _roles_allow(rule, facts, now):
                     open_rules.append((rule, seq > 1))
             if not open_rules:
+                earned = sum(next_earning(rule, past, now) is None for rule, past in rules)
                 return NextReward("all_earned" if earned == len(rules) else "none_left")
+            exact = [_progress(rule, profile, {}, again) for rule, again in open_rules if not rule.trigger.window_days]
+            best = nearest(exact).gap if exact else None
             windows: dict[int, int] = {}
-            for rule, _ in open_rules:
+            for rule, _again in open_rules:
                 days = rule.trigger.window_days
-                if rule.trigger.type == "points" and days and days not in windows:
-                    windows[days] = await ledger_repo.counted_points_since(
-                        conn, guild_id, user_id, now - timedelta(days=days))
-        return NextReward("next", nearest([_progress(rule, profile, windows, again) for rule, again in open_rules]))
+                if not days or days in windows:
+                    continue
+                # Points within a window never exceed all-time points (older rows sum to >= 0): when even
+                # that bound leaves a larger gap than the best exact one, the window sum is not needed.
+                if best is not None and max(rule.threshold - profile.total_points, 0) / rule.threshold > best:
+                    continue
+                windows[days] = await ledger_repo.counted_points_since(conn, guild_id, user_id,
+                                                                       now - timedelta(days=days))
+        candidates = exact + [_progress(rule, profile, windows, again) for rule, again in open_rules
+                              if rule.trigger.window_days in windows]
+        return NextReward("next", nearest(candidates))
