@@ -341,7 +341,7 @@ class ContributionsService:
         count = sum(-1 if r.is_reversal else 1 for r in rows)
         if count <= 0 or await is_tracking_disabled(conn, guild_id, user_id):
             return  # a held credit released with its held reversal: nothing to announce
-        total = (await ledger_repo.stats_for(conn, guild_id, user_id)).get(("*", ""), (0, 0))[0]
+        total = (await ledger_repo.stats_for(conn, guild_id, user_id, ("",))).get(("*", ""), (0, 0))[0]
         await self.scheduler.schedule(
             RELEASE_RECEIPT, {"guild_id": guild_id, "user_id": user_id, "points": points, "count": count,
                               "total": total},

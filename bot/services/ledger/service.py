@@ -103,7 +103,7 @@ class LedgerService:
     async def _emit(self, conn: AsyncConnection, action: EventAction, row: Contribution, now: datetime) -> None:
         if self.on_change is None:
             return
-        stats = await repo.stats_for(conn, row.guild_id, row.user_id)
+        stats = await repo.stats_for(conn, row.guild_id, row.user_id, (ALL_TIME, row.season))
         event = ContributionEvent(
             action=action, guild_id=row.guild_id, user_id=row.user_id, kind=row.kind, points=row.points,
             contribution_id=row.id, source_key=row.source_key, actor_id=row.actor_id, season=row.season,
@@ -221,7 +221,7 @@ class LedgerService:
         total = None
         if status == "counted":
             await self._count(c, row, now, "credit")
-            total = (await repo.stats_for(c, guild_id, user_id)).get((ALL_KINDS, ALL_TIME), (0, 0))[0]
+            total = (await repo.stats_for(c, guild_id, user_id, (ALL_TIME,))).get((ALL_KINDS, ALL_TIME), (0, 0))[0]
         outcome = {"counted": "credited", "pending": "pending", "capped": "capped"}[status]
         message = {
             "credited": f"+{amount} {kind} for <@{user_id}>." + (f" ({note})" if note else ""),
@@ -415,17 +415,21 @@ class LedgerService:
         if not 1 <= limit <= 100:
             raise InvalidInput("Show between 1 and 100 entries at a time.")
         async with self.db.connect() as c:
-            rows = await repo.history(c, guild_id, user_id, limit=limit, before_id=before_id)
-            reversed_ids = set(await repo.reversals_of(c, guild_id, [r.id for r in rows if not r.is_reversal]))
+            return await self._history(c, guild_id, user_id, limit=limit, before_id=before_id)
+
+    async def _history(self, c: AsyncConnection, guild_id: int, user_id: int, *, limit: int,
+                       before_id: int | None = None) -> list[Receipt]:
+        rows = await repo.history(c, guild_id, user_id, limit=limit, before_id=before_id)
+        reversed_ids = set(await repo.reversals_of(c, guild_id, [r.id for r in rows if not r.is_reversal]))
         return [_receipt(r, r.id in reversed_ids) for r in rows]
 
     async def profile(self, guild_id: int, user_id: int, *, receipts: int = 5) -> Profile:
         policy = self.policy_for(guild_id)
         season = policy.season_for(self.clock.now())
         async with self.db.connect() as c:
-            stats = await repo.stats_for(c, guild_id, user_id)
+            stats = await repo.stats_for(c, guild_id, user_id, (ALL_TIME, season))
             pending = await repo.pending_points(c, guild_id, user_id)
-        recent = await self.history(guild_id, user_id, limit=receipts) if receipts > 0 else []
+            recent = await self._history(c, guild_id, user_id, limit=receipts) if receipts > 0 else []
         all_time = {kind: stats.get((kind, ALL_TIME), (0, 0)) for kind in (*KINDS, ALL_KINDS)}
         reached = [i for i, stage in enumerate(policy.ladder) if stage.reached(all_time)]
         index = reached[-1] if reached else 0

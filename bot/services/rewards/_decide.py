@@ -43,7 +43,7 @@ class _Decisions:
         if t.type == "kind":
             if event is not None and event.kind == t.kind:
                 return event.kind_count
-            stats = await ledger_repo.stats_for(conn, guild_id, user_id)
+            stats = await ledger_repo.stats_for(conn, guild_id, user_id, ("",))
             return stats.get((str(t.kind), ""), (0, 0))[1]
         if t.type == "points":
             if t.window_days:
@@ -53,14 +53,14 @@ class _Decisions:
                 if event is not None:
                     return event.season_points
                 season = self.policy_for(guild_id).season_for(now)
-                stats = await ledger_repo.stats_for(conn, guild_id, user_id)
+                stats = await ledger_repo.stats_for(conn, guild_id, user_id, (season,))
                 return stats.get(("*", season), (0, 0))[0] if season else 0
             if event is not None:
                 return event.total_points
-            stats = await ledger_repo.stats_for(conn, guild_id, user_id)
+            stats = await ledger_repo.stats_for(conn, guild_id, user_id, ("",))
             return stats.get(("*", ""), (0, 0))[0]
         if t.type == "ladder_stage":
-            stats = await ledger_repo.stats_for(conn, guild_id, user_id)
+            stats = await ledger_repo.stats_for(conn, guild_id, user_id, ("",))
             return 1 if _stage_reached(self.policy_for(guild_id), str(t.ladder_stage), stats) else 0
         return 0
 
