@@ -4,12 +4,15 @@ on SQLite, against a bare ``SELECT 1`` in the same run; and crediting at a small
 The data is written straight into a migrated SQLite file with the stdlib driver (``executemany`` in chunks),
 then the aggregates are built with one ``INSERT … SELECT … GROUP BY``: the same shape the ledger service
 keeps up row by row. No ``ANALYZE``: the bot never runs it, so the queries must be fast without statistics.
-The timed calls go through the real :class:`LedgerService` on the async engine the bot uses.
+The timed calls go through the real :class:`LedgerService` on the async engine the bot uses. ``/profile`` is
+timed as the cog runs it: the ledger profile plus :meth:`RewardsService.next_reward` (the progress bar to the
+nearest reward), over a guild with threshold reward rules and the grants its members earned (``_REWARDS``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import sqlite3
@@ -28,6 +31,7 @@ from bot.clock import FakeClock
 from bot.db import Database, migrate
 from bot.services.feedback import FeedbackPolicy, FeedbackService
 from bot.services.ledger import DEFAULT_POINTS, LedgerPolicy, LedgerService, Season
+from bot.services.rewards import RewardsService
 
 GUILD = 1
 USER_BASE = 10**17
@@ -41,6 +45,44 @@ _KIND_WEIGHTS = {"answer": 30, "thanks": 40, "curation": 8, "creation": 7, "feed
 
 NOW = datetime(2026, 6, 4, 15, tzinfo=UTC)  # a Thursday: the week and month boards have data
 SEASON = Season("s1", NOW - timedelta(days=60), NOW + timedelta(days=30))
+
+
+# Reward rules of the benchmark guild: threshold rules of every form (kind count, points all time / season /
+# rolling window, repeatable) and one event rule; ``grant_if`` is the member_stats row whose value earned it.
+_REWARDS: list[tuple[dict[str, Any], tuple[str, str, str, int] | None]] = [
+    ({"name": "first-answer", "trigger": {"kind": "answer", "count": 1}, "dm": "Thanks!"}, ("answer", "", "count", 1)),
+    ({"name": "helper", "trigger": {"kind": "answer", "count": 10}, "role": 4242, "perk_pool": "storage"},
+     ("answer", "", "count", 10)),
+    ({"name": "hundred", "trigger": {"points": 100}, "dm": "100!"}, ("*", "", "points", 100)),
+    ({"name": "thousand", "trigger": {"points": 1000}, "role": 4343}, ("*", "", "points", 1000)),
+    ({"name": "season-200", "trigger": {"points": 200, "season": True}, "dm": "Season!"}, ("*", "s1", "points", 200)),
+    ({"name": "weekly-30", "trigger": {"points": 30, "window_days": 7}, "dm": "Week!", "repeatable": True,
+      "cooldown_days": 7}, None),
+    ({"name": "beta", "trigger": {"event": "beta_joined"}, "dm": "Welcome"}, None),
+]
+
+
+def _reward_rows(fmt: Callable[[datetime], Any]
+                 ) -> tuple[list[tuple[Any, ...]], list[tuple[str, tuple[Any, ...]]]]:
+    """(reward_rules rows, [(column, parameters of :func:`_grant_sql`)]) for ``_REWARDS``."""
+    at = fmt(NOW - timedelta(days=1))
+    rules = [(GUILD, d["name"], json.dumps({k: v for k, v in d.items() if k != "name"}), "config", True, at, at)
+             for d, _ in _REWARDS]
+    grants = []
+    for d, earned in _REWARDS:
+        if earned is not None:
+            kind, season, column, limit = earned
+            grants.append((column, (d["name"], "role_add" if "role" in d else "dm", at, kind, season, limit)))
+    return rules, grants
+
+
+def _grant_sql(column: str, p: list[str]) -> str:
+    """Grants for every member whose aggregate reached the rule's threshold (``column``: points or count);
+    ``p``: the placeholders of (rule name, action, created_at, kind, season, threshold)."""
+    return ("INSERT INTO grants (guild_id, user_id, rule_name, action, payload, status, attempts, dedupe_key, "  # noqa: S608
+            f"created_at, cause) SELECT guild_id, user_id, {p[0]}, {p[1]}, '{{}}', 'delivered', 1, "
+            f"'rule:{GUILD}:' || {p[0]} || ':' || CAST(user_id AS TEXT) || ':1:' || {p[1]}, {p[2]}, 'bench' "
+            f"FROM member_stats WHERE guild_id = {GUILD} AND kind = {p[3]} AND season = {p[4]} AND {column} >= {p[5]}")
 
 
 def _fmt(when: datetime) -> str:
@@ -95,6 +137,11 @@ def _generate(path: Path, rows: int, members: int, seed: int = 7) -> float:
                         f"{where} GROUP BY guild_id, user_id, {season_expr}")
         for _name, sql_text in indexes:
             con.execute(sql_text)
+        rules, grant_params = _reward_rows(_fmt)
+        con.executemany("INSERT INTO reward_rules (guild_id, name, definition, origin, enabled, created_at, "
+                        "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)", rules)
+        for column, params in grant_params:
+            con.execute(_grant_sql(column, [f"?{i}" for i in range(1, 7)]), params)
         con.executemany(
             "INSERT INTO feedback (guild_id, reporter_id, type, title, details, status, thread_id, vote_count, "
             "created_at, updated_at) VALUES (?, ?, ?, ?, '', ?, ?, ?, ?, ?)", _feedback_rows(rng, members, _fmt))
@@ -173,11 +220,22 @@ async def _queries(db: Database, ledger: LedgerService, rounds: int, label: str,
     baseline = percentile(await _timed(select_one, rounds), 95)
     rng = random.Random(3)
 
-    async def profile() -> None:
-        await ledger.profile(GUILD, USER_BASE + int(MEMBERS * rng.random() ** 2))
+    rewards = RewardsService(db, ledger.clock, policy_for=ledger.policy_for)
+    reward_part: list[float] = []
 
+    async def profile() -> None:
+        """As the cog does it: the ledger profile, then the progress bar to the nearest reward (timed apart too)."""
+        user = USER_BASE + int(MEMBERS * rng.random() ** 2)
+        p = await ledger.profile(GUILD, user)
+        t0 = time.perf_counter()
+        nxt = await rewards.next_reward(GUILD, user, p)
+        reward_part.append((time.perf_counter() - t0) * 1000)
+        assert nxt.state != "none"
+
+    profiles = await _timed(profile, rounds)
     measured = {
-        "/profile (random member)": await _timed(profile, rounds),
+        "/profile (random member)": profiles,
+        "/profile: of which the reward bar": reward_part[-rounds:],
         "/leaderboard all": await _timed(lambda: ledger.leaderboard(GUILD, "all"), rounds),
         "/leaderboard season": await _timed(lambda: ledger.leaderboard(GUILD, "season"), rounds),
         "/leaderboard all, kind=answer": await _timed(lambda: ledger.leaderboard(GUILD, "all", "answer"), rounds),
@@ -242,6 +300,12 @@ async def _postgres(base_url: str, rounds: int) -> list[Result]:
                         f"{'' if season_expr == repr('') else ', ' + season_expr}")
             for row in indexes:
                 await conn.execute(row["indexdef"])
+            rules, grant_params = _reward_rows(lambda when: when)
+            await conn.executemany("INSERT INTO reward_rules (guild_id, name, definition, origin, enabled, created_at, "
+                                   "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)", rules)
+            for column, params in grant_params:
+                await conn.execute(_grant_sql(column, ["$1::text", "$2::text", "$3", "$4::text", "$5::text", "$6::int"]),
+                                   *params)
             await conn.copy_records_to_table(
                 "feedback", columns=["guild_id", "reporter_id", "type", "title", "details", "status", "thread_id",
                                      "vote_count", "created_at", "updated_at"],

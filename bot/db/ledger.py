@@ -219,6 +219,19 @@ async def points_since(
     return int(result.scalar_one())
 
 
+async def counted_points_since(conn: AsyncConnection, guild_id: int, user_id: int, since: datetime) -> int:
+    """Net points counted for a member since ``since``, every kind, reversals included (rolling windows)."""
+    result = await conn.execute(
+        select(func.coalesce(func.sum(contributions.c.points), 0)).where(
+            contributions.c.guild_id == guild_id,
+            contributions.c.user_id == user_id,
+            contributions.c.status == "counted",
+            contributions.c.created_at >= since,
+        )
+    )
+    return int(result.scalar_one())
+
+
 async def given_since(
     conn: AsyncConnection, guild_id: int, actor_id: int, kind: str, since: datetime, *,
     to_user: int | None = None, exclusive: bool = False,
@@ -276,13 +289,17 @@ async def member_joined_at(conn: AsyncConnection, guild_id: int, user_id: int) -
     return result.scalar_one_or_none()
 
 
-async def stats_for(conn: AsyncConnection, guild_id: int, user_id: int) -> dict[tuple[str, str], tuple[int, int]]:
-    """{(kind, season): (points, count)} for one member."""
-    result = await conn.execute(
-        select(member_stats.c.kind, member_stats.c.season, member_stats.c.points, member_stats.c.count).where(
-            member_stats.c.guild_id == guild_id, member_stats.c.user_id == user_id
-        )
+async def stats_for(conn: AsyncConnection, guild_id: int, user_id: int, seasons: Iterable[str] | None = None
+                    ) -> dict[tuple[str, str], tuple[int, int]]:
+    """{(kind, season): (points, count)} for one member; only these ``seasons`` ('' = all time) when given.
+
+    Pass ``seasons`` on hot paths: a long-active member has a row per kind for every calendar week and month."""
+    stmt = select(member_stats.c.kind, member_stats.c.season, member_stats.c.points, member_stats.c.count).where(
+        member_stats.c.guild_id == guild_id, member_stats.c.user_id == user_id
     )
+    if seasons is not None:
+        stmt = stmt.where(member_stats.c.season.in_(sorted(set(seasons))))
+    result = await conn.execute(stmt)
     return {(r.kind, r.season): (r.points, r.count) for r in result}
 
 

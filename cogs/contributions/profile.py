@@ -10,7 +10,13 @@ from discord.ext import commands
 
 from bot.config import ContributionKind
 from bot.core.errors import NO_MENTIONS
-from bot.services.contributions import leaderboard_line, progress_bar, receipt_line, stage_progress
+from bot.services.contributions import (
+    leaderboard_line,
+    next_reward_text,
+    progress_bar,
+    receipt_line,
+    stage_progress,
+)
 from bot.services.ledger import KINDS
 from cogs.contributions._common import guild_of, place
 
@@ -55,6 +61,9 @@ class Profiles(commands.Cog):
         else:
             stage += "\nTop of the ladder 🎉"
         embed.add_field(name="Stage", value=stage, inline=True)
+        reward = next_reward_text(await self.bot.services.rewards.next_reward(guild.id, who.id, p))
+        if reward is not None:
+            embed.add_field(name="Next reward", value=reward, inline=False)
         lines = []
         for r in p.receipts:
             channel, thread = place(guild, r)

@@ -9,7 +9,8 @@ import discord
 from discord.ext import commands
 
 from bot.core.errors import NO_MENTIONS
-from bot.services.contributions import DAILY, RELEASE
+from bot.services.contributions import DAILY, RELEASE, RELEASE_RECEIPT, release_receipt
+from cogs.contributions._common import receipts_mode
 
 if TYPE_CHECKING:
     from bot.core.bot import KudosBot
@@ -23,10 +24,12 @@ class Upkeep(commands.Cog):
 
     async def cog_load(self) -> None:
         self.bot.scheduler.register(RELEASE, self.release)
+        self.bot.scheduler.register(RELEASE_RECEIPT, self.release_receipt)
         self.bot.scheduler.register(DAILY, self.daily)
 
     async def cog_unload(self) -> None:
         self.bot.scheduler.unregister(RELEASE)
+        self.bot.scheduler.unregister(RELEASE_RECEIPT)
         self.bot.scheduler.unregister(DAILY)
 
     @commands.Cog.listener()
@@ -35,14 +38,41 @@ class Upkeep(commands.Cog):
 
     async def release(self, payload: dict[str, Any], _timer: Any) -> None:
         """A probation ended: count the held credit (idempotent, so overlapping timers are harmless)."""
-        released = await self.bot.services.contributions.release(int(payload["guild_id"]))
-        log.info("released %d held credit(s) in guild %s", released, payload["guild_id"])
+        guild_id = int(payload["guild_id"])
+        released = await self.bot.services.contributions.release(guild_id, receipts=self._dm_receipts(guild_id))
+        log.info("released %d held credit(s) in guild %s", released, guild_id)
+
+    def _dm_receipts(self, guild_id: int) -> bool:
+        # "ephemeral" notes ride on the reply to whoever triggered a credit; a release has no such reply.
+        return receipts_mode(self.bot, guild_id) == "dm"
+
+    async def release_receipt(self, payload: dict[str, Any], _timer: Any) -> None:
+        """DM the receipt queued with a probation release. DMs closed: logged and dropped, like every
+        receipt. Any other failure raises, so the durable timer retries it (the release stays as it is)."""
+        guild_id, user_id = int(payload["guild_id"]), int(payload["user_id"])
+        if not self._dm_receipts(guild_id):
+            return  # receipts were turned off (or made ephemeral) since the release
+        user = self.bot.get_user(user_id)
+        if user is None:  # timers due at start fire before the member cache is filled
+            try:
+                user = await self.bot.fetch_user(user_id)
+            except discord.NotFound:
+                return
+        if user.bot:
+            return
+        guild = self.bot.get_guild(guild_id)
+        where = guild.name if guild is not None else "your server"
+        text = release_receipt(int(payload["points"]), int(payload["count"]), int(payload["total"]))
+        try:
+            await user.send(f"**Kudos released** in {where}: {text}", allowed_mentions=NO_MENTIONS)
+        except discord.Forbidden as exc:
+            log.info("could not DM a release receipt to %s in guild %s: %s", user_id, guild_id, exc)
 
     async def daily(self, payload: dict[str, Any], timer: Any) -> None:
         guild_id = int(payload["guild_id"])
         svc = self.bot.services.contributions
         try:
-            await svc.release(guild_id)
+            await svc.release(guild_id, receipts=self._dm_receipts(guild_id))
             guild = self.bot.get_guild(guild_id)
             if guild is not None:
                 await self.report_rings(guild)

@@ -5,14 +5,17 @@ from bot.services.contributions.service import (
     CLOSE_SOLVED,
     DAILY,
     RELEASE,
+    RELEASE_RECEIPT,
     ContributionsService,
     FeatureOutcome,
     SolutionOutcome,
 )
 from bot.services.contributions.text import (
     leaderboard_line,
+    next_reward_text,
     progress_bar,
     receipt_line,
+    release_receipt,
     stage_progress,
 )
 
@@ -20,11 +23,14 @@ __all__ = [
     "CLOSE_SOLVED",
     "DAILY",
     "RELEASE",
+    "RELEASE_RECEIPT",
     "ContributionsService",
     "FeatureOutcome",
     "SolutionOutcome",
     "leaderboard_line",
+    "next_reward_text",
     "progress_bar",
     "receipt_line",
+    "release_receipt",
     "stage_progress",
 ]

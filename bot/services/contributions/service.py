@@ -29,11 +29,13 @@ from bot.db import Database
 from bot.db import audit as audit_repo
 from bot.db import contrib as repo
 from bot.db import ledger as ledger_repo
+from bot.db.ledger import Contribution
 from bot.scheduler import TimerScheduler
 from bot.services import audit
 from bot.services.errors import Conflict, InvalidInput, NotAllowed
 from bot.services.ledger import CreditResult, LedgerService, Ring
 from bot.services.ledger.explain import ts
+from bot.services.privacy import is_tracking_disabled
 
 Apply = Callable[[], Awaitable[None]]
 Emit = Callable[[AsyncConnection, str, int, int, dict[str, Any]], Awaitable[None]]
@@ -41,6 +43,7 @@ Emit = Callable[[AsyncConnection, str, int, int, dict[str, Any]], Awaitable[None
 # Timer events (handlers live in the contributions cog).
 CLOSE_SOLVED = "contrib_close_solved"
 RELEASE = "contrib_release"
+RELEASE_RECEIPT = "contrib_release_receipt"
 DAILY = "contrib_daily"
 
 RING_REPORT_ACTION = "ledger.ring_reported"
@@ -323,8 +326,27 @@ class ContributionsService:
 
     # ------------------------------------------------------------------ periodic work
 
-    async def release(self, guild_id: int) -> int:
-        return await self.ledger.release_pending(guild_id)
+    async def release(self, guild_id: int, *, receipts: bool = False) -> int:
+        """Count the credit held for members whose probation ended; returns how many rows were released.
+
+        With ``receipts``, every member released gets a :data:`RELEASE_RECEIPT` timer written in the
+        releasing transaction: the receipt commits with the release (never lost), a timer fires once
+        (a restart does not send it again), and a failed send is retried by the timer without touching
+        the release, which never repeats."""
+        return await self.ledger.release_pending(guild_id, on_release=self._queue_release_receipt if receipts else None)
+
+    async def _queue_release_receipt(self, conn: AsyncConnection, user_id: int, rows: list[Contribution]) -> None:
+        guild_id = rows[0].guild_id
+        points = sum(r.points for r in rows)
+        count = sum(-1 if r.is_reversal else 1 for r in rows)
+        if count <= 0 or await is_tracking_disabled(conn, guild_id, user_id):
+            return  # a held credit released with its held reversal: nothing to announce
+        total = (await ledger_repo.stats_for(conn, guild_id, user_id, ("",))).get(("*", ""), (0, 0))[0]
+        await self.scheduler.schedule(
+            RELEASE_RECEIPT, {"guild_id": guild_id, "user_id": user_id, "points": points, "count": count,
+                              "total": total},
+            conn=conn, dedupe_key=f"contrib-release-receipt:{guild_id}:{user_id}:{rows[0].id}",
+        )
 
     async def rings_to_report(self, guild_id: int, *, window_days: int, min_exchanges: int) -> list[Ring]:
         """Reciprocal rings of the last ``window_days`` not reported in the past week; each one returned is

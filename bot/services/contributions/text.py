@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bot.services.ledger import LedgerPolicy, Profile, Receipt
-from bot.services.ledger.explain import ts
+from bot.services.ledger.explain import plural, ts
+from bot.services.rewards import NextReward
 
 _DONE_BY = {
     "answer": "accepted by",
@@ -52,6 +53,28 @@ def stage_progress(policy: LedgerPolicy, profile: Profile) -> float:
     return sum(parts) / len(parts) if parts else 1.0
 
 
+def next_reward_text(nxt: NextReward) -> str | None:
+    """The "Next reward" field of ``/profile``; ``None`` when the guild has no threshold rewards (no field).
+
+    ``**helper** — role @Helper, a code from storage`` / ``2/3 answer credits ▰▰▰▰▰▰▰▱▱▱ 67%`` /
+    ``1 more answer credit to go``. Names the reward and its perk pool, never a code."""
+    if nxt.state == "none":
+        return None
+    if nxt.state == "all_earned":
+        return "All rewards earned 🎉"
+    if nxt.state == "none_left" or nxt.progress is None:
+        return "No reward left that you can earn right now."
+    p = nxt.progress
+    head = f"**{p.rule}**" + (" (again)" if p.again else "") + (f" — {p.gives}" if p.gives else "")
+    units = p.unit + ("s" if p.target != 1 else "")
+    line = f"{p.current}/{p.target} {units}{p.scope} {progress_bar(p.fraction)}"
+    if p.remaining:
+        tail = f"{p.remaining} more {p.unit}{'s' if p.remaining != 1 else ''}{p.scope} to go"
+    else:
+        tail = f"Reached: it comes with your next {p.kind + ' ' if p.kind else ''}credit"
+    return f"{head}\n{line}\n{tail}"[:1024]
+
+
 def receipt_line(r: Receipt, *, channel: str | None = None, thread: str | None = None) -> str:
     """``+10 answer in #help 'sync fails', accepted by <@x>`` (with the entry's state when not counted).
 
@@ -82,3 +105,9 @@ def receipt_line(r: Receipt, *, channel: str | None = None, thread: str | None =
 def leaderboard_line(rank: int, user_id: int, points: int) -> str:
     medal = {1: "🥇", 2: "🥈", 3: "🥉"}.get(rank, f"**{rank}.**")
     return f"{medal} <@{user_id}> — {points} point{'s' if points != 1 else ''}"
+
+
+def release_receipt(points: int, count: int, total: int) -> str:
+    """The receipt for credit released when a member's new-member probation ended."""
+    return (f"Your new-member probation ended: {points:+d} point{'s' if abs(points) != 1 else ''} released "
+            f"({plural(count, 'contribution')}). You now have {plural(total, 'point')}.")

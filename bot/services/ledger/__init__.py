@@ -22,7 +22,7 @@ from bot.services.ledger.policy import (
     Stage,
     default_ladder,
 )
-from bot.services.ledger.service import LedgerService, OnChange, day_start
+from bot.services.ledger.service import LedgerService, OnChange, OnRelease, day_start
 
 __all__ = [
     "DEFAULT_POINTS",
@@ -37,6 +37,7 @@ __all__ = [
     "LedgerPolicy",
     "LedgerService",
     "OnChange",
+    "OnRelease",
     "Period",
     "Profile",
     "Receipt",

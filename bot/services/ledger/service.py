@@ -54,6 +54,7 @@ from bot.services.ledger.policy import KINDS, NO_SELF_CREDIT, PEER_KINDS, Ledger
 from bot.services.privacy import is_tracking_disabled, tracking_refusal
 
 OnChange = Callable[[AsyncConnection, ContributionEvent], Awaitable[None]]
+OnRelease = Callable[[AsyncConnection, int, list[Contribution]], Awaitable[None]]
 
 MAX_SOURCE_KEY = 190  # the column holds 200; room for a re-credit suffix "#n"
 MAX_REASON = 300
@@ -123,7 +124,7 @@ class LedgerService:
             conn, guild_id=row.guild_id, user_id=row.user_id, kind=row.kind, season=row.season,
             points=row.points, count=-1 if row.is_reversal else 1, at=row.created_at,
         )
-        stats = await repo.stats_for(conn, row.guild_id, row.user_id)
+        stats = await repo.stats_for(conn, row.guild_id, row.user_id, (ALL_TIME, row.season))
         await stages.track(conn, self.policy_for(row.guild_id).ladder, row.guild_id, row.user_id, stats,
                            stages.counted_at(row.created_at, row.held_until))
         await self._emit(conn, action, row, now, stats)
@@ -225,7 +226,7 @@ class LedgerService:
         total = None
         if status == "counted":
             await self._count(c, row, now, "credit")
-            total = (await repo.stats_for(c, guild_id, user_id)).get((ALL_KINDS, ALL_TIME), (0, 0))[0]
+            total = (await repo.stats_for(c, guild_id, user_id, (ALL_TIME,))).get((ALL_KINDS, ALL_TIME), (0, 0))[0]
         outcome = {"counted": "credited", "pending": "pending", "capped": "capped"}[status]
         message = {
             "credited": f"+{amount} {kind} for <@{user_id}>." + (f" ({note})" if note else ""),
@@ -384,10 +385,13 @@ class LedgerService:
 
     # ------------------------------------------------------------------ probation
 
-    async def release_pending(self, guild_id: int, now: datetime | None = None) -> int:
+    async def release_pending(self, guild_id: int, now: datetime | None = None, *,
+                              on_release: OnRelease | None = None) -> int:
         """Count every held credit whose probation ended by ``now``; returns how many rows were released.
 
         Idempotent: a row is released once (``pending`` → ``counted``), however often this runs.
+        ``on_release(conn, user_id, rows)`` runs in the releasing transaction once per member with the rows
+        *this call* released (e.g. to queue a receipt that commits — or rolls back — with the release).
         """
         now = now or self.clock.now()
         released = 0
@@ -398,9 +402,14 @@ class LedgerService:
                 if not due:
                     return released
                 await repo.lock_for_write(c, guild_id, {user for _, user in due})
+                by_member: dict[int, list[Contribution]] = {}
                 for row in await repo.release_due(c, [row_id for row_id, _ in due]):
                     await self._count(c, row, now, "release")
+                    by_member.setdefault(row.user_id, []).append(row)
                     released += 1
+                if on_release is not None:
+                    for user_id, rows in by_member.items():
+                        await on_release(c, user_id, rows)
 
     # ------------------------------------------------------------------ queries
 
@@ -411,18 +420,22 @@ class LedgerService:
         if not 1 <= limit <= 100:
             raise InvalidInput("Show between 1 and 100 entries at a time.")
         async with self.db.connect() as c:
-            rows = await repo.history(c, guild_id, user_id, limit=limit, before_id=before_id)
-            reversed_ids = set(await repo.reversals_of(c, guild_id, [r.id for r in rows if not r.is_reversal]))
+            return await self._history(c, guild_id, user_id, limit=limit, before_id=before_id)
+
+    async def _history(self, c: AsyncConnection, guild_id: int, user_id: int, *, limit: int,
+                       before_id: int | None = None) -> list[Receipt]:
+        rows = await repo.history(c, guild_id, user_id, limit=limit, before_id=before_id)
+        reversed_ids = set(await repo.reversals_of(c, guild_id, [r.id for r in rows if not r.is_reversal]))
         return [_receipt(r, r.id in reversed_ids) for r in rows]
 
     async def profile(self, guild_id: int, user_id: int, *, receipts: int = 5) -> Profile:
         policy = self.policy_for(guild_id)
         season = policy.season_for(self.clock.now())
         async with self.db.connect() as c:
-            stats = await repo.stats_for(c, guild_id, user_id)
+            stats = await repo.stats_for(c, guild_id, user_id, (ALL_TIME, season))
             pending = await repo.pending_points(c, guild_id, user_id)
             stored = await stages_repo.stage_since(c, guild_id, user_id)
-        recent = await self.history(guild_id, user_id, limit=receipts) if receipts > 0 else []
+            recent = await self._history(c, guild_id, user_id, limit=receipts) if receipts > 0 else []
         all_time = stages.all_time_of(stats)
         index = stages.stage_of(policy.ladder, all_time)  # as stored in member_stages (bot.services.ledger.stages)
         nxt = policy.ladder[index + 1] if index + 1 < len(policy.ladder) else None

@@ -2,6 +2,7 @@
 
 from bot.services.rewards.codes import CodeImport, parse_codes
 from bot.services.rewards.conditions import MemberFacts, account_created_at, check_conditions
+from bot.services.rewards.progress import NextReward, RewardProgress, nearest
 from bot.services.rewards.rules import Rule, definition_from_config, rule_from_definition
 from bot.services.rewards.safety import DANGEROUS_PERMISSIONS, RoleFacts, role_problems
 from bot.services.rewards.service import (
@@ -18,12 +19,15 @@ __all__ = [
     "CodeImport",
     "FactsProvider",
     "MemberFacts",
+    "NextReward",
     "PreviewResult",
+    "RewardProgress",
     "RewardsService",
     "RoleFacts",
     "Rule",
     "account_created_at",
     "check_conditions",
+    "nearest",
     "definition_from_config",
     "parse_codes",
     "render",

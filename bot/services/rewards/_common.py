@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import logging
 import string
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.services.ledger import LedgerPolicy
 from bot.services.rewards.conditions import MemberFacts
+
+if TYPE_CHECKING:
+    from bot.services.rewards.rules import Rule
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +64,31 @@ def _seq_of(dedupe_key: str) -> int | None:
         return int(parts[-2])
     except (ValueError, IndexError):
         return None
+
+
+class _PastGrant(Protocol):
+    dedupe_key: str
+    status: str
+    created_at: datetime
+
+
+def next_earning(rule: Rule, previous: Sequence[_PastGrant], now: datetime) -> int | None:
+    """Which earning of ``rule`` the member's next one would be, given their grants of it (oldest first), or
+    None when it is not due: earned once already, or repeatable and still in its cooldown."""
+    seqs = [_seq_of(g.dedupe_key) for g in previous]
+    earnings = {s for s in seqs if s is not None}
+    if not earnings:
+        return 1
+    last = max(earnings)
+    last_grants = [g for g, s in zip(previous, seqs, strict=True) if s == last]
+    if rule.config.repeatable:
+        started = min(g.created_at for g in last_grants)
+        if now - started < timedelta(days=rule.config.cooldown_days):
+            return None
+        return last + 1
+    if all(g.status == "revoked" for g in last_grants):
+        return last + 1  # demoted or voided: may be earned again
+    return None
 
 
 def _stage_kinds(policy: LedgerPolicy, stage_name: str) -> set[str]:

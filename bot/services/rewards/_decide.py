@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.clock import Clock
 from bot.db import Database
 from bot.db import ledger as ledger_repo
 from bot.db import rewards as repo
-from bot.db.schema import contributions, member_stats
+from bot.db.schema import member_stats
 from bot.services import audit
 from bot.services.errors import Conflict, InvalidInput, NotFound
 from bot.services.ledger import ContributionEvent
@@ -21,9 +21,9 @@ from bot.services.rewards._common import (
     DEFAULT_PERK_DM,
     NOTICE_USER,
     PreviewResult,
-    _seq_of,
     _stage_reached,
     log,
+    next_earning,
 )
 from bot.services.rewards.conditions import MemberFacts, check_conditions
 from bot.services.rewards.rules import Rule
@@ -43,30 +43,24 @@ class _Decisions:
         if t.type == "kind":
             if event is not None and event.kind == t.kind:
                 return event.kind_count
-            stats = await ledger_repo.stats_for(conn, guild_id, user_id)
+            stats = await ledger_repo.stats_for(conn, guild_id, user_id, ("",))
             return stats.get((str(t.kind), ""), (0, 0))[1]
         if t.type == "points":
             if t.window_days:
-                since = now - timedelta(days=t.window_days)
-                result = await conn.execute(
-                    select(func.coalesce(func.sum(contributions.c.points), 0)).where(
-                        contributions.c.guild_id == guild_id, contributions.c.user_id == user_id,
-                        contributions.c.status == "counted", contributions.c.created_at >= since,
-                    )
-                )
-                return int(result.scalar_one())
+                return await ledger_repo.counted_points_since(conn, guild_id, user_id,
+                                                             now - timedelta(days=t.window_days))
             if t.season:
                 if event is not None:
                     return event.season_points
                 season = self.policy_for(guild_id).season_for(now)
-                stats = await ledger_repo.stats_for(conn, guild_id, user_id)
+                stats = await ledger_repo.stats_for(conn, guild_id, user_id, (season,))
                 return stats.get(("*", season), (0, 0))[0] if season else 0
             if event is not None:
                 return event.total_points
-            stats = await ledger_repo.stats_for(conn, guild_id, user_id)
+            stats = await ledger_repo.stats_for(conn, guild_id, user_id, ("",))
             return stats.get(("*", ""), (0, 0))[0]
         if t.type == "ladder_stage":
-            stats = await ledger_repo.stats_for(conn, guild_id, user_id)
+            stats = await ledger_repo.stats_for(conn, guild_id, user_id, ("",))
             return 1 if _stage_reached(self.policy_for(guild_id), str(t.ladder_stage), stats) else 0
         return 0
 
@@ -130,21 +124,7 @@ class _Decisions:
     async def _next_seq(self, conn: AsyncConnection, rule: Rule, guild_id: int, user_id: int, now: datetime
                         ) -> int | None:
         """Which earning of the rule this would be, or None when not due (once, cooldown)."""
-        previous = await repo.rule_grants(conn, guild_id, user_id, rule.name)
-        seqs = [_seq_of(g.dedupe_key) for g in previous]
-        earnings = {s for s in seqs if s is not None}
-        if not earnings:
-            return 1
-        last = max(earnings)
-        last_grants = [g for g, s in zip(previous, seqs, strict=True) if s == last]
-        if rule.config.repeatable:
-            started = min(g.created_at for g in last_grants)
-            if now - started < timedelta(days=rule.config.cooldown_days):
-                return None
-            return last + 1
-        if all(g.status == "revoked" for g in last_grants):
-            return last + 1  # demoted or voided: may be earned again
-        return None
+        return next_earning(rule, await repo.rule_grants(conn, guild_id, user_id, rule.name), now)
 
     async def _group_roles(self, conn: AsyncConnection, guild_id: int, group: str, except_role: int) -> list[int]:
         out = []

@@ -77,6 +77,13 @@ class Rule:
             when = f"at {t.points} points{scope}"
         else:
             when = f"on reaching the {t.ladder_stage} stage"
+        c = self.config
+        once = f"repeatable every {c.cooldown_days} days" if c.repeatable else "once per member"
+        state = "" if self.enabled else f" — **disabled**: {self.disabled_reason or 'turned off'}"
+        return f"**{self.name}**: {when} → {self.gives()} ({once}){state}"
+
+    def gives(self) -> str:
+        """What the rule hands out, e.g. ``role <@&1>, a code from storage``. Never a code itself."""
         gives = []
         c = self.config
         if c.role is not None:
@@ -88,9 +95,7 @@ class Rule:
             gives.append("a DM")
         if c.bonus_points:
             gives.append(f"{c.bonus_points} bonus points")
-        once = f"repeatable every {c.cooldown_days} days" if c.repeatable else "once per member"
-        state = "" if self.enabled else f" — **disabled**: {self.disabled_reason or 'turned off'}"
-        return f"**{self.name}**: {when} → {', '.join(gives)} ({once}){state}"
+        return ", ".join(gives)
 
 
 def definition_from_config(config: RewardConfig) -> dict[str, Any]:

@@ -48,10 +48,11 @@ from bot.services.rewards._common import (
 from bot.services.rewards._decide import _Decisions
 from bot.services.rewards._delivery import _Delivery
 from bot.services.rewards._pools import _Pools
+from bot.services.rewards.progress import _Progress
 from bot.services.rewards.rules import Rule, definition_from_config, rule_from_definition
 
 
-class RewardsService(_Decisions, _Delivery, _Pools):
+class RewardsService(_Decisions, _Delivery, _Pools, _Progress):
     def __init__(
         self,
         db: Database,
