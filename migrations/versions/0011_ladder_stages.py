@@ -6,7 +6,7 @@ with the default ladder (:func:`bot.services.ledger.stages.replay`). A guild who
 the key of the ladder the rows were computed with).
 
 Revision ID: 0011
-Revises: 0002
+Revises: 0010 (the replay needs the split feedback kinds)
 Create Date: 2026-11-30 10:00:00.000000
 """
 
@@ -21,7 +21,7 @@ from alembic import op
 import bot.db.types
 
 revision = "0011"
-down_revision = "0002"
+down_revision = "0010"  # after the feedback kinds split: the replay must see feedback_given/_acknowledged/_shipped
 branch_labels = None
 depends_on = None
 

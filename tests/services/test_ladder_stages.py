@@ -76,7 +76,7 @@ async def test_stages_follow_the_ledger_and_match_a_recomputation(db: Database) 
     made = await ledger.credit(G, A, "creation", source_key="cre:a", actor_id=None)  # A: creator
     for i in range(5):
         await ledger.credit(G, C, "answer", source_key=f"ans:c{i}", actor_id=None, thread_id=i)  # 50 points
-    await ledger.credit(G, C, "feedback", source_key="fb:c", actor_id=None)
+    await ledger.credit(G, C, "feedback_given", source_key="fb:c", actor_id=None)
     await ledger.credit(G, C, "creation", source_key="cre:c", actor_id=None)  # C: collaborator
     await assert_consistent(db, ledger, G, policy)
 
