@@ -222,6 +222,11 @@ class Dispatcher:
             await self.svc.failed(grant, "; ".join(problems))
             return
         assert role is not None
+        if grant.payload.get("group") and grant.payload.get("replaces") is not None:
+            higher = await self.svc.outranked(grant)
+            if higher is not None:  # a higher rung of the group overtook this one: don't apply it
+                await self.svc.replaced(grant, higher)
+                return
         member = guild.get_member(grant.user_id)
         if member is not None and member.get_role(role.id) is not None:
             note = "already had the role"

@@ -160,6 +160,8 @@ class RewardsService(_Decisions, _Delivery, _Pools):
         relevant = [r for r in rules if r.touches_kind(event.kind, lambda s: _stage_kinds(policy, s))]
         if not relevant:
             return
+        # Higher rungs of a replace group first: the lower ones are then not earned at all.
+        relevant.sort(key=lambda r: -self._rank(r, event.guild_id) if r.config.replace_in_group else 0)
         now = self.clock.now()
         cause = f"contribution:{event.contribution_id}"
         for rule in relevant:
