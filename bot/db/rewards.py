@@ -196,6 +196,15 @@ async def finish(conn: AsyncConnection, grant_id: int, **values: Any) -> bool:
     return result.rowcount > 0
 
 
+async def decide_hold(conn: AsyncConnection, grant_id: int, **values: Any) -> bool:
+    """Take a grant off its approval hold; False if it was not waiting for approval (any more)."""
+    result = await conn.execute(
+        update(grants).where(grants.c.id == grant_id, grants.c.status == "pending", grants.c.hold.is_not(None))
+        .values(**values)
+    )
+    return result.rowcount > 0
+
+
 async def set_values(conn: AsyncConnection, grant_id: int, **values: Any) -> None:
     await conn.execute(update(grants).where(grants.c.id == grant_id).values(**values))
 

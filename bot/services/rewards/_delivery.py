@@ -186,10 +186,12 @@ class _Delivery:
                 raise NotFound(f"There is no grant #{grant_id} in this server.")
             if grant.status != "pending" or grant.hold is None:
                 raise Conflict(f"Grant #{grant_id} is not waiting for approval (it is {grant.status}).")
-            if approve:
-                await repo.set_values(conn, grant_id, hold=None)
-            else:
-                await repo.set_values(conn, grant_id, status="revoked", hold=None, last_error="rejected by staff")
+            values: dict[str, Any] = {"hold": None} if approve else {
+                "status": "revoked", "hold": None, "last_error": "rejected by staff"}
+            # Conditional: two staff clicking at once (on PostgreSQL nothing else serializes them) decide once.
+            if not await repo.decide_hold(conn, grant_id, **values):
+                raise Conflict(f"Grant #{grant_id} is not waiting for approval any more: another staff member "
+                               "decided it just now.")
             await audit.record(conn, now=self.clock.now(), action="reward.approved" if approve else "reward.revoked",
                                guild_id=guild_id, actor_id=actor_id, target_id=grant.user_id,
                                details={"grant": grant_id, "rule": grant.rule_name,
