@@ -27,7 +27,7 @@ import discord
 
 from bot.core.errors import NO_MENTIONS
 from bot.db import rewards as repo
-from bot.services.rewards import RoleFacts, render, role_problems
+from bot.services.rewards import BONUS_SOURCE, RoleFacts, render, role_problems
 
 if TYPE_CHECKING:
     from bot.core.bot import KudosBot
@@ -320,7 +320,7 @@ class Dispatcher:
 
     async def _points(self, guild: discord.Guild, grant: repo.Grant) -> None:
         result = await self.bot.services.ledger.credit(
-            guild.id, grant.user_id, str(grant.payload.get("kind") or "answer"), source_key=f"reward:{grant.id}",
+            guild.id, grant.user_id, str(grant.payload.get("kind") or "answer"), source_key=f"{BONUS_SOURCE}{grant.id}",
             actor_id=None, points=int(grant.payload["points"]), reason=f"bonus: {grant.rule_name}"[:300],
         )
         if result.status == "refused":

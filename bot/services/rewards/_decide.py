@@ -82,11 +82,13 @@ class _Decisions:
 
     async def _decide(
         self, conn: AsyncConnection, rule: Rule, guild_id: int, user_id: int, *, cause: str,
-        context: dict[str, Any], now: datetime, facts: MemberFacts | None = None,
+        context: dict[str, Any], now: datetime, facts: MemberFacts | None = None, first_only: bool = False,
     ) -> list[int]:
-        """Write the grants of ``rule`` for the member if they are due; returns the new grant ids."""
+        """Write the grants of ``rule`` for the member if they are due; returns the new grant ids.
+
+        ``first_only``: a repeatable rule is given only if the member never earned it (bonus points)."""
         seq = await self._next_seq(conn, rule, guild_id, user_id, now)
-        if seq is None:
+        if seq is None or (first_only and rule.config.repeatable and seq > 1):
             return []
         facts = facts or await self._facts(conn, guild_id, user_id)
         ok, reason = check_conditions(rule.config.conditions, facts, now)
