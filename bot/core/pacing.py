@@ -7,8 +7,9 @@ sent after it. Near the end of every window it therefore sends a few requests to
 
 A :class:`Pacer` bucket counts what it has in flight itself. A request may go only while the lowest
 Remaining seen in the current window, minus the requests still in flight, is above zero; a new window
-starts once the latest ``Reset-After`` (counted from when its answer arrived, as discord.py does) has
-passed. Answers about a window that has already ended are recognised by their reset time and ignored.
+starts once the window's reset has passed: the earliest reset its answers announced, each counted as
+``Reset-After`` from when the answer arrived (as discord.py counts it), which is never before Discord's own
+reset. Answers about a window that has already ended are recognised by their reset time and ignored.
 
 The headers reach the pacer through an aiohttp trace (``discord.Client(http_trace=...)``): a paced request
 passes its :class:`Ticket` as ``trace_request_ctx``, which discord.py hands on to aiohttp.
@@ -24,8 +25,8 @@ from typing import Any
 
 import aiohttp
 
-# A window is taken to end this long after the latest reset time seen: discord.py reads the body before it
-# notes the same reset, so without it the pacer would start a window a moment before discord.py does.
+# A window is taken to end this long after its announced reset: Reset-After is rounded to the millisecond,
+# and discord.py notes the same reset a moment later (after reading the body) than the trace does.
 SLACK = 0.002
 
 
@@ -58,7 +59,7 @@ class PacedBucket:
         while True:
             now = self._now()
             if self.resets_at is not None and now >= self.resets_at:
-                self.remaining = self.limit if self.limit is not None else 1
+                self.remaining = max(self.limit or 1, 1)
                 self.resets_at = None
                 self.started = now
             if self.remaining - self.inflight > 0:
