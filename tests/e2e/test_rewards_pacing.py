@@ -14,8 +14,8 @@ from bot.sandbox.harness import Harness, MemberSpec, RoleSpec, WorldSpec
 from tests.conftest import running_harness
 
 PUT_ROLE = "PUT /guilds/{guild_id}/members/{user_id}/roles/{role_id}"
-LIMIT, WINDOW = 10, 0.25
-ROLES, MEMBERS = 3, 50
+LIMIT, WINDOW = 10, 0.5
+ROLES, MEMBERS = 2, 50
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
