@@ -46,6 +46,14 @@ _BATCH: contextvars.ContextVar[list[tuple[repo.Grant, str | None]] | None] = con
     "rewards_batch", default=None)
 
 
+def _log_failure(task: asyncio.Future[None]) -> None:
+    """A batch that failed outside a grant's own handling (e.g. its bookkeeping transaction): its grants stay
+    claimed and are taken up again after ``claim_timeout_seconds``."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("a batch of reward grants failed; they are retried once their claim goes stale",
+                  exc_info=task.exception())
+
+
 def role_facts(role: discord.Role) -> RoleFacts:
     return RoleFacts(role.id, role.name, role.position, role.permissions.value, managed=role.managed,
                      is_default=role.is_default())
@@ -98,6 +106,7 @@ class Dispatcher:
                     batch = asyncio.ensure_future(self.deliver_all(grants, started=started))
                     running.add(batch)
                     batch.add_done_callback(running.discard)
+                    batch.add_done_callback(_log_failure)
                     waiter = asyncio.ensure_future(started.wait())
                     try:
                         await asyncio.wait({batch, waiter}, return_when=asyncio.FIRST_COMPLETED)
