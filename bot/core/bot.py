@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.clock import Clock, SystemClock
 from bot.core.errors import KudosTree
+from bot.core.pacing import Pacer
 from bot.core.services import Services
 from bot.core.tasks import BackgroundTasks
 from bot.db import guilds as guild_repo
@@ -79,6 +80,8 @@ class KudosBot(commands.Bot):
         self._event_tasks: set[asyncio.Task[Any]] = set()
         self._sync_listeners: dict[str, list[Callable[..., None]]] = {}
         self.web: WebServer | None = None  # the staff dashboard, when [web] enabled
+        self.pacer = Pacer()  # bulk requests pace themselves from the rate-limit headers (bot.core.pacing)
+        options.setdefault("http_trace", self.pacer.trace)
         member_cache = config.bot.member_cache
         options.setdefault("intents", default_intents())
         options.setdefault("allowed_mentions", discord.AllowedMentions.none())

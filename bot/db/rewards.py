@@ -224,6 +224,15 @@ async def finish(conn: AsyncConnection, grant_id: int, **values: Any) -> bool:
     return result.rowcount > 0
 
 
+async def decide_hold(conn: AsyncConnection, grant_id: int, **values: Any) -> bool:
+    """Take a grant off its approval hold; False if it was not waiting for approval (any more)."""
+    result = await conn.execute(
+        update(grants).where(grants.c.id == grant_id, grants.c.status == "pending", grants.c.hold.is_not(None))
+        .values(**values)
+    )
+    return result.rowcount > 0
+
+
 async def set_values(conn: AsyncConnection, grant_id: int, **values: Any) -> None:
     await conn.execute(update(grants).where(grants.c.id == grant_id).values(**values))
 
@@ -233,6 +242,14 @@ async def earned_roles(
 ) -> list[Grant]:
     """Delivered role grants still in force: not expired, not revoked, and not undone by a later
     ``role_remove`` grant of the same role (e.g. a beta's cohort role taken back on leaving)."""
+    return [g for g in await live_role_grants(conn, guild_id, now=now, user_id=user_id) if g.status == "delivered"]
+
+
+async def live_role_grants(
+    conn: AsyncConnection, guild_id: int, *, now: datetime, user_id: int | None = None
+) -> list[Grant]:
+    """Role grants in force or on their way (pending, delivering or delivered), not expired, and not
+    undone by a later ``role_remove`` grant of the same role."""
     stmt = select(grants).where(
         grants.c.guild_id == guild_id, grants.c.action.in_(("role_add", "role_remove")),
         grants.c.status.in_(("pending", "delivering", "delivered")),
@@ -245,10 +262,7 @@ async def earned_roles(
         role_id = (grant.payload or {}).get("role_id")
         if role_id is not None:
             latest[(grant.user_id, int(role_id))] = grant
-    return [
-        g for g in latest.values()
-        if g.action == "role_add" and g.status == "delivered" and (g.expires_at is None or g.expires_at > now)
-    ]
+    return [g for g in latest.values() if g.action == "role_add" and (g.expires_at is None or g.expires_at > now)]
 
 
 async def held_grants(conn: AsyncConnection, guild_id: int) -> list[Grant]:

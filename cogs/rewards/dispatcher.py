@@ -10,13 +10,15 @@ for staff. A process that dies mid-delivery leaves the claim; it goes stale afte
   that DM in the channel's recent history, so a crash between send and bookkeeping never sends twice;
 - bonus points: credited with ``source_key = reward:<grant id>`` (the ledger ignores a duplicate).
 
-discord.py already waits out 429s using the rate-limit headers and retries 5xx a few times; what still fails
-is retried here with exponential back-off. Perk codes never reach a log line: only grant ids are logged.
+Role requests are paced per guild from the rate-limit headers (:mod:`bot.core.pacing`), so that the
+grants in flight together never outrun the bucket; discord.py waits out any 429 that still comes and
+retries 5xx a few times; what still fails is retried here with exponential back-off. Perk codes never reach a log line: only grant ids are logged.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +27,7 @@ import discord
 
 from bot.core.errors import NO_MENTIONS
 from bot.db import rewards as repo
-from bot.services.rewards import RoleFacts, render, role_problems
+from bot.services.rewards import BONUS_SOURCE, RoleFacts, render, role_problems
 
 if TYPE_CHECKING:
     from bot.core.bot import KudosBot
@@ -36,8 +38,20 @@ DM_CLOSED = 50007
 UNKNOWN_MEMBER = 10007
 UNKNOWN_ROLE = 10011
 UNKNOWN_USER = 10013
+ROLE_ROUTE = "/guilds/{guild_id}/members/{user_id}/roles/{role_id}"
 VISIBILITY_WAIT = 0.05  # seconds between looks for grants whose transaction has not committed yet
 VISIBILITY_ROUNDS = 60
+# The batch a delivery belongs to: plain role grants are finished together when the batch ends.
+_BATCH: contextvars.ContextVar[list[tuple[repo.Grant, str | None]] | None] = contextvars.ContextVar(
+    "rewards_batch", default=None)
+
+
+def _log_failure(task: asyncio.Future[None]) -> None:
+    """A batch that failed outside a grant's own handling (e.g. its bookkeeping transaction): its grants stay
+    claimed and are taken up again after ``claim_timeout_seconds``."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("a batch of reward grants failed; they are retried once their claim goes stale",
+                  exc_info=task.exception())
 
 
 def role_facts(role: discord.Role) -> RoleFacts:
@@ -60,7 +74,7 @@ class Dispatcher:
         self._kicked = False
         self._approval_view: Any = None  # set by the cog: builds the buttons of an approval notice
         self.stopped = False
-        self._done: list[tuple[repo.Grant, str | None]] | None = None
+        self._limit = asyncio.Semaphore(concurrency)  # grants in delivery, over all batches
 
     # ------------------------------------------------------------------ scheduling
     def kick(self, ids: list[int] | None = None) -> None:
@@ -78,33 +92,55 @@ class Dispatcher:
 
     async def _drain(self) -> None:
         rounds = 0
-        while not self.stopped:
-            self._kicked = False
-            grants = await self.svc.claim(limit=self.batch, shards=self._shards())
-            if grants:
-                rounds = 0
-                self._wanted -= {g.id for g in grants}
-                await self.deliver_all(grants)
-                continue
-            if self._wanted:
-                async with self.bot.db.connect() as conn:
-                    seen = await repo.grants_by_ids(conn, sorted(self._wanted))
-                visible = {g.id for g in seen}
-                self._wanted -= visible  # committed (and not due, or delivered): nothing to wait for
-                now = self.bot.clock.now()
-                if rounds < VISIBILITY_ROUNDS and any(
-                    g.status == "pending" and g.hold is None and (g.next_attempt_at is None or g.next_attempt_at <= now)
-                    for g in seen
-                ):
-                    rounds += 1
-                    continue  # committed after the claim above looked: claim again
-                if self._wanted and rounds < VISIBILITY_ROUNDS:
-                    rounds += 1
-                    await asyncio.sleep(VISIBILITY_WAIT)
+        running: set[asyncio.Task[None]] = set()
+        try:
+            while not self.stopped:
+                self._kicked = False
+                grants = await self.svc.claim(limit=self.batch, shards=self._shards())
+                if grants:
+                    rounds = 0
+                    self._wanted -= {g.id for g in grants}
+                    # Pipelined: the next batch is claimed as soon as every grant of this one has started, so
+                    # the requests never pause for the bookkeeping between batches.
+                    started = asyncio.Event()
+                    batch = asyncio.ensure_future(self.deliver_all(grants, started=started))
+                    running.add(batch)
+                    batch.add_done_callback(running.discard)
+                    batch.add_done_callback(_log_failure)
+                    waiter = asyncio.ensure_future(started.wait())
+                    try:
+                        await asyncio.wait({batch, waiter}, return_when=asyncio.FIRST_COMPLETED)
+                    finally:
+                        waiter.cancel()
                     continue
-                self._wanted.clear()  # rolled back
-            if not self._kicked:
-                return
+                if running:
+                    await asyncio.wait(set(running))
+                    continue
+                if self._wanted:
+                    async with self.bot.db.connect() as conn:
+                        seen = await repo.grants_by_ids(conn, sorted(self._wanted))
+                    visible = {g.id for g in seen}
+                    self._wanted -= visible  # committed (and not due, or delivered): nothing to wait for
+                    now = self.bot.clock.now()
+                    if rounds < VISIBILITY_ROUNDS and any(
+                        g.status == "pending" and g.hold is None
+                        and (g.next_attempt_at is None or g.next_attempt_at <= now)
+                        for g in seen
+                    ):
+                        rounds += 1
+                        continue  # committed after the claim above looked: claim again
+                    if self._wanted and rounds < VISIBILITY_ROUNDS:
+                        rounds += 1
+                        await asyncio.sleep(VISIBILITY_WAIT)
+                        continue
+                    self._wanted.clear()  # rolled back
+                if not self._kicked:
+                    return
+        finally:
+            for batch in running:
+                batch.cancel()
+            if running:
+                await asyncio.gather(*running, return_exceptions=True)
 
     def _shards(self) -> tuple[list[int], int] | None:
         """A cluster process (``--shard-ids``) claims only grants of guilds on its own shards."""
@@ -121,25 +157,31 @@ class Dispatcher:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
 
-    async def deliver_all(self, grants: list[repo.Grant]) -> None:
-        limit = asyncio.Semaphore(self.concurrency)
+    async def deliver_all(self, grants: list[repo.Grant], *, started: asyncio.Event | None = None) -> None:
+        left = len(grants)
 
         async def one(grant: repo.Grant) -> None:
-            async with limit:
+            nonlocal left
+            async with self._limit:
+                left -= 1
+                if left == 0 and started is not None:
+                    started.set()
                 await self.deliver(grant)
 
         # Plain role changes are finished together in one transaction (re-applying one after a crash is
         # harmless: role changes are idempotent); everything else is finished one by one.
-        self._done = []
+        done: list[tuple[repo.Grant, str | None]] = []
+        token = _BATCH.set(done)
         try:
             await asyncio.gather(*(one(g) for g in grants))
         finally:
-            done, self._done = self._done, None
+            _BATCH.reset(token)
             await self.svc.delivered_many(done)
 
     async def _finish_plain(self, grant: repo.Grant, note: str | None) -> None:
-        if self._done is not None:
-            self._done.append((grant, note))
+        done = _BATCH.get()
+        if done is not None:
+            done.append((grant, note))
         else:
             await self.svc.delivered(grant, note=note)
 
@@ -189,23 +231,35 @@ class Dispatcher:
             await self.svc.failed(grant, "; ".join(problems))
             return
         assert role is not None
+        if grant.payload.get("group") and grant.payload.get("replaces") is not None:
+            higher = await self.svc.outranked(grant)
+            if higher is not None:  # a higher rung of the group overtook this one: don't apply it
+                await self.svc.replaced(grant, higher)
+                return
         member = guild.get_member(grant.user_id)
         if member is not None and member.get_role(role.id) is not None:
             note = "already had the role"
         else:
-            await self.bot.http.add_role(guild.id, grant.user_id, role.id, reason=f"Kudos reward: {grant.rule_name}")
+            await self._member_role("PUT", guild.id, grant.user_id, role.id, f"Kudos reward: {grant.rule_name}")
             note = None
         replaces = grant.payload.get("replaces") or []
         for other_id in replaces:
             other = guild.get_role(int(other_id))
             if other is not None and (member is None or member.get_role(other.id) is not None):
                 if not self._check_role(guild, other.id)[1]:
-                    await self.bot.http.remove_role(guild.id, grant.user_id, other.id,
-                                                    reason=f"Kudos reward {grant.rule_name} replaces it")
+                    await self._member_role("DELETE", guild.id, grant.user_id, other.id,
+                                            f"Kudos reward {grant.rule_name} replaces it")
         if replaces:
             await self.svc.delivered(grant, note=note)  # also revokes the replaced grants
             return
         await self._finish_plain(grant, note)
+
+    async def _member_role(self, method: str, guild_id: int, user_id: int, role_id: int, reason: str) -> None:
+        """Add or remove a member's role (discord.py's add_role / remove_role request), paced per guild from
+        the rate-limit headers so that many grants in flight never outrun the bucket (bot.core.pacing)."""
+        route = discord.http.Route(method, ROLE_ROUTE, guild_id=guild_id, user_id=user_id, role_id=role_id)
+        async with self.bot.pacer.slot((method, ROLE_ROUTE, guild_id)) as ticket:
+            await self.bot.http.request(route, reason=reason, trace_request_ctx=ticket)
 
     async def _role_remove(self, guild: discord.Guild, grant: repo.Grant) -> None:
         role, problems = self._check_role(guild, grant.payload["role_id"])
@@ -218,7 +272,7 @@ class Dispatcher:
         member = guild.get_member(grant.user_id)
         if member is None or member.get_role(role.id) is not None:
             try:
-                await self.bot.http.remove_role(guild.id, grant.user_id, role.id, reason=f"Kudos: {grant.cause}")
+                await self._member_role("DELETE", guild.id, grant.user_id, role.id, f"Kudos: {grant.cause}")
             except discord.NotFound:
                 await self.svc.delivered(grant, note="the member is no longer in the server")
                 return
@@ -275,7 +329,7 @@ class Dispatcher:
 
     async def _points(self, guild: discord.Guild, grant: repo.Grant) -> None:
         result = await self.bot.services.ledger.credit(
-            guild.id, grant.user_id, str(grant.payload.get("kind") or "answer"), source_key=f"reward:{grant.id}",
+            guild.id, grant.user_id, str(grant.payload.get("kind") or "answer"), source_key=f"{BONUS_SOURCE}{grant.id}",
             actor_id=None, points=int(grant.payload["points"]), reason=f"bonus: {grant.rule_name}"[:300],
         )
         if result.status == "refused":

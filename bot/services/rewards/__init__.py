@@ -1,5 +1,6 @@
 """Reciprocal rewards: rules, evaluation, the grant outbox and perk pools (see :mod:`.service`)."""
 
+from bot.services.rewards._common import BONUS_SOURCE
 from bot.services.rewards.codes import CodeImport, parse_codes
 from bot.services.rewards.conditions import MemberFacts, account_created_at, check_conditions
 from bot.services.rewards.progress import NextReward, RewardProgress, nearest
@@ -15,6 +16,7 @@ from bot.services.rewards.service import (
 
 __all__ = [
     "ACTIONS",
+    "BONUS_SOURCE",
     "DANGEROUS_PERMISSIONS",
     "CodeImport",
     "FactsProvider",

@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 ACTIONS = ("role_add", "role_remove", "perk", "dm", "points", "notice")
 DEFAULT_PERK_DM = "Thank you for contributing! Your reward from **{pool}**: ||{code}||"
 NOTICE_USER = 0
+BONUS_SOURCE = "reward:"  # ledger source_key prefix of bonus points paid by a grant: reward:<grant id>
 
 FactsProvider = Callable[[int, int], MemberFacts | None]
 Scheduler = Callable[..., Awaitable[Any]]  # TimerScheduler.schedule(event, payload, at=, dedupe_key=, conn=)

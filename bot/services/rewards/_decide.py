@@ -76,20 +76,33 @@ class _Decisions:
 
     async def _decide(
         self, conn: AsyncConnection, rule: Rule, guild_id: int, user_id: int, *, cause: str,
-        context: dict[str, Any], now: datetime, facts: MemberFacts | None = None,
+        context: dict[str, Any], now: datetime, facts: MemberFacts | None = None, first_only: bool = False,
     ) -> list[int]:
-        """Write the grants of ``rule`` for the member if they are due; returns the new grant ids."""
+        """Write the grants of ``rule`` for the member if they are due; returns the new grant ids.
+
+        ``first_only``: a repeatable rule is given only if the member never earned it (bonus points)."""
         seq = await self._next_seq(conn, rule, guild_id, user_id, now)
-        if seq is None:
+        if seq is None or (first_only and rule.config.repeatable and seq > 1):
             return []
         facts = facts or await self._facts(conn, guild_id, user_id)
         ok, reason = check_conditions(rule.config.conditions, facts, now)
         if not ok:
             log.debug("rule %s not given to %s in guild %s: %s", rule.name, user_id, guild_id, reason)
             return []
+        c = rule.config
+        replace = bool(c.role_group and c.replace_in_group and rule.role_id is not None)
+        rank = self._rank(rule, guild_id)
+        below: list[repo.Grant] = []
+        if replace:
+            rungs = [g for g in await repo.live_role_grants(conn, guild_id, now=now, user_id=user_id)
+                     if g.payload.get("group") == c.role_group and g.rule_name != rule.name]
+            higher = [g for g in rungs if int(g.payload.get("rank", 0)) > rank]
+            if higher:  # holds (or is about to get) a higher rung of the group: this one is not earned
+                log.debug("rule %s not given to %s: outranked by %s", rule.name, user_id, higher[0].rule_name)
+                return []
+            below = [g for g in rungs if g.status == "pending" and g.hold is None]
         base = f"rule:{guild_id}:{rule.name}:{user_id}:{seq}"
         created: list[int] = []
-        c = rule.config
         ctx = {"rule": rule.name, "member": f"<@{user_id}>", **context}
         actions: list[tuple[str, dict[str, Any]]] = []
         if rule.role_id is not None:
@@ -100,6 +113,7 @@ class _Decisions:
                 payload["group"] = c.role_group
                 if c.replace_in_group:
                     payload["replaces"] = await self._group_roles(conn, guild_id, c.role_group, rule.role_id)
+                    payload["rank"] = rank
             actions.append(("role_add", payload))
         if c.perk_pool:
             actions.append(("perk", {"pool": c.perk_pool, "template": c.dm or DEFAULT_PERK_DM,
@@ -118,8 +132,34 @@ class _Decisions:
                     return []  # a concurrent trigger decided this earning first
                 continue
             created.append(grant_id)
+        for lower in below:  # decided in this transaction or not yet taken by the dispatcher: never applied
+            await repo.set_values(conn, lower.id, status="revoked", last_error=f"replaced by {rule.name}")
+            await audit.record(conn, now=now, action="reward.revoked", guild_id=guild_id, target_id=user_id,
+                               details={"grant": lower.id, "rule": lower.rule_name,
+                                        "reason": f"replaced by {rule.name}"})
         self._notify(created)
         return created
+
+    def _rank(self, rule: Rule, guild_id: int) -> int:
+        """The rule's rung in its role group (replace mode: a higher rung replaces the lower ones)."""
+        if rule.trigger.type == "ladder_stage":
+            names = [s.name for s in self.policy_for(guild_id).ladder]
+            stage = str(rule.trigger.ladder_stage)
+            return names.index(stage) + 1 if stage in names else 0
+        return rule.threshold
+
+    async def _fall_back(self, conn: AsyncConnection, rule: Rule, guild_id: int, user_id: int, now: datetime
+                         ) -> None:
+        """Demoted from a rung of a replace group: give the highest lower rung the member still meets."""
+        rank = self._rank(rule, guild_id)
+        group = [r for r in await self.rules(guild_id, conn=conn, enabled_only=True)
+                 if r.name != rule.name and r.config.role_group == rule.config.role_group
+                 and r.config.replace_in_group and r.trigger.type != "event" and self._rank(r, guild_id) < rank]
+        for lower in sorted(group, key=lambda r: self._rank(r, guild_id), reverse=True):
+            if await self._measure(conn, lower, guild_id, user_id, now) < lower.threshold:
+                continue
+            if await self._decide(conn, lower, guild_id, user_id, cause="demotion", context={}, now=now):
+                return
 
     async def _next_seq(self, conn: AsyncConnection, rule: Rule, guild_id: int, user_id: int, now: datetime
                         ) -> int | None:
@@ -263,6 +303,8 @@ class _Decisions:
             await self.queue_grant(conn, guild_id=grant.guild_id, user_id=grant.user_id, action="role_remove",
                                    payload={"role_id": grant.payload["role_id"], "message": message},
                                    dedupe_key=f"demote:{grant.id}", rule_name=grant.rule_name, cause="demotion")
+            if rule.config.role_group and rule.config.replace_in_group:
+                await self._fall_back(conn, rule, grant.guild_id, grant.user_id, now)
         return True
 
     async def expire_due(self, grant_id: int) -> bool:

@@ -101,6 +101,26 @@ class _Delivery:
             if note is not None or grant.payload.get("duration_days"):
                 await self.delivered(grant, note=note)
 
+    async def outranked(self, grant: repo.Grant) -> str | None:
+        """The rule of a higher rung of the grant's replace group that the member holds or is getting."""
+        async with self.db.connect() as conn:
+            live = await repo.live_role_grants(conn, grant.guild_id, now=self.clock.now(), user_id=grant.user_id)
+        rank = int(grant.payload.get("rank", 0))
+        for other in live:
+            if (other.id != grant.id and other.payload.get("group") == grant.payload.get("group")
+                    and int(other.payload.get("rank", 0)) > rank):
+                return other.rule_name
+        return None
+
+    async def replaced(self, grant: repo.Grant, by: str) -> None:
+        """A rung whose delivery was overtaken by a higher one: never applied."""
+        async with self.db.begin() as conn:
+            await ledger_repo.lock_for_write(conn, 0, [])
+            if await repo.finish(conn, grant.id, status="revoked", claimed_at=None, last_error=f"replaced by {by}"):
+                await audit.record(conn, now=self.clock.now(), action="reward.revoked", guild_id=grant.guild_id,
+                                   target_id=grant.user_id, details={"grant": grant.id, "rule": grant.rule_name,
+                                                                     "reason": f"replaced by {by}"})
+
     async def retry_later(self, grant: repo.Grant, error: str, *, delay: float | None = None) -> str:
         """A transient failure: back to pending with back-off, or failed after ``max_attempts``."""
         delivery = self.delivery_for(grant.guild_id)
@@ -166,10 +186,12 @@ class _Delivery:
                 raise NotFound(f"There is no grant #{grant_id} in this server.")
             if grant.status != "pending" or grant.hold is None:
                 raise Conflict(f"Grant #{grant_id} is not waiting for approval (it is {grant.status}).")
-            if approve:
-                await repo.set_values(conn, grant_id, hold=None)
-            else:
-                await repo.set_values(conn, grant_id, status="revoked", hold=None, last_error="rejected by staff")
+            values: dict[str, Any] = {"hold": None} if approve else {
+                "status": "revoked", "hold": None, "last_error": "rejected by staff"}
+            # Conditional: two staff clicking at once (on PostgreSQL nothing else serializes them) decide once.
+            if not await repo.decide_hold(conn, grant_id, **values):
+                raise Conflict(f"Grant #{grant_id} is not waiting for approval any more: another staff member "
+                               "decided it just now.")
             await audit.record(conn, now=self.clock.now(), action="reward.approved" if approve else "reward.revoked",
                                guild_id=guild_id, actor_id=actor_id, target_id=grant.user_id,
                                details={"grant": grant_id, "rule": grant.rule_name,

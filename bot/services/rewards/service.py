@@ -38,6 +38,7 @@ from bot.services.errors import Conflict, NotFound
 from bot.services.ledger import ContributionEvent, LedgerPolicy
 from bot.services.rewards._common import (
     ACTIONS,
+    BONUS_SOURCE,
     FactsProvider,
     PreviewResult,
     Scheduler,
@@ -161,12 +162,18 @@ class RewardsService(_Decisions, _Delivery, _Pools, _Progress):
         relevant = [r for r in rules if r.touches_kind(event.kind, lambda s: _stage_kinds(policy, s))]
         if not relevant:
             return
+        # Higher rungs of a replace group first: the lower ones are then not earned at all.
+        relevant.sort(key=lambda r: -self._rank(r, event.guild_id) if r.config.replace_in_group else 0)
         now = self.clock.now()
         cause = f"contribution:{event.contribution_id}"
+        # Bonus points a reward paid (source ``reward:<grant id>``) may complete other rules, but never earn a
+        # repeatable rule again: a rule paying bonus points would otherwise re-earn itself without end.
+        bonus = event.source_key.startswith(BONUS_SOURCE)
         for rule in relevant:
             value = await self._measure(conn, rule, event.guild_id, event.user_id, now, event=event)
             if value >= rule.threshold and event.points >= 0:
-                await self._decide(conn, rule, event.guild_id, event.user_id, cause=cause, context={}, now=now)
+                await self._decide(conn, rule, event.guild_id, event.user_id, cause=cause, context={}, now=now,
+                                   first_only=bonus)
             if rule.config.demote:
                 await self._watch_demotion(conn, rule, event.guild_id, event.user_id, value, now, cause)
 
