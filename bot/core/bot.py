@@ -12,6 +12,7 @@ import discord
 from discord.ext import commands
 
 from bot.clock import Clock, SystemClock
+from bot.core import interactions
 from bot.core.errors import KudosTree
 from bot.core.services import Services
 from bot.core.tasks import BackgroundTasks
@@ -77,6 +78,8 @@ class KudosBot(commands.Bot):
         self._event_tasks: set[asyncio.Task[Any]] = set()
         self._sync_listeners: dict[str, list[Callable[..., None]]] = {}
         self.web: WebServer | None = None  # the staff dashboard, when [web] enabled
+        # Before any command, view or modal task runs: defer in time when the handler is slow (3-second rule).
+        self.add_sync_listener("interaction", lambda i: interactions.install(i, self.tasks.spawn))
         member_cache = config.bot.member_cache
         options.setdefault("intents", default_intents())
         options.setdefault("allowed_mentions", discord.AllowedMentions.none())
