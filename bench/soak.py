@@ -50,6 +50,7 @@ FAULTS = [(ROLE_ROUTE, 429), (MESSAGE_ROUTE, 429), (DM_ROUTE, 429), (ROLE_ROUTE,
 @dataclass
 class SoakResult:
     events: Counter[str] = field(default_factory=Counter)
+    away: Counter[str] = field(default_factory=Counter)  # disconnects: events lost, or replayed by a RESUME
     grants: dict[str, int] = field(default_factory=dict)
     faults: int = 0
     crashes: int = 0
@@ -71,7 +72,8 @@ class SoakResult:
             "grants: " + (", ".join(f"{k} {v}" for k, v in sorted(self.grants.items())) or "none"),
             f"faults survived: {self.faults} injected Discord faults, {self.crashes} crashes/restarts"
             f" ({self.refused} actions refused or skipped on the way)",
-            f"while away: {self.posts_away[0]} of {self.posts_away[1]} feedback posts recorded after the reconnect;"
+            "disconnects: " + (", ".join(f"{k} {v}" for k, v in sorted(self.away.items())) or "none")
+            + f"; {self.posts_away[0]} of {self.posts_away[1]} feedback posts opened while away recorded;"
             f" {self.featured} posts featured",
             f"violations: {self.violation_count}",
         ]
@@ -176,7 +178,7 @@ class Soak:
                 h.emu.release_gateway()
             await h.emu.wait_until_connected(10)
             await h.settle()
-            self.result.events["missed while away" if not resume else "replayed after resume"] += 1
+            self.result.away["lost (new session)" if not resume else "replayed (RESUME)"] += 1
 
     async def run(self) -> SoakResult:
         started = time.monotonic()
