@@ -36,6 +36,7 @@ STAR_LOOKBACK = timedelta(days=1)  # messages this much older than the mark may 
 MAX_CHANNELS = 50
 MAX_MESSAGES = 100
 SAVE_EVERY = timedelta(minutes=5)  # the mark is saved when it is this far (in message time) ahead of the saved one
+_SAVE_EVERY_IDS = int(SAVE_EVERY.total_seconds() * 1000) << 22  # the same distance between two snowflakes
 
 
 class CatchUp(commands.Cog):
@@ -60,8 +61,7 @@ class CatchUp(commands.Cog):
             return
         self.seen[guild_id] = message.id
         saved = self.saved.get(guild_id)
-        if saved is None or (discord.utils.snowflake_time(message.id)
-                             - discord.utils.snowflake_time(saved)) >= SAVE_EVERY:
+        if saved is None or message.id - saved >= _SAVE_EVERY_IDS:
             self.saved[guild_id] = message.id
             self.bot.tasks.spawn(self._save(guild_id, message.id), name="catchup-mark")
 
