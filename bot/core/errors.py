@@ -117,7 +117,8 @@ async def reply_error(interaction: discord.Interaction, error: Exception) -> Non
         log.error("unexpected error in interaction (%s)", _context(interaction), exc_info=error)
     response = interaction.response
     try:
-        if response.is_done() and not (isinstance(response, PatientResponse) and response.auto_deferred):
+        late = isinstance(response, PatientResponse) and response.auto_deferred and not response.answered_late
+        if response.is_done() and not late:
             await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
         else:  # unanswered, or deferred automatically: the "thinking" message (if any) becomes the error
             await response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)

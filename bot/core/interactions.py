@@ -52,6 +52,7 @@ class PatientResponse(discord.InteractionResponse):  # type: ignore[type-arg]
         self._lock = asyncio.Lock()
         self._spawn = spawn
         self.auto_deferred = False
+        self.answered_late = False  # after the automatic defer, the handler's answer went out
         self._thinking = False  # the automatic defer shows "thinking" (its message becomes the answer)
         self._ephemeral = True
         self._timer: asyncio.TimerHandle | None = asyncio.get_running_loop().call_later(after, self._due)
@@ -60,7 +61,10 @@ class PatientResponse(discord.InteractionResponse):  # type: ignore[type-arg]
     def _due(self) -> None:
         self._timer = None
         if not self.is_done():
-            self._spawn(self._auto_defer(), name="interaction-auto-defer")
+            try:
+                self._spawn(self._auto_defer(), name="interaction-auto-defer")
+            except RuntimeError:  # shutting down
+                log.debug("no automatic defer for interaction %s: shutting down", self._parent.id)
 
     def _stop_timer(self) -> None:
         if self._timer is not None:
@@ -111,6 +115,7 @@ class PatientResponse(discord.InteractionResponse):  # type: ignore[type-arg]
             kwargs.pop("delete_after", None)
             kwargs.pop("suppress_embeds", None)
             kwargs.setdefault("allowed_mentions", None)
+            self.answered_late = True
             return await self._parent.edit_original_response(**kwargs)
 
     async def send_modal(self, modal: discord.ui.Modal, /) -> Any:
@@ -130,13 +135,14 @@ class PatientResponse(discord.InteractionResponse):  # type: ignore[type-arg]
         visibility fits, else the answer is a follow-up."""
         parent = self._parent
         attachments = [file] if file is not MISSING else files
-        if self._thinking and ephemeral == self._ephemeral:
+        first, self.answered_late = not self.answered_late, True
+        if first and self._thinking and ephemeral == self._ephemeral:
             kwargs.pop("tts", None)
             kwargs.pop("suppress_embeds", None)
             kwargs.pop("silent", None)
             message = await parent.edit_original_response(content=content, attachments=attachments, **kwargs)
         else:
-            if self._thinking:  # a public "thinking" for a private answer: take it away first
+            if first and self._thinking:  # a public "thinking" for a private answer: take it away first
                 try:
                     await parent.delete_original_response()
                 except discord.HTTPException:

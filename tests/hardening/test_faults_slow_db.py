@@ -11,6 +11,8 @@ import asyncio
 from typing import Any
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.db.schema import feedback
 from tests.hardening.conftest import hardening_config
@@ -65,4 +67,35 @@ async def test_db_locked_4s_command_button_and_modal_are_deferred_then_answered(
     assert "went wrong" not in " ".join(r.content or "" for r in (thanks, vote, reject))
     rejected = (await rows(h, feedback, feedback.c.id == second.id))[0]
     assert rejected.status == "rejected"
+    await h.assert_invariants()
+
+
+async def test_postgres_table_locked_4s_public_command_defers_publicly(hk: HardenedHarness) -> None:
+    """On PostgreSQL an ``ACCESS EXCLUSIVE`` lock (a migration or a ``VACUUM FULL`` by hand) blocks even reads:
+    ``/leaderboard``, which answers publicly, is deferred publicly and its answer replaces the "thinking"."""
+    h = hk
+    if h.database_url.startswith("sqlite"):
+        pytest.skip("SQLite's readers are not blocked by a writer (WAL); the SQLite test above holds its write lock")
+    await h.member("alice").slash("thanks", member=h.members["bob"], reason="warm-up")
+    engine = create_async_engine(h.database_url)
+    taken = asyncio.Event()
+
+    async def hold() -> None:
+        async with engine.begin() as conn:
+            await conn.execute(text("LOCK TABLE member_stats IN ACCESS EXCLUSIVE MODE"))
+            taken.set()
+            await asyncio.sleep(LOCK_SECONDS)
+
+    holder = asyncio.create_task(hold())
+    try:
+        await asyncio.wait_for(taken.wait(), 5)
+        COUNTS["faults injected"] += 1
+        board, profile = await asyncio.gather(h.member("bob").slash("leaderboard"), h.member("bob").slash("profile"))
+    finally:
+        await holder
+        await engine.dispose()
+    assert not board.failed and board.response_type == 5 and not board.ephemeral, board
+    assert board.embeds and "Top contributors" in board.embeds[0]["title"], board.embeds
+    assert not profile.failed and profile.response_type == 5 and profile.ephemeral, profile
+    assert profile.embeds, profile
     await h.assert_invariants()
