@@ -4,7 +4,8 @@ A RESUME replays every missed event, so nothing is lost. A full reconnect (a new
 the old one) or a restart starts from a fresh READY, and events in the gap are gone. discord.py then makes each
 guild available again, which dispatches ``kudos_guild_ready``; there (never on RESUME) this cog catches up:
 
-- posts opened in the feedback forums while away are recorded (:meth:`cogs.feedback.cog.Feedback.catch_up`);
+- posts opened in the feedback forums while away are recorded (:meth:`cogs.feedback.cog.Feedback.catch_up`),
+  and those in the help forums counted for the answer rate;
 - posts that collected the starboard's stars while away are featured
   (:meth:`cogs.contributions.curation.Curation.consider`);
 - earned roles of members who left and rejoined while away go back (the Rewards cog, on the same event).
@@ -90,7 +91,8 @@ class CatchUp(commands.Cog):
     async def catch_up(self, guild: discord.Guild) -> dict[str, int]:
         async with self.bot.db.connect() as conn:
             mark = await repo.mark(conn, guild.id)
-        done = {"feedback posts": 0, "starred posts": 0}
+        done = {"feedback posts": 0, "starred posts": 0, "help posts": 0}
+        done["help posts"] = await self._help_posts(guild)
         feedback = self.bot.get_cog("Feedback")
         if feedback is not None:
             done["feedback posts"] = await feedback.catch_up(guild)  # type: ignore[attr-defined]
@@ -105,6 +107,14 @@ class CatchUp(commands.Cog):
             log.info("caught up in guild %s after being away: %s", guild.id,
                      ", ".join(f"{n} {what}" for what, n in done.items()))
         return done
+
+    async def _help_posts(self, guild: discord.Guild) -> int:
+        """Posts opened in the help forums while away (the denominator of the answer rate)."""
+        forums = self.bot.settings(guild.id).help_forums
+        now = self.bot.clock.now()
+        posts = [(t.id, t.parent_id, min(discord.utils.snowflake_time(t.id), now)) for t in guild.threads
+                 if t.parent_id in forums]
+        return await self.bot.services.insights.help_posts_missed(guild.id, posts) if posts else 0
 
     def _channels(self, guild: discord.Guild, since: int) -> list[Any]:
         """Channels and active threads with messages after ``since`` that the bot can read, newest first."""

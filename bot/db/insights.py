@@ -229,6 +229,13 @@ async def help_rows(
     return [(opened, first, bool(solved)) for opened, first, solved in rows]
 
 
+async def recorded_help_posts(conn: AsyncConnection, thread_ids: list[int]) -> set[int]:
+    if not thread_ids:
+        return set()
+    rows = await conn.execute(select(help_posts.c.thread_id).where(help_posts.c.thread_id.in_(thread_ids)))
+    return {int(r[0]) for r in rows}
+
+
 async def record_help_post(conn: AsyncConnection, guild_id: int, thread_id: int, forum_id: int,
                            created_at: datetime) -> None:
     from bot.db.upsert import upsert

@@ -1,7 +1,7 @@
 """A full gateway reconnect that lost events: the catch-up (cogs/catchup.py) does what they would have, once.
 
 While the bot is away (its session invalidated, so no RESUME can replay anything) members open a feedback
-post, star a message past the starboard threshold, and leave and rejoin (one straight in, one through
+post and a help post, star a message past the starboard threshold, and leave and rejoin (one straight in, one through
 membership screening). After the reconnect each is captured exactly once; a second catch-up, another full
 reconnect and a RESUME change nothing.
 """
@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.db.schema import audit_log, catchup_marks, featured_posts
+from bot.db.schema import audit_log, catchup_marks, featured_posts, help_posts
 from tests.hardening.conftest import CODES, hardening_config
 from tests.hardening.scenario import credit_answers, feedback_rows, load_codes, member_grants, rows
 from tests.hardening.support import COUNTS, HardenedHarness
@@ -69,6 +69,7 @@ async def test_full_reconnect_catches_up_posts_stars_and_rejoins_once(hk: Harden
     identifies = await away(h)
     thread, _ = await h.emu.create_forum_post(h.channel_id("feedback"), h.members["m01"], "Export to PDF",
                                               "Would love a PDF export", tags=["Idea"])
+    question, _ = await h.emu.create_forum_post(h.channel_id("help"), h.members["m04"], "Sync fails", "Help?")
     for who in ("m02", "m03"):
         await h.emu.add_reaction(post.channel_id, post.id, h.members[who], STAR)
     for who in ("alice", "bob"):  # leaving drops their roles; they come back while the bot is still away
@@ -81,6 +82,8 @@ async def test_full_reconnect_catches_up_posts_stars_and_rejoins_once(hk: Harden
     items = [r for r in await feedback_rows(h) if r.thread_id == thread.id]
     assert len(items) == 1 and items[0].reporter_id == h.members["m01"], items
     assert items[0].status_message_id is not None
+    # the help post counts for the answer rate
+    assert len(await rows(h, help_posts, help_posts.c.thread_id == question.id)) == 1
     # the message that crossed the starboard threshold while away is featured, once
     featured = await rows(h, featured_posts, featured_posts.c.message_id == post.id)
     assert len(featured) == 1 and featured[0].via == "starboard", featured
@@ -102,7 +105,7 @@ async def test_full_reconnect_catches_up_posts_stars_and_rejoins_once(hk: Harden
     # nothing doubles: the catch-up again, another full reconnect, then a RESUME (which does not catch up)
     assert guild is not None
     again = await catchup.catch_up(h.bot.get_guild(h.guild_id))  # type: ignore[attr-defined]
-    assert again == {"feedback posts": 0, "starred posts": 0}, again
+    assert again == {"feedback posts": 0, "starred posts": 0, "help posts": 0}, again
     await back(h, await away(h))
     runs = catchup.runs  # type: ignore[attr-defined]
     await h.emu.disconnect(resume=True)
