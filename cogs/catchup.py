@@ -12,9 +12,11 @@ guild available again, which dispatches ``kudos_guild_ready``; there (never on R
 
 Each is idempotent with the live path (a thread is one feedback item, a message is featured once, a grant is
 put back in the queue once), so a catch-up that overlaps live events or runs twice changes nothing. It is
-bounded: only the feedback forums' active threads (from the guild cache, one query for which are known), and
-for the starboard only channels with messages since a day before the newest message seen live (the mark kept
-in ``catchup_marks``), at most :data:`MAX_CHANNELS` channels and :data:`MAX_MESSAGES` messages each.
+bounded by the mark, the newest message seen live (kept in ``catchup_marks``): only posts and messages from
+a day before it on count, the forums' active threads from the guild cache (one query for which are known),
+and for the starboard only channels with messages since then, at most :data:`MAX_CHANNELS` channels and
+:data:`MAX_MESSAGES` messages each. Without a mark (the first start in a guild) nothing was missed: existing
+posts are not imported.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-STAR_LOOKBACK = timedelta(days=1)  # messages this much older than the mark may have collected stars meanwhile
+LOOKBACK = timedelta(days=1)  # before the mark: posts a crash may have cut short, messages starred meanwhile
 MAX_CHANNELS = 50
 MAX_MESSAGES = 100
 SAVE_EVERY = timedelta(minutes=5)  # the mark is saved when it is this far (in message time) ahead of the saved one
@@ -89,16 +91,20 @@ class CatchUp(commands.Cog):
         self.bot.tasks.spawn(self.catch_up(guild), name=f"catchup-{guild.id}")
 
     async def catch_up(self, guild: discord.Guild) -> dict[str, int]:
+        """Catch up on what happened since a day before the mark. Without a mark Kudos never watched this
+        guild, so nothing was missed: existing posts are not imported (the mark is set for next time)."""
         async with self.bot.db.connect() as conn:
             mark = await repo.mark(conn, guild.id)
         done = {"feedback posts": 0, "starred posts": 0, "help posts": 0}
-        done["help posts"] = await self._help_posts(guild)
-        feedback = self.bot.get_cog("Feedback")
-        if feedback is not None:
-            done["feedback posts"] = await feedback.catch_up(guild)  # type: ignore[attr-defined]
-        curation = self.bot.get_cog("Curation")
-        if curation is not None and mark is not None:
-            done["starred posts"] = await self._stars(guild, curation, mark)
+        if mark is not None:
+            since = discord.utils.time_snowflake(discord.utils.snowflake_time(mark) - LOOKBACK)
+            done["help posts"] = await self._help_posts(guild, since)
+            feedback = self.bot.get_cog("Feedback")
+            if feedback is not None:
+                done["feedback posts"] = await feedback.catch_up(guild, since)  # type: ignore[attr-defined]
+            curation = self.bot.get_cog("Curation")
+            if curation is not None:
+                done["starred posts"] = await self._stars(guild, curation, since)
         newest = max([c.last_message_id or 0 for c in (*guild.text_channels, *guild.threads)] + [mark or 0])
         if newest:
             await self._save(guild.id, newest)
@@ -108,12 +114,12 @@ class CatchUp(commands.Cog):
                      ", ".join(f"{n} {what}" for what, n in done.items()))
         return done
 
-    async def _help_posts(self, guild: discord.Guild) -> int:
+    async def _help_posts(self, guild: discord.Guild, since: int) -> int:
         """Posts opened in the help forums while away (the denominator of the answer rate)."""
         forums = self.bot.settings(guild.id).help_forums
         now = self.bot.clock.now()
         posts = [(t.id, t.parent_id, min(discord.utils.snowflake_time(t.id), now)) for t in guild.threads
-                 if t.parent_id in forums]
+                 if t.parent_id in forums and t.id > since]
         return await self.bot.services.insights.help_posts_missed(guild.id, posts) if posts else 0
 
     def _channels(self, guild: discord.Guild, since: int) -> list[Any]:
@@ -129,11 +135,10 @@ class CatchUp(commands.Cog):
         out.sort(key=lambda c: c.last_message_id or 0, reverse=True)
         return out[:MAX_CHANNELS]
 
-    async def _stars(self, guild: discord.Guild, curation: Any, mark: int) -> int:
+    async def _stars(self, guild: discord.Guild, curation: Any, since: int) -> int:
         cfg = self.bot.guild_config(guild.id).curation
         if cfg.starboard_threshold <= 0:
             return 0
-        since = discord.utils.time_snowflake(discord.utils.snowflake_time(mark) - STAR_LOOKBACK)
         featured = 0
         for channel in self._channels(guild, since):
             try:

@@ -298,12 +298,12 @@ class Feedback(commands.Cog):
         await self.service.set_status_message(item.guild_id, item.id, message.id)
         return True
 
-    async def catch_up(self, guild: discord.Guild) -> int:
+    async def catch_up(self, guild: discord.Guild, since: int) -> int:
         """Posts opened in the feedback forums while the bot was away (the gateway events were lost): every
-        active thread there that is not a feedback item yet is recorded as if it had just been opened."""
+        active thread there newer than ``since`` that is not a feedback item yet is recorded as if just opened."""
         forums = await self.feedback_forums(guild.id)
         me = self.bot.user.id
-        threads = [t for t in guild.threads if t.parent_id in forums and t.owner_id != me]
+        threads = [t for t in guild.threads if t.parent_id in forums and t.owner_id != me and t.id > since]
         known = await self.service.recorded_threads([t.id for t in threads])
         recorded = 0
         for thread in sorted((t for t in threads if t.id not in known), key=lambda t: t.id):
