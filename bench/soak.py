@@ -25,7 +25,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bot.db.schema import grants
+from bot.db.schema import featured_posts, feedback, grants
 from bot.emulator import EmulatorError
 from tests.hardening.conftest import hardening_config, hardening_world
 from tests.hardening.invariants import check_all, describe
@@ -50,12 +50,15 @@ FAULTS = [(ROLE_ROUTE, 429), (MESSAGE_ROUTE, 429), (DM_ROUTE, 429), (ROLE_ROUTE,
 @dataclass
 class SoakResult:
     events: Counter[str] = field(default_factory=Counter)
+    away: Counter[str] = field(default_factory=Counter)  # disconnects: events lost, or replayed by a RESUME
     grants: dict[str, int] = field(default_factory=dict)
     faults: int = 0
     crashes: int = 0
     refused: int = 0
     violations: dict[str, list[str]] = field(default_factory=dict)
     seconds: float = 0.0
+    posts_away: tuple[int, int] = (0, 0)  # feedback posts opened while the bot was away: (recorded, opened)
+    featured: int = 0
 
     @property
     def violation_count(self) -> int:
@@ -69,6 +72,9 @@ class SoakResult:
             "grants: " + (", ".join(f"{k} {v}" for k, v in sorted(self.grants.items())) or "none"),
             f"faults survived: {self.faults} injected Discord faults, {self.crashes} crashes/restarts"
             f" ({self.refused} actions refused or skipped on the way)",
+            "disconnects: " + (", ".join(f"{k} {v}" for k, v in sorted(self.away.items())) or "none")
+            + f"; {self.posts_away[0]} of {self.posts_away[1]} feedback posts opened while away recorded;"
+            f" {self.featured} posts featured",
             f"violations: {self.violation_count}",
         ]
 
@@ -78,10 +84,13 @@ class Soak:
         self.rng = random.Random(seed)
         self.seconds = seconds
         self.members = [f"m{i:02d}" for i in range(members)]
-        self.h = HardenedHarness(hardening_world(members), hardening_config(), workdir=workdir)
+        config = hardening_config()
+        config["guilds"]["default"]["curation"] = {"starboard_threshold": 3}
+        self.h = HardenedHarness(hardening_world(members), config, workdir=workdir)
         self.result = SoakResult()
         self.threads: list[tuple[str, int]] = []  # (label, owner) of help posts
-        self.showcase: list[int] = []
+        self.showcase: list[int] = []  # members' messages (in general and the showcase) to star
+        self.missed_posts: list[int] = []  # feedback posts opened while the bot was away
         self.answered: set[int] = set()
 
     def who(self) -> str:
@@ -97,8 +106,7 @@ class Soak:
         if action == "chat":
             text = rng.choice(["hi all", "anyone tried the beta?", "**love** the update", "@everyone look", "gm"])
             msg = await h.member(self.who()).say(text, in_=rng.choice(["general", "showcase"]))
-            if msg.channel_id == h.channel_id("showcase"):
-                self.showcase.append(msg.id)
+            self.showcase.append(msg.id)
         elif action == "answer":
             if self.threads and rng.random() < 0.6:
                 label, owner = rng.choice(self.threads)
@@ -132,8 +140,6 @@ class Soak:
                 await h.member(who).submit_modal(opened, {"Title": f"Idea from {who}", "Details": "Please"})
         elif action == "status":
             assert h.bot is not None
-            from bot.db.schema import feedback
-
             async with h.bot.db.connect() as conn:
                 ids = [r[0] for r in await conn.execute(select(feedback.c.id))]
             if ids:
@@ -154,10 +160,25 @@ class Soak:
                 await h.restart()
             self.result.crashes += 1
         elif action == "disconnect":
-            await h.emu.disconnect(resume=rng.random() < 0.7)
+            resume = rng.random() < 0.7
+            await h.emu.disconnect(resume=resume, hold=True)
             self.result.faults += 1
+            # while away the community goes on: a RESUME replays it, a new session loses it (the catch-up repairs)
+            try:
+                who = self.who()
+                thread, _ = await h.emu.create_forum_post(h.channel_id("feedback"), h.members[who],
+                                                          f"Idea {len(self.missed_posts)} from {who}",
+                                                          "It would help me a lot", tags=["Idea"])
+                self.missed_posts.append(thread.id)
+                if self.showcase:
+                    target = h.emu.state.all_messages[rng.choice(self.showcase[-20:])]
+                    for _ in range(3):
+                        await h.emu.add_reaction(target.channel_id, target.id, h.members[self.who()], "⭐")
+            finally:
+                h.emu.release_gateway()
             await h.emu.wait_until_connected(10)
             await h.settle()
+            self.result.away["lost (new session)" if not resume else "replayed (RESUME)"] += 1
 
     async def run(self) -> SoakResult:
         started = time.monotonic()
@@ -180,6 +201,10 @@ class Soak:
             async with h.bot.db.connect() as conn:
                 rows = await conn.execute(select(grants.c.status, func.count()).group_by(grants.c.status))
                 self.result.grants = {status: int(n) for status, n in rows}
+                recorded = set((await conn.execute(select(feedback.c.thread_id))).scalars())
+                self.result.featured = int((await conn.execute(
+                    select(func.count()).select_from(featured_posts))).scalar_one())
+            self.result.posts_away = (sum(t in recorded for t in self.missed_posts), len(self.missed_posts))
             if h.emu.errors or h.emu.validator.violations:
                 self.result.violations["emulator"] = [*h.emu.errors, *map(str, h.emu.validator.violations)]
         finally:

@@ -13,6 +13,7 @@ from discord.ext import commands
 from sqlalchemy.exc import DBAPIError
 
 from bot.clock import Clock, SystemClock
+from bot.core import interactions
 from bot.core.errors import KudosTree
 from bot.core.pacing import Pacer
 from bot.core.services import Services
@@ -82,6 +83,8 @@ class KudosBot(commands.Bot):
         self.web: WebServer | None = None  # the staff dashboard, when [web] enabled
         self.pacer = Pacer()  # bulk requests pace themselves from the rate-limit headers (bot.core.pacing)
         options.setdefault("http_trace", self.pacer.trace)
+        # Before any command, view or modal task runs: defer in time when the handler is slow (3-second rule).
+        self.add_sync_listener("interaction", lambda i: interactions.install(i, self.tasks.spawn))
         member_cache = config.bot.member_cache
         options.setdefault("intents", default_intents())
         options.setdefault("allowed_mentions", discord.AllowedMentions.none())

@@ -13,6 +13,7 @@ import discord
 from discord import app_commands
 from sqlalchemy.exc import DBAPIError
 
+from bot.core.interactions import PatientResponse
 from bot.services.errors import KudosError
 
 log = logging.getLogger(__name__)
@@ -114,11 +115,13 @@ async def reply_error(interaction: discord.Interaction, error: Exception) -> Non
         log.debug("refused interaction (%s): %s", _context(interaction), text)
     else:
         log.error("unexpected error in interaction (%s)", _context(interaction), exc_info=error)
+    response = interaction.response
     try:
-        if interaction.response.is_done():
+        late = isinstance(response, PatientResponse) and response.auto_deferred and not response.answered_late
+        if response.is_done() and not late:
             await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
-        else:
-            await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        else:  # unanswered, or deferred automatically: the "thinking" message (if any) becomes the error
+            await response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
     except discord.HTTPException:
         log.warning("could not deliver the error reply (%s)", _context(interaction), exc_info=True)
 

@@ -66,6 +66,14 @@ async def by_thread(conn: AsyncConnection, thread_id: int) -> FeedbackRow | None
     return _row(row) if row is not None else None
 
 
+async def recorded_threads(conn: AsyncConnection, thread_ids: list[int]) -> set[int]:
+    """Which of these threads are feedback items already."""
+    if not thread_ids:
+        return set()
+    rows = await conn.execute(select(feedback.c.thread_id).where(feedback.c.thread_id.in_(thread_ids)))
+    return {int(r[0]) for r in rows}
+
+
 async def update_item(conn: AsyncConnection, item_id: int, **values: Any) -> None:
     await conn.execute(update(feedback).where(feedback.c.id == item_id).values(**values))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -44,3 +45,13 @@ async def left_member(conn: AsyncConnection, guild_id: int, user_id: int, *, now
 
 async def known_guild_ids(conn: AsyncConnection) -> list[int]:
     return list((await conn.execute(select(guilds.c.id).where(guilds.c.left_at.is_(None)))).scalars())
+
+
+async def member_rows(conn: AsyncConnection, guild_id: int, user_ids: list[int]) -> dict[int, tuple[Any, Any]]:
+    """``{user_id: (joined_at, left_at)}`` as last recorded, for those of ``user_ids`` with a row."""
+    if not user_ids:
+        return {}
+    rows = await conn.execute(select(members.c.user_id, members.c.joined_at, members.c.left_at).where(
+        members.c.guild_id == guild_id, members.c.user_id.in_(user_ids)))
+    return {int(r.user_id): (r.joined_at, r.left_at) for r in rows}
+

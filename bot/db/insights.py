@@ -202,6 +202,13 @@ async def help_summary(
     return int(posts), int(solved), await _median(conn, waits.c.wait, int(timed))
 
 
+async def recorded_help_posts(conn: AsyncConnection, thread_ids: list[int]) -> set[int]:
+    if not thread_ids:
+        return set()
+    rows = await conn.execute(select(help_posts.c.thread_id).where(help_posts.c.thread_id.in_(thread_ids)))
+    return {int(r[0]) for r in rows}
+
+
 async def record_help_post(conn: AsyncConnection, guild_id: int, thread_id: int, forum_id: int,
                            created_at: datetime) -> None:
     from bot.db.upsert import upsert

@@ -502,3 +502,13 @@ web_sessions = Table(
     Index(None, "guild_id", "user_id"),
     Index(None, "expires_at"),
 )
+
+# Catching up after the bot was away from the gateway (a full reconnect or a restart lost events): the newest
+# message id seen live per guild. The starboard catch-up scans messages from a day before it, no further back.
+catchup_marks = Table(
+    "catchup_marks",
+    metadata,
+    Column("guild_id", Snowflake, primary_key=True, autoincrement=False),
+    Column("last_message_id", Snowflake, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)

@@ -53,8 +53,15 @@ class InteractionRecord:
         return self.response_type in (5, 6)
 
     @property
+    def _followup_answers(self) -> bool:
+        return self.response_type == 6 and bool(self.followups) and not self.edits
+
+    @property
     def content(self) -> str | None:
-        """Text the user finally sees: the (edited) response message, else the first follow-up."""
+        """Text the user finally sees: the (edited) response message, else the first follow-up (also after a
+        silent deferred update whose message was not edited: the follow-up is the answer then)."""
+        if self._followup_answers:
+            return self.followups[0].content
         if self.message is not None and self.message.content:
             return self.message.content
         if self.followups:
@@ -63,6 +70,8 @@ class InteractionRecord:
 
     @property
     def embeds(self) -> list[dict[str, Any]]:
+        if self._followup_answers:
+            return self.followups[0].embeds
         if self.message is not None and self.message.embeds:
             return self.message.embeds
         if self.followups:

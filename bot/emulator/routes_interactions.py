@@ -235,6 +235,8 @@ async def followup(emu: Emulator, req: Request) -> Result:
         emu._store_message(msg)
     else:
         await post_message(emu, msg)
+    if rec.response_type == 6 and not rec.followups:  # after a silent deferred update this is the answer
+        rec.ephemeral = msg.ephemeral
     rec.followups.append(msg)
     rec.finished.set()
     if req.query.get("wait") in ("true", "1", "True"):

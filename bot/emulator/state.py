@@ -120,6 +120,7 @@ class Member:
     nick: str | None = None
     joined_at: datetime = field(default_factory=now)
     flags: int = 0
+    pending: bool = False  # membership screening not passed yet
 
     @property
     def id(self) -> int:
@@ -135,7 +136,7 @@ class Member:
             "premium_since": None,
             "deaf": False,
             "mute": False,
-            "pending": False,
+            "pending": self.pending,
             "flags": self.flags,
             "communication_disabled_until": None,
         }

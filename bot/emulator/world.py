@@ -114,6 +114,25 @@ class WorldMixin(_Base):
         payload = {"guild_id": str(guild_id), "user": self.state.users[user_id].to_json()}
         self.gateway.dispatch_soon("GUILD_MEMBER_REMOVE", payload, guild_id)
 
+    def rejoin_member(self, guild_id: int, user_id: int, *, pending: bool = False) -> Member:
+        """A user who left comes back: a new membership (no roles, joined now, flag DID_REJOIN), still in
+        membership screening when ``pending``."""
+        guild = self._guild(guild_id)
+        if user_id in guild.members:
+            raise ApiError(400, 0, f"user {user_id} is still a member")
+        member = Member(user_id, guild_id, joined_at=now(), flags=1, pending=pending)
+        guild.members[user_id] = member
+        self.gateway.dispatch_soon("GUILD_MEMBER_ADD", member_json(self.state, member) | {"guild_id": str(guild_id)},
+                                   guild_id)
+        return member
+
+    async def complete_screening(self, guild_id: int, user_id: int) -> None:
+        """The member accepted the server's rules: ``pending`` becomes false (a GUILD_MEMBER_UPDATE)."""
+        member = self._member(guild_id, user_id)
+        member.pending = False
+        await self._dispatch_member_update(member)
+        await self.settle()
+
     async def set_member_roles(self, guild_id: int, user_id: int, roles: list[int]) -> None:
         member = self._member(guild_id, user_id)
         member.roles = list(dict.fromkeys(roles))

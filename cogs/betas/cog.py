@@ -236,7 +236,8 @@ class Betas(commands.Cog):
     # ------------------------------------------------------------------ member buttons
 
     async def _answer(self, interaction: discord.Interaction, text: str, view: discord.ui.View | None = None) -> None:
-        if interaction.response.is_done():  # deferred: the "thinking…" reply becomes the answer
+        if interaction.response.type is discord.InteractionResponseType.deferred_channel_message:
+            # deferred with "thinking…": that reply becomes the answer
             await interaction.edit_original_response(content=text, view=view, allowed_mentions=NO_MENTIONS)
         elif view is not None:
             await interaction.response.send_message(text, view=view, ephemeral=True, allowed_mentions=NO_MENTIONS)

@@ -146,7 +146,6 @@ class Curation(commands.Cog):
 
     async def _starboard(self, payload: discord.RawReactionActionEvent) -> None:
         assert payload.guild_id is not None
-        cfg = self.bot.guild_config(payload.guild_id).curation
         guild = self.bot.get_guild(payload.guild_id)
         if guild is None or await self.bot.services.contributions.is_featured(guild.id, payload.message_id):
             return
@@ -155,25 +154,37 @@ class Curation(commands.Cog):
             post = await where.fetch_message(payload.message_id)  # type: ignore[union-attr]
         except discord.HTTPException:
             return
-        if post.author.bot:
-            return
-        reaction = next((r for r in post.reactions if str(r.emoji) == cfg.starboard_emoji or (
-            not isinstance(r.emoji, str) and f"{r.emoji.name}:{r.emoji.id}" == cfg.starboard_emoji)), None)
+        await self.consider(guild, where, post)
+
+    def star_reaction(self, guild_id: int, post: discord.Message) -> discord.Reaction | None:
+        """The post's reaction with the starboard emoji (its count includes bots and the author)."""
+        emoji = self.bot.guild_config(guild_id).curation.starboard_emoji
+        return next((r for r in post.reactions if str(r.emoji) == emoji or (
+            not isinstance(r.emoji, str) and f"{r.emoji.name}:{r.emoji.id}" == emoji)), None)
+
+    async def consider(self, guild: discord.Guild, where: Any, post: discord.Message) -> bool:
+        """Feature ``post`` when enough members starred it (live, or caught up after the bot was away).
+        Featuring is once per message (``featured_posts`` is unique per message). Returns whether it was."""
+        cfg = self.bot.guild_config(guild.id).curation
+        if post.author.bot or cfg.starboard_threshold <= 0:
+            return False
+        reaction = self.star_reaction(guild.id, post)
         if reaction is None or reaction.count < cfg.starboard_threshold:
-            return
+            return False
         oldest = self.bot.clock.now() - timedelta(days=cfg.starboard_min_account_age_days)
         voters = [u async for u in reaction.users(limit=100)]
         counted = [u for u in voters if not u.bot and u.id != post.author.id and u.created_at <= oldest]
         if len(counted) < cfg.starboard_threshold:
-            return
+            return False
         author = guild.get_member(post.author.id)
         if author is None:
             log.info("starboard: author of %s left guild %s; not featured", post.id, guild.id)
-            return
+            return False
         try:
             outcome = await self._feature(guild, where, post, author, None,
                                           f"{len(counted)} members reacted {cfg.starboard_emoji}")
         except (Conflict, InvalidInput) as exc:
             log.info("starboard: %s not featured: %s", post.id, exc)
-            return
+            return False
         await send_receipt(self.bot, guild, outcome.author_credit)
+        return True

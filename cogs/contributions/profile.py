@@ -71,7 +71,7 @@ class Profiles(commands.Cog):
         embed.add_field(name="Latest", value="\n".join(lines)[:1024] or "No kudos yet.", inline=False)
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
-    @app_commands.command(name="leaderboard", description="Top contributors")
+    @app_commands.command(name="leaderboard", description="Top contributors", extras={"public": True})
     @app_commands.describe(period="Which period (default: all time)", kind="Only one kind of contribution")
     @app_commands.guild_only()
     async def leaderboard(self, interaction: discord.Interaction, period: Period = "all",

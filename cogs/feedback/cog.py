@@ -92,7 +92,7 @@ class Feedback(commands.Cog):
                            "A moderator can fix channels.feedback_forum in the config (see /kudos status).")
         return channel
 
-    async def _feedback_forums(self, guild_id: int) -> set[int]:
+    async def feedback_forums(self, guild_id: int) -> set[int]:
         forums = await self.service.beta_forums(guild_id)
         default = self.bot.settings(guild_id).channel("feedback_forum")
         return forums | ({default} if default else set())
@@ -257,12 +257,16 @@ class Feedback(commands.Cog):
         """A member opened a post directly in a feedback forum: record it, tag it, add the buttons."""
         if thread.parent_id is None or thread.owner_id == self.bot.user.id:
             return
-        if thread.parent_id not in await self._feedback_forums(thread.guild.id):
+        if thread.parent_id not in await self.feedback_forums(thread.guild.id):
             return
-        starter = thread.starter_message or await self._starter(thread)
+        await self.record_thread(thread, thread.starter_message or await self._starter(thread))
+
+    async def record_thread(self, thread: discord.Thread, starter: discord.Message | None) -> bool:
+        """Record a member's post in a feedback forum (live, or caught up after the bot was away); idempotent:
+        a thread already recorded is left alone. Returns whether it was recorded now."""
         author_id = starter.author.id if starter else thread.owner_id
         if author_id is None or (starter is not None and starter.author.bot):
-            return
+            return False
         tags = self._tags(thread.guild.id)
         applied = {t.name.casefold() for t in thread.applied_tags}
         type_ = next((t for t in TYPES if (tags.for_value(t) or "").casefold() in applied), "idea")
@@ -271,12 +275,12 @@ class Feedback(commands.Cog):
             draft = validate_draft(type_, thread.name, details[:4000], require_bug_fields=False)
         except InvalidInput as exc:
             log.info("feedback post %s not recorded: %s", thread.id, exc)
-            return
+            return False
         beta_id = await self.service.beta_for_forum(thread.guild.id, thread.parent_id)
         item, created = await self.service.record_post(thread.guild.id, author_id, forum_id=thread.parent_id,
                                                        thread_id=thread.id, draft=draft, beta_id=beta_id)
         if not created:
-            return
+            return False
         forum = thread.parent
         try:
             if isinstance(forum, discord.ForumChannel):
@@ -290,8 +294,25 @@ class Feedback(commands.Cog):
         except discord.HTTPException:
             log.warning("feedback %s recorded, but I could not post its buttons in %s", item.id, thread.id,
                         exc_info=True)
-            return
+            return True
         await self.service.set_status_message(item.guild_id, item.id, message.id)
+        return True
+
+    async def catch_up(self, guild: discord.Guild, since: int) -> int:
+        """Posts opened in the feedback forums while the bot was away (the gateway events were lost): every
+        active thread there newer than ``since`` that is not a feedback item yet is recorded as if just opened."""
+        forums = await self.feedback_forums(guild.id)
+        me = self.bot.user.id
+        threads = [t for t in guild.threads if t.parent_id in forums and t.owner_id != me and t.id > since]
+        known = await self.service.recorded_threads([t.id for t in threads])
+        recorded = 0
+        for thread in sorted((t for t in threads if t.id not in known), key=lambda t: t.id):
+            try:
+                starter = await thread.fetch_message(thread.id)
+            except discord.HTTPException:
+                starter = None
+            recorded += await self.record_thread(thread, starter)
+        return recorded
 
     async def _starter(self, thread: discord.Thread) -> discord.Message | None:
         try:
@@ -318,7 +339,7 @@ class Feedback(commands.Cog):
         self.bot.tasks.spawn(self._staff_reply(message.guild.id, channel), name="feedback-staff-reply")
 
     async def _staff_reply(self, guild_id: int, thread: discord.Thread) -> None:
-        if thread.parent_id in await self._feedback_forums(guild_id):
+        if thread.parent_id in await self.feedback_forums(guild_id):
             await self.service.record_staff_response(guild_id, thread.id)
 
     # ------------------------------------------------------------------ votes and followers

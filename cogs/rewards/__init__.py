@@ -13,6 +13,7 @@ from discord.ext import commands, tasks
 from bot.config import RewardConfig
 from bot.core.checks import member_has
 from bot.core.errors import NO_MENTIONS, GuardedCallback
+from bot.db import guilds as guild_repo
 from bot.db import ledger as ledger_repo
 from bot.db import rewards as repo
 from bot.services.errors import NotAllowed
@@ -121,6 +122,11 @@ class Rewards(RewardCommands, PerkCommands, commands.Cog):
         every = self.bot.guild_config(guild.id).reward_delivery.reconcile_every_hours
         if every:
             await self._schedule_reconcile(guild.id, every)
+        # a start or a full reconnect (not a RESUME): joins that happened while the bot was away were lost
+        restored = await self.restore_rejoined(guild)
+        if restored:
+            log.info("guild %s: %d earned role(s) of members who rejoined while I was away go back", guild.id,
+                     restored)
         self.dispatcher.kick()  # resume grants left pending (or claimed by a process that died)
 
     async def sync_config(self, guild: discord.Guild) -> None:
@@ -235,6 +241,37 @@ class Rewards(RewardCommands, PerkCommands, commands.Cog):
                     await self.svc.redeliver(conn, grant, reason="member rejoined")
         if earned:
             self.dispatcher.kick()
+
+    async def restore_rejoined(self, guild: discord.Guild) -> int:
+        """Catch-up for rejoins whose gateway events were lost (the bot was away): an earned role a present,
+        screened member lacks is given back when they joined after it was delivered, or after the join Kudos
+        last recorded (leaving is what took it). A role a moderator removed is drift, left to reconciliation.
+        Idempotent: a grant put back in the queue is no longer "delivered", so a second pass skips it."""
+        if not self.bot.guild_config(guild.id).reward_delivery.restore_on_rejoin:
+            return 0
+        privacy = self.bot.services.privacy
+        restored: list[discord.Member] = []
+        async with self.bot.db.begin() as conn:
+            await ledger_repo.lock_for_write(conn, 0, [])
+            missing = []
+            for grant in await repo.earned_roles(conn, guild.id, now=self.bot.clock.now()):
+                member = guild.get_member(grant.user_id)
+                if (member is not None and not member.pending and member.joined_at is not None
+                        and member.get_role(int(grant.payload["role_id"])) is None):
+                    missing.append((grant, member))
+            known = await guild_repo.member_rows(conn, guild.id, sorted({m.id for _, m in missing}))
+            for grant, member in missing:
+                joined_before, left_at = known.get(member.id, (None, None))
+                assert member.joined_at is not None
+                rejoined = (left_at is not None or (joined_before is not None and member.joined_at > joined_before)
+                            or (grant.delivered_at is not None and member.joined_at > grant.delivered_at))
+                if rejoined:
+                    await self.svc.redeliver(conn, grant, reason="member rejoined (while I was away)")
+                    restored.append(member)
+        for member in {m.id: m for m in restored}.values():  # the join Kudos missed, as on_member_join records it
+            await privacy.member_joined(guild.id, member.id, display_name=member.display_name,
+                                        joined_at=member.joined_at)
+        return len(restored)
 
     # ------------------------------------------------------------------ closed DMs: tell them where possible
     @commands.Cog.listener()

@@ -12,7 +12,10 @@ violations (empty when it holds). They read the real database and the emulator's
 - ``perk_code_once``: every perk code is assigned to at most one grant, to that grant's member;
 - ``timer_fires_once``: no timer's handler completed twice in one process (after a crash between a handler
   and its bookkeeping the timer runs again: handlers are idempotent, which the scenarios check by effect),
-  none is stuck ``running`` and, once quiet, none that is due is still ``pending``.
+  none is stuck ``running`` and, once quiet, none that is due is still ``pending``;
+- ``events_captured_once``: once quiet, every member's post in a feedback forum is a feedback item (also when
+  its gateway event was lost: the catch-up after a full reconnect records it) with at most one item card,
+  and no message has two showcase cards.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from bot.db.schema import beta_participants, betas, grants, guilds, perk_codes, timers
+from bot.db.schema import beta_participants, betas, feedback, grants, guilds, perk_codes, timers
 
 if TYPE_CHECKING:
     from tests.hardening.support import HardenedHarness
@@ -175,6 +178,32 @@ async def timer_fires_once(h: HardenedHarness, quiet: bool) -> list[str]:
     return problems
 
 
+async def events_captured_once(h: HardenedHarness, quiet: bool) -> list[str]:
+    """Once quiet, every member's post in a feedback forum is a feedback item, even one whose gateway event
+    was lost (a full reconnect or a crash: the catch-up records it), with at most one item card from the
+    bot; and no message is featured in the showcase twice."""
+    problems: list[str] = []
+    assert h.bot is not None
+    feedback_cog = h.bot.get_cog("Feedback")
+    if quiet and feedback_cog is not None:
+        forums = await feedback_cog.feedback_forums(h.guild_id)  # type: ignore[attr-defined]
+        recorded = {r.thread_id for r in await _rows(h, select(feedback.c.thread_id))}
+        bot_id = h.emu.bot_user_id
+        for channel in list(h.emu.state.channels.values()):
+            if channel.parent_id not in forums or channel.owner_id in (None, bot_id) or channel.type not in (11, 12):
+                continue
+            if channel.id not in recorded:
+                problems.append(f"feedback post {channel.id} ({channel.name!r}) was never recorded")
+            cards = [m for m in h.emu.messages(channel.id) if m.author_id == bot_id and m.embeds and m.components]
+            if len(cards) > 1:
+                problems.append(f"feedback post {channel.id} got {len(cards)} item cards")
+    showcase = h.channel_id("showcase")
+    links = Counter(str(e.get("url")) for m in h.emu.messages(showcase) if m.author_id == h.emu.bot_user_id
+                    for e in m.embeds if e.get("url"))
+    problems += [f"{url} was featured {n} times" for url, n in links.items() if n > 1]
+    return problems
+
+
 INVARIANTS: dict[str, Check] = {
     "no_duplicate_grant": no_duplicate_grant,
     "no_lost_grant": no_lost_grant,
@@ -182,6 +211,7 @@ INVARIANTS: dict[str, Check] = {
     "ledger_equals_aggregates": ledger_equals_aggregates,
     "perk_code_once": perk_code_once,
     "timer_fires_once": timer_fires_once,
+    "events_captured_once": events_captured_once,
 }
 
 

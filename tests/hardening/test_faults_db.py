@@ -34,9 +34,10 @@ async def test_sqlite_locked_past_the_busy_timeout_gets_a_clear_reply_and_loses_
     with h.sqlite_write_lock(6.0):  # longer than the 5 s busy timeout
         COUNTS["faults injected"] += 1
         done = await report_bug(h)
-    # Discord gives the bot 3 s to answer: a form waiting 5 s on the lock may miss that (the member sees
-    # "interaction failed"); when the answer makes it, it is clear. Never the generic apology.
-    assert done.failed or "busy" in (done.content or "").lower() or "posted" in (done.content or ""), done.content
+    # Discord gives the bot 3 s to answer; a form waiting 5 s on the lock is deferred in time (bot.core.interactions),
+    # and the answer is clear: busy, or posted once the lock went. Never "interaction failed", never the apology.
+    assert not done.failed, done
+    assert "busy" in (done.content or "").lower() or "posted" in (done.content or ""), done.content
     await credit_answers(h, "alice", 3)
     await h.assert_invariants()
 

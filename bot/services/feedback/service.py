@@ -390,6 +390,14 @@ class FeedbackService:
         async with self.db.connect() as conn:
             return await repo.by_thread(conn, thread_id)
 
+    async def recorded_threads(self, thread_ids: list[int]) -> set[int]:
+        """The threads among ``thread_ids`` that are recorded feedback items (one query per 500)."""
+        found: set[int] = set()
+        async with self.db.connect() as conn:
+            for start in range(0, len(thread_ids), 500):
+                found |= await repo.recorded_threads(conn, thread_ids[start:start + 500])
+        return found
+
     async def recipients_of(self, guild_id: int, item_id: int, *, exclude: Sequence[int] = ()) -> list[int]:
         async with self.db.connect() as conn:
             return await self.recipients(conn, await self._get(conn, guild_id, item_id), exclude=exclude)

@@ -140,6 +140,20 @@ class InsightsService:
         async with self.db.begin() as conn:
             await repo.record_help_post(conn, guild_id, thread_id, forum_id, created_at)
 
+    async def help_posts_missed(self, guild_id: int, posts: list[tuple[int, int, datetime]]) -> int:
+        """Record the help posts among ``posts`` (thread id, forum id, created at) not recorded yet (their
+        gateway events were lost while the bot was away). Returns how many were new."""
+        new = 0
+        async with self.db.begin() as conn:
+            for start in range(0, len(posts), 500):
+                chunk = posts[start:start + 500]
+                known = await repo.recorded_help_posts(conn, [p[0] for p in chunk])
+                for thread_id, forum_id, created_at in chunk:
+                    if thread_id not in known:
+                        await repo.record_help_post(conn, guild_id, thread_id, forum_id, created_at)
+                        new += 1
+        return new
+
     # ------------------------------------------------------------------ exports
 
     async def export(self, guild_id: int, what: str, period: str) -> ExportFile:
