@@ -7,6 +7,7 @@ sandbox use :class:`FakeClock`, whose time only moves when told to, so timers ca
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
@@ -19,6 +20,10 @@ class Clock:
     def now(self) -> datetime:  # pragma: no cover - interface
         raise NotImplementedError
 
+    def timestamp(self) -> float:
+        """``now()`` as POSIX seconds: cheaper than a datetime, for the per-event hot path."""
+        return self.now().timestamp()
+
     @property
     def is_fake(self) -> bool:
         return False
@@ -27,6 +32,9 @@ class Clock:
 class SystemClock(Clock):
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+    def timestamp(self) -> float:
+        return time.time()
 
 
 class FakeClock(Clock):
@@ -41,6 +49,7 @@ class FakeClock(Clock):
         if start.tzinfo is None:
             raise ValueError("FakeClock needs an aware datetime")
         self._now = start.astimezone(UTC)
+        self._timestamp = self._now.timestamp()
         self._listeners: list[AdvanceListener] = []
         self._lock = asyncio.Lock()
 
@@ -50,6 +59,9 @@ class FakeClock(Clock):
 
     def now(self) -> datetime:
         return self._now
+
+    def timestamp(self) -> float:
+        return self._timestamp
 
     def add_listener(self, listener: AdvanceListener) -> None:
         self._listeners.append(listener)
@@ -63,6 +75,7 @@ class FakeClock(Clock):
             raise ValueError("time cannot go backwards")
         async with self._lock:
             self._now += delta
+            self._timestamp = self._now.timestamp()
             for listener in list(self._listeners):
                 await listener(self._now)
 

@@ -75,7 +75,12 @@ class KudosBot(commands.Bot):
         self._synced_guilds: set[int] = set()
         self._closing = False
         self._event_tasks: set[asyncio.Task[Any]] = set()
-        self._sync_listeners: dict[str, list[Callable[..., None]]] = {}
+        self._sync_listeners: dict[str, tuple[Callable[..., None], ...]] = {}
+        # The events this class has its own ``on_<event>`` coroutine for (Bot.on_message only runs prefix
+        # commands, which Kudos has none of): with no such method, no cog listener and no wait_for, an
+        # event costs discord.py's dispatch nothing but a few dictionary lookups.
+        self._own_handlers = {name for name in dir(type(self)) if name.startswith("on_")
+                              and getattr(type(self), name) is not commands.Bot.on_message}
         self.web: WebServer | None = None  # the staff dashboard, when [web] enabled
         member_cache = config.bot.member_cache
         options.setdefault("intents", default_intents())
@@ -136,7 +141,8 @@ class KudosBot(commands.Bot):
         # discord.py keeps no reference to event tasks; keep one so none is garbage-collected mid-flight,
         # so shutdown can finish them, and so tests can wait until the bot has finished reacting.
         if event_name == "on_message" and getattr(coro, "__func__", None) is commands.Bot.on_message:
-            # Kudos has no prefix commands: skip process_commands, and the task per message it would cost.
+            # Kudos has no prefix commands: skip process_commands, and the task per message it would cost
+            # (reached only while a wait_for("message") is pending; see dispatch).
             return None  # type: ignore[return-value]
         task = super()._schedule_event(coro, event_name, *args, **kwargs)
         self._event_tasks.add(task)
@@ -145,20 +151,32 @@ class KudosBot(commands.Bot):
 
     def add_sync_listener(self, event: str, listener: Callable[..., None]) -> None:
         """Call ``listener(*args)`` synchronously for ``event`` (e.g. ``"message"``), before the usual async
-        listeners: for O(1) hot-path work that must not cost a task per gateway event."""
-        self._sync_listeners.setdefault(event, []).append(listener)
+        listeners: for O(1) hot-path work that must not cost a task per gateway event. A listener that has
+        real work to do hands it to ``bot.tasks.spawn`` only when the event concerns it."""
+        self._sync_listeners[event] = (*self._sync_listeners.get(event, ()), listener)
 
     def remove_sync_listener(self, event: str, listener: Callable[..., None]) -> None:
-        if listener in self._sync_listeners.get(event, []):
-            self._sync_listeners[event].remove(listener)
+        listeners = self._sync_listeners.get(event, ())
+        if listener in listeners:
+            rest = list(listeners)
+            rest.remove(listener)
+            self._sync_listeners[event] = tuple(rest)
+
+    def event(self, coro: Any, /) -> Any:
+        self._own_handlers.add(coro.__name__)
+        return super().event(coro)
 
     def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
-        for listener in self._sync_listeners.get(event_name, ()):
-            try:
-                listener(*args, **kwargs)
-            except Exception:  # noqa: BLE001 - a hot-path counter must never stop the event
-                log.exception("sync listener %r for %s failed", listener, event_name)
-        super().dispatch(event_name, *args, **kwargs)
+        sync = self._sync_listeners.get(event_name)
+        if sync:
+            for listener in sync:
+                try:
+                    listener(*args, **kwargs)
+                except Exception:  # noqa: BLE001 - a hot-path filter must never stop the event
+                    log.exception("sync listener %r for %s failed", listener, event_name)
+        method = "on_" + event_name
+        if event_name in self._listeners or self.extra_events.get(method) or method in self._own_handlers:
+            super().dispatch(event_name, *args, **kwargs)
 
     def busy(self) -> bool:
         """Whether event handlers or background tasks are still running."""
