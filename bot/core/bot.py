@@ -76,11 +76,13 @@ class KudosBot(commands.Bot):
         self._closing = False
         self._event_tasks: set[asyncio.Task[Any]] = set()
         self._sync_listeners: dict[str, tuple[Callable[..., None], ...]] = {}
-        # The events this class has its own ``on_<event>`` coroutine for (Bot.on_message only runs prefix
-        # commands, which Kudos has none of): with no such method, no cog listener and no wait_for, an
-        # event costs discord.py's dispatch nothing but a few dictionary lookups.
-        self._own_handlers = {name for name in dir(type(self)) if name.startswith("on_")
+        # The events with an ``on_<event>`` coroutine of this class or a cog listener (Bot.on_message only
+        # runs prefix commands, which Kudos has none of). Any other event, unless a wait_for waits for it,
+        # costs discord.py's dispatch nothing but two set lookups. (A removed listener's name stays: its
+        # event then goes through discord.py's dispatch as before, which finds nothing to run.)
+        self._async_events = {name[3:] for name in dir(type(self)) if name.startswith("on_")
                               and getattr(type(self), name) is not commands.Bot.on_message}
+        self._guild_configs: dict[int, GuildConfig] = {}
         self.web: WebServer | None = None  # the staff dashboard, when [web] enabled
         member_cache = config.bot.member_cache
         options.setdefault("intents", default_intents())
@@ -100,7 +102,10 @@ class KudosBot(commands.Bot):
 
     # -- settings -----------------------------------------------------------------------------------
     def guild_config(self, guild_id: int) -> GuildConfig:
-        return self.config.guild(guild_id)
+        found = self._guild_configs.get(guild_id)
+        if found is None:
+            found = self._guild_configs[guild_id] = self.config.guild(guild_id)
+        return found
 
     def settings(self, guild_id: int) -> ResolvedGuild:
         """The guild's config with names resolved to ids (resolved when the guild became ready)."""
@@ -163,8 +168,12 @@ class KudosBot(commands.Bot):
             self._sync_listeners[event] = tuple(rest)
 
     def event(self, coro: Any, /) -> Any:
-        self._own_handlers.add(coro.__name__)
+        self._async_events.add(coro.__name__.removeprefix("on_"))
         return super().event(coro)
+
+    def add_listener(self, func: Any, /, name: str = discord.utils.MISSING) -> None:
+        super().add_listener(func, name)
+        self._async_events.add((func.__name__ if name is discord.utils.MISSING else name).removeprefix("on_"))
 
     def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
         sync = self._sync_listeners.get(event_name)
@@ -174,8 +183,7 @@ class KudosBot(commands.Bot):
                     listener(*args, **kwargs)
                 except Exception:  # noqa: BLE001 - a hot-path filter must never stop the event
                     log.exception("sync listener %r for %s failed", listener, event_name)
-        method = "on_" + event_name
-        if event_name in self._listeners or self.extra_events.get(method) or method in self._own_handlers:
+        if event_name in self._async_events or event_name in self._listeners:
             super().dispatch(event_name, *args, **kwargs)
 
     def busy(self) -> bool:

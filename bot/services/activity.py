@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 # over a big bot's heap come more often).
 Counts = dict[date, dict[int, tuple[dict[int, int], dict[int, int]]]]
 LOW = (1 << 64) - 1
+MESSAGES, REACTIONS = 0, 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,19 +62,21 @@ class ActivityCounters:
     # ------------------------------------------------------------------ the hot path (no await)
 
     def message(self, guild_id: int, user_id: int, channel_id: int) -> None:
-        self._add(guild_id, user_id << 64 | channel_id, 0)
+        self.count(guild_id, user_id, channel_id, MESSAGES)
 
     def reaction(self, guild_id: int, user_id: int, channel_id: int) -> None:
-        self._add(guild_id, user_id << 64 | channel_id, 1)
+        self.count(guild_id, user_id, channel_id, REACTIONS)
 
-    def _add(self, guild_id: int, key: int, slot: int) -> None:
+    def count(self, guild_id: int, user_id: int, channel_id: int, kind: int) -> None:
+        """One message (``kind`` MESSAGES) or reaction (REACTIONS) of a member in a channel, now."""
         now = self.clock.timestamp()
         if not self._day_start <= now < self._day_start + 86400:
             self._new_day(now)
         per_guild = self._today.get(guild_id)
         if per_guild is None:
             per_guild = self._today[guild_id] = ({}, {})
-        counts = per_guild[slot]
+        counts = per_guild[kind]
+        key = user_id << 64 | channel_id
         counts[key] = counts.get(key, 0) + 1
         self._events += 1
         if self._events >= self.max_pending:
