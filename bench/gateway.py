@@ -7,7 +7,7 @@ discord.py's own parser (``client._connection.parsers[EVENT]``, what ``DiscordWe
 calls after decompression) of (a) a bare ``discord.Client`` with no handlers and (b) the full Kudos bot with
 every cog loaded and activity tracking on, both connected to the same emulator world with the same intents
 and caches. The loop yields every 256 events so handlers run alongside. Both clients stay connected and the
-events are replayed in 20 slices, alternating which side goes first, so a burst of other work on a shared
+events are replayed in 10 slices, alternating which side goes first, so a burst of other work on a shared
 machine hits both sides alike; each of (b)'s slices includes draining every handler task and task it spawned
 and writing the activity counts (a flush per slice, more often than the bot's own once a second). The bench's
 own data (the recorded events, the emulator's world) is frozen out of the garbage collector's full passes for
@@ -55,7 +55,7 @@ EVENTS = int(os.environ.get("KUDOS_BENCH_EVENTS", "100000"))
 MEMBERS = 300
 LOAD_RATE = 2000  # messages per second during the latency test
 INTERACTIONS = 200
-SLICES = 20  # the replay alternates bare and Kudos slice by slice, so load from other work on the machine hits both
+SLICES = 10  # the replay alternates bare and Kudos slice by slice, so load from other work on the machine hits both
 
 
 def _world() -> WorldSpec:

@@ -49,7 +49,6 @@ class FakeClock(Clock):
         if start.tzinfo is None:
             raise ValueError("FakeClock needs an aware datetime")
         self._now = start.astimezone(UTC)
-        self._timestamp = self._now.timestamp()
         self._listeners: list[AdvanceListener] = []
         self._lock = asyncio.Lock()
 
@@ -57,8 +56,17 @@ class FakeClock(Clock):
     def is_fake(self) -> bool:
         return True
 
+    @property
+    def _now(self) -> datetime:
+        return self._current
+
+    @_now.setter
+    def _now(self, value: datetime) -> None:  # some tests set it directly: keep the timestamp in step
+        self._current = value
+        self._timestamp = value.timestamp()
+
     def now(self) -> datetime:
-        return self._now
+        return self._current
 
     def timestamp(self) -> float:
         return self._timestamp
@@ -75,7 +83,6 @@ class FakeClock(Clock):
             raise ValueError("time cannot go backwards")
         async with self._lock:
             self._now += delta
-            self._timestamp = self._now.timestamp()
             for listener in list(self._listeners):
                 await listener(self._now)
 
