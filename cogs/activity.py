@@ -15,7 +15,7 @@ from typing import Any
 import discord
 from discord.ext import commands
 
-from bot.services.activity import ActivityCounters
+from bot.services.activity import MESSAGES, REACTIONS, ActivityCounters
 
 log = logging.getLogger(__name__)
 
@@ -49,24 +49,23 @@ class Activity(commands.Cog):
         await asyncio.gather(self._writer, return_exceptions=True)
         await self.counters.close()
 
-    def _channel(self, guild_id: int, channel_id: int) -> int:
-        guild = self.bot.get_guild(guild_id)  # dictionary lookups only
-        channel = guild.get_channel_or_thread(channel_id) if guild is not None else None
-        return getattr(channel, "parent_id", None) or channel_id
-
     def on_message(self, message: discord.Message) -> None:
-        if message.guild is None or message.author.bot or message.webhook_id is not None:
+        guild = message.guild
+        if guild is None or message.author.bot or message.webhook_id is not None:
             return
         channel = message.channel
-        self.counters.message(message.guild.id, message.author.id,
-                              getattr(channel, "parent_id", None) or channel.id)
+        self.counters.count(guild.id, message.author.id, getattr(channel, "parent_id", None) or channel.id, MESSAGES)
 
     def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
-        if payload.guild_id is None or (payload.member is not None and payload.member.bot):
+        guild_id = payload.guild_id
+        if guild_id is None or (payload.member is not None and payload.member.bot):
             return
-        if payload.user_id == getattr(self.bot.user, "id", None):
+        if payload.user_id == self.bot.user.id:
             return
-        self.counters.reaction(payload.guild_id, payload.user_id, self._channel(payload.guild_id, payload.channel_id))
+        channel_id = payload.channel_id
+        guild = self.bot.get_guild(guild_id)  # dictionary lookups only
+        channel = guild.get_channel_or_thread(channel_id) if guild is not None else None
+        self.counters.count(guild_id, payload.user_id, getattr(channel, "parent_id", None) or channel_id, REACTIONS)
 
 
 async def setup(bot: Any) -> None:

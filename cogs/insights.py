@@ -39,6 +39,12 @@ class Insights(commands.Cog):
     def __init__(self, bot: KudosBot) -> None:
         self.bot = bot
 
+    async def cog_load(self) -> None:
+        self.bot.add_sync_listener("thread_create", self._on_thread_create)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_sync_listener("thread_create", self._on_thread_create)
+
     @property
     def service(self):  # type: ignore[no-untyped-def]
         return self.bot.services.insights
@@ -90,11 +96,14 @@ class Insights(commands.Cog):
             await interaction.followup.send(text if start == 0 else "(continued)", files=batch, ephemeral=True,
                                             allowed_mentions=NO_MENTIONS)
 
-    @commands.Cog.listener()
-    async def on_thread_create(self, thread: discord.Thread) -> None:
-        """A post in a help forum: the denominator of the answer rate (no author is stored)."""
+    def _on_thread_create(self, thread: discord.Thread) -> None:
+        """Hot path (runs inline for every new thread): only posts in a help forum go further."""
         if thread.parent_id is None or thread.parent_id not in self.bot.settings(thread.guild.id).help_forums:
             return
+        self.bot.tasks.spawn(self.help_post_opened(thread), name="insights-help-post")
+
+    async def help_post_opened(self, thread: discord.Thread) -> None:
+        """A post in a help forum: the denominator of the answer rate (no author is stored)."""
         await self.service.help_post_opened(thread.guild.id, thread.id, thread.parent_id, self.bot.clock.now())
 
 

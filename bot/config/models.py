@@ -117,6 +117,7 @@ class BotConfig(_Model):
     command_sync: CommandSync = Field("guild", description="Where application commands are synced at start")
     guild_ready_timeout: float = Field(2.0, gt=0, description="Seconds to wait for GUILD_CREATE events")
     member_cache: bool = Field(True, description="Cache members (role rewards need it); also chunks at startup")
+    gc_freeze: bool = Field(True, description="Once ready, keep start-up objects out of full GC passes")
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import pkgutil
 from collections.abc import Awaitable, Callable
@@ -79,7 +80,15 @@ class KudosBot(commands.Bot):
         self._synced_guilds: set[int] = set()
         self._closing = False
         self._event_tasks: set[asyncio.Task[Any]] = set()
-        self._sync_listeners: dict[str, list[Callable[..., None]]] = {}
+        self._sync_listeners: dict[str, tuple[Callable[..., None], ...]] = {}
+        # The events with an ``on_<event>`` coroutine of this class or a cog listener (Bot.on_message only
+        # runs prefix commands, which Kudos has none of). Any other event, unless a wait_for waits for it,
+        # costs discord.py's dispatch nothing but two set lookups. (A removed listener's name stays: its
+        # event then goes through discord.py's dispatch as before, which finds nothing to run.)
+        self._async_events = {name[3:] for name in dir(type(self)) if name.startswith("on_")
+                              and getattr(type(self), name) is not commands.Bot.on_message}
+        self._guild_configs: dict[int, GuildConfig] = {}
+        self._gc_frozen = False
         self.web: WebServer | None = None  # the staff dashboard, when [web] enabled
         self.pacer = Pacer()  # bulk requests pace themselves from the rate-limit headers (bot.core.pacing)
         options.setdefault("http_trace", self.pacer.trace)
@@ -103,7 +112,10 @@ class KudosBot(commands.Bot):
 
     # -- settings -----------------------------------------------------------------------------------
     def guild_config(self, guild_id: int) -> GuildConfig:
-        return self.config.guild(guild_id)
+        found = self._guild_configs.get(guild_id)
+        if found is None:
+            found = self._guild_configs[guild_id] = self.config.guild(guild_id)
+        return found
 
     def settings(self, guild_id: int) -> ResolvedGuild:
         """The guild's config with names resolved to ids (resolved when the guild became ready)."""
@@ -144,7 +156,8 @@ class KudosBot(commands.Bot):
         # discord.py keeps no reference to event tasks; keep one so none is garbage-collected mid-flight,
         # so shutdown can finish them, and so tests can wait until the bot has finished reacting.
         if event_name == "on_message" and getattr(coro, "__func__", None) is commands.Bot.on_message:
-            # Kudos has no prefix commands: skip process_commands, and the task per message it would cost.
+            # Kudos has no prefix commands: skip process_commands, and the task per message it would cost
+            # (reached only while a wait_for("message") is pending; see dispatch).
             return None  # type: ignore[return-value]
         task = super()._schedule_event(coro, event_name, *args, **kwargs)
         self._event_tasks.add(task)
@@ -153,20 +166,35 @@ class KudosBot(commands.Bot):
 
     def add_sync_listener(self, event: str, listener: Callable[..., None]) -> None:
         """Call ``listener(*args)`` synchronously for ``event`` (e.g. ``"message"``), before the usual async
-        listeners: for O(1) hot-path work that must not cost a task per gateway event."""
-        self._sync_listeners.setdefault(event, []).append(listener)
+        listeners: for O(1) hot-path work that must not cost a task per gateway event. A listener that has
+        real work to do hands it to ``bot.tasks.spawn`` only when the event concerns it."""
+        self._sync_listeners[event] = (*self._sync_listeners.get(event, ()), listener)
 
     def remove_sync_listener(self, event: str, listener: Callable[..., None]) -> None:
-        if listener in self._sync_listeners.get(event, []):
-            self._sync_listeners[event].remove(listener)
+        listeners = self._sync_listeners.get(event, ())
+        if listener in listeners:
+            rest = list(listeners)
+            rest.remove(listener)
+            self._sync_listeners[event] = tuple(rest)
+
+    def event(self, coro: Any, /) -> Any:
+        self._async_events.add(coro.__name__.removeprefix("on_"))
+        return super().event(coro)
+
+    def add_listener(self, func: Any, /, name: str = discord.utils.MISSING) -> None:
+        super().add_listener(func, name)
+        self._async_events.add((func.__name__ if name is discord.utils.MISSING else name).removeprefix("on_"))
 
     def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
-        for listener in self._sync_listeners.get(event_name, ()):
-            try:
-                listener(*args, **kwargs)
-            except Exception:  # noqa: BLE001 - a hot-path counter must never stop the event
-                log.exception("sync listener %r for %s failed", listener, event_name)
-        super().dispatch(event_name, *args, **kwargs)
+        sync = self._sync_listeners.get(event_name)
+        if sync:
+            for listener in sync:
+                try:
+                    listener(*args, **kwargs)
+                except Exception:  # noqa: BLE001 - a hot-path filter must never stop the event
+                    log.exception("sync listener %r for %s failed", listener, event_name)
+        if event_name in self._async_events or event_name in self._listeners:
+            super().dispatch(event_name, *args, **kwargs)
 
     def busy(self) -> bool:
         """Whether event handlers or background tasks are still running."""
@@ -244,6 +272,14 @@ class KudosBot(commands.Bot):
         self.dispatch("kudos_guild_ready", guild)
 
     async def on_ready(self) -> None:
+        if self.config.bot.gc_freeze and not self._gc_frozen:
+            # Modules, config, caches (a 100k-member guild is millions of objects) live as long as the process:
+            # a full GC pass over them stalls the loop for 100+ ms, every interaction waiting behind it.
+            # Frozen objects are still freed by reference counting when dropped (a member who leaves).
+            self._gc_frozen = True
+            gc.collect()
+            gc.freeze()
+            log.info("%d objects moved out of full GC passes", gc.get_freeze_count())
         if self.config.bot.command_sync == "global" and not self._synced_guilds:
             self._synced_guilds.add(0)
             await self.tree.sync()

@@ -81,7 +81,9 @@ class WorldSpec:
 
 
 def sandbox_base_config(database_url: str) -> dict[str, Any]:
-    return {"bot": {"database_url": database_url, "command_sync": "guild", "guild_ready_timeout": 0.05}}
+    # No gc_freeze: tests and the sandbox start many bots in one process, and what one freezes is never collected.
+    return {"bot": {"database_url": database_url, "command_sync": "guild", "guild_ready_timeout": 0.05,
+                    "gc_freeze": False}}
 
 
 class Harness:

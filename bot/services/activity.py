@@ -14,21 +14,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.clock import Clock
 from bot.db import Database
+from bot.db import activity as activity_repo
 from bot.db.schema import activity_counters, privacy_optouts
-from bot.db.upsert import insert_for
 
 log = logging.getLogger(__name__)
 
-Key = tuple[int, int, int, date]  # guild, user, channel, day
+# {day: {guild: ({user << 64 | channel: messages}, {user << 64 | channel: reactions})}}. Snowflakes fit in 63
+# bits, so the pair packs into one int: recording an event allocates no tuple or list for the garbage collector
+# to track (a tuple per event, and one that survives per member and channel, made the collector's full passes
+# over a big bot's heap come more often).
+Counts = dict[date, dict[int, tuple[dict[int, int], dict[int, int]]]]
+LOW = (1 << 64) - 1
+MESSAGES, REACTIONS = 0, 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +50,10 @@ class ActivityCounters:
         self.clock = clock
         self.interval = interval
         self.max_pending = max_pending
-        self._counts: dict[Key, list[int]] = {}
+        self._counts: Counts = {}
+        self._today: dict[int, tuple[dict[int, int], dict[int, int]]] = {}  # self._counts[the current day]
         self._events = 0
+        self._day_start = float("-inf")  # _today is the UTC day [_day_start, _day_start + 86400)
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self._stopping = False
@@ -54,20 +62,31 @@ class ActivityCounters:
     # ------------------------------------------------------------------ the hot path (no await)
 
     def message(self, guild_id: int, user_id: int, channel_id: int) -> None:
-        self._add(guild_id, user_id, channel_id, 0)
+        self.count(guild_id, user_id, channel_id, MESSAGES)
 
     def reaction(self, guild_id: int, user_id: int, channel_id: int) -> None:
-        self._add(guild_id, user_id, channel_id, 1)
+        self.count(guild_id, user_id, channel_id, REACTIONS)
 
-    def _add(self, guild_id: int, user_id: int, channel_id: int, slot: int) -> None:
-        key = (guild_id, user_id, channel_id, self.clock.now().astimezone(UTC).date())
-        counts = self._counts.get(key)
-        if counts is None:
-            counts = self._counts[key] = [0, 0]
-        counts[slot] += 1
+    def count(self, guild_id: int, user_id: int, channel_id: int, kind: int) -> None:
+        """One message (``kind`` MESSAGES) or reaction (REACTIONS) of a member in a channel, now."""
+        now = self.clock.timestamp()
+        if not self._day_start <= now < self._day_start + 86400:
+            self._new_day(now)
+        per_guild = self._today.get(guild_id)
+        if per_guild is None:
+            per_guild = self._today[guild_id] = ({}, {})
+        counts = per_guild[kind]
+        key = user_id << 64 | channel_id
+        counts[key] = counts.get(key, 0) + 1
         self._events += 1
         if self._events >= self.max_pending:
             self._wake.set()
+
+    def _new_day(self, now: float) -> None:
+        """Point ``_today`` at the UTC day of ``now`` (POSIX seconds); each event then compares two floats."""
+        day = datetime.fromtimestamp(now, UTC).date()
+        self._today = self._counts.setdefault(day, {})
+        self._day_start = datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
 
     @property
     def pending_events(self) -> int:
@@ -98,18 +117,17 @@ class ActivityCounters:
         """Write what accumulated (one transaction); returns what was written."""
         async with self._lock:
             self._wake.clear()
-            if not self._counts:
+            if not self._events:
                 return FlushStats(0, 0)
-            batch, events = self._counts, self._events
-            self._counts, self._events = {}, 0
+            batch, events = self._swap({}, 0)
             try:
                 async with self.db.begin() as conn:
-                    dropped = await _write(conn, batch)
+                    rows, dropped = await _write(conn, batch)
             except BaseException:
                 self._merge_back(batch, events)
                 raise
             self.flushes += 1
-            return FlushStats(len(batch) - dropped, events, dropped)
+            return FlushStats(rows, events, dropped)
 
     async def close(self) -> None:
         """Stop the writer loop and write what is left (the bot's flush hook)."""
@@ -117,12 +135,22 @@ class ActivityCounters:
         self._wake.set()
         await self.flush()
 
-    def _merge_back(self, batch: dict[Key, list[int]], events: int) -> None:
-        for key, (m, r) in batch.items():
-            counts = self._counts.setdefault(key, [0, 0])
-            counts[0] += m
-            counts[1] += r
+    def _swap(self, counts: Counts, events: int) -> tuple[Counts, int]:
+        old = self._counts, self._events
+        self._counts, self._events = counts, events
+        self._today, self._day_start = {}, float("-inf")  # the next event finds its day in the new dict
+        return old
+
+    def _merge_back(self, batch: Counts, events: int) -> None:
+        for day, guilds in batch.items():
+            mine = self._counts.setdefault(day, {})
+            for guild_id, slots in guilds.items():
+                into = mine.setdefault(guild_id, ({}, {}))
+                for counts, target in zip(slots, into, strict=True):
+                    for key, n in counts.items():
+                        target[key] = target.get(key, 0) + n
         self._events += events
+        self._today, self._day_start = {}, float("-inf")
 
 
 async def _opted_out(conn: AsyncConnection, guild_ids: Iterable[int]) -> set[tuple[int, int]]:
@@ -133,21 +161,23 @@ async def _opted_out(conn: AsyncConnection, guild_ids: Iterable[int]) -> set[tup
     return {(r.guild_id, r.user_id) for r in result}
 
 
-async def _write(conn: AsyncConnection, batch: dict[Key, list[int]]) -> int:
-    skip = await _opted_out(conn, {k[0] for k in batch})
-    rows = [
-        {"guild_id": g, "user_id": u, "channel_id": c, "day": d, "messages": m, "reactions": r}
-        for (g, u, c, d), (m, r) in batch.items() if (g, u) not in skip
-    ]
-    if rows:
-        stmt = insert_for(conn, activity_counters)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["guild_id", "user_id", "channel_id", "day"],
-            set_={"messages": activity_counters.c.messages + stmt.excluded.messages,
-                  "reactions": activity_counters.c.reactions + stmt.excluded.reactions},
-        )
-        await conn.execute(stmt, rows)  # executemany
-    return len(batch) - len(rows)
+def _rows(batch: Counts, skip: set[tuple[int, int]]) -> Iterator[activity_repo.CountRow]:
+    for day, guilds in batch.items():
+        for guild_id, (messages, reactions) in guilds.items():
+            for key in messages.keys() | reactions.keys():
+                user_id = key >> 64
+                if skip and (guild_id, user_id) in skip:
+                    continue
+                yield guild_id, user_id, key & LOW, day, messages.get(key, 0), reactions.get(key, 0)
+
+
+async def _write(conn: AsyncConnection, batch: Counts) -> tuple[int, int]:
+    """(rows written, rows dropped because the member turned tracking off)."""
+    skip = await _opted_out(conn, {g for guilds in batch.values() for g in guilds})
+    rows = list(_rows(batch, skip))
+    await activity_repo.add_counts(conn, rows)  # one executemany
+    total = sum(len(m.keys() | r.keys()) for guilds in batch.values() for m, r in guilds.values())
+    return len(rows), total - len(rows)
 
 
 async def totals(db: Database, guild_id: int, user_id: int) -> tuple[int, int]:

@@ -62,6 +62,7 @@ class Feedback(commands.Cog):
         self.bot.scheduler.register(NOTIFY_EVENT, self._on_notify_timer)
         self.bot.scheduler.register(DIGEST_EVENT, self._on_digest_timer)
         self.bot.add_sync_listener("message", self._on_message)
+        self.bot.add_sync_listener("thread_create", self._on_thread_create)
         purged = await self.service.purge_stale_drafts()
         if purged:
             log.warning("removed %d feedback draft(s) that never got their post", purged)
@@ -71,6 +72,7 @@ class Feedback(commands.Cog):
         self.bot.scheduler.unregister(NOTIFY_EVENT)
         self.bot.scheduler.unregister(DIGEST_EVENT)
         self.bot.remove_sync_listener("message", self._on_message)
+        self.bot.remove_sync_listener("thread_create", self._on_thread_create)
 
     # ------------------------------------------------------------------ helpers
 
@@ -252,12 +254,21 @@ class Feedback(commands.Cog):
                                                 ephemeral=True, allowed_mentions=NO_MENTIONS)
         self._kick_notifier()
 
-    @commands.Cog.listener()
-    async def on_thread_create(self, thread: discord.Thread) -> None:
-        """A member opened a post directly in a feedback forum: record it, tag it, add the buttons."""
-        if thread.parent_id is None or thread.owner_id == self.bot.user.id:
+    def _may_be_feedback_forum(self, guild_id: int, channel: Any) -> bool:
+        """Whether ``channel`` (a thread's parent) can be a feedback forum, from the cache alone: a forum
+        that is not a help forum. Which forums take feedback (the default one, betas' own) is in the
+        database; only threads that pass this are looked up."""
+        return isinstance(channel, discord.ForumChannel) and channel.id not in self.bot.settings(guild_id).help_forums
+
+    def _on_thread_create(self, thread: discord.Thread) -> None:
+        """Hot path (runs inline for every new thread): only posts in a possible feedback forum go further."""
+        if thread.owner_id == self.bot.user.id or not self._may_be_feedback_forum(thread.guild.id, thread.parent):
             return
-        if thread.parent_id not in await self.feedback_forums(thread.guild.id):
+        self.bot.tasks.spawn(self.on_feedback_post(thread), name="feedback-post")
+
+    async def on_feedback_post(self, thread: discord.Thread) -> None:
+        """A member opened a post directly in a feedback forum: record it, tag it, add the buttons."""
+        if thread.parent_id is None or thread.parent_id not in await self.feedback_forums(thread.guild.id):
             return
         await self.record_thread(thread, thread.starter_message or await self._starter(thread))
 
@@ -327,11 +338,13 @@ class Feedback(commands.Cog):
         """Hot path (runs inline for every message): only a staff reply in a thread goes further, to record
         the first staff response in a feedback thread."""
         channel = message.channel
-        if message.author.bot or message.guild is None or not isinstance(channel, discord.Thread):
-            return
-        if message.id == channel.id or not isinstance(message.author, discord.Member):
+        if not isinstance(channel, discord.Thread) or message.id == channel.id:
             return
         author = message.author
+        if author.bot or not isinstance(author, discord.Member) or message.guild is None:
+            return
+        if not self._may_be_feedback_forum(message.guild.id, channel.parent):
+            return
         # get_role looks the id up in the member's role ids; Member.roles would build Role objects.
         staff = self.bot.settings(message.guild.id).staff_roles
         if not (any(author.get_role(r) for r in staff) or author.guild_permissions.administrator):

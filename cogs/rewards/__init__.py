@@ -78,12 +78,16 @@ class Rewards(RewardCommands, PerkCommands, commands.Cog):
         sched.register("rewards.demote", self._on_demote)
         sched.register("rewards.reconcile", self._on_reconcile)
         self.bot.add_flush_hook(self.dispatcher.stop)
+        self.bot.add_sync_listener("member_join", self._on_member_join)
+        self.bot.add_sync_listener("member_update", self._on_member_update)
         if self.bot.clock.is_fake:
             self.bot.clock.add_listener(self._on_clock_advance)  # tests and sandbox: time moves on demand
         else:
             self.poll.start()
 
     async def cog_unload(self) -> None:
+        self.bot.remove_sync_listener("member_join", self._on_member_join)
+        self.bot.remove_sync_listener("member_update", self._on_member_update)
         for event in ("rewards.expire", "rewards.demote", "rewards.reconcile"):
             self.bot.scheduler.unregister(event)
         if self.poll.is_running():
@@ -220,15 +224,18 @@ class Rewards(RewardCommands, PerkCommands, commands.Cog):
         return drift
 
     # ------------------------------------------------------------------ rejoin after screening
-    @commands.Cog.listener()
-    async def on_member_join(self, member: discord.Member) -> None:
-        if not member.pending:
-            await self.restore_roles(member)
+    def _on_member_join(self, member: discord.Member) -> None:
+        """Runs inline for every join: only a member past screening, where roles come back, goes further."""
+        if not member.pending and self._restores(member.guild.id):
+            self.bot.tasks.spawn(self.restore_roles(member), name="rewards-restore-roles")
 
-    @commands.Cog.listener()
-    async def on_member_update(self, before: discord.Member, after: discord.Member) -> None:
-        if before.pending and not after.pending:
-            await self.restore_roles(after)
+    def _on_member_update(self, before: discord.Member, after: discord.Member) -> None:
+        """Runs inline for every member update (nicknames, roles…): only passing screening matters here."""
+        if before.pending and not after.pending and self._restores(after.guild.id):
+            self.bot.tasks.spawn(self.restore_roles(after), name="rewards-restore-roles")
+
+    def _restores(self, guild_id: int) -> bool:
+        return self.bot.guild_config(guild_id).reward_delivery.restore_on_rejoin
 
     async def restore_roles(self, member: discord.Member) -> None:
         if not self.bot.guild_config(member.guild.id).reward_delivery.restore_on_rejoin:

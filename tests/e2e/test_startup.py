@@ -99,3 +99,18 @@ async def test_auto_sharded_bot_on_two_shards(tmp_path) -> None:  # type: ignore
         assert sorted(h.emu.gateway.by_shard) == [0, 1]
         reply = await h.member("sam").slash("kudos status")
         assert not reply.failed
+
+
+async def test_gc_freeze_once_ready_and_off_in_the_sandbox(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import gc
+
+    for sub in ("off", "on"):
+        (tmp_path / sub).mkdir()
+    async with Harness(workdir=tmp_path / "off") as h:  # the sandbox default: many bots share one process
+        assert h.bot is not None and h.bot.is_ready() and gc.get_freeze_count() == 0
+    try:
+        async with Harness(None, {"bot": {"gc_freeze": True}}, workdir=tmp_path / "on") as h:
+            assert h.bot is not None and h.bot.is_ready()
+            assert gc.get_freeze_count() > 0  # the bot's start-up objects are out of full GC passes
+    finally:
+        gc.unfreeze()  # this test process starts many more bots

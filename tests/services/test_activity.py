@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import insert, select
 
@@ -90,3 +90,17 @@ async def test_a_failed_flush_keeps_its_counts(db: Database, clock: FakeClock, t
     counters.db = db
     await counters.flush()
     assert await totals(db, G, A) == (1, 0)
+
+
+async def test_counts_land_on_the_utc_day_of_the_event(db: Database) -> None:
+    clock = FakeClock(datetime(2026, 3, 4, 23, 59, 59, tzinfo=UTC))
+    counters = ActivityCounters(db, clock, interval=60)
+    counters.message(G, A, CH1)
+    await clock.advance(timedelta(seconds=1))  # midnight UTC: a new day
+    counters.message(G, A, CH1)
+    counters.reaction(G, A, CH1)
+    clock._now = datetime(2026, 3, 7, 12, tzinfo=UTC)  # set directly, as some tests do
+    counters.reaction(G, A, CH1)
+    await counters.flush()
+    assert [(r[3], r[4], r[5]) for r in await _rows(db)] == [
+        (date(2026, 3, 4), 1, 0), (date(2026, 3, 5), 1, 1), (date(2026, 3, 7), 0, 1)]

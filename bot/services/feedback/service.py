@@ -346,6 +346,10 @@ class FeedbackService:
 
     async def record_staff_response(self, guild_id: int, thread_id: int) -> bool:
         """A staff member wrote in a feedback thread: record the first response time (once)."""
+        async with self.db.connect() as conn:  # most staff messages need no write: no write lock for them
+            item = await repo.by_thread(conn, thread_id)
+        if item is None or item.guild_id != guild_id or item.first_staff_response_at is not None:
+            return False
         async with self._write(guild_id) as conn:
             item = await repo.by_thread(conn, thread_id)
             if item is None or item.guild_id != guild_id or item.first_staff_response_at is not None:

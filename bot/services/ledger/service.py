@@ -420,22 +420,18 @@ class LedgerService:
         if not 1 <= limit <= 100:
             raise InvalidInput("Show between 1 and 100 entries at a time.")
         async with self.db.connect() as c:
-            return await self._history(c, guild_id, user_id, limit=limit, before_id=before_id)
-
-    async def _history(self, c: AsyncConnection, guild_id: int, user_id: int, *, limit: int,
-                       before_id: int | None = None) -> list[Receipt]:
-        rows = await repo.history(c, guild_id, user_id, limit=limit, before_id=before_id)
-        reversed_ids = set(await repo.reversals_of(c, guild_id, [r.id for r in rows if not r.is_reversal]))
-        return [_receipt(r, r.id in reversed_ids) for r in rows]
+            return await _history(c, guild_id, user_id, limit=limit, before_id=before_id)
 
     async def profile(self, guild_id: int, user_id: int, *, receipts: int = 5) -> Profile:
         policy = self.policy_for(guild_id)
         season = policy.season_for(self.clock.now())
-        async with self.db.connect() as c:
+        if receipts > 100:
+            raise InvalidInput("Show between 1 and 100 entries at a time.")
+        async with self.db.connect() as c:  # one connection: every round trip to the database thread counts
             stats = await repo.stats_for(c, guild_id, user_id, (ALL_TIME, season))
             pending = await repo.pending_points(c, guild_id, user_id)
             stored = await stages_repo.stage_since(c, guild_id, user_id)
-            recent = await self._history(c, guild_id, user_id, limit=receipts) if receipts > 0 else []
+            recent = await _history(c, guild_id, user_id, limit=receipts) if receipts > 0 else []
         all_time = stages.all_time_of(stats)
         index = stages.stage_of(policy.ladder, all_time)  # as stored in member_stages (bot.services.ledger.stages)
         nxt = policy.ladder[index + 1] if index + 1 < len(policy.ladder) else None
@@ -575,3 +571,10 @@ def _receipt(row: Contribution, reversed_: bool) -> Receipt:
         message_id=row.message_id, actor_id=row.actor_id, season=row.season, created_at=row.created_at,
         held_until=row.held_until, reverses_id=row.reverses_id,
     )
+
+
+async def _history(c: AsyncConnection, guild_id: int, user_id: int, *, limit: int,
+                   before_id: int | None = None) -> list[Receipt]:
+    rows = await repo.history(c, guild_id, user_id, limit=limit, before_id=before_id)
+    reversed_ids = set(await repo.reversals_of(c, guild_id, [r.id for r in rows if not r.is_reversal]))
+    return [_receipt(r, r.id in reversed_ids) for r in rows]
