@@ -66,7 +66,9 @@ def _world() -> WorldSpec:
                      members=base.members + [MemberSpec(f"m{i}") for i in range(MEMBERS)])
 
 
-CONFIG = {"guilds": {"default": {"channels": {"help_forums": ["help", "help-2"]}}}}
+# Every tracking feature on, as config.example.toml ships it: help forums and the starboard (5 distinct ⭐).
+CONFIG = {"guilds": {"default": {"channels": {"help_forums": ["help", "help-2"]},
+                                "curation": {"starboard_threshold": 5}}}}
 
 
 def _record(h: Harness, n: int, seed: int = 5) -> list[tuple[str, str]]:

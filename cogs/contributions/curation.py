@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -39,14 +40,20 @@ class Curation(commands.Cog):
     def __init__(self, bot: KudosBot) -> None:
         self.bot = bot
         self.menu = app_commands.ContextMenu(name="Feature this post", callback=self.feature_post, allowed_contexts=GUILD_ONLY)
+        # Starboard hot path (see _on_reaction): stars on messages discord.py has not cached, waiting to learn
+        # whether ``reaction_add`` followed (it does only for cached messages); and posts being checked now.
+        self._uncached: dict[int, discord.RawReactionActionEvent] = {}
+        self._checking: set[int] = set()
 
     async def cog_load(self) -> None:
         self.bot.tree.add_command(self.menu)
         self.bot.add_sync_listener("raw_reaction_add", self._on_reaction)
+        self.bot.add_sync_listener("reaction_add", self._on_cached_reaction)
 
     async def cog_unload(self) -> None:
         self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
         self.bot.remove_sync_listener("raw_reaction_add", self._on_reaction)
+        self.bot.remove_sync_listener("reaction_add", self._on_cached_reaction)
 
     # ------------------------------------------------------------------ helpers
 
@@ -136,25 +143,58 @@ class Curation(commands.Cog):
     # ------------------------------------------------------------------ starboard
 
     def _on_reaction(self, payload: discord.RawReactionActionEvent) -> None:
-        """Hot path (runs inline for every reaction): only the starboard emoji goes further."""
+        """Hot path (runs inline for every reaction): only the starboard emoji goes further.
+
+        discord.py dispatches ``raw_reaction_add`` first and then, in the same call and only when the message is
+        in its cache, ``reaction_add`` with the updated count (:meth:`_on_cached_reaction`). A star on a cached
+        post is decided from that count without a request; only a star on an uncached post (older, or seen
+        before a restart) fetches the post, once the current event has been handled (:meth:`_star_on_uncached`).
+        """
         if payload.guild_id is None or self.bot.user is None or payload.user_id == self.bot.user.id:
             return
         cfg = self.bot.guild_config(payload.guild_id).curation
         if cfg.starboard_threshold <= 0 or not emoji_matches(payload.emoji, cfg.starboard_emoji):
             return
-        self.bot.tasks.spawn(self._starboard(payload), name="starboard")
+        if payload.message_id not in self._uncached:
+            asyncio.get_running_loop().call_soon(self._star_on_uncached, payload.message_id)
+        self._uncached[payload.message_id] = payload
 
-    async def _starboard(self, payload: discord.RawReactionActionEvent) -> None:
-        assert payload.guild_id is not None
-        guild = self.bot.get_guild(payload.guild_id)
-        if guild is None or await self.bot.services.contributions.is_featured(guild.id, payload.message_id):
-            return
+    def _on_cached_reaction(self, reaction: discord.Reaction, user: discord.abc.User) -> None:
+        """A reaction on a cached post (after :meth:`_on_reaction` saw the raw event): check the post only once
+        its star count (bots and the author included, so an upper bound of what counts) reaches the threshold."""
+        payload = self._uncached.pop(reaction.message.id, None)
+        if payload is None or payload.guild_id is None:
+            return  # not a starboard star (another emoji, or the starboard is off)
+        if reaction.count >= self.bot.guild_config(payload.guild_id).curation.starboard_threshold:
+            self._check_star(payload, reaction.message)
+
+    def _star_on_uncached(self, message_id: int) -> None:
+        payload = self._uncached.pop(message_id, None)
+        if payload is not None:  # no reaction_add followed: discord.py has not cached the post
+            self._check_star(payload, None)
+
+    def _check_star(self, payload: discord.RawReactionActionEvent, post: discord.Message | None) -> None:
+        if payload.message_id in self._checking:
+            return  # a check of this post is running; it reads the reactions as they are then
+        self._checking.add(payload.message_id)
+        self.bot.tasks.spawn(self._starboard(payload, post), name="starboard")
+
+    async def _starboard(self, payload: discord.RawReactionActionEvent, post: discord.Message | None) -> None:
         try:
-            where = guild.get_channel_or_thread(payload.channel_id) or await self.bot.fetch_channel(payload.channel_id)
-            post = await where.fetch_message(payload.message_id)  # type: ignore[union-attr]
-        except discord.HTTPException:
-            return
-        await self.consider(guild, where, post)
+            assert payload.guild_id is not None
+            guild = self.bot.get_guild(payload.guild_id)
+            if guild is None or await self.bot.services.contributions.is_featured(guild.id, payload.message_id):
+                return
+            try:
+                where = (guild.get_channel_or_thread(payload.channel_id)
+                         or await self.bot.fetch_channel(payload.channel_id))
+                if post is None:
+                    post = await where.fetch_message(payload.message_id)  # type: ignore[union-attr]
+            except discord.HTTPException:
+                return
+            await self.consider(guild, where, post)
+        finally:
+            self._checking.discard(payload.message_id)
 
     def star_reaction(self, guild_id: int, post: discord.Message) -> discord.Reaction | None:
         """The post's reaction with the starboard emoji (its count includes bots and the author)."""

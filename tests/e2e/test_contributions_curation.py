@@ -110,3 +110,31 @@ async def test_starboard_counts_distinct_eligible_reactors(kudos: Harness) -> No
     await kudos.member("sam").react(post.id, "⭐")
     assert len(showcase_cards(kudos)) == 1 and len(await ledger_rows(kudos)) == 1
     assert (await featured_rows(kudos))[0].via == "starboard"
+
+
+async def test_starboard_on_a_post_the_bot_has_not_cached(kudos: Harness) -> None:
+    """Stars before a restart and after it add up: a post missing from discord.py's message cache is fetched
+    (its stars are read from Discord), a cached one is judged from the cached count without a request."""
+    post = await kudos.member("alice").say("Long exposure of the harbour", in_="general")
+    await kudos.member("bob").react(post.id, "⭐")
+    await kudos.member("dan").react(post.id, "⭐")
+    await kudos.restart()  # the message cache starts empty: the post is no longer cached
+    assert all(m.id != post.id for m in kudos.bot.cached_messages)
+    assert showcase_cards(kudos) == []
+    fetches_before = sum(1 for r in kudos.emu.request_log if r.method == "GET" and r.path.endswith(f"/messages/{post.id}"))
+    await kudos.member("mia").react(post.id, "⭐")  # the third star counts the two from before the restart
+    cards = showcase_cards(kudos)
+    assert len(cards) == 1 and "3 members reacted ⭐" in {f["value"] for f in cards[0].embeds[0]["fields"]}
+    fetched = sum(1 for r in kudos.emu.request_log if r.method == "GET" and r.path.endswith(f"/messages/{post.id}"))
+    assert fetched > fetches_before  # read from Discord, not from the (empty) cache
+
+    cached = await kudos.member("alice").say("Fresh post after the restart", in_="general")
+    await kudos.settle()
+    assert any(m.id == cached.id for m in kudos.bot.cached_messages)
+    mark = len(kudos.emu.request_log)
+    await kudos.member("bob").react(cached.id, "⭐")
+    await kudos.member("dan").react(cached.id, "⭐")
+    assert not [r for r in kudos.emu.request_log[mark:] if r.path.endswith(f"/messages/{cached.id}")
+                or f"/messages/{cached.id}/reactions" in r.path]  # below the threshold: no request at all
+    await kudos.member("mia").react(cached.id, "⭐")
+    assert len(showcase_cards(kudos)) == 2
