@@ -233,6 +233,27 @@ async def decide_hold(conn: AsyncConnection, grant_id: int, **values: Any) -> bo
     return result.rowcount > 0
 
 
+async def transition(conn: AsyncConnection, grant_id: int, from_status: str, **values: Any) -> bool:
+    """Update a grant only while it is still ``from_status``; False if it is not (any more). The check is in the
+    ``UPDATE``, so two writers that both read the old status (PostgreSQL: nothing else serializes them) change
+    it once."""
+    result = await conn.execute(
+        update(grants).where(grants.c.id == grant_id, grants.c.status == from_status).values(**values)
+    )
+    return result.rowcount > 0
+
+
+async def lock_grant(conn: AsyncConnection, grant_id: int) -> Grant | None:
+    """The grant, its row locked until the end of the transaction on PostgreSQL (``SELECT … FOR UPDATE``), so
+    work done once per grant (claiming its perk code) is not done twice concurrently. SQLite writers are
+    serialized by their write lock anyway."""
+    stmt = select(grants).where(grants.c.id == grant_id)
+    if conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    row = (await conn.execute(stmt)).first()
+    return _grant(row) if row else None
+
+
 async def set_values(conn: AsyncConnection, grant_id: int, **values: Any) -> None:
     await conn.execute(update(grants).where(grants.c.id == grant_id).values(**values))
 
@@ -291,11 +312,11 @@ async def requeue_waiting_perks(conn: AsyncConnection, guild_id: int) -> list[in
         or_(grants.c.status == "pending",
             and_(grants.c.status == "failed", grants.c.last_error.like("out of codes%"))),
     )
-    ids = [r[0] for r in await conn.execute(select(grants.c.id).where(waiting))]
-    if ids:
-        await conn.execute(update(grants).where(grants.c.id.in_(ids)).values(
-            status="pending", attempts=0, next_attempt_at=None))
-    return ids
+    # One statement: the condition is checked again on each row as it is updated, so a grant the dispatcher
+    # claimed meanwhile (now ``delivering``) is not put back in the queue and delivered twice.
+    result = await conn.execute(update(grants).where(waiting).values(
+        status="pending", attempts=0, next_attempt_at=None).returning(grants.c.id))
+    return sorted(r[0] for r in result)
 
 
 async def status_counts(conn: AsyncConnection, guild_id: int | None = None) -> dict[str, int]:

@@ -294,7 +294,10 @@ class _Decisions:
             value = await self._measure(conn, rule, grant.guild_id, grant.user_id, now)
             if value >= self.delivery_for(grant.guild_id).demote_below * rule.threshold:
                 return False
-            await repo.set_values(conn, grant.id, status="revoked", last_error="demoted: below the threshold")
+            # Conditional: on PostgreSQL the status read above is not locked; revoke (and queue the removal) once.
+            if not await repo.transition(conn, grant.id, "delivered", status="revoked",
+                                         last_error="demoted: below the threshold"):
+                return False
             await audit.record(conn, now=now, action="reward.revoked", guild_id=grant.guild_id,
                                target_id=grant.user_id, details={"grant": grant.id, "rule": grant.rule_name,
                                                                  "reason": "demoted"})
