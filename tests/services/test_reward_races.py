@@ -1,23 +1,13 @@
-"""Rewards writers racing each other as two bot processes do: each competitor has its own ``Database`` (its own
-connection pool) on the same database, and the outcome must be exactly-once (one code per grant, one retry, one
-void, one demotion, one audit line per delivery, no grant put back in the queue while it is being delivered).
-
-SQLite serializes writers (``BEGIN IMMEDIATE``), so there the competitors simply run concurrently. On PostgreSQL
-nothing serializes them but the statements themselves, and a lucky schedule would hide a read-then-write race;
-so :func:`race` forces the bad interleaving: a third connection holds ``LOCK TABLE … IN EXCLUSIVE MODE`` (plain
-reads go on; writes and ``FOR UPDATE`` wait) until every competitor waits on a lock — that is, each has done
-its reads before any of them writes.
-"""
+"""Rewards writers racing each other as two bot processes do (see :mod:`tests.services.races`): the outcome must be
+exactly-once — one code per grant, one retry, one void, one demotion, one audit line per delivery, no grant put
+back in the queue while it is being delivered."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
 
-from sqlalchemy import func, select, text
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import func, select
 
 from bot.clock import FakeClock
 from bot.config import RewardConfig
@@ -26,9 +16,9 @@ from bot.db import ledger as ledger_repo
 from bot.db import rewards as repo
 from bot.db.schema import audit_log, perk_codes
 from bot.scheduler import TimerScheduler
-from bot.services.errors import Conflict
 from bot.services.ledger import LedgerPolicy, LedgerService
 from bot.services.rewards import RewardsService
+from tests.services.races import ok, race, until_waiting
 
 G = 100
 ALICE = 1 << 40
@@ -38,55 +28,6 @@ OPEN = LedgerPolicy(thanks_given_per_day=0, thanks_pair_cooldown_hours=0, max_fr
 
 def service(db: Database, clock: FakeClock) -> RewardsService:
     return RewardsService(db, clock, policy_for=lambda g: OPEN, schedule=TimerScheduler(db, clock).schedule)
-
-
-async def waiting_on_locks(conn: AsyncConnection) -> int:
-    """Sessions of this database that wait on a lock (PostgreSQL)."""
-    await conn.execute(text("SELECT pg_stat_clear_snapshot()"))  # else the transaction sees its first snapshot
-    return int((await conn.execute(text(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-    ))).scalar_one())
-
-
-async def until_waiting(conn: AsyncConnection, n: int, tasks: list[asyncio.Task[Any]]) -> None:
-    for _ in range(1000):
-        if await waiting_on_locks(conn) >= n:
-            return
-        for task in tasks:
-            if task.done():
-                task.result()  # a competitor that failed early: show why
-                raise AssertionError("a competitor finished without waiting on a lock: the race was not forced")
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"{n} competitors never waited on a lock together")
-
-
-async def race(db_url: str, table: str, *calls: Callable[[Database], Awaitable[Any]]) -> list[Any]:
-    """Run the calls concurrently, each on its own ``Database``; results (or exceptions) in order."""
-    dbs = [Database(db_url) for _ in calls]
-    try:
-        if not db_url.startswith("postgresql"):
-            return list(await asyncio.gather(*(c(d) for c, d in zip(calls, dbs, strict=True)),
-                                             return_exceptions=True))
-        blocker = Database(db_url)
-        try:
-            async with blocker.begin() as conn:
-                await conn.execute(text(f"LOCK TABLE {table} IN EXCLUSIVE MODE"))
-                tasks = [asyncio.create_task(c(d)) for c, d in zip(calls, dbs, strict=True)]
-                await until_waiting(conn, len(calls), tasks)
-            return list(await asyncio.gather(*tasks, return_exceptions=True))
-        finally:
-            await blocker.close()
-    finally:
-        for d in dbs:
-            await d.close()
-
-
-def ok(results: list[Any]) -> list[Any]:
-    """The results that are not a Conflict; any other exception fails the test."""
-    for r in results:
-        if isinstance(r, BaseException) and not isinstance(r, Conflict):
-            raise r
-    return [r for r in results if not isinstance(r, BaseException)]
 
 
 async def audited(db: Database, action: str) -> int:
@@ -243,7 +184,7 @@ async def test_a_grant_finished_twice_in_a_batch_is_audited_once(db_url: str, cl
         await db.close()
 
 
-async def test_two_rejoins_and_a_demotion_never_requeue_a_revoked_role(db_url: str, clock: FakeClock) -> None:
+async def test_two_rejoins_requeue_a_delivered_role_once(db_url: str, clock: FakeClock) -> None:
     """``redeliver`` (rejoin, reconciliation) acts on the delivered grants it read: by the time it writes, a
     concurrent writer may have revoked or re-queued them."""
     db = await setup(db_url)
