@@ -382,6 +382,14 @@ async def pool_by_id(conn: AsyncConnection, pool_id: int) -> Pool | None:
     return _pool(row) if row else None
 
 
+async def lock_pool(conn: AsyncConnection, pool_id: int) -> None:
+    """Lock the pool's row until the end of the transaction on PostgreSQL (``SELECT … FOR UPDATE``): decisions
+    that check its budget run one at a time, so two members' grants can't both pass a budget with one code left.
+    SQLite writers are serialized by their write lock anyway."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(select(perk_pools.c.id).where(perk_pools.c.id == pool_id).with_for_update())
+
+
 async def pools(conn: AsyncConnection, guild_id: int) -> list[Pool]:
     rows = await conn.execute(select(perk_pools).where(perk_pools.c.guild_id == guild_id).order_by(perk_pools.c.name))
     return [_pool(r) for r in rows]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -208,3 +209,37 @@ async def test_two_rejoins_requeue_a_delivered_role_once(db_url: str, clock: Fak
         assert (await repo_grant(db, grant.id)).status == "pending"
     finally:
         await db.close()
+
+
+async def test_two_members_deciding_at_once_respect_a_pool_budget(db_url: str, clock: FakeClock) -> None:
+    """Budget 1: two members earn a code at the same moment (their own ledger locks don't serialize them): one gets
+    the code, the other's grant waits for approval."""
+    db = await setup(db_url)
+    try:
+        rewards = service(db, clock)
+        await rewards.create_pool(G, "storage", actor_id=None, budget=1, low_stock_warning=0)
+        await rewards.add_codes(G, "storage", b"CODE-AAA-1\nCODE-AAA-2\nCODE-AAA-3\n", "c.txt", actor_id=None)
+
+        def decide(user_id: int) -> Any:
+            async def run(d: Database) -> int | None:
+                async with d.begin() as conn:
+                    await ledger_repo.lock_for_write(conn, G, [user_id])  # as a credit or event does
+                    return await service(d, clock).queue_grant(
+                        conn, guild_id=G, user_id=user_id, action="perk", payload={"pool": "storage", "template": "x"},
+                        dedupe_key=f"perk:{user_id}", rule_name="test")
+            return run
+
+        assert all(ok(await race(db_url, "perk_codes", decide(ALICE), decide(ALICE + 1))))
+        async with db.connect() as conn:
+            held = (await conn.execute(select(func.count()).select_from(perk_codes)
+                                       .where(perk_codes.c.assigned_to.is_not(None)))).scalar_one()
+        perks = sorted((g.hold or "") for g in await grants_of(db, "perk"))
+        assert held == 1 and perks == ["", "approval"]
+    finally:
+        await db.close()
+
+
+async def grants_of(db: Database, action: str) -> list[repo.Grant]:
+    async with db.connect() as conn:
+        return [g for g in await repo.history(conn, G, ALICE, limit=50) + await repo.history(conn, G, ALICE + 1, limit=50)
+                if g.action == action]

@@ -202,6 +202,9 @@ class _Decisions:
                                             f"of {pool.name} already (per-member limit)"})
                 return None
             if hold is None and budget and pool.budget is not None:
+                # Budget decisions of the pool one at a time (PostgreSQL: the members' own locks don't serialize
+                # two members), each seeing the codes the one before assigned.
+                await repo.lock_pool(conn, pool.id)
                 since = now - timedelta(days=pool.budget_period_days)
                 if await repo.assigned_since(conn, pool.id, since) >= pool.budget:
                     hold = "approval"
