@@ -233,6 +233,27 @@ async def decide_hold(conn: AsyncConnection, grant_id: int, **values: Any) -> bo
     return result.rowcount > 0
 
 
+async def transition(conn: AsyncConnection, grant_id: int, from_status: str, **values: Any) -> bool:
+    """Update a grant only while it is still ``from_status``; False if it is not (any more). The check is in the
+    ``UPDATE``, so two writers that both read the old status (PostgreSQL: nothing else serializes them) change
+    it once."""
+    result = await conn.execute(
+        update(grants).where(grants.c.id == grant_id, grants.c.status == from_status).values(**values)
+    )
+    return result.rowcount > 0
+
+
+async def lock_grant(conn: AsyncConnection, grant_id: int) -> Grant | None:
+    """The grant, its row locked until the end of the transaction on PostgreSQL (``SELECT … FOR UPDATE``), so
+    work done once per grant (claiming its perk code) is not done twice concurrently. SQLite writers are
+    serialized by their write lock anyway."""
+    stmt = select(grants).where(grants.c.id == grant_id)
+    if conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    row = (await conn.execute(stmt)).first()
+    return _grant(row) if row else None
+
+
 async def set_values(conn: AsyncConnection, grant_id: int, **values: Any) -> None:
     await conn.execute(update(grants).where(grants.c.id == grant_id).values(**values))
 
@@ -291,11 +312,11 @@ async def requeue_waiting_perks(conn: AsyncConnection, guild_id: int) -> list[in
         or_(grants.c.status == "pending",
             and_(grants.c.status == "failed", grants.c.last_error.like("out of codes%"))),
     )
-    ids = [r[0] for r in await conn.execute(select(grants.c.id).where(waiting))]
-    if ids:
-        await conn.execute(update(grants).where(grants.c.id.in_(ids)).values(
-            status="pending", attempts=0, next_attempt_at=None))
-    return ids
+    # One statement: the condition is checked again on each row as it is updated, so a grant the dispatcher
+    # claimed meanwhile (now ``delivering``) is not put back in the queue and delivered twice.
+    result = await conn.execute(update(grants).where(waiting).values(
+        status="pending", attempts=0, next_attempt_at=None).returning(grants.c.id))
+    return sorted(r[0] for r in result)
 
 
 async def status_counts(conn: AsyncConnection, guild_id: int | None = None) -> dict[str, int]:
@@ -359,6 +380,14 @@ async def pool(conn: AsyncConnection, guild_id: int, name: str) -> Pool | None:
 async def pool_by_id(conn: AsyncConnection, pool_id: int) -> Pool | None:
     row = (await conn.execute(select(perk_pools).where(perk_pools.c.id == pool_id))).first()
     return _pool(row) if row else None
+
+
+async def lock_pool(conn: AsyncConnection, pool_id: int) -> None:
+    """Lock the pool's row until the end of the transaction on PostgreSQL (``SELECT … FOR UPDATE``): decisions
+    that check its budget run one at a time, so two members' grants can't both pass a budget with one code left.
+    SQLite writers are serialized by their write lock anyway."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(select(perk_pools.c.id).where(perk_pools.c.id == pool_id).with_for_update())
 
 
 async def pools(conn: AsyncConnection, guild_id: int) -> list[Pool]:

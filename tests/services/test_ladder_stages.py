@@ -10,11 +10,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import insert, select
 
 from bot.clock import FakeClock
-from bot.db import Database
+from bot.db import Database, migrate
 from bot.db import stages as repo
 from bot.db.schema import contributions, guilds, members
 from bot.services.ledger import LedgerPolicy, LedgerService, Season, default_ladder, stages
 from bot.services.privacy import PrivacyService
+from tests.services.races import ok, race
 
 G = 200
 A, B, C, D = 320000000000000001, 320000000000000002, 320000000000000003, 320000000000000004
@@ -142,3 +143,36 @@ async def test_a_changed_ladder_is_rebuilt_before_it_is_read(db: Database) -> No
         assert await repo.stage_of(conn, G, B) == CONSUMER
     await assert_consistent(db, ledger, G, strict)
     assert not await stages.ensure_current(db, G, strict.ladder, clock.now())
+
+
+async def test_a_rebuild_racing_a_credit_keeps_the_credit(db_url: str) -> None:
+    """Two processes: one rebuilds the stages for a changed ladder while the other credits a member. The rebuild
+    holds the guild's ``stage_ladders`` row (``FOR UPDATE``); the credit's ``track`` waits on it (``FOR SHARE``),
+    then tracks the member on the new ladder — the rebuild could not see the uncommitted row. (On PostgreSQL the
+    ledger's empty ``lock_for_write`` serializes nothing: this row lock is what makes it safe.)"""
+    clock = FakeClock(T0)
+    strict = replace(POLICY, ladder=default_ladder(curator_min_points=20))
+    db = Database(db_url)
+    await migrate.upgrade(db)
+    try:
+        ledger = LedgerService(db, clock, lambda _g: POLICY)
+        await ledger.credit(G, A, "answer", source_key="ans:1", actor_id=None, thread_id=1)
+        await ledger.credit(G, A, "answer", source_key="ans:2", actor_id=None, thread_id=2)
+        await clock.advance(timedelta(hours=1))
+
+        async def rebuild(d: Database) -> bool:
+            return await stages.ensure_current(d, G, strict.ladder, clock.now())
+
+        async def credit(d: Database) -> None:  # a process already running with the new config
+            await LedgerService(d, clock, lambda _g: strict).credit(G, B, "answer", source_key="ans:3",
+                                                                    actor_id=None, thread_id=3)
+
+        # PostgreSQL: the rebuild holds the ladder row and waits to clear member_stages, then the credit waits
+        results = await race(db_url, "member_stages", rebuild, credit, staggered=True)
+        assert ok(results) == [True, None]
+        async with db.connect() as conn:
+            assert await repo.stage_of(conn, G, B) == CONSUMER
+            assert await repo.moves_of(conn, G, A) == [(CONSUMER, CURATOR, T0)]
+        await assert_consistent(db, LedgerService(db, clock, lambda _g: strict), G, strict)
+    finally:
+        await db.close()

@@ -142,7 +142,7 @@ class FeedbackService:
     async def discard(self, guild_id: int, item_id: int) -> None:
         """Remove a draft whose post could not be opened (never a public item)."""
         async with self._write(guild_id) as conn:
-            item = await repo.get(conn, guild_id, item_id)
+            item = await repo.get(conn, guild_id, item_id, for_update=True)
             if item is not None and item.thread_id is None and item.status in ("new", "pending_review"):
                 await repo.delete_item(conn, item_id)
 
@@ -158,7 +158,8 @@ class FeedbackService:
                       status_message_id: int | None) -> FeedbackItem:
         """Attach the forum post to a draft, credit the reporter and emit ``first_feedback``, atomically."""
         async with self._write(guild_id) as conn:
-            item = await self._get(conn, guild_id, item_id)
+            # The item's row lock: a concurrent publish (or discard) of the same draft waits, then sees its thread.
+            item = await self._get(conn, guild_id, item_id, for_update=True)
             await lock_for_write(conn, guild_id, [item.reporter_id])
             if item.thread_id is not None:
                 return item
@@ -222,7 +223,7 @@ class FeedbackService:
     async def unclaim_review(self, guild_id: int, item_id: int) -> None:
         """Put an approved report back in the queue when its post could not be opened."""
         async with self._write(guild_id) as conn:
-            item = await repo.get(conn, guild_id, item_id)
+            item = await repo.get(conn, guild_id, item_id, for_update=True)
             if item is not None and item.thread_id is None and item.status == "new":
                 await repo.update_item(conn, item_id, status="pending_review")
 
@@ -361,7 +362,9 @@ class FeedbackService:
     async def vote(self, guild_id: int, item_id: int, user_id: int) -> VoteResult:
         """"Me too": one vote per member; the reporter's own vote counts only when the guild says so."""
         async with self._write(guild_id) as conn:
-            item = await self._public(conn, guild_id, item_id)
+            # The item's row lock (a vote updates the row anyway): a concurrent merge into another report waits,
+            # so no vote or follow lands on the duplicate after its votes and followers moved.
+            item = await self._public(conn, guild_id, item_id, for_update=True)
             if item.status == "duplicate":
                 raise Conflict(f"This report was merged into #{item.duplicate_of}: vote there.")
             if item.status == "shipped":
@@ -374,7 +377,9 @@ class FeedbackService:
     async def toggle_follow(self, guild_id: int, item_id: int, user_id: int) -> tuple[bool, str]:
         """Follow or unfollow; returns ``(following, message)``."""
         async with self._write(guild_id) as conn:
-            item = await self._public(conn, guild_id, item_id)
+            # The item's row lock (a vote updates the row anyway): a concurrent merge into another report waits,
+            # so no vote or follow lands on the duplicate after its votes and followers moved.
+            item = await self._public(conn, guild_id, item_id, for_update=True)
             if user_id == item.reporter_id:
                 return True, "This is your report: you hear about every update already."
             if await repo.add_follower(conn, item.id, user_id, self.clock.now()):

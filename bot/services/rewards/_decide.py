@@ -202,6 +202,9 @@ class _Decisions:
                                             f"of {pool.name} already (per-member limit)"})
                 return None
             if hold is None and budget and pool.budget is not None:
+                # Budget decisions of the pool one at a time (PostgreSQL: the members' own locks don't serialize
+                # two members), each seeing the codes the one before assigned.
+                await repo.lock_pool(conn, pool.id)
                 since = now - timedelta(days=pool.budget_period_days)
                 if await repo.assigned_since(conn, pool.id, since) >= pool.budget:
                     hold = "approval"
@@ -294,7 +297,10 @@ class _Decisions:
             value = await self._measure(conn, rule, grant.guild_id, grant.user_id, now)
             if value >= self.delivery_for(grant.guild_id).demote_below * rule.threshold:
                 return False
-            await repo.set_values(conn, grant.id, status="revoked", last_error="demoted: below the threshold")
+            # Conditional: on PostgreSQL the status read above is not locked; revoke (and queue the removal) once.
+            if not await repo.transition(conn, grant.id, "delivered", status="revoked",
+                                         last_error="demoted: below the threshold"):
+                return False
             await audit.record(conn, now=now, action="reward.revoked", guild_id=grant.guild_id,
                                target_id=grant.user_id, details={"grant": grant.id, "rule": grant.rule_name,
                                                                  "reason": "demoted"})

@@ -38,6 +38,9 @@ class _Delivery:
         """The code of a perk grant, claiming one now if the decision could not (empty pool, approval)."""
         async with self.db.begin() as conn:
             await ledger_repo.lock_for_write(conn, 0, [])
+            # The grant's row lock: two deliveries of one grant (a stale claim taken up again while the first is
+            # still running) claim its code once; the second finds the first's code.
+            await repo.lock_grant(conn, grant.id)
             existing = await repo.code_for_grant(conn, grant.id)
             if existing is not None:
                 return existing
@@ -68,7 +71,7 @@ class _Delivery:
                 replaced = set(grant.payload["replaces"])
                 for other in await repo.earned_roles(conn, grant.guild_id, now=now, user_id=grant.user_id):
                     if other.payload.get("role_id") in replaced:
-                        await repo.set_values(conn, other.id, status="revoked",
+                        await repo.transition(conn, other.id, "delivered", status="revoked",
                                               last_error=f"replaced by {grant.rule_name}")
             if grant.action != "notice":
                 await audit.record(conn, now=now, action="reward.delivered", guild_id=grant.guild_id,
@@ -84,14 +87,17 @@ class _Delivery:
         async with self.db.begin() as conn:
             await ledger_repo.lock_for_write(conn, 0, [])
             plain = [g for g, note in done if note is None and not g.payload.get("duration_days")]
+            finished: set[int] = set()
+            ids = [g.id for g in plain]
+            for start in range(0, len(ids), 500):
+                finished.update(r[0] for r in await conn.execute(
+                    repo.update(repo.grants)
+                    .where(repo.grants.c.id.in_(ids[start:start + 500]), repo.grants.c.status == "delivering")
+                    .values(status="delivered", delivered_at=now, last_error=None, claimed_at=None)
+                    .returning(repo.grants.c.id)
+                ))
+            plain = [g for g in plain if g.id in finished]  # audited once: by whoever moved it out of delivering
             if plain:
-                ids = [g.id for g in plain]
-                for start in range(0, len(ids), 500):
-                    await conn.execute(
-                        repo.update(repo.grants)
-                        .where(repo.grants.c.id.in_(ids[start:start + 500]), repo.grants.c.status == "delivering")
-                        .values(status="delivered", delivered_at=now, last_error=None, claimed_at=None)
-                    )
                 await conn.execute(repo.insert(repo.audit_log), [
                     {"guild_id": g.guild_id, "actor_id": None, "action": "reward.delivered", "target_id": g.user_id,
                      "details": {"grant": g.id, "rule": g.rule_name, "action": g.action, "note": None},
@@ -160,21 +166,27 @@ class _Delivery:
                 raise NotFound(f"There is no grant #{grant_id} in this server.")
             if grant.status != "failed":
                 raise Conflict(f"Grant #{grant_id} is {grant.status}; only failed grants can be retried.")
-            await repo.set_values(conn, grant_id, status="pending", attempts=0, next_attempt_at=None, last_error=None)
+            # Conditional: two staff retrying at once (on PostgreSQL nothing else serializes them) retry once.
+            if not await repo.transition(conn, grant_id, "failed", status="pending", attempts=0,
+                                         next_attempt_at=None, last_error=None):
+                raise Conflict(f"Grant #{grant_id} is not failed any more: it was retried just now.")
             await audit.record(conn, now=self.clock.now(), action="reward.retry", guild_id=guild_id,
                                actor_id=actor_id, target_id=grant.user_id, details={"grant": grant_id})
         self._notify([grant_id])
         return grant
 
     async def redeliver(self, conn: AsyncConnection, grant: repo.Grant, *, reason: str) -> None:
-        """Put a delivered role grant back in the queue (rejoin, reconciliation re-add)."""
-        await repo.set_values(conn, grant.id, status="pending", attempts=0, next_attempt_at=None,
-                              last_error=reason[:500])
+        """Put a delivered role grant back in the queue (rejoin, reconciliation re-add); nothing if it is not
+        delivered any more (revoked or re-queued by a concurrent writer since the caller read it)."""
+        if not await repo.transition(conn, grant.id, "delivered", status="pending", attempts=0, next_attempt_at=None,
+                                     last_error=reason[:500]):
+            return
         await audit.record(conn, now=self.clock.now(), action="reward.redeliver", guild_id=grant.guild_id,
                            target_id=grant.user_id, details={"grant": grant.id, "reason": reason})
 
     async def accept_drift(self, conn: AsyncConnection, grant: repo.Grant, *, reason: str) -> None:
-        await repo.set_values(conn, grant.id, status="revoked", last_error=reason[:500])
+        if not await repo.transition(conn, grant.id, "delivered", status="revoked", last_error=reason[:500]):
+            return
         await audit.record(conn, now=self.clock.now(), action="reward.revoked", guild_id=grant.guild_id,
                            target_id=grant.user_id, details={"grant": grant.id, "reason": reason})
 

@@ -94,7 +94,9 @@ class _Pools:
                 raise NotFound(f"There is no perk code #{code_id} in this server.")
             if code.voided_at is not None:
                 raise Conflict(f"Code #{code_id} was voided already.")
-            await repo.void_code(conn, code_id, now=now, reason=reason or "voided by staff")
+            # Conditional: two staff voiding at once (on PostgreSQL nothing else serializes them) void once.
+            if not await repo.void_code(conn, code_id, now=now, reason=reason or "voided by staff"):
+                raise Conflict(f"Code #{code_id} was voided already.")
             await audit.record(conn, now=now, action="perk.voided", guild_id=guild_id, actor_id=actor_id,
                                target_id=code.assigned_to, details={"code_id": code_id, "reason": reason,
                                                                     "code": mask_code(code.code)})
