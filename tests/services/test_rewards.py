@@ -163,6 +163,18 @@ async def test_add_codes_is_all_or_nothing(db: Database, clock: FakeClock) -> No
     assert added == 0 and len(report.duplicates) == 1
 
 
+async def test_an_upload_at_the_code_cap_imports_whole(db: Database, clock: FakeClock) -> None:
+    """10,000 codes (the cap per upload): written in batches (bound-parameter limits), in one transaction."""
+    _, rewards, _ = make(db, clock)
+    await rewards.create_pool(G, "storage", actor_id=None)
+    codes = [f"BULK-CODE-{i:06d}" for i in range(10_000)]
+    data = "\n".join(codes).encode()
+    report, added = await rewards.add_codes(G, "storage", data, "bulk.txt", actor_id=None)
+    assert added == 10_000 and report.ok, (report.invalid[:3], report.duplicates[:3])
+    report, added = await rewards.add_codes(G, "storage", data[-40:], "tail.txt", actor_id=None)
+    assert added == 0 and len(report.duplicates) == 2
+
+
 def test_parse_codes_size_cap() -> None:
     report = parse_codes(b"A" * (300 * 1024), "big.txt")
     assert not report.ok and "limit" in report.invalid[0]
