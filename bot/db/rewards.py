@@ -409,6 +409,16 @@ async def save_pool(conn: AsyncConnection, *, guild_id: int, name: str, now: dat
     return found
 
 
+async def create_pool(conn: AsyncConnection, *, guild_id: int, name: str, now: datetime, **values: Any) -> Pool | None:
+    """Insert a new pool; ``None`` when the guild has one of that name already. A single ``INSERT … ON CONFLICT
+    DO NOTHING``: two concurrent creates (PostgreSQL: the second waits on the first's row) create it once."""
+    stmt = (insert_for(conn, perk_pools).values(guild_id=guild_id, name=name, created_at=now, **values)
+            .on_conflict_do_nothing(index_elements=["guild_id", "name"]).returning(perk_pools.c.id))
+    if (await conn.execute(stmt)).scalar_one_or_none() is None:
+        return None
+    return await pool(conn, guild_id, name)
+
+
 async def existing_codes(conn: AsyncConnection, pool_id: int, codes: list[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(codes), 500):
@@ -422,15 +432,21 @@ async def existing_codes(conn: AsyncConnection, pool_id: int, codes: list[str]) 
 
 async def add_codes(
     conn: AsyncConnection, pool_id: int, codes: list[tuple[str, datetime | None]], *, now: datetime
-) -> int:
+) -> set[str]:
+    """Insert the codes the pool doesn't hold yet; returns the ones inserted. ``ON CONFLICT DO NOTHING``: a code a
+    concurrent import wrote first (PostgreSQL: this insert waits for it to commit) is skipped, not an error, so
+    the caller can report it as a duplicate."""
     if not codes:
-        return 0
-    await conn.execute(
-        insert(perk_codes),
-        [{"pool_id": pool_id, "code": code, "expires_at": expires, "created_at": now} for code, expires in codes],
-    )
+        return set()
+    inserted: set[str] = set()
+    for start in range(0, len(codes), 1000):
+        stmt = (insert_for(conn, perk_codes).values(
+            [{"pool_id": pool_id, "code": code, "expires_at": expires, "created_at": now}
+             for code, expires in codes[start:start + 1000]])
+            .on_conflict_do_nothing(index_elements=["pool_id", "code"]).returning(perk_codes.c.code))
+        inserted.update(r[0] for r in await conn.execute(stmt))
     await conn.execute(update(perk_pools).where(perk_pools.c.id == pool_id).values(low_stock_alerted=False))
-    return len(codes)
+    return inserted
 
 
 def _usable(now: datetime) -> Any:

@@ -243,3 +243,74 @@ async def grants_of(db: Database, action: str) -> list[repo.Grant]:
     async with db.connect() as conn:
         return [g for g in await repo.history(conn, G, ALICE, limit=50) + await repo.history(conn, G, ALICE + 1, limit=50)
                 if g.action == action]
+
+
+async def test_two_staff_creating_one_pool_create_it_once(db_url: str, clock: FakeClock) -> None:
+    """Both read "no such pool" before either writes: one creates it, the other hears it exists (as a second,
+    later create does), and the first one's settings stand."""
+    db = await setup(db_url)
+    try:
+        results = await race(
+            db_url, "perk_pools",
+            lambda d: service(d, clock).create_pool(G, "storage", actor_id=7, per_member_limit=1),
+            lambda d: service(d, clock).create_pool(G, "storage", actor_id=8, per_member_limit=2),
+            staggered=True,
+        )
+        created = ok(results)
+        assert len(created) == 1, results
+        (refused,) = [r for r in results if isinstance(r, BaseException)]
+        assert "exists already" in str(refused)
+        async with db.connect() as conn:
+            pool = await repo.pool(conn, G, "storage")
+        assert pool is not None and pool.per_member_limit == created[0].per_member_limit  # the creator's settings
+        assert await audited(db, "perk.pool_created") == 1
+    finally:
+        await db.close()
+
+
+async def test_two_imports_of_one_code_import_it_once_and_report_it(db_url: str, clock: FakeClock) -> None:
+    """Both check the pool for duplicates before either writes: the second to write gets the duplicates report
+    (no IntegrityError) and, as for any duplicate, imports nothing of its file."""
+    db = await setup(db_url)
+    try:
+        await service(db, clock).create_pool(G, "storage", actor_id=None, low_stock_warning=0)
+        first, second = await race(
+            db_url, "perk_codes",
+            lambda d: service(d, clock).add_codes(G, "storage", b"CODE-AAA-1\nCODE-AAA-2\n", "a.txt", actor_id=7),
+            lambda d: service(d, clock).add_codes(G, "storage", b"CODE-AAA-2\nCODE-AAA-3\n", "b.txt", actor_id=8),
+            staggered=True,
+        )
+        for result in (first, second):
+            if isinstance(result, BaseException):
+                raise result  # e.g. an IntegrityError: staff would get a generic apology
+        (won, added), (lost, none) = sorted([first, second], key=lambda r: -r[1])
+        assert added == 2 and won.duplicates == [] and none == 0 and not lost.invalid
+        assert len(lost.duplicates) == 1 and "already in storage" in lost.duplicates[0]
+        assert "CODE-AAA-2" not in lost.duplicates[0]  # masked
+        async with db.connect() as conn:
+            codes = sorted(r[0] for r in await conn.execute(select(perk_codes.c.code)))
+        assert codes == (["CODE-AAA-1", "CODE-AAA-2"] if won is first[0] else ["CODE-AAA-2", "CODE-AAA-3"])
+        assert await audited(db, "perk.codes_added") == 1
+    finally:
+        await db.close()
+
+
+async def test_an_expiry_timer_run_twice_expires_once(db_url: str, clock: FakeClock) -> None:
+    db = await setup(db_url)
+    try:
+        rewards = service(db, clock)
+        async with db.begin() as conn:
+            await rewards.queue_grant(conn, guild_id=G, user_id=ALICE, action="role_add",
+                                      payload={"role_id": ROLE, "duration_days": 7}, dedupe_key="role:1",
+                                      rule_name="test")
+        (grant,) = await rewards.claim()
+        assert await rewards.delivered(grant)
+        await clock.advance(timedelta(days=8))
+        results = ok(await race(db_url, "grants", *(lambda d: service(d, clock).expire_due(grant.id),) * 2))
+        assert sorted(results) == [False, True]
+        assert await audited(db, "reward.expired") == 1
+        assert [g.action for g in await grants_of(db, "role_remove")] == ["role_remove"]
+        assert not await rewards.expire_due(grant.id)  # and once more, later: still once
+        assert await audited(db, "reward.expired") == 1
+    finally:
+        await db.close()

@@ -163,6 +163,18 @@ async def test_add_codes_is_all_or_nothing(db: Database, clock: FakeClock) -> No
     assert added == 0 and len(report.duplicates) == 1
 
 
+async def test_an_upload_at_the_code_cap_imports_whole(db: Database, clock: FakeClock) -> None:
+    """10,000 codes (the cap per upload): written in batches (bound-parameter limits), in one transaction."""
+    _, rewards, _ = make(db, clock)
+    await rewards.create_pool(G, "storage", actor_id=None)
+    codes = [f"BULK-CODE-{i:06d}" for i in range(10_000)]
+    data = "\n".join(codes).encode()
+    report, added = await rewards.add_codes(G, "storage", data, "bulk.txt", actor_id=None)
+    assert added == 10_000 and report.ok, (report.invalid[:3], report.duplicates[:3])
+    report, added = await rewards.add_codes(G, "storage", data[-40:], "tail.txt", actor_id=None)
+    assert added == 0 and len(report.duplicates) == 2
+
+
 def test_parse_codes_size_cap() -> None:
     report = parse_codes(b"A" * (300 * 1024), "big.txt")
     assert not report.ok and "limit" in report.invalid[0]
@@ -221,6 +233,29 @@ async def test_dispatch_transitions_and_stale_claims(db: Database, clock: FakeCl
         timer = (await conn.execute(select(timers).where(timers.c.event == "rewards.expire"))).first()
         row = await repo.grant(conn, gid)
     assert timer is not None and row is not None and row.expires_at == timer.due_at
+
+
+async def test_an_expiry_removes_the_role_once_unless_it_was_earned_again(db: Database, clock: FakeClock) -> None:
+    """The removal and its ``reward.expired`` line come together, once; a role the member holds through another
+    grant too stays, and nothing is audited for it (nothing changed)."""
+    _, rewards, _ = make(db, clock)
+    async with db.begin() as conn:
+        for key, payload in (("t:1", {"role_id": ROLE, "duration_days": 3}), ("t:2", {"role_id": ROLE}),
+                             ("t:3", {"role_id": ROLE + 1, "duration_days": 3})):
+            await rewards.queue_grant(conn, guild_id=G, user_id=ALICE, action="role_add", payload=payload,
+                                      dedupe_key=key, rule_name="test")
+    kept, permanent, temporary = await rewards.claim()
+    for grant in (kept, permanent, temporary):
+        assert await rewards.delivered(grant)
+    await clock.advance(timedelta(days=4))
+    assert not await rewards.expire_due(kept.id)  # ROLE is held through the permanent grant as well
+    assert await rewards.expire_due(temporary.id)
+    assert not await rewards.expire_due(temporary.id)  # the timer again: nothing more
+    async with db.connect() as conn:
+        expired = (await conn.execute(select(audit_log.c.details).where(audit_log.c.action == "reward.expired")))
+        details = [dict(r[0]) for r in expired]
+    assert [d["grant"] for d in details] == [temporary.id]
+    assert [g.payload["role_id"] for g in await grant_rows(db, action="role_remove")] == [ROLE + 1]
 
 
 async def test_retry_backs_off_then_fails_with_reason(db: Database, clock: FakeClock) -> None:

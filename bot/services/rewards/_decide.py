@@ -324,13 +324,16 @@ class _Decisions:
             role_id = grant.payload["role_id"]
             others = [g for g in await repo.earned_roles(conn, grant.guild_id, now=now, user_id=grant.user_id)
                       if g.id != grant.id and g.payload.get("role_id") == role_id]
+            if others:
+                return False  # earned again meanwhile: keep the role (nothing changes, nothing to audit)
+            # The audit goes with the state change: the removal, queued once under its dedupe key. A timer run
+            # twice (PostgreSQL: both read the grant before either wrote) audits only in the run that queued it.
+            if await self.queue_grant(conn, guild_id=grant.guild_id, user_id=grant.user_id, action="role_remove",
+                                      payload={"role_id": role_id}, dedupe_key=f"expire:{grant.id}",
+                                      rule_name=grant.rule_name, cause="expiry") is None:
+                return False
             await audit.record(conn, now=now, action="reward.expired", guild_id=grant.guild_id,
                                target_id=grant.user_id, details={"grant": grant.id, "rule": grant.rule_name})
-            if others:
-                return False  # earned again meanwhile: keep the role
-            await self.queue_grant(conn, guild_id=grant.guild_id, user_id=grant.user_id, action="role_remove",
-                                   payload={"role_id": role_id}, dedupe_key=f"expire:{grant.id}",
-                                   rule_name=grant.rule_name, cause="expiry")
         return True
 
     # ------------------------------------------------------------------ retroactive sync

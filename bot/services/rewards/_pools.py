@@ -15,6 +15,10 @@ from bot.services.rewards._common import (
 from bot.services.rewards.codes import CodeImport, parse_codes
 
 
+class _ImportRolledBack(Exception):
+    """Rolls back an import that turned out to hold duplicates only once it wrote (see ``add_codes``)."""
+
+
 class _Pools:
     """Part of :class:`bot.services.rewards.RewardsService` (shares its attributes)."""
 
@@ -33,12 +37,14 @@ class _Pools:
         if min(per_member_limit, low_stock_warning, budget) < 0 or budget_period_days < 1:
             raise InvalidInput("Limits can't be negative, and the budget period is at least 1 day.")
         async with self.db.begin() as conn:
-            if await repo.pool(conn, guild_id, name) is not None:
+            # Create, never overwrite: the insert itself refuses an existing name, so of two concurrent creates
+            # (PostgreSQL: nothing else serializes them) one creates the pool and the other gets the Conflict.
+            pool = await repo.create_pool(conn, guild_id=guild_id, name=name, now=self.clock.now(),
+                                          description=description[:300], per_member_limit=per_member_limit,
+                                          low_stock_warning=low_stock_warning, budget=budget or None,
+                                          budget_period_days=budget_period_days, origin="command")
+            if pool is None:
                 raise Conflict(f"A perk pool called {name!r} exists already.")
-            pool = await repo.save_pool(conn, guild_id=guild_id, name=name, now=self.clock.now(),
-                                        description=description[:300], per_member_limit=per_member_limit,
-                                        low_stock_warning=low_stock_warning, budget=budget or None,
-                                        budget_period_days=budget_period_days, origin="command")
             await audit.record(conn, now=self.clock.now(), action="perk.pool_created", guild_id=guild_id,
                                actor_id=actor_id, details={"pool": name})
         return pool
@@ -47,19 +53,30 @@ class _Pools:
                         ) -> tuple[CodeImport, int]:
         """Import codes all-or-nothing; returns the parse report and how many were added (0 on any problem)."""
         report = parse_codes(data, filename)
-        async with self.db.begin() as conn:
-            pool = await repo.pool(conn, guild_id, pool_name)
-            if pool is None:
-                raise NotFound(f"There is no perk pool called {pool_name!r}; create it with `/perks pool create`.")
-            known = await repo.existing_codes(conn, pool.id, [c for c, _ in report.codes])
-            for code, _ in report.codes:
-                if code in known:
-                    report.duplicates.append(f"{mask_code(code)} is already in {pool_name}")
-            if not report.ok:
-                return report, 0
-            added = await repo.add_codes(conn, pool.id, report.codes, now=self.clock.now())
-            await audit.record(conn, now=self.clock.now(), action="perk.codes_added", guild_id=guild_id,
-                               actor_id=actor_id, details={"pool": pool_name, "count": added})
+        try:
+            async with self.db.begin() as conn:
+                pool = await repo.pool(conn, guild_id, pool_name)
+                if pool is None:
+                    raise NotFound(f"There is no perk pool called {pool_name!r}; create it with `/perks pool create`.")
+                known = await repo.existing_codes(conn, pool.id, [c for c, _ in report.codes])
+                for code, _ in report.codes:
+                    if code in known:
+                        report.duplicates.append(f"{mask_code(code)} is already in {pool_name}")
+                if not report.ok:
+                    return report, 0
+                inserted = await repo.add_codes(conn, pool.id, report.codes, now=self.clock.now())
+                if len(inserted) < len(report.codes):
+                    # A concurrent import (another process, PostgreSQL) committed some of these codes after the
+                    # check above: they are duplicates too, and nothing of this file is imported.
+                    for code, _ in report.codes:
+                        if code not in inserted:
+                            report.duplicates.append(f"{mask_code(code)} is already in {pool_name}")
+                    raise _ImportRolledBack
+                added = len(inserted)
+                await audit.record(conn, now=self.clock.now(), action="perk.codes_added", guild_id=guild_id,
+                                   actor_id=actor_id, details={"pool": pool_name, "count": added})
+        except _ImportRolledBack:
+            return report, 0
         await self._requeue_out_of_stock(guild_id)
         return report, added
 
