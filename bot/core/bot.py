@@ -310,6 +310,9 @@ class KudosBot(commands.Bot):
                 task.cancel()
             if hanging:
                 await asyncio.gather(*hanging, return_exceptions=True)
+        if self._gc_frozen:  # give the start-up objects back to the collector (tests start many bots a process)
+            self._gc_frozen = False
+            gc.unfreeze()
         await self.services.charts.close()
         await self.db.close()
 

@@ -106,11 +106,13 @@ async def test_gc_freeze_once_ready_and_off_in_the_sandbox(tmp_path) -> None:  #
 
     for sub in ("off", "on"):
         (tmp_path / sub).mkdir()
+    gc.unfreeze()  # whatever an earlier test of this process (a simulated crash skips close()) left frozen
     async with Harness(workdir=tmp_path / "off") as h:  # the sandbox default: many bots share one process
         assert h.bot is not None and h.bot.is_ready() and gc.get_freeze_count() == 0
     try:
         async with Harness(None, {"bot": {"gc_freeze": True}}, workdir=tmp_path / "on") as h:
             assert h.bot is not None and h.bot.is_ready()
             assert gc.get_freeze_count() > 0  # the bot's start-up objects are out of full GC passes
+        assert gc.get_freeze_count() == 0  # close() gives them back
     finally:
         gc.unfreeze()  # this test process starts many more bots
