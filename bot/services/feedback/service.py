@@ -345,15 +345,22 @@ class FeedbackService:
         assert refreshed is not None
         return refreshed, moved
 
-    async def record_staff_response(self, guild_id: int, thread_id: int) -> bool:
-        """A staff member wrote in a feedback thread: record the first response time (once)."""
+    async def record_staff_response(self, guild_id: int, thread_id: int) -> bool | None:
+        """A staff member wrote in a thread: record the first response time of its feedback item (once).
+
+        True: recorded now. False: the item's first response was recorded before (later staff messages in
+        this thread need no look-up). None: the thread is not (or not yet) a feedback item of this guild."""
         async with self.db.connect() as conn:  # most staff messages need no write: no write lock for them
             item = await repo.by_thread(conn, thread_id)
-        if item is None or item.guild_id != guild_id or item.first_staff_response_at is not None:
+        if item is None or item.guild_id != guild_id:
+            return None
+        if item.first_staff_response_at is not None:
             return False
         async with self._write(guild_id) as conn:
             item = await repo.by_thread(conn, thread_id)
-            if item is None or item.guild_id != guild_id or item.first_staff_response_at is not None:
+            if item is None or item.guild_id != guild_id:
+                return None
+            if item.first_staff_response_at is not None:
                 return False
             return await repo.mark_staff_response(conn, item.id, self.clock.now())
 
