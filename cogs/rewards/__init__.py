@@ -13,11 +13,8 @@ from discord.ext import commands, tasks
 from bot.config import RewardConfig
 from bot.core.checks import member_has
 from bot.core.errors import NO_MENTIONS, GuardedCallback
-from bot.db import guilds as guild_repo
-from bot.db import ledger as ledger_repo
-from bot.db import rewards as repo
 from bot.services.errors import NotAllowed
-from bot.services.rewards import MemberFacts, role_problems
+from bot.services.rewards import HeldRoles, MemberFacts, role_problems
 from cogs.rewards._commands import PerkCommands, RewardCommands
 from cogs.rewards.dispatcher import Dispatcher, role_facts
 
@@ -53,6 +50,13 @@ class ApprovalButton(GuardedCallback, discord.ui.DynamicItem[discord.ui.Button],
             content=f"Reward **{grant.rule_name}** for <@{grant.user_id}> {verdict} by <@{interaction.user.id}>.",
             view=None, allowed_mentions=NO_MENTIONS,
         )
+
+
+def held_roles(member: discord.Member | None) -> HeldRoles | None:
+    """What Discord says a member holds, for the rewards service (None: not in the guild)."""
+    if member is None:
+        return None
+    return HeldRoles(member.id, member.pending, member.joined_at, frozenset(r.id for r in member.roles))
 
 
 def approval_view(grant_id: int) -> discord.ui.View:
@@ -200,26 +204,7 @@ class Rewards(RewardCommands, PerkCommands, commands.Cog):
 
     async def reconcile(self, guild: discord.Guild) -> list[str]:
         """Compare earned roles with members' roles; report drift, and re-add or accept it per config."""
-        mode = self.bot.guild_config(guild.id).reward_delivery.reconcile
-        drift: list[str] = []
-        now = self.bot.clock.now()
-        async with self.bot.db.begin() as conn:
-            await ledger_repo.lock_for_write(conn, 0, [])
-            for grant in await repo.earned_roles(conn, guild.id, now=now):
-                member = guild.get_member(grant.user_id)
-                role_id = int(grant.payload["role_id"])
-                if member is None or member.pending or member.get_role(role_id) is not None:
-                    continue
-                drift.append(f"<@{grant.user_id}> lacks <@&{role_id}> ({grant.rule_name})")
-                if mode == "readd":
-                    await self.svc.redeliver(conn, grant, reason="reconciliation: role was missing")
-                elif mode == "accept":
-                    await self.svc.accept_drift(conn, grant, reason="reconciliation: role removal accepted")
-            if drift:
-                action = {"readd": "re-adding", "accept": "accepted as they are", "report": "not changed"}[mode]
-                text = (f"Reward role drift ({len(drift)}, {action}):\n" + "\n".join(drift[:20])
-                        + (f"\n… and {len(drift) - 20} more" if len(drift) > 20 else ""))
-                await self.svc.notice(conn, guild.id, text, key=f"drift:{now.isoformat()}")
+        drift = await self.svc.reconcile(guild.id, lambda user_id: held_roles(guild.get_member(user_id)))
         self.dispatcher.kick()
         return drift
 
@@ -238,46 +223,17 @@ class Rewards(RewardCommands, PerkCommands, commands.Cog):
         return self.bot.guild_config(guild_id).reward_delivery.restore_on_rejoin
 
     async def restore_roles(self, member: discord.Member) -> None:
-        if not self.bot.guild_config(member.guild.id).reward_delivery.restore_on_rejoin:
-            return
-        async with self.bot.db.begin() as conn:
-            await ledger_repo.lock_for_write(conn, 0, [])
-            earned = await repo.earned_roles(conn, member.guild.id, now=self.bot.clock.now(), user_id=member.id)
-            for grant in earned:
-                if member.get_role(int(grant.payload["role_id"])) is None:
-                    await self.svc.redeliver(conn, grant, reason="member rejoined")
-        if earned:
+        held = held_roles(member)
+        if held is not None and await self.svc.restore_roles(member.guild.id, held):
             self.dispatcher.kick()
 
     async def restore_rejoined(self, guild: discord.Guild) -> int:
-        """Catch-up for rejoins whose gateway events were lost (the bot was away): an earned role a present,
-        screened member lacks is given back when they joined after it was delivered, or after the join Kudos
-        last recorded (leaving is what took it). A role a moderator removed is drift, left to reconciliation.
-        Idempotent: a grant put back in the queue is no longer "delivered", so a second pass skips it."""
-        if not self.bot.guild_config(guild.id).reward_delivery.restore_on_rejoin:
-            return 0
-        privacy = self.bot.services.privacy
-        restored: list[discord.Member] = []
-        async with self.bot.db.begin() as conn:
-            await ledger_repo.lock_for_write(conn, 0, [])
-            missing = []
-            for grant in await repo.earned_roles(conn, guild.id, now=self.bot.clock.now()):
-                member = guild.get_member(grant.user_id)
-                if (member is not None and not member.pending and member.joined_at is not None
-                        and member.get_role(int(grant.payload["role_id"])) is None):
-                    missing.append((grant, member))
-            known = await guild_repo.member_rows(conn, guild.id, sorted({m.id for _, m in missing}))
-            for grant, member in missing:
-                joined_before, left_at = known.get(member.id, (None, None))
-                assert member.joined_at is not None
-                rejoined = (left_at is not None or (joined_before is not None and member.joined_at > joined_before)
-                            or (grant.delivered_at is not None and member.joined_at > grant.delivered_at))
-                if rejoined:
-                    await self.svc.redeliver(conn, grant, reason="member rejoined (while I was away)")
-                    restored.append(member)
-        for member in {m.id: m for m in restored}.values():  # the join Kudos missed, as on_member_join records it
-            await privacy.member_joined(guild.id, member.id, display_name=member.display_name,
-                                        joined_at=member.joined_at)
+        """Catch-up for rejoins whose gateway events were lost (see ``RewardsService.restore_rejoined``)."""
+        restored = await self.svc.restore_rejoined(guild.id, lambda user_id: held_roles(guild.get_member(user_id)))
+        for held in restored:  # the join Kudos missed, as on_member_join records it
+            member = guild.get_member(held.user_id)
+            await self.bot.services.privacy.member_joined(
+                guild.id, held.user_id, display_name=member.display_name if member else None, joined_at=held.joined_at)
         return len(restored)
 
     # ------------------------------------------------------------------ closed DMs: tell them where possible

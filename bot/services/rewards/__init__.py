@@ -1,6 +1,7 @@
 """Reciprocal rewards: rules, evaluation, the grant outbox and perk pools (see :mod:`.service`)."""
 
 from bot.services.rewards._common import BONUS_SOURCE
+from bot.services.rewards._roles import HeldRoles, MemberLookup
 from bot.services.rewards.codes import CodeImport, parse_codes
 from bot.services.rewards.conditions import MemberFacts, account_created_at, check_conditions
 from bot.services.rewards.progress import NextReward, RewardProgress, nearest
@@ -20,7 +21,9 @@ __all__ = [
     "DANGEROUS_PERMISSIONS",
     "CodeImport",
     "FactsProvider",
+    "HeldRoles",
     "MemberFacts",
+    "MemberLookup",
     "NextReward",
     "PreviewResult",
     "RewardProgress",

@@ -49,11 +49,12 @@ from bot.services.rewards._common import (
 from bot.services.rewards._decide import _Decisions
 from bot.services.rewards._delivery import _Delivery
 from bot.services.rewards._pools import _Pools
+from bot.services.rewards._roles import _Roles
 from bot.services.rewards.progress import _Progress
 from bot.services.rewards.rules import Rule, definition_from_config, rule_from_definition
 
 
-class RewardsService(_Decisions, _Delivery, _Pools, _Progress):
+class RewardsService(_Decisions, _Delivery, _Pools, _Progress, _Roles):
     def __init__(
         self,
         db: Database,
