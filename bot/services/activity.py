@@ -55,8 +55,9 @@ class ActivityCounters:
         self._events = 0
         self._day_start = float("-inf")  # _today is the UTC day [_day_start, _day_start + 86400)
         self._wake = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._writer_done: asyncio.Event | None = None  # set when run() has returned
         self._lock = asyncio.Lock()
-        self._stopping = False
         self.flushes = 0
 
     # ------------------------------------------------------------------ the hot path (no await)
@@ -97,21 +98,22 @@ class ActivityCounters:
     async def run(self) -> None:
         """Flush every ``interval`` seconds, or as soon as ``max_pending`` events wait. Runs until cancelled."""
         loop = asyncio.get_running_loop()
-        self._stopping = False
-        while not self._stopping:
-            last = loop.time()
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
-            except TimeoutError:
-                pass
-            try:
-                await self.flush()
-            except Exception:  # noqa: BLE001 - counts stay buffered and go with the next flush
-                log.exception("activity flush failed; %d event(s) kept for the next attempt", self._events)
-            # at most one flush a second, whatever the rate: a burst only makes the batch bigger
-            spare = self.interval - (loop.time() - last)
-            if spare > 0 and self._events >= self.max_pending:
-                await asyncio.sleep(spare)
+        self._stop.clear()
+        done = self._writer_done = asyncio.Event()
+        try:
+            while not self._stop.is_set():
+                last = loop.time()
+                await _wait(self._wake, self.interval)
+                try:
+                    await self.flush()
+                except Exception:  # noqa: BLE001 - counts stay buffered and go with the next flush
+                    log.exception("activity flush failed; %d event(s) kept for the next attempt", self._events)
+                # at most one flush a second, whatever the rate: a burst only makes the batch bigger
+                spare = self.interval - (loop.time() - last)
+                if spare > 0 and self._events >= self.max_pending:
+                    await _wait(self._stop, spare)
+        finally:
+            done.set()
 
     async def flush(self) -> FlushStats:
         """Write what accumulated (one transaction); returns what was written."""
@@ -130,9 +132,12 @@ class ActivityCounters:
             return FlushStats(rows, events, dropped)
 
     async def close(self) -> None:
-        """Stop the writer loop and write what is left (the bot's flush hook)."""
-        self._stopping = True
+        """Stop the writer loop, wait until it has returned, and write what is left (the bot's flush hook).
+        Counting goes on; :meth:`flush` then writes on demand."""
+        self._stop.set()
         self._wake.set()
+        if self._writer_done is not None:
+            await self._writer_done.wait()
         await self.flush()
 
     def _swap(self, counts: Counts, events: int) -> tuple[Counts, int]:
@@ -151,6 +156,14 @@ class ActivityCounters:
                         target[key] = target.get(key, 0) + n
         self._events += events
         self._today, self._day_start = {}, float("-inf")
+
+
+async def _wait(event: asyncio.Event, timeout: float) -> None:
+    """Until ``event`` is set or ``timeout`` seconds have passed."""
+    try:
+        await asyncio.wait_for(event.wait(), timeout=timeout)
+    except TimeoutError:
+        pass
 
 
 async def _opted_out(conn: AsyncConnection, guild_ids: Iterable[int]) -> set[tuple[int, int]]:

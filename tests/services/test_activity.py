@@ -65,6 +65,34 @@ async def test_the_writer_flushes_by_size_and_by_time(db: Database, clock: FakeC
         await asyncio.gather(task, return_exceptions=True)
 
 
+async def test_close_returns_once_the_writer_has_stopped_even_in_its_pause(db: Database, clock: FakeClock) -> None:
+    """Under a steady burst the writer pauses out the rest of its interval after a flush; close() ends that pause
+    at once and returns only after the writer loop has returned, so nothing flushes behind the caller's back."""
+    counters = ActivityCounters(db, clock, interval=30, max_pending=10)
+    task = asyncio.create_task(counters.run())
+    for _ in range(10):
+        counters.message(G, A, CH1)
+    for _ in range(1000):  # until the writer has taken the batch (its flush is under way)
+        await asyncio.sleep(0)
+        if not counters.pending_events:
+            break
+    for _ in range(10):  # a full batch again before that flush ends: the writer then pauses for 30 s
+        counters.message(G, A, CH1)
+    for _ in range(100):
+        await asyncio.sleep(0.02)
+        if counters.flushes:
+            break
+    await asyncio.sleep(0.05)
+    assert counters.flushes == 1 and counters.pending_events == 10 and not task.done()
+    await asyncio.wait_for(counters.close(), 5)
+    assert task.done() and counters.flushes == 2 and await totals(db, G, A) == (20, 0)
+    counters.message(G, A, CH1)  # counting goes on after close; flush() writes on demand
+    await asyncio.sleep(0.05)
+    assert counters.flushes == 2 and counters.pending_events == 1
+    await counters.flush()
+    assert await totals(db, G, A) == (21, 0)
+
+
 async def test_close_writes_the_rest_and_opted_out_members_are_dropped(db: Database, clock: FakeClock) -> None:
     async with db.begin() as conn:
         await conn.execute(insert(privacy_optouts).values(guild_id=G, user_id=B, tracking_off_at=clock.now()))
