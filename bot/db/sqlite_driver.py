@@ -1,0 +1,96 @@
+"""SQLite through aiosqlite with one hop to the driver's thread per statement.
+
+aiosqlite runs the stdlib ``sqlite3`` connection in a thread of its own; every call is a hop there and back
+through the event loop. SQLAlchemy's adapter makes four hops per statement (open a cursor, execute, fetch
+all rows, close the cursor), so a ``/profile`` of five queries took 21 hops, and on this machine each hop costs
+0.15–0.3 ms, more than most of the queries themselves. The cursor here does the same four steps in one
+function run in aiosqlite's thread, so a statement is one hop. Under a saturated event loop, where the thread
+waits for the GIL at every hop (see docs/scaling.md), that matters even more.
+
+What it relies on, checked by ``tests/db/test_sqlite_driver.py``: aiosqlite's ``Connection._execute(fn, *args)``
+(runs ``fn`` in its thread and returns the result to the loop) and ``Connection._conn`` (the ``sqlite3``
+connection), and SQLAlchemy's aiosqlite adapter classes, whose attributes this cursor fills as theirs does.
+Both packages are pinned in ``pyproject.toml`` for that reason. Server-side cursors (``stream()``) are
+SQLAlchemy's own, unchanged.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import deque
+from typing import Any
+
+import aiosqlite
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+    AsyncAdapt_aiosqlite_dbapi,
+)
+
+
+def _execute(conn: sqlite3.Connection, operation: str, parameters: Any) -> tuple[Any, list[Any] | None, int, Any]:
+    """In aiosqlite's thread: run one statement, and read its rows if it returns any."""
+    cursor = conn.cursor()
+    try:
+        cursor.execute(operation, () if parameters is None else parameters)
+        if cursor.description:
+            return cursor.description, cursor.fetchall(), -1, -1
+        return None, None, cursor.rowcount, cursor.lastrowid
+    finally:
+        cursor.close()
+
+
+def _executemany(conn: sqlite3.Connection, operation: str, seq_of_parameters: Any) -> tuple[int, Any]:
+    cursor = conn.cursor()
+    try:
+        cursor.executemany(operation, seq_of_parameters)
+        return cursor.rowcount, cursor.lastrowid
+    finally:
+        cursor.close()
+
+
+class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
+    __slots__ = ()
+
+    def execute(self, operation: Any, parameters: Any = None) -> Any:
+        try:
+            conn: aiosqlite.Connection = self._connection
+            description, rows, rowcount, lastrowid = self.await_(
+                conn._execute(_execute, conn._conn, operation, parameters))
+            self.description = description
+            self.rowcount, self.lastrowid = rowcount, lastrowid
+            self._rows = deque(rows) if rows is not None else deque()
+        except Exception as error:  # noqa: BLE001 - translated as SQLAlchemy's adapter does
+            self._adapt_connection._handle_exception(error)
+
+    def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
+        try:
+            conn: aiosqlite.Connection = self._connection
+            rowcount, lastrowid = self.await_(conn._execute(_executemany, conn._conn, operation, seq_of_parameters))
+            self.description = None
+            self.rowcount, self.lastrowid = rowcount, lastrowid
+        except Exception as error:  # noqa: BLE001
+            self._adapt_connection._handle_exception(error)
+
+
+class OneHopConnection(AsyncAdapt_aiosqlite_connection):
+    __slots__ = ()
+
+    def cursor(self, server_side: bool = False) -> AsyncAdapt_aiosqlite_cursor:
+        if server_side:
+            return super().cursor(server_side=True)
+        return OneHopCursor(self)
+
+
+class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
+    """SQLAlchemy's aiosqlite DB-API adapter, handing out :class:`OneHopConnection` (pass as ``module=``)."""
+
+    def connect(self, *arg: Any, **kw: Any) -> AsyncAdapt_aiosqlite_connection:
+        adapted = super().connect(*arg, **kw)
+        if type(adapted) is not AsyncAdapt_aiosqlite_connection:  # the sync-fallback variant: left as it is
+            return adapted
+        return OneHopConnection(self, adapted._connection)
+
+
+def dbapi() -> OneHopDBAPI:
+    return OneHopDBAPI(aiosqlite, sqlite3)
