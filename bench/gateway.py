@@ -7,8 +7,9 @@ discord.py's own parser (``client._connection.parsers[EVENT]``, what ``DiscordWe
 calls after decompression) of (a) a bare ``discord.Client`` with no handlers and (b) the full Kudos bot with
 every cog loaded and activity tracking on, both connected to the same emulator world with the same intents
 and caches, and (b) configured as ``config.example.toml`` ships it (``gc_freeze`` on). The loop yields every
-256 events so handlers run alongside. Both clients stay connected and the events are replayed in 10 slices,
-alternating which side goes first, so a burst of other work on a shared machine hits both sides alike; each of
+256 events so handlers run alongside. Both clients stay connected and the events are replayed in 40 slices,
+alternating which side goes first, so a burst of other work on a shared machine hits both sides alike (with 10
+slices five runs in a row gave 0.78-0.95, with 40 0.80-0.86: slices closer in time see the same machine); each of
 (b)'s slices includes draining every handler task and task it spawned. The activity counts are written on the
 bot's own schedule, in the bot's own time: the bench stops the bot's writer task (whose one-second timer runs in
 wall-clock time, and would flush during the bare client's slices too) and calls the same flush at the end of a
@@ -61,7 +62,7 @@ EVENTS = int(os.environ.get("KUDOS_BENCH_EVENTS", "100000"))
 MEMBERS = 300
 LOAD_RATE = 2000  # messages per second during the latency test
 INTERACTIONS = 200
-SLICES = 10  # the replay alternates bare and Kudos slice by slice, so load from other work on the machine hits both
+SLICES = 40  # the replay alternates bare and Kudos slice by slice, so load from other work on the machine hits both
 
 
 def _world() -> WorldSpec:
