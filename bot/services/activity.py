@@ -96,7 +96,8 @@ class ActivityCounters:
     # ------------------------------------------------------------------ the writer
 
     async def run(self) -> None:
-        """Flush every ``interval`` seconds, or as soon as ``max_pending`` events wait. Runs until cancelled."""
+        """Flush every ``interval`` seconds, or as soon as ``max_pending`` events wait. Runs until cancelled or
+        :meth:`close`."""
         loop = asyncio.get_running_loop()
         self._stop.clear()
         done = self._writer_done = asyncio.Event()
