@@ -28,8 +28,6 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord.ext import commands
 
-from bot.db import catchup as repo
-
 if TYPE_CHECKING:
     from bot.core.bot import KudosBot
 
@@ -69,8 +67,7 @@ class CatchUp(commands.Cog):
             self.bot.tasks.spawn(self._save(guild_id, message.id), name="catchup-mark")
 
     async def _save(self, guild_id: int, message_id: int) -> None:
-        async with self.bot.db.begin() as conn:
-            await repo.raise_mark(conn, guild_id, message_id, now=self.bot.clock.now())
+        await self.bot.services.catchup.raise_mark(guild_id, message_id)
 
     async def save_marks(self) -> None:
         for guild_id, message_id in list(self.seen.items()):
@@ -93,8 +90,7 @@ class CatchUp(commands.Cog):
     async def catch_up(self, guild: discord.Guild) -> dict[str, int]:
         """Catch up on what happened since a day before the mark. Without a mark Kudos never watched this
         guild, so nothing was missed: existing posts are not imported (the mark is set for next time)."""
-        async with self.bot.db.connect() as conn:
-            mark = await repo.mark(conn, guild.id)
+        mark = await self.bot.services.catchup.mark(guild.id)
         done = {"feedback posts": 0, "starred posts": 0, "help posts": 0}
         if mark is not None:
             since = discord.utils.time_snowflake(discord.utils.snowflake_time(mark) - LOOKBACK)

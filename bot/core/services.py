@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.services.activity import ActivityCounters
 from bot.services.betas import BetaPolicy, BetaService, NewsService
+from bot.services.catchup import CatchupMarks
 from bot.services.contributions import ContributionsService
 from bot.services.feedback import NOTIFY_EVENT, FeedbackPolicy, FeedbackService
 from bot.services.insights import InsightsService
@@ -75,6 +76,7 @@ class Services:
 
         # Messages and reactions: counted in memory on the hot path, written in batches (write-behind).
         self.activity = ActivityCounters(bot.db, bot.clock)
+        self.catchup = CatchupMarks(bot.db, bot.clock)
         self.insights = InsightsService(bot.db, bot.clock, self.ledger_policy)
         # Charts are drawn in a child process (matplotlib would hold the GIL the event loop needs).
         self.charts = ChartRenderer()
