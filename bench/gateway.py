@@ -48,14 +48,14 @@ import discord
 from sqlalchemy import func, select
 
 from bench.common import Result, median, percentile
-from bot.config import parse_config
-from bot.config.merge import merge_overrides
+from bot.activity.tables import activity_counters
 from bot.core.bot import default_intents
-from bot.db import Database
-from bot.db.schema import activity_counters
 from bot.emulator.routes_channels import reaction_payload
 from bot.emulator.serialize import channel_json, member_json, message_json
 from bot.emulator.state import Channel, Member, Message
+from bot.platform.config import parse_config
+from bot.platform.config.merge import merge_overrides
+from bot.platform.db import Database
 from bot.sandbox.harness import ChannelSpec, Harness, MemberSpec, WorldSpec, sandbox_base_config
 
 EVENTS = int(os.environ.get("KUDOS_BENCH_EVENTS", "100000"))
@@ -262,8 +262,8 @@ def _bot_process(database_url: str, base_url: str, gateway_url: str, token: str,
     import discord.http
     import yarl
 
-    from bot.clock import FakeClock
     from bot.core.bot import create_bot
+    from bot.platform.clock import FakeClock
 
     async def main() -> None:
         discord.http.Route.BASE = base_url

@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import Result, percentile
-from bot.clock import FakeClock
-from bot.db import Database, migrate
-from bot.services.insights import InsightsService, charts
-from bot.services.insights.renderer import ChartRenderer
-from bot.services.ledger import DEFAULT_POINTS, LedgerPolicy, LedgerService, stages
+from bot.insights import InsightsService, charts
+from bot.insights.renderer import ChartRenderer
+from bot.ledger import DEFAULT_POINTS, LedgerPolicy, LedgerService, stages
+from bot.platform.clock import FakeClock
+from bot.platform.db import Database, migrate
 
 GUILD = 1
 USER_BASE = 10**17
@@ -113,11 +113,11 @@ async def _stats(service: InsightsService, period: str, renderer: ChartRenderer)
 
 
 async def _profile(service: InsightsService, period: str) -> dict[str, float]:
-    """Milliseconds per database query of one ``overview`` (each ``bot.db.insights`` call, summed by name), plus
+    """Milliseconds per database query of one ``overview`` (each ``bot.insights.store`` call, summed by name), plus
     the chart rendering: every query function of the repository is wrapped with a timer for one call."""
-    from bot.db import insights as repo
-    from bot.db import stages as stages_repo
-    from bot.services.ledger import stages as ladder
+    from bot.insights import store as repo
+    from bot.ledger import stages as ladder
+    from bot.ledger import stages_store as stages_repo
 
     spent: dict[str, float] = {}
     originals = {(module, name): fn for module in (repo, stages_repo, ladder) for name, fn in vars(module).items()

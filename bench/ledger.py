@@ -27,11 +27,11 @@ from typing import Any
 from sqlalchemy import text
 
 from bench.common import Result, median, percentile
-from bot.clock import FakeClock
-from bot.db import Database, migrate
-from bot.services.feedback import FeedbackPolicy, FeedbackService
-from bot.services.ledger import DEFAULT_POINTS, LedgerPolicy, LedgerService, Season
-from bot.services.rewards import RewardsService
+from bot.feedback import FeedbackPolicy, FeedbackService
+from bot.ledger import DEFAULT_POINTS, LedgerPolicy, LedgerService, Season
+from bot.platform.clock import FakeClock
+from bot.platform.db import Database, migrate
+from bot.rewards import RewardsService
 
 GUILD = 1
 USER_BASE = 10**17

@@ -17,8 +17,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bench.common import Result
-from bot.db.schema import grants
 from bot.emulator.ratelimit import RateLimitConfig
+from bot.rewards.tables import grants
 from bot.sandbox.harness import Harness, MemberSpec, RoleSpec, WorldSpec
 
 ROUTE = "PUT /guilds/{guild_id}/members/{user_id}/roles/{role_id}"

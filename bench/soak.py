@@ -25,8 +25,10 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bot.db.schema import featured_posts, feedback, grants
+from bot.contributions.tables import featured_posts
 from bot.emulator import EmulatorError
+from bot.feedback.tables import feedback
+from bot.rewards.tables import grants
 from tests.hardening.conftest import hardening_config, hardening_world
 from tests.hardening.invariants import check_all, describe
 from tests.hardening.scenario import (

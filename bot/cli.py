@@ -31,7 +31,7 @@ def _config_path(args: argparse.Namespace) -> str:
 
 
 def _load(path: str):  # type: ignore[no-untyped-def]
-    from bot.config import ConfigError, load_config
+    from bot.platform.config import ConfigError, load_config
 
     try:
         return load_config(path)
@@ -49,7 +49,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 # -- migrate ---------------------------------------------------------------------------------------
 async def _migrate(url: str, revision: str) -> str | None:
-    from bot.db import Database, DatabaseError, migrate
+    from bot.platform.db import Database, DatabaseError, migrate
 
     try:
         db = Database(url)
@@ -124,7 +124,7 @@ async def _run_bot(config, token: str, shards: dict[str, object] | None = None) 
     import discord
 
     from bot.core.bot import create_bot
-    from bot.db import DatabaseError
+    from bot.platform.db import DatabaseError
 
     bot = create_bot(config, **(shards or {}))
     stop = asyncio.Event()
@@ -177,11 +177,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 # -- export ----------------------------------------------------------------------------------------
 async def _export(config, guild_id: int, what: str, period: str):  # type: ignore[no-untyped-def]
-    from bot.clock import SystemClock
-    from bot.db import Database, DatabaseError
-    from bot.services.errors import KudosError
-    from bot.services.insights import InsightsService
-    from bot.services.ledger import LedgerPolicy
+    from bot.insights import InsightsService
+    from bot.ledger import LedgerPolicy
+    from bot.platform.clock import SystemClock
+    from bot.platform.db import Database, DatabaseError
+    from bot.platform.errors import KudosError
 
     try:
         db = Database(config.bot.database_url)

@@ -1,6 +1,6 @@
 """Alembic environment for Kudos: async engines, SQLite and PostgreSQL alike.
 
-``bot.db.migrate`` passes an open connection in ``config.attributes["connection"]``; the ``alembic`` command
+``bot.platform.db.migrate`` passes an open connection in ``config.attributes["connection"]``; the ``alembic`` command
 line runs without one and connects itself from ``sqlalchemy.url`` (or ``KUDOS_DATABASE_URL``).
 """
 
@@ -12,7 +12,7 @@ import os
 from alembic import context
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.db.schema import metadata
+from bot.schema import metadata
 
 config = context.config
 

@@ -9,10 +9,10 @@ from contextlib import asynccontextmanager
 
 import pytest
 
-from bot.clock import FakeClock
-from bot.db import Database, migrate
+from bot.platform.clock import FakeClock
+from bot.platform.db import Database, migrate
 
-pytest_plugins = ["bot.emulator.pytest_plugin", "tests.hardening.secrets_plugin"]
+pytest_plugins = ["bot.emulator.pytest_plugin", "tests.hardening.secrets_plugin", "tests.e2e_fixtures"]
 
 POSTGRES_URL = os.environ.get("KUDOS_TEST_POSTGRES_URL")
 _postgres_ran = False

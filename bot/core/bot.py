@@ -13,22 +13,22 @@ import discord
 from discord.ext import commands
 from sqlalchemy.exc import DBAPIError
 
-from bot.clock import Clock, SystemClock
 from bot.core import interactions
 from bot.core.errors import KudosTree
 from bot.core.pacing import Pacer
 from bot.core.services import Services
 from bot.core.tasks import BackgroundTasks
-from bot.db import guilds as guild_repo
-from bot.db import migrate
-from bot.db.engine import Database
-from bot.scheduler import CronJob, SchedulerSettings, TimerScheduler
-from bot.services import guild_settings
-from bot.services.guild_settings import ResolvedGuild
-from bot.services.ledger import stages as ladder_stages
+from bot.ledger import stages as ladder_stages
+from bot.platform import guilds as guild_repo
+from bot.platform import resolver as guild_settings
+from bot.platform.clock import Clock, SystemClock
+from bot.platform.db import migrate
+from bot.platform.db.engine import Database
+from bot.platform.jobs.scheduler import CronJob, SchedulerSettings, TimerScheduler
+from bot.platform.resolver import ResolvedGuild
 
 if TYPE_CHECKING:
-    from bot.config import GuildConfig, KudosConfig
+    from bot.platform.config import GuildConfig, KudosConfig
     from bot.web import WebServer
 
 log = logging.getLogger(__name__)

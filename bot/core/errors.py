@@ -14,7 +14,7 @@ from discord import app_commands
 from sqlalchemy.exc import DBAPIError
 
 from bot.core.interactions import PatientResponse
-from bot.services.errors import KudosError
+from bot.platform.errors import KudosError
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from typing import Any
 import discord
 from discord.utils import MISSING
 
-from bot.services.errors import KudosError
+from bot.platform.errors import KudosError
 
 log = logging.getLogger(__name__)
 

@@ -14,17 +14,17 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.services.activity import ActivityCounters
-from bot.services.betas import BetaPolicy, BetaService, NewsService
-from bot.services.catchup import CatchupMarks
-from bot.services.contributions import ContributionsService
-from bot.services.feedback import NOTIFY_EVENT, FeedbackPolicy, FeedbackService
-from bot.services.insights import InsightsService
-from bot.services.insights.renderer import ChartRenderer
-from bot.services.ledger import ContributionEvent, LedgerPolicy, LedgerService, OnChange
-from bot.services.privacy import PrivacyService
-from bot.services.rewards import RewardsService
-from bot.services.web import WebService, secret_from_env
+from bot.activity.service import ActivityCounters
+from bot.betas import BetaPolicy, BetaService, NewsService
+from bot.catchup.service import CatchupMarks
+from bot.contributions import ContributionsService
+from bot.dashboard import WebService, secret_from_env
+from bot.feedback import NOTIFY_EVENT, FeedbackPolicy, FeedbackService
+from bot.insights import InsightsService
+from bot.insights.renderer import ChartRenderer
+from bot.ledger import ContributionEvent, LedgerPolicy, LedgerService, OnChange
+from bot.privacy import PrivacyService
+from bot.rewards import RewardsService
 
 if TYPE_CHECKING:
     from bot.core.bot import KudosBot
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True, slots=True)
 class DomainEvent:
     """Something a member did that rewards may react to, e.g. ``beta_joined``, ``first_feedback``,
-    ``feedback_shipped``, ``answer_accepted``, ``post_featured`` (see ``bot.config.REWARD_EVENTS``)."""
+    ``feedback_shipped``, ``answer_accepted``, ``post_featured`` (see ``bot.platform.config.REWARD_EVENTS``)."""
 
     guild_id: int
     user_id: int

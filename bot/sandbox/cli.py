@@ -9,8 +9,8 @@ import logging
 import sys
 from pathlib import Path
 
-from bot.config import ConfigError, merge_overrides
 from bot.core.logs import setup_logging
+from bot.platform.config import ConfigError, merge_overrides
 from bot.sandbox.harness import Harness
 from bot.sandbox.runner import ScenarioRunner
 from bot.sandbox.scenario import ScenarioError, load

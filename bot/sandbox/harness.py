@@ -14,10 +14,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.clock import FakeClock
-from bot.config import KudosConfig, merge_overrides, parse_config
 from bot.core.bot import KudosBot, create_bot
 from bot.emulator import Emulator
+from bot.platform.clock import FakeClock
+from bot.platform.config import KudosConfig, merge_overrides, parse_config
 
 log = logging.getLogger(__name__)
 

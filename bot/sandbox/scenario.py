@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.clock import parse_duration
+from bot.platform.clock import parse_duration
 from bot.sandbox.harness import ChannelSpec, MemberSpec, RoleSpec, WorldSpec
 
 ACTIONS = ("say", "post", "slash", "context_menu", "click", "modal", "react", "unreact", "join", "leave",

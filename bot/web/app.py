@@ -15,7 +15,7 @@ import discord
 import jinja2
 from aiohttp import web
 
-from bot.services.errors import Conflict, InvalidInput, KudosError, LimitReached, NotAllowed, NotFound
+from bot.platform.errors import Conflict, InvalidInput, KudosError, LimitReached, NotAllowed, NotFound
 from bot.web.security import BOT_KEY, MAX_BODY, SECURE_KEY, Refused, Staff
 
 if TYPE_CHECKING:

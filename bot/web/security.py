@@ -18,7 +18,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from bot.core.checks import holds
-from bot.services.web import Session
+from bot.dashboard import Session
 
 if TYPE_CHECKING:
     from bot.core.bot import KudosBot

@@ -1,6 +1,6 @@
 """``/beta``: beta programs announced in the community channel, joined with one click.
 
-Thin: the rules (capacity, waitlist, eligibility, budget, close) live in :mod:`bot.services.betas`. This cog
+Thin: the rules (capacity, waitlist, eligibility, budget, close) live in :mod:`bot.betas`. This cog
 turns interactions and timers into service calls, posts and edits the announcement (the "spots left" count
 is refreshed at most once per ``betas.announcement_debounce_seconds`` for a burst of clicks), and tells
 members what happened.
@@ -19,9 +19,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.core.checks import require
-from bot.core.errors import NO_MENTIONS
-from bot.services.betas import (
+from bot.betas import (
     ANNOUNCE_EVENT,
     CLOSE_EVENT,
     NUDGE_EVENT,
@@ -32,9 +30,11 @@ from bot.services.betas import (
     MemberFacts,
     parse_when,
 )
-from bot.services.errors import InvalidInput, NotAllowed, NotFound
-from bot.services.ledger.explain import ts
-from bot.services.rewards import role_problems
+from bot.core.checks import require
+from bot.core.errors import NO_MENTIONS
+from bot.ledger.explain import ts
+from bot.platform.errors import InvalidInput, NotAllowed, NotFound
+from bot.rewards import role_problems
 from cogs.betas.ui import (
     DYNAMIC_ITEMS,
     AcceptButton,

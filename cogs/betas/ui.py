@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.betas import Beta
+from bot.betas.models import MAX_TEXT
 from bot.core.errors import GuardedCallback, KudosModal
-from bot.services.betas import Beta
-from bot.services.betas.models import MAX_TEXT
-from bot.services.errors import NotAllowed
-from bot.services.ledger.explain import ts
+from bot.ledger.explain import ts
+from bot.platform.errors import NotAllowed
 
 if TYPE_CHECKING:
     from cogs.betas.cog import Betas

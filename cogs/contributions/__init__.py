@@ -1,7 +1,7 @@
 """The contribution ledger's Discord side: accepted answers, curation (feature + starboard), guides, thanks,
 staff tools, profiles and leaderboards, receipts, probation release and ring reports.
 
-Business rules live in :mod:`bot.services.contributions` and :mod:`bot.services.ledger`; these cogs only
+Business rules live in :mod:`bot.contributions` and :mod:`bot.ledger`; these cogs only
 turn interactions and gateway events into service calls and results into replies.
 """
 

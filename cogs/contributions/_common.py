@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.core.errors import NO_MENTIONS
-from bot.services.errors import InvalidInput, NotFound
-from bot.services.ledger import CreditResult, Receipt
+from bot.ledger import CreditResult, Receipt
+from bot.platform.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
     from bot.core.bot import KudosBot

@@ -9,10 +9,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.contributions import CLOSE_SOLVED
 from bot.core.checks import member_has
 from bot.core.errors import NO_MENTIONS
-from bot.services.contributions import CLOSE_SOLVED
-from bot.services.errors import Conflict, InvalidInput, NotAllowed
+from bot.platform.errors import Conflict, InvalidInput, NotAllowed
 from cogs.contributions._common import (
     GUILD_ONLY,
     fresh_channel,

@@ -10,7 +10,7 @@ from discord.ext import commands
 
 from bot.core.checks import member_has
 from bot.core.errors import NO_MENTIONS
-from bot.services.errors import InvalidInput, NotAllowed
+from bot.platform.errors import InvalidInput, NotAllowed
 from cogs.contributions._common import (
     GUILD_ONLY,
     creation_channel_ids,

@@ -13,7 +13,7 @@ from discord.ext import commands
 
 from bot.core.checks import member_has
 from bot.core.errors import NO_MENTIONS
-from bot.services.errors import Conflict, InvalidInput, NotAllowed
+from bot.platform.errors import Conflict, InvalidInput, NotAllowed
 from cogs.contributions._common import (
     GUILD_ONLY,
     fresh_channel,

@@ -9,11 +9,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.config import ContributionKind
+from bot.contributions import receipt_line
 from bot.core.checks import require
 from bot.core.errors import NO_MENTIONS
-from bot.services.contributions import receipt_line
-from bot.services.errors import InvalidInput
+from bot.platform.config import ContributionKind
+from bot.platform.errors import InvalidInput
 from cogs.contributions._common import guild_of, place, send_receipt
 
 if TYPE_CHECKING:

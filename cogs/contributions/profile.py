@@ -8,16 +8,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.config import ContributionKind
+from bot.contributions import leaderboard_line, next_reward_text, progress_bar, receipt_line, stage_progress
 from bot.core.errors import NO_MENTIONS
-from bot.services.contributions import (
-    leaderboard_line,
-    next_reward_text,
-    progress_bar,
-    receipt_line,
-    stage_progress,
-)
-from bot.services.ledger import KINDS
+from bot.ledger import KINDS
+from bot.platform.config import ContributionKind
 from cogs.contributions._common import guild_of, place
 
 if TYPE_CHECKING:

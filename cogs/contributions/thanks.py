@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core.errors import NO_MENTIONS
-from bot.services.errors import InvalidInput
+from bot.platform.errors import InvalidInput
 from cogs.contributions._common import (
     GUILD_ONLY,
     fresh_message,

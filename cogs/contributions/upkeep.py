@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord.ext import commands
 
+from bot.contributions import DAILY, RELEASE, RELEASE_RECEIPT, release_receipt
 from bot.core.errors import NO_MENTIONS
-from bot.services.contributions import DAILY, RELEASE, RELEASE_RECEIPT, release_receipt
 from cogs.contributions._common import receipts_mode
 
 if TYPE_CHECKING:

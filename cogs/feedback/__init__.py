@@ -16,7 +16,7 @@ from typing import Any
 
 import discord
 
-from bot.services.errors import NotAllowed
+from bot.platform.errors import NotAllowed
 from cogs.feedback.cog import Feedback
 
 

@@ -1,6 +1,6 @@
 """``/feedback``: reports become forum threads whose status staff move forward, and everyone hears about it.
 
-Thin: business rules live in :mod:`bot.services.feedback`; this turns interactions and gateway events into
+Thin: business rules live in :mod:`bot.feedback`; this turns interactions and gateway events into
 service calls and keeps the forum (tags, the item embed) and members' DMs in step with the database.
 """
 
@@ -18,8 +18,7 @@ from discord.ext import commands
 
 from bot.core.checks import member_has, require
 from bot.core.errors import NO_MENTIONS
-from bot.services.errors import InvalidInput, KudosError, NotAllowed, NotFound
-from bot.services.feedback import (
+from bot.feedback import (
     NOTIFY_EVENT,
     STAFF_STATUSES,
     STATUSES,
@@ -29,6 +28,7 @@ from bot.services.feedback import (
     label,
     validate_draft,
 )
+from bot.platform.errors import InvalidInput, KudosError, NotAllowed, NotFound
 from cogs.feedback import render
 from cogs.feedback.forum import ForumWatch
 from cogs.feedback.ui import DYNAMIC_ITEMS, FeedbackForm, PageButton, item_view, review_view, type_picker

@@ -12,8 +12,8 @@ from typing import Any
 import discord
 
 from bot.core.errors import NO_MENTIONS
-from bot.services.errors import InvalidInput
-from bot.services.feedback import TYPES, validate_draft
+from bot.feedback import TYPES, validate_draft
+from bot.platform.errors import InvalidInput
 from cogs.feedback import render
 from cogs.feedback.ui import item_view
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import discord
 
-from bot.services.feedback import FeedbackItem, label
+from bot.feedback import FeedbackItem, label
 
 COLOURS = {
     "pending_review": discord.Colour.light_grey(), "new": discord.Colour.blurple(),

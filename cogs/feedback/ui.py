@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.core.errors import GuardedCallback, KudosModal
-from bot.services.errors import NotAllowed
-from bot.services.feedback import TYPES, label
-from bot.services.feedback.models import MAX_DETAILS, MAX_NOTE, MAX_STEPS, MAX_TITLE, MAX_VERSION
+from bot.feedback import TYPES, label
+from bot.feedback.models import MAX_DETAILS, MAX_NOTE, MAX_STEPS, MAX_TITLE, MAX_VERSION
+from bot.platform.errors import NotAllowed
 
 if TYPE_CHECKING:
     from cogs.feedback.cog import Feedback

@@ -10,11 +10,11 @@ from typing import Any
 import discord
 from discord.ext import commands, tasks
 
-from bot.config import RewardConfig
 from bot.core.checks import member_has
 from bot.core.errors import NO_MENTIONS, GuardedCallback
-from bot.services.errors import NotAllowed
-from bot.services.rewards import HeldRoles, MemberFacts, role_problems
+from bot.platform.config import RewardConfig
+from bot.platform.errors import NotAllowed
+from bot.rewards import HeldRoles, MemberFacts, role_problems
 from cogs.rewards._commands import PerkCommands, RewardCommands
 from cogs.rewards.dispatcher import Dispatcher, role_facts
 

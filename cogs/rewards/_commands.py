@@ -9,12 +9,12 @@ import discord
 from discord import app_commands
 from pydantic import ValidationError
 
-from bot.config import RewardConfig
 from bot.core.checks import require
 from bot.core.errors import NO_MENTIONS, KudosView
-from bot.db.summary import mask_code
-from bot.services.errors import InvalidInput, NotAllowed
-from bot.services.rewards.codes import MAX_UPLOAD_BYTES
+from bot.platform.config import RewardConfig
+from bot.platform.errors import InvalidInput, NotAllowed
+from bot.rewards.codes import MAX_UPLOAD_BYTES
+from bot.sandbox.summary import mask_code
 
 TRIGGER_HELP = ("event:beta_joined | points:100 | points:100/30d | points:100/season | kind:answer:5 | "
                 "ladder:creator")

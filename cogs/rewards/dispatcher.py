@@ -26,8 +26,8 @@ import aiohttp
 import discord
 
 from bot.core.errors import NO_MENTIONS
-from bot.db import rewards as repo
-from bot.services.rewards import BONUS_SOURCE, RoleFacts, render, role_problems
+from bot.rewards import BONUS_SOURCE, RoleFacts, render, role_problems
+from bot.rewards import store as repo
 
 if TYPE_CHECKING:
     from bot.core.bot import KudosBot

@@ -27,7 +27,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from bot.db.schema import beta_participants, betas, feedback, grants, guilds, perk_codes, timers
+from bot.betas.tables import beta_participants, betas
+from bot.feedback.tables import feedback
+from bot.platform.tables import guilds, timers
+from bot.rewards.tables import grants, perk_codes
 
 if TYPE_CHECKING:
     from tests.hardening.support import HardenedHarness

@@ -6,7 +6,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.db.schema import beta_participants, betas, feedback, grants
+from bot.betas.tables import beta_participants, betas
+from bot.feedback.tables import feedback
+from bot.rewards.tables import grants
 from bot.sandbox.harness import Harness
 
 ROLE_ROUTE = "PUT /guilds/{guild_id}/members/{user_id}/roles/{role_id}"

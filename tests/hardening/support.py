@@ -25,9 +25,9 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from bot.core.bot import KudosBot, create_bot
-from bot.db.schema import timers
 from bot.emulator.routes_channels import delete_message_model
 from bot.emulator.serialize import channel_json
+from bot.platform.tables import timers
 from bot.sandbox.harness import READY_TIMEOUT, Harness
 from tests.hardening.invariants import check_all, describe
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.db import Database
-from bot.db import ledger as ledger_repo
+from bot.ledger import store as ledger_repo
+from bot.platform.db import Database
 from tests.hardening.scenario import credit_answers
 from tests.hardening.support import COUNTS, HardenedHarness
 

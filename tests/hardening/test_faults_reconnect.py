@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.db.schema import audit_log, catchup_marks, featured_posts, help_posts
+from bot.catchup.tables import catchup_marks
+from bot.contributions.tables import featured_posts, help_posts
+from bot.platform.tables import audit_log
 from tests.hardening.conftest import CODES, hardening_config
 from tests.hardening.scenario import credit_answers, feedback_rows, load_codes, member_grants, rows
 from tests.hardening.support import COUNTS, HardenedHarness

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.db.schema import feedback
+from bot.feedback.tables import feedback
 from tests.hardening.conftest import hardening_config
 from tests.hardening.scenario import feedback_rows, report_bug, rows
 from tests.hardening.support import COUNTS, HardenedHarness

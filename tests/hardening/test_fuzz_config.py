@@ -15,8 +15,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.config import ConfigError, KudosConfig
-from bot.config.loader import loads_config, parse_config
+from bot.platform.config import ConfigError, KudosConfig
+from bot.platform.config.loader import loads_config, parse_config
 from tests.hardening.support import COUNTS
 
 EXAMPLE = tomllib.loads((Path(__file__).parents[2] / "config.example.toml").read_text())
@@ -108,7 +108,7 @@ def test_random_toml_text(lines: list[str]) -> None:
 def test_random_bytes_in_a_file(raw: bytes) -> None:
     import tempfile
 
-    from bot.config import load_config
+    from bot.platform.config import load_config
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "config.toml"

@@ -17,7 +17,10 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.core.checks import required_level
-from bot.db.schema import audit_log, contributions, feedback, grants, perk_codes, reward_rules
+from bot.feedback.tables import feedback
+from bot.ledger.tables import contributions
+from bot.platform.tables import audit_log
+from bot.rewards.tables import grants, perk_codes, reward_rules
 from tests.hardening.conftest import CODES
 from tests.hardening.scenario import credit_answers, feedback_rows, load_codes, member_grants, report_bug
 from tests.hardening.support import COUNTS, HardenedHarness

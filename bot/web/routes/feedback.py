@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.services.feedback import STAFF_STATUSES, STATUSES, TYPES, label
-from bot.services.feedback.models import MAX_NOTE, MAX_VERSION
+from bot.feedback import STAFF_STATUSES, STATUSES, TYPES, label
+from bot.feedback.models import MAX_NOTE, MAX_VERSION
 from bot.web.app import render
 from bot.web.security import Refused, Staff, staff
 

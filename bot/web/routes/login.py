@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from bot.services.web import SESSION_TTL
+from bot.dashboard import SESSION_TTL
 from bot.web.app import render
 from bot.web.security import (
     BOT_KEY,

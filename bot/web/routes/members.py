@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.services.errors import NotFound
+from bot.platform.errors import NotFound
 from bot.web.app import render
 from bot.web.security import Refused, Staff, staff
 

@@ -6,7 +6,7 @@ import base64
 
 from aiohttp import web
 
-from bot.services.insights.models import PERIODS
+from bot.insights.models import PERIODS
 from bot.web.app import render
 from bot.web.security import Staff, staff
 

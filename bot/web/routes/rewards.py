@@ -7,7 +7,7 @@ import re
 import discord
 from aiohttp import web
 
-from bot.services.errors import KudosError
+from bot.platform.errors import KudosError
 from bot.web.app import render
 from bot.web.security import Staff, staff
 

@@ -1,0 +1,1 @@
+"""Activity: messages and reactions counted per member, channel and day (write-behind)."""

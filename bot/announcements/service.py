@@ -1,0 +1,237 @@
+"""Staff announcements beyond betas (``/announce``), reply counts of discussion threads, and the "what we
+changed because of you" post of a closed beta.
+
+Every broadcast takes its slot through :meth:`BetaService.reserve_slot` (one budget, one code path): an
+``/announce`` post is an ``announcements`` row with ``subject = "news"`` that carries its own content (title,
+text, image bytes, role to ping) until it goes out, so a post scheduled days ahead needs nothing else. The
+image bytes are dropped once the post is out (Discord has the file then).
+
+Reply counts: when any announcement is posted with a discussion thread, a durable ``announce.replies`` timer
+is set ``broadcast.reply_count_after_hours`` later; the cog counts the distinct members (not bots) who wrote in
+the thread and :meth:`NewsService.record_replies` stores the number and puts a line in the staff log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.betas import store as repo
+from bot.betas.models import Slot
+from bot.betas.service import NEWS_EVENT, BetaService
+from bot.ledger.explain import ts
+from bot.platform import audit
+from bot.platform.errors import Conflict, InvalidInput, NotFound
+from bot.rewards.store import cancel_timers_like
+
+MAX_TITLE = 256
+MAX_BODY = 4000
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
+
+
+@dataclass(frozen=True, slots=True)
+class NewsDraft:
+    body: str
+    title: str = ""
+    image: bytes | None = None
+    image_name: str | None = None
+    ping_role_id: int | None = None
+
+    def content(self) -> dict[str, Any]:
+        return {"title": self.title, "body": self.body, "image": self.image, "image_name": self.image_name,
+                "ping_role_id": self.ping_role_id}
+
+
+@dataclass(frozen=True, slots=True)
+class ChangesPost:
+    """The "what we changed because of you" text and exactly the members it mentions."""
+
+    beta_id: int
+    beta_name: str
+    text: str
+    user_ids: tuple[int, ...]
+    items: int
+
+
+def validate_news(draft: NewsDraft) -> NewsDraft:
+    body, title = draft.body.strip(), " ".join(draft.title.split())
+    if not body:
+        raise InvalidInput("The announcement needs some text.")
+    if len(body) > MAX_BODY:
+        raise InvalidInput(f"The text is too long ({len(body)} characters; at most {MAX_BODY}).")
+    if len(title) > MAX_TITLE:
+        raise InvalidInput(f"Keep the title to {MAX_TITLE} characters (it has {len(title)}).")
+    return NewsDraft(body, title, draft.image, draft.image_name, draft.ping_role_id)
+
+
+def check_image(filename: str, content_type: str | None, size: int, max_mb: int) -> None:
+    """Refuse what Discord would not show as an embed image, before anything is written."""
+    ctype = (content_type or "").split(";")[0].strip().lower()
+    if ctype not in IMAGE_TYPES:
+        raise InvalidInput(f"{filename!r} isn't an image I can show (PNG, JPEG, GIF or WebP; got "
+                           f"{ctype or 'an unknown type'}).")
+    if size > max_mb * 1024 * 1024:
+        raise InvalidInput(f"The image is {size / 1024 / 1024:.1f} MB; at most {max_mb} MB.")
+
+
+def check_time(at: datetime | None, now: datetime) -> None:
+    if at is not None and at < now - timedelta(minutes=1):
+        raise InvalidInput(f"That time is in the past ({ts(at)}); give a later time like 2h or "
+                           "2026-03-01T18:00 (UTC), or leave it empty to post now.")
+
+
+class NewsService:
+    def __init__(self, betas: BetaService) -> None:
+        self.betas = betas
+        self.db = betas.db
+        self.clock = betas.clock
+        self.rewards = betas.rewards
+
+    # ------------------------------------------------------------------ /announce
+
+    async def check(self, guild_id: int, channel_id: int, at: datetime | None) -> None:
+        """Before the text form: the time and the budget (nothing is written)."""
+        check_time(at, self.clock.now())
+        await self.betas.check_budget(guild_id, channel_id, at)
+
+    async def create(self, guild_id: int, channel_id: int, actor_id: int, draft: NewsDraft,
+                     at: datetime | None = None) -> Slot:
+        """Reserve the slot with the content in one transaction; a later time gets a durable timer."""
+        draft = validate_news(draft)
+        check_time(at, self.clock.now())
+        slot = await self.betas.reserve_slot(guild_id, channel_id, subject="news", subject_id=None,
+                                             actor_id=actor_id, at=at, event=NEWS_EVENT, content=draft.content())
+        async with self.db.begin() as conn:
+            await audit.record(conn, now=self.clock.now(), action="announce.created", guild_id=guild_id,
+                               actor_id=actor_id, target_id=slot.announcement_id,
+                               details={"channel_id": channel_id, "at": slot.at.isoformat(),
+                                        "ping_role_id": draft.ping_role_id, "image": draft.image_name})
+        return slot
+
+    async def get(self, guild_id: int, announcement_id: int) -> repo.AnnouncementRow:
+        async with self.db.connect() as conn:
+            ann = await repo.announcement(conn, announcement_id)
+        if ann is None or ann.guild_id != guild_id or ann.subject != "news":
+            raise NotFound(f"There is no announcement #{announcement_id} here; `/announce list` shows them.")
+        return ann
+
+    async def _scheduled(self, guild_id: int, announcement_id: int) -> repo.AnnouncementRow:
+        ann = await self.get(guild_id, announcement_id)
+        if ann.status != "scheduled":
+            raise Conflict(f"Announcement #{announcement_id} is {ann.status} already; only one that hasn't gone "
+                           "out yet can be edited or cancelled.")
+        return ann
+
+    async def recent(self, guild_id: int, *, limit: int = 20) -> list[repo.AnnouncementRow]:
+        async with self.db.connect() as conn:
+            return await repo.recent_announcements(conn, guild_id, limit=limit)
+
+    async def edit(self, guild_id: int, announcement_id: int, actor_id: int, *, title: str | None = None,
+                   body: str | None = None, at: datetime | None = None, image: tuple[bytes, str] | None = None,
+                   remove_image: bool = False, ping_role_id: int | None = None, no_ping: bool = False
+                   ) -> repo.AnnouncementRow:
+        """Change a scheduled announcement; a new time takes a new slot of the same budget (or is refused)."""
+        ann = await self._scheduled(guild_id, announcement_id)
+        draft = validate_news(NewsDraft(body if body is not None else ann.body,
+                                        title if title is not None else ann.title))
+        check_time(at, self.clock.now())
+        if at is not None:
+            await self.betas.move_slot(guild_id, announcement_id, at, event=NEWS_EVENT)
+        values: dict[str, Any] = {"title": draft.title, "body": draft.body}
+        if image is not None:
+            values.update(image=image[0], image_name=image[1])
+        elif remove_image:
+            values.update(image=None, image_name=None)
+        if no_ping:
+            values["ping_role_id"] = None
+        elif ping_role_id is not None:
+            values["ping_role_id"] = ping_role_id
+        async with self.db.begin() as conn:
+            current = await repo.announcement(conn, announcement_id)
+            if current is None or current.status != "scheduled":
+                raise Conflict(f"Announcement #{announcement_id} went out meanwhile; it can't be edited now.")
+            await repo.update_announcement(conn, announcement_id, **values)
+            await audit.record(conn, now=self.clock.now(), action="announce.edited", guild_id=guild_id,
+                               actor_id=actor_id, target_id=announcement_id,
+                               details={"fields": sorted(k for k in values if k != "image"),
+                                        "at": at.isoformat() if at else None})
+        return await self.get(guild_id, announcement_id)
+
+    async def cancel(self, guild_id: int, announcement_id: int, actor_id: int) -> repo.AnnouncementRow:
+        """Cancel before it goes out: its budget slot is free again."""
+        now = self.clock.now()
+        await self._scheduled(guild_id, announcement_id)
+        async with self.db.begin() as conn:
+            current = await repo.announcement(conn, announcement_id)
+            if current is None or current.status != "scheduled":
+                raise Conflict(f"Announcement #{announcement_id} went out meanwhile; it can't be cancelled now.")
+            await repo.update_announcement(conn, announcement_id, status="cancelled", image=None)
+            await cancel_timers_like(conn, f"betas:announce:{announcement_id}:", now=now)
+            await audit.record(conn, now=now, action="announce.cancelled", guild_id=guild_id, actor_id=actor_id,
+                               target_id=announcement_id, details={})
+        return await self.get(guild_id, announcement_id)
+
+    # ------------------------------------------------------------------ replies in discussion threads
+
+    async def record_replies(self, announcement_id: int, members: int) -> str | None:
+        """Store how many members replied and tell staff (once per announcement)."""
+        async with self.db.begin() as conn:
+            ann = await repo.announcement(conn, announcement_id)
+            if ann is None or ann.status != "posted":
+                return None
+            await repo.update_announcement(conn, announcement_id, replies=members)
+            what = await self._describe(conn, ann)
+            hours = self.betas.policy_for(ann.guild_id).reply_count_hours
+            link = (f"https://discord.com/channels/{ann.guild_id}/{ann.channel_id}/{ann.message_id}"
+                    if ann.message_id else f"<#{ann.channel_id}>")
+            text = (f"**{members} member{'s' if members != 1 else ''} replied** in the discussion of {what} "
+                    f"({link}) within {hours} h of posting.")
+            await self.rewards.notice(conn, ann.guild_id, text, key=f"announce-replies:{announcement_id}")
+            return text
+
+    async def _describe(self, conn: Any, ann: repo.AnnouncementRow) -> str:
+        if ann.subject == "news":
+            return f"announcement #{ann.id}" + (f" *{ann.title}*" if ann.title else "")
+        row = await repo.by_id(conn, ann.subject_id) if ann.subject_id is not None else None
+        name = row.name if row is not None else f"#{ann.subject_id}"
+        return f"the beta {name}" if ann.subject == "beta" else f"the changes post of the beta {name}"
+
+    # ------------------------------------------------------------------ "what we changed because of you"
+
+    async def changes_post(self, guild_id: int, beta_id: int) -> ChangesPost:
+        """The post for a closed beta: its shipped feedback, and the members who gave it (duplicates merged
+        into a shipped item count for their reporters too)."""
+        async with self.db.connect() as conn:
+            row = await repo.get(conn, guild_id, beta_id)
+            if row is None:
+                raise NotFound(f"There is no beta #{beta_id} in this server.")
+            if row.status != "closed":
+                raise Conflict(f"**{row.name}** is still {row.status}: close it first (`/beta close`), then "
+                               "publish what changed.")
+            if any(a.status in ("scheduled", "posted") for a in await repo.announcements_of(conn, guild_id, "changes",
+                                                                                         beta_id)):
+                raise Conflict(f"The changes post of **{row.name}** is out already.")
+            shipped = await repo.shipped_feedback(conn, beta_id)
+        if not shipped:
+            raise Conflict(f"No feedback of **{row.name}** is marked shipped yet; mark items shipped in the "
+                           "feedback forum, then try again.")
+        users: list[int] = []
+        lines = [f"## What we changed because of you: {row.name} beta",
+                 f"Thank you to everyone who took part. {len(shipped)} thing{'s' if len(shipped) != 1 else ''} "
+                 "you told us about shipped:"]
+        for item in shipped[:15]:
+            people = [u for u in item.reporters if u not in users]
+            users += people
+            lines.append(f"• **{item.title}** ({item.type}), thanks to " + ", ".join(f"<@{u}>" for u in item.reporters))
+        if len(shipped) > 15:
+            more = {u for item in shipped[15:] for u in item.reporters} - set(users)
+            users += sorted(more)
+            lines.append(f"…and {len(shipped) - 15} more" + (", with " + ", ".join(f"<@{u}>" for u in sorted(more))
+                                                            if more else "") + ".")
+        lines.append("Keep the feedback coming: it shapes what we build next.")
+        text = "\n".join(lines)
+        if len(text) > 3900:
+            text = text[:3890] + "…"
+            users = [u for u in users if f"<@{u}>" in text]
+        return ChangesPost(beta_id, row.name, text, tuple(users), len(shipped))

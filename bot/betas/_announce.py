@@ -1,0 +1,202 @@
+"""Announcing betas and news within the broadcast budget."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.betas import store as repo
+from bot.betas._common import ANNOUNCE_EVENT, CLOSE_EVENT, REMIND_EVENT, REPLIES_EVENT, day_start, week_start
+from bot.betas.models import Beta, Slot
+from bot.ledger.explain import ts
+from bot.platform.clock import Clock
+from bot.platform.db import Database
+from bot.platform.errors import Conflict, LimitReached, NotFound
+from bot.rewards.store import cancel_timers_like
+
+
+class _Announcing:
+    """Part of :class:`bot.betas.BetaService` (shares its attributes)."""
+
+    db: Database
+    clock: Clock
+
+    # ------------------------------------------------------------------ announcing (broadcast budget)
+
+    async def next_slot(self, conn: AsyncConnection, guild_id: int, channel_id: int, at: datetime) -> datetime:
+        """The earliest time at or after ``at`` with room in the channel's daily and weekly budget."""
+        policy = self.policy_for(guild_id)
+        if policy.per_channel_per_day == 0 or policy.per_channel_per_week == 0:
+            raise LimitReached(f"The broadcast budget of <#{channel_id}> is 0, so nothing can be announced there. "
+                               "An admin can raise `broadcast.per_channel_per_day` in the config.")
+        t = at
+        for _ in range(400):
+            day, week = day_start(t), week_start(t)
+            if await repo.slots_used(conn, channel_id, week, week + timedelta(days=7)) >= policy.per_channel_per_week:
+                t = week + timedelta(days=7)
+                continue
+            if await repo.slots_used(conn, channel_id, day, day + timedelta(days=1)) >= policy.per_channel_per_day:
+                t = day + timedelta(days=1)
+                continue
+            return t
+        raise LimitReached(f"<#{channel_id}> has no free announcement slot in the coming year.")
+
+    async def _refuse_over_budget(self, conn: AsyncConnection, guild_id: int, channel_id: int, when: datetime) -> None:
+        policy = self.policy_for(guild_id)
+        slot = await self.next_slot(conn, guild_id, channel_id, when)
+        if slot > when:
+            day_used = await repo.slots_used(conn, channel_id, day_start(when), day_start(when) + timedelta(days=1))
+            raise LimitReached(
+                f"<#{channel_id}> is at its broadcast budget ({day_used} announcement"
+                f"{'s' if day_used != 1 else ''} on that day; at most {policy.per_channel_per_day} a day and "
+                f"{policy.per_channel_per_week} a week). The next slot opens {ts(slot)} ({ts(slot, 'R')}): "
+                "schedule it for then, or later. The community is not a billboard."
+            )
+
+    async def check_budget(self, guild_id: int, channel_id: int, at: datetime | None = None) -> None:
+        """Raise the budget refusal now, before staff type a description (nothing is written)."""
+        now = self.clock.now()
+        async with self.db.connect() as conn:
+            await self._refuse_over_budget(conn, guild_id, channel_id, max(at or now, now))
+
+    async def unschedule(self, guild_id: int, beta_id: int) -> bool:
+        """Cancel a beta's scheduled announcement (``/beta open`` posts it now instead)."""
+        now = self.clock.now()
+        async with self.db.begin() as conn:
+            row = await self._get(conn, guild_id, beta_id)
+            cancelled = False
+            for ann in await repo.announcements_of(conn, guild_id, "beta", beta_id):
+                if ann.status == "scheduled":
+                    await repo.update_announcement(conn, ann.id, status="cancelled")
+                    await cancel_timers_like(conn, f"betas:announce:{ann.id}:", now=now)
+                    cancelled = True
+            if cancelled and row.status == "scheduled":
+                await repo.update_beta(conn, beta_id, status="draft")
+            return cancelled
+
+    async def by_id(self, beta_id: int) -> Beta | None:
+        async with self.db.connect() as conn:
+            row = await repo.by_id(conn, beta_id)
+            return await self._view(conn, row) if row is not None else None
+
+    async def reserve_slot(self, guild_id: int, channel_id: int, *, subject: str, subject_id: int | None,
+                           actor_id: int, at: datetime | None = None, event: str = ANNOUNCE_EVENT,
+                           content: dict[str, Any] | None = None) -> Slot:
+        """Take a slot of the channel's broadcast budget for ``at`` (default: now); a later one gets a timer.
+
+        Every broadcast goes through here: beta announcements (``subject="beta"``), ``/announce`` posts
+        (``"news"``, with their ``content`` columns, posted by the ``event`` timer) and "what we changed" posts
+        (``"changes"``, one per beta). Over budget: :class:`LimitReached` with the time the next slot opens."""
+        now = self.clock.now()
+        when = max(at or now, now)
+        async with self.db.begin() as conn:
+            await repo.lock_channel_budget(conn, guild_id, channel_id)
+            if subject in ("beta", "changes") and subject_id is not None:
+                row = await self._get(conn, guild_id, subject_id)
+                if subject == "beta" and row.status == "closed":
+                    raise Conflict(f"**{row.name}** is closed.")
+                live = [a for a in await repo.announcements_of(conn, guild_id, subject, subject_id)
+                        if a.status in ("scheduled", "posted")]
+                if live:
+                    what = "posted" if live[-1].status == "posted" else f"scheduled for {ts(live[-1].scheduled_for)}"
+                    raise Conflict(f"**{row.name}** is already announced ({what})." if subject == "beta" else
+                                   f"The changes post of **{row.name}** is out already.")
+            await self._refuse_over_budget(conn, guild_id, channel_id, when)
+            scheduled = when > now
+            ann_id = await repo.create_announcement(
+                conn, guild_id=guild_id, channel_id=channel_id, subject=subject, subject_id=subject_id,
+                status="scheduled", scheduled_for=when, created_by=actor_id, created_at=now, **(content or {}),
+            )
+            if subject == "beta" and subject_id is not None:
+                await repo.update_beta(conn, subject_id, announcement_channel_id=channel_id,
+                                       status="scheduled" if scheduled else "draft")
+            if scheduled:
+                await self.schedule(event, {"announcement_id": ann_id}, at=when,
+                                    dedupe_key=f"betas:announce:{ann_id}:{when.isoformat()}", conn=conn)
+            return Slot(ann_id, when, scheduled)
+
+    async def move_slot(self, guild_id: int, announcement_id: int, at: datetime, *, event: str) -> Slot:
+        """Reschedule a scheduled announcement within the same budget (its own slot does not count against
+        the new time); the old timer is replaced. Over budget: :class:`LimitReached`, nothing changes."""
+        now = self.clock.now()
+        when = max(at, now)
+        async with self.db.begin() as conn:
+            ann = await repo.announcement(conn, announcement_id)
+            if ann is None or ann.guild_id != guild_id:
+                raise NotFound(f"There is no announcement #{announcement_id} here.")
+            if ann.status != "scheduled":
+                raise Conflict(f"Announcement #{announcement_id} is {ann.status}; only a scheduled one can move.")
+            await repo.lock_channel_budget(conn, guild_id, ann.channel_id)
+            await repo.update_announcement(conn, announcement_id, status="cancelled")  # free its own slot
+            await self._refuse_over_budget(conn, guild_id, ann.channel_id, when)  # raising rolls back
+            await repo.update_announcement(conn, announcement_id, status="scheduled", scheduled_for=when)
+            await cancel_timers_like(conn, f"betas:announce:{announcement_id}:", now=now)
+            scheduled = when > now
+            if scheduled:
+                await self.schedule(event, {"announcement_id": announcement_id}, at=when,
+                                    dedupe_key=f"betas:announce:{announcement_id}:{when.isoformat()}", conn=conn)
+            return Slot(announcement_id, when, scheduled)
+
+    async def announcement(self, announcement_id: int) -> repo.AnnouncementRow:
+        async with self.db.connect() as conn:
+            ann = await repo.announcement(conn, announcement_id)
+        if ann is None:
+            raise NotFound(f"There is no announcement #{announcement_id}.")
+        return ann
+
+    async def mark_posted(self, announcement_id: int, *, message_id: int, thread_id: int | None) -> Beta | None:
+        """The announcement is out: the beta opens (and its end and reminder timers are set)."""
+        now = self.clock.now()
+        async with self.db.begin() as conn:
+            ann = await repo.announcement(conn, announcement_id)
+            assert ann is not None
+            await repo.update_announcement(conn, announcement_id, status="posted", posted_at=now,
+                                           message_id=message_id, thread_id=thread_id, image=None)
+            hours = self.policy_for(ann.guild_id).reply_count_hours
+            if thread_id is not None and hours:
+                await self.schedule(REPLIES_EVENT, {"announcement_id": announcement_id},
+                                    at=now + timedelta(hours=hours), dedupe_key=f"announce:replies:{announcement_id}",
+                                    conn=conn)
+            if ann.subject != "beta" or ann.subject_id is None:
+                return None
+            await repo.update_beta(conn, ann.subject_id, status="open", announcement_message_id=message_id,
+                                   thread_id=thread_id, announcement_channel_id=ann.channel_id,
+                                   starts_at=now)
+            row = await self._get(conn, ann.guild_id, ann.subject_id)
+            await self._schedule_end(conn, row)
+            return await self._view(conn, row)
+
+    async def mark_failed(self, announcement_id: int, reason: str) -> None:
+        async with self.db.begin() as conn:
+            ann = await repo.announcement(conn, announcement_id)
+            if ann is None:
+                return
+            await repo.update_announcement(conn, announcement_id, status="failed")
+            if ann.subject == "beta" and ann.subject_id is not None:
+                row = await repo.by_id(conn, ann.subject_id)
+                if row is not None and row.status == "scheduled":
+                    await repo.update_beta(conn, row.id, status="draft")
+                await self.rewards.notice(conn, ann.guild_id, f"The announcement of beta #{ann.subject_id} could "
+                                          f"not be posted in <#{ann.channel_id}>: {reason}",
+                                          key=f"beta-announce-failed:{announcement_id}")
+            elif ann.subject == "news":
+                await self.rewards.notice(conn, ann.guild_id, f"Announcement #{announcement_id} "
+                                          f"({ann.title or ann.body[:60]!r}) could not be posted in "
+                                          f"<#{ann.channel_id}>: {reason}", key=f"news-failed:{announcement_id}")
+
+    async def _schedule_end(self, conn: AsyncConnection, row: repo.BetaRow) -> None:
+        now = self.clock.now()
+        await cancel_timers_like(conn, f"betas:close:{row.id}:", now=now)
+        await cancel_timers_like(conn, f"betas:remind:{row.id}:", now=now)
+        if row.ends_at is None:
+            return
+        stamp = row.ends_at.isoformat()
+        await self.schedule(CLOSE_EVENT, {"beta_id": row.id}, at=row.ends_at,
+                            dedupe_key=f"betas:close:{row.id}:{stamp}", conn=conn)
+        hours = self.policy_for(row.guild_id).reminder_hours_before_end
+        remind_at = row.ends_at - timedelta(hours=hours)
+        if hours and remind_at > now:
+            await self.schedule(REMIND_EVENT, {"beta_id": row.id, "ends_at": stamp}, at=remind_at,
+                                dedupe_key=f"betas:remind:{row.id}:{stamp}", conn=conn)

@@ -1,0 +1,143 @@
+"""Beta timers (scheduled posts, reminders, nudges) and closing with thank-yous."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.betas import store as repo
+from bot.betas._common import NUDGE_DM, REMINDER_DM
+from bot.betas.models import CloseResult
+from bot.ledger.explain import ts
+from bot.platform import audit
+from bot.platform.clock import Clock
+from bot.platform.db import Database
+from bot.platform.errors import Conflict
+from bot.rewards.store import cancel_timers_like
+
+
+class _Closing:
+    """Part of :class:`bot.betas.BetaService` (shares its attributes)."""
+
+    db: Database
+    clock: Clock
+
+    # ------------------------------------------------------------------ timers
+
+    async def remind(self, beta_id: int, ends_at: str | None = None) -> int:
+        """Queue the "ends soon" DM to participants who did not mute reminders; once per member and end date."""
+        async with self.db.begin() as conn:
+            row = await repo.by_id(conn, beta_id)
+            if row is None or row.status != "open" or row.ends_at is None:
+                return 0
+            stamp = row.ends_at.isoformat()
+            if ends_at is not None and ends_at != stamp:
+                return 0  # the end date moved: a newer timer reminds
+            queued = 0
+            for p in await repo.by_status(conn, beta_id, ("joined",)):
+                if not p.reminders:
+                    continue
+                gid = await self.rewards.queue_grant(
+                    conn, guild_id=row.guild_id, user_id=p.user_id, action="dm",
+                    payload={"template": REMINDER_DM, "context": {"beta": row.name, "ends": ts(row.ends_at, "R")}},
+                    dedupe_key=f"beta:{beta_id}:{p.user_id}:remind:{stamp}", rule_name=f"beta:{row.name}",
+                    cause="beta:reminder")
+                queued += gid is not None
+            return queued
+
+    async def nudge(self, beta_id: int, user_id: int) -> bool:
+        """One "we'd love your feedback" DM, if the member is still in and has given none."""
+        async with self.db.begin() as conn:
+            row = await repo.by_id(conn, beta_id)
+            if row is None or row.status != "open":
+                return False
+            mine = await repo.participant(conn, beta_id, user_id)
+            if mine is None or mine.status != "joined" or not mine.reminders:
+                return False
+            if (await repo.feedback_by_reporter(conn, beta_id)).get(user_id):
+                return False
+            gid = await self.rewards.queue_grant(
+                conn, guild_id=row.guild_id, user_id=user_id, action="dm",
+                payload={"template": NUDGE_DM, "context": {"beta": row.name}},
+                dedupe_key=f"beta:{beta_id}:{user_id}:nudge", rule_name=f"beta:{row.name}", cause="beta:nudge")
+            return gid is not None
+
+    # ------------------------------------------------------------------ closing
+
+    async def close(self, guild_id: int, beta_id: int, *, actor_id: int | None,
+                    alumni_role_id: int | None = None) -> CloseResult:
+        """Close the beta: thank-you DMs, cohort role off (per config), alumni role, feedback bonus, summary."""
+        now = self.clock.now()
+        policy = self.policy_for(guild_id)
+        async with self.db.begin() as conn:
+            await repo.lock_beta(conn, beta_id)
+            row = await self._get(conn, guild_id, beta_id)
+            if row.status == "closed":
+                raise Conflict(f"**{row.name}** is closed already.")
+            await repo.update_beta(conn, beta_id, status="closed", closed_at=now)
+            for prefix in (f"betas:close:{beta_id}:", f"betas:remind:{beta_id}:", f"betas:nudge:{beta_id}:"):
+                await cancel_timers_like(conn, prefix, now=now)
+            for ann in await repo.announcements_of(conn, guild_id, "beta", beta_id):
+                if ann.status == "scheduled":
+                    await repo.update_announcement(conn, ann.id, status="cancelled")
+                    await cancel_timers_like(conn, f"betas:announce:{ann.id}:", now=now)
+            joined = await repo.by_status(conn, beta_id, ("joined",))
+            fb = await repo.feedback_by_reporter(conn, beta_id)
+            name = f"beta:{row.name}"
+            for p in joined:
+                u = p.user_id
+                base = f"beta:{beta_id}:{u}"
+                await self.rewards.queue_grant(
+                    conn, guild_id=guild_id, user_id=u, action="dm",
+                    payload={"template": policy.thank_you, "context": {"beta": row.name, "member": f"<@{u}>"}},
+                    dedupe_key=f"{base}:thanks", rule_name=name, cause="beta:closed")
+                if row.cohort_role_id and policy.remove_cohort_role_on_close:
+                    await self.rewards.queue_grant(
+                        conn, guild_id=guild_id, user_id=u, action="role_remove",
+                        payload={"role_id": row.cohort_role_id}, dedupe_key=f"{base}:unrole:{p.seq}",
+                        rule_name=name, cause="beta:closed")
+                if alumni_role_id:
+                    await self.rewards.queue_grant(
+                        conn, guild_id=guild_id, user_id=u, action="role_add", payload={"role_id": alumni_role_id},
+                        dedupe_key=f"{base}:alumni", rule_name=name, cause="beta:closed")
+                if policy.feedback_bonus_points and fb.get(u):
+                    await self.rewards.queue_grant(
+                        conn, guild_id=guild_id, user_id=u, action="points",
+                        payload={"points": policy.feedback_bonus_points, "kind": "beta"},
+                        dedupe_key=f"{base}:feedback-bonus", rule_name=name, cause="beta:closed")
+            summary = await self._summary(conn, row, joined, fb)
+            await self.rewards.notice(conn, guild_id, summary, key=f"beta-closed:{beta_id}")
+            await audit.record(conn, now=now, action="beta.closed", guild_id=guild_id, actor_id=actor_id,
+                               target_id=beta_id, details={"participants": len(joined)})
+            view = await self._view(conn, await self._get(conn, guild_id, beta_id))
+            return CloseResult(view, tuple(p.user_id for p in joined), summary)
+
+    async def _summary(self, conn: AsyncConnection, row: repo.BetaRow, joined: list[repo.ParticipantRow],
+                       fb: dict[int, int]) -> str:
+        n = await repo.counts(conn, row.id)
+        ever = len(joined) + n.get("left", 0)
+        active = sum(1 for p in joined if fb.get(p.user_id))
+        lines = [f"**Beta {row.name} closed.**",
+                 f"Joined: {ever} ({len(joined)} still in at the end, {n.get('left', 0)} left) · "
+                 f"waitlist at close: {n.get('waitlisted', 0)} · active (gave feedback): {active}"]
+        breakdown = await repo.feedback_breakdown(conn, row.id)
+        if breakdown:
+            by_type: dict[str, list[str]] = {}
+            for t, s, k in breakdown:
+                by_type.setdefault(t, []).append(f"{s.replace('_', ' ')} {k}")
+            lines.append("Feedback: " + "; ".join(f"{t} {sum(k for tt, _, k in breakdown if tt == t)} "
+                                                 f"({', '.join(v)})" for t, v in by_type.items()))
+        else:
+            lines.append("Feedback: none")
+        if fb:
+            top = sorted(fb.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
+            lines.append("Top contributors: " + ", ".join(f"<@{u}> ({k})" for u, k in top))
+        if breakdown and any(st == "shipped" for _, st, _ in breakdown):
+            lines.append(f"Thank the members whose feedback shipped: `/announce changes beta:{row.name}`.")
+        return "\n".join(lines)[:1900]
+
+    async def close_due(self, beta_id: int, *, alumni_role_id: int | None = None) -> CloseResult | None:
+        async with self.db.connect() as conn:
+            row = await repo.by_id(conn, beta_id)
+        if row is None or row.status == "closed" or row.ends_at is None or row.ends_at > self.clock.now():
+            return None
+        return await self.close(row.guild_id, beta_id, actor_id=None, alumni_role_id=alumni_role_id)

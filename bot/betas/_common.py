@@ -1,0 +1,68 @@
+"""Policy, time helpers and texts shared by the parts of the beta service."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.ledger import KINDS
+from bot.ledger.policy import LedgerPolicy
+from bot.rewards import render
+
+ANNOUNCE_EVENT = "betas.announce"
+NEWS_EVENT = "announce.post"  # a scheduled /announce post
+REPLIES_EVENT = "announce.replies"  # count the members who replied in an announcement's discussion thread
+CLOSE_EVENT = "betas.close"
+REMIND_EVENT = "betas.remind"
+NUDGE_EVENT = "betas.nudge"
+
+PROMOTED_DM = "A spot opened up: you're now in the **{beta}** beta! Use *Give feedback* on the announcement any time."
+REMINDER_DM = ("The **{beta}** beta ends {ends}. Tell us what you think before it closes: *Give feedback* on the "
+               "announcement. (Run `/beta mute name:{beta}` to stop these reminders.)")
+NUDGE_DM = ("We'd love your feedback on the **{beta}** beta: what works, what doesn't? Use *Give feedback* on the "
+            "announcement. This is the only nudge you'll get.")
+
+EmitNamed = Callable[[AsyncConnection, str, int, int, dict[str, Any]], Awaitable[None]]
+Schedule = Callable[..., Awaitable[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class BetaPolicy:
+    per_channel_per_day: int = 2
+    per_channel_per_week: int = 5
+    remove_cohort_role_on_close: bool = True
+    reminder_hours_before_end: int = 24
+    feedback_nudge_hours: int = 72
+    feedback_bonus_points: int = 0
+    thank_you: str = "Thank you for taking part in the {beta} beta! Your feedback shapes what we build next."
+    reply_count_hours: int = 24
+
+    @classmethod
+    def from_config(cls, cfg: Any) -> BetaPolicy:
+        b = cfg.betas
+        return cls(cfg.broadcast.per_channel_per_day, cfg.broadcast.per_channel_per_week,
+                   b.remove_cohort_role_on_close, b.reminder_hours_before_end, b.feedback_nudge_hours,
+                   b.feedback_bonus_points, b.thank_you, cfg.broadcast.reply_count_after_hours)
+
+
+def day_start(t: datetime) -> datetime:
+    return t.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def week_start(t: datetime) -> datetime:
+    d = day_start(t)
+    return d - timedelta(days=d.weekday())
+
+
+def stage_index(policy: LedgerPolicy, stats: dict[tuple[str, str], tuple[int, int]]) -> int:
+    all_time = {kind: stats.get((kind, ""), (0, 0)) for kind in (*KINDS, "*")}
+    reached = [i for i, stage in enumerate(policy.ladder) if stage.reached(all_time)]
+    return reached[-1] if reached else 0
+
+
+def thank_you_text(template: str, beta: str, user_id: int) -> str:
+    return render(template, {"beta": beta, "member": f"<@{user_id}>"})

@@ -1,0 +1,223 @@
+"""Values the beta service takes and returns (no discord objects), and the parsing of staff input."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal
+
+from bot.betas.store import BetaRow
+from bot.platform.clock import parse_duration
+from bot.platform.errors import InvalidInput
+
+MAX_NAME = 100
+MAX_INCENTIVE = 300
+MAX_TEXT = 4000
+
+
+@dataclass(frozen=True, slots=True)
+class Eligibility:
+    """Who may join. Every set requirement must hold."""
+
+    min_points: int = 0
+    role_id: int | None = None
+    stage: str | None = None
+    account_age_days: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"min_points": self.min_points, "role_id": self.role_id, "stage": self.stage,
+                "account_age_days": self.account_age_days}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> Eligibility:
+        data = data or {}
+        role = data.get("role_id")
+        return cls(int(data.get("min_points") or 0), int(role) if role else None, data.get("stage") or None,
+                   int(data.get("account_age_days") or 0))
+
+    def describe(self) -> list[str]:
+        out = []
+        if self.min_points:
+            out.append(f"at least {self.min_points} points")
+        if self.role_id:
+            out.append(f"the <@&{self.role_id}> role")
+        if self.stage:
+            out.append(f"the {self.stage} stage or above")
+        if self.account_age_days:
+            out.append(f"a Discord account at least {self.account_age_days} days old")
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class MemberFacts:
+    """What Discord knows about the member who clicks Join (read by the cog, passed in as values)."""
+
+    user_id: int
+    role_ids: frozenset[int] = frozenset()
+    account_created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BetaDraft:
+    name: str
+    description: str = ""
+    incentive: str = ""
+    terms: str = ""
+    capacity: int | None = None
+    waitlist: bool = True
+    eligibility: Eligibility = field(default_factory=Eligibility)
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    channel_id: int | None = None
+    feedback_forum_id: int | None = None
+    cohort_role_id: int | None = None
+    private_channel_id: int | None = None  # the cohort role gets access to it
+
+
+@dataclass(frozen=True, slots=True)
+class Beta:
+    row: BetaRow
+    joined: int = 0
+    waitlisted: int = 0
+    left: int = 0
+
+    @property
+    def id(self) -> int:
+        return self.row.id
+
+    @property
+    def eligibility_rules(self) -> Eligibility:
+        return Eligibility.from_json(self.row.eligibility)
+
+    @property
+    def spots_left(self) -> int | None:
+        cap = self.row.capacity
+        return None if cap is None else max(cap - self.joined, 0)
+
+
+JoinStatus = Literal["joined", "waitlisted", "already_joined", "already_waitlisted"]
+
+
+@dataclass(frozen=True, slots=True)
+class JoinResult:
+    status: JoinStatus
+    beta: Beta
+    position: int | None = None  # on the waitlist
+
+    @property
+    def changed(self) -> bool:
+        return self.status in ("joined", "waitlisted")
+
+    def message(self) -> str:
+        name = self.beta.row.name
+        match self.status:
+            case "joined":
+                extra = " The cohort role is on its way." if self.beta.row.cohort_role_id else ""
+                if self.beta.row.private_channel_id and self.beta.row.cohort_role_id:
+                    extra = (" The cohort role is on its way, and with it the private channel "
+                             f"<#{self.beta.row.private_channel_id}>.")
+                return f"You're in the **{name}** beta!{extra} Use *Give feedback* on the announcement any time."
+            case "waitlisted":
+                return (f"The **{name}** beta is full, so you're on the waitlist (position {self.position}). "
+                        "You'll be moved in automatically, with a DM, when a spot opens.")
+            case "already_joined":
+                return f"You're already in the **{name}** beta."
+            case _:
+                return f"You're already on the waitlist of **{name}** (position {self.position})."
+
+
+@dataclass(frozen=True, slots=True)
+class LeaveResult:
+    beta: Beta
+    was: str
+    promoted: tuple[int, ...] = ()
+
+    def message(self) -> str:
+        if self.was == "waitlisted":
+            return f"You've left the waitlist of **{self.beta.row.name}**."
+        return f"You've left the **{self.beta.row.name}** beta. Thanks for trying it!"
+
+
+@dataclass(frozen=True, slots=True)
+class CloseResult:
+    beta: Beta
+    participants: tuple[int, ...]
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class Participant:
+    user_id: int
+    status: str
+    seq: int
+    joined_at: datetime
+    left_at: datetime | None
+    terms_accepted_at: datetime | None
+    feedback: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """A reserved announcement slot."""
+
+    announcement_id: int
+    at: datetime
+    scheduled: bool  # True: a timer posts it later; False: post it now
+
+
+# --------------------------------------------------------------------------- input parsing
+
+
+def parse_when(text: str | None, now: datetime, *, what: str) -> datetime | None:
+    """An ISO date or time (``2026-03-01``, ``2026-03-01T18:00``, UTC unless an offset is given) or a
+    duration from now (``3d``, ``12h``, ``1w2d``)."""
+    if text is None or not text.strip():
+        return None
+    raw = text.strip()
+    if raw.lower() == "now":
+        return now
+    try:
+        return now + parse_duration(raw)
+    except ValueError:
+        pass
+    try:
+        if len(raw) == 10:
+            d = date.fromisoformat(raw)
+            return datetime(d.year, d.month, d.day, tzinfo=UTC)
+        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" ", "T"))
+    except ValueError:
+        raise InvalidInput(f"I can't read the {what} {raw!r}: give a date like 2026-03-01, a time like "
+                           "2026-03-01T18:00 (UTC), or a duration from now like 3d or 12h.") from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def validate_draft(draft: BetaDraft, now: datetime) -> BetaDraft:
+    """Check staff input; every problem is an :class:`InvalidInput` that says what to fix."""
+    name = " ".join(draft.name.split())
+    if not name:
+        raise InvalidInput("The beta needs a name.")
+    if len(name) > MAX_NAME:
+        raise InvalidInput(f"Keep the beta's name to {MAX_NAME} characters (it has {len(name)}).")
+    if draft.capacity is not None and draft.capacity <= 0:
+        raise InvalidInput(f"The capacity must be at least 1 (got {draft.capacity}); leave it empty for no limit.")
+    if len(draft.incentive) > MAX_INCENTIVE:
+        raise InvalidInput(f"Keep the incentive to one sentence ({MAX_INCENTIVE} characters at most).")
+    for label, value in (("description", draft.description), ("terms", draft.terms)):
+        if len(value) > MAX_TEXT:
+            raise InvalidInput(f"The {label} is too long ({len(value)} characters; at most {MAX_TEXT}).")
+    e = draft.eligibility
+    if e.min_points < 0 or e.account_age_days < 0:
+        raise InvalidInput("Minimum points and account age can't be negative.")
+    if draft.ends_at is not None:
+        if draft.ends_at <= now:
+            raise InvalidInput("The end date is in the past; pick a date after today.")
+        if draft.starts_at is not None and draft.ends_at <= draft.starts_at:
+            raise InvalidInput("The end date must be after the start date.")
+    starts = draft.starts_at
+    if starts is not None and starts < now - timedelta(minutes=1):
+        raise InvalidInput("The start date is in the past; leave it empty to announce the beta now.")
+    return BetaDraft(name=name, description=draft.description.strip(), incentive=draft.incentive.strip(),
+                     terms=draft.terms.strip(), capacity=draft.capacity, waitlist=draft.waitlist,
+                     eligibility=draft.eligibility, starts_at=starts, ends_at=draft.ends_at,
+                     channel_id=draft.channel_id, feedback_forum_id=draft.feedback_forum_id,
+                     cohort_role_id=draft.cohort_role_id, private_channel_id=draft.private_channel_id)

@@ -1,0 +1,69 @@
+"""How members' contributions on Discord reach the ledger: accepted answers, featured posts, approved guides,
+thanks, staff corrections, probation releases and ring reports. See :mod:`.service` and :mod:`.text`."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.contributions.service import (
+        CLOSE_SOLVED,
+        DAILY,
+        RELEASE,
+        RELEASE_RECEIPT,
+        ContributionsService,
+        FeatureOutcome,
+        SolutionOutcome,
+    )
+    from bot.contributions.text import (
+        leaderboard_line,
+        next_reward_text,
+        progress_bar,
+        receipt_line,
+        release_receipt,
+        stage_progress,
+    )
+
+# Loaded on first use, so that importing one module of this feature (its tables, say) does not import
+# the whole feature and, through it, the features it calls.
+_EXPORTS = {
+    "CLOSE_SOLVED": ("bot.contributions.service", "CLOSE_SOLVED"),
+    "DAILY": ("bot.contributions.service", "DAILY"),
+    "RELEASE": ("bot.contributions.service", "RELEASE"),
+    "RELEASE_RECEIPT": ("bot.contributions.service", "RELEASE_RECEIPT"),
+    "ContributionsService": ("bot.contributions.service", "ContributionsService"),
+    "FeatureOutcome": ("bot.contributions.service", "FeatureOutcome"),
+    "SolutionOutcome": ("bot.contributions.service", "SolutionOutcome"),
+    "leaderboard_line": ("bot.contributions.text", "leaderboard_line"),
+    "next_reward_text": ("bot.contributions.text", "next_reward_text"),
+    "progress_bar": ("bot.contributions.text", "progress_bar"),
+    "receipt_line": ("bot.contributions.text", "receipt_line"),
+    "release_receipt": ("bot.contributions.text", "release_receipt"),
+    "stage_progress": ("bot.contributions.text", "stage_progress"),
+}
+__all__ = [
+    "CLOSE_SOLVED",
+    "ContributionsService",
+    "DAILY",
+    "FeatureOutcome",
+    "RELEASE",
+    "RELEASE_RECEIPT",
+    "SolutionOutcome",
+    "leaderboard_line",
+    "next_reward_text",
+    "progress_bar",
+    "receipt_line",
+    "release_receipt",
+    "stage_progress",
+]
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module, attr = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), attr)
+    globals()[name] = value
+    return value

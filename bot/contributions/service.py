@@ -1,0 +1,378 @@
+"""Contribution capture rules, between the cogs (which speak Discord) and the ledger (which keeps score).
+
+Nothing half-written
+--------------------
+Some captures change Discord as well as the database: an accepted answer tags the post "Solved", a feature
+posts a showcase card. Those methods take the Discord change as a callable (``apply`` / ``post_card``) and
+run it *inside* the database transaction, after every row is written and before the commit:
+
+- the Discord change fails (403, deleted channel…) → its exception propagates and the transaction rolls
+  back: no ledger row, no solution row, no timer, no domain event;
+- the commit fails after the Discord change → ``undo`` / ``delete_card`` compensates, then the error
+  propagates.
+
+Everything the decision implies (ledger rows, aggregates, the rewards engine's hooks, domain events, the
+durable timers that close the post or release probation) commits together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.contributions import store as repo
+from bot.ledger import CreditResult, LedgerService, Ring
+from bot.ledger import store as ledger_repo
+from bot.ledger.explain import ts
+from bot.ledger.store import Contribution
+from bot.platform import audit
+from bot.platform.audit import store as audit_repo
+from bot.platform.clock import Clock
+from bot.platform.db import Database
+from bot.platform.errors import Conflict, InvalidInput, NotAllowed
+from bot.platform.jobs.scheduler import TimerScheduler
+from bot.privacy import is_tracking_disabled
+
+Apply = Callable[[], Awaitable[None]]
+Emit = Callable[[AsyncConnection, str, int, int, dict[str, Any]], Awaitable[None]]
+
+# Timer events (handlers live in the contributions cog).
+CLOSE_SOLVED = "contrib_close_solved"
+RELEASE = "contrib_release"
+RELEASE_RECEIPT = "contrib_release_receipt"
+DAILY = "contrib_daily"
+
+RING_REPORT_ACTION = "ledger.ring_reported"
+RING_REPORT_EVERY = timedelta(days=7)
+
+
+@dataclass(frozen=True, slots=True)
+class SolutionOutcome:
+    """``status``: ``accepted`` (first solution of the post), ``moved`` (replaced the previous one),
+    ``added`` (one more solution, when several are allowed). ``credit`` is the answerer's credit (``None``
+    when nothing could be credited, ``message`` then says why); ``reversal`` the previous answerer's."""
+
+    status: Literal["accepted", "moved", "added"]
+    credit: CreditResult | None
+    reversal: CreditResult | None
+    previous_answerers: tuple[int, ...]
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureOutcome:
+    author_credit: CreditResult
+    curator_credit: CreditResult | None
+    showcase_message_id: int
+
+
+class ContributionsService:
+    def __init__(self, db: Database, clock: Clock, ledger: LedgerService, scheduler: TimerScheduler,
+                 emit: Emit) -> None:
+        self.db = db
+        self.clock = clock
+        self.ledger = ledger
+        self.scheduler = scheduler
+        self._emit = emit
+
+    # ------------------------------------------------------------------ helpers
+
+    async def _after_credit(self, conn: AsyncConnection, guild_id: int, result: CreditResult | None) -> None:
+        """A held credit gets a durable timer that releases it when probation ends."""
+        if result is not None and result.status == "pending" and result.held_until is not None:
+            await self.scheduler.schedule(
+                RELEASE, {"guild_id": guild_id}, at=result.held_until, conn=conn,
+                dedupe_key=f"contrib-release:{guild_id}:{int(result.held_until.timestamp())}",
+            )
+
+    @staticmethod
+    async def _run(apply_and_commit: Callable[[], Awaitable[Any]], undo: Apply | None, applied: list[bool]) -> Any:
+        try:
+            return await apply_and_commit()
+        except BaseException:
+            if applied and undo is not None:
+                await undo()
+            raise
+
+    # ------------------------------------------------------------------ answers
+
+    async def accept_solution(
+        self, *, guild_id: int, forum_id: int, thread_id: int, message_id: int, answerer_id: int,
+        answerer_joined_at: datetime | None, post_author_id: int | None, actor_id: int, title: str,
+        multiple: bool, close_after_hours: int, apply: Apply, undo: Apply | None = None,
+    ) -> SolutionOutcome:
+        """Accept ``message_id`` as a solution of the help post ``thread_id`` and credit its author.
+
+        One active solution per post unless ``multiple``: accepting another reply moves the credit (a
+        reversal plus a new credit). A reply by the asker, or accepted by its own author, earns nothing.
+        ``apply`` (tag the post) runs inside the transaction; see the module docstring.
+        """
+        if message_id == thread_id:
+            raise InvalidInput("That's the question itself. Use “Mark as solution” on the reply that solved it.")
+        applied: list[bool] = []
+
+        async def work() -> SolutionOutcome:
+            now = self.clock.now()
+            async with self.db.begin() as conn:
+                await ledger_repo.lock_for_write(conn, guild_id, {answerer_id})
+                existing = await repo.solution(conn, thread_id, message_id)
+                if existing is not None and existing.active:
+                    raise Conflict("This reply is already the accepted solution of this post.")
+                active = await repo.active_solutions(conn, guild_id, thread_id)
+                replaced = [] if multiple else active
+                status: Literal["accepted", "moved", "added"] = (
+                    "moved" if replaced else ("added" if active else "accepted"))
+                source = f"answer:{thread_id}:{message_id}"
+                where = dict(channel_id=forum_id, thread_id=thread_id, message_id=message_id)
+                reason = title[:100]
+                previous = next((s for s in replaced if s.contribution_id is not None), None)
+                asker_reply = post_author_id is not None and answerer_id == post_author_id
+                credit: CreditResult | None = None
+                reversal: CreditResult | None = None
+                if previous is not None and not asker_reply:
+                    reversal, credit = await self.ledger.move_credit(
+                        guild_id, previous.contribution_id, answerer_id, source_key=source, actor_id=actor_id,
+                        reason=reason, member_joined_at=answerer_joined_at, conn=conn, **where,
+                    )
+                else:
+                    if previous is not None:
+                        reversal = await self.ledger.reverse(
+                            guild_id, previous.contribution_id, actor_id=actor_id, reason="solution moved", conn=conn)
+                    if not asker_reply:
+                        credit = await self.ledger.credit(
+                            guild_id, answerer_id, "answer", source_key=source, actor_id=actor_id, reason=reason,
+                            member_joined_at=answerer_joined_at, allow_recredit=True, conn=conn, **where,
+                        )
+                if asker_reply:
+                    message = ("Marked as the solution. It earns no points: the reply is from the person who "
+                               "asked, and answers are credited to the members who help others.")
+                elif credit is not None and credit.status == "refused":
+                    message = f"Marked as the solution, but it earns no points: {credit.message}"
+                else:
+                    message = credit.message if credit is not None else ""
+                await repo.end_solutions(conn, [s.id for s in replaced], now)
+                contribution_id = credit.contribution_id if credit is not None and credit.written else None
+                if existing is not None:
+                    await repo.reactivate_solution(conn, existing.id, accepted_by=actor_id,
+                                                   contribution_id=contribution_id, now=now)
+                else:
+                    await repo.add_solution(conn, guild_id=guild_id, thread_id=thread_id, message_id=message_id,
+                                            answerer_id=answerer_id, accepted_by=actor_id,
+                                            contribution_id=contribution_id, active=True, created_at=now)
+                await self._after_credit(conn, guild_id, credit)
+                if credit is not None and credit.status == "credited":
+                    await self._emit(conn, "answer_accepted", guild_id, answerer_id, {
+                        "thread_id": thread_id, "message_id": message_id, "accepted_by": actor_id,
+                        "contribution_id": credit.contribution_id})
+                if close_after_hours > 0:
+                    await self.scheduler.schedule(
+                        CLOSE_SOLVED, {"guild_id": guild_id, "thread_id": thread_id},
+                        at=now + timedelta(hours=close_after_hours), conn=conn,
+                        dedupe_key=f"solved-close:{thread_id}:{message_id}",
+                    )
+                await apply()
+                applied.append(True)
+            return SolutionOutcome(status, credit, reversal, tuple(s.answerer_id for s in replaced), message)
+
+        return await self._run(work, undo, applied)
+
+    async def has_active_solution(self, guild_id: int, thread_id: int) -> bool:
+        async with self.db.connect() as conn:
+            return bool(await repo.active_solutions(conn, guild_id, thread_id))
+
+    # ------------------------------------------------------------------ curation
+
+    async def is_featured(self, guild_id: int, message_id: int) -> bool:
+        async with self.db.connect() as conn:
+            return await repo.featured(conn, guild_id, message_id) is not None
+
+    async def feature(
+        self, *, guild_id: int, channel_id: int, thread_id: int | None, message_id: int, author_id: int,
+        author_joined_at: datetime | None, curator_id: int | None, curator_joined_at: datetime | None = None,
+        title: str = "", post_card: Callable[[], Awaitable[int]], delete_card: Callable[[int], Awaitable[None]],
+    ) -> FeatureOutcome:
+        """Feature a post (by a curator, or by the starboard when ``curator_id`` is None): the author gets
+        creation credit, the curator curation credit, and ``post_card`` (run inside the transaction) posts
+        the showcase card and returns its message id. Once per message."""
+        if curator_id is not None and curator_id == author_id:
+            raise NotAllowed("You can't feature your own post; ask another curator to feature it.")
+        card: list[int] = []
+
+        async def work() -> FeatureOutcome:
+            now = self.clock.now()
+            async with self.db.begin() as conn:
+                await ledger_repo.lock_for_write(conn, guild_id, {author_id} | ({curator_id} if curator_id else set()))
+                featured_id = await repo.add_featured(
+                    conn, guild_id=guild_id, channel_id=channel_id, message_id=message_id, author_id=author_id,
+                    featured_by=curator_id, via="curator" if curator_id else "starboard", created_at=now,
+                )
+                if featured_id is None:
+                    row = await repo.featured(conn, guild_id, message_id)
+                    when = f" on {ts(row.created_at)}" if row is not None else ""
+                    raise Conflict(f"This post was already featured{when}.")
+                source = f"featured:{message_id}"
+                where = dict(channel_id=channel_id, thread_id=thread_id, message_id=message_id)
+                reason = title[:100]
+                author_credit = await self.ledger.credit(
+                    guild_id, author_id, "creation", source_key=source, actor_id=curator_id, reason=reason,
+                    member_joined_at=author_joined_at, conn=conn, **where,
+                )
+                curator_credit = None
+                if curator_id is not None:
+                    # Curation is peer-given: the author whose post is featured is the "giver", so the
+                    # distinct-giver rule and ring detection see a curator who keeps featuring one friend.
+                    curator_credit = await self.ledger.credit(
+                        guild_id, curator_id, "curation", source_key=source, actor_id=author_id, reason=reason,
+                        member_joined_at=curator_joined_at, strict=False, conn=conn, **where,
+                    )
+                for result in (author_credit, curator_credit):
+                    await self._after_credit(conn, guild_id, result)
+                if author_credit.status == "credited":
+                    await self._emit(conn, "post_featured", guild_id, author_id, {
+                        "message_id": message_id, "channel_id": channel_id, "featured_by": curator_id,
+                        "via": "curator" if curator_id else "starboard"})
+                showcase_id = await post_card()
+                card.append(showcase_id)
+                await repo.set_showcase_message(conn, featured_id, showcase_id)
+            return FeatureOutcome(author_credit, curator_credit, showcase_id)
+
+        async def undo() -> None:
+            await delete_card(card[0])
+
+        return await self._run(work, undo, card)  # type: ignore[arg-type]
+
+    # ------------------------------------------------------------------ creation, thanks, staff
+
+    async def approve_guide(
+        self, *, guild_id: int, channel_id: int, thread_id: int | None, message_id: int, author_id: int,
+        author_joined_at: datetime | None, actor_id: int, title: str,
+    ) -> CreditResult:
+        if author_id == actor_id:
+            raise NotAllowed("You can't approve your own guide; ask another staff member.")
+        async with self.db.begin() as conn:
+            await ledger_repo.lock_for_write(conn, guild_id, {author_id})
+            result = await self.ledger.credit(
+                guild_id, author_id, "creation", source_key=f"guide:{message_id}", actor_id=actor_id,
+                reason=title[:100], channel_id=channel_id, thread_id=thread_id, message_id=message_id,
+                member_joined_at=author_joined_at, conn=conn,
+            )
+            if result.status == "duplicate":
+                raise Conflict("This guide was already approved; it is credited once.")
+            await self._after_credit(conn, guild_id, result)
+        return result
+
+    async def thank(
+        self, *, guild_id: int, giver_id: int, receiver_id: int, receiver_joined_at: datetime | None,
+        source_key: str, reason: str, channel_id: int | None, thread_id: int | None = None,
+        message_id: int | None = None,
+    ) -> CreditResult:
+        """Peer thanks. The ledger's strict rules raise (self, daily cap, pair cooldown, distinct giver)."""
+        if len(reason) > 200:
+            raise InvalidInput(f"Keep the reason under 200 characters (it has {len(reason)}).")
+        async with self.db.begin() as conn:
+            await ledger_repo.lock_for_write(conn, guild_id, {giver_id, receiver_id})
+            result = await self.ledger.credit(
+                guild_id, receiver_id, "thanks", source_key=source_key, actor_id=giver_id, reason=reason,
+                channel_id=channel_id, thread_id=thread_id, message_id=message_id,
+                member_joined_at=receiver_joined_at, strict=True, conn=conn,
+            )
+            if result.status == "duplicate":
+                raise Conflict("You already thanked them for this; each thanks counts once.")
+            await self._after_credit(conn, guild_id, result)
+        return result
+
+    async def give(
+        self, *, guild_id: int, actor_id: int, user_id: int, kind: str, points: int | None, reason: str,
+        source_key: str, joined_at: datetime | None,
+    ) -> CreditResult:
+        """A staff credit (``/contrib give``), audited. Staff can't credit themselves."""
+        if not reason.strip():
+            raise InvalidInput("Give a reason: it is shown to the member and kept in the audit log.")
+        if actor_id == user_id:
+            raise NotAllowed("You can't give credit to yourself; ask another staff member.")
+        async with self.db.begin() as conn:
+            await ledger_repo.lock_for_write(conn, guild_id, {user_id})
+            result = await self.ledger.credit(
+                guild_id, user_id, kind, source_key=source_key, actor_id=actor_id, reason=reason, points=points,
+                member_joined_at=joined_at, strict=False, conn=conn,
+            )
+            if result.status == "refused":
+                raise NotAllowed(result.message)
+            await self._after_credit(conn, guild_id, result)
+            await audit.record(conn, now=self.clock.now(), action="contrib.give", guild_id=guild_id,
+                               actor_id=actor_id, target_id=user_id,
+                               details={"kind": kind, "points": result.points, "status": result.status,
+                                        "contribution_id": result.contribution_id, "reason": reason})
+        return result
+
+    async def revoke(self, *, guild_id: int, actor_id: int, contribution_id: int, reason: str) -> CreditResult:
+        """Reverse an entry (``/contrib revoke``). The ledger audits it and tells its hooks (rewards)."""
+        if not reason.strip():
+            raise InvalidInput("Give a reason: it is shown to the member and kept in the audit log.")
+        result = await self.ledger.reverse(guild_id, contribution_id, actor_id=actor_id, reason=reason)
+        if result.status == "duplicate":
+            raise Conflict(result.message)
+        return result
+
+    async def record_view(self, *, guild_id: int, actor_id: int, user_id: int, action: str) -> None:
+        """Staff looked at a member's ledger (history / explain): kept in the audit log too."""
+        async with self.db.begin() as conn:
+            await audit.record(conn, now=self.clock.now(), action=action, guild_id=guild_id, actor_id=actor_id,
+                               target_id=user_id)
+
+    # ------------------------------------------------------------------ periodic work
+
+    async def release(self, guild_id: int, *, receipts: bool = False) -> int:
+        """Count the credit held for members whose probation ended; returns how many rows were released.
+
+        With ``receipts``, every member released gets a :data:`RELEASE_RECEIPT` timer written in the
+        releasing transaction: the receipt commits with the release (never lost), a timer fires once
+        (a restart does not send it again), and a failed send is retried by the timer without touching
+        the release, which never repeats."""
+        return await self.ledger.release_pending(guild_id, on_release=self._queue_release_receipt if receipts else None)
+
+    async def _queue_release_receipt(self, conn: AsyncConnection, user_id: int, rows: list[Contribution]) -> None:
+        guild_id = rows[0].guild_id
+        points = sum(r.points for r in rows)
+        count = sum(-1 if r.is_reversal else 1 for r in rows)
+        if count <= 0 or await is_tracking_disabled(conn, guild_id, user_id):
+            return  # a held credit released with its held reversal: nothing to announce
+        total = (await ledger_repo.stats_for(conn, guild_id, user_id, ("",))).get(("*", ""), (0, 0))[0]
+        await self.scheduler.schedule(
+            RELEASE_RECEIPT, {"guild_id": guild_id, "user_id": user_id, "points": points, "count": count,
+                              "total": total},
+            conn=conn, dedupe_key=f"contrib-release-receipt:{guild_id}:{user_id}:{rows[0].id}",
+        )
+
+    async def rings_to_report(self, guild_id: int, *, window_days: int, min_exchanges: int) -> list[Ring]:
+        """Reciprocal rings of the last ``window_days`` not reported in the past week; each one returned is
+        recorded in the audit log as reported. A report, never a sanction."""
+        if window_days <= 0:
+            return []
+        now = self.clock.now()
+        found = await self.ledger.rings(guild_id, now - timedelta(days=window_days), min_exchanges=min_exchanges)
+        if not found:
+            return []
+        async with self.db.begin() as conn:
+            recent = await audit_repo.recent(conn, guild_id, action=RING_REPORT_ACTION, since=now - RING_REPORT_EVERY,
+                                             limit=500)
+            seen = {(r["details"].get("a"), r["details"].get("b")) for r in recent}
+            fresh = [ring for ring in found if (ring.a, ring.b) not in seen]
+            for ring in fresh:
+                await audit.record(conn, now=now, action=RING_REPORT_ACTION, guild_id=guild_id,
+                                   details={"a": ring.a, "b": ring.b, "a_to_b": ring.a_to_b, "b_to_a": ring.b_to_a,
+                                            "window_days": window_days})
+        return fresh
+
+    async def schedule_daily(self, guild_id: int, *, after: datetime | None = None) -> None:
+        """The daily sweep (probation release, ring report) at the next 00:05 UTC; once per guild and day."""
+        now = after or self.clock.now()
+        nxt = (now + timedelta(days=1)).replace(hour=0, minute=5, second=0, microsecond=0)
+        if now < now.replace(hour=0, minute=5, second=0, microsecond=0):
+            nxt = now.replace(hour=0, minute=5, second=0, microsecond=0)
+        await self.scheduler.schedule(DAILY, {"guild_id": guild_id}, at=nxt,
+                                      dedupe_key=f"contrib-daily:{guild_id}:{nxt.date().isoformat()}")

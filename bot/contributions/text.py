@@ -1,0 +1,113 @@
+"""How profiles, receipts and leaderboards read (pure functions; the cog supplies channel names)."""
+
+from __future__ import annotations
+
+from bot.ledger import LedgerPolicy, Profile, Receipt
+from bot.ledger.explain import plural, ts
+from bot.rewards import NextReward
+
+_DONE_BY = {
+    "answer": "accepted by",
+    "thanks": "from",
+    "curation": "for featuring a post by",
+    "creation": "by",
+    "feedback_given": "recorded by",
+    "feedback_acknowledged": "heard by",
+    "feedback_shipped": "shipped by",
+    "beta": "recorded by",
+}
+
+
+def progress_bar(fraction: float, width: int = 10) -> str:
+    """``▰▰▰▱▱▱▱▱▱▱ 30%``."""
+    fraction = min(max(fraction, 0.0), 1.0)
+    filled = round(fraction * width)
+    return "▰" * filled + "▱" * (width - filled) + f" {round(fraction * 100)}%"
+
+
+def _stats(profile: Profile) -> dict[str, tuple[int, int]]:
+    stats = {k: (profile.points_by_kind[k], profile.counts_by_kind[k]) for k in profile.points_by_kind}
+    stats["*"] = (profile.total_points, sum(profile.counts_by_kind.values()))
+    return stats
+
+
+def _requirement_fraction(req, stats: dict[str, tuple[int, int]]) -> float:  # type: ignore[no-untyped-def]
+    points, count = req.progress(stats)
+    parts = []
+    if req.count:
+        parts.append(min(count / req.count, 1.0))
+    if req.points:
+        parts.append(min(points / req.points, 1.0))
+    return min(parts) if parts else 1.0
+
+
+def stage_progress(policy: LedgerPolicy, profile: Profile) -> float:
+    """How far the member is towards the next ladder stage, 0..1 (1 when at the top)."""
+    if profile.next_stage is None:
+        return 1.0
+    stage = next(s for s in policy.ladder if s.name == profile.next_stage)
+    stats = _stats(profile)
+    parts = [_requirement_fraction(r, stats) for r in stage.all_of]
+    if stage.any_of:
+        parts.append(max(_requirement_fraction(r, stats) for r in stage.any_of))
+    return sum(parts) / len(parts) if parts else 1.0
+
+
+def next_reward_text(nxt: NextReward) -> str | None:
+    """The "Next reward" field of ``/profile``; ``None`` when the guild has no threshold rewards (no field).
+
+    ``**helper** — role @Helper, a code from storage`` / ``2/3 answer credits ▰▰▰▰▰▰▰▱▱▱ 67%`` /
+    ``1 more answer credit to go``. Names the reward and its perk pool, never a code."""
+    if nxt.state == "none":
+        return None
+    if nxt.state == "all_earned":
+        return "All rewards earned 🎉"
+    if nxt.state == "none_left" or nxt.progress is None:
+        return "No reward left that you can earn right now."
+    p = nxt.progress
+    head = f"**{p.rule}**" + (" (again)" if p.again else "") + (f" — {p.gives}" if p.gives else "")
+    units = p.unit + ("s" if p.target != 1 else "")
+    line = f"{p.current}/{p.target} {units}{p.scope} {progress_bar(p.fraction)}"
+    if p.remaining:
+        tail = f"{p.remaining} more {p.unit}{'s' if p.remaining != 1 else ''}{p.scope} to go"
+    else:
+        tail = f"Reached: it comes with your next {p.kind + ' ' if p.kind else ''}credit"
+    return f"{head}\n{line}\n{tail}"[:1024]
+
+
+def receipt_line(r: Receipt, *, channel: str | None = None, thread: str | None = None) -> str:
+    """``+10 answer in #help 'sync fails', accepted by <@x>`` (with the entry's state when not counted).
+
+    ``channel`` is the channel or forum name, ``thread`` the post title when known (else the reason
+    recorded with an answer, which is the post title)."""
+    title = thread or (r.reason if r.kind in ("answer", "creation", "curation") and r.reason else None)
+    where = ""
+    if channel:
+        where = f" in #{channel}" + (f" '{title}'" if title else "")
+    elif r.thread_id or r.channel_id:
+        where = f" in <#{r.thread_id or r.channel_id}>"
+    if r.status == "reversal":
+        why = f": {r.reason}" if r.reason else ""
+        return f"{r.points:+d} {r.kind}{where}, reversed by <@{r.actor_id}>{why} ({ts(r.created_at, 'd')})"
+    by = f", {_DONE_BY.get(r.kind, 'by')} <@{r.actor_id}>" if r.actor_id else ""
+    said = f" — “{r.reason}”" if r.reason and r.kind == "thanks" else ""
+    line = f"+{r.points} {r.kind}{where}{by}{said}"
+    if r.status == "pending":
+        until = ts(r.held_until, "d") if r.held_until else "the end of probation"
+        line += f" (held until {until}: new-member probation)"
+    elif r.status == "capped":
+        line = f"0 {r.kind}{where}{by} (daily cap reached{': ' + r.note if r.note else ''})"
+    elif r.status == "reversed":
+        line = f"~~{line}~~ (reversed)"
+    return line
+
+
+def leaderboard_line(rank: int, user_id: int, points: int) -> str:
+    medal = {1: "🥇", 2: "🥈", 3: "🥉"}.get(rank, f"**{rank}.**")
+    return f"{medal} <@{user_id}> — {points} point{'s' if points != 1 else ''}"
+
+
+def release_receipt(points: int, count: int, total: int) -> str:
+    """The receipt for credit released when a member's new-member probation ended."""
+    return (f"Your new-member probation ended: {points:+d} point{'s' if abs(points) != 1 else ''} released "
+            f"({plural(count, 'contribution')}). You now have {plural(total, 'point')}.")

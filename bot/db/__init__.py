@@ -1,6 +1,0 @@
-"""Storage: SQLAlchemy Core on an async engine. Only bound parameters, atomic writes in one transaction."""
-
-from bot.db.engine import Database, DatabaseError, mask_url
-from bot.db.schema import metadata
-
-__all__ = ["Database", "DatabaseError", "mask_url", "metadata"]

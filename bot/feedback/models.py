@@ -1,0 +1,164 @@
+"""Feedback values: types, statuses and their transitions, the intake draft, the guild's feedback policy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from bot.feedback.store import FeedbackRow
+from bot.platform.errors import InvalidInput
+
+FeedbackItem = FeedbackRow
+
+TYPES: tuple[str, ...] = ("bug", "idea", "praise", "question")
+STATUSES: tuple[str, ...] = (
+    "pending_review", "new", "acknowledged", "planned", "in_progress", "shipped", "declined", "duplicate", "rejected",
+)
+# Statuses staff set with /feedback status (pending_review / rejected belong to the review queue).
+STAFF_STATUSES: tuple[str, ...] = ("acknowledged", "planned", "in_progress", "shipped", "declined", "duplicate")
+OPEN_STATUSES: tuple[str, ...] = ("new", "acknowledged", "planned", "in_progress")
+PUBLIC_STATUSES: tuple[str, ...] = (*OPEN_STATUSES, "shipped", "declined", "duplicate")
+
+# Allowed moves. Shipped, duplicate and rejected are final (a regression is a new report); a declined
+# report may be reconsidered. Planned and in-progress work may step back.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "pending_review": frozenset({"new", "rejected"}),
+    "new": frozenset({"acknowledged", "planned", "in_progress", "shipped", "declined", "duplicate"}),
+    "acknowledged": frozenset({"planned", "in_progress", "shipped", "declined", "duplicate"}),
+    "planned": frozenset({"acknowledged", "in_progress", "shipped", "declined", "duplicate"}),
+    "in_progress": frozenset({"planned", "shipped", "declined", "duplicate"}),
+    "declined": frozenset({"acknowledged", "planned"}),
+    "shipped": frozenset(),
+    "duplicate": frozenset(),
+    "rejected": frozenset(),
+}
+
+LABELS: dict[str, str] = {
+    "pending_review": "Waiting for review", "new": "New", "acknowledged": "Acknowledged", "planned": "Planned",
+    "in_progress": "In progress", "shipped": "Shipped", "declined": "Declined", "duplicate": "Duplicate",
+    "rejected": "Rejected", "bug": "Bug", "idea": "Idea", "praise": "Praise", "question": "Question",
+}
+
+MAX_TITLE = 100
+MAX_DETAILS = 4000
+MAX_STEPS = 1000
+MAX_VERSION = 50
+MAX_NOTE = 500
+
+
+def label(value: str) -> str:
+    return LABELS.get(value, value)
+
+
+def _clean(value: str | None) -> str:
+    return (value or "").strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A validated report, ready to be recorded."""
+
+    type: str
+    title: str
+    details: str
+    steps: str | None = None
+    version: str | None = None
+
+
+def validate_draft(type_: str, title: str | None, details: str | None, steps: str | None = None,
+                   version: str | None = None, *, require_bug_fields: bool = True) -> Draft:
+    """Check a report as a member typed it; every problem names the field and what to do."""
+    kind = _clean(type_).lower()
+    if kind not in TYPES:
+        raise InvalidInput(f"Unknown feedback type {type_!r}: pick one of {', '.join(TYPES)}.")
+    title_, details_, steps_, version_ = _clean(title), _clean(details), _clean(steps), _clean(version)
+    if not title_:
+        raise InvalidInput("The title is empty: say in a few words what this is about.")
+    if len(title_) > MAX_TITLE:
+        raise InvalidInput(f"The title is {len(title_)} characters long; keep it to {MAX_TITLE}.")
+    if not details_:
+        raise InvalidInput("The details are empty: tell us what happened or what you would like.")
+    if len(details_) > MAX_DETAILS:
+        raise InvalidInput(f"The details are {len(details_)} characters long; keep them to {MAX_DETAILS}.")
+    if len(steps_) > MAX_STEPS:
+        raise InvalidInput(f"The steps are {len(steps_)} characters long; keep them to {MAX_STEPS}.")
+    if len(version_) > MAX_VERSION:
+        raise InvalidInput(f"The version is {len(version_)} characters long; keep it to {MAX_VERSION}.")
+    if kind == "bug" and require_bug_fields:
+        if not steps_:
+            raise InvalidInput("A bug report needs the steps to reproduce it: what did you do, in order?")
+        if not version_:
+            raise InvalidInput("A bug report needs the version you were using (e.g. 2.4.1).")
+    return Draft(kind, title_, details_, steps_ or None, version_ or None)
+
+
+def check_transition(item: FeedbackRow, status: str) -> None:
+    """Raise a member-readable error when ``item`` may not move to ``status``."""
+    if status not in STATUSES:
+        raise InvalidInput(f"Unknown status {status!r}: use one of {', '.join(STAFF_STATUSES)}.")
+    current = item.status
+    if current == status:
+        raise InvalidInput(f"Feedback #{item.id} is already {label(status).lower()}.")
+    if current == "pending_review":
+        raise InvalidInput(f"Feedback #{item.id} is waiting in the review queue: approve or reject it first.")
+    if status not in TRANSITIONS[current]:
+        if current == "shipped":
+            raise InvalidInput(f"Feedback #{item.id} has shipped, which is final. If it came back, open a new report.")
+        if current == "duplicate":
+            raise InvalidInput(f"Feedback #{item.id} was merged into #{item.duplicate_of}; change that one instead.")
+        if current == "rejected":
+            raise InvalidInput(f"Feedback #{item.id} was rejected in review and is not public.")
+        allowed = ", ".join(label(s).lower() for s in sorted(TRANSITIONS[current], key=STATUSES.index))
+        raise InvalidInput(
+            f"Feedback #{item.id} can't go from {label(current).lower()} to {label(status).lower()}; "
+            f"from {label(current).lower()} it can go to: {allowed}."
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackPolicy:
+    review_queue: bool = False
+    self_votes_count: bool = False
+
+    @classmethod
+    def from_config(cls, guild_config: Any) -> FeedbackPolicy:
+        """Points are not here: each stage is its own contribution kind, priced by ``[points]``."""
+        fb = guild_config.feedback
+        return cls(review_queue=fb.review_queue, self_votes_count=fb.self_votes_count)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """A committed status change. ``recipients``: who is told (reporter, co-reporters, voters and followers,
+    deduplicated, without the staff member who made the change). ``target``: the original of a duplicate."""
+
+    item: FeedbackRow
+    previous: str
+    recipients: list[int]
+    target: FeedbackRow | None = None
+    moved_votes: int = 0
+
+
+VoteStatus = Literal["counted", "already", "own"]
+
+
+@dataclass(frozen=True, slots=True)
+class VoteResult:
+    status: VoteStatus
+    item: FeedbackRow
+
+    @property
+    def message(self) -> str:
+        if self.status == "counted":
+            return f"Counted: {self.item.vote_count} member(s) want this. You'll hear when its status changes."
+        if self.status == "already":
+            return f"You already said \"me too\" on #{self.item.id}; your vote counts once."
+        return "This is your own report, so your vote isn't counted. You'll hear about every update anyway."
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: list[FeedbackRow] = field(default_factory=list)
+    total: int = 0
+    offset: int = 0
+    limit: int = 10

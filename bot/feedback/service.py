@@ -1,0 +1,488 @@
+"""Feedback threads that close the loop: intake, review, status lifecycle, votes, followers, duplicates.
+
+Flow of a report
+----------------
+``create_draft`` records a validated report without a thread (``pending_review`` when the guild holds
+reports for review, else ``new``); the cog then opens the forum post and calls ``publish``, which attaches
+the thread and — in the same transaction — credits the reporter (kind ``feedback_given``, source
+``feedback:<id>``, so a retry never pays twice) and emits ``first_feedback`` for a member's first public
+report. If the post cannot be opened, ``discard`` removes the draft: nothing is half-written. A post
+written directly in the forum goes through ``record_post`` (one transaction, idempotent on the thread).
+
+Status changes (``change_status``) check the allowed transitions, credit the reporter and co-reporters
+(kind ``feedback_acknowledged``, source ``feedback:<id>:heard`` — ``…:co:<user>`` for co-reporters — once
+when first acknowledged / planned / in progress; kind ``feedback_shipped``, source ``feedback:<id>:shipped``,
+when shipped), emit ``feedback_shipped``, merge duplicates, and schedule the durable ``feedback.notify`` timer —
+all in one transaction, so a notice is sent exactly for the changes that committed. Items without a
+thread (drafts) are invisible to every query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.betas.tables import betas
+from bot.feedback import store as repo
+from bot.feedback.models import (
+    MAX_NOTE,
+    MAX_VERSION,
+    OPEN_STATUSES,
+    PUBLIC_STATUSES,
+    Draft,
+    FeedbackItem,
+    FeedbackPolicy,
+    Page,
+    StatusChange,
+    VoteResult,
+    check_transition,
+    label,
+)
+from bot.ledger import FEEDBACK_KINDS, LedgerService
+from bot.ledger.store import lock_for_write
+from bot.platform import audit
+from bot.platform.clock import Clock
+from bot.platform.db import Database
+from bot.platform.errors import Conflict, InvalidInput, NotFound
+
+Emit = Callable[[AsyncConnection, Any], Awaitable[None]]
+ScheduleNotice = Callable[[AsyncConnection, dict[str, Any]], Awaitable[None]]
+
+NOTIFY_EVENT = "feedback.notify"
+# The ledger kinds of the three stages (see bot.ledger.FEEDBACK_KINDS).
+GIVEN, ACKNOWLEDGED, SHIPPED = FEEDBACK_KINDS
+HEARD = ("acknowledged", "planned", "in_progress")
+MAX_CHAIN = 50
+
+
+def _key(item: FeedbackItem, stage: str, user_id: int) -> str:
+    """Ledger source key of a stage credit: ``feedback:<id>:<stage>``, plus ``:co:<user>`` for a co-reporter."""
+    base = f"feedback:{item.id}:{stage}"
+    return base if user_id == item.reporter_id else f"{base}:co:{user_id}"
+
+
+class FeedbackService:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        ledger: LedgerService,
+        policy_for: Callable[[int], FeedbackPolicy],
+        *,
+        emit: Emit | None = None,
+        schedule_notice: ScheduleNotice | None = None,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.ledger = ledger
+        self.policy_for = policy_for
+        self._emit = emit
+        self._schedule_notice = schedule_notice
+
+    # ------------------------------------------------------------------ helpers
+
+    @asynccontextmanager
+    async def _write(self, guild_id: int) -> AsyncIterator[AsyncConnection]:
+        """A write transaction; on SQLite it takes the write lock before the first read."""
+        async with self.db.begin() as conn:
+            await lock_for_write(conn, guild_id, [])
+            yield conn
+
+    async def _event(self, conn: AsyncConnection, guild_id: int, user_id: int, name: str, data: dict[str, Any]) -> None:
+        if self._emit is None:
+            return
+        from bot.core.services import DomainEvent  # the container imports this module
+
+        await self._emit(conn, DomainEvent(guild_id, user_id, name, self.clock.now(), data))
+
+    async def _notice(self, conn: AsyncConnection, payload: dict[str, Any]) -> None:
+        if self._schedule_notice is not None and payload.get("recipients"):
+            await self._schedule_notice(conn, payload)
+
+    async def _get(self, conn: AsyncConnection, guild_id: int, item_id: int, *, for_update: bool = False) -> FeedbackItem:
+        item = await repo.get(conn, guild_id, item_id, for_update=for_update)
+        if item is None:
+            raise NotFound(f"There is no feedback #{item_id} in this server. Check the number in the post's embed.")
+        return item
+
+    async def _public(self, conn: AsyncConnection, guild_id: int, item_id: int, *, for_update: bool = False) -> FeedbackItem:
+        item = await self._get(conn, guild_id, item_id, for_update=for_update)
+        if item.thread_id is None or item.status in ("pending_review", "rejected"):
+            raise NotFound(f"Feedback #{item_id} is not public (it is waiting for review or was rejected).")
+        return item
+
+    async def recipients(self, conn: AsyncConnection, item: FeedbackItem, *, exclude: Sequence[int] = ()) -> list[int]:
+        """Reporter, co-reporters, voters and followers, each once, in that order, minus ``exclude``."""
+        everyone = [item.reporter_id, *await repo.coreporters(conn, item.id), *await repo.voters(conn, item.id),
+                    *await repo.followers(conn, item.id)]
+        skip = set(exclude)
+        return [u for u in dict.fromkeys(everyone) if u not in skip]
+
+    # ------------------------------------------------------------------ intake
+
+    async def create_draft(self, guild_id: int, reporter_id: int, draft: Draft, *, beta_id: int | None = None,
+                           review: bool | None = None) -> FeedbackItem:
+        """Record a report that has no thread yet (see the module docstring)."""
+        if review is None:
+            review = self.policy_for(guild_id).review_queue
+        now = self.clock.now()
+        async with self._write(guild_id) as conn:
+            item_id = await repo.create(
+                conn, guild_id=guild_id, beta_id=beta_id, reporter_id=reporter_id, type=draft.type,
+                title=draft.title, details=draft.details, steps=draft.steps, version=draft.version,
+                status="pending_review" if review else "new", created_at=now, updated_at=now,
+            )
+            return await self._get(conn, guild_id, item_id)
+
+    async def discard(self, guild_id: int, item_id: int) -> None:
+        """Remove a draft whose post could not be opened (never a public item)."""
+        async with self._write(guild_id) as conn:
+            item = await repo.get(conn, guild_id, item_id, for_update=True)
+            if item is not None and item.thread_id is None and item.status in ("new", "pending_review"):
+                await repo.delete_item(conn, item_id)
+
+    async def purge_stale_drafts(self, older_than: timedelta = timedelta(hours=1)) -> int:
+        """Delete drafts a crash left without a post (run at start-up). Returns how many went."""
+        async with self.db.begin() as conn:
+            stale = await repo.stale_drafts(conn, self.clock.now() - older_than)
+            for item in stale:
+                await repo.delete_item(conn, item.id)
+        return len(stale)
+
+    async def publish(self, guild_id: int, item_id: int, *, forum_id: int, thread_id: int,
+                      status_message_id: int | None) -> FeedbackItem:
+        """Attach the forum post to a draft, credit the reporter and emit ``first_feedback``, atomically."""
+        async with self._write(guild_id) as conn:
+            # The item's row lock: a concurrent publish (or discard) of the same draft waits, then sees its thread.
+            item = await self._get(conn, guild_id, item_id, for_update=True)
+            await lock_for_write(conn, guild_id, [item.reporter_id])
+            if item.thread_id is not None:
+                return item
+            await repo.update_item(conn, item_id, forum_id=forum_id, thread_id=thread_id,
+                                   status_message_id=status_message_id, status="new", updated_at=self.clock.now())
+            await self._credit_intake(conn, await self._get(conn, guild_id, item_id))
+            return await self._get(conn, guild_id, item_id)
+
+    async def record_post(self, guild_id: int, reporter_id: int, *, forum_id: int, thread_id: int, draft: Draft,
+                          beta_id: int | None = None) -> tuple[FeedbackItem, bool]:
+        """Record a post written directly in a feedback forum. Returns ``(item, created)``; a thread that is
+        already recorded is returned as it is."""
+        now = self.clock.now()
+        async with self._write(guild_id) as conn:
+            await lock_for_write(conn, guild_id, [reporter_id])
+            existing = await repo.by_thread(conn, thread_id)
+            if existing is not None:
+                return existing, False
+            item_id = await repo.create(
+                conn, guild_id=guild_id, beta_id=beta_id, reporter_id=reporter_id, type=draft.type,
+                title=draft.title, details=draft.details, steps=draft.steps, version=draft.version, status="new",
+                forum_id=forum_id, thread_id=thread_id, created_at=now, updated_at=now,
+            )
+            item = await self._get(conn, guild_id, item_id)
+            await self._credit_intake(conn, item)
+            return item, True
+
+    async def _credit_intake(self, conn: AsyncConnection, item: FeedbackItem) -> None:
+        await self.ledger.credit(
+            item.guild_id, item.reporter_id, GIVEN, source_key=f"feedback:{item.id}", actor_id=None,
+            reason=f"feedback #{item.id}: {item.title}"[:300], channel_id=item.forum_id, thread_id=item.thread_id,
+            strict=False, conn=conn,
+        )
+        if await repo.published_count(conn, item.guild_id, item.reporter_id) == 1:
+            await self._event(conn, item.guild_id, item.reporter_id, "first_feedback",
+                              {"feedback_id": item.id, "type": item.type, "beta_id": item.beta_id})
+
+    async def set_status_message(self, guild_id: int, item_id: int, message_id: int) -> None:
+        async with self._write(guild_id) as conn:
+            await self._get(conn, guild_id, item_id)
+            await repo.update_item(conn, item_id, status_message_id=message_id)
+
+    async def set_review_message(self, guild_id: int, item_id: int, channel_id: int, message_id: int) -> None:
+        async with self._write(guild_id) as conn:
+            await self._get(conn, guild_id, item_id)
+            await repo.update_item(conn, item_id, review_channel_id=channel_id, review_message_id=message_id)
+
+    # ------------------------------------------------------------------ review queue
+
+    async def claim_review(self, guild_id: int, item_id: int, actor_id: int) -> FeedbackItem:
+        """Approve: take the report out of the queue (the cog then posts it and calls ``publish``)."""
+        async with self._write(guild_id) as conn:
+            item = await self._get(conn, guild_id, item_id, for_update=True)
+            if item.status != "pending_review":
+                raise Conflict(f"Feedback #{item_id} was already handled ({label(item.status).lower()}).")
+            await repo.update_item(conn, item_id, status="new", updated_at=self.clock.now())
+            await audit.record(conn, now=self.clock.now(), action="feedback.approve", guild_id=guild_id,
+                               actor_id=actor_id, target_id=item_id)
+            return await self._get(conn, guild_id, item_id)
+
+    async def unclaim_review(self, guild_id: int, item_id: int) -> None:
+        """Put an approved report back in the queue when its post could not be opened."""
+        async with self._write(guild_id) as conn:
+            item = await repo.get(conn, guild_id, item_id, for_update=True)
+            if item is not None and item.thread_id is None and item.status == "new":
+                await repo.update_item(conn, item_id, status="pending_review")
+
+    async def reject(self, guild_id: int, item_id: int, actor_id: int, reason: str | None = None) -> FeedbackItem:
+        note = (reason or "").strip()[:MAX_NOTE] or None
+        now = self.clock.now()
+        async with self._write(guild_id) as conn:
+            item = await self._get(conn, guild_id, item_id, for_update=True)
+            if item.status != "pending_review":
+                raise Conflict(f"Feedback #{item_id} was already handled ({label(item.status).lower()}).")
+            await repo.update_item(conn, item_id, status="rejected", status_note=note, updated_at=now)
+            await audit.record(conn, now=now, action="feedback.reject", guild_id=guild_id, actor_id=actor_id,
+                               target_id=item_id, details={"reason": note or ""})
+            await self._notice(conn, {"guild_id": guild_id, "feedback_id": item_id, "event": "rejected",
+                                      "status": "rejected", "note": note, "recipients": [item.reporter_id]})
+            return await self._get(conn, guild_id, item_id)
+
+    # ------------------------------------------------------------------ status lifecycle
+
+    async def change_status(self, guild_id: int, item_id: int, status: str, *, actor_id: int,
+                            note: str | None = None, version: str | None = None,
+                            duplicate_of: int | None = None) -> StatusChange:
+        note = (note or "").strip() or None
+        version = (version or "").strip() or None
+        if note is not None and len(note) > MAX_NOTE:
+            raise InvalidInput(f"The note is {len(note)} characters long; keep it to {MAX_NOTE}.")
+        if version is not None and len(version) > MAX_VERSION:
+            raise InvalidInput(f"The version is {len(version)} characters long; keep it to {MAX_VERSION}.")
+        if status == "shipped" and version is None:
+            raise InvalidInput("Say which version shipped it: add the `version` option (e.g. 2.4.0).")
+        if status == "declined" and note is None:
+            raise InvalidInput("Give the reporter a reason when declining: add the `note` option.")
+        if status == "duplicate" and duplicate_of is None:
+            raise InvalidInput("Say which report this duplicates: add the `of` option with its number.")
+        if status != "duplicate" and duplicate_of is not None:
+            raise InvalidInput("The `of` option only goes with the duplicate status.")
+        now = self.clock.now()
+        policy = self.policy_for(guild_id)
+        async with self._write(guild_id) as conn:
+            item = await self._get(conn, guild_id, item_id, for_update=True)
+            check_transition(item, status)
+            previous = item.status
+            reporters = [item.reporter_id, *await repo.coreporters(conn, item.id)]
+            await lock_for_write(conn, guild_id, reporters)
+            recipients = await self.recipients(conn, item, exclude=[actor_id])
+            target: FeedbackItem | None = None
+            moved = 0
+            values: dict[str, Any] = {"status": status, "status_note": note, "updated_at": now}
+            if status == "shipped":
+                values["version"] = version
+            if status == "duplicate":
+                assert duplicate_of is not None
+                target, moved = await self._merge(conn, item, duplicate_of, policy, now)
+                values["duplicate_of"] = target.id
+            await repo.update_item(conn, item.id, **values)
+            await repo.mark_staff_response(conn, item.id, now)
+            item = await self._get(conn, guild_id, item_id)
+            # Each stage is credited once per reporter (its source key), at the points of its kind — also
+            # when those are 0, so a "count of feedback_shipped" reward still sees it.
+            if status in HEARD:
+                for user_id in dict.fromkeys(reporters):
+                    await self.ledger.credit(
+                        guild_id, user_id, ACKNOWLEDGED, source_key=_key(item, "heard", user_id),
+                        actor_id=actor_id, reason=f"feedback #{item.id} {label(status).lower()}",
+                        thread_id=item.thread_id, channel_id=item.forum_id, strict=False, conn=conn,
+                    )
+            if status == "shipped":
+                for user_id in dict.fromkeys(reporters):
+                    await self.ledger.credit(
+                        guild_id, user_id, SHIPPED, source_key=_key(item, "shipped", user_id), actor_id=actor_id,
+                        reason=f"feedback #{item.id} shipped in {version}", thread_id=item.thread_id,
+                        channel_id=item.forum_id, strict=False, conn=conn,
+                    )
+                    await self._event(conn, guild_id, user_id, "feedback_shipped", {
+                        "feedback_id": item.id, "version": version, "beta_id": item.beta_id, "type": item.type,
+                        "title": item.title,
+                    })
+            await audit.record(conn, now=now, action="feedback.status", guild_id=guild_id, actor_id=actor_id,
+                               target_id=item.id, details={"from": previous, "to": status,
+                                                           "note": note or "", "version": version or "",
+                                                           "duplicate_of": item.duplicate_of})
+            await self._notice(conn, {
+                "guild_id": guild_id, "feedback_id": item.id, "event": "status", "status": status, "note": note,
+                "version": version, "target_id": target.id if target else None, "recipients": recipients,
+            })
+        return StatusChange(item=item, previous=previous, recipients=recipients, target=target, moved_votes=moved)
+
+    async def _merge(self, conn: AsyncConnection, item: FeedbackItem, original_id: int, policy: FeedbackPolicy,
+                     now: datetime) -> tuple[FeedbackItem, int]:
+        """Merge ``item`` into ``original_id`` (or the report that one was merged into): votes and followers
+        move over; the duplicate's reporter (and its co-reporters) become co-reporters and count as votes."""
+        if original_id == item.id:
+            raise InvalidInput(f"Feedback #{item.id} can't be a duplicate of itself.")
+        target = await repo.get(conn, item.guild_id, original_id)
+        if target is None:
+            raise NotFound(f"There is no feedback #{original_id} in this server to merge #{item.id} into.")
+        seen = {item.id}
+        while target.status == "duplicate" and target.duplicate_of is not None:
+            if target.id in seen or len(seen) > MAX_CHAIN:
+                raise InvalidInput(f"Merging #{item.id} into #{original_id} would make a cycle of duplicates.")
+            seen.add(target.id)
+            nxt = await repo.get(conn, item.guild_id, target.duplicate_of)
+            if nxt is None:
+                break
+            target = nxt
+        if target.id in seen:
+            raise InvalidInput(f"Merging #{item.id} into #{original_id} would make a cycle of duplicates.")
+        if target.thread_id is None or target.status in ("pending_review", "rejected"):
+            raise InvalidInput(f"Feedback #{target.id} is not public, so nothing can be merged into it.")
+        skip = [] if policy.self_votes_count else [target.reporter_id]
+        moved = await repo.move_votes_and_followers(conn, item.id, target.id, skip, now)
+        for user_id in dict.fromkeys([item.reporter_id, *await repo.coreporters(conn, item.id)]):
+            if user_id == target.reporter_id:
+                continue
+            await repo.add_coreporter(conn, target.id, user_id, item.id, now)
+            if await repo.add_vote(conn, target.id, user_id, now):
+                moved += 1
+        refreshed = await repo.get(conn, item.guild_id, target.id)
+        assert refreshed is not None
+        return refreshed, moved
+
+    async def record_staff_response(self, guild_id: int, thread_id: int) -> bool | None:
+        """A staff member wrote in a thread: record the first response time of its feedback item (once).
+
+        True: recorded now. False: the item's first response was recorded before (later staff messages in
+        this thread need no look-up). None: the thread is not (or not yet) a feedback item of this guild."""
+        async with self.db.connect() as conn:  # most staff messages need no write: no write lock for them
+            item = await repo.by_thread(conn, thread_id)
+        if item is None or item.guild_id != guild_id:
+            return None
+        if item.first_staff_response_at is not None:
+            return False
+        async with self._write(guild_id) as conn:
+            item = await repo.by_thread(conn, thread_id)
+            if item is None or item.guild_id != guild_id:
+                return None
+            if item.first_staff_response_at is not None:
+                return False
+            return await repo.mark_staff_response(conn, item.id, self.clock.now())
+
+    # ------------------------------------------------------------------ votes and followers
+
+    async def vote(self, guild_id: int, item_id: int, user_id: int) -> VoteResult:
+        """"Me too": one vote per member; the reporter's own vote counts only when the guild says so."""
+        async with self._write(guild_id) as conn:
+            # The item's row lock (a vote updates the row anyway): a concurrent merge into another report waits,
+            # so no vote or follow lands on the duplicate after its votes and followers moved.
+            item = await self._public(conn, guild_id, item_id, for_update=True)
+            if item.status == "duplicate":
+                raise Conflict(f"This report was merged into #{item.duplicate_of}: vote there.")
+            if item.status == "shipped":
+                raise Conflict(f"Feedback #{item.id} has already shipped ({item.version}) — no vote needed.")
+            if user_id == item.reporter_id and not self.policy_for(guild_id).self_votes_count:
+                return VoteResult("own", item)
+            added = await repo.add_vote(conn, item.id, user_id, self.clock.now())
+            return VoteResult("counted" if added else "already", await self._get(conn, guild_id, item_id))
+
+    async def toggle_follow(self, guild_id: int, item_id: int, user_id: int) -> tuple[bool, str]:
+        """Follow or unfollow; returns ``(following, message)``."""
+        async with self._write(guild_id) as conn:
+            # The item's row lock (a vote updates the row anyway): a concurrent merge into another report waits,
+            # so no vote or follow lands on the duplicate after its votes and followers moved.
+            item = await self._public(conn, guild_id, item_id, for_update=True)
+            if user_id == item.reporter_id:
+                return True, "This is your report: you hear about every update already."
+            if await repo.add_follower(conn, item.id, user_id, self.clock.now()):
+                return True, f"Following #{item.id}: you'll get a DM when its status changes. Click again to stop."
+            await repo.remove_follower(conn, item.id, user_id)
+            voted = await repo.has_voted(conn, item.id, user_id)
+            extra = " You still hear about it because you voted." if voted else ""
+            return False, f"You no longer follow #{item.id}.{extra}"
+
+    # ------------------------------------------------------------------ reads
+
+    async def get(self, guild_id: int, item_id: int) -> FeedbackItem:
+        async with self.db.connect() as conn:
+            return await self._get(conn, guild_id, item_id)
+
+    async def by_thread(self, thread_id: int) -> FeedbackItem | None:
+        async with self.db.connect() as conn:
+            return await repo.by_thread(conn, thread_id)
+
+    async def recorded_threads(self, thread_ids: list[int]) -> set[int]:
+        """The threads among ``thread_ids`` that are recorded feedback items (one query per 500)."""
+        found: set[int] = set()
+        async with self.db.connect() as conn:
+            for start in range(0, len(thread_ids), 500):
+                found |= await repo.recorded_threads(conn, thread_ids[start:start + 500])
+        return found
+
+    async def recipients_of(self, guild_id: int, item_id: int, *, exclude: Sequence[int] = ()) -> list[int]:
+        async with self.db.connect() as conn:
+            return await self.recipients(conn, await self._get(conn, guild_id, item_id), exclude=exclude)
+
+    async def top(self, guild_id: int, *, beta_id: int | None = None, type_: str | None = None,
+                  limit: int = 10) -> list[FeedbackItem]:
+        """The most-wanted open reports, most votes first (oldest first among equals)."""
+        async with self.db.connect() as conn:
+            return await repo.top(conn, guild_id, statuses=OPEN_STATUSES, beta_id=beta_id, type_=type_, limit=limit)
+
+    async def page(self, guild_id: int, *, status: str | None = None, type_: str | None = None,
+                   beta_id: int | None = None, offset: int = 0, limit: int = 10) -> Page:
+        async with self.db.connect() as conn:
+            items, total = await repo.page(conn, guild_id, status=status, type_=type_, beta_id=beta_id,
+                                           offset=max(offset, 0), limit=limit)
+        return Page(items, total, max(offset, 0), limit)
+
+    async def export(self, guild_id: int) -> list[FeedbackItem]:
+        async with self.db.connect() as conn:
+            return await repo.all_items(conn, guild_id)
+
+    async def digest(self, guild_id: int, *, since: datetime) -> dict[str, list[FeedbackItem]]:
+        """The weekly digest's sections: new reports, the oldest unanswered, the top votes."""
+        async with self.db.connect() as conn:
+            return {
+                "new": await repo.created_since(conn, guild_id, since),
+                "unanswered": await repo.oldest_unanswered(conn, guild_id),
+                "top": await repo.top(conn, guild_id, statuses=OPEN_STATUSES, limit=5),
+            }
+
+    # ------------------------------------------------------------------ betas (read only; built elsewhere)
+
+    async def beta_forum(self, guild_id: int, beta_id: int) -> int | None:
+        """The beta's own feedback forum id, or ``None`` (use the default forum)."""
+        async with self.db.connect() as conn:
+            row = (await conn.execute(select(betas.c.id, betas.c.feedback_forum_id).where(
+                betas.c.guild_id == guild_id, betas.c.id == beta_id))).first()
+        if row is None:
+            raise NotFound(f"There is no beta #{beta_id} in this server.")
+        return int(row.feedback_forum_id) if row.feedback_forum_id else None
+
+    async def beta_by_name(self, guild_id: int, name: str) -> int:
+        async with self.db.connect() as conn:
+            row = (await conn.execute(select(betas.c.id).where(betas.c.guild_id == guild_id,
+                                                                 betas.c.name == name.strip()))).first()
+        if row is None:
+            raise NotFound(f"There is no beta named {name.strip()!r} in this server.")
+        return int(row.id)
+
+    async def beta_names(self, guild_id: int, prefix: str = "", limit: int = 25) -> list[str]:
+        """Beta names starting with ``prefix`` (case-insensitive), for autocomplete."""
+        async with self.db.connect() as conn:
+            rows = await conn.execute(select(betas.c.name).where(betas.c.guild_id == guild_id).order_by(
+                betas.c.created_at.desc(), betas.c.id.desc()))
+            names = [str(n) for n in rows.scalars()]
+        wanted = prefix.strip().casefold()
+        return [n for n in names if n.casefold().startswith(wanted)][:limit]
+
+    async def beta_for_forum(self, guild_id: int, forum_id: int) -> int | None:
+        async with self.db.connect() as conn:
+            row = (await conn.execute(select(betas.c.id).where(betas.c.guild_id == guild_id,
+                                                                 betas.c.feedback_forum_id == forum_id))).first()
+        return int(row.id) if row is not None else None
+
+    async def beta_forums(self, guild_id: int) -> set[int]:
+        async with self.db.connect() as conn:
+            rows = await conn.execute(select(betas.c.feedback_forum_id).where(
+                betas.c.guild_id == guild_id, betas.c.feedback_forum_id.is_not(None)))
+            return {int(r) for r in rows.scalars()}
+
+
+__all__ = ["FeedbackService", "NOTIFY_EVENT", "PUBLIC_STATUSES"]

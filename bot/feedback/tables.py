@@ -1,0 +1,68 @@
+"""The feedback tables (SQLAlchemy Core). Alembic migrations create exactly these; a test compares them."""
+
+from __future__ import annotations
+
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, String, Table, Text
+
+from bot.platform.db.metadata import metadata
+from bot.platform.db.types import Snowflake, SurrogateKey, UTCDateTime
+
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("id", SurrogateKey, primary_key=True, autoincrement=True),
+    Column("guild_id", Snowflake, nullable=False),
+    Column("beta_id", SurrogateKey, ForeignKey("betas.id", ondelete="SET NULL")),
+    Column("reporter_id", Snowflake, nullable=False),
+    Column("type", String(10), nullable=False),  # bug, idea, praise, question
+    Column("title", String(100), nullable=False),
+    Column("details", Text, nullable=False, server_default=""),
+    Column("steps", Text),
+    Column("version", String(50)),
+    Column("status", String(15), nullable=False, server_default="new"),
+    Column("status_note", String(500)),
+    Column("duplicate_of", SurrogateKey, ForeignKey("feedback.id")),
+    Column("forum_id", Snowflake),
+    Column("thread_id", Snowflake, unique=True),
+    Column("status_message_id", Snowflake),
+    Column("vote_count", Integer, nullable=False, server_default="0"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("first_staff_response_at", UTCDateTime),
+    # The staff review-queue message while the item is pending_review (then kept for the record).
+    Column("review_channel_id", Snowflake),
+    Column("review_message_id", Snowflake),
+    CheckConstraint(
+        "status IN ('pending_review', 'new', 'acknowledged', 'planned', 'in_progress', 'shipped', "
+        "'declined', 'duplicate', 'rejected')",
+        name="status",
+    ),
+    Index(None, "guild_id", "status", "vote_count"),
+    Index(None, "guild_id", "reporter_id"),
+)
+
+feedback_votes = Table(
+    "feedback_votes",
+    metadata,
+    Column("feedback_id", SurrogateKey, ForeignKey("feedback.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Snowflake, primary_key=True, autoincrement=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+feedback_followers = Table(
+    "feedback_followers",
+    metadata,
+    Column("feedback_id", SurrogateKey, ForeignKey("feedback.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Snowflake, primary_key=True, autoincrement=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Reporters of duplicates merged into an item: credited like the reporter when it is heard and shipped.
+feedback_coreporters = Table(
+    "feedback_coreporters",
+    metadata,
+    Column("feedback_id", SurrogateKey, ForeignKey("feedback.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Snowflake, primary_key=True, autoincrement=False),
+    Column("source_feedback_id", SurrogateKey, ForeignKey("feedback.id", ondelete="SET NULL")),
+    Column("created_at", UTCDateTime, nullable=False),
+)

@@ -1,0 +1,78 @@
+"""Community insights: the numbers behind /stats (computed from the database by pure functions), one
+member's timeline, CSV exports, and the charts (:mod:`bot.insights.charts`, matplotlib on Agg)."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.insights.models import (
+        PERIODS,
+        BetaFunnel,
+        Conversion,
+        FeedbackStats,
+        HelpStats,
+        KindSeries,
+        Ladder,
+        MemberTimeline,
+        Overview,
+        Window,
+    )
+    from bot.insights.service import (
+        EXPORTS,
+        MAX_FILES_PER_MESSAGE,
+        ExportFile,
+        InsightsService,
+        member_ref,
+        package,
+    )
+
+# Loaded on first use, so that importing one module of this feature (its tables, say) does not import
+# the whole feature and, through it, the features it calls.
+_EXPORTS = {
+    "PERIODS": ("bot.insights.models", "PERIODS"),
+    "BetaFunnel": ("bot.insights.models", "BetaFunnel"),
+    "Conversion": ("bot.insights.models", "Conversion"),
+    "FeedbackStats": ("bot.insights.models", "FeedbackStats"),
+    "HelpStats": ("bot.insights.models", "HelpStats"),
+    "KindSeries": ("bot.insights.models", "KindSeries"),
+    "Ladder": ("bot.insights.models", "Ladder"),
+    "MemberTimeline": ("bot.insights.models", "MemberTimeline"),
+    "Overview": ("bot.insights.models", "Overview"),
+    "Window": ("bot.insights.models", "Window"),
+    "EXPORTS": ("bot.insights.service", "EXPORTS"),
+    "MAX_FILES_PER_MESSAGE": ("bot.insights.service", "MAX_FILES_PER_MESSAGE"),
+    "ExportFile": ("bot.insights.service", "ExportFile"),
+    "InsightsService": ("bot.insights.service", "InsightsService"),
+    "member_ref": ("bot.insights.service", "member_ref"),
+    "package": ("bot.insights.service", "package"),
+}
+__all__ = [
+    "BetaFunnel",
+    "Conversion",
+    "EXPORTS",
+    "ExportFile",
+    "FeedbackStats",
+    "HelpStats",
+    "InsightsService",
+    "KindSeries",
+    "Ladder",
+    "MAX_FILES_PER_MESSAGE",
+    "MemberTimeline",
+    "Overview",
+    "PERIODS",
+    "Window",
+    "member_ref",
+    "package",
+]
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module, attr = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), attr)
+    globals()[name] = value
+    return value

@@ -1,0 +1,92 @@
+"""The contribution ledger service: see :mod:`bot.ledger.service` for the rules."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.ledger.models import (
+        ContributionEvent,
+        CreditResult,
+        CreditStatus,
+        LeaderboardEntry,
+        Period,
+        Profile,
+        Receipt,
+        Ring,
+    )
+    from bot.ledger.policy import (
+        DEFAULT_POINTS,
+        FEEDBACK_KINDS,
+        KINDS,
+        NO_SELF_CREDIT,
+        PEER_KINDS,
+        LedgerPolicy,
+        Requirement,
+        Season,
+        Stage,
+        default_ladder,
+    )
+    from bot.ledger.service import LedgerService, OnChange, OnRelease, day_start
+
+# Loaded on first use, so that importing one module of this feature (its tables, say) does not import
+# the whole feature and, through it, the features it calls.
+_EXPORTS = {
+    "ContributionEvent": ("bot.ledger.models", "ContributionEvent"),
+    "CreditResult": ("bot.ledger.models", "CreditResult"),
+    "CreditStatus": ("bot.ledger.models", "CreditStatus"),
+    "LeaderboardEntry": ("bot.ledger.models", "LeaderboardEntry"),
+    "Period": ("bot.ledger.models", "Period"),
+    "Profile": ("bot.ledger.models", "Profile"),
+    "Receipt": ("bot.ledger.models", "Receipt"),
+    "Ring": ("bot.ledger.models", "Ring"),
+    "DEFAULT_POINTS": ("bot.ledger.policy", "DEFAULT_POINTS"),
+    "FEEDBACK_KINDS": ("bot.ledger.policy", "FEEDBACK_KINDS"),
+    "KINDS": ("bot.ledger.policy", "KINDS"),
+    "NO_SELF_CREDIT": ("bot.ledger.policy", "NO_SELF_CREDIT"),
+    "PEER_KINDS": ("bot.ledger.policy", "PEER_KINDS"),
+    "LedgerPolicy": ("bot.ledger.policy", "LedgerPolicy"),
+    "Requirement": ("bot.ledger.policy", "Requirement"),
+    "Season": ("bot.ledger.policy", "Season"),
+    "Stage": ("bot.ledger.policy", "Stage"),
+    "default_ladder": ("bot.ledger.policy", "default_ladder"),
+    "LedgerService": ("bot.ledger.service", "LedgerService"),
+    "OnChange": ("bot.ledger.service", "OnChange"),
+    "OnRelease": ("bot.ledger.service", "OnRelease"),
+    "day_start": ("bot.ledger.service", "day_start"),
+}
+__all__ = [
+    "ContributionEvent",
+    "CreditResult",
+    "CreditStatus",
+    "DEFAULT_POINTS",
+    "FEEDBACK_KINDS",
+    "KINDS",
+    "LeaderboardEntry",
+    "LedgerPolicy",
+    "LedgerService",
+    "NO_SELF_CREDIT",
+    "OnChange",
+    "OnRelease",
+    "PEER_KINDS",
+    "Period",
+    "Profile",
+    "Receipt",
+    "Requirement",
+    "Ring",
+    "Season",
+    "Stage",
+    "day_start",
+    "default_ladder",
+]
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module, attr = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), attr)
+    globals()[name] = value
+    return value

@@ -1,0 +1,438 @@
+"""Pydantic models describing the Kudos configuration file.
+
+Every model forbids unknown keys, is strict about types (TOML is typed, so ``"5"`` is
+not an integer) and is frozen: the configuration is built once and passed down.
+
+Cross-field problems are raised as ``PydanticCustomError("kudos_config", ...)`` whose
+context carries ``problem`` (the friendly text) and ``at`` (a location relative to the
+error's own location), so :mod:`bot.platform.config.loader` can point at the exact key.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from apscheduler.triggers.cron import CronTrigger
+from pydantic import Field, field_validator, model_validator
+
+from bot.platform.config.base import (
+    _GUILD_KEY,
+    CONTRIBUTION_KINDS,
+    DATABASE_DRIVERS,
+    DEFAULT_DATABASE_URL,
+    ERROR_TYPE,
+    MAX_SNOWFLAKE,
+    REWARD_EVENTS,
+    TOKEN_PROBLEM,
+    WEB_SECRET_PROBLEM,
+    CommandSync,
+    ContributionKind,
+    LogLevel,
+    NonEmptyStr,
+    RewardEvent,
+    RoleRef,
+    _did_you_mean,
+    _Model,
+    config_error,
+)
+from bot.platform.config.rewards import (
+    PerkPool,
+    RewardConditions,
+    RewardConfig,
+    RewardDeliveryConfig,
+    RewardTrigger,
+)
+from bot.platform.config.sections import (
+    BetasConfig,
+    BroadcastConfig,
+    CapsConfig,
+    ChannelsConfig,
+    CreationConfig,
+    CurationConfig,
+    FeedbackConfig,
+    FeedbackTagsConfig,
+    InsightsConfig,
+    LedgerConfig,
+    PointsConfig,
+    PrivacyConfig,
+    SeasonConfig,
+    SolutionsConfig,
+)
+
+from .errors import toml_type_name
+from .merge import merge_overrides
+
+__all__ = [
+    "CONTRIBUTION_KINDS",
+    "REWARD_EVENTS",
+    "DEFAULT_DATABASE_URL",
+    "ERROR_TYPE",
+    "ContributionKind",
+    "RewardEvent",
+    "BotConfig",
+    "CronJob",
+    "SchedulerConfig",
+    "ChannelsConfig",
+    "PointsConfig",
+    "CapsConfig",
+    "SolutionsConfig",
+    "CurationConfig",
+    "CreationConfig",
+    "LedgerConfig",
+    "SeasonConfig",
+    "BroadcastConfig",
+    "BetasConfig",
+    "FeedbackConfig",
+    "FeedbackTagsConfig",
+    "PerkPool",
+    "RewardTrigger",
+    "RewardConditions",
+    "RewardConfig",
+    "RewardDeliveryConfig",
+    "PrivacyConfig",
+    "InsightsConfig",
+    "GuildConfig",
+    "WebConfig",
+    "KudosConfig",
+]
+
+
+# --------------------------------------------------------------------------- [bot]
+
+
+class BotConfig(_Model):
+    """Process-wide settings (``[bot]``)."""
+
+    database_url: NonEmptyStr = Field(
+        DEFAULT_DATABASE_URL, description="SQLAlchemy async URL: sqlite+aiosqlite:// or postgresql+asyncpg://"
+    )
+    auto_migrate: bool = Field(True, description="Upgrade the database schema at start")
+    shard_count: int = Field(0, ge=-1, description="0 = single process, N >= 1 = N shards, -1 = ask Discord")
+    log_level: LogLevel = "INFO"
+    command_sync: CommandSync = Field("guild", description="Where application commands are synced at start")
+    guild_ready_timeout: float = Field(2.0, gt=0, description="Seconds to wait for GUILD_CREATE events")
+    member_cache: bool = Field(True, description="Cache members (role rewards need it); also chunks at startup")
+    gc_freeze: bool = Field(True, description="Once ready, keep start-up objects out of full GC passes")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_url(cls, value: str) -> str:
+        scheme, sep, _rest = value.strip().partition("://")
+        if not sep or not scheme:
+            raise config_error(f"must be a database URL such as '{DEFAULT_DATABASE_URL}'")
+        if scheme.lower() not in DATABASE_DRIVERS:
+            # Only the scheme is echoed: the rest of the URL may hold a password.
+            raise config_error(
+                f"unsupported database driver '{scheme}'; use 'sqlite+aiosqlite://...' or 'postgresql+asyncpg://...'"
+            )
+        return value.strip()
+
+    @property
+    def sharded(self) -> bool:
+        """True when the bot should run as an AutoShardedBot."""
+        return self.shard_count != 0
+
+    @property
+    def chunk_guilds_at_startup(self) -> bool:
+        return self.member_cache
+
+    @property
+    def database_backend(self) -> Literal["sqlite", "postgresql"]:
+        return "sqlite" if self.database_url.lower().startswith("sqlite") else "postgresql"
+
+
+# --------------------------------------------------------------------------- [scheduler]
+
+_CRON_FIELDS = ("minute", "hour", "day", "month", "day_of_week")
+
+
+def check_crontab(expr: str, timezone: str = "UTC") -> CronTrigger:
+    """Build the trigger for a 5-field crontab, raising a friendly error when it is invalid."""
+    fields = expr.split()
+    if len(fields) != 5:
+        raise config_error(
+            f"invalid cron expression '{expr}': expected 5 fields "
+            f"(minute hour day month day-of-week), got {len(fields)}"
+        )
+    for name, value in zip(_CRON_FIELDS, fields, strict=True):
+        try:
+            CronTrigger(**{name: value}, timezone=timezone)
+        except Exception as exc:  # apscheduler raises ValueError (and occasionally others)
+            raise config_error(
+                f"invalid cron expression '{expr}': bad {name.replace('_', '-')} field '{value}': {exc}"
+            ) from None
+    try:
+        return CronTrigger.from_crontab(expr, timezone=timezone)
+    except Exception as exc:
+        raise config_error(f"invalid cron expression '{expr}': {exc}") from None
+
+
+def _check_json_compatible(value: Any, path: tuple[str | int, ...]) -> None:
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            _check_json_compatible(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_json_compatible(item, (*path, index))
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise config_error(f"payload values must be finite numbers (got {value})", *path)
+    elif value is not None and not isinstance(value, str | int | float | bool):
+        raise config_error(
+            f"payload values must be strings, numbers, booleans, arrays or tables (got {toml_type_name(value)})",
+            *path,
+        )
+
+
+@lru_cache(maxsize=1)
+def _time_zones() -> tuple[str, ...]:
+    return tuple(sorted(available_timezones()))
+
+
+class CronJob(_Model):
+    """A recurring timer declared in ``[[scheduler.cron]]``."""
+
+    name: NonEmptyStr
+    event: NonEmptyStr = Field(description="Timer event name fired on each run")
+    cron: NonEmptyStr = Field(description="5-field crontab: minute hour day month day-of-week")
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("cron")
+    @classmethod
+    def _check_cron(cls, value: str) -> str:
+        check_crontab(value)
+        return value.strip()
+
+    @field_validator("payload")
+    @classmethod
+    def _check_payload(cls, value: dict[str, Any]) -> dict[str, Any]:
+        _check_json_compatible(value, ())
+        return value
+
+
+class SchedulerConfig(_Model):
+    """Durable timers (``[scheduler]``)."""
+
+    timezone: str = Field("UTC", description="IANA time zone used for cron jobs")
+    max_attempts: int = Field(5, ge=1)
+    retry_base_seconds: float = Field(30.0, gt=0)
+    claim_timeout_seconds: float = Field(300.0, gt=0)
+    cron: list[CronJob] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            hint = _did_you_mean(value, _time_zones()) or " (use an IANA name such as 'UTC' or 'Europe/Paris')"
+            raise config_error(f"unknown time zone '{value}'{hint}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _unique_jobs(self) -> SchedulerConfig:
+        seen: dict[str, int] = {}
+        for index, job in enumerate(self.cron):
+            if job.name in seen:
+                raise config_error(
+                    f"duplicate cron job name '{job.name}' (already used by cron[{seen[job.name]}])",
+                    "cron", index, "name",
+                )
+            seen[job.name] = index
+        return self
+
+    @property
+    def tzinfo(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def trigger(self, job: CronJob) -> CronTrigger:
+        """The APScheduler trigger for ``job`` in the configured time zone."""
+        return CronTrigger.from_crontab(job.cron, timezone=self.tzinfo)
+
+
+class GuildConfig(_Model):
+    """Settings of one guild: ``[guilds.default]`` merged with ``[guilds.<id>]``."""
+
+    staff_roles: list[RoleRef] = Field(default_factory=lambda: ["Staff"])
+    moderator_roles: list[RoleRef] = Field(default_factory=lambda: ["Moderator"])
+    curator_roles: list[RoleRef] = Field(default_factory=lambda: ["Curator"])
+    helper_roles: list[RoleRef] = Field(default_factory=lambda: ["Helper"])
+    channels: ChannelsConfig = Field(default_factory=ChannelsConfig)
+    points: PointsConfig = Field(default_factory=PointsConfig)
+    caps: CapsConfig = Field(default_factory=CapsConfig)
+    solutions: SolutionsConfig = Field(default_factory=SolutionsConfig)
+    broadcast: BroadcastConfig = Field(default_factory=BroadcastConfig)
+    betas: BetasConfig = Field(default_factory=BetasConfig)
+    curation: CurationConfig = Field(default_factory=CurationConfig)
+    creation: CreationConfig = Field(default_factory=CreationConfig)
+    ledger: LedgerConfig = Field(default_factory=LedgerConfig)
+    seasons: list[SeasonConfig] = Field(default_factory=list)
+    feedback: FeedbackConfig = Field(default_factory=FeedbackConfig)
+    perk_pools: list[PerkPool] = Field(default_factory=list)
+    rewards: list[RewardConfig] = Field(default_factory=list)
+    reward_delivery: RewardDeliveryConfig = Field(default_factory=RewardDeliveryConfig)
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
+    insights: InsightsConfig = Field(default_factory=InsightsConfig)
+
+    @model_validator(mode="after")
+    def _check_seasons(self) -> GuildConfig:
+        seen: dict[str, int] = {}
+        for index, season in enumerate(self.seasons):
+            if season.id in seen:
+                raise config_error(f"duplicate season id '{season.id}' (already used by seasons[{seen[season.id]}])",
+                                   "seasons", index, "id")
+            seen[season.id] = index
+        ordered = sorted(enumerate(self.seasons), key=lambda pair: pair[1].starts)
+        for (_, before), (index, after) in zip(ordered, ordered[1:], strict=False):
+            if after.starts < before.ends:
+                raise config_error(f"overlaps season '{before.id}' (seasons must not overlap)",
+                                   "seasons", index, "starts")
+        return self
+
+    @model_validator(mode="after")
+    def _check_references(self) -> GuildConfig:
+        pools: dict[str, int] = {}
+        for index, pool in enumerate(self.perk_pools):
+            if pool.name in pools:
+                raise config_error(
+                    f"duplicate perk pool name '{pool.name}' (already used by perk_pools[{pools[pool.name]}])",
+                    "perk_pools", index, "name",
+                )
+            pools[pool.name] = index
+        rewards: dict[str, int] = {}
+        for index, reward in enumerate(self.rewards):
+            if reward.name in rewards:
+                raise config_error(
+                    f"duplicate reward name '{reward.name}' (already used by rewards[{rewards[reward.name]}])",
+                    "rewards", index, "name",
+                )
+            rewards[reward.name] = index
+            privileged = [*self.staff_roles, *self.moderator_roles]
+            if reward.role is not None and reward.role in privileged:
+                raise config_error(
+                    f"role {reward.role!r} is a staff or moderator role; a reward must not hand out staff powers",
+                    "rewards", index, "role",
+                )
+            if reward.perk_pool is not None and reward.perk_pool not in pools:
+                known = f"perk pools of this guild: {', '.join(pools)}" if pools else "this guild has no perk pools"
+                raise config_error(
+                    f"unknown perk pool '{reward.perk_pool}'{_did_you_mean(reward.perk_pool, list(pools))} ({known})",
+                    "rewards", index, "perk_pool",
+                )
+        return self
+
+    def perk_pool(self, name: str) -> PerkPool | None:
+        return next((pool for pool in self.perk_pools if pool.name == name), None)
+
+    def reward(self, name: str) -> RewardConfig | None:
+        return next((reward for reward in self.rewards if reward.name == name), None)
+
+
+# --------------------------------------------------------------------------- [web]
+
+
+class WebConfig(_Model):
+    """``[web]``: the staff dashboard served from the bot process (see docs/dashboard.md)."""
+
+    enabled: bool = Field(False, description="Serve the staff dashboard")
+    host: NonEmptyStr = Field("127.0.0.1", description="Address the web server listens on")
+    port: int = Field(8080, ge=0, le=65535, description="TCP port; 0 = any free port")
+    public_url: str = Field("", description="Base URL members' browsers use (login links); default http://host:port")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_secret(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            for key in data:
+                if "secret" in str(key).lower() or "password" in str(key).lower():
+                    raise config_error(WEB_SECRET_PROBLEM, key)
+        return data
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not re.match(r"^https?://[^\s/?#]+(/[^\s?#]*)?$", value):
+            raise config_error("must be an http:// or https:// URL without a query, e.g. 'https://kudos.example.com'")
+        return value
+
+
+# --------------------------------------------------------------------------- top level
+
+
+def find_token_key(data: Any, path: tuple[str | int, ...] = ()) -> tuple[str | int, ...] | None:
+    """The path of the first key whose name contains 'token' (any case), in document order."""
+    if isinstance(data, Mapping):
+        for key, value in data.items():
+            if "token" in str(key).lower():
+                return (*path, key)
+            found = find_token_key(value, (*path, key))
+            if found:
+                return found
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            found = find_token_key(value, (*path, index))
+            if found:
+                return found
+    return None
+
+
+class KudosConfig(_Model):
+    """The whole configuration. Build it with ``load_config`` / ``parse_config``."""
+
+    bot: BotConfig = Field(default_factory=BotConfig)
+    scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
+    guilds: dict[str, GuildConfig] = Field(
+        default_factory=lambda: {"default": GuildConfig()},
+        description="'default' plus one entry per guild id; after loading, every entry is fully merged",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _prepare(cls, data: Any) -> Any:
+        """Refuse tokens, check guild keys and merge every [guilds.<id>] over [guilds.default]."""
+        if not isinstance(data, Mapping):
+            return data
+        token_path = find_token_key(data)
+        if token_path:
+            raise config_error(TOKEN_PROBLEM, *token_path)
+        guilds = data.get("guilds")
+        if not isinstance(guilds, Mapping):
+            return data
+        for key in guilds:
+            if key != "default" and not (_GUILD_KEY.match(str(key)) and int(key) <= MAX_SNOWFLAKE):
+                raise config_error(
+                    "not a guild id: guild tables must be [guilds.default] or [guilds.<numeric guild id>]",
+                    "guilds", key,
+                )
+        default = guilds.get("default", {})
+        merged: dict[str, Any] = {"default": default}
+        for key, override in guilds.items():
+            if key != "default":
+                both_tables = isinstance(default, Mapping) and isinstance(override, Mapping)
+                merged[key] = merge_overrides(default, override) if both_tables else override
+        return {**data, "guilds": merged}
+
+    def guild(self, guild_id: int) -> GuildConfig:
+        """The configuration of ``guild_id``: its merged [guilds.<id>] or else [guilds.default]."""
+        found = self.guilds.get(str(int(guild_id)))
+        return found if found is not None else self.guilds["default"]
+
+    @property
+    def default_guild(self) -> GuildConfig:
+        return self.guilds["default"]
+
+    @property
+    def guild_ids(self) -> tuple[int, ...]:
+        """Ids of the guilds that have their own [guilds.<id>] table."""
+        return tuple(int(key) for key in self.guilds if key != "default")

@@ -1,0 +1,114 @@
+"""The async engine: one per process, made at start-up and passed down."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from bot.platform.db import sqlite_driver
+
+log = logging.getLogger(__name__)
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
+class DatabaseError(Exception):
+    """A database problem worth one clear line to the operator."""
+
+
+def mask_url(url: str) -> str:
+    """The URL with any password replaced, safe to print."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<invalid database URL>"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
+
+
+class Database:
+    """Wraps the async engine with the few helpers the repositories need."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        try:
+            parsed = make_url(url)
+        except ArgumentError as exc:
+            raise DatabaseError(f"database_url: not a valid database URL ({url!r})") from exc
+        self.dialect = parsed.get_backend_name()
+        # hide_parameters: a failed statement's exception (and so a logged traceback) must not carry values
+        # such as perk codes.
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
+        if self.dialect == "sqlite":
+            kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+            if parsed.get_driver_name() == "aiosqlite":
+                kwargs["module"] = sqlite_driver.dbapi()  # one hop to the driver's thread per statement
+        else:
+            kwargs["pool_pre_ping"] = True
+        try:
+            self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        except (NoSuchModuleError, ArgumentError, ImportError) as exc:
+            raise DatabaseError(f"database_url: unsupported database URL {mask_url(url)} ({exc})") from exc
+        if self.dialect == "sqlite":
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    async def check(self) -> None:
+        """Open one connection, or raise :class:`DatabaseError` with a one-line reason."""
+        if self.is_sqlite:
+            self._check_sqlite_path()
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except (DBAPIError, OSError) as exc:
+            if self.is_sqlite:
+                # aiosqlite stops its worker thread without waiting when a connect fails; give the thread
+                # a moment to hand back its result before the caller's event loop may close.
+                await asyncio.sleep(0.05)
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise DatabaseError(f"cannot connect to {mask_url(self.url)}: {reason}") from exc
+
+    def _check_sqlite_path(self) -> None:
+        database = make_url(self.url).database
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return
+        folder = Path(database).expanduser().resolve().parent
+        if not folder.is_dir():
+            raise DatabaseError(
+                f"cannot connect to {mask_url(self.url)}: the folder {folder} does not exist; create it first"
+            )
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncConnection]:
+        """A connection inside one transaction: committed on success, rolled back on error."""
+        async with self.engine.begin() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.connect() as conn:
+            yield conn
+
+    async def close(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,68 @@
+"""Apply Alembic migrations from inside the bot (or the CLI) on an async engine."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+
+from bot.platform.db.engine import Database
+
+log = logging.getLogger(__name__)
+
+MIGRATION_LOCK_KEY = 0x6B75646F73  # "kudos": a transaction-level advisory lock around upgrades on PostgreSQL
+MIGRATIONS_DIR = Path(__file__).resolve().parents[3] / "migrations"
+
+
+def alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return cfg
+
+
+def head_revisions() -> tuple[str, ...]:
+    """Every head: feature branches of the migration history may each add their own."""
+    return tuple(sorted(ScriptDirectory.from_config(alembic_config()).get_heads()))
+
+
+async def current_revisions(db: Database) -> tuple[str, ...]:
+    def _current(sync_conn: Any) -> tuple[str, ...]:
+        return tuple(sorted(MigrationContext.configure(sync_conn).get_current_heads()))
+
+    async with db.connect() as conn:
+        return await conn.run_sync(_current)
+
+
+async def current_revision(db: Database) -> str | None:
+    """The applied revisions as one string (``"0003+0004"`` when several branches are applied)."""
+    revisions = await current_revisions(db)
+    return "+".join(revisions) if revisions else None
+
+
+async def upgrade(db: Database, revision: str = "heads") -> None:
+    await _run(db, command.upgrade, revision)
+    log.info("database schema at %s", revision)
+
+
+async def downgrade(db: Database, revision: str) -> None:
+    await _run(db, command.downgrade, revision)
+
+
+async def _run(db: Database, fn: Any, revision: str) -> None:
+    cfg = alembic_config()
+
+    def _apply(sync_conn: Any) -> None:
+        cfg.attributes["connection"] = sync_conn
+        fn(cfg, revision)
+
+    async with db.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Several bot processes may start at once: one migrates, the others wait and find nothing to do.
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        await conn.run_sync(_apply)

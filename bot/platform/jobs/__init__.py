@@ -1,0 +1,1 @@
+"""Durable jobs: one table of due work (timers, Discord side effects), claimed atomically and retried."""

@@ -1,0 +1,241 @@
+"""Durable timers on top of the ``timers`` table.
+
+The table is the source of truth. APScheduler's AsyncIOScheduler only holds in-memory jobs rebuilt from it:
+one date job per pending timer and a poll job that picks up timers written by other processes. With a
+:class:`~bot.platform.clock.FakeClock` no wall-clock jobs are used: advancing the clock fires what became due.
+
+Recurring jobs declared in config (``[[scheduler.cron]]``) are materialised as ordinary timers whose
+dedupe key names the occurrence, so several processes create each occurrence once and fire it once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.platform.clock import Clock, FakeClock
+from bot.platform.db.engine import Database
+from bot.platform.jobs import store as repo
+
+log = logging.getLogger(__name__)
+
+TimerHandler = Callable[[dict[str, Any], repo.Timer], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class CronJob:
+    name: str
+    event: str
+    cron: str
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulerSettings:
+    timezone: str = "UTC"
+    max_attempts: int = 5
+    retry_base_seconds: float = 30.0
+    claim_timeout_seconds: float = 300.0
+    poll_seconds: float = 30.0
+    cron: tuple[CronJob, ...] = ()
+
+
+class TimerScheduler:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        settings: SchedulerSettings | None = None,
+        *,
+        worker_id: str | None = None,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.settings = settings or SchedulerSettings()
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._handlers: dict[str, TimerHandler] = {}
+        self._aps: AsyncIOScheduler | None = None
+        self._running = False
+        self._run_lock = asyncio.Lock()
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._tz = ZoneInfo(self.settings.timezone)
+        self._cron = {job.name: job for job in self.settings.cron}
+        self._triggers = {
+            job.name: CronTrigger.from_crontab(job.cron, timezone=self._tz) for job in self.settings.cron
+        }
+
+    # -- registration -------------------------------------------------------------------------------
+    def register(self, event: str, handler: TimerHandler) -> None:
+        if event in self._handlers:
+            raise ValueError(f"a handler for timer event {event!r} is already registered")
+        self._handlers[event] = handler
+
+    def unregister(self, event: str) -> None:
+        self._handlers.pop(event, None)
+
+    # -- scheduling ---------------------------------------------------------------------------------
+    async def schedule(
+        self,
+        event: str,
+        payload: dict[str, Any] | None = None,
+        *,
+        at: datetime | None = None,
+        delay: timedelta | None = None,
+        dedupe_key: str | None = None,
+        conn: AsyncConnection | None = None,
+    ) -> int | None:
+        """Write a timer (inside ``conn``'s transaction when given). Returns its id, or ``None`` if the
+        dedupe key already exists."""
+        now = self.clock.now()
+        if at is None:
+            at = now + (delay or timedelta(0))
+        if conn is not None:
+            timer_id = await repo.create(
+                conn, event=event, payload=payload or {}, due_at=at, now=now, dedupe_key=dedupe_key
+            )
+        else:
+            async with self.db.begin() as own:
+                timer_id = await repo.create(
+                    own, event=event, payload=payload or {}, due_at=at, now=now, dedupe_key=dedupe_key
+                )
+        if timer_id is not None:
+            self._mirror(timer_id, at)
+        return timer_id
+
+    async def cancel(self, timer_id: int) -> bool:
+        async with self.db.begin() as conn:
+            done = await repo.cancel(conn, timer_id, now=self.clock.now())
+        if self._aps is not None and self._aps.get_job(f"timer:{timer_id}"):
+            self._aps.remove_job(f"timer:{timer_id}")
+        return done
+
+    async def cancel_key(self, dedupe_key: str) -> bool:
+        async with self.db.begin() as conn:
+            return await repo.cancel_by_key(conn, dedupe_key, now=self.clock.now())
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Rebuild in-memory jobs from the table and fire what is overdue."""
+        self._running = True
+        for job in self._cron.values():
+            await self._schedule_next_cron(job, after=self.clock.now())
+        if isinstance(self.clock, FakeClock):
+            self.clock.add_listener(self._on_clock_advance)
+        else:
+            self._aps = AsyncIOScheduler(timezone=self._tz)
+            self._aps.add_job(
+                self.run_due, IntervalTrigger(seconds=self.settings.poll_seconds), id="timers:poll",
+                coalesce=True, max_instances=1,
+            )
+            self._aps.start()
+            async with self.db.connect() as conn:
+                for timer in await repo.pending(conn):
+                    self._mirror(timer.id, timer.due_at)
+        fired = await self.run_due()
+        log.info("timer scheduler started as %s (%d overdue fired)", self.worker_id, fired)
+
+    async def stop(self) -> None:
+        self._running = False
+        if isinstance(self.clock, FakeClock):
+            self.clock.remove_listener(self._on_clock_advance)
+        if self._aps is not None:
+            self._aps.shutdown(wait=False)
+            self._aps = None
+        if self._inflight:
+            await asyncio.gather(*self._inflight, return_exceptions=True)
+
+    def _mirror(self, timer_id: int, due_at: datetime) -> None:
+        if self._aps is None or not self._running:
+            return
+        run_date = max(due_at, self.clock.now())
+        self._aps.add_job(
+            self._fire_job, DateTrigger(run_date=run_date), id=f"timer:{timer_id}", replace_existing=True,
+            misfire_grace_time=None,
+        )
+
+    async def _fire_job(self) -> None:
+        await self.run_due()
+
+    async def _on_clock_advance(self, _now: datetime) -> None:
+        await self.run_due()
+
+    # -- firing -------------------------------------------------------------------------------------
+    async def run_due(self) -> int:
+        """Claim and run every timer due now, including ones that handlers schedule for now.
+
+        Returns how many timers this worker fired.
+        """
+        if not self._running:
+            return 0
+        fired = 0
+        async with self._run_lock:
+            while True:
+                now = self.clock.now()
+                stale = now - timedelta(seconds=self.settings.claim_timeout_seconds)
+                async with self.db.begin() as conn:
+                    claimed = await repo.claim_due(conn, worker=self.worker_id, now=now, stale_before=stale)
+                if not claimed:
+                    return fired
+                await asyncio.gather(*(self._run_one(t) for t in claimed))
+                fired += len(claimed)
+
+    async def _run_one(self, timer: repo.Timer) -> None:
+        handler = self._handlers.get(timer.event)
+        try:
+            if handler is None:
+                raise LookupError(f"no handler registered for timer event {timer.event!r}")
+            await handler(timer.payload, timer)
+        except Exception as exc:  # noqa: BLE001 - every failure is retried or recorded, never lost
+            await self._record_failure(timer, exc)
+        else:
+            async with self.db.begin() as conn:
+                await repo.finish(conn, timer.id, worker=self.worker_id, now=self.clock.now())
+            log.debug("timer %s (%s) fired", timer.id, timer.event)
+        finally:
+            cron_name = timer.payload.get("_cron") if isinstance(timer.payload, dict) else None
+            if cron_name in self._cron:
+                await self._schedule_next_cron(self._cron[cron_name], after=timer.due_at)
+
+    async def _record_failure(self, timer: repo.Timer, exc: Exception) -> None:
+        error = f"{type(exc).__name__}: {exc}"
+        now = self.clock.now()
+        async with self.db.begin() as conn:
+            if timer.attempts < self.settings.max_attempts:
+                due = now + repo.backoff(self.settings.retry_base_seconds, timer.attempts)
+                await repo.retry_later(conn, timer.id, worker=self.worker_id, due_at=due, error=error)
+                log.warning(
+                    "timer %s (%s) failed on attempt %d/%d, retrying at %s: %s",
+                    timer.id, timer.event, timer.attempts, self.settings.max_attempts, due.isoformat(), error,
+                )
+            else:
+                await repo.fail(conn, timer.id, worker=self.worker_id, now=now, error=error)
+                log.error("timer %s (%s) failed for good after %d attempts: %s",
+                          timer.id, timer.event, timer.attempts, error)
+        if timer.attempts < self.settings.max_attempts:
+            self._mirror(timer.id, due)
+
+    async def _schedule_next_cron(self, job: CronJob, *, after: datetime) -> None:
+        trigger = self._triggers[job.name]
+        nxt = trigger.get_next_fire_time(None, after.astimezone(self._tz) + timedelta(seconds=1))
+        if nxt is None:
+            return
+        await self.schedule(
+            job.event,
+            {**job.payload, "_cron": job.name},
+            at=nxt,
+            dedupe_key=f"cron:{job.name}:{nxt.astimezone(ZoneInfo('UTC')).isoformat()}",
+        )

@@ -1,0 +1,188 @@
+"""Repository for durable timers. Claims are atomic so two processes never fire one timer twice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.platform.db.upsert import insert_for
+from bot.platform.tables import timers
+
+
+@dataclass(frozen=True, slots=True)
+class Timer:
+    id: int
+    event: str
+    payload: dict[str, Any]
+    due_at: datetime
+    status: str
+    attempts: int
+    claimed_by: str | None
+
+
+def _row(row: Any) -> Timer:
+    return Timer(
+        id=row.id,
+        event=row.event,
+        payload=row.payload or {},
+        due_at=row.due_at,
+        status=row.status,
+        attempts=row.attempts,
+        claimed_by=row.claimed_by,
+    )
+
+
+async def create(
+    conn: AsyncConnection,
+    *,
+    event: str,
+    payload: dict[str, Any],
+    due_at: datetime,
+    now: datetime,
+    dedupe_key: str | None = None,
+) -> int | None:
+    """Insert a timer; with a ``dedupe_key`` already present, return ``None`` and change nothing."""
+    values = {"event": event, "payload": payload, "due_at": due_at, "status": "pending",
+              "dedupe_key": dedupe_key, "created_at": now}
+    if dedupe_key is None:
+        result = await conn.execute(insert(timers).values(**values).returning(timers.c.id))
+        return result.scalar_one()
+    # ON CONFLICT DO NOTHING, not a savepoint: on SQLite a savepoint opened as the first statement of a
+    # transaction commits on release, which would escape the caller's rollback.
+    stmt = insert_for(conn, timers).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    return (await conn.execute(stmt.returning(timers.c.id))).scalar_one_or_none()
+
+
+async def cancel(conn: AsyncConnection, timer_id: int, *, now: datetime) -> bool:
+    result = await conn.execute(
+        update(timers)
+        .where(timers.c.id == timer_id, timers.c.status == "pending")
+        .values(status="cancelled", finished_at=now)
+    )
+    return result.rowcount == 1
+
+
+async def cancel_by_key(conn: AsyncConnection, dedupe_key: str, *, now: datetime) -> bool:
+    result = await conn.execute(
+        update(timers)
+        .where(timers.c.dedupe_key == dedupe_key, timers.c.status == "pending")
+        .values(status="cancelled", finished_at=now)
+    )
+    return result.rowcount == 1
+
+
+async def pending(conn: AsyncConnection) -> list[Timer]:
+    result = await conn.execute(
+        select(timers).where(timers.c.status == "pending").order_by(timers.c.due_at, timers.c.id)
+    )
+    return [_row(r) for r in result]
+
+
+async def due_ids(conn: AsyncConnection, *, now: datetime, stale_before: datetime, limit: int = 100) -> list[int]:
+    """Ids of timers that are due, or claimed so long ago that their worker must have died."""
+    result = await conn.execute(
+        select(timers.c.id)
+        .where(
+            or_(
+                and_(timers.c.status == "pending", timers.c.due_at <= now),
+                and_(timers.c.status == "running", timers.c.claimed_at < stale_before),
+            )
+        )
+        .order_by(timers.c.due_at, timers.c.id)
+        .limit(limit)
+    )
+    return list(result.scalars())
+
+
+async def claim(
+    conn: AsyncConnection, timer_id: int, *, worker: str, now: datetime, stale_before: datetime
+) -> Timer | None:
+    """Atomically take one due timer: ``UPDATE … WHERE status = 'pending' … RETURNING``.
+
+    Returns ``None`` when another worker got it first.
+    """
+    result = await conn.execute(
+        update(timers)
+        .where(
+            timers.c.id == timer_id,
+            or_(
+                and_(timers.c.status == "pending", timers.c.due_at <= now),
+                and_(timers.c.status == "running", timers.c.claimed_at < stale_before),
+            ),
+        )
+        .values(status="running", claimed_by=worker, claimed_at=now, attempts=timers.c.attempts + 1)
+        .returning(*timers.c)
+    )
+    row = result.first()
+    return _row(row) if row is not None else None
+
+
+async def claim_due(
+    conn: AsyncConnection, *, worker: str, now: datetime, stale_before: datetime, limit: int = 100
+) -> list[Timer]:
+    """Take up to ``limit`` due timers in one statement: ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP
+    LOCKED) AND <still due> RETURNING``.
+
+    PostgreSQL: rows another process is claiming right now are skipped, not waited for, and the re-checked
+    condition keeps a row claimed at most once. SQLite: the statement runs under the database's single write
+    lock, so the conditional UPDATE alone is the claim.
+    """
+    due = or_(
+        and_(timers.c.status == "pending", timers.c.due_at <= now),
+        and_(timers.c.status == "running", timers.c.claimed_at < stale_before),
+    )
+    pick = select(timers.c.id).where(due).order_by(timers.c.due_at, timers.c.id).limit(limit)
+    if conn.dialect.name == "postgresql":
+        pick = pick.with_for_update(skip_locked=True)
+    result = await conn.execute(
+        update(timers)
+        .where(timers.c.id.in_(pick.scalar_subquery()), due)
+        .values(status="running", claimed_by=worker, claimed_at=now, attempts=timers.c.attempts + 1)
+        .returning(*timers.c)
+    )
+    return sorted((_row(r) for r in result), key=lambda t: (t.due_at, t.id))
+
+
+async def finish(conn: AsyncConnection, timer_id: int, *, worker: str, now: datetime) -> None:
+    await conn.execute(
+        update(timers)
+        .where(timers.c.id == timer_id, timers.c.claimed_by == worker, timers.c.status == "running")
+        .values(status="done", finished_at=now, last_error=None)
+    )
+
+
+async def retry_later(
+    conn: AsyncConnection, timer_id: int, *, worker: str, due_at: datetime, error: str
+) -> None:
+    await conn.execute(
+        update(timers)
+        .where(timers.c.id == timer_id, timers.c.claimed_by == worker, timers.c.status == "running")
+        .values(status="pending", due_at=due_at, claimed_by=None, claimed_at=None, last_error=error[:500])
+    )
+
+
+async def fail(conn: AsyncConnection, timer_id: int, *, worker: str, now: datetime, error: str) -> None:
+    await conn.execute(
+        update(timers)
+        .where(timers.c.id == timer_id, timers.c.claimed_by == worker, timers.c.status == "running")
+        .values(status="failed", finished_at=now, last_error=error[:500])
+    )
+
+
+async def next_due(conn: AsyncConnection) -> datetime | None:
+    result = await conn.execute(select(func.min(timers.c.due_at)).where(timers.c.status == "pending"))
+    return result.scalar_one_or_none()
+
+
+async def get(conn: AsyncConnection, timer_id: int) -> Timer | None:
+    row = (await conn.execute(select(timers).where(timers.c.id == timer_id))).first()
+    return _row(row) if row is not None else None
+
+
+def backoff(base_seconds: float, attempts: int) -> timedelta:
+    """Exponential back-off: base, 2×base, 4×base … capped at one day."""
+    return timedelta(seconds=min(base_seconds * 2 ** max(attempts - 1, 0), 86400))

@@ -1,0 +1,113 @@
+"""Constants and helpers shared by the parts of the rewards service."""
+
+from __future__ import annotations
+
+import logging
+import string
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
+
+from bot.ledger import LedgerPolicy
+from bot.rewards.conditions import MemberFacts
+
+if TYPE_CHECKING:
+    from bot.rewards.rules import Rule
+
+log = logging.getLogger(__name__)
+
+ACTIONS = ("role_add", "role_remove", "perk", "dm", "points", "notice")
+DEFAULT_PERK_DM = "Thank you for contributing! Your reward from **{pool}**: ||{code}||"
+NOTICE_USER = 0
+BONUS_SOURCE = "reward:"  # ledger source_key prefix of bonus points paid by a grant: reward:<grant id>
+
+FactsProvider = Callable[[int, int], MemberFacts | None]
+Scheduler = Callable[..., Awaitable[Any]]  # TimerScheduler.schedule(event, payload, at=, dedupe_key=, conn=)
+
+
+@dataclass
+class PreviewResult:
+    rule: str
+    user_ids: list[int] = field(default_factory=list)
+    skipped: dict[str, int] = field(default_factory=dict)  # reason → members
+
+    def sentence(self, gives: str) -> str:
+        n = len(self.user_ids)
+        text = f"{n} member{'s' if n != 1 else ''} would get {gives}."
+        if self.skipped:
+            text += " Not eligible: " + ", ".join(f"{v} ({k})" for k, v in sorted(self.skipped.items())) + "."
+        return text
+
+
+class _Blank(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def render(template: str, context: dict[str, Any]) -> str:
+    """Fill ``{name}`` placeholders; unknown names stay as written."""
+    try:
+        return string.Formatter().vformat(template, (), _Blank(context))
+    except (ValueError, IndexError):
+        return template
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _seq_of(dedupe_key: str) -> int | None:
+    """The earning number of a rule grant's key ``rule:<guild>:<rule>:<user>:<n>:<action>``."""
+    if not dedupe_key.startswith("rule:"):
+        return None
+    parts = dedupe_key.rsplit(":", 2)
+    try:
+        return int(parts[-2])
+    except (ValueError, IndexError):
+        return None
+
+
+class _PastGrant(Protocol):
+    dedupe_key: str
+    status: str
+    created_at: datetime
+
+
+def next_earning(rule: Rule, previous: Sequence[_PastGrant], now: datetime) -> int | None:
+    """Which earning of ``rule`` the member's next one would be, given their grants of it (oldest first), or
+    None when it is not due: earned once already, or repeatable and still in its cooldown."""
+    seqs = [_seq_of(g.dedupe_key) for g in previous]
+    earnings = {s for s in seqs if s is not None}
+    if not earnings:
+        return 1
+    last = max(earnings)
+    last_grants = [g for g, s in zip(previous, seqs, strict=True) if s == last]
+    if rule.config.repeatable:
+        started = min(g.created_at for g in last_grants)
+        if now - started < timedelta(days=rule.config.cooldown_days):
+            return None
+        return last + 1
+    if all(g.status == "revoked" for g in last_grants):
+        return last + 1  # demoted or voided: may be earned again
+    return None
+
+
+def _stage_kinds(policy: LedgerPolicy, stage_name: str) -> set[str]:
+    stages = list(policy.ladder)
+    names = [s.name for s in stages]
+    if stage_name not in names:
+        return set()
+    kinds: set[str] = set()
+    for stage in stages[: names.index(stage_name) + 1]:
+        for req in (*stage.all_of, *stage.any_of):
+            kinds |= set(req.kinds)
+    return kinds
+
+
+def _stage_reached(policy: LedgerPolicy, stage_name: str, stats: dict[tuple[str, str], tuple[int, int]]) -> bool:
+    all_time = {kind: value for (kind, season), value in stats.items() if season == ""}
+    names = [s.name for s in policy.ladder]
+    if stage_name not in names:
+        return False
+    stage = policy.ladder[names.index(stage_name)]
+    return stage.reached(all_time)

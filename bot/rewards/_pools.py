@@ -1,0 +1,136 @@
+"""Perk pools: creation, code import, stock, claims, void and reissue."""
+
+from __future__ import annotations
+
+from bot.ledger import store as ledger_repo
+from bot.platform import audit
+from bot.platform.clock import Clock
+from bot.platform.db import Database
+from bot.platform.errors import Conflict, InvalidInput, NotFound
+from bot.rewards import store as repo
+from bot.rewards._common import DEFAULT_PERK_DM
+from bot.rewards.codes import CodeImport, parse_codes
+from bot.sandbox.summary import mask_code
+
+
+class _ImportRolledBack(Exception):
+    """Rolls back an import that turned out to hold duplicates only once it wrote (see ``add_codes``)."""
+
+
+class _Pools:
+    """Part of :class:`bot.rewards.RewardsService` (shares its attributes)."""
+
+    db: Database
+    clock: Clock
+
+    # ------------------------------------------------------------------ perk pools
+
+    async def create_pool(self, guild_id: int, name: str, *, description: str = "", per_member_limit: int = 0,
+                          low_stock_warning: int = 5, budget: int = 0, budget_period_days: int = 30,
+                          actor_id: int | None) -> repo.Pool:
+        from bot.platform.config.base import _POOL_NAME
+
+        if not _POOL_NAME.match(name) or len(name) > 64:
+            raise InvalidInput("A pool name uses only lowercase letters, digits and '-' (up to 64), e.g. `beta-storage`.")
+        if min(per_member_limit, low_stock_warning, budget) < 0 or budget_period_days < 1:
+            raise InvalidInput("Limits can't be negative, and the budget period is at least 1 day.")
+        async with self.db.begin() as conn:
+            # Create, never overwrite: the insert itself refuses an existing name, so of two concurrent creates
+            # (PostgreSQL: nothing else serializes them) one creates the pool and the other gets the Conflict.
+            pool = await repo.create_pool(conn, guild_id=guild_id, name=name, now=self.clock.now(),
+                                          description=description[:300], per_member_limit=per_member_limit,
+                                          low_stock_warning=low_stock_warning, budget=budget or None,
+                                          budget_period_days=budget_period_days, origin="command")
+            if pool is None:
+                raise Conflict(f"A perk pool called {name!r} exists already.")
+            await audit.record(conn, now=self.clock.now(), action="perk.pool_created", guild_id=guild_id,
+                               actor_id=actor_id, details={"pool": name})
+        return pool
+
+    async def add_codes(self, guild_id: int, pool_name: str, data: bytes, filename: str, *, actor_id: int | None
+                        ) -> tuple[CodeImport, int]:
+        """Import codes all-or-nothing; returns the parse report and how many were added (0 on any problem)."""
+        report = parse_codes(data, filename)
+        try:
+            async with self.db.begin() as conn:
+                pool = await repo.pool(conn, guild_id, pool_name)
+                if pool is None:
+                    raise NotFound(f"There is no perk pool called {pool_name!r}; create it with `/perks pool create`.")
+                known = await repo.existing_codes(conn, pool.id, [c for c, _ in report.codes])
+                for code, _ in report.codes:
+                    if code in known:
+                        report.duplicates.append(f"{mask_code(code)} is already in {pool_name}")
+                if not report.ok:
+                    return report, 0
+                inserted = await repo.add_codes(conn, pool.id, report.codes, now=self.clock.now())
+                if len(inserted) < len(report.codes):
+                    # A concurrent import (another process, PostgreSQL) committed some of these codes after the
+                    # check above: they are duplicates too, and nothing of this file is imported.
+                    for code, _ in report.codes:
+                        if code not in inserted:
+                            report.duplicates.append(f"{mask_code(code)} is already in {pool_name}")
+                    raise _ImportRolledBack
+                added = len(inserted)
+                await audit.record(conn, now=self.clock.now(), action="perk.codes_added", guild_id=guild_id,
+                                   actor_id=actor_id, details={"pool": pool_name, "count": added})
+        except _ImportRolledBack:
+            return report, 0
+        await self._requeue_out_of_stock(guild_id)
+        return report, added
+
+    async def _requeue_out_of_stock(self, guild_id: int) -> None:
+        async with self.db.begin() as conn:
+            await ledger_repo.lock_for_write(conn, 0, [])
+            ids = await repo.requeue_waiting_perks(conn, guild_id)
+        self._notify(ids)
+
+    async def member_codes(self, guild_id: int, user_id: int) -> list[tuple[repo.Code, str]]:
+        async with self.db.connect() as conn:
+            return await repo.member_codes(conn, guild_id, user_id)
+
+    async def mark_notified(self, guild_id: int, user_id: int) -> int:
+        async with self.db.begin() as conn:
+            grants = await repo.unnotified_closed_dm(conn, guild_id, user_id)
+            for g in grants:
+                await repo.set_values(conn, g.id, notified_at=self.clock.now())
+        return len(grants)
+
+    async def unnotified(self, guild_id: int, user_id: int) -> list[repo.Grant]:
+        async with self.db.connect() as conn:
+            return await repo.unnotified_closed_dm(conn, guild_id, user_id)
+
+    async def void(self, guild_id: int, code_id: int, *, actor_id: int, reason: str, reissue: bool) -> int | None:
+        """Void a handed-out code; with ``reissue`` queue a fresh code for the same member."""
+        now = self.clock.now()
+        async with self.db.begin() as conn:
+            await ledger_repo.lock_for_write(conn, 0, [])
+            code = await repo.code(conn, guild_id, code_id)
+            if code is None:
+                raise NotFound(f"There is no perk code #{code_id} in this server.")
+            if code.voided_at is not None:
+                raise Conflict(f"Code #{code_id} was voided already.")
+            # Conditional: two staff voiding at once (on PostgreSQL nothing else serializes them) void once.
+            if not await repo.void_code(conn, code_id, now=now, reason=reason or "voided by staff"):
+                raise Conflict(f"Code #{code_id} was voided already.")
+            await audit.record(conn, now=now, action="perk.voided", guild_id=guild_id, actor_id=actor_id,
+                               target_id=code.assigned_to, details={"code_id": code_id, "reason": reason,
+                                                                    "code": mask_code(code.code)})
+            if not reissue:
+                return None
+            if code.assigned_to is None:
+                raise Conflict(f"Code #{code_id} was never handed out, so there is nobody to reissue to.")
+            pool = await repo.pool_by_id(conn, code.pool_id)
+            assert pool is not None
+            original = await repo.grant(conn, code.grant_id) if code.grant_id else None
+            template = original.payload.get("template", DEFAULT_PERK_DM) if original else DEFAULT_PERK_DM
+            context = original.payload.get("context", {}) if original else {"pool": pool.name}
+            return await self.queue_grant(
+                conn, guild_id=guild_id, user_id=code.assigned_to, action="perk",
+                payload={"pool": pool.name, "template": template, "context": context},
+                dedupe_key=f"reissue:{code_id}", rule_name=original.rule_name if original else f"reissue:{pool.name}",
+                cause=f"reissue:{code_id}", budget=False,
+            )
+
+    async def pool_stock(self, guild_id: int) -> list[tuple[repo.Pool, int]]:
+        async with self.db.connect() as conn:
+            return [(p, await repo.available(conn, p.id, now=self.clock.now())) for p in await repo.pools(conn, guild_id)]

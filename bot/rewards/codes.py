@@ -1,0 +1,76 @@
+"""Parsing a perk-code upload (TXT: one code a line; CSV: ``code[,expires YYYY-MM-DD]``), all or nothing."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+MAX_UPLOAD_BYTES = 256 * 1024
+MAX_CODES = 10_000
+_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-.:/+=]{2,199}$")
+_HEADER = {"code", "codes"}
+
+
+@dataclass
+class CodeImport:
+    codes: list[tuple[str, datetime | None]] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)  # masked, with line numbers
+    invalid: list[str] = field(default_factory=list)  # "line 4: reason" (codes masked)
+
+    @property
+    def ok(self) -> bool:
+        return not self.duplicates and not self.invalid and bool(self.codes)
+
+
+def _mask(code: str) -> str:
+    from bot.sandbox.summary import mask_code
+
+    return mask_code(code)
+
+
+def parse_codes(data: bytes, filename: str = "codes.txt") -> CodeImport:
+    """Read codes; every problem is reported (codes masked), nothing is accepted if any line is bad."""
+    result = CodeImport()
+    if len(data) > MAX_UPLOAD_BYTES:
+        result.invalid.append(f"the file is {len(data) // 1024} KB; the limit is {MAX_UPLOAD_BYTES // 1024} KB")
+        return result
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        result.invalid.append("the file is not UTF-8 text")
+        return result
+    is_csv = filename.lower().endswith(".csv")
+    rows = list(csv.reader(io.StringIO(text))) if is_csv else [[line] for line in text.splitlines()]
+    seen: dict[str, int] = {}
+    for number, row in enumerate(rows, start=1):
+        cells = [c.strip() for c in row]
+        if not cells or not any(cells) or cells[0].startswith("#"):
+            continue
+        if number == 1 and cells[0].lower() in _HEADER:
+            continue
+        code = cells[0]
+        expires: datetime | None = None
+        if len(cells) > 1 and cells[1]:
+            try:
+                day = date.fromisoformat(cells[1])
+                expires = datetime(day.year, day.month, day.day, tzinfo=UTC)
+            except ValueError:
+                result.invalid.append(f"line {number}: expiry {cells[1][:20]!r} is not a date like 2027-01-31")
+                continue
+        if len(cells) > 2 and any(cells[2:]):
+            result.invalid.append(f"line {number}: expected code[,expiry date], got {len(cells)} columns")
+            continue
+        if not _CODE.match(code):
+            result.invalid.append(f"line {number}: {_mask(code)} is not a valid code (3-200 letters, digits, - _ . : / + =)")
+            continue
+        if code in seen:
+            result.duplicates.append(f"line {number}: {_mask(code)} repeats line {seen[code]}")
+            continue
+        seen[code] = number
+        result.codes.append((code, expires))
+    if len(result.codes) > MAX_CODES:
+        result.invalid.append(f"{len(result.codes)} codes; at most {MAX_CODES} per upload")
+    return result

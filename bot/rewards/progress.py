@@ -1,0 +1,155 @@
+"""How far a member is from the next reward they can still earn (the progress bar of ``/profile``).
+
+Only threshold rules have a distance: a ``points`` trigger (all time, this season, or a rolling window of
+``window_days``) or a ``kind`` + ``count`` trigger. Event and ladder-stage rules are left out. A rule is
+still open to the member when :func:`next_earning` says its next earning is due (never earned, earned and
+revoked, or repeatable and past its cooldown) and their roles don't rule it out. The nearest open rule is
+the one with the smallest gap relative to its threshold.
+
+Cheap on purpose (``/profile`` is a hot path): the member's totals come from the profile already read;
+this adds one query for the guild's enabled rules with the member's grants of them, and one per distinct
+rolling window that may hold the nearest reward. Nothing here ever reads a perk code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from bot.ledger import LedgerPolicy, Profile
+from bot.ledger import store as ledger_repo
+from bot.platform.clock import Clock
+from bot.platform.db import Database
+from bot.rewards import store as repo
+from bot.rewards._common import FactsProvider, log, next_earning
+from bot.rewards.conditions import MemberFacts, check_conditions
+from bot.rewards.rules import Rule, rule_from_definition
+
+THRESHOLD_TRIGGERS = ("points", "kind")
+
+
+@dataclass(frozen=True, slots=True)
+class RewardProgress:
+    """Progress toward one rule: ``current`` of ``target`` ``unit``s (``scope``: "", " this season",
+    " within 7 days"). ``again``: the member earned it before (a repeatable rule past its cooldown, or a
+    revoked reward)."""
+
+    rule: str
+    gives: str
+    unit: str
+    scope: str
+    current: int
+    target: int
+    again: bool = False
+    kind: str | None = None  # the kind a kind+count rule counts
+
+    @property
+    def fraction(self) -> float:
+        return min(max(self.current / self.target, 0.0), 1.0) if self.target > 0 else 1.0
+
+    @property
+    def remaining(self) -> int:
+        return max(self.target - self.current, 0)
+
+    @property
+    def gap(self) -> float:
+        """What is left, relative to the threshold (0 = reached)."""
+        return self.remaining / self.target if self.target > 0 else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class NextReward:
+    """``state``:
+
+    - ``none``: the guild has no enabled threshold rule (nothing to show);
+    - ``all_earned``: the member holds every threshold reward (repeatable ones in their cooldown);
+    - ``none_left``: some are not earned, but none is open to the member now (their roles rule it out, or
+      a season rule while no season runs);
+    - ``next``: ``progress`` is the nearest one.
+    """
+
+    state: Literal["none", "all_earned", "none_left", "next"]
+    progress: RewardProgress | None = None
+
+
+def _roles_allow(rule: Rule, facts: MemberFacts | None, now: datetime) -> bool:
+    """False only when the member's known roles rule the reward out; ages only grow, so they never do."""
+    cond = rule.config.conditions
+    if facts is None or facts.role_ids is None or not (cond.has_role or cond.lacks_role):
+        return True
+    if cond.mode == "any" and (cond.min_account_age_days or cond.min_membership_days):
+        return True  # an age condition may be met later, which is enough in "any" mode
+    roles_only = cond.model_copy(update={"min_account_age_days": 0, "min_membership_days": 0})
+    return check_conditions(roles_only, facts, now)[0]
+
+
+def _progress(rule: Rule, profile: Profile, windows: dict[int, int], again: bool) -> RewardProgress:
+    t = rule.trigger
+    if t.type == "kind":
+        return RewardProgress(rule.name, rule.gives(), f"{t.kind} credit", "", profile.counts_by_kind.get(str(t.kind), 0),
+                              int(t.count), again, kind=str(t.kind))
+    if t.window_days:
+        current, scope = windows[int(t.window_days)], f" within {t.window_days} days"
+    elif t.season:
+        current, scope = profile.season_points, " this season"
+    else:
+        current, scope = profile.total_points, ""
+    return RewardProgress(rule.name, rule.gives(), "point", scope, current, int(t.points), again)
+
+
+def nearest(candidates: list[RewardProgress]) -> RewardProgress:
+    """The smallest gap relative to its threshold; ties go to the smaller threshold, then the name."""
+    return min(candidates, key=lambda p: (p.gap, p.remaining, p.target, p.rule))
+
+
+class _Progress:
+    """Part of :class:`bot.rewards.RewardsService` (shares its attributes)."""
+
+    db: Database
+    clock: Clock
+    policy_for: Callable[[int], LedgerPolicy]
+    facts_provider: FactsProvider | None
+
+    async def next_reward(self, guild_id: int, user_id: int, profile: Profile) -> NextReward:
+        """The nearest reward ``user_id`` can still earn, measured from ``profile`` (their ledger profile)."""
+        now = self.clock.now()
+        async with self.db.connect() as conn:
+            rules: list[tuple[Rule, list[repo.PastGrant]]] = []
+            for row, past in await repo.enabled_rules_with_grants(conn, guild_id, user_id):
+                try:
+                    rule = rule_from_definition(row.id, row.name, row.definition, origin=row.origin)
+                except ValueError:
+                    log.error("reward rule %r of guild %s has an invalid stored definition; skipped",
+                              row.name, guild_id)
+                    continue
+                if rule.trigger.type in THRESHOLD_TRIGGERS:
+                    rules.append((rule, past))
+            if not rules:
+                return NextReward("none")
+            facts = self.facts_provider(guild_id, user_id) if self.facts_provider is not None else None
+            open_rules: list[tuple[Rule, bool]] = []
+            for rule, past in rules:
+                seq = next_earning(rule, past, now)
+                if seq is not None and (profile.season or not rule.trigger.season) and _roles_allow(rule, facts, now):
+                    open_rules.append((rule, seq > 1))
+            if not open_rules:
+                earned = sum(next_earning(rule, past, now) is None for rule, past in rules)
+                return NextReward("all_earned" if earned == len(rules) else "none_left")
+            exact = [_progress(rule, profile, {}, again) for rule, again in open_rules if not rule.trigger.window_days]
+            best = nearest(exact).gap if exact else None
+            windows: dict[int, int] = {}
+            for rule, _again in open_rules:
+                days = rule.trigger.window_days
+                if not days or days in windows:
+                    continue
+                # Points within a window never exceed all-time points (older rows sum to >= 0): when even
+                # that bound leaves a larger gap than the best exact one, the window sum is not needed.
+                if best is not None and max(rule.threshold - profile.total_points, 0) / rule.threshold > best:
+                    continue
+                windows[days] = await ledger_repo.counted_points_since(conn, guild_id, user_id,
+                                                                       now - timedelta(days=days))
+        candidates = exact + [_progress(rule, profile, windows, again) for rule, again in open_rules
+                              if rule.trigger.window_days in windows]
+        return NextReward("next", nearest(candidates))

@@ -1,1 +1,0 @@
-"""Business rules. Nothing in here imports discord: services take plain ids and values."""

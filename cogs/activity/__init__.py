@@ -1,0 +1,72 @@
+"""Activity counters on the hot path: every message and reaction in a server bumps an in-memory counter.
+
+O(1) per event and no ``await`` on the database: :class:`bot.activity.service.ActivityCounters` writes the
+counts in batches (at most once a second, or per 1,000 events) and on shutdown. Bots and DMs are not counted;
+a message or reaction in a thread counts for the thread's parent channel (a forum, say), which keeps the
+number of rows bounded by channels, not by posts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import discord
+from discord.ext import commands
+
+from bot.activity.service import MESSAGES, REACTIONS, ActivityCounters
+
+log = logging.getLogger(__name__)
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("the activity writer stopped", exc_info=task.exception())
+
+
+class Activity(commands.Cog):
+    def __init__(self, bot: Any) -> None:
+        self.bot = bot
+        self.counters: ActivityCounters = bot.services.activity
+
+    async def cog_load(self) -> None:
+        # A long-lived writer, so not in bot.tasks (whose tasks count as "busy" until they end); the
+        # reference is kept here and the loop logs its own failures.
+        self._writer = asyncio.get_running_loop().create_task(self.counters.run(), name="activity-writer")
+        self._writer.add_done_callback(_log_failure)
+        self.bot.add_flush_hook(self.counters.close)
+        # Called in line by the bot's dispatch: no task per message or reaction.
+        self.bot.add_sync_listener("message", self.on_message)
+        self.bot.add_sync_listener("raw_reaction_add", self.on_raw_reaction_add)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_sync_listener("message", self.on_message)
+        self.bot.remove_sync_listener("raw_reaction_add", self.on_raw_reaction_add)
+        # Runs during bot.close() after the flush hooks, while the database is still open: counts that came
+        # in between are written too.
+        self._writer.cancel()
+        await asyncio.gather(self._writer, return_exceptions=True)
+        await self.counters.close()
+
+    def on_message(self, message: discord.Message) -> None:
+        guild = message.guild
+        if guild is None or message.author.bot or message.webhook_id is not None:
+            return
+        channel = message.channel
+        self.counters.count(guild.id, message.author.id, getattr(channel, "parent_id", None) or channel.id, MESSAGES)
+
+    def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
+        guild_id = payload.guild_id
+        if guild_id is None or (payload.member is not None and payload.member.bot):
+            return
+        if payload.user_id == self.bot.user.id:
+            return
+        channel_id = payload.channel_id
+        guild = self.bot.get_guild(guild_id)  # dictionary lookups only
+        channel = guild.get_channel_or_thread(channel_id) if guild is not None else None
+        self.counters.count(guild_id, payload.user_id, getattr(channel, "parent_id", None) or channel_id, REACTIONS)
+
+
+async def setup(bot: Any) -> None:
+    await bot.add_cog(Activity(bot))

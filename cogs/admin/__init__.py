@@ -1,0 +1,63 @@
+"""``/kudos status``: what a moderator needs to know about the bot's set-up in this server."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.core.checks import require
+from bot.core.errors import NO_MENTIONS
+from bot.platform import diagnostics
+from bot.platform.db import migrate
+from bot.platform.jobs import store as timer_repo
+
+
+def _granted(perms: discord.Permissions) -> set[str]:
+    # getattr, not iteration: iterating Permissions skips aliases such as view_channel.
+    return {name for name in diagnostics.PERMISSION_NAMES if getattr(perms, name, False)}
+
+
+class Admin(commands.Cog):
+    kudos = app_commands.Group(name="kudos", description="Kudos set-up and health", guild_only=True)
+
+    def __init__(self, bot) -> None:  # type: ignore[no-untyped-def]
+        self.bot = bot
+
+    @kudos.command(name="status", description="Check the bot's set-up here: config, permissions, database")
+    @require("staff")
+    async def status(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild is not None
+        guild = interaction.guild
+        settings = self.bot.resolve_guild(guild)
+        me = guild.me
+        findings: list[diagnostics.Finding] = [diagnostics.Finding("config", p) for p in settings.problems]
+        for key in ("announcements", "showcase", "staff_log", "feedback_forum"):
+            channel = guild.get_channel(settings.channel(key) or 0)
+            if channel is not None:
+                findings += diagnostics.missing_permissions(f"#{channel.name}", key, _granted(channel.permissions_for(me)))
+        for forum_id in settings.help_forums:
+            channel = guild.get_channel(forum_id)
+            if channel is not None:
+                findings += diagnostics.missing_permissions(f"#{channel.name}", "help_forums",
+                                                            _granted(channel.permissions_for(me)))
+        if not me.guild_permissions.manage_roles:
+            findings.append(diagnostics.Finding("server", "missing Manage Roles (needed to give reward roles)"))
+
+        async with self.bot.db.connect() as conn:
+            pending = len(await timer_repo.pending(conn))
+        revision = await migrate.current_revision(self.bot.db)
+        embed = discord.Embed(title="Kudos status", colour=discord.Colour.green() if not findings
+                              else discord.Colour.orange())
+        embed.add_field(name="Database", value=f"{self.bot.db.dialect}, schema {revision}", inline=True)
+        embed.add_field(name="Pending timers", value=str(pending), inline=True)
+        if findings:
+            lines = [f"• **{f.where}**: {f.problem}" for f in findings[:20]]
+            embed.add_field(name=f"Needs attention ({len(findings)})", value="\n".join(lines)[:1024], inline=False)
+        else:
+            embed.add_field(name="Set-up", value="Everything I need is in place.", inline=False)
+        await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+
+async def setup(bot) -> None:  # type: ignore[no-untyped-def]
+    await bot.add_cog(Admin(bot))

@@ -1,0 +1,370 @@
+"""``/announce``: staff product news in the announcement channel, each with a discussion thread.
+
+Thin: the rules (budget, times, text, the "what we changed" post) live in :mod:`bot.announcements.service`.
+This cog checks what only Discord knows (the channel and the bot's permissions there, who may ping which
+role, the image), turns the form into a service call, posts, and runs two timers: ``announce.post`` (a
+scheduled post goes out) and ``announce.replies`` (count the members who replied in the discussion thread of
+any announcement, beta or not, and tell staff).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.announcements.service import MAX_BODY, MAX_TITLE, check_image, check_time
+from bot.betas import NEWS_EVENT, REPLIES_EVENT, ChangesPost, NewsDraft, parse_when
+from bot.core.checks import require
+from bot.core.errors import NO_MENTIONS, KudosModal, KudosView
+from bot.ledger.explain import ts
+from bot.platform.errors import Conflict, InvalidInput, NotAllowed
+
+log = logging.getLogger(__name__)
+
+NEEDED = ("view_channel", "send_messages", "embed_links", "create_public_threads", "send_messages_in_threads")
+THREAD_INTRO = "Questions and thoughts on this announcement go here: the team reads along and answers."
+
+
+def _perm_names(perms: list[str]) -> str:
+    return ", ".join(p.replace("_", " ").title() for p in perms)
+
+
+def _preview(text: str, n: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+class AnnounceForm(KudosModal):
+    """The text of a new or edited announcement (too long for a slash option)."""
+
+    def __init__(self, pending: dict[str, Any], *, title: str = "", body: str = "") -> None:
+        super().__init__(title="Edit the announcement" if pending.get("edit") else "Write the announcement",
+                         custom_id="announce:form")
+        self.pending = pending
+        self.headline = discord.ui.TextInput(label="Title (optional)", required=False, max_length=MAX_TITLE,
+                                             default=title or None)
+        self.text = discord.ui.TextInput(label="Text", style=discord.TextStyle.paragraph, max_length=MAX_BODY,
+                                         default=body or None, placeholder="What's new? Members answer in a thread.")
+        self.add_item(self.headline)
+        self.add_item(self.text)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        cog = interaction.client.get_cog("Announce")  # type: ignore[attr-defined]
+        if cog is None:
+            raise NotAllowed("Announcements are switched off right now; try again later.")
+        await cog.finish(interaction, self.pending, self.headline.value, self.text.value)
+
+
+class ChangesPreview(KudosView):
+    """The ephemeral preview of a "what we changed" post, with the button that publishes it."""
+
+    def __init__(self, cog: Announce, post: ChangesPost, channel_id: int) -> None:
+        super().__init__(timeout=900)
+        self.cog, self.post, self.channel_id = cog, post, channel_id
+
+    @discord.ui.button(label="Post it", style=discord.ButtonStyle.success)
+    async def publish(self, interaction: discord.Interaction, _button: discord.ui.Button[Any]) -> None:
+        await self.cog.publish_changes(interaction, self.post, self.channel_id)
+
+
+class Announce(commands.Cog):
+    announce = app_commands.Group(name="announce", description="Staff announcements with a discussion thread",
+                                  guild_only=True)
+
+    def __init__(self, bot: Any) -> None:
+        self.bot = bot
+        self.news = bot.services.news
+        self.betas = bot.services.betas
+
+    async def cog_load(self) -> None:
+        self.bot.scheduler.register(NEWS_EVENT, self._on_post_timer)
+        self.bot.scheduler.register(REPLIES_EVENT, self._on_replies_timer)
+
+    async def cog_unload(self) -> None:
+        self.bot.scheduler.unregister(NEWS_EVENT)
+        self.bot.scheduler.unregister(REPLIES_EVENT)
+
+    # ------------------------------------------------------------------ checks only Discord can answer
+
+    def _channel(self, guild: discord.Guild, channel: Any, *, image: bool = False) -> discord.TextChannel:
+        if channel is None:
+            channel_id = self.bot.settings(guild.id).channel("announcements")
+            channel = guild.get_channel(channel_id) if channel_id else None
+            if channel is None:
+                raise InvalidInput("There is no announcement channel configured (or it was deleted); pick one "
+                                   "with the `channel` option.")
+        if not isinstance(channel, discord.TextChannel) or guild.get_channel(channel.id) is None:
+            raise InvalidInput("That channel doesn't exist (any more) or isn't a text or announcement channel; "
+                               "pick another with the `channel` option.")
+        perms = channel.permissions_for(guild.me)
+        missing = [p for p in (*NEEDED, *(("attach_files",) if image else ())) if not getattr(perms, p)]
+        if missing:
+            raise NotAllowed(f"I'm missing **{_perm_names(missing)}** in {channel.mention}; a moderator can grant "
+                             "it to my role there, then try again.")
+        return channel
+
+    def _ping(self, guild: discord.Guild, channel: discord.TextChannel, member: Any,
+              role: discord.Role | None) -> int | None:
+        """Mentions stay off unless staff choose a role they could mention themselves."""
+        if role is None:
+            return None
+        if role.is_default():
+            raise NotAllowed("I don't ping @everyone; choose a role, or leave `ping` empty for no ping.")
+        if guild.get_role(role.id) is None:
+            raise InvalidInput("That role was deleted; choose another one to ping.")
+        if not role.mentionable:
+            if not isinstance(member, discord.Member) or not channel.permissions_for(member).mention_everyone:
+                raise NotAllowed(f"You can't mention {role.mention} yourself (it isn't mentionable and you don't "
+                                 f"have **Mention Everyone** in {channel.mention}), so I won't ping it for you.")
+            if not channel.permissions_for(guild.me).mention_everyone:
+                raise NotAllowed(f"{role.mention} isn't mentionable and I lack **Mention Everyone** in "
+                                 f"{channel.mention}, so the ping would not reach anyone.")
+        return role.id
+
+    async def _image(self, guild_id: int, image: discord.Attachment | None) -> tuple[bytes, str] | None:
+        if image is None:
+            return None
+        check_image(image.filename, image.content_type, image.size,
+                    self.bot.guild_config(guild_id).broadcast.max_image_mb)
+        return await image.read(), image.filename  # kept: attachment URLs expire before a later post
+
+    # ------------------------------------------------------------------ /announce post
+
+    @announce.command(name="post", description="Post news in the announcement channel, now or later (staff)")
+    @app_commands.describe(
+        channel="Where (default: the announcement channel)", image="An image shown with the text",
+        at="When: empty = now, a time like 2026-03-01T18:00 (UTC), or from now like 2h or 1d",
+        ping="A role to ping (mentions are off otherwise)",
+    )
+    @require("staff")
+    async def post_cmd(self, interaction: discord.Interaction, channel: discord.TextChannel | None = None,
+                       image: discord.Attachment | None = None, at: str | None = None,
+                       ping: discord.Role | None = None) -> None:
+        guild = interaction.guild
+        assert guild is not None
+        target = self._channel(guild, channel, image=image is not None)
+        ping_id = self._ping(guild, target, interaction.user, ping)
+        if image is not None:
+            check_image(image.filename, image.content_type, image.size,
+                        self.bot.guild_config(guild.id).broadcast.max_image_mb)
+        when = parse_when(at, self.bot.clock.now(), what="time")
+        await self.news.check(guild.id, target.id, when)  # before asking for the text
+        await interaction.response.send_modal(AnnounceForm(
+            {"channel_id": target.id, "image": image, "at": when, "ping": ping_id}))
+
+    async def finish(self, interaction: discord.Interaction, pending: dict[str, Any], title: str, body: str) -> None:
+        guild = interaction.guild
+        assert guild is not None
+        if pending.get("edit"):
+            await self._finish_edit(interaction, pending, title, body)
+            return
+        target = self._channel(guild, guild.get_channel(pending["channel_id"]), image=pending["image"] is not None)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        image = await self._image(guild.id, pending["image"])
+        draft = NewsDraft(body, title, image[0] if image else None, image[1] if image else None, pending["ping"])
+        slot = await self.news.create(guild.id, target.id, interaction.user.id, draft, at=pending["at"])
+        if slot.scheduled:
+            text = (f"Announcement #{slot.announcement_id} goes out in {target.mention} {ts(slot.at)} "
+                    f"({ts(slot.at, 'R')}). `/announce edit` or `/announce cancel` until then.")
+        else:
+            await self.post_news(guild, slot.announcement_id)
+            text = f"Announcement #{slot.announcement_id} is posted in {target.mention}, with a discussion thread."
+        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    async def post_news(self, guild: discord.Guild, announcement_id: int) -> discord.Message | None:
+        ann = await self.betas.announcement(announcement_id)
+        if ann.status != "scheduled" or ann.subject != "news":
+            return None
+        try:
+            channel = self._channel(guild, guild.get_channel(ann.channel_id), image=ann.image is not None)
+            embed = discord.Embed(title=ann.title or None, description=ann.body, colour=discord.Colour.blurple())
+            files = []
+            if ann.image is not None and ann.image_name:
+                files.append(discord.File(io.BytesIO(ann.image), filename=ann.image_name))
+                embed.set_image(url=f"attachment://{ann.image_name}")
+            role = guild.get_role(ann.ping_role_id) if ann.ping_role_id else None
+            if ann.ping_role_id and role is None:
+                log.warning("announcement %s: the role to ping was deleted; posting without a ping", ann.id)
+            allowed = (discord.AllowedMentions(everyone=False, users=False, replied_user=False, roles=[role])
+                       if role is not None else NO_MENTIONS)
+            message = await channel.send(content=role.mention if role is not None else None, embed=embed,
+                                         files=files, allowed_mentions=allowed)
+        except (discord.HTTPException, InvalidInput, NotAllowed) as exc:
+            reason = getattr(exc, "message", None) or getattr(exc, "text", None) or str(exc)
+            await self.betas.mark_failed(announcement_id, reason)
+            raise
+        await self._discussion(message, ann.title or "Announcement", announcement_id)
+        return message
+
+    async def _discussion(self, message: discord.Message, name: str, announcement_id: int) -> None:
+        """Every announcement opens a thread, so members answer rather than receive a broadcast."""
+        thread_id = None
+        try:
+            thread = await message.create_thread(name=f"{name} · discussion"[:100], auto_archive_duration=10080)
+            thread_id = thread.id
+            await thread.send(THREAD_INTRO, allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException:
+            log.warning("could not open the discussion thread of announcement %s", announcement_id, exc_info=True)
+        await self.betas.mark_posted(announcement_id, message_id=message.id, thread_id=thread_id)
+
+    # ------------------------------------------------------------------ list / edit / cancel
+
+    @announce.command(name="list", description="Scheduled and recent announcements (staff)")
+    @require("staff")
+    async def list_cmd(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild_id is not None
+        rows = await self.news.recent(interaction.guild_id)
+        if not rows:
+            await interaction.response.send_message("No announcements yet: `/announce post` writes one.",
+                                                    ephemeral=True)
+            return
+        lines = []
+        for a in rows:
+            what = f"**#{a.id}** {_preview(a.title or a.body)} · <#{a.channel_id}> · "
+            if a.status == "scheduled":
+                what += f"goes out {ts(a.scheduled_for)} ({ts(a.scheduled_for, 'R')})"
+            elif a.status == "posted" and a.posted_at is not None:
+                what += f"posted {ts(a.posted_at, 'd')}" + (
+                    f" · {a.replies} member(s) replied" if a.replies is not None else " · replies counted later")
+            else:
+                what += a.status
+            lines.append(what + (f" · pings <@&{a.ping_role_id}>" if a.ping_role_id else "")
+                         + (" · with image" if a.image_name else ""))
+        await interaction.response.send_message("\n".join(lines)[:1900], ephemeral=True,
+                                                allowed_mentions=NO_MENTIONS)
+
+    @announce.command(name="edit", description="Change an announcement before it goes out (staff)")
+    @app_commands.describe(id="The announcement's number (see /announce list)", at="A new time (2h, 2026-03-01T18:00)",
+                           image="A new image", remove_image="Post without the image", ping="A role to ping instead",
+                           no_ping="Post without a ping")
+    @require("staff")
+    async def edit_cmd(self, interaction: discord.Interaction, id: int, at: str | None = None,
+                       image: discord.Attachment | None = None, remove_image: bool = False,
+                       ping: discord.Role | None = None, no_ping: bool = False) -> None:
+        guild = interaction.guild
+        assert guild is not None
+        ann = await self.news.get(guild.id, id)
+        if ann.status != "scheduled":
+            raise Conflict(f"Announcement #{id} is {ann.status} already; only one that hasn't gone out yet can be "
+                           "edited.")
+        if image is not None and remove_image:
+            raise InvalidInput("Give a new image *or* remove_image, not both.")
+        if ping is not None and no_ping:
+            raise InvalidInput("Choose a role to ping *or* no_ping, not both.")
+        target = self._channel(guild, guild.get_channel(ann.channel_id),
+                               image=image is not None or (ann.image_name is not None and not remove_image))
+        ping_id = self._ping(guild, target, interaction.user, ping)
+        if image is not None:
+            check_image(image.filename, image.content_type, image.size,
+                        self.bot.guild_config(guild.id).broadcast.max_image_mb)
+        when = parse_when(at, self.bot.clock.now(), what="time")
+        check_time(when, self.bot.clock.now())
+        await interaction.response.send_modal(AnnounceForm(
+            {"edit": id, "image": image, "remove_image": remove_image, "at": when, "ping": ping_id,
+             "no_ping": no_ping}, title=ann.title, body=ann.body))
+
+    async def _finish_edit(self, interaction: discord.Interaction, pending: dict[str, Any], title: str,
+                           body: str) -> None:
+        guild = interaction.guild
+        assert guild is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        image = await self._image(guild.id, pending["image"])
+        ann = await self.news.edit(guild.id, pending["edit"], interaction.user.id, title=title, body=body,
+                                   at=pending["at"], image=image, remove_image=pending["remove_image"],
+                                   ping_role_id=pending["ping"], no_ping=pending["no_ping"])
+        when = ann.scheduled_for
+        if when <= self.bot.clock.now():  # moved to "now"
+            await self.post_news(guild, ann.id)
+            text = f"Announcement #{ann.id} is updated and posted in <#{ann.channel_id}>."
+        else:
+            text = f"Announcement #{ann.id} is updated; it goes out in <#{ann.channel_id}> {ts(when)} ({ts(when, 'R')})."
+        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @announce.command(name="cancel", description="Cancel an announcement before it goes out (staff)")
+    @app_commands.describe(id="The announcement's number (see /announce list)")
+    @require("staff")
+    async def cancel_cmd(self, interaction: discord.Interaction, id: int) -> None:
+        assert interaction.guild_id is not None
+        ann = await self.news.cancel(interaction.guild_id, id, interaction.user.id)
+        await interaction.response.send_message(
+            f"Announcement #{ann.id} is cancelled; its slot in <#{ann.channel_id}> is free again.", ephemeral=True,
+            allowed_mentions=NO_MENTIONS)
+
+    # ------------------------------------------------------------------ "what we changed because of you"
+
+    async def _beta_names(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        return [app_commands.Choice(name=n, value=n) for n in await self.betas.names(interaction.guild_id, current)]
+
+    @announce.command(name="changes", description='A closed beta\'s "what we changed because of you" post (staff)')
+    @app_commands.describe(beta="The closed beta", channel="Where (default: the beta's announcement channel)")
+    @app_commands.autocomplete(beta=_beta_names)
+    @require("staff")
+    async def changes_cmd(self, interaction: discord.Interaction, beta: str,
+                          channel: discord.TextChannel | None = None) -> None:
+        guild = interaction.guild
+        assert guild is not None
+        row = (await self.betas.by_name(guild.id, beta)).row
+        post = await self.news.changes_post(guild.id, row.id)
+        target = self._channel(guild, channel or guild.get_channel(row.announcement_channel_id or 0))
+        await self.betas.check_budget(guild.id, target.id)
+        await interaction.response.send_message(
+            f"**Preview** (posted in {target.mention}; it pings exactly these {len(post.user_ids)} member(s)):\n\n"
+            + post.text[:1700], view=ChangesPreview(self, post, target.id), ephemeral=True,
+            allowed_mentions=NO_MENTIONS)
+
+    async def publish_changes(self, interaction: discord.Interaction, post: ChangesPost, channel_id: int) -> None:
+        guild = interaction.guild
+        assert guild is not None
+        target = self._channel(guild, guild.get_channel(channel_id))
+        slot = await self.betas.reserve_slot(guild.id, target.id, subject="changes", subject_id=post.beta_id,
+                                             actor_id=interaction.user.id)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            embed = discord.Embed(description=post.text, colour=discord.Colour.green())
+            mentions = " ".join(f"<@{u}>" for u in post.user_ids)
+            message = await target.send(
+                content=mentions[:2000] or None, embed=embed,
+                allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, replied_user=False,
+                                                         users=[discord.Object(u) for u in post.user_ids]))
+        except discord.HTTPException as exc:
+            await self.betas.mark_failed(slot.announcement_id, exc.text or str(exc))
+            raise
+        await self._discussion(message, f"{post.beta_name}: what changed", slot.announcement_id)
+        await interaction.followup.send(f"Posted in {target.mention}, mentioning {len(post.user_ids)} member(s).",
+                                        ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    # ------------------------------------------------------------------ timers
+
+    async def _on_post_timer(self, payload: dict[str, Any], _timer: Any) -> None:
+        ann = await self.betas.announcement(int(payload["announcement_id"]))
+        guild = self.bot.get_guild(ann.guild_id)
+        if guild is None:
+            raise RuntimeError(f"guild {ann.guild_id} is not available")
+        try:
+            await self.post_news(guild, ann.id)
+        except (InvalidInput, NotAllowed, discord.Forbidden, discord.NotFound):
+            log.warning("scheduled announcement %s could not be posted", ann.id, exc_info=True)  # staff told
+
+    async def _on_replies_timer(self, payload: dict[str, Any], _timer: Any) -> None:
+        """Distinct members (not bots) who wrote in the discussion thread, to the staff log."""
+        ann = await self.betas.announcement(int(payload["announcement_id"]))
+        if ann.status != "posted" or ann.thread_id is None:
+            return
+        try:
+            thread = self.bot.get_channel(ann.thread_id) or await self.bot.fetch_channel(ann.thread_id)
+            authors = {m.author.id async for m in thread.history(limit=None) if not m.author.bot}
+        except (discord.NotFound, discord.Forbidden):
+            log.warning("the discussion thread of announcement %s is gone or hidden; no reply count", ann.id)
+            return
+        await self.news.record_replies(ann.id, len(authors))
+
+
+async def setup(bot: Any) -> None:
+    await bot.add_cog(Announce(bot))

@@ -1,0 +1,111 @@
+"""``/stats overview``, ``/stats member`` and ``/export`` for staff; help-forum posts recorded for the answer rate.
+
+Charts are rendered in the chart process (``bot.insights.renderer``) after deferring, and each PNG carries its text
+summary as the attachment description (alt text) and in the message.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from typing import TYPE_CHECKING, Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.core.checks import require
+from bot.core.errors import NO_MENTIONS
+from bot.insights import MAX_FILES_PER_MESSAGE, package
+
+if TYPE_CHECKING:
+    from bot.core.bot import KudosBot
+    from bot.insights.charts import Chart
+
+log = logging.getLogger(__name__)
+
+Period = Literal["7d", "30d", "90d", "365d", "all"]
+What = Literal["contributions", "feedback", "betas"]
+DEFAULT_ATTACHMENT_LIMIT = 10 * 1024 * 1024
+
+
+def _files(rendered: list[Chart]) -> list[discord.File]:
+    return [discord.File(io.BytesIO(c.png), filename=c.filename, description=c.summary[:1024]) for c in rendered]
+
+
+class Insights(commands.Cog):
+    stats = app_commands.Group(name="stats", description="Charts of the community's health (staff)", guild_only=True)
+
+    def __init__(self, bot: KudosBot) -> None:
+        self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.bot.add_sync_listener("thread_create", self._on_thread_create)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_sync_listener("thread_create", self._on_thread_create)
+
+    @property
+    def service(self):  # type: ignore[no-untyped-def]
+        return self.bot.services.insights
+
+    def _period(self, guild_id: int, period: str | None) -> str:
+        return period or self.bot.guild_config(guild_id).insights.default_period
+
+    @stats.command(name="overview", description="Contributions, ladder, betas, feedback and help answers as charts")
+    @app_commands.describe(period="How far back to look (default: the server's insights.default_period)")
+    @require("staff")
+    async def overview(self, interaction: discord.Interaction, period: Period | None = None) -> None:
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        numbers = await self.service.overview(interaction.guild_id, self._period(interaction.guild_id, period))
+        rendered = await self.bot.services.charts.draw("render_overview", numbers)  # in the chart process
+        text = "\n".join(f"**{c.name.title()}**: {c.summary}" for c in rendered)
+        await interaction.followup.send(text[:2000], files=_files(rendered), ephemeral=True,
+                                        allowed_mentions=NO_MENTIONS)
+
+    @stats.command(name="member", description="One member's contributions and stages over time")
+    @require("staff")
+    async def member(self, interaction: discord.Interaction, member: discord.Member) -> None:
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        timeline = await self.service.member_timeline(interaction.guild_id, member.id)
+        chart = await self.bot.services.charts.draw("timeline_chart", timeline, member.display_name)
+        await interaction.followup.send(chart.summary[:2000], files=_files([chart]), ephemeral=True,
+                                        allowed_mentions=NO_MENTIONS)
+
+    @app_commands.command(name="export", description="Contributions, feedback or betas as a CSV file (staff)")
+    @app_commands.describe(what="What to export", period="Created in this period (default: the server's default)")
+    @app_commands.guild_only()
+    @require("staff")
+    async def export(self, interaction: discord.Interaction, what: What, period: Period | None = None) -> None:
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        result = await self.service.export(interaction.guild_id, what, self._period(interaction.guild_id, period))
+        limit = getattr(interaction, "filesize_limit", None) or DEFAULT_ATTACHMENT_LIMIT
+        files = package(result.filename, result.data, limit)
+        note = ""
+        if len(files) > 1:
+            note = f" Too large for one attachment: split into {len(files)} gzipped parts, each with the header."
+        elif files[0][0].endswith(".gz"):
+            note = " Too large for one attachment as is, so it is gzipped."
+        text = f"{result.rows} row(s) of {what}. Perk codes are masked.{note}"
+        for start in range(0, len(files), MAX_FILES_PER_MESSAGE):
+            batch = [discord.File(io.BytesIO(data), filename=name)
+                     for name, data in files[start:start + MAX_FILES_PER_MESSAGE]]
+            await interaction.followup.send(text if start == 0 else "(continued)", files=batch, ephemeral=True,
+                                            allowed_mentions=NO_MENTIONS)
+
+    def _on_thread_create(self, thread: discord.Thread) -> None:
+        """Hot path (runs inline for every new thread): only posts in a help forum go further."""
+        if thread.parent_id is None or thread.parent_id not in self.bot.settings(thread.guild.id).help_forums:
+            return
+        self.bot.tasks.spawn(self.help_post_opened(thread), name="insights-help-post")
+
+    async def help_post_opened(self, thread: discord.Thread) -> None:
+        """A post in a help forum: the denominator of the answer rate (no author is stored)."""
+        await self.service.help_post_opened(thread.guild.id, thread.id, thread.parent_id, self.bot.clock.now())
+
+
+async def setup(bot: KudosBot) -> None:
+    await bot.add_cog(Insights(bot))

@@ -1,0 +1,286 @@
+"""Betas end to end: the real bot on the emulator announces, members join and leave, the beta closes."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.betas.tables import beta_participants, betas
+from bot.ledger.tables import contributions
+from bot.rewards.tables import grants
+from bot.sandbox.harness import Harness, MemberSpec, RoleSpec, WorldSpec
+
+MANY = 50
+
+
+@pytest.fixture
+def world() -> WorldSpec:
+    w = WorldSpec.default()
+    w.roles += [RoleSpec("Photos Beta"), RoleSpec("Beta Alumni"), RoleSpec("Week Pass")]
+    w.members += [MemberSpec("dave", dms_open=False), MemberSpec("newbie", account_age_days=3)]
+    w.members += [MemberSpec(f"m{i:02d}") for i in range(MANY)]
+    return w
+
+
+@pytest.fixture
+def bot_config() -> dict[str, Any]:
+    return {"guilds": {"default": {
+        "betas": {"announcement_debounce_seconds": 0.3, "alumni_role": "Beta Alumni"},
+        "rewards": [{"name": "joiner", "trigger": {"event": "beta_joined"}, "role": "Week Pass",
+                     "role_duration_days": 7}],
+    }}}
+
+
+async def create(h: Harness, name: str = "Photos v2", description: str = "Try the new photo uploader.",
+                 **options: Any) -> Any:
+    opened = await h.member("sam").slash("beta create", name=name, **options)
+    assert opened.modal is not None, opened.content
+    return await h.member("sam").submit_modal(opened, {"Description": description})
+
+
+def announcement(h: Harness, name: str = "Photos v2") -> Any:
+    msgs = [m for m in h.emu.messages(h.channel_id("announcements"))
+            if m.author_id == h.emu.bot_user_id and m.embeds and m.embeds[0]["title"].startswith(f"Beta: {name}")]
+    assert msgs, "no announcement posted"
+    return msgs[-1]
+
+
+def field(message: Any, name: str) -> str:
+    return next(f["value"] for f in message.embeds[0]["fields"] if f["name"] == name)
+
+
+async def rows(h: Harness, table: Any, *where: Any) -> list[Any]:
+    assert h.bot is not None
+    async with h.bot.db.connect() as conn:
+        return list(await conn.execute(select(table).where(*where)))
+
+
+def patches_of(h: Harness, message_id: int) -> int:
+    return sum(1 for r in h.emu.request_log if r.method == "PATCH" and r.path.endswith(f"/messages/{message_id}"))
+
+
+async def test_create_announces_with_buttons_and_discussion_thread(kudos: Harness) -> None:
+    done = await create(kudos, capacity=10, incentive="Upload 500 MB of photos, get 500 MB free", ends="14d",
+                        cohort_role=kudos.role_id("Photos Beta"))
+    assert done.ephemeral and "is announced" in (done.content or ""), done.content
+    post = announcement(kudos)
+    assert post.embeds[0]["description"] == "Try the new photo uploader."
+    assert field(post, "What you get") == "Upload 500 MB of photos, get 500 MB free"
+    assert "**10** of 10 spots left" in field(post, "Spots")
+    ids = [c["custom_id"] for c in post.components[0]["components"]]
+    beta = (await rows(kudos, betas))[0]
+    assert ids == [f"beta:join:{beta.id}", f"beta:leave:{beta.id}", f"beta:feedback:{beta.id}"]
+    assert beta.status == "open" and beta.announcement_message_id == post.id and beta.thread_id is not None
+    assert kudos.emu.state.channels[beta.thread_id].parent_id == kudos.channel_id("announcements")
+
+
+async def test_join_with_terms_gives_role_credit_and_participation_reward(kudos: Harness) -> None:
+    await create(kudos, cohort_role=kudos.role_id("Photos Beta"), terms="Keep screenshots private")
+    post = announcement(kudos)
+    alice = kudos.member("alice")
+    confirm = await alice.click(post.id, label="Join")
+    assert confirm.ephemeral and "Keep screenshots private" in (confirm.content or "")
+    assert "Photos Beta" not in alice.roles()
+    joined = await alice.click(confirm.message.id, label="Accept and join")
+    assert joined.ephemeral and "You're in" in (joined.content or "")
+    assert "Photos Beta" in alice.roles() and "Week Pass" in alice.roles()
+    credit = await rows(kudos, contributions, contributions.c.user_id == kudos.members["alice"])
+    assert [(c.kind, c.points) for c in credit] == [("beta", 5)]
+    again = await alice.click(post.id, label="Join")
+    assert "already in" in (again.content or "")
+    assert len(await rows(kudos, contributions)) == 1
+    left = await alice.click(post.id, label="Leave")
+    assert "left" in (left.content or "") and "Photos Beta" not in alice.roles()
+
+
+async def test_eligibility_refusals_are_ephemeral_with_the_reason(kudos: Harness) -> None:
+    await create(kudos, min_points=20)
+    post = announcement(kudos)
+    refused = await kudos.member("bob").click(post.id, label="Join")
+    assert refused.ephemeral and "at least 20 points; you have 0" in (refused.content or "")
+    await create(kudos, name="Old accounts", account_age_days=30)
+    young = await kudos.member("newbie").click(announcement(kudos, "Old accounts").id, label="Join")
+    assert young.ephemeral and "at least 30 days old" in (young.content or "")
+    assert await rows(kudos, beta_participants) == []
+
+
+async def test_fifty_concurrent_clicks_on_ten_spots_then_a_leave_promotes(kudos: Harness) -> None:
+    await create(kudos, capacity=10, cohort_role=kudos.role_id("Photos Beta"))
+    post = announcement(kudos)
+    before = patches_of(kudos, post.id)
+    names = [f"m{i:02d}" for i in range(MANY)]
+    replies = await asyncio.gather(*(kudos.member(n).click(post.id, label="Join") for n in names))
+    await kudos.settle()
+    assert sum("You're in" in (r.content or "") for r in replies) == 10
+    assert sum("waitlist" in (r.content or "") for r in replies) == 40
+    people = await rows(kudos, beta_participants)
+    assert sum(p.status == "joined" for p in people) == 10
+    assert sum(p.status == "waitlisted" for p in people) == 40
+    in_role = [n for n in names if "Photos Beta" in kudos.member(n).roles()]
+    assert len(in_role) == 10
+    # the burst became (nearly) one edit of the announcement, which shows the final count
+    assert 1 <= patches_of(kudos, post.id) - before <= 3
+    assert "Full (10 of 10) · 40 on the waitlist" in field(kudos.emu.message(post.id), "Spots")
+    first_waiting = min((p for p in people if p.status == "waitlisted"), key=lambda p: p.seq)
+    leaver = next(n for n in in_role)
+    await kudos.member(leaver).click(post.id, label="Leave")
+    await asyncio.sleep(0.4)
+    await kudos.settle()
+    promoted = next(n for n, uid in kudos.members.items() if uid == first_waiting.user_id)
+    assert "Photos Beta" in kudos.member(promoted).roles()
+    assert "Photos Beta" not in kudos.member(leaver).roles()
+    assert any("spot opened up" in (d.embeds[0]["description"] if d.embeds else d.content or "")
+               for d in kudos.member(promoted).dms())
+
+
+async def test_buttons_work_after_a_restart(kudos: Harness) -> None:
+    await create(kudos, capacity=2)
+    post = announcement(kudos)
+    await kudos.restart()
+    reply = await kudos.member("alice").click(post.id, label="Join")
+    assert "You're in" in (reply.content or "")
+    fb = await kudos.member("bob").click(post.id, label="Give feedback")
+    assert fb.ephemeral and fb.message is not None  # the feedback type picker for this beta
+    opened = await kudos.member("bob").click(fb.message.id, label="Bug")
+    assert opened.modal is not None
+
+
+async def test_scheduled_announcement_appears_after_advance(kudos: Harness) -> None:
+    done = await create(kudos, starts="2d", ends="9d")
+    assert "goes out" in (done.content or "")
+    assert not [m for m in kudos.emu.messages(kudos.channel_id("announcements")) if m.embeds]
+    assert (await rows(kudos, betas))[0].status == "scheduled"
+    await kudos.restart()
+    await kudos.advance(timedelta(days=2, minutes=1))
+    post = announcement(kudos)
+    beta = (await rows(kudos, betas))[0]
+    assert beta.status == "open" and beta.announcement_message_id == post.id and beta.thread_id is not None
+
+
+async def test_budget_refusal_says_when_the_next_slot_opens(kudos: Harness) -> None:
+    await create(kudos, name="one")
+    await create(kudos, name="two")
+    refused = await kudos.member("sam").slash("beta create", name="three")
+    assert refused.modal is None and refused.ephemeral
+    assert "broadcast budget" in (refused.content or "") and "next slot opens <t:" in (refused.content or "")
+    assert len(await rows(kudos, betas)) == 2
+
+
+async def test_bad_input_is_refused_and_nothing_is_created(kudos: Harness) -> None:
+    sam = kudos.member("sam")
+    zero = await sam.slash("beta create", name="x", capacity=0)
+    assert "capacity must be at least 1" in (zero.content or "")
+    past = await sam.slash("beta create", name="x", ends="2020-01-01")
+    assert "end date is in the past" in (past.content or "")
+    order = await sam.slash("beta create", name="x", starts="3d", ends="2d")
+    assert "after the start date" in (order.content or "")
+    await create(kudos, name="dup")
+    dup = await sam.slash("beta create", name="DUP")
+    assert "already exists" in (dup.content or "")
+    member = await kudos.member("bob").slash("beta create", name="mine")
+    assert "Only staff" in (member.content or "")
+    assert [b.name for b in await rows(kudos, betas)] == ["dup"]
+
+
+async def test_close_thanks_swaps_roles_and_reports_to_staff(kudos: Harness) -> None:
+    await create(kudos, cohort_role=kudos.role_id("Photos Beta"), ends="7d")
+    post = announcement(kudos)
+    for name in ("alice", "dave"):
+        await kudos.member(name).click(post.id, label="Join")
+    assert "Photos Beta" in kudos.member("dave").roles()
+    closed = await kudos.member("sam").slash("beta close", name="Photos v2")
+    assert "2 participant" in (closed.content or "")
+    for name in ("alice", "dave"):
+        roles = kudos.member(name).roles()
+        assert "Photos Beta" not in roles and "Beta Alumni" in roles
+    thanks = kudos.member("alice").dms()
+    assert any("Thank you for taking part in the Photos v2 beta" in (d.embeds[0]["description"]) for d in thanks)
+    assert kudos.member("dave").dms() == []  # DMs closed: the grant records why
+    dave_dm = await rows(kudos, grants, grants.c.user_id == kudos.members["dave"], grants.c.action == "dm")
+    assert dave_dm[0].status == "failed" and "DMs are closed" in dave_dm[0].last_error
+    staff_log = kudos.emu.messages(kudos.channel_id("staff-log"))
+    assert any("Beta Photos v2 closed" in (m.content or "") for m in staff_log)
+    await asyncio.sleep(0.4)
+    await kudos.settle()
+    updated = kudos.emu.message(post.id)
+    assert updated.embeds[0]["title"].endswith("(closed)")
+    buttons = {c["label"]: c.get("disabled", False) for c in updated.components[0]["components"]}
+    assert buttons == {"Join": True, "Leave": True, "Give feedback": False}
+
+
+async def test_end_date_closes_and_reminder_fires_once(kudos: Harness) -> None:
+    await create(kudos, ends="3d")
+    post = announcement(kudos)
+    await kudos.member("alice").click(post.id, label="Join")
+    await kudos.member("bob").click(post.id, label="Join")
+    muted = await kudos.member("bob").slash("beta mute", name="Photos v2")
+    assert "No more reminders" in (muted.content or "")
+    await kudos.advance(timedelta(days=2, hours=1))  # 23 h before the end
+    reminders = [d for d in kudos.member("alice").dms() if "ends" in d.embeds[0]["description"]]
+    assert len(reminders) == 1 and kudos.member("bob").dms() == []
+    assert "`/beta mute name:Photos v2` to stop these reminders" in reminders[0].embeds[0]["description"]
+    await kudos.restart()
+    await kudos.advance(timedelta(hours=24))
+    assert len([d for d in kudos.member("alice").dms() if "ends" in d.embeds[0]["description"]]) == 1
+    assert (await rows(kudos, betas))[0].status == "closed"
+    assert any("Thank you" in d.embeds[0]["description"] for d in kudos.member("alice").dms())
+
+
+async def test_export_is_a_csv_attachment(kudos: Harness) -> None:
+    await create(kudos, capacity=1)
+    post = announcement(kudos)
+    await kudos.member("alice").click(post.id, label="Join")
+    await kudos.member("bob").click(post.id, label="Join")
+    reply = await kudos.member("sam").slash("beta export", name="Photos v2")
+    assert reply.ephemeral and reply.message is not None
+    (filename, data), = reply.message.files
+    assert filename == "beta-photos-v2.csv"
+    table = list(csv.DictReader(io.StringIO(data.decode())))
+    assert [(r["name"], r["status"]) for r in table] == [("alice", "joined"), ("bob", "waitlisted")]
+    listing = await kudos.member("sam").slash("beta participants", name="Photos v2")
+    assert "1 in of 1, 1 waiting" in (listing.content or "")
+
+
+async def test_debounced_count_edits(kudos: Harness) -> None:
+    await create(kudos, capacity=30)
+    post = announcement(kudos)
+    before = patches_of(kudos, post.id)
+    await asyncio.gather(*(kudos.member(f"m{i:02d}").click(post.id, label="Join") for i in range(12)))
+    await asyncio.sleep(0.4)
+    await kudos.settle()
+    assert patches_of(kudos, post.id) - before <= 2
+    assert "**18** of 30 spots left" in field(kudos.emu.message(post.id), "Spots")
+
+
+async def test_private_channel_opens_with_the_cohort_role(kudos: Harness) -> None:
+    from bot.emulator import rules as R
+
+    g, bot_id = kudos.guild_id, kudos.emu.bot_user_id
+    private = kudos.emu.create_channel(g, "photos-beta", overwrites=[
+        {"id": g, "type": 0, "allow": 0, "deny": R.VIEW_CHANNEL},
+        {"id": bot_id, "type": 1, "allow": R.VIEW_CHANNEL, "deny": 0}])
+    await kudos.settle()
+    sam = kudos.member("sam")
+    no_role = await sam.slash("beta create", name="x", private_channel=private.id)
+    assert "needs a cohort role" in (no_role.content or "")
+    public = await sam.slash("beta create", name="x", private_channel=kudos.channel_id("showcase"),
+                             cohort_role=kudos.role_id("Photos Beta"))
+    assert "visible to everyone" in (public.content or "")
+    done = await create(kudos, cohort_role=kudos.role_id("Photos Beta"), private_channel=private.id)
+    assert f"<#{private.id}>" in (done.content or "")
+    beta = (await rows(kudos, betas))[0]
+    assert beta.private_channel_id == private.id
+    alice_id, bob_id = kudos.members["alice"], kudos.members["bob"]
+    assert not kudos.emu.member_permissions(private.id, alice_id) & R.VIEW_CHANNEL
+    joined = await kudos.member("alice").click(announcement(kudos).id, label="Join")
+    assert f"private channel <#{private.id}>" in (joined.content or "")
+    assert kudos.emu.member_permissions(private.id, alice_id) & R.VIEW_CHANNEL
+    assert not kudos.emu.member_permissions(private.id, bob_id) & R.VIEW_CHANNEL
+    await kudos.member("alice").click(announcement(kudos).id, label="Leave")
+    assert not kudos.emu.member_permissions(private.id, alice_id) & R.VIEW_CHANNEL
