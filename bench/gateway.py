@@ -167,7 +167,7 @@ async def _replay_suite(tmp: Path) -> list[Result]:
         bare = await _bare_client(h)
         try:
             bot = await h.start_bot()
-            counters = bot.services.activity
+            counters = bot.app.activity
             await _replay(bare, warm)
             await _replay(bot, warm)
             await bot.wait_for_events(timeout=60)

@@ -40,7 +40,7 @@ async def run() -> list[Result]:
         await h.start()
         try:
             assert h.bot is not None
-            svc = h.bot.services.rewards
+            svc = h.bot.app.rewards
             role_ids = [h.role_id(f"Reward {i}") for i in range(ROLES)]
             cog = h.bot.get_cog("Rewards")
             svc.on_grants = None  # queue everything first, then measure the dispatch alone

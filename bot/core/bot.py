@@ -13,11 +13,13 @@ import discord
 from discord.ext import commands
 from sqlalchemy.exc import DBAPIError
 
+from bot.app import App, build_app
 from bot.core import interactions
+from bot.core.effects import Effects
 from bot.core.errors import KudosTree
 from bot.core.pacing import Pacer
-from bot.core.services import Services
 from bot.core.tasks import BackgroundTasks
+from bot.dashboard import secret_from_env
 from bot.ledger import stages as ladder_stages
 from bot.platform import guilds as guild_repo
 from bot.platform import resolver as guild_settings
@@ -26,6 +28,7 @@ from bot.platform.db import migrate
 from bot.platform.db.engine import Database
 from bot.platform.jobs.scheduler import CronJob, SchedulerSettings, TimerScheduler
 from bot.platform.resolver import ResolvedGuild
+from bot.rewards import MemberFacts
 
 if TYPE_CHECKING:
     from bot.platform.config import GuildConfig, KudosConfig
@@ -74,7 +77,9 @@ class KudosBot(commands.Bot):
         self.db = database or Database(config.bot.database_url)
         self.scheduler = TimerScheduler(self.db, self.clock, scheduler_settings(config), worker_id=worker_id)
         self.tasks = BackgroundTasks()
-        self.services = Services(self)
+        self.effects = Effects()  # each feature's Discord side, for the others and the dashboard
+        self.app: App = build_app(config, self.db, self.clock, self.scheduler, web_secret=secret_from_env(),
+                                  member_facts=self.member_facts)
         self.resolved: dict[int, ResolvedGuild] = {}
         self._flush_hooks: list[FlushHook] = []
         self._synced_guilds: set[int] = set()
@@ -87,7 +92,6 @@ class KudosBot(commands.Bot):
         # event then goes through discord.py's dispatch as before, which finds nothing to run.)
         self._async_events = {name[3:] for name in dir(type(self)) if name.startswith("on_")
                               and getattr(type(self), name) is not commands.Bot.on_message}
-        self._guild_configs: dict[int, GuildConfig] = {}
         self._gc_frozen = False
         self.web: WebServer | None = None  # the staff dashboard, when [web] enabled
         self.pacer = Pacer()  # bulk requests pace themselves from the rate-limit headers (bot.core.pacing)
@@ -110,12 +114,20 @@ class KudosBot(commands.Bot):
             **options,
         )
 
+    def member_facts(self, guild_id: int, user_id: int) -> MemberFacts | None:
+        """What the cache says of a member, for reward conditions (None: the guild is not cached)."""
+        guild = self.get_guild(guild_id)
+        if guild is None:
+            return None
+        member = guild.get_member(user_id)
+        if member is None:
+            return MemberFacts(user_id, present=False, role_ids=frozenset())
+        return MemberFacts(user_id, joined_at=member.joined_at, role_ids=frozenset(r.id for r in member.roles),
+                           pending=member.pending)
+
     # -- settings -----------------------------------------------------------------------------------
     def guild_config(self, guild_id: int) -> GuildConfig:
-        found = self._guild_configs.get(guild_id)
-        if found is None:
-            found = self._guild_configs[guild_id] = self.config.guild(guild_id)
-        return found
+        return self.app.guild_config(guild_id)
 
     def settings(self, guild_id: int) -> ResolvedGuild:
         """The guild's config with names resolved to ids (resolved when the guild became ready)."""
@@ -228,7 +240,7 @@ class KudosBot(commands.Bot):
         # Ladder stages computed with another ladder (the config changed) are rebuilt before any write.
         try:
             rebuilt = await ladder_stages.ensure_all_current(
-                self.db, lambda guild_id: self.services.ledger_policy(guild_id).ladder, self.clock.now())
+                self.db, lambda guild_id: self.app.ledger_policy(guild_id).ladder, self.clock.now())
         except DBAPIError:
             log.exception("could not rebuild the ladder stages at start; /stats rebuilds them when it next runs")
         else:
@@ -313,7 +325,7 @@ class KudosBot(commands.Bot):
         if self._gc_frozen:  # give the start-up objects back to the collector (tests start many bots a process)
             self._gc_frozen = False
             gc.unfreeze()
-        await self.services.charts.close()
+        await self.app.close()
         await self.db.close()
 
 

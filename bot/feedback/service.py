@@ -49,6 +49,7 @@ from bot.platform import audit
 from bot.platform.clock import Clock
 from bot.platform.db import Database
 from bot.platform.errors import Conflict, InvalidInput, NotFound
+from bot.platform.events import DomainEvent
 
 Emit = Callable[[AsyncConnection, Any], Awaitable[None]]
 ScheduleNotice = Callable[[AsyncConnection, dict[str, Any]], Awaitable[None]]
@@ -96,7 +97,6 @@ class FeedbackService:
     async def _event(self, conn: AsyncConnection, guild_id: int, user_id: int, name: str, data: dict[str, Any]) -> None:
         if self._emit is None:
             return
-        from bot.core.services import DomainEvent  # the container imports this module
 
         await self._emit(conn, DomainEvent(guild_id, user_id, name, self.clock.now(), data))
 

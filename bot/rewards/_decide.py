@@ -258,8 +258,8 @@ class _Decisions:
                                       rule_name="staff notice")
 
     def _notify(self, ids: list[int]) -> None:
-        if ids and self.on_grants is not None:
-            self.on_grants(list(ids))
+        if ids:
+            self.grants_written.send(list(ids))
 
     # ------------------------------------------------------------------ demotion with hysteresis
 

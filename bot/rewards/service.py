@@ -35,6 +35,7 @@ from bot.platform.clock import Clock
 from bot.platform.config import RewardConfig, RewardDeliveryConfig
 from bot.platform.db import Database
 from bot.platform.errors import Conflict, NotFound
+from bot.platform.events import Signal
 from bot.rewards import store as repo
 from bot.rewards._common import (
     ACTIONS,
@@ -63,15 +64,18 @@ class RewardsService(_Decisions, _Delivery, _Pools, _Progress, _Roles):
         policy_for: Callable[[int], LedgerPolicy],
         delivery_for: Callable[[int], RewardDeliveryConfig] = lambda _g: RewardDeliveryConfig(),
         schedule: Scheduler | None = None,
+        member_facts: FactsProvider | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.policy_for = policy_for
         self.delivery_for = delivery_for
         self.schedule = schedule
-        self.facts_provider: FactsProvider | None = None
-        # Told the ids of grants written by a transaction (which may not have committed yet).
-        self.on_grants: Callable[[list[int]], None] | None = None
+        # What Discord's cache says of a member (roles, join time), for rule conditions; None: nothing known.
+        self.facts_provider: FactsProvider | None = member_facts
+        # Sent the ids of grants written by a transaction (which may not have committed yet): the Discord side
+        # connects its deliverer here.
+        self.grants_written: Signal[list[int]] = Signal("rewards.grants_written")
 
     # ------------------------------------------------------------------ rules
 

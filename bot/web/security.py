@@ -112,7 +112,7 @@ def staff(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamRespo
     @functools.wraps(handler)
     async def wrapper(request: web.Request) -> web.StreamResponse:
         bot = request.app[BOT_KEY]
-        session = await bot.services.web.session(request.cookies.get(COOKIE))
+        session = await bot.app.web.session(request.cookies.get(COOKIE))
         if session is None:
             raise Refused(401, "You are not logged in, or your session ended. Run /dashboard in your server for a "
                                "login link.")
@@ -127,13 +127,13 @@ def staff(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamRespo
             raise Refused(503, "The bot can't see this server right now. Try again in a minute.")
         member = await current_member(bot, guild, session.user_id)
         if member is None or not holds(bot, member, "staff"):
-            await bot.services.web.logout(request.cookies.get(COOKIE))
+            await bot.app.web.logout(request.cookies.get(COOKIE))
             log.info("dashboard: member %s is no longer staff in guild %s; session ended", session.user_id, guild_id)
             raise Refused(403, "You are not staff in this server (any more), so the dashboard is closed to you.")
         form: Mapping[str, str] = {}
         if request.method == "POST":
             data = await read_form(request)
-            if not bot.services.web.csrf_ok(session, data.get(CSRF_FIELD) if isinstance(data.get(CSRF_FIELD), str)
+            if not bot.app.web.csrf_ok(session, data.get(CSRF_FIELD) if isinstance(data.get(CSRF_FIELD), str)
                                             else None):
                 raise Refused(403, "This form has expired or did not come from the dashboard (CSRF check). Reload "
                                    "the page and try again.")

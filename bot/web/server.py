@@ -34,11 +34,11 @@ class WebServer:
 
     def login_url(self, guild_id: int, user_id: int) -> str:
         """A fresh one-time login link for this member of this guild (valid 10 minutes)."""
-        token = self.bot.services.web.link_token(guild_id, user_id)
+        token = self.bot.app.web.link_token(guild_id, user_id)
         return f"{self.base_url}/login?token={quote(token, safe='')}"
 
     async def start(self) -> None:
-        if self.bot.services.web_secret_ephemeral:
+        if self.bot.app.web_secret_ephemeral:
             log.warning("KUDOS_WEB_SECRET is not set: using a random secret; dashboard links and sessions end "
                         "when the bot restarts")
         secure = self.config.public_url.startswith("https://")

@@ -28,7 +28,7 @@ def _log_failure(task: asyncio.Task[None]) -> None:
 class Activity(commands.Cog):
     def __init__(self, bot: Any) -> None:
         self.bot = bot
-        self.counters: ActivityCounters = bot.services.activity
+        self.counters: ActivityCounters = bot.app.activity
 
     async def cog_load(self) -> None:
         # A long-lived writer, so not in bot.tasks (whose tasks count as "busy" until they end); the

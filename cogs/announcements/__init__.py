@@ -78,8 +78,8 @@ class Announce(commands.Cog):
 
     def __init__(self, bot: Any) -> None:
         self.bot = bot
-        self.news = bot.services.news
-        self.betas = bot.services.betas
+        self.news = bot.app.news
+        self.betas = bot.app.betas
 
     async def cog_load(self) -> None:
         self.bot.scheduler.register(NEWS_EVENT, self._on_post_timer)

@@ -12,7 +12,13 @@ from cogs.betas.cog import Betas
 
 
 async def setup(bot: Any) -> None:
-    await bot.add_cog(Betas(bot))
+    cog = Betas(bot)
+    await bot.add_cog(cog)
+    bot.effects.betas = cog  # for the dashboard (bot.core.effects)
+
+
+async def teardown(bot: Any) -> None:
+    bot.effects.betas = None
 
 
 __all__ = ["Betas", "setup"]

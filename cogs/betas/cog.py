@@ -32,6 +32,7 @@ from bot.betas import (
 )
 from bot.core.checks import require
 from bot.core.errors import NO_MENTIONS
+from bot.core.facts import role_facts
 from bot.ledger.explain import ts
 from bot.platform.errors import InvalidInput, NotAllowed, NotFound
 from bot.rewards import role_problems
@@ -45,7 +46,6 @@ from cogs.betas.ui import (
     single,
     spots_text,
 )
-from cogs.rewards.dispatcher import role_facts
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ class Betas(commands.Cog):
 
     def __init__(self, bot: Any) -> None:
         self.bot = bot
-        self.svc = bot.services.betas
+        self.svc = bot.app.betas
         self._refresh_pending: set[int] = set()
         self._last_click: dict[int, float] = {}
         self.edits = 0  # announcement refreshes done (for diagnostics)
@@ -293,7 +293,7 @@ class Betas(commands.Cog):
     async def _stages(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
         if interaction.guild_id is None:
             return []
-        ladder = self.bot.services.ledger_policy(interaction.guild_id).ladder
+        ladder = self.bot.app.ledger_policy(interaction.guild_id).ladder
         return [app_commands.Choice(name=s.name, value=s.name) for s in ladder
                 if current.lower() in s.name.lower()][:25]
 

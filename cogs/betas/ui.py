@@ -12,6 +12,7 @@ import discord
 
 from bot.betas import Beta
 from bot.betas.models import MAX_TEXT
+from bot.core.effects import Effects
 from bot.core.errors import GuardedCallback, KudosModal
 from bot.ledger.explain import ts
 from bot.platform.errors import NotAllowed
@@ -111,9 +112,9 @@ class FeedbackButton(_BetaButton, template=r"beta:feedback:(?P<id>\d+)"):
     action, label, style = "feedback", "Give feedback", discord.ButtonStyle.primary
 
     async def run(self, interaction: discord.Interaction) -> None:
-        from cogs.feedback import open_feedback_form
 
-        await open_feedback_form(interaction, beta_id=self.beta_id)
+        feedback = Effects.need(interaction.client.effects.feedback, "Feedback")  # type: ignore[attr-defined]
+        await feedback.open_form(interaction, beta_id=self.beta_id)
 
 
 class AcceptButton(_BetaButton, template=r"beta:accept:(?P<id>\d+)"):

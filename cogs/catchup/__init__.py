@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord.ext import commands
 
+from bot.core.effects import CurationEffects
+
 if TYPE_CHECKING:
     from bot.core.bot import KudosBot
 
@@ -67,7 +69,7 @@ class CatchUp(commands.Cog):
             self.bot.tasks.spawn(self._save(guild_id, message.id), name="catchup-mark")
 
     async def _save(self, guild_id: int, message_id: int) -> None:
-        await self.bot.services.catchup.raise_mark(guild_id, message_id)
+        await self.bot.app.catchup.raise_mark(guild_id, message_id)
 
     async def save_marks(self) -> None:
         for guild_id, message_id in list(self.seen.items()):
@@ -90,15 +92,15 @@ class CatchUp(commands.Cog):
     async def catch_up(self, guild: discord.Guild) -> dict[str, int]:
         """Catch up on what happened since a day before the mark. Without a mark Kudos never watched this
         guild, so nothing was missed: existing posts are not imported (the mark is set for next time)."""
-        mark = await self.bot.services.catchup.mark(guild.id)
+        mark = await self.bot.app.catchup.mark(guild.id)
         done = {"feedback posts": 0, "starred posts": 0, "help posts": 0}
         if mark is not None:
             since = discord.utils.time_snowflake(discord.utils.snowflake_time(mark) - LOOKBACK)
             done["help posts"] = await self._help_posts(guild, since)
-            feedback = self.bot.get_cog("Feedback")
+            feedback = self.bot.effects.feedback
             if feedback is not None:
-                done["feedback posts"] = await feedback.catch_up(guild, since)  # type: ignore[attr-defined]
-            curation = self.bot.get_cog("Curation")
+                done["feedback posts"] = await feedback.catch_up(guild, since)
+            curation = self.bot.effects.curation
             if curation is not None:
                 done["starred posts"] = await self._stars(guild, curation, since)
         newest = max([c.last_message_id or 0 for c in (*guild.text_channels, *guild.threads)] + [mark or 0])
@@ -116,7 +118,7 @@ class CatchUp(commands.Cog):
         now = self.bot.clock.now()
         posts = [(t.id, t.parent_id, min(discord.utils.snowflake_time(t.id), now)) for t in guild.threads
                  if t.parent_id in forums and t.id > since]
-        return await self.bot.services.insights.help_posts_missed(guild.id, posts) if posts else 0
+        return await self.bot.app.insights.help_posts_missed(guild.id, posts) if posts else 0
 
     def _channels(self, guild: discord.Guild, since: int) -> list[Any]:
         """Channels and active threads with messages after ``since`` that the bot can read, newest first."""
@@ -131,7 +133,7 @@ class CatchUp(commands.Cog):
         out.sort(key=lambda c: c.last_message_id or 0, reverse=True)
         return out[:MAX_CHANNELS]
 
-    async def _stars(self, guild: discord.Guild, curation: Any, since: int) -> int:
+    async def _stars(self, guild: discord.Guild, curation: CurationEffects, since: int) -> int:
         cfg = self.bot.guild_config(guild.id).curation
         if cfg.starboard_threshold <= 0:
             return 0
@@ -142,7 +144,7 @@ class CatchUp(commands.Cog):
                     reaction = curation.star_reaction(guild.id, post)
                     if reaction is None or reaction.count < cfg.starboard_threshold:
                         continue
-                    if await self.bot.services.contributions.is_featured(guild.id, post.id):
+                    if await self.bot.app.contributions.is_featured(guild.id, post.id):
                         continue
                     featured += await curation.consider(guild, channel, post)
             except discord.HTTPException as exc:

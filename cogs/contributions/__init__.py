@@ -21,5 +21,12 @@ COGS = (Answers, Curation, Creation, Thanks, Moderation, Profiles, Upkeep)
 
 
 async def setup(bot: Any) -> None:
-    for cog in COGS:
-        await bot.add_cog(cog(bot))
+    for cls in COGS:
+        cog = cls(bot)
+        await bot.add_cog(cog)
+        if isinstance(cog, Curation):
+            bot.effects.curation = cog  # the starboard, for catch-up (bot.core.effects)
+
+
+async def teardown(bot: Any) -> None:
+    bot.effects.curation = None

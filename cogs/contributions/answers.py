@@ -94,7 +94,7 @@ class Answers(commands.Cog):
             except discord.HTTPException:
                 log.exception("could not restore the tags of thread %s after a failed commit", thread.id)
 
-        outcome = await self.bot.services.contributions.accept_solution(
+        outcome = await self.bot.app.contributions.accept_solution(
             guild_id=guild.id, forum_id=thread.parent_id, thread_id=thread.id, message_id=reply.id,
             answerer_id=answerer.id, answerer_joined_at=answerer.joined_at, post_author_id=thread.owner_id,
             actor_id=interaction.user.id, title=thread.name, multiple=cfg.multiple,
@@ -135,7 +135,7 @@ class Answers(commands.Cog):
             return
         if not isinstance(thread, discord.Thread) or thread.archived:
             return
-        if not await self.bot.services.contributions.has_active_solution(guild.id, thread.id):
+        if not await self.bot.app.contributions.has_active_solution(guild.id, thread.id):
             return
         tag_name = self.bot.guild_config(guild.id).solutions.solved_tag
         if not any(t.name.casefold() == tag_name.casefold() for t in thread.applied_tags):

@@ -51,7 +51,7 @@ class Creation(commands.Cog):
         if post.author.bot:
             raise InvalidInput("Bot messages can't be approved as guides.")
         author = await member_or_left(guild, post.author, "The author of that guide")
-        result = await self.bot.services.contributions.approve_guide(
+        result = await self.bot.app.contributions.approve_guide(
             guild_id=guild.id, channel_id=parent_id, thread_id=where.id if isinstance(where, discord.Thread) else None,
             message_id=post.id, author_id=author.id, author_joined_at=author.joined_at,
             actor_id=interaction.user.id, title=where.name if isinstance(where, discord.Thread) else "",

@@ -63,7 +63,7 @@ class Curation(commands.Cog):
         need = self.bot.guild_config(interaction.guild_id or 0).caps.curator_min_points
         if need <= 0:
             return False
-        profile = await self.bot.services.ledger.profile(interaction.guild_id or 0, interaction.user.id, receipts=0)
+        profile = await self.bot.app.ledger.profile(interaction.guild_id or 0, interaction.user.id, receipts=0)
         return profile.total_points >= need
 
     def _showcase(self, guild: discord.Guild) -> discord.TextChannel:
@@ -103,7 +103,7 @@ class Curation(commands.Cog):
             except discord.HTTPException:
                 log.exception("could not delete showcase card %s after a failed commit", card_id)
 
-        return await self.bot.services.contributions.feature(
+        return await self.bot.app.contributions.feature(
             guild_id=guild.id, channel_id=channel_id, thread_id=thread_id, message_id=post.id, author_id=author.id,
             author_joined_at=author.joined_at, curator_id=curator.id if curator else None,
             curator_joined_at=curator.joined_at if curator else None,
@@ -183,7 +183,7 @@ class Curation(commands.Cog):
         try:
             assert payload.guild_id is not None
             guild = self.bot.get_guild(payload.guild_id)
-            if guild is None or await self.bot.services.contributions.is_featured(guild.id, payload.message_id):
+            if guild is None or await self.bot.app.contributions.is_featured(guild.id, payload.message_id):
                 return
             try:
                 where = (guild.get_channel_or_thread(payload.channel_id)

@@ -42,7 +42,7 @@ class Moderation(commands.Cog):
         if target is None or member.bot:
             raise InvalidInput(f"**{discord.utils.escape_markdown(member.name)}** is not a member of this server "
                                "(or is a bot), so they can't be credited.")
-        result = await self.bot.services.contributions.give(
+        result = await self.bot.app.contributions.give(
             guild_id=guild.id, actor_id=interaction.user.id, user_id=target.id, kind=kind, points=points,
             reason=reason, source_key=f"manual:{interaction.id}", joined_at=target.joined_at,
         )
@@ -56,7 +56,7 @@ class Moderation(commands.Cog):
     async def revoke(self, interaction: discord.Interaction, entry: app_commands.Range[int, 1],
                      reason: app_commands.Range[str, 1, 300]) -> None:
         guild = guild_of(interaction)
-        result = await self.bot.services.contributions.revoke(
+        result = await self.bot.app.contributions.revoke(
             guild_id=guild.id, actor_id=interaction.user.id, contribution_id=entry, reason=reason)
         await interaction.response.send_message(result.message, ephemeral=True, allowed_mentions=NO_MENTIONS)
         await send_receipt(self.bot, guild, result, actor_id=interaction.user.id)
@@ -66,8 +66,8 @@ class Moderation(commands.Cog):
     @require("staff")
     async def history(self, interaction: discord.Interaction, member: discord.User) -> None:
         guild = guild_of(interaction)
-        entries = await self.bot.services.ledger.history(guild.id, member.id, limit=20)
-        await self.bot.services.contributions.record_view(guild_id=guild.id, actor_id=interaction.user.id,
+        entries = await self.bot.app.ledger.history(guild.id, member.id, limit=20)
+        await self.bot.app.contributions.record_view(guild_id=guild.id, actor_id=interaction.user.id,
                                                           user_id=member.id, action="contrib.history")
         lines = []
         for r in entries:
@@ -88,8 +88,8 @@ class Moderation(commands.Cog):
             if found is None:
                 raise InvalidInput("Give a message link (Copy Message Link) or a message id.")
             message_id = int(found.group(1))
-        sentences = await self.bot.services.ledger.explain(guild.id, member.id, message_id=message_id)
-        await self.bot.services.contributions.record_view(guild_id=guild.id, actor_id=interaction.user.id,
+        sentences = await self.bot.app.ledger.explain(guild.id, member.id, message_id=message_id)
+        await self.bot.app.contributions.record_view(guild_id=guild.id, actor_id=interaction.user.id,
                                                           user_id=member.id, action="contrib.explain")
         embed = discord.Embed(title=f"Why it counted (or not): {member.display_name}"[:256],
                               description="\n".join(f"• {s}" for s in sentences)[:4000])

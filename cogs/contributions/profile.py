@@ -32,7 +32,7 @@ class Profiles(commands.Cog):
     async def profile(self, interaction: discord.Interaction, member: discord.User | None = None) -> None:
         guild = guild_of(interaction)
         who = member or interaction.user
-        ledger = self.bot.services.ledger
+        ledger = self.bot.app.ledger
         p = await ledger.profile(guild.id, who.id, receipts=5)
         policy = ledger.policy_for(guild.id)
         embed = discord.Embed(title=f"{who.display_name}'s kudos"[:256], colour=discord.Colour.blurple())
@@ -55,7 +55,7 @@ class Profiles(commands.Cog):
         else:
             stage += "\nTop of the ladder 🎉"
         embed.add_field(name="Stage", value=stage, inline=True)
-        reward = next_reward_text(await self.bot.services.rewards.next_reward(guild.id, who.id, p))
+        reward = next_reward_text(await self.bot.app.rewards.next_reward(guild.id, who.id, p))
         if reward is not None:
             embed.add_field(name="Next reward", value=reward, inline=False)
         lines = []
@@ -71,10 +71,10 @@ class Profiles(commands.Cog):
     async def leaderboard(self, interaction: discord.Interaction, period: Period = "all",
                           kind: Kind | None = None) -> None:
         guild = guild_of(interaction)
-        rows = await self.bot.services.ledger.leaderboard(guild.id, period, kind, limit=10)
+        rows = await self.bot.app.ledger.leaderboard(guild.id, period, kind, limit=10)
         title = f"Top contributors — {_PERIOD_TITLE[period]}"
         if period == "season":
-            season = self.bot.services.ledger.policy_for(guild.id).season_for(self.bot.clock.now())
+            season = self.bot.app.ledger.policy_for(guild.id).season_for(self.bot.clock.now())
             title += f" ({season})"
         if kind:
             title += f" · {kind}"

@@ -46,7 +46,7 @@ class Thanks(commands.Cog):
         channel = interaction.channel
         thread_id = channel.id if isinstance(channel, discord.Thread) else None
         channel_id = channel.parent_id if isinstance(channel, discord.Thread) else interaction.channel_id
-        result = await self.bot.services.contributions.thank(
+        result = await self.bot.app.contributions.thank(
             guild_id=guild.id, giver_id=interaction.user.id, receiver_id=member.id,
             receiver_joined_at=member.joined_at, source_key=source_key, reason=reason.strip(),
             channel_id=channel_id, thread_id=thread_id, message_id=message.id if message else None,

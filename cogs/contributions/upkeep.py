@@ -34,12 +34,12 @@ class Upkeep(commands.Cog):
 
     @commands.Cog.listener()
     async def on_kudos_guild_ready(self, guild: discord.Guild) -> None:
-        await self.bot.services.contributions.schedule_daily(guild.id)
+        await self.bot.app.contributions.schedule_daily(guild.id)
 
     async def release(self, payload: dict[str, Any], _timer: Any) -> None:
         """A probation ended: count the held credit (idempotent, so overlapping timers are harmless)."""
         guild_id = int(payload["guild_id"])
-        released = await self.bot.services.contributions.release(guild_id, receipts=self._dm_receipts(guild_id))
+        released = await self.bot.app.contributions.release(guild_id, receipts=self._dm_receipts(guild_id))
         log.info("released %d held credit(s) in guild %s", released, guild_id)
 
     def _dm_receipts(self, guild_id: int) -> bool:
@@ -70,7 +70,7 @@ class Upkeep(commands.Cog):
 
     async def daily(self, payload: dict[str, Any], timer: Any) -> None:
         guild_id = int(payload["guild_id"])
-        svc = self.bot.services.contributions
+        svc = self.bot.app.contributions
         try:
             await svc.release(guild_id, receipts=self._dm_receipts(guild_id))
             guild = self.bot.get_guild(guild_id)
@@ -81,7 +81,7 @@ class Upkeep(commands.Cog):
 
     async def report_rings(self, guild: discord.Guild) -> None:
         cfg = self.bot.guild_config(guild.id).ledger
-        rings = await self.bot.services.contributions.rings_to_report(
+        rings = await self.bot.app.contributions.rings_to_report(
             guild.id, window_days=cfg.ring_window_days, min_exchanges=cfg.ring_min_exchanges)
         if not rings:
             return

@@ -16,20 +16,24 @@ from typing import Any
 
 import discord
 
-from bot.platform.errors import NotAllowed
+from bot.core.effects import Effects
 from cogs.feedback.cog import Feedback
 
 
 async def open_feedback_form(interaction: discord.Interaction, *, beta_id: int | None = None,
                              type_: str | None = None) -> None:
-    cog = interaction.client.get_cog("Feedback")  # type: ignore[attr-defined]
-    if not isinstance(cog, Feedback):
-        raise NotAllowed("Feedback is switched off right now; try again later.")
-    await cog.open_form(interaction, beta_id=beta_id, type_=type_)
+    feedback = Effects.need(interaction.client.effects.feedback, "Feedback")  # type: ignore[attr-defined]
+    await feedback.open_form(interaction, beta_id=beta_id, type_=type_)
 
 
 async def setup(bot: Any) -> None:
-    await bot.add_cog(Feedback(bot))
+    cog = Feedback(bot)
+    await bot.add_cog(cog)
+    bot.effects.feedback = cog  # for betas' feedback button, catch-up and the dashboard (bot.core.effects)
+
+
+async def teardown(bot: Any) -> None:
+    bot.effects.feedback = None
 
 
 __all__ = ["Feedback", "open_feedback_form", "setup"]

@@ -55,7 +55,7 @@ class Feedback(ForumWatch, commands.Cog):
 
     def __init__(self, bot: Any) -> None:
         self.bot = bot
-        self.service = bot.services.feedback
+        self.service = bot.app.feedback
         self._answered: set[int] = set()  # threads whose first staff response is on record (see _staff_reply)
 
     async def cog_load(self) -> None:

@@ -47,7 +47,7 @@ class Insights(commands.Cog):
 
     @property
     def service(self):  # type: ignore[no-untyped-def]
-        return self.bot.services.insights
+        return self.bot.app.insights
 
     def _period(self, guild_id: int, period: str | None) -> str:
         return period or self.bot.guild_config(guild_id).insights.default_period
@@ -59,7 +59,7 @@ class Insights(commands.Cog):
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
         numbers = await self.service.overview(interaction.guild_id, self._period(interaction.guild_id, period))
-        rendered = await self.bot.services.charts.draw("render_overview", numbers)  # in the chart process
+        rendered = await self.bot.app.charts.draw("render_overview", numbers)  # in the chart process
         text = "\n".join(f"**{c.name.title()}**: {c.summary}" for c in rendered)
         await interaction.followup.send(text[:2000], files=_files(rendered), ephemeral=True,
                                         allowed_mentions=NO_MENTIONS)
@@ -70,7 +70,7 @@ class Insights(commands.Cog):
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
         timeline = await self.service.member_timeline(interaction.guild_id, member.id)
-        chart = await self.bot.services.charts.draw("timeline_chart", timeline, member.display_name)
+        chart = await self.bot.app.charts.draw("timeline_chart", timeline, member.display_name)
         await interaction.followup.send(chart.summary[:2000], files=_files([chart]), ephemeral=True,
                                         allowed_mentions=NO_MENTIONS)
 

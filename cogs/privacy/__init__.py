@@ -75,7 +75,7 @@ class MyData(commands.Cog):
 
     @property
     def service(self):  # type: ignore[no-untyped-def]
-        return self.bot.services.privacy
+        return self.bot.app.privacy
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(ForgetButton, KeepButton)

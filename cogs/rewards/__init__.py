@@ -3,53 +3,22 @@
 from __future__ import annotations
 
 import logging
-import re
 from datetime import timedelta
 from typing import Any
 
 import discord
 from discord.ext import commands, tasks
 
-from bot.core.checks import member_has
-from bot.core.errors import NO_MENTIONS, GuardedCallback
+from bot.core.errors import NO_MENTIONS
 from bot.platform.config import RewardConfig
-from bot.platform.errors import NotAllowed
-from bot.rewards import HeldRoles, MemberFacts, role_problems
+from bot.rewards import HeldRoles, role_problems
 from cogs.rewards._commands import PerkCommands, RewardCommands
 from cogs.rewards.dispatcher import Dispatcher, role_facts
+from cogs.rewards.views import ApprovalButton
 
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 5.0
-
-
-class ApprovalButton(GuardedCallback, discord.ui.DynamicItem[discord.ui.Button],
-                     template=r"rewards:(?P<verb>approve|reject):(?P<id>\d+)"):
-    def __init__(self, verb: str, grant_id: int) -> None:
-        super().__init__(discord.ui.Button(
-            label="Approve" if verb == "approve" else "Reject",
-            style=discord.ButtonStyle.success if verb == "approve" else discord.ButtonStyle.danger,
-            custom_id=f"rewards:{verb}:{grant_id}",
-        ))
-        self.verb = verb
-        self.grant_id = grant_id
-
-    @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: Any, match: re.Match[str]):  # type: ignore[no-untyped-def]
-        return cls(match["verb"], int(match["id"]))
-
-    async def run(self, interaction: discord.Interaction) -> None:
-        if not member_has(interaction, "staff"):
-            raise NotAllowed("Only staff can approve rewards over budget.")
-        assert interaction.guild_id is not None
-        bot = interaction.client
-        grant = await bot.services.rewards.approve(  # type: ignore[attr-defined]
-            interaction.guild_id, self.grant_id, actor_id=interaction.user.id, approve=self.verb == "approve")
-        verdict = "approved" if self.verb == "approve" else "rejected"
-        await interaction.response.edit_message(
-            content=f"Reward **{grant.rule_name}** for <@{grant.user_id}> {verdict} by <@{interaction.user.id}>.",
-            view=None, allowed_mentions=NO_MENTIONS,
-        )
 
 
 def held_roles(member: discord.Member | None) -> HeldRoles | None:
@@ -59,23 +28,14 @@ def held_roles(member: discord.Member | None) -> HeldRoles | None:
     return HeldRoles(member.id, member.pending, member.joined_at, frozenset(r.id for r in member.roles))
 
 
-def approval_view(grant_id: int) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
-    view.add_item(ApprovalButton("approve", grant_id))
-    view.add_item(ApprovalButton("reject", grant_id))
-    return view
-
-
 class Rewards(RewardCommands, PerkCommands, commands.Cog):
     def __init__(self, bot: Any) -> None:
         self.bot = bot
-        self.svc = bot.services.rewards
+        self.svc = bot.app.rewards
         self.dispatcher = Dispatcher(bot)
-        self.dispatcher._approval_view = approval_view
 
     async def cog_load(self) -> None:
-        self.svc.facts_provider = self.member_facts
-        self.svc.on_grants = self.dispatcher.kick
+        self.svc.grants_written.connect(self.dispatcher.kick)
         self.bot.add_dynamic_items(ApprovalButton)
         sched = self.bot.scheduler
         sched.register("rewards.expire", self._on_expire)
@@ -98,8 +58,7 @@ class Rewards(RewardCommands, PerkCommands, commands.Cog):
             self.poll.cancel()
         if self.bot.clock.is_fake:
             self.bot.clock.remove_listener(self._on_clock_advance)
-        self.svc.on_grants = None
-        self.svc.facts_provider = None
+        self.svc.grants_written.disconnect(self.dispatcher.kick)
         await self.dispatcher.stop()
 
     @tasks.loop(seconds=POLL_SECONDS)
@@ -111,17 +70,6 @@ class Rewards(RewardCommands, PerkCommands, commands.Cog):
 
     async def _on_clock_advance(self, _now: Any) -> None:
         self.dispatcher.kick()
-
-    # ------------------------------------------------------------------ member facts (for conditions)
-    def member_facts(self, guild_id: int, user_id: int) -> MemberFacts | None:
-        guild = self.bot.get_guild(guild_id)
-        if guild is None:
-            return None
-        member = guild.get_member(user_id)
-        if member is None:
-            return MemberFacts(user_id, present=False, role_ids=frozenset())
-        return MemberFacts(user_id, joined_at=member.joined_at, role_ids=frozenset(r.id for r in member.roles),
-                           pending=member.pending)
 
     # ------------------------------------------------------------------ start-up
     @commands.Cog.listener()
@@ -232,7 +180,7 @@ class Rewards(RewardCommands, PerkCommands, commands.Cog):
         restored = await self.svc.restore_rejoined(guild.id, lambda user_id: held_roles(guild.get_member(user_id)))
         for held in restored:  # the join Kudos missed, as on_member_join records it
             member = guild.get_member(held.user_id)
-            await self.bot.services.privacy.member_joined(
+            await self.bot.app.privacy.member_joined(
                 guild.id, held.user_id, display_name=member.display_name if member else None, joined_at=held.joined_at)
         return len(restored)
 

@@ -108,7 +108,8 @@ class RewardCommands:
                                    "`/perks pool create` first.")
         if isinstance(config.role, int):
             assert interaction.guild is not None
-            problems = self.bot.get_cog("Rewards").role_safety(interaction.guild, config.role)
+            problems = self.role_safety(  # type: ignore[attr-defined]
+                interaction.guild, config.role)
             if problems:
                 raise NotAllowed("I can't hand out that role: " + "; ".join(problems) + ".")
         return config

@@ -26,8 +26,10 @@ import aiohttp
 import discord
 
 from bot.core.errors import NO_MENTIONS
-from bot.rewards import BONUS_SOURCE, RoleFacts, render, role_problems
+from bot.core.facts import role_facts
+from bot.rewards import BONUS_SOURCE, render, role_problems
 from bot.rewards import store as repo
+from cogs.rewards.views import approval_view
 
 if TYPE_CHECKING:
     from bot.core.bot import KudosBot
@@ -54,11 +56,6 @@ def _log_failure(task: asyncio.Future[None]) -> None:
                   exc_info=task.exception())
 
 
-def role_facts(role: discord.Role) -> RoleFacts:
-    return RoleFacts(role.id, role.name, role.position, role.permissions.value, managed=role.managed,
-                     is_default=role.is_default())
-
-
 def reward_footer(guild_name: str, grant_id: int) -> str:
     return f"{guild_name} · reward #{grant_id}"
 
@@ -66,13 +63,12 @@ def reward_footer(guild_name: str, grant_id: int) -> str:
 class Dispatcher:
     def __init__(self, bot: KudosBot, *, concurrency: int = 32, batch: int = 200) -> None:
         self.bot = bot
-        self.svc = bot.services.rewards
+        self.svc = bot.app.rewards
         self.concurrency = concurrency
         self.batch = batch
         self._task: asyncio.Task[Any] | None = None
         self._wanted: set[int] = set()
         self._kicked = False
-        self._approval_view: Any = None  # set by the cog: builds the buttons of an approval notice
         self.stopped = False
         self._limit = asyncio.Semaphore(concurrency)  # grants in delivery, over all batches
 
@@ -328,7 +324,7 @@ class Dispatcher:
         await self.svc.delivered(grant, message_id=sent.id)
 
     async def _points(self, guild: discord.Guild, grant: repo.Grant) -> None:
-        result = await self.bot.services.ledger.credit(
+        result = await self.bot.app.ledger.credit(
             guild.id, grant.user_id, str(grant.payload.get("kind") or "answer"), source_key=f"{BONUS_SOURCE}{grant.id}",
             actor_id=None, points=int(grant.payload["points"]), reason=f"bonus: {grant.rule_name}"[:300],
         )
@@ -350,7 +346,7 @@ class Dispatcher:
             return
         kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
         approve = grant.payload.get("approve_grant")
-        if approve and self._approval_view is not None:
-            kwargs["view"] = self._approval_view(int(approve))
+        if approve:
+            kwargs["view"] = approval_view(int(approve))
         sent = await channel.send(str(grant.payload["text"])[:2000], **kwargs)
         await self.svc.delivered(grant, message_id=sent.id)

@@ -28,7 +28,7 @@ async def test_messages_and_reactions_are_counted_and_written_within_a_second(ku
     await kudos.settle()
     await bob.react(first.id, "👋")
     assert kudos.bot is not None
-    activity = kudos.bot.services.activity
+    activity = kudos.bot.app.activity
     for _ in range(30):  # the writer flushes at most once a second
         await asyncio.sleep(0.1)
         if activity.pending_events == 0 and activity.flushes:
@@ -46,7 +46,7 @@ async def test_a_clean_restart_loses_no_counts(kudos: Harness) -> None:
     cog._writer.cancel()  # only the shutdown flush can write what comes next
     for n in range(5):
         await alice.say(f"message {n}", in_="showcase")
-    assert kudos.bot.services.activity.pending_events == 5
+    assert kudos.bot.app.activity.pending_events == 5
     assert await totals(kudos.bot.db, kudos.guild_id, kudos.members["alice"]) == (0, 0)
     await kudos.restart()
     assert await totals(kudos.bot.db, kudos.guild_id, kudos.members["alice"]) == (5, 0)

@@ -44,7 +44,7 @@ class Env:
 
     async def emit(self, conn: AsyncConnection, name: str, guild_id: int, user_id: int, data: dict[str, Any]) -> None:
         self.events.append((name, user_id, data))
-        from bot.core.services import DomainEvent
+        from bot.platform.events import DomainEvent
 
         await self.rewards.on_event(conn, DomainEvent(guild_id, user_id, name, self.clock.now(), data))
 

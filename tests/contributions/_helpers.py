@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from bot.contributions.tables import featured_posts, solutions
 from bot.ledger.tables import contributions
+from bot.platform.events import DomainEvent
 from bot.sandbox.harness import Harness
 
 
@@ -37,7 +38,7 @@ async def ledger_rows(kudos: Harness, name: str | None = None) -> list[Any]:
 
 async def points(kudos: Harness, name: str, kind: str | None = None) -> int:
     assert kudos.bot is not None
-    profile = await kudos.bot.services.ledger.profile(kudos.guild_id, kudos.members[name], receipts=0)
+    profile = await kudos.bot.app.ledger.profile(kudos.guild_id, kudos.members[name], receipts=0)
     return profile.total_points if kind is None else profile.points_by_kind[kind]
 
 
@@ -62,7 +63,7 @@ def capture_events(kudos: Harness) -> list[Any]:
     async def hook(conn: Any, event: Any) -> None:
         seen.append(event)
 
-    kudos.bot.services.add_event_hook(hook)
+    kudos.bot.app.bus.subscribe(DomainEvent, hook)
     return seen
 
 

@@ -40,4 +40,4 @@ async def test_feature_and_thanks_on_postgres(kudos_pg: Harness) -> None:
     refused = await kudos.member("alice").slash("thanks", member=kudos.members["bob"])
     assert "recently" in reply_text(refused)
     assert await points(kudos, "bob") == 10 and await points(kudos, "carol", "curation") == 3
-    assert kudos.bot is not None and await kudos.bot.services.ledger.totals_consistent(kudos.guild_id)
+    assert kudos.bot is not None and await kudos.bot.app.ledger.totals_consistent(kudos.guild_id)

@@ -72,7 +72,7 @@ async def test_release_sends_one_receipt_with_the_numbers(kudos: Harness) -> Non
     assert len(released_dms(kudos, "newbie")) == 1
     assert await points(kudos, "newbie") == 14
     assert [t.status for t in await receipt_timers(kudos)] == ["done"]
-    assert kudos.bot is not None and await kudos.bot.services.ledger.totals_consistent(kudos.guild_id)
+    assert kudos.bot is not None and await kudos.bot.app.ledger.totals_consistent(kudos.guild_id)
 
 
 async def test_a_failed_send_is_retried_and_the_release_stands(kudos: Harness) -> None:
@@ -96,7 +96,7 @@ async def test_a_failed_send_is_retried_and_the_release_stands(kudos: Harness) -
     assert len(released_dms(kudos, "newbie")) == 1
     assert await points(kudos, "newbie") == 14 and await points(kudos, "shy") == 14
     assert [r.status for r in await ledger_rows(kudos, "newbie")] == ["counted"] * 3
-    assert kudos.bot is not None and await kudos.bot.services.ledger.totals_consistent(kudos.guild_id)
+    assert kudos.bot is not None and await kudos.bot.app.ledger.totals_consistent(kudos.guild_id)
 
 
 @pytest.mark.parametrize("bot_config", [_config("off"), _config("ephemeral")])

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.ledger import ContributionEvent
 from bot.platform.tables import audit_log
 from bot.sandbox.harness import ChannelSpec, Harness, WorldSpec
 from tests.contributions._helpers import ledger_rows, points, post_with_reply, reply_text
@@ -68,7 +69,7 @@ async def test_contrib_give_revoke_and_audit(kudos: Harness) -> None:
     async def hook(conn: Any, event: Any) -> None:
         changes.append((event.action, event.user_id, event.points, event.total_points))
 
-    kudos.bot.services.add_contribution_hook(hook)
+    kudos.bot.app.bus.subscribe(ContributionEvent, hook)
     refused = await kudos.member("alice").slash("contrib give", member=kudos.members["bob"], kind="beta",
                                                reason="x")
     assert "Only staff" in reply_text(refused)

@@ -116,7 +116,7 @@ async def test_probation_holds_credit_then_releases_it(kudos: Harness) -> None:
     await kudos.advance(timedelta(days=1, hours=1))
     assert await points(kudos, "newbie") == 2
     assert [r.status for r in await ledger_rows(kudos, "newbie")] == ["counted"]
-    assert kudos.bot is not None and await kudos.bot.services.ledger.totals_consistent(kudos.guild_id)
+    assert kudos.bot is not None and await kudos.bot.app.ledger.totals_consistent(kudos.guild_id)
 
 
 @pytest.mark.parametrize("bot_config", [{"guilds": {"default": {

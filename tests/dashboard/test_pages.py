@@ -14,7 +14,7 @@ async def report(h: Harness, who: str = "alice", title: str = "Dark mode") -> in
     assert opened.modal is not None, opened.content
     await h.member(who).submit_modal(opened, {"Title": title, "Details": f"Please {EVIL}"})
     assert h.bot is not None
-    page = await h.bot.services.feedback.page(h.guild_id)
+    page = await h.bot.app.feedback.page(h.guild_id)
     return max(i.id for i in page.items)
 
 
@@ -50,7 +50,7 @@ async def test_member_written_html_is_escaped(dash: Harness, http) -> None:
 async def test_a_status_change_from_the_page_reaches_the_reporter_and_voters(dash: Harness, http) -> None:
     item_id = await report(dash)
     assert dash.bot is not None
-    item = await dash.bot.services.feedback.get(dash.guild_id, item_id)
+    item = await dash.bot.app.feedback.get(dash.guild_id, item_id)
     await dash.member("bob").click(item.status_message_id, label="Me too")
     alice_dms, bob_dms = len(dash.member("alice").dms()), len(dash.member("bob").dms())
     base = await log_in(dash, http)
@@ -63,7 +63,7 @@ async def test_a_status_change_from_the_page_reaches_the_reporter_and_voters(das
     new_bob = dash.member("bob").dms()[bob_dms:]
     assert new_alice and "Planned" in new_alice[-1].content and "Next sprint" in new_alice[-1].content
     assert new_bob and "Planned" in new_bob[-1].content
-    assert (await dash.bot.services.feedback.get(dash.guild_id, item_id)).status == "planned"
+    assert (await dash.bot.app.feedback.get(dash.guild_id, item_id)).status == "planned"
     thread_messages = dash.emu.messages(item.thread_id)
     assert any("Planned" in (m.content or "") for m in thread_messages)  # the thread got its status line
     # A refused transition comes back as the service's message.

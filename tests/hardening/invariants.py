@@ -142,7 +142,7 @@ async def beta_capacity(h: HardenedHarness, quiet: bool) -> list[str]:
 async def ledger_equals_aggregates(h: HardenedHarness, quiet: bool) -> list[str]:
     assert h.bot is not None
     ids = [r.id for r in await _rows(h, select(guilds.c.id))]
-    ledger = h.bot.services.ledger
+    ledger = h.bot.app.ledger
     return [f"guild {gid}: member_stats differ from the ledger" for gid in ids
             if not await ledger.totals_consistent(gid)]
 

@@ -25,7 +25,7 @@ async def credit_answers(h: Harness, name: str, n: int, start: int = 0) -> None:
     """``n`` accepted answers for ``name`` (what 'Mark as solution' records), through the ledger service."""
     assert h.bot is not None
     for i in range(start, start + n):
-        await h.bot.services.ledger.credit(h.guild_id, h.members[name], "answer",
+        await h.bot.app.ledger.credit(h.guild_id, h.members[name], "answer",
                                            source_key=f"answer:{name}:{i}", actor_id=None)
     await h.settle()
 

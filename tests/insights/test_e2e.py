@@ -40,7 +40,7 @@ def bot_config() -> dict[str, Any]:
 
 async def credit(h: Harness, name: str, kind: str, key: str, *, actor: str | None = None, reason: str = "") -> Any:
     assert h.bot is not None
-    return await h.bot.services.ledger.credit(
+    return await h.bot.app.ledger.credit(
         h.guild_id, h.members[name], kind, source_key=key, actor_id=h.members[actor] if actor else None,
         reason=reason, strict=False)
 
@@ -158,7 +158,7 @@ async def test_export_forget_export_leaves_nothing_personal(kudos: Harness) -> N
     await credit(kudos, "alice", "thanks", "thx:1", actor="bob", reason="alice fixed my setup")
     await credit(kudos, "bob", "thanks", "thx:2", actor="alice", reason="bob is great")
     assert kudos.bot is not None
-    totals_before = await kudos.bot.services.ledger.leaderboard(kudos.guild_id, "all")
+    totals_before = await kudos.bot.app.ledger.leaderboard(kudos.guild_id, "all")
 
     reply = await alice.slash("mydata export")
     assert "check your DMs" in (reply.content or "")
@@ -186,7 +186,7 @@ async def test_export_forget_export_leaves_nothing_personal(kudos: Harness) -> N
     for secret in (str(alice.id), "alice fixed my setup", "bob is great", "My laptop", "Alice's sync crash"):
         assert secret not in dump, secret
     # aggregates stay: the same totals, alice's now under a pseudonym; her code stays delivered
-    totals_after = await kudos.bot.services.ledger.leaderboard(kudos.guild_id, "all")
+    totals_after = await kudos.bot.app.ledger.leaderboard(kudos.guild_id, "all")
     assert sorted(e.points for e in totals_after) == sorted(e.points for e in totals_before)
     assert any(e.user_id < 0 for e in totals_after)
     async with kudos.bot.db.connect() as conn:
@@ -223,7 +223,7 @@ async def test_tracking_off_credits_nothing_with_a_clear_reply(kudos: Harness) -
     answer = await credit(kudos, "alice", "answer", "ans:1")
     assert answer.status == "refused" and "tracking off" in answer.message
     assert kudos.bot is not None
-    assert (await kudos.bot.services.ledger.profile(kudos.guild_id, alice.id)).total_points == 0
+    assert (await kudos.bot.app.ledger.profile(kudos.guild_id, alice.id)).total_points == 0
 
     on = await alice.slash("mydata tracking", state="on")
     assert "on again" in (on.content or "")
@@ -241,10 +241,10 @@ async def test_retention_purges_members_who_left_long_ago(kudos: Harness) -> Non
     assert left == kudos.clock.now()
 
     await kudos.advance(timedelta(days=29))
-    assert (await kudos.bot.services.ledger.profile(kudos.guild_id, bob.id)).total_points == 10  # kept so far
+    assert (await kudos.bot.app.ledger.profile(kudos.guild_id, bob.id)).total_points == 10  # kept so far
     await kudos.advance(timedelta(days=2))
-    assert (await kudos.bot.services.ledger.profile(kudos.guild_id, bob.id)).total_points == 0
-    assert (await kudos.bot.services.ledger.profile(kudos.guild_id, carol.id)).total_points == 10  # still here
+    assert (await kudos.bot.app.ledger.profile(kudos.guild_id, bob.id)).total_points == 0
+    assert (await kudos.bot.app.ledger.profile(kudos.guild_id, carol.id)).total_points == 10  # still here
     async with kudos.bot.db.connect() as conn:
         erased = list(await conn.execute(select(audit_log.c.details).where(audit_log.c.action == "privacy.erase")))
         gone = (await conn.execute(select(members).where(members.c.user_id == bob.id))).all()

@@ -31,7 +31,7 @@ def bot_config() -> dict[str, Any]:
 
 async def earn(h: Harness, name: str) -> None:
     assert h.bot is not None
-    await h.bot.services.ledger.credit(h.guild_id, h.members[name], "answer", source_key=f"answer:{name}",
+    await h.bot.app.ledger.credit(h.guild_id, h.members[name], "answer", source_key=f"answer:{name}",
                                        actor_id=None)
     await h.settle()
 

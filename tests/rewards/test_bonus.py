@@ -35,7 +35,7 @@ def bot_config() -> dict[str, Any]:
 
 async def answer(h: Harness, name: str, n: int) -> None:
     assert h.bot is not None
-    await h.bot.services.ledger.credit(h.guild_id, h.members[name], "answer", source_key=f"answer:{name}:{n}",
+    await h.bot.app.ledger.credit(h.guild_id, h.members[name], "answer", source_key=f"answer:{name}:{n}",
                                        actor_id=None)
     await h.settle()
 
@@ -76,7 +76,7 @@ async def test_bonus_points_land_once_with_a_reason_and_never_loop(kudos: Harnes
 
 async def test_bonus_points_exactly_once_across_a_crash_and_restart(kudos: Harness) -> None:
     assert kudos.bot is not None
-    svc = kudos.bot.services.rewards
+    svc = kudos.bot.app.rewards
     real = svc.delivered
     crashed: list[int] = []
 

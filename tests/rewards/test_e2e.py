@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.core.services import DomainEvent
+from bot.platform.events import DomainEvent
 from bot.rewards.tables import grants, perk_codes
 from bot.sandbox.harness import Harness, MemberSpec, RoleSpec, WorldSpec
 
@@ -41,7 +41,7 @@ def bot_config() -> dict[str, Any]:
 async def credit_answers(h: Harness, name: str, n: int, start: int = 0) -> None:
     assert h.bot is not None
     for i in range(start, start + n):
-        await h.bot.services.ledger.credit(h.guild_id, h.members[name], "answer",
+        await h.bot.app.ledger.credit(h.guild_id, h.members[name], "answer",
                                            source_key=f"answer:{name}:{i}", actor_id=None)
     await h.settle()
 
@@ -49,7 +49,7 @@ async def credit_answers(h: Harness, name: str, n: int, start: int = 0) -> None:
 async def emit(h: Harness, name: str, event: str, **data: Any) -> None:
     assert h.bot is not None
     async with h.bot.db.begin() as conn:
-        await h.bot.services.emit(conn, DomainEvent(h.guild_id, h.members[name], event, h.clock.now(), data))
+        await h.bot.app.emit(conn, DomainEvent(h.guild_id, h.members[name], event, h.clock.now(), data))
 
 
 async def load_codes(h: Harness, codes: list[str]) -> None:
@@ -162,7 +162,7 @@ async def test_temporary_role_expires_across_a_restart(kudos: Harness) -> None:
 async def test_restart_during_dispatch_resumes_without_duplicates(kudos: Harness) -> None:
     await load_codes(kudos, CODES)
     assert kudos.bot is not None
-    svc = kudos.bot.services.rewards
+    svc = kudos.bot.app.rewards
     real = svc.delivered
     crashed: list[int] = []
 

@@ -38,7 +38,7 @@ def bot_config() -> dict[str, Any]:
 
 async def credit(h: Harness, name: str, points: int, key: str) -> Any:
     assert h.bot is not None
-    result = await h.bot.services.ledger.credit(h.guild_id, h.members[name], "answer", source_key=key,
+    result = await h.bot.app.ledger.credit(h.guild_id, h.members[name], "answer", source_key=key,
                                                 actor_id=None, points=points)
     await h.settle()
     return result
@@ -102,7 +102,7 @@ async def test_demoted_from_a_rung_falls_back_to_the_one_below(kudos: Harness) -
     result = await credit(kudos, "carol", 20, "c2")
     assert tiers(kudos, "carol") == ["Silver"]
     assert kudos.bot is not None
-    await kudos.bot.services.ledger.reverse(kudos.guild_id, result.contribution_id, actor_id=None,
+    await kudos.bot.app.ledger.reverse(kudos.guild_id, result.contribution_id, actor_id=None,
                                             reason="test: points taken back")
     await kudos.settle()
     assert tiers(kudos, "carol") == ["Silver"]  # hysteresis: not at once

@@ -31,7 +31,7 @@ async def paced(request, tmp_path) -> AsyncIterator[Harness]:  # type: ignore[no
 async def test_many_role_grants_in_flight_draw_no_429(paced: Harness) -> None:
     h = paced
     assert h.bot is not None
-    svc = h.bot.services.rewards
+    svc = h.bot.app.rewards
     role_ids = [h.role_id(f"Reward {i}") for i in range(ROLES)]
     async with h.bot.db.begin() as conn:
         for user_id in h.members.values():

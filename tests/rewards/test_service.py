@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.core.services import DomainEvent
 from bot.ledger import LedgerPolicy, LedgerService
 from bot.platform.clock import FakeClock
 from bot.platform.config import RewardConfig
 from bot.platform.db import Database
+from bot.platform.events import DomainEvent
 from bot.platform.jobs.scheduler import TimerScheduler
 from bot.platform.tables import audit_log, timers
 from bot.rewards import MemberFacts, RewardsService, parse_codes

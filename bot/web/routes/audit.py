@@ -31,7 +31,7 @@ async def audit(request: web.Request, ctx: Staff) -> web.StreamResponse:
     start, end = _day(q.get("from"), "start"), _day(q.get("to"), "end")
     since = datetime(start.year, start.month, start.day, tzinfo=UTC) if start else None
     until = datetime(end.year, end.month, end.day, tzinfo=UTC) + timedelta(days=1) if end else None
-    web_svc = ctx.bot.services.web
+    web_svc = ctx.bot.app.web
     entries = await web_svc.audit(ctx.guild.id, member_id=int(member_text) if member_text else None,
                                   action=action or None, since=since, until=until)
     actions = await web_svc.audit_actions(ctx.guild.id)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from bot.core.effects import BetaEffects
 from bot.web.app import render
 from bot.web.security import Refused, Staff, staff
 
 
-def _cog(ctx: Staff):  # type: ignore[no-untyped-def]
-    cog = ctx.bot.get_cog("Betas")
+def _cog(ctx: Staff) -> BetaEffects:
+    cog = ctx.bot.effects.betas
     if cog is None:
         raise Refused(503, "The betas feature is not loaded.")
     return cog
@@ -17,13 +18,13 @@ def _cog(ctx: Staff):  # type: ignore[no-untyped-def]
 
 @staff
 async def betas(request: web.Request, ctx: Staff) -> web.StreamResponse:
-    rows = await ctx.bot.services.betas.all(ctx.guild.id)
+    rows = await ctx.bot.app.betas.all(ctx.guild.id)
     return render(request, "betas.html", ctx=ctx, active="betas", betas=list(reversed(rows)))
 
 
 async def _beta_page(request: web.Request, ctx: Staff, beta_id: int, *, notice: str | None = None
                      ) -> web.StreamResponse:
-    svc = ctx.bot.services.betas
+    svc = ctx.bot.app.betas
     beta = await svc.get(ctx.guild.id, beta_id)
     people = await svc.participants(ctx.guild.id, beta.id)
     joined = [p for p in people if p.status == "joined"]
@@ -41,7 +42,7 @@ async def beta(request: web.Request, ctx: Staff) -> web.StreamResponse:
 @staff
 async def open_beta(request: web.Request, ctx: Staff) -> web.StreamResponse:
     beta_id = int(request.match_info["beta_id"])
-    found = await ctx.bot.services.betas.get(ctx.guild.id, beta_id)  # NotFound for another guild's beta
+    found = await ctx.bot.app.betas.get(ctx.guild.id, beta_id)  # NotFound for another guild's beta
     channel = await _cog(ctx).announce_now(ctx.guild, found, actor_id=ctx.member.id)
     return await _beta_page(request, ctx, beta_id, notice=f"{found.row.name} is announced in #{channel.name}.")
 
@@ -49,7 +50,7 @@ async def open_beta(request: web.Request, ctx: Staff) -> web.StreamResponse:
 @staff
 async def close_beta(request: web.Request, ctx: Staff) -> web.StreamResponse:
     beta_id = int(request.match_info["beta_id"])
-    found = await ctx.bot.services.betas.get(ctx.guild.id, beta_id)
+    found = await ctx.bot.app.betas.get(ctx.guild.id, beta_id)
     if ctx.field("confirm", max_len=10) != "yes":
         raise Refused(400, "Tick the confirmation box to close the beta.")
     cog = _cog(ctx)

@@ -23,16 +23,16 @@ async def board(request: web.Request, ctx: Staff) -> web.StreamResponse:
     status, type_ = _choice(q.get("status"), STATUSES), _choice(q.get("type"), TYPES)
     beta_id = int(q["beta"]) if q.get("beta", "").isdigit() and len(q["beta"]) < 19 else None
     offset = int(q["offset"]) if q.get("offset", "").isdigit() and len(q["offset"]) < 9 else 0
-    svc = ctx.bot.services.feedback
+    svc = ctx.bot.app.feedback
     page = await svc.page(ctx.guild.id, status=status, type_=type_, beta_id=beta_id, offset=offset, limit=PAGE)
-    betas = await ctx.bot.services.betas.all(ctx.guild.id)
+    betas = await ctx.bot.app.betas.all(ctx.guild.id)
     return render(request, "feedback.html", ctx=ctx, active="feedback", page=page, status=status, type=type_,
                   beta_id=beta_id, betas=betas, statuses=STATUSES, types=TYPES, label=label, page_size=PAGE)
 
 
 async def _item_page(request: web.Request, ctx: Staff, item_id: int, *, notice: str | None = None,
                      problem: str | None = None) -> web.StreamResponse:
-    item = await ctx.bot.services.feedback.get(ctx.guild.id, item_id)  # NotFound for another guild's item
+    item = await ctx.bot.app.feedback.get(ctx.guild.id, item_id)  # NotFound for another guild's item
     return render(request, "feedback_item.html", ctx=ctx, active="feedback", item=item, label=label,
                   staff_statuses=STAFF_STATUSES, notice=notice, problem=problem)
 
@@ -53,7 +53,7 @@ async def change_status(request: web.Request, ctx: Staff) -> web.StreamResponse:
     of_text = ctx.field("of", max_len=18)
     if of_text is not None and not of_text.isdigit():
         raise Refused(400, "'Duplicate of' takes a feedback number.")
-    cog = ctx.bot.get_cog("Feedback")
+    cog = ctx.bot.effects.feedback
     if cog is None:
         raise Refused(503, "The feedback feature is not loaded.")
     change, problems = await cog.set_status(ctx.guild, item_id, status, actor_id=ctx.member.id, note=note,

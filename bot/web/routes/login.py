@@ -29,7 +29,7 @@ MAX_TOKEN = 1024
 
 async def home(request: web.Request) -> web.StreamResponse:
     bot = request.app[BOT_KEY]
-    session = await bot.services.web.session(request.cookies.get(COOKIE))
+    session = await bot.app.web.session(request.cookies.get(COOKIE))
     if session is not None:
         raise web.HTTPSeeOther(f"/g/{session.guild_id}/")
     return render(request, "home.html")
@@ -44,7 +44,7 @@ def _token(value: object) -> str:
 async def login_page(request: web.Request) -> web.StreamResponse:
     token = _token(request.query.get("token"))
     bot = request.app[BOT_KEY]
-    claims = bot.services.web.check_link(token)  # tampered or expired: refused before showing anything
+    claims = bot.app.web.check_link(token)  # tampered or expired: refused before showing anything
     guild = bot.get_guild(claims.guild_id)
     return render(request, "login.html", token=token, server=guild.name if guild else f"server {claims.guild_id}")
 
@@ -56,10 +56,10 @@ async def login(request: web.Request) -> web.StreamResponse:
     form = await read_form(request)
     token = _token(form.get("token"))
     bot = request.app[BOT_KEY]
-    claims = bot.services.web.check_link(token)
+    claims = bot.app.web.check_link(token)
     if not await is_staff_now(bot, claims.guild_id, claims.user_id):
         raise Refused(403, "Only staff members can use the dashboard. Ask a moderator if you think you should.")
-    cookie, _session = await bot.services.web.start_session(claims)
+    cookie, _session = await bot.app.web.start_session(claims)
     response = web.HTTPSeeOther(f"/g/{claims.guild_id}/")
     set_session_cookie(request, response, cookie, int(SESSION_TTL.total_seconds()))
     raise response
@@ -68,13 +68,13 @@ async def login(request: web.Request) -> web.StreamResponse:
 async def logout(request: web.Request) -> web.StreamResponse:
     bot = request.app[BOT_KEY]
     cookie = request.cookies.get(COOKIE)
-    session = await bot.services.web.session(cookie)
+    session = await bot.app.web.session(cookie)
     form = await read_form(request)
     csrf = form.get(CSRF_FIELD)
     if session is not None:
-        if not isinstance(csrf, str) or len(csrf) > _MAX or not bot.services.web.csrf_ok(session, csrf):
+        if not isinstance(csrf, str) or len(csrf) > _MAX or not bot.app.web.csrf_ok(session, csrf):
             raise Refused(403, "This form did not come from the dashboard (CSRF check). Reload the page and try again.")
-        await bot.services.web.logout(cookie)
+        await bot.app.web.logout(cookie)
     response = render(request, "logged_out.html")
     clear_session_cookie(request, response)
     return response

@@ -25,7 +25,7 @@ async def members(request: web.Request, ctx: Staff) -> web.StreamResponse:
                 found[m.id] = m.display_name
                 if len(found) >= RESULTS:
                     break
-        for user_id, name in await ctx.bot.services.web.member_names(ctx.guild.id, query, limit=RESULTS):
+        for user_id, name in await ctx.bot.app.web.member_names(ctx.guild.id, query, limit=RESULTS):
             found.setdefault(user_id, name)
     results = sorted(found.items(), key=lambda kv: kv[1].casefold())[:RESULTS]
     return render(request, "members.html", ctx=ctx, active="members", query=query, results=results)
@@ -34,7 +34,7 @@ async def members(request: web.Request, ctx: Staff) -> web.StreamResponse:
 @staff
 async def profile(request: web.Request, ctx: Staff) -> web.StreamResponse:
     user_id = int(request.match_info["user_id"])
-    services = ctx.bot.services
+    services = ctx.bot.app
     member = ctx.guild.get_member(user_id)
     prof = await services.ledger.profile(ctx.guild.id, user_id, receipts=0)
     receipts = await services.ledger.history(ctx.guild.id, user_id, limit=100)

@@ -17,13 +17,13 @@ async def overview(request: web.Request, ctx: Staff) -> web.StreamResponse:
     period = request.query.get("period") or bot.guild_config(gid).insights.default_period
     if period not in PERIODS:
         period = bot.guild_config(gid).insights.default_period
-    insights = bot.services.insights
+    insights = bot.app.insights
     numbers = await insights.overview(gid, period)
     week = numbers if period == "7d" else await insights.overview(gid, "7d")
-    rendered = await bot.services.charts.draw("render_overview", numbers, "svg")  # in the chart process
+    rendered = await bot.app.charts.draw("render_overview", numbers, "svg")  # in the chart process
     images = [(c.title, c.summary, "data:image/svg+xml;base64," + base64.b64encode(c.data).decode("ascii"))
               for c in rendered]
-    grants = await bot.services.web.grant_counts(gid, days=7)
+    grants = await bot.app.web.grant_counts(gid, days=7)
     counts = [
         ("Contributions", week.kinds.total),
         ("Feedback reports", week.feedback.total),
@@ -34,7 +34,7 @@ async def overview(request: web.Request, ctx: Staff) -> web.StreamResponse:
         ("Rewards granted", sum(grants.values())),
         ("Rewards failed", grants.get("failed", 0)),
     ]
-    failed = await bot.services.web.failed_grants(gid, limit=20)
+    failed = await bot.app.web.failed_grants(gid, limit=20)
     return render(request, "overview.html", ctx=ctx, active="overview", period=period, periods=PERIODS,
                   charts=images, counts=counts, failed=failed)
 

@@ -24,7 +24,7 @@ def plain(text: str, guild: discord.Guild) -> str:
 
 async def _page(request: web.Request, ctx: Staff, *, notice: str | None = None, problem: str | None = None,
                 preview_name: str | None = None) -> web.StreamResponse:
-    svc = ctx.bot.services.rewards
+    svc = ctx.bot.app.rewards
     rules = await svc.rules(ctx.guild.id)
     preview = None
     if preview_name:
@@ -34,9 +34,9 @@ async def _page(request: web.Request, ctx: Staff, *, notice: str | None = None, 
             preview = (rule.name, result, [ctx.guild.get_member(u) for u in result.user_ids[:50]])
         except KudosError as exc:
             problem = str(exc)
-    pools = [(pool, stock, await ctx.bot.services.web.pool_codes(pool.id, limit=10))
+    pools = [(pool, stock, await ctx.bot.app.web.pool_codes(pool.id, limit=10))
              for pool, stock in await svc.pool_stock(ctx.guild.id)]
-    failed = await ctx.bot.services.web.failed_grants(ctx.guild.id, limit=50)
+    failed = await ctx.bot.app.web.failed_grants(ctx.guild.id, limit=50)
     described = [(r, plain(r.describe(), ctx.guild)) for r in rules]
     return render(request, "rewards.html", ctx=ctx, active="rewards", rules=described, preview=preview, pools=pools,
                   failed=failed, notice=notice, problem=problem)
@@ -51,7 +51,7 @@ async def rewards(request: web.Request, ctx: Staff) -> web.StreamResponse:
 @staff
 async def retry(request: web.Request, ctx: Staff) -> web.StreamResponse:
     grant_id = int(request.match_info["grant_id"])
-    grant = await ctx.bot.services.rewards.retry(ctx.guild.id, grant_id, actor_id=ctx.member.id)
+    grant = await ctx.bot.app.rewards.retry(ctx.guild.id, grant_id, actor_id=ctx.member.id)
     return await _page(request, ctx, notice=f"Grant #{grant.id} is queued again.")
 
 

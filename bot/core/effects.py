@@ -1,0 +1,64 @@
+"""The Discord side of each feature, as other features and the web dashboard may call it.
+
+A feature's extension (``cogs/<feature>/__init__.py``, its ``setup``) puts its Discord-side object here when it
+loads and takes it away when it unloads; callers name what they need by a typed protocol, never a cog by its
+string name (``get_cog``), and never import another feature's cog module. A feature that is not loaded is
+``None`` here, and :meth:`Effects.need` turns that into the member-facing "switched off" refusal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+import discord
+
+from bot.betas import Beta
+from bot.feedback import StatusChange
+from bot.platform.errors import NotAllowed
+
+T = TypeVar("T")
+
+
+class BetaEffects(Protocol):
+    async def announce_now(self, guild: discord.Guild, beta: Beta, *, actor_id: int,
+                           channel: discord.TextChannel | None = None,
+                           before_post: Callable[[], Awaitable[None]] | None = None) -> discord.TextChannel: ...
+
+    async def close_now(self, guild: discord.Guild, beta: Beta, *, actor_id: int) -> Any: ...
+
+    async def refresh(self, guild_id: int, beta_id: int) -> None: ...
+
+
+class FeedbackEffects(Protocol):
+    async def set_status(self, guild: discord.Guild, item_id: int, status: str, *, actor_id: int,
+                         note: str | None = None, version: str | None = None, of: int | None = None,
+                         before_write: Callable[[], Awaitable[None]] | None = None,
+                         ) -> tuple[StatusChange, list[str]]: ...
+
+    async def open_form(self, interaction: discord.Interaction, *, beta_id: int | None = None,
+                        type_: str | None = None) -> None: ...
+
+    async def catch_up(self, guild: discord.Guild, since: int) -> int: ...
+
+
+class CurationEffects(Protocol):
+    def star_reaction(self, guild_id: int, post: discord.Message) -> discord.Reaction | None: ...
+
+    async def consider(self, guild: discord.Guild, where: Any, post: discord.Message) -> bool: ...
+
+
+@dataclass(slots=True)
+class Effects:
+    betas: BetaEffects | None = None
+    feedback: FeedbackEffects | None = None
+    curation: CurationEffects | None = None
+
+    @staticmethod
+    def need(found: T | None, what: str) -> T:
+        """``found``, or the refusal members see when that feature is switched off (not loaded)."""
+        if found is None:
+            raise NotAllowed(f"{what} {'are' if what.endswith('s') else 'is'} switched off right now; "
+                             "try again later.")
+        return found
