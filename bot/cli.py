@@ -349,7 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("migrate", help="apply database migrations")
     _config_option(p)
     p.add_argument("--database-url", help="override bot.database_url")
-    p.add_argument("--revision", default="heads", help="target revision (default: heads; 'base' empties)")
+    p.add_argument("--revision", default="head", help="target revision (default: head; 'base' empties)")
     p.set_defaults(func=cmd_migrate)
 
     p = sub.add_parser("check-config", help="validate a config file without starting the bot")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import bot.platform.db.types
+import migrations._types
 
 revision = "0001"
 down_revision = None
@@ -31,10 +31,10 @@ def upgrade() -> None:
         sa.Column("subject", sa.String(length=20), nullable=False),
         sa.Column("subject_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("status", sa.String(length=12), server_default="scheduled", nullable=False),
-        sa.Column("scheduled_for", bot.platform.db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("posted_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("scheduled_for", migrations._types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("posted_at", migrations._types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_by", sa.BigInteger(), nullable=False),
-        sa.Column("created_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", migrations._types.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "status IN ('scheduled', 'posted', 'cancelled', 'failed')", name=op.f("ck_announcements_status")
         ),
@@ -55,7 +55,7 @@ def upgrade() -> None:
         sa.Column("action", sa.String(length=50), nullable=False),
         sa.Column("target_id", sa.BigInteger(), nullable=True),
         sa.Column("details", sa.JSON(), nullable=False),
-        sa.Column("created_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", migrations._types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
     )
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
@@ -82,15 +82,15 @@ def upgrade() -> None:
         sa.Column("waitlist", sa.Boolean(), server_default="1", nullable=False),
         sa.Column("eligibility", sa.JSON(), nullable=False),
         sa.Column("status", sa.String(length=12), server_default="draft", nullable=False),
-        sa.Column("starts_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("ends_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("starts_at", migrations._types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("ends_at", migrations._types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("announcement_channel_id", sa.BigInteger(), nullable=True),
         sa.Column("announcement_message_id", sa.BigInteger(), nullable=True),
         sa.Column("feedback_forum_id", sa.BigInteger(), nullable=True),
         sa.Column("cohort_role_id", sa.BigInteger(), nullable=True),
         sa.Column("created_by", sa.BigInteger(), nullable=False),
-        sa.Column("created_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("closed_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", migrations._types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("closed_at", migrations._types.UTCDateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
             "status IN ('draft', 'scheduled', 'open', 'closed')", name=op.f("ck_betas_status")
         ),
@@ -115,7 +115,7 @@ def upgrade() -> None:
         sa.Column("reason", sa.String(length=300), server_default="", nullable=False),
         sa.Column("season", sa.String(length=20), server_default="", nullable=False),
         sa.Column("reverses_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
-        sa.Column("created_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", migrations._types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["reverses_id"], ["contributions.id"], name=op.f("fk_contributions_reverses_id_contributions")
         ),
@@ -140,8 +140,8 @@ def upgrade() -> None:
         "guilds",
         sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
-        sa.Column("joined_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("left_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("joined_at", migrations._types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("left_at", migrations._types.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_guilds")),
     )
     op.create_table(
@@ -169,7 +169,7 @@ def upgrade() -> None:
         sa.Column("guild_id", sa.BigInteger(), nullable=False),
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("description", sa.String(length=300), server_default="", nullable=False),
-        sa.Column("created_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", migrations._types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_perk_pools")),
         sa.UniqueConstraint("guild_id", "name", name=op.f("uq_perk_pools_guild_id_name")),
     )
@@ -184,8 +184,8 @@ def upgrade() -> None:
         sa.Column("origin", sa.String(length=10), server_default="command", nullable=False),
         sa.Column("enabled", sa.Boolean(), server_default="1", nullable=False),
         sa.Column("created_by", sa.BigInteger(), nullable=True),
-        sa.Column("created_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", migrations._types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", migrations._types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_reward_rules")),
         sa.UniqueConstraint("guild_id", "name", name=op.f("uq_reward_rules_guild_id_name")),
     )
@@ -196,15 +196,15 @@ def upgrade() -> None:
         ),
         sa.Column("event", sa.String(length=64), nullable=False),
         sa.Column("payload", sa.JSON(), nullable=False),
-        sa.Column("due_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("due_at", migrations._types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("status", sa.String(length=10), server_default="pending", nullable=False),
         sa.Column("claimed_by", sa.String(length=64), nullable=True),
-        sa.Column("claimed_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("claimed_at", migrations._types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
         sa.Column("last_error", sa.String(length=500), nullable=True),
         sa.Column("dedupe_key", sa.String(length=200), nullable=True),
-        sa.Column("created_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", migrations._types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", migrations._types.UTCDateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
             "status IN ('pending', 'running', 'done', 'failed', 'cancelled')", name=op.f("ck_timers_status")
         ),
@@ -219,9 +219,9 @@ def upgrade() -> None:
         sa.Column("beta_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("user_id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("status", sa.String(length=12), nullable=False),
-        sa.Column("terms_accepted_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("joined_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("left_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("terms_accepted_at", migrations._types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("joined_at", migrations._types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("left_at", migrations._types.UTCDateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
             "status IN ('joined', 'waitlisted', 'left', 'removed')", name=op.f("ck_beta_participants_status")
         ),
@@ -257,9 +257,9 @@ def upgrade() -> None:
         sa.Column("thread_id", sa.BigInteger(), nullable=True),
         sa.Column("status_message_id", sa.BigInteger(), nullable=True),
         sa.Column("vote_count", sa.Integer(), server_default="0", nullable=False),
-        sa.Column("created_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("first_staff_response_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", migrations._types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", migrations._types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("first_staff_response_at", migrations._types.UTCDateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
             "status IN ('pending_review', 'new', 'acknowledged', 'planned', 'in_progress', 'shipped', 'declined', 'duplicate', 'rejected')",
             name=op.f("ck_feedback_status"),
@@ -295,9 +295,9 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
         sa.Column("last_error", sa.String(length=500), nullable=True),
         sa.Column("dedupe_key", sa.String(length=200), nullable=False),
-        sa.Column("created_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("delivered_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("expires_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", migrations._types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("delivered_at", migrations._types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("expires_at", migrations._types.UTCDateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
             "status IN ('pending', 'delivering', 'delivered', 'failed', 'revoked')",
             name=op.f("ck_grants_status"),
@@ -319,10 +319,10 @@ def upgrade() -> None:
         sa.Column("guild_id", sa.BigInteger(), nullable=False),
         sa.Column("user_id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("display_name", sa.String(length=100), nullable=True),
-        sa.Column("first_seen_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("joined_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("left_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("erased_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("first_seen_at", migrations._types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("joined_at", migrations._types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("left_at", migrations._types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("erased_at", migrations._types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["guild_id"], ["guilds.id"], name=op.f("fk_members_guild_id_guilds"), ondelete="CASCADE"
         ),
@@ -332,7 +332,7 @@ def upgrade() -> None:
         "feedback_followers",
         sa.Column("feedback_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("user_id", sa.BigInteger(), autoincrement=False, nullable=False),
-        sa.Column("created_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", migrations._types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["feedback_id"],
             ["feedback.id"],
@@ -345,7 +345,7 @@ def upgrade() -> None:
         "feedback_votes",
         sa.Column("feedback_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("user_id", sa.BigInteger(), autoincrement=False, nullable=False),
-        sa.Column("created_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", migrations._types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["feedback_id"],
             ["feedback.id"],
@@ -363,8 +363,8 @@ def upgrade() -> None:
         sa.Column("code", sa.String(length=200), nullable=False),
         sa.Column("assigned_to", sa.BigInteger(), nullable=True),
         sa.Column("grant_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
-        sa.Column("assigned_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("created_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("assigned_at", migrations._types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", migrations._types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["grant_id"], ["grants.id"], name=op.f("fk_perk_codes_grant_id_grants")),
         sa.ForeignKeyConstraint(
             ["pool_id"], ["perk_pools.id"], name=op.f("fk_perk_codes_pool_id_perk_pools"), ondelete="CASCADE"

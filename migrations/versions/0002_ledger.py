@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import bot.platform.db.types
+import migrations._types
 
 revision = "0002"
 down_revision = "0001"
@@ -21,7 +21,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("contributions", schema=None) as batch_op:
         batch_op.add_column(sa.Column("status", sa.String(length=10), server_default="counted", nullable=False))
-        batch_op.add_column(sa.Column("held_until", bot.platform.db.types.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("held_until", migrations._types.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("note", sa.String(length=300), server_default="", nullable=False))
         batch_op.create_check_constraint(
             op.f("ck_contributions_status"), "status IN ('counted', 'pending', 'capped')"

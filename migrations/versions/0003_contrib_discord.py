@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import bot.platform.db.types
+import migrations._types
 
 revision = "0003_contrib"
 down_revision = "0002"
@@ -29,8 +29,8 @@ def upgrade() -> None:
         sa.Column("accepted_by", sa.BigInteger(), nullable=False),
         sa.Column("contribution_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("active", sa.Boolean(), server_default="1", nullable=False),
-        sa.Column("created_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("ended_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", migrations._types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ended_at", migrations._types.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_solutions")),
         sa.UniqueConstraint("thread_id", "message_id", name=op.f("uq_solutions_thread_id_message_id")),
     )
@@ -46,7 +46,7 @@ def upgrade() -> None:
         sa.Column("featured_by", sa.BigInteger(), nullable=True),
         sa.Column("via", sa.String(length=10), nullable=False),
         sa.Column("showcase_message_id", sa.BigInteger(), nullable=True),
-        sa.Column("created_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", migrations._types.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint("via IN ('curator', 'starboard')", name=op.f("ck_featured_posts_via")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_featured_posts")),
         sa.UniqueConstraint("guild_id", "message_id", name=op.f("uq_featured_posts_guild_id_message_id")),

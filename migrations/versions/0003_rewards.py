@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import bot.platform.db.types
+import migrations._types
 
 revision = "0003"
 down_revision = "0002"
@@ -27,15 +27,15 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("budget_period_days", sa.Integer(), server_default="30", nullable=False))
         batch_op.add_column(sa.Column("origin", sa.String(length=10), server_default="command", nullable=False))
     with op.batch_alter_table("grants", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("claimed_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column("next_attempt_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("claimed_at", migrations._types.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("next_attempt_at", migrations._types.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("message_id", sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column("hold", sa.String(length=20), nullable=True))
         batch_op.add_column(sa.Column("cause", sa.String(length=200), server_default="", nullable=False))
-        batch_op.add_column(sa.Column("notified_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("notified_at", migrations._types.UTCDateTime(timezone=True), nullable=True))
     with op.batch_alter_table("perk_codes", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("expires_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column("voided_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("expires_at", migrations._types.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("voided_at", migrations._types.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("void_reason", sa.String(length=200), nullable=True))
 
 

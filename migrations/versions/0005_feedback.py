@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import bot.platform.db.types
+import migrations._types
 
 revision = "0005"
 down_revision = "0002"
@@ -31,7 +31,7 @@ def upgrade() -> None:
         sa.Column("feedback_id", _KEY, nullable=False),
         sa.Column("user_id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("source_feedback_id", _KEY, nullable=True),
-        sa.Column("created_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", migrations._types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["feedback_id"], ["feedback.id"],
                                 name=op.f("fk_feedback_coreporters_feedback_id_feedback"), ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["source_feedback_id"], ["feedback.id"],

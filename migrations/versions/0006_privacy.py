@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import bot.platform.db.types
+import migrations._types
 
 revision = "0006"
 down_revision = "0002"
@@ -23,7 +23,7 @@ def upgrade() -> None:
         "privacy_optouts",
         sa.Column("guild_id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("user_id", sa.BigInteger(), autoincrement=False, nullable=False),
-        sa.Column("tracking_off_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("tracking_off_at", migrations._types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("guild_id", "user_id", name=op.f("pk_privacy_optouts")),
     )
     op.create_table(
@@ -31,7 +31,7 @@ def upgrade() -> None:
         sa.Column("thread_id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("guild_id", sa.BigInteger(), nullable=False),
         sa.Column("forum_id", sa.BigInteger(), nullable=False),
-        sa.Column("created_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", migrations._types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("thread_id", name=op.f("pk_help_posts")),
     )
     with op.batch_alter_table("help_posts", schema=None) as batch_op:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import bot.platform.db.types
+import migrations._types
 
 revision = "0008"
 down_revision = "0002"
@@ -24,8 +24,8 @@ def upgrade() -> None:
         sa.Column("nonce", sa.String(length=64), nullable=False),
         sa.Column("guild_id", sa.BigInteger(), nullable=False),
         sa.Column("user_id", sa.BigInteger(), nullable=False),
-        sa.Column("used_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("used_at", migrations._types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", migrations._types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("nonce", name=op.f("pk_web_login_nonces")),
     )
     with op.batch_alter_table("web_login_nonces", schema=None) as batch_op:
@@ -35,9 +35,9 @@ def upgrade() -> None:
         sa.Column("id_hash", sa.String(length=64), nullable=False),
         sa.Column("guild_id", sa.BigInteger(), nullable=False),
         sa.Column("user_id", sa.BigInteger(), nullable=False),
-        sa.Column("created_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("revoked_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", migrations._types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", migrations._types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", migrations._types.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id_hash", name=op.f("pk_web_sessions")),
     )
     with op.batch_alter_table("web_sessions", schema=None) as batch_op:

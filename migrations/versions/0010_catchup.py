@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import bot.platform.db.types
+import migrations._types
 
 revision = "0010_catchup"
 down_revision = "0001"
@@ -23,7 +23,7 @@ def upgrade() -> None:
         "catchup_marks",
         sa.Column("guild_id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("last_message_id", sa.BigInteger(), nullable=False),
-        sa.Column("updated_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", migrations._types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("guild_id", name=op.f("pk_catchup_marks")),
     )
 

@@ -1,9 +1,9 @@
 """ladder stages: each member's engagement-ladder stage, every move between stages, and the ladder they follow
 
 ``member_stages`` and ``stage_moves`` are filled here from the counted ledger rows, replayed member by member
-with the default ladder (:func:`bot.ledger.stages.replay`). A guild whose configured ladder differs
-(``caps.curator_min_points``) is rebuilt with its own before /stats first reads it (``stage_ladders`` holds
-the key of the ladder the rows were computed with).
+with the default ladder (``migrations/_ladder.py``, a frozen copy of the application's replay of that time).
+A guild whose configured ladder differs (``caps.curator_min_points``) is rebuilt with its own before /stats
+first reads it (``stage_ladders`` holds the key of the ladder the rows were computed with).
 
 Revision ID: 0011
 Revises: 0010 (the replay needs the split feedback kinds)
@@ -18,7 +18,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-import bot.platform.db.types
+import migrations._types
+from migrations._ladder import counted_at, default_ladder, ladder_key, replay
 
 revision = "0011"
 down_revision = "0010"  # after the feedback kinds split: the replay must see feedback_given/_acknowledged/_shipped
@@ -35,7 +36,7 @@ def upgrade() -> None:
         sa.Column("guild_id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("user_id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("stage", sa.Integer(), nullable=False),
-        sa.Column("since", bot.platform.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("since", migrations._types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("guild_id", "user_id", name=op.f("pk_member_stages")),
     )
     op.create_index(op.f("ix_member_stages_guild_id_stage"), "member_stages", ["guild_id", "stage"], unique=False)
@@ -46,7 +47,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.BigInteger(), nullable=False),
         sa.Column("from_stage", sa.Integer(), nullable=False),
         sa.Column("to_stage", sa.Integer(), nullable=False),
-        sa.Column("at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", migrations._types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_stage_moves")),
     )
     op.create_index(op.f("ix_stage_moves_guild_id_at"), "stage_moves", ["guild_id", "at"], unique=False)
@@ -56,7 +57,7 @@ def upgrade() -> None:
         "stage_ladders",
         sa.Column("guild_id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("ladder", sa.String(length=40), nullable=False),
-        sa.Column("built_at", bot.platform.db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("built_at", migrations._types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("guild_id", name=op.f("pk_stage_ladders")),
     )
     _backfill(op.get_bind())
@@ -64,13 +65,10 @@ def upgrade() -> None:
 
 def _backfill(bind: Any) -> None:
     """Replay every member's counted rows: one scan per guild in member order, then the inserts."""
-    from bot.ledger.policy import default_ladder
-    from bot.ledger.stages import counted_at, ladder_key, replay
-
     ladder = default_ladder()
     key = ladder_key(ladder)
     now = datetime.now(UTC)
-    when = bot.platform.db.types.UTCDateTime
+    when = migrations._types.UTCDateTime
     contributions = sa.table(
         "contributions", sa.column("id", sa.BigInteger()), sa.column("guild_id", sa.BigInteger()),
         sa.column("user_id", sa.BigInteger()), sa.column("kind", sa.String()), sa.column("points", sa.Integer()),

@@ -27,7 +27,7 @@ def alembic_config() -> Config:
 
 
 def head_revisions() -> tuple[str, ...]:
-    """Every head: feature branches of the migration history may each add their own."""
+    """The heads of the history: one (``tests/migrations`` checks it), a tuple as ``current_revisions``."""
     return tuple(sorted(ScriptDirectory.from_config(alembic_config()).get_heads()))
 
 
@@ -45,13 +45,24 @@ async def current_revision(db: Database) -> str | None:
     return "+".join(revisions) if revisions else None
 
 
-async def upgrade(db: Database, revision: str = "heads") -> None:
+async def upgrade(db: Database, revision: str = "head") -> None:
     await _run(db, command.upgrade, revision)
     log.info("database schema at %s", revision)
 
 
 async def downgrade(db: Database, revision: str) -> None:
+    if revision == "-1":  # Alembic cannot step down through a merge revision ("ambiguous walk")
+        revision = _below_merge(await current_revisions(db)) or revision
     await _run(db, command.downgrade, revision)
+
+
+def _below_merge(current: tuple[str, ...]) -> str | None:
+    """One parent of the applied merge revision, if one is applied alone: downgrading to it undoes the merge
+    only (every parent stays applied)."""
+    if len(current) != 1:
+        return None
+    down = ScriptDirectory.from_config(alembic_config()).get_revision(current[0]).down_revision
+    return down[0] if isinstance(down, tuple) else None
 
 
 async def _run(db: Database, fn: Any, revision: str) -> None:
