@@ -19,6 +19,7 @@ sandbox: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check bot cogs tests bench migrations
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 run: $(STAMP)
@@ -34,6 +35,7 @@ soak: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot cogs tests bench migrations
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache

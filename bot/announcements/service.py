@@ -23,7 +23,7 @@ from bot.betas.service import NEWS_EVENT, BetaService
 from bot.ledger.explain import ts
 from bot.platform import audit
 from bot.platform.errors import Conflict, InvalidInput, NotFound
-from bot.rewards.store import cancel_timers_like
+from bot.platform.jobs.store import cancel_timers_like
 
 MAX_TITLE = 256
 MAX_BODY = 4000

@@ -14,7 +14,7 @@ from bot.ledger.explain import ts
 from bot.platform.clock import Clock
 from bot.platform.db import Database
 from bot.platform.errors import Conflict, LimitReached, NotFound
-from bot.rewards.store import cancel_timers_like
+from bot.platform.jobs.store import cancel_timers_like
 
 
 class _Announcing:

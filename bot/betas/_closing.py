@@ -12,7 +12,7 @@ from bot.platform import audit
 from bot.platform.clock import Clock
 from bot.platform.db import Database
 from bot.platform.errors import Conflict
-from bot.rewards.store import cancel_timers_like
+from bot.platform.jobs.store import cancel_timers_like
 
 
 class _Closing:

@@ -32,7 +32,7 @@ from bot.ledger.store import Contribution
 from bot.platform import audit
 from bot.platform.audit import store as audit_repo
 from bot.platform.clock import Clock
-from bot.platform.db import Database
+from bot.platform.db import Database, locks
 from bot.platform.errors import Conflict, InvalidInput, NotAllowed
 from bot.platform.jobs.scheduler import TimerScheduler
 from bot.privacy import is_tracking_disabled
@@ -118,7 +118,7 @@ class ContributionsService:
         async def work() -> SolutionOutcome:
             now = self.clock.now()
             async with self.db.begin() as conn:
-                await ledger_repo.lock_for_write(conn, guild_id, {answerer_id})
+                await locks.lock_for_write(conn, guild_id, {answerer_id})
                 existing = await repo.solution(conn, thread_id, message_id)
                 if existing is not None and existing.active:
                     raise Conflict("This reply is already the accepted solution of this post.")
@@ -205,7 +205,7 @@ class ContributionsService:
         async def work() -> FeatureOutcome:
             now = self.clock.now()
             async with self.db.begin() as conn:
-                await ledger_repo.lock_for_write(conn, guild_id, {author_id} | ({curator_id} if curator_id else set()))
+                await locks.lock_for_write(conn, guild_id, {author_id} | ({curator_id} if curator_id else set()))
                 featured_id = await repo.add_featured(
                     conn, guild_id=guild_id, channel_id=channel_id, message_id=message_id, author_id=author_id,
                     featured_by=curator_id, via="curator" if curator_id else "starboard", created_at=now,
@@ -254,7 +254,7 @@ class ContributionsService:
         if author_id == actor_id:
             raise NotAllowed("You can't approve your own guide; ask another staff member.")
         async with self.db.begin() as conn:
-            await ledger_repo.lock_for_write(conn, guild_id, {author_id})
+            await locks.lock_for_write(conn, guild_id, {author_id})
             result = await self.ledger.credit(
                 guild_id, author_id, "creation", source_key=f"guide:{message_id}", actor_id=actor_id,
                 reason=title[:100], channel_id=channel_id, thread_id=thread_id, message_id=message_id,
@@ -274,7 +274,7 @@ class ContributionsService:
         if len(reason) > 200:
             raise InvalidInput(f"Keep the reason under 200 characters (it has {len(reason)}).")
         async with self.db.begin() as conn:
-            await ledger_repo.lock_for_write(conn, guild_id, {giver_id, receiver_id})
+            await locks.lock_for_write(conn, guild_id, {giver_id, receiver_id})
             result = await self.ledger.credit(
                 guild_id, receiver_id, "thanks", source_key=source_key, actor_id=giver_id, reason=reason,
                 channel_id=channel_id, thread_id=thread_id, message_id=message_id,
@@ -295,7 +295,7 @@ class ContributionsService:
         if actor_id == user_id:
             raise NotAllowed("You can't give credit to yourself; ask another staff member.")
         async with self.db.begin() as conn:
-            await ledger_repo.lock_for_write(conn, guild_id, {user_id})
+            await locks.lock_for_write(conn, guild_id, {user_id})
             result = await self.ledger.credit(
                 guild_id, user_id, kind, source_key=source_key, actor_id=actor_id, reason=reason, points=points,
                 member_joined_at=joined_at, strict=False, conn=conn,

@@ -44,10 +44,10 @@ from bot.feedback.models import (
     label,
 )
 from bot.ledger import FEEDBACK_KINDS, LedgerService
-from bot.ledger.store import lock_for_write
 from bot.platform import audit
 from bot.platform.clock import Clock
 from bot.platform.db import Database
+from bot.platform.db.locks import lock_for_write
 from bot.platform.errors import Conflict, InvalidInput, NotFound
 from bot.platform.events import DomainEvent
 

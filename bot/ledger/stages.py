@@ -22,9 +22,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.ledger import stages_store as repo
-from bot.ledger import store as ledger_repo
 from bot.ledger.policy import KINDS, Requirement, Stage
-from bot.platform.db import Database
+from bot.platform.db import Database, locks
 
 ALL = "*"
 
@@ -200,7 +199,7 @@ async def ensure_current(db: Database, guild_id: int, ladder: Sequence[Stage], n
         if stored == key or (stored is None and not await repo.has_totals(conn, guild_id)):
             return False  # up to date, or nothing counted yet (the first counted row starts the stages)
     async with db.begin() as conn:
-        await ledger_repo.lock_for_write(conn, guild_id, ())
+        await locks.lock_for_write(conn, guild_id, ())
         # A placeholder row to lock: writers wait on it (``track`` reads it FOR SHARE) until the rebuild commits.
         await repo.start_ladder(conn, guild_id, "", now)
         if await repo.ladder_of(conn, guild_id, update=True) == key:

@@ -20,11 +20,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.ledger import store as ledger_repo
 from bot.platform import audit
 from bot.platform import guilds as guild_repo
 from bot.platform.clock import Clock
-from bot.platform.db import Database
+from bot.platform.db import Database, locks
 from bot.platform.errors import NotAllowed, NotFound
 from bot.privacy import store as repo
 
@@ -128,7 +127,7 @@ class PrivacyService:
             raise NotAllowed("That member's data was already erased.")
         now = self.clock.now()
         async with self.db.begin() as conn:
-            await ledger_repo.lock_for_write(conn, guild_id, [user_id])
+            await locks.lock_for_write(conn, guild_id, [user_id])
             pseudonym = -(secrets.randbelow(2**53) + 1)
             while await repo.pseudonym_taken(conn, guild_id, pseudonym):  # pragma: no cover - 1 in 2**53
                 pseudonym = -(secrets.randbelow(2**53) + 1)

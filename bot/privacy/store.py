@@ -25,8 +25,8 @@ from bot.ledger.tables import contributions, member_stats, stage_moves
 from bot.platform.db.upsert import upsert
 from bot.platform.tables import audit_log, members
 from bot.privacy.tables import privacy_optouts
+from bot.rewards.codes import mask_code
 from bot.rewards.tables import grants, perk_codes, perk_pools
-from bot.sandbox.summary import mask_code
 
 ERASED_TITLE = "(erased)"
 

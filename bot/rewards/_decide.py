@@ -13,8 +13,9 @@ from bot.ledger import store as ledger_repo
 from bot.ledger.tables import member_stats
 from bot.platform import audit
 from bot.platform.clock import Clock
-from bot.platform.db import Database
+from bot.platform.db import Database, locks
 from bot.platform.errors import Conflict, InvalidInput, NotFound
+from bot.platform.jobs import store as jobs_store
 from bot.rewards import store as repo
 from bot.rewards._common import (
     ACTIONS,
@@ -274,19 +275,19 @@ class _Decisions:
         for grant in active:
             prefix = f"rewards:demote:{grant.id}:"
             if value < line:
-                if self.schedule is not None and not await repo.pending_timer_like(conn, prefix):
+                if self.schedule is not None and not await jobs_store.pending_timer_like(conn, prefix):
                     await self.schedule(
                         "rewards.demote", {"grant_id": grant.id}, at=now + timedelta(days=delivery.demote_after_days),
                         dedupe_key=f"{prefix}{cause}"[:200], conn=conn,
                     )
             else:
-                await repo.cancel_timers_like(conn, prefix, now=now)
+                await jobs_store.cancel_timers_like(conn, prefix, now=now)
 
     async def demote_due(self, grant_id: int) -> bool:
         """Timer: the member stayed below the line long enough; take the role back (with a DM)."""
         now = self.clock.now()
         async with self.db.begin() as conn:
-            await ledger_repo.lock_for_write(conn, 0, [])
+            await locks.lock_for_write(conn, 0, [])
             grant = await repo.grant(conn, grant_id)
             if grant is None or grant.status != "delivered":
                 return False
@@ -317,7 +318,7 @@ class _Decisions:
         """Timer: a temporary role's time is up."""
         now = self.clock.now()
         async with self.db.begin() as conn:
-            await ledger_repo.lock_for_write(conn, 0, [])
+            await locks.lock_for_write(conn, 0, [])
             grant = await repo.grant(conn, grant_id)
             if grant is None or grant.status != "delivered":
                 return False
@@ -381,7 +382,7 @@ class _Decisions:
         granted = 0
         for user_id in preview.user_ids:
             async with self.db.begin() as conn:
-                await ledger_repo.lock_for_write(conn, guild_id, [user_id])
+                await locks.lock_for_write(conn, guild_id, [user_id])
                 ids = await self._decide(conn, rule, guild_id, user_id, cause="sync", context={},
                                          now=self.clock.now())
                 granted += bool(ids)

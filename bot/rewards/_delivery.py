@@ -7,10 +7,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.ledger import store as ledger_repo
 from bot.platform import audit
 from bot.platform.clock import Clock
-from bot.platform.db import Database
+from bot.platform.db import Database, locks
 from bot.platform.errors import Conflict, NotFound
 from bot.rewards import store as repo
 
@@ -28,7 +27,7 @@ class _Delivery:
         now = self.clock.now()
         stale = now - timedelta(seconds=self._claim_timeout())
         async with self.db.begin() as conn:
-            await ledger_repo.lock_for_write(conn, 0, [])
+            await locks.lock_for_write(conn, 0, [])
             return await repo.claim_batch(conn, now=now, stale_before=stale, limit=limit, ids=ids, shards=shards)
 
     def _claim_timeout(self) -> float:
@@ -37,7 +36,7 @@ class _Delivery:
     async def code_for(self, grant: repo.Grant) -> repo.Code | None:
         """The code of a perk grant, claiming one now if the decision could not (empty pool, approval)."""
         async with self.db.begin() as conn:
-            await ledger_repo.lock_for_write(conn, 0, [])
+            await locks.lock_for_write(conn, 0, [])
             # The grant's row lock: two deliveries of one grant (a stale claim taken up again while the first is
             # still running) claim its code once; the second finds the first's code.
             await repo.lock_grant(conn, grant.id)
@@ -61,7 +60,7 @@ class _Delivery:
         if duration:
             values["expires_at"] = now + timedelta(days=int(duration))
         async with self.db.begin() as conn:
-            await ledger_repo.lock_for_write(conn, 0, [])
+            await locks.lock_for_write(conn, 0, [])
             if not await repo.finish(conn, grant.id, **values):
                 return False
             if duration and self.schedule is not None:
@@ -85,7 +84,7 @@ class _Delivery:
             return
         now = self.clock.now()
         async with self.db.begin() as conn:
-            await ledger_repo.lock_for_write(conn, 0, [])
+            await locks.lock_for_write(conn, 0, [])
             plain = [g for g, note in done if note is None and not g.payload.get("duration_days")]
             finished: set[int] = set()
             ids = [g.id for g in plain]
@@ -121,7 +120,7 @@ class _Delivery:
     async def replaced(self, grant: repo.Grant, by: str) -> None:
         """A rung whose delivery was overtaken by a higher one: never applied."""
         async with self.db.begin() as conn:
-            await ledger_repo.lock_for_write(conn, 0, [])
+            await locks.lock_for_write(conn, 0, [])
             if await repo.finish(conn, grant.id, status="revoked", claimed_at=None, last_error=f"replaced by {by}"):
                 await audit.record(conn, now=self.clock.now(), action="reward.revoked", guild_id=grant.guild_id,
                                    target_id=grant.user_id, details={"grant": grant.id, "rule": grant.rule_name,
@@ -135,7 +134,7 @@ class _Delivery:
             return "failed"
         wait = delay if delay is not None else delivery.retry_base_seconds * (2 ** max(grant.attempts - 1, 0))
         async with self.db.begin() as conn:
-            await ledger_repo.lock_for_write(conn, 0, [])
+            await locks.lock_for_write(conn, 0, [])
             await repo.finish(conn, grant.id, status="pending", claimed_at=None, last_error=error[:500],
                               next_attempt_at=self.clock.now() + timedelta(seconds=wait))
         return "pending"
@@ -143,7 +142,7 @@ class _Delivery:
     async def failed(self, grant: repo.Grant, reason: str) -> None:
         now = self.clock.now()
         async with self.db.begin() as conn:
-            await ledger_repo.lock_for_write(conn, 0, [])
+            await locks.lock_for_write(conn, 0, [])
             if not await repo.finish(conn, grant.id, status="failed", claimed_at=None, last_error=reason[:500]):
                 return
             if grant.action != "notice":
@@ -160,7 +159,7 @@ class _Delivery:
     async def retry(self, guild_id: int, grant_id: int, *, actor_id: int | None) -> repo.Grant:
         """Staff: try a failed grant again."""
         async with self.db.begin() as conn:
-            await ledger_repo.lock_for_write(conn, 0, [])
+            await locks.lock_for_write(conn, 0, [])
             grant = await repo.grant(conn, grant_id)
             if grant is None or grant.guild_id != guild_id:
                 raise NotFound(f"There is no grant #{grant_id} in this server.")
@@ -192,7 +191,7 @@ class _Delivery:
 
     async def approve(self, guild_id: int, grant_id: int, *, actor_id: int, approve: bool) -> repo.Grant:
         async with self.db.begin() as conn:
-            await ledger_repo.lock_for_write(conn, 0, [])
+            await locks.lock_for_write(conn, 0, [])
             grant = await repo.grant(conn, grant_id)
             if grant is None or grant.guild_id != guild_id:
                 raise NotFound(f"There is no grant #{grant_id} in this server.")

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from bot.ledger import store as ledger_repo
 from bot.platform import audit
 from bot.platform.clock import Clock
-from bot.platform.db import Database
+from bot.platform.db import Database, locks
 from bot.platform.errors import Conflict, InvalidInput, NotFound
 from bot.rewards import store as repo
 from bot.rewards._common import DEFAULT_PERK_DM
-from bot.rewards.codes import CodeImport, parse_codes
-from bot.sandbox.summary import mask_code
+from bot.rewards.codes import CodeImport, mask_code, parse_codes
 
 
 class _ImportRolledBack(Exception):
@@ -80,7 +78,7 @@ class _Pools:
 
     async def _requeue_out_of_stock(self, guild_id: int) -> None:
         async with self.db.begin() as conn:
-            await ledger_repo.lock_for_write(conn, 0, [])
+            await locks.lock_for_write(conn, 0, [])
             ids = await repo.requeue_waiting_perks(conn, guild_id)
         self._notify(ids)
 
@@ -103,7 +101,7 @@ class _Pools:
         """Void a handed-out code; with ``reissue`` queue a fresh code for the same member."""
         now = self.clock.now()
         async with self.db.begin() as conn:
-            await ledger_repo.lock_for_write(conn, 0, [])
+            await locks.lock_for_write(conn, 0, [])
             code = await repo.code(conn, guild_id, code_id)
             if code is None:
                 raise NotFound(f"There is no perk code #{code_id} in this server.")

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.ledger import store as ledger_repo
 from bot.platform import guilds as guild_repo
+from bot.platform.db import locks
 from bot.rewards import store as repo
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ class _Roles:
 
     async def _earned_roles(self: RewardsService, conn: AsyncConnection, guild_id: int,
                             user_id: int | None = None) -> list[repo.Grant]:
-        await ledger_repo.lock_for_write(conn, 0, [])
+        await locks.lock_for_write(conn, 0, [])
         return await repo.earned_roles(conn, guild_id, now=self.clock.now(), user_id=user_id)
 
     async def reconcile(self: RewardsService, guild_id: int, member: MemberLookup) -> list[str]:

@@ -25,9 +25,14 @@ class CodeImport:
         return not self.duplicates and not self.invalid and bool(self.codes)
 
 
-def _mask(code: str) -> str:
-    from bot.sandbox.summary import mask_code
+def mask_code(code: str) -> str:
+    """``ABCD-1234-XYZ`` → ``AB•••••••••YZ``: enough to recognise, not enough to use."""
+    if len(code) <= 4:
+        return "•" * len(code)
+    return code[:2] + "•" * (len(code) - 4) + code[-2:]
 
+
+def _mask(code: str) -> str:
     return mask_code(code)
 
 

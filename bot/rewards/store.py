@@ -16,7 +16,7 @@ from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.platform.db.upsert import insert_for
-from bot.platform.tables import audit_log, timers
+from bot.platform.tables import audit_log
 from bot.rewards.tables import grants, perk_codes, perk_pools, reward_rules
 
 __all__ = ["audit_log", "grants", "insert", "update"]  # re-exported for batch writes in the service
@@ -328,25 +328,6 @@ async def status_counts(conn: AsyncConnection, guild_id: int | None = None) -> d
 
 
 # --------------------------------------------------------------------------- timers (demotion watch)
-
-
-async def cancel_timers_like(conn: AsyncConnection, key_prefix: str, *, now: datetime) -> int:
-    """Cancel pending timers whose dedupe key starts with ``key_prefix`` (bound parameter, escaped)."""
-    pattern = key_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    result = await conn.execute(
-        update(timers).where(timers.c.status == "pending", timers.c.dedupe_key.like(pattern, escape="\\"))
-        .values(status="cancelled", finished_at=now)
-    )
-    return result.rowcount
-
-
-async def pending_timer_like(conn: AsyncConnection, key_prefix: str) -> bool:
-    pattern = key_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    row = (await conn.execute(
-        select(timers.c.id).where(timers.c.status == "pending", timers.c.dedupe_key.like(pattern, escape="\\"))
-        .limit(1)
-    )).first()
-    return row is not None
 
 
 # --------------------------------------------------------------------------- pools and codes

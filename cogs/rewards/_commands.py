@@ -13,8 +13,7 @@ from bot.core.checks import require
 from bot.core.errors import NO_MENTIONS, KudosView
 from bot.platform.config import RewardConfig
 from bot.platform.errors import InvalidInput, NotAllowed
-from bot.rewards.codes import MAX_UPLOAD_BYTES
-from bot.sandbox.summary import mask_code
+from bot.rewards.codes import MAX_UPLOAD_BYTES, mask_code
 
 TRIGGER_HELP = ("event:beta_joined | points:100 | points:100/30d | points:100/season | kind:answer:5 | "
                 "ladder:creator")

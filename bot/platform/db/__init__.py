@@ -1,6 +1,7 @@
-"""Storage: SQLAlchemy Core on an async engine. Only bound parameters, atomic writes in one transaction."""
+"""Storage: SQLAlchemy Core on an async engine. Only bound parameters, atomic writes in one transaction.
+
+Every table is on the one MetaData of :mod:`bot.platform.db.metadata`; :mod:`bot.schema` imports them all."""
 
 from bot.platform.db.engine import Database, DatabaseError, mask_url
-from bot.schema import metadata
 
-__all__ = ["Database", "DatabaseError", "mask_url", "metadata"]
+__all__ = ["Database", "DatabaseError", "mask_url"]

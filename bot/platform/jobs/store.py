@@ -186,3 +186,22 @@ async def get(conn: AsyncConnection, timer_id: int) -> Timer | None:
 def backoff(base_seconds: float, attempts: int) -> timedelta:
     """Exponential back-off: base, 2×base, 4×base … capped at one day."""
     return timedelta(seconds=min(base_seconds * 2 ** max(attempts - 1, 0), 86400))
+
+
+async def cancel_timers_like(conn: AsyncConnection, key_prefix: str, *, now: datetime) -> int:
+    """Cancel pending timers whose dedupe key starts with ``key_prefix`` (bound parameter, escaped)."""
+    pattern = key_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    result = await conn.execute(
+        update(timers).where(timers.c.status == "pending", timers.c.dedupe_key.like(pattern, escape="\\"))
+        .values(status="cancelled", finished_at=now)
+    )
+    return result.rowcount
+
+
+async def pending_timer_like(conn: AsyncConnection, key_prefix: str) -> bool:
+    pattern = key_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    row = (await conn.execute(
+        select(timers.c.id).where(timers.c.status == "pending", timers.c.dedupe_key.like(pattern, escape="\\"))
+        .limit(1)
+    )).first()
+    return row is not None

@@ -8,7 +8,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
-from bot.platform.db import Database, metadata, migrate
+from bot.platform.db import Database, migrate
+from bot.schema import metadata
 
 
 async def _tables(db: Database) -> set[str]:
