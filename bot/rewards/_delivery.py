@@ -11,6 +11,7 @@ from bot.platform import audit
 from bot.platform.clock import Clock
 from bot.platform.db import Database, locks
 from bot.platform.errors import Conflict, NotFound
+from bot.platform.jobs import claims
 from bot.rewards import store as repo
 
 
@@ -132,7 +133,7 @@ class _Delivery:
         if grant.attempts >= delivery.max_attempts:
             await self.failed(grant, f"{error} (gave up after {grant.attempts} attempts)")
             return "failed"
-        wait = delay if delay is not None else delivery.retry_base_seconds * (2 ** max(grant.attempts - 1, 0))
+        wait = delay if delay is not None else claims.backoff(delivery.retry_base_seconds, grant.attempts).total_seconds()
         async with self.db.begin() as conn:
             await locks.lock_for_write(conn, 0, [])
             await repo.finish(conn, grant.id, status="pending", claimed_at=None, last_error=error[:500],

@@ -16,6 +16,7 @@ from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.platform.db.upsert import insert_for
+from bot.platform.jobs import claims
 from bot.platform.tables import audit_log
 from bot.rewards.tables import grants, perk_codes, perk_pools, reward_rules
 
@@ -190,24 +191,18 @@ async def claim_batch(
 
     ``shards`` = (shard ids, shard count): only grants of guilds on those shards (``(guild_id >> 22) % count``,
     Discord's own rule), so a cluster process never takes a grant for a guild another process serves."""
-    pick = select(grants.c.id).where(_due(now, stale_before))
+    where = []
     if guild_id is not None:
-        pick = pick.where(grants.c.guild_id == guild_id)
+        where.append(grants.c.guild_id == guild_id)
     if shards is not None:
         shard_ids, shard_count = shards
-        pick = pick.where(((grants.c.guild_id // (1 << 22)) % shard_count).in_(list(shard_ids)))
+        where.append(((grants.c.guild_id // (1 << 22)) % shard_count).in_(list(shard_ids)))
     if ids is not None:
-        pick = pick.where(grants.c.id.in_(ids))
-    pick = pick.order_by(grants.c.id).limit(limit)
-    if conn.dialect.name == "postgresql":
-        pick = pick.with_for_update(skip_locked=True)
-    stmt = (
-        update(grants)
-        .where(grants.c.id.in_(pick.scalar_subquery()), _due(now, stale_before))
-        .values(status="delivering", claimed_at=now, attempts=grants.c.attempts + 1)
-        .returning(*grants.c)
-    )
-    return sorted((_grant(r) for r in await conn.execute(stmt)), key=lambda g: g.id)
+        where.append(grants.c.id.in_(ids))
+    rows = await claims.claim(conn, grants, due=_due(now, stale_before), where=where, order_by=(grants.c.id,),
+                              limit=limit, values={"status": "delivering", "claimed_at": now,
+                                                   "attempts": grants.c.attempts + 1})
+    return sorted((_grant(r) for r in rows), key=lambda g: g.id)
 
 
 async def next_due_at(conn: AsyncConnection) -> datetime | None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.platform.db.upsert import insert_for
+from bot.platform.jobs import claims
 from bot.platform.tables import timers
 
 
@@ -124,27 +125,16 @@ async def claim(
 async def claim_due(
     conn: AsyncConnection, *, worker: str, now: datetime, stale_before: datetime, limit: int = 100
 ) -> list[Timer]:
-    """Take up to ``limit`` due timers in one statement: ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP
-    LOCKED) AND <still due> RETURNING``.
-
-    PostgreSQL: rows another process is claiming right now are skipped, not waited for, and the re-checked
-    condition keeps a row claimed at most once. SQLite: the statement runs under the database's single write
-    lock, so the conditional UPDATE alone is the claim.
-    """
+    """Take up to ``limit`` due timers (pending and due, or running with a stale claim) through the one claim
+    path (:func:`bot.platform.jobs.claims.claim`)."""
     due = or_(
         and_(timers.c.status == "pending", timers.c.due_at <= now),
         and_(timers.c.status == "running", timers.c.claimed_at < stale_before),
     )
-    pick = select(timers.c.id).where(due).order_by(timers.c.due_at, timers.c.id).limit(limit)
-    if conn.dialect.name == "postgresql":
-        pick = pick.with_for_update(skip_locked=True)
-    result = await conn.execute(
-        update(timers)
-        .where(timers.c.id.in_(pick.scalar_subquery()), due)
-        .values(status="running", claimed_by=worker, claimed_at=now, attempts=timers.c.attempts + 1)
-        .returning(*timers.c)
-    )
-    return sorted((_row(r) for r in result), key=lambda t: (t.due_at, t.id))
+    rows = await claims.claim(conn, timers, due=due, order_by=(timers.c.due_at, timers.c.id), limit=limit,
+                              values={"status": "running", "claimed_by": worker, "claimed_at": now,
+                                      "attempts": timers.c.attempts + 1})
+    return sorted((_row(r) for r in rows), key=lambda t: (t.due_at, t.id))
 
 
 async def finish(conn: AsyncConnection, timer_id: int, *, worker: str, now: datetime) -> None:
@@ -183,9 +173,7 @@ async def get(conn: AsyncConnection, timer_id: int) -> Timer | None:
     return _row(row) if row is not None else None
 
 
-def backoff(base_seconds: float, attempts: int) -> timedelta:
-    """Exponential back-off: base, 2×base, 4×base … capped at one day."""
-    return timedelta(seconds=min(base_seconds * 2 ** max(attempts - 1, 0), 86400))
+backoff = claims.backoff  # the one back-off of every queue
 
 
 async def cancel_timers_like(conn: AsyncConnection, key_prefix: str, *, now: datetime) -> int:
