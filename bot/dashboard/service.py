@@ -17,8 +17,8 @@ from bot.dashboard.tokens import BadToken, mac, sign, unsign
 from bot.platform.clock import Clock
 from bot.platform.db.engine import Database
 from bot.platform.errors import Conflict, InvalidInput, NotAllowed
+from bot.rewards.codes import mask_code
 from bot.rewards.store import Grant
-from bot.sandbox.summary import mask_code
 
 log = logging.getLogger(__name__)
 

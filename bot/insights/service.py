@@ -20,7 +20,7 @@ from bot.ledger import stages_store as stages_repo
 from bot.platform.clock import Clock
 from bot.platform.db import Database
 from bot.platform.errors import InvalidInput
-from bot.sandbox.summary import mask_code
+from bot.rewards.codes import mask_code
 
 EXPORTS: tuple[str, ...] = ("contributions", "feedback", "betas")
 MAX_FILES_PER_MESSAGE = 10

@@ -9,8 +9,7 @@ from bot.platform.db import Database
 from bot.platform.errors import Conflict, InvalidInput, NotFound
 from bot.rewards import store as repo
 from bot.rewards._common import DEFAULT_PERK_DM
-from bot.rewards.codes import CodeImport, parse_codes
-from bot.sandbox.summary import mask_code
+from bot.rewards.codes import CodeImport, mask_code, parse_codes
 
 
 class _ImportRolledBack(Exception):

@@ -1,4 +1,5 @@
-"""Parsing a perk-code upload (TXT: one code a line; CSV: ``code[,expires YYYY-MM-DD]``), all or nothing."""
+"""Perk codes: masking one for display, and parsing a perk-code upload (TXT: one code a line; CSV:
+``code[,expires YYYY-MM-DD]``), all or nothing."""
 
 from __future__ import annotations
 
@@ -25,10 +26,11 @@ class CodeImport:
         return not self.duplicates and not self.invalid and bool(self.codes)
 
 
-def _mask(code: str) -> str:
-    from bot.sandbox.summary import mask_code
-
-    return mask_code(code)
+def mask_code(code: str) -> str:
+    """``ABCD-1234-XYZ`` → ``AB•••••••••YZ``: enough to recognise, not enough to use."""
+    if len(code) <= 4:
+        return "•" * len(code)
+    return code[:2] + "•" * (len(code) - 4) + code[-2:]
 
 
 def parse_codes(data: bytes, filename: str = "codes.txt") -> CodeImport:
@@ -64,10 +66,10 @@ def parse_codes(data: bytes, filename: str = "codes.txt") -> CodeImport:
             result.invalid.append(f"line {number}: expected code[,expiry date], got {len(cells)} columns")
             continue
         if not _CODE.match(code):
-            result.invalid.append(f"line {number}: {_mask(code)} is not a valid code (3-200 letters, digits, - _ . : / + =)")
+            result.invalid.append(f"line {number}: {mask_code(code)} is not a valid code (3-200 letters, digits, - _ . : / + =)")
             continue
         if code in seen:
-            result.duplicates.append(f"line {number}: {_mask(code)} repeats line {seen[code]}")
+            result.duplicates.append(f"line {number}: {mask_code(code)} repeats line {seen[code]}")
             continue
         seen[code] = number
         result.codes.append((code, expires))

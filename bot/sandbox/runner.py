@@ -11,10 +11,11 @@ from sqlalchemy import func, select
 from bot.emulator import EmulatorError
 from bot.ledger.tables import contributions
 from bot.platform.clock import parse_duration
+from bot.rewards.codes import mask_code
 from bot.rewards.tables import perk_codes
 from bot.sandbox.harness import Harness, MemberSpec
 from bot.sandbox.scenario import Scenario, ScenarioError, Step
-from bot.sandbox.summary import mask_code, summarize
+from bot.sandbox.summary import summarize
 from bot.sandbox.transcript import Transcript, describe_message
 
 log = logging.getLogger(__name__)

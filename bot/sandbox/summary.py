@@ -10,14 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.betas.tables import beta_participants, betas
 from bot.feedback.tables import feedback, feedback_votes
 from bot.ledger.tables import contributions
+from bot.rewards.codes import mask_code
 from bot.rewards.tables import grants, perk_codes, perk_pools
-
-
-def mask_code(code: str) -> str:
-    """``ABCD-1234-XYZ`` → ``AB•••••••••YZ``: enough to recognise, not enough to use."""
-    if len(code) <= 4:
-        return "•" * len(code)
-    return code[:2] + "•" * (len(code) - 4) + code[-2:]
 
 
 async def summarize(conn: AsyncConnection, guild_id: int) -> dict[str, Any]:

@@ -227,7 +227,7 @@ async def test_exports(seeded: tuple[InsightsService, FakeClock]) -> None:
 
 
 def ch_mask(code: str) -> str:
-    from bot.sandbox.summary import mask_code
+    from bot.rewards.codes import mask_code
 
     return mask_code(code)
 
