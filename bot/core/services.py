@@ -25,6 +25,7 @@ from bot.insights.renderer import ChartRenderer
 from bot.ledger import ContributionEvent, LedgerPolicy, LedgerService, OnChange
 from bot.privacy import PrivacyService
 from bot.rewards import RewardsService
+from bot.schema import PERSONAL_DATA
 
 if TYPE_CHECKING:
     from bot.core.bot import KudosBot
@@ -83,6 +84,7 @@ class Services:
         self.privacy = PrivacyService(
             bot.db, bot.clock,
             retention_days=lambda guild_id: bot.guild_config(guild_id).privacy.retention_days_after_leave,
+            personal_data=PERSONAL_DATA,
         )
         # The staff dashboard (bot/web): login links, sessions, CSRF. The secret comes from KUDOS_WEB_SECRET.
         web_secret, self.web_secret_ephemeral = secret_from_env()
