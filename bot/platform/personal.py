@@ -10,7 +10,7 @@ A declaration (:class:`PersonalData`) names
 - how **erasure** treats the member's rows: :class:`Pseudonymise` (the row stays, the id becomes the pseudonym,
   free text is blanked), :class:`Delete`, :class:`Keep` (on purpose, with the reason), or :class:`Custom` (an
   async function, for the rare table no plain ``UPDATE`` can erase);
-- what the **export** shows: :class:`Section`\\ s, each a list of the member's rows under one key of the JSON.
+- what the **export** shows: sections (:class:`Section`), each the member's rows under one key of the JSON.
 
 :func:`undeclared_user_columns` is the rule a test applies to the whole schema: a column that looks like it holds
 a member's id must be declared.
@@ -87,7 +87,8 @@ class Delete:
 
 @dataclass(frozen=True, slots=True)
 class Keep:
-    """Leave the rows as they are, on purpose; ``reason`` says why (shown in docs/privacy.md's terms)."""
+    """Leave the rows as they are, on purpose; ``reason`` says why. Their export sections do not count as data
+    left to erase."""
 
     reason: str
 
