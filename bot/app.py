@@ -30,6 +30,7 @@ from bot.platform.events import DomainEvent, EventBus
 from bot.platform.jobs.scheduler import TimerScheduler
 from bot.privacy import PrivacyService
 from bot.rewards import FactsProvider, RewardsService
+from bot.schema import PERSONAL_DATA
 
 
 @dataclass(slots=True)
@@ -118,7 +119,9 @@ def build_app(config: KudosConfig, db: Database, clock: Clock, jobs: TimerSchedu
         charts=ChartRenderer(),
         privacy=PrivacyService(
             db, clock,
-            retention_days=lambda guild_id: guild_config(guild_id).privacy.retention_days_after_leave),
+            retention_days=lambda guild_id: guild_config(guild_id).privacy.retention_days_after_leave,
+            # Each feature declares its tables that hold member ids (bot/<feature>/personal.py).
+            personal_data=PERSONAL_DATA),
         # The staff dashboard (bot/web): login links, sessions, CSRF. The secret comes from KUDOS_WEB_SECRET.
         web=WebService(db, clock, secret),
         web_secret_ephemeral=ephemeral,

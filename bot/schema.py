@@ -1,25 +1,41 @@
-"""Every table of Kudos on one MetaData: each feature's ``tables`` module, imported in one place.
+"""Every table of Kudos on one MetaData: each feature's ``tables`` module, imported in one place; and every
+feature's personal-data declarations (its ``personal`` module), collected in :data:`PERSONAL_DATA`.
 
 Alembic migrations in ``migrations/`` create exactly this schema; a test compares the two. Features import
-their own tables module, never this one; the sandbox summary, the schema tests and the tools do.
+their own tables module, never this one; the sandbox summary, the schema tests and the tools do. The bot's
+services hand :data:`PERSONAL_DATA` to ``PrivacyService``, which exports and erases a member's data from it
+(``/mydata``, retention) without importing the features; a test checks that every column of this schema that
+can hold a member's id is declared.
 """
 
 from __future__ import annotations
 
+from bot.activity import personal as activity_personal
 from bot.activity.tables import activity_counters
+from bot.announcements import personal as announcements_personal
 from bot.announcements.tables import announcements
+from bot.betas import personal as betas_personal
 from bot.betas.tables import beta_participants, betas
 from bot.catchup.tables import catchup_marks
+from bot.contributions import personal as contributions_personal
 from bot.contributions.tables import featured_posts, help_posts, solutions
+from bot.dashboard import personal as dashboard_personal
 from bot.dashboard.tables import web_login_nonces, web_sessions
+from bot.feedback import personal as feedback_personal
 from bot.feedback.tables import feedback, feedback_coreporters, feedback_followers, feedback_votes
+from bot.ledger import personal as ledger_personal
 from bot.ledger.tables import contributions, member_stages, member_stats, stage_ladders, stage_moves
 from bot.platform.db.metadata import metadata
+from bot.platform.personal import PersonalData, check_registry
+from bot.platform.personal_data import AUDIT_LOG, MEMBERS
 from bot.platform.tables import audit_log, guilds, members, timers
+from bot.privacy import personal as privacy_personal
 from bot.privacy.tables import privacy_optouts
+from bot.rewards import personal as rewards_personal
 from bot.rewards.tables import grants, perk_codes, perk_pools, reward_rules
 
 __all__ = [
+    "PERSONAL_DATA",
     "activity_counters",
     "announcements",
     "audit_log",
@@ -50,3 +66,18 @@ __all__ = [
     "web_login_nonces",
     "web_sessions",
 ]
+
+# In the order of the /mydata export's sections.
+PERSONAL_DATA: tuple[PersonalData, ...] = check_registry((
+    MEMBERS,
+    *privacy_personal.PERSONAL_DATA,
+    *ledger_personal.PERSONAL_DATA,
+    *rewards_personal.PERSONAL_DATA,
+    *betas_personal.PERSONAL_DATA,
+    *feedback_personal.PERSONAL_DATA,
+    *contributions_personal.PERSONAL_DATA,
+    *announcements_personal.PERSONAL_DATA,
+    *activity_personal.PERSONAL_DATA,
+    AUDIT_LOG,
+    *dashboard_personal.PERSONAL_DATA,
+))

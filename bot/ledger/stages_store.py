@@ -93,16 +93,6 @@ async def moves_of(conn: AsyncConnection, guild_id: int, user_id: int) -> list[t
     return [(int(a), int(b), at) for a, b, at in rows]
 
 
-async def rename_member(conn: AsyncConnection, guild_id: int, user_id: int, pseudonym: int) -> int:
-    """Erasure: the member's stage and moves stay (aggregates), under the pseudonym."""
-    n = 0
-    for table in (member_stages, stage_moves):
-        result = await conn.execute(update(table).where(table.c.guild_id == guild_id, table.c.user_id == user_id)
-                                    .values(user_id=pseudonym))
-        n += int(result.rowcount or 0)
-    return n
-
-
 # --------------------------------------------------------------------------- rebuild
 
 

@@ -3,8 +3,11 @@
 - **Export**: everything Kudos stores about a member in one server, as JSON-ready data.
 - **Erasure**: the member's id is replaced by a pseudonym (a negative number) in every row, and free text
   by or about them is blanked (see :mod:`bot.privacy.store`). Rows are kept so totals, leaderboards and stats
-  stay consistent; delivered perk codes stay recorded as delivered, now to the erased member. The audit
-  entry carries the pseudonym and row counts only.
+  stay consistent; delivered perk codes stay recorded as delivered, now to the erased member; dashboard
+  sessions are deleted. The audit entry carries the pseudonym and row counts only.
+
+Both run from the features' declarations of their personal data (:mod:`bot.platform.personal`), handed in by
+whoever builds the service (the bot passes ``bot.schema.PERSONAL_DATA``).
 - **Tracking opt-out**: while off, the ledger refuses to credit the member (:func:`is_tracking_disabled`).
 - **Retention**: members who left more than ``privacy.retention_days_after_leave`` days ago are erased by a
   daily durable timer (:data:`RETENTION_EVENT`).
@@ -13,7 +16,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -25,11 +28,13 @@ from bot.platform import guilds as guild_repo
 from bot.platform.clock import Clock
 from bot.platform.db import Database, locks
 from bot.platform.errors import NotAllowed, NotFound
+from bot.platform.personal import Keep, PersonalData, check_registry
 from bot.privacy import store as repo
 
 RETENTION_EVENT = "privacy.retention"
 RETENTION_TIME = time(3, 30)
 EXPORT_FORMAT = 1
+EXPORT_HEADER = ("format", "generated_at", "server_id", "member_id", "about")
 
 
 async def is_tracking_disabled(conn: AsyncConnection, guild_id: int, user_id: int) -> bool:
@@ -72,10 +77,15 @@ def _plain(value: Any) -> Any:
 
 
 class PrivacyService:
-    def __init__(self, db: Database, clock: Clock, retention_days: Callable[[int], int]) -> None:
+    def __init__(self, db: Database, clock: Clock, retention_days: Callable[[int], int], *,
+                 personal_data: Iterable[PersonalData]) -> None:
         self.db = db
         self.clock = clock
         self.retention_days = retention_days
+        self.personal_data = check_registry(personal_data, reserved=EXPORT_HEADER)
+        # Export sections of rows erasure keeps on purpose (the tracking opt-out): not "data to erase".
+        self._kept_sections = frozenset(s.key for d in self.personal_data if isinstance(d.erase, Keep)
+                                        for s in d.export)
 
     # ------------------------------------------------------------------ tracking
 
@@ -100,7 +110,7 @@ class PrivacyService:
     async def export(self, guild_id: int, user_id: int) -> dict[str, Any]:
         """Everything Kudos holds about the member in this server (JSON-ready: datetimes as ISO text)."""
         async with self.db.connect() as conn:
-            data = await repo.export(conn, guild_id, user_id)
+            data = await repo.export(conn, self.personal_data, guild_id, user_id)
         return {
             "format": EXPORT_FORMAT,
             "generated_at": self.clock.now().isoformat(),
@@ -115,7 +125,7 @@ class PrivacyService:
     @staticmethod
     def holds_nothing(export: dict[str, Any]) -> bool:
         """True when an export has no personal data in it (the header aside)."""
-        keys = set(export) - {"format", "generated_at", "server_id", "member_id", "about"}
+        keys = set(export) - set(EXPORT_HEADER)
         return all(not export[k] for k in keys)
 
     # ------------------------------------------------------------------ erasure
@@ -131,7 +141,7 @@ class PrivacyService:
             pseudonym = -(secrets.randbelow(2**53) + 1)
             while await repo.pseudonym_taken(conn, guild_id, pseudonym):  # pragma: no cover - 1 in 2**53
                 pseudonym = -(secrets.randbelow(2**53) + 1)
-            rows = await repo.erase(conn, guild_id, user_id, pseudonym, now=now)
+            rows = await repo.erase(conn, self.personal_data, guild_id, user_id, pseudonym, now=now)
             if not rows:
                 raise NotFound(
                     "Kudos holds no personal data about you in this server, so there is nothing to erase. "
@@ -142,9 +152,10 @@ class PrivacyService:
         return Erasure(pseudonym, rows)
 
     async def holds_data(self, guild_id: int, user_id: int) -> bool:
-        """Whether there is anything to erase (the tracking opt-out itself doesn't count: it is kept)."""
+        """Whether there is anything to erase (what erasure keeps, the tracking opt-out, doesn't count)."""
         data = await self.export(guild_id, user_id)
-        data.pop("tracking_off_since", None)
+        for key in self._kept_sections:
+            data.pop(key, None)
         return not self.holds_nothing(data)
 
     # ------------------------------------------------------------------ membership and retention

@@ -1,4 +1,5 @@
-"""Parsing a perk-code upload (TXT: one code a line; CSV: ``code[,expires YYYY-MM-DD]``), all or nothing."""
+"""Perk codes: masking one for display, and parsing a perk-code upload (TXT: one code a line; CSV:
+``code[,expires YYYY-MM-DD]``), all or nothing."""
 
 from __future__ import annotations
 
@@ -30,10 +31,6 @@ def mask_code(code: str) -> str:
     if len(code) <= 4:
         return "•" * len(code)
     return code[:2] + "•" * (len(code) - 4) + code[-2:]
-
-
-def _mask(code: str) -> str:
-    return mask_code(code)
 
 
 def parse_codes(data: bytes, filename: str = "codes.txt") -> CodeImport:
@@ -69,10 +66,10 @@ def parse_codes(data: bytes, filename: str = "codes.txt") -> CodeImport:
             result.invalid.append(f"line {number}: expected code[,expiry date], got {len(cells)} columns")
             continue
         if not _CODE.match(code):
-            result.invalid.append(f"line {number}: {_mask(code)} is not a valid code (3-200 letters, digits, - _ . : / + =)")
+            result.invalid.append(f"line {number}: {mask_code(code)} is not a valid code (3-200 letters, digits, - _ . : / + =)")
             continue
         if code in seen:
-            result.duplicates.append(f"line {number}: {_mask(code)} repeats line {seen[code]}")
+            result.duplicates.append(f"line {number}: {mask_code(code)} repeats line {seen[code]}")
             continue
         seen[code] = number
         result.codes.append((code, expires))

@@ -133,7 +133,8 @@ class MyData(commands.Cog):
         again = ("Contribution tracking stays off." if tracking else
                  "If you contribute again, Kudos starts a new record; `/mydata tracking off` stops that.")
         await interaction.response.edit_message(
-            content=f"Done: your personal data in Kudos was erased ({erasure.total} record(s) anonymised). {again}",
+            content=(f"Done: your personal data in Kudos was erased ({erasure.total} record(s) anonymised or "
+                     f"deleted). {again}"),
             view=None)
 
     @mydata.command(name="tracking", description="Turn contribution tracking off (or back on) for you")

@@ -138,3 +138,36 @@ async def test_security_headers(dash: Harness, http) -> None:
         assert resp.headers["X-Frame-Options"] == "DENY"
         assert resp.headers["Referrer-Policy"] == "no-referrer"
         assert resp.headers["Cache-Control"] == "no-store"
+
+
+async def test_forget_ends_the_members_dashboard_sessions(dash: Harness, http) -> None:
+    """/mydata forget deletes the member's sessions (the cookie stops working at once) and keeps their used links'
+    nonces under the pseudonym, so a used link still cannot open a new session."""
+    from sqlalchemy import select
+
+    from bot.dashboard.tables import web_login_nonces, web_sessions
+
+    link = await login_link(dash)
+    url, token = _login_url(link)
+    assert (await post(http, url, {"token": token}))[0] == 303
+    base = url.rsplit("/login", 1)[0] + f"/g/{dash.guild_id}"
+    assert (await get(http, base + "/members"))[0] == 200
+
+    sam = dash.member("sam")
+    ask = await sam.slash("mydata forget")
+    done = await sam.click(ask.message.id, label="Erase my data")
+    assert "was erased" in (done.content or "")
+    status, page = await get(http, base + "/members")
+    assert status == 401 and "/dashboard" in page  # the session is gone: a new link is needed
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as other:
+        status, page = await post(other, url, {"token": token})
+    assert status == 409 and "already used" in page
+    assert dash.bot is not None
+    async with dash.bot.db.connect() as conn:
+        sessions = (await conn.execute(select(web_sessions.c.user_id))).scalars().all()
+        nonces = (await conn.execute(select(web_login_nonces.c.user_id))).scalars().all()
+    assert sessions == [] and len(nonces) == 1 and nonces[0] < 0
+    # A new link works again: Sam is still staff, now with a fresh record.
+    url, token = _login_url(await login_link(dash))
+    assert (await post(http, url, {"token": token}))[0] == 303
+    assert (await get(http, base + "/members"))[0] == 200

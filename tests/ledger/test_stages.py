@@ -16,6 +16,7 @@ from bot.platform.clock import FakeClock
 from bot.platform.db import Database, migrate
 from bot.platform.tables import guilds, members
 from bot.privacy import PrivacyService
+from bot.schema import PERSONAL_DATA
 from tests.platform.races import ok, race
 
 G = 200
@@ -111,7 +112,7 @@ async def test_stages_follow_the_ledger_and_match_a_recomputation(db: Database) 
     await assert_consistent(db, ledger, G, held)
 
     # erasure: C's stage and moves stay in the aggregates, under the pseudonym
-    privacy = PrivacyService(db, clock, retention_days=lambda _g: 0)
+    privacy = PrivacyService(db, clock, retention_days=lambda _g: 0, personal_data=PERSONAL_DATA)
     erased = await privacy.forget(G, C)
     async with db.connect() as conn:
         assert await repo.stage_of(conn, G, C) is None and await repo.moves_of(conn, G, C) == []

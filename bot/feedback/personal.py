@@ -1,0 +1,31 @@
+"""The feedback's personal data (see :mod:`bot.platform.personal`): items reported (their text is the
+member's), votes, follows and co-reports. Rows stay under the pseudonym (vote counts, /stats); the reporter's
+text goes. Staff status notes are not the member's."""
+
+from __future__ import annotations
+
+from bot.feedback.tables import feedback, feedback_coreporters, feedback_followers, feedback_votes
+from bot.platform.personal import PersonalData, Pseudonymise, Section, ViaParent
+
+ERASED_TITLE = "(erased)"
+
+_ITEM = ViaParent("feedback_id", feedback)
+
+
+def _by_item(key: str) -> tuple[Section, ...]:
+    return (Section(key, columns=("feedback_id", "created_at"), order_by=("feedback_id",)),)
+
+
+PERSONAL_DATA = (
+    PersonalData(
+        feedback, ("reporter_id",), erase=Pseudonymise(blank={"title": ERASED_TITLE, "details": "", "steps": None}),
+        export=(Section("feedback_reported", order_by=("id",), columns=(
+            "id", "type", "title", "details", "steps", "version", "status", "status_note", "vote_count",
+            "created_at", "updated_at")),),
+    ),
+    PersonalData(feedback_votes, ("user_id",), guild=_ITEM, erase=Pseudonymise(), export=_by_item("feedback_votes")),
+    PersonalData(feedback_followers, ("user_id",), guild=_ITEM, erase=Pseudonymise(),
+                 export=_by_item("feedback_follows")),
+    PersonalData(feedback_coreporters, ("user_id",), guild=_ITEM, erase=Pseudonymise(),
+                 export=_by_item("feedback_coreported")),
+)
