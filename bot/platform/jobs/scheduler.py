@@ -159,6 +159,8 @@ class TimerScheduler:
             self._aps = None
         if self._inflight:
             await asyncio.gather(*self._inflight, return_exceptions=True)
+        async with self._run_lock:  # a run that APScheduler started finishes its bookkeeping before we return
+            pass
 
     def _mirror(self, timer_id: int, due_at: datetime) -> None:
         if self._aps is None or not self._running:
