@@ -18,7 +18,7 @@ from bot.betas import BetaPolicy, BetaService
 from bot.catchup.service import CatchupMarks
 from bot.contributions import ContributionsService
 from bot.dashboard import WebService
-from bot.feedback import NOTIFY_EVENT, FeedbackPolicy, FeedbackService
+from bot.feedback import FeedbackPolicy, FeedbackService
 from bot.insights import InsightsService
 from bot.insights.renderer import ChartRenderer
 from bot.ledger import ContributionEvent, LedgerPolicy, LedgerService
@@ -27,6 +27,7 @@ from bot.platform.config import KudosConfig
 from bot.platform.config.per_guild import GuildConfigs
 from bot.platform.db import Database
 from bot.platform.events import DomainEvent, EventBus
+from bot.platform.jobs.effects import JobKey
 from bot.platform.jobs.scheduler import TimerScheduler
 from bot.privacy import PrivacyService
 from bot.rewards import FactsProvider, RewardsService
@@ -89,9 +90,10 @@ def build_app(config: KudosConfig, db: Database, clock: Clock, jobs: TimerSchedu
                          data: dict[str, Any]) -> None:
         await bus.publish(conn, DomainEvent(guild_id, user_id, name, clock.now(), data))
 
-    async def schedule_feedback_notice(conn: AsyncConnection, payload: dict[str, Any]) -> None:
-        # A durable timer in the status change's transaction: the notice goes out for every committed change.
-        await jobs.schedule(NOTIFY_EVENT, payload, conn=conn)
+    async def schedule_job(conn: AsyncConnection, key: JobKey, payload: dict[str, Any]) -> None:
+        # A durable job in the caller's transaction (a feedback change's): its effect happens for every
+        # committed change, once per key.
+        await jobs.schedule(key.kind, payload, dedupe_key=key.dedupe(), conn=conn)
 
     ledger = LedgerService(db, clock, ledger_policy, on_change=bus.publish)
     # Rewards decide inside the ledger's (and other features') transactions: grants are an outbox.
@@ -102,7 +104,7 @@ def build_app(config: KudosConfig, db: Database, clock: Clock, jobs: TimerSchedu
     bus.subscribe(DomainEvent, rewards.on_event)
     contributions = ContributionsService(db, clock, ledger, jobs, emit_named)
     feedback = FeedbackService(db, clock, ledger, feedback_policy, emit=bus.publish,
-                               schedule_notice=schedule_feedback_notice)
+                               schedule_job=schedule_job)
     betas = BetaService(db, clock, ledger, rewards, lambda guild_id: BetaPolicy.from_config(guild_config(guild_id)),
                         emit=emit_named, schedule=jobs.schedule)
     secret, ephemeral = web_secret

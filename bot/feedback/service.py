@@ -12,9 +12,10 @@ written directly in the forum goes through ``record_post`` (one transaction, ide
 Status changes (``change_status``) check the allowed transitions, credit the reporter and co-reporters
 (kind ``feedback_acknowledged``, source ``feedback:<id>:heard`` — ``…:co:<user>`` for co-reporters — once
 when first acknowledged / planned / in progress; kind ``feedback_shipped``, source ``feedback:<id>:shipped``,
-when shipped), emit ``feedback_shipped``, merge duplicates, and schedule the durable ``feedback.notify`` timer —
-all in one transaction, so a notice is sent exactly for the changes that committed. Items without a
-thread (drafts) are invisible to every query.
+when shipped), emit ``feedback_shipped``, merge duplicates, and write the change's Discord side effects as
+durable jobs (:mod:`bot.feedback.jobs`: one DM per member to tell, one for the thread's status line) — all
+in one transaction, so the effects happen exactly for the changes that committed, each at most once per
+change. Items without a thread (drafts) are invisible to every query.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.betas.tables import betas
 from bot.feedback import store as repo
+from bot.feedback.jobs import DmKey, StatusLineKey
 from bot.feedback.models import (
     MAX_NOTE,
     MAX_VERSION,
@@ -50,10 +52,14 @@ from bot.platform.db import Database
 from bot.platform.db.locks import lock_for_write
 from bot.platform.errors import Conflict, InvalidInput, NotFound
 from bot.platform.events import DomainEvent
+from bot.platform.jobs.effects import JobKey
 
 Emit = Callable[[AsyncConnection, Any], Awaitable[None]]
-ScheduleNotice = Callable[[AsyncConnection, dict[str, Any]], Awaitable[None]]
+# Write a durable job inside the caller's transaction; its event is ``key.kind``, its dedupe key ``key``.
+ScheduleJob = Callable[[AsyncConnection, JobKey, dict[str, Any]], Awaitable[None]]
 
+# The one-timer-per-change notice of earlier versions: still handled (fanned out into DM jobs) for timers
+# written before the upgrade, never written any more.
 NOTIFY_EVENT = "feedback.notify"
 # The ledger kinds of the three stages (see bot.ledger.FEEDBACK_KINDS).
 GIVEN, ACKNOWLEDGED, SHIPPED = FEEDBACK_KINDS
@@ -76,14 +82,14 @@ class FeedbackService:
         policy_for: Callable[[int], FeedbackPolicy],
         *,
         emit: Emit | None = None,
-        schedule_notice: ScheduleNotice | None = None,
+        schedule_job: ScheduleJob | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.ledger = ledger
         self.policy_for = policy_for
         self._emit = emit
-        self._schedule_notice = schedule_notice
+        self._schedule_job = schedule_job
 
     # ------------------------------------------------------------------ helpers
 
@@ -100,9 +106,17 @@ class FeedbackService:
 
         await self._emit(conn, DomainEvent(guild_id, user_id, name, self.clock.now(), data))
 
-    async def _notice(self, conn: AsyncConnection, payload: dict[str, Any]) -> None:
-        if self._schedule_notice is not None and payload.get("recipients"):
-            await self._schedule_notice(conn, payload)
+    async def _effects(self, conn: AsyncConnection, change_id: int, notice: dict[str, Any], recipients: Sequence[int],
+                       *, thread: bool) -> None:
+        """The change's side effects as jobs in its transaction: a DM per recipient, and (``thread``) the
+        thread's status line. ``notice``: what the DM says (guild, item, event, status, note …)."""
+        if self._schedule_job is None:
+            return
+        base = {**notice, "change_id": change_id}
+        for user_id in dict.fromkeys(recipients):
+            await self._schedule_job(conn, DmKey(change_id, user_id), {**base, "user_id": user_id})
+        if thread:
+            await self._schedule_job(conn, StatusLineKey(int(notice["feedback_id"]), change_id), base)
 
     async def _get(self, conn: AsyncConnection, guild_id: int, item_id: int, *, for_update: bool = False) -> FeedbackItem:
         item = await repo.get(conn, guild_id, item_id, for_update=for_update)
@@ -235,10 +249,11 @@ class FeedbackService:
             if item.status != "pending_review":
                 raise Conflict(f"Feedback #{item_id} was already handled ({label(item.status).lower()}).")
             await repo.update_item(conn, item_id, status="rejected", status_note=note, updated_at=now)
-            await audit.record(conn, now=now, action="feedback.reject", guild_id=guild_id, actor_id=actor_id,
-                               target_id=item_id, details={"reason": note or ""})
-            await self._notice(conn, {"guild_id": guild_id, "feedback_id": item_id, "event": "rejected",
-                                      "status": "rejected", "note": note, "recipients": [item.reporter_id]})
+            change_id = await audit.record(conn, now=now, action="feedback.reject", guild_id=guild_id,
+                                           actor_id=actor_id, target_id=item_id, details={"reason": note or ""})
+            await self._effects(conn, change_id, {"guild_id": guild_id, "feedback_id": item_id, "event": "rejected",
+                                                  "status": "rejected", "note": note},
+                                [item.reporter_id], thread=False)
             return await self._get(conn, guild_id, item_id)
 
     # ------------------------------------------------------------------ status lifecycle
@@ -301,14 +316,15 @@ class FeedbackService:
                         "feedback_id": item.id, "version": version, "beta_id": item.beta_id, "type": item.type,
                         "title": item.title,
                     })
-            await audit.record(conn, now=now, action="feedback.status", guild_id=guild_id, actor_id=actor_id,
-                               target_id=item.id, details={"from": previous, "to": status,
-                                                           "note": note or "", "version": version or "",
-                                                           "duplicate_of": item.duplicate_of})
-            await self._notice(conn, {
+            # The audit entry's id names the change: the jobs' keys carry it.
+            change_id = await audit.record(conn, now=now, action="feedback.status", guild_id=guild_id,
+                                           actor_id=actor_id, target_id=item.id,
+                                           details={"from": previous, "to": status, "note": note or "",
+                                                    "version": version or "", "duplicate_of": item.duplicate_of})
+            await self._effects(conn, change_id, {
                 "guild_id": guild_id, "feedback_id": item.id, "event": "status", "status": status, "note": note,
-                "version": version, "target_id": target.id if target else None, "recipients": recipients,
-            })
+                "version": version, "target_id": target.id if target else None,
+            }, recipients, thread=True)
         return StatusChange(item=item, previous=previous, recipients=recipients, target=target, moved_votes=moved)
 
     async def _merge(self, conn: AsyncConnection, item: FeedbackItem, original_id: int, policy: FeedbackPolicy,

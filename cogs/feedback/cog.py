@@ -28,28 +28,23 @@ from bot.feedback import (
     label,
     validate_draft,
 )
+from bot.feedback.jobs import DmKey
 from bot.platform.errors import InvalidInput, KudosError, NotAllowed, NotFound
 from cogs.feedback import render
 from cogs.feedback.forum import ForumWatch
+from cogs.feedback.notices import Notices, only
 from cogs.feedback.ui import DYNAMIC_ITEMS, FeedbackForm, PageButton, item_view, review_view, type_picker
 
 log = logging.getLogger(__name__)
 
 DIGEST_EVENT = "feedback.digest"
-MENTIONS_PER_MESSAGE = 40
 PAGE_SIZE = 10
 
 TYPE_CHOICES = [app_commands.Choice(name=label(t), value=t) for t in TYPES]
 STATUS_CHOICES = [app_commands.Choice(name=label(s), value=s) for s in STAFF_STATUSES]
 
 
-def only(*user_ids: int) -> discord.AllowedMentions:
-    """Ping exactly these members: never @everyone, roles or anyone named in user-written text."""
-    return discord.AllowedMentions(everyone=False, roles=False, replied_user=False,
-                                   users=[discord.Object(u) for u in user_ids])
-
-
-class Feedback(ForumWatch, commands.Cog):
+class Feedback(ForumWatch, Notices, commands.Cog):
     feedback = app_commands.Group(name="feedback", description="Feedback threads: report, vote, follow the status",
                                   guild_only=True)
 
@@ -61,6 +56,7 @@ class Feedback(ForumWatch, commands.Cog):
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
         self.bot.scheduler.register(NOTIFY_EVENT, self._on_notify_timer)
+        self._register_notices()
         self.bot.scheduler.register(DIGEST_EVENT, self._on_digest_timer)
         self.bot.add_sync_listener("message", self._on_message)
         self.bot.add_sync_listener("thread_create", self._on_thread_create)
@@ -71,6 +67,7 @@ class Feedback(ForumWatch, commands.Cog):
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
         self.bot.scheduler.unregister(NOTIFY_EVENT)
+        self._unregister_notices()
         self.bot.scheduler.unregister(DIGEST_EVENT)
         self.bot.remove_sync_listener("message", self._on_message)
         self.bot.remove_sync_listener("thread_create", self._on_thread_create)
@@ -318,9 +315,11 @@ class Feedback(ForumWatch, commands.Cog):
                          before_write: Callable[[], Awaitable[None]] | None = None,
                          ) -> tuple[StatusChange, list[str]]:
         """A status change as ``/feedback status`` makes it, shared with the web dashboard: check that the
-        thread(s) can be updated, commit through the service (the reporter's and voters' notices are a durable
-        timer in that transaction), start the notices, then bring the thread in line. ``before_write`` runs
-        once the checks passed (the slash command defers there)."""
+        thread(s) can be updated, commit through the service (the members' DMs and the thread's status line
+        are durable jobs in that transaction, see :mod:`cogs.feedback.notices`), start them, then tell the
+        original of a duplicate. ``before_write`` runs once the checks passed (the slash command defers
+        there). The problems returned are the original's only: the change's own effects are queued, and
+        retried until delivered."""
         current = await self.service.get(guild.id, item_id)
         thread = await self._thread(guild, current, fresh=True)
         self._check_thread_writable(thread)
@@ -333,7 +332,7 @@ class Feedback(ForumWatch, commands.Cog):
         change = await self.service.change_status(guild.id, item_id, status, actor_id=actor_id, note=note,
                                                   version=version, duplicate_of=of)
         self._kick_notifier()
-        problems = await self._apply_change(guild, thread, change)
+        problems = await self._tell_original(guild, change)
         return change, problems
 
     @staticmethod
@@ -341,40 +340,19 @@ class Feedback(ForumWatch, commands.Cog):
         text = f"Feedback #{change.item.id} is now {render.status_text(change.item)}."
         if change.target is not None:
             text += f" Merged into {render.ref(change.target)} ({change.moved_votes} vote(s) moved)."
-        text += f" {len(change.recipients)} member(s) will be told."
+        text += f" {len(change.recipients)} member(s) will be told; the thread's status line is on its way."
         if problems:
             text += "\n⚠️ Saved, but: " + "; ".join(problems)
         return text
 
-    async def _apply_change(self, guild: discord.Guild, thread: discord.Thread, change: StatusChange) -> list[str]:
-        """Bring the thread in line with a committed change: tags, embed, a status line, duplicates closed."""
+    async def _tell_original(self, guild: discord.Guild, change: StatusChange) -> list[str]:
+        """A duplicate was merged: refresh the original's embed and say so in its thread."""
         problems: list[str] = []
-        item = change.item
-        try:
-            forum = thread.parent
-            edits: dict[str, Any] = {}
-            if thread.archived:
-                edits["archived"] = False
-            if isinstance(forum, discord.ForumChannel):
-                edits["applied_tags"] = self._tag_objects(forum, item, list(thread.applied_tags))
-            if edits:
-                thread = await thread.edit(**edits)
-            if item.status_message_id:
-                await thread.get_partial_message(item.status_message_id).edit(embed=render.item_embed(item))
-            line = render.status_line(item, item.status_note)
-            if change.target is not None:
-                line += f"\nMerged into {render.ref(change.target)}: votes and followers moved there."
-            await thread.send(line, allowed_mentions=NO_MENTIONS)
-            if item.status == "duplicate":
-                await thread.edit(archived=True, locked=True)
-        except discord.HTTPException as exc:
-            log.warning("feedback %s: thread update failed", item.id, exc_info=True)
-            problems.append(f"I couldn't update the thread ({exc.text or exc.status})")
         if change.target is not None:
             await self._refresh_embed(guild, change.target)
             try:
                 target_thread = await self._thread(guild, change.target)
-                await target_thread.send(f"{render.ref(item)} was merged into this report.",
+                await target_thread.send(f"{render.ref(change.item)} was merged into this report.",
                                          allowed_mentions=NO_MENTIONS)
             except (discord.HTTPException, KudosError) as exc:
                 problems.append(f"I couldn't post in the original's thread ({exc})")
@@ -444,50 +422,13 @@ class Feedback(ForumWatch, commands.Cog):
     # ------------------------------------------------------------------ timers
 
     async def _on_notify_timer(self, payload: dict[str, Any], timer: Any) -> None:
-        """Tell each recipient by DM; whoever can't get a DM is mentioned in the thread instead.
-
-        A run that a crash interrupted is taken up again (attempts > 1): whoever already has this exact notice
-        among the bot's recent DMs is not told twice."""
-        guild_id = int(payload["guild_id"])
-        item = await self.service.get(guild_id, int(payload["feedback_id"]))
-        target = await self.service.get(guild_id, int(payload["target_id"])) if payload.get("target_id") else None
-        text = render.notice_text(item, payload["event"], payload["status"], payload.get("note"),
-                                  payload.get("version"), target)
-        unreachable: list[int] = []
-        for user_id in payload.get("recipients") or []:
-            try:
-                channel = await self.bot.create_dm(discord.Object(int(user_id)))
-                if getattr(timer, "attempts", 1) > 1 and await self._already_sent(channel, text):
-                    continue
-                await channel.send(text, allowed_mentions=NO_MENTIONS)
-            except discord.HTTPException as exc:
-                log.info("feedback %s: DM to %s failed (%s); mentioning in the thread", item.id, user_id, exc.code)
-                unreachable.append(int(user_id))
-        if not unreachable:
-            return
-        if item.thread_id is None:
-            log.warning("feedback %s: %d member(s) could not be told (no thread to mention them in)",
-                        item.id, len(unreachable))
-            return
-        guild = self.bot.get_guild(guild_id)
-        if guild is None:
-            return
-        # Never raise from here: a retry of this timer would DM everyone again.
-        try:
-            thread = await self._thread(guild, item)
-            for start in range(0, len(unreachable), MENTIONS_PER_MESSAGE):
-                chunk = unreachable[start:start + MENTIONS_PER_MESSAGE]
-                mentions = " ".join(f"<@{u}>" for u in chunk)
-                await thread.send(f"{mentions} — I couldn't DM you: {text}"[:2000], allowed_mentions=only(*chunk))
-        except (discord.HTTPException, KudosError):
-            log.warning("feedback %s: %d member(s) could not be told by DM nor in the thread", item.id,
-                        len(unreachable), exc_info=True)
-
-    async def _already_sent(self, channel: discord.DMChannel, text: str) -> bool:
-        async for old in channel.history(limit=25):
-            if old.author.id == self.bot.user.id and old.content == text:  # type: ignore[union-attr]
-                return True
-        return False
+        """A one-timer-per-change notice written before the upgrade: fanned out into one DM job per member
+        (keyed by the negated timer id as the change id, so running this twice writes nothing new)."""
+        notice = {k: v for k, v in payload.items() if k != "recipients"}
+        for user_id in dict.fromkeys(int(u) for u in payload.get("recipients") or []):
+            key = DmKey(-int(timer.id), user_id)
+            await self.bot.scheduler.schedule(key.kind, {**notice, "change_id": key.change_id, "user_id": user_id},
+                                              dedupe_key=key.dedupe())
 
     async def _on_digest_timer(self, payload: dict[str, Any], _timer: Any) -> None:
         """The weekly staff digest (a ``[[scheduler.cron]]`` job with event ``feedback.digest``)."""

@@ -10,12 +10,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.feedback import FeedbackPolicy, FeedbackService, validate_draft
+from bot.feedback.jobs import DmKey, StatusLineKey
 from bot.feedback.tables import feedback, feedback_votes
 from bot.ledger import DEFAULT_POINTS, LedgerPolicy, LedgerService
 from bot.ledger.tables import contributions
 from bot.platform.clock import FakeClock
 from bot.platform.db import Database
 from bot.platform.errors import Conflict, InvalidInput, NotFound
+from bot.platform.jobs.effects import JobKey
 
 G = 100
 ALICE, BOB, CAROL, DAN, STAFF = 11, 22, 33, 44, 99
@@ -25,13 +27,24 @@ FORUM = 5000
 class Recorder:
     def __init__(self) -> None:
         self.events: list[Any] = []
-        self.notices: list[dict[str, Any]] = []
+        self.jobs: list[tuple[JobKey, dict[str, Any]]] = []
 
     async def emit(self, conn: AsyncConnection, event: Any) -> None:
         self.events.append(event)
 
-    async def notice(self, conn: AsyncConnection, payload: dict[str, Any]) -> None:
-        self.notices.append(payload)
+    async def job(self, conn: AsyncConnection, key: JobKey, payload: dict[str, Any]) -> None:
+        self.jobs.append((key, payload))
+
+    @property
+    def notices(self) -> list[dict[str, Any]]:
+        """The DM jobs grouped by change, in order: the notice's payload and whom it goes to."""
+        by_change: dict[int, dict[str, Any]] = {}
+        for key, payload in self.jobs:
+            if isinstance(key, DmKey):
+                assert key.dedupe() == f"feedback.dm:{payload['change_id']}:{payload['user_id']}"
+                notice = by_change.setdefault(key.change_id, {**payload, "recipients": []})
+                notice["recipients"].append(key.user_id)
+        return list(by_change.values())
 
 
 @pytest.fixture
@@ -47,7 +60,7 @@ def policy() -> dict[str, FeedbackPolicy]:
 @pytest.fixture
 def svc(db: Database, clock: FakeClock, rec: Recorder, policy: dict[str, FeedbackPolicy]) -> FeedbackService:
     ledger = LedgerService(db, clock, lambda g: LedgerPolicy(thanks_given_per_day=0, max_from_same_giver=0))
-    return FeedbackService(db, clock, ledger, lambda g: policy["p"], emit=rec.emit, schedule_notice=rec.notice)
+    return FeedbackService(db, clock, ledger, lambda g: policy["p"], emit=rec.emit, schedule_job=rec.job)
 
 
 _threads = iter(range(7000, 8000))
@@ -190,6 +203,12 @@ async def test_lifecycle_credits_events_and_notices(svc: FeedbackService, db: Da
     assert rec.events[-1].data["version"] == "2.0"
     assert [n["status"] for n in rec.notices] == ["acknowledged", "planned", "shipped"]
     assert rec.notices[-1]["recipients"] == [ALICE, BOB, CAROL]
+    # one thread job per change, keyed by item and change; the DMs of a change share its change id
+    lines = [(k, p) for k, p in rec.jobs if isinstance(k, StatusLineKey)]
+    assert [p["status"] for _, p in lines] == ["acknowledged", "planned", "shipped"]
+    assert [k.change_id for k, _ in lines] == [n["change_id"] for n in rec.notices]
+    assert len({k.change_id for k, _ in lines}) == 3
+    assert all(k.dedupe() == f"feedback.status_line:{item.id}:{k.change_id}" for k, _ in lines)
 
 
 @pytest.mark.parametrize(

@@ -27,9 +27,11 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.platform import audit
 from bot.platform.clock import Clock, FakeClock
 from bot.platform.db.engine import Database
 from bot.platform.jobs import store as repo
+from bot.platform.jobs.effects import Drop, GiveUp
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +159,8 @@ class TimerScheduler:
             self._aps = None
         if self._inflight:
             await asyncio.gather(*self._inflight, return_exceptions=True)
+        async with self._run_lock:  # a run that APScheduler started finishes its bookkeeping before we return
+            pass
 
     def _mirror(self, timer_id: int, due_at: datetime) -> None:
         if self._aps is None or not self._running:
@@ -199,6 +203,8 @@ class TimerScheduler:
             if handler is None:
                 raise LookupError(f"no handler registered for timer event {timer.event!r}")
             await handler(timer.payload, timer)
+        except Drop as exc:
+            await self._record_drop(timer, exc)
         except Exception as exc:  # noqa: BLE001 - every failure is retried or recorded, never lost
             await self._record_failure(timer, exc)
         else:
@@ -210,11 +216,23 @@ class TimerScheduler:
             if cron_name in self._cron:
                 await self._schedule_next_cron(self._cron[cron_name], after=timer.due_at)
 
+    async def _record_drop(self, timer: repo.Timer, exc: Drop) -> None:
+        """The effect's target is gone: the job is done, and the audit log says what was dropped and why."""
+        now = self.clock.now()
+        guild_id = timer.payload.get("guild_id") if isinstance(timer.payload, dict) else None
+        async with self.db.begin() as conn:
+            await repo.finish(conn, timer.id, worker=self.worker_id, now=now)
+            await audit.record(conn, now=now, action="job.dropped", guild_id=int(guild_id) if guild_id else None,
+                               target_id=timer.id, details={"event": timer.event, "key": timer.dedupe_key or "",
+                                                            "reason": str(exc)[:300]})
+        log.info("timer %s (%s) dropped: %s", timer.id, timer.event, exc)
+
     async def _record_failure(self, timer: repo.Timer, exc: Exception) -> None:
         error = f"{type(exc).__name__}: {exc}"
         now = self.clock.now()
+        retry = timer.attempts < self.settings.max_attempts and not isinstance(exc, GiveUp)
         async with self.db.begin() as conn:
-            if timer.attempts < self.settings.max_attempts:
+            if retry:
                 due = now + repo.backoff(self.settings.retry_base_seconds, timer.attempts)
                 await repo.retry_later(conn, timer.id, worker=self.worker_id, due_at=due, error=error)
                 log.warning(
@@ -225,7 +243,7 @@ class TimerScheduler:
                 await repo.fail(conn, timer.id, worker=self.worker_id, now=now, error=error)
                 log.error("timer %s (%s) failed for good after %d attempts: %s",
                           timer.id, timer.event, timer.attempts, error)
-        if timer.attempts < self.settings.max_attempts:
+        if retry:
             self._mirror(timer.id, due)
 
     async def _schedule_next_cron(self, job: CronJob, *, after: datetime) -> None:

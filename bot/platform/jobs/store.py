@@ -23,6 +23,7 @@ class Timer:
     status: str
     attempts: int
     claimed_by: str | None
+    dedupe_key: str | None = None
 
 
 def _row(row: Any) -> Timer:
@@ -34,6 +35,7 @@ def _row(row: Any) -> Timer:
         status=row.status,
         attempts=row.attempts,
         claimed_by=row.claimed_by,
+        dedupe_key=row.dedupe_key,
     )
 
 
