@@ -23,7 +23,8 @@ from bot.betas.service import NEWS_EVENT, BetaService
 from bot.ledger.explain import ts
 from bot.platform import audit
 from bot.platform.errors import Conflict, InvalidInput, NotFound
-from bot.platform.jobs.store import cancel_timers_like
+from bot.platform.jobs.keys import BetaAnnounce
+from bot.platform.jobs.store import cancel_series
 
 MAX_TITLE = 256
 MAX_BODY = 4000
@@ -167,7 +168,7 @@ class NewsService:
             if current is None or current.status != "scheduled":
                 raise Conflict(f"Announcement #{announcement_id} went out meanwhile; it can't be cancelled now.")
             await repo.update_announcement(conn, announcement_id, status="cancelled", image=None)
-            await cancel_timers_like(conn, f"betas:announce:{announcement_id}:", now=now)
+            await cancel_series(conn, BetaAnnounce(announcement_id), now=now)
             await audit.record(conn, now=now, action="announce.cancelled", guild_id=guild_id, actor_id=actor_id,
                                target_id=announcement_id, details={})
         return await self.get(guild_id, announcement_id)

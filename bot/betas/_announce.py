@@ -14,7 +14,8 @@ from bot.ledger.explain import ts
 from bot.platform.clock import Clock
 from bot.platform.db import Database
 from bot.platform.errors import Conflict, LimitReached, NotFound
-from bot.platform.jobs.store import cancel_timers_like
+from bot.platform.jobs.keys import BetaAnnounce, BetaClose, BetaRemind
+from bot.platform.jobs.store import cancel_series
 
 
 class _Announcing:
@@ -70,7 +71,7 @@ class _Announcing:
             for ann in await repo.announcements_of(conn, guild_id, "beta", beta_id):
                 if ann.status == "scheduled":
                     await repo.update_announcement(conn, ann.id, status="cancelled")
-                    await cancel_timers_like(conn, f"betas:announce:{ann.id}:", now=now)
+                    await cancel_series(conn, BetaAnnounce(ann.id), now=now)
                     cancelled = True
             if cancelled and row.status == "scheduled":
                 await repo.update_beta(conn, beta_id, status="draft")
@@ -114,7 +115,7 @@ class _Announcing:
                                        status="scheduled" if scheduled else "draft")
             if scheduled:
                 await self.schedule(event, {"announcement_id": ann_id}, at=when,
-                                    dedupe_key=f"betas:announce:{ann_id}:{when.isoformat()}", conn=conn)
+                                    dedupe_key=BetaAnnounce(ann_id).at(when.isoformat()), conn=conn)
             return Slot(ann_id, when, scheduled)
 
     async def move_slot(self, guild_id: int, announcement_id: int, at: datetime, *, event: str) -> Slot:
@@ -132,11 +133,11 @@ class _Announcing:
             await repo.update_announcement(conn, announcement_id, status="cancelled")  # free its own slot
             await self._refuse_over_budget(conn, guild_id, ann.channel_id, when)  # raising rolls back
             await repo.update_announcement(conn, announcement_id, status="scheduled", scheduled_for=when)
-            await cancel_timers_like(conn, f"betas:announce:{announcement_id}:", now=now)
+            await cancel_series(conn, BetaAnnounce(announcement_id), now=now)
             scheduled = when > now
             if scheduled:
                 await self.schedule(event, {"announcement_id": announcement_id}, at=when,
-                                    dedupe_key=f"betas:announce:{announcement_id}:{when.isoformat()}", conn=conn)
+                                    dedupe_key=BetaAnnounce(announcement_id).at(when.isoformat()), conn=conn)
             return Slot(announcement_id, when, scheduled)
 
     async def announcement(self, announcement_id: int) -> repo.AnnouncementRow:
@@ -188,15 +189,15 @@ class _Announcing:
 
     async def _schedule_end(self, conn: AsyncConnection, row: repo.BetaRow) -> None:
         now = self.clock.now()
-        await cancel_timers_like(conn, f"betas:close:{row.id}:", now=now)
-        await cancel_timers_like(conn, f"betas:remind:{row.id}:", now=now)
+        await cancel_series(conn, BetaClose(row.id), now=now)
+        await cancel_series(conn, BetaRemind(row.id), now=now)
         if row.ends_at is None:
             return
         stamp = row.ends_at.isoformat()
         await self.schedule(CLOSE_EVENT, {"beta_id": row.id}, at=row.ends_at,
-                            dedupe_key=f"betas:close:{row.id}:{stamp}", conn=conn)
+                            dedupe_key=BetaClose(row.id).at(stamp), conn=conn)
         hours = self.policy_for(row.guild_id).reminder_hours_before_end
         remind_at = row.ends_at - timedelta(hours=hours)
         if hours and remind_at > now:
             await self.schedule(REMIND_EVENT, {"beta_id": row.id, "ends_at": stamp}, at=remind_at,
-                                dedupe_key=f"betas:remind:{row.id}:{stamp}", conn=conn)
+                                dedupe_key=BetaRemind(row.id).at(stamp), conn=conn)

@@ -12,7 +12,8 @@ from bot.platform import audit
 from bot.platform.clock import Clock
 from bot.platform.db import Database
 from bot.platform.errors import Conflict
-from bot.platform.jobs.store import cancel_timers_like
+from bot.platform.jobs.keys import BetaAnnounce, BetaClose, BetaNudges, BetaRemind
+from bot.platform.jobs.store import cancel_series
 
 
 class _Closing:
@@ -74,12 +75,12 @@ class _Closing:
             if row.status == "closed":
                 raise Conflict(f"**{row.name}** is closed already.")
             await repo.update_beta(conn, beta_id, status="closed", closed_at=now)
-            for prefix in (f"betas:close:{beta_id}:", f"betas:remind:{beta_id}:", f"betas:nudge:{beta_id}:"):
-                await cancel_timers_like(conn, prefix, now=now)
+            for series in (BetaClose(beta_id), BetaRemind(beta_id), BetaNudges(beta_id)):
+                await cancel_series(conn, series, now=now)
             for ann in await repo.announcements_of(conn, guild_id, "beta", beta_id):
                 if ann.status == "scheduled":
                     await repo.update_announcement(conn, ann.id, status="cancelled")
-                    await cancel_timers_like(conn, f"betas:announce:{ann.id}:", now=now)
+                    await cancel_series(conn, BetaAnnounce(ann.id), now=now)
             joined = await repo.by_status(conn, beta_id, ("joined",))
             fb = await repo.feedback_by_reporter(conn, beta_id)
             name = f"beta:{row.name}"

@@ -15,7 +15,8 @@ from bot.platform import audit
 from bot.platform.clock import Clock
 from bot.platform.db import Database
 from bot.platform.errors import Conflict, NotAllowed
-from bot.platform.jobs.store import cancel_timers_like
+from bot.platform.jobs.keys import BetaNudge
+from bot.platform.jobs.store import cancel_series
 
 
 class _Joining:
@@ -129,7 +130,7 @@ class _Joining:
             at = now + timedelta(hours=hours)
             if hours and (row.ends_at is None or at < row.ends_at):
                 await self.schedule(NUDGE_EVENT, {"beta_id": row.id, "user_id": user_id}, at=at,
-                                    dedupe_key=f"betas:nudge:{row.id}:{user_id}", conn=conn)
+                                    dedupe_key=BetaNudge(row.id, user_id).dedupe(), conn=conn)
 
     async def _promote(self, conn: AsyncConnection, row: repo.BetaRow, now: datetime) -> list[int]:
         """Move the first of the waitlist in while there is room (FIFO by ``seq``)."""
@@ -165,7 +166,7 @@ class _Joining:
                         payload={"role_id": row.cohort_role_id},
                         dedupe_key=f"beta:{row.id}:{user_id}:unrole:{mine.seq}", rule_name=f"beta:{row.name}",
                         cause="beta:left")
-                await cancel_timers_like(conn, f"betas:nudge:{row.id}:{user_id}", now=now)
+                await cancel_series(conn, BetaNudge(row.id, user_id), now=now)
                 promoted = await self._promote(conn, row, now)
             await audit.record(conn, now=now, action="beta.left", guild_id=guild_id, actor_id=user_id,
                                target_id=beta_id, details={"was": mine.status, "promoted": promoted})

@@ -16,6 +16,7 @@ from bot.platform.clock import Clock
 from bot.platform.db import Database, locks
 from bot.platform.errors import Conflict, InvalidInput, NotFound
 from bot.platform.jobs import store as jobs_store
+from bot.platform.jobs.keys import RewardDemotion
 from bot.rewards import store as repo
 from bot.rewards._common import (
     ACTIONS,
@@ -273,15 +274,15 @@ class _Decisions:
         delivery = self.delivery_for(guild_id)
         line = delivery.demote_below * rule.threshold
         for grant in active:
-            prefix = f"rewards:demote:{grant.id}:"
+            series = RewardDemotion(grant.id)
             if value < line:
-                if self.schedule is not None and not await jobs_store.pending_timer_like(conn, prefix):
+                if self.schedule is not None and not await jobs_store.pending_in_series(conn, series):
                     await self.schedule(
                         "rewards.demote", {"grant_id": grant.id}, at=now + timedelta(days=delivery.demote_after_days),
-                        dedupe_key=f"{prefix}{cause}"[:200], conn=conn,
+                        dedupe_key=series.at(cause)[:200], conn=conn,
                     )
             else:
-                await jobs_store.cancel_timers_like(conn, prefix, now=now)
+                await jobs_store.cancel_series(conn, series, now=now)
 
     async def demote_due(self, grant_id: int) -> bool:
         """Timer: the member stayed below the line long enough; take the role back (with a DM)."""

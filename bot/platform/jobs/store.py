@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.platform.db.upsert import insert_for
 from bot.platform.jobs import claims
+from bot.platform.jobs.keys import SeriesKey
 from bot.platform.tables import timers
 
 
@@ -178,20 +179,21 @@ async def get(conn: AsyncConnection, timer_id: int) -> Timer | None:
 backoff = claims.backoff  # the one back-off of every queue
 
 
-async def cancel_timers_like(conn: AsyncConnection, key_prefix: str, *, now: datetime) -> int:
-    """Cancel pending timers whose dedupe key starts with ``key_prefix`` (bound parameter, escaped)."""
-    pattern = key_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+def _in_series(key: SeriesKey) -> Any:
+    pattern = key.prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return or_(timers.c.dedupe_key == key.dedupe(), timers.c.dedupe_key.like(pattern, escape="\\"))
+
+
+async def cancel_series(conn: AsyncConnection, key: SeriesKey, *, now: datetime) -> int:
+    """Cancel every pending timer of the series ``key`` (see :mod:`bot.platform.jobs.keys`)."""
     result = await conn.execute(
-        update(timers).where(timers.c.status == "pending", timers.c.dedupe_key.like(pattern, escape="\\"))
-        .values(status="cancelled", finished_at=now)
+        update(timers).where(timers.c.status == "pending", _in_series(key)).values(status="cancelled", finished_at=now)
     )
     return result.rowcount
 
 
-async def pending_timer_like(conn: AsyncConnection, key_prefix: str) -> bool:
-    pattern = key_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+async def pending_in_series(conn: AsyncConnection, key: SeriesKey) -> bool:
     row = (await conn.execute(
-        select(timers.c.id).where(timers.c.status == "pending", timers.c.dedupe_key.like(pattern, escape="\\"))
-        .limit(1)
+        select(timers.c.id).where(timers.c.status == "pending", _in_series(key)).limit(1)
     )).first()
     return row is not None
