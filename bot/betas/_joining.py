@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.betas import store as repo
 from bot.betas._common import NUDGE_EVENT, PROMOTED_DM, stage_index
 from bot.betas.models import Beta, Eligibility, JoinResult, LeaveResult, MemberFacts
-from bot.ledger import store as ledger_repo
+from bot.ledger import queries as ledger_queries
 from bot.ledger.explain import ts
 from bot.platform import audit
 from bot.platform.clock import Clock
@@ -44,7 +44,7 @@ class _Joining:
                         f"**{row.name}** (yours is {age} day{'s' if age != 1 else ''} old). You can join from "
                         f"{ts(facts.account_created_at + timedelta(days=rules.account_age_days), 'D')}.")
         if rules.min_points or rules.stage:
-            stats = await ledger_repo.stats_for(conn, row.guild_id, facts.user_id)
+            stats = await ledger_queries.stats_for(conn, row.guild_id, facts.user_id)
             points = stats.get(("*", ""), (0, 0))[0]
             if rules.min_points and points < rules.min_points:
                 return (f"The **{row.name}** beta is open to members with at least {rules.min_points} points; you "

@@ -25,10 +25,9 @@ from typing import Any, Literal
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.contributions import store as repo
-from bot.ledger import CreditResult, LedgerService, Ring
-from bot.ledger import store as ledger_repo
+from bot.ledger import Contribution, CreditResult, LedgerService, Ring
+from bot.ledger import queries as ledger_queries
 from bot.ledger.explain import ts
-from bot.ledger.store import Contribution
 from bot.platform import audit
 from bot.platform.audit import store as audit_repo
 from bot.platform.clock import Clock
@@ -341,7 +340,7 @@ class ContributionsService:
         count = sum(-1 if r.is_reversal else 1 for r in rows)
         if count <= 0 or await is_tracking_disabled(conn, guild_id, user_id):
             return  # a held credit released with its held reversal: nothing to announce
-        total = (await ledger_repo.stats_for(conn, guild_id, user_id, ("",))).get(("*", ""), (0, 0))[0]
+        total = await ledger_queries.total_points(conn, guild_id, user_id)
         await self.scheduler.schedule(
             RELEASE_RECEIPT, {"guild_id": guild_id, "user_id": user_id, "points": points, "count": count,
                               "total": total},

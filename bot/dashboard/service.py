@@ -17,8 +17,6 @@ from bot.dashboard.tokens import BadToken, mac, sign, unsign
 from bot.platform.clock import Clock
 from bot.platform.db.engine import Database
 from bot.platform.errors import Conflict, InvalidInput, NotAllowed
-from bot.rewards.codes import mask_code
-from bot.rewards.store import Grant
 
 log = logging.getLogger(__name__)
 
@@ -135,14 +133,6 @@ class WebService:
 
     # ------------------------------------------------------------------ page data
 
-    async def failed_grants(self, guild_id: int, *, limit: int = 50) -> list[Grant]:
-        async with self.db.connect() as conn:
-            return await repo.failed_grants(conn, guild_id, limit=limit)
-
-    async def grant_counts(self, guild_id: int, *, days: int = 7) -> dict[str, int]:
-        async with self.db.connect() as conn:
-            return await repo.grant_counts(conn, guild_id, self.clock.now() - timedelta(days=days))
-
     async def member_names(self, guild_id: int, query: str, *, limit: int = 25) -> list[tuple[int, str]]:
         async with self.db.connect() as conn:
             return await repo.member_names(conn, guild_id, query, limit=limit)
@@ -159,8 +149,3 @@ class WebService:
         async with self.db.connect() as conn:
             return await repo.audit_actions(conn, guild_id)
 
-    async def pool_codes(self, pool_id: int, *, limit: int = 20) -> list[dict[str, Any]]:
-        """A pool's newest codes with the code masked (``AB••••YZ``): a perk code never reaches the page."""
-        async with self.db.connect() as conn:
-            rows = await repo.pool_codes(conn, pool_id, limit=limit)
-        return [{**row, "code": mask_code(str(row["code"]))} for row in rows]

@@ -1,4 +1,5 @@
-"""Repository for the staff dashboard: used login nonces, sessions, and the read-only lists its pages show."""
+"""Repository for the staff dashboard: used login nonces, sessions, and the read-only lists its pages show
+(the rewards page's grants and codes come from :class:`bot.rewards.RewardsService`)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.dashboard.tables import web_login_nonces, web_sessions
 from bot.platform.db.upsert import insert_for
 from bot.platform.tables import audit_log, members
-from bot.rewards.store import Grant, _grant
-from bot.rewards.tables import grants, perk_codes
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,23 +63,6 @@ async def purge(conn: AsyncConnection, now: datetime) -> int:
 # --------------------------------------------------------------------------- page data
 
 
-async def failed_grants(conn: AsyncConnection, guild_id: int, *, limit: int = 50) -> list[Grant]:
-    rows = await conn.execute(
-        select(grants).where(grants.c.guild_id == guild_id, grants.c.status == "failed")
-        .order_by(grants.c.id.desc()).limit(limit)
-    )
-    return [_grant(r) for r in rows]
-
-
-async def grant_counts(conn: AsyncConnection, guild_id: int, since: datetime) -> dict[str, int]:
-    """Grants created since ``since``, by status."""
-    rows = await conn.execute(
-        select(grants.c.status, func.count()).where(grants.c.guild_id == guild_id, grants.c.created_at >= since)
-        .group_by(grants.c.status)
-    )
-    return {str(status): int(n) for status, n in rows}
-
-
 async def member_names(conn: AsyncConnection, guild_id: int, query: str, *, limit: int = 25) -> list[tuple[int, str]]:
     """Members recorded in the database whose display name contains ``query`` (case-insensitive)."""
     pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -119,12 +101,3 @@ async def audit_actions(conn: AsyncConnection, guild_id: int) -> list[str]:
     rows = await conn.execute(select(audit_log.c.action).where(audit_log.c.guild_id == guild_id).distinct())
     return sorted(str(r[0]) for r in rows)
 
-
-async def pool_codes(conn: AsyncConnection, pool_id: int, *, limit: int = 20) -> list[dict[str, Any]]:
-    """The newest codes of a pool, for the dashboard to show *masked* (the caller masks them)."""
-    rows = await conn.execute(
-        select(perk_codes.c.id, perk_codes.c.code, perk_codes.c.assigned_to, perk_codes.c.assigned_at,
-               perk_codes.c.expires_at, perk_codes.c.voided_at)
-        .where(perk_codes.c.pool_id == pool_id).order_by(perk_codes.c.id.desc()).limit(limit)
-    )
-    return [dict(r._mapping) for r in rows]

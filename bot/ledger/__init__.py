@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from bot.ledger.models import (
+        Contribution,
         ContributionEvent,
         CreditResult,
         CreditStatus,
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 # Loaded on first use, so that importing one module of this feature (its tables, say) does not import
 # the whole feature and, through it, the features it calls.
 _EXPORTS = {
+    "Contribution": ("bot.ledger.models", "Contribution"),
     "ContributionEvent": ("bot.ledger.models", "ContributionEvent"),
     "CreditResult": ("bot.ledger.models", "CreditResult"),
     "CreditStatus": ("bot.ledger.models", "CreditStatus"),
@@ -57,6 +59,7 @@ _EXPORTS = {
     "day_start": ("bot.ledger.service", "day_start"),
 }
 __all__ = [
+    "Contribution",
     "ContributionEvent",
     "CreditResult",
     "CreditStatus",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.ledger.store import Contribution
+from bot.ledger.models import Contribution
 
 # What the actor did, per kind: "+10 answer for …, accepted as the solution by @mod".
 _BY = {

@@ -1,4 +1,4 @@
-"""Values the ledger service returns and the event it emits."""
+"""Values the ledger service returns, its rows as it hands them out, and the event it emits."""
 
 from __future__ import annotations
 
@@ -9,6 +9,33 @@ from typing import Literal
 CreditStatus = Literal["credited", "duplicate", "pending", "capped", "refused", "reversed"]
 EventAction = Literal["credit", "reverse", "release"]
 Period = Literal["week", "month", "season", "all"]
+
+
+@dataclass(frozen=True, slots=True)
+class Contribution:
+    """One ledger row (``contributions``), as the ledger hands it to others (``on_release``, receipts)."""
+
+    id: int
+    guild_id: int
+    user_id: int
+    kind: str
+    points: int
+    source_key: str
+    channel_id: int | None
+    thread_id: int | None
+    message_id: int | None
+    actor_id: int | None
+    reason: str
+    season: str
+    reverses_id: int | None
+    created_at: datetime
+    status: str
+    held_until: datetime | None
+    note: str
+
+    @property
+    def is_reversal(self) -> bool:
+        return self.reverses_id is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,7 @@ from bot.ledger import stages
 from bot.ledger import stages_store as stages_repo
 from bot.ledger import store as repo
 from bot.ledger.models import (
+    Contribution,
     ContributionEvent,
     CreditResult,
     EventAction,
@@ -46,8 +47,9 @@ from bot.ledger.models import (
     Ring,
 )
 from bot.ledger.policy import KINDS, NO_SELF_CREDIT, PEER_KINDS, LedgerPolicy
-from bot.ledger.store import ALL_KINDS, ALL_TIME, Contribution
+from bot.ledger.store import ALL_KINDS, ALL_TIME
 from bot.platform import audit
+from bot.platform import guilds as guild_repo
 from bot.platform.clock import Clock
 from bot.platform.db import Database
 from bot.platform.errors import InvalidInput, KudosError, LimitReached, NotAllowed, NotFound
@@ -207,7 +209,7 @@ class LedgerService:
                 note = f"daily cap for {kind}: {remaining} of {amount} points counted ({cap}/day)"
                 amount = remaining
         if status == "counted" and policy.probation_days > 0:
-            joined = member_joined_at or await repo.member_joined_at(c, guild_id, user_id)
+            joined = member_joined_at or await guild_repo.member_joined_at(c, guild_id, user_id)
             if joined is not None and now < joined + timedelta(days=policy.probation_days):
                 status, held_until = "pending", joined + timedelta(days=policy.probation_days)
 

@@ -7,7 +7,6 @@ row's ``status`` from ``pending`` to ``counted``. A row is in ``member_stats`` e
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -15,37 +14,12 @@ from sqlalchemy import case, func, insert, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.ledger.models import Contribution
 from bot.ledger.tables import contributions, member_stats
 from bot.platform.db.upsert import insert_for
-from bot.platform.tables import members
 
 ALL_KINDS = "*"
 ALL_TIME = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Contribution:
-    id: int
-    guild_id: int
-    user_id: int
-    kind: str
-    points: int
-    source_key: str
-    channel_id: int | None
-    thread_id: int | None
-    message_id: int | None
-    actor_id: int | None
-    reason: str
-    season: str
-    reverses_id: int | None
-    created_at: datetime
-    status: str
-    held_until: datetime | None
-    note: str
-
-    @property
-    def is_reversal(self) -> bool:
-        return self.reverses_id is not None
 
 
 def _row(row: Any) -> Contribution:
@@ -261,13 +235,6 @@ async def pending_points(conn: AsyncConnection, guild_id: int, user_id: int) -> 
     return int(result.scalar_one())
 
 
-async def member_joined_at(conn: AsyncConnection, guild_id: int, user_id: int) -> datetime | None:
-    result = await conn.execute(
-        select(members.c.joined_at).where(members.c.guild_id == guild_id, members.c.user_id == user_id)
-    )
-    return result.scalar_one_or_none()
-
-
 async def stats_for(conn: AsyncConnection, guild_id: int, user_id: int, seasons: Iterable[str] | None = None
                     ) -> dict[tuple[str, str], tuple[int, int]]:
     """{(kind, season): (points, count)} for one member; only these ``seasons`` ('' = all time) when given.
@@ -280,6 +247,15 @@ async def stats_for(conn: AsyncConnection, guild_id: int, user_id: int, seasons:
         stmt = stmt.where(member_stats.c.season.in_(sorted(set(seasons))))
     result = await conn.execute(stmt)
     return {(r.kind, r.season): (r.points, r.count) for r in result}
+
+
+async def members_with_stats(conn: AsyncConnection, guild_id: int) -> list[int]:
+    """Every member with an aggregate row (anything ever counted), by id."""
+    rows = await conn.execute(
+        select(member_stats.c.user_id).where(member_stats.c.guild_id == guild_id).distinct()
+        .order_by(member_stats.c.user_id)
+    )
+    return [int(r[0]) for r in rows]
 
 
 async def history(
@@ -496,7 +472,7 @@ __all__ = [
     "history",
     "ledger_sums",
     "lock_for_write",
-    "member_joined_at",
+    "members_with_stats",
     "peer_exchanges",
     "pending_points",
     "pending_due",

@@ -43,6 +43,14 @@ async def left_member(conn: AsyncConnection, guild_id: int, user_id: int, *, now
     )
 
 
+async def member_joined_at(conn: AsyncConnection, guild_id: int, user_id: int) -> datetime | None:
+    """When the member joined the server, as last recorded (``None``: unknown)."""
+    result = await conn.execute(
+        select(members.c.joined_at).where(members.c.guild_id == guild_id, members.c.user_id == user_id)
+    )
+    return result.scalar_one_or_none()
+
+
 async def known_guild_ids(conn: AsyncConnection) -> list[int]:
     return list((await conn.execute(select(guilds.c.id).where(guilds.c.left_at.is_(None)))).scalars())
 

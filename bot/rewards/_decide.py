@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.ledger import ContributionEvent
-from bot.ledger import store as ledger_repo
-from bot.ledger.tables import member_stats
+from bot.ledger import queries as ledger_queries
 from bot.platform import audit
+from bot.platform import guilds as guild_repo
 from bot.platform.clock import Clock
 from bot.platform.db import Database, locks
 from bot.platform.errors import Conflict, InvalidInput, NotFound
@@ -45,24 +44,24 @@ class _Decisions:
         if t.type == "kind":
             if event is not None and event.kind == t.kind:
                 return event.kind_count
-            stats = await ledger_repo.stats_for(conn, guild_id, user_id, ("",))
+            stats = await ledger_queries.stats_for(conn, guild_id, user_id, ("",))
             return stats.get((str(t.kind), ""), (0, 0))[1]
         if t.type == "points":
             if t.window_days:
-                return await ledger_repo.counted_points_since(conn, guild_id, user_id,
-                                                             now - timedelta(days=t.window_days))
+                return await ledger_queries.counted_points_since(conn, guild_id, user_id,
+                                                                now - timedelta(days=t.window_days))
             if t.season:
                 if event is not None:
                     return event.season_points
                 season = self.policy_for(guild_id).season_for(now)
-                stats = await ledger_repo.stats_for(conn, guild_id, user_id, (season,))
+                stats = await ledger_queries.stats_for(conn, guild_id, user_id, (season,))
                 return stats.get(("*", season), (0, 0))[0] if season else 0
             if event is not None:
                 return event.total_points
-            stats = await ledger_repo.stats_for(conn, guild_id, user_id, ("",))
+            stats = await ledger_queries.stats_for(conn, guild_id, user_id, ("",))
             return stats.get(("*", ""), (0, 0))[0]
         if t.type == "ladder_stage":
-            stats = await ledger_repo.stats_for(conn, guild_id, user_id, ("",))
+            stats = await ledger_queries.stats_for(conn, guild_id, user_id, ("",))
             return 1 if _stage_reached(self.policy_for(guild_id), str(t.ladder_stage), stats) else 0
         return 0
 
@@ -73,7 +72,7 @@ class _Decisions:
             facts = self.facts_provider(guild_id, user_id)
             if facts is not None:
                 return facts
-        joined = await ledger_repo.member_joined_at(conn, guild_id, user_id)
+        joined = await guild_repo.member_joined_at(conn, guild_id, user_id)
         return MemberFacts(user_id, joined_at=joined, role_ids=None)
 
     async def _decide(
@@ -370,11 +369,7 @@ class _Decisions:
         return result
 
     async def _candidates(self, conn: AsyncConnection, rule: Rule, guild_id: int) -> list[int]:
-        rows = await conn.execute(
-            select(member_stats.c.user_id).where(member_stats.c.guild_id == guild_id).distinct()
-            .order_by(member_stats.c.user_id)
-        )
-        return [int(r[0]) for r in rows if r[0] != NOTICE_USER]
+        return [u for u in await ledger_queries.members_with_stats(conn, guild_id) if u != NOTICE_USER]
 
     async def apply_sync(self, guild_id: int, name: str, *, actor_id: int | None) -> int:
         """Apply a rule retroactively to everyone :meth:`preview` lists (each decision is idempotent)."""

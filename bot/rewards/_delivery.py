@@ -219,3 +219,14 @@ class _Delivery:
     async def earned_roles(self, guild_id: int, *, user_id: int | None = None) -> list[repo.Grant]:
         async with self.db.connect() as conn:
             return await repo.earned_roles(conn, guild_id, now=self.clock.now(), user_id=user_id)
+
+    # ------------------------------------------------------------------ the dashboard's lists
+
+    async def failed_grants(self, guild_id: int, *, limit: int = 50) -> list[repo.Grant]:
+        async with self.db.connect() as conn:
+            return await repo.failed_grants(conn, guild_id, limit=limit)
+
+    async def grant_counts(self, guild_id: int, *, days: int = 7) -> dict[str, int]:
+        """Grants created in the last ``days`` days, by status."""
+        async with self.db.connect() as conn:
+            return await repo.grant_counts(conn, guild_id, self.clock.now() - timedelta(days=days))

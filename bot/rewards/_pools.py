@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.platform import audit
 from bot.platform.clock import Clock
 from bot.platform.db import Database, locks
@@ -132,3 +134,9 @@ class _Pools:
     async def pool_stock(self, guild_id: int) -> list[tuple[repo.Pool, int]]:
         async with self.db.connect() as conn:
             return [(p, await repo.available(conn, p.id, now=self.clock.now())) for p in await repo.pools(conn, guild_id)]
+
+    async def pool_codes(self, pool_id: int, *, limit: int = 20) -> list[dict[str, Any]]:
+        """A pool's newest codes with the code masked (``AB••••YZ``): a perk code never reaches the page."""
+        async with self.db.connect() as conn:
+            rows = await repo.pool_codes(conn, pool_id, limit=limit)
+        return [{**row, "code": mask_code(str(row["code"]))} for row in rows]

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from bot.ledger import LedgerPolicy, Profile
-from bot.ledger import store as ledger_repo
+from bot.ledger import queries as ledger_queries
 from bot.platform.clock import Clock
 from bot.platform.db import Database
 from bot.rewards import store as repo
@@ -148,8 +148,8 @@ class _Progress:
                 # that bound leaves a larger gap than the best exact one, the window sum is not needed.
                 if best is not None and max(rule.threshold - profile.total_points, 0) / rule.threshold > best:
                     continue
-                windows[days] = await ledger_repo.counted_points_since(conn, guild_id, user_id,
-                                                                       now - timedelta(days=days))
+                windows[days] = await ledger_queries.counted_points_since(conn, guild_id, user_id,
+                                                                          now - timedelta(days=days))
         candidates = exact + [_progress(rule, profile, windows, again) for rule, again in open_rules
                               if rule.trigger.window_days in windows]
         return NextReward("next", nearest(candidates))

@@ -322,6 +322,24 @@ async def status_counts(conn: AsyncConnection, guild_id: int | None = None) -> d
     return {status: int(n) for status, n in await conn.execute(stmt)}
 
 
+async def failed_grants(conn: AsyncConnection, guild_id: int, *, limit: int = 50) -> list[Grant]:
+    """The guild's failed grants, newest first (the dashboard lists them with a retry button)."""
+    rows = await conn.execute(
+        select(grants).where(grants.c.guild_id == guild_id, grants.c.status == "failed")
+        .order_by(grants.c.id.desc()).limit(limit)
+    )
+    return [_grant(r) for r in rows]
+
+
+async def grant_counts(conn: AsyncConnection, guild_id: int, since: datetime) -> dict[str, int]:
+    """Grants created since ``since``, by status."""
+    rows = await conn.execute(
+        select(grants.c.status, func.count()).where(grants.c.guild_id == guild_id, grants.c.created_at >= since)
+        .group_by(grants.c.status)
+    )
+    return {str(status): int(n) for status, n in rows}
+
+
 # --------------------------------------------------------------------------- timers (demotion watch)
 
 
@@ -541,3 +559,13 @@ async def void_code(conn: AsyncConnection, code_id: int, *, now: datetime, reaso
         .values(voided_at=now, void_reason=reason[:200])
     )
     return result.rowcount > 0
+
+
+async def pool_codes(conn: AsyncConnection, pool_id: int, *, limit: int = 20) -> list[dict[str, Any]]:
+    """The newest codes of a pool, for the dashboard to show *masked* (the caller masks them)."""
+    rows = await conn.execute(
+        select(perk_codes.c.id, perk_codes.c.code, perk_codes.c.assigned_to, perk_codes.c.assigned_at,
+               perk_codes.c.expires_at, perk_codes.c.voided_at)
+        .where(perk_codes.c.pool_id == pool_id).order_by(perk_codes.c.id.desc()).limit(limit)
+    )
+    return [dict(r._mapping) for r in rows]

@@ -23,7 +23,7 @@ async def overview(request: web.Request, ctx: Staff) -> web.StreamResponse:
     rendered = await bot.app.charts.draw("render_overview", numbers, "svg")  # in the chart process
     images = [(c.title, c.summary, "data:image/svg+xml;base64," + base64.b64encode(c.data).decode("ascii"))
               for c in rendered]
-    grants = await bot.app.web.grant_counts(gid, days=7)
+    grants = await bot.app.rewards.grant_counts(gid, days=7)
     counts = [
         ("Contributions", week.kinds.total),
         ("Feedback reports", week.feedback.total),
@@ -34,7 +34,7 @@ async def overview(request: web.Request, ctx: Staff) -> web.StreamResponse:
         ("Rewards granted", sum(grants.values())),
         ("Rewards failed", grants.get("failed", 0)),
     ]
-    failed = await bot.app.web.failed_grants(gid, limit=20)
+    failed = await bot.app.rewards.failed_grants(gid, limit=20)
     return render(request, "overview.html", ctx=ctx, active="overview", period=period, periods=PERIODS,
                   charts=images, counts=counts, failed=failed)
 

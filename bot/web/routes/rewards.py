@@ -34,9 +34,9 @@ async def _page(request: web.Request, ctx: Staff, *, notice: str | None = None, 
             preview = (rule.name, result, [ctx.guild.get_member(u) for u in result.user_ids[:50]])
         except KudosError as exc:
             problem = str(exc)
-    pools = [(pool, stock, await ctx.bot.app.web.pool_codes(pool.id, limit=10))
+    pools = [(pool, stock, await svc.pool_codes(pool.id, limit=10))
              for pool, stock in await svc.pool_stock(ctx.guild.id)]
-    failed = await ctx.bot.app.web.failed_grants(ctx.guild.id, limit=50)
+    failed = await svc.failed_grants(ctx.guild.id, limit=50)
     described = [(r, plain(r.describe(), ctx.guild)) for r in rules]
     return render(request, "rewards.html", ctx=ctx, active="rewards", rules=described, preview=preview, pools=pools,
                   failed=failed, notice=notice, problem=problem)

@@ -1,0 +1,49 @@
+"""The ledger's reads for other features, inside the caller's transaction.
+
+Rewards measure a rule, betas check eligibility and contributions write a release receipt *in the
+transaction that is deciding* (after the ledger's own writes, under the same member lock), so these take the
+caller's ``conn`` instead of opening a connection the way :class:`bot.ledger.LedgerService`'s queries do.
+Each one is the ledger store's statement, one round trip, nothing added: they are on the crediting path.
+
+Other features import these (and :class:`bot.ledger.models.Contribution`), never ``bot.ledger.store`` or
+``bot.ledger.tables``; the ledger may change its SQL behind them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.ledger import store as repo
+from bot.ledger.store import ALL_KINDS, ALL_TIME
+
+__all__ = ["ALL_KINDS", "ALL_TIME", "Stats", "counted_points_since", "members_with_stats", "stats_for", "total_points"]
+
+Stats = dict[tuple[str, str], tuple[int, int]]
+"""``{(kind, season): (points, count)}``; kind :data:`ALL_KINDS` is every kind, season :data:`ALL_TIME` all time."""
+
+
+async def stats_for(conn: AsyncConnection, guild_id: int, user_id: int, seasons: Iterable[str] | None = None
+                    ) -> Stats:
+    """A member's aggregates; only these ``seasons`` (:data:`ALL_TIME` = all time) when given.
+
+    Pass ``seasons`` on hot paths: a long-active member has a row per kind for every calendar week and month."""
+    return await repo.stats_for(conn, guild_id, user_id, seasons)
+
+
+async def total_points(conn: AsyncConnection, guild_id: int, user_id: int) -> int:
+    """A member's all-time points (every kind, counted rows only)."""
+    stats = await repo.stats_for(conn, guild_id, user_id, (ALL_TIME,))
+    return stats.get((ALL_KINDS, ALL_TIME), (0, 0))[0]
+
+
+async def counted_points_since(conn: AsyncConnection, guild_id: int, user_id: int, since: datetime) -> int:
+    """Net points counted for a member since ``since``, every kind, reversals included (rolling windows)."""
+    return await repo.counted_points_since(conn, guild_id, user_id, since)
+
+
+async def members_with_stats(conn: AsyncConnection, guild_id: int) -> list[int]:
+    """Every member who ever had something counted in the guild, by id (ascending)."""
+    return await repo.members_with_stats(conn, guild_id)
