@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -25,7 +25,7 @@ from bot.activity import store as activity_repo
 from bot.activity.tables import activity_counters
 from bot.platform.clock import Clock
 from bot.platform.db import Database
-from bot.privacy.tables import privacy_optouts
+from bot.privacy.service import opted_out
 
 log = logging.getLogger(__name__)
 
@@ -168,14 +168,6 @@ async def _wait(event: asyncio.Event, timeout: float) -> None:
         pass
 
 
-async def _opted_out(conn: AsyncConnection, guild_ids: Iterable[int]) -> set[tuple[int, int]]:
-    result = await conn.execute(
-        select(privacy_optouts.c.guild_id, privacy_optouts.c.user_id)
-        .where(privacy_optouts.c.guild_id.in_(sorted(set(guild_ids))))
-    )
-    return {(r.guild_id, r.user_id) for r in result}
-
-
 def _rows(batch: Counts, skip: set[tuple[int, int]]) -> Iterator[activity_repo.CountRow]:
     for day, guilds in batch.items():
         for guild_id, (messages, reactions) in guilds.items():
@@ -188,7 +180,7 @@ def _rows(batch: Counts, skip: set[tuple[int, int]]) -> Iterator[activity_repo.C
 
 async def _write(conn: AsyncConnection, batch: Counts) -> tuple[int, int]:
     """(rows written, rows dropped because the member turned tracking off)."""
-    skip = await _opted_out(conn, {g for guilds in batch.values() for g in guilds})
+    skip = await opted_out(conn, {g for guilds in batch.values() for g in guilds})
     rows = list(_rows(batch, skip))
     await activity_repo.add_counts(conn, rows)  # one executemany
     total = sum(len(m.keys() | r.keys()) for guilds in batch.values() for m, r in guilds.values())

@@ -42,6 +42,11 @@ async def is_tracking_disabled(conn: AsyncConnection, guild_id: int, user_id: in
     return await repo.tracking_off_since(conn, guild_id, user_id) is not None
 
 
+async def opted_out(conn: AsyncConnection, guild_ids: Iterable[int]) -> set[tuple[int, int]]:
+    """Every (guild, member) of ``guild_ids`` who turned tracking off (one statement, for batch writers)."""
+    return await repo.opted_out(conn, guild_ids)
+
+
 def tracking_refusal(user_id: int) -> NotAllowed:
     """What the ledger says when someone tries to credit a member who opted out."""
     return NotAllowed(

@@ -31,6 +31,16 @@ async def tracking_off_since(conn: AsyncConnection, guild_id: int, user_id: int)
     )).scalar_one_or_none()
 
 
+async def opted_out(conn: AsyncConnection, guild_ids: Iterable[int]) -> set[tuple[int, int]]:
+    """Every (guild, member) of these guilds who turned tracking off, in one statement (the activity writer's
+    filter)."""
+    result = await conn.execute(
+        select(privacy_optouts.c.guild_id, privacy_optouts.c.user_id)
+        .where(privacy_optouts.c.guild_id.in_(sorted(set(guild_ids))))
+    )
+    return {(r.guild_id, r.user_id) for r in result}
+
+
 async def set_tracking_off(conn: AsyncConnection, guild_id: int, user_id: int, *, now: datetime) -> bool:
     """Record the opt-out; ``False`` when it was already off."""
     if await tracking_off_since(conn, guild_id, user_id) is not None:
