@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.ledger import LedgerPolicy, Profile, Receipt
 from bot.ledger.explain import plural, ts
+from bot.platform import markdown
 from bot.rewards import NextReward
 
 _DONE_BY = {
@@ -81,16 +82,17 @@ def receipt_line(r: Receipt, *, channel: str | None = None, thread: str | None =
     ``channel`` is the channel or forum name, ``thread`` the post title when known (else the reason
     recorded with an answer, which is the post title)."""
     title = thread or (r.reason if r.kind in ("answer", "creation", "curation") and r.reason else None)
+    title = markdown.inline(title) or None  # post titles and reasons are member text: never markup or links
     where = ""
     if channel:
-        where = f" in #{channel}" + (f" '{title}'" if title else "")
+        where = f" in #{markdown.inline(channel)}" + (f" '{title}'" if title else "")
     elif r.thread_id or r.channel_id:
         where = f" in <#{r.thread_id or r.channel_id}>"
     if r.status == "reversal":
-        why = f": {r.reason}" if r.reason else ""
+        why = f": {markdown.inline(r.reason)}" if r.reason else ""
         return f"{r.points:+d} {r.kind}{where}, reversed by <@{r.actor_id}>{why} ({ts(r.created_at, 'd')})"
     by = f", {_DONE_BY.get(r.kind, 'by')} <@{r.actor_id}>" if r.actor_id else ""
-    said = f" — “{r.reason}”" if r.reason and r.kind == "thanks" else ""
+    said = f" — “{markdown.inline(r.reason)}”" if r.reason and r.kind == "thanks" else ""
     line = f"+{r.points} {r.kind}{where}{by}{said}"
     if r.status == "pending":
         until = ts(r.held_until, "d") if r.held_until else "the end of probation"

@@ -123,6 +123,12 @@ class WebService:
         async with self.db.begin() as conn:
             await repo.revoke_session(conn, _hash(cookie), self.clock.now())
 
+    async def revoke_member(self, guild_id: int, user_id: int) -> int:
+        """End every live session of this member in this guild (they lost the staff role): a second browser,
+        or a session opened before, does not come back to life when they are made staff again."""
+        async with self.db.begin() as conn:
+            return await repo.revoke_member_sessions(conn, guild_id, user_id, self.clock.now())
+
     def csrf_token(self, cookie: str) -> str:
         """The session's CSRF token: derived from the cookie, so it needs no storage and dies with the session."""
         return mac(self._secret, CSRF_PURPOSE, cookie.encode()).hex()

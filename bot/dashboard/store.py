@@ -53,6 +53,13 @@ async def revoke_session(conn: AsyncConnection, id_hash: str, now: datetime) -> 
                                                   web_sessions.c.revoked_at.is_(None)).values(revoked_at=now))
 
 
+async def revoke_member_sessions(conn: AsyncConnection, guild_id: int, user_id: int, now: datetime) -> int:
+    result = await conn.execute(update(web_sessions).where(
+        web_sessions.c.guild_id == guild_id, web_sessions.c.user_id == user_id,
+        web_sessions.c.revoked_at.is_(None)).values(revoked_at=now))
+    return result.rowcount or 0
+
+
 async def purge(conn: AsyncConnection, now: datetime) -> int:
     """Forget expired nonces (an expired link is refused by its signature anyway) and ended sessions."""
     a = await conn.execute(delete(web_login_nonces).where(web_login_nonces.c.expires_at < now))

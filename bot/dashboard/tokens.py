@@ -1,7 +1,8 @@
 """Signed tokens: ``base64url(json payload) . base64url(HMAC-SHA256(secret, purpose + payload))``.
 
 The purpose is part of what is signed, so a token made for one use (a login link) can never be replayed as
-another (a CSRF token). Verification compares in constant time and refuses anything malformed.
+another (a CSRF token). Verification compares in constant time and refuses anything malformed, including a second spelling of a
+valid token (padding, trailing bits).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 from typing import Any
 
 MAX_TOKEN = 1024
@@ -24,8 +26,18 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
+_B64URL = re.compile(r"[A-Za-z0-9_-]+")
+
+
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """Strict: unpadded base64url in its one canonical spelling (no ``=``, no other characters, no stray bits),
+    so ``token + "=="`` or a token with a changed last bit is not read as the same token."""
+    if not _B64URL.fullmatch(text):
+        raise ValueError("not base64url")
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64(data) != text:
+        raise ValueError("not the canonical spelling")
+    return data
 
 
 def mac(secret: bytes, purpose: str, data: bytes) -> bytes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.ledger.models import Contribution
+from bot.platform import markdown
 
 # What the actor did, per kind: "+10 answer for …, accepted as the solution by @mod".
 _BY = {
@@ -58,7 +59,7 @@ def subject(guild_id: int, c: Contribution) -> str:
 
 
 def _reason(c: Contribution) -> str:
-    return f' ("{c.reason}")' if c.reason else ""
+    return f' ("{markdown.inline(c.reason)}")' if c.reason else ""  # thanks reasons, post titles: member text
 
 
 def describe(guild_id: int, c: Contribution, *, reversal: Contribution | None = None) -> list[str]:
@@ -87,7 +88,7 @@ def describe(guild_id: int, c: Contribution, *, reversal: Contribution | None = 
 
 def reversal_sentence(r: Contribution) -> str:
     who = f"<@{r.actor_id}>" if r.actor_id else "the system"
-    why = r.reason or "no reason given"
+    why = markdown.inline(r.reason) or "no reason given"
     held = " (it was still on hold, so it never counted)" if r.status == "pending" else ""
     return f"Reversed by {who} on {ts(r.created_at)}: {why} ({r.points:+d} {r.kind}){held}."
 

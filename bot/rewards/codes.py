@@ -11,7 +11,9 @@ from datetime import UTC, date, datetime
 
 MAX_UPLOAD_BYTES = 256 * 1024
 MAX_CODES = 10_000
-_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-.:/+=]{2,199}$")
+MIN_CODE_LENGTH = 8  # shorter codes can be guessed, and a masked one would give too much of itself away
+MAX_CODE_LENGTH = 200
+_CODE = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9_\-.:/+=]{{{MIN_CODE_LENGTH - 1},{MAX_CODE_LENGTH - 1}}}$")
 _HEADER = {"code", "codes"}
 
 
@@ -27,10 +29,14 @@ class CodeImport:
 
 
 def mask_code(code: str) -> str:
-    """``ABCD-1234-XYZ`` → ``AB•••••••••YZ``: enough to recognise, not enough to use."""
-    if len(code) <= 4:
+    """``ABCD-1234-XYZ`` → ``A•••••••••••Z``: enough to recognise, not enough to use.
+
+    At most a quarter of the code shows (never more than two characters at each end); a code shorter than
+    eight characters shows none of itself."""
+    keep = min(len(code) // 8, 2)
+    if keep == 0:
         return "•" * len(code)
-    return code[:2] + "•" * (len(code) - 4) + code[-2:]
+    return code[:keep] + "•" * (len(code) - 2 * keep) + code[-keep:]
 
 
 def parse_codes(data: bytes, filename: str = "codes.txt") -> CodeImport:
@@ -66,7 +72,8 @@ def parse_codes(data: bytes, filename: str = "codes.txt") -> CodeImport:
             result.invalid.append(f"line {number}: expected code[,expiry date], got {len(cells)} columns")
             continue
         if not _CODE.match(code):
-            result.invalid.append(f"line {number}: {mask_code(code)} is not a valid code (3-200 letters, digits, - _ . : / + =)")
+            result.invalid.append(f"line {number}: {mask_code(code)} is not a valid code "
+                                  f"({MIN_CODE_LENGTH}-{MAX_CODE_LENGTH} letters, digits, - _ . : / + =)")
             continue
         if code in seen:
             result.duplicates.append(f"line {number}: {mask_code(code)} repeats line {seen[code]}")

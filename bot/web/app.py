@@ -33,7 +33,11 @@ HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",  # a login link's token never leaves in a Referer header
     "Cache-Control": "no-store",
+    "Permissions-Policy": ("camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), "
+                           "bluetooth=(), display-capture=(), browsing-topics=()"),
 }
+HSTS = "max-age=31536000"  # only when [web] public_url is https (the browser reached us over TLS)
+MAX_ID = 2**63 - 1  # the largest id a BIGINT column holds: a bigger one in a URL is a 400, not a 500
 ERROR_STATUS: dict[type[KudosError], int] = {
     NotFound: 404, NotAllowed: 403, Conflict: 409, InvalidInput: 400, LimitReached: 429,
 }
@@ -77,22 +81,44 @@ def render(request: web.Request, template: str, *, http_status: int = 200, ctx: 
     return web.Response(text=body, status=http_status, content_type="text/html", charset="utf-8")
 
 
+def _security_headers(request: web.Request, headers: Any) -> None:
+    for key, value in HEADERS.items():
+        headers.setdefault(key, value)
+    if request.app[SECURE_KEY]:
+        headers.setdefault("Strict-Transport-Security", HSTS)
+
+
 @web.middleware
 async def headers_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
     try:
         response = await handler(request)
     except web.HTTPException as exc:
-        for key, value in HEADERS.items():
-            exc.headers.setdefault(key, value)
+        _security_headers(request, exc.headers)
         raise
-    for key, value in HEADERS.items():
-        response.headers.setdefault(key, value)
+    _security_headers(request, response.headers)
     return response
+
+
+async def _drop_server_header(_request: web.Request, response: web.StreamResponse) -> None:
+    """No ``Server: Python/… aiohttp/…``: what we run is nobody's business (aiohttp adds it just before)."""
+    response.headers.popall("Server", None)
+
+
+def _check_input(request: web.Request) -> None:
+    """Refuse (400) what the database can't take, before a handler passes it on: ids beyond BIGINT, NUL."""
+    for name, value in request.match_info.items():
+        if value.isdigit() and int(value) > MAX_ID:
+            raise Refused(400, f"That {name.replace('_', ' ')} is out of range.")
+    if "\x00" in request.path or any("\x00" in k or "\x00" in v for k, v in request.query.items()):
+        raise Refused(400, "The address contains a NUL character.")
 
 
 @web.middleware
 async def error_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Every error is Kudos' own page (and so gets the security headers): refusals with their status, a bug
+    with a plain 500 that says nothing about the internals."""
     try:
+        _check_input(request)
         return await handler(request)
     except Refused as exc:
         return render(request, "error.html", http_status=exc.status, message=exc.message)
@@ -105,6 +131,14 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
         return render(request, "error.html", http_status=404, message="No such page.")
     except web.HTTPMethodNotAllowed:
         return render(request, "error.html", http_status=405, message="That is not allowed here.")
+    except web.HTTPException:
+        raise  # redirects and the like
+    except OverflowError:
+        return render(request, "error.html", http_status=400, message="A value in the request is out of range.")
+    except Exception:
+        log.exception("dashboard: %s %s failed", request.method, request.path)
+        return render(request, "error.html", http_status=500,
+                      message="Something went wrong on our side. It was logged; try again in a minute.")
 
 
 async def stylesheet(_request: web.Request) -> web.Response:
@@ -119,6 +153,7 @@ def create_app(bot: KudosBot, *, secure_cookie: bool) -> web.Application:
     app[BOT_KEY] = bot
     app[SECURE_KEY] = secure_cookie
     app[JINJA_KEY] = make_jinja()
+    app.on_response_prepare.append(_drop_server_header)
     app.router.add_get("/static/dashboard.css", stylesheet)
     for module in ROUTE_MODULES:
         module.setup(app)

@@ -127,8 +127,9 @@ def staff(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamRespo
             raise Refused(503, "The bot can't see this server right now. Try again in a minute.")
         member = await current_member(bot, guild, session.user_id)
         if member is None or not holds(bot, member, "staff"):
-            await bot.app.web.logout(request.cookies.get(COOKIE))
-            log.info("dashboard: member %s is no longer staff in guild %s; session ended", session.user_id, guild_id)
+            ended = await bot.app.web.revoke_member(guild_id, session.user_id)
+            log.info("dashboard: member %s is no longer staff in guild %s; %d session(s) ended", session.user_id,
+                     guild_id, ended)
             raise Refused(403, "You are not staff in this server (any more), so the dashboard is closed to you.")
         form: Mapping[str, str] = {}
         if request.method == "POST":

@@ -12,6 +12,7 @@ from discord.ext import commands
 from bot.contributions import receipt_line
 from bot.core.checks import require
 from bot.core.errors import NO_MENTIONS
+from bot.platform import markdown
 from bot.platform.config import ContributionKind
 from bot.platform.errors import InvalidInput
 from cogs.contributions._common import guild_of, place, send_receipt
@@ -73,7 +74,7 @@ class Moderation(commands.Cog):
         for r in entries:
             channel, thread = place(guild, r)
             lines.append(f"`#{r.id}` {receipt_line(r, channel=channel, thread=thread)}")
-        embed = discord.Embed(title=f"Ledger of {member.display_name}"[:256],
+        embed = discord.Embed(title=f"Ledger of {markdown.inline(member.display_name)}"[:256],
                               description="\n".join(lines)[:4000] or "No entries yet.")
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
@@ -91,6 +92,6 @@ class Moderation(commands.Cog):
         sentences = await self.bot.app.ledger.explain(guild.id, member.id, message_id=message_id)
         await self.bot.app.contributions.record_view(guild_id=guild.id, actor_id=interaction.user.id,
                                                           user_id=member.id, action="contrib.explain")
-        embed = discord.Embed(title=f"Why it counted (or not): {member.display_name}"[:256],
+        embed = discord.Embed(title=f"Why it counted (or not): {markdown.inline(member.display_name)}"[:256],
                               description="\n".join(f"• {s}" for s in sentences)[:4000])
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)

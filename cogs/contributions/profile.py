@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot.contributions import leaderboard_line, next_reward_text, progress_bar, receipt_line, stage_progress
 from bot.core.errors import NO_MENTIONS
 from bot.ledger import KINDS
+from bot.platform import markdown
 from bot.platform.config import ContributionKind
 from cogs.contributions._common import guild_of, place
 
@@ -35,7 +36,7 @@ class Profiles(commands.Cog):
         ledger = self.bot.app.ledger
         p = await ledger.profile(guild.id, who.id, receipts=5)
         policy = ledger.policy_for(guild.id)
-        embed = discord.Embed(title=f"{who.display_name}'s kudos"[:256], colour=discord.Colour.blurple())
+        embed = discord.Embed(title=f"{markdown.inline(who.display_name)}'s kudos"[:256], colour=discord.Colour.blurple())
         embed.set_thumbnail(url=who.display_avatar.url)
         total = f"**{p.total_points}** points"
         if p.season:

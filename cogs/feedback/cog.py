@@ -29,6 +29,7 @@ from bot.feedback import (
     validate_draft,
 )
 from bot.feedback.jobs import DmKey
+from bot.platform import markdown
 from bot.platform.errors import InvalidInput, KudosError, NotAllowed, NotFound
 from cogs.feedback import render
 from cogs.feedback.forum import ForumWatch
@@ -365,7 +366,7 @@ class Feedback(ForumWatch, Notices, commands.Cog):
         assert interaction.guild_id is not None
         beta_id = await self.service.beta_by_name(interaction.guild_id, beta) if beta else None
         items = await self.service.top(interaction.guild_id, beta_id=beta_id, type_=type)
-        title = "Most-wanted feedback" + (f" · {label(type)}" if type else "") + (f" · {beta}" if beta else "")
+        title = "Most-wanted feedback" + (f" · {label(type)}" if type else "") + (f" · {markdown.inline(beta)}" if beta else "")
         await interaction.response.send_message(embed=render.board_embed(items, title), ephemeral=True,
                                                 allowed_mentions=NO_MENTIONS)
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import discord
 
 from bot.feedback import FeedbackItem, label
+from bot.platform import markdown
 
 COLOURS = {
     "pending_review": discord.Colour.light_grey(), "new": discord.Colour.blurple(),
@@ -23,30 +24,31 @@ def thread_url(item: FeedbackItem) -> str:
 
 
 def ref(item: FeedbackItem) -> str:
-    """``#12 “Dark mode”`` linked to its thread when it has one."""
-    text = f"#{item.id} “{item.title}”"
+    """``#12 “Dark mode”`` linked to its thread when it has one (the title made inert: it is member text)."""
+    text = f"#{item.id} “{markdown.inline(item.title)}”"
     return f"[{text}]({thread_url(item)})" if item.thread_id else text
 
 
 def status_text(item: FeedbackItem) -> str:
     text = f"**{label(item.status)}**"
     if item.status == "shipped" and item.version:
-        text += f" in {item.version}"
+        text += f" in {markdown.inline(item.version)}"
     if item.status == "duplicate" and item.duplicate_of:
         text += f" of #{item.duplicate_of}"
     return text
 
 
 def item_embed(item: FeedbackItem) -> discord.Embed:
-    embed = discord.Embed(title=f"#{item.id} · {item.title}"[:256], description=item.details[:4000] or None,
+    embed = discord.Embed(title=f"#{item.id} · {markdown.inline(item.title)}"[:256],
+                          description=markdown.block(item.details)[:4000] or None,
                           colour=COLOURS.get(item.status, discord.Colour.blurple()))
     embed.add_field(name="Type", value=label(item.type), inline=True)
     embed.add_field(name="Status", value=status_text(item), inline=True)
     embed.add_field(name="Votes", value=str(item.vote_count), inline=True)
     if item.steps:
-        embed.add_field(name="Steps to reproduce", value=item.steps[:1024], inline=False)
+        embed.add_field(name="Steps to reproduce", value=markdown.block(item.steps)[:1024], inline=False)
     if item.version and not (item.status == "shipped"):
-        embed.add_field(name="Version", value=item.version[:1024], inline=True)
+        embed.add_field(name="Version", value=markdown.inline(item.version)[:1024], inline=True)
     if item.status_note:
         embed.add_field(name="Note from the team", value=item.status_note[:1024], inline=False)
     embed.add_field(name="Reporter", value=f"<@{item.reporter_id}>", inline=True)
@@ -56,7 +58,7 @@ def item_embed(item: FeedbackItem) -> discord.Embed:
 
 def review_embed(item: FeedbackItem, outcome: str | None = None) -> discord.Embed:
     embed = item_embed(item)
-    embed.title = f"Review #{item.id} · {item.title}"[:256]
+    embed.title = f"Review #{item.id} · {markdown.inline(item.title)}"[:256]
     embed.set_footer(text=outcome or "Approve to publish it in the feedback forum; reject to drop it.")
     return embed
 
@@ -65,13 +67,13 @@ def notice_text(item: FeedbackItem, event: str, status: str, note: str | None, v
                 target: FeedbackItem | None) -> str:
     """The DM (or thread mention) telling a member about a change."""
     if event == "rejected":
-        text = f"Your feedback “{item.title}” was reviewed and won't be published."
+        text = f"Your feedback “{markdown.inline(item.title)}” was reviewed and won't be published."
         return text + (f"\nReason: {discord.utils.escape_mentions(note)}" if note else "")
     if status == "duplicate" and target is not None:
         text = (f"Feedback {ref(item)} was merged into {ref(target)}, which covers the same thing. "
                 "Your vote and follow moved there, so you'll keep hearing about it.")
     elif status == "shipped":
-        text = f"🎉 Feedback {ref(item)} has shipped" + (f" in {version}" if version else "") + ". Thank you!"
+        text = f"🎉 Feedback {ref(item)} has shipped" + (f" in {markdown.inline(version)}" if version else "") + ". Thank you!"
     else:
         text = f"Feedback {ref(item)} is now **{label(status)}**."
     if note:

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from aiohttp import web
 
-from bot.web.app import render
+from bot.web.app import MAX_ID, render
 from bot.web.security import Refused, Staff, staff
 
 
@@ -23,7 +23,7 @@ def _day(value: str | None, name: str) -> date | None:
 async def audit(request: web.Request, ctx: Staff) -> web.StreamResponse:
     q = request.query
     member_text = (q.get("member") or "").strip()
-    if member_text and not (member_text.isdigit() and len(member_text) <= 20):
+    if member_text and not (member_text.isascii() and member_text.isdigit() and int(member_text) <= MAX_ID):
         raise Refused(400, "Filter by a member's numeric id (copy it from their profile page).")
     action = (q.get("action") or "").strip()
     if len(action) > 50:

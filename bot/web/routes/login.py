@@ -46,12 +46,17 @@ async def login_page(request: web.Request) -> web.StreamResponse:
     bot = request.app[BOT_KEY]
     claims = bot.app.web.check_link(token)  # tampered or expired: refused before showing anything
     guild = bot.get_guild(claims.guild_id)
-    return render(request, "login.html", token=token, server=guild.name if guild else f"server {claims.guild_id}")
+    page = render(request, "login.html", token=token, server=guild.name if guild else f"server {claims.guild_id}")
+    # The button's POST must carry this page's real Origin: under "no-referrer" browsers send "Origin: null",
+    # which POST /login refuses. "same-origin" still sends no Referer (with the token) to anyone else.
+    page.headers["Referrer-Policy"] = "same-origin"
+    return page
 
 
 async def login(request: web.Request) -> web.StreamResponse:
     origin = request.headers.get("Origin")
-    if origin and origin != "null" and urlsplit(origin).netloc != request.host:
+    # "null" is an opaque origin (a sandboxed frame, a data: page, a file): never the dashboard's own page.
+    if origin is not None and (origin == "null" or urlsplit(origin).netloc != request.host):
         raise Refused(403, "This login did not come from the dashboard's own page.")
     form = await read_form(request)
     token = _token(form.get("token"))
