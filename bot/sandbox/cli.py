@@ -4,16 +4,45 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from bot.core.logs import setup_logging
 from bot.platform.config import ConfigError, merge_overrides
 from bot.sandbox.harness import Harness
 from bot.sandbox.runner import ScenarioRunner
 from bot.sandbox.scenario import ScenarioError, load
+
+
+class _QuickRetries:
+    """``asyncio`` as ``discord.http`` sees it, with its sleeps cut to 10 ms. discord.py retries a 5xx itself,
+    sleeping 1 + 2·n seconds of wall-clock time between tries; in a scenario time moves only with ``advance``
+    (the bot runs on a fake clock), so an injected outage is replayed in moments instead of minutes."""
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(asyncio, name)
+
+    @staticmethod
+    async def sleep(delay: float, result: object = None) -> object:
+        return await asyncio.sleep(min(delay, 0.01), result)
+
+
+@contextlib.contextmanager
+def quick_http_retries() -> Iterator[None]:
+    import discord.http
+
+    saved = discord.http.asyncio
+    discord.http.asyncio = _QuickRetries()  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        discord.http.asyncio = saved
+
 
 DEMO = Path(__file__).resolve().parent.parent.parent / "examples" / "demo.toml"
 
@@ -28,6 +57,11 @@ async def run_scenario(path: Path, *, json_out: str | None, database_url: str | 
     # The dashboard is on in the sandbox: on localhost, on a free port unless --dashboard keeps it open.
     web = {"web": {"enabled": True, "host": "127.0.0.1", "port": port if dashboard else 0}}
     harness = Harness(scenario.world, merge_overrides(web, scenario.config), database_url=database_url)
+    with quick_http_retries():
+        return await _run(harness, scenario, out, json_out=json_out, dashboard=dashboard)
+
+
+async def _run(harness: Harness, scenario: Any, out: Any, *, json_out: str | None, dashboard: bool) -> int:
     try:
         await harness.start()
         for name in scenario.absent:

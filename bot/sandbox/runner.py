@@ -203,7 +203,8 @@ class ScenarioRunner:
     # -- expectations -------------------------------------------------------------------------------
     async def check(self, step: Step, expect: dict[str, Any]) -> None:
         if step.actor is None and any(k in expect for k in ("has_role", "lacks_role", "dm_contains",
-                                                            "ephemeral_contains", "points", "no_dm")):
+                                                            "ephemeral_contains", "points", "no_dm",
+                                                            "dm_lacks", "dm_count")):
             raise ScenarioError("this expectation needs `as = \"member\"`", step.number)
         actor = self.h.member(step.actor) if step.actor else None
         problems: list[str] = []
@@ -224,6 +225,31 @@ class ScenarioRunner:
             wanted = expect.get("contains", "")
             if not any(wanted in _text_of(m) for m in self.h.emu.messages(channel_id) if not m.deleted):
                 problems.append(f"no message in {expect['message_in']!r} contains {wanted!r}")
+        if "dm_lacks" in expect:
+            found = [m for m in actor.dms() if expect["dm_lacks"] in _text_of(m)]
+            if found:
+                problems.append(f"a DM to {actor.name} contains {expect['dm_lacks']!r}")
+        if "dm_count" in expect:
+            wanted, count = self._count_spec(expect["dm_count"], step)
+            got = sum(wanted in _text_of(m) for m in actor.dms())
+            if got != count:
+                problems.append(f"{got} DM(s) to {actor.name} contain {wanted!r}, expected {count}")
+        if "message_lacks" in expect:
+            spec = self._table(expect["message_lacks"], "message_lacks", ("in", "text"), step)
+            channel_id = self.h.channel_id(self.channel(spec["in"], step))
+            if any(spec["text"] in _text_of(m) for m in self.h.emu.messages(channel_id) if not m.deleted):
+                problems.append(f"a message in {spec['in']!r} contains {spec['text']!r}")
+        if "no_message_in" in expect:
+            channel_id = self.h.channel_id(self.channel(expect["no_message_in"], step))
+            if any(not m.deleted for m in self.h.emu.messages(channel_id)):
+                problems.append(f"there are messages in {expect['no_message_in']!r}")
+        if "message_count" in expect:
+            spec = self._table(expect["message_count"], "message_count", ("in", "contains", "count"), step)
+            channel_id = self.h.channel_id(self.channel(spec["in"], step))
+            wanted, count = self._count_spec(spec, step)
+            got = sum(wanted in _text_of(m) for m in self.h.emu.messages(channel_id) if not m.deleted)
+            if got != count:
+                problems.append(f"{got} message(s) in {spec['in']!r} contain {wanted!r}, expected {count}")
         if "points" in expect:
             got = await self.points(actor.id, expect.get("kind"))
             if got != int(expect["points"]):
@@ -238,6 +264,22 @@ class ScenarioRunner:
             self.out(f"  ✗ expected: {problem}")
         if not problems:
             self.out("  ✓ " + ", ".join(f"{k} {v}" for k, v in expect.items()))
+
+    @staticmethod
+    def _table(value: Any, name: str, keys: tuple[str, ...], step: Step) -> dict[str, Any]:
+        if not isinstance(value, dict) or set(value) != set(keys):
+            raise ScenarioError(f"{name} is a table with exactly {', '.join(keys)}", step.number)
+        return value
+
+    @classmethod
+    def _count_spec(cls, value: Any, step: Step) -> tuple[str, int]:
+        if isinstance(value, dict) and "in" in value:
+            value = {k: v for k, v in value.items() if k != "in"}
+        spec = cls._table(value, "a count", ("contains", "count"), step)
+        if not isinstance(spec["contains"], str) or not isinstance(spec["count"], int) or isinstance(
+                spec["count"], bool) or spec["count"] < 0:
+            raise ScenarioError("a count is { contains = \"text\", count = N } with N ≥ 0", step.number)
+        return spec["contains"], spec["count"]
 
     async def points(self, user_id: int, kind: str | None) -> int:
         assert self.h.bot is not None

@@ -17,9 +17,12 @@ from bot.sandbox.harness import ChannelSpec, MemberSpec, RoleSpec, WorldSpec
 ACTIONS = ("say", "post", "slash", "context_menu", "click", "modal", "react", "unreact", "join", "leave",
            "set_roles", "advance", "fault", "restart", "expect")
 NO_ACTOR = {"advance", "fault", "restart"}
+# Expectations about a channel, not a member: an ``expect`` step of only these needs no ``as``.
+CHANNEL_EXPECTS = {"message_in", "contains", "message_lacks", "no_message_in", "message_count"}
 STEP_KEYS = {"as", "id", "in", "content", "tags", "options", "target", "on", "contains", "note", *ACTIONS}
 EXPECT_KEYS = {"has_role", "lacks_role", "dm_contains", "ephemeral_contains", "message_in", "contains", "points",
-               "kind", "no_dm", "interaction_failed"}
+               "kind", "no_dm", "interaction_failed", "dm_lacks", "message_lacks", "no_message_in", "dm_count",
+               "message_count"}
 CHANNEL_TYPES = {"text", "forum", "announcement"}
 
 
@@ -124,7 +127,9 @@ def parse(text: str, source: str = "<scenario>") -> Scenario:
                                 f"{', '.join(actions) or 'none'}", number)
         action = actions[0]
         actor = raw.get("as")
-        if action not in NO_ACTOR and actor is None:
+        channel_only = action == "expect" and isinstance(raw.get("expect"), dict) and bool(raw["expect"]) and set(
+            raw["expect"]) <= CHANNEL_EXPECTS
+        if action not in NO_ACTOR and actor is None and not channel_only:
             raise ScenarioError(f"'{action}' needs `as = \"member\"`", number)
         if actor is not None and actor not in members:
             raise ScenarioError(f"unknown member {actor!r}", number)

@@ -109,3 +109,55 @@ restart = true
         ("post", "alice", "q"), ("advance", None, None), ("restart", None, None)]
     with pytest.raises(ScenarioError, match="step 1: 'post' needs `as"):
         parse("[[steps]]\npost = 'x'\nin = 'help'\n")
+
+
+OUTAGE = Path(__file__).resolve().parents[2] / "examples" / "outage.toml"
+
+
+def test_outage_scenario_delivers_every_notice_once(capsys) -> None:  # type: ignore[no-untyped-def]
+    """The bundled outage scenario (40 × HTTP 500 on the messages route during a status change to shipped):
+    every DM and the status line arrive exactly once, and nobody is told their DMs are closed."""
+    assert main(["sandbox", str(OUTAGE)]) == 0
+    printed = capsys.readouterr().out
+    assert "✗ 500" in printed  # the outage did hit the bot's requests
+    assert "all expectations met" in printed
+
+
+def test_negative_and_count_expectations_can_fail(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    path = _write(tmp_path, """
+[[steps]]
+as = "bob"
+slash = "kudos status"
+
+[[steps]]
+as = "alice"
+say = "hello there"
+in = "general"
+
+[[steps]]
+expect = { message_lacks = { in = "general", text = "hello there" } }
+
+[[steps]]
+expect = { no_message_in = "general" }
+
+[[steps]]
+expect = { message_count = { in = "general", contains = "hello", count = 2 } }
+
+[[steps]]
+as = "bob"
+expect = { dm_count = { contains = "anything", count = 0 }, dm_lacks = "anything" }
+""")
+    assert main(["sandbox", path]) == 1
+    err = capsys.readouterr().err
+    assert "step 3: a message in 'general' contains 'hello there'" in err
+    assert "step 4: there are messages in 'general'" in err
+    assert "step 5: 1 message(s) in 'general' contain 'hello', expected 2" in err
+    assert "step 6" not in err  # a count of 0 and a DM that is absent both hold
+
+
+@pytest.mark.parametrize("expect", ['{ dm_count = { contains = "x" } }', '{ dm_count = { contains = "x", count = -1 } }',
+                                    '{ message_lacks = { in = "general" } }'])
+def test_malformed_counts_exit_2(tmp_path, capsys, expect: str) -> None:  # type: ignore[no-untyped-def]
+    path = _write(tmp_path, f'[[steps]]\nas = "bob"\nexpect = {expect}\n')
+    assert main(["sandbox", path]) == 2
+    assert "step 1" in capsys.readouterr().err
