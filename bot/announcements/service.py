@@ -17,9 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.betas import store as repo
+from bot.announcements import store as repo
+from bot.betas import queries as beta_queries
 from bot.betas.models import Slot
 from bot.betas.service import NEWS_EVENT, BetaService
+from bot.feedback import queries as feedback_queries
 from bot.ledger.explain import ts
 from bot.platform import audit
 from bot.platform.errors import Conflict, InvalidInput, NotFound
@@ -194,7 +196,7 @@ class NewsService:
     async def _describe(self, conn: Any, ann: repo.AnnouncementRow) -> str:
         if ann.subject == "news":
             return f"announcement #{ann.id}" + (f" *{ann.title}*" if ann.title else "")
-        row = await repo.by_id(conn, ann.subject_id) if ann.subject_id is not None else None
+        row = await beta_queries.by_id(conn, ann.subject_id) if ann.subject_id is not None else None
         name = row.name if row is not None else f"#{ann.subject_id}"
         return f"the beta {name}" if ann.subject == "beta" else f"the changes post of the beta {name}"
 
@@ -204,7 +206,7 @@ class NewsService:
         """The post for a closed beta: its shipped feedback, and the members who gave it (duplicates merged
         into a shipped item count for their reporters too)."""
         async with self.db.connect() as conn:
-            row = await repo.get(conn, guild_id, beta_id)
+            row = await beta_queries.get(conn, guild_id, beta_id)
             if row is None:
                 raise NotFound(f"There is no beta #{beta_id} in this server.")
             if row.status != "closed":
@@ -213,7 +215,7 @@ class NewsService:
             if any(a.status in ("scheduled", "posted") for a in await repo.announcements_of(conn, guild_id, "changes",
                                                                                          beta_id)):
                 raise Conflict(f"The changes post of **{row.name}** is out already.")
-            shipped = await repo.shipped_feedback(conn, beta_id)
+            shipped = await feedback_queries.beta_shipped(conn, beta_id)
         if not shipped:
             raise Conflict(f"No feedback of **{row.name}** is marked shipped yet; mark items shipped in the "
                            "feedback forum, then try again.")

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.announcements import budget
 from bot.betas import store as repo
 from bot.betas._common import ANNOUNCE_EVENT, CLOSE_EVENT, REMIND_EVENT, REPLIES_EVENT, day_start, week_start
 from bot.betas.models import Beta, Slot
@@ -35,10 +36,10 @@ class _Announcing:
         t = at
         for _ in range(400):
             day, week = day_start(t), week_start(t)
-            if await repo.slots_used(conn, channel_id, week, week + timedelta(days=7)) >= policy.per_channel_per_week:
+            if await budget.slots_used(conn, channel_id, week, week + timedelta(days=7)) >= policy.per_channel_per_week:
                 t = week + timedelta(days=7)
                 continue
-            if await repo.slots_used(conn, channel_id, day, day + timedelta(days=1)) >= policy.per_channel_per_day:
+            if await budget.slots_used(conn, channel_id, day, day + timedelta(days=1)) >= policy.per_channel_per_day:
                 t = day + timedelta(days=1)
                 continue
             return t
@@ -48,7 +49,7 @@ class _Announcing:
         policy = self.policy_for(guild_id)
         slot = await self.next_slot(conn, guild_id, channel_id, when)
         if slot > when:
-            day_used = await repo.slots_used(conn, channel_id, day_start(when), day_start(when) + timedelta(days=1))
+            day_used = await budget.slots_used(conn, channel_id, day_start(when), day_start(when) + timedelta(days=1))
             raise LimitReached(
                 f"<#{channel_id}> is at its broadcast budget ({day_used} announcement"
                 f"{'s' if day_used != 1 else ''} on that day; at most {policy.per_channel_per_day} a day and "
@@ -68,9 +69,9 @@ class _Announcing:
         async with self.db.begin() as conn:
             row = await self._get(conn, guild_id, beta_id)
             cancelled = False
-            for ann in await repo.announcements_of(conn, guild_id, "beta", beta_id):
+            for ann in await budget.of_subject(conn, guild_id, "beta", beta_id):
                 if ann.status == "scheduled":
-                    await repo.update_announcement(conn, ann.id, status="cancelled")
+                    await budget.cancel(conn, ann.id)
                     await cancel_series(conn, BetaAnnounce(ann.id), now=now)
                     cancelled = True
             if cancelled and row.status == "scheduled":
@@ -93,12 +94,12 @@ class _Announcing:
         now = self.clock.now()
         when = max(at or now, now)
         async with self.db.begin() as conn:
-            await repo.lock_channel_budget(conn, guild_id, channel_id)
+            await budget.lock_channel(conn, guild_id, channel_id)
             if subject in ("beta", "changes") and subject_id is not None:
                 row = await self._get(conn, guild_id, subject_id)
                 if subject == "beta" and row.status == "closed":
                     raise Conflict(f"**{row.name}** is closed.")
-                live = [a for a in await repo.announcements_of(conn, guild_id, subject, subject_id)
+                live = [a for a in await budget.of_subject(conn, guild_id, subject, subject_id)
                         if a.status in ("scheduled", "posted")]
                 if live:
                     what = "posted" if live[-1].status == "posted" else f"scheduled for {ts(live[-1].scheduled_for)}"
@@ -106,9 +107,9 @@ class _Announcing:
                                    f"The changes post of **{row.name}** is out already.")
             await self._refuse_over_budget(conn, guild_id, channel_id, when)
             scheduled = when > now
-            ann_id = await repo.create_announcement(
+            ann_id = await budget.create(
                 conn, guild_id=guild_id, channel_id=channel_id, subject=subject, subject_id=subject_id,
-                status="scheduled", scheduled_for=when, created_by=actor_id, created_at=now, **(content or {}),
+                scheduled_for=when, created_by=actor_id, created_at=now, content=content,
             )
             if subject == "beta" and subject_id is not None:
                 await repo.update_beta(conn, subject_id, announcement_channel_id=channel_id,
@@ -124,15 +125,15 @@ class _Announcing:
         now = self.clock.now()
         when = max(at, now)
         async with self.db.begin() as conn:
-            ann = await repo.announcement(conn, announcement_id)
+            ann = await budget.get(conn, announcement_id)
             if ann is None or ann.guild_id != guild_id:
                 raise NotFound(f"There is no announcement #{announcement_id} here.")
             if ann.status != "scheduled":
                 raise Conflict(f"Announcement #{announcement_id} is {ann.status}; only a scheduled one can move.")
-            await repo.lock_channel_budget(conn, guild_id, ann.channel_id)
-            await repo.update_announcement(conn, announcement_id, status="cancelled")  # free its own slot
+            await budget.lock_channel(conn, guild_id, ann.channel_id)
+            await budget.cancel(conn, announcement_id)  # free its own slot
             await self._refuse_over_budget(conn, guild_id, ann.channel_id, when)  # raising rolls back
-            await repo.update_announcement(conn, announcement_id, status="scheduled", scheduled_for=when)
+            await budget.reschedule(conn, announcement_id, when)
             await cancel_series(conn, BetaAnnounce(announcement_id), now=now)
             scheduled = when > now
             if scheduled:
@@ -140,9 +141,9 @@ class _Announcing:
                                     dedupe_key=BetaAnnounce(announcement_id).at(when.isoformat()), conn=conn)
             return Slot(announcement_id, when, scheduled)
 
-    async def announcement(self, announcement_id: int) -> repo.AnnouncementRow:
+    async def announcement(self, announcement_id: int) -> budget.AnnouncementRow:
         async with self.db.connect() as conn:
-            ann = await repo.announcement(conn, announcement_id)
+            ann = await budget.get(conn, announcement_id)
         if ann is None:
             raise NotFound(f"There is no announcement #{announcement_id}.")
         return ann
@@ -151,10 +152,10 @@ class _Announcing:
         """The announcement is out: the beta opens (and its end and reminder timers are set)."""
         now = self.clock.now()
         async with self.db.begin() as conn:
-            ann = await repo.announcement(conn, announcement_id)
+            ann = await budget.get(conn, announcement_id)
             assert ann is not None
-            await repo.update_announcement(conn, announcement_id, status="posted", posted_at=now,
-                                           message_id=message_id, thread_id=thread_id, image=None)
+            await budget.mark_posted(conn, announcement_id, posted_at=now, message_id=message_id,
+                                     thread_id=thread_id)
             hours = self.policy_for(ann.guild_id).reply_count_hours
             if thread_id is not None and hours:
                 await self.schedule(REPLIES_EVENT, {"announcement_id": announcement_id},
@@ -171,10 +172,10 @@ class _Announcing:
 
     async def mark_failed(self, announcement_id: int, reason: str) -> None:
         async with self.db.begin() as conn:
-            ann = await repo.announcement(conn, announcement_id)
+            ann = await budget.get(conn, announcement_id)
             if ann is None:
                 return
-            await repo.update_announcement(conn, announcement_id, status="failed")
+            await budget.mark_failed(conn, announcement_id)
             if ann.subject == "beta" and ann.subject_id is not None:
                 row = await repo.by_id(conn, ann.subject_id)
                 if row is not None and row.status == "scheduled":

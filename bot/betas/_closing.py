@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.announcements import budget
 from bot.betas import store as repo
 from bot.betas._common import NUDGE_DM, REMINDER_DM
 from bot.betas.models import CloseResult
+from bot.feedback import queries as feedback_queries
 from bot.ledger.explain import ts
 from bot.platform import audit
 from bot.platform.clock import Clock
@@ -54,7 +56,7 @@ class _Closing:
             mine = await repo.participant(conn, beta_id, user_id)
             if mine is None or mine.status != "joined" or not mine.reminders:
                 return False
-            if (await repo.feedback_by_reporter(conn, beta_id)).get(user_id):
+            if (await feedback_queries.beta_reporters(conn, beta_id)).get(user_id):
                 return False
             gid = await self.rewards.queue_grant(
                 conn, guild_id=row.guild_id, user_id=user_id, action="dm",
@@ -77,12 +79,12 @@ class _Closing:
             await repo.update_beta(conn, beta_id, status="closed", closed_at=now)
             for series in (BetaClose(beta_id), BetaRemind(beta_id), BetaNudges(beta_id)):
                 await cancel_series(conn, series, now=now)
-            for ann in await repo.announcements_of(conn, guild_id, "beta", beta_id):
+            for ann in await budget.of_subject(conn, guild_id, "beta", beta_id):
                 if ann.status == "scheduled":
-                    await repo.update_announcement(conn, ann.id, status="cancelled")
+                    await budget.cancel(conn, ann.id)
                     await cancel_series(conn, BetaAnnounce(ann.id), now=now)
             joined = await repo.by_status(conn, beta_id, ("joined",))
-            fb = await repo.feedback_by_reporter(conn, beta_id)
+            fb = await feedback_queries.beta_reporters(conn, beta_id)
             name = f"beta:{row.name}"
             for p in joined:
                 u = p.user_id
@@ -120,7 +122,7 @@ class _Closing:
         lines = [f"**Beta {row.name} closed.**",
                  f"Joined: {ever} ({len(joined)} still in at the end, {n.get('left', 0)} left) · "
                  f"waitlist at close: {n.get('waitlisted', 0)} · active (gave feedback): {active}"]
-        breakdown = await repo.feedback_breakdown(conn, row.id)
+        breakdown = await feedback_queries.beta_breakdown(conn, row.id)
         if breakdown:
             by_type: dict[str, list[str]] = {}
             for t, s, k in breakdown:

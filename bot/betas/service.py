@@ -50,6 +50,7 @@ from bot.betas._common import (
 )
 from bot.betas._joining import _Joining
 from bot.betas.models import Beta, BetaDraft, Eligibility, Participant, validate_draft
+from bot.feedback import queries as feedback_queries
 from bot.ledger import LedgerService
 from bot.platform import audit
 from bot.platform.clock import Clock
@@ -113,7 +114,7 @@ class BetaService(_Announcing, _Joining, _Closing):
         async with self.db.connect() as conn:
             await self._get(conn, guild_id, beta_id)
             rows = await repo.by_status(conn, beta_id, ("joined", "waitlisted", "left", "removed"))
-            fb = await repo.feedback_by_reporter(conn, beta_id)
+            fb = await feedback_queries.beta_reporters(conn, beta_id)
         return [Participant(r.user_id, r.status, r.seq, r.joined_at, r.left_at, r.terms_accepted_at,
                             fb.get(r.user_id, 0)) for r in rows]
 

@@ -25,10 +25,9 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.betas.tables import betas
+from bot.betas import queries as beta_queries
 from bot.feedback import store as repo
 from bot.feedback.jobs import DmKey, StatusLineKey
 from bot.feedback.models import (
@@ -460,45 +459,37 @@ class FeedbackService:
                 "top": await repo.top(conn, guild_id, statuses=OPEN_STATUSES, limit=5),
             }
 
-    # ------------------------------------------------------------------ betas (read only; built elsewhere)
+    # ------------------------------------------------------------------ betas (read through bot.betas.queries)
 
     async def beta_forum(self, guild_id: int, beta_id: int) -> int | None:
         """The beta's own feedback forum id, or ``None`` (use the default forum)."""
         async with self.db.connect() as conn:
-            row = (await conn.execute(select(betas.c.id, betas.c.feedback_forum_id).where(
-                betas.c.guild_id == guild_id, betas.c.id == beta_id))).first()
+            row = await beta_queries.get(conn, guild_id, beta_id)
         if row is None:
             raise NotFound(f"There is no beta #{beta_id} in this server.")
         return int(row.feedback_forum_id) if row.feedback_forum_id else None
 
     async def beta_by_name(self, guild_id: int, name: str) -> int:
         async with self.db.connect() as conn:
-            row = (await conn.execute(select(betas.c.id).where(betas.c.guild_id == guild_id,
-                                                                 betas.c.name == name.strip()))).first()
-        if row is None:
+            beta_id = await beta_queries.id_named(conn, guild_id, name.strip())
+        if beta_id is None:
             raise NotFound(f"There is no beta named {name.strip()!r} in this server.")
-        return int(row.id)
+        return beta_id
 
     async def beta_names(self, guild_id: int, prefix: str = "", limit: int = 25) -> list[str]:
         """Beta names starting with ``prefix`` (case-insensitive), for autocomplete."""
         async with self.db.connect() as conn:
-            rows = await conn.execute(select(betas.c.name).where(betas.c.guild_id == guild_id).order_by(
-                betas.c.created_at.desc(), betas.c.id.desc()))
-            names = [str(n) for n in rows.scalars()]
+            names = await beta_queries.names_newest_first(conn, guild_id)
         wanted = prefix.strip().casefold()
         return [n for n in names if n.casefold().startswith(wanted)][:limit]
 
     async def beta_for_forum(self, guild_id: int, forum_id: int) -> int | None:
         async with self.db.connect() as conn:
-            row = (await conn.execute(select(betas.c.id).where(betas.c.guild_id == guild_id,
-                                                                 betas.c.feedback_forum_id == forum_id))).first()
-        return int(row.id) if row is not None else None
+            return await beta_queries.id_for_forum(conn, guild_id, forum_id)
 
     async def beta_forums(self, guild_id: int) -> set[int]:
         async with self.db.connect() as conn:
-            rows = await conn.execute(select(betas.c.feedback_forum_id).where(
-                betas.c.guild_id == guild_id, betas.c.feedback_forum_id.is_not(None)))
-            return {int(r) for r in rows.scalars()}
+            return await beta_queries.feedback_forums(conn, guild_id)
 
 
 __all__ = ["FeedbackService", "NOTIFY_EVENT", "PUBLIC_STATUSES"]

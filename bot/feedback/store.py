@@ -235,3 +235,54 @@ async def stale_drafts(conn: AsyncConnection, before: datetime) -> list[Feedback
     stmt = select(feedback).where(feedback.c.status == "new", feedback.c.thread_id.is_(None),
                                   feedback.c.updated_at < before)
     return [_row(r) for r in await conn.execute(stmt)]
+
+
+# --------------------------------------------------------------------------- feedback of a beta (for betas and announcements)
+
+
+async def beta_breakdown(conn: AsyncConnection, beta_id: int) -> list[tuple[str, str, int]]:
+    """(type, status, count) of the beta's feedback, most common first."""
+    rows = await conn.execute(
+        select(feedback.c.type, feedback.c.status, func.count()).where(feedback.c.beta_id == beta_id)
+        .group_by(feedback.c.type, feedback.c.status).order_by(func.count().desc(), feedback.c.type)
+    )
+    return [(t, s, int(n)) for t, s, n in rows]
+
+
+async def beta_reporters(conn: AsyncConnection, beta_id: int) -> dict[int, int]:
+    """``{reporter: count}`` of the beta's feedback past review (neither pending nor rejected)."""
+    rows = await conn.execute(
+        select(feedback.c.reporter_id, func.count()).where(
+            feedback.c.beta_id == beta_id, feedback.c.status.not_in(["pending_review", "rejected"]))
+        .group_by(feedback.c.reporter_id)
+    )
+    return {int(u): int(n) for u, n in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class ShippedItem:
+    id: int
+    type: str
+    title: str
+    reporters: tuple[int, ...]  # the reporter, then reporters of duplicates merged into it
+
+
+async def beta_shipped(conn: AsyncConnection, beta_id: int) -> list[ShippedItem]:
+    """The beta's shipped items (oldest first), each with its reporter and those of duplicates merged into it."""
+    rows = list(await conn.execute(
+        select(feedback.c.id, feedback.c.type, feedback.c.title, feedback.c.reporter_id)
+        .where(feedback.c.beta_id == beta_id, feedback.c.status == "shipped").order_by(feedback.c.id)))
+    if not rows:
+        return []
+    dupes: dict[int, list[int]] = {}
+    for target, reporter in await conn.execute(
+        select(feedback.c.duplicate_of, feedback.c.reporter_id)
+        .where(feedback.c.duplicate_of.in_([r.id for r in rows]), feedback.c.status == "duplicate")
+        .order_by(feedback.c.id)
+    ):
+        dupes.setdefault(int(target), []).append(int(reporter))
+    out = []
+    for r in rows:
+        people = [int(r.reporter_id)] + [u for u in dupes.get(int(r.id), []) if u != int(r.reporter_id)]
+        out.append(ShippedItem(int(r.id), r.type, r.title, tuple(dict.fromkeys(people))))
+    return out
