@@ -17,10 +17,15 @@ install: $(STAMP)
 sandbox: $(STAMP)
 	$(BIN)/kudos sandbox
 
+# The suite runs on TEST_WORKERS pytest-xdist processes (`make test TEST_WORKERS=0`: one process, as before);
+# the plugins' end-of-run summaries add up every worker's counts. PYTEST_ARGS: more pytest options.
+TEST_WORKERS ?= 2
+PYTEST_ARGS  ?=
+
 test: $(STAMP)
 	$(BIN)/ruff check bot cogs tests bench migrations
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 run: $(STAMP)
 	$(BIN)/kudos run

@@ -25,10 +25,35 @@ def _admin_dsn(url: str) -> str:
 
 _TEMPLATE: dict[str, str] = {}
 
+# One id per test run, shared by pytest-xdist's workers (they inherit it from the controller, which sets it in
+# pytest_configure, before it starts them): every database the run creates is named after it, so the controller
+# can drop whatever a worker left behind (a worker that crashed never reaches its own pytest_sessionfinish).
+_RUN_ENV = "KUDOS_TEST_RUN"
+
+
+def _run_id() -> str:
+    return os.environ.get(_RUN_ENV) or str(os.getpid())
+
+
+def _worker() -> str | None:
+    return os.environ.get("PYTEST_XDIST_WORKER")  # "gw0", "gw1", … in an xdist worker; unset otherwise
+
 
 def _template_name() -> str:
-    # Per process, so the session can drop it even if this module was imported twice.
-    return f"kudos_tpl_{os.getpid()}"
+    # Per process (the run's id, then the xdist worker's), so the session can drop it even if this module was
+    # imported twice, and two workers never share (or drop) one template.
+    worker = _worker()
+    return f"kudos_tpl_{_run_id()}" + (f"_{worker}" if worker else "")
+
+
+def _test_database_name() -> str:
+    return f"kudos_t_{_run_id()}_{uuid.uuid4().hex[:12]}"
+
+
+def _ours(name: str) -> bool:
+    """Whether database ``name`` was created by this run (by any of its workers)."""
+    run = _run_id()
+    return name == f"kudos_tpl_{run}" or name.startswith((f"kudos_tpl_{run}_", f"kudos_t_{run}_"))
 
 
 async def _template(conn, base_url: str) -> str:  # type: ignore[no-untyped-def]
@@ -56,7 +81,7 @@ async def create_postgres_database(base_url: str, *, migrated: bool = False) -> 
 
     global _postgres_ran
     _postgres_ran = True
-    name = f"kudos_t_{uuid.uuid4().hex[:12]}"
+    name = _test_database_name()
     conn = await asyncpg.connect(_admin_dsn(base_url))
     try:
         if migrated:
@@ -137,17 +162,58 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-def pytest_sessionfinish(session, exitstatus):  # type: ignore[no-untyped-def]
-    if POSTGRES_URL:
-        import asyncio
+def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):  # the controller (or a run without xdist): the run's id is its pid
+        os.environ[_RUN_ENV] = str(os.getpid())
 
+
+async def _drop_leftovers(base_url: str) -> list[str]:
+    """Drop every database of this run still there (a crashed worker's template and test databases)."""
+    import asyncpg
+
+    conn = await asyncpg.connect(_admin_dsn(base_url))
+    try:
+        names = [r[0] for r in await conn.fetch("SELECT datname FROM pg_database") if _ours(r[0])]
+        for name in names:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+    return names
+
+
+_LEFTOVERS: list[str] = []
+
+
+def pytest_sessionfinish(session, exitstatus):  # type: ignore[no-untyped-def]
+    config = session.config
+    if hasattr(config, "workeroutput"):  # an xdist worker: tell the controller whether PostgreSQL tests ran
+        config.workeroutput["kudos.postgres_ran"] = _postgres_ran
+    if not POSTGRES_URL:
+        return
+    import asyncio
+
+    if _worker():
         asyncio.run(drop_postgres_database(POSTGRES_URL, _template_name()))
+    else:  # the controller, once every worker is down (or a serial run): the run's template(s) and anything left
+        _LEFTOVERS.extend(n for n in asyncio.run(_drop_leftovers(POSTGRES_URL)) if not n.startswith("kudos_tpl_"))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):  # type: ignore[no-untyped-def]
+    """pytest-xdist, in the controller: a worker is done; merge what it reported."""
+    global _postgres_ran
+    _postgres_ran = _postgres_ran or bool(getattr(node, "workeroutput", {}).get("kudos.postgres_ran"))
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):  # type: ignore[no-untyped-def]
+    if hasattr(config, "workerinput"):
+        return  # an xdist worker's summary is not shown; the controller reports for the whole run
     if POSTGRES_URL and _postgres_ran:
         terminalreporter.write_line("postgresql: tests ran against KUDOS_TEST_POSTGRES_URL")
     elif POSTGRES_URL:
         terminalreporter.write_line("postgresql: KUDOS_TEST_POSTGRES_URL set, but no PostgreSQL test was selected")
     else:
         terminalreporter.write_line("postgresql: tests skipped (set KUDOS_TEST_POSTGRES_URL to run them)")
+    if _LEFTOVERS:
+        terminalreporter.write_line(f"postgresql: dropped {len(_LEFTOVERS)} test databases left behind: "
+                                    + ", ".join(sorted(_LEFTOVERS)[:10]))

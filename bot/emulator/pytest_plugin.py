@@ -40,10 +40,37 @@ def discord_emulator_guard() -> Iterator[None]:
         pytest.fail("\n".join(problems), pytrace=False)
 
 
+# Under pytest-xdist each worker counts its own emulators; the controller adds up what every worker reports.
+_OUTPUT_KEY = "kudos.discord_spec"
+_WORKERS = {"lost": 0}
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: send its counts to the controller
+        workeroutput[_OUTPUT_KEY] = {**spec.TOTALS, "unexpected": UNEXPECTED["violations"]}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """pytest-xdist, in the controller: a worker is done; add its counts to the run's."""
+    counts = getattr(node, "workeroutput", {}).get(_OUTPUT_KEY)
+    if counts is None:  # the worker crashed (its tests are reported failed by xdist); its counts are lost
+        _WORKERS["lost"] += 1
+        return
+    UNEXPECTED["violations"] += counts.pop("unexpected")
+    for key, value in counts.items():
+        spec.TOTALS[key] = spec.TOTALS.get(key, 0) + value
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if hasattr(terminalreporter.config, "workerinput"):
+        return  # an xdist worker: the controller reports for the whole run
     if spec.TOTALS["emulators"]:
         provoked = spec.TOTALS["violations"] - UNEXPECTED["violations"]
         note = f" ({provoked} more provoked on purpose by tests of the validator itself)" if provoked else ""
+        if _WORKERS["lost"]:
+            note += f" (counts of {_WORKERS['lost']} crashed xdist workers missing)"
         terminalreporter.write_line(
             f"discord spec validation: {spec.TOTALS['validated']} requests validated, "
             f"{UNEXPECTED['violations']} violations{note}"

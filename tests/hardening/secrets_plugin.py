@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import sys
 import threading
 from collections.abc import Generator
 from typing import Any
@@ -183,12 +184,47 @@ def _scan(item: pytest.Item) -> None:
                     LEAKS.append(f"{item.nodeid}: {what} in a public message: {text[:160]!r}")
 
 
+# Under pytest-xdist each worker scans its own tests; the controller adds up what every worker reports, and a leak
+# found in any worker (or a worker whose scan never arrived) fails the run there.
+_OUTPUT_KEY = "kudos.secrets_scan"
+UNSCANNED: list[str] = []  # xdist workers that went down without sending their scan
+
+
+def _hardening_counts() -> Any:
+    support = sys.modules.get("tests.hardening.support")  # counts exist only where hardening tests were imported
+    return support.COUNTS if support is not None else None
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if LEAKS and session.exitstatus == 0:
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: send the scan to the controller
+        workeroutput[_OUTPUT_KEY] = {"scanned": dict(SCANNED), "leaks": list(LEAKS),
+                                     "hardening": dict(_hardening_counts() or {})}
+    if (LEAKS or UNSCANNED) and session.exitstatus == 0:
         session.exitstatus = 1
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """pytest-xdist, in the controller: a worker is done; merge its scan and its hardening counts."""
+    out = getattr(node, "workeroutput", {}).get(_OUTPUT_KEY)
+    if out is None:
+        UNSCANNED.append(f"{getattr(getattr(node, 'gateway', None), 'id', '?')} ({error or 'no scan in its output'})")
+        return
+    for key, value in out["scanned"].items():
+        SCANNED[key] = SCANNED.get(key, 0) + value
+    LEAKS.extend(out["leaks"])
+    if out["hardening"]:
+        from tests.hardening.support import COUNTS
+
+        COUNTS.update(out["hardening"])
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if hasattr(terminalreporter.config, "workerinput"):
+        return  # an xdist worker: the controller reports for the whole run
+    for lost in UNSCANNED:
+        terminalreporter.write_line(f"secrets scan: xdist worker {lost} sent no scan: its tests are unchecked")
     if not SCANNED["tests"]:
         return
     s = SCANNED
@@ -197,7 +233,6 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         f"messages checked against {s['tokens']} bot tokens and {s['perk codes']} perk codes: {len(LEAKS)} leaks")
     for leak in LEAKS[:50]:
         terminalreporter.write_line(f"  LEAK {leak}")
-    from tests.hardening.support import COUNTS
-
-    if COUNTS:
-        terminalreporter.write_line("hardening: " + ", ".join(f"{k} {v}" for k, v in sorted(COUNTS.items())))
+    counts = _hardening_counts()
+    if counts:
+        terminalreporter.write_line("hardening: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
