@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import re
 
-# Every ASCII character Discord's markdown gives a meaning to (emphasis, code, spoilers, quotes, headings,
-# lists, masked links, mentions and other <…> tags, escapes themselves).
-_MARKUP = re.compile(r"([\\*_~|`>#\-+\[\]()<])")
+# Every ASCII character Discord's markdown gives a meaning to anywhere in a line (emphasis, code, spoilers,
+# masked links, mentions and other <…> tags, escapes themselves)...
+_MARKUP = re.compile(r"([\\*_~|`\[\]()<])")
+# ...and those that mean something only at the start of a line (quotes, headings, -# subtext, lists): escaped
+# there, so "helper-bonus" stays as written.
+_LINE_START = re.compile(r"(^|\n)([ \t]*)([>#\-+])")
 _MASS_MENTION = re.compile(r"@(everyone|here)", re.IGNORECASE)
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\u0085\v\f]+")
 _ONE_BREAK = re.compile(r"\r\n?|[\u2028\u2029\u0085\v\f]")
@@ -27,6 +30,7 @@ _ONE_BREAK = re.compile(r"\r\n?|[\u2028\u2029\u0085\v\f]")
 
 def _defuse(text: str) -> str:
     text = _MARKUP.sub(r"\\\1", text)
+    text = _LINE_START.sub(lambda m: f"{m[1]}{m[2]}\\{m[3]}", text)
     return _MASS_MENTION.sub("@\u200b\\1", text)
 
 
