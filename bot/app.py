@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.activity.service import ActivityCounters
-from bot.announcements.service import NewsService
+from bot.announcements.service import AnnouncementsService
 from bot.betas import BetaPolicy, BetaService
 from bot.catchup.service import CatchupMarks
 from bot.contributions import ContributionsService
@@ -49,7 +49,7 @@ class App:
     contributions: ContributionsService
     feedback: FeedbackService
     betas: BetaService
-    news: NewsService
+    announcements: AnnouncementsService
     activity: ActivityCounters
     catchup: CatchupMarks
     insights: InsightsService
@@ -112,7 +112,7 @@ def build_app(config: KudosConfig, db: Database, clock: Clock, jobs: TimerSchedu
         config=config, db=db, clock=clock, jobs=jobs, guild_config=guild_config, bus=bus,
         ledger=ledger, rewards=rewards, contributions=contributions, feedback=feedback, betas=betas,
         # /announce posts, reply counts of discussion threads, "what we changed" posts: the betas' budget.
-        news=NewsService(betas),
+        announcements=AnnouncementsService(betas),
         # Messages and reactions: counted in memory on the hot path, written in batches (write-behind).
         activity=ActivityCounters(db, clock),
         catchup=CatchupMarks(db, clock),

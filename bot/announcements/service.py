@@ -8,7 +8,7 @@ image bytes are dropped once the post is out (Discord has the file then).
 
 Reply counts: when any announcement is posted with a discussion thread, a durable ``announce.replies`` timer
 is set ``broadcast.reply_count_after_hours`` later; the cog counts the distinct members (not bots) who wrote in
-the thread and :meth:`NewsService.record_replies` stores the number and puts a line in the staff log.
+the thread and :meth:`AnnouncementsService.record_replies` stores the number and puts a line in the staff log.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
 
 
 @dataclass(frozen=True, slots=True)
-class NewsDraft:
+class AnnouncementDraft:
     body: str
     title: str = ""
     image: bytes | None = None
@@ -57,7 +57,7 @@ class ChangesPost:
     items: int
 
 
-def validate_news(draft: NewsDraft) -> NewsDraft:
+def validate_news(draft: AnnouncementDraft) -> AnnouncementDraft:
     body, title = draft.body.strip(), " ".join(draft.title.split())
     if not body:
         raise InvalidInput("The announcement needs some text.")
@@ -65,7 +65,7 @@ def validate_news(draft: NewsDraft) -> NewsDraft:
         raise InvalidInput(f"The text is too long ({len(body)} characters; at most {MAX_BODY}).")
     if len(title) > MAX_TITLE:
         raise InvalidInput(f"Keep the title to {MAX_TITLE} characters (it has {len(title)}).")
-    return NewsDraft(body, title, draft.image, draft.image_name, draft.ping_role_id)
+    return AnnouncementDraft(body, title, draft.image, draft.image_name, draft.ping_role_id)
 
 
 def check_image(filename: str, content_type: str | None, size: int, max_mb: int) -> None:
@@ -84,7 +84,7 @@ def check_time(at: datetime | None, now: datetime) -> None:
                            "2026-03-01T18:00 (UTC), or leave it empty to post now.")
 
 
-class NewsService:
+class AnnouncementsService:
     def __init__(self, betas: BetaService) -> None:
         self.betas = betas
         self.db = betas.db
@@ -98,7 +98,7 @@ class NewsService:
         check_time(at, self.clock.now())
         await self.betas.check_budget(guild_id, channel_id, at)
 
-    async def create(self, guild_id: int, channel_id: int, actor_id: int, draft: NewsDraft,
+    async def create(self, guild_id: int, channel_id: int, actor_id: int, draft: AnnouncementDraft,
                      at: datetime | None = None) -> Slot:
         """Reserve the slot with the content in one transaction; a later time gets a durable timer."""
         draft = validate_news(draft)
@@ -136,7 +136,7 @@ class NewsService:
                    ) -> repo.AnnouncementRow:
         """Change a scheduled announcement; a new time takes a new slot of the same budget (or is refused)."""
         ann = await self._scheduled(guild_id, announcement_id)
-        draft = validate_news(NewsDraft(body if body is not None else ann.body,
+        draft = validate_news(AnnouncementDraft(body if body is not None else ann.body,
                                         title if title is not None else ann.title))
         check_time(at, self.clock.now())
         if at is not None:

@@ -6,7 +6,6 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from bot.announcements.service import ChangesPost, NewsDraft, NewsService
     from bot.betas.models import (
         Beta,
         BetaDraft,
@@ -36,9 +35,6 @@ if TYPE_CHECKING:
 # Loaded on first use, so that importing one module of this feature (its tables, say) does not import
 # the whole feature and, through it, the features it calls.
 _EXPORTS = {
-    "ChangesPost": ("bot.announcements.service", "ChangesPost"),
-    "NewsDraft": ("bot.announcements.service", "NewsDraft"),
-    "NewsService": ("bot.announcements.service", "NewsService"),
     "Beta": ("bot.betas.models", "Beta"),
     "BetaDraft": ("bot.betas.models", "BetaDraft"),
     "CloseResult": ("bot.betas.models", "CloseResult"),
@@ -68,7 +64,6 @@ __all__ = [
     "BetaPolicy",
     "BetaService",
     "CLOSE_EVENT",
-    "ChangesPost",
     "CloseResult",
     "Eligibility",
     "JoinResult",
@@ -76,8 +71,6 @@ __all__ = [
     "MemberFacts",
     "NEWS_EVENT",
     "NUDGE_EVENT",
-    "NewsDraft",
-    "NewsService",
     "Participant",
     "REMIND_EVENT",
     "REPLIES_EVENT",

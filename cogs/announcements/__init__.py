@@ -17,8 +17,15 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.announcements.service import MAX_BODY, MAX_TITLE, check_image, check_time
-from bot.betas import NEWS_EVENT, REPLIES_EVENT, ChangesPost, NewsDraft, parse_when
+from bot.announcements.service import (
+    MAX_BODY,
+    MAX_TITLE,
+    AnnouncementDraft,
+    ChangesPost,
+    check_image,
+    check_time,
+)
+from bot.betas import NEWS_EVENT, REPLIES_EVENT, parse_when
 from bot.core.checks import require
 from bot.core.errors import NO_MENTIONS, KudosModal, KudosView
 from bot.ledger.explain import ts
@@ -78,7 +85,7 @@ class Announce(commands.Cog):
 
     def __init__(self, bot: Any) -> None:
         self.bot = bot
-        self.news = bot.app.news
+        self.announcements = bot.app.announcements
         self.betas = bot.app.betas
 
     async def cog_load(self) -> None:
@@ -153,7 +160,7 @@ class Announce(commands.Cog):
             check_image(image.filename, image.content_type, image.size,
                         self.bot.guild_config(guild.id).broadcast.max_image_mb)
         when = parse_when(at, self.bot.clock.now(), what="time")
-        await self.news.check(guild.id, target.id, when)  # before asking for the text
+        await self.announcements.check(guild.id, target.id, when)  # before asking for the text
         await interaction.response.send_modal(AnnounceForm(
             {"channel_id": target.id, "image": image, "at": when, "ping": ping_id}))
 
@@ -166,8 +173,8 @@ class Announce(commands.Cog):
         target = self._channel(guild, guild.get_channel(pending["channel_id"]), image=pending["image"] is not None)
         await interaction.response.defer(ephemeral=True, thinking=True)
         image = await self._image(guild.id, pending["image"])
-        draft = NewsDraft(body, title, image[0] if image else None, image[1] if image else None, pending["ping"])
-        slot = await self.news.create(guild.id, target.id, interaction.user.id, draft, at=pending["at"])
+        draft = AnnouncementDraft(body, title, image[0] if image else None, image[1] if image else None, pending["ping"])
+        slot = await self.announcements.create(guild.id, target.id, interaction.user.id, draft, at=pending["at"])
         if slot.scheduled:
             text = (f"Announcement #{slot.announcement_id} goes out in {target.mention} {ts(slot.at)} "
                     f"({ts(slot.at, 'R')}). `/announce edit` or `/announce cancel` until then.")
@@ -218,7 +225,7 @@ class Announce(commands.Cog):
     @require("staff")
     async def list_cmd(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
-        rows = await self.news.recent(interaction.guild_id)
+        rows = await self.announcements.recent(interaction.guild_id)
         if not rows:
             await interaction.response.send_message("No announcements yet: `/announce post` writes one.",
                                                     ephemeral=True)
@@ -248,7 +255,7 @@ class Announce(commands.Cog):
                        ping: discord.Role | None = None, no_ping: bool = False) -> None:
         guild = interaction.guild
         assert guild is not None
-        ann = await self.news.get(guild.id, id)
+        ann = await self.announcements.get(guild.id, id)
         if ann.status != "scheduled":
             raise Conflict(f"Announcement #{id} is {ann.status} already; only one that hasn't gone out yet can be "
                            "edited.")
@@ -274,7 +281,7 @@ class Announce(commands.Cog):
         assert guild is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
         image = await self._image(guild.id, pending["image"])
-        ann = await self.news.edit(guild.id, pending["edit"], interaction.user.id, title=title, body=body,
+        ann = await self.announcements.edit(guild.id, pending["edit"], interaction.user.id, title=title, body=body,
                                    at=pending["at"], image=image, remove_image=pending["remove_image"],
                                    ping_role_id=pending["ping"], no_ping=pending["no_ping"])
         when = ann.scheduled_for
@@ -290,7 +297,7 @@ class Announce(commands.Cog):
     @require("staff")
     async def cancel_cmd(self, interaction: discord.Interaction, id: int) -> None:
         assert interaction.guild_id is not None
-        ann = await self.news.cancel(interaction.guild_id, id, interaction.user.id)
+        ann = await self.announcements.cancel(interaction.guild_id, id, interaction.user.id)
         await interaction.response.send_message(
             f"Announcement #{ann.id} is cancelled; its slot in <#{ann.channel_id}> is free again.", ephemeral=True,
             allowed_mentions=NO_MENTIONS)
@@ -311,7 +318,7 @@ class Announce(commands.Cog):
         guild = interaction.guild
         assert guild is not None
         row = (await self.betas.by_name(guild.id, beta)).row
-        post = await self.news.changes_post(guild.id, row.id)
+        post = await self.announcements.changes_post(guild.id, row.id)
         target = self._channel(guild, channel or guild.get_channel(row.announcement_channel_id or 0))
         await self.betas.check_budget(guild.id, target.id)
         await interaction.response.send_message(
@@ -363,7 +370,7 @@ class Announce(commands.Cog):
         except (discord.NotFound, discord.Forbidden):
             log.warning("the discussion thread of announcement %s is gone or hidden; no reply count", ann.id)
             return
-        await self.news.record_replies(ann.id, len(authors))
+        await self.announcements.record_replies(ann.id, len(authors))
 
 
 async def setup(bot: Any) -> None:

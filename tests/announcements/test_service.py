@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from bot.announcements.service import AnnouncementDraft, AnnouncementsService
 from bot.announcements.tables import announcements
-from bot.betas import BetaDraft, BetaPolicy, NewsDraft, NewsService
+from bot.betas import BetaDraft, BetaPolicy
 from bot.feedback.tables import feedback
 from bot.platform.clock import FakeClock
 from bot.platform.db import Database
@@ -25,8 +26,8 @@ def env(db: Database, clock: FakeClock) -> Env:
 
 
 @pytest.fixture
-def news(env: Env) -> NewsService:
-    return NewsService(env.svc)
+def news(env: Env) -> AnnouncementsService:
+    return AnnouncementsService(env.svc)
 
 
 async def pending(env: Env, event: str) -> list[tuple[str, datetime]]:
@@ -36,12 +37,12 @@ async def pending(env: Env, event: str) -> list[tuple[str, datetime]]:
         return [(k, d) for k, d in rows]
 
 
-async def test_news_and_betas_share_one_budget(env: Env, news: NewsService) -> None:
+async def test_news_and_betas_share_one_budget(env: Env, news: AnnouncementsService) -> None:
     await env.open_beta(name="a")
-    slot = await news.create(G, CHANNEL, STAFF, NewsDraft("Dark mode is here", "Dark mode"))
+    slot = await news.create(G, CHANNEL, STAFF, AnnouncementDraft("Dark mode is here", "Dark mode"))
     assert not slot.scheduled
     with pytest.raises(LimitReached, match="next slot opens <t:"):
-        await news.create(G, CHANNEL, STAFF, NewsDraft("one more"))
+        await news.create(G, CHANNEL, STAFF, AnnouncementDraft("one more"))
     with pytest.raises(LimitReached):
         await news.check(G, CHANNEL, None)
     third = await env.svc.create(G, STAFF, BetaDraft(name="c"))
@@ -52,17 +53,17 @@ async def test_news_and_betas_share_one_budget(env: Env, news: NewsService) -> N
     assert sorted(rows) == [("beta", "", ""), ("news", "Dark mode", "Dark mode is here")]
 
 
-async def test_scheduled_news_can_move_and_be_cancelled(env: Env, news: NewsService, clock: FakeClock) -> None:
+async def test_scheduled_news_can_move_and_be_cancelled(env: Env, news: AnnouncementsService, clock: FakeClock) -> None:
     env.policy = BetaPolicy(per_channel_per_day=2, per_channel_per_week=10)
     at = clock.now() + timedelta(hours=2)
-    slot = await news.create(G, CHANNEL, STAFF, NewsDraft("Later", image=b"png", image_name="a.png"), at=at)
+    slot = await news.create(G, CHANNEL, STAFF, AnnouncementDraft("Later", image=b"png", image_name="a.png"), at=at)
     assert slot.scheduled and slot.at == at
     assert [d for _, d in await pending(env, "announce.post")] == [at]
     # fill the day, then moving into it is refused and nothing changes
-    await news.create(G, CHANNEL, STAFF, NewsDraft("now"))
+    await news.create(G, CHANNEL, STAFF, AnnouncementDraft("now"))
     tomorrow = clock.now() + timedelta(days=1)
-    await news.create(G, CHANNEL, STAFF, NewsDraft("tomorrow"), at=tomorrow)
-    await news.create(G, CHANNEL, STAFF, NewsDraft("tomorrow 2"), at=tomorrow)
+    await news.create(G, CHANNEL, STAFF, AnnouncementDraft("tomorrow"), at=tomorrow)
+    await news.create(G, CHANNEL, STAFF, AnnouncementDraft("tomorrow 2"), at=tomorrow)
     with pytest.raises(LimitReached):
         await news.edit(G, slot.announcement_id, STAFF, at=tomorrow + timedelta(hours=1))
     assert (await news.get(G, slot.announcement_id)).scheduled_for == at
@@ -83,19 +84,19 @@ async def test_scheduled_news_can_move_and_be_cancelled(env: Env, news: NewsServ
         await news.cancel(G + 1, slot.announcement_id, STAFF)
 
 
-async def test_bad_news_input(env: Env, news: NewsService, clock: FakeClock) -> None:
+async def test_bad_news_input(env: Env, news: AnnouncementsService, clock: FakeClock) -> None:
     with pytest.raises(InvalidInput, match="needs some text"):
-        await news.create(G, CHANNEL, STAFF, NewsDraft("   "))
+        await news.create(G, CHANNEL, STAFF, AnnouncementDraft("   "))
     with pytest.raises(InvalidInput, match="in the past"):
-        await news.create(G, CHANNEL, STAFF, NewsDraft("x"), at=clock.now() - timedelta(hours=1))
+        await news.create(G, CHANNEL, STAFF, AnnouncementDraft("x"), at=clock.now() - timedelta(hours=1))
     with pytest.raises(InvalidInput, match="in the past"):
         await news.check(G, CHANNEL, clock.now() - timedelta(days=1))
     async with env.db.connect() as conn:
         assert list(await conn.execute(select(announcements.c.id))) == []
 
 
-async def test_reply_count_timer_and_staff_notice(env: Env, news: NewsService) -> None:
-    slot = await news.create(G, CHANNEL, STAFF, NewsDraft("Hi", "Launch", image=b"png", image_name="a.png"))
+async def test_reply_count_timer_and_staff_notice(env: Env, news: AnnouncementsService) -> None:
+    slot = await news.create(G, CHANNEL, STAFF, AnnouncementDraft("Hi", "Launch", image=b"png", image_name="a.png"))
     await env.svc.mark_posted(slot.announcement_id, message_id=5, thread_id=6)
     (key, due), = await pending(env, "announce.replies")
     assert key == f"announce:replies:{slot.announcement_id}" and due == env.clock.now() + timedelta(hours=24)
@@ -109,7 +110,7 @@ async def test_reply_count_timer_and_staff_notice(env: Env, news: NewsService) -
     assert len(notices) == 1 and (await news.get(G, slot.announcement_id)).replies == 3
 
 
-async def test_changes_post_mentions_exactly_the_shipped_reporters(env: Env, news: NewsService) -> None:
+async def test_changes_post_mentions_exactly_the_shipped_reporters(env: Env, news: AnnouncementsService) -> None:
     beta_id = await env.open_beta()
     now = env.clock.now()
 
