@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FlushHook = Callable[[], Awaitable[None]]
+_INTERACTION_TASKS = ("CommandTree-invoker", "discord-ui-view-dispatch-", "discord-ui-dynamic-item-",
+                      "discord-ui-modal-dispatch-")
 
 
 def default_intents() -> discord.Intents:
@@ -208,10 +210,17 @@ class KudosBot(commands.Bot):
         if event_name in self._async_events or event_name in self._listeners:
             super().dispatch(event_name, *args, **kwargs)
 
+    def _interaction_tasks(self) -> set[asyncio.Task[Any]]:
+        """discord.py runs commands, view items, dynamic items and modals in tasks of its own, which it keeps no
+        reference to (their names are discord.py 2.7.1's; the pin keeps them): one of them may be waiting out a
+        rate-limit bucket locally, with no request in flight."""
+        return {t for t in asyncio.all_tasks() if t.get_name().startswith(_INTERACTION_TASKS)}
+
     def busy(self) -> bool:
-        """Whether event handlers or background tasks are still running."""
+        """Whether event handlers, interaction handlers or background tasks are still running."""
         current = asyncio.current_task()
-        return any(t is not current and not t.done() for t in self._event_tasks | self.tasks.running())
+        running = self._event_tasks | self.tasks.running() | self._interaction_tasks()
+        return any(t is not current and not t.done() for t in running)
 
     async def wait_for_events(self, timeout: float = 5.0) -> None:
         """Wait until the event handlers running now (and those they start) have finished."""
@@ -219,7 +228,8 @@ class KudosBot(commands.Bot):
         deadline = loop.time() + timeout
         current = asyncio.current_task()
         while True:
-            pending = {t for t in self._event_tasks | self.tasks.running() if t is not current and not t.done()}
+            running = self._event_tasks | self.tasks.running() | self._interaction_tasks()
+            pending = {t for t in running if t is not current and not t.done()}
             if not pending or loop.time() >= deadline:
                 return
             await asyncio.wait(pending, timeout=deadline - loop.time())
