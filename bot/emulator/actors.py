@@ -9,9 +9,11 @@ import secrets
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bot.emulator.routes_channels import open_thread, post_message, reaction_payload
+from bot.emulator import world_channels, world_reactions
 from bot.emulator.serialize import channel_json, member_json, message_json, parse_mentions
 from bot.emulator.state import Channel, Member, Message, Role, User
+from bot.emulator.world_channels import open_thread
+from bot.emulator.world_messages import post_message
 
 if TYPE_CHECKING:
     from bot.emulator.server import Emulator
@@ -99,14 +101,7 @@ class ActorsMixin(_Base):
 
     def open_dm(self, user_id: int) -> Channel:
         """The DM channel between the bot and ``user_id`` (created if needed)."""
-        existing = self.dm_channel(user_id)
-        if existing is not None:
-            return existing
-        channel = Channel(self.ids.next(), 1, None, None, recipient_id=int(user_id))
-        self.state.channels[channel.id] = channel
-        self.state.messages[channel.id] = {}
-        self.state.dm_channels[int(user_id)] = channel.id
-        return channel
+        return world_channels.open_dm(self, _id(user_id))
 
     async def send_message(self, channel_id: int, author_id: int, content: str = "",
                            embeds: list[dict[str, Any]] | None = None, *, reply_to: int | None = None,
@@ -143,23 +138,11 @@ class ActorsMixin(_Base):
         return thread, starter
 
     async def add_reaction(self, channel_id: int, message_id: int, user_id: int, emoji: str) -> None:
-        msg = self._message(_id(channel_id), _id(message_id))
-        user_id = _id(user_id)
-        users = msg.reactions.setdefault(emoji, set())
-        if user_id not in users:
-            users.add(user_id)
-            await self.gateway.dispatch("MESSAGE_REACTION_ADD", reaction_payload(self, msg, user_id, emoji),
-                                        msg.guild_id)
+        await world_reactions.add(self, self._message(_id(channel_id), _id(message_id)), _id(user_id), emoji)
         await self.settle()
 
     async def remove_reaction(self, channel_id: int, message_id: int, user_id: int, emoji: str) -> None:
-        msg = self._message(_id(channel_id), _id(message_id))
-        user_id = _id(user_id)
-        if user_id in msg.reactions.get(emoji, set()):
-            msg.reactions[emoji].discard(user_id)
-            payload = reaction_payload(self, msg, user_id, emoji)
-            payload.pop("member", None)
-            await self.gateway.dispatch("MESSAGE_REACTION_REMOVE", payload, msg.guild_id)
+        await world_reactions.remove(self, self._message(_id(channel_id), _id(message_id)), _id(user_id), emoji)
         await self.settle()
 
     # ------------------------------------------------------------------ interactions

@@ -135,3 +135,30 @@ def guild_create_json(state: State, guild: Guild, *, members_limit: int | None =
         embedded_activities=[],
     )
     return out
+
+
+def application_json(state: State, application_id: int, bot_user_id: int) -> dict[str, Any]:
+    bot = state.users[bot_user_id]
+    owner = {"id": str(application_id + 1), "username": "developer", "discriminator": "0", "avatar": None,
+             "global_name": "developer", "public_flags": 0, "flags": 0}
+    return {
+        "id": str(application_id),
+        "name": bot.username,
+        "icon": None,
+        "description": "Kudos (emulated)",
+        "summary": "",
+        "type": None,
+        "bot_public": True,
+        "bot_require_code_grant": False,
+        "owner": owner,
+        "team": None,
+        "verify_key": "0" * 64,
+        "flags": 0,
+        "bot": bot.to_json(),
+        "guild_id": None,
+        "rpc_origins": [],
+        "tags": [],
+        "redirect_uris": [],
+        "interactions_endpoint_url": None,
+        "approximate_guild_count": len(state.guilds),
+    }

@@ -12,12 +12,12 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.emulator import routes_channels, routes_core, routes_interactions  # noqa: F401  (register routes)
+from bot.emulator import routes_channels, routes_core, routes_interactions
 from bot.emulator.actors import ActorsMixin
 from bot.emulator.faults import Faults
 from bot.emulator.gateway import Gateway
 from bot.emulator.ratelimit import RateLimitConfig, RateLimiter
-from bot.emulator.routing import Request, match
+from bot.emulator.routing import Request, RouteModule, build_router
 from bot.emulator.rules import ApiError
 from bot.emulator.spec import SpecValidator
 from bot.emulator.state import Snowflakes, State, User
@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 API_PREFIX = "/api/v10"
 # Answers of these are not counted against the global rate limit (Discord exempts interaction endpoints).
 _NO_GLOBAL = ("/interactions/", "/webhooks/")
+# The REST API the emulator serves: each module registers its routes with ``register(router)``.
+DEFAULT_ROUTE_MODULES: tuple[RouteModule, ...] = (routes_core, routes_channels, routes_interactions)
 
 
 class EmulatorError(Exception):
@@ -61,7 +63,9 @@ class Emulator(WorldMixin, ActorsMixin):
         members_in_guild_create: int | None = None,
         token: str | None = None,
         host: str = "127.0.0.1",
+        route_modules: tuple[RouteModule, ...] = DEFAULT_ROUTE_MODULES,
     ) -> None:
+        self.router = build_router(route_modules)
         self.ids = Snowflakes()
         self.state = State()
         self.token = token or f"emu.{secrets.token_urlsafe(24)}"
@@ -267,7 +271,7 @@ class Emulator(WorldMixin, ActorsMixin):
             return self._response(404, {"message": "404: Not Found", "code": 0})
         path = request.path[len(API_PREFIX):]
         query = dict(request.query)
-        found = match(method, path)
+        found = self.router.match(method, path)
         if found is None:
             self.validator.check_route(method, path)
             log.warning("emulator: no route for %s %s", method, path)

@@ -221,3 +221,25 @@ async def test_guild_created_while_connected_reaches_bot(emu: Emulator, world: W
     g2 = emu.create_guild("Second")
     await emu.settle()
     assert bot.get_guild(g2.id) is not None and bot.get_guild(g2.id).name == "Second"
+
+
+async def test_routes_come_from_the_modules_given_to_the_server() -> None:
+    """Routes register explicitly (each route module's ``register(router)``), not by importing a module."""
+    from bot.emulator import routes_core
+
+    async with Emulator(route_modules=(routes_core,)) as emu:
+        emu.create_guild("Acme")
+        headers = {"Authorization": f"Bot {emu.token}"}
+        async with aiohttp.ClientSession(headers=headers) as session:
+            async with session.get(f"{emu.base_url}/users/@me") as resp:
+                assert resp.status == 200
+            channel = emu.state.guilds[next(iter(emu.state.guilds))].channel_ids[0]
+            async with session.get(f"{emu.base_url}/channels/{channel}") as resp:  # not registered here
+                assert resp.status == 404
+        emu.validator.violations.clear()
+    from bot.emulator.routing import Router
+
+    router = Router()
+    routes_core.register(router)
+    with pytest.raises(ValueError, match="registered twice"):
+        routes_core.register(router)
