@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from bot.emulator.actors import InteractionRecord
 from bot.emulator.faults import Fault, Faults
+from bot.emulator.options import Strict
 from bot.emulator.ratelimit import RateLimitConfig
 from bot.emulator.rules import ApiError
 from bot.emulator.server import Emulator, EmulatorError, RequestRecord
@@ -25,5 +26,5 @@ from bot.emulator.state import Channel, Guild, Member, Message, Role, State, Use
 
 __all__ = [
     "ApiError", "Channel", "Emulator", "EmulatorError", "Fault", "Faults", "Guild", "InteractionRecord",
-    "Member", "Message", "RateLimitConfig", "RequestRecord", "Role", "SpecValidator", "State", "User",
+    "Member", "Message", "RateLimitConfig", "RequestRecord", "Role", "SpecValidator", "State", "Strict", "User",
 ]

@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bot.emulator import world_channels, world_reactions
+from bot.emulator import world_channels, world_reactions, world_threads
 from bot.emulator.serialize import channel_json, member_json, message_json, parse_mentions
 from bot.emulator.state import Channel, Member, Message, Role, User
 from bot.emulator.world_channels import open_thread
@@ -117,6 +117,10 @@ class ActorsMixin(_Base):
         if reply_to is not None:
             msg.type = 19
             msg.message_reference = {"type": 0, "message_id": str(reply_to), "channel_id": str(channel.id)}
+        if channel.is_thread and channel.archived:
+            if channel.locked and self.strict.archived_threads:
+                raise self._error(f"thread {channel.name!r} is archived and locked: members cannot post in it")
+            await world_threads.unarchive_for_message(self, channel)
         await post_message(self, msg)
         await self.settle()
         return msg
@@ -138,12 +142,19 @@ class ActorsMixin(_Base):
         return thread, starter
 
     async def add_reaction(self, channel_id: int, message_id: int, user_id: int, emoji: str) -> None:
+        self._require_active_for_actor(_id(channel_id), "add reactions")
         await world_reactions.add(self, self._message(_id(channel_id), _id(message_id)), _id(user_id), emoji)
         await self.settle()
 
     async def remove_reaction(self, channel_id: int, message_id: int, user_id: int, emoji: str) -> None:
+        self._require_active_for_actor(_id(channel_id), "remove reactions")
         await world_reactions.remove(self, self._message(_id(channel_id), _id(message_id)), _id(user_id), emoji)
         await self.settle()
+
+    def _require_active_for_actor(self, channel_id: int, what: str) -> None:
+        channel = self._channel(channel_id)
+        if channel.is_thread and channel.archived and self.strict.archived_threads:
+            raise self._error(f"thread {channel.name!r} is archived: members cannot {what} in it (threads.mdx)")
 
     # ------------------------------------------------------------------ interactions
 
@@ -379,6 +390,8 @@ class ActorsMixin(_Base):
                         user_id: int, source: Message | None = None) -> InteractionRecord:
         if not self.gateway.by_shard:
             raise self._error("the bot is not connected to the gateway")
+        if itype == 2:
+            self._require_active_for_actor(channel_id, "use application commands")
         rec = InteractionRecord(self.ids.next(), secrets.token_urlsafe(48), itype, data, guild_id, channel_id,
                                 user_id, source_message_id=source.id if source else None)
         payload = self._interaction_payload(rec, source)

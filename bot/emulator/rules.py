@@ -96,6 +96,15 @@ def missing_access() -> ApiError:
     return ApiError(403, 50001, "Missing Access")
 
 
+def archived_thread() -> ApiError:
+    """50083: an operation on an archived thread (threads.mdx, "Active & Archived Threads")."""
+    return ApiError(400, 50083, "Thread is archived")
+
+
+def thread_locked() -> ApiError:
+    return ApiError(403, 160005, "Thread is locked")
+
+
 def unknown(kind: str) -> ApiError:
     codes = {
         "guild": 10004,

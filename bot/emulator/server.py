@@ -16,6 +16,7 @@ from bot.emulator import routes_channels, routes_core, routes_interactions
 from bot.emulator.actors import ActorsMixin
 from bot.emulator.faults import Faults
 from bot.emulator.gateway import Gateway
+from bot.emulator.options import Strict
 from bot.emulator.ratelimit import RateLimitConfig, RateLimiter
 from bot.emulator.routing import Request, RouteModule, build_router
 from bot.emulator.rules import ApiError
@@ -64,7 +65,9 @@ class Emulator(WorldMixin, ActorsMixin):
         token: str | None = None,
         host: str = "127.0.0.1",
         route_modules: tuple[RouteModule, ...] = DEFAULT_ROUTE_MODULES,
+        strict: Strict | None = None,
     ) -> None:
+        self.strict = strict or Strict()
         self.router = build_router(route_modules)
         self.ids = Snowflakes()
         self.state = State()

@@ -168,13 +168,16 @@ class Channel:
     last_message_id: int | None = None
     thread_member_ids: set[int] = field(default_factory=set)
     created_at: datetime = field(default_factory=now)
+    flags: int = 0
+    archive_timestamp: datetime | None = None  # threads: set when archived/unarchived or the duration changes
+    last_activity: datetime | None = None  # threads, on the emulator's clock: last message, unarchive, ...
 
     @property
     def is_thread(self) -> bool:
         return self.type in THREAD_TYPES
 
     def to_json(self, users: dict[int, User] | None = None) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": str(self.id), "type": self.type, "flags": 0}
+        out: dict[str, Any] = {"id": str(self.id), "type": self.type, "flags": self.flags}
         if self.last_message_id is not None:
             out["last_message_id"] = str(self.last_message_id)
         if self.type == 1:
@@ -198,7 +201,7 @@ class Channel:
                     "archived": self.archived,
                     "locked": self.locked,
                     "auto_archive_duration": self.auto_archive_duration,
-                    "archive_timestamp": iso(self.created_at),
+                    "archive_timestamp": iso(self.archive_timestamp or self.created_at),
                     "create_timestamp": iso(self.created_at),
                     "invitable": True,
                 },

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.emulator import rules
@@ -29,6 +29,27 @@ def _overwrite(o: dict[str, Any]) -> dict[str, Any]:
 class WorldMixin(_Base):
     def _init_world(self) -> None:
         self._guild_counter = 0
+        self.clock_offset = timedelta(0)
+
+    # ------------------------------------------------------------------ the emulator's clock
+
+    def now(self) -> datetime:
+        """The emulator's wall clock: real time plus whatever :meth:`advance` added."""
+        return now() + self.clock_offset
+
+    async def advance(self, seconds: float = 0, *, minutes: float = 0, hours: float = 0,
+                      days: float = 0) -> list[Channel]:
+        """Move the emulator's clock forward; threads idle for their ``auto_archive_duration`` archive
+        (THREAD_UPDATE). Returns the threads that archived."""
+        self.clock_offset += timedelta(seconds=seconds, minutes=minutes, hours=hours, days=days)
+        archived = await self.archive_idle_threads()
+        await self.settle()
+        return archived
+
+    async def archive_idle_threads(self) -> list[Channel]:
+        from bot.emulator.world_threads import archive_idle_threads
+
+        return await archive_idle_threads(self)
 
     # ------------------------------------------------------------------ building
 
@@ -232,8 +253,10 @@ class WorldMixin(_Base):
         channel = self.state.channels.get(msg.channel_id)
         if channel is not None:
             channel.last_message_id = msg.id
-            if channel.is_thread and msg.id != channel.id:
-                channel.message_count += 1
+            if channel.is_thread:
+                channel.last_activity = self.now()  # threads.mdx: sending a message is "activity"
+                if msg.id != channel.id:
+                    channel.message_count += 1
 
     def _require_dm_target(self, channel: Channel) -> None:
         if channel.type == 1 and channel.recipient_id is not None:

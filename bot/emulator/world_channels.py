@@ -9,6 +9,7 @@ from bot.emulator.rules import ApiError, FormErrors, check_message, check_thread
 from bot.emulator.serialize import channel_json
 from bot.emulator.state import CHANNEL_TYPES, Channel, Message
 from bot.emulator.world_messages import Files, build_message, post_message
+from bot.emulator.world_threads import require_active, set_archived
 
 if TYPE_CHECKING:
     from bot.emulator.server import Emulator
@@ -41,6 +42,8 @@ def check_tags(emu: Emulator, channel: Channel, tags: list[Any]) -> list[int]:
 
 
 async def edit_thread(emu: Emulator, thread: Channel, body: dict[str, Any], perms: int) -> None:
+    if thread.archived and body.get("archived") is not False and emu.strict.archived_threads:
+        raise rules.archived_thread()  # channel.mdx, Modify Channel: archived must be false or set to false
     own = thread.owner_id == emu.bot_user_id
     manage = bool(perms & rules.MANAGE_THREADS)
     if not manage and (not own or "locked" in body or thread.locked):
@@ -51,11 +54,12 @@ async def edit_thread(emu: Emulator, thread: Channel, body: dict[str, Any], perm
     if body.get("name"):
         thread.name = body["name"]
     if body.get("archived") is not None:
-        thread.archived = bool(body["archived"])
+        set_archived(emu, thread, bool(body["archived"]))
     if body.get("locked") is not None:
         thread.locked = bool(body["locked"])
     if body.get("auto_archive_duration"):
         thread.auto_archive_duration = int(body["auto_archive_duration"])
+        thread.archive_timestamp = thread.last_activity = emu.now()
     await emu.gateway.dispatch("THREAD_UPDATE", channel_json(emu.state, thread), thread.guild_id)
 
 
@@ -170,6 +174,7 @@ async def open_thread(emu: Emulator, parent: Channel, owner_id: int, name: str, 
     thread = Channel(thread_id or emu.ids.next(), type_, parent.guild_id, name, parent_id=parent.id,
                      owner_id=owner_id, applied_tags=list(applied_tags or []), auto_archive_duration=auto_archive)
     thread.thread_member_ids.add(owner_id)
+    thread.last_activity = emu.now()
     emu.state.channels[thread.id] = thread
     emu.state.messages.setdefault(thread.id, {})
     payload = channel_json(emu.state, thread) | {"newly_created": True}
@@ -224,6 +229,7 @@ def bot_join_thread(emu: Emulator, thread: Channel) -> None:
     if not thread.is_thread:
         raise ApiError(400, 50024, "Cannot execute action on this channel type")
     emu._require(thread)
+    require_active(emu, thread)
     thread.thread_member_ids.add(emu.bot_user_id)
 
 

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from bot.emulator import rules
 from bot.emulator.rules import ApiError, check_message
-from bot.emulator.serialize import channel_json, message_json, parse_mentions
+from bot.emulator.serialize import message_json, parse_mentions
 from bot.emulator.state import Channel, Message, now
+from bot.emulator.world_threads import require_active, unarchive_for_message
 
 if TYPE_CHECKING:
     from bot.emulator.server import Emulator
@@ -99,6 +100,12 @@ def read_message(emu: Emulator, channel: Channel, message_id: int) -> Message:
     return emu._message(channel.id, message_id)
 
 
+def _require_unlocked(emu: Emulator, channel: Channel, perms: int) -> None:
+    """threads.mdx, "Locked Threads": without MANAGE_THREADS, no creating or updating messages (160005)."""
+    if channel.is_thread and channel.locked and not perms & rules.MANAGE_THREADS:
+        raise rules.thread_locked() if emu.strict.archived_threads else rules.missing_permissions()
+
+
 async def bot_create(emu: Emulator, channel: Channel, body: dict[str, Any], files: Files) -> Message:
     """Create Message by the bot, with Discord's permission checks."""
     if channel.type not in TEXT_LIKE:
@@ -113,13 +120,11 @@ async def bot_create(emu: Emulator, channel: Channel, body: dict[str, Any], file
         if body.get("message_reference") and not perms & rules.READ_MESSAGE_HISTORY:
             raise rules.missing_permissions()
         embeds_ok = bool(perms & rules.EMBED_LINKS)
-        if channel.is_thread and channel.locked and not perms & rules.MANAGE_THREADS:
-            raise rules.missing_permissions()
+        _require_unlocked(emu, channel, perms)
     check_message(body, has_files=bool(files))
     msg = build_message(emu, channel, emu.bot_user_id, body, files, embeds_allowed=embeds_ok)
-    if channel.is_thread and channel.archived:
-        channel.archived = False
-        await emu.gateway.dispatch("THREAD_UPDATE", channel_json(emu.state, channel), channel.guild_id)
+    if channel.is_thread:
+        await unarchive_for_message(emu, channel)
     await post_message(emu, msg)
     return msg
 
@@ -153,6 +158,8 @@ async def bot_edit(emu: Emulator, channel: Channel, message_id: int, body: dict[
     msg = emu._message(channel.id, message_id)
     if channel.guild_id is not None:
         perms = emu._require(channel)
+        require_active(emu, channel)
+        _require_unlocked(emu, channel, perms)
         if msg.author_id != emu.bot_user_id and set(body) - {"flags"}:
             raise ApiError(403, 50005, "Cannot edit a message authored by another user")
         if msg.author_id != emu.bot_user_id and not perms & rules.MANAGE_MESSAGES:

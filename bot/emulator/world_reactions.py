@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from bot.emulator import rules
 from bot.emulator.rules import ApiError
 from bot.emulator.state import Channel, Message
+from bot.emulator.world_threads import require_active
 
 if TYPE_CHECKING:
     from bot.emulator.server import Emulator
@@ -46,6 +47,7 @@ async def remove(emu: Emulator, msg: Message, user_id: int, emoji: str) -> None:
 async def bot_add(emu: Emulator, channel: Channel, message_id: int, emoji: str) -> None:
     """Create Reaction: Read Message History, and Add Reactions unless someone already reacted with it."""
     msg = emu._message(channel.id, message_id)
+    require_active(emu, channel)
     if channel.guild_id is not None:
         perms = emu._require(channel, rules.READ_MESSAGE_HISTORY)
         if not msg.reactions.get(emoji) and not perms & rules.ADD_REACTIONS:
@@ -54,6 +56,7 @@ async def bot_add(emu: Emulator, channel: Channel, message_id: int, emoji: str) 
 
 
 async def bot_remove(emu: Emulator, channel: Channel, message_id: int, emoji: str) -> None:
+    require_active(emu, channel)
     await remove(emu, emu._message(channel.id, message_id), emu.bot_user_id, emoji)
 
 

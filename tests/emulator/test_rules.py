@@ -143,7 +143,7 @@ async def test_forum_post_tags_and_thread_edits(emu: Emulator, world: World, bot
     assert emu.state.channels[thread.id].applied_tags == [solved.id]
     assert emu.state.channels[thread.id].archived
     with pytest.raises(discord.HTTPException) as err:
-        await dthread.edit(applied_tags=[discord.Object(12345)])
+        await dthread.edit(applied_tags=[discord.Object(12345)], archived=False)  # unknown tag
     assert err.value.status == 400 and err.value.code == 50035
     # the bot opens a post itself
     made = await forum.create_thread(name="Weekly", content="hello", applied_tags=[solved])
