@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bot.emulator import world_channels, world_reactions, world_threads
+from bot.emulator import rules, world_channels, world_reactions, world_threads
 from bot.emulator.serialize import channel_json, member_json, message_json, parse_mentions
 from bot.emulator.state import Channel, Member, Message, Role, User
 from bot.emulator.world_channels import open_thread
@@ -135,7 +135,14 @@ class ActorsMixin(_Base):
         if missing:
             raise self._error(f"forum {forum.name!r} has no tags {missing}; it has {sorted(by_name)}")
         author_id = _id(author_id)
-        thread = await open_thread(self, forum, author_id, title, applied_tags=[by_name[t] for t in tags or []])
+        tag_ids = [by_name[t] for t in tags or []]
+        may_moderate = bool(self.member_permissions(forum.id, author_id) & rules.MANAGE_THREADS)
+        refused = world_channels.check_tag_rules(self, forum, [], tag_ids, may_moderate)
+        if refused == "require_tag":
+            raise self._error(f"forum {forum.name!r} requires a tag on every post (REQUIRE_TAG)")
+        if refused == "moderated":
+            raise self._error(f"only members with Manage Threads can apply moderated tags in {forum.name!r}")
+        thread = await open_thread(self, forum, author_id, title, applied_tags=tag_ids)
         starter = Message(thread.id, thread.id, author_id, guild_id=forum.guild_id, content=content)
         await post_message(self, starter)
         await self.settle()

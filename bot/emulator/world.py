@@ -94,7 +94,7 @@ class WorldMixin(_Base):
 
     def create_channel(self, guild_id: int, name: str, type: str | int = "text", *, tags: list[str] | None = None,
                        parent_id: int | None = None, overwrites: list[dict[str, Any]] | None = None,
-                       topic: str | None = None, position: int | None = None) -> Channel:
+                       topic: str | None = None, position: int | None = None, flags: int = 0) -> Channel:
         guild = self._guild(guild_id)
         ctype = CHANNEL_TYPES[type] if isinstance(type, str) else type
         channel = Channel(
@@ -102,7 +102,7 @@ class WorldMixin(_Base):
             position=position if position is not None else len(guild.channel_ids),
             parent_id=parent_id, topic=topic,
             overwrites=[_overwrite(o) for o in overwrites or []],
-            available_tags=[self._make_tag(t) for t in tags or []],
+            available_tags=[self._make_tag(t) for t in tags or []], flags=flags,
         )
         self.state.channels[channel.id] = channel
         self.state.messages[channel.id] = {}

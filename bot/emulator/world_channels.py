@@ -41,6 +41,21 @@ def check_tags(emu: Emulator, channel: Channel, tags: list[Any]) -> list[int]:
     return list(dict.fromkeys(ids))
 
 
+REQUIRE_TAG = 1 << 4  # channel.mdx, Channel Flags
+
+
+def check_tag_rules(emu: Emulator, forum: Channel, old: list[int], new: list[int], may_moderate: bool) -> str | None:
+    """What forbids changing a post's tags from ``old`` to ``new`` (None when allowed). channel.mdx: REQUIRE_TAG
+    "whether a tag is required to be specified when creating a thread"; a ``moderated`` tag "can only be added
+    to or removed from threads by a member with the `MANAGE_THREADS` permission"."""
+    if not old and not new and forum.flags & REQUIRE_TAG:
+        return "require_tag"
+    moderated = {int(t["id"]) for t in forum.available_tags if t.get("moderated")}
+    if moderated & (set(old) ^ set(new)) and not may_moderate:
+        return "moderated"
+    return None
+
+
 async def edit_thread(emu: Emulator, thread: Channel, body: dict[str, Any], perms: int) -> None:
     if thread.archived and body.get("archived") is not False and emu.strict.archived_threads:
         raise rules.archived_thread()  # channel.mdx, Modify Channel: archived must be false or set to false
@@ -50,7 +65,11 @@ async def edit_thread(emu: Emulator, thread: Channel, body: dict[str, Any], perm
         raise rules.missing_permissions()
     check_thread_name(body.get("name"))
     if "applied_tags" in body and body["applied_tags"] is not None:
-        thread.applied_tags = check_tags(emu, thread, body["applied_tags"])
+        tags = check_tags(emu, thread, body["applied_tags"])
+        parent = emu._parent(thread)
+        if parent is not None and check_tag_rules(emu, parent, thread.applied_tags, tags, manage) == "moderated":
+            raise rules.missing_permissions()
+        thread.applied_tags = tags
     if body.get("name"):
         thread.name = body["name"]
     if body.get("archived") is not None:
@@ -96,6 +115,8 @@ async def edit_channel(emu: Emulator, channel: Channel, body: dict[str, Any]) ->
         channel.overwrites = _overwrites(body["permission_overwrites"])
     if body.get("rate_limit_per_user") is not None:
         channel.rate_limit_per_user = int(body["rate_limit_per_user"])
+    if body.get("flags") is not None:
+        channel.flags = int(body["flags"])
     await emu.gateway.dispatch("CHANNEL_UPDATE", channel_json(emu.state, channel), channel.guild_id)
 
 
@@ -137,7 +158,7 @@ def create_guild_channel(emu: Emulator, guild_id: int, body: dict[str, Any]) -> 
         guild_id, name, ctype, tags=list(body.get("available_tags") or []),
         parent_id=int(body["parent_id"]) if body.get("parent_id") else None,
         overwrites=_overwrites(body.get("permission_overwrites") or []), topic=body.get("topic"),
-        position=body.get("position"),
+        position=body.get("position"), flags=int(body.get("flags") or 0),
     )
 
 
@@ -188,6 +209,11 @@ async def bot_forum_post(emu: Emulator, forum: Channel, body: dict[str, Any], fi
     message = body.get("message") or {}
     check_message(message, has_files=bool(files))
     tags = check_tags(emu, forum, body.get("applied_tags") or [])
+    refused = check_tag_rules(emu, forum, [], tags, bool(emu.bot_permissions(forum.id) & rules.MANAGE_THREADS))
+    if refused == "require_tag":
+        raise ApiError(400, 40067, "A tag is required to create a forum post in this channel")
+    if refused == "moderated":
+        raise rules.missing_permissions()
     thread_id = emu.ids.next()
     starter = build_message(emu, forum, emu.bot_user_id, message, files,
                             embeds_allowed=bool(emu.bot_permissions(forum.id) & rules.EMBED_LINKS))
