@@ -263,6 +263,12 @@ class WorldMixin(_Base):
             user = self.state.users.get(channel.recipient_id)
             if user is None or not user.dms_open or user.bot:
                 raise ApiError(403, 50007, "Cannot send messages to this user")
+            if self.strict.dm_mutual_guild and not self.shares_guild(user.id):
+                raise ApiError(403, 50278, "Cannot send messages to this user due to having no mutual guilds")
+
+    def shares_guild(self, user_id: int) -> bool:
+        """Whether ``user_id`` is a member of a guild the bot is in."""
+        return any(user_id in g.members and self.bot_user_id in g.members for g in self.state.guilds.values())
 
     # ------------------------------------------------------------------ reading state in tests
 

@@ -168,3 +168,20 @@ async def test_thread_manage_needs_manage_threads(emu: Emulator, world: World) -
         assert err.value.code == 50013
     finally:
         await stop_bot(b, task)
+
+
+async def test_dm_to_a_user_with_no_mutual_guild_is_50278(emu: Emulator, world: World, bot: KudosTestBot) -> None:
+    """opcodes-and-status-codes.mdx, JSON error codes: 50278 "Cannot send messages to this user due to having
+    no mutual guilds"."""
+    user = await bot.fetch_user(world.bob.id)
+    await user.send("welcome")
+    emu.remove_member(world.guild.id, world.bob.id)
+    await emu.settle()
+    with pytest.raises(discord.Forbidden) as err:
+        await user.send("still there?")
+    assert err.value.code == 50278
+    stranger = await bot.fetch_user(emu.create_user("stranger").id)
+    with pytest.raises(discord.Forbidden) as err:
+        await stranger.send("hi")
+    assert err.value.code == 50278
+    assert [m.content for m in emu.dms(world.bob.id)] == ["welcome"]
