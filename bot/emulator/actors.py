@@ -41,6 +41,8 @@ class InteractionRecord:
     response_type: int | None = None
     response: dict[str, Any] | None = None
     ephemeral: bool = False
+    # messages the follow-up endpoint answered with; right after a defer (type 5) that is the original
+    # response itself, edited (Discord creates no new message then)
     followups: list[Message] = field(default_factory=list)
     edits: list[dict[str, Any]] = field(default_factory=list)
     modal: dict[str, Any] | None = None

@@ -202,8 +202,15 @@ def target(rec: InteractionRecord, message_id: str | None) -> Message:
 
 
 async def followup(emu: Emulator, rec: InteractionRecord, body: dict[str, Any], files: Files) -> Message:
-    """Create Followup Message."""
+    """Create Followup Message. Directly after a deferred response (type 5) it edits the loading message
+    instead (receiving-and-responding.mdx): no new message, and the defer's ephemeral state is kept."""
     check_message(body, has_files=bool(files))
+    original = rec.message
+    if rec.response_type == 5 and original is not None and original.flags & 128 and not rec.followups:
+        await apply_edit(emu, original, dict(body, flags=int(body.get("flags") or 0) & ~64), files)
+        rec.followups.append(original)
+        rec.finished.set()
+        return original
     msg = _response_message(emu, rec, body, int(body.get("flags") or 0))
     msg.type = 0
     if files:

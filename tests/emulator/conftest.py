@@ -147,6 +147,13 @@ def build_commands(bot: KudosTestBot) -> None:
         await asyncio.sleep(0.05)
         await interaction.followup.send("done thinking", ephemeral=ephemeral)
 
+    @tree.command(name="mixed", description="Public defer, then an ephemeral follow-up and another")
+    async def mixed(interaction: discord.Interaction) -> None:
+        await interaction.response.defer(thinking=True)
+        first = await interaction.followup.send("meant to be secret", ephemeral=True, wait=True)
+        second = await interaction.followup.send("second", wait=True)
+        bot.seen.append(("mixed", first.id, first.flags.ephemeral, second.id))
+
     @tree.command(name="slowedit", description="Deferred then edit original")
     async def slowedit(interaction: discord.Interaction) -> None:
         await interaction.response.defer(thinking=True)

@@ -121,3 +121,18 @@ async def test_double_acknowledgement_is_rejected(emu: Emulator, world: World, b
         async with session.post(f"{emu.base_url}/interactions/{rec.id}/wrong/callback",
                                 json={"type": 4, "data": {"content": "x"}}) as resp:
             assert resp.status == 404 and (await resp.json())["code"] == 10062
+
+
+async def test_first_followup_after_defer_edits_the_original(emu: Emulator, world: World, bot: KudosTestBot) -> None:
+    """receiving-and-responding.mdx, Create Followup Message: directly after DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE
+    "no new message will be created, and the loading message will be edited instead. The ephemeral flag will be
+    ignored, and the value you provided in the initial defer response will be preserved"."""
+    rec = await emu.run_slash(world.guild.id, world.general.id, world.alice.id, "mixed")
+    original = rec.message
+    assert original is not None and original.content == "meant to be secret"
+    assert not original.ephemeral and not original.flags & 128  # public, as deferred; no longer loading
+    _, first_id, first_ephemeral, second_id = next(s for s in bot.seen if s[0] == "mixed")
+    assert first_id == original.id and not first_ephemeral
+    assert second_id != original.id  # later follow-ups are new messages
+    assert [m.content for m in emu.messages(world.general.id)] == ["meant to be secret", "second"]
+    assert emu.ephemerals(world.alice.id) == []
