@@ -32,7 +32,7 @@ OPTION_TYPES = {"subcommand": 1, "group": 2, "string": 3, "integer": 4, "boolean
 class InteractionRecord:
     id: int
     token: str
-    type: int  # 2 command, 3 component, 5 modal submit
+    type: int  # 2 command, 3 component, 4 autocomplete, 5 modal submit
     data: dict[str, Any]
     guild_id: int | None
     channel_id: int
@@ -51,6 +51,11 @@ class InteractionRecord:
     created_at: float = 0.0
     answered: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     finished: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+
+    @property
+    def choices(self) -> list[dict[str, Any]] | None:
+        """The choices of an autocomplete answer (callback type 8)."""
+        return (self.response or {}).get("choices") if self.response_type == 8 else None
 
     @property
     def deferred(self) -> bool:
@@ -246,10 +251,8 @@ class ActorsMixin(_Base):
                 raise self._error(f"required option {d['name']!r} is missing")
         return out
 
-    async def run_slash(self, guild_id: int, channel_id: int, user_id: int, command: str,
-                        options: dict[str, Any] | None = None) -> InteractionRecord:
-        """Run ``/command`` ("name", "group sub" or "name sub") the way a Discord client would."""
-        guild_id, channel_id, user_id = _id(guild_id), _id(channel_id), _id(user_id)
+    def _slash_data(self, guild_id: int, command: str, options: dict[str, Any],
+                    focused: str | None = None) -> dict[str, Any]:
         parts = command.strip().lstrip("/").split()
         cmd = self._find_command(guild_id, parts[0], 1)
         data: dict[str, Any] = {"id": cmd["id"], "name": cmd["name"], "type": 1}
@@ -269,10 +272,35 @@ class ActorsMixin(_Base):
         if any(int(o["type"]) in (1, 2) for o in defs):
             raise self._error(f"/{command} needs a subcommand")
         resolved: dict[str, Any] = {}
-        container.extend(self._build_options(guild_id, defs, options or {}, resolved))
+        if focused is None:
+            container.extend(self._build_options(guild_id, defs, options, resolved))
+        else:  # autocomplete: the focused option carries what the user typed so far, others may be missing
+            fdef = next((d for d in defs if d["name"] == focused), None)
+            if fdef is None or not fdef.get("autocomplete"):
+                raise self._error(f"/{command}: option {focused!r} has no autocomplete")
+            others = {k: v for k, v in options.items() if k != focused}
+            container.extend(self._build_options(guild_id, [dict(d, required=False) for d in defs], others,
+                                                 resolved))
+            container.append({"name": focused, "type": int(fdef["type"]), "value": str(options.get(focused, "")),
+                              "focused": True})
         if resolved:
             data["resolved"] = resolved
+        return data
+
+    async def run_slash(self, guild_id: int, channel_id: int, user_id: int, command: str,
+                        options: dict[str, Any] | None = None) -> InteractionRecord:
+        """Run ``/command`` ("name", "group sub" or "name sub") the way a Discord client would."""
+        guild_id, channel_id, user_id = _id(guild_id), _id(channel_id), _id(user_id)
+        data = self._slash_data(guild_id, command, options or {})
         return await self._interact(2, data, guild_id, channel_id, user_id)
+
+    async def run_autocomplete(self, guild_id: int, channel_id: int, user_id: int, command: str, focused: str,
+                               options: dict[str, Any] | None = None) -> InteractionRecord:
+        """A member types into option ``focused`` of ``/command`` (``options[focused]`` is the text so far):
+        an APPLICATION_COMMAND_AUTOCOMPLETE interaction (type 4); the bot's choices are ``rec.choices``."""
+        guild_id, channel_id, user_id = _id(guild_id), _id(channel_id), _id(user_id)
+        data = self._slash_data(guild_id, command, options or {}, focused=focused)
+        return await self._interact(4, data, guild_id, channel_id, user_id)
 
     async def run_context_menu(self, guild_id: int, channel_id: int, user_id: int, name: str, *,
                                target_message_id: int | None = None,
@@ -399,7 +427,7 @@ class ActorsMixin(_Base):
                         user_id: int, source: Message | None = None) -> InteractionRecord:
         if not self.gateway.by_shard:
             raise self._error("the bot is not connected to the gateway")
-        if itype == 2:
+        if itype in (2, 4):
             self._require_active_for_actor(channel_id, "use application commands")
         rec = InteractionRecord(self.ids.next(), secrets.token_urlsafe(48), itype, data, guild_id, channel_id,
                                 user_id, source_message_id=source.id if source else None)

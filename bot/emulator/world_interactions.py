@@ -144,6 +144,13 @@ async def respond(emu: Emulator, interaction_id: str, token: str, body: dict[str
     if ctype not in (1, 4, 5, 6, 7, 8, 9):
         raise ApiError(400, 50035, "Invalid Form Body", {"type": {"_errors": [
             {"code": "BASE_TYPE_CHOICES", "message": "Value must be one of (1, 4, 5, 6, 7, 8, 9, 10, 12)."}]}})
+    if (ctype == 8) != (rec.type == 4):  # receiving-and-responding.mdx: type 8 answers autocomplete, only it
+        raise ApiError(400, 40004, "Interaction response type is not valid for this interaction")
+    if ctype == 8:
+        choices = data.get("choices")
+        if not isinstance(choices, list) or len(choices) > 25:
+            raise ApiError(400, 50035, "Invalid Form Body", {"data": {"choices": {"_errors": [
+                {"code": "BASE_TYPE_MAX_LENGTH", "message": "Must be 25 or fewer in length."}]}}})
     if ctype in (6, 7) and rec.source_message_id is None:
         raise ApiError(400, 40004, "Interaction response type is not valid for this interaction")
     if ctype == 9 and rec.type == 5:

@@ -154,6 +154,18 @@ def build_commands(bot: KudosTestBot) -> None:
         second = await interaction.followup.send("second", wait=True)
         bot.seen.append(("mixed", first.id, first.flags.ephemeral, second.id))
 
+    fruits = ["apple", "apricot", "banana", "cherry"]
+
+    async def fruit_names(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        if current == "many":  # more than Discord allows
+            return [app_commands.Choice(name=f"f{i}", value=f"f{i}") for i in range(30)]
+        return [app_commands.Choice(name=f, value=f) for f in fruits if f.startswith(current)]
+
+    @tree.command(name="fruit", description="Pick a fruit")
+    @app_commands.autocomplete(name=fruit_names)
+    async def fruit(interaction: discord.Interaction, name: str, count: int = 1) -> None:
+        await interaction.response.send_message(f"{count} {name}", ephemeral=True)
+
     @tree.command(name="slowedit", description="Deferred then edit original")
     async def slowedit(interaction: discord.Interaction) -> None:
         await interaction.response.defer(thinking=True)

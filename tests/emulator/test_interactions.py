@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 import pytest
 
@@ -136,3 +138,40 @@ async def test_first_followup_after_defer_edits_the_original(emu: Emulator, worl
     assert second_id != original.id  # later follow-ups are new messages
     assert [m.content for m in emu.messages(world.general.id)] == ["meant to be secret", "second"]
     assert emu.ephemerals(world.alice.id) == []
+
+
+async def test_autocomplete_choices(emu: Emulator, world: World, bot: KudosTestBot) -> None:
+    """receiving-and-responding.mdx: APPLICATION_COMMAND_AUTOCOMPLETE (4) is answered with
+    APPLICATION_COMMAND_AUTOCOMPLETE_RESULT (8) "to an autocomplete interaction with suggested choices"."""
+    rec = await emu.run_autocomplete(world.guild.id, world.general.id, world.alice.id, "fruit", "name",
+                                     {"name": "ap", "count": 2})
+    assert rec.type == 4 and rec.response_type == 8
+    assert [c["value"] for c in rec.choices] == ["apple", "apricot"]
+    assert emu.messages(world.general.id) == []
+    with pytest.raises(EmulatorError, match="no autocomplete"):
+        await emu.run_autocomplete(world.guild.id, world.general.id, world.alice.id, "fruit", "count")
+
+
+@pytest.mark.emulator(interaction_timeout=0.5, spec_path="/nonexistent/openapi.json")  # the model's own check
+async def test_autocomplete_allows_at_most_25_choices(emu: Emulator, world: World, bot: KudosTestBot) -> None:
+    """receiving-and-responding.mdx, Autocomplete: ``choices`` are "autocomplete choices (max of 25 choices)"."""
+    rec = await emu.run_autocomplete(world.guild.id, world.general.id, world.alice.id, "fruit", "name",
+                                     {"name": "many"})
+    assert rec.response_type is None and rec.failed
+    refused = [r for r in emu.request_log if r.route.endswith("/callback")]
+    assert refused and refused[-1].status == 400
+
+
+@pytest.mark.emulator(interaction_timeout=1.0)
+async def test_autocomplete_result_only_answers_autocomplete(emu: Emulator, world: World, bot: KudosTestBot) -> None:
+    """receiving-and-responding.mdx: type 8 responds "to an autocomplete interaction"; a command can't get it."""
+
+    task = asyncio.create_task(emu.run_slash(world.guild.id, world.general.id, world.alice.id, "never"))
+    while not emu.interactions:  # noqa: ASYNC110
+        await asyncio.sleep(0.01)
+    rec = next(iter(emu.interactions.values()))
+    url = f"{emu.base_url}/interactions/{rec.id}/{rec.token}/callback"
+    async with aiohttp.ClientSession() as session:
+        async with session.post(url, json={"type": 8, "data": {"choices": []}}) as resp:
+            assert resp.status == 400
+    await task
