@@ -147,7 +147,7 @@ async def apply_edit(emu: Emulator, msg: Message, body: dict[str, Any], files: F
     if "attachments" in body or files:
         keep = {str(a.get("id")) for a in body.get("attachments") or [] if a.get("id") is not None}
         msg.attachments = [a for a in msg.attachments if a["id"] in keep]
-        set_attachments(emu, msg, {}, files)
+        set_attachments(emu, msg, body, files)  # new files: attachments[{id: index, description, ...}]
     msg.edited_timestamp = now()
     if not msg.ephemeral:
         await emu.gateway.dispatch("MESSAGE_UPDATE", message_json(emu.state, msg), msg.guild_id)

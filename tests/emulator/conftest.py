@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 import warnings
 from collections.abc import AsyncIterator
@@ -150,7 +151,8 @@ def build_commands(bot: KudosTestBot) -> None:
     @tree.command(name="mixed", description="Public defer, then an ephemeral follow-up and another")
     async def mixed(interaction: discord.Interaction) -> None:
         await interaction.response.defer(thinking=True)
-        first = await interaction.followup.send("meant to be secret", ephemeral=True, wait=True)
+        note = discord.File(io.BytesIO(b"notes"), "notes.txt", description="the notes")
+        first = await interaction.followup.send("meant to be secret", ephemeral=True, wait=True, file=note)
         second = await interaction.followup.send("second", wait=True)
         bot.seen.append(("mixed", first.id, first.flags.ephemeral, second.id))
 

@@ -133,6 +133,7 @@ async def test_first_followup_after_defer_edits_the_original(emu: Emulator, worl
     original = rec.message
     assert original is not None and original.content == "meant to be secret"
     assert not original.ephemeral and not original.flags & 128  # public, as deferred; no longer loading
+    assert [(a["filename"], a["description"]) for a in original.attachments] == [("notes.txt", "the notes")]
     _, first_id, first_ephemeral, second_id = next(s for s in bot.seen if s[0] == "mixed")
     assert first_id == original.id and not first_ephemeral
     assert second_id != original.id  # later follow-ups are new messages
