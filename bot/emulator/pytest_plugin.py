@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.emulator import spec
+from bot.emulator import ratelimit, spec
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -47,4 +47,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(
             f"discord spec validation: {spec.TOTALS['validated']} requests validated, "
             f"{UNEXPECTED['violations']} violations{note}"
+        )
+        t = ratelimit.TOTALS
+        terminalreporter.write_line(
+            f"discord rate limits: {t['requests']} requests, {t['rate_limited']} answered 429, "
+            f"{t['invalid']} invalid requests (401/403/429; Discord bans at 10,000 per 10 minutes)"
         )

@@ -17,7 +17,7 @@ from bot.emulator.actors import ActorsMixin
 from bot.emulator.faults import Faults
 from bot.emulator.gateway import Gateway
 from bot.emulator.options import Strict
-from bot.emulator.ratelimit import RateLimitConfig, RateLimiter
+from bot.emulator.ratelimit import RateLimitConfig, RateLimiter, retry_after_header
 from bot.emulator.routing import Request, RouteModule, build_router
 from bot.emulator.rules import ApiError
 from bot.emulator.spec import SpecValidator
@@ -78,7 +78,7 @@ class Emulator(WorldMixin, ActorsMixin):
         self.members_in_guild_create = members_in_guild_create
         self.host = host
         self.validator = SpecValidator(spec_path)
-        self.ratelimit_config = ratelimits or RateLimitConfig.disabled()
+        self.ratelimit_config = ratelimits or RateLimitConfig()  # on by default, like Discord
         self.faults = Faults()
         self.gateway = Gateway(self)
         self.request_log: list[RequestRecord] = []
@@ -89,6 +89,7 @@ class Emulator(WorldMixin, ActorsMixin):
         self._runner: web.AppRunner | None = None
         self._limiter: RateLimiter | None = None
         self._inflight = 0
+        self._banned = False
         self._last_activity = 0.0
         self._tasks: set[asyncio.Task[Any]] = set()
         self._patched: tuple[Any, Any] | None = None
@@ -239,7 +240,14 @@ class Emulator(WorldMixin, ActorsMixin):
         self._inflight += 1
         self._touch()
         try:
-            return await self._rest_inner(request)
+            response = await self._rest_inner(request)
+            if self._limiter is not None and not self._limiter.record(
+                    response.status, response.headers.get("X-RateLimit-Scope")) and not self._banned:
+                self._banned = True
+                limit, per = self.ratelimit_config.invalid_limit
+                self.errors.append(f"more than {limit} invalid requests (401, 403, 429) in {per:.0f} s: Discord "
+                                   "would ban the bot's IP (rate-limits.mdx, Invalid Request Limit)")
+            return response
         finally:
             self._inflight -= 1
             self._touch()
@@ -267,6 +275,15 @@ class Emulator(WorldMixin, ActorsMixin):
             return json.loads(raw), files
         except ValueError:
             raise ApiError(400, 50109, "The request body contains invalid JSON.") from None
+
+    def _limit_key(self, key: str, params: dict[str, str], body: Any) -> str:
+        """Renaming a channel or changing its topic has its own, much smaller limit than other channel edits."""
+        if key == "PATCH /channels/{channel_id}" and isinstance(body, dict) and {"name", "topic"} & body.keys():
+            raw = params.get("channel_id", "")
+            channel = self.state.channels.get(int(raw)) if raw.isdigit() else None
+            if channel is not None and not channel.is_thread:
+                return f"{key} name/topic"
+        return key
 
     async def _rest_inner(self, request: web.Request) -> web.StreamResponse:
         method = request.method.upper()
@@ -307,11 +324,13 @@ class Emulator(WorldMixin, ActorsMixin):
             if fault.status == 429:
                 headers.update({"X-RateLimit-Limit": "1", "X-RateLimit-Remaining": "0",
                                 "X-RateLimit-Reset-After": f"{fault.retry_after:.3f}",
+                                "Retry-After": retry_after_header(fault.retry_after),
                                 "X-RateLimit-Scope": "global" if fault.is_global else "user"})
                 if fault.is_global:
                     headers["X-RateLimit-Global"] = "true"
             return self._response(fault.status, fault.body(), headers)
-        decision = self._limiter.check(key, params, count_global=not path.startswith(_NO_GLOBAL))
+        decision = self._limiter.check(self._limit_key(key, params, body), params,
+                                       count_global=not path.startswith(_NO_GLOBAL))
         if not decision.allowed:
             record.status = 429
             body429 = {"message": "You are being rate limited.", "retry_after": round(decision.retry_after, 3),
