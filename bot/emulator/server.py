@@ -15,7 +15,7 @@ from aiohttp import web
 from bot.emulator import routes_channels, routes_core, routes_interactions
 from bot.emulator.actors import ActorsMixin
 from bot.emulator.faults import Faults
-from bot.emulator.gateway import Gateway
+from bot.emulator.gateway import HEARTBEAT_INTERVAL, PRIVILEGED_INTENTS, Gateway
 from bot.emulator.options import Strict
 from bot.emulator.ratelimit import RateLimitConfig, RateLimiter, retry_after_header
 from bot.emulator.routing import Request, RouteModule, build_router
@@ -66,8 +66,12 @@ class Emulator(WorldMixin, ActorsMixin):
         host: str = "127.0.0.1",
         route_modules: tuple[RouteModule, ...] = DEFAULT_ROUTE_MODULES,
         strict: Strict | None = None,
+        privileged_intents: int = PRIVILEGED_INTENTS,
+        heartbeat_interval: int = HEARTBEAT_INTERVAL,
     ) -> None:
         self.strict = strict or Strict()
+        # the privileged intents enabled for the application in the Developer Portal (others close with 4014)
+        self.privileged_intents = privileged_intents
         self.router = build_router(route_modules)
         self.ids = Snowflakes()
         self.state = State()
@@ -81,6 +85,7 @@ class Emulator(WorldMixin, ActorsMixin):
         self.ratelimit_config = ratelimits or RateLimitConfig()  # on by default, like Discord
         self.faults = Faults()
         self.gateway = Gateway(self)
+        self.gateway.heartbeat_interval = heartbeat_interval
         self.request_log: list[RequestRecord] = []
         self.cdn: dict[int, tuple[bytes, str]] = {}  # attachment id -> (bytes, content type)
         self.errors: list[str] = []
