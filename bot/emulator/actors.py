@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.emulator import rules, world_channels, world_reactions, world_threads
-from bot.emulator.serialize import channel_json, member_json, message_json, parse_mentions
+from bot.emulator.serialize import channel_json, member_json, message_json, normalize_embeds, parse_mentions
 from bot.emulator.state import Channel, Member, Message, Role, User
 from bot.emulator.world_channels import open_thread
 from bot.emulator.world_messages import post_message
@@ -48,6 +48,7 @@ class InteractionRecord:
     modal: dict[str, Any] | None = None
     failed: bool = False
     message: Message | None = None  # the message the response created (4/5) or updated (6/7)
+    opened_by: InteractionRecord | None = None  # a modal submission: the interaction that opened the modal
     created_at: float = 0.0
     answered: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     finished: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
@@ -119,7 +120,7 @@ class ActorsMixin(_Base):
             self._member(channel.guild_id, author_id)
         users, roles = parse_mentions(self.state, content, channel.guild_id)
         msg = Message(self.ids.next(), channel.id, author_id, guild_id=channel.guild_id, content=content,
-                      embeds=list(embeds or []), mentions=users, mention_roles=roles,
+                      embeds=normalize_embeds(embeds or []), mentions=users, mention_roles=roles,
                       attachments=list(attachments or []))
         if reply_to is not None:
             msg.type = 19
@@ -388,7 +389,8 @@ class ActorsMixin(_Base):
             raise self._error(f"modal has no fields {sorted(unknown_keys)}")
         data = {"custom_id": modal["custom_id"], "components": rows}
         source = self.state.all_messages.get(opened.source_message_id or 0)
-        return await self._interact(5, data, opened.guild_id, opened.channel_id, opened.user_id, source=source)
+        return await self._interact(5, data, opened.guild_id, opened.channel_id, opened.user_id, source=source,
+                                    opened_by=opened)
 
     def _interaction_payload(self, rec: InteractionRecord, source: Message | None) -> dict[str, Any]:
         channel = self._channel(rec.channel_id)
@@ -424,13 +426,14 @@ class ActorsMixin(_Base):
         return payload
 
     async def _interact(self, itype: int, data: dict[str, Any], guild_id: int | None, channel_id: int,
-                        user_id: int, source: Message | None = None) -> InteractionRecord:
+                        user_id: int, source: Message | None = None,
+                        opened_by: InteractionRecord | None = None) -> InteractionRecord:
         if not self.gateway.by_shard:
             raise self._error("the bot is not connected to the gateway")
         if itype in (2, 4):
             self._require_active_for_actor(channel_id, "use application commands")
         rec = InteractionRecord(self.ids.next(), secrets.token_urlsafe(48), itype, data, guild_id, channel_id,
-                                user_id, source_message_id=source.id if source else None)
+                                user_id, source_message_id=source.id if source else None, opened_by=opened_by)
         payload = self._interaction_payload(rec, source)
         loop = asyncio.get_running_loop()
         rec.created_at = loop.time()

@@ -23,7 +23,8 @@ def register(router: Router) -> None:
 
 @route("GET", "/users/@me")
 async def get_me(emu: Emulator, req: Request) -> Result:
-    return 200, emu.state.users[emu.bot_user_id].to_json() | {"verified": True, "mfa_enabled": False}
+    me = emu.state.users[emu.bot_user_id].to_json()
+    return 200, me | {"verified": True, "mfa_enabled": False, "locale": "en-US", "email": None}
 
 
 @route("GET", "/users/{user_id}")
@@ -92,7 +93,8 @@ async def create_channel(emu: Emulator, req: Request) -> Result:
 @route("GET", "/guilds/{guild_id}/threads/active")
 async def active_threads(emu: Emulator, req: Request) -> Result:
     threads, thread_members = channels.active_threads(emu, req.id("guild_id", "Guild"))
-    return 200, {"threads": [channel_json(emu.state, t) for t in threads], "members": thread_members}
+    return 200, {"threads": [channel_json(emu.state, t) for t in threads], "members": thread_members,
+                 "has_more": False}
 
 
 # ---------------------------------------------------------------------------------------------- roles

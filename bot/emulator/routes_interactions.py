@@ -56,18 +56,13 @@ async def interaction_callback(emu: Emulator, req: Request) -> Result:
     if not _true(req.query.get("with_response")):
         return 204, None
     rec, message = res.rec, res.message
-    out: dict[str, Any] = {
-        "interaction": {
-            "id": str(rec.id),
-            "type": rec.type,
-            "response_message_id": str(message.id) if message is not None else None,
-            "response_message_loading": res.type == 5,
-            "response_message_ephemeral": rec.ephemeral,
-        },
-        "resource": {"type": res.type},
-    }
+    interaction: dict[str, Any] = {"id": str(rec.id), "type": rec.type}
     if message is not None and res.type in (4, 5, 7):
-        out["resource"]["message"] = message_json(emu.state, message)
+        interaction.update(response_message_id=str(message.id), response_message_loading=res.type == 5,
+                           response_message_ephemeral=rec.ephemeral)
+    out: dict[str, Any] = {"interaction": interaction}
+    if message is not None and res.type in (4, 7):  # the spec has a resource only for these two
+        out["resource"] = {"type": res.type, "message": message_json(emu.state, message)}
     return 200, out
 
 

@@ -241,6 +241,12 @@ class Emulator(WorldMixin, ActorsMixin):
         hdrs["Content-Type"] = "application/json"
         return web.Response(status=status, body=json.dumps(data).encode(), headers=hdrs)
 
+    def _answer(self, method: str, path: str, status: int, data: Any,
+                headers: dict[str, str] | None = None) -> web.Response:
+        """An answer of a known route, checked against the spec's response schema (violations recorded)."""
+        self.validator.check_response(method, path, 204 if data is None else status, data)
+        return self._response(status, data, headers)
+
     async def _rest(self, request: web.Request) -> web.StreamResponse:
         self._inflight += 1
         self._touch()
@@ -309,12 +315,12 @@ class Emulator(WorldMixin, ActorsMixin):
             body, files = await self._parse_body(request)
         except ApiError as exc:
             record.status = exc.status
-            return self._response(exc.status, exc.body())
+            return self._answer(method, path, exc.status, exc.body())
         record.json = body
         record.files = [f[0] for f in files]
         if rt.auth and request.headers.get("Authorization") != f"Bot {self.token}":
             record.status = 401
-            return self._response(401, {"message": "401: Unauthorized", "code": 0})
+            return self._answer(method, path, 401, {"message": "401: Unauthorized", "code": 0})
         key = f"{method} {rt.template}"
         delay = self.faults.delay_for(key)
         fault = self.faults.take(key)
@@ -340,15 +346,15 @@ class Emulator(WorldMixin, ActorsMixin):
             record.status = 429
             body429 = {"message": "You are being rate limited.", "retry_after": round(decision.retry_after, 3),
                        "global": decision.is_global}
-            return self._response(429, body429, {**decision.headers, "Via": "1.1 google"})
+            return self._answer(method, path, 429, body429, {**decision.headers, "Via": "1.1 google"})
         if body is not None:
             problem = self.validator.body_error(method, path, body)
             if problem is not None:  # Discord refuses malformed bodies before looking at them
                 record.status = 400
                 where, _, text = problem.partition(": ")
                 errors = {"_errors": [{"code": "BASE_TYPE_INVALID", "message": text, "path": where}]}
-                return self._response(400, {"message": "Invalid Form Body", "code": 50035, "errors": errors},
-                                      decision.headers)
+                return self._answer(method, path, 400, {"message": "Invalid Form Body", "code": 50035,
+                                                        "errors": errors}, decision.headers)
         else:
             self.validator.check_route(method, path)
         req = Request(method, path, rt.template, params, query, body, files, dict(request.headers))
@@ -364,4 +370,4 @@ class Emulator(WorldMixin, ActorsMixin):
             self.errors.append(f"{key}: {exc!r}")
             status, data = 400, {"message": f"emulator error: {exc!r}", "code": 0}
         record.status = status
-        return self._response(status, data, decision.headers)
+        return self._answer(method, path, status, data, decision.headers)

@@ -76,6 +76,8 @@ class User:
             "banner": None,
             "accent_color": None,
             "avatar_decoration_data": None,
+            "collectibles": None,
+            "primary_guild": None,
         }
 
 
@@ -253,6 +255,7 @@ class Message:
     webhook_id: int | None = None
     application_id: int | None = None
     interaction_id: int | None = None
+    interaction_metadata: dict[str, Any] | None = None  # the interaction this message answers
     ephemeral_for: int | None = None  # user id when this is an ephemeral interaction message
     deleted: bool = False
 

@@ -74,6 +74,7 @@ def _store_commands(emu: Emulator, body: Any, current: list[dict[str, Any]], gui
             default_member_permissions=cmd.get("default_member_permissions"),
             description=cmd.get("description") or "",
             nsfw=bool(cmd.get("nsfw", False)),
+            integration_types=cmd.get("integration_types") or [0],  # application-commands.mdx: guild install
         )
         if guild_id is not None:
             stored["guild_id"] = str(guild_id)
@@ -95,12 +96,29 @@ def overwrite_commands(emu: Emulator, body: Any, guild_id: int | None) -> list[d
 # ---------------------------------------------------------------------------------------------- callbacks
 
 
+def interaction_metadata(emu: Emulator, rec: InteractionRecord) -> dict[str, Any]:
+    """message.mdx, Message Interaction Metadata Object: the interaction a message answers and "the user who
+    triggered the interaction"."""
+    owners = {"0": str(rec.guild_id)} if rec.guild_id is not None else {"1": str(rec.user_id)}
+    out: dict[str, Any] = {"id": str(rec.id), "type": rec.type, "user": emu.state.users[rec.user_id].to_json(),
+                           "authorizing_integration_owners": owners}
+    if rec.type == 3 and rec.source_message_id is not None:
+        out["interacted_message_id"] = str(rec.source_message_id)
+    if rec.type == 5:
+        opener = rec.opened_by
+        out["triggering_interaction_metadata"] = (
+            interaction_metadata(emu, opener) if opener is not None and opener.type in (2, 3)
+            else {"id": str(rec.id), "type": 2, "authorizing_integration_owners": owners})
+    return out
+
+
 def _response_message(emu: Emulator, rec: InteractionRecord, data: dict[str, Any], flags: int) -> Message:
     channel = emu._channel(rec.channel_id)
     msg = build_message(emu, channel, emu.bot_user_id, dict(data, flags=flags), [])
     msg.webhook_id = emu.application_id
     msg.application_id = emu.application_id
     msg.interaction_id = rec.id
+    msg.interaction_metadata = interaction_metadata(emu, rec)
     msg.type = 20 if rec.type == 2 else 0
     if msg.ephemeral:
         msg.ephemeral_for = rec.user_id

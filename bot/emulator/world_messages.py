@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.emulator import rules
 from bot.emulator.rules import ApiError, check_message
-from bot.emulator.serialize import message_json, parse_mentions
+from bot.emulator.serialize import message_json, normalize_embeds, number_components, parse_mentions
 from bot.emulator.state import Channel, Message, now
 from bot.emulator.world_threads import require_active, unarchive_for_message
 
@@ -24,11 +24,12 @@ def build_message(emu: Emulator, channel: Channel, author_id: int, payload: dict
                   embeds_allowed: bool = True) -> Message:
     """A Message from a create-message body (REST, webhook or interaction response)."""
     content = payload.get("content") or ""
-    embeds = list(payload.get("embeds") or []) if embeds_allowed else []
+    embeds = normalize_embeds(payload.get("embeds") or []) if embeds_allowed else []
     users, roles = parse_mentions(emu.state, content, channel.guild_id)
     msg = Message(
         emu.ids.next(), channel.id, author_id, guild_id=channel.guild_id, content=content, embeds=embeds,
-        components=list(payload.get("components") or []), allowed_mentions=payload.get("allowed_mentions"),
+        components=number_components(payload.get("components") or []),
+        allowed_mentions=payload.get("allowed_mentions"),
         flags=int(payload.get("flags") or 0), mentions=users, mention_roles=roles,
     )
     ref = payload.get("message_reference")
@@ -58,8 +59,11 @@ def set_attachments(emu: Emulator, msg: Message, payload: dict[str, Any], files:
         info = meta.get(i, {})
         filename = info.get("filename") or name
         url = f"https://cdn.discordapp.com/attachments/{msg.channel_id}/{aid}/{filename}"
-        msg.attachments.append({"id": str(aid), "filename": filename, "size": len(data), "url": url,
-                                "proxy_url": url, "content_type": ctype, "description": info.get("description")})
+        attachment = {"id": str(aid), "filename": filename, "size": len(data), "url": url, "proxy_url": url,
+                      "content_type": ctype}
+        if info.get("description") is not None:
+            attachment["description"] = info["description"]
+        msg.attachments.append(attachment)
         msg.files.append((filename, data))
 
 
@@ -136,9 +140,9 @@ async def apply_edit(emu: Emulator, msg: Message, body: dict[str, Any], files: F
         msg.content = body["content"] or ""
         msg.mentions, msg.mention_roles = parse_mentions(emu.state, msg.content, msg.guild_id)
     if "embeds" in body:
-        msg.embeds = list(body["embeds"] or [])
+        msg.embeds = normalize_embeds(body["embeds"] or [])
     if "components" in body:
-        msg.components = list(body["components"] or [])
+        msg.components = number_components(body["components"] or [])
     if "allowed_mentions" in body:
         msg.allowed_mentions = body["allowed_mentions"]
     if body.get("flags") is not None:
