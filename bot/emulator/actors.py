@@ -7,6 +7,7 @@ import logging
 import mimetypes
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.emulator import rules, world_channels, world_reactions, world_threads
@@ -50,6 +51,7 @@ class InteractionRecord:
     message: Message | None = None  # the message the response created (4/5) or updated (6/7)
     opened_by: InteractionRecord | None = None  # a modal submission: the interaction that opened the modal
     created_at: float = 0.0
+    created_wall: datetime | None = None  # on the emulator's clock (tokens expire after 15 minutes)
     answered: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     finished: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
@@ -373,7 +375,13 @@ class ActorsMixin(_Base):
             for key in (label, comp.get("label"), cid):
                 if key is not None and key in values:
                     used.add(key)
-                    return {"type": comp["type"], "custom_id": cid, "value": values[key]}
+                    value = values[key]
+                    lo, hi = comp.get("min_length"), comp.get("max_length")
+                    if comp.get("type") == 4 and value and ((lo is not None and len(value) < lo)
+                                                            or (hi is not None and len(value) > hi)):
+                        raise self._error(f"modal field {label or comp.get('label') or cid!r} takes "
+                                          f"{lo or 0}-{hi or 4000} characters, not {len(value)}")
+                    return {"type": comp["type"], "custom_id": cid, "value": value}
             if comp.get("required", True) and comp.get("type") == 4:
                 raise self._error(f"modal field {label or comp.get('label') or cid!r} is required")
             return {"type": comp["type"], "custom_id": cid, "value": ""}
@@ -437,6 +445,7 @@ class ActorsMixin(_Base):
         payload = self._interaction_payload(rec, source)
         loop = asyncio.get_running_loop()
         rec.created_at = loop.time()
+        rec.created_wall = self.now()
         self.interactions[rec.id] = rec
         self.interactions_by_token[rec.token] = rec
         await self.gateway.dispatch("INTERACTION_CREATE", payload, guild_id)

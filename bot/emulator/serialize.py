@@ -70,6 +70,12 @@ def normalize_embeds(embeds: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def emoji_json(emoji: str) -> dict[str, Any]:
+    """A reaction's emoji: unicode ``"👍"`` or custom ``"name:id"`` (as in the reaction routes)."""
+    name, _, eid = emoji.partition(":")
+    return {"id": eid or None, "name": name}
+
+
 def message_json(state: State, msg: Message, *, with_member: bool = True) -> dict[str, Any]:
     author = state.users[msg.author_id]
     if any(not isinstance(c.get("id"), int) for c in msg.components):  # set directly by a test
@@ -94,8 +100,8 @@ def message_json(state: State, msg: Message, *, with_member: bool = True) -> dic
     }
     if msg.reactions:
         out["reactions"] = [
-            {"emoji": {"id": None, "name": e}, "count": len(us), "count_details": {"burst": 0, "normal": len(us)},
-             "me": False, "me_burst": False, "burst_colors": []}
+            {"emoji": emoji_json(e), "count": len(us), "count_details": {"burst": 0, "normal": len(us)},
+             "me": state.bot_user_id in us, "me_burst": False, "burst_colors": []}
             for e, us in msg.reactions.items() if us
         ]
     if msg.guild_id is not None:

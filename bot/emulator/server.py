@@ -19,7 +19,7 @@ from bot.emulator.gateway import HEARTBEAT_INTERVAL, PRIVILEGED_INTENTS, Gateway
 from bot.emulator.options import Strict
 from bot.emulator.ratelimit import RateLimitConfig, RateLimiter, retry_after_header
 from bot.emulator.routing import Request, RouteModule, build_router
-from bot.emulator.rules import ApiError
+from bot.emulator.rules import ApiError, FormErrors
 from bot.emulator.spec import SpecValidator
 from bot.emulator.state import Snowflakes, State, User
 from bot.emulator.world import WorldMixin
@@ -100,7 +100,7 @@ class Emulator(WorldMixin, ActorsMixin):
         self._patched: tuple[Any, Any] | None = None
         bot = User(self.ids.next(), "Kudos", bot=True)
         self.state.users[bot.id] = bot
-        self.bot_user_id = bot.id
+        self.bot_user_id = self.state.bot_user_id = bot.id
         self.application_id = bot.id  # like Discord: a bot's user id equals its application id
         self._init_world()
         self._init_actors()
@@ -352,7 +352,9 @@ class Emulator(WorldMixin, ActorsMixin):
             if problem is not None:  # Discord refuses malformed bodies before looking at them
                 record.status = 400
                 where, _, text = problem.partition(": ")
-                errors = {"_errors": [{"code": "BASE_TYPE_INVALID", "message": text, "path": where}]}
+                form = FormErrors()  # nested per field, like Discord: {"embeds": {"0": {"title": {"_errors"...
+                form.add([] if where == "<body>" else where.split("/"), "BASE_TYPE_INVALID", text)
+                errors = form.errors
                 return self._answer(method, path, 400, {"message": "Invalid Form Body", "code": 50035,
                                                         "errors": errors}, decision.headers)
         else:

@@ -281,6 +281,7 @@ class State:
     """Everything the emulator knows. Tests read it directly."""
 
     users: dict[int, User] = field(default_factory=dict)
+    bot_user_id: int | None = None  # the emulated application's bot user
     guilds: dict[int, Guild] = field(default_factory=dict)
     channels: dict[int, Channel] = field(default_factory=dict)
     # channel id -> message id -> Message (only messages visible in the channel; not ephemerals)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.emulator.rules import ApiError, FormErrors, check_message, unknown
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from bot.emulator.server import Emulator
 
 CHAT_INPUT_NAME = re.compile(r"^[-_'\w]{1,32}$")
+# receiving-and-responding.mdx: "Interaction tokens are valid for **15 minutes**"
+TOKEN_LIFETIME = timedelta(minutes=15)
 
 
 # ---------------------------------------------------------------------------------------------- commands
@@ -211,6 +214,8 @@ def by_webhook(emu: Emulator, webhook_id: str, token: str) -> InteractionRecord:
     rec = emu.interactions_by_token.get(token)
     if rec is None or webhook_id != str(emu.application_id) or rec.response_type is None:
         raise ApiError(404, 10015, "Unknown Webhook")
+    if rec.created_wall is not None and emu.now() - rec.created_wall > TOKEN_LIFETIME:
+        raise ApiError(401, 50027, "Invalid Webhook Token")
     return rec
 
 

@@ -112,6 +112,8 @@ def _require_unlocked(emu: Emulator, channel: Channel, perms: int) -> None:
 
 async def bot_create(emu: Emulator, channel: Channel, body: dict[str, Any], files: Files) -> Message:
     """Create Message by the bot, with Discord's permission checks."""
+    if channel.type in (15, 16):  # a post is a thread: POST /channels/{forum}/threads
+        raise ApiError(400, 40058, "Cannot send a message in a forum channel")
     if channel.type not in TEXT_LIKE:
         raise ApiError(400, 50008, "Cannot send messages in a non-text channel")
     embeds_ok = True
@@ -122,7 +124,7 @@ async def bot_create(emu: Emulator, channel: Channel, body: dict[str, Any], file
         if files and not perms & rules.ATTACH_FILES:
             raise rules.missing_permissions()
         if body.get("message_reference") and not perms & rules.READ_MESSAGE_HISTORY:
-            raise rules.missing_permissions()
+            raise rules.cannot_reply_without_history()
         embeds_ok = bool(perms & rules.EMBED_LINKS)
         _require_unlocked(emu, channel, perms)
     check_message(body, has_files=bool(files))

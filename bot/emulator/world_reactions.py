@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.emulator import rules
 from bot.emulator.rules import ApiError
+from bot.emulator.serialize import emoji_json
 from bot.emulator.state import Channel, Message
 from bot.emulator.world_threads import require_active
 
@@ -14,10 +15,9 @@ if TYPE_CHECKING:
 
 
 def reaction_payload(emu: Emulator, msg: Message, user_id: int, emoji: str) -> dict[str, Any]:
-    name, _, eid = emoji.partition(":")
     payload: dict[str, Any] = {
         "user_id": str(user_id), "channel_id": str(msg.channel_id), "message_id": str(msg.id),
-        "emoji": {"id": eid or None, "name": name}, "type": 0, "burst": False,
+        "emoji": emoji_json(emoji), "type": 0, "burst": False,
         "message_author_id": str(msg.author_id),
     }
     if msg.guild_id:

@@ -74,6 +74,7 @@ class KudosTestBot(commands.Bot):
         self.guild_id = guild_id
         self.seen: list[tuple[Any, ...]] = []
         self.errors: list[Any] = []
+        self.parked: discord.Interaction | None = None
 
     async def setup_hook(self) -> None:
         self.add_dynamic_items(ThankButton)
@@ -167,6 +168,11 @@ def build_commands(bot: KudosTestBot) -> None:
     @app_commands.autocomplete(name=fruit_names)
     async def fruit(interaction: discord.Interaction, name: str, count: int = 1) -> None:
         await interaction.response.send_message(f"{count} {name}", ephemeral=True)
+
+    @tree.command(name="park", description="Defer and keep the interaction for later")
+    async def park(interaction: discord.Interaction) -> None:
+        await interaction.response.defer()
+        bot.parked = interaction
 
     @tree.command(name="slowedit", description="Deferred then edit original")
     async def slowedit(interaction: discord.Interaction) -> None:

@@ -176,3 +176,30 @@ async def test_autocomplete_result_only_answers_autocomplete(emu: Emulator, worl
         async with session.post(url, json={"type": 8, "data": {"choices": []}}) as resp:
             assert resp.status == 400
     await task
+
+
+@pytest.mark.emulator(followup_timeout=0.1)
+async def test_interaction_tokens_expire_after_15_minutes(emu: Emulator, world: World, bot: KudosTestBot) -> None:
+    """receiving-and-responding.mdx: "Interaction tokens are valid for **15 minutes**" (50027 "Invalid webhook
+    token provided")."""
+    import discord
+
+    await emu.run_slash(world.guild.id, world.general.id, world.alice.id, "park")
+    parked = bot.parked
+    assert parked is not None
+    await emu.advance(minutes=14)
+    await parked.edit_original_response(content="still in time")
+    await emu.advance(minutes=2)
+    with pytest.raises(discord.HTTPException) as err:
+        await parked.followup.send("too late")
+    assert err.value.code == 50027 and err.value.status == 401
+
+
+async def test_modal_values_respect_min_and_max_length(emu: Emulator, world: World, bot: KudosTestBot) -> None:
+    """components reference, Text Input: ``min_length``/``max_length`` bound what the user can type, so a
+    submission outside them can't happen."""
+    opened = await emu.run_slash(world.guild.id, world.general.id, world.alice.id, "feedback")
+    with pytest.raises(EmulatorError, match="0-100 characters, not 101"):
+        await emu.submit_modal(opened, {"Summary": "x" * 101})
+    done = await emu.submit_modal(opened, {"Summary": "x" * 100})
+    assert done.response_type == 4
