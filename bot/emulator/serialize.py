@@ -41,6 +41,9 @@ def number_components(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
         nodes.append(comp)
         if isinstance(comp.get("id"), int):
             used.add(comp["id"])
+        for holder in [comp, *(o for o in comp.get("options") or [] if isinstance(o, dict))]:
+            if isinstance(holder.get("emoji"), dict):  # Discord answers without the nulls (a unicode emoji: name)
+                holder["emoji"] = {k: v for k, v in holder["emoji"].items() if v is not None}
         for child in comp.get("components") or []:
             walk(child)
         for key in ("component", "accessory"):

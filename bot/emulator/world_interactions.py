@@ -74,7 +74,8 @@ def _store_commands(emu: Emulator, body: Any, current: list[dict[str, Any]], gui
             application_id=str(emu.application_id),
             version=str(emu.ids.next()),
             type=key[0],
-            default_member_permissions=cmd.get("default_member_permissions"),
+            default_member_permissions=(None if cmd.get("default_member_permissions") is None
+                                        else str(cmd["default_member_permissions"])),  # a bitfield string
             description=cmd.get("description") or "",
             nsfw=bool(cmd.get("nsfw", False)),
             integration_types=cmd.get("integration_types") or [0],  # application-commands.mdx: guild install
