@@ -237,7 +237,8 @@ async def followup(emu: Emulator, rec: InteractionRecord, body: dict[str, Any], 
     instead (receiving-and-responding.mdx): no new message, and the defer's ephemeral state is kept."""
     check_message(body, has_files=bool(files))
     original = rec.message
-    if rec.response_type == 5 and original is not None and original.flags & 128 and not rec.followups:
+    if (rec.response_type == 5 and original is not None and original.flags & 128 and not original.deleted
+            and not rec.followups):
         await apply_edit(emu, original, dict(body, flags=int(body.get("flags") or 0) & ~64), files)
         rec.followups.append(original)
         rec.finished.set()

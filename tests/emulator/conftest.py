@@ -169,6 +169,12 @@ def build_commands(bot: KudosTestBot) -> None:
     async def fruit(interaction: discord.Interaction, name: str, count: int = 1) -> None:
         await interaction.response.send_message(f"{count} {name}", ephemeral=True)
 
+    @tree.command(name="retract", description="Public defer, delete it, answer privately")
+    async def retract(interaction: discord.Interaction) -> None:
+        await interaction.response.defer(thinking=True)
+        await interaction.delete_original_response()
+        await interaction.followup.send("just for you", ephemeral=True)
+
     @tree.command(name="park", description="Defer and keep the interaction for later")
     async def park(interaction: discord.Interaction) -> None:
         await interaction.response.defer()

@@ -203,3 +203,13 @@ async def test_modal_values_respect_min_and_max_length(emu: Emulator, world: Wor
         await emu.submit_modal(opened, {"Summary": "x" * 101})
     done = await emu.submit_modal(opened, {"Summary": "x" * 100})
     assert done.response_type == 4
+
+
+async def test_followup_after_the_deferred_message_was_deleted_is_new(emu: Emulator, world: World,
+                                                                      bot: KudosTestBot) -> None:
+    """The follow-up only stands in for Edit Original Interaction Response while the loading message exists;
+    once the bot deleted it, a follow-up is a new message (here an ephemeral one)."""
+    rec = await emu.run_slash(world.guild.id, world.general.id, world.alice.id, "retract")
+    assert rec.message is not None and rec.message.deleted
+    assert [m.content for m in emu.ephemerals(world.alice.id)] == ["just for you"]
+    assert emu.messages(world.general.id) == []
