@@ -28,6 +28,17 @@ PRIVILEGED_INTENTS = GUILD_MEMBERS | GUILD_PRESENCES | MESSAGE_CONTENT
 _CONTENT_FIELDS = {"content": "", "embeds": [], "attachments": [], "components": []}
 
 
+def strip_message_content(emu: Emulator, data: dict[str, Any]) -> dict[str, Any]:
+    """gateway.mdx, Message Content Intent: without MESSAGE_CONTENT, message fields arrive empty except in
+    messages the app sent, in DMs, and in messages that mention the app."""
+    if not emu.strict.message_content_intent or "guild_id" not in data:
+        return data
+    me = str(emu.bot_user_id)
+    if (data.get("author") or {}).get("id") == me or any(u.get("id") == me for u in data.get("mentions") or []):
+        return data
+    return {**data, **{k: type(v)() for k, v in _CONTENT_FIELDS.items() if k in data}}
+
+
 @dataclass
 class Session:
     session_id: str
@@ -68,15 +79,9 @@ class Gateway:
         self.invalid_sessions = 0  # op 9 sent
 
     def _strip_content(self, event: str, data: dict[str, Any], session: Session) -> dict[str, Any]:
-        """gateway.mdx, Message Content Intent: without MESSAGE_CONTENT, message fields arrive empty except in
-        messages the app sent, in DMs, and in messages that mention the app."""
-        if (event not in ("MESSAGE_CREATE", "MESSAGE_UPDATE") or session.intents & MESSAGE_CONTENT
-                or not self.emu.strict.message_content_intent or "guild_id" not in data):
+        if event not in ("MESSAGE_CREATE", "MESSAGE_UPDATE") or session.intents & MESSAGE_CONTENT:
             return data
-        me = str(self.emu.bot_user_id)
-        if (data.get("author") or {}).get("id") == me or any(u.get("id") == me for u in data.get("mentions") or []):
-            return data
-        return {**data, **{k: type(v)() for k, v in _CONTENT_FIELDS.items() if k in data}}
+        return strip_message_content(self.emu, data)
 
     # ------------------------------------------------------------------ helpers
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.emulator import world_channels as channels
 from bot.emulator import world_messages as messages
 from bot.emulator import world_reactions as reactions
+from bot.emulator.gateway import MESSAGE_CONTENT, strip_message_content
 from bot.emulator.routing import Request, Result, Router, RouteTable
 from bot.emulator.serialize import channel_json, message_json
+from bot.emulator.state import Message
 
 # Re-exported for code outside the emulator that imported them from here (tests/hardening, bench).
 from bot.emulator.world_messages import delete_message_model, post_message  # noqa: F401
@@ -48,10 +50,17 @@ async def delete_channel(emu: Emulator, req: Request) -> Result:
 # ---------------------------------------------------------------------------------------------- messages
 
 
+def _as_read(emu: Emulator, msg: Message) -> dict[str, Any]:
+    """A message read over REST: gateway.mdx, HTTP Restrictions: what the app may read depends on the
+    privileged intents enabled for it (not on what it passed in IDENTIFY)."""
+    data = message_json(emu.state, msg)
+    return data if emu.privileged_intents & MESSAGE_CONTENT else strip_message_content(emu, data)
+
+
 @route("GET", "/channels/{channel_id}/messages")
 async def get_messages(emu: Emulator, req: Request) -> Result:
     channel = emu._channel(req.id("channel_id", "Channel"))
-    return 200, [message_json(emu.state, m) for m in messages.list_messages(emu, channel, req.query)]
+    return 200, [_as_read(emu, m) for m in messages.list_messages(emu, channel, req.query)]
 
 
 @route("POST", "/channels/{channel_id}/messages")
@@ -64,7 +73,7 @@ async def create_message(emu: Emulator, req: Request) -> Result:
 @route("GET", "/channels/{channel_id}/messages/{message_id}")
 async def get_message(emu: Emulator, req: Request) -> Result:
     channel = emu._channel(req.id("channel_id", "Channel"))
-    return 200, message_json(emu.state, messages.read_message(emu, channel, req.id("message_id", "Message")))
+    return 200, _as_read(emu, messages.read_message(emu, channel, req.id("message_id", "Message")))
 
 
 @route("PATCH", "/channels/{channel_id}/messages/{message_id}")

@@ -244,3 +244,20 @@ async def test_resume_that_cannot_be_replayed_gets_invalid_session(emu: Emulator
             break
         await asyncio.sleep(0.02)
     assert emu.gateway.invalid_sessions == 1 and emu.gateway.identifies == 2 and emu.gateway.resumes == 0
+
+
+async def test_rest_reads_follow_the_enabled_message_content_intent() -> None:
+    """gateway.mdx, HTTP Restrictions: privileged intents "also affect the HTTP API endpoints your app is
+    permitted to call, and the data it can receive" (independent of the intents passed in IDENTIFY)."""
+    import aiohttp
+
+    async with Emulator(privileged_intents=0) as emu:
+        guild = emu.create_guild("G")
+        channel = emu.channel_by_name(guild.id, "general")
+        alice = emu.add_member(guild.id, "alice")
+        msg = await emu.send_message(channel.id, alice.id, "secret words")
+        async with aiohttp.ClientSession(headers={"Authorization": f"Bot {emu.token}"}) as session:
+            async with session.get(f"{emu.base_url}/channels/{channel.id}/messages/{msg.id}") as resp:
+                assert (await resp.json())["content"] == ""
+            async with session.get(f"{emu.base_url}/channels/{channel.id}/messages") as resp:
+                assert [m["content"] for m in await resp.json()] == [""]
