@@ -7,11 +7,14 @@ import logging
 import mimetypes
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.emulator.routes_channels import open_thread, post_message, reaction_payload
-from bot.emulator.serialize import channel_json, member_json, message_json, parse_mentions
+from bot.emulator import rules, world_channels, world_reactions, world_threads
+from bot.emulator.serialize import channel_json, member_json, message_json, normalize_embeds, parse_mentions
 from bot.emulator.state import Channel, Member, Message, Role, User
+from bot.emulator.world_channels import open_thread
+from bot.emulator.world_messages import post_message
 
 if TYPE_CHECKING:
     from bot.emulator.server import Emulator
@@ -30,7 +33,7 @@ OPTION_TYPES = {"subcommand": 1, "group": 2, "string": 3, "integer": 4, "boolean
 class InteractionRecord:
     id: int
     token: str
-    type: int  # 2 command, 3 component, 5 modal submit
+    type: int  # 2 command, 3 component, 4 autocomplete, 5 modal submit
     data: dict[str, Any]
     guild_id: int | None
     channel_id: int
@@ -39,14 +42,23 @@ class InteractionRecord:
     response_type: int | None = None
     response: dict[str, Any] | None = None
     ephemeral: bool = False
+    # messages the follow-up endpoint answered with; right after a defer (type 5) that is the original
+    # response itself, edited (Discord creates no new message then)
     followups: list[Message] = field(default_factory=list)
     edits: list[dict[str, Any]] = field(default_factory=list)
     modal: dict[str, Any] | None = None
     failed: bool = False
     message: Message | None = None  # the message the response created (4/5) or updated (6/7)
+    opened_by: InteractionRecord | None = None  # a modal submission: the interaction that opened the modal
     created_at: float = 0.0
+    created_wall: datetime | None = None  # on the emulator's clock (tokens expire after 15 minutes)
     answered: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     finished: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+
+    @property
+    def choices(self) -> list[dict[str, Any]] | None:
+        """The choices of an autocomplete answer (callback type 8)."""
+        return (self.response or {}).get("choices") if self.response_type == 8 else None
 
     @property
     def deferred(self) -> bool:
@@ -99,14 +111,7 @@ class ActorsMixin(_Base):
 
     def open_dm(self, user_id: int) -> Channel:
         """The DM channel between the bot and ``user_id`` (created if needed)."""
-        existing = self.dm_channel(user_id)
-        if existing is not None:
-            return existing
-        channel = Channel(self.ids.next(), 1, None, None, recipient_id=int(user_id))
-        self.state.channels[channel.id] = channel
-        self.state.messages[channel.id] = {}
-        self.state.dm_channels[int(user_id)] = channel.id
-        return channel
+        return world_channels.open_dm(self, _id(user_id))
 
     async def send_message(self, channel_id: int, author_id: int, content: str = "",
                            embeds: list[dict[str, Any]] | None = None, *, reply_to: int | None = None,
@@ -117,11 +122,15 @@ class ActorsMixin(_Base):
             self._member(channel.guild_id, author_id)
         users, roles = parse_mentions(self.state, content, channel.guild_id)
         msg = Message(self.ids.next(), channel.id, author_id, guild_id=channel.guild_id, content=content,
-                      embeds=list(embeds or []), mentions=users, mention_roles=roles,
+                      embeds=normalize_embeds(embeds or []), mentions=users, mention_roles=roles,
                       attachments=list(attachments or []))
         if reply_to is not None:
             msg.type = 19
             msg.message_reference = {"type": 0, "message_id": str(reply_to), "channel_id": str(channel.id)}
+        if channel.is_thread and channel.archived:
+            if channel.locked and self.strict.archived_threads:
+                raise self._error(f"thread {channel.name!r} is archived and locked: members cannot post in it")
+            await world_threads.unarchive_for_message(self, channel)
         await post_message(self, msg)
         await self.settle()
         return msg
@@ -136,31 +145,33 @@ class ActorsMixin(_Base):
         if missing:
             raise self._error(f"forum {forum.name!r} has no tags {missing}; it has {sorted(by_name)}")
         author_id = _id(author_id)
-        thread = await open_thread(self, forum, author_id, title, applied_tags=[by_name[t] for t in tags or []])
+        tag_ids = [by_name[t] for t in tags or []]
+        may_moderate = bool(self.member_permissions(forum.id, author_id) & rules.MANAGE_THREADS)
+        refused = world_channels.check_tag_rules(self, forum, [], tag_ids, may_moderate)
+        if refused == "require_tag":
+            raise self._error(f"forum {forum.name!r} requires a tag on every post (REQUIRE_TAG)")
+        if refused == "moderated":
+            raise self._error(f"only members with Manage Threads can apply moderated tags in {forum.name!r}")
+        thread = await open_thread(self, forum, author_id, title, applied_tags=tag_ids)
         starter = Message(thread.id, thread.id, author_id, guild_id=forum.guild_id, content=content)
         await post_message(self, starter)
         await self.settle()
         return thread, starter
 
     async def add_reaction(self, channel_id: int, message_id: int, user_id: int, emoji: str) -> None:
-        msg = self._message(_id(channel_id), _id(message_id))
-        user_id = _id(user_id)
-        users = msg.reactions.setdefault(emoji, set())
-        if user_id not in users:
-            users.add(user_id)
-            await self.gateway.dispatch("MESSAGE_REACTION_ADD", reaction_payload(self, msg, user_id, emoji),
-                                        msg.guild_id)
+        self._require_active_for_actor(_id(channel_id), "add reactions")
+        await world_reactions.add(self, self._message(_id(channel_id), _id(message_id)), _id(user_id), emoji)
         await self.settle()
 
     async def remove_reaction(self, channel_id: int, message_id: int, user_id: int, emoji: str) -> None:
-        msg = self._message(_id(channel_id), _id(message_id))
-        user_id = _id(user_id)
-        if user_id in msg.reactions.get(emoji, set()):
-            msg.reactions[emoji].discard(user_id)
-            payload = reaction_payload(self, msg, user_id, emoji)
-            payload.pop("member", None)
-            await self.gateway.dispatch("MESSAGE_REACTION_REMOVE", payload, msg.guild_id)
+        self._require_active_for_actor(_id(channel_id), "remove reactions")
+        await world_reactions.remove(self, self._message(_id(channel_id), _id(message_id)), _id(user_id), emoji)
         await self.settle()
+
+    def _require_active_for_actor(self, channel_id: int, what: str) -> None:
+        channel = self._channel(channel_id)
+        if channel.is_thread and channel.archived and self.strict.archived_threads:
+            raise self._error(f"thread {channel.name!r} is archived: members cannot {what} in it (threads.mdx)")
 
     # ------------------------------------------------------------------ interactions
 
@@ -243,10 +254,8 @@ class ActorsMixin(_Base):
                 raise self._error(f"required option {d['name']!r} is missing")
         return out
 
-    async def run_slash(self, guild_id: int, channel_id: int, user_id: int, command: str,
-                        options: dict[str, Any] | None = None) -> InteractionRecord:
-        """Run ``/command`` ("name", "group sub" or "name sub") the way a Discord client would."""
-        guild_id, channel_id, user_id = _id(guild_id), _id(channel_id), _id(user_id)
+    def _slash_data(self, guild_id: int, command: str, options: dict[str, Any],
+                    focused: str | None = None) -> dict[str, Any]:
         parts = command.strip().lstrip("/").split()
         cmd = self._find_command(guild_id, parts[0], 1)
         data: dict[str, Any] = {"id": cmd["id"], "name": cmd["name"], "type": 1}
@@ -266,10 +275,35 @@ class ActorsMixin(_Base):
         if any(int(o["type"]) in (1, 2) for o in defs):
             raise self._error(f"/{command} needs a subcommand")
         resolved: dict[str, Any] = {}
-        container.extend(self._build_options(guild_id, defs, options or {}, resolved))
+        if focused is None:
+            container.extend(self._build_options(guild_id, defs, options, resolved))
+        else:  # autocomplete: the focused option carries what the user typed so far, others may be missing
+            fdef = next((d for d in defs if d["name"] == focused), None)
+            if fdef is None or not fdef.get("autocomplete"):
+                raise self._error(f"/{command}: option {focused!r} has no autocomplete")
+            others = {k: v for k, v in options.items() if k != focused}
+            container.extend(self._build_options(guild_id, [dict(d, required=False) for d in defs], others,
+                                                 resolved))
+            container.append({"name": focused, "type": int(fdef["type"]), "value": str(options.get(focused, "")),
+                              "focused": True})
         if resolved:
             data["resolved"] = resolved
+        return data
+
+    async def run_slash(self, guild_id: int, channel_id: int, user_id: int, command: str,
+                        options: dict[str, Any] | None = None) -> InteractionRecord:
+        """Run ``/command`` ("name", "group sub" or "name sub") the way a Discord client would."""
+        guild_id, channel_id, user_id = _id(guild_id), _id(channel_id), _id(user_id)
+        data = self._slash_data(guild_id, command, options or {})
         return await self._interact(2, data, guild_id, channel_id, user_id)
+
+    async def run_autocomplete(self, guild_id: int, channel_id: int, user_id: int, command: str, focused: str,
+                               options: dict[str, Any] | None = None) -> InteractionRecord:
+        """A member types into option ``focused`` of ``/command`` (``options[focused]`` is the text so far):
+        an APPLICATION_COMMAND_AUTOCOMPLETE interaction (type 4); the bot's choices are ``rec.choices``."""
+        guild_id, channel_id, user_id = _id(guild_id), _id(channel_id), _id(user_id)
+        data = self._slash_data(guild_id, command, options or {}, focused=focused)
+        return await self._interact(4, data, guild_id, channel_id, user_id)
 
     async def run_context_menu(self, guild_id: int, channel_id: int, user_id: int, name: str, *,
                                target_message_id: int | None = None,
@@ -341,7 +375,13 @@ class ActorsMixin(_Base):
             for key in (label, comp.get("label"), cid):
                 if key is not None and key in values:
                     used.add(key)
-                    return {"type": comp["type"], "custom_id": cid, "value": values[key]}
+                    value = values[key]
+                    lo, hi = comp.get("min_length"), comp.get("max_length")
+                    if comp.get("type") == 4 and value and ((lo is not None and len(value) < lo)
+                                                            or (hi is not None and len(value) > hi)):
+                        raise self._error(f"modal field {label or comp.get('label') or cid!r} takes "
+                                          f"{lo or 0}-{hi or 4000} characters, not {len(value)}")
+                    return {"type": comp["type"], "custom_id": cid, "value": value}
             if comp.get("required", True) and comp.get("type") == 4:
                 raise self._error(f"modal field {label or comp.get('label') or cid!r} is required")
             return {"type": comp["type"], "custom_id": cid, "value": ""}
@@ -357,7 +397,8 @@ class ActorsMixin(_Base):
             raise self._error(f"modal has no fields {sorted(unknown_keys)}")
         data = {"custom_id": modal["custom_id"], "components": rows}
         source = self.state.all_messages.get(opened.source_message_id or 0)
-        return await self._interact(5, data, opened.guild_id, opened.channel_id, opened.user_id, source=source)
+        return await self._interact(5, data, opened.guild_id, opened.channel_id, opened.user_id, source=source,
+                                    opened_by=opened)
 
     def _interaction_payload(self, rec: InteractionRecord, source: Message | None) -> dict[str, Any]:
         channel = self._channel(rec.channel_id)
@@ -393,14 +434,18 @@ class ActorsMixin(_Base):
         return payload
 
     async def _interact(self, itype: int, data: dict[str, Any], guild_id: int | None, channel_id: int,
-                        user_id: int, source: Message | None = None) -> InteractionRecord:
+                        user_id: int, source: Message | None = None,
+                        opened_by: InteractionRecord | None = None) -> InteractionRecord:
         if not self.gateway.by_shard:
             raise self._error("the bot is not connected to the gateway")
+        if itype in (2, 4):
+            self._require_active_for_actor(channel_id, "use application commands")
         rec = InteractionRecord(self.ids.next(), secrets.token_urlsafe(48), itype, data, guild_id, channel_id,
-                                user_id, source_message_id=source.id if source else None)
+                                user_id, source_message_id=source.id if source else None, opened_by=opened_by)
         payload = self._interaction_payload(rec, source)
         loop = asyncio.get_running_loop()
         rec.created_at = loop.time()
+        rec.created_wall = self.now()
         self.interactions[rec.id] = rec
         self.interactions_by_token[rec.token] = rec
         await self.gateway.dispatch("INTERACTION_CREATE", payload, guild_id)

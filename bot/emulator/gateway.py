@@ -20,6 +20,24 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_INTERVAL = 41250
 
+# gateway.mdx, Gateway Intents: every intent bit Discord defines; others close the connection with 4013.
+VALID_INTENTS = sum(1 << b for b in (*range(17), 20, 21, 24, 25))
+GUILD_MEMBERS, GUILD_PRESENCES, MESSAGE_CONTENT = 1 << 1, 1 << 8, 1 << 15
+PRIVILEGED_INTENTS = GUILD_MEMBERS | GUILD_PRESENCES | MESSAGE_CONTENT
+# Message fields that "contain message content and therefore require the intent" (gateway.mdx).
+_CONTENT_FIELDS = {"content": "", "embeds": [], "attachments": [], "components": []}
+
+
+def strip_message_content(emu: Emulator, data: dict[str, Any]) -> dict[str, Any]:
+    """gateway.mdx, Message Content Intent: without MESSAGE_CONTENT, message fields arrive empty except in
+    messages the app sent, in DMs, and in messages that mention the app."""
+    if not emu.strict.message_content_intent or "guild_id" not in data:
+        return data
+    me = str(emu.bot_user_id)
+    if (data.get("author") or {}).get("id") == me or any(u.get("id") == me for u in data.get("mentions") or []):
+        return data
+    return {**data, **{k: type(v)() for k, v in _CONTENT_FIELDS.items() if k in data}}
+
 
 @dataclass
 class Session:
@@ -32,6 +50,7 @@ class Session:
     buffer: list[dict[str, Any]] = field(default_factory=list)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     live: asyncio.Event = field(default_factory=asyncio.Event)
+    first_seq: int = 1  # the oldest sequence number still in ``buffer`` (older events can't be replayed)
 
 
 @dataclass
@@ -54,6 +73,15 @@ class Gateway:
         self._sockets: set[web.WebSocketResponse] = set()
         self._gate = asyncio.Event()
         self._gate.set()
+        self.heartbeat_interval = HEARTBEAT_INTERVAL  # ms, sent in HELLO
+        self.replay_limit = 1000  # events kept per session for RESUME
+        self.closes: list[int] = []  # close codes the gateway sent
+        self.invalid_sessions = 0  # op 9 sent
+
+    def _strip_content(self, event: str, data: dict[str, Any], session: Session) -> dict[str, Any]:
+        if event not in ("MESSAGE_CREATE", "MESSAGE_UPDATE") or session.intents & MESSAGE_CONTENT:
+            return data
+        return strip_message_content(self.emu, data)
 
     # ------------------------------------------------------------------ helpers
 
@@ -95,13 +123,15 @@ class Gateway:
         self.emu._touch()
         async with session.lock:
             session.seq += 1
-            payload = {"op": 0, "t": event, "s": session.seq, "d": data}
+            payload = {"op": 0, "t": event, "s": session.seq, "d": self._strip_content(event, data, session)}
             session.buffer.append(payload)
-            del session.buffer[:-1000]
+            if len(session.buffer) > self.replay_limit:
+                del session.buffer[:-self.replay_limit]
+            session.first_seq = session.buffer[0]["s"]
             ok = False
             if session.ws is not None and session.live.is_set():
                 ok = await self._send(session.ws, payload)
-        self.events.append(DispatchedEvent(event, data, shard_id, ok))
+        self.events.append(DispatchedEvent(event, payload["d"], shard_id, ok))  # as the bot got it
         return ok
 
     def dispatch_soon(self, event: str, data: dict[str, Any], guild_id: int | None = None) -> None:
@@ -134,6 +164,28 @@ class Gateway:
     def release(self) -> None:
         self._gate.set()
 
+    async def reconnect(self, shard_id: int | None = None) -> None:
+        """Send op 7 Reconnect: the client should reconnect and RESUME (gateway.mdx, Resuming)."""
+        for sid, session in list(self.by_shard.items()):
+            if (shard_id is None or sid == shard_id) and session.ws is not None:
+                await self._send(session.ws, {"op": 7, "s": None, "t": None, "d": None})
+
+    async def _close(self, ws: web.WebSocketResponse, code: int, reason: bytes) -> None:
+        self.closes.append(code)
+        await ws.close(code=code, message=reason)
+
+    async def _watch_heartbeats(self, ws: web.WebSocketResponse, beats: list[float]) -> None:
+        """gateway.mdx: "If your app fails to send a heartbeat event in time, your connection will be closed and
+        you will be forced to Resume." (The docs name no close code; 4000 keeps the session resumable.)"""
+        loop = asyncio.get_running_loop()
+        grace = self.heartbeat_interval / 1000 * 1.5  # Discord allows for some network latency
+        while not ws.closed:
+            await asyncio.sleep(grace / 4)
+            if loop.time() - beats[-1] > grace and not ws.closed:
+                log.info("gateway: no heartbeat for %.2fs, closing", grace)
+                await self._close(ws, 4000, b"heartbeat missed")
+                return
+
     async def close_all(self) -> None:
         self._gate.set()
         for ws in list(self._sockets):
@@ -151,7 +203,10 @@ class Gateway:
         session: Session | None = None
         try:
             await self._gate.wait()
-            await self._send(ws, {"op": 10, "s": None, "t": None, "d": {"heartbeat_interval": HEARTBEAT_INTERVAL}})
+            await self._send(ws, {"op": 10, "s": None, "t": None, "d": {"heartbeat_interval": self.heartbeat_interval}})
+            beats = [asyncio.get_running_loop().time()]
+            # not one of the emulator's tasks: settle() waits for those, and this one lives as long as the socket
+            watchdog = asyncio.get_running_loop().create_task(self._watch_heartbeats(ws, beats))
             async for msg in ws:
                 if msg.type != WSMsgType.TEXT:
                     if msg.type == WSMsgType.ERROR:
@@ -165,6 +220,8 @@ class Gateway:
                 op = payload.get("op")
                 data = payload.get("d")
                 if op == 1:
+                    beats.append(asyncio.get_running_loop().time())
+                    del beats[:-2]
                     await self._send(ws, {"op": 11, "s": None, "t": None, "d": None})
                 elif op == 2:
                     session = await self._identify(ws, data or {})
@@ -180,6 +237,8 @@ class Gateway:
             log.exception("gateway handler failed")
             self.emu.errors.append(f"gateway: {exc!r}")
         finally:
+            if "watchdog" in locals():
+                watchdog.cancel()
             self._sockets.discard(ws)
             if session is not None and session.ws is ws:
                 session.ws = None
@@ -191,11 +250,18 @@ class Gateway:
     async def _identify(self, ws: web.WebSocketResponse, data: dict[str, Any]) -> Session | None:
         token = str(data.get("token", "")).removeprefix("Bot ")
         if token != self.emu.token:
-            await ws.close(code=4004, message=b"Authentication failed.")
+            await self._close(ws, 4004, b"Authentication failed.")
             return None
         shard_id, shard_count = data.get("shard") or [0, 1]
         if shard_count != self.emu.shard_count:
-            await ws.close(code=4011, message=b"Sharding required.")
+            await self._close(ws, 4011, b"Sharding required.")
+            return None
+        intents = data.get("intents", 0)
+        if not isinstance(intents, int) or intents < 0 or intents & ~VALID_INTENTS:
+            await self._close(ws, 4013, b"Invalid intent(s).")
+            return None
+        if intents & PRIVILEGED_INTENTS & ~self.emu.privileged_intents:
+            await self._close(ws, 4014, b"Disallowed intent(s).")
             return None
         self.identifies += 1
         self.intents = int(data.get("intents", 0))
@@ -239,11 +305,18 @@ class Gateway:
     async def _resume(self, ws: web.WebSocketResponse, data: dict[str, Any]) -> Session | None:
         session = self.sessions.get(str(data.get("session_id")))
         token = str(data.get("token", "")).removeprefix("Bot ")
+        last = int(data.get("seq") or 0)
+        if session is not None and last + 1 < session.first_seq and session.seq > last:
+            # gateway.mdx: a session that can't be resumed gets Invalid Session; missed events are lost
+            self.sessions.pop(session.session_id, None)
+            if self.by_shard.get(session.shard_id) is session:
+                self.by_shard.pop(session.shard_id)
+            session = None
         if session is None or token != self.emu.token:
+            self.invalid_sessions += 1
             await self._send(ws, {"op": 9, "s": None, "t": None, "d": False})
             return None
         self.resumes += 1
-        last = int(data.get("seq") or 0)
         async with session.lock:
             session.ws = ws
             for payload in session.buffer:

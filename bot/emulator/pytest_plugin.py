@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.emulator import spec
+from bot.emulator import ratelimit, spec
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -20,7 +20,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 # Violations still recorded when a test ends (each fails that test). Tests of the validator itself provoke
 # violations on purpose and clear them; those are counted apart in the summary.
-UNEXPECTED = {"violations": 0}
+UNEXPECTED = {"violations": 0, "response_violations": 0}
 
 
 @pytest.fixture(autouse=True)
@@ -34,6 +34,9 @@ def discord_emulator_guard() -> Iterator[None]:
         for method, path, message in emu.validator.violations:
             problems.append(f"Discord spec violation: {method} {path}: {message}")
             UNEXPECTED["violations"] += 1
+        for method, path, message in emu.validator.response_violations:
+            problems.append(f"Discord spec violation in the emulator's answer: {method} {path}: {message}")
+            UNEXPECTED["response_violations"] += 1
         for err in emu.errors:
             problems.append(f"emulator error: {err}")
     if problems:
@@ -74,4 +77,15 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(
             f"discord spec validation: {spec.TOTALS['validated']} requests validated, "
             f"{UNEXPECTED['violations']} violations{note}"
+        )
+        provoked = spec.TOTALS["response_violations"] - UNEXPECTED["response_violations"]
+        note = f" ({provoked} more provoked on purpose)" if provoked else ""
+        terminalreporter.write_line(
+            f"discord spec validation of the emulator's answers: {spec.TOTALS['responses_validated']} answers "
+            f"validated, {UNEXPECTED['response_violations']} violations{note}"
+        )
+        t = ratelimit.TOTALS
+        terminalreporter.write_line(
+            f"discord rate limits: {t['requests']} requests, {t['rate_limited']} answered 429, "
+            f"{t['invalid']} invalid requests (401/403/429; Discord bans at 10,000 per 10 minutes)"
         )

@@ -1,8 +1,12 @@
-"""Discord-like rate limits: per route + major parameter buckets and a global limit."""
+"""Discord-like rate limits (rate-limits.mdx): per-route buckets per top-level resource, buckets shared by
+several routes (one ``X-RateLimit-Bucket``), a global limit, ``Retry-After``, and the invalid request limit
+(401, 403 and 429 answers; "429 errors returned with `X-RateLimit-Scope: shared` are not counted")."""
 
 from __future__ import annotations
 
+import collections
 import hashlib
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,20 +18,36 @@ DEFAULT_PER_ROUTE: dict[str, tuple[int, float]] = {
     "DELETE /channels/{channel_id}/messages/{message_id}": (5, 1.0),
     "PUT /channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/@me": (1, 0.25),
     "DELETE /channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/@me": (1, 0.25),
-    "PATCH /channels/{channel_id}": (2, 600.0),
+    # renaming a channel or changing its topic: twice per 10 minutes (other channel and thread edits: 5/5 s)
+    "PATCH /channels/{channel_id} name/topic": (2, 600.0),
+    "PATCH /channels/{channel_id}": (5, 5.0),
     "PUT /guilds/{guild_id}/members/{user_id}/roles/{role_id}": (10, 10.0),
     "DELETE /guilds/{guild_id}/members/{user_id}/roles/{role_id}": (10, 10.0),
-    "POST /users/@me/channels": (2, 10.0),
+}
+# (Discord publishes no limit for opening DMs; a made-up one stricter than Discord's would fail bots wrongly.)
+
+# Routes that count against one bucket (rate-limits.mdx: "per-route limits will be shared across a set of
+# similar endpoints, indicated in the `X-RateLimit-Bucket` header").
+DEFAULT_SHARED: dict[str, str] = {
+    "PUT /channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/@me": "own reactions",
+    "DELETE /channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/@me": "own reactions",
+    "PUT /guilds/{guild_id}/members/{user_id}/roles/{role_id}": "member roles",
+    "DELETE /guilds/{guild_id}/members/{user_id}/roles/{role_id}": "member roles",
 }
 
 MAJOR_PARAMS = ("channel_id", "guild_id", "webhook_id", "webhook_token", "interaction_id")
+
+# Process-wide totals across every Emulator (reported by the pytest plugin).
+TOTALS: dict[str, int] = {"requests": 0, "rate_limited": 0, "invalid": 0}
 
 
 @dataclass
 class RateLimitConfig:
     per_route: dict[str, tuple[int, float]] = field(default_factory=lambda: dict(DEFAULT_PER_ROUTE))
+    shared: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_SHARED))
     default_route: tuple[int, float] = (50, 1.0)
     global_limit: tuple[int, float] = (50, 1.0)
+    invalid_limit: tuple[int, float] = (10_000, 600.0)  # rate-limits.mdx: "10,000 per 10 minutes"
     enabled: bool = True
 
     @classmethod
@@ -56,10 +76,16 @@ class RateLimiter:
         self._buckets: dict[tuple[str, tuple[str, ...]], _Window] = {}
         self._global = _Window(0, 0.0)
         self.hits: list[tuple[str, bool]] = []  # (route key, global?) of every 429 given
+        self.requests = 0
+        self.invalid = 0  # 401, 403 and 429 answers (not shared-scope 429s)
+        self._invalid_times: collections.deque[float] = collections.deque()
 
     @staticmethod
-    def bucket_hash(route_key: str) -> str:
-        return hashlib.sha1(route_key.encode()).hexdigest()[:16]
+    def bucket_hash(bucket: str) -> str:
+        return hashlib.sha1(bucket.encode()).hexdigest()[:16]
+
+    def bucket_of(self, route_key: str) -> str:
+        return self.config.shared.get(route_key, route_key)
 
     def check(self, route_key: str, params: dict[str, str], *, count_global: bool = True) -> Decision:
         cfg = self.config
@@ -67,14 +93,15 @@ class RateLimiter:
         if not cfg.enabled:  # headers that never make the client wait
             limit = 1_000_000
         now = self._clock()
+        bucket = self.bucket_of(route_key)
         major = tuple(params.get(p, "") for p in MAJOR_PARAMS)
-        window = self._buckets.get((route_key, major))
+        window = self._buckets.get((bucket, major))
         if window is None or now >= window.reset_at:
-            window = self._buckets[(route_key, major)] = _Window(0, now + per)
+            window = self._buckets[(bucket, major)] = _Window(0, now + per)
         reset_after = max(window.reset_at - now, 0.0)
         headers = {
             "X-RateLimit-Limit": str(limit),
-            "X-RateLimit-Bucket": self.bucket_hash(route_key),
+            "X-RateLimit-Bucket": self.bucket_hash(bucket),
         }
         if cfg.enabled and count_global:
             glimit, gper = cfg.global_limit
@@ -83,13 +110,15 @@ class RateLimiter:
             if self._global.count >= glimit:
                 retry = max(self._global.reset_at - now, 0.001)
                 headers.update(_reset_headers(0, retry))
-                headers.update({"X-RateLimit-Global": "true", "X-RateLimit-Scope": "global"})
+                headers.update({"X-RateLimit-Global": "true", "X-RateLimit-Scope": "global",
+                                "Retry-After": retry_after_header(retry)})
                 self.hits.append((route_key, True))
                 return Decision(False, headers, retry, True)
         if cfg.enabled and window.count >= limit:
             retry = max(reset_after, 0.001)
             headers.update(_reset_headers(0, retry))
             headers["X-RateLimit-Scope"] = "user"
+            headers["Retry-After"] = retry_after_header(retry)
             self.hits.append((route_key, False))
             return Decision(False, headers, retry, False)
         window.count += 1
@@ -97,6 +126,29 @@ class RateLimiter:
             self._global.count += 1
         headers.update(_reset_headers(max(limit - window.count, 0), reset_after))
         return Decision(True, headers)
+
+    def record(self, status: int, scope: str | None) -> bool:
+        """Count an answer; returns False once the invalid request limit is exceeded (Discord would ban)."""
+        self.requests += 1
+        TOTALS["requests"] += 1
+        if status == 429:
+            TOTALS["rate_limited"] += 1
+        if status in (401, 403) or (status == 429 and scope != "shared"):
+            self.invalid += 1
+            TOTALS["invalid"] += 1
+            now = self._clock()
+            limit, per = self.config.invalid_limit
+            self._invalid_times.append(now)
+            while self._invalid_times and self._invalid_times[0] <= now - per:
+                self._invalid_times.popleft()
+            if self.config.enabled and len(self._invalid_times) > limit:
+                return False
+        return True
+
+
+def retry_after_header(seconds: float) -> str:
+    """``Retry-After`` is whole seconds (the JSON body's ``retry_after`` carries the fraction)."""
+    return str(max(math.ceil(seconds), 1))
 
 
 def _reset_headers(remaining: int, reset_after: float) -> dict[str, str]:

@@ -96,6 +96,19 @@ def missing_access() -> ApiError:
     return ApiError(403, 50001, "Missing Access")
 
 
+def archived_thread() -> ApiError:
+    """50083: an operation on an archived thread (threads.mdx, "Active & Archived Threads")."""
+    return ApiError(400, 50083, "Thread is archived")
+
+
+def cannot_reply_without_history() -> ApiError:
+    return ApiError(403, 160002, "Cannot reply without permission to read message history")
+
+
+def thread_locked() -> ApiError:
+    return ApiError(403, 160005, "Thread is locked")
+
+
 def unknown(kind: str) -> ApiError:
     codes = {
         "guild": 10004,
@@ -178,8 +191,8 @@ class FormErrors:
             node = node.setdefault(str(part), {})
         node.setdefault("_errors", []).append({"code": code, "message": message})
 
-    def too_long(self, path: list[str | int], value: Any, limit: int) -> None:
-        if isinstance(value, str) and len(value) > limit:
+    def too_long(self, path: list[str | int], value: Any, limit: int, *, trimmed: bool = False) -> None:
+        if isinstance(value, str) and len(value.strip() if trimmed else value) > limit:
             self.add(path, "BASE_TYPE_MAX_LENGTH", f"Must be {limit} or fewer in length.")
 
     def raise_if_any(self) -> None:
@@ -187,12 +200,17 @@ class FormErrors:
             raise ApiError(400, 50035, "Invalid Form Body", self.errors)
 
 
+def _text_len(value: Any) -> int:
+    """Discord trims leading and trailing whitespace of embed texts before counting them."""
+    return len(value.strip()) if isinstance(value, str) else 0
+
+
 def embed_length(embed: dict[str, Any]) -> int:
-    total = len(embed.get("title") or "") + len(embed.get("description") or "")
-    total += len((embed.get("footer") or {}).get("text") or "")
-    total += len((embed.get("author") or {}).get("name") or "")
+    total = _text_len(embed.get("title")) + _text_len(embed.get("description"))
+    total += _text_len((embed.get("footer") or {}).get("text"))
+    total += _text_len((embed.get("author") or {}).get("name"))
     for f in embed.get("fields") or []:
-        total += len(f.get("name") or "") + len(f.get("value") or "")
+        total += _text_len(f.get("name")) + _text_len(f.get("value"))
     return total
 
 
@@ -201,16 +219,16 @@ def check_embeds(errs: FormErrors, embeds: list[dict[str, Any]], key: str = "emb
         errs.add([key], "BASE_TYPE_MAX_LENGTH", "Must be 10 or fewer in length.")
     total = 0
     for i, e in enumerate(embeds):
-        errs.too_long([key, i, "title"], e.get("title"), 256)
-        errs.too_long([key, i, "description"], e.get("description"), 4096)
-        errs.too_long([key, i, "footer", "text"], (e.get("footer") or {}).get("text"), 2048)
-        errs.too_long([key, i, "author", "name"], (e.get("author") or {}).get("name"), 256)
+        errs.too_long([key, i, "title"], e.get("title"), 256, trimmed=True)
+        errs.too_long([key, i, "description"], e.get("description"), 4096, trimmed=True)
+        errs.too_long([key, i, "footer", "text"], (e.get("footer") or {}).get("text"), 2048, trimmed=True)
+        errs.too_long([key, i, "author", "name"], (e.get("author") or {}).get("name"), 256, trimmed=True)
         fields = e.get("fields") or []
         if len(fields) > 25:
             errs.add([key, i, "fields"], "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")
         for j, f in enumerate(fields):
-            errs.too_long([key, i, "fields", j, "name"], f.get("name"), 256)
-            errs.too_long([key, i, "fields", j, "value"], f.get("value"), 1024)
+            errs.too_long([key, i, "fields", j, "name"], f.get("name"), 256, trimmed=True)
+            errs.too_long([key, i, "fields", j, "value"], f.get("value"), 1024, trimmed=True)
         total += embed_length(e)
     if total > 6000:
         errs.add([key], "MAX_EMBED_SIZE_EXCEEDED", "Embed size exceeds maximum size of 6000")
@@ -250,6 +268,18 @@ def check_components(errs: FormErrors, components: list[dict[str, Any]]) -> None
         walk(c, ["components", i])
 
 
+def check_allowed_mentions(errs: FormErrors, allowed: Any) -> None:
+    """message.mdx, Allowed Mentions: ``parse`` "is **mutually exclusive** with the other fields"; including both
+    ``parse: ["users"]`` and ``users`` (or roles) is "an *invalid* configuration" (a falsy list is fine)."""
+    if not isinstance(allowed, dict):
+        return
+    parse = allowed.get("parse") or []
+    for kind in ("users", "roles"):
+        if kind in parse and allowed.get(kind):
+            errs.add(["allowed_mentions", "parse"], "MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE",
+                     f'parse:["{kind}"] and {kind}: [ids...] are mutually exclusive.')
+
+
 def check_message(payload: dict[str, Any], *, has_files: bool, require_content: bool = True) -> None:
     """Validate a message create/edit body; raise ApiError like Discord does."""
     errs = FormErrors()
@@ -259,6 +289,7 @@ def check_message(payload: dict[str, Any], *, has_files: bool, require_content: 
     check_embeds(errs, embeds)
     components = payload.get("components") or []
     check_components(errs, components)
+    check_allowed_mentions(errs, payload.get("allowed_mentions"))
     errs.raise_if_any()
     if require_content and not (content or embeds or components or has_files or payload.get("sticker_ids") or payload.get("poll")):
         raise ApiError(400, 50006, "Cannot send an empty message")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
@@ -27,8 +28,61 @@ def parse_mentions(state: State, content: str, guild_id: int | None) -> tuple[li
     return list(dict.fromkeys(users)), list(dict.fromkeys(roles))
 
 
+def number_components(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Components as Discord stores them: each gets a numeric ``id`` (components reference: "the id is
+    auto-populated ... sequentially" when the app sets none)."""
+    out = copy.deepcopy(components)
+    used = set()
+    nodes: list[dict[str, Any]] = []
+
+    def walk(comp: Any) -> None:
+        if not isinstance(comp, dict):
+            return
+        nodes.append(comp)
+        if isinstance(comp.get("id"), int):
+            used.add(comp["id"])
+        for holder in [comp, *(o for o in comp.get("options") or [] if isinstance(o, dict))]:
+            if isinstance(holder.get("emoji"), dict):  # Discord answers without the nulls (a unicode emoji: name)
+                holder["emoji"] = {k: v for k, v in holder["emoji"].items() if v is not None}
+        for child in comp.get("components") or []:
+            walk(child)
+        for key in ("component", "accessory"):
+            walk(comp.get(key))
+
+    for comp in out:
+        walk(comp)
+    counter = 0
+    for node in nodes:
+        if not isinstance(node.get("id"), int):
+            counter += 1
+            while counter in used:
+                counter += 1
+            node["id"] = counter
+    return out
+
+
+def normalize_embeds(embeds: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Embeds as Discord returns them: ``type`` ("rich" unless given) and every field's ``inline``."""
+    out = []
+    for embed in embeds:
+        e = dict(embed)
+        e.setdefault("type", "rich")
+        if isinstance(e.get("fields"), list):
+            e["fields"] = [dict(f, inline=bool(f.get("inline", False))) for f in e["fields"]]
+        out.append(e)
+    return out
+
+
+def emoji_json(emoji: str) -> dict[str, Any]:
+    """A reaction's emoji: unicode ``"👍"`` or custom ``"name:id"`` (as in the reaction routes)."""
+    name, _, eid = emoji.partition(":")
+    return {"id": eid or None, "name": name}
+
+
 def message_json(state: State, msg: Message, *, with_member: bool = True) -> dict[str, Any]:
     author = state.users[msg.author_id]
+    if any(not isinstance(c.get("id"), int) for c in msg.components):  # set directly by a test
+        msg.components = number_components(msg.components)
     out: dict[str, Any] = {
         "id": str(msg.id),
         "channel_id": str(msg.channel_id),
@@ -49,8 +103,8 @@ def message_json(state: State, msg: Message, *, with_member: bool = True) -> dic
     }
     if msg.reactions:
         out["reactions"] = [
-            {"emoji": {"id": None, "name": e}, "count": len(us), "count_details": {"burst": 0, "normal": len(us)},
-             "me": False, "me_burst": False, "burst_colors": []}
+            {"emoji": emoji_json(e), "count": len(us), "count_details": {"burst": 0, "normal": len(us)},
+             "me": state.bot_user_id in us, "me_burst": False, "burst_colors": []}
             for e, us in msg.reactions.items() if us
         ]
     if msg.guild_id is not None:
@@ -64,13 +118,8 @@ def message_json(state: State, msg: Message, *, with_member: bool = True) -> dic
         out["webhook_id"] = str(msg.webhook_id)
     if msg.application_id is not None:
         out["application_id"] = str(msg.application_id)
-    if msg.interaction_id is not None:
-        out["interaction_metadata"] = {
-            "id": str(msg.interaction_id),
-            "type": 2,
-            "user": author.to_json(),
-            "authorizing_integration_owners": {},
-        }
+    if msg.interaction_metadata is not None:
+        out["interaction_metadata"] = msg.interaction_metadata
     return out
 
 
@@ -83,6 +132,7 @@ def guild_json(state: State, guild: Guild) -> dict[str, Any]:
         "discovery_splash": None,
         "banner": None,
         "description": None,
+        "home_header": None,
         "owner_id": str(guild.owner_id),
         "afk_channel_id": None,
         "afk_timeout": 300,
@@ -107,7 +157,14 @@ def guild_json(state: State, guild: Guild) -> dict[str, Any]:
         "nsfw_level": 0,
         "premium_progress_bar_enabled": False,
         "max_members": 500000,
+        "max_presences": None,
         "max_video_channel_users": 25,
+        "max_stage_video_channel_users": 50,
+        "region": "deprecated",
+        "widget_enabled": False,
+        "widget_channel_id": None,
+        "nsfw": False,
+        "incidents_data": None,
     }
 
 
@@ -135,3 +192,35 @@ def guild_create_json(state: State, guild: Guild, *, members_limit: int | None =
         embedded_activities=[],
     )
     return out
+
+
+def application_json(state: State, application_id: int, bot_user_id: int) -> dict[str, Any]:
+    bot = state.users[bot_user_id]
+    owner = {"id": str(application_id + 1), "username": "developer", "discriminator": "0", "avatar": None,
+             "global_name": "developer", "public_flags": 0, "flags": 0, "primary_guild": None}
+    return {
+        "id": str(application_id),
+        "name": bot.username,
+        "icon": None,
+        "description": "Kudos (emulated)",
+        "summary": "",
+        "type": None,
+        "bot_public": True,
+        "bot_require_code_grant": False,
+        "owner": owner,
+        "team": None,
+        "verify_key": "0" * 64,
+        "flags": 0,
+        "flags_new": "0",
+        "bot": bot.to_json(),
+        "rpc_origins": [],
+        "tags": [],
+        "redirect_uris": [],
+        "interactions_endpoint_url": None,
+        "role_connections_verification_url": None,
+        "approximate_guild_count": len(state.guilds),
+        "approximate_user_install_count": 0,
+        "approximate_user_authorization_count": 0,
+        "explicit_content_filter": 0,
+        "eligible_oauth2_scopes": ["bot", "applications.commands"],
+    }

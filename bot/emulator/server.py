@@ -12,13 +12,14 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.emulator import routes_channels, routes_core, routes_interactions  # noqa: F401  (register routes)
+from bot.emulator import routes_channels, routes_core, routes_interactions
 from bot.emulator.actors import ActorsMixin
 from bot.emulator.faults import Faults
-from bot.emulator.gateway import Gateway
-from bot.emulator.ratelimit import RateLimitConfig, RateLimiter
-from bot.emulator.routing import Request, match
-from bot.emulator.rules import ApiError
+from bot.emulator.gateway import HEARTBEAT_INTERVAL, PRIVILEGED_INTENTS, Gateway
+from bot.emulator.options import Strict
+from bot.emulator.ratelimit import RateLimitConfig, RateLimiter, retry_after_header
+from bot.emulator.routing import Request, RouteModule, build_router
+from bot.emulator.rules import ApiError, FormErrors
 from bot.emulator.spec import SpecValidator
 from bot.emulator.state import Snowflakes, State, User
 from bot.emulator.world import WorldMixin
@@ -28,6 +29,8 @@ log = logging.getLogger(__name__)
 API_PREFIX = "/api/v10"
 # Answers of these are not counted against the global rate limit (Discord exempts interaction endpoints).
 _NO_GLOBAL = ("/interactions/", "/webhooks/")
+# The REST API the emulator serves: each module registers its routes with ``register(router)``.
+DEFAULT_ROUTE_MODULES: tuple[RouteModule, ...] = (routes_core, routes_channels, routes_interactions)
 
 
 class EmulatorError(Exception):
@@ -61,7 +64,15 @@ class Emulator(WorldMixin, ActorsMixin):
         members_in_guild_create: int | None = None,
         token: str | None = None,
         host: str = "127.0.0.1",
+        route_modules: tuple[RouteModule, ...] = DEFAULT_ROUTE_MODULES,
+        strict: Strict | None = None,
+        privileged_intents: int = PRIVILEGED_INTENTS,
+        heartbeat_interval: int = HEARTBEAT_INTERVAL,
     ) -> None:
+        self.strict = strict or Strict()
+        # the privileged intents enabled for the application in the Developer Portal (others close with 4014)
+        self.privileged_intents = privileged_intents
+        self.router = build_router(route_modules)
         self.ids = Snowflakes()
         self.state = State()
         self.token = token or f"emu.{secrets.token_urlsafe(24)}"
@@ -71,9 +82,10 @@ class Emulator(WorldMixin, ActorsMixin):
         self.members_in_guild_create = members_in_guild_create
         self.host = host
         self.validator = SpecValidator(spec_path)
-        self.ratelimit_config = ratelimits or RateLimitConfig.disabled()
+        self.ratelimit_config = ratelimits or RateLimitConfig()  # on by default, like Discord
         self.faults = Faults()
         self.gateway = Gateway(self)
+        self.gateway.heartbeat_interval = heartbeat_interval
         self.request_log: list[RequestRecord] = []
         self.cdn: dict[int, tuple[bytes, str]] = {}  # attachment id -> (bytes, content type)
         self.errors: list[str] = []
@@ -82,12 +94,13 @@ class Emulator(WorldMixin, ActorsMixin):
         self._runner: web.AppRunner | None = None
         self._limiter: RateLimiter | None = None
         self._inflight = 0
+        self._banned = False
         self._last_activity = 0.0
         self._tasks: set[asyncio.Task[Any]] = set()
         self._patched: tuple[Any, Any] | None = None
         bot = User(self.ids.next(), "Kudos", bot=True)
         self.state.users[bot.id] = bot
-        self.bot_user_id = bot.id
+        self.bot_user_id = self.state.bot_user_id = bot.id
         self.application_id = bot.id  # like Discord: a bot's user id equals its application id
         self._init_world()
         self._init_actors()
@@ -228,11 +241,24 @@ class Emulator(WorldMixin, ActorsMixin):
         hdrs["Content-Type"] = "application/json"
         return web.Response(status=status, body=json.dumps(data).encode(), headers=hdrs)
 
+    def _answer(self, method: str, path: str, status: int, data: Any,
+                headers: dict[str, str] | None = None) -> web.Response:
+        """An answer of a known route, checked against the spec's response schema (violations recorded)."""
+        self.validator.check_response(method, path, 204 if data is None else status, data)
+        return self._response(status, data, headers)
+
     async def _rest(self, request: web.Request) -> web.StreamResponse:
         self._inflight += 1
         self._touch()
         try:
-            return await self._rest_inner(request)
+            response = await self._rest_inner(request)
+            if self._limiter is not None and not self._limiter.record(
+                    response.status, response.headers.get("X-RateLimit-Scope")) and not self._banned:
+                self._banned = True
+                limit, per = self.ratelimit_config.invalid_limit
+                self.errors.append(f"more than {limit} invalid requests (401, 403, 429) in {per:.0f} s: Discord "
+                                   "would ban the bot's IP (rate-limits.mdx, Invalid Request Limit)")
+            return response
         finally:
             self._inflight -= 1
             self._touch()
@@ -261,13 +287,22 @@ class Emulator(WorldMixin, ActorsMixin):
         except ValueError:
             raise ApiError(400, 50109, "The request body contains invalid JSON.") from None
 
+    def _limit_key(self, key: str, params: dict[str, str], body: Any) -> str:
+        """Renaming a channel or changing its topic has its own, much smaller limit than other channel edits."""
+        if key == "PATCH /channels/{channel_id}" and isinstance(body, dict) and {"name", "topic"} & body.keys():
+            raw = params.get("channel_id", "")
+            channel = self.state.channels.get(int(raw)) if raw.isdigit() else None
+            if channel is not None and not channel.is_thread:
+                return f"{key} name/topic"
+        return key
+
     async def _rest_inner(self, request: web.Request) -> web.StreamResponse:
         method = request.method.upper()
         if not request.path.startswith(API_PREFIX + "/"):
             return self._response(404, {"message": "404: Not Found", "code": 0})
         path = request.path[len(API_PREFIX):]
         query = dict(request.query)
-        found = match(method, path)
+        found = self.router.match(method, path)
         if found is None:
             self.validator.check_route(method, path)
             log.warning("emulator: no route for %s %s", method, path)
@@ -280,12 +315,12 @@ class Emulator(WorldMixin, ActorsMixin):
             body, files = await self._parse_body(request)
         except ApiError as exc:
             record.status = exc.status
-            return self._response(exc.status, exc.body())
+            return self._answer(method, path, exc.status, exc.body())
         record.json = body
         record.files = [f[0] for f in files]
         if rt.auth and request.headers.get("Authorization") != f"Bot {self.token}":
             record.status = 401
-            return self._response(401, {"message": "401: Unauthorized", "code": 0})
+            return self._answer(method, path, 401, {"message": "401: Unauthorized", "code": 0})
         key = f"{method} {rt.template}"
         delay = self.faults.delay_for(key)
         fault = self.faults.take(key)
@@ -300,24 +335,28 @@ class Emulator(WorldMixin, ActorsMixin):
             if fault.status == 429:
                 headers.update({"X-RateLimit-Limit": "1", "X-RateLimit-Remaining": "0",
                                 "X-RateLimit-Reset-After": f"{fault.retry_after:.3f}",
+                                "Retry-After": retry_after_header(fault.retry_after),
                                 "X-RateLimit-Scope": "global" if fault.is_global else "user"})
                 if fault.is_global:
                     headers["X-RateLimit-Global"] = "true"
             return self._response(fault.status, fault.body(), headers)
-        decision = self._limiter.check(key, params, count_global=not path.startswith(_NO_GLOBAL))
+        decision = self._limiter.check(self._limit_key(key, params, body), params,
+                                       count_global=not path.startswith(_NO_GLOBAL))
         if not decision.allowed:
             record.status = 429
             body429 = {"message": "You are being rate limited.", "retry_after": round(decision.retry_after, 3),
                        "global": decision.is_global}
-            return self._response(429, body429, {**decision.headers, "Via": "1.1 google"})
+            return self._answer(method, path, 429, body429, {**decision.headers, "Via": "1.1 google"})
         if body is not None:
             problem = self.validator.body_error(method, path, body)
             if problem is not None:  # Discord refuses malformed bodies before looking at them
                 record.status = 400
                 where, _, text = problem.partition(": ")
-                errors = {"_errors": [{"code": "BASE_TYPE_INVALID", "message": text, "path": where}]}
-                return self._response(400, {"message": "Invalid Form Body", "code": 50035, "errors": errors},
-                                      decision.headers)
+                form = FormErrors()  # nested per field, like Discord: {"embeds": {"0": {"title": {"_errors"...
+                form.add([] if where == "<body>" else where.split("/"), "BASE_TYPE_INVALID", text)
+                errors = form.errors
+                return self._answer(method, path, 400, {"message": "Invalid Form Body", "code": 50035,
+                                                        "errors": errors}, decision.headers)
         else:
             self.validator.check_route(method, path)
         req = Request(method, path, rt.template, params, query, body, files, dict(request.headers))
@@ -333,4 +372,4 @@ class Emulator(WorldMixin, ActorsMixin):
             self.errors.append(f"{key}: {exc!r}")
             status, data = 400, {"message": f"emulator error: {exc!r}", "code": 0}
         record.status = status
-        return self._response(status, data, decision.headers)
+        return self._answer(method, path, status, data, decision.headers)

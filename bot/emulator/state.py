@@ -76,6 +76,8 @@ class User:
             "banner": None,
             "accent_color": None,
             "avatar_decoration_data": None,
+            "collectibles": None,
+            "primary_guild": None,
         }
 
 
@@ -168,13 +170,16 @@ class Channel:
     last_message_id: int | None = None
     thread_member_ids: set[int] = field(default_factory=set)
     created_at: datetime = field(default_factory=now)
+    flags: int = 0
+    archive_timestamp: datetime | None = None  # threads: set when archived/unarchived or the duration changes
+    last_activity: datetime | None = None  # threads, on the emulator's clock: last message, unarchive, ...
 
     @property
     def is_thread(self) -> bool:
         return self.type in THREAD_TYPES
 
     def to_json(self, users: dict[int, User] | None = None) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": str(self.id), "type": self.type, "flags": 0}
+        out: dict[str, Any] = {"id": str(self.id), "type": self.type, "flags": self.flags}
         if self.last_message_id is not None:
             out["last_message_id"] = str(self.last_message_id)
         if self.type == 1:
@@ -198,7 +203,7 @@ class Channel:
                     "archived": self.archived,
                     "locked": self.locked,
                     "auto_archive_duration": self.auto_archive_duration,
-                    "archive_timestamp": iso(self.created_at),
+                    "archive_timestamp": iso(self.archive_timestamp or self.created_at),
                     "create_timestamp": iso(self.created_at),
                     "invitable": True,
                 },
@@ -250,6 +255,7 @@ class Message:
     webhook_id: int | None = None
     application_id: int | None = None
     interaction_id: int | None = None
+    interaction_metadata: dict[str, Any] | None = None  # the interaction this message answers
     ephemeral_for: int | None = None  # user id when this is an ephemeral interaction message
     deleted: bool = False
 
@@ -275,6 +281,7 @@ class State:
     """Everything the emulator knows. Tests read it directly."""
 
     users: dict[int, User] = field(default_factory=dict)
+    bot_user_id: int | None = None  # the emulated application's bot user
     guilds: dict[int, Guild] = field(default_factory=dict)
     channels: dict[int, Channel] = field(default_factory=dict)
     # channel id -> message id -> Message (only messages visible in the channel; not ephemerals)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.emulator import rules
@@ -29,6 +29,27 @@ def _overwrite(o: dict[str, Any]) -> dict[str, Any]:
 class WorldMixin(_Base):
     def _init_world(self) -> None:
         self._guild_counter = 0
+        self.clock_offset = timedelta(0)
+
+    # ------------------------------------------------------------------ the emulator's clock
+
+    def now(self) -> datetime:
+        """The emulator's wall clock: real time plus whatever :meth:`advance` added."""
+        return now() + self.clock_offset
+
+    async def advance(self, seconds: float = 0, *, minutes: float = 0, hours: float = 0,
+                      days: float = 0) -> list[Channel]:
+        """Move the emulator's clock forward; threads idle for their ``auto_archive_duration`` archive
+        (THREAD_UPDATE). Returns the threads that archived."""
+        self.clock_offset += timedelta(seconds=seconds, minutes=minutes, hours=hours, days=days)
+        archived = await self.archive_idle_threads()
+        await self.settle()
+        return archived
+
+    async def archive_idle_threads(self) -> list[Channel]:
+        from bot.emulator.world_threads import archive_idle_threads
+
+        return await archive_idle_threads(self)
 
     # ------------------------------------------------------------------ building
 
@@ -73,7 +94,7 @@ class WorldMixin(_Base):
 
     def create_channel(self, guild_id: int, name: str, type: str | int = "text", *, tags: list[str] | None = None,
                        parent_id: int | None = None, overwrites: list[dict[str, Any]] | None = None,
-                       topic: str | None = None, position: int | None = None) -> Channel:
+                       topic: str | None = None, position: int | None = None, flags: int = 0) -> Channel:
         guild = self._guild(guild_id)
         ctype = CHANNEL_TYPES[type] if isinstance(type, str) else type
         channel = Channel(
@@ -81,7 +102,7 @@ class WorldMixin(_Base):
             position=position if position is not None else len(guild.channel_ids),
             parent_id=parent_id, topic=topic,
             overwrites=[_overwrite(o) for o in overwrites or []],
-            available_tags=[self._make_tag(t) for t in tags or []],
+            available_tags=[self._make_tag(t) for t in tags or []], flags=flags,
         )
         self.state.channels[channel.id] = channel
         self.state.messages[channel.id] = {}
@@ -232,14 +253,22 @@ class WorldMixin(_Base):
         channel = self.state.channels.get(msg.channel_id)
         if channel is not None:
             channel.last_message_id = msg.id
-            if channel.is_thread and msg.id != channel.id:
-                channel.message_count += 1
+            if channel.is_thread:
+                channel.last_activity = self.now()  # threads.mdx: sending a message is "activity"
+                if msg.id != channel.id:
+                    channel.message_count += 1
 
     def _require_dm_target(self, channel: Channel) -> None:
         if channel.type == 1 and channel.recipient_id is not None:
             user = self.state.users.get(channel.recipient_id)
             if user is None or not user.dms_open or user.bot:
                 raise ApiError(403, 50007, "Cannot send messages to this user")
+            if self.strict.dm_mutual_guild and not self.shares_guild(user.id):
+                raise ApiError(403, 50278, "Cannot send messages to this user due to having no mutual guilds")
+
+    def shares_guild(self, user_id: int) -> bool:
+        """Whether ``user_id`` is a member of a guild the bot is in."""
+        return any(user_id in g.members and self.bot_user_id in g.members for g in self.state.guilds.values())
 
     # ------------------------------------------------------------------ reading state in tests
 

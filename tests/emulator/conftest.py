@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 import warnings
 from collections.abc import AsyncIterator
@@ -73,6 +74,7 @@ class KudosTestBot(commands.Bot):
         self.guild_id = guild_id
         self.seen: list[tuple[Any, ...]] = []
         self.errors: list[Any] = []
+        self.parked: discord.Interaction | None = None
 
     async def setup_hook(self) -> None:
         self.add_dynamic_items(ThankButton)
@@ -146,6 +148,37 @@ def build_commands(bot: KudosTestBot) -> None:
         await interaction.response.defer(ephemeral=ephemeral, thinking=True)
         await asyncio.sleep(0.05)
         await interaction.followup.send("done thinking", ephemeral=ephemeral)
+
+    @tree.command(name="mixed", description="Public defer, then an ephemeral follow-up and another")
+    async def mixed(interaction: discord.Interaction) -> None:
+        await interaction.response.defer(thinking=True)
+        note = discord.File(io.BytesIO(b"notes"), "notes.txt", description="the notes")
+        first = await interaction.followup.send("meant to be secret", ephemeral=True, wait=True, file=note)
+        second = await interaction.followup.send("second", wait=True)
+        bot.seen.append(("mixed", first.id, first.flags.ephemeral, second.id))
+
+    fruits = ["apple", "apricot", "banana", "cherry"]
+
+    async def fruit_names(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        if current == "many":  # more than Discord allows
+            return [app_commands.Choice(name=f"f{i}", value=f"f{i}") for i in range(30)]
+        return [app_commands.Choice(name=f, value=f) for f in fruits if f.startswith(current)]
+
+    @tree.command(name="fruit", description="Pick a fruit")
+    @app_commands.autocomplete(name=fruit_names)
+    async def fruit(interaction: discord.Interaction, name: str, count: int = 1) -> None:
+        await interaction.response.send_message(f"{count} {name}", ephemeral=True)
+
+    @tree.command(name="retract", description="Public defer, delete it, answer privately")
+    async def retract(interaction: discord.Interaction) -> None:
+        await interaction.response.defer(thinking=True)
+        await interaction.delete_original_response()
+        await interaction.followup.send("just for you", ephemeral=True)
+
+    @tree.command(name="park", description="Defer and keep the interaction for later")
+    async def park(interaction: discord.Interaction) -> None:
+        await interaction.response.defer()
+        bot.parked = interaction
 
     @tree.command(name="slowedit", description="Deferred then edit original")
     async def slowedit(interaction: discord.Interaction) -> None:

@@ -21,6 +21,7 @@ class ShardedBot(commands.AutoShardedBot):
     def __init__(self) -> None:
         intents = discord.Intents.default()
         intents.members = True
+        intents.message_content = True
         super().__init__(command_prefix="!", intents=intents, guild_ready_timeout=0.05)
         self.seen: list[tuple[object, ...]] = []
 
@@ -139,3 +140,124 @@ async def test_plain_disconnect_resumes_by_itself(emu: Emulator, world: World, b
     assert emu.gateway.resumes == 1 and ("resumed",) in bot.seen
     rec = await emu.run_slash(world.guild.id, world.general.id, world.alice.id, "echo", {"text": "still here"})
     assert rec.response["content"] == "still here (1.0)"
+
+
+class PlainBot(KudosTestBot):
+    """The test bot with chosen intents."""
+
+    def __init__(self, guild_id: int, intents: discord.Intents) -> None:
+        super().__init__(guild_id)
+        self._connection._intents = intents  # what discord.py sends in IDENTIFY
+
+
+async def test_privileged_intents_not_enabled_close_with_4014() -> None:
+    """gateway.mdx, Gateway Restrictions: "If you pass a privileged intent in the `intents` parameter without
+    configuring it in your app's settings ... your Gateway connection will be closed with a (`4014` close
+    code)"."""
+    async with Emulator(privileged_intents=0) as emu:
+        world = build_world(emu)
+        b = KudosTestBot(world.guild.id)  # asks for members and message content
+        with pytest.raises(discord.PrivilegedIntentsRequired):
+            await start_bot(emu, b)
+        assert emu.gateway.closes == [4014] and emu.gateway.identifies == 0
+        await b.close()
+
+
+async def test_invalid_intents_close_with_4013(emu: Emulator) -> None:
+    """gateway.mdx: "The connection with your app will be closed if it passes invalid intents (`4013` close
+    code)"."""
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session, session.ws_connect(emu.gateway_url) as ws:
+        hello = await ws.receive_json()
+        assert hello["op"] == 10
+        await ws.send_json({"op": 2, "d": {"token": emu.token, "intents": 1 << 30, "properties": {}}})
+        closed = await ws.receive()
+        assert closed.type == aiohttp.WSMsgType.CLOSE and closed.data == 4013
+
+
+async def test_missed_heartbeats_close_the_connection() -> None:
+    """gateway.mdx, Heartbeat Interval: "If your app fails to send a heartbeat event in time, your connection
+    will be closed and you will be forced to Resume." """
+    import aiohttp
+
+    async with Emulator(heartbeat_interval=100) as emu:
+        async with aiohttp.ClientSession() as session, session.ws_connect(emu.gateway_url) as ws:
+            hello = await ws.receive_json()
+            assert hello["d"]["heartbeat_interval"] == 100
+            for _ in range(3):  # heartbeating keeps it open
+                await asyncio.sleep(0.08)
+                await ws.send_json({"op": 1, "d": None})
+                assert (await ws.receive_json())["op"] == 11
+            closed = await asyncio.wait_for(ws.receive(), 1.0)  # then silence
+            assert closed.type == aiohttp.WSMsgType.CLOSE
+        assert emu.gateway.closes == [4000]
+
+
+async def test_message_content_needs_the_intent(emu: Emulator, world: World) -> None:
+    """gateway.mdx, Message Content Intent: "Apps **without** the intent will receive empty values in fields
+    that contain user-inputted content", except messages the app sends, DMs and messages mentioning it."""
+    intents = discord.Intents.default()
+    intents.members = True
+    b = PlainBot(world.guild.id, intents)
+    task = await start_bot(emu, b)
+    try:
+        await emu.send_message(world.general.id, world.alice.id, "secret words", embeds=[{"title": "t"}])
+        await emu.send_message(world.general.id, world.alice.id, f"hey <@{emu.bot_user_id}>")
+        dm = emu.open_dm(world.alice.id)
+        await emu.send_message(dm.id, world.alice.id, "private")
+        seen = [s[2] for s in b.seen if s[0] == "message"]
+        assert seen == ["", f"hey <@{emu.bot_user_id}>", "private"]
+        created = [e.data for e in emu.gateway.events if e.name == "MESSAGE_CREATE"]
+        assert created[0]["embeds"] == [] and emu.messages(world.general.id)[0].content == "secret words"
+        sent = await b.get_channel(world.general.id).send("mine")
+        await emu.settle()
+        assert ("message", world.general.id, "mine", emu.bot_user_id) in b.seen and sent.content == "mine"
+    finally:
+        await stop_bot(b, task)
+
+
+async def test_op7_reconnect_resumes(emu: Emulator, world: World, bot: KudosTestBot) -> None:
+    """gateway.mdx, Resuming: an app should resume when "It receives a Reconnect (opcode `7`) event"."""
+    await emu.gateway.reconnect()
+    await emu.wait_until_connected()
+    for _ in range(100):
+        if ("resumed",) in bot.seen:
+            break
+        await asyncio.sleep(0.02)
+    assert ("resumed",) in bot.seen and emu.gateway.resumes == 1 and emu.gateway.identifies == 1
+    await emu.send_message(world.general.id, world.alice.id, "after")
+    assert ("message", world.general.id, "after", world.alice.id) in bot.seen
+
+
+async def test_resume_that_cannot_be_replayed_gets_invalid_session(emu: Emulator, world: World,
+                                                                   bot: KudosTestBot) -> None:
+    """gateway.mdx: "It's possible your app won't reconnect in time to Resume, in which case it will receive an
+    Invalid Session (opcode `9`) event" and must IDENTIFY again."""
+    emu.gateway.replay_limit = 2
+    await emu.disconnect(resume=True, hold=True)
+    for i in range(4):  # more events than the session keeps while the bot is away
+        await emu.send_message(world.general.id, world.alice.id, f"missed {i}")
+    emu.release_gateway()
+    for _ in range(250):
+        if emu.gateway.identifies == 2 and emu.gateway.connected:
+            break
+        await asyncio.sleep(0.02)
+    assert emu.gateway.invalid_sessions == 1 and emu.gateway.identifies == 2 and emu.gateway.resumes == 0
+
+
+async def test_rest_reads_follow_the_enabled_message_content_intent() -> None:
+    """gateway.mdx, HTTP Restrictions: privileged intents "also affect the HTTP API endpoints your app is
+    permitted to call, and the data it can receive" (independent of the intents passed in IDENTIFY)."""
+    import aiohttp
+
+    async with Emulator(privileged_intents=0) as emu:
+        guild = emu.create_guild("G")
+        channel = emu.channel_by_name(guild.id, "general")
+        alice = emu.add_member(guild.id, "alice")
+        msg = await emu.send_message(channel.id, alice.id, "secret words")
+        async with aiohttp.ClientSession(headers={"Authorization": f"Bot {emu.token}"}) as session:
+            async with session.get(f"{emu.base_url}/channels/{channel.id}/messages/{msg.id}") as resp:
+                assert (await resp.json())["content"] == ""
+            async with session.get(f"{emu.base_url}/channels/{channel.id}/messages") as resp:
+                assert [m["content"] for m in await resp.json()] == [""]

@@ -15,6 +15,7 @@ with warnings.catch_warnings():
     import discord
 
 from bot.emulator import Emulator, RateLimitConfig
+from bot.emulator import rules as R
 
 from .conftest import KudosTestBot, World
 
@@ -221,3 +222,101 @@ async def test_guild_created_while_connected_reaches_bot(emu: Emulator, world: W
     g2 = emu.create_guild("Second")
     await emu.settle()
     assert bot.get_guild(g2.id) is not None and bot.get_guild(g2.id).name == "Second"
+
+
+async def test_routes_come_from_the_modules_given_to_the_server() -> None:
+    """Routes register explicitly (each route module's ``register(router)``), not by importing a module."""
+    from bot.emulator import routes_core
+
+    async with Emulator(route_modules=(routes_core,)) as emu:
+        emu.create_guild("Acme")
+        headers = {"Authorization": f"Bot {emu.token}"}
+        async with aiohttp.ClientSession(headers=headers) as session:
+            async with session.get(f"{emu.base_url}/users/@me") as resp:
+                assert resp.status == 200
+            channel = emu.state.guilds[next(iter(emu.state.guilds))].channel_ids[0]
+            async with session.get(f"{emu.base_url}/channels/{channel}") as resp:  # not registered here
+                assert resp.status == 404
+        emu.validator.violations.clear()
+    from bot.emulator.routing import Router
+
+    router = Router()
+    routes_core.register(router)
+    with pytest.raises(ValueError, match="registered twice"):
+        routes_core.register(router)
+
+
+async def test_rate_limits_are_on_by_default_with_retry_after() -> None:
+    """rate-limits.mdx, Exceeding A Rate Limit: "the API will return a HTTP 429 response code with a JSON body.
+    Your application should rely on the `Retry-After` header or `retry_after` field"."""
+    async with Emulator() as emu:
+        guild = emu.create_guild("G")
+        channel = emu.channel_by_name(guild.id, "general")
+        url = f"{emu.base_url}/channels/{channel.id}/messages"
+        async with aiohttp.ClientSession(headers={"Authorization": f"Bot {emu.token}"}) as session:
+            statuses = []
+            for i in range(6):
+                async with session.post(url, json={"content": str(i)}) as resp:
+                    statuses.append(resp.status)
+                    retry_after = resp.headers.get("Retry-After")
+            assert statuses == [200] * 5 + [429]
+            assert retry_after is not None and int(retry_after) >= 1
+
+
+async def test_routes_sharing_a_bucket_share_its_limit() -> None:
+    """rate-limits.mdx: "per-route limits will be shared across a set of similar endpoints, indicated in the
+    `X-RateLimit-Bucket` header"."""
+    async with Emulator() as emu:
+        guild = emu.create_guild("G")
+        channel = emu.channel_by_name(guild.id, "general")
+        alice = emu.add_member(guild.id, "alice")
+        msg = await emu.send_message(channel.id, alice.id, "hi")
+        url = f"{emu.base_url}/channels/{channel.id}/messages/{msg.id}/reactions/%F0%9F%91%8D/@me"
+        async with aiohttp.ClientSession(headers={"Authorization": f"Bot {emu.token}"}) as session:
+            async with session.put(url) as added:
+                assert added.status == 204
+            async with session.delete(url) as removed:  # another route, the same bucket: exhausted
+                assert removed.status == 429
+                assert removed.headers["X-RateLimit-Bucket"] == added.headers["X-RateLimit-Bucket"]
+
+
+async def test_renames_have_their_own_small_limit(emu: Emulator, world: World, bot: KudosTestBot) -> None:
+    channel = bot.get_channel(world.general.id)
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bot {emu.token}"}) as session:
+        url = f"{emu.base_url}/channels/{world.general.id}"
+        statuses = []
+        for name in ("one", "two", "three"):
+            async with session.patch(url, json={"name": name}) as resp:
+                statuses.append(resp.status)
+        assert statuses == [200, 200, 429]
+        async with session.patch(url, json={"nsfw": False}) as resp:  # other edits are not renames
+            assert resp.status == 200
+    assert channel is not None
+
+
+async def test_invalid_requests_are_counted() -> None:
+    """rate-limits.mdx, Invalid Request Limit: "An invalid request is one that results in **401**, **403**, or
+    **429** statuses" and the limit is "10,000 per 10 minutes" (here lowered to 3)."""
+    from bot.emulator import ratelimit
+
+    async with Emulator(ratelimits=RateLimitConfig(invalid_limit=(3, 600.0))) as emu:
+        guild = emu.create_guild("G", bot_permissions=0, everyone_permissions=R.VIEW_CHANNEL)
+        channel = emu.channel_by_name(guild.id, "general")
+        before = dict(ratelimit.TOTALS)
+        async with aiohttp.ClientSession() as anon:
+            async with anon.get(f"{emu.base_url}/users/@me") as resp:
+                assert resp.status == 401
+        async with aiohttp.ClientSession(headers={"Authorization": f"Bot {emu.token}"}) as session:
+            url = f"{emu.base_url}/channels/{channel.id}/messages"
+            for _ in range(2):
+                async with session.post(url, json={"content": "x"}) as resp:
+                    assert resp.status == 403
+            assert emu.errors == []
+            async with session.get(f"{emu.base_url}/users/@me") as resp:
+                assert resp.status == 200
+            async with session.post(url, json={"content": "x"}) as resp:
+                assert resp.status == 403
+        assert emu.ratelimiter.invalid == 4 and emu.ratelimiter.requests == 5
+        assert ratelimit.TOTALS["invalid"] - before["invalid"] == 4
+        assert len(emu.errors) == 1 and "invalid requests" in emu.errors[0]
+        emu.errors.clear()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 import pytest
 
@@ -121,3 +123,93 @@ async def test_double_acknowledgement_is_rejected(emu: Emulator, world: World, b
         async with session.post(f"{emu.base_url}/interactions/{rec.id}/wrong/callback",
                                 json={"type": 4, "data": {"content": "x"}}) as resp:
             assert resp.status == 404 and (await resp.json())["code"] == 10062
+
+
+async def test_first_followup_after_defer_edits_the_original(emu: Emulator, world: World, bot: KudosTestBot) -> None:
+    """receiving-and-responding.mdx, Create Followup Message: directly after DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE
+    "no new message will be created, and the loading message will be edited instead. The ephemeral flag will be
+    ignored, and the value you provided in the initial defer response will be preserved"."""
+    rec = await emu.run_slash(world.guild.id, world.general.id, world.alice.id, "mixed")
+    original = rec.message
+    assert original is not None and original.content == "meant to be secret"
+    assert not original.ephemeral and not original.flags & 128  # public, as deferred; no longer loading
+    assert [(a["filename"], a["description"]) for a in original.attachments] == [("notes.txt", "the notes")]
+    _, first_id, first_ephemeral, second_id = next(s for s in bot.seen if s[0] == "mixed")
+    assert first_id == original.id and not first_ephemeral
+    assert second_id != original.id  # later follow-ups are new messages
+    assert [m.content for m in emu.messages(world.general.id)] == ["meant to be secret", "second"]
+    assert emu.ephemerals(world.alice.id) == []
+
+
+async def test_autocomplete_choices(emu: Emulator, world: World, bot: KudosTestBot) -> None:
+    """receiving-and-responding.mdx: APPLICATION_COMMAND_AUTOCOMPLETE (4) is answered with
+    APPLICATION_COMMAND_AUTOCOMPLETE_RESULT (8) "to an autocomplete interaction with suggested choices"."""
+    rec = await emu.run_autocomplete(world.guild.id, world.general.id, world.alice.id, "fruit", "name",
+                                     {"name": "ap", "count": 2})
+    assert rec.type == 4 and rec.response_type == 8
+    assert [c["value"] for c in rec.choices] == ["apple", "apricot"]
+    assert emu.messages(world.general.id) == []
+    with pytest.raises(EmulatorError, match="no autocomplete"):
+        await emu.run_autocomplete(world.guild.id, world.general.id, world.alice.id, "fruit", "count")
+
+
+@pytest.mark.emulator(interaction_timeout=0.5, spec_path="/nonexistent/openapi.json")  # the model's own check
+async def test_autocomplete_allows_at_most_25_choices(emu: Emulator, world: World, bot: KudosTestBot) -> None:
+    """receiving-and-responding.mdx, Autocomplete: ``choices`` are "autocomplete choices (max of 25 choices)"."""
+    rec = await emu.run_autocomplete(world.guild.id, world.general.id, world.alice.id, "fruit", "name",
+                                     {"name": "many"})
+    assert rec.response_type is None and rec.failed
+    refused = [r for r in emu.request_log if r.route.endswith("/callback")]
+    assert refused and refused[-1].status == 400
+
+
+@pytest.mark.emulator(interaction_timeout=1.0)
+async def test_autocomplete_result_only_answers_autocomplete(emu: Emulator, world: World, bot: KudosTestBot) -> None:
+    """receiving-and-responding.mdx: type 8 responds "to an autocomplete interaction"; a command can't get it."""
+
+    task = asyncio.create_task(emu.run_slash(world.guild.id, world.general.id, world.alice.id, "never"))
+    while not emu.interactions:  # noqa: ASYNC110
+        await asyncio.sleep(0.01)
+    rec = next(iter(emu.interactions.values()))
+    url = f"{emu.base_url}/interactions/{rec.id}/{rec.token}/callback"
+    async with aiohttp.ClientSession() as session:
+        async with session.post(url, json={"type": 8, "data": {"choices": []}}) as resp:
+            assert resp.status == 400
+    await task
+
+
+@pytest.mark.emulator(followup_timeout=0.1)
+async def test_interaction_tokens_expire_after_15_minutes(emu: Emulator, world: World, bot: KudosTestBot) -> None:
+    """receiving-and-responding.mdx: "Interaction tokens are valid for **15 minutes**" (50027 "Invalid webhook
+    token provided")."""
+    import discord
+
+    await emu.run_slash(world.guild.id, world.general.id, world.alice.id, "park")
+    parked = bot.parked
+    assert parked is not None
+    await emu.advance(minutes=14)
+    await parked.edit_original_response(content="still in time")
+    await emu.advance(minutes=2)
+    with pytest.raises(discord.HTTPException) as err:
+        await parked.followup.send("too late")
+    assert err.value.code == 50027 and err.value.status == 401
+
+
+async def test_modal_values_respect_min_and_max_length(emu: Emulator, world: World, bot: KudosTestBot) -> None:
+    """components reference, Text Input: ``min_length``/``max_length`` bound what the user can type, so a
+    submission outside them can't happen."""
+    opened = await emu.run_slash(world.guild.id, world.general.id, world.alice.id, "feedback")
+    with pytest.raises(EmulatorError, match="0-100 characters, not 101"):
+        await emu.submit_modal(opened, {"Summary": "x" * 101})
+    done = await emu.submit_modal(opened, {"Summary": "x" * 100})
+    assert done.response_type == 4
+
+
+async def test_followup_after_the_deferred_message_was_deleted_is_new(emu: Emulator, world: World,
+                                                                      bot: KudosTestBot) -> None:
+    """The follow-up only stands in for Edit Original Interaction Response while the loading message exists;
+    once the bot deleted it, a follow-up is a new message (here an ephemeral one)."""
+    rec = await emu.run_slash(world.guild.id, world.general.id, world.alice.id, "retract")
+    assert rec.message is not None and rec.message.deleted
+    assert [m.content for m in emu.ephemerals(world.alice.id)] == ["just for you"]
+    assert emu.messages(world.general.id) == []

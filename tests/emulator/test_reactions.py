@@ -35,3 +35,20 @@ async def test_unknown_reaction_is_404(emu: Emulator, world: World, bot: KudosTe
         assert exc.code == 10014
     else:  # pragma: no cover
         raise AssertionError("expected 404 Unknown Emoji")
+
+
+async def test_reactions_name_custom_emoji_and_whether_the_bot_reacted(emu: Emulator, world: World,
+                                                                        bot: KudosTestBot) -> None:
+    """message.mdx, Reaction Object: ``me`` is "Whether the current user reacted using this emoji" and
+    ``emoji`` is a partial emoji (a custom one has ``id`` and ``name``)."""
+    import discord
+
+    msg = await emu.send_message(world.general.id, world.alice.id, "react to me")
+    await emu.add_reaction(world.general.id, msg.id, world.alice.id, "👍")
+    channel = bot.get_channel(world.general.id)
+    fetched = await channel.fetch_message(msg.id)
+    await fetched.add_reaction(discord.PartialEmoji(name="kudos", id=1234567890))
+    fetched = await channel.fetch_message(msg.id)
+    by_name = {r.emoji.name if isinstance(r.emoji, discord.PartialEmoji) else r.emoji: r for r in fetched.reactions}
+    assert by_name["kudos"].me and by_name["kudos"].emoji.id == 1234567890
+    assert not by_name["👍"].me and by_name["👍"].count == 1

@@ -143,7 +143,7 @@ async def test_forum_post_tags_and_thread_edits(emu: Emulator, world: World, bot
     assert emu.state.channels[thread.id].applied_tags == [solved.id]
     assert emu.state.channels[thread.id].archived
     with pytest.raises(discord.HTTPException) as err:
-        await dthread.edit(applied_tags=[discord.Object(12345)])
+        await dthread.edit(applied_tags=[discord.Object(12345)], archived=False)  # unknown tag
     assert err.value.status == 400 and err.value.code == 50035
     # the bot opens a post itself
     made = await forum.create_thread(name="Weekly", content="hello", applied_tags=[solved])
@@ -168,3 +168,76 @@ async def test_thread_manage_needs_manage_threads(emu: Emulator, world: World) -
         assert err.value.code == 50013
     finally:
         await stop_bot(b, task)
+
+
+async def test_dm_to_a_user_with_no_mutual_guild_is_50278(emu: Emulator, world: World, bot: KudosTestBot) -> None:
+    """opcodes-and-status-codes.mdx, JSON error codes: 50278 "Cannot send messages to this user due to having
+    no mutual guilds"."""
+    user = await bot.fetch_user(world.bob.id)
+    await user.send("welcome")
+    emu.remove_member(world.guild.id, world.bob.id)
+    await emu.settle()
+    with pytest.raises(discord.Forbidden) as err:
+        await user.send("still there?")
+    assert err.value.code == 50278
+    stranger = await bot.fetch_user(emu.create_user("stranger").id)
+    with pytest.raises(discord.Forbidden) as err:
+        await stranger.send("hi")
+    assert err.value.code == 50278
+    assert [m.content for m in emu.dms(world.bob.id)] == ["welcome"]
+
+
+async def _raw_post(emu: Emulator, channel_id: int, body: dict) -> tuple[int, dict]:
+    import aiohttp
+
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bot {emu.token}"}) as session:
+        async with session.post(f"{emu.base_url}/channels/{channel_id}/messages", json=body) as resp:
+            return resp.status, await resp.json()
+
+
+async def test_posting_in_a_forum_itself_is_40058(emu: Emulator, world: World) -> None:
+    """opcodes-and-status-codes.mdx: 40058 "Cannot send a message in a forum channel" (posts are threads)."""
+    status, body = await _raw_post(emu, world.forum.id, {"content": "hello forum"})
+    assert status == 400 and body["code"] == 40058
+
+
+async def test_allowed_mentions_parse_users_and_users_conflict(emu: Emulator, world: World) -> None:
+    """message.mdx, Allowed Mentions: an invalid configuration "includes both `parse` and `users`, despite those
+    fields being mutually exclusive, causing a validation error"; a falsy ``users`` is fine."""
+    bad = {"content": "hi", "allowed_mentions": {"parse": ["users"], "users": [str(world.alice.id)]}}
+    status, body = await _raw_post(emu, world.general.id, bad)
+    assert status == 400 and body["code"] == 50035 and "allowed_mentions" in body["errors"]
+    fine = {"content": "hi", "allowed_mentions": {"parse": ["users"], "users": []}}
+    assert (await _raw_post(emu, world.general.id, fine))[0] == 200
+
+
+async def test_form_errors_are_nested_per_field(emu: Emulator, world: World) -> None:
+    """opcodes-and-status-codes.mdx, Example JSON Error Response: errors nest by field path down to
+    ``_errors``."""
+    status, body = await _raw_post(emu, world.general.id, {"content": "ok", "embeds": [{"title": 5}]})
+    assert status == 400 and body["code"] == 50035
+    assert body["errors"]["embeds"]["0"]["title"]["_errors"][0]["code"] == "BASE_TYPE_INVALID"
+    emu.validator.violations.clear()  # provoked on purpose
+
+
+async def test_reply_without_read_history_is_160002(emu: Emulator, world: World, bot: KudosTestBot) -> None:
+    """opcodes-and-status-codes.mdx: 160002 "Cannot reply without permission to read message history"."""
+    ch = emu.create_channel(world.guild.id, "nohistory", overwrites=[
+        {"id": world.guild.bot_role_id, "type": 0, "allow": 0, "deny": R.READ_MESSAGE_HISTORY},
+        {"id": world.guild.id, "type": 0, "allow": 0, "deny": R.READ_MESSAGE_HISTORY}])
+    msg = await emu.send_message(ch.id, world.alice.id, "question")
+    channel = bot.get_channel(ch.id)
+    with pytest.raises(discord.HTTPException) as err:
+        await channel.send("answer", reference=discord.MessageReference(message_id=msg.id, channel_id=ch.id))
+    assert err.value.code == 160002
+
+
+async def test_embed_size_counts_trimmed_text(emu: Emulator, world: World) -> None:
+    """message.mdx, Embed Limits: Discord counts embed text without leading and trailing whitespace, so padding
+    does not push an embed over the 6000-character total."""
+    padded = [{"description": "x" * 3000 + " " * 200} for _ in range(2)]  # 6400 raw, 6000 trimmed
+    assert (await _raw_post(emu, world.general.id, {"embeds": padded}))[0] == 200
+    over = [{"description": "x" * 3001} for _ in range(2)]
+    status, body = await _raw_post(emu, world.general.id, {"embeds": over})
+    assert status == 400 and body["code"] == 50035
+
