@@ -35,6 +35,7 @@ class ChannelSpec:
     name: str
     type: str = "text"
     tags: list[str] = field(default_factory=list)
+    flags: int = 0  # channel flags, e.g. 16 = REQUIRE_TAG on a forum
 
 
 @dataclass
@@ -139,7 +140,8 @@ class Harness:
             roles[spec.name] = self.emu.create_role(guild.id, spec.name, permissions=spec.permissions).id
         self.roles = roles
         for spec in self.world.channels:
-            self.emu.create_channel(guild.id, spec.name, spec.type, tags=spec.tags or None)
+            self.emu.create_channel(guild.id, spec.name, spec.type, tags=spec.tags or None,
+                                    **({"flags": spec.flags} if spec.flags else {}))
         for spec in self.world.members:
             self.add_member(spec)
 

@@ -38,6 +38,8 @@ from cogs.feedback.ui import DYNAMIC_ITEMS, FeedbackForm, PageButton, item_view,
 
 log = logging.getLogger(__name__)
 
+REQUIRE_TAG_REFUSED = 40067  # "A tag is required to create a forum post in this channel"
+
 DIGEST_EVENT = "feedback.digest"
 PAGE_SIZE = 10
 
@@ -97,6 +99,14 @@ class Feedback(ForumWatch, Notices, commands.Cog):
         forums = await self.service.beta_forums(guild_id)
         default = self.bot.settings(guild_id).channel("feedback_forum")
         return forums | ({default} if default else set())
+
+    def _tag_required(self, forum: discord.ForumChannel, item: FeedbackItem) -> NotAllowed:
+        tags = self._tags(item.guild_id)
+        names = ", ".join(f"**{n}**" for n in (tags.for_value(item.type), tags.for_value(item.status)) if n)
+        log.warning("feedback forum %s requires a tag and has none of %s", forum.id, names or "Kudos' tags")
+        return NotAllowed(f"{forum.mention} requires a tag on every post, and it has none of the tags I put on "
+                          f"feedback ({names or 'type and status tags'}). A moderator can add those tags to the "
+                          "forum (or name existing ones in the feedback tag settings); your report was not posted.")
 
     def _tag_objects(self, forum: discord.ForumChannel, item: FeedbackItem,
                      keep: list[discord.ForumTag] | None = None) -> list[discord.ForumTag]:
@@ -186,15 +196,22 @@ class Feedback(ForumWatch, Notices, commands.Cog):
 
     async def _open_post(self, forum: discord.ForumChannel, item: FeedbackItem) -> discord.Thread:
         """Open the forum post of a draft, then publish it (credit and events in one transaction)."""
+        applied = self._tag_objects(forum, item)
+        if not applied and forum.flags.require_tag:
+            # Discord refuses an untagged post in such a forum (40067): say what to change instead of failing.
+            raise self._tag_required(forum, item)
         try:
             created = await forum.create_thread(
                 name=item.title[:100], content=f"Reported by <@{item.reporter_id}>", embed=render.item_embed(item),
-                view=item_view(item.id), applied_tags=self._tag_objects(forum, item),
-                allowed_mentions=only(item.reporter_id),
+                view=item_view(item.id), applied_tags=applied, allowed_mentions=only(item.reporter_id),
             )
         except discord.Forbidden:
             raise NotAllowed(f"I'm not allowed to post in {forum.mention}. A moderator can give my role Send "
                              "Messages and Create Posts there.") from None
+        except discord.HTTPException as exc:
+            if exc.code == REQUIRE_TAG_REFUSED:  # the forum began requiring tags after the cache saw it
+                raise self._tag_required(forum, item) from None
+            raise
         thread = created.thread
         try:
             await self.service.publish(item.guild_id, item.id, forum_id=forum.id, thread_id=thread.id,
