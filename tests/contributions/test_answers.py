@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from typing import Any
 
@@ -160,7 +161,14 @@ async def test_deleted_reply_archived_and_locked_posts_and_departed_member(kudos
     _, reply2 = await post_with_reply(kudos, "alice", "carol", title="battery drains")
     channel = kudos.emu.state.channels[kudos.labels["battery drains"]]
     channel.archived = True
-    archived = await kudos.member("alice").context_menu("Mark as solution", message_id=reply2.id)
+    # Members can't use commands in an archived thread (threads.mdx), so the bot meets one only in a race: the
+    # post is archived after the member opened the menu. Stage it by letting this one command through.
+    strict = kudos.emu.strict
+    kudos.emu.strict = dataclasses.replace(strict, archived_threads=False)
+    try:
+        archived = await kudos.member("alice").context_menu("Mark as solution", message_id=reply2.id)
+    finally:
+        kudos.emu.strict = strict
     assert "closed" in reply_text(archived)
     channel.archived, channel.locked = False, True
     locked = await kudos.member("alice").context_menu("Mark as solution", message_id=reply2.id)

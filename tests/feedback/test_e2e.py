@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
+from bot.emulator import EmulatorError
+from bot.feedback import validate_draft
 from bot.feedback.tables import feedback
 from bot.ledger import FEEDBACK_KINDS
 from bot.ledger.tables import contributions
+from bot.platform.errors import InvalidInput
 from bot.sandbox.harness import Harness
 
 BUG = {"Title": "Crash when saving", "Details": "The app closes", "Steps to reproduce": "1. Save",
@@ -307,8 +311,19 @@ async def test_list_is_paginated(kudos: Harness) -> None:
 
 
 async def test_modal_limits_are_enforced(kudos: Harness) -> None:
-    done = await report(kudos, type_="idea", values={"Title": "x" * 101, "Details": "d"})
-    assert done.ephemeral and "keep it to 100" in (done.content or "")
+    """The form caps the title at 100 characters, which Discord's client enforces (interactions docs: a text
+    input's ``max_length``; the emulator refuses longer input as Discord would); the service refuses it too,
+    for any other way in."""
+    opened = await kudos.member("alice").slash("feedback new", type="idea")
+    assert opened.modal is not None
+    inputs = [c for row in opened.modal["components"] for c in (row.get("components") or [row.get("component")])
+              if c and c.get("type") == 4]
+    title = next(c for c in inputs if c.get("label") == "Title" or c.get("custom_id", "").endswith("title"))
+    assert title["max_length"] == 100
+    with pytest.raises(EmulatorError, match="0-100 characters"):
+        await kudos.member("alice").submit_modal(opened, {"Title": "x" * 101, "Details": "d"})
+    with pytest.raises(InvalidInput, match="keep it to 100"):
+        validate_draft("idea", "x" * 101, "d")
 
 
 async def test_first_staff_response_is_recorded_from_a_reply(kudos: Harness) -> None:
