@@ -51,7 +51,8 @@ _WORKERS = {"lost": 0}
 def pytest_sessionfinish(session: pytest.Session) -> None:
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:  # an xdist worker: send its counts to the controller
-        workeroutput[_OUTPUT_KEY] = {**spec.TOTALS, "unexpected": UNEXPECTED["violations"]}
+        workeroutput[_OUTPUT_KEY] = {**spec.TOTALS, "unexpected": dict(UNEXPECTED),
+                                     "ratelimit": dict(ratelimit.TOTALS)}
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -61,7 +62,10 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
     if counts is None:  # the worker crashed (its tests are reported failed by xdist); its counts are lost
         _WORKERS["lost"] += 1
         return
-    UNEXPECTED["violations"] += counts.pop("unexpected")
+    for key, value in counts.pop("unexpected").items():
+        UNEXPECTED[key] = UNEXPECTED.get(key, 0) + value
+    for key, value in counts.pop("ratelimit", {}).items():
+        ratelimit.TOTALS[key] = ratelimit.TOTALS.get(key, 0) + value
     for key, value in counts.items():
         spec.TOTALS[key] = spec.TOTALS.get(key, 0) + value
 
