@@ -38,6 +38,7 @@ from cogs.feedback.ui import DYNAMIC_ITEMS, FeedbackForm, PageButton, item_view,
 
 log = logging.getLogger(__name__)
 
+THREAD_ARCHIVED = 50083  # "Thread is archived"
 REQUIRE_TAG_REFUSED = 40067  # "A tag is required to create a forum post in this channel"
 
 DIGEST_EVENT = "feedback.digest"
@@ -289,8 +290,18 @@ class Feedback(ForumWatch, Notices, commands.Cog):
             return
         try:
             thread = await self._thread(guild, item)
-            await thread.get_partial_message(item.status_message_id).edit(
-                embed=render.item_embed(item), allowed_mentions=NO_MENTIONS)
+            message = thread.get_partial_message(item.status_message_id)
+            try:
+                await message.edit(embed=render.item_embed(item), allowed_mentions=NO_MENTIONS)
+            except discord.HTTPException as exc:
+                if exc.code != THREAD_ARCHIVED:
+                    raise
+                # A quiet post auto-archives (threads.mdx: nothing in an archived thread can be edited). Open it,
+                # edit, and let it rest again unless staff locked it.
+                await thread.edit(archived=False)
+                await message.edit(embed=render.item_embed(item), allowed_mentions=NO_MENTIONS)
+                if not thread.locked:
+                    await thread.edit(archived=True)
         except (discord.HTTPException, KudosError):
             log.warning("could not refresh the embed of feedback %s", item.id, exc_info=True)
 

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DM_CLOSED = 50007
+NO_MUTUAL_GUILD = 50278
 UNKNOWN_MEMBER = 10007
 UNKNOWN_ROLE = 10011
 UNKNOWN_USER = 10013
@@ -313,8 +314,9 @@ class Dispatcher:
             embed = discord.Embed(description=text[:4000], colour=discord.Colour.gold())
             embed.set_footer(text=footer)
             sent = await channel.send(embed=embed, allowed_mentions=NO_MENTIONS)
-        except discord.Forbidden as exc:
-            if exc.code != DM_CLOSED:
+        except discord.HTTPException as exc:
+            # 50007: DMs closed (403); 50278: no server in common any more (400, a member who left).
+            if exc.code not in (DM_CLOSED, NO_MUTUAL_GUILD):
                 raise
             if closed_ok:
                 await self.svc.delivered(grant, note=closed_note)
