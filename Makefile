@@ -17,9 +17,10 @@ install: $(STAMP)
 sandbox: $(STAMP)
 	$(BIN)/kudos sandbox
 
-# The suite runs on TEST_WORKERS pytest-xdist processes (`make test TEST_WORKERS=0`: one process, as before);
-# the plugins' end-of-run summaries add up every worker's counts. PYTEST_ARGS: more pytest options.
-TEST_WORKERS ?= 2
+# The suite runs on TEST_WORKERS pytest-xdist processes: "auto" is two per CPU, at most 8 (tests/conftest.py says
+# why); `make test TEST_WORKERS=0` runs it in one process, as before. The plugins' end-of-run summaries add up
+# every worker's counts. PYTEST_ARGS: more pytest options.
+TEST_WORKERS ?= auto
 PYTEST_ARGS  ?=
 
 test: $(STAMP)

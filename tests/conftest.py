@@ -199,6 +199,21 @@ def pytest_sessionfinish(session, exitstatus):  # type: ignore[no-untyped-def]
 
 
 @pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config):  # type: ignore[no-untyped-def]
+    """``-n auto`` (what ``make test`` passes): two workers per CPU, at most 8. The suite mostly waits (real-time
+    windows of the emulator and the bot, PostgreSQL, child processes): run serially it keeps about 45% of one core
+    busy, so one worker per core leaves the cores idle much of the time. At most 8: each worker holds PostgreSQL
+    connections (up to 15 per bot engine) and the server allows 100. PYTEST_XDIST_AUTO_NUM_WORKERS overrides."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None  # xdist's own implementation reads it
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return min(2 * cpus, 8)
+
+
+@pytest.hookimpl(optionalhook=True)
 def pytest_testnodedown(node, error):  # type: ignore[no-untyped-def]
     """pytest-xdist, in the controller: a worker is done; merge what it reported."""
     global _postgres_ran
