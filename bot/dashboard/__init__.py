@@ -6,15 +6,15 @@ staff role through the bot, which only it can see).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from bot.platform.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from bot.dashboard.service import LINK_TTL, SESSION_TTL, LinkClaims, Session, WebService, secret_from_env
     from bot.dashboard.tokens import BadToken, sign, unsign
 
-# Loaded on first use, so that importing one module of this feature (its tables, say) does not import
-# the whole feature and, through it, the features it calls.
+# Loaded on first use (bot.platform.lazy).
 _EXPORTS = {
     "LINK_TTL": ("bot.dashboard.service", "LINK_TTL"),
     "SESSION_TTL": ("bot.dashboard.service", "SESSION_TTL"),
@@ -39,11 +39,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    try:
-        module, attr = _EXPORTS[name]
-    except KeyError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), attr)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS)

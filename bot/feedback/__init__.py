@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from bot.platform.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from bot.feedback.models import (
@@ -26,8 +27,7 @@ if TYPE_CHECKING:
     )
     from bot.feedback.service import NOTIFY_EVENT, FeedbackService
 
-# Loaded on first use, so that importing one module of this feature (its tables, say) does not import
-# the whole feature and, through it, the features it calls.
+# Loaded on first use (bot.platform.lazy).
 _EXPORTS = {
     "LABELS": ("bot.feedback.models", "LABELS"),
     "OPEN_STATUSES": ("bot.feedback.models", "OPEN_STATUSES"),
@@ -70,11 +70,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    try:
-        module, attr = _EXPORTS[name]
-    except KeyError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), attr)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -3,8 +3,9 @@ member's timeline, CSV exports, and the charts (:mod:`bot.insights.charts`, matp
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from bot.platform.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from bot.insights.models import (
@@ -28,8 +29,7 @@ if TYPE_CHECKING:
         package,
     )
 
-# Loaded on first use, so that importing one module of this feature (its tables, say) does not import
-# the whole feature and, through it, the features it calls.
+# Loaded on first use (bot.platform.lazy).
 _EXPORTS = {
     "PERIODS": ("bot.insights.models", "PERIODS"),
     "BetaFunnel": ("bot.insights.models", "BetaFunnel"),
@@ -68,11 +68,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    try:
-        module, attr = _EXPORTS[name]
-    except KeyError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), attr)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from bot.platform.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from bot.ledger.models import (
@@ -31,8 +32,7 @@ if TYPE_CHECKING:
     )
     from bot.ledger.service import LedgerService, OnChange, OnRelease, day_start
 
-# Loaded on first use, so that importing one module of this feature (its tables, say) does not import
-# the whole feature and, through it, the features it calls.
+# Loaded on first use (bot.platform.lazy).
 _EXPORTS = {
     "Contribution": ("bot.ledger.models", "Contribution"),
     "ContributionEvent": ("bot.ledger.models", "ContributionEvent"),
@@ -85,11 +85,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    try:
-        module, attr = _EXPORTS[name]
-    except KeyError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), attr)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from bot.platform.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from bot.rewards._common import BONUS_SOURCE
@@ -15,8 +16,7 @@ if TYPE_CHECKING:
     from bot.rewards.safety import DANGEROUS_PERMISSIONS, RoleFacts, role_problems
     from bot.rewards.service import ACTIONS, FactsProvider, PreviewResult, RewardsService, render
 
-# Loaded on first use, so that importing one module of this feature (its tables, say) does not import
-# the whole feature and, through it, the features it calls.
+# Loaded on first use (bot.platform.lazy).
 _EXPORTS = {
     "BONUS_SOURCE": ("bot.rewards._common", "BONUS_SOURCE"),
     "HeldRoles": ("bot.rewards._roles", "HeldRoles"),
@@ -67,11 +67,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    try:
-        module, attr = _EXPORTS[name]
-    except KeyError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module), attr)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS)
