@@ -61,9 +61,6 @@ class App:
     def ledger_policy(self, guild_id: int) -> LedgerPolicy:
         return LedgerPolicy.from_config(self.guild_config(guild_id))
 
-    def feedback_policy(self, guild_id: int) -> FeedbackPolicy:
-        return FeedbackPolicy.from_config(self.guild_config(guild_id))
-
     async def emit(self, conn: AsyncConnection, event: DomainEvent) -> None:
         """Publish a domain event inside the caller's transaction (rewards decide in it)."""
         await self.bus.publish(conn, event)

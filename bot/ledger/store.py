@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.ledger.models import Contribution
 from bot.ledger.tables import contributions, member_stats
+from bot.platform.db.locks import lock_for_write  # noqa: F401 - re-exported for the ledger's own callers
 from bot.platform.db.upsert import insert_for
 
 ALL_KINDS = "*"
@@ -25,11 +26,6 @@ ALL_TIME = ""
 def _row(row: Any) -> Contribution:
     return Contribution(**{name: getattr(row, name) for name in Contribution.__slots__})
 
-
-# --------------------------------------------------------------------------- locking
-
-
-from bot.platform.db.locks import lock_for_write  # noqa: E402,F401 - re-exported for the ledger's own callers
 
 # --------------------------------------------------------------------------- writes
 
