@@ -68,7 +68,8 @@ class _Closing:
 
     async def close(self, guild_id: int, beta_id: int, *, actor_id: int | None,
                     alumni_role_id: int | None = None) -> CloseResult:
-        """Close the beta: thank-you DMs, cohort role off (per config), alumni role, feedback bonus, summary."""
+        """Close the beta: thank-you DMs (one text for feedback givers, one for the other participants), a DM
+        to the waitlist, cohort role off (per config), alumni role, feedback bonus, summary."""
         now = self.clock.now()
         policy = self.policy_for(guild_id)
         async with self.db.begin() as conn:
@@ -89,9 +90,11 @@ class _Closing:
             for p in joined:
                 u = p.user_id
                 base = f"beta:{beta_id}:{u}"
+                # feedback givers hear that it shapes what comes next; the others are thanked for taking part
+                template = policy.thank_you if fb.get(u) else policy.thank_you_no_feedback
                 await self.rewards.queue_grant(
                     conn, guild_id=guild_id, user_id=u, action="dm",
-                    payload={"template": policy.thank_you, "context": {"beta": row.name, "member": f"<@{u}>"}},
+                    payload={"template": template, "context": {"beta": row.name, "member": f"<@{u}>"}},
                     dedupe_key=f"{base}:thanks", rule_name=name, cause="beta:closed")
                 if row.cohort_role_id and policy.remove_cohort_role_on_close:
                     await self.rewards.queue_grant(
@@ -107,12 +110,20 @@ class _Closing:
                         conn, guild_id=guild_id, user_id=u, action="points",
                         payload={"points": policy.feedback_bonus_points, "kind": "beta"},
                         dedupe_key=f"{base}:feedback-bonus", rule_name=name, cause="beta:closed")
+            waitlisted = await repo.by_status(conn, beta_id, ("waitlisted",))
+            for p in waitlisted:  # no spot opened up for them: they still hear how it ended
+                await self.rewards.queue_grant(
+                    conn, guild_id=guild_id, user_id=p.user_id, action="dm",
+                    payload={"template": policy.waitlist_closed,
+                             "context": {"beta": row.name, "member": f"<@{p.user_id}>"}},
+                    dedupe_key=f"beta:{beta_id}:{p.user_id}:waitlist-closed", rule_name=name, cause="beta:closed")
             summary = await self._summary(conn, row, joined, fb)
             await self.rewards.notice(conn, guild_id, summary, key=f"beta-closed:{beta_id}")
             await audit.record(conn, now=now, action="beta.closed", guild_id=guild_id, actor_id=actor_id,
                                target_id=beta_id, details={"participants": len(joined)})
             view = await self._view(conn, await self._get(conn, guild_id, beta_id))
-            return CloseResult(view, tuple(p.user_id for p in joined), summary)
+            return CloseResult(view, tuple(p.user_id for p in joined), summary,
+                               waitlisted=tuple(p.user_id for p in waitlisted))
 
     async def _summary(self, conn: AsyncConnection, row: repo.BetaRow, joined: list[repo.ParticipantRow],
                        fb: dict[int, int]) -> str:

@@ -40,13 +40,19 @@ class BetaPolicy:
     feedback_bonus_points: int = 0
     thank_you: str = "Thank you for taking part in the {beta} beta! Your feedback shapes what we build next."
     reply_count_hours: int = 24
+    # at close, participants who gave no feedback and the waitlist get their own message
+    thank_you_no_feedback: str = ("Thank you for taking part in the {beta} beta! Using it early, in real life, is "
+                                  "how we learn it's ready for everyone.")
+    waitlist_closed: str = ("The {beta} beta has closed before a spot opened up for you. Thank you for signing "
+                            "up: watch the announcements for the next beta.")
 
     @classmethod
     def from_config(cls, cfg: Any) -> BetaPolicy:
         b = cfg.betas
         return cls(cfg.broadcast.per_channel_per_day, cfg.broadcast.per_channel_per_week,
                    b.remove_cohort_role_on_close, b.reminder_hours_before_end, b.feedback_nudge_hours,
-                   b.feedback_bonus_points, b.thank_you, cfg.broadcast.reply_count_after_hours)
+                   b.feedback_bonus_points, b.thank_you, cfg.broadcast.reply_count_after_hours,
+                   b.thank_you_no_feedback, b.waitlist_closed)
 
 
 def day_start(t: datetime) -> datetime:

@@ -143,6 +143,7 @@ class CloseResult:
     beta: Beta
     participants: tuple[int, ...]
     summary: str
+    waitlisted: tuple[int, ...] = ()  # told the beta closed before a spot opened up
 
 
 @dataclass(frozen=True, slots=True)

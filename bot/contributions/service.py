@@ -33,6 +33,8 @@ from bot.platform.audit import store as audit_repo
 from bot.platform.clock import Clock
 from bot.platform.db import Database, locks
 from bot.platform.errors import Conflict, InvalidInput, NotAllowed
+from bot.platform.jobs import store as jobs_store
+from bot.platform.jobs.keys import SolvedClose
 from bot.platform.jobs.scheduler import TimerScheduler
 from bot.privacy import is_tracking_disabled
 
@@ -167,11 +169,14 @@ class ContributionsService:
                     await self._emit(conn, "answer_accepted", guild_id, answerer_id, {
                         "thread_id": thread_id, "message_id": message_id, "accepted_by": actor_id,
                         "contribution_id": credit.contribution_id})
+                # one close timer per post: a new or moved solution replaces the pending one
+                series = SolvedClose(thread_id)
+                await jobs_store.cancel_series(conn, series, now=now)
                 if close_after_hours > 0:
+                    occurrence = f"{message_id}:{await jobs_store.series_size(conn, series) + 1}"
                     await self.scheduler.schedule(
                         CLOSE_SOLVED, {"guild_id": guild_id, "thread_id": thread_id},
-                        at=now + timedelta(hours=close_after_hours), conn=conn,
-                        dedupe_key=f"solved-close:{thread_id}:{message_id}",
+                        at=now + timedelta(hours=close_after_hours), conn=conn, dedupe_key=series.at(occurrence),
                     )
                 await apply()
                 applied.append(True)

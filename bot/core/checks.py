@@ -34,6 +34,20 @@ def holds(client: Any, member: discord.Member, level: str) -> bool:
     return any(role.id in allowed for role in member.roles)
 
 
+def refusal(client: Any, member: discord.abc.User | None, level: str, action: str = "use this") -> str:
+    """Why ``member`` may not do something that needs ``level``, worded for the role they do hold: a
+    moderator refused a staff action is not told to ask a moderator."""
+    head = f"Only {level} members can {action}."
+    held = [name for name in ("moderator", "curator", "helper")
+            if isinstance(member, discord.Member) and holds(client, member, name)]
+    if "moderator" in held:  # only a staff action refuses a moderator
+        return (f"{head} Moderators aren't staff here: ask a staff member or a server admin if you think you "
+                "should.")
+    if held:
+        return f"{head} Your {held[0]} role doesn't include it: ask a moderator if you think you should."
+    return f"{head} Ask a moderator if you think you should."
+
+
 def member_has(interaction: discord.Interaction, level: str) -> bool:
     """Whether the invoking member holds one of the roles configured for ``level`` (or administrator)."""
     member = interaction.user
@@ -60,9 +74,7 @@ def require(level: str) -> Callable[[T], T]:
         if interaction.guild is None:
             raise app_commands.NoPrivateMessage()
         if not member_has(interaction, level):
-            raise app_commands.CheckFailure(
-                f"Only {level} members can use this. Ask a moderator if you think you should."
-            )
+            raise app_commands.CheckFailure(refusal(interaction.client, interaction.user, level))
         return True
 
     # Marker for tools that enumerate the command tree (the permission-matrix test): which level a check

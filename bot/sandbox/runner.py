@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from sqlalchemy import func, select
@@ -28,6 +28,15 @@ def _text_of(message: Any) -> str:
         parts += [f"{f.get('name', '')} {f.get('value', '')}" for f in embed.get("fields") or []]
         parts.append((embed.get("footer") or {}).get("text") or "")
     return "\n".join(parts)
+
+
+def _ref_text(ref: Any) -> str:
+    """A message reference as the transcript names it: ``{id = "a"}`` → ``message 'a'``."""
+    if isinstance(ref, dict) and len(ref) == 1:
+        (kind, value), = ref.items()
+        return {"id": f"message '{value}'", "last_bot_message_in": f"the bot's last message in {value}",
+                "last_message_in": f"the last message in {value}"}.get(kind, str(ref))
+    return str(ref)
 
 
 class ScenarioRunner:
@@ -71,22 +80,85 @@ class ScenarioRunner:
             raise ScenarioError(str(exc.args[0]), step.number) from None
         return name
 
+    def slash_options(self, command: str, given: Any, step: Step) -> dict[str, Any]:
+        """A slash command's options with members, roles and channels given by name (``member = "bob"``,
+        ``role = "Staff"``, ``channel = "help"`` or a thread label) turned into their ids, by each option's
+        type in the command tree the bot registered."""
+        if not isinstance(given, dict):
+            raise ScenarioError("`options` is a table: options = { name = value }", step.number)
+        types = {str(d["name"]): int(d["type"]) for d in self._option_defs(command)}
+        options: dict[str, Any] = {}
+        for name, value in given.items():
+            otype = types.get(name)
+            if otype in (6, 7, 8, 9) and isinstance(value, str):
+                value = self._named(name, otype, value, step)
+            options[name] = value
+        return options
+
+    def _option_defs(self, command: str) -> list[dict[str, Any]]:
+        parts = command.strip().lstrip("/").split()
+        emu = self.h.emu
+        cmd = next((c for c in emu.commands(self.h.guild_id) + emu.commands()
+                    if parts and c["name"] == parts[0] and int(c.get("type") or 1) == 1), None)
+        defs: list[dict[str, Any]] = (cmd or {}).get("options") or []
+        for part in parts[1:]:
+            sub = next((o for o in defs if o["name"] == part and int(o["type"]) in (1, 2)), None)
+            defs = (sub or {}).get("options") or []
+        return defs  # an unknown command or subcommand is reported by the emulator, with what exists
+
+    def _named(self, option: str, otype: int, value: str, step: Step) -> int:
+        name = value.strip()
+        if otype in (6, 9) and name.lstrip("@") in self.h.members:
+            return self.h.members[name.lstrip("@")]
+        if otype in (8, 9):
+            role = self.h.emu.role_by_name(self.h.guild_id, name) or self.h.emu.role_by_name(
+                self.h.guild_id, name.lstrip("@"))
+            if role is not None:
+                return role.id
+        if otype == 7:
+            try:
+                return self.h.channel_id(name)
+            except KeyError:
+                pass
+        if name.isdigit():
+            return int(name)
+        what = {6: "member", 7: "channel or thread label", 8: "role", 9: "member or role"}[otype]
+        known = {6: sorted(self.h.members), 8: sorted(self.h.roles), 9: sorted(self.h.members) + sorted(self.h.roles),
+                 7: None}[otype]
+        hint = f" (known: {', '.join(known)})" if known else ""
+        raise ScenarioError(f"option {option!r}: unknown {what} {value!r}{hint}", step.number)
+
     # -- running ------------------------------------------------------------------------------------
     async def run(self) -> int:
         transcript = Transcript(self.h.emu, self.h.guild_id, mask=self.mask)
         transcript.skip()
         for step in self.s.steps:
             self.out(f"[{step.number}] {self.describe(step)}")
-            try:
-                await self.execute(step)
-            except EmulatorError as exc:
-                raise ScenarioError(str(exc), step.number) from None
+            await self._guarded(step, self.execute(step))
             await self.refresh_codes()  # codes loaded by this step are masked in what it printed
             for line in transcript.new_lines():
                 self.out(line)
             if "expect" in step.raw:
-                await self.check(step, step.raw["expect"])
+                await self._guarded(step, self.check(step, step.raw["expect"]))
         return 1 if self.failures else 0
+
+    @staticmethod
+    async def _guarded(step: Step, work: Coroutine[Any, Any, None]) -> None:
+        """Run one step's action or check: whatever it trips over is a scenario problem (exit code 2) with the
+        step's number, never a traceback."""
+        try:
+            await work
+        except ScenarioError as exc:
+            if exc.step is None:
+                raise ScenarioError(str(exc), step.number) from None
+            raise
+        except EmulatorError as exc:
+            raise ScenarioError(str(exc), step.number) from None
+        except KeyError as exc:
+            raise ScenarioError(str(exc.args[0]) if exc.args else "unknown name", step.number) from None
+        except Exception as exc:  # noqa: BLE001 - reported with the step number, the run stops with exit 2
+            log.debug("step %d could not run", step.number, exc_info=True)
+            raise ScenarioError(f"this step could not run ({type(exc).__name__}: {exc})", step.number) from None
 
     def describe(self, step: Step) -> str:
         r = step.raw
@@ -103,9 +175,9 @@ class ScenarioRunner:
                                 for k, v in (r.get("options") or {}).items())
                 return f"{who} runs /{r['slash']} {opts}".rstrip()
             case "context_menu":
-                return f"{who} uses '{r['context_menu']}' on {r['target']}"
+                return f"{who} uses '{r['context_menu']}' on {_ref_text(r['target'])}"
             case "click":
-                return f"{who} clicks '{r['click']}'"
+                return f"{who} clicks '{r['click']}' on {_ref_text(r['on'])}"
             case "modal":
                 return f"{who} fills the form: " + ", ".join(f"{k}={v!r}" for k, v in r["modal"].items())
             case "react" | "unreact":
@@ -133,7 +205,7 @@ class ScenarioRunner:
                                              content=str(r.get("content", "")), tags=list(r.get("tags", [])))
                 self._label(step, thread.id)
             case "slash":
-                options = dict(r.get("options") or {})
+                options = self.slash_options(str(r["slash"]), r.get("options") or {}, step)
                 if "in" in r:
                     options["channel_"] = self.channel(r["in"], step)
                 self._interaction(step, await actor.slash(str(r["slash"]), **options))

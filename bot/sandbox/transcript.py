@@ -95,9 +95,19 @@ class Transcript:
         line = _ROLE.sub(lambda m: "@" + self.role(m.group(1)), line)
         return _CHANNEL.sub(lambda m: self.channel(m.group(1)), line)
 
+    def _readable_body(self, value: Any) -> Any:
+        """Mentions made readable before a text is shortened, so a cut never leaves half a ``<@123…``."""
+        if isinstance(value, str):
+            return self.readable(value)
+        if isinstance(value, dict):
+            return {k: self._readable_body(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._readable_body(v) for v in value]
+        return value
+
     def render(self, rec: Any) -> str | None:
         p = route_params(rec.route, rec.path)
-        body = rec.json if isinstance(rec.json, dict) else {}
+        body = self._readable_body(rec.json) if isinstance(rec.json, dict) else {}
         failed = f"  ✗ {rec.status}" if rec.status >= 400 else ""
         key = f"{rec.method} {rec.route}"
         if key == "POST /channels/{channel_id}/messages":
@@ -134,7 +144,7 @@ class Transcript:
             return None
         if key == "POST /interactions/{interaction_id}/{interaction_token}/callback":
             return self._callback(body, failed)
-        if key == "POST /webhooks/{application_id}/{interaction_token}":
+        if key == "POST /webhooks/{webhook_id}/{webhook_token}":  # an interaction follow-up (the emulator's route)
             eph = " (only they see it)" if int(body.get("flags") or 0) & 64 else ""
             return f"  bot follow-up{eph}: {describe_message(body)}{failed}"
         if key.startswith("PATCH /webhooks/"):

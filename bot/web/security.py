@@ -17,7 +17,7 @@ import discord
 from aiohttp import web
 from multidict import MultiDictProxy
 
-from bot.core.checks import holds
+from bot.core.checks import holds, refusal
 from bot.dashboard import Session
 
 if TYPE_CHECKING:
@@ -83,6 +83,15 @@ async def is_staff_now(bot: KudosBot, guild_id: int, user_id: int) -> bool:
         return False
     member = await current_member(bot, guild, user_id)
     return member is not None and holds(bot, member, "staff")
+
+
+async def staff_refusal(bot: KudosBot, guild_id: int, user_id: int, action: str) -> str | None:
+    """``None`` for a member who is staff now, else why not, worded for the role they hold."""
+    guild = bot.get_guild(guild_id)
+    member = await current_member(bot, guild, user_id) if guild is not None else None
+    if member is not None and holds(bot, member, "staff"):
+        return None
+    return refusal(bot, member, "staff", action)
 
 
 def set_session_cookie(request: web.Request, response: web.StreamResponse, value: str, max_age: int) -> None:

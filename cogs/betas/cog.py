@@ -461,9 +461,11 @@ class Betas(commands.Cog):
         assert interaction.guild is not None
         beta = await self._beta(interaction.guild.id, name)
         result = await self.close_now(interaction.guild, beta, actor_id=interaction.user.id)
+        waiting = (f", and {len(result.waitlisted)} member(s) on the waitlist hear that it closed"
+                   if result.waitlisted else "")
         await interaction.response.send_message(
-            f"Closed **{beta.row.name}**: {len(result.participants)} participant(s) get a thank-you. The summary "
-            "is in the staff log.", ephemeral=True, allowed_mentions=NO_MENTIONS)
+            f"Closed **{beta.row.name}**: {len(result.participants)} participant(s) get a thank-you{waiting}. The "
+            "summary is in the staff log.", ephemeral=True, allowed_mentions=NO_MENTIONS)
         await self.refresh(interaction.guild.id, beta.id)
 
     async def close_now(self, guild: discord.Guild, beta: Beta, *, actor_id: int) -> Any:

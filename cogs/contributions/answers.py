@@ -118,9 +118,15 @@ class Answers(commands.Cog):
         await interaction.followup.send("\n".join(p for p in parts if p), ephemeral=True, allowed_mentions=NO_MENTIONS)
         for result in (outcome.credit, outcome.reversal):
             await send_receipt(self.bot, guild, result, actor_id=interaction.user.id)
+        public = {
+            "accepted": f"✅ {interaction.user.mention} marked {reply.jump_url} by {answerer.mention} as the solution.",
+            "added": f"✅ {interaction.user.mention} marked {reply.jump_url} by {answerer.mention} as another "
+                     "solution.",
+            "moved": f"✅ Solution moved to {reply.jump_url} by {answerer.mention} (changed by "
+                     f"{interaction.user.mention}).",
+        }[outcome.status]
         try:
-            await thread.send(f"✅ {interaction.user.mention} marked {reply.jump_url} by {answerer.mention} as the "
-                              "solution.", allowed_mentions=NO_MENTIONS)
+            await thread.send(public, allowed_mentions=NO_MENTIONS)
         except discord.HTTPException:
             log.info("could not announce the solution in thread %s", thread.id)
 

@@ -16,7 +16,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.core.checks import member_has, require
+from bot.core.checks import member_has, refusal, require
 from bot.core.errors import NO_MENTIONS
 from bot.feedback import (
     NOTIFY_EVENT,
@@ -80,7 +80,7 @@ class Feedback(ForumWatch, Notices, commands.Cog):
 
     def require_staff(self, interaction: discord.Interaction) -> None:
         if not member_has(interaction, "staff"):
-            raise NotAllowed("Only staff members can use this. Ask a moderator if you think you should.")
+            raise NotAllowed(refusal(self.bot, interaction.user, "staff"))
 
     def _tags(self, guild_id: int):  # type: ignore[no-untyped-def]
         return self.bot.guild_config(guild_id).feedback.tags

@@ -214,6 +214,40 @@ async def test_close_thanks_swaps_roles_and_reports_to_staff(kudos: Harness) -> 
     assert buttons == {"Join": True, "Leave": True, "Give feedback": False}
 
 
+async def test_close_tells_feedback_givers_other_participants_and_the_waitlist_each_their_own(
+        kudos: Harness) -> None:
+    """At close: who gave feedback hears it shapes what comes next; who took part without feedback is thanked for
+    taking part (not told their feedback shapes anything); who waited on the waitlist hears it closed."""
+    await create(kudos, capacity=2)
+    post = announcement(kudos)
+    for name in ("alice", "bob", "carol"):
+        await kudos.member(name).click(post.id, label="Join")
+    picker = await kudos.member("alice").click(post.id, label="Give feedback")
+    opened = await kudos.member("alice").click(picker.message.id, label="Bug")
+    await kudos.member("alice").submit_modal(opened, {"Title": "Upload stalls", "Details": "At 99 %",
+                                                      "Steps to reproduce": "1. Upload", "Version": "2.4.1"})
+    assert any("Upload stalls" in (m.content or "") + "".join(e.get("title") or "" for e in m.embeds)
+               for m in kudos.emu.messages(kudos.channel_id("feedback")) + [
+                   m for t in kudos.emu.threads(kudos.channel_id("feedback")) for m in kudos.emu.messages(t.id)])
+    closed = await kudos.member("sam").slash("beta close", name="Photos v2")
+    assert "2 participant(s) get a thank-you, and 1 member(s) on the waitlist hear that it closed" in (
+        closed.content or "")
+
+    def closing_dms(name: str) -> list[str]:
+        texts = [(d.content or "") + "".join(e.get("description") or "" for e in d.embeds)
+                 for d in kudos.member(name).dms()]
+        return [t for t in texts if "Photos v2 beta" in t and ("closed" in t or "Thank you" in t)]
+
+    assert closing_dms("alice") == [
+        "Thank you for taking part in the Photos v2 beta! Your feedback shapes what we build next."]
+    bob = closing_dms("bob")
+    assert len(bob) == 1 and "Thank you for taking part in the Photos v2 beta!" in bob[0]
+    assert "feedback" not in bob[0].lower() and "ready for everyone" in bob[0]
+    carol = closing_dms("carol")
+    assert len(carol) == 1 and "closed before a spot opened up for you" in carol[0], carol
+    assert "Thank you for taking part" not in carol[0]
+
+
 async def test_end_date_closes_and_reminder_fires_once(kudos: Harness) -> None:
     await create(kudos, ends="3d")
     post = announcement(kudos)

@@ -257,7 +257,9 @@ async def test_close_thanks_swaps_roles_bonus_and_summary(env: Env) -> None:
     mine = [(g.action, g.payload.get("role_id") or g.payload.get("points")) for g in await env.grants(user_id=1)]
     assert ("dm", None) in mine and ("role_remove", ROLE) in mine and ("role_add", 777) in mine
     assert ("points", 5) in mine
-    assert await env.grants(user_id=2) == []
+    # the waitlisted member gets only the "closed before a spot opened up" DM (#20 item 6: they heard nothing)
+    waiting = await env.grants(user_id=2)
+    assert [(g.action, g.payload["template"]) for g in waiting] == [("dm", BetaPolicy().waitlist_closed)]
     assert "Joined: 1" in result.summary and "bug 1 (new 1)" in result.summary and "<@1> (1)" in result.summary
     with pytest.raises(Conflict, match="closed already"):
         await env.svc.close(G, beta_id, actor_id=STAFF)

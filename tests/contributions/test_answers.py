@@ -81,6 +81,38 @@ async def test_moving_the_solution_moves_the_credit(kudos: Harness) -> None:
     assert tag_names(kudos, thread.id) == ["Solved"]
 
 
+async def _close_timers(kudos: Harness) -> list[Any]:
+    assert kudos.bot is not None
+    from bot.platform.jobs import store as timers
+    async with kudos.bot.db.connect() as conn:
+        return [t for t in await timers.pending(conn) if t.event == "contrib_close_solved"]
+
+
+async def test_moving_the_solution_posts_one_moved_line_and_keeps_one_close_timer(kudos: Harness) -> None:
+    """Mark A, then B: the thread reads "marked A as the solution" then "Solution moved to B" (not a second
+    "marked … as the solution"), and the post has one pending close timer, counted from the last change."""
+    thread, first = await post_with_reply(kudos, "alice", "bob")
+    second = await kudos.member("carol").say("Actually: clear the cache folder.", in_="sync fails")
+    await kudos.member("alice").context_menu("Mark as solution", message_id=first.id)
+    await kudos.advance(timedelta(hours=20))
+    await kudos.member("alice").context_menu("Mark as solution", message_id=second.id)
+    lines = [m.content for m in kudos.emu.messages(thread.id) if m.author_id == kudos.emu.bot_user_id]
+    assert sum("as the solution" in line for line in lines) == 1, lines
+    moved = [line for line in lines if "Solution moved to" in line]
+    assert len(moved) == 1 and str(second.id) in moved[0] and f"<@{kudos.members['carol']}>" in moved[0]
+    assert len(await _close_timers(kudos)) == 1
+    # and back to A at the same moment: still one timer, one more "moved" line
+    await kudos.member("sam").context_menu("Mark as solution", message_id=first.id)
+    assert len(await _close_timers(kudos)) == 1
+    lines = [m.content for m in kudos.emu.messages(thread.id) if m.author_id == kudos.emu.bot_user_id]
+    assert sum("Solution moved to" in line for line in lines) == 2
+    await kudos.advance(timedelta(hours=5))  # 25 h after A was first marked: the first timer was replaced
+    assert kudos.emu.state.channels[thread.id].archived is False
+    await kudos.advance(timedelta(hours=20))  # 25 h after the last change
+    assert kudos.emu.state.channels[thread.id].archived is True
+    assert await _close_timers(kudos) == []
+
+
 @pytest.mark.parametrize("bot_config", [{"guilds": {"default": {"solutions": {"multiple": True}}}}])
 async def test_several_solutions_when_config_allows(kudos: Harness) -> None:
     _, first = await post_with_reply(kudos, "alice", "bob")

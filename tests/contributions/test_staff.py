@@ -159,3 +159,17 @@ async def test_leaderboard_periods_and_kinds(kudos: Harness) -> None:
     ended = await kudos.member("bob").slash("leaderboard", period="season")
     assert ended.ephemeral and "No season is running" in reply_text(ended)
     assert await points(kudos, "carol") == 30
+
+
+async def test_refusals_are_worded_for_the_askers_role(kudos: Harness) -> None:
+    """A staff command refused: a plain member is told to ask a moderator; a moderator (who is one) is told to
+    ask a staff member; a curator hears their role doesn't include it. Nothing is credited."""
+    options = {"member": kudos.members["alice"], "kind": "answer", "reason": "nice"}
+    plain = reply_text(await kudos.member("bob").slash("contrib give", **options))
+    assert "Only staff members can use this." in plain and "Ask a moderator if you think you should." in plain
+    moderator = reply_text(await kudos.member("mia").slash("contrib give", **options))
+    assert "Only staff members can use this." in moderator and "ask a moderator" not in moderator.lower()
+    assert "Moderators aren't staff here: ask a staff member or a server admin" in moderator
+    curator = reply_text(await kudos.member("carol").slash("contrib give", **options))
+    assert "Your curator role doesn't include it: ask a moderator" in curator
+    assert await ledger_rows(kudos, "alice") == []

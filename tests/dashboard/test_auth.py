@@ -73,7 +73,11 @@ async def test_a_non_staff_member_is_refused(dash: Harness, http) -> None:
     link = dash.bot.web.login_url(dash.guild_id, dash.members["alice"])
     url, token = _login_url(link)
     status, page = await post(http, url, {"token": token})
-    assert status == 403 and "Only staff" in page
+    assert status == 403 and "Only staff" in page and "Ask a moderator" in page
+    # a moderator is not sent to ask a moderator
+    url, token = _login_url(dash.bot.web.login_url(dash.guild_id, dash.members["mia"]))
+    status, page = await post(http, url, {"token": token})
+    assert status == 403 and "ask a staff member or a server admin" in page and "Ask a moderator" not in page
 
 
 async def test_a_member_whose_staff_role_was_removed_is_refused_on_the_next_request(dash: Harness, http) -> None:

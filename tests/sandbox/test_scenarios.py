@@ -161,3 +161,74 @@ def test_malformed_counts_exit_2(tmp_path, capsys, expect: str) -> None:  # type
     path = _write(tmp_path, f'[[steps]]\nas = "bob"\nexpect = {expect}\n')
     assert main(["sandbox", path]) == 2
     assert "step 1" in capsys.readouterr().err
+
+
+SCENARIOS = Path(__file__).resolve().parent / "scenarios"
+
+
+def _steps(printed: str) -> dict[int, list[str]]:
+    """The transcript's lines grouped under the ``[N] …`` line of their step."""
+    steps: dict[int, list[str]] = {}
+    current = 0
+    for line in printed.splitlines():
+        if line.startswith("[") and "]" in line and line[1:line.index("]")].isdigit():
+            current = int(line[1:line.index("]")])
+        steps.setdefault(current, []).append(line)
+    return steps
+
+
+def test_options_name_members_roles_and_channels(capsys) -> None:  # type: ignore[no-untyped-def]
+    """``options = { member = "bob" }`` (and ``@bob``, a role name, a channel name) resolve by the option's
+    type in the bot's command tree: /thanks, /contrib give|history|explain, /rewards history, /profile and
+    /beta create (role and channel options) all run from a scenario."""
+    assert main(["sandbox", str(SCENARIOS / "named_options.toml")]) == 0
+    captured = capsys.readouterr()
+    assert "all expectations met" in captured.out
+    steps = _steps(captured.out)
+    assert any("Entry #" in line and "+7 answer for @bob" in line for line in steps[2])
+    assert any("bot gave @bob the role 'Beta Tester'" in line for line in steps[9])
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ('{ member = "zed" }', "step 2: option 'member': unknown member 'zed' (known: alice, bob, carol, mia, sam)"),
+        ('{ member = "bob", points = "many" }', "step 2: this step could not run (ValueError"),
+    ],
+)
+def test_bad_option_value_exits_2_with_step(tmp_path, capsys, options: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    path = _write(tmp_path, f"""
+[[steps]]
+as = "alice"
+say = "hi"
+in = "general"
+
+[[steps]]
+as = "sam"
+slash = "contrib give"
+options = {options.replace('}', ', kind = "answer", reason = "x" }')}
+""")
+    assert main(["sandbox", path]) == 2
+    err = capsys.readouterr().err
+    assert message in err, err  # without the runner's guard, main() raised (a traceback, exit 1)
+
+
+def test_step_problems_are_exit_2_never_a_traceback(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """Values of the wrong shape reach Python code in the runner: each is reported with its step number."""
+    assert main(["sandbox", _write(tmp_path, "[[steps]]\nfault = 'boom'\n")]) == 2
+    assert "step 1: this step could not run" in capsys.readouterr().err
+    assert main(["sandbox", _write(tmp_path, "[[steps]]\nas = 'sam'\nslash = 'contrib history'\n"
+                                            "options = { member = 'bob', nope = 1 }\n")]) == 2
+    assert "step 1: unknown option 'nope'" in capsys.readouterr().err
+
+
+def test_context_menu_replies_show_under_their_step(capsys) -> None:  # type: ignore[no-untyped-def]
+    """"Mark as solution" and "Feature this post" answer with a follow-up after deferring; "Thank" answers at
+    once. Each reply is printed under the step that used the menu."""
+    assert main(["sandbox", str(SCENARIOS / "context_menus.toml")]) == 0
+    steps = _steps(capsys.readouterr().out)
+    assert steps[3][0].startswith("[3] alice uses 'Mark as solution' on message 'a'")
+    assert any(line.startswith("  bot follow-up (only they see it): '✅ Marked") for line in steps[3]), steps[3]
+    assert any(line.startswith("  bot follow-up (only they see it): '⭐ Featured in #showcase") for line in steps[4])
+    assert any("<@" not in line and "for @bob" in line for line in steps[4] if "Featured" in line)
+    assert any(line.startswith("  bot replied (only they see it): '🙏 Thanks sent") for line in steps[5])

@@ -152,9 +152,15 @@ class BetasConfig(_Model):
     feedback_nudge_hours: NonNegInt = Field(72, description="after joining; 0 = no feedback nudge")
     feedback_bonus_points: NonNegInt = Field(0, description="extra beta points on close for feedback givers")
     thank_you: NonEmptyStr = "Thank you for taking part in the {beta} beta! Your feedback shapes what we build next."
+    thank_you_no_feedback: NonEmptyStr = (
+        "Thank you for taking part in the {beta} beta! Using it early, in real life, is how we learn it's ready "
+        "for everyone.")
+    waitlist_closed: NonEmptyStr = (
+        "The {beta} beta has closed before a spot opened up for you. Thank you for signing up: watch the "
+        "announcements for the next beta.")
     announcement_debounce_seconds: float = Field(1.5, ge=0, le=30)
 
-    @field_validator("thank_you")
+    @field_validator("thank_you", "thank_you_no_feedback", "waitlist_closed")
     @classmethod
     def _check_thank_you(cls, value: str) -> str:
         _template_fields(value)

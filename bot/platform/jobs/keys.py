@@ -64,6 +64,16 @@ class BetaNudge(SeriesKey):
 
 
 @dataclass(frozen=True, slots=True)
+class SolvedClose(SeriesKey):
+    """A solved help post's close timer: one pending per post, replaced whenever its solution changes. Its
+    occurrences are ``<message id>:<n>`` (the n-th timer of the post); the keys written before this series
+    existed (``solved-close:<thread>:<message>``) belong to it too, so they are cancelled with it."""
+
+    kind: ClassVar[str] = "solved-close"
+    thread_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class RewardDemotion(SeriesKey):
     """A delivered grant's pending demotion (one per cause)."""
 
@@ -71,4 +81,5 @@ class RewardDemotion(SeriesKey):
     grant_id: int
 
 
-__all__ = ["BetaAnnounce", "BetaClose", "BetaNudge", "BetaNudges", "BetaRemind", "RewardDemotion", "SeriesKey"]
+__all__ = ["BetaAnnounce", "BetaClose", "BetaNudge", "BetaNudges", "BetaRemind", "RewardDemotion", "SeriesKey",
+           "SolvedClose"]

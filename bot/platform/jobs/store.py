@@ -192,6 +192,11 @@ async def cancel_series(conn: AsyncConnection, key: SeriesKey, *, now: datetime)
     return result.rowcount
 
 
+async def series_size(conn: AsyncConnection, key: SeriesKey) -> int:
+    """How many timers the series ``key`` has had, whatever their status (a fresh occurrence number)."""
+    return int((await conn.execute(select(func.count()).select_from(timers).where(_in_series(key)))).scalar_one())
+
+
 async def pending_in_series(conn: AsyncConnection, key: SeriesKey) -> bool:
     row = (await conn.execute(
         select(timers.c.id).where(timers.c.status == "pending", _in_series(key)).limit(1)

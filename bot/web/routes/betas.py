@@ -56,8 +56,9 @@ async def close_beta(request: web.Request, ctx: Staff) -> web.StreamResponse:
     cog = _cog(ctx)
     result = await cog.close_now(ctx.guild, found, actor_id=ctx.member.id)
     await cog.refresh(ctx.guild.id, found.id)
+    waiting = f", {len(result.waitlisted)} on the waitlist hear that it closed" if result.waitlisted else ""
     return await _beta_page(request, ctx, beta_id, notice=f"Closed {found.row.name}: {len(result.participants)} "
-                            "participant(s) get a thank-you. The summary is in the staff log.")
+                            f"participant(s) get a thank-you{waiting}. The summary is in the staff log.")
 
 
 def setup(app: web.Application) -> None:

@@ -18,9 +18,9 @@ from bot.web.security import (
     CSRF_FIELD,
     Refused,
     clear_session_cookie,
-    is_staff_now,
     read_form,
     set_session_cookie,
+    staff_refusal,
 )
 from bot.web.security import MAX_FIELD as _MAX
 
@@ -62,8 +62,9 @@ async def login(request: web.Request) -> web.StreamResponse:
     token = _token(form.get("token"))
     bot = request.app[BOT_KEY]
     claims = bot.app.web.check_link(token)
-    if not await is_staff_now(bot, claims.guild_id, claims.user_id):
-        raise Refused(403, "Only staff members can use the dashboard. Ask a moderator if you think you should.")
+    refused = await staff_refusal(bot, claims.guild_id, claims.user_id, "use the dashboard")
+    if refused is not None:
+        raise Refused(403, refused)
     cookie, _session = await bot.app.web.start_session(claims)
     response = web.HTTPSeeOther(f"/g/{claims.guild_id}/")
     set_session_cookie(request, response, cookie, int(SESSION_TTL.total_seconds()))
