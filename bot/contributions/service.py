@@ -12,7 +12,9 @@ run it *inside* the database transaction, after every row is written and before 
   propagates.
 
 Everything the decision implies (ledger rows, aggregates, the rewards engine's hooks, domain events, the
-durable timers that close the post or release probation) commits together.
+durable timers that close the post or release probation, and the member's receipt DM as a durable job,
+:mod:`bot.contributions.jobs`) commits together: the receipt goes out for every credit that committed, once,
+retried through a Discord outage, and never for one that rolled back.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any, Literal
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.contributions import store as repo
+from bot.contributions.jobs import RECEIPT_EVENT, ReceiptKey
 from bot.ledger import Contribution, CreditResult, LedgerService, Ring
 from bot.ledger import queries as ledger_queries
 from bot.ledger.explain import ts
@@ -71,12 +74,14 @@ class FeatureOutcome:
 
 class ContributionsService:
     def __init__(self, db: Database, clock: Clock, ledger: LedgerService, scheduler: TimerScheduler,
-                 emit: Emit) -> None:
+                 emit: Emit, *, receipt_dms: Callable[[int], bool] | None = None) -> None:
         self.db = db
         self.clock = clock
         self.ledger = ledger
         self.scheduler = scheduler
         self._emit = emit
+        # Whether a guild's receipts are DMs (``ledger.receipts = "dm"``); none are written without it.
+        self._receipt_dms = receipt_dms or (lambda _guild_id: False)
 
     # ------------------------------------------------------------------ helpers
 
@@ -87,6 +92,20 @@ class ContributionsService:
                 RELEASE, {"guild_id": guild_id}, at=result.held_until, conn=conn,
                 dedupe_key=f"contrib-release:{guild_id}:{int(result.held_until.timestamp())}",
             )
+
+    async def _receipt(self, conn: AsyncConnection, guild_id: int, result: CreditResult | None, *,
+                       actor_id: int | None) -> None:
+        """The member's receipt DM as a durable job in the credit's transaction (when receipts are DMs, and
+        not for whoever gave the credit themselves). One per ledger entry: :class:`ReceiptKey`."""
+        if (result is None or not result.receipt or not result.written or result.contribution_id is None
+                or result.user_id == actor_id or not self._receipt_dms(guild_id)):
+            return
+        key = ReceiptKey(guild_id, result.contribution_id)
+        await self.scheduler.schedule(
+            RECEIPT_EVENT, {"guild_id": guild_id, "user_id": result.user_id, "status": result.status,
+                            "receipt": result.receipt},
+            conn=conn, dedupe_key=key.dedupe(),
+        )
 
     @staticmethod
     async def _run(apply_and_commit: Callable[[], Awaitable[Any]], undo: Apply | None, applied: list[bool]) -> Any:
@@ -163,6 +182,8 @@ class ContributionsService:
                                             answerer_id=answerer_id, accepted_by=actor_id,
                                             contribution_id=contribution_id, active=True, created_at=now)
                 await self._after_credit(conn, guild_id, credit)
+                for result in (credit, reversal):
+                    await self._receipt(conn, guild_id, result, actor_id=actor_id)
                 if credit is not None and credit.status == "credited":
                     await self._emit(conn, "answer_accepted", guild_id, answerer_id, {
                         "thread_id": thread_id, "message_id": message_id, "accepted_by": actor_id,
@@ -230,6 +251,8 @@ class ContributionsService:
                     )
                 for result in (author_credit, curator_credit):
                     await self._after_credit(conn, guild_id, result)
+                # The curator reads their own credit in the reply; the author gets the receipt.
+                await self._receipt(conn, guild_id, author_credit, actor_id=curator_id)
                 if author_credit.status == "credited":
                     await self._emit(conn, "post_featured", guild_id, author_id, {
                         "message_id": message_id, "channel_id": channel_id, "featured_by": curator_id,
@@ -262,6 +285,7 @@ class ContributionsService:
             if result.status == "duplicate":
                 raise Conflict("This guide was already approved; it is credited once.")
             await self._after_credit(conn, guild_id, result)
+            await self._receipt(conn, guild_id, result, actor_id=actor_id)
         return result
 
     async def thank(
@@ -282,6 +306,7 @@ class ContributionsService:
             if result.status == "duplicate":
                 raise Conflict("You already thanked them for this; each thanks counts once.")
             await self._after_credit(conn, guild_id, result)
+            await self._receipt(conn, guild_id, result, actor_id=giver_id)
         return result
 
     async def give(
@@ -302,6 +327,7 @@ class ContributionsService:
             if result.status == "refused":
                 raise NotAllowed(result.message)
             await self._after_credit(conn, guild_id, result)
+            await self._receipt(conn, guild_id, result, actor_id=actor_id)
             await audit.record(conn, now=self.clock.now(), action="contrib.give", guild_id=guild_id,
                                actor_id=actor_id, target_id=user_id,
                                details={"kind": kind, "points": result.points, "status": result.status,
@@ -312,7 +338,9 @@ class ContributionsService:
         """Reverse an entry (``/contrib revoke``). The ledger audits it and tells its hooks (rewards)."""
         if not reason.strip():
             raise InvalidInput("Give a reason: it is shown to the member and kept in the audit log.")
-        result = await self.ledger.reverse(guild_id, contribution_id, actor_id=actor_id, reason=reason)
+        async with self.db.begin() as conn:
+            result = await self.ledger.reverse(guild_id, contribution_id, actor_id=actor_id, reason=reason, conn=conn)
+            await self._receipt(conn, guild_id, result, actor_id=actor_id)
         if result.status == "duplicate":
             raise Conflict(result.message)
         return result

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.core.errors import NO_MENTIONS
 from bot.ledger import CreditResult, Receipt
 from bot.platform.errors import InvalidInput, NotFound
 
@@ -65,26 +64,10 @@ def outcome_text(bot: KudosBot, guild_id: int, result: CreditResult | None) -> s
     return text
 
 
-async def send_receipt(bot: KudosBot, guild: discord.Guild, result: CreditResult | None, *,
-                       actor_id: int | None = None) -> None:
-    """A receipt DM to the member credited (or whose credit was withheld), when receipts = "dm"."""
-    if result is None or not result.receipt or receipts_mode(bot, guild.id) != "dm":
-        return
-    if result.user_id == actor_id:
-        return
-    user = guild.get_member(result.user_id) or bot.get_user(result.user_id)
-    if user is None or user.bot:
-        return
-    headline = {
-        "credited": "You earned kudos",
-        "pending": "Kudos on hold",
-        "capped": "Kudos recorded without points",
-        "reversed": "Kudos reversed",
-    }.get(result.status, "Kudos")
-    try:
-        await user.send(f"**{headline}** in {guild.name}: {result.receipt}", allowed_mentions=NO_MENTIONS)
-    except discord.HTTPException as exc:
-        log.info("could not DM a receipt to %s in guild %s: %s", result.user_id, guild.id, exc)
+def start_jobs(bot: KudosBot) -> None:
+    """Run the durable jobs an action just committed (a receipt DM, :mod:`cogs.contributions.receipts`) now,
+    rather than at the scheduler's next poll. Called once the actor has their reply."""
+    bot.tasks.spawn(bot.scheduler.run_due(), name="contrib-jobs")
 
 
 def place(guild: discord.Guild | None, receipt: Receipt) -> tuple[str | None, str | None]:

@@ -20,7 +20,7 @@ from cogs.contributions._common import (
     guild_of,
     member_or_left,
     outcome_text,
-    send_receipt,
+    start_jobs,
 )
 
 if TYPE_CHECKING:
@@ -116,8 +116,7 @@ class Answers(commands.Cog):
         if cfg.close_after_hours:
             parts.append(f"The post is tagged “{tag.name}” and closes in {cfg.close_after_hours} h.")
         await interaction.followup.send("\n".join(p for p in parts if p), ephemeral=True, allowed_mentions=NO_MENTIONS)
-        for result in (outcome.credit, outcome.reversal):
-            await send_receipt(self.bot, guild, result, actor_id=interaction.user.id)
+        start_jobs(self.bot)  # the receipts of the credit (and of a reversal) written with it
         try:
             await thread.send(f"✅ {interaction.user.mention} marked {reply.jump_url} by {answerer.mention} as the "
                               "solution.", allowed_mentions=NO_MENTIONS)

@@ -21,7 +21,7 @@ from cogs.contributions._common import (
     guild_of,
     member_or_left,
     outcome_text,
-    send_receipt,
+    start_jobs,
 )
 
 if TYPE_CHECKING:
@@ -138,7 +138,7 @@ class Curation(commands.Cog):
         if outcome.curator_credit is not None:
             lines.append(f"Your curation credit: {outcome_text(self.bot, guild.id, outcome.curator_credit)}")
         await interaction.followup.send("\n".join(lines), ephemeral=True, allowed_mentions=NO_MENTIONS)
-        await send_receipt(self.bot, guild, outcome.author_credit, actor_id=curator.id)
+        start_jobs(self.bot)
 
     # ------------------------------------------------------------------ starboard
 
@@ -221,10 +221,10 @@ class Curation(commands.Cog):
             log.info("starboard: author of %s left guild %s; not featured", post.id, guild.id)
             return False
         try:
-            outcome = await self._feature(guild, where, post, author, None,
-                                          f"{len(counted)} members reacted {cfg.starboard_emoji}")
+            await self._feature(guild, where, post, author, None,
+                                f"{len(counted)} members reacted {cfg.starboard_emoji}")
         except (Conflict, InvalidInput) as exc:
             log.info("starboard: %s not featured: %s", post.id, exc)
             return False
-        await send_receipt(self.bot, guild, outcome.author_credit)
+        start_jobs(self.bot)
         return True

@@ -1,0 +1,36 @@
+"""The Discord side effects of a contribution, one durable job each (see :mod:`bot.platform.jobs.effects`).
+
+A credit (or a reversal) that has a receipt for the member writes, in the credit's own transaction, one
+receipt job (a DM, sent by :mod:`cogs.contributions.receipts`). It is keyed by the ledger row it tells
+about, so writing it twice is a no-op and a retried job never tells the member about another entry. The
+job's event is its key's kind.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from bot.platform.jobs.effects import JobKey
+
+RECEIPT_EVENT = "contrib.receipt"
+
+# The DM's first words, by the credit's status.
+HEADLINES = {
+    "credited": "You earned kudos",
+    "pending": "Kudos on hold",
+    "capped": "Kudos recorded without points",
+    "reversed": "Kudos reversed",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptKey(JobKey):
+    """Tell one member about one ledger entry by DM: ``contrib.receipt:<guild id>:<entry id>``."""
+
+    kind: ClassVar[str] = RECEIPT_EVENT
+    guild_id: int
+    contribution_id: int
+
+
+__all__ = ["HEADLINES", "RECEIPT_EVENT", "ReceiptKey"]
