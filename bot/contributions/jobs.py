@@ -2,8 +2,12 @@
 
 A credit (or a reversal) that has a receipt for the member writes, in the credit's own transaction, one
 receipt job (a DM, sent by :mod:`cogs.contributions.receipts`). It is keyed by the ledger row it tells
-about, so writing it twice is a no-op and a retried job never tells the member about another entry. The
-job's event is its key's kind.
+about, so writing it twice is a no-op and a retried job never tells the member about another entry.
+
+A post the starboard features writes its showcase card as a job in the featuring transaction (posted by
+:mod:`cogs.contributions.curation`), keyed by the featured message: one card per message. (A curator's
+"Feature this post" still posts the card inside its transaction: the curator is told at once when Discord
+refuses it, and nothing is credited.) A job's event is its key's kind.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import ClassVar
 from bot.platform.jobs.effects import JobKey
 
 RECEIPT_EVENT = "contrib.receipt"
+CARD_EVENT = "contrib.card"
 
 # The DM's first words, by the credit's status.
 HEADLINES = {
@@ -33,4 +38,13 @@ class ReceiptKey(JobKey):
     contribution_id: int
 
 
-__all__ = ["HEADLINES", "RECEIPT_EVENT", "ReceiptKey"]
+@dataclass(frozen=True, slots=True)
+class CardKey(JobKey):
+    """Post the showcase card of one featured message: ``contrib.card:<guild id>:<message id>``."""
+
+    kind: ClassVar[str] = CARD_EVENT
+    guild_id: int
+    message_id: int
+
+
+__all__ = ["CARD_EVENT", "HEADLINES", "RECEIPT_EVENT", "CardKey", "ReceiptKey"]

@@ -27,7 +27,7 @@ from typing import Any, Literal
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.contributions import store as repo
-from bot.contributions.jobs import RECEIPT_EVENT, ReceiptKey
+from bot.contributions.jobs import CARD_EVENT, RECEIPT_EVENT, CardKey, ReceiptKey
 from bot.ledger import Contribution, CreditResult, LedgerService, Ring
 from bot.ledger import queries as ledger_queries
 from bot.ledger.explain import ts
@@ -67,9 +67,11 @@ class SolutionOutcome:
 
 @dataclass(frozen=True, slots=True)
 class FeatureOutcome:
+    """``showcase_message_id`` is ``None`` when the card is a job still to run (the starboard's)."""
+
     author_credit: CreditResult
     curator_credit: CreditResult | None
-    showcase_message_id: int
+    showcase_message_id: int | None
 
 
 class ContributionsService:
@@ -213,11 +215,19 @@ class ContributionsService:
     async def feature(
         self, *, guild_id: int, channel_id: int, thread_id: int | None, message_id: int, author_id: int,
         author_joined_at: datetime | None, curator_id: int | None, curator_joined_at: datetime | None = None,
-        title: str = "", post_card: Callable[[], Awaitable[int]], delete_card: Callable[[int], Awaitable[None]],
+        title: str = "", post_card: Callable[[], Awaitable[int]] | None = None,
+        delete_card: Callable[[int], Awaitable[None]] | None = None, card_job: dict[str, Any] | None = None,
     ) -> FeatureOutcome:
         """Feature a post (by a curator, or by the starboard when ``curator_id`` is None): the author gets
-        creation credit, the curator curation credit, and ``post_card`` (run inside the transaction) posts
-        the showcase card and returns its message id. Once per message."""
+        creation credit, the curator curation credit, and the showcase gets a card. Once per message.
+
+        The card: ``post_card`` (run inside the transaction) posts it and returns its message id, and
+        ``delete_card`` removes it when the commit fails; or, without ``post_card``, a durable
+        :data:`~bot.contributions.jobs.CARD_EVENT` job written in the transaction posts it later (``card_job``:
+        what the Discord side needs to draw it, plus guild, message and author) and records it with
+        :meth:`record_card`."""
+        if post_card is None and card_job is None:
+            raise TypeError("feature() needs post_card or card_job")
         if curator_id is not None and curator_id == author_id:
             raise NotAllowed("You can't feature your own post; ask another curator to feature it.")
         card: list[int] = []
@@ -257,15 +267,37 @@ class ContributionsService:
                     await self._emit(conn, "post_featured", guild_id, author_id, {
                         "message_id": message_id, "channel_id": channel_id, "featured_by": curator_id,
                         "via": "curator" if curator_id else "starboard"})
+                if post_card is None:
+                    key = CardKey(guild_id, message_id)
+                    await self.scheduler.schedule(
+                        CARD_EVENT, {**(card_job or {}), "guild_id": guild_id, "message_id": message_id,
+                                     "author_id": author_id},
+                        conn=conn, dedupe_key=key.dedupe(),
+                    )
+                    return FeatureOutcome(author_credit, curator_credit, None)
                 showcase_id = await post_card()
                 card.append(showcase_id)
                 await repo.set_showcase_message(conn, featured_id, showcase_id)
             return FeatureOutcome(author_credit, curator_credit, showcase_id)
 
         async def undo() -> None:
-            await delete_card(card[0])
+            if delete_card is not None:
+                await delete_card(card[0])
 
         return await self._run(work, undo, card)  # type: ignore[arg-type]
+
+    async def showcase_card(self, guild_id: int, message_id: int) -> int | None:
+        """The showcase card's message id of a featured message (``None``: not featured, or no card yet)."""
+        async with self.db.connect() as conn:
+            row = await repo.featured(conn, guild_id, message_id)
+        return row.showcase_message_id if row is not None else None
+
+    async def record_card(self, guild_id: int, message_id: int, card_id: int) -> None:
+        """A card job posted the showcase card of a featured message."""
+        async with self.db.begin() as conn:
+            row = await repo.featured(conn, guild_id, message_id)
+            if row is not None:
+                await repo.set_showcase_message(conn, row.id, card_id)
 
     # ------------------------------------------------------------------ creation, thanks, staff
 
