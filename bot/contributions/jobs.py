@@ -7,7 +7,11 @@ about, so writing it twice is a no-op and a retried job never tells the member a
 A post the starboard features writes its showcase card as a job in the featuring transaction (posted by
 :mod:`cogs.contributions.curation`), keyed by the featured message: one card per message. (A curator's
 "Feature this post" still posts the card inside its transaction: the curator is told at once when Discord
-refuses it, and nothing is credited.) A job's event is its key's kind.
+refuses it, and nothing is credited.)
+
+An accepted solution writes the note in the post's thread ("✅ … marked … as the solution") as a job in the
+accepting transaction (posted by :mod:`cogs.contributions.answers`), one per acceptance. A job's event is
+its key's kind.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from bot.platform.jobs.effects import JobKey
 
 RECEIPT_EVENT = "contrib.receipt"
 CARD_EVENT = "contrib.card"
+SOLUTION_NOTE_EVENT = "contrib.solution_note"
 
 # The DM's first words, by the credit's status.
 HEADLINES = {
@@ -47,4 +52,16 @@ class CardKey(JobKey):
     message_id: int
 
 
-__all__ = ["CARD_EVENT", "HEADLINES", "RECEIPT_EVENT", "CardKey", "ReceiptKey"]
+@dataclass(frozen=True, slots=True)
+class SolutionNoteKey(JobKey):
+    """Say in the thread that a reply was accepted: ``contrib.solution_note:<thread>:<message>:<unix time>``
+    (a reply accepted again after the solution moved away gets a note again)."""
+
+    kind: ClassVar[str] = SOLUTION_NOTE_EVENT
+    thread_id: int
+    message_id: int
+    accepted_at: int
+
+
+__all__ = ["CARD_EVENT", "HEADLINES", "RECEIPT_EVENT", "SOLUTION_NOTE_EVENT", "CardKey", "ReceiptKey",
+           "SolutionNoteKey"]

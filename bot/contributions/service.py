@@ -27,7 +27,14 @@ from typing import Any, Literal
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.contributions import store as repo
-from bot.contributions.jobs import CARD_EVENT, RECEIPT_EVENT, CardKey, ReceiptKey
+from bot.contributions.jobs import (
+    CARD_EVENT,
+    RECEIPT_EVENT,
+    SOLUTION_NOTE_EVENT,
+    CardKey,
+    ReceiptKey,
+    SolutionNoteKey,
+)
 from bot.ledger import Contribution, CreditResult, LedgerService, Ring
 from bot.ledger import queries as ledger_queries
 from bot.ledger.explain import ts
@@ -129,7 +136,8 @@ class ContributionsService:
 
         One active solution per post unless ``multiple``: accepting another reply moves the credit (a
         reversal plus a new credit). A reply by the asker, or accepted by its own author, earns nothing.
-        ``apply`` (tag the post) runs inside the transaction; see the module docstring.
+        ``apply`` (tag the post) runs inside the transaction; see the module docstring. The note in the
+        thread is a durable job written in it (:class:`~bot.contributions.jobs.SolutionNoteKey`).
         """
         if message_id == thread_id:
             raise InvalidInput("That's the question itself. Use “Mark as solution” on the reply that solved it.")
@@ -190,6 +198,12 @@ class ContributionsService:
                     await self._emit(conn, "answer_accepted", guild_id, answerer_id, {
                         "thread_id": thread_id, "message_id": message_id, "accepted_by": actor_id,
                         "contribution_id": credit.contribution_id})
+                note = SolutionNoteKey(thread_id, message_id, int(now.timestamp()))
+                await self.scheduler.schedule(
+                    SOLUTION_NOTE_EVENT, {"guild_id": guild_id, "thread_id": thread_id, "message_id": message_id,
+                                          "answerer_id": answerer_id, "actor_id": actor_id},
+                    conn=conn, dedupe_key=note.dedupe(),
+                )
                 if close_after_hours > 0:
                     await self.scheduler.schedule(
                         CLOSE_SOLVED, {"guild_id": guild_id, "thread_id": thread_id},

@@ -31,6 +31,7 @@ from cogs.contributions._common import (
     guild_of,
     member_or_left,
     outcome_text,
+    report_missing_permission,
     start_jobs,
 )
 
@@ -158,7 +159,8 @@ class Curation(commands.Cog):
             if action is Action.DROP:
                 raise Drop(what, failure) from exc
             if action is Action.REPORT:
-                await self._report_permission(guild, showcase, what)
+                await report_missing_permission(self.bot, guild, showcase, what,
+                                                ("view_channel", "send_messages", "embed_links"))
             raise GiveUp(what, failure) from exc
         await contributions.record_card(guild_id, message_id, card_id)
 
@@ -170,20 +172,6 @@ class Curation(commands.Cog):
             if old.author.id == self.bot.user.id and any(e.url == post.jump_url for e in old.embeds):
                 return old.id
         return None
-
-    async def _report_permission(self, guild: discord.Guild, showcase: discord.TextChannel, what: str) -> None:
-        perms = showcase.permissions_for(guild.me)
-        missing = [name for name, ok in (("View Channel", perms.view_channel), ("Send Messages", perms.send_messages),
-                                         ("Embed Links", perms.embed_links)) if not ok]
-        text = (f"⚠️ I couldn't {what} in {showcase.mention}: Discord says I'm missing permissions "
-                f"({', '.join(missing) or 'a permission'}). A moderator can give my role that permission there.")
-        log.warning("guild %s: %s", guild.id, text)
-        staff = guild.get_channel(self.bot.settings(guild.id).channel("staff_log") or 0)
-        if isinstance(staff, discord.TextChannel):
-            try:
-                await staff.send(text, allowed_mentions=NO_MENTIONS)
-            except discord.HTTPException:
-                log.warning("guild %s: could not report a missing permission to the staff log", guild.id)
 
     # ------------------------------------------------------------------ "Feature this post"
 

@@ -1,10 +1,13 @@
-"""The starboard's showcase card is a durable job written with the credit: an outage delays it (and the
-receipt) but never loses or doubles it, a post deleted meanwhile ends it with an audit line, and a missing
-permission is reported to the staff log (end to end through the emulator, on both databases).
+"""The bot's public posts after a contribution are durable jobs written with the credit: the starboard's
+showcase card and the note in a solved help post. An outage delays them (and the receipt) but never loses or
+doubles them, a post deleted or closed meanwhile ends them with an audit line, and a missing permission is
+reported to the staff log (end to end through the emulator, on both databases).
 
 Discord's ``developers/topics/opcodes-and-status-codes.mdx``: "5xx (SERVER ERROR) | The server had an error
 processing your request (these are rare)." (retried); "10008 | Unknown message" (dropped); "50013 | You lack
-permissions to perform that action" (reported).
+permissions to perform that action" (reported). ``developers/topics/threads.mdx``: "Sending a message will
+automatically unarchive the thread" — so a post closed before its note is not reopened for it: the note is
+dropped.
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.emulator.world_messages import delete_message_model
+from bot.emulator.world_threads import set_archived
 from bot.platform.tables import audit_log, timers
 from bot.sandbox.harness import Harness, MemberSpec, WorldSpec
-from tests.contributions._helpers import featured_rows, points
+from tests.contributions._helpers import featured_rows, points, post_with_reply, tag_names
 from tests.feedback.test_effect_jobs import _QuickRetries
 
 MESSAGES = "POST /channels/{channel_id}/messages"
@@ -56,8 +60,7 @@ def showcase_cards(h: Harness) -> list[Any]:
 async def jobs(h: Harness) -> list[Any]:
     assert h.bot is not None
     async with h.bot.db.connect() as conn:
-        return list(await conn.execute(select(timers).where(timers.c.event.in_(["contrib.card", "contrib.receipt"]))
-                                       .order_by(timers.c.id)))
+        return list(await conn.execute(select(timers).where(timers.c.event.like("contrib.%")).order_by(timers.c.id)))
 
 
 async def drops(h: Harness) -> list[Any]:
@@ -132,3 +135,45 @@ async def test_a_missing_permission_for_the_card_is_reported_to_the_staff_log(ku
     assert len(staff) == 1 and "couldn't post the showcase card" in staff[0] and "missing permissions" in staff[0]
     await kudos.advance(timedelta(hours=1))  # given up: not retried, reported once
     assert len(kudos.emu.messages(kudos.channel_id("staff-log"))) == 1 and showcase_cards(kudos) == []
+
+
+def solution_notes(h: Harness, thread_id: int) -> list[Any]:
+    return [m for m in h.emu.messages(thread_id) if m.author_id == h.emu.bot_user_id and "as the solution" in m.content]
+
+
+async def test_the_solution_note_survives_a_burst_of_500s_and_is_posted_once(kudos: Harness) -> None:
+    thread, reply = await post_with_reply(kudos, "alice", "bob")
+    outage = kudos.emu.faults.add(route=MESSAGES, status=500, count=12)
+    inter = await kudos.member("alice").context_menu("Mark as solution", message_id=reply.id)
+    assert "Marked" in (inter.content or "") and tag_names(kudos, thread.id) == ["Solved"]
+    assert await points(kudos, "bob", "answer") == 10 and outage.hits >= 5
+    assert solution_notes(kudos, thread.id) == []
+    await until_done(kudos)
+    assert outage.count == 0
+    [note] = solution_notes(kudos, thread.id)
+    assert note.content == (f"✅ <@{kudos.members['alice']}> marked {reply_link(kudos, thread.id, reply.id)} by "
+                            f"<@{kudos.members['bob']}> as the solution.")
+    assert note.allowed_mentions == {"parse": []}
+    assert len([m for m in kudos.member("bob").dms() if "You earned kudos" in m.content]) == 1
+    await kudos.advance(timedelta(hours=1))
+    assert len(solution_notes(kudos, thread.id)) == 1
+
+
+def reply_link(h: Harness, thread_id: int, message_id: int) -> str:
+    return f"https://discord.com/channels/{h.guild_id}/{thread_id}/{message_id}"
+
+
+async def test_a_post_closed_before_its_note_is_not_reopened_for_it(kudos: Harness) -> None:
+    assert kudos.bot is not None
+    thread, reply = await post_with_reply(kudos, "alice", "bob")
+    await kudos.bot.scheduler.stop()  # the bot goes down right after the commit
+    await kudos.member("alice").context_menu("Mark as solution", message_id=reply.id)
+    await kudos.stop_bot()
+    set_archived(kudos.emu, kudos.emu.state.channels[thread.id], True)  # closed while the bot was away
+    await kudos.start_bot()
+    await until_done(kudos)
+    assert solution_notes(kudos, thread.id) == [] and kudos.emu.state.channels[thread.id].archived is True
+    note = next(j for j in await jobs(kudos) if j.event == "contrib.solution_note")
+    assert note.status == "done" and note.dedupe_key.startswith(f"contrib.solution_note:{thread.id}:{reply.id}:")
+    reasons = {d.details["key"]: d.details["reason"] for d in await drops(kudos)}
+    assert "closed meanwhile" in reasons[note.dedupe_key]
