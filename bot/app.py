@@ -99,7 +99,8 @@ def build_app(config: KudosConfig, db: Database, clock: Clock, jobs: TimerSchedu
                              schedule=jobs.schedule, member_facts=member_facts)
     bus.subscribe(ContributionEvent, rewards.on_contribution)
     bus.subscribe(DomainEvent, rewards.on_event)
-    contributions = ContributionsService(db, clock, ledger, jobs, emit_named)
+    contributions = ContributionsService(db, clock, ledger, jobs, emit_named,
+                                         receipt_dms=lambda guild_id: guild_config(guild_id).ledger.receipts == "dm")
     feedback = FeedbackService(db, clock, ledger, feedback_policy, emit=bus.publish,
                                schedule_job=schedule_job)
     betas = BetaService(db, clock, ledger, rewards, lambda guild_id: BetaPolicy.from_config(guild_config(guild_id)),

@@ -12,7 +12,9 @@ run it *inside* the database transaction, after every row is written and before 
   propagates.
 
 Everything the decision implies (ledger rows, aggregates, the rewards engine's hooks, domain events, the
-durable timers that close the post or release probation) commits together.
+durable timers that close the post or release probation, and the member's receipt DM as a durable job,
+:mod:`bot.contributions.jobs`) commits together: the receipt goes out for every credit that committed, once,
+retried through a Discord outage, and never for one that rolled back.
 """
 
 from __future__ import annotations
@@ -25,6 +27,14 @@ from typing import Any, Literal
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.contributions import store as repo
+from bot.contributions.jobs import (
+    CARD_EVENT,
+    RECEIPT_EVENT,
+    SOLUTION_NOTE_EVENT,
+    CardKey,
+    ReceiptKey,
+    SolutionNoteKey,
+)
 from bot.ledger import Contribution, CreditResult, LedgerService, Ring
 from bot.ledger import queries as ledger_queries
 from bot.ledger.explain import ts
@@ -66,19 +76,23 @@ class SolutionOutcome:
 
 @dataclass(frozen=True, slots=True)
 class FeatureOutcome:
+    """``showcase_message_id`` is ``None`` when the card is a job still to run (the starboard's)."""
+
     author_credit: CreditResult
     curator_credit: CreditResult | None
-    showcase_message_id: int
+    showcase_message_id: int | None
 
 
 class ContributionsService:
     def __init__(self, db: Database, clock: Clock, ledger: LedgerService, scheduler: TimerScheduler,
-                 emit: Emit) -> None:
+                 emit: Emit, *, receipt_dms: Callable[[int], bool] | None = None) -> None:
         self.db = db
         self.clock = clock
         self.ledger = ledger
         self.scheduler = scheduler
         self._emit = emit
+        # Whether a guild's receipts are DMs (``ledger.receipts = "dm"``); none are written without it.
+        self._receipt_dms = receipt_dms or (lambda _guild_id: False)
 
     # ------------------------------------------------------------------ helpers
 
@@ -89,6 +103,20 @@ class ContributionsService:
                 RELEASE, {"guild_id": guild_id}, at=result.held_until, conn=conn,
                 dedupe_key=f"contrib-release:{guild_id}:{int(result.held_until.timestamp())}",
             )
+
+    async def _receipt(self, conn: AsyncConnection, guild_id: int, result: CreditResult | None, *,
+                       actor_id: int | None) -> None:
+        """The member's receipt DM as a durable job in the credit's transaction (when receipts are DMs, and
+        not for whoever gave the credit themselves). One per ledger entry: :class:`ReceiptKey`."""
+        if (result is None or not result.receipt or not result.written or result.contribution_id is None
+                or result.user_id == actor_id or not self._receipt_dms(guild_id)):
+            return
+        key = ReceiptKey(guild_id, result.contribution_id)
+        await self.scheduler.schedule(
+            RECEIPT_EVENT, {"guild_id": guild_id, "user_id": result.user_id, "status": result.status,
+                            "receipt": result.receipt},
+            conn=conn, dedupe_key=key.dedupe(),
+        )
 
     @staticmethod
     async def _run(apply_and_commit: Callable[[], Awaitable[Any]], undo: Apply | None, applied: list[bool]) -> Any:
@@ -110,7 +138,8 @@ class ContributionsService:
 
         One active solution per post unless ``multiple``: accepting another reply moves the credit (a
         reversal plus a new credit). A reply by the asker, or accepted by its own author, earns nothing.
-        ``apply`` (tag the post) runs inside the transaction; see the module docstring.
+        ``apply`` (tag the post) runs inside the transaction; see the module docstring. The note in the
+        thread is a durable job written in it (:class:`~bot.contributions.jobs.SolutionNoteKey`).
         """
         if message_id == thread_id:
             raise InvalidInput("That's the question itself. Use “Mark as solution” on the reply that solved it.")
@@ -165,6 +194,8 @@ class ContributionsService:
                                             answerer_id=answerer_id, accepted_by=actor_id,
                                             contribution_id=contribution_id, active=True, created_at=now)
                 await self._after_credit(conn, guild_id, credit)
+                for result in (credit, reversal):
+                    await self._receipt(conn, guild_id, result, actor_id=actor_id)
                 if credit is not None and credit.status == "credited":
                     await self._emit(conn, "answer_accepted", guild_id, answerer_id, {
                         "thread_id": thread_id, "message_id": message_id, "accepted_by": actor_id,
@@ -172,6 +203,13 @@ class ContributionsService:
                 # one close timer per post: a new or moved solution replaces the pending one
                 series = SolvedClose(thread_id)
                 await jobs_store.cancel_series(conn, series, now=now)
+                note = SolutionNoteKey(thread_id)
+                change = await jobs_store.series_size(conn, note) + 1
+                await self.scheduler.schedule(
+                    SOLUTION_NOTE_EVENT, {"guild_id": guild_id, "thread_id": thread_id, "message_id": message_id,
+                                          "answerer_id": answerer_id, "actor_id": actor_id, "status": status},
+                    conn=conn, dedupe_key=note.at(str(change)),
+                )
                 if close_after_hours > 0:
                     occurrence = f"{message_id}:{await jobs_store.series_size(conn, series) + 1}"
                     await self.scheduler.schedule(
@@ -197,11 +235,19 @@ class ContributionsService:
     async def feature(
         self, *, guild_id: int, channel_id: int, thread_id: int | None, message_id: int, author_id: int,
         author_joined_at: datetime | None, curator_id: int | None, curator_joined_at: datetime | None = None,
-        title: str = "", post_card: Callable[[], Awaitable[int]], delete_card: Callable[[int], Awaitable[None]],
+        title: str = "", post_card: Callable[[], Awaitable[int]] | None = None,
+        delete_card: Callable[[int], Awaitable[None]] | None = None, card_job: dict[str, Any] | None = None,
     ) -> FeatureOutcome:
         """Feature a post (by a curator, or by the starboard when ``curator_id`` is None): the author gets
-        creation credit, the curator curation credit, and ``post_card`` (run inside the transaction) posts
-        the showcase card and returns its message id. Once per message."""
+        creation credit, the curator curation credit, and the showcase gets a card. Once per message.
+
+        The card: ``post_card`` (run inside the transaction) posts it and returns its message id, and
+        ``delete_card`` removes it when the commit fails; or, without ``post_card``, a durable
+        :data:`~bot.contributions.jobs.CARD_EVENT` job written in the transaction posts it later (``card_job``:
+        what the Discord side needs to draw it, plus guild, message and author) and records it with
+        :meth:`record_card`."""
+        if post_card is None and card_job is None:
+            raise TypeError("feature() needs post_card or card_job")
         if curator_id is not None and curator_id == author_id:
             raise NotAllowed("You can't feature your own post; ask another curator to feature it.")
         card: list[int] = []
@@ -235,19 +281,43 @@ class ContributionsService:
                     )
                 for result in (author_credit, curator_credit):
                     await self._after_credit(conn, guild_id, result)
+                # The curator reads their own credit in the reply; the author gets the receipt.
+                await self._receipt(conn, guild_id, author_credit, actor_id=curator_id)
                 if author_credit.status == "credited":
                     await self._emit(conn, "post_featured", guild_id, author_id, {
                         "message_id": message_id, "channel_id": channel_id, "featured_by": curator_id,
                         "via": "curator" if curator_id else "starboard"})
+                if post_card is None:
+                    key = CardKey(guild_id, message_id)
+                    await self.scheduler.schedule(
+                        CARD_EVENT, {**(card_job or {}), "guild_id": guild_id, "message_id": message_id,
+                                     "author_id": author_id},
+                        conn=conn, dedupe_key=key.dedupe(),
+                    )
+                    return FeatureOutcome(author_credit, curator_credit, None)
                 showcase_id = await post_card()
                 card.append(showcase_id)
                 await repo.set_showcase_message(conn, featured_id, showcase_id)
             return FeatureOutcome(author_credit, curator_credit, showcase_id)
 
         async def undo() -> None:
-            await delete_card(card[0])
+            if delete_card is not None:
+                await delete_card(card[0])
 
         return await self._run(work, undo, card)  # type: ignore[arg-type]
+
+    async def showcase_card(self, guild_id: int, message_id: int) -> int | None:
+        """The showcase card's message id of a featured message (``None``: not featured, or no card yet)."""
+        async with self.db.connect() as conn:
+            row = await repo.featured(conn, guild_id, message_id)
+        return row.showcase_message_id if row is not None else None
+
+    async def record_card(self, guild_id: int, message_id: int, card_id: int) -> None:
+        """A card job posted the showcase card of a featured message."""
+        async with self.db.begin() as conn:
+            row = await repo.featured(conn, guild_id, message_id)
+            if row is not None:
+                await repo.set_showcase_message(conn, row.id, card_id)
 
     # ------------------------------------------------------------------ creation, thanks, staff
 
@@ -267,6 +337,7 @@ class ContributionsService:
             if result.status == "duplicate":
                 raise Conflict("This guide was already approved; it is credited once.")
             await self._after_credit(conn, guild_id, result)
+            await self._receipt(conn, guild_id, result, actor_id=actor_id)
         return result
 
     async def thank(
@@ -287,6 +358,7 @@ class ContributionsService:
             if result.status == "duplicate":
                 raise Conflict("You already thanked them for this; each thanks counts once.")
             await self._after_credit(conn, guild_id, result)
+            await self._receipt(conn, guild_id, result, actor_id=giver_id)
         return result
 
     async def give(
@@ -307,6 +379,7 @@ class ContributionsService:
             if result.status == "refused":
                 raise NotAllowed(result.message)
             await self._after_credit(conn, guild_id, result)
+            await self._receipt(conn, guild_id, result, actor_id=actor_id)
             await audit.record(conn, now=self.clock.now(), action="contrib.give", guild_id=guild_id,
                                actor_id=actor_id, target_id=user_id,
                                details={"kind": kind, "points": result.points, "status": result.status,
@@ -317,7 +390,9 @@ class ContributionsService:
         """Reverse an entry (``/contrib revoke``). The ledger audits it and tells its hooks (rewards)."""
         if not reason.strip():
             raise InvalidInput("Give a reason: it is shown to the member and kept in the audit log.")
-        result = await self.ledger.reverse(guild_id, contribution_id, actor_id=actor_id, reason=reason)
+        async with self.db.begin() as conn:
+            result = await self.ledger.reverse(guild_id, contribution_id, actor_id=actor_id, reason=reason, conn=conn)
+            await self._receipt(conn, guild_id, result, actor_id=actor_id)
         if result.status == "duplicate":
             raise Conflict(result.message)
         return result

@@ -65,26 +65,30 @@ def outcome_text(bot: KudosBot, guild_id: int, result: CreditResult | None) -> s
     return text
 
 
-async def send_receipt(bot: KudosBot, guild: discord.Guild, result: CreditResult | None, *,
-                       actor_id: int | None = None) -> None:
-    """A receipt DM to the member credited (or whose credit was withheld), when receipts = "dm"."""
-    if result is None or not result.receipt or receipts_mode(bot, guild.id) != "dm":
-        return
-    if result.user_id == actor_id:
-        return
-    user = guild.get_member(result.user_id) or bot.get_user(result.user_id)
-    if user is None or user.bot:
-        return
-    headline = {
-        "credited": "You earned kudos",
-        "pending": "Kudos on hold",
-        "capped": "Kudos recorded without points",
-        "reversed": "Kudos reversed",
-    }.get(result.status, "Kudos")
-    try:
-        await user.send(f"**{headline}** in {guild.name}: {result.receipt}", allowed_mentions=NO_MENTIONS)
-    except discord.HTTPException as exc:
-        log.info("could not DM a receipt to %s in guild %s: %s", result.user_id, guild.id, exc)
+def start_jobs(bot: KudosBot) -> None:
+    """Run the durable jobs an action just committed (a receipt DM, :mod:`cogs.contributions.receipts`) now,
+    rather than at the scheduler's next poll. Called once the actor has their reply."""
+    bot.tasks.spawn(bot.scheduler.run_due(), name="contrib-jobs")
+
+
+PERMISSION_NAMES = {"view_channel": "View Channel", "send_messages": "Send Messages", "embed_links": "Embed Links",
+                    "send_messages_in_threads": "Send Messages in Threads"}
+
+
+async def report_missing_permission(bot: KudosBot, guild: discord.Guild, channel: Any, what: str,
+                                    needs: tuple[str, ...]) -> None:
+    """A job's Discord call was refused for a missing permission (50013): say which in the staff log."""
+    perms = channel.permissions_for(guild.me)
+    missing = [PERMISSION_NAMES.get(p, p) for p in needs if not getattr(perms, p, False)]
+    text = (f"⚠️ I couldn't {what} in {channel.mention}: Discord says I'm missing permissions "
+            f"({', '.join(missing) or 'a permission'}). A moderator can give my role that permission there.")
+    log.warning("guild %s: %s", guild.id, text)
+    staff = guild.get_channel(bot.settings(guild.id).channel("staff_log") or 0)
+    if isinstance(staff, discord.TextChannel):
+        try:
+            await staff.send(text, allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException:
+            log.warning("guild %s: could not report a missing permission to the staff log", guild.id)
 
 
 def place(guild: discord.Guild | None, receipt: Receipt) -> tuple[str | None, str | None]:

@@ -1,4 +1,10 @@
-"""Help forums: "Mark as solution" credits the answerer, tags the post Solved and closes it later."""
+"""Help forums: "Mark as solution" credits the answerer, tags the post Solved and closes it later.
+
+The note in the post ("✅ … marked … as the solution") is a durable job written with the credit
+(:data:`bot.contributions.jobs.SOLUTION_NOTE_EVENT`): retried through an outage, posted once (a retry first
+looks for it among the thread's recent messages), dropped with an audit line when the post is gone or was
+closed meanwhile (it is not reopened for a note), and a missing permission is reported to the staff log.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +16,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.contributions import CLOSE_SOLVED
+from bot.contributions.jobs import SOLUTION_NOTE_EVENT
 from bot.core.checks import member_has
+from bot.core.effect_errors import outcome as effect_outcome
 from bot.core.errors import NO_MENTIONS
 from bot.platform.errors import Conflict, InvalidInput, NotAllowed
+from bot.platform.jobs.effects import Action, Drop, GiveUp, Retry
 from cogs.contributions._common import (
     GUILD_ONLY,
     fresh_channel,
@@ -20,13 +29,16 @@ from cogs.contributions._common import (
     guild_of,
     member_or_left,
     outcome_text,
-    send_receipt,
+    report_missing_permission,
+    start_jobs,
 )
 
 if TYPE_CHECKING:
     from bot.core.bot import KudosBot
 
 log = logging.getLogger(__name__)
+
+HISTORY = 25
 
 
 def _solved_tag(forum: Any, name: str) -> discord.ForumTag | None:
@@ -43,10 +55,12 @@ class Answers(commands.Cog):
     async def cog_load(self) -> None:
         self.bot.tree.add_command(self.menu)
         self.bot.scheduler.register(CLOSE_SOLVED, self.close_solved)
+        self.bot.scheduler.register(SOLUTION_NOTE_EVENT, self.solution_note)
 
     async def cog_unload(self) -> None:
         self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
         self.bot.scheduler.unregister(CLOSE_SOLVED)
+        self.bot.scheduler.unregister(SOLUTION_NOTE_EVENT)
 
     async def mark_solution(self, interaction: discord.Interaction, message: discord.Message) -> None:
         guild = guild_of(interaction)
@@ -116,19 +130,45 @@ class Answers(commands.Cog):
         if cfg.close_after_hours:
             parts.append(f"The post is tagged “{tag.name}” and closes in {cfg.close_after_hours} h.")
         await interaction.followup.send("\n".join(p for p in parts if p), ephemeral=True, allowed_mentions=NO_MENTIONS)
-        for result in (outcome.credit, outcome.reversal):
-            await send_receipt(self.bot, guild, result, actor_id=interaction.user.id)
-        public = {
-            "accepted": f"✅ {interaction.user.mention} marked {reply.jump_url} by {answerer.mention} as the solution.",
-            "added": f"✅ {interaction.user.mention} marked {reply.jump_url} by {answerer.mention} as another "
-                     "solution.",
-            "moved": f"✅ Solution moved to {reply.jump_url} by {answerer.mention} (changed by "
-                     f"{interaction.user.mention}).",
-        }[outcome.status]
+        start_jobs(self.bot)  # the note in the thread, and the receipts of the credit (and of a reversal)
+
+    async def solution_note(self, payload: dict[str, Any], timer: Any) -> None:
+        """Say in the post which reply was accepted, by whom (see the module docstring)."""
+        guild_id, thread_id = int(payload["guild_id"]), int(payload["thread_id"])
+        guild = self.bot.get_guild(guild_id)
+        if guild is None:  # jobs due at start run before the gateway has sent the guilds
+            raise Retry(f"guild {guild_id} is not available (yet)")
+        jump = f"https://discord.com/channels/{guild_id}/{thread_id}/{int(payload['message_id'])}"
+        actor, answerer = f"<@{int(payload['actor_id'])}>", f"<@{int(payload['answerer_id'])}>"
+        text = {  # a job written before "status" existed says "accepted"
+            "accepted": f"✅ {actor} marked {jump} by {answerer} as the solution.",
+            "added": f"✅ {actor} marked {jump} by {answerer} as another solution.",
+            "moved": f"✅ Solution moved to {jump} by {answerer} (changed by {actor}).",
+        }[str(payload.get("status", "accepted"))]
+        what = f"note the solution in post {thread_id}"
+        thread: Any = guild.get_thread(thread_id)
         try:
-            await thread.send(public, allowed_mentions=NO_MENTIONS)
-        except discord.HTTPException:
-            log.info("could not announce the solution in thread %s", thread.id)
+            if thread is None or getattr(timer, "attempts", 1) > 1:
+                thread = await self.bot.fetch_channel(thread_id)
+            if isinstance(thread, discord.Thread) and thread.archived:
+                raise Drop(f"{what}: the post was closed meanwhile")
+            if getattr(timer, "attempts", 1) > 1 and self.bot.user is not None:
+                async for old in thread.history(limit=HISTORY):
+                    if old.author.id == self.bot.user.id and old.content == text:
+                        return
+            await thread.send(text, allowed_mentions=NO_MENTIONS)
+        except Drop:
+            raise
+        except Exception as exc:  # noqa: BLE001 - classified; no Discord failure (a bug) is re-raised
+            action, failure = effect_outcome(exc)
+            if action is Action.RETRY:
+                raise Retry(what, failure) from exc
+            if action in (Action.DROP, Action.UNARCHIVE):
+                raise Drop(what, failure) from exc
+            if action is Action.REPORT and thread is not None:
+                await report_missing_permission(self.bot, guild, thread, what,
+                                                ("view_channel", "send_messages_in_threads"))
+            raise GiveUp(what, failure) from exc
 
     async def close_solved(self, payload: dict[str, Any], _timer: Any) -> None:
         """Close (archive) a solved post, unless it was reopened, unsolved or already closed."""

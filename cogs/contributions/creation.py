@@ -19,7 +19,7 @@ from cogs.contributions._common import (
     guild_of,
     member_or_left,
     outcome_text,
-    send_receipt,
+    start_jobs,
 )
 
 if TYPE_CHECKING:
@@ -59,4 +59,4 @@ class Creation(commands.Cog):
         await interaction.response.send_message(
             f"📘 Guide approved: {post.jump_url}\n{outcome_text(self.bot, guild.id, result)}",
             ephemeral=True, allowed_mentions=NO_MENTIONS)
-        await send_receipt(self.bot, guild, result, actor_id=interaction.user.id)
+        start_jobs(self.bot)

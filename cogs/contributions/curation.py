@@ -1,4 +1,11 @@
-"""Curation: "Feature this post" and the starboard put a card in the showcase and credit author and curator."""
+"""Curation: "Feature this post" and the starboard put a card in the showcase and credit author and curator.
+
+A curator's card is posted inside the featuring transaction (Discord refuses → nothing is credited, and the
+curator is told). The starboard's card is a durable job written with the credit
+(:data:`bot.contributions.jobs.CARD_EVENT`): retried through an outage, once per message (a retry first
+looks for its card among the showcase's recent messages), dropped with an audit line when the post was
+deleted meanwhile, and a missing permission is reported to the staff log.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +18,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.contributions.jobs import CARD_EVENT
 from bot.core.checks import member_has
+from bot.core.effect_errors import outcome as effect_outcome
 from bot.core.errors import NO_MENTIONS
 from bot.platform.errors import Conflict, InvalidInput, NotAllowed
+from bot.platform.jobs.effects import Action, Drop, GiveUp, Retry
 from cogs.contributions._common import (
     GUILD_ONLY,
     fresh_channel,
@@ -21,13 +31,16 @@ from cogs.contributions._common import (
     guild_of,
     member_or_left,
     outcome_text,
-    send_receipt,
+    report_missing_permission,
+    start_jobs,
 )
 
 if TYPE_CHECKING:
     from bot.core.bot import KudosBot
 
 log = logging.getLogger(__name__)
+
+HISTORY = 25
 
 
 def emoji_matches(emoji: discord.PartialEmoji, configured: str) -> bool:
@@ -49,8 +62,10 @@ class Curation(commands.Cog):
         self.bot.tree.add_command(self.menu)
         self.bot.add_sync_listener("raw_reaction_add", self._on_reaction)
         self.bot.add_sync_listener("reaction_add", self._on_cached_reaction)
+        self.bot.scheduler.register(CARD_EVENT, self.card_job)
 
     async def cog_unload(self) -> None:
+        self.bot.scheduler.unregister(CARD_EVENT)
         self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
         self.bot.remove_sync_listener("raw_reaction_add", self._on_reaction)
         self.bot.remove_sync_listener("reaction_add", self._on_cached_reaction)
@@ -73,7 +88,7 @@ class Curation(commands.Cog):
         return channel
 
     async def _post_card(self, showcase: discord.TextChannel, post: discord.Message, where: Any,
-                         author: discord.Member, credit_line: str) -> int:
+                         author: discord.Member | discord.User, credit_line: str) -> int:
         is_starter = isinstance(where, discord.Thread) and post.id == where.id
         title = where.name if is_starter else f"A post in #{getattr(where, 'name', 'a channel')}"
         embed = discord.Embed(title=title[:256], url=post.jump_url, description=(post.content or "")[:1500] or None,
@@ -103,14 +118,60 @@ class Curation(commands.Cog):
             except discord.HTTPException:
                 log.exception("could not delete showcase card %s after a failed commit", card_id)
 
+        if curator is None:  # the starboard: nobody waits for a reply, the card is a job
+            card: dict[str, Any] = {"card_job": {"where_id": where.id, "credit_line": credit_line}}
+        else:
+            card = {"post_card": lambda: self._post_card(showcase, post, where, author, credit_line),
+                    "delete_card": delete_card}
         return await self.bot.app.contributions.feature(
             guild_id=guild.id, channel_id=channel_id, thread_id=thread_id, message_id=post.id, author_id=author.id,
             author_joined_at=author.joined_at, curator_id=curator.id if curator else None,
             curator_joined_at=curator.joined_at if curator else None,
-            title=where.name if thread_id else "",
-            post_card=lambda: self._post_card(showcase, post, where, author, credit_line),
-            delete_card=delete_card,
+            title=where.name if thread_id else "", **card,
         )
+
+    async def card_job(self, payload: dict[str, Any], timer: Any) -> None:
+        """Post the showcase card of a post the starboard featured (see the module docstring)."""
+        guild_id, message_id = int(payload["guild_id"]), int(payload["message_id"])
+        guild = self.bot.get_guild(guild_id)
+        if guild is None:  # jobs due at start run before the gateway has sent the guilds
+            raise Retry(f"guild {guild_id} is not available (yet)")
+        contributions = self.bot.app.contributions
+        if await contributions.showcase_card(guild_id, message_id) is not None:
+            return
+        try:
+            showcase = self._showcase(guild)
+        except InvalidInput as exc:
+            raise Drop(f"no showcase card for message {message_id}: {exc}") from None
+        what = f"post the showcase card of message {message_id}"
+        try:
+            where_id = int(payload["where_id"])
+            where = guild.get_channel_or_thread(where_id) or await self.bot.fetch_channel(where_id)
+            post = await where.fetch_message(message_id)  # type: ignore[union-attr]
+            card_id = await self._card_already_posted(showcase, post, timer)
+            if card_id is None:
+                author = guild.get_member(int(payload["author_id"])) or post.author
+                card_id = await self._post_card(showcase, post, where, author, str(payload["credit_line"]))
+        except Exception as exc:  # noqa: BLE001 - classified; no Discord failure (a bug) is re-raised
+            action, failure = effect_outcome(exc)
+            if action is Action.RETRY:
+                raise Retry(what, failure) from exc
+            if action is Action.DROP:
+                raise Drop(what, failure) from exc
+            if action is Action.REPORT:
+                await report_missing_permission(self.bot, guild, showcase, what,
+                                                ("view_channel", "send_messages", "embed_links"))
+            raise GiveUp(what, failure) from exc
+        await contributions.record_card(guild_id, message_id, card_id)
+
+    async def _card_already_posted(self, showcase: discord.TextChannel, post: discord.Message, timer: Any) -> int | None:
+        """On a job's second run or later: the card it posted before (a crash or a lost answer in between)."""
+        if getattr(timer, "attempts", 1) <= 1 or self.bot.user is None:
+            return None
+        async for old in showcase.history(limit=HISTORY):
+            if old.author.id == self.bot.user.id and any(e.url == post.jump_url for e in old.embeds):
+                return old.id
+        return None
 
     # ------------------------------------------------------------------ "Feature this post"
 
@@ -132,13 +193,14 @@ class Curation(commands.Cog):
         assert curator is not None
         outcome = await self._feature(guild, where, post, author, curator, f"by {curator.mention}")
         showcase = self._showcase(guild)
+        assert outcome.showcase_message_id is not None  # a curator's card is posted in the transaction
         lines = [f"⭐ Featured in {showcase.mention}: "
                  f"https://discord.com/channels/{guild.id}/{showcase.id}/{outcome.showcase_message_id}",
                  outcome_text(self.bot, guild.id, outcome.author_credit)]
         if outcome.curator_credit is not None:
             lines.append(f"Your curation credit: {outcome_text(self.bot, guild.id, outcome.curator_credit)}")
         await interaction.followup.send("\n".join(lines), ephemeral=True, allowed_mentions=NO_MENTIONS)
-        await send_receipt(self.bot, guild, outcome.author_credit, actor_id=curator.id)
+        start_jobs(self.bot)
 
     # ------------------------------------------------------------------ starboard
 
@@ -221,10 +283,10 @@ class Curation(commands.Cog):
             log.info("starboard: author of %s left guild %s; not featured", post.id, guild.id)
             return False
         try:
-            outcome = await self._feature(guild, where, post, author, None,
-                                          f"{len(counted)} members reacted {cfg.starboard_emoji}")
+            await self._feature(guild, where, post, author, None,
+                                f"{len(counted)} members reacted {cfg.starboard_emoji}")
         except (Conflict, InvalidInput) as exc:
             log.info("starboard: %s not featured: %s", post.id, exc)
             return False
-        await send_receipt(self.bot, guild, outcome.author_credit)
+        start_jobs(self.bot)
         return True

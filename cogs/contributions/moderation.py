@@ -15,7 +15,7 @@ from bot.core.errors import NO_MENTIONS
 from bot.platform import markdown
 from bot.platform.config import ContributionKind
 from bot.platform.errors import InvalidInput
-from cogs.contributions._common import guild_of, place, send_receipt
+from cogs.contributions._common import guild_of, place, start_jobs
 
 if TYPE_CHECKING:
     from bot.core.bot import KudosBot
@@ -49,7 +49,7 @@ class Moderation(commands.Cog):
         )
         await interaction.response.send_message(f"Entry #{result.contribution_id}: {result.message}",
                                                 ephemeral=True, allowed_mentions=NO_MENTIONS)
-        await send_receipt(self.bot, guild, result, actor_id=interaction.user.id)
+        start_jobs(self.bot)
 
     @contrib.command(name="revoke", description="Reverse a ledger entry (rewards are re-evaluated)")
     @app_commands.describe(entry="The entry number (see /contrib history)", reason="Why (shown to the member)")
@@ -60,7 +60,7 @@ class Moderation(commands.Cog):
         result = await self.bot.app.contributions.revoke(
             guild_id=guild.id, actor_id=interaction.user.id, contribution_id=entry, reason=reason)
         await interaction.response.send_message(result.message, ephemeral=True, allowed_mentions=NO_MENTIONS)
-        await send_receipt(self.bot, guild, result, actor_id=interaction.user.id)
+        start_jobs(self.bot)
 
     @contrib.command(name="history", description="A member's ledger entries, newest first")
     @app_commands.describe(member="Whose history")

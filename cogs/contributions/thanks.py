@@ -16,7 +16,7 @@ from cogs.contributions._common import (
     guild_of,
     member_or_left,
     outcome_text,
-    send_receipt,
+    start_jobs,
 )
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ class Thanks(commands.Cog):
         head = "🙏 Thanks sent." if result.status == "credited" else "🙏 Thanks recorded."
         await interaction.response.send_message(f"{head} {outcome_text(self.bot, guild.id, result)}",
                                                 ephemeral=True, allowed_mentions=NO_MENTIONS)
-        await send_receipt(self.bot, guild, result, actor_id=interaction.user.id)
+        start_jobs(self.bot)
 
     @app_commands.command(name="thanks", description="Thank a member who helped you (earns them kudos)")
     @app_commands.describe(member="Who helped you", reason="What they did (optional, shown to them)")

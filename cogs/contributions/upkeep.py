@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot.contributions import DAILY, RELEASE, RELEASE_RECEIPT, release_receipt
 from bot.core.errors import NO_MENTIONS
 from cogs.contributions._common import receipts_mode
+from cogs.contributions.receipts import deliver_dm
 
 if TYPE_CHECKING:
     from bot.core.bot import KudosBot
@@ -46,27 +47,18 @@ class Upkeep(commands.Cog):
         # "ephemeral" notes ride on the reply to whoever triggered a credit; a release has no such reply.
         return receipts_mode(self.bot, guild_id) == "dm"
 
-    async def release_receipt(self, payload: dict[str, Any], _timer: Any) -> None:
-        """DM the receipt queued with a probation release. DMs closed: logged and dropped, like every
-        receipt. Any other failure raises, so the durable timer retries it (the release stays as it is)."""
+    async def release_receipt(self, payload: dict[str, Any], timer: Any) -> None:
+        """DM the receipt queued with a probation release. DMs closed: dropped with an audit line, like every
+        receipt (:mod:`cogs.contributions.receipts`). Any other failure raises, so the durable timer retries
+        it (the release stays as it is)."""
         guild_id, user_id = int(payload["guild_id"]), int(payload["user_id"])
         if not self._dm_receipts(guild_id):
             return  # receipts were turned off (or made ephemeral) since the release
-        user = self.bot.get_user(user_id)
-        if user is None:  # timers due at start fire before the member cache is filled
-            try:
-                user = await self.bot.fetch_user(user_id)
-            except discord.NotFound:
-                return
-        if user.bot:
-            return
         guild = self.bot.get_guild(guild_id)
         where = guild.name if guild is not None else "your server"
         text = release_receipt(int(payload["points"]), int(payload["count"]), int(payload["total"]))
-        try:
-            await user.send(f"**Kudos released** in {where}: {text}", allowed_mentions=NO_MENTIONS)
-        except discord.Forbidden as exc:
-            log.info("could not DM a release receipt to %s in guild %s: %s", user_id, guild_id, exc)
+        await deliver_dm(self.bot, user_id, f"**Kudos released** in {where}: {text}", timer,
+                         what=f"DM a release receipt to member {user_id}", retry_refusals=True)
 
     async def daily(self, payload: dict[str, Any], timer: Any) -> None:
         guild_id = int(payload["guild_id"])
