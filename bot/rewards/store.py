@@ -141,6 +141,7 @@ async def rule_grants(conn: AsyncConnection, guild_id: int, user_id: int, rule_n
 
 @dataclass(frozen=True, slots=True)
 class PastGrant:
+    id: int
     rule_name: str
     dedupe_key: str
     status: str
@@ -152,7 +153,8 @@ async def enabled_rules_with_grants(conn: AsyncConnection, guild_id: int, user_i
     """The guild's enabled rules, each with the member's grants of it (oldest first), in one query."""
     g = grants  # no alias: an alias built per call costs more than the query (SQLAlchemy proxies every column)
     rows = await conn.execute(
-        select(reward_rules, g.c.dedupe_key, g.c.status.label("grant_status"), g.c.created_at.label("granted_at"))
+        select(reward_rules, g.c.id.label("grant_id"), g.c.dedupe_key, g.c.status.label("grant_status"),
+               g.c.created_at.label("granted_at"))
         .select_from(reward_rules.outerjoin(g, and_(g.c.guild_id == reward_rules.c.guild_id, g.c.user_id == user_id,
                                                     g.c.rule_name == reward_rules.c.name)))
         .where(reward_rules.c.guild_id == guild_id, reward_rules.c.enabled.is_(True))
@@ -163,7 +165,7 @@ async def enabled_rules_with_grants(conn: AsyncConnection, guild_id: int, user_i
         if r.name not in out:
             out[r.name] = (_rule(r), [])
         if r.dedupe_key is not None:
-            out[r.name][1].append(PastGrant(r.name, r.dedupe_key, r.grant_status, r.granted_at))
+            out[r.name][1].append(PastGrant(r.grant_id, r.name, r.dedupe_key, r.grant_status, r.granted_at))
     return list(out.values())
 
 

@@ -188,5 +188,5 @@ async def test_two_cluster_processes_share_one_database(tmp_path) -> None:  # ty
     assert len(waiting) == 2 * (PERK_CLAIMANTS - CODES) and all(r.status == "pending" for r in waiting)
     dms = [m for uid in (u for _r, ms in guilds.values() for u in ms) for m in emu.dms(uid)]
     assert len(dms) == 2 * CODES
-    footers = [e.get("footer", {}).get("text", "") for m in dms for e in (m.embeds or [])]
-    assert len(footers) == len(set(footers)) == 2 * CODES
+    markers = [e.get("url", "") for m in dms for e in (m.embeds or [])]  # one grant each (dispatcher.reward_url)
+    assert len(markers) == len(set(markers)) == 2 * CODES
