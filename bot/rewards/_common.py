@@ -19,6 +19,9 @@ log = logging.getLogger(__name__)
 
 ACTIONS = ("role_add", "role_remove", "perk", "dm", "points", "notice")
 DEFAULT_PERK_DM = "Thank you for contributing! Your reward from **{pool}**: ||{code}||"
+# To a member whose perk code can't be handed out yet (the pool is out of codes).
+WAITING_DM = ("You earned a code from **{pool}**: it is on its way. The pool is being restocked, and I'll send it "
+              "to you as soon as it is (`/perks mine` shows it then).")
 NOTICE_USER = 0
 BONUS_SOURCE = "reward:"  # ledger source_key prefix of bonus points paid by a grant: reward:<grant id>
 

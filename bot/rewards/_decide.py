@@ -22,6 +22,7 @@ from bot.rewards._common import (
     DEFAULT_PERK_DM,
     DEMOTION_KEY,
     NOTICE_USER,
+    WAITING_DM,
     PreviewResult,
     _stage_reached,
     given_before,
@@ -254,14 +255,27 @@ class _Decisions:
             return None
         code = await repo.claim_code(conn, pool.id, user_id=user_id, grant_id=grant_id, now=now)
         left = await repo.available(conn, pool.id, now=now)
-        if code is None:
-            if await repo.mark_low_stock_alerted(conn, pool.id):
-                await self.notice(conn, guild_id, f"Perk pool **{pool.name}** is out of codes; rewards wait "
-                                  "until `/perks add-codes` restocks it.", key=f"stock:{pool.id}:{now.isoformat()}")
-        elif pool.low_stock_warning and left < pool.low_stock_warning:
-            if await repo.mark_low_stock_alerted(conn, pool.id):
-                await self.notice(conn, guild_id, f"Perk pool **{pool.name}** is running low: {left} code"
-                                  f"{'s' if left != 1 else ''} left.", key=f"stock:{pool.id}:{now.isoformat()}")
+        # Two alerts per dip, each with its own flag (a restock clears both): "running low" once stock falls
+        # under low_stock_warning, "out of codes" once a member has to wait; each says who waits.
+        low = bool(code is not None and pool.low_stock_warning and left < pool.low_stock_warning)
+        if code is None or low:
+            empty = code is None
+            if await repo.mark_low_stock_alerted(conn, pool.id, empty=empty):
+                waiting = len(await repo.waiting_for_codes(conn, guild_id, pool.name))
+                who = f"{waiting} member{'s' if waiting != 1 else ''} waiting for a code"
+                if empty:
+                    text = (f"Perk pool **{pool.name}** is out of codes: {who}. Their rewards wait until "
+                            "`/perks add-codes` restocks it.")
+                else:
+                    text = (f"Perk pool **{pool.name}** is running low: {left} code{'s' if left != 1 else ''} "
+                            f"left, {who}.")
+                dip = await repo.code_total(conn, pool.id)  # one key per alert and dip, whatever the clock says
+                await self.notice(conn, guild_id, text, key=f"stock-{'empty' if empty else 'low'}:{pool.id}:{dip}")
+        if code is None:  # the member hears that their code is on its way (once per grant)
+            await self.queue_grant(
+                conn, guild_id=guild_id, user_id=user_id, action="dm", payload={
+                    "template": WAITING_DM, "context": {"pool": pool.name}, "optional": True},
+                dedupe_key=f"waiting:{grant_id}", rule_name=f"waiting:{pool.name}"[:100], cause=f"waiting:{grant_id}")
         return code
 
     async def notice(self, conn: AsyncConnection, guild_id: int, text: str, *, key: str,

@@ -442,7 +442,8 @@ async def add_codes(
              for code, expires in codes[start:start + 1000]])
             .on_conflict_do_nothing(index_elements=["pool_id", "code"]).returning(perk_codes.c.code))
         inserted.update(r[0] for r in await conn.execute(stmt))
-    await conn.execute(update(perk_pools).where(perk_pools.c.id == pool_id).values(low_stock_alerted=False))
+    await conn.execute(update(perk_pools).where(perk_pools.c.id == pool_id).values(low_stock_alerted=False,
+                                                                                    empty_alerted=False))
     return inserted
 
 
@@ -528,13 +529,32 @@ async def assigned_since(conn: AsyncConnection, pool_id: int, since: datetime) -
     return int(result.scalar_one())
 
 
-async def mark_low_stock_alerted(conn: AsyncConnection, pool_id: int) -> bool:
-    """Flip the pool's alert flag; True only for the caller that flipped it (one alert per dip)."""
-    result = await conn.execute(
-        update(perk_pools).where(perk_pools.c.id == pool_id, perk_pools.c.low_stock_alerted.is_(False))
-        .values(low_stock_alerted=True)
-    )
+async def mark_low_stock_alerted(conn: AsyncConnection, pool_id: int, *, empty: bool = False) -> bool:
+    """Flip the pool's "running low" (or, ``empty``, "out of codes") alert flag; True only for the caller that
+    flipped it (one alert of each per dip; a restock clears both)."""
+    flag = perk_pools.c.empty_alerted if empty else perk_pools.c.low_stock_alerted
+    result = await conn.execute(update(perk_pools).where(perk_pools.c.id == pool_id, flag.is_(False))
+                                .values({flag.key: True}))
     return result.rowcount > 0
+
+
+async def code_total(conn: AsyncConnection, pool_id: int) -> int:
+    """Every code the pool was ever given (grows with each restock)."""
+    result = await conn.execute(select(func.count()).select_from(perk_codes).where(perk_codes.c.pool_id == pool_id))
+    return int(result.scalar_one())
+
+
+async def waiting_for_codes(conn: AsyncConnection, guild_id: int, pool_name: str | None = None, *,
+                            user_id: int | None = None) -> list[Grant]:
+    """Perk grants still to be delivered that hold no code yet (the pool ran out, or staff approval), oldest
+    first: of one pool, and/or of one member."""
+    stmt = (select(grants).select_from(grants.outerjoin(perk_codes, perk_codes.c.grant_id == grants.c.id))
+            .where(grants.c.guild_id == guild_id, grants.c.action == "perk",
+                   grants.c.status.in_(("pending", "delivering")), perk_codes.c.id.is_(None)))
+    if user_id is not None:
+        stmt = stmt.where(grants.c.user_id == user_id)
+    rows = [_grant(r) for r in await conn.execute(stmt.order_by(grants.c.id))]
+    return [g for g in rows if pool_name is None or g.payload.get("pool") == pool_name]
 
 
 async def member_codes(conn: AsyncConnection, guild_id: int, user_id: int) -> list[tuple[Code, str]]:

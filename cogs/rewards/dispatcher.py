@@ -299,7 +299,8 @@ class Dispatcher:
 
     async def _dm(self, guild: discord.Guild, grant: repo.Grant) -> None:
         text = render(str(grant.payload.get("template") or ""), dict(grant.payload.get("context") or {}))
-        await self._send_dm(guild, grant, text, closed_ok=False)
+        # optional: a courtesy (a code on its way), not a reward: closed DMs are no failure for staff to see
+        await self._send_dm(guild, grant, text, closed_ok=bool(grant.payload.get("optional")))
 
     async def _send_dm(self, guild: discord.Guild, grant: repo.Grant, text: str, *, closed_ok: bool,
                        closed_note: str = "DMs closed") -> None:
