@@ -104,9 +104,16 @@ def receipt_line(r: Receipt, *, channel: str | None = None, thread: str | None =
     return line
 
 
+def member(user_id: int | None) -> str:
+    """A member's mention, or ``erased member`` for the pseudonym (a negative id) an erasure left."""
+    if user_id is not None and user_id < 0:
+        return "erased member"
+    return f"<@{user_id}>"
+
+
 def leaderboard_line(rank: int, user_id: int, points: int) -> str:
     medal = {1: "🥇", 2: "🥈", 3: "🥉"}.get(rank, f"**{rank}.**")
-    return f"{medal} <@{user_id}> — {points} point{'s' if points != 1 else ''}"
+    return f"{medal} {member(user_id)} — {points} point{'s' if points != 1 else ''}"
 
 
 def release_receipt(points: int, count: int, total: int) -> str:
