@@ -106,13 +106,14 @@ def build_app(config: KudosConfig, db: Database, clock: Clock, jobs: TimerSchedu
     betas = BetaService(db, clock, ledger, rewards, lambda guild_id: BetaPolicy.from_config(guild_config(guild_id)),
                         emit=emit_named, schedule=jobs.schedule)
     secret, ephemeral = web_secret
+    # Messages and reactions: counted in memory on the hot path, written in batches (write-behind).
+    activity = ActivityCounters(db, clock)
     return App(
         config=config, db=db, clock=clock, jobs=jobs, guild_config=guild_config, bus=bus,
         ledger=ledger, rewards=rewards, contributions=contributions, feedback=feedback, betas=betas,
         # /announce posts, reply counts of discussion threads, "what we changed" posts: the betas' budget.
         announcements=AnnouncementsService(betas),
-        # Messages and reactions: counted in memory on the hot path, written in batches (write-behind).
-        activity=ActivityCounters(db, clock),
+        activity=activity,
         catchup=CatchupMarks(db, clock),
         insights=InsightsService(db, clock, ledger_policy),
         # Charts are drawn in a child process (matplotlib would hold the GIL the event loop needs).
@@ -121,7 +122,9 @@ def build_app(config: KudosConfig, db: Database, clock: Clock, jobs: TimerSchedu
             db, clock,
             retention_days=lambda guild_id: guild_config(guild_id).privacy.retention_days_after_leave,
             # Each feature declares its tables that hold member ids (bot/<feature>/personal.py).
-            personal_data=PERSONAL_DATA),
+            personal_data=PERSONAL_DATA,
+            # Erasure and the opt-out: the member's buffered activity counts are written first, none after.
+            settle_member=activity.member_settled),
         # The staff dashboard (bot/web): login links, sessions, CSRF. The secret comes from KUDOS_WEB_SECRET.
         web=WebService(db, clock, secret),
         web_secret_ephemeral=ephemeral,

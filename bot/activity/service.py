@@ -7,14 +7,17 @@ on shutdown (the bot's flush hook). A crash therefore loses at most the last sec
 and grants never go through here (they are written per action by the ledger).
 
 Members who turned tracking off (``/mydata tracking off``) are dropped at flush time, so the hot path needs no
-lookup. A failed flush keeps its counts and merges them into the next one.
+lookup. A failed flush keeps its counts and merges them into the next one. Erasure and the opt-out run inside
+:meth:`ActivityCounters.member_settled`, so counts buffered before them never reach the table afterwards
+under the member's id.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -120,18 +123,42 @@ class ActivityCounters:
     async def flush(self) -> FlushStats:
         """Write what accumulated (one transaction); returns what was written."""
         async with self._lock:
-            self._wake.clear()
-            if not self._events:
-                return FlushStats(0, 0)
-            batch, events = self._swap({}, 0)
+            return await self._flush_locked()
+
+    async def _flush_locked(self) -> FlushStats:
+        self._wake.clear()
+        if not self._events:
+            return FlushStats(0, 0)
+        batch, events = self._swap({}, 0)
+        try:
+            async with self.db.begin() as conn:
+                rows, dropped = await _write(conn, batch)
+        except BaseException:
+            self._merge_back(batch, events)
+            raise
+        self.flushes += 1
+        return FlushStats(rows, events, dropped)
+
+    @contextlib.asynccontextmanager
+    async def member_settled(self, guild_id: int, user_id: int) -> AsyncIterator[None]:
+        """Around an erasure or an opt-out of one member: their counts so far are written first (erasure then
+        anonymises them, with the rest of their rows), no flush runs meanwhile, and what of theirs was counted
+        meanwhile is dropped: nothing buffered comes back under their id a second later."""
+        async with self._lock:
+            await self._flush_locked()
             try:
-                async with self.db.begin() as conn:
-                    rows, dropped = await _write(conn, batch)
-            except BaseException:
-                self._merge_back(batch, events)
-                raise
-            self.flushes += 1
-            return FlushStats(rows, events, dropped)
+                yield
+            finally:
+                self._drop(guild_id, user_id)
+
+    def _drop(self, guild_id: int, user_id: int) -> None:
+        dropped = 0
+        for guilds in self._counts.values():
+            slots = guilds.get(guild_id)
+            for counts in slots or ():
+                for key in [k for k in counts if k >> 64 == user_id]:
+                    dropped += counts.pop(key)
+        self._events = max(self._events - dropped, 0)
 
     async def close(self) -> None:
         """Stop the writer loop, wait until it has returned, and write what is left (the bot's flush hook).

@@ -79,9 +79,9 @@ def next_reward_text(nxt: NextReward) -> str | None:
 def receipt_line(r: Receipt, *, channel: str | None = None, thread: str | None = None) -> str:
     """``+10 answer in #help 'sync fails', accepted by <@x>`` (with the entry's state when not counted).
 
-    ``channel`` is the channel or forum name, ``thread`` the post title when known (else the reason
-    recorded with an answer, which is the post title)."""
-    title = thread or (r.reason if r.kind in ("answer", "creation", "curation") and r.reason else None)
+    ``channel`` is the channel or forum name, ``thread`` the post title when known (else the title recorded
+    with the entry, or for a reversal with the entry it reverses: a reversal's reason is never a title)."""
+    title = thread or r.title
     title = markdown.inline(title) or None  # post titles and reasons are member text: never markup or links
     where = ""
     if channel:
@@ -89,9 +89,10 @@ def receipt_line(r: Receipt, *, channel: str | None = None, thread: str | None =
     elif r.thread_id or r.channel_id:
         where = f" in <#{r.thread_id or r.channel_id}>"
     if r.status == "reversal":
-        why = f": {markdown.inline(r.reason)}" if r.reason else ""
-        return f"{r.points:+d} {r.kind}{where}, reversed by <@{r.actor_id}>{why} ({ts(r.created_at, 'd')})"
-    by = f", {_DONE_BY.get(r.kind, 'by')} <@{r.actor_id}>" if r.actor_id else ""
+        why = f" — reason: {markdown.inline(r.reason)}" if r.reason else ""
+        by = member(r.actor_id) if r.actor_id else "the system"
+        return f"{r.points:+d} {r.kind}{where}, reversed by {by}{why} ({ts(r.created_at, 'd')})"
+    by = f", {_DONE_BY.get(r.kind, 'by')} {member(r.actor_id)}" if r.actor_id else ""
     said = f" — “{markdown.inline(r.reason)}”" if r.reason and r.kind == "thanks" else ""
     line = f"+{r.points} {r.kind}{where}{by}{said}"
     if r.status == "pending":
@@ -104,9 +105,16 @@ def receipt_line(r: Receipt, *, channel: str | None = None, thread: str | None =
     return line
 
 
+def member(user_id: int | None) -> str:
+    """A member's mention, or ``erased member`` for the pseudonym (a negative id) an erasure left."""
+    if user_id is not None and user_id < 0:
+        return "erased member"
+    return f"<@{user_id}>"
+
+
 def leaderboard_line(rank: int, user_id: int, points: int) -> str:
     medal = {1: "🥇", 2: "🥈", 3: "🥉"}.get(rank, f"**{rank}.**")
-    return f"{medal} <@{user_id}> — {points} point{'s' if points != 1 else ''}"
+    return f"{medal} {member(user_id)} — {points} point{'s' if points != 1 else ''}"
 
 
 def release_receipt(points: int, count: int, total: int) -> str:

@@ -119,6 +119,9 @@ class Receipt:
     created_at: datetime
     held_until: datetime | None = None
     reverses_id: int | None = None
+    # The post's title recorded with the entry (answers, creations and curation record it as their reason); a
+    # reversal's comes from the entry it reverses, since its own reason says why it was reversed.
+    title: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

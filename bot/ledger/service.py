@@ -565,13 +565,21 @@ def _duplicate(existing: Contribution, undone: Contribution | None) -> CreditRes
     )
 
 
-def _receipt(row: Contribution, reversed_: bool) -> Receipt:
+TITLED_KINDS = ("answer", "creation", "curation")  # their reason is the post's title
+
+
+def _title(row: Contribution | None) -> str | None:
+    return row.reason or None if row is not None and row.kind in TITLED_KINDS and not row.is_reversal else None
+
+
+def _receipt(row: Contribution, reversed_: bool, original: Contribution | None = None) -> Receipt:
     status = "reversal" if row.is_reversal else ("reversed" if reversed_ else row.status)
     return Receipt(
         id=row.id, kind=row.kind, points=row.points, status=status, reason=row.reason, note=row.note,
         source_key=row.source_key, channel_id=row.channel_id, thread_id=row.thread_id,
         message_id=row.message_id, actor_id=row.actor_id, season=row.season, created_at=row.created_at,
         held_until=row.held_until, reverses_id=row.reverses_id,
+        title=_title(original if row.is_reversal else row),
     )
 
 
@@ -579,4 +587,9 @@ async def _history(c: AsyncConnection, guild_id: int, user_id: int, *, limit: in
                    before_id: int | None = None) -> list[Receipt]:
     rows = await repo.history(c, guild_id, user_id, limit=limit, before_id=before_id)
     reversed_ids = set(await repo.reversals_of(c, guild_id, [r.id for r in rows if not r.is_reversal]))
-    return [_receipt(r, r.id in reversed_ids) for r in rows]
+    # A reversal keeps its post's title with the entry it reverses (usually on the same page, else read).
+    by_id = {r.id: r for r in rows}
+    originals = {r.reverses_id: by_id.get(r.reverses_id) or await repo.get(c, guild_id, r.reverses_id)
+                 for r in rows if r.reverses_id is not None}
+    return [_receipt(r, r.id in reversed_ids, originals.get(r.reverses_id) if r.reverses_id else None)
+            for r in rows]

@@ -15,8 +15,10 @@ whoever builds the service (the bot passes ``bot.schema.PERSONAL_DATA``).
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from collections.abc import Callable, Iterable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -83,14 +85,23 @@ def _plain(value: Any) -> Any:
 
 class PrivacyService:
     def __init__(self, db: Database, clock: Clock, retention_days: Callable[[int], int], *,
-                 personal_data: Iterable[PersonalData]) -> None:
+                 personal_data: Iterable[PersonalData],
+                 settle_member: Callable[[int, int], AbstractAsyncContextManager[None]] | None = None) -> None:
         self.db = db
+        # Around an erasure or an opt-out: a writer that buffers member rows (the activity counters) writes
+        # them first and keeps none that came in meanwhile (``ActivityCounters.member_settled``).
+        self._settle_member = settle_member
         self.clock = clock
         self.retention_days = retention_days
         self.personal_data = check_registry(personal_data, reserved=EXPORT_HEADER)
         # Export sections of rows erasure keeps on purpose (the tracking opt-out): not "data to erase".
         self._kept_sections = frozenset(s.key for d in self.personal_data if isinstance(d.erase, Keep)
                                         for s in d.export)
+
+    def _settled(self, guild_id: int, user_id: int, *, enabled: bool = False) -> AbstractAsyncContextManager[None]:
+        if self._settle_member is None or enabled:
+            return contextlib.nullcontext()
+        return self._settle_member(guild_id, user_id)
 
     # ------------------------------------------------------------------ tracking
 
@@ -100,7 +111,7 @@ class PrivacyService:
 
     async def set_tracking(self, guild_id: int, user_id: int, *, enabled: bool) -> bool:
         """Turn tracking on or off; returns whether anything changed."""
-        async with self.db.begin() as conn:
+        async with self._settled(guild_id, user_id, enabled=enabled), self.db.begin() as conn:
             if enabled:
                 changed = await repo.set_tracking_on(conn, guild_id, user_id)
             else:
@@ -141,7 +152,7 @@ class PrivacyService:
         if user_id <= 0:
             raise NotAllowed("That member's data was already erased.")
         now = self.clock.now()
-        async with self.db.begin() as conn:
+        async with self._settled(guild_id, user_id), self.db.begin() as conn:
             await locks.lock_for_write(conn, guild_id, [user_id])
             pseudonym = -(secrets.randbelow(2**53) + 1)
             while await repo.pseudonym_taken(conn, guild_id, pseudonym):  # pragma: no cover - 1 in 2**53

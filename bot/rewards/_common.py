@@ -19,6 +19,9 @@ log = logging.getLogger(__name__)
 
 ACTIONS = ("role_add", "role_remove", "perk", "dm", "points", "notice")
 DEFAULT_PERK_DM = "Thank you for contributing! Your reward from **{pool}**: ||{code}||"
+# To a member whose perk code can't be handed out yet (the pool is out of codes).
+WAITING_DM = ("You earned a code from **{pool}**: it is on its way. The pool is being restocked, and I'll send it "
+              "to you as soon as it is (`/perks mine` shows it then).")
 NOTICE_USER = 0
 BONUS_SOURCE = "reward:"  # ledger source_key prefix of bonus points paid by a grant: reward:<grant id>
 
@@ -67,7 +70,16 @@ def _seq_of(dedupe_key: str) -> int | None:
         return None
 
 
+def _action_of(dedupe_key: str) -> str:
+    """The action of a rule grant's key (its last part)."""
+    return dedupe_key.rsplit(":", 1)[-1]
+
+
+DEMOTION_KEY = "demote:"  # dedupe key prefix of the role removal a demotion queues: demote:<role grant id>
+
+
 class _PastGrant(Protocol):
+    id: int
     dedupe_key: str
     status: str
     created_at: datetime
@@ -75,7 +87,11 @@ class _PastGrant(Protocol):
 
 def next_earning(rule: Rule, previous: Sequence[_PastGrant], now: datetime) -> int | None:
     """Which earning of ``rule`` the member's next one would be, given their grants of it (oldest first), or
-    None when it is not due: earned once already, or repeatable and still in its cooldown."""
+    None when it is not due: earned once already, or repeatable and still in its cooldown.
+
+    A rule earned once may be earned again when every grant of its last earning was revoked (voided,
+    rejected), or when it gave a role that a demotion took back: the role then comes back when the member
+    climbs over the threshold again (what else it gave is not given twice, see :func:`given_before`)."""
     seqs = [_seq_of(g.dedupe_key) for g in previous]
     earnings = {s for s in seqs if s is not None}
     if not earnings:
@@ -88,8 +104,23 @@ def next_earning(rule: Rule, previous: Sequence[_PastGrant], now: datetime) -> i
             return None
         return last + 1
     if all(g.status == "revoked" for g in last_grants):
-        return last + 1  # demoted or voided: may be earned again
+        return last + 1  # voided or rejected: may be earned again
+    demoted = {g.dedupe_key.removeprefix(DEMOTION_KEY) for g in previous if g.dedupe_key.startswith(DEMOTION_KEY)}
+    roles = [g for g in last_grants if _action_of(g.dedupe_key) == "role_add"]
+    if roles and all(g.status == "revoked" and str(g.id) in demoted for g in roles):
+        return last + 1  # the role was taken back by a demotion: it can be earned again
     return None
+
+
+# What a rule gives only once, however often it is earned again after a demotion: a perk code is not handed
+# out twice and bonus points are not paid twice (the role, and a plain DM with it, come back).
+ONCE_ONLY = ("perk", "points")
+
+
+def given_before(previous: Sequence[_PastGrant]) -> set[str]:
+    """The once-only actions (:data:`ONCE_ONLY`) an earlier earning of a rule gave (and were not revoked)."""
+    return {action for g in previous if _seq_of(g.dedupe_key) is not None and g.status != "revoked"
+            and (action := _action_of(g.dedupe_key)) in ONCE_ONLY}
 
 
 def _stage_kinds(policy: LedgerPolicy, stage_name: str) -> set[str]:

@@ -20,14 +20,27 @@ from bot.rewards import store as repo
 from bot.rewards._common import (
     ACTIONS,
     DEFAULT_PERK_DM,
+    DEMOTION_KEY,
     NOTICE_USER,
+    WAITING_DM,
     PreviewResult,
     _stage_reached,
+    given_before,
     log,
     next_earning,
 )
 from bot.rewards.conditions import MemberFacts, check_conditions
 from bot.rewards.rules import Rule
+
+
+def _threshold_text(rule: Rule) -> str:
+    """``30 points``, ``20 points this season``, ``3 answer credits``: a threshold rule's line, for members."""
+    t = rule.trigger
+    if t.type == "kind":
+        n = int(t.count or 0)
+        return f"{n} {t.kind} credit{'s' if n != 1 else ''}"
+    scope = f" within {t.window_days} days" if t.window_days else (" this season" if t.season else "")
+    return f"{rule.threshold} point{'s' if rule.threshold != 1 else ''}{scope}"
 
 
 class _Decisions:
@@ -82,7 +95,8 @@ class _Decisions:
         """Write the grants of ``rule`` for the member if they are due; returns the new grant ids.
 
         ``first_only``: a repeatable rule is given only if the member never earned it (bonus points)."""
-        seq = await self._next_seq(conn, rule, guild_id, user_id, now)
+        previous = await repo.rule_grants(conn, guild_id, user_id, rule.name)
+        seq = next_earning(rule, previous, now)
         if seq is None or (first_only and rule.config.repeatable and seq > 1):
             return []
         facts = facts or await self._facts(conn, guild_id, user_id)
@@ -123,6 +137,9 @@ class _Decisions:
             actions.append(("dm", {"template": c.dm, "context": ctx}))
         if c.bonus_points:
             actions.append(("points", {"points": c.bonus_points, "kind": rule.bonus_kind}))
+        if seq > 1 and not c.repeatable:  # earned again after a demotion: the role comes back, the rest not
+            once = given_before(previous)
+            actions = [(a, p) for a, p in actions if a not in once]
         for action, payload in actions:
             grant_id = await self.queue_grant(
                 conn, guild_id=guild_id, user_id=user_id, action=action, payload=payload,
@@ -238,14 +255,27 @@ class _Decisions:
             return None
         code = await repo.claim_code(conn, pool.id, user_id=user_id, grant_id=grant_id, now=now)
         left = await repo.available(conn, pool.id, now=now)
-        if code is None:
-            if await repo.mark_low_stock_alerted(conn, pool.id):
-                await self.notice(conn, guild_id, f"Perk pool **{pool.name}** is out of codes; rewards wait "
-                                  "until `/perks add-codes` restocks it.", key=f"stock:{pool.id}:{now.isoformat()}")
-        elif pool.low_stock_warning and left < pool.low_stock_warning:
-            if await repo.mark_low_stock_alerted(conn, pool.id):
-                await self.notice(conn, guild_id, f"Perk pool **{pool.name}** is running low: {left} code"
-                                  f"{'s' if left != 1 else ''} left.", key=f"stock:{pool.id}:{now.isoformat()}")
+        # Two alerts per dip, each with its own flag (a restock clears both): "running low" once stock falls
+        # under low_stock_warning, "out of codes" once a member has to wait; each says who waits.
+        low = bool(code is not None and pool.low_stock_warning and left < pool.low_stock_warning)
+        if code is None or low:
+            empty = code is None
+            if await repo.mark_low_stock_alerted(conn, pool.id, empty=empty):
+                waiting = len(await repo.waiting_for_codes(conn, guild_id, pool.name))
+                who = f"{waiting} member{'s' if waiting != 1 else ''} waiting for a code"
+                if empty:
+                    text = (f"Perk pool **{pool.name}** is out of codes: {who}. Their rewards wait until "
+                            "`/perks add-codes` restocks it.")
+                else:
+                    text = (f"Perk pool **{pool.name}** is running low: {left} code{'s' if left != 1 else ''} "
+                            f"left, {who}.")
+                dip = await repo.code_total(conn, pool.id)  # one key per alert and dip, whatever the clock says
+                await self.notice(conn, guild_id, text, key=f"stock-{'empty' if empty else 'low'}:{pool.id}:{dip}")
+        if code is None:  # the member hears that their code is on its way (once per grant)
+            await self.queue_grant(
+                conn, guild_id=guild_id, user_id=user_id, action="dm", payload={
+                    "template": WAITING_DM, "context": {"pool": pool.name}, "optional": True},
+                dedupe_key=f"waiting:{grant_id}", rule_name=f"waiting:{pool.name}"[:100], cause=f"waiting:{grant_id}")
         return code
 
     async def notice(self, conn: AsyncConnection, guild_id: int, text: str, *, key: str,
@@ -305,11 +335,13 @@ class _Decisions:
             await audit.record(conn, now=now, action="reward.revoked", guild_id=grant.guild_id,
                                target_id=grant.user_id, details={"grant": grant.id, "rule": grant.rule_name,
                                                                  "reason": "demoted"})
-            message = (f"Your reward role from **{rule.name}** was removed: you have stayed below the threshold "
-                       f"for {self.delivery_for(grant.guild_id).demote_after_days} days. Earn it back any time!")
+            # Members see the role's name, never the rule's id: the dispatcher fills {role} in from Discord.
+            message = (f"Your **{{role}}** role was removed: you have stayed below the threshold for "
+                       f"{self.delivery_for(grant.guild_id).demote_after_days} days. It can be earned again: "
+                       f"reach {_threshold_text(rule)} again and it comes back.")
             await self.queue_grant(conn, guild_id=grant.guild_id, user_id=grant.user_id, action="role_remove",
                                    payload={"role_id": grant.payload["role_id"], "message": message},
-                                   dedupe_key=f"demote:{grant.id}", rule_name=grant.rule_name, cause="demotion")
+                                   dedupe_key=f"{DEMOTION_KEY}{grant.id}", rule_name=grant.rule_name, cause="demotion")
             if rule.config.role_group and rule.config.replace_in_group:
                 await self._fall_back(conn, rule, grant.guild_id, grant.user_id, now)
         return True

@@ -88,6 +88,11 @@ class _Pools:
         async with self.db.connect() as conn:
             return await repo.member_codes(conn, guild_id, user_id)
 
+    async def waiting_pools(self, guild_id: int, user_id: int) -> list[str]:
+        """The pools of the member's earned codes still on their way (out of stock, or awaiting approval)."""
+        async with self.db.connect() as conn:
+            return [str(g.payload.get("pool")) for g in await repo.waiting_for_codes(conn, guild_id, user_id=user_id)]
+
     async def mark_notified(self, guild_id: int, user_id: int) -> int:
         async with self.db.begin() as conn:
             grants = await repo.unnotified_closed_dm(conn, guild_id, user_id)

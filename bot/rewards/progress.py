@@ -88,7 +88,7 @@ def _roles_allow(rule: Rule, facts: MemberFacts | None, now: datetime) -> bool:
 def _progress(rule: Rule, profile: Profile, windows: dict[int, int], again: bool) -> RewardProgress:
     t = rule.trigger
     if t.type == "kind":
-        return RewardProgress(rule.name, rule.gives(), f"{t.kind} credit", "", profile.counts_by_kind.get(str(t.kind), 0),
+        return RewardProgress(rule.name, rule.gives(again=again), f"{t.kind} credit", "", profile.counts_by_kind.get(str(t.kind), 0),
                               int(t.count), again, kind=str(t.kind))
     if t.window_days:
         current, scope = windows[int(t.window_days)], f" within {t.window_days} days"
@@ -96,7 +96,7 @@ def _progress(rule: Rule, profile: Profile, windows: dict[int, int], again: bool
         current, scope = profile.season_points, " this season"
     else:
         current, scope = profile.total_points, ""
-    return RewardProgress(rule.name, rule.gives(), "point", scope, current, int(t.points), again)
+    return RewardProgress(rule.name, rule.gives(again=again), "point", scope, current, int(t.points), again)
 
 
 def nearest(candidates: list[RewardProgress]) -> RewardProgress:

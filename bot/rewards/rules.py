@@ -82,10 +82,15 @@ class Rule:
         state = "" if self.enabled else f" — **disabled**: {self.disabled_reason or 'turned off'}"
         return f"**{self.name}**: {when} → {self.gives()} ({once}){state}"
 
-    def gives(self) -> str:
-        """What the rule hands out, e.g. ``role <@&1>, a code from storage``. Never a code itself."""
+    def gives(self, *, again: bool = False) -> str:
+        """What the rule hands out, e.g. ``role <@&1>, a code from storage``. Never a code itself.
+
+        ``again``: what earning it once more gives; a rule that is not repeatable gives only its role (and DM)
+        back after a demotion: no second code, no second bonus."""
         gives = []
         c = self.config
+        if again and not c.repeatable:
+            c = c.model_copy(update={"perk_pool": None, "bonus_points": 0})
         if c.role is not None:
             role = f"<@&{c.role}>" if isinstance(c.role, int) else str(c.role)
             gives.append(f"role {role}" + (f" for {c.role_duration_days} days" if c.role_duration_days else ""))

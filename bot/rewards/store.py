@@ -141,6 +141,7 @@ async def rule_grants(conn: AsyncConnection, guild_id: int, user_id: int, rule_n
 
 @dataclass(frozen=True, slots=True)
 class PastGrant:
+    id: int
     rule_name: str
     dedupe_key: str
     status: str
@@ -152,7 +153,8 @@ async def enabled_rules_with_grants(conn: AsyncConnection, guild_id: int, user_i
     """The guild's enabled rules, each with the member's grants of it (oldest first), in one query."""
     g = grants  # no alias: an alias built per call costs more than the query (SQLAlchemy proxies every column)
     rows = await conn.execute(
-        select(reward_rules, g.c.dedupe_key, g.c.status.label("grant_status"), g.c.created_at.label("granted_at"))
+        select(reward_rules, g.c.id.label("grant_id"), g.c.dedupe_key, g.c.status.label("grant_status"),
+               g.c.created_at.label("granted_at"))
         .select_from(reward_rules.outerjoin(g, and_(g.c.guild_id == reward_rules.c.guild_id, g.c.user_id == user_id,
                                                     g.c.rule_name == reward_rules.c.name)))
         .where(reward_rules.c.guild_id == guild_id, reward_rules.c.enabled.is_(True))
@@ -163,7 +165,7 @@ async def enabled_rules_with_grants(conn: AsyncConnection, guild_id: int, user_i
         if r.name not in out:
             out[r.name] = (_rule(r), [])
         if r.dedupe_key is not None:
-            out[r.name][1].append(PastGrant(r.name, r.dedupe_key, r.grant_status, r.granted_at))
+            out[r.name][1].append(PastGrant(r.grant_id, r.name, r.dedupe_key, r.grant_status, r.granted_at))
     return list(out.values())
 
 
@@ -440,7 +442,8 @@ async def add_codes(
              for code, expires in codes[start:start + 1000]])
             .on_conflict_do_nothing(index_elements=["pool_id", "code"]).returning(perk_codes.c.code))
         inserted.update(r[0] for r in await conn.execute(stmt))
-    await conn.execute(update(perk_pools).where(perk_pools.c.id == pool_id).values(low_stock_alerted=False))
+    await conn.execute(update(perk_pools).where(perk_pools.c.id == pool_id).values(low_stock_alerted=False,
+                                                                                    empty_alerted=False))
     return inserted
 
 
@@ -526,13 +529,32 @@ async def assigned_since(conn: AsyncConnection, pool_id: int, since: datetime) -
     return int(result.scalar_one())
 
 
-async def mark_low_stock_alerted(conn: AsyncConnection, pool_id: int) -> bool:
-    """Flip the pool's alert flag; True only for the caller that flipped it (one alert per dip)."""
-    result = await conn.execute(
-        update(perk_pools).where(perk_pools.c.id == pool_id, perk_pools.c.low_stock_alerted.is_(False))
-        .values(low_stock_alerted=True)
-    )
+async def mark_low_stock_alerted(conn: AsyncConnection, pool_id: int, *, empty: bool = False) -> bool:
+    """Flip the pool's "running low" (or, ``empty``, "out of codes") alert flag; True only for the caller that
+    flipped it (one alert of each per dip; a restock clears both)."""
+    flag = perk_pools.c.empty_alerted if empty else perk_pools.c.low_stock_alerted
+    result = await conn.execute(update(perk_pools).where(perk_pools.c.id == pool_id, flag.is_(False))
+                                .values({flag.key: True}))
     return result.rowcount > 0
+
+
+async def code_total(conn: AsyncConnection, pool_id: int) -> int:
+    """Every code the pool was ever given (grows with each restock)."""
+    result = await conn.execute(select(func.count()).select_from(perk_codes).where(perk_codes.c.pool_id == pool_id))
+    return int(result.scalar_one())
+
+
+async def waiting_for_codes(conn: AsyncConnection, guild_id: int, pool_name: str | None = None, *,
+                            user_id: int | None = None) -> list[Grant]:
+    """Perk grants still to be delivered that hold no code yet (the pool ran out, or staff approval), oldest
+    first: of one pool, and/or of one member."""
+    stmt = (select(grants).select_from(grants.outerjoin(perk_codes, perk_codes.c.grant_id == grants.c.id))
+            .where(grants.c.guild_id == guild_id, grants.c.action == "perk",
+                   grants.c.status.in_(("pending", "delivering")), perk_codes.c.id.is_(None)))
+    if user_id is not None:
+        stmt = stmt.where(grants.c.user_id == user_id)
+    rows = [_grant(r) for r in await conn.execute(stmt.order_by(grants.c.id))]
+    return [g for g in rows if pool_name is None or g.payload.get("pool") == pool_name]
 
 
 async def member_codes(conn: AsyncConnection, guild_id: int, user_id: int) -> list[tuple[Code, str]]:

@@ -308,12 +308,14 @@ class PerkCommands:
         codes = await self.svc.member_codes(interaction.guild_id, interaction.user.id)
         await self.svc.mark_notified(interaction.guild_id, interaction.user.id)
         lines = []
-        for code, pool in codes:
+        for code, pool in codes:  # pool names, never ids
             if code.voided_at is not None:
-                lines.append(f"• **{pool}** #{code.id}: {mask_code(code.code)} (voided)")
+                lines.append(f"• **{pool}**: {mask_code(code.code)} (voided)")
                 continue
             expiry = f" — expires {discord.utils.format_dt(code.expires_at, 'D')}" if code.expires_at else ""
-            lines.append(f"• **{pool}** #{code.id}: `{code.code}`{expiry}")
+            lines.append(f"• **{pool}**: `{code.code}`{expiry}")
+        for pool in await self.svc.waiting_pools(interaction.guild_id, interaction.user.id):
+            lines.append(f"• **{pool}**: your code is on its way (I'll DM it as soon as there is one)")
         text = "\n".join(lines) or "You have no perk codes yet. Keep contributing!"
         await interaction.response.send_message(text[:1900], ephemeral=True, allowed_mentions=NO_MENTIONS)
 

@@ -6,8 +6,10 @@ for staff. A process that dies mid-delivery leaves the claim; it goes stale afte
 ``reward_delivery.claim_timeout_seconds`` and is taken up again:
 
 - roles: ``PUT``/``DELETE`` of a member role is idempotent at Discord, and the cache is checked first;
-- DMs: every reward DM carries ``reward #<id>`` in its footer; a grant on its second attempt first looks for
-  that DM in the channel's recent history, so a crash between send and bookkeeping never sends twice;
+- DMs: every reward DM carries its grant in the embed's ``url`` (:func:`reward_url`; with no title Discord
+  shows no link, so the member sees the server's name in the footer, never an id); a grant on its second
+  attempt first looks for that DM in the channel's recent history, so a crash between send and bookkeeping
+  never sends twice;
 - bonus points: credited with ``source_key = reward:<grant id>`` (the ledger ignores a duplicate).
 
 Role requests are paced per guild from the rate-limit headers (:mod:`bot.core.pacing`), so that the
@@ -27,6 +29,7 @@ import discord
 
 from bot.core.errors import NO_MENTIONS
 from bot.core.facts import role_facts
+from bot.platform import markdown
 from bot.rewards import BONUS_SOURCE, render, role_problems
 from bot.rewards import store as repo
 from cogs.rewards.views import approval_view
@@ -57,8 +60,10 @@ def _log_failure(task: asyncio.Future[None]) -> None:
                   exc_info=task.exception())
 
 
-def reward_footer(guild_name: str, grant_id: int) -> str:
-    return f"{guild_name} · reward #{grant_id}"
+def reward_url(guild_id: int, grant_id: int) -> str:
+    """The marker of a reward DM's grant: the embed's url (shown only as a title's link, and a reward DM has
+    no title), pointing at the server."""
+    return f"https://discord.com/channels/{guild_id}#reward-{grant_id}"
 
 
 class Dispatcher:
@@ -274,8 +279,9 @@ class Dispatcher:
                 await self.svc.delivered(grant, note="the member is no longer in the server")
                 return
         message = grant.payload.get("message")
-        if message:
-            await self._send_dm(guild, grant, str(message), closed_ok=True)
+        if message:  # {role}: the role's name (members see names, never ids)
+            await self._send_dm(guild, grant, render(str(message), {"role": markdown.inline(role.name)}),
+                                closed_ok=True)
             return
         await self.svc.delivered(grant)
 
@@ -293,26 +299,27 @@ class Dispatcher:
 
     async def _dm(self, guild: discord.Guild, grant: repo.Grant) -> None:
         text = render(str(grant.payload.get("template") or ""), dict(grant.payload.get("context") or {}))
-        await self._send_dm(guild, grant, text, closed_ok=False)
+        # optional: a courtesy (a code on its way), not a reward: closed DMs are no failure for staff to see
+        await self._send_dm(guild, grant, text, closed_ok=bool(grant.payload.get("optional")))
 
     async def _send_dm(self, guild: discord.Guild, grant: repo.Grant, text: str, *, closed_ok: bool,
                        closed_note: str = "DMs closed") -> None:
         if grant.message_id is not None:
             await self.svc.delivered(grant, message_id=grant.message_id)
             return
-        footer = reward_footer(guild.name, grant.id)
+        marker = reward_url(guild.id, grant.id)
         try:
             user = self.bot.get_user(grant.user_id) or await self.bot.fetch_user(grant.user_id)
             channel = user.dm_channel or await user.create_dm()
             if grant.attempts > 1:  # resumed: was it sent before the crash?
                 async for old in channel.history(limit=25):
                     if old.author.id == self.bot.user.id and any(  # type: ignore[union-attr]
-                        (e.footer.text or "") == footer for e in old.embeds
+                        (e.url or "") == marker for e in old.embeds
                     ):
                         await self.svc.delivered(grant, message_id=old.id)
                         return
-            embed = discord.Embed(description=text[:4000], colour=discord.Colour.gold())
-            embed.set_footer(text=footer)
+            embed = discord.Embed(description=text[:4000], colour=discord.Colour.gold(), url=marker)
+            embed.set_footer(text=guild.name)
             sent = await channel.send(embed=embed, allowed_mentions=NO_MENTIONS)
         except discord.HTTPException as exc:
             # 50007: DMs closed (403); 50278: no server in common any more (400, a member who left).

@@ -3,7 +3,7 @@
 Every fault scenario, the fuzzing and the soak run end with :func:`check_all`; each invariant returns a list of
 violations (empty when it holds). They read the real database and the emulator's record of what Discord saw.
 
-- ``no_duplicate_grant``: no reward DM (footer ``reward #<id>``) was sent twice, no perk code reached two
+- ``no_duplicate_grant``: no reward DM (embed url ``…#reward-<id>``) was sent twice, no perk code reached two
   members or one member twice, no two role grants of one rule earning for one member;
 - ``no_lost_grant``: once quiet (faults cleared, back-offs elapsed), no grant is stuck ``delivering`` or due
   and still ``pending``, every ``failed`` grant says why, and delivered role/DM grants are visible in Discord;
@@ -35,7 +35,7 @@ from bot.rewards.tables import grants, perk_codes
 if TYPE_CHECKING:
     from tests.hardening.support import HardenedHarness
 
-FOOTER = re.compile(r"reward #(\d+)$")
+MARKER = re.compile(r"#reward-(\d+)$")  # cogs.rewards.dispatcher.reward_url
 
 Check = Callable[["HardenedHarness", bool], Awaitable[list[str]]]
 
@@ -54,7 +54,7 @@ def _reward_dms(h: HardenedHarness) -> list[tuple[int, int, Any]]:
             if msg.author_id != h.emu.bot_user_id:
                 continue
             for embed in msg.embeds:
-                found = FOOTER.search(str((embed.get("footer") or {}).get("text") or ""))
+                found = MARKER.search(str(embed.get("url") or ""))
                 if found:
                     out.append((int(found.group(1)), user_id, msg))
     return out

@@ -200,12 +200,14 @@ async def _last_code(kudos: Harness) -> None:
     async with kudos.bot.db.connect() as conn:
         assigned = list(await conn.execute(select(perk_codes.c.assigned_to).where(perk_codes.c.assigned_to.is_not(None))))
     assert len(assigned) == 1
-    got = [n for n in ("alice", "bob") if kudos.member(n).dms()]
-    assert len(got) == 1
+    got = [n for n in ("alice", "bob") if any(c in str(e) for m in kudos.member(n).dms() for e in m.embeds
+                                               for c in CODES)]
+    assert len(got) == 1  # the other was told their code is on its way (issue #20 item 2)
     staff = "\n".join(m.content or "" for m in kudos.emu.messages(kudos.channel_id("staff-log")))
     assert "**storage** is running low: 0 codes left" in staff  # one alert per dip
     waiting = next(r for r in await all_grants(kudos) if r.action == "perk" and r.status == "pending")
     assert waiting.last_error.startswith("out of codes")
     # restocking delivers the waiting code
     await load_codes(kudos, CODES[1:2])
-    assert all(kudos.member(n).dms() for n in ("alice", "bob"))
+    assert all(any(c in str(e) for m in kudos.member(n).dms() for e in m.embeds for c in CODES)
+               for n in ("alice", "bob"))
