@@ -49,12 +49,12 @@ def check_command(interaction: discord.Interaction) -> None:
 def check_modal(modal: discord.ui.Modal, interaction: discord.Interaction) -> None:
     """:class:`~bot.platform.errors.InvalidInput` naming the field (its label) when a modal field holds a NUL."""
     labels: dict[str, str] = {}
-    for item in modal.walk_children():
-        if isinstance(item, discord.ui.Label):
-            inner = item.component
-            labels[getattr(inner, "custom_id", "")] = item.text
-        elif isinstance(item, discord.ui.TextInput) and item.label:
-            labels.setdefault(item.custom_id, item.label)
+    for top in modal.to_components():  # the form as sent to Discord: rows of text inputs, or Labels
+        if isinstance(top.get("component"), dict):
+            labels[top["component"].get("custom_id", "")] = top.get("label", "")
+        for comp in top.get("components") or []:
+            if comp.get("label"):
+                labels[comp.get("custom_id", "")] = comp["label"]
     data: dict[str, Any] = interaction.data or {}  # type: ignore[assignment]
     for custom_id, value in _text_inputs(data.get("components") or []):
         refuse_nul(value, f"field “{labels.get(custom_id, custom_id)}”")
