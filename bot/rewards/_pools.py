@@ -108,6 +108,8 @@ class _Pools:
 
     async def void(self, guild_id: int, code_id: int, *, actor_id: int, reason: str, reissue: bool) -> int | None:
         """Void a handed-out code; with ``reissue`` queue a fresh code for the same member."""
+        reason = check_text(reason, "reason") or ""
+        check_range(code_id, "code number", low=1, high=2**63 - 1)
         now = self.clock.now()
         async with self.db.begin() as conn:
             await locks.lock_for_write(conn, 0, [])
