@@ -147,6 +147,8 @@ async def test_hostile_input_is_refused_clearly_and_nothing_is_written(kudos: Ha
 
 
 async def test_nul_in_autocomplete_gets_no_suggestions_and_no_error(kudos: Harness) -> None:
+    """Without the central check the beta-name lookup passed the NUL to PostgreSQL, which raised; discord.py
+    logged the traceback and the autocomplete went unanswered (SQLite happens to cope)."""
     rec = await kudos.emu.run_autocomplete(kudos.guild_id, kudos.channel_id("general"), kudos.members["sam"],
                                            "beta info", "name", {"name": "Pho\x00"})
     assert rec.choices == []
