@@ -27,6 +27,7 @@ from bot.platform import audit
 from bot.platform.errors import Conflict, InvalidInput, NotFound
 from bot.platform.jobs.keys import BetaAnnounce
 from bot.platform.jobs.store import cancel_series
+from bot.platform.text import check_text, is_invisible
 
 MAX_TITLE = 256
 MAX_BODY = 4000
@@ -58,9 +59,12 @@ class ChangesPost:
 
 
 def validate_news(draft: AnnouncementDraft) -> AnnouncementDraft:
-    body, title = draft.body.strip(), " ".join(draft.title.split())
-    if not body:
-        raise InvalidInput("The announcement needs some text.")
+    check_text(draft.body, "text")
+    body, title = draft.body.strip(), " ".join((check_text(draft.title, "title", title=True) or "").split())
+    if is_invisible(title):
+        title = ""  # the title is optional: one that shows as nothing is no title
+    if is_invisible(body):
+        raise InvalidInput("The announcement needs some text (it is empty or only invisible characters).")
     if len(body) > MAX_BODY:
         raise InvalidInput(f"The text is too long ({len(body)} characters; at most {MAX_BODY}).")
     if len(title) > MAX_TITLE:

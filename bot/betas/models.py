@@ -7,8 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 from bot.betas.store import BetaRow
-from bot.platform.clock import parse_duration
+from bot.platform.clock import DurationTooLong, parse_duration
 from bot.platform.errors import InvalidInput
+from bot.platform.text import check_range, check_text, is_invisible, strip_bidi
 
 MAX_NAME = 100
 MAX_INCENTIVE = 300
@@ -169,34 +170,56 @@ class Slot:
 # --------------------------------------------------------------------------- input parsing
 
 
-def parse_when(text: str | None, now: datetime, *, what: str) -> datetime | None:
+MAX_CAPACITY = 1_000_000
+MAX_POINTS = 1_000_000_000
+MAX_DAYS = 36_500  # a century: beyond it a number of days is a typo (and timedelta overflows past 999,999,999)
+MAX_AHEAD = timedelta(days=366)  # how far ahead a date or a duration may point: a year (and a leap day)
+
+
+def parse_when(text: str | None, now: datetime, *, what: str, max_ahead: timedelta = MAX_AHEAD) -> datetime | None:
     """An ISO date or time (``2026-03-01``, ``2026-03-01T18:00``, UTC unless an offset is given) or a
-    duration from now (``3d``, ``12h``, ``1w2d``)."""
+    duration from now (``3d``, ``12h``, ``1w2d``), at most ``max_ahead`` from ``now`` (a year): a date like
+    9999-12-31 or a duration like 99999999d is refused with a message naming ``what``, not an OverflowError."""
     if text is None or not text.strip():
         return None
     raw = text.strip()
     if raw.lower() == "now":
         return now
+    too_far = InvalidInput(f"The {what} {raw!r} is too far ahead: give one within a year from now (at the latest "
+                           f"{(now + max_ahead):%Y-%m-%d}).")
     try:
-        return now + parse_duration(raw)
+        delta: timedelta | None = parse_duration(raw)
+    except DurationTooLong:
+        raise too_far from None
     except ValueError:
-        pass
+        delta = None
+    if delta is not None:
+        if delta > max_ahead:
+            raise too_far
+        return now + delta
     try:
         if len(raw) == 10:
             d = date.fromisoformat(raw)
-            return datetime(d.year, d.month, d.day, tzinfo=UTC)
-        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" ", "T"))
-    except ValueError:
+            when = datetime(d.year, d.month, d.day, tzinfo=UTC)
+        else:
+            parsed = datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" ", "T"))
+            when = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: an offset that moves 0001-01-01 or 9999-12-31 out of range
         raise InvalidInput(f"I can't read the {what} {raw!r}: give a date like 2026-03-01, a time like "
                            "2026-03-01T18:00 (UTC), or a duration from now like 3d or 12h.") from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    if when - now > max_ahead:
+        raise too_far
+    return when
 
 
 def validate_draft(draft: BetaDraft, now: datetime) -> BetaDraft:
     """Check staff input; every problem is an :class:`InvalidInput` that says what to fix."""
-    name = " ".join(draft.name.split())
-    if not name:
-        raise InvalidInput("The beta needs a name.")
+    for label, value in (("name", draft.name), ("description", draft.description), ("incentive", draft.incentive),
+                         ("terms", draft.terms)):
+        check_text(value, label)  # NUL refused, naming the field
+    name = " ".join(strip_bidi(draft.name).split())
+    if is_invisible(name):
+        raise InvalidInput("The beta needs a name (it is empty or only invisible characters).")
     if len(name) > MAX_NAME:
         raise InvalidInput(f"Keep the beta's name to {MAX_NAME} characters (it has {len(name)}).")
     if draft.capacity is not None and draft.capacity <= 0:
@@ -209,6 +232,9 @@ def validate_draft(draft: BetaDraft, now: datetime) -> BetaDraft:
     e = draft.eligibility
     if e.min_points < 0 or e.account_age_days < 0:
         raise InvalidInput("Minimum points and account age can't be negative.")
+    check_range(draft.capacity, "capacity", low=1, high=MAX_CAPACITY)
+    check_range(e.min_points, "minimum points (option `min_points`)", low=0, high=MAX_POINTS)
+    check_range(e.account_age_days, "account age (option `account_age_days`)", low=0, high=MAX_DAYS)
     if draft.ends_at is not None:
         if draft.ends_at <= now:
             raise InvalidInput("The end date is in the past; pick a date after today.")

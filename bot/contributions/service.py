@@ -46,6 +46,7 @@ from bot.platform.errors import Conflict, InvalidInput, NotAllowed
 from bot.platform.jobs import store as jobs_store
 from bot.platform.jobs.keys import SolvedClose
 from bot.platform.jobs.scheduler import TimerScheduler
+from bot.platform.text import check_range, check_text, is_invisible
 from bot.privacy import is_tracking_disabled
 
 Apply = Callable[[], Awaitable[None]]
@@ -57,8 +58,27 @@ RELEASE = "contrib_release"
 RELEASE_RECEIPT = "contrib_release_receipt"
 DAILY = "contrib_daily"
 
+MAX_GIVE = 1000  # /contrib give points: the slash option's range, checked again here
+MAX_REASON = 300  # /contrib give and revoke reasons
+MAX_ID = 2**63 - 1  # BIGINT
+
 RING_REPORT_ACTION = "ledger.ring_reported"
 RING_REPORT_EVERY = timedelta(days=7)
+
+
+def _title(title: str) -> str:
+    """A post title (a thread name, from a context menu's target) as the ledger's reason: bidi controls
+    stripped, NUL refused."""
+    return (check_text(title, "post title", title=True) or "")[:100]
+
+
+def _reason(reason: str) -> None:
+    """A staff reason: required (not only invisible characters), no NUL, at most :data:`MAX_REASON`."""
+    check_text(reason, "reason")
+    if is_invisible(reason):
+        raise InvalidInput("Give a reason: it is shown to the member and kept in the audit log.")
+    if len(reason) > MAX_REASON:
+        raise InvalidInput(f"Keep the reason to {MAX_REASON} characters (it has {len(reason)}).")
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +178,7 @@ class ContributionsService:
                     "moved" if replaced else ("added" if active else "accepted"))
                 source = f"answer:{thread_id}:{message_id}"
                 where = dict(channel_id=forum_id, thread_id=thread_id, message_id=message_id)
-                reason = title[:100]
+                reason = _title(title)
                 previous = next((s for s in replaced if s.contribution_id is not None), None)
                 asker_reply = post_author_id is not None and answerer_id == post_author_id
                 credit: CreditResult | None = None
@@ -266,7 +286,7 @@ class ContributionsService:
                     raise Conflict(f"This post was already featured{when}.")
                 source = f"featured:{message_id}"
                 where = dict(channel_id=channel_id, thread_id=thread_id, message_id=message_id)
-                reason = title[:100]
+                reason = _title(title)
                 author_credit = await self.ledger.credit(
                     guild_id, author_id, "creation", source_key=source, actor_id=curator_id, reason=reason,
                     member_joined_at=author_joined_at, conn=conn, **where,
@@ -331,7 +351,7 @@ class ContributionsService:
             await locks.lock_for_write(conn, guild_id, {author_id})
             result = await self.ledger.credit(
                 guild_id, author_id, "creation", source_key=f"guide:{message_id}", actor_id=actor_id,
-                reason=title[:100], channel_id=channel_id, thread_id=thread_id, message_id=message_id,
+                reason=_title(title), channel_id=channel_id, thread_id=thread_id, message_id=message_id,
                 member_joined_at=author_joined_at, conn=conn,
             )
             if result.status == "duplicate":
@@ -346,6 +366,9 @@ class ContributionsService:
         message_id: int | None = None,
     ) -> CreditResult:
         """Peer thanks. The ledger's strict rules raise (self, daily cap, pair cooldown, distinct giver)."""
+        check_text(reason, "reason")
+        if is_invisible(reason):
+            reason = ""  # optional: a reason that shows as nothing is no reason
         if len(reason) > 200:
             raise InvalidInput(f"Keep the reason under 200 characters (it has {len(reason)}).")
         async with self.db.begin() as conn:
@@ -365,9 +388,10 @@ class ContributionsService:
         self, *, guild_id: int, actor_id: int, user_id: int, kind: str, points: int | None, reason: str,
         source_key: str, joined_at: datetime | None,
     ) -> CreditResult:
-        """A staff credit (``/contrib give``), audited. Staff can't credit themselves."""
-        if not reason.strip():
-            raise InvalidInput("Give a reason: it is shown to the member and kept in the audit log.")
+        """A staff credit (``/contrib give``), audited. Staff can't credit themselves. ``points`` is checked here
+        too (0 to :data:`MAX_GIVE`), not only by the slash option's range, which a web route or a script skips."""
+        _reason(reason)
+        check_range(points, "points", low=0, high=MAX_GIVE)
         if actor_id == user_id:
             raise NotAllowed("You can't give credit to yourself; ask another staff member.")
         async with self.db.begin() as conn:
@@ -388,8 +412,8 @@ class ContributionsService:
 
     async def revoke(self, *, guild_id: int, actor_id: int, contribution_id: int, reason: str) -> CreditResult:
         """Reverse an entry (``/contrib revoke``). The ledger audits it and tells its hooks (rewards)."""
-        if not reason.strip():
-            raise InvalidInput("Give a reason: it is shown to the member and kept in the audit log.")
+        _reason(reason)
+        check_range(contribution_id, "entry", low=1, high=MAX_ID)
         async with self.db.begin() as conn:
             result = await self.ledger.reverse(guild_id, contribution_id, actor_id=actor_id, reason=reason, conn=conn)
             await self._receipt(conn, guild_id, result, actor_id=actor_id)

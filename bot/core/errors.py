@@ -13,8 +13,9 @@ import discord
 from discord import app_commands
 from sqlalchemy.exc import DBAPIError
 
+from bot.core import hygiene
 from bot.core.interactions import PatientResponse
-from bot.platform.errors import KudosError
+from bot.platform.errors import InvalidInput, KudosError
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +149,19 @@ async def _alert_staff(interaction: discord.Interaction, text: str) -> None:
 
 
 class KudosTree(app_commands.CommandTree):
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        """Input hygiene before any command runs (:mod:`bot.core.hygiene`): a string option with a NUL is
+        refused with a message naming the option; an autocomplete with one gets no suggestions."""
+        try:
+            hygiene.check_command(interaction)
+        except InvalidInput as exc:
+            if interaction.type is discord.InteractionType.autocomplete:
+                await interaction.response.autocomplete([])
+            else:
+                await reply_error(interaction, exc)
+            return False
+        return True
+
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError, /) -> None:
         await reply_error(interaction, error)
 
@@ -160,7 +174,12 @@ class KudosView(discord.ui.View):
 
 
 class KudosModal(discord.ui.Modal):
-    """Base for modals: submit errors go to the central handler."""
+    """Base for modals: submit errors go to the central handler; a field with a NUL is refused before
+    ``on_submit`` (:mod:`bot.core.hygiene`). A subclass overriding ``interaction_check`` calls ``super()``."""
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        hygiene.check_modal(self, interaction)  # InvalidInput goes to on_error, i.e. the central handler
+        return True
 
     async def on_error(self, interaction: discord.Interaction, error: Exception, /) -> None:
         await reply_error(interaction, error)

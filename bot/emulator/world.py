@@ -154,6 +154,13 @@ class WorldMixin(_Base):
         await self._dispatch_member_update(member)
         await self.settle()
 
+    async def set_member_nick(self, guild_id: int, user_id: int, nick: str | None) -> None:
+        """The member changed their server nickname (Discord sends a GUILD_MEMBER_UPDATE carrying ``nick``)."""
+        member = self._member(guild_id, user_id)
+        member.nick = nick or None
+        await self._dispatch_member_update(member)
+        await self.settle()
+
     async def set_member_roles(self, guild_id: int, user_id: int, roles: list[int]) -> None:
         member = self._member(guild_id, user_id)
         member.roles = list(dict.fromkeys(roles))

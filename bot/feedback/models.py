@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from bot.feedback.store import FeedbackRow
 from bot.platform.errors import InvalidInput
+from bot.platform.text import check_text, is_invisible
 
 FeedbackItem = FeedbackRow
 
@@ -72,11 +73,14 @@ def validate_draft(type_: str, title: str | None, details: str | None, steps: st
     if kind not in TYPES:
         raise InvalidInput(f"Unknown feedback type {type_!r}: pick one of {', '.join(TYPES)}.")
     title_, details_, steps_, version_ = _clean(title), _clean(details), _clean(steps), _clean(version)
-    if not title_:
+    for name, value in (("title", title_), ("details", details_), ("steps", steps_), ("version", version_)):
+        check_text(value, name)  # NUL refused, naming the field
+    title_ = _clean(check_text(title_, "title", title=True))  # bidi controls stripped
+    if is_invisible(title_):
         raise InvalidInput("The title is empty: say in a few words what this is about.")
     if len(title_) > MAX_TITLE:
         raise InvalidInput(f"The title is {len(title_)} characters long; keep it to {MAX_TITLE}.")
-    if not details_:
+    if is_invisible(details_):
         raise InvalidInput("The details are empty: tell us what happened or what you would like.")
     if len(details_) > MAX_DETAILS:
         raise InvalidInput(f"The details are {len(details_)} characters long; keep them to {MAX_DETAILS}.")

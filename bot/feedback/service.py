@@ -52,6 +52,7 @@ from bot.platform.db.locks import lock_for_write
 from bot.platform.errors import Conflict, InvalidInput, NotFound
 from bot.platform.events import DomainEvent
 from bot.platform.jobs.effects import JobKey
+from bot.platform.text import check_text, is_invisible
 
 Emit = Callable[[AsyncConnection, Any], Awaitable[None]]
 # Write a durable job inside the caller's transaction; its event is ``key.kind``, its dedupe key ``key``.
@@ -241,7 +242,7 @@ class FeedbackService:
                 await repo.update_item(conn, item_id, status="pending_review")
 
     async def reject(self, guild_id: int, item_id: int, actor_id: int, reason: str | None = None) -> FeedbackItem:
-        note = (reason or "").strip()[:MAX_NOTE] or None
+        note = (check_text(reason, "reason") or "").strip()[:MAX_NOTE] or None
         now = self.clock.now()
         async with self._write(guild_id) as conn:
             item = await self._get(conn, guild_id, item_id, for_update=True)
@@ -260,8 +261,10 @@ class FeedbackService:
     async def change_status(self, guild_id: int, item_id: int, status: str, *, actor_id: int,
                             note: str | None = None, version: str | None = None,
                             duplicate_of: int | None = None) -> StatusChange:
-        note = (note or "").strip() or None
-        version = (version or "").strip() or None
+        note = (check_text(note, "note") or "").strip() or None
+        version = (check_text(version, "version") or "").strip() or None
+        if note is not None and is_invisible(note):
+            note = None  # a note that shows as nothing is no note (and a decline needs a real one)
         if note is not None and len(note) > MAX_NOTE:
             raise InvalidInput(f"The note is {len(note)} characters long; keep it to {MAX_NOTE}.")
         if version is not None and len(version) > MAX_VERSION:

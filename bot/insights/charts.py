@@ -3,6 +3,9 @@
 matplotlib's object-oriented API on the Agg canvas only: no pyplot, no global state, so rendering is safe
 in a worker thread (callers use ``asyncio.to_thread(render_overview, ...)``). Every chart is WIDTH×HEIGHT
 pixels. A chart with nothing to show says "No data yet" instead of drawing empty axes.
+
+Every text drawn passes ``parse_math=False``: titles carry member nicks, stage and beta names, and
+matplotlib would read ``$…$`` in them as mathtext (a nick like ``$\\frac{$`` raises ValueError).
 """
 
 from __future__ import annotations
@@ -78,9 +81,9 @@ def _chart(name: str, title: str, fig: Figure, summary: str, fmt: Format) -> Cha
 
 
 def _empty(ax: Axes, title: str, what: str) -> None:
-    ax.set_title(title)
+    ax.set_title(title, parse_math=False)
     ax.set_axis_off()
-    ax.text(0.5, 0.5, f"No data yet\n{what}", ha="center", va="center", fontsize=16, color="#666666",
+    ax.text(0.5, 0.5, f"No data yet\n{what}", parse_math=False, ha="center", va="center", fontsize=16, color="#666666",
             transform=ax.transAxes)
 
 
@@ -107,7 +110,7 @@ def contributions_chart(series: KindSeries, fmt: Format = "png") -> Chart:
         ax.set_xticks(x[::step], [d.isoformat() for d in series.buckets[::step]], rotation=30, ha="right",
                       fontsize=8)
         ax.set_ylabel("contributions")
-        ax.set_title(title)
+        ax.set_title(title, parse_math=False)
         ax.legend(loc="upper left", fontsize=8)
         fig.subplots_adjust(bottom=0.2)
         busiest = max(range(len(x)), key=lambda i: bottom[i])
@@ -131,12 +134,13 @@ def ladder_chart(ladder: Ladder, fmt: Format = "png") -> Chart:
         bars = ax.bar([i + 0.2 for i in x], [ladder.now[s] for s in ladder.stages], width=0.4, label="now",
                       color=_ACCENT)
         ax.bar_label(bars, fontsize=8)
-        ax.set_xticks(x, ladder.stages)
+        ax.set_xticks(x, ladder.stages, parse_math=False)
         ax.set_ylabel("members")
-        ax.set_title(title)
+        ax.set_title(title, parse_math=False)
         ax.legend(fontsize=8)
         moves = "; ".join(f"{c.stage} → higher: {c.moved} of {c.base} ({percent(c.rate)})" for c in ladder.conversions)
-        ax.text(0.5, -0.12, moves, ha="center", va="top", fontsize=8, transform=ax.transAxes, wrap=True)
+        ax.text(0.5, -0.12, moves, parse_math=False, ha="center", va="top", fontsize=8, transform=ax.transAxes,
+                wrap=True)
         fig.subplots_adjust(bottom=0.2)
         stages = ", ".join(f"{s} {ladder.now[s]}" for s in ladder.stages)
         summary = f"Ladder now: {stages}. Conversion over {win.label}: {moves}."
@@ -156,7 +160,7 @@ def betas_chart(funnel: BetaFunnel, fmt: Format = "png") -> Chart:
         bars = ax.barh(labels[::-1], values[::-1], color=[_ACCENT, "#7983F5", "#B0B7F5"][::-1])
         ax.bar_label(bars, fontsize=9)
         ax.set_xlabel("members (per beta)")
-        ax.set_title(f"{title}: {funnel.announced} beta(s) announced")
+        ax.set_title(f"{title}: {funnel.announced} beta(s) announced", parse_math=False)
         fig.subplots_adjust(left=0.2)
         summary = (f"Beta funnel, {win.label}: {funnel.announced} beta(s) announced, {funnel.joined} joined, "
                    f"{funnel.gave_feedback} gave feedback, {funnel.shipped} had feedback shipped.")
@@ -175,7 +179,8 @@ def feedback_chart(stats: FeedbackStats, fmt: Format = "png") -> Chart:
         bars = ax.bar(labels, list(stats.by_status.values()), color=_ACCENT)
         ax.bar_label(bars, fontsize=9)
         ax.set_ylabel("items")
-        ax.set_title(f"{title} (median first staff answer: {duration(stats.median_first_answer)})")
+        ax.set_title(f"{title} (median first staff answer: {duration(stats.median_first_answer)})",
+                     parse_math=False)
         ax.tick_params(axis="x", labelrotation=20, labelsize=8)
         fig.subplots_adjust(bottom=0.2)
         parts = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in stats.by_status.items())
@@ -197,7 +202,7 @@ def help_chart(stats: HelpStats, fmt: Format = "png") -> Chart:
                colors=[_ACCENT, "#D0D3DA"], startangle=90, counterclock=False,
                wedgeprops={"width": 0.4}, autopct=lambda p: f"{p:.0f}%" if p else "")
         ax.set_title(f"{title}: {percent(stats.rate)} (median time to solution: "
-                     f"{duration(stats.median_time_to_solution)})")
+                     f"{duration(stats.median_time_to_solution)})", parse_math=False)
         ax.set_aspect("equal")
         summary = (f"Help posts, {win.label}: {stats.solved} of {stats.posts} have an accepted solution "
                    f"({percent(stats.rate)}); median time to solution: {duration(stats.median_time_to_solution)}.")
@@ -215,9 +220,9 @@ def timeline_chart(tl: MemberTimeline, name: str, fmt: Format = "png") -> Chart:
         ax.step(times, [p.total for p in tl.points], where="post", color=_ACCENT)
         for at, stage in tl.stage_changes:
             ax.axvline(at, color="#999999", linestyle="--", linewidth=0.8)
-            ax.text(at, ax.get_ylim()[1] * 0.95, f" {stage}", fontsize=8, va="top")
+            ax.text(at, ax.get_ylim()[1] * 0.95, f" {stage}", parse_math=False, fontsize=8, va="top")
         ax.set_ylabel("points (all time)")
-        ax.set_title(title)
+        ax.set_title(title, parse_math=False)
         fig.autofmt_xdate()
         kinds = ", ".join(f"{k} {v}" for k, v in sorted(tl.by_kind.items(), key=lambda kv: -kv[1]))
         stages = ", ".join(f"{s} on {at.date().isoformat()}" for at, s in tl.stage_changes) or "none"

@@ -87,6 +87,13 @@ class FakeClock(Clock):
                 await listener(self._now)
 
 
+MAX_DURATION_SECONDS = 100 * 365 * 86400  # a century: far beyond any timer; callers bound it tighter
+
+
+class DurationTooLong(ValueError):
+    """A well-formed duration longer than :data:`MAX_DURATION_SECONDS`."""
+
+
 def parse_duration(text: str) -> timedelta:
     """Parse ``"90s"``, ``"15m"``, ``"2h"``, ``"3d"``, ``"1w"`` or combinations like ``"1d12h"``."""
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -105,4 +112,6 @@ def parse_duration(text: str) -> timedelta:
             raise ValueError(f"invalid duration {text!r}: use a number followed by s, m, h, d or w")
     if number:
         raise ValueError(f"invalid duration {text!r}: missing unit after {number}")
+    if total > MAX_DURATION_SECONDS:  # timedelta itself would raise OverflowError
+        raise DurationTooLong(f"invalid duration {text!r}: too long")
     return timedelta(seconds=total)

@@ -6,8 +6,10 @@ from typing import Any
 
 from bot.platform import audit
 from bot.platform.clock import Clock
+from bot.platform.config.base import MAX_COUNT
 from bot.platform.db import Database, locks
 from bot.platform.errors import Conflict, InvalidInput, NotFound
+from bot.platform.text import check_range, check_text
 from bot.rewards import store as repo
 from bot.rewards._common import DEFAULT_PERK_DM
 from bot.rewards.codes import CodeImport, mask_code, parse_codes
@@ -34,6 +36,11 @@ class _Pools:
             raise InvalidInput("A pool name uses only lowercase letters, digits and '-' (up to 64), e.g. `beta-storage`.")
         if min(per_member_limit, low_stock_warning, budget) < 0 or budget_period_days < 1:
             raise InvalidInput("Limits can't be negative, and the budget period is at least 1 day.")
+        for option, value in (("per_member_limit", per_member_limit), ("low_stock_warning", low_stock_warning),
+                              ("budget", budget)):  # the slash options' ranges, checked again (web, scripts)
+            check_range(value, f"option `{option}`", low=0, high=MAX_COUNT)
+        check_range(budget_period_days, "option `budget_period_days`", low=1, high=3650)
+        description = check_text(description, "description") or ""
         async with self.db.begin() as conn:
             # Create, never overwrite: the insert itself refuses an existing name, so of two concurrent creates
             # (PostgreSQL: nothing else serializes them) one creates the pool and the other gets the Conflict.
@@ -106,6 +113,8 @@ class _Pools:
 
     async def void(self, guild_id: int, code_id: int, *, actor_id: int, reason: str, reissue: bool) -> int | None:
         """Void a handed-out code; with ``reissue`` queue a fresh code for the same member."""
+        reason = check_text(reason, "reason") or ""
+        check_range(code_id, "code number", low=1, high=2**63 - 1)
         now = self.clock.now()
         async with self.db.begin() as conn:
             await locks.lock_for_write(conn, 0, [])

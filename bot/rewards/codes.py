@@ -50,6 +50,9 @@ def parse_codes(data: bytes, filename: str = "codes.txt") -> CodeImport:
     except UnicodeDecodeError:
         result.invalid.append("the file is not UTF-8 text")
         return result
+    if "\x00" in text:  # csv.reader raises on it, and no code holds one
+        result.invalid.append("the file contains a NUL character (\\0): it is not a text file of codes")
+        return result
     is_csv = filename.lower().endswith(".csv")
     rows = list(csv.reader(io.StringIO(text))) if is_csv else [[line] for line in text.splitlines()]
     seen: dict[str, int] = {}

@@ -19,6 +19,7 @@ from multidict import MultiDictProxy
 
 from bot.core.checks import holds, refusal
 from bot.dashboard import Session
+from bot.platform.text import NUL, has_nul
 
 if TYPE_CHECKING:
     from bot.core.bot import KudosBot
@@ -104,12 +105,19 @@ def clear_session_cookie(request: web.Request, response: web.StreamResponse) -> 
 
 
 async def read_form(request: web.Request) -> MultiDictProxy[Any]:
+    """The posted form; a field (name or value) holding a NUL character is refused (400) here, for every
+    form, like the address's query string in ``bot.web.app`` (PostgreSQL can't store it)."""
     try:
-        return await request.post()
+        data = await request.post()
     except web.HTTPRequestEntityTooLarge:
         raise Refused(413, "The form is too large.") from None
     except ValueError:
         raise Refused(400, "The form could not be read.") from None
+    for key, value in data.items():
+        if has_nul(key) or (isinstance(value, str) and has_nul(value)):
+            raise Refused(400, f"The field {key.replace(NUL, '')!r} contains a NUL character (\\0). Remove it "
+                               "and try again.")
+    return data
 
 
 Handler = Callable[[web.Request, Staff], Awaitable[web.StreamResponse]]

@@ -159,7 +159,7 @@ class Announce(commands.Cog):
         if image is not None:
             check_image(image.filename, image.content_type, image.size,
                         self.bot.guild_config(guild.id).broadcast.max_image_mb)
-        when = parse_when(at, self.bot.clock.now(), what="time")
+        when = parse_when(at, self.bot.clock.now(), what="time (option `at`)")
         await self.announcements.check(guild.id, target.id, when)  # before asking for the text
         await interaction.response.send_modal(AnnounceForm(
             {"channel_id": target.id, "image": image, "at": when, "ping": ping_id}))
@@ -269,7 +269,7 @@ class Announce(commands.Cog):
         if image is not None:
             check_image(image.filename, image.content_type, image.size,
                         self.bot.guild_config(guild.id).broadcast.max_image_mb)
-        when = parse_when(at, self.bot.clock.now(), what="time")
+        when = parse_when(at, self.bot.clock.now(), what="time (option `at`)")
         check_time(when, self.bot.clock.now())
         await interaction.response.send_modal(AnnounceForm(
             {"edit": id, "image": image, "remove_image": remove_image, "at": when, "ping": ping_id,

@@ -342,7 +342,8 @@ class Betas(commands.Cog):
         draft = BetaDraft(
             name=name, incentive=incentive or "", terms=terms or "", capacity=capacity, waitlist=waitlist,
             eligibility=Eligibility(min_points, role.id if role else None, stage or None, account_age_days),
-            starts_at=parse_when(starts, now, what="start date"), ends_at=parse_when(ends, now, what="end date"),
+            starts_at=parse_when(starts, now, what="start date (option `starts`)"),
+            ends_at=parse_when(ends, now, what="end date (option `ends`)"),
             channel_id=target.id, feedback_forum_id=feedback_forum.id if feedback_forum else None,
             cohort_role_id=cohort_role.id if cohort_role else None,
             private_channel_id=private_channel.id if private_channel else None,
@@ -413,7 +414,7 @@ class Betas(commands.Cog):
                    terms: str | None = None, description: str | None = None, waitlist: bool | None = None) -> None:
         assert interaction.guild_id is not None
         beta = await self._beta(interaction.guild_id, name)
-        ends_at = parse_when(ends, self.bot.clock.now(), what="end date")
+        ends_at = parse_when(ends, self.bot.clock.now(), what="end date (option `ends`)")
         beta, promoted = await self.svc.edit(interaction.guild_id, beta.id, interaction.user.id, name=new_name,
                                              capacity=capacity, incentive=incentive, ends_at=ends_at, terms=terms,
                                              description=description, waitlist=waitlist)

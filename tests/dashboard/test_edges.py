@@ -4,6 +4,7 @@ session, ``Origin: null`` can't log in, tokens have one spelling."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from functools import partial
 from typing import Any
@@ -133,3 +134,27 @@ async def test_a_token_has_one_spelling(dash: Harness, http) -> None:
         status, page = await post(http, url, {"token": other})
         assert status == 403 and "not valid" in page, other
     assert (await post(http, url, {"token": token}))[0] == 303
+
+
+async def test_nul_or_invisible_text_in_a_form_is_refused_and_nothing_changes(dash: Harness, http) -> None:
+    """Input hygiene (issue #19, item 6) on the dashboard: a form field with a NUL character is a 400 naming the
+    field (PostgreSQL can't store NUL), before any handler runs; a decline note made only of zero-width
+    characters is no note (a decline needs one). The item keeps its status and nobody is told."""
+    from tests.dashboard.test_pages import report
+
+    item_id = await report(dash)
+    base = await log_in(dash, http)
+    url = f"{base}/feedback/{item_id}/status"
+    async with http.get(f"{base}/feedback/{item_id}") as resp:
+        csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', await resp.text())[1]  # type: ignore[index]
+    dms = len(dash.member("alice").dms())
+    for data, says in (({"status": "planned", "note": "Next\x00sprint"}, "&#39;note&#39; contains a NUL"),
+                       ({"status": "planned", "version": "\x00"}, "&#39;version&#39; contains a NUL"),
+                       ({"status": "declined", "note": "\u200b\u200d\u2060"}, "reason when declining")):
+        status, page = await post(http, url, {"csrf": csrf, **data})
+        assert status == 400 and says in page, (data, page[-600:])
+        assert "Something went wrong" not in page
+    assert dash.bot is not None
+    assert (await dash.bot.app.feedback.get(dash.guild_id, item_id)).status == "new"
+    await dash.settle()
+    assert len(dash.member("alice").dms()) == dms

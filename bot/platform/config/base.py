@@ -10,6 +10,8 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from bot.platform.text import has_nul, is_invisible
+
 from .errors import toml_type_name
 
 ContributionKind = Literal[
@@ -61,8 +63,10 @@ def _did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
 
 
 def _non_empty(value: Any) -> Any:
-    if isinstance(value, str) and not value.strip():
-        raise config_error("must not be empty")
+    if isinstance(value, str) and has_nul(value):
+        raise config_error("must not contain a NUL character")
+    if isinstance(value, str) and is_invisible(value):
+        raise config_error("must not be empty (or only invisible characters)")
     return value
 
 
@@ -90,6 +94,12 @@ NonEmptyStr = Annotated[str, BeforeValidator(_non_empty)]
 RoleRef = Annotated[int | str, BeforeValidator(_ref("role"))]
 ChannelRef = Annotated[int | str, BeforeValidator(_ref("channel"))]
 NonNegInt = Annotated[int, Field(ge=0)]
+# Bounded numbers where a slash option or a form can set them: a day count beyond a century is a typo (and
+# timedelta overflows further on); a count or a bonus is stored in a 32-bit INTEGER column on PostgreSQL.
+MAX_DAYS = 36_500
+MAX_COUNT = 1_000_000
+Days = Annotated[int, Field(ge=0, le=MAX_DAYS)]
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 
 
 class _Model(BaseModel):

@@ -9,6 +9,8 @@ from pydantic import Field, field_validator, model_validator
 from bot.platform.config.base import (
     _POOL_NAME,
     ContributionKind,
+    Count,
+    Days,
     NonEmptyStr,
     NonNegInt,
     RewardEvent,
@@ -22,10 +24,10 @@ from bot.platform.config.base import (
 class PerkPool(_Model):
     name: str
     description: str = ""
-    low_stock_warning: NonNegInt = 5
-    per_member_limit: NonNegInt = Field(0, description="0 = no limit")
-    budget: NonNegInt = Field(0, description="codes per budget_period_days before staff approval; 0 = no budget")
-    budget_period_days: int = Field(30, ge=1)
+    low_stock_warning: Count = 5
+    per_member_limit: Count = Field(0, description="0 = no limit")
+    budget: Count = Field(0, description="codes per budget_period_days before staff approval; 0 = no budget")
+    budget_period_days: int = Field(30, ge=1, le=3650)
 
     @field_validator("name")
     @classmethod
@@ -89,8 +91,8 @@ class RewardTrigger(_Model):
 
 
 class RewardConditions(_Model):
-    min_account_age_days: NonNegInt = 0
-    min_membership_days: NonNegInt = 0
+    min_account_age_days: Days = 0
+    min_membership_days: Days = 0
     has_role: list[RoleRef] = Field(default_factory=list)
     lacks_role: list[RoleRef] = Field(default_factory=list)
     mode: Literal["all", "any"] = "all"
@@ -105,12 +107,12 @@ class RewardConfig(_Model):
     trigger: RewardTrigger
     conditions: RewardConditions = Field(default_factory=RewardConditions)
     role: RoleRef | None = None
-    role_duration_days: NonNegInt = Field(0, description="0 = permanent")
+    role_duration_days: Days = Field(0, description="0 = permanent")
     perk_pool: NonEmptyStr | None = None
     dm: NonEmptyStr | None = None
-    bonus_points: NonNegInt = 0
+    bonus_points: Count = 0
     repeatable: bool = False
-    cooldown_days: NonNegInt = 0
+    cooldown_days: Days = 0
     demote: bool = Field(False, description="remove the role after staying below 90% of the threshold")
     role_group: NonEmptyStr | None = None
     replace_in_group: bool = False
