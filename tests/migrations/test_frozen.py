@@ -117,7 +117,9 @@ def test_autogenerate_renders_the_frozen_types(tmp_path: Path) -> None:
     """``alembic revision --autogenerate`` compares with the application's tables (``target_metadata`` named in
     alembic.ini) and writes the time type as ``migrations._types.UTCDateTime``: the new revision imports no
     application code. Here the ladder tables of 0011 are missing from the database, so autogenerate adds them."""
-    copy = _copy_of_migrations(tmp_path, without=("0011_ladder_stages.py", "0012_one_head.py"))
+    # 0012 and every revision after it (they need 0012) go too.
+    later = tuple(p.name for p in (MIGRATIONS / "versions").glob("*.py") if p.name >= "0012")
+    copy = _copy_of_migrations(tmp_path, without=("0011_ladder_stages.py", *later))
     cfg = migrate.alembic_config()
     cfg.set_main_option("script_location", str(copy))
     cfg.set_main_option("sqlalchemy.url", f"sqlite+aiosqlite:///{tmp_path / 'auto.db'}")
