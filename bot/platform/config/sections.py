@@ -55,14 +55,16 @@ class PointsConfig(_Model):
 assert tuple(PointsConfig.model_fields) == CONTRIBUTION_KINDS, "one [points] key per contribution kind"
 
 
-# Daily points caps of the self-started kinds: 3 reports (5 points each), 2 betas joined (5 each) a day.
-DEFAULT_DAILY_CAPS: dict[str, int] = {"feedback_given": 15, "beta": 10}
+# Daily points caps of the kinds a member starts alone, without anyone else's say and without a bound of their
+# own: a report (3 of 5 points a day). Betas pay once per beta that staff open; answers, curation, creations and
+# thanks need another member or staff.
+DEFAULT_DAILY_CAPS: dict[str, int] = {"feedback_given": 15}
 
 
 class CapsConfig(_Model):
     thanks_given_per_day: NonNegInt = 5
     thanks_received_from_same_giver_per_week: NonNegInt = 2
-    # Kinds a member starts alone (a report, joining a beta) are capped by default; listing the table replaces it.
+    # The kinds a member starts alone (a report) are capped by default; listing the table replaces the default.
     points_per_kind_per_day: dict[ContributionKind, NonNegInt] = Field(
         default_factory=lambda: dict(DEFAULT_DAILY_CAPS))
     curator_min_points: NonNegInt = Field(100, description="0 = only the curator role makes a curator")
