@@ -152,7 +152,7 @@ class FeedbackService:
                     continue
                 where = (f"<#{earlier.thread_id}>" if earlier.thread_id is not None
                          else "it is waiting for a review by the team")
-                raise Conflict(f"You already reported this today: feedback #{earlier.id} has the same title ({where}). "
+                raise Conflict(f"You reported this in the last day: feedback #{earlier.id} has the same title ({where}). "
                                "Add to it in its thread, or give this one a title of its own.")
         limit = self.policy_for(guild_id).reports_per_day
         if limit and sum(r.created_at >= today for r in recent) >= limit:
