@@ -31,6 +31,7 @@ from bot.platform.jobs.effects import JobKey
 from bot.platform.jobs.scheduler import TimerScheduler
 from bot.privacy import PrivacyService
 from bot.rewards import FactsProvider, RewardsService
+from bot.rewards.marks import derive_key
 from bot.schema import PERSONAL_DATA
 
 
@@ -92,11 +93,13 @@ def build_app(config: KudosConfig, db: Database, clock: Clock, jobs: TimerSchedu
         # committed change, once per key.
         await jobs.schedule(key.kind, payload, dedupe_key=key.dedupe(), conn=conn)
 
+    secret, ephemeral = web_secret
     ledger = LedgerService(db, clock, ledger_policy, on_change=bus.publish)
-    # Rewards decide inside the ledger's (and other features') transactions: grants are an outbox.
+    # Rewards decide inside the ledger's (and other features') transactions: grants are an outbox. Their marks
+    # (what survives erasure: rules earned, codes held) are keyed with a key derived from the server secret.
     rewards = RewardsService(db, clock, policy_for=ledger_policy,
                              delivery_for=lambda guild_id: guild_config(guild_id).reward_delivery,
-                             schedule=jobs.schedule, member_facts=member_facts)
+                             schedule=jobs.schedule, member_facts=member_facts, marks_key=derive_key(secret))
     bus.subscribe(ContributionEvent, rewards.on_contribution)
     bus.subscribe(DomainEvent, rewards.on_event)
     contributions = ContributionsService(db, clock, ledger, jobs, emit_named,
@@ -105,7 +108,6 @@ def build_app(config: KudosConfig, db: Database, clock: Clock, jobs: TimerSchedu
                                schedule_job=schedule_job)
     betas = BetaService(db, clock, ledger, rewards, lambda guild_id: BetaPolicy.from_config(guild_config(guild_id)),
                         emit=emit_named, schedule=jobs.schedule)
-    secret, ephemeral = web_secret
     # Messages and reactions: counted in memory on the hot path, written in batches (write-behind).
     activity = ActivityCounters(db, clock)
     return App(

@@ -26,15 +26,16 @@ from bot.feedback.tables import feedback, feedback_coreporters, feedback_followe
 from bot.ledger import personal as ledger_personal
 from bot.ledger.tables import contributions, member_stages, member_stats, stage_ladders, stage_moves
 from bot.platform.db.metadata import metadata
-from bot.platform.personal import PersonalData, check_registry
+from bot.platform.personal import NoMemberIds, PersonalData, check_registry
 from bot.platform.personal_data import AUDIT_LOG, MEMBERS
 from bot.platform.tables import audit_log, guilds, members, timers
 from bot.privacy import personal as privacy_personal
 from bot.privacy.tables import privacy_optouts
 from bot.rewards import personal as rewards_personal
-from bot.rewards.tables import grants, perk_codes, perk_pools, reward_rules
+from bot.rewards.tables import grants, perk_codes, perk_holders, perk_pools, reward_earned, reward_rules
 
 __all__ = [
+    "NO_MEMBER_IDS",
     "PERSONAL_DATA",
     "activity_counters",
     "announcements",
@@ -56,8 +57,10 @@ __all__ = [
     "members",
     "metadata",
     "perk_codes",
+    "perk_holders",
     "perk_pools",
     "privacy_optouts",
+    "reward_earned",
     "reward_rules",
     "solutions",
     "stage_ladders",
@@ -81,3 +84,6 @@ PERSONAL_DATA: tuple[PersonalData, ...] = check_registry((
     AUDIT_LOG,
     *dashboard_personal.PERSONAL_DATA,
 ))
+
+# Tables that hold no member id but a value derived from one (kept by erasure on purpose, with the reason).
+NO_MEMBER_IDS: tuple[NoMemberIds, ...] = (*rewards_personal.NO_MEMBER_IDS,)

@@ -123,12 +123,20 @@ def check_transition(item: FeedbackRow, status: str) -> None:
 class FeedbackPolicy:
     review_queue: bool = False
     self_votes_count: bool = False
+    # Reports one member may open per UTC day (0 = no limit).
+    reports_per_day: int = 5
 
     @classmethod
     def from_config(cls, guild_config: Any) -> FeedbackPolicy:
         """Points are not here: each stage is its own contribution kind, priced by ``[points]``."""
         fb = guild_config.feedback
-        return cls(review_queue=fb.review_queue, self_votes_count=fb.self_votes_count)
+        return cls(review_queue=fb.review_queue, self_votes_count=fb.self_votes_count,
+                   reports_per_day=getattr(fb, "reports_per_day", 5))
+
+
+def same_title(title: str) -> str:
+    """A title as the duplicate check compares it: case and runs of whitespace aside."""
+    return " ".join(title.split()).casefold()
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,13 +43,14 @@ from bot.feedback.models import (
     VoteResult,
     check_transition,
     label,
+    same_title,
 )
 from bot.ledger import FEEDBACK_KINDS, LedgerService
 from bot.platform import audit
 from bot.platform.clock import Clock
 from bot.platform.db import Database
 from bot.platform.db.locks import lock_for_write
-from bot.platform.errors import Conflict, InvalidInput, NotFound
+from bot.platform.errors import Conflict, InvalidInput, LimitReached, NotFound
 from bot.platform.events import DomainEvent
 from bot.platform.jobs.effects import JobKey
 from bot.platform.text import check_text, is_invisible
@@ -139,13 +140,43 @@ class FeedbackService:
 
     # ------------------------------------------------------------------ intake
 
+    async def _check_intake(self, conn: AsyncConnection, guild_id: int, reporter_id: int, title: str | None) -> None:
+        """Refuse a report the member may not open: over ``reports_per_day`` today (UTC), or (``title``) one
+        with the title of their report of the last 24 hours, with a link to that one."""
+        now = self.clock.now()
+        today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        recent = await repo.reports_since(conn, guild_id, reporter_id, min(today, now - timedelta(days=1)))
+        if title is not None:
+            key = same_title(title)
+            for earlier in recent:
+                if earlier.status == "rejected" or same_title(earlier.title) != key:
+                    continue
+                where = (f"<#{earlier.thread_id}>" if earlier.thread_id is not None
+                         else "it is waiting for a review by the team")
+                raise Conflict(f"You reported this in the last day: feedback #{earlier.id} has the same title ({where}). "
+                               "Add to it in its thread, or give this one a title of its own.")
+        limit = self.policy_for(guild_id).reports_per_day
+        if limit and sum(r.created_at >= today for r in recent) >= limit:
+            raise LimitReached(f"You've opened {limit} reports today, the most one member can in a day. You can "
+                               "open more tomorrow (the day turns at 00:00 UTC); until then, add to an existing "
+                               "report in its thread or with its \"Me too\" button.")
+
+    async def check_can_report(self, guild_id: int, reporter_id: int) -> None:
+        """Raise :class:`LimitReached` when the member has opened ``reports_per_day`` reports today (checked
+        before the form opens; :meth:`create_draft` checks again)."""
+        async with self.db.connect() as conn:
+            await self._check_intake(conn, guild_id, reporter_id, None)
+
     async def create_draft(self, guild_id: int, reporter_id: int, draft: Draft, *, beta_id: int | None = None,
                            review: bool | None = None) -> FeedbackItem:
-        """Record a report that has no thread yet (see the module docstring)."""
+        """Record a report that has no thread yet (see the module docstring). Refused over the member's daily
+        limit of reports, or with the title of one of theirs of the last day (:meth:`_check_intake`)."""
         if review is None:
             review = self.policy_for(guild_id).review_queue
         now = self.clock.now()
         async with self._write(guild_id) as conn:
+            await lock_for_write(conn, guild_id, [reporter_id])  # the member's reports, one at a time
+            await self._check_intake(conn, guild_id, reporter_id, draft.title)
             item_id = await repo.create(
                 conn, guild_id=guild_id, beta_id=beta_id, reporter_id=reporter_id, type=draft.type,
                 title=draft.title, details=draft.details, steps=draft.steps, version=draft.version,

@@ -92,6 +92,14 @@ async def mark_staff_response(conn: AsyncConnection, item_id: int, at: datetime)
     return bool(result.rowcount)
 
 
+async def reports_since(conn: AsyncConnection, guild_id: int, reporter_id: int, since: datetime) -> list[FeedbackRow]:
+    """The member's reports created at or after ``since``, oldest first (drafts and held ones too)."""
+    rows = await conn.execute(select(feedback).where(
+        feedback.c.guild_id == guild_id, feedback.c.reporter_id == reporter_id, feedback.c.created_at >= since
+    ).order_by(feedback.c.id))
+    return [_row(r) for r in rows]
+
+
 async def published_count(conn: AsyncConnection, guild_id: int, reporter_id: int) -> int:
     """How many of a member's reports went public (have a thread)."""
     stmt = select(func.count()).select_from(feedback).where(

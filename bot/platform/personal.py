@@ -14,6 +14,10 @@ A declaration (:class:`PersonalData`) names
 
 :func:`undeclared_user_columns` is the rule a test applies to the whole schema: a column that looks like it holds
 a member's id must be declared.
+
+A table that holds no member id but something derived from one (the rewards' marks: a keyed hash of the member,
+kept by erasure on purpose) is declared as :class:`NoMemberIds`, with the reason; :func:`undeclared_marks` is the
+test's rule for those columns.
 """
 
 from __future__ import annotations
@@ -175,6 +179,27 @@ class PersonalData:
                 raise ValueError(f"{name}: a single-value section shows exactly one column")
 
 
+@dataclass(frozen=True, slots=True)
+class NoMemberIds:
+    """A table that holds no member id, only ``columns`` derived from one (a keyed hash that identifies no one
+    without the server's secret). Erasure keeps its rows and the export leaves them out; ``reason`` says why."""
+
+    table: Table
+    columns: tuple[str, ...]
+    reason: str
+
+    def __post_init__(self) -> None:
+        t = self.table
+        missing = [c for c in self.columns if c not in t.c]
+        if missing or not self.columns:
+            raise ValueError(f"{t.name}: no column {', '.join(missing) or '(none named)'}")
+        ids = [c.name for c in t.columns if looks_like_user_id(c)]
+        if ids:
+            raise ValueError(f"{t.name}: {', '.join(ids)} may hold a member's id; declare it as PersonalData")
+        if not self.reason:
+            raise ValueError(f"{t.name}: say why it is kept")
+
+
 def check_registry(declarations: Iterable[PersonalData], *, reserved: Iterable[str] = ()) -> tuple[PersonalData, ...]:
     """The declarations as a tuple, once each table is declared at most once and export keys are unique
     (``reserved``: the keys the export's header uses)."""
@@ -219,6 +244,17 @@ def looks_like_user_id(column: Any) -> bool:
     if PERSON_NAME.search(name):
         return True
     return _is_snowflake(column) and name != "id" and not OTHER_OBJECT.search(name)
+
+
+# Columns named for a value derived from a member's id (a keyed hash).
+MARK_NAME = re.compile(r"(^|_)(member|user)_(mark|hash|hmac)$")
+
+
+def undeclared_marks(metadata: MetaData, kept: Iterable[NoMemberIds]) -> list[str]:
+    """``table.column`` of every column named for a member-derived value that no :class:`NoMemberIds` names."""
+    declared = {(k.table.name, c) for k in kept for c in k.columns}
+    return sorted(f"{table.name}.{column.name}" for table in metadata.sorted_tables for column in table.columns
+                  if MARK_NAME.search(column.name) and (table.name, column.name) not in declared)
 
 
 def undeclared_user_columns(metadata: MetaData, declarations: Iterable[PersonalData]) -> list[str]:

@@ -16,6 +16,7 @@ from bot.platform.db import Database, locks
 from bot.platform.errors import Conflict, InvalidInput, NotFound
 from bot.platform.jobs import store as jobs_store
 from bot.platform.jobs.keys import RewardDemotion
+from bot.rewards import marks_store
 from bot.rewards import store as repo
 from bot.rewards._common import (
     ACTIONS,
@@ -30,6 +31,7 @@ from bot.rewards._common import (
     next_earning,
 )
 from bot.rewards.conditions import MemberFacts, check_conditions
+from bot.rewards.marks import MemberMarks, earning_after_erasure, earning_day
 from bot.rewards.rules import Rule
 
 
@@ -48,6 +50,7 @@ class _Decisions:
 
     db: Database
     clock: Clock
+    marks: MemberMarks
 
     # ------------------------------------------------------------------ measuring
 
@@ -150,6 +153,9 @@ class _Decisions:
                     return []  # a concurrent trigger decided this earning first
                 continue
             created.append(grant_id)
+        if created:  # kept by erasure: the same member never earns this earning again (bot/rewards/marks.py)
+            await marks_store.record_earning(conn, guild_id, self.marks.of(guild_id, user_id), rule.name,
+                                             earning_day(now))
         for lower in below:  # decided in this transaction or not yet taken by the dispatcher: never applied
             await repo.set_values(conn, lower.id, status="revoked", last_error=f"replaced by {rule.name}")
             await audit.record(conn, now=now, action="reward.revoked", guild_id=guild_id, target_id=user_id,
@@ -181,8 +187,13 @@ class _Decisions:
 
     async def _next_seq(self, conn: AsyncConnection, rule: Rule, guild_id: int, user_id: int, now: datetime
                         ) -> int | None:
-        """Which earning of the rule this would be, or None when not due (once, cooldown)."""
-        return next_earning(rule, await repo.rule_grants(conn, guild_id, user_id, rule.name), now)
+        """Which earning of the rule this would be, or None when not due (once, cooldown). A member with no
+        grants of it under their id may have earned it before an erasure: their mark says."""
+        previous = await repo.rule_grants(conn, guild_id, user_id, rule.name)
+        if previous:
+            return next_earning(rule, previous, now)
+        earned = await marks_store.earned_on(conn, guild_id, self.marks.of(guild_id, user_id), rule.name)
+        return earning_after_erasure(rule, earned, now)
 
     async def _group_roles(self, conn: AsyncConnection, guild_id: int, group: str, except_role: int) -> list[int]:
         out = []
@@ -214,7 +225,7 @@ class _Decisions:
             pool = await repo.pool(conn, guild_id, str(payload["pool"]))
             if pool is None:
                 raise NotFound(f"There is no perk pool called {payload['pool']!r}.")
-            if pool.per_member_limit and await repo.held_by(conn, pool.id, user_id) >= pool.per_member_limit:
+            if pool.per_member_limit and await self._held(conn, pool.id, guild_id, user_id) >= pool.per_member_limit:
                 await audit.record(conn, now=now, action="reward.skipped", guild_id=guild_id, target_id=user_id,
                                    details={"rule": rule_name, "reason": f"holds {pool.per_member_limit} code(s) "
                                             f"of {pool.name} already (per-member limit)"})
@@ -248,12 +259,23 @@ class _Decisions:
             self._notify([grant_id])
         return grant_id
 
+    async def _held(self, conn: AsyncConnection, pool_id: int, guild_id: int, user_id: int) -> int:
+        """Codes of the pool the member holds: under their id, or under their mark (codes held before an
+        erasure count too)."""
+        return max(await repo.held_by(conn, pool_id, user_id),
+                   await marks_store.held(conn, pool_id, self.marks.of(guild_id, user_id)))
+
     async def _claim(self, conn: AsyncConnection, guild_id: int, pool_name: str, user_id: int, grant_id: int,
                      now: datetime) -> repo.Code | None:
         pool = await repo.pool(conn, guild_id, pool_name)
         if pool is None:
             return None
+        existing = await repo.code_for_grant(conn, grant_id)
+        if existing is not None:
+            return existing  # claimed before (and counted under the mark then)
         code = await repo.claim_code(conn, pool.id, user_id=user_id, grant_id=grant_id, now=now)
+        if code is not None:
+            await marks_store.add_held(conn, pool.id, self.marks.of(guild_id, user_id), 1)
         left = await repo.available(conn, pool.id, now=now)
         # Two alerts per dip, each with its own flag (a restock clears both): "running low" once stock falls
         # under low_stock_warning, "out of codes" once a member has to wait; each says who waits.

@@ -10,9 +10,11 @@ from bot.platform.config.base import MAX_COUNT
 from bot.platform.db import Database, locks
 from bot.platform.errors import Conflict, InvalidInput, NotFound
 from bot.platform.text import check_range, check_text
+from bot.rewards import marks_store
 from bot.rewards import store as repo
 from bot.rewards._common import DEFAULT_PERK_DM
 from bot.rewards.codes import CodeImport, mask_code, parse_codes
+from bot.rewards.marks import MemberMarks
 
 
 class _ImportRolledBack(Exception):
@@ -24,6 +26,7 @@ class _Pools:
 
     db: Database
     clock: Clock
+    marks: MemberMarks
 
     # ------------------------------------------------------------------ perk pools
 
@@ -126,6 +129,8 @@ class _Pools:
             # Conditional: two staff voiding at once (on PostgreSQL nothing else serializes them) void once.
             if not await repo.void_code(conn, code_id, now=now, reason=reason or "voided by staff"):
                 raise Conflict(f"Code #{code_id} was voided already.")
+            if code.assigned_to is not None and code.assigned_to > 0:  # an erased member's mark can't be known
+                await marks_store.add_held(conn, code.pool_id, self.marks.of(guild_id, code.assigned_to), -1)
             await audit.record(conn, now=now, action="perk.voided", guild_id=guild_id, actor_id=actor_id,
                                target_id=code.assigned_to, details={"code_id": code_id, "reason": reason,
                                                                     "code": mask_code(code.code)})

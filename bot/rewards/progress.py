@@ -7,8 +7,9 @@ revoked, or repeatable and past its cooldown) and their roles don't rule it out.
 the one with the smallest gap relative to its threshold.
 
 Cheap on purpose (``/profile`` is a hot path): the member's totals come from the profile already read;
-this adds one query for the guild's enabled rules with the member's grants of them, and one per distinct
-rolling window that may hold the nearest reward. Nothing here ever reads a perk code.
+this adds one query for the guild's enabled rules with the member's grants of them, one for the rules their
+mark earned before an erasure (only when a rule has no grants under their id; :mod:`bot.rewards.marks`), and
+one per distinct rolling window that may hold the nearest reward. Nothing here ever reads a perk code.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ from bot.ledger import LedgerPolicy, Profile
 from bot.ledger import queries as ledger_queries
 from bot.platform.clock import Clock
 from bot.platform.db import Database
+from bot.rewards import marks_store
 from bot.rewards import store as repo
 from bot.rewards._common import FactsProvider, log, next_earning
 from bot.rewards.conditions import MemberFacts, check_conditions
+from bot.rewards.marks import MemberMarks, earning_after_erasure
 from bot.rewards.rules import Rule, rule_from_definition
 
 THRESHOLD_TRIGGERS = ("points", "kind")
@@ -111,6 +114,7 @@ class _Progress:
     clock: Clock
     policy_for: Callable[[int], LedgerPolicy]
     facts_provider: FactsProvider | None
+    marks: MemberMarks
 
     async def next_reward(self, guild_id: int, user_id: int, profile: Profile) -> NextReward:
         """The nearest reward ``user_id`` can still earn, measured from ``profile`` (their ledger profile)."""
@@ -129,13 +133,22 @@ class _Progress:
             if not rules:
                 return NextReward("none")
             facts = self.facts_provider(guild_id, user_id) if self.facts_provider is not None else None
+            # Rules with no grants under the member's id may have been earned before an erasure (one query).
+            erased = (await marks_store.earned_rules(conn, guild_id, self.marks.of(guild_id, user_id))
+                      if any(not past for _, past in rules) else {})
+
+            def due(rule: Rule, past: list[repo.PastGrant]) -> int | None:
+                if past:
+                    return next_earning(rule, past, now)
+                return earning_after_erasure(rule, erased.get(rule.name), now)
+
             open_rules: list[tuple[Rule, bool]] = []
             for rule, past in rules:
-                seq = next_earning(rule, past, now)
+                seq = due(rule, past)
                 if seq is not None and (profile.season or not rule.trigger.season) and _roles_allow(rule, facts, now):
                     open_rules.append((rule, seq > 1))
             if not open_rules:
-                earned = sum(next_earning(rule, past, now) is None for rule, past in rules)
+                earned = sum(due(rule, past) is None for rule, past in rules)
                 return NextReward("all_earned" if earned == len(rules) else "none_left")
             exact = [_progress(rule, profile, {}, again) for rule, again in open_rules if not rule.trigger.window_days]
             best = nearest(exact).gap if exact else None

@@ -51,6 +51,7 @@ from bot.rewards._decide import _Decisions
 from bot.rewards._delivery import _Delivery
 from bot.rewards._pools import _Pools
 from bot.rewards._roles import _Roles
+from bot.rewards.marks import MemberMarks
 from bot.rewards.progress import _Progress
 from bot.rewards.rules import Rule, definition_from_config, rule_from_definition
 
@@ -65,12 +66,16 @@ class RewardsService(_Decisions, _Delivery, _Pools, _Progress, _Roles):
         delivery_for: Callable[[int], RewardDeliveryConfig] = lambda _g: RewardDeliveryConfig(),
         schedule: Scheduler | None = None,
         member_facts: FactsProvider | None = None,
+        marks_key: bytes | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.policy_for = policy_for
         self.delivery_for = delivery_for
         self.schedule = schedule
+        # Erasure-proof marks of the rules members earned and the codes they hold (bot/rewards/marks.py);
+        # ``marks_key`` is derived from the server secret (None: a random key, for this process only).
+        self.marks = MemberMarks(marks_key)
         # What Discord's cache says of a member (roles, join time), for rule conditions; None: nothing known.
         self.facts_provider: FactsProvider | None = member_facts
         # Sent the ids of grants written by a transaction (which may not have committed yet): the Discord side

@@ -105,3 +105,26 @@ perk_codes = Table(
     UniqueConstraint("pool_id", "code"),
     Index(None, "pool_id", "assigned_to"),
 )
+
+# Kept by erasure (bot/rewards/marks.py): per member *mark* (HMAC-SHA256 of guild and member id under a key
+# derived from the server secret, 64 hex digits; no member id), the rules earned and the codes held, so an
+# erased member can't earn a rule again or claim codes beyond a pool's per-member limit.
+reward_earned = Table(
+    "reward_earned",
+    metadata,
+    Column("guild_id", Snowflake, primary_key=True, autoincrement=False),
+    Column("member_mark", String(64), primary_key=True),
+    Column("rule_name", String(100), primary_key=True),
+    # The UTC day (midnight) of the latest earning: the day only, so it dates no grant.
+    Column("earned_on", UTCDateTime, nullable=False),
+)
+
+perk_holders = Table(
+    "perk_holders",
+    metadata,
+    Column("pool_id", SurrogateKey, ForeignKey("perk_pools.id", ondelete="CASCADE"), primary_key=True,
+           autoincrement=False),
+    Column("member_mark", String(64), primary_key=True),
+    # Codes of the pool claimed under this mark and not voided.
+    Column("held", Integer, nullable=False, server_default="0"),
+)

@@ -40,7 +40,7 @@ class WebServer:
     async def start(self) -> None:
         if self.bot.app.web_secret_ephemeral:
             log.warning("KUDOS_WEB_SECRET is not set: using a random secret; dashboard links and sessions end "
-                        "when the bot restarts")
+                        "when the bot restarts, and so does erasure's memory of rewards already earned")
         secure = self.config.public_url.startswith("https://")
         app = create_app(self.bot, secure_cookie=secure)
         runner = web.AppRunner(app, access_log=None, handle_signals=False)

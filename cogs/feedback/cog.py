@@ -161,6 +161,8 @@ class Feedback(ForumWatch, Notices, commands.Cog):
             raise InvalidInput(f"Unknown feedback type {type_!r}: pick one of {', '.join(TYPES)}.")
         if beta_id is not None and interaction.guild_id is not None:
             await self.service.beta_forum(interaction.guild_id, beta_id)  # the beta must exist
+        if interaction.guild_id is not None:  # over today's limit of reports: refused before the form opens
+            await self.service.check_can_report(interaction.guild_id, interaction.user.id)
         if type_ is None:
             await interaction.response.send_message("What kind of feedback is it?", view=type_picker(beta_id),
                                                     ephemeral=True, allowed_mentions=NO_MENTIONS)

@@ -147,7 +147,8 @@ def world() -> WorldSpec:
 
 @pytest.fixture
 def bot_config() -> dict[str, Any]:
-    return {"guilds": {"default": {"ledger": {"receipts": "dm"},
+    # One member files one report per hostile string: more than feedback.reports_per_day (5) allows.
+    return {"guilds": {"default": {"ledger": {"receipts": "dm"}, "feedback": {"reports_per_day": 0},
                                    "caps": {"thanks_given_per_day": 100, "thanks_pair_cooldown_hours": 0}}}}
 
 

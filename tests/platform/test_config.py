@@ -509,7 +509,9 @@ def test_empty_file_gives_defaults(tmp_path: Path) -> None:
     }
     assert guild.caps.thanks_given_per_day == 5
     assert guild.caps.thanks_received_from_same_giver_per_week == 2
-    assert guild.caps.points_per_kind_per_day == {}
+    # the kinds a member starts alone are capped by default (issue #19)
+    assert guild.caps.points_per_kind_per_day == {"feedback_given": 15}
+    assert guild.feedback.reports_per_day == 5
     assert guild.caps.curator_min_points == 100
     assert guild.solutions.solved_tag == "Solved"
     assert guild.solutions.multiple is False

@@ -15,16 +15,18 @@ from bot.platform.db.types import Snowflake, SurrogateKey
 from bot.platform.personal import (
     Delete,
     Keep,
+    NoMemberIds,
     PersonalData,
     Pseudonymise,
     Section,
     ViaParent,
     check_registry,
     looks_like_user_id,
+    undeclared_marks,
     undeclared_user_columns,
 )
 from bot.privacy import PrivacyService
-from bot.schema import PERSONAL_DATA, metadata
+from bot.schema import NO_MEMBER_IDS, PERSONAL_DATA, metadata
 from tests.privacy._seed import T0
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,6 +44,26 @@ def test_every_column_that_can_hold_a_member_id_is_declared() -> None:
     assert all(metadata.tables.get(d.table.name) is d.table for d in PERSONAL_DATA)
     # The ones issue #17 found missing are covered.
     assert {"web_sessions.user_id", "web_login_nonces.user_id"} <= declared
+
+
+def test_tables_of_member_marks_are_declared_as_holding_no_member_id() -> None:
+    """The rewards' marks (issue #19) survive erasure on purpose: they hold a keyed hash of the member, not an
+    id, and are declared so, with the reason. A column named for such a value must be declared; a table declared
+    so may hold no column that looks like a member's id, and is not also personal data."""
+    assert undeclared_marks(metadata, NO_MEMBER_IDS) == []
+    kept = {k.table.name for k in NO_MEMBER_IDS}
+    assert {"reward_earned", "perk_holders"} <= kept
+    assert not kept & {d.table.name for d in PERSONAL_DATA}
+    assert all(k.reason and metadata.tables.get(k.table.name) is k.table for k in NO_MEMBER_IDS)
+    scratch = MetaData()
+    marks = Table("marks", scratch, Column("guild_id", Snowflake), Column("member_mark", String(64)),
+                  Column("giver_hash", String(64)), Column("user_hmac", String(64)))
+    assert undeclared_marks(scratch, []) == ["marks.member_mark", "marks.user_hmac"]
+    with pytest.raises(ValueError, match="may hold a member's id"):
+        NoMemberIds(Table("bad", scratch, Column("member_mark", String(64)), Column("user_id", Snowflake)),
+                    ("member_mark",), reason="x")
+    with pytest.raises(ValueError, match="say why"):
+        NoMemberIds(marks, ("member_mark",), reason="")
 
 
 def test_the_rule_flags_person_columns_and_snowflakes_of_no_other_kind() -> None:

@@ -55,10 +55,18 @@ class PointsConfig(_Model):
 assert tuple(PointsConfig.model_fields) == CONTRIBUTION_KINDS, "one [points] key per contribution kind"
 
 
+# Daily points caps of the kinds a member starts alone, without anyone else's say and without a bound of their
+# own: a report (3 of 5 points a day). Betas pay once per beta that staff open; answers, curation, creations and
+# thanks need another member or staff.
+DEFAULT_DAILY_CAPS: dict[str, int] = {"feedback_given": 15}
+
+
 class CapsConfig(_Model):
     thanks_given_per_day: NonNegInt = 5
     thanks_received_from_same_giver_per_week: NonNegInt = 2
-    points_per_kind_per_day: dict[ContributionKind, NonNegInt] = Field(default_factory=dict)
+    # The kinds a member starts alone (a report) are capped by default; listing the table replaces the default.
+    points_per_kind_per_day: dict[ContributionKind, NonNegInt] = Field(
+        default_factory=lambda: dict(DEFAULT_DAILY_CAPS))
     curator_min_points: NonNegInt = Field(100, description="0 = only the curator role makes a curator")
     thanks_pair_cooldown_hours: NonNegInt = Field(24, description="0 = no cooldown between two thanks of a pair")
     probation_days: NonNegInt = Field(0, description="credit of newer members is held; 0 = no probation")
@@ -193,6 +201,7 @@ class FeedbackConfig(_Model):
     review_queue: bool = False
     review_channel: ChannelRef = "staff-log"
     self_votes_count: bool = False
+    reports_per_day: NonNegInt = Field(5, description="reports one member may open per UTC day; 0 = no limit")
     tags: FeedbackTagsConfig = Field(default_factory=FeedbackTagsConfig)
 
 
