@@ -17,6 +17,7 @@ from discord.ext import commands
 from bot.core.checks import require
 from bot.core.errors import NO_MENTIONS
 from bot.insights import MAX_FILES_PER_MESSAGE, package
+from bot.platform.markdown import inline
 
 if TYPE_CHECKING:
     from bot.core.bot import KudosBot
@@ -71,7 +72,8 @@ class Insights(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         timeline = await self.service.member_timeline(interaction.guild_id, member.id)
         chart = await self.bot.app.charts.draw("timeline_chart", timeline, member.display_name)
-        await interaction.followup.send(chart.summary[:2000], files=_files([chart]), ephemeral=True,
+        # the summary names the member: their display name is member text (the alt text is shown verbatim)
+        await interaction.followup.send(inline(chart.summary)[:2000], files=_files([chart]), ephemeral=True,
                                         allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(name="export", description="Contributions, feedback or betas as a CSV file (staff)")

@@ -201,3 +201,13 @@ async def test_mathtext_in_a_nick_does_not_break_the_member_chart(kudos: Harness
         [(name, png)] = [f for msg in reply.followups for f in msg.files]
         assert name == "timeline.png" and png.startswith(b"\x89PNG")
         assert "points" in (reply.content or "") or "no data yet" in (reply.content or ""), reply.content
+
+
+async def test_a_nick_in_the_member_chart_summary_is_inert(kudos: Harness) -> None:
+    """The summary of ``/stats member`` starts with the member's display name: member text, escaped like every
+    echo (a nick ``[Nitro](https://evil.example)`` must not become a masked link in the bot's voice)."""
+    alice = kudos.members["alice"]
+    await kudos.emu.set_member_nick(kudos.guild_id, alice, "[Nitro](https://evil.example) **al**")
+    reply = await kudos.member("sam").slash("stats member", member=alice)
+    text = "".join(m.content or "" for m in reply.followups) or (reply.content or "")
+    assert "\\[Nitro\\]\\(https://evil.example\\) \\*\\*al\\*\\*" in text, text
