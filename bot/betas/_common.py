@@ -40,13 +40,15 @@ class BetaPolicy:
     feedback_bonus_points: int = 0
     thank_you: str = "Thank you for taking part in the {beta} beta! Your feedback shapes what we build next."
     reply_count_hours: int = 24
+    rejoin_cooldown_seconds: int = 300
 
     @classmethod
     def from_config(cls, cfg: Any) -> BetaPolicy:
         b = cfg.betas
         return cls(cfg.broadcast.per_channel_per_day, cfg.broadcast.per_channel_per_week,
                    b.remove_cohort_role_on_close, b.reminder_hours_before_end, b.feedback_nudge_hours,
-                   b.feedback_bonus_points, b.thank_you, cfg.broadcast.reply_count_after_hours)
+                   b.feedback_bonus_points, b.thank_you, cfg.broadcast.reply_count_after_hours,
+                   b.rejoin_cooldown_seconds)
 
 
 def day_start(t: datetime) -> datetime:

@@ -153,6 +153,7 @@ class BetasConfig(_Model):
     feedback_bonus_points: NonNegInt = Field(0, description="extra beta points on close for feedback givers")
     thank_you: NonEmptyStr = "Thank you for taking part in the {beta} beta! Your feedback shapes what we build next."
     announcement_debounce_seconds: float = Field(1.5, ge=0, le=30)
+    rejoin_cooldown_seconds: NonNegInt = Field(300, le=86400, description="after leaving; 0 = none")
 
     @field_validator("thank_you")
     @classmethod
