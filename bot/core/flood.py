@@ -4,7 +4,10 @@ One member sending hundreds of clicks at once must not slow the bot down for eve
 parses an ``INTERACTION_CREATE`` into a command, view, dynamic item or modal task, :class:`InteractionGate`
 takes a token from the member's bucket (``[bot] interaction_burst`` tokens, refilled at
 ``interaction_refill_per_second``). An interaction with no token left is answered at once with a short
-ephemeral "slow down" and goes no further: no handler, no ``from_custom_id``, no database work. Autocomplete
+ephemeral "slow down" and goes no further: no handler, no ``from_custom_id``, no database work. Each answer
+is a request of the bot's too, so a member is told "slow down" at most :data:`ANSWERS_PER_BURST` times the
+burst (a second bucket, refilled at the same rate); past that the bot stays silent, and Discord shows the
+member "This interaction failed", until the buckets refill. Autocomplete
 (Discord sends one per keystroke, and it cannot show a message) and pings are not counted.
 
 Time is the bot's clock (``clock.timestamp()``): the sandbox's fake clock stands still, so a member's tokens
@@ -26,6 +29,7 @@ log = logging.getLogger(__name__)
 
 SLOW_DOWN = "Slow down a little: you're clicking faster than I can keep up. Try again in a few seconds."
 COUNTED_TYPES = (2, 3, 5)  # application command (slash, context menu), message component, modal submit
+ANSWERS_PER_BURST = 5  # "slow down" answers a member gets per bucket of interactions, before silence
 REPLY_CONCURRENCY = 8  # "slow down" answers in flight at once; the rest wait their turn
 REPLY_WITHIN = 2.5  # seconds: an answer that could not start by then would reach an expired interaction
 MAX_KEYS = 20_000  # members tracked before full buckets are forgotten
@@ -91,7 +95,9 @@ class InteractionGate:
         self.spawn = spawn
         self.enabled = burst > 0
         self.buckets = TokenBuckets(max(burst, 1), per_second)
+        self.answers = TokenBuckets(max(burst, 1) * ANSWERS_PER_BURST, per_second)
         self.refused = 0
+        self.unanswered = 0  # refused past the answers bucket: dropped without a request
         self._refusing: set[tuple[int, int]] = set()  # members refused since their last admitted interaction
         self._replies: asyncio.Semaphore | None = None
 
@@ -124,6 +130,9 @@ class InteractionGate:
 
     def _refuse(self, state: Any, data: dict[str, Any]) -> None:
         self.refused += 1
+        if not self.answers.take((int(data.get("guild_id") or 0), _user_id(data)), self.clock.timestamp()):
+            self.unanswered += 1
+            return
         try:
             interaction = discord.Interaction(data=data, state=state)  # type: ignore[arg-type]
         except Exception:  # noqa: BLE001 - a payload discord.py cannot read gets no answer, as it would anyway
