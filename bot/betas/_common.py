@@ -45,6 +45,7 @@ class BetaPolicy:
                                   "how we learn it's ready for everyone.")
     waitlist_closed: str = ("The {beta} beta has closed before a spot opened up for you. Thank you for signing "
                             "up: watch the announcements for the next beta.")
+    rejoin_cooldown_seconds: int = 300
 
     @classmethod
     def from_config(cls, cfg: Any) -> BetaPolicy:
@@ -52,7 +53,7 @@ class BetaPolicy:
         return cls(cfg.broadcast.per_channel_per_day, cfg.broadcast.per_channel_per_week,
                    b.remove_cohort_role_on_close, b.reminder_hours_before_end, b.feedback_nudge_hours,
                    b.feedback_bonus_points, b.thank_you, cfg.broadcast.reply_count_after_hours,
-                   b.thank_you_no_feedback, b.waitlist_closed)
+                   b.thank_you_no_feedback, b.waitlist_closed, b.rejoin_cooldown_seconds)
 
 
 def day_start(t: datetime) -> datetime:

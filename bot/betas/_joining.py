@@ -59,6 +59,18 @@ class _Joining:
                                 f"contributor ladder; you're at **{names[mine]}**. `/profile` shows what's missing.")
         return None
 
+    def _rejoin_refusal(self, row: repo.BetaRow, mine: repo.ParticipantRow | None, now: datetime) -> str | None:
+        """Leaving and joining again costs role changes, an audit row and an announcement edit each time: a
+        member who left waits ``rejoin_cooldown_seconds`` before joining again."""
+        cooldown = self.policy_for(row.guild_id).rejoin_cooldown_seconds
+        if not cooldown or mine is None or mine.status != "left" or mine.left_at is None:
+            return None
+        again = mine.left_at + timedelta(seconds=cooldown)
+        if now >= again:
+            return None
+        return (f"You left the **{row.name}** beta a moment ago. You can join again {ts(again, 'R')} "
+                f"(at {ts(again, 't')}).")
+
     async def check_join(self, guild_id: int, beta_id: int, facts: MemberFacts) -> tuple[Beta, str | None]:
         """Before the terms confirm: (beta, the member's current status or None). Refusals raise."""
         async with self.db.connect() as conn:
@@ -67,7 +79,8 @@ class _Joining:
             beta = await self._view(conn, row)
             if mine is not None and mine.status in ("joined", "waitlisted"):
                 return beta, mine.status
-            refusal = await self._refusal(conn, row, facts, self.clock.now())
+            now = self.clock.now()
+            refusal = self._rejoin_refusal(row, mine, now) or await self._refusal(conn, row, facts, now)
         if refusal:
             raise NotAllowed(refusal)
         if beta.spots_left == 0 and not row.waitlist:
@@ -87,7 +100,7 @@ class _Joining:
             if mine is not None and mine.status == "waitlisted":
                 position = await repo.waitlist_position(conn, beta_id, mine.seq)
                 return JoinResult("already_waitlisted", await self._view(conn, row), position)
-            refusal = await self._refusal(conn, row, facts, now)
+            refusal = self._rejoin_refusal(row, mine, now) or await self._refusal(conn, row, facts, now)
             if refusal:
                 raise NotAllowed(refusal)
             if row.terms and not terms_accepted:

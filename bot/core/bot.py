@@ -17,6 +17,7 @@ from bot.app import App, build_app
 from bot.core import interactions
 from bot.core.effects import Effects
 from bot.core.errors import KudosTree
+from bot.core.flood import InteractionGate
 from bot.core.pacing import Pacer
 from bot.core.tasks import BackgroundTasks
 from bot.dashboard import secret_from_env
@@ -115,6 +116,11 @@ class KudosBot(commands.Bot):
             else config.bot.guild_ready_timeout,
             **options,
         )
+        # Per-member limit in front of every interaction (bot.core.flood): a flood is answered "slow down"
+        # before discord.py makes a command, view or modal task of it.
+        self.gate = InteractionGate(self.clock, self.tasks.spawn, burst=config.bot.interaction_burst,
+                                    per_second=config.bot.interaction_refill_per_second)
+        self.gate.install(self._connection)
 
     def member_facts(self, guild_id: int, user_id: int) -> MemberFacts | None:
         """What the cache says of a member, for reward conditions (None: the guild is not cached)."""

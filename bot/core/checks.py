@@ -65,16 +65,23 @@ def required_level(command: Any) -> str | None:
     return None
 
 
+def ensure(interaction: discord.Interaction, level: str) -> None:
+    """Raise (for the central error handler) unless the member holds ``level`` roles now. ``interaction.user``
+    carries the member's roles as Discord sent them with this very interaction, so a form or button of a staff
+    flow checks the role when it is submitted or pressed, not when the flow began."""
+    if interaction.guild is None:
+        raise app_commands.NoPrivateMessage()
+    if not member_has(interaction, level):
+        raise app_commands.CheckFailure(refusal(interaction.client, interaction.user, level))
+
+
 def require(level: str) -> Callable[[T], T]:
     """Decorator: the member needs the ``level`` roles (staff, moderator, curator, helper)."""
     if level not in ROLE_GROUPS:
         raise ValueError(f"unknown level {level!r}")
 
     async def predicate(interaction: discord.Interaction) -> bool:
-        if interaction.guild is None:
-            raise app_commands.NoPrivateMessage()
-        if not member_has(interaction, level):
-            raise app_commands.CheckFailure(refusal(interaction.client, interaction.user, level))
+        ensure(interaction, level)
         return True
 
     # Marker for tools that enumerate the command tree (the permission-matrix test): which level a check

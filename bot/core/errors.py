@@ -14,7 +14,8 @@ from discord import app_commands
 from sqlalchemy.exc import DBAPIError
 
 from bot.core import hygiene
-from bot.core.interactions import PatientResponse
+from bot.core.checks import ensure
+from bot.core.interactions import PatientResponse, is_unknown_interaction, log_expired
 from bot.platform.errors import InvalidInput, KudosError
 
 log = logging.getLogger(__name__)
@@ -102,6 +103,9 @@ def _context(interaction: discord.Interaction) -> str:
 
 async def reply_error(interaction: discord.Interaction, error: Exception) -> None:
     """Log when needed and answer ``interaction`` ephemerally, whatever state it is in."""
+    if is_unknown_interaction(error):  # expired: one line, no traceback, and no answer (it would fail too)
+        log_expired(interaction, "it was answered")
+        return
     text, expected = describe(error)
     if len(text) > MAX_CONTENT:  # a domain error may quote what the member typed (up to 6,000 characters)
         text = text[:MAX_CONTENT - 1] + "…"
@@ -123,8 +127,11 @@ async def reply_error(interaction: discord.Interaction, error: Exception) -> Non
             await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
         else:  # unanswered, or deferred automatically: the "thinking" message (if any) becomes the error
             await response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
-    except discord.HTTPException:
-        log.warning("could not deliver the error reply (%s)", _context(interaction), exc_info=True)
+    except discord.HTTPException as exc:
+        if is_unknown_interaction(exc):
+            log_expired(interaction, "the error reply")
+        else:
+            log.warning("could not deliver the error reply (%s)", _context(interaction), exc_info=True)
 
 
 async def _alert_staff(interaction: discord.Interaction, text: str) -> None:
@@ -167,7 +174,15 @@ class KudosTree(app_commands.CommandTree):
 
 
 class KudosView(discord.ui.View):
-    """Base for views: item errors go to the central handler."""
+    """Base for views: item errors go to the central handler. A view of a staff flow sets
+    ``required_level = "staff"``: the role is checked again on every press, when it happens."""
+
+    required_level: str | None = None
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        if self.required_level is not None:
+            ensure(interaction, self.required_level)
+        return True
 
     async def on_error(self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item, /) -> None:
         await reply_error(interaction, error)
@@ -175,9 +190,15 @@ class KudosView(discord.ui.View):
 
 class KudosModal(discord.ui.Modal):
     """Base for modals: submit errors go to the central handler; a field with a NUL is refused before
-    ``on_submit`` (:mod:`bot.core.hygiene`). A subclass overriding ``interaction_check`` calls ``super()``."""
+    ``on_submit`` (:mod:`bot.core.hygiene`). A form of a staff flow sets ``required_level = "staff"``: the role
+    is checked again when the form is submitted (the member may have lost it while the form was open). A
+    subclass overriding ``interaction_check`` calls ``super()``."""
+
+    required_level: str | None = None
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        if self.required_level is not None:
+            ensure(interaction, self.required_level)
         hygiene.check_modal(self, interaction)  # InvalidInput goes to on_error, i.e. the central handler
         return True
 
@@ -188,14 +209,19 @@ class KudosModal(discord.ui.Modal):
 class GuardedCallback:
     """Mixin for ``DynamicItem`` buttons, whose callback errors discord.py would only log.
 
-    Subclasses implement :meth:`run` instead of ``callback``.
+    Subclasses implement :meth:`run` instead of ``callback``. A button of a staff flow sets
+    ``required_level = "staff"``: the role is checked on every press, before :meth:`run`.
     """
+
+    required_level: str | None = None
 
     async def run(self, interaction: discord.Interaction) -> None:  # pragma: no cover - interface
         raise NotImplementedError
 
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
+            if self.required_level is not None:
+                ensure(interaction, self.required_level)
             await self.run(interaction)
         except Exception as exc:  # noqa: BLE001 - handed to the central handler
             await reply_error(interaction, exc)

@@ -32,6 +32,30 @@ from bot.platform.errors import KudosError
 log = logging.getLogger(__name__)
 
 AUTO_DEFER_AFTER = 2.0  # seconds after the interaction arrived; Discord's limit is 3
+UNKNOWN_INTERACTION = 10062  # Discord's code for an interaction that expired or was already answered elsewhere
+
+
+def is_unknown_interaction(error: BaseException | None) -> bool:
+    """Whether ``error`` (or the error it wraps) is Discord's 10062 "Unknown interaction": the interaction
+    expired (no answer within 3 s) or its token did; nothing more can be sent to it."""
+    for current in (error, getattr(error, "__cause__", None)):
+        if isinstance(current, discord.HTTPException) and current.code == UNKNOWN_INTERACTION:
+            return True
+    return False
+
+
+def log_expired(interaction: discord.Interaction, what: str) -> None:
+    """One warning line, no traceback, once per interaction: a flood of late interactions (Discord answers
+    each of them 10062) must not bury the log in stack traces."""
+    extras = interaction.extras
+    if extras.get("kudos_expired"):
+        return
+    extras["kudos_expired"] = True
+    command = interaction.command.qualified_name if interaction.command else None
+    custom_id = (interaction.data or {}).get("custom_id") if interaction.data else None
+    log.warning("interaction expired before %s (10062 Unknown interaction) guild=%s user=%s command=%r "
+                "custom_id=%r", what, interaction.guild_id, interaction.user.id if interaction.user else None,
+                command, custom_id)
 
 
 class TooLateForForm(KudosError):
@@ -84,7 +108,10 @@ class PatientResponse(discord.InteractionResponse):  # type: ignore[type-arg]
                 self._thinking = False
             try:
                 await super().defer(ephemeral=self._ephemeral, thinking=self._thinking)
-            except discord.HTTPException:
+            except discord.HTTPException as exc:
+                if is_unknown_interaction(exc):
+                    log_expired(parent, "it could be deferred")
+                    return
                 log.warning("could not defer a slow interaction in time (guild=%s user=%s)", parent.guild_id,
                             parent.user.id, exc_info=True)
                 return

@@ -83,8 +83,10 @@ class WorldSpec:
 
 def sandbox_base_config(database_url: str) -> dict[str, Any]:
     # No gc_freeze: tests and the sandbox start many bots in one process, and what one freezes is never collected.
+    # A wide interaction bucket: the fake clock stands still, so a member's tokens never come back unless the
+    # scenario advances it; the tests of the limit (tests/hardening/test_flood.py) set the shipped values.
     return {"bot": {"database_url": database_url, "command_sync": "guild", "guild_ready_timeout": 0.05,
-                    "gc_freeze": False}}
+                    "gc_freeze": False, "interaction_burst": 1000}}
 
 
 class Harness:

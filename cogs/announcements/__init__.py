@@ -49,6 +49,8 @@ def _preview(text: str, n: int = 60) -> str:
 class AnnounceForm(KudosModal):
     """The text of a new or edited announcement (too long for a slash option)."""
 
+    required_level = "staff"  # checked again on submit: the Staff role may have gone while the form was open
+
     def __init__(self, pending: dict[str, Any], *, title: str = "", body: str = "") -> None:
         super().__init__(title="Edit the announcement" if pending.get("edit") else "Write the announcement",
                          custom_id="announce:form")
@@ -69,6 +71,8 @@ class AnnounceForm(KudosModal):
 
 class ChangesPreview(KudosView):
     """The ephemeral preview of a "what we changed" post, with the button that publishes it."""
+
+    required_level = "staff"
 
     def __init__(self, cog: Announce, post: ChangesPost, channel_id: int) -> None:
         super().__init__(timeout=900)

@@ -141,6 +141,8 @@ DYNAMIC_ITEMS = (JoinButton, LeaveButton, FeedbackButton, AcceptButton, MuteButt
 class DescriptionForm(KudosModal):
     """The second step of ``/beta create``: the description (too long for a slash option)."""
 
+    required_level = "staff"  # checked again on submit: the Staff role may have gone while the form was open
+
     def __init__(self, pending: dict[str, Any]) -> None:
         super().__init__(title="Describe the beta"[:45], custom_id="beta:create:form")
         self.pending = pending

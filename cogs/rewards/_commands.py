@@ -50,6 +50,8 @@ def validate_rule(data: dict[str, Any]) -> RewardConfig:
 
 
 class SyncConfirm(KudosView):
+    required_level = "staff"  # Apply checks the role again when pressed
+
     def __init__(self, cog: Any, rule: str, actor_id: int) -> None:
         super().__init__(timeout=600)
         self.cog = cog

@@ -318,3 +318,23 @@ async def test_private_channel_opens_with_the_cohort_role(kudos: Harness) -> Non
     assert not kudos.emu.member_permissions(private.id, bob_id) & R.VIEW_CHANNEL
     await kudos.member("alice").click(announcement(kudos).id, label="Leave")
     assert not kudos.emu.member_permissions(private.id, alice_id) & R.VIEW_CHANNEL
+
+
+async def test_rejoining_right_after_leaving_is_refused_until_the_cooldown_is_over(kudos: Harness) -> None:
+    await create(kudos, cohort_role=kudos.role_id("Photos Beta"))
+    post = announcement(kudos)
+    alice = kudos.member("alice")
+    assert "You're in" in ((await alice.click(post.id, label="Join")).content or "")
+    assert "left" in ((await alice.click(post.id, label="Leave")).content or "")
+    role_calls = sum(1 for r in kudos.emu.request_log if "/roles/" in r.path)
+    refused = await alice.click(post.id, label="Join")
+    assert refused.ephemeral and "You left the **Photos v2** beta a moment ago" in (refused.content or "")
+    assert "You can join again <t:" in (refused.content or "")
+    await kudos.settle()
+    assert "Photos Beta" not in alice.roles()
+    assert sum(1 for r in kudos.emu.request_log if "/roles/" in r.path) == role_calls  # no role change
+    (me,) = await rows(kudos, beta_participants)
+    assert me.status == "left"
+    await kudos.advance(timedelta(seconds=300))  # betas.rejoin_cooldown_seconds, as shipped
+    assert "You're in" in ((await alice.click(post.id, label="Join")).content or "")
+    assert "Photos Beta" in alice.roles()

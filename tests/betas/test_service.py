@@ -115,11 +115,27 @@ async def test_rejoining_gives_the_role_again_but_credits_once(env: Env) -> None
     beta_id = await env.open_beta(cohort_role_id=ROLE)
     await env.svc.join(G, beta_id, facts(1))
     await env.svc.leave(G, beta_id, 1)
+    env.clock._now += timedelta(seconds=300)  # the rejoin cooldown (betas.rejoin_cooldown_seconds)
     await env.svc.join(G, beta_id, facts(1))
     assert [g.action for g in await env.grants(user_id=1)] == ["role_add", "role_remove", "role_add"]
     async with env.db.connect() as conn:
         rows = (await conn.execute(select(func.count()).select_from(contributions))).scalar_one()
     assert rows == 1 and len(env.events) == 1
+
+
+async def test_rejoining_within_the_cooldown_is_refused_with_when(env: Env) -> None:
+    beta_id = await env.open_beta(cohort_role_id=ROLE)
+    await env.svc.join(G, beta_id, facts(1))
+    left = await env.svc.leave(G, beta_id, 1)
+    env.clock._now += timedelta(seconds=299)
+    again_at = int((env.clock.now() + timedelta(seconds=1)).timestamp())
+    for attempt in (env.svc.check_join, env.svc.join):
+        with pytest.raises(NotAllowed, match=f"You left the .* a moment ago. You can join again <t:{again_at}:R>"):
+            await attempt(G, beta_id, facts(1))
+    assert [g.action for g in await env.grants(user_id=1)] == ["role_add", "role_remove"]
+    env.clock._now += timedelta(seconds=1)
+    assert (await env.svc.join(G, beta_id, facts(1))).status == "joined"
+    assert left.beta.joined == 0
 
 
 async def test_participation_reward_fires_on_join(env: Env) -> None:

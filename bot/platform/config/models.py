@@ -118,6 +118,8 @@ class BotConfig(_Model):
     guild_ready_timeout: float = Field(2.0, gt=0, description="Seconds to wait for GUILD_CREATE events")
     member_cache: bool = Field(True, description="Cache members (role rewards need it); also chunks at startup")
     gc_freeze: bool = Field(True, description="Once ready, keep start-up objects out of full GC passes")
+    interaction_burst: int = Field(10, ge=0, le=1000, description="Interactions a member may send at once; 0 = no limit")
+    interaction_refill_per_second: float = Field(1.0, gt=0, le=100, description="Tokens a member gets back each second")
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -167,6 +167,7 @@ class BetasConfig(_Model):
         "The {beta} beta has closed before a spot opened up for you. Thank you for signing up: watch the "
         "announcements for the next beta.")
     announcement_debounce_seconds: float = Field(1.5, ge=0, le=30)
+    rejoin_cooldown_seconds: NonNegInt = Field(300, le=86400, description="after leaving; 0 = none")
 
     @field_validator("thank_you", "thank_you_no_feedback", "waitlist_closed")
     @classmethod
