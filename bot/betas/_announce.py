@@ -32,7 +32,7 @@ class _Announcing:
         policy = self.policy_for(guild_id)
         if policy.per_channel_per_day == 0 or policy.per_channel_per_week == 0:
             raise LimitReached(f"The broadcast budget of <#{channel_id}> is 0, so nothing can be announced there. "
-                               "An admin can raise `broadcast.per_channel_per_day` in the config.")
+                               "An admin can raise `announcements.per_channel_per_day` in the config.")
         t = at
         for _ in range(400):
             day, week = day_start(t), week_start(t)

@@ -44,9 +44,9 @@ class BetaPolicy:
     @classmethod
     def from_config(cls, cfg: Any) -> BetaPolicy:
         b = cfg.betas
-        return cls(cfg.broadcast.per_channel_per_day, cfg.broadcast.per_channel_per_week,
+        return cls(cfg.announcements.per_channel_per_day, cfg.announcements.per_channel_per_week,
                    b.remove_cohort_role_on_close, b.reminder_hours_before_end, b.feedback_nudge_hours,
-                   b.feedback_bonus_points, b.thank_you, cfg.broadcast.reply_count_after_hours)
+                   b.feedback_bonus_points, b.thank_you, cfg.announcements.reply_count_after_hours)
 
 
 def day_start(t: datetime) -> datetime:

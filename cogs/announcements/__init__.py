@@ -137,7 +137,7 @@ class Announce(commands.Cog):
         if image is None:
             return None
         check_image(image.filename, image.content_type, image.size,
-                    self.bot.guild_config(guild_id).broadcast.max_image_mb)
+                    self.bot.guild_config(guild_id).announcements.max_image_mb)
         return await image.read(), image.filename  # kept: attachment URLs expire before a later post
 
     # ------------------------------------------------------------------ /announce post
@@ -158,7 +158,7 @@ class Announce(commands.Cog):
         ping_id = self._ping(guild, target, interaction.user, ping)
         if image is not None:
             check_image(image.filename, image.content_type, image.size,
-                        self.bot.guild_config(guild.id).broadcast.max_image_mb)
+                        self.bot.guild_config(guild.id).announcements.max_image_mb)
         when = parse_when(at, self.bot.clock.now(), what="time")
         await self.announcements.check(guild.id, target.id, when)  # before asking for the text
         await interaction.response.send_modal(AnnounceForm(
@@ -268,7 +268,7 @@ class Announce(commands.Cog):
         ping_id = self._ping(guild, target, interaction.user, ping)
         if image is not None:
             check_image(image.filename, image.content_type, image.size,
-                        self.bot.guild_config(guild.id).broadcast.max_image_mb)
+                        self.bot.guild_config(guild.id).announcements.max_image_mb)
         when = parse_when(at, self.bot.clock.now(), what="time")
         check_time(when, self.bot.clock.now())
         await interaction.response.send_modal(AnnounceForm(
