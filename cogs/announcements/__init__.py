@@ -61,9 +61,7 @@ class AnnounceForm(KudosModal):
         self.add_item(self.text)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
-        cog = interaction.client.get_cog("Announce")  # type: ignore[attr-defined]
-        if cog is None:
-            raise NotAllowed("Announcements are switched off right now; try again later.")
+        cog = interaction.client.effects.own(Announce, "Announcements")  # type: ignore[attr-defined]
         await cog.finish(interaction, self.pending, self.headline.value, self.text.value)
 
 
@@ -374,4 +372,10 @@ class Announce(commands.Cog):
 
 
 async def setup(bot: Any) -> None:
-    await bot.add_cog(Announce(bot))
+    cog = Announce(bot)
+    await bot.add_cog(cog)
+    bot.effects.attach(cog)  # for its form (bot.core.effects)
+
+
+async def teardown(bot: Any) -> None:
+    bot.effects.detach(Announce)
