@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -9,14 +10,22 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.announcements import budget
 from bot.betas import store as repo
-from bot.betas._common import ANNOUNCE_EVENT, CLOSE_EVENT, REMIND_EVENT, REPLIES_EVENT, day_start, week_start
+from bot.betas._common import (
+    ANNOUNCE_EVENT,
+    CLOSE_EVENT,
+    REFRESH_EVENT,
+    REMIND_EVENT,
+    REPLIES_EVENT,
+    day_start,
+    week_start,
+)
 from bot.betas.models import Beta, Slot
 from bot.ledger.explain import ts
 from bot.platform.clock import Clock
 from bot.platform.db import Database
 from bot.platform.errors import Conflict, LimitReached, NotFound
-from bot.platform.jobs.keys import BetaAnnounce, BetaClose, BetaRemind
-from bot.platform.jobs.store import cancel_series
+from bot.platform.jobs.keys import BetaAnnounce, BetaClose, BetaRefresh, BetaRemind
+from bot.platform.jobs.store import cancel_series, pending_in_series
 
 
 class _Announcing:
@@ -24,6 +33,22 @@ class _Announcing:
 
     db: Database
     clock: Clock
+
+    # ------------------------------------------------------------------ the announcement's edit
+
+    async def _queue_refresh(self, conn: AsyncConnection, row: repo.BetaRow, now: datetime) -> None:
+        """In the changing transaction: the durable job that edits the beta's announcement to show it as it
+        is now (the ``REFRESH_EVENT`` timer). One per announcement is pending at a time: a later change finds
+        it and rides on it, since the edit reads the beta when it runs, so a burst of clicks is one edit. It is
+        due ``announcement_debounce_seconds`` later (the Discord side may bring it forward)."""
+        if row.announcement_message_id is None:
+            return
+        key = BetaRefresh(row.id)
+        if await pending_in_series(conn, key):
+            return
+        delay = timedelta(seconds=self.policy_for(row.guild_id).announcement_debounce_seconds)
+        await self.schedule(REFRESH_EVENT, {"guild_id": row.guild_id, "beta_id": row.id}, at=now + delay,
+                            dedupe_key=key.at(uuid.uuid4().hex[:16]), conn=conn)
 
     # ------------------------------------------------------------------ announcing (broadcast budget)
 

@@ -19,6 +19,7 @@ REPLIES_EVENT = "announce.replies"  # count the members who replied in an announ
 CLOSE_EVENT = "betas.close"
 REMIND_EVENT = "betas.remind"
 NUDGE_EVENT = "betas.nudge"
+REFRESH_EVENT = "betas.refresh"  # edit the announcement to show the beta as it is now
 
 PROMOTED_DM = "A spot opened up: you're now in the **{beta}** beta! Use *Give feedback* on the announcement any time."
 REMINDER_DM = ("The **{beta}** beta ends {ends}. Tell us what you think before it closes: *Give feedback* on the "
@@ -40,13 +41,15 @@ class BetaPolicy:
     feedback_bonus_points: int = 0
     thank_you: str = "Thank you for taking part in the {beta} beta! Your feedback shapes what we build next."
     reply_count_hours: int = 24
+    announcement_debounce_seconds: float = 1.5
 
     @classmethod
     def from_config(cls, cfg: Any) -> BetaPolicy:
         b = cfg.betas
         return cls(cfg.announcements.per_channel_per_day, cfg.announcements.per_channel_per_week,
                    b.remove_cohort_role_on_close, b.reminder_hours_before_end, b.feedback_nudge_hours,
-                   b.feedback_bonus_points, b.thank_you, cfg.announcements.reply_count_after_hours)
+                   b.feedback_bonus_points, b.thank_you, cfg.announcements.reply_count_after_hours,
+                   b.announcement_debounce_seconds)
 
 
 def day_start(t: datetime) -> datetime:

@@ -102,6 +102,7 @@ class _Joining:
             await repo.put_participant(conn, beta_id=beta_id, user_id=user_id, exists=mine is not None, status=status,
                                        terms_accepted_at=now if row.terms else None, joined_at=now, left_at=None,
                                        seq=seq)
+            await self._queue_refresh(conn, row, now)
             if status == "joined":
                 await self._on_joined(conn, row, user_id, seq, now)
                 return JoinResult("joined", await self._view(conn, row))
@@ -168,6 +169,7 @@ class _Joining:
                         cause="beta:left")
                 await cancel_series(conn, BetaNudge(row.id, user_id), now=now)
                 promoted = await self._promote(conn, row, now)
+            await self._queue_refresh(conn, row, now)
             await audit.record(conn, now=now, action="beta.left", guild_id=guild_id, actor_id=user_id,
                                target_id=beta_id, details={"was": mine.status, "promoted": promoted})
             return LeaveResult(await self._view(conn, row), mine.status, tuple(promoted))

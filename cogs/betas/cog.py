@@ -1,9 +1,12 @@
 """``/beta``: beta programs announced in the community channel, joined with one click.
 
 Thin: the rules (capacity, waitlist, eligibility, budget, close) live in :mod:`bot.betas`. This cog
-turns interactions and timers into service calls, posts and edits the announcement (the "spots left" count
-is refreshed at most once per ``betas.announcement_debounce_seconds`` for a burst of clicks), and tells
-members what happened.
+turns interactions and timers into service calls, posts and edits the announcement, and tells members what
+happened. The edit that keeps the announcement's "spots left" and status in line is a durable job
+(``betas.refresh``) the service writes with the join, leave, edit or close that changed them: one pending
+edit per announcement, so a burst of clicks becomes one edit; it goes out once no click came for
+``betas.announcement_debounce_seconds`` (or when its due time comes), and a failure is retried by its
+error class (:func:`bot.core.effect_errors.end_job`).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from bot.betas import (
     ANNOUNCE_EVENT,
     CLOSE_EVENT,
     NUDGE_EVENT,
+    REFRESH_EVENT,
     REMIND_EVENT,
     Beta,
     BetaDraft,
@@ -31,10 +35,13 @@ from bot.betas import (
     parse_when,
 )
 from bot.core.checks import require
+from bot.core.effect_errors import end_job, report_missing_permission
 from bot.core.errors import NO_MENTIONS
 from bot.core.facts import role_facts
 from bot.ledger.explain import ts
 from bot.platform.errors import InvalidInput, NotAllowed, NotFound
+from bot.platform.jobs.effects import Drop, Retry
+from bot.platform.jobs.keys import BetaRefresh
 from bot.rewards import role_problems
 from cogs.betas.ui import (
     DYNAMIC_ITEMS,
@@ -49,7 +56,8 @@ from cogs.betas.ui import (
 
 log = logging.getLogger(__name__)
 
-TIMERS = (ANNOUNCE_EVENT, CLOSE_EVENT, REMIND_EVENT, NUDGE_EVENT)
+TIMERS = (ANNOUNCE_EVENT, CLOSE_EVENT, REMIND_EVENT, NUDGE_EVENT, REFRESH_EVENT)
+EDIT_NEEDS = ("view_channel", "send_messages", "embed_links")
 NEEDED = ("view_channel", "send_messages", "embed_links", "create_public_threads", "send_messages_in_threads")
 
 
@@ -80,6 +88,7 @@ class Betas(commands.Cog):
         sched.register(CLOSE_EVENT, self._on_close_timer)
         sched.register(REMIND_EVENT, self._on_remind_timer)
         sched.register(NUDGE_EVENT, self._on_nudge_timer)
+        sched.register(REFRESH_EVENT, self._on_refresh_job)
 
     async def cog_unload(self) -> None:
         for event in TIMERS:
@@ -180,8 +189,8 @@ class Betas(commands.Cog):
         return await self.svc.mark_posted(announcement_id, message_id=message.id, thread_id=thread_id)
 
     def refresh_soon(self, guild_id: int, beta_id: int) -> None:
-        """Coalesce a burst of joins and leaves into one edit of the announcement: the edit waits until no
-        click came for ``announcement_debounce_seconds`` (at most ten times that in a steady stream)."""
+        """After a join or leave (whose transaction wrote the pending edit job): run that edit once no click
+        came for ``announcement_debounce_seconds`` (at most ten times that in a steady stream)."""
         loop = asyncio.get_running_loop()
         self._last_click[beta_id] = loop.time()
         if beta_id in self._refresh_pending:
@@ -205,19 +214,36 @@ class Betas(commands.Cog):
         await self.refresh(guild_id, beta_id)
 
     async def refresh(self, guild_id: int, beta_id: int) -> None:
-        beta = await self.svc.get(guild_id, beta_id)
+        """Run the beta's pending announcement edit now (the change that needs it wrote it). Not from a timer
+        handler: there :meth:`TimerScheduler.expedite` alone, and the running pass picks it up."""
+        await self.bot.scheduler.expedite(BetaRefresh(beta_id))
+        await self.bot.scheduler.run_due()
+
+    async def _on_refresh_job(self, payload: dict[str, Any], _timer: Any) -> None:
+        """The ``betas.refresh`` job: edit the announcement to show the beta as it is now (idempotent)."""
+        guild_id, beta_id = int(payload["guild_id"]), int(payload["beta_id"])
+        try:
+            beta = await self.svc.get(guild_id, beta_id)
+        except NotFound as exc:
+            raise Drop(f"beta #{beta_id} is gone: {exc}") from None
         row = beta.row
         if row.announcement_message_id is None or row.announcement_channel_id is None:
             return
-        channel = self.bot.get_channel(row.announcement_channel_id)
+        guild = self.bot.get_guild(guild_id)
+        if guild is None:
+            raise Retry(f"guild {guild_id} is not available (yet)")
+        channel = guild.get_channel(row.announcement_channel_id)
         if channel is None:
-            return
+            raise Drop(f"the announcement channel of beta #{beta_id} is gone")
+        what = f"update the announcement of the {row.name} beta"
         try:
-            await channel.get_partial_message(row.announcement_message_id).edit(
+            await channel.get_partial_message(row.announcement_message_id).edit(  # type: ignore[union-attr]
                 embed=announcement_embed(beta), view=announcement_view(beta.id, closed=row.status == "closed"))
-            self.edits += 1
-        except discord.HTTPException:
-            log.warning("could not update the announcement of beta %s", beta_id, exc_info=True)
+        except Exception as exc:  # noqa: BLE001 - classified: retried, dropped or reported
+            await end_job(exc, what, report=lambda: report_missing_permission(self.bot, guild, what, channel,
+                                                                               EDIT_NEEDS))
+            raise
+        self.edits += 1
 
     async def _welcome_promoted(self, beta: Beta, promoted: tuple[int, ...]) -> None:
         """Besides the DM (through the dispatcher): a ping in the discussion thread, for closed DMs too."""
@@ -559,8 +585,8 @@ class Betas(commands.Cog):
             return
         result = await self.svc.close_due(beta_id, alumni_role_id=self._alumni_role(
             self.bot.get_guild(beta.row.guild_id)))
-        if result is not None:
-            await self.refresh(beta.row.guild_id, beta_id)
+        if result is not None:  # its edit job is part of this pass: due now, not a run of its own
+            await self.bot.scheduler.expedite(BetaRefresh(beta_id))
 
     async def _on_remind_timer(self, payload: dict[str, Any], _timer: Any) -> None:
         await self.svc.remind(int(payload["beta_id"]), payload.get("ends_at"))

@@ -35,6 +35,15 @@ class BetaAnnounce(SeriesKey):
 
 
 @dataclass(frozen=True, slots=True)
+class BetaRefresh(SeriesKey):
+    """The edit that brings a beta's announcement in line with the beta (spots, status). One is pending at a
+    time: a later change finds it and rides on it (the edit reads the beta when it runs)."""
+
+    kind: ClassVar[str] = "betas:refresh"
+    beta_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class BetaClose(SeriesKey):
     kind: ClassVar[str] = "betas:close"
     beta_id: int
@@ -71,4 +80,4 @@ class RewardDemotion(SeriesKey):
     grant_id: int
 
 
-__all__ = ["BetaAnnounce", "BetaClose", "BetaNudge", "BetaNudges", "BetaRemind", "RewardDemotion", "SeriesKey"]
+__all__ = ["BetaAnnounce", "BetaClose", "BetaRefresh", "BetaNudge", "BetaNudges", "BetaRemind", "RewardDemotion", "SeriesKey"]
