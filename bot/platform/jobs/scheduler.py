@@ -127,8 +127,9 @@ class TimerScheduler:
         return done
 
     async def expedite(self, key: SeriesKey) -> int:
-        """Make the pending timers of ``key``'s series due now; the next run fires them (a handler that
-        expedites needs no run of its own: the run it is part of picks them up). Returns how many."""
+        """Make the pending timers of ``key``'s series that were not tried yet due now; the next run fires them
+        (a handler that expedites needs no run of its own: the run it is part of picks them up). One waiting
+        out a back-off keeps its time. Returns how many."""
         async with self.db.begin() as conn:
             return await repo.expedite_series(conn, key, now=self.clock.now())
 

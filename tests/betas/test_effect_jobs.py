@@ -1,0 +1,129 @@
+"""The beta announcement's refresh edit is a durable job: written with the join or leave that changed the
+count, one pending per announcement (later clicks ride on it), retried by error class. End to end through
+the emulator.
+
+Discord's docs (docs/topics/Opcodes_and_Status_Codes.md, "HTTP Response Codes"): "5XX (SERVER ERROR) The
+server had an error processing your request (these are rare)" — a transient failure, so the edit is retried
+with back-off, not given up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+import discord.http
+import pytest
+from sqlalchemy import select
+
+from bot.platform.tables import timers
+from bot.sandbox.harness import Harness
+from tests.betas.test_e2e import announcement, bot_config, create, field, world  # noqa: F401 - fixtures
+
+EDIT_ROUTE = "PATCH /channels/{channel_id}/messages/{message_id}"
+_sleep = asyncio.sleep
+
+
+class _QuickRetries:
+    """``asyncio`` as discord.http sees it, with its sleeps cut short: discord.py retries a 500 itself, four
+    times, sleeping 1 + 2·n real seconds in between; the test is about what happens after it gives up."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(asyncio, name)
+
+    @staticmethod
+    async def sleep(delay: float, result: Any = None) -> Any:
+        return await _sleep(min(delay, 0.01), result)
+
+
+@pytest.fixture(autouse=True)
+def quick_discord_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(discord.http, "asyncio", _QuickRetries())
+
+
+async def refresh_jobs(h: Harness) -> list[Any]:
+    assert h.bot is not None
+    async with h.bot.db.connect() as conn:
+        rows = await conn.execute(select(timers).where(timers.c.event == "betas.refresh").order_by(timers.c.id))
+        return list(rows)
+
+
+def edits_of(h: Harness, message_id: int) -> int:
+    """Edits of the message Discord accepted."""
+    return sum(1 for r in h.emu.request_log if r.method == "PATCH" and r.path.endswith(f"/messages/{message_id}")
+               and r.status == 200)
+
+
+async def until_done(h: Harness, rounds: int = 8) -> int:
+    """Advance the clock past each back-off until no refresh job is pending; returns the rounds it took."""
+    for n in range(rounds):
+        if all(j.status != "pending" for j in await refresh_jobs(h)):
+            return n
+        await h.advance(timedelta(minutes=5))  # longer than any back-off step used here (30, 60, 120 s)
+    raise AssertionError(f"still pending: {[(j.dedupe_key, j.attempts, j.last_error) for j in await refresh_jobs(h)]}")
+
+
+async def test_the_spots_edit_survives_a_burst_of_500s_and_arrives_once(kudos: Harness) -> None:
+    await create(kudos, capacity=10)
+    post = announcement(kudos)
+    accepted = edits_of(kudos, post.id)
+    outage = kudos.emu.faults.add(route=EDIT_ROUTE, status=500, count=15)
+
+    joined = await kudos.member("alice").click(post.id, label="Join")
+    await asyncio.sleep(0.4)  # past betas.announcement_debounce_seconds
+    await kudos.settle()
+
+    assert "You're in" in (joined.content or "")
+    assert outage.hits > 0 and outage.count > 0  # Discord is still down: the edit did not go out yet
+    assert "**10** of 10 spots left" in field(kudos.emu.message(post.id), "Spots")
+    jobs = await refresh_jobs(kudos)
+    assert [(j.status, j.attempts) for j in jobs] == [("pending", 1)] and "500" in (jobs[0].last_error or "")
+
+    rounds = await until_done(kudos)
+    assert outage.count == 0 and rounds >= 2
+    assert "**9** of 10 spots left" in field(kudos.emu.message(post.id), "Spots")
+    assert [j.status for j in await refresh_jobs(kudos)] == ["done"]
+    assert edits_of(kudos, post.id) - accepted == 1
+    await kudos.advance(timedelta(hours=1))  # nothing more goes out later
+    assert edits_of(kudos, post.id) - accepted == 1
+
+
+async def test_thirty_clicks_during_an_outage_ride_on_one_edit(kudos: Harness) -> None:
+    """Each join and leave is its own transaction; the first writes the edit job, and while it waits out its
+    back-off every later click finds it pending and writes none (nor tries Discord again before its time)."""
+    await create(kudos, capacity=30)
+    post = announcement(kudos)
+    accepted = edits_of(kudos, post.id)
+    outage = kudos.emu.faults.add(route=EDIT_ROUTE, status=500, count=10_000)
+    clickers = [kudos.member(f"m{i:02d}") for i in range(15)]
+    for member in clickers:
+        assert "You're in" in ((await member.click(post.id, label="Join")).content or "")
+    for member in clickers:
+        assert "left" in ((await member.click(post.id, label="Leave")).content or "")
+    await asyncio.sleep(0.4)
+    await kudos.settle()
+    tried = outage.hits
+    assert tried <= 10  # one try of the edit (discord.py's own retries included), not one per click
+    jobs = await refresh_jobs(kudos)
+    assert [j.status for j in jobs] == ["pending"], [(j.status, j.attempts) for j in jobs]
+
+    kudos.emu.faults.clear()  # Discord is back
+    await until_done(kudos)
+    assert edits_of(kudos, post.id) - accepted == 1  # 30 clicks, one edit
+    assert "**30** of 30 spots left" in field(kudos.emu.message(post.id), "Spots")
+    assert len(await refresh_jobs(kudos)) == 1
+
+
+async def test_a_burst_of_thirty_join_and_leave_clicks_is_a_few_edits(kudos: Harness) -> None:
+    await create(kudos, capacity=30)
+    post = announcement(kudos)
+    accepted = edits_of(kudos, post.id)
+    members = [kudos.member(f"m{i:02d}") for i in range(15)]
+    await asyncio.gather(*(m.click(post.id, label="Join") for m in members))
+    await asyncio.gather(*(m.click(post.id, label="Leave") for m in members))
+    await asyncio.sleep(0.4)
+    await kudos.settle()
+    assert 1 <= edits_of(kudos, post.id) - accepted <= 4  # 30 clicks
+    assert len(await refresh_jobs(kudos)) <= 4
+    assert "**30** of 30 spots left" in field(kudos.emu.message(post.id), "Spots")
