@@ -114,7 +114,7 @@ class _Announcing:
         """Take a slot of the channel's broadcast budget for ``at`` (default: now); a later one gets a timer.
 
         Every broadcast goes through here: beta announcements (``subject="beta"``), ``/announce`` posts
-        (``"news"``, with their ``content`` columns, posted by the ``event`` timer) and "what we changed" posts
+        (``"news"``, with their ``content`` columns, posted by the ``event`` job, due now or at ``at``) and "what we changed" posts
         (``"changes"``, one per beta). Over budget: :class:`LimitReached` with the time the next slot opens."""
         now = self.clock.now()
         when = max(at or now, now)
@@ -139,7 +139,7 @@ class _Announcing:
             if subject == "beta" and subject_id is not None:
                 await repo.update_beta(conn, subject_id, announcement_channel_id=channel_id,
                                        status="scheduled" if scheduled else "draft")
-            if scheduled:
+            if scheduled or subject == "news":  # a news post goes out through its job, now or later
                 await self.schedule(event, {"announcement_id": ann_id}, at=when,
                                     dedupe_key=BetaAnnounce(ann_id).at(when.isoformat()), conn=conn)
             return Slot(ann_id, when, scheduled)
@@ -161,7 +161,7 @@ class _Announcing:
             await budget.reschedule(conn, announcement_id, when)
             await cancel_series(conn, BetaAnnounce(announcement_id), now=now)
             scheduled = when > now
-            if scheduled:
+            if scheduled or ann.subject == "news":  # moved to now: its job posts it now
                 await self.schedule(event, {"announcement_id": announcement_id}, at=when,
                                     dedupe_key=BetaAnnounce(announcement_id).at(when.isoformat()), conn=conn)
             return Slot(announcement_id, when, scheduled)
