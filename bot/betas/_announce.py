@@ -114,7 +114,8 @@ class _Announcing:
         """Take a slot of the channel's broadcast budget for ``at`` (default: now); a later one gets a timer.
 
         Every broadcast goes through here: beta announcements (``subject="beta"``), ``/announce`` posts
-        (``"news"``, with their ``content`` columns, posted by the ``event`` job, due now or at ``at``) and "what we changed" posts
+        (``"news"``, with their ``content`` columns), both posted by the ``event`` job written here (due now or
+        at ``at``), and "what we changed" posts
         (``"changes"``, one per beta). Over budget: :class:`LimitReached` with the time the next slot opens."""
         now = self.clock.now()
         when = max(at or now, now)
@@ -139,7 +140,7 @@ class _Announcing:
             if subject == "beta" and subject_id is not None:
                 await repo.update_beta(conn, subject_id, announcement_channel_id=channel_id,
                                        status="scheduled" if scheduled else "draft")
-            if scheduled or subject == "news":  # a news post goes out through its job, now or later
+            if scheduled or subject in ("news", "beta"):  # these go out through their job, now or later
                 await self.schedule(event, {"announcement_id": ann_id}, at=when,
                                     dedupe_key=BetaAnnounce(ann_id).at(when.isoformat()), conn=conn)
             return Slot(ann_id, when, scheduled)
@@ -181,6 +182,7 @@ class _Announcing:
             assert ann is not None
             await budget.mark_posted(conn, announcement_id, posted_at=now, message_id=message_id,
                                      thread_id=thread_id)
+            await cancel_series(conn, BetaAnnounce(announcement_id), now=now)  # a pending post job has nothing to do
             hours = self.policy_for(ann.guild_id).reply_count_hours
             if thread_id is not None and hours:
                 await self.schedule(REPLIES_EVENT, {"announcement_id": announcement_id},

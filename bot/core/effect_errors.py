@@ -55,6 +55,25 @@ async def end_job(exc: BaseException, what: str, *,
     raise GiveUp(what, failure) from exc
 
 
+async def end_post(exc: BaseException, what: str, *, mark_failed: Callable[[str], Awaitable[None]],
+                   last_try: bool, report: Callable[[], Awaitable[None]] | None = None) -> None:
+    """A post job's failed send (see :func:`end_job`): a transient failure is raised for a retry (on the
+    ``last_try`` the post is marked failed first, which tells staff); anything else marks it failed and
+    ends the job. Always raises."""
+    reason = getattr(exc, "text", None) or str(exc)
+    try:
+        await end_job(exc, what, report=report)
+    except Retry:
+        if last_try:
+            await mark_failed(reason)
+        raise
+    except (Drop, GiveUp):
+        await mark_failed(reason)
+        raise
+    await mark_failed(reason)
+    raise GiveUp(what) from exc
+
+
 async def report_missing_permission(bot: Any, guild: discord.Guild, what: str,
                                     channel: discord.abc.GuildChannel | discord.Thread | None,
                                     needs: tuple[str, ...]) -> None:
@@ -76,4 +95,4 @@ async def report_missing_permission(bot: Any, guild: discord.Guild, what: str,
             log.warning("guild %s: could not report a missing permission to the staff log", guild.id)
 
 
-__all__ = ["end_job", "failure_of", "outcome", "report_missing_permission"]
+__all__ = ["end_job", "end_post", "failure_of", "outcome", "report_missing_permission"]

@@ -28,11 +28,11 @@ from bot.announcements.service import (
 )
 from bot.betas import NEWS_EVENT, REPLIES_EVENT, parse_when
 from bot.core.checks import require
-from bot.core.effect_errors import end_job, report_missing_permission
+from bot.core.effect_errors import end_post, report_missing_permission
 from bot.core.errors import NO_MENTIONS, KudosModal, KudosView
 from bot.ledger.explain import ts
 from bot.platform.errors import Conflict, InvalidInput, KudosError, NotAllowed
-from bot.platform.jobs.effects import Drop, GiveUp, Retry
+from bot.platform.jobs.effects import GiveUp, Retry
 
 log = logging.getLogger(__name__)
 
@@ -229,19 +229,10 @@ class Announce(commands.Cog):
                 message = await channel.send(content=role.mention if role is not None else None, embed=embed,
                                              files=files, allowed_mentions=allowed)
         except Exception as exc:  # noqa: BLE001 - classified: retried, or the announcement failed
-            reason = getattr(exc, "text", None) or str(exc)
-            try:
-                await end_job(exc, what, report=lambda: report_missing_permission(self.bot, guild, what, channel,
-                                                                                   NEEDED))
-            except Retry:
-                if last_try:
-                    await self.betas.mark_failed(announcement_id, reason)
-                raise
-            except (Drop, GiveUp):
-                await self.betas.mark_failed(announcement_id, reason)
-                raise
-            await self.betas.mark_failed(announcement_id, reason)
-            raise GiveUp(what) from exc
+            await end_post(exc, what, mark_failed=lambda reason: self.betas.mark_failed(announcement_id, reason),
+                           last_try=last_try,
+                           report=lambda: report_missing_permission(self.bot, guild, what, channel, NEEDED))
+            raise
         await self._discussion(message, ann.title or "Announcement", announcement_id)
         return message
 

@@ -35,12 +35,12 @@ from bot.betas import (
     parse_when,
 )
 from bot.core.checks import require
-from bot.core.effect_errors import end_job, report_missing_permission
+from bot.core.effect_errors import end_job, end_post, report_missing_permission
 from bot.core.errors import NO_MENTIONS
 from bot.core.facts import role_facts
 from bot.ledger.explain import ts
-from bot.platform.errors import InvalidInput, NotAllowed, NotFound
-from bot.platform.jobs.effects import Drop, Retry
+from bot.platform.errors import Conflict, InvalidInput, KudosError, NotAllowed, NotFound
+from bot.platform.jobs.effects import Drop, GiveUp, Retry
 from bot.platform.jobs.keys import BetaRefresh
 from bot.rewards import role_problems
 from cogs.betas.ui import (
@@ -161,20 +161,32 @@ class Betas(commands.Cog):
 
     # ------------------------------------------------------------------ the announcement
 
-    async def post(self, guild: discord.Guild, announcement_id: int) -> Beta | None:
-        """Post a reserved announcement with its buttons and discussion thread; the beta opens."""
+    async def post(self, guild: discord.Guild, announcement_id: int, *, attempts: int = 1,
+                   last_try: bool = True) -> Beta | None:
+        """Post a reserved announcement with its buttons and discussion thread; the beta opens. Run by the
+        ``betas.announce`` job the slot wrote (due now or at the start date); idempotent: a posted one is left
+        alone, and a try after a failed one first looks for its message. A failure is classified
+        (:func:`bot.core.effect_errors.end_post`): retried when transient, else the announcement fails and
+        staff are told."""
         ann = await self.svc.announcement(announcement_id)
         if ann.status != "scheduled":
             return None
         beta = await self.svc.get(guild.id, ann.subject_id)
-        channel = guild.get_channel(ann.channel_id)
+        what = f"post the announcement of the {beta.row.name} beta"
         try:
-            channel = self._check_channel(guild, channel)
-            message = await channel.send(embed=announcement_embed(beta), view=announcement_view(beta.id),
-                                         allowed_mentions=NO_MENTIONS)
-        except (discord.HTTPException, InvalidInput, NotAllowed) as exc:
-            reason = getattr(exc, "message", None) or getattr(exc, "text", None) or str(exc)
-            await self.svc.mark_failed(announcement_id, reason)
+            channel = self._check_channel(guild, guild.get_channel(ann.channel_id))
+        except KudosError as exc:
+            await self.svc.mark_failed(announcement_id, exc.message)
+            raise GiveUp(f"{what}: {exc.message}") from None
+        try:
+            message = await self._sent_before(channel, beta.id) if attempts > 1 else None
+            if message is None:
+                message = await channel.send(embed=announcement_embed(beta), view=announcement_view(beta.id),
+                                             allowed_mentions=NO_MENTIONS)
+        except Exception as exc:  # noqa: BLE001 - classified: retried, or the announcement failed
+            await end_post(exc, what, mark_failed=lambda reason: self.svc.mark_failed(announcement_id, reason),
+                           last_try=last_try,
+                           report=lambda: report_missing_permission(self.bot, guild, what, channel, NEEDED))
             raise
         thread_id = None
         try:
@@ -187,6 +199,27 @@ class Betas(commands.Cog):
         except discord.HTTPException:
             log.warning("could not open the discussion thread of beta %s", beta.id, exc_info=True)
         return await self.svc.mark_posted(announcement_id, message_id=message.id, thread_id=thread_id)
+
+    async def _sent_before(self, channel: discord.TextChannel, beta_id: int) -> discord.Message | None:
+        """A try after a failed one: the announcement, if an earlier try did send it (Discord keeps no
+        idempotency key for messages): the bot's recent message there with this beta's footer."""
+        footer = f"beta #{beta_id}"
+        async for old in channel.history(limit=25):
+            if old.author.id == self.bot.user.id and old.embeds and old.embeds[0].footer.text == footer:
+                return old
+        return None
+
+    async def _post_now(self, announcement_id: int) -> str | None:
+        """Run the announcement's job (written with its slot, due now). ``None`` when it is posted; the text
+        to tell staff when Discord did not answer (the job tries again); raises when it failed."""
+        await self.bot.scheduler.run_due()
+        ann = await self.svc.announcement(announcement_id)
+        if ann.status == "posted":
+            return None
+        if ann.status == "scheduled":
+            return (f"Discord isn't answering right now; the announcement goes out in <#{ann.channel_id}> as "
+                    "soon as it does.")
+        raise Conflict(f"The announcement could not be posted in <#{ann.channel_id}>; the staff log says why.")
 
     def refresh_soon(self, guild_id: int, beta_id: int) -> None:
         """After a join or leave (whose transaction wrote the pending edit job): run that edit once no click
@@ -407,8 +440,7 @@ class Betas(commands.Cog):
                                               reason=f"Kudos: participants of the {draft.name} beta")
             slot = await self.svc.reserve_slot(guild.id, channel.id, subject="beta", subject_id=beta.id,
                                                actor_id=interaction.user.id, at=draft.starts_at)
-            if not slot.scheduled:
-                beta = await self.post(guild, slot.announcement_id)
+            waiting = None if slot.scheduled else await self._post_now(slot.announcement_id)
         except Exception:
             if beta is not None:
                 await self.svc.discard(guild.id, beta.id)
@@ -420,6 +452,8 @@ class Betas(commands.Cog):
         if slot.scheduled:
             text = (f"Beta **{draft.name}** is created; its announcement goes out in {channel.mention} "
                     f"{ts(slot.at)} ({ts(slot.at, 'R')}).")
+        elif waiting is not None:
+            text = f"Beta **{draft.name}** is created. {waiting}"
         else:
             text = f"Beta **{draft.name}** is announced in {channel.mention}."
         if created_role is not None:
@@ -477,7 +511,7 @@ class Betas(commands.Cog):
                                            actor_id=actor_id)
         if before_post is not None:
             await before_post()
-        await self.post(guild, slot.announcement_id)
+        await self._post_now(slot.announcement_id)
         return target
 
     @beta.command(name="close", description="Close a beta: thank-yous, roles, staff summary (staff)")
@@ -568,15 +602,15 @@ class Betas(commands.Cog):
 
     # ------------------------------------------------------------------ timers
 
-    async def _on_announce_timer(self, payload: dict[str, Any], _timer: Any) -> None:
+    async def _on_announce_timer(self, payload: dict[str, Any], timer: Any) -> None:
+        """The ``betas.announce`` job: the announcement goes out (see :meth:`post`)."""
         ann = await self.svc.announcement(int(payload["announcement_id"]))
         guild = self.bot.get_guild(ann.guild_id)
         if guild is None:
-            raise RuntimeError(f"guild {ann.guild_id} is not available")
-        try:
-            await self.post(guild, ann.id)
-        except (InvalidInput, NotAllowed, discord.Forbidden, discord.NotFound):
-            log.warning("scheduled announcement %s could not be posted", ann.id, exc_info=True)  # staff told
+            raise Retry(f"guild {ann.guild_id} is not available (yet)")
+        attempts = getattr(timer, "attempts", 1)
+        await self.post(guild, ann.id, attempts=attempts,
+                        last_try=attempts >= self.bot.scheduler.settings.max_attempts)
 
     async def _on_close_timer(self, payload: dict[str, Any], _timer: Any) -> None:
         beta_id = int(payload["beta_id"])

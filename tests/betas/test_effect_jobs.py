@@ -127,3 +127,25 @@ async def test_a_burst_of_thirty_join_and_leave_clicks_is_a_few_edits(kudos: Har
     assert 1 <= edits_of(kudos, post.id) - accepted <= 4  # 30 clicks
     assert len(await refresh_jobs(kudos)) <= 4
     assert "**30** of 30 spots left" in field(kudos.emu.message(post.id), "Spots")
+
+
+async def test_the_announcement_post_survives_a_burst_of_500s_and_goes_out_once(kudos: Harness) -> None:
+    outage = kudos.emu.faults.add(route="POST /channels/{channel_id}/messages", status=500, count=15)
+    done = await create(kudos, capacity=10)
+    assert done.ephemeral and not done.failed, done.content
+    assert "is created" in (done.content or "") and "Discord isn't answering" in (done.content or ""), done.content
+    assert outage.hits > 0
+    assert not [m for m in kudos.emu.messages(kudos.channel_id("announcements")) if m.embeds]
+    assert kudos.bot is not None
+    async with kudos.bot.db.connect() as conn:
+        jobs = list(await conn.execute(select(timers).where(timers.c.event == "betas.announce")))
+    assert [(j.status, j.attempts) for j in jobs] == [("pending", 1)]
+    for _ in range(8):
+        await kudos.advance(timedelta(minutes=5))
+        if outage.count == 0 and [m for m in kudos.emu.messages(kudos.channel_id("announcements")) if m.embeds]:
+            break
+    post = announcement(kudos)
+    assert "**10** of 10 spots left" in field(post, "Spots")
+    assert len([m for m in kudos.emu.messages(kudos.channel_id("announcements")) if m.embeds]) == 1  # once
+    joined = await kudos.member("alice").click(post.id, label="Join")  # the beta opened with its post
+    assert "You're in" in (joined.content or ""), joined.content

@@ -223,8 +223,14 @@ async def test_broadcast_budget_refuses_with_the_next_slot(env: Env, clock: Fake
     assert not other.scheduled
     async with env.db.connect() as conn:
         pending = (await conn.execute(select(func.count()).select_from(timers)
-                                      .where(timers.c.event == "betas.announce"))).scalar_one()
+                                      .where(timers.c.event == "betas.announce",
+                                             timers.c.due_at > clock.now()))).scalar_one()
+        # the slots taken for now are posted by their job too, due at once
+        now_jobs = (await conn.execute(select(func.count()).select_from(timers)
+                                       .where(timers.c.event == "betas.announce",
+                                              timers.c.due_at <= clock.now()))).scalar_one()
     assert pending == 1
+    assert now_jobs == 3
 
 
 async def test_reminder_and_nudge_are_queued_once(env: Env, clock: FakeClock) -> None:
