@@ -20,6 +20,7 @@ CLOSE_EVENT = "betas.close"
 REMIND_EVENT = "betas.remind"
 NUDGE_EVENT = "betas.nudge"
 REFRESH_EVENT = "betas.refresh"  # edit the announcement to show the beta as it is now
+WELCOME_EVENT = "betas.welcome"  # ping members promoted from the waitlist in the discussion thread
 
 PROMOTED_DM = "A spot opened up: you're now in the **{beta}** beta! Use *Give feedback* on the announcement any time."
 REMINDER_DM = ("The **{beta}** beta ends {ends}. Tell us what you think before it closes: *Give feedback* on the "

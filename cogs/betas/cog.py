@@ -1,17 +1,13 @@
 """``/beta``: beta programs announced in the community channel, joined with one click.
 
 Thin: the rules (capacity, waitlist, eligibility, budget, close) live in :mod:`bot.betas`. This cog
-turns interactions and timers into service calls, posts and edits the announcement, and tells members what
-happened. The edit that keeps the announcement's "spots left" and status in line is a durable job
-(``betas.refresh``) the service writes with the join, leave, edit or close that changed them: one pending
-edit per announcement, so a burst of clicks becomes one edit; it goes out once no click came for
-``betas.announcement_debounce_seconds`` (or when its due time comes), and a failure is retried by its
-error class (:func:`bot.core.effect_errors.end_job`).
+turns interactions and timers into service calls and tells members what happened. What it posts and edits
+on Discord (the announcement, its refresh after joins and leaves, the welcome of promoted members) goes out
+through durable jobs the service writes with their cause: :mod:`cogs.betas.posts`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
 import re
@@ -28,6 +24,7 @@ from bot.betas import (
     NUDGE_EVENT,
     REFRESH_EVENT,
     REMIND_EVENT,
+    WELCOME_EVENT,
     Beta,
     BetaDraft,
     Eligibility,
@@ -35,42 +32,33 @@ from bot.betas import (
     parse_when,
 )
 from bot.core.checks import require
-from bot.core.effect_errors import end_job, end_post, report_missing_permission
 from bot.core.errors import NO_MENTIONS
 from bot.core.facts import role_facts
 from bot.ledger.explain import ts
-from bot.platform.errors import Conflict, InvalidInput, KudosError, NotAllowed, NotFound
-from bot.platform.jobs.effects import Drop, GiveUp, Retry
+from bot.platform.errors import InvalidInput, NotAllowed, NotFound
 from bot.platform.jobs.keys import BetaRefresh
 from bot.rewards import role_problems
+from cogs.betas.posts import NEEDED, Posts
 from cogs.betas.ui import (
     DYNAMIC_ITEMS,
     AcceptButton,
     DescriptionForm,
     MuteButton,
     announcement_embed,
-    announcement_view,
     single,
     spots_text,
 )
 
 log = logging.getLogger(__name__)
 
-TIMERS = (ANNOUNCE_EVENT, CLOSE_EVENT, REMIND_EVENT, NUDGE_EVENT, REFRESH_EVENT)
-EDIT_NEEDS = ("view_channel", "send_messages", "embed_links")
-NEEDED = ("view_channel", "send_messages", "embed_links", "create_public_threads", "send_messages_in_threads")
-
-
-def only(*user_ids: int) -> discord.AllowedMentions:
-    return discord.AllowedMentions(everyone=False, roles=False, replied_user=False,
-                                   users=[discord.Object(u) for u in user_ids])
+TIMERS = (ANNOUNCE_EVENT, CLOSE_EVENT, REMIND_EVENT, NUDGE_EVENT, REFRESH_EVENT, WELCOME_EVENT)
 
 
 def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "beta"
 
 
-class Betas(commands.Cog):
+class Betas(Posts, commands.Cog):
     beta = app_commands.Group(name="beta", description="Beta programs: join, leave, and for staff run them",
                               guild_only=True)
 
@@ -89,6 +77,7 @@ class Betas(commands.Cog):
         sched.register(REMIND_EVENT, self._on_remind_timer)
         sched.register(NUDGE_EVENT, self._on_nudge_timer)
         sched.register(REFRESH_EVENT, self._on_refresh_job)
+        sched.register(WELCOME_EVENT, self._on_welcome_job)
 
     async def cog_unload(self) -> None:
         for event in TIMERS:
@@ -159,139 +148,6 @@ class Betas(commands.Cog):
         roles = frozenset(r.id for r in getattr(member, "roles", []))
         return MemberFacts(member.id, roles, member.created_at)
 
-    # ------------------------------------------------------------------ the announcement
-
-    async def post(self, guild: discord.Guild, announcement_id: int, *, attempts: int = 1,
-                   last_try: bool = True) -> Beta | None:
-        """Post a reserved announcement with its buttons and discussion thread; the beta opens. Run by the
-        ``betas.announce`` job the slot wrote (due now or at the start date); idempotent: a posted one is left
-        alone, and a try after a failed one first looks for its message. A failure is classified
-        (:func:`bot.core.effect_errors.end_post`): retried when transient, else the announcement fails and
-        staff are told."""
-        ann = await self.svc.announcement(announcement_id)
-        if ann.status != "scheduled":
-            return None
-        beta = await self.svc.get(guild.id, ann.subject_id)
-        what = f"post the announcement of the {beta.row.name} beta"
-        try:
-            channel = self._check_channel(guild, guild.get_channel(ann.channel_id))
-        except KudosError as exc:
-            await self.svc.mark_failed(announcement_id, exc.message)
-            raise GiveUp(f"{what}: {exc.message}") from None
-        try:
-            message = await self._sent_before(channel, beta.id) if attempts > 1 else None
-            if message is None:
-                message = await channel.send(embed=announcement_embed(beta), view=announcement_view(beta.id),
-                                             allowed_mentions=NO_MENTIONS)
-        except Exception as exc:  # noqa: BLE001 - classified: retried, or the announcement failed
-            await end_post(exc, what, mark_failed=lambda reason: self.svc.mark_failed(announcement_id, reason),
-                           last_try=last_try,
-                           report=lambda: report_missing_permission(self.bot, guild, what, channel, NEEDED))
-            raise
-        thread_id = None
-        try:
-            thread = await message.create_thread(name=f"{beta.row.name} · discussion"[:100],
-                                                 auto_archive_duration=10080)
-            thread_id = thread.id
-            await thread.send(f"Questions and first impressions of **{beta.row.name}** go here: the team reads "
-                              "along. Bugs and ideas: use *Give feedback* on the announcement.",
-                              allowed_mentions=NO_MENTIONS)
-        except discord.HTTPException:
-            log.warning("could not open the discussion thread of beta %s", beta.id, exc_info=True)
-        return await self.svc.mark_posted(announcement_id, message_id=message.id, thread_id=thread_id)
-
-    async def _sent_before(self, channel: discord.TextChannel, beta_id: int) -> discord.Message | None:
-        """A try after a failed one: the announcement, if an earlier try did send it (Discord keeps no
-        idempotency key for messages): the bot's recent message there with this beta's footer."""
-        footer = f"beta #{beta_id}"
-        async for old in channel.history(limit=25):
-            if old.author.id == self.bot.user.id and old.embeds and old.embeds[0].footer.text == footer:
-                return old
-        return None
-
-    async def _post_now(self, announcement_id: int) -> str | None:
-        """Run the announcement's job (written with its slot, due now). ``None`` when it is posted; the text
-        to tell staff when Discord did not answer (the job tries again); raises when it failed."""
-        await self.bot.scheduler.run_due()
-        ann = await self.svc.announcement(announcement_id)
-        if ann.status == "posted":
-            return None
-        if ann.status == "scheduled":
-            return (f"Discord isn't answering right now; the announcement goes out in <#{ann.channel_id}> as "
-                    "soon as it does.")
-        raise Conflict(f"The announcement could not be posted in <#{ann.channel_id}>; the staff log says why.")
-
-    def refresh_soon(self, guild_id: int, beta_id: int) -> None:
-        """After a join or leave (whose transaction wrote the pending edit job): run that edit once no click
-        came for ``announcement_debounce_seconds`` (at most ten times that in a steady stream)."""
-        loop = asyncio.get_running_loop()
-        self._last_click[beta_id] = loop.time()
-        if beta_id in self._refresh_pending:
-            return
-        self._refresh_pending.add(beta_id)
-        delay = self.bot.guild_config(guild_id).betas.announcement_debounce_seconds
-        self.bot.tasks.spawn(self._refresh_later(guild_id, beta_id, delay), name=f"beta-refresh:{beta_id}")
-
-    async def _refresh_later(self, guild_id: int, beta_id: int, delay: float) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 10 * delay
-        try:
-            while True:
-                quiet_at = self._last_click.get(beta_id, 0.0) + delay
-                now = loop.time()
-                if now >= quiet_at or now >= deadline:
-                    break
-                await asyncio.sleep(min(quiet_at, deadline) - now)
-        finally:
-            self._refresh_pending.discard(beta_id)  # before reading: a later click schedules its own edit
-        await self.refresh(guild_id, beta_id)
-
-    async def refresh(self, guild_id: int, beta_id: int) -> None:
-        """Run the beta's pending announcement edit now (the change that needs it wrote it). Not from a timer
-        handler: there :meth:`TimerScheduler.expedite` alone, and the running pass picks it up."""
-        await self.bot.scheduler.expedite(BetaRefresh(beta_id))
-        await self.bot.scheduler.run_due()
-
-    async def _on_refresh_job(self, payload: dict[str, Any], _timer: Any) -> None:
-        """The ``betas.refresh`` job: edit the announcement to show the beta as it is now (idempotent)."""
-        guild_id, beta_id = int(payload["guild_id"]), int(payload["beta_id"])
-        try:
-            beta = await self.svc.get(guild_id, beta_id)
-        except NotFound as exc:
-            raise Drop(f"beta #{beta_id} is gone: {exc}") from None
-        row = beta.row
-        if row.announcement_message_id is None or row.announcement_channel_id is None:
-            return
-        guild = self.bot.get_guild(guild_id)
-        if guild is None:
-            raise Retry(f"guild {guild_id} is not available (yet)")
-        channel = guild.get_channel(row.announcement_channel_id)
-        if channel is None:
-            raise Drop(f"the announcement channel of beta #{beta_id} is gone")
-        what = f"update the announcement of the {row.name} beta"
-        try:
-            await channel.get_partial_message(row.announcement_message_id).edit(  # type: ignore[union-attr]
-                embed=announcement_embed(beta), view=announcement_view(beta.id, closed=row.status == "closed"))
-        except Exception as exc:  # noqa: BLE001 - classified: retried, dropped or reported
-            await end_job(exc, what, report=lambda: report_missing_permission(self.bot, guild, what, channel,
-                                                                               EDIT_NEEDS))
-            raise
-        self.edits += 1
-
-    async def _welcome_promoted(self, beta: Beta, promoted: tuple[int, ...]) -> None:
-        """Besides the DM (through the dispatcher): a ping in the discussion thread, for closed DMs too."""
-        if not promoted or beta.row.thread_id is None:
-            return
-        thread = self.bot.get_channel(beta.row.thread_id)
-        if thread is None:
-            return
-        mentions = " ".join(f"<@{u}>" for u in promoted)
-        try:
-            await thread.send(f"{mentions}: a spot opened up, you're now in the **{beta.row.name}** beta!",
-                              allowed_mentions=only(*promoted))
-        except discord.HTTPException:
-            log.warning("could not welcome promoted members of beta %s", beta.id, exc_info=True)
-
     # ------------------------------------------------------------------ member buttons
 
     async def _answer(self, interaction: discord.Interaction, text: str, view: discord.ui.View | None = None) -> None:
@@ -334,7 +190,8 @@ class Betas(commands.Cog):
         result = await self.svc.leave(interaction.guild_id, beta_id, interaction.user.id)
         await self._answer(interaction, result.message())
         self.refresh_soon(interaction.guild_id, beta_id)
-        await self._welcome_promoted(result.beta, result.promoted)
+        if result.promoted:  # their welcome in the thread is due now
+            self.bot.tasks.spawn(self.bot.scheduler.run_due(), name=f"beta-welcome:{beta_id}")
 
     async def mute(self, interaction: discord.Interaction, beta_id: int) -> None:
         assert interaction.guild_id is not None
@@ -480,8 +337,7 @@ class Betas(commands.Cog):
         await interaction.response.send_message(
             f"Updated **{beta.row.name}**." + (f" {len(promoted)} moved in from the waitlist." if promoted else ""),
             ephemeral=True, allowed_mentions=NO_MENTIONS)
-        await self.refresh(interaction.guild_id, beta.id)
-        await self._welcome_promoted(beta, promoted)
+        await self.refresh(interaction.guild_id, beta.id)  # runs the welcome of the promoted too
 
     @beta.command(name="open", description="Announce a beta now (staff)")
     @app_commands.autocomplete(name=_names)
@@ -601,16 +457,6 @@ class Betas(commands.Cog):
         await self.mute(interaction, beta.id)
 
     # ------------------------------------------------------------------ timers
-
-    async def _on_announce_timer(self, payload: dict[str, Any], timer: Any) -> None:
-        """The ``betas.announce`` job: the announcement goes out (see :meth:`post`)."""
-        ann = await self.svc.announcement(int(payload["announcement_id"]))
-        guild = self.bot.get_guild(ann.guild_id)
-        if guild is None:
-            raise Retry(f"guild {ann.guild_id} is not available (yet)")
-        attempts = getattr(timer, "attempts", 1)
-        await self.post(guild, ann.id, attempts=attempts,
-                        last_try=attempts >= self.bot.scheduler.settings.max_attempts)
 
     async def _on_close_timer(self, payload: dict[str, Any], _timer: Any) -> None:
         beta_id = int(payload["beta_id"])

@@ -17,6 +17,7 @@ import discord.http
 import pytest
 from sqlalchemy import select
 
+from bot.betas.tables import betas
 from bot.platform.tables import timers
 from bot.sandbox.harness import Harness
 from tests.betas.test_e2e import announcement, bot_config, create, field, world  # noqa: F401 - fixtures
@@ -149,3 +150,26 @@ async def test_the_announcement_post_survives_a_burst_of_500s_and_goes_out_once(
     assert len([m for m in kudos.emu.messages(kudos.channel_id("announcements")) if m.embeds]) == 1  # once
     joined = await kudos.member("alice").click(post.id, label="Join")  # the beta opened with its post
     assert "You're in" in (joined.content or ""), joined.content
+
+
+async def test_the_welcome_of_a_promoted_member_survives_a_burst_of_500s(kudos: Harness) -> None:
+    await create(kudos, capacity=1)
+    post = announcement(kudos)
+    await kudos.member("alice").click(post.id, label="Join")
+    waiting = await kudos.member("bob").click(post.id, label="Join")
+    assert "waitlist" in (waiting.content or "")
+    assert kudos.bot is not None
+    async with kudos.bot.db.connect() as conn:
+        (thread_id,) = (await conn.execute(select(betas.c.thread_id))).one()
+    outage = kudos.emu.faults.add(route="POST /channels/{channel_id}/messages", status=500, count=10)
+    await kudos.member("alice").click(post.id, label="Leave")
+    assert outage.hits > 0
+    for _ in range(8):
+        await kudos.advance(timedelta(minutes=5))
+    pings = [m for m in kudos.emu.messages(thread_id) if "spot opened up" in (m.content or "")]
+    assert len(pings) == 1, [m.content for m in kudos.emu.messages(thread_id)]
+    assert pings[0].content.startswith(f"<@{kudos.members['bob']}>")
+    assert [int(u) for u in pings[0].allowed_mentions["users"]] == [kudos.members["bob"]]
+    async with kudos.bot.db.connect() as conn:
+        jobs = list(await conn.execute(select(timers).where(timers.c.event == "betas.welcome")))
+    assert [j.status for j in jobs] == ["done"] and jobs[0].attempts >= 2

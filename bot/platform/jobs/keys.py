@@ -44,6 +44,17 @@ class BetaRefresh(SeriesKey):
 
 
 @dataclass(frozen=True, slots=True)
+class BetaWelcome(SeriesKey):
+    """The discussion-thread ping of members a freed spot moved in from the waitlist: one per promotion,
+    named by the first member promoted and their membership's ``seq``."""
+
+    kind: ClassVar[str] = "betas:welcome"
+    beta_id: int
+    user_id: int
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
 class BetaClose(SeriesKey):
     kind: ClassVar[str] = "betas:close"
     beta_id: int
@@ -80,4 +91,4 @@ class RewardDemotion(SeriesKey):
     grant_id: int
 
 
-__all__ = ["BetaAnnounce", "BetaClose", "BetaRefresh", "BetaNudge", "BetaNudges", "BetaRemind", "RewardDemotion", "SeriesKey"]
+__all__ = ["BetaAnnounce", "BetaClose", "BetaRefresh", "BetaWelcome", "BetaNudge", "BetaNudges", "BetaRemind", "RewardDemotion", "SeriesKey"]
