@@ -353,7 +353,11 @@ class Betas(Posts, commands.Cog):
 
         target = await self.announce_now(guild, beta, actor_id=interaction.user.id, channel=channel,
                                          before_post=defer)
-        await interaction.followup.send(f"**{beta.row.name}** is announced in {target.mention}.", ephemeral=True,
+        current = await self.svc.get(guild.id, beta.id)
+        text = (f"**{beta.row.name}** is announced in {target.mention}." if current.row.announcement_message_id else
+                f"Discord isn't answering right now; **{beta.row.name}** is announced in {target.mention} as soon "
+                "as it does.")
+        await interaction.followup.send(text, ephemeral=True,
                                         allowed_mentions=NO_MENTIONS)
 
     async def announce_now(self, guild: discord.Guild, beta: Beta, *, actor_id: int,
