@@ -169,7 +169,7 @@ class Posts:
         except Exception as exc:  # noqa: BLE001 - classified: retried, dropped or reported
             await end_job(exc, what, report=lambda: report_missing_permission(self.bot, guild, what, channel,
                                                                                EDIT_NEEDS))
-            raise
+            raise GiveUp(what) from exc
         self.edits += 1
 
     async def _on_announce_timer(self, payload: dict[str, Any], timer: Any) -> None:
@@ -209,7 +209,9 @@ class Posts:
                         return
             await where.send(text, allowed_mentions=only(*user_ids))
 
-        report = lambda: report_missing_permission(self.bot, guild, what, thread, THREAD_NEEDS)  # noqa: E731
+        async def report() -> None:
+            await report_missing_permission(self.bot, guild, what, thread, THREAD_NEEDS)
+
         try:
             await send(thread)
             return

@@ -173,3 +173,37 @@ async def test_the_welcome_of_a_promoted_member_survives_a_burst_of_500s(kudos: 
     async with kudos.bot.db.connect() as conn:
         jobs = list(await conn.execute(select(timers).where(timers.c.event == "betas.welcome")))
     assert [j.status for j in jobs] == ["done"] and jobs[0].attempts >= 2
+
+
+async def test_an_edit_of_a_deleted_announcement_is_dropped_with_an_audit_line(kudos: Harness) -> None:
+    """Discord's docs (docs/topics/Opcodes_and_Status_Codes.md, JSON error codes): 10008 "Unknown message":
+    the target is gone, so the edit is not retried; the audit log says what was dropped."""
+    from bot.emulator.world_messages import delete_message_model
+    from bot.platform.tables import audit_log
+
+    await create(kudos, capacity=10)
+    post = announcement(kudos)
+    await delete_message_model(kudos.emu, kudos.emu.message(post.id))
+    await kudos.settle()
+    done = await kudos.member("sam").slash("beta edit", name="Photos v2", capacity=20)
+    assert "Updated" in (done.content or "") and not done.failed, done.content
+    (job,) = await refresh_jobs(kudos)
+    assert job.status == "done" and job.attempts == 1
+    assert kudos.bot is not None
+    async with kudos.bot.db.connect() as conn:
+        dropped = list(await conn.execute(select(audit_log).where(audit_log.c.action == "job.dropped",
+                                                                  audit_log.c.target_id == job.id)))
+    assert len(dropped) == 1 and "10008" in dropped[0].details["reason"], dropped
+
+
+async def test_an_edit_refused_for_a_missing_permission_is_told_to_the_staff_log(kudos: Harness) -> None:
+    """Discord's docs (JSON error codes): 50013 "You lack permissions to perform that action": retrying can't
+    help, so the job fails at once and the staff log names what is missing."""
+    await create(kudos, capacity=10)
+    kudos.emu.faults.add(route=EDIT_ROUTE, status=403, code=50013, count=1)
+    await kudos.member("sam").slash("beta edit", name="Photos v2", capacity=20)
+    (job,) = await refresh_jobs(kudos)
+    assert job.status == "failed" and job.attempts == 1
+    staff_log = [m.content or "" for m in kudos.emu.messages(kudos.channel_id("staff-log"))]
+    assert any("update the announcement of the Photos v2 beta" in line and "missing permissions" in line
+               for line in staff_log), staff_log
