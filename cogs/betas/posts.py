@@ -196,7 +196,13 @@ class Posts:
             raise Retry(f"guild {guild_id} is not available (yet)")
         if beta.row.thread_id is None:
             return
-        thread = guild.get_thread(beta.row.thread_id) or guild.get_channel(beta.row.thread_id)
+        thread: Any = guild.get_thread(beta.row.thread_id)
+        if thread is None:  # an archived thread is not in the cache
+            try:
+                thread = await guild.fetch_channel(beta.row.thread_id)
+            except Exception as exc:  # noqa: BLE001 - classified (10003: the thread is gone)
+                await end_job(exc, f"find the discussion thread of beta #{beta_id}")
+                raise GiveUp(f"find the discussion thread of beta #{beta_id}") from exc
         if not isinstance(thread, discord.Thread):
             raise Drop(f"the discussion thread of beta #{beta_id} is gone")
         text = f"{' '.join(f'<@{u}>' for u in user_ids)}: a spot opened up, you're now in the **{beta.row.name}** beta!"

@@ -207,3 +207,24 @@ async def test_an_edit_refused_for_a_missing_permission_is_told_to_the_staff_log
     staff_log = [m.content or "" for m in kudos.emu.messages(kudos.channel_id("staff-log"))]
     assert any("update the announcement of the Photos v2 beta" in line and "missing permissions" in line
                for line in staff_log), staff_log
+
+
+async def test_the_welcome_reopens_an_archived_discussion_thread(kudos: Harness) -> None:
+    """threads.mdx: a thread archives after ``auto_archive_duration`` minutes without activity, and sending in
+    an archived thread is refused (50083); the bot owns the discussion thread, so it may reopen it."""
+    await create(kudos, capacity=1)
+    post = announcement(kudos)
+    await kudos.member("alice").click(post.id, label="Join")
+    await kudos.member("bob").click(post.id, label="Join")
+    assert kudos.bot is not None
+    async with kudos.bot.db.connect() as conn:
+        (thread_id,) = (await conn.execute(select(betas.c.thread_id))).one()
+    archived = await kudos.emu.advance(days=8)  # longer than the thread's auto_archive_duration (one week)
+    assert thread_id in {t.id for t in archived}
+    await kudos.member("alice").click(post.id, label="Leave")
+    pings = [m for m in kudos.emu.messages(thread_id) if "spot opened up" in (m.content or "")]
+    assert len(pings) == 1 and pings[0].content.startswith(f"<@{kudos.members['bob']}>")
+    assert not kudos.emu.state.channels[thread_id].archived
+    async with kudos.bot.db.connect() as conn:
+        jobs = list(await conn.execute(select(timers).where(timers.c.event == "betas.welcome")))
+    assert [(j.status, j.attempts) for j in jobs] == [("done", 1)]
