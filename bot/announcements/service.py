@@ -7,7 +7,7 @@ text, image bytes, role to ping) until it goes out, so a post scheduled days ahe
 image bytes are dropped once the post is out (Discord has the file then).
 
 Reply counts: when any announcement is posted with a discussion thread, a durable ``announce.replies`` timer
-is set ``broadcast.reply_count_after_hours`` later; the cog counts the distinct members (not bots) who wrote in
+is set ``announcements.reply_count_after_hours`` later; the cog counts the distinct members (not bots) who wrote in
 the thread and :meth:`AnnouncementsService.record_replies` stores the number and puts a line in the staff log.
 """
 

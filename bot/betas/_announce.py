@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -9,14 +10,22 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.announcements import budget
 from bot.betas import store as repo
-from bot.betas._common import ANNOUNCE_EVENT, CLOSE_EVENT, REMIND_EVENT, REPLIES_EVENT, day_start, week_start
+from bot.betas._common import (
+    ANNOUNCE_EVENT,
+    CLOSE_EVENT,
+    REFRESH_EVENT,
+    REMIND_EVENT,
+    REPLIES_EVENT,
+    day_start,
+    week_start,
+)
 from bot.betas.models import Beta, Slot
 from bot.ledger.explain import ts
 from bot.platform.clock import Clock
 from bot.platform.db import Database
 from bot.platform.errors import Conflict, LimitReached, NotFound
-from bot.platform.jobs.keys import BetaAnnounce, BetaClose, BetaRemind
-from bot.platform.jobs.store import cancel_series
+from bot.platform.jobs.keys import BetaAnnounce, BetaClose, BetaRefresh, BetaRemind
+from bot.platform.jobs.store import cancel_series, pending_in_series
 
 
 class _Announcing:
@@ -25,6 +34,22 @@ class _Announcing:
     db: Database
     clock: Clock
 
+    # ------------------------------------------------------------------ the announcement's edit
+
+    async def _queue_refresh(self, conn: AsyncConnection, row: repo.BetaRow, now: datetime) -> None:
+        """In the changing transaction: the durable job that edits the beta's announcement to show it as it
+        is now (the ``REFRESH_EVENT`` timer). One per announcement is pending at a time: a later change finds
+        it and rides on it, since the edit reads the beta when it runs, so a burst of clicks is one edit. It is
+        due ``announcement_debounce_seconds`` later (the Discord side may bring it forward)."""
+        if row.announcement_message_id is None:
+            return
+        key = BetaRefresh(row.id)
+        if await pending_in_series(conn, key):
+            return
+        delay = timedelta(seconds=self.policy_for(row.guild_id).announcement_debounce_seconds)
+        await self.schedule(REFRESH_EVENT, {"guild_id": row.guild_id, "beta_id": row.id}, at=now + delay,
+                            dedupe_key=key.at(uuid.uuid4().hex[:16]), conn=conn)
+
     # ------------------------------------------------------------------ announcing (broadcast budget)
 
     async def next_slot(self, conn: AsyncConnection, guild_id: int, channel_id: int, at: datetime) -> datetime:
@@ -32,7 +57,7 @@ class _Announcing:
         policy = self.policy_for(guild_id)
         if policy.per_channel_per_day == 0 or policy.per_channel_per_week == 0:
             raise LimitReached(f"The broadcast budget of <#{channel_id}> is 0, so nothing can be announced there. "
-                               "An admin can raise `broadcast.per_channel_per_day` in the config.")
+                               "An admin can raise `announcements.per_channel_per_day` in the config.")
         t = at
         for _ in range(400):
             day, week = day_start(t), week_start(t)
@@ -89,7 +114,8 @@ class _Announcing:
         """Take a slot of the channel's broadcast budget for ``at`` (default: now); a later one gets a timer.
 
         Every broadcast goes through here: beta announcements (``subject="beta"``), ``/announce`` posts
-        (``"news"``, with their ``content`` columns, posted by the ``event`` timer) and "what we changed" posts
+        (``"news"``, with their ``content`` columns), both posted by the ``event`` job written here (due now or
+        at ``at``), and "what we changed" posts
         (``"changes"``, one per beta). Over budget: :class:`LimitReached` with the time the next slot opens."""
         now = self.clock.now()
         when = max(at or now, now)
@@ -114,7 +140,7 @@ class _Announcing:
             if subject == "beta" and subject_id is not None:
                 await repo.update_beta(conn, subject_id, announcement_channel_id=channel_id,
                                        status="scheduled" if scheduled else "draft")
-            if scheduled:
+            if scheduled or subject in ("news", "beta"):  # these go out through their job, now or later
                 await self.schedule(event, {"announcement_id": ann_id}, at=when,
                                     dedupe_key=BetaAnnounce(ann_id).at(when.isoformat()), conn=conn)
             return Slot(ann_id, when, scheduled)
@@ -136,7 +162,7 @@ class _Announcing:
             await budget.reschedule(conn, announcement_id, when)
             await cancel_series(conn, BetaAnnounce(announcement_id), now=now)
             scheduled = when > now
-            if scheduled:
+            if scheduled or ann.subject == "news":  # moved to now: its job posts it now
                 await self.schedule(event, {"announcement_id": announcement_id}, at=when,
                                     dedupe_key=BetaAnnounce(announcement_id).at(when.isoformat()), conn=conn)
             return Slot(announcement_id, when, scheduled)
@@ -156,6 +182,7 @@ class _Announcing:
             assert ann is not None
             await budget.mark_posted(conn, announcement_id, posted_at=now, message_id=message_id,
                                      thread_id=thread_id)
+            await cancel_series(conn, BetaAnnounce(announcement_id), now=now)  # a pending post job has nothing to do
             hours = self.policy_for(ann.guild_id).reply_count_hours
             if thread_id is not None and hours:
                 await self.schedule(REPLIES_EVENT, {"announcement_id": announcement_id},

@@ -78,6 +78,7 @@ class _Closing:
             if row.status == "closed":
                 raise Conflict(f"**{row.name}** is closed already.")
             await repo.update_beta(conn, beta_id, status="closed", closed_at=now)
+            await self._queue_refresh(conn, row, now)
             for series in (BetaClose(beta_id), BetaRemind(beta_id), BetaNudges(beta_id)):
                 await cancel_series(conn, series, now=now)
             for ann in await budget.of_subject(conn, guild_id, "beta", beta_id):

@@ -19,6 +19,8 @@ REPLIES_EVENT = "announce.replies"  # count the members who replied in an announ
 CLOSE_EVENT = "betas.close"
 REMIND_EVENT = "betas.remind"
 NUDGE_EVENT = "betas.nudge"
+REFRESH_EVENT = "betas.refresh"  # edit the announcement to show the beta as it is now
+WELCOME_EVENT = "betas.welcome"  # ping members promoted from the waitlist in the discussion thread
 
 PROMOTED_DM = "A spot opened up: you're now in the **{beta}** beta! Use *Give feedback* on the announcement any time."
 REMINDER_DM = ("The **{beta}** beta ends {ends}. Tell us what you think before it closes: *Give feedback* on the "
@@ -46,14 +48,16 @@ class BetaPolicy:
     waitlist_closed: str = ("The {beta} beta has closed before a spot opened up for you. Thank you for signing "
                             "up: watch the announcements for the next beta.")
     rejoin_cooldown_seconds: int = 300
+    announcement_debounce_seconds: float = 1.5
 
     @classmethod
     def from_config(cls, cfg: Any) -> BetaPolicy:
         b = cfg.betas
-        return cls(cfg.broadcast.per_channel_per_day, cfg.broadcast.per_channel_per_week,
+        return cls(cfg.announcements.per_channel_per_day, cfg.announcements.per_channel_per_week,
                    b.remove_cohort_role_on_close, b.reminder_hours_before_end, b.feedback_nudge_hours,
-                   b.feedback_bonus_points, b.thank_you, cfg.broadcast.reply_count_after_hours,
-                   b.thank_you_no_feedback, b.waitlist_closed, b.rejoin_cooldown_seconds)
+                   b.feedback_bonus_points, b.thank_you, cfg.announcements.reply_count_after_hours,
+                   b.thank_you_no_feedback, b.waitlist_closed, b.rejoin_cooldown_seconds,
+                   b.announcement_debounce_seconds)
 
 
 def day_start(t: datetime) -> datetime:

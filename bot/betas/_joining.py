@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.betas import store as repo
-from bot.betas._common import NUDGE_EVENT, PROMOTED_DM, stage_index
+from bot.betas._common import NUDGE_EVENT, PROMOTED_DM, WELCOME_EVENT, stage_index
 from bot.betas.models import Beta, Eligibility, JoinResult, LeaveResult, MemberFacts
 from bot.ledger import queries as ledger_queries
 from bot.ledger.explain import ts
@@ -15,7 +15,7 @@ from bot.platform import audit
 from bot.platform.clock import Clock
 from bot.platform.db import Database
 from bot.platform.errors import Conflict, NotAllowed
-from bot.platform.jobs.keys import BetaNudge
+from bot.platform.jobs.keys import BetaNudge, BetaWelcome
 from bot.platform.jobs.store import cancel_series
 
 
@@ -115,6 +115,7 @@ class _Joining:
             await repo.put_participant(conn, beta_id=beta_id, user_id=user_id, exists=mine is not None, status=status,
                                        terms_accepted_at=now if row.terms else None, joined_at=now, left_at=None,
                                        seq=seq)
+            await self._queue_refresh(conn, row, now)
             if status == "joined":
                 await self._on_joined(conn, row, user_id, seq, now)
                 return JoinResult("joined", await self._view(conn, row))
@@ -148,17 +149,23 @@ class _Joining:
     async def _promote(self, conn: AsyncConnection, row: repo.BetaRow, now: datetime) -> list[int]:
         """Move the first of the waitlist in while there is room (FIFO by ``seq``)."""
         promoted: list[int] = []
+        key: BetaWelcome | None = None
         while True:
             joined = (await repo.counts(conn, row.id)).get("joined", 0)
             if row.capacity is not None and joined >= row.capacity:
-                return promoted
+                break
             nxt = await repo.by_status(conn, row.id, ("waitlisted",), limit=1)
             if not nxt:
-                return promoted
+                break
             first = nxt[0]
             await repo.set_participant(conn, row.id, first.user_id, status="joined", joined_at=now)
             await self._on_joined(conn, row, first.user_id, first.seq, now, promoted=True)
             promoted.append(first.user_id)
+            key = key or BetaWelcome(row.id, first.user_id, first.seq)
+        if key is not None and row.thread_id is not None:  # besides the DM: a ping in the discussion thread
+            await self.schedule(WELCOME_EVENT, {"guild_id": row.guild_id, "beta_id": row.id, "user_ids": promoted},
+                                at=now, dedupe_key=key.dedupe(), conn=conn)
+        return promoted
 
     async def leave(self, guild_id: int, beta_id: int, user_id: int) -> LeaveResult:
         now = self.clock.now()
@@ -181,6 +188,7 @@ class _Joining:
                         cause="beta:left")
                 await cancel_series(conn, BetaNudge(row.id, user_id), now=now)
                 promoted = await self._promote(conn, row, now)
+            await self._queue_refresh(conn, row, now)
             await audit.record(conn, now=now, action="beta.left", guild_id=guild_id, actor_id=user_id,
                                target_id=beta_id, details={"was": mine.status, "promoted": promoted})
             return LeaveResult(await self._view(conn, row), mine.status, tuple(promoted))

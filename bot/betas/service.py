@@ -40,8 +40,10 @@ from bot.betas._common import (
     CLOSE_EVENT,
     NEWS_EVENT,
     NUDGE_EVENT,
+    REFRESH_EVENT,
     REMIND_EVENT,
     REPLIES_EVENT,
+    WELCOME_EVENT,
     BetaPolicy,
     EmitNamed,
     Schedule,
@@ -208,9 +210,10 @@ class BetaService(_Announcing, _Joining, _Closing):
             if "ends_at" in fields and row.status == "open":
                 await self._schedule_end(conn, row)
             promoted = await self._promote(conn, row, now) if row.status == "open" else []
+            await self._queue_refresh(conn, row, now)
             await audit.record(conn, now=now, action="beta.edited", guild_id=guild_id, actor_id=actor_id,
                                target_id=beta_id, details={k: str(v) for k, v in fields.items()})
             return await self._view(conn, row), tuple(promoted)
 
 
-__all__ = ["BetaService", "ANNOUNCE_EVENT", "CLOSE_EVENT", "NEWS_EVENT", "NUDGE_EVENT", "REMIND_EVENT", "REPLIES_EVENT", "BetaPolicy", "day_start", "week_start"]
+__all__ = ["BetaService", "ANNOUNCE_EVENT", "CLOSE_EVENT", "NEWS_EVENT", "NUDGE_EVENT", "REMIND_EVENT", "REFRESH_EVENT", "REPLIES_EVENT", "WELCOME_EVENT", "BetaPolicy", "day_start", "week_start"]

@@ -4,11 +4,17 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import aiohttp
 import discord
 
-from bot.platform.jobs.effects import Action, EffectFailure, classify
+from bot.core.errors import NO_MENTIONS
+from bot.platform.jobs.effects import Action, Drop, EffectFailure, GiveUp, Retry, classify
+
+log = logging.getLogger(__name__)
 
 
 def failure_of(exc: BaseException) -> EffectFailure | None:
@@ -30,4 +36,63 @@ def outcome(exc: BaseException) -> tuple[Action, EffectFailure]:
     return classify(failure), failure
 
 
-__all__ = ["failure_of", "outcome"]
+async def end_job(exc: BaseException, what: str, *,
+                  report: Callable[[], Awaitable[None]] | None = None) -> Action:
+    """How a job's failed Discord call ends the job: raises :class:`Retry` (429, 5xx, no answer),
+    :class:`Drop` (the target is gone) or :class:`GiveUp` (a missing permission, after ``report``; any other
+    refusal). Returns :attr:`Action.UNARCHIVE` or :attr:`Action.FALLBACK` for the caller to handle."""
+    action, failure = outcome(exc)
+    if action is Action.RETRY:
+        raise Retry(what, failure) from exc
+    if action is Action.DROP:
+        raise Drop(what, failure) from exc
+    if action is Action.REPORT:
+        if report is not None:
+            await report()
+        raise GiveUp(what, failure) from exc
+    if action in (Action.UNARCHIVE, Action.FALLBACK):
+        return action
+    raise GiveUp(what, failure) from exc
+
+
+async def end_post(exc: BaseException, what: str, *, mark_failed: Callable[[str], Awaitable[None]],
+                   last_try: bool, report: Callable[[], Awaitable[None]] | None = None) -> None:
+    """A post job's failed send (see :func:`end_job`): a transient failure is raised for a retry (on the
+    ``last_try`` the post is marked failed first, which tells staff); anything else marks it failed and
+    ends the job. Always raises."""
+    reason = getattr(exc, "text", None) or str(exc)
+    try:
+        await end_job(exc, what, report=report)
+    except Retry:
+        if last_try:
+            await mark_failed(reason)
+        raise
+    except (Drop, GiveUp):
+        await mark_failed(reason)
+        raise
+    await mark_failed(reason)
+    raise GiveUp(what) from exc
+
+
+async def report_missing_permission(bot: Any, guild: discord.Guild, what: str,
+                                    channel: discord.abc.GuildChannel | discord.Thread | None,
+                                    needs: tuple[str, ...]) -> None:
+    """Tell the guild's staff log which of ``needs`` the bot lacks in ``channel`` to ``what``."""
+    missing = list(needs)
+    if channel is not None and needs:
+        perms = channel.permissions_for(guild.me)
+        missing = [p for p in needs if not getattr(perms, p, False)] or missing
+    names = ", ".join(p.replace("_", " ").title() for p in missing) or "a permission"
+    where = f" in {channel.mention}" if channel is not None else ""
+    text = (f"⚠️ I couldn't {what}{where}: Discord says I'm missing permissions ({names}). "
+            "A moderator can give my role that permission there.")
+    log.warning("guild %s: %s", guild.id, text)
+    staff = guild.get_channel(bot.settings(guild.id).channel("staff_log") or 0)
+    if isinstance(staff, discord.TextChannel):
+        try:
+            await staff.send(text, allowed_mentions=NO_MENTIONS)
+        except discord.HTTPException:
+            log.warning("guild %s: could not report a missing permission to the staff log", guild.id)
+
+
+__all__ = ["end_job", "end_post", "failure_of", "outcome", "report_missing_permission"]

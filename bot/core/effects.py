@@ -4,12 +4,16 @@ A feature's extension (``cogs/<feature>/__init__.py``, its ``setup``) puts its D
 loads and takes it away when it unloads; callers name what they need by a typed protocol, never a cog by its
 string name (``get_cog``), and never import another feature's cog module. A feature that is not loaded is
 ``None`` here, and :meth:`Effects.need` turns that into the member-facing "switched off" refusal.
+
+A feature's own persistent buttons and forms reach their own cog the same way, by its class, not its name:
+``setup`` calls ``bot.effects.attach(cog)``, ``teardown`` ``bot.effects.detach(Cog)``, and a view asks
+``interaction.client.effects.own(Cog, "Betas")``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 import discord
@@ -54,6 +58,20 @@ class Effects:
     betas: BetaEffects | None = None
     feedback: FeedbackEffects | None = None
     curation: CurationEffects | None = None
+    _own: dict[type, object] = field(default_factory=dict)
+
+    def attach(self, obj: object) -> None:
+        """Register a loaded extension's own Discord-side object (its cog) by its class."""
+        self._own[type(obj)] = obj
+
+    def detach(self, kind: type) -> None:
+        self._own.pop(kind, None)
+
+    def own(self, kind: type[T], what: str) -> T:
+        """The loaded ``kind`` (a feature's views and forms reaching their own cog), or the "switched off"
+        refusal when that extension is not loaded."""
+        found = self._own.get(kind)
+        return self.need(found if isinstance(found, kind) else None, what)
 
     @staticmethod
     def need(found: T | None, what: str) -> T:

@@ -2,9 +2,10 @@
 
 Thin: the rules (budget, times, text, the "what we changed" post) live in :mod:`bot.announcements.service`.
 This cog checks what only Discord knows (the channel and the bot's permissions there, who may ping which
-role, the image), turns the form into a service call, posts, and runs two timers: ``announce.post`` (a
-scheduled post goes out) and ``announce.replies`` (count the members who replied in the discussion thread of
-any announcement, beta or not, and tell staff).
+role, the image), turns the form into a service call, and runs two timers: ``announce.post`` (the durable job
+that posts, written with the post's slot, due now or at the chosen time; a failure is retried by its error
+class) and ``announce.replies`` (count the members who replied in the discussion thread of any announcement,
+beta or not, and tell staff).
 """
 
 from __future__ import annotations
@@ -27,13 +28,16 @@ from bot.announcements.service import (
 )
 from bot.betas import NEWS_EVENT, REPLIES_EVENT, parse_when
 from bot.core.checks import require
+from bot.core.effect_errors import end_post, report_missing_permission
 from bot.core.errors import NO_MENTIONS, KudosModal, KudosView
 from bot.ledger.explain import ts
-from bot.platform.errors import Conflict, InvalidInput, NotAllowed
+from bot.platform.errors import Conflict, InvalidInput, KudosError, NotAllowed
+from bot.platform.jobs.effects import GiveUp, Retry
 
 log = logging.getLogger(__name__)
 
 NEEDED = ("view_channel", "send_messages", "embed_links", "create_public_threads", "send_messages_in_threads")
+HISTORY = 25
 THREAD_INTRO = "Questions and thoughts on this announcement go here: the team reads along and answers."
 
 
@@ -63,9 +67,7 @@ class AnnounceForm(KudosModal):
         self.add_item(self.text)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
-        cog = interaction.client.get_cog("Announce")  # type: ignore[attr-defined]
-        if cog is None:
-            raise NotAllowed("Announcements are switched off right now; try again later.")
+        cog = interaction.client.effects.own(Announce, "Announcements")  # type: ignore[attr-defined]
         await cog.finish(interaction, self.pending, self.headline.value, self.text.value)
 
 
@@ -141,7 +143,7 @@ class Announce(commands.Cog):
         if image is None:
             return None
         check_image(image.filename, image.content_type, image.size,
-                    self.bot.guild_config(guild_id).broadcast.max_image_mb)
+                    self.bot.guild_config(guild_id).announcements.max_image_mb)
         return await image.read(), image.filename  # kept: attachment URLs expire before a later post
 
     # ------------------------------------------------------------------ /announce post
@@ -162,7 +164,7 @@ class Announce(commands.Cog):
         ping_id = self._ping(guild, target, interaction.user, ping)
         if image is not None:
             check_image(image.filename, image.content_type, image.size,
-                        self.bot.guild_config(guild.id).broadcast.max_image_mb)
+                        self.bot.guild_config(guild.id).announcements.max_image_mb)
         when = parse_when(at, self.bot.clock.now(), what="time (option `at`)")
         await self.announcements.check(guild.id, target.id, when)  # before asking for the text
         await interaction.response.send_modal(AnnounceForm(
@@ -183,34 +185,69 @@ class Announce(commands.Cog):
             text = (f"Announcement #{slot.announcement_id} goes out in {target.mention} {ts(slot.at)} "
                     f"({ts(slot.at, 'R')}). `/announce edit` or `/announce cancel` until then.")
         else:
-            await self.post_news(guild, slot.announcement_id)
-            text = f"Announcement #{slot.announcement_id} is posted in {target.mention}, with a discussion thread."
+            text = await self._post_now(slot.announcement_id)
         await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
-    async def post_news(self, guild: discord.Guild, announcement_id: int) -> discord.Message | None:
+    async def _post_now(self, announcement_id: int, *, edited: bool = False) -> str:
+        """Run the post's job (written with its slot, due now) and say how it went."""
+        await self.bot.scheduler.run_due()
+        ann = await self.betas.announcement(announcement_id)
+        if ann.status == "posted" and edited:
+            return f"Announcement #{ann.id} is updated and posted in <#{ann.channel_id}>."
+        if ann.status == "posted":
+            return f"Announcement #{ann.id} is posted in <#{ann.channel_id}>, with a discussion thread."
+        if ann.status == "scheduled":  # Discord did not answer: its job tries again with back-off
+            return (f"Announcement #{ann.id} is saved, but Discord isn't answering right now; it goes out in "
+                    f"<#{ann.channel_id}> as soon as Discord does (`/announce list` shows it).")
+        raise Conflict(f"Announcement #{ann.id} could not be posted in <#{ann.channel_id}>; the staff log says why.")
+
+    async def post_news(self, guild: discord.Guild, announcement_id: int, *, attempts: int = 1,
+                        last_try: bool = True) -> discord.Message | None:
+        """Post a news announcement that is due (the ``announce.post`` job). Idempotent: a posted or cancelled
+        one is left alone, and a try after a failed one first looks for its message among the channel's recent
+        ones. A failure is classified (:func:`bot.core.effect_errors.end_job`): a transient one is raised for
+        the scheduler to retry (on the ``last_try`` staff are told it failed), anything else marks the
+        announcement failed, with a staff notice."""
         ann = await self.betas.announcement(announcement_id)
         if ann.status != "scheduled" or ann.subject != "news":
             return None
+        what = f"post announcement #{ann.id}"
         try:
             channel = self._channel(guild, guild.get_channel(ann.channel_id), image=ann.image is not None)
-            embed = discord.Embed(title=ann.title or None, description=ann.body, colour=discord.Colour.blurple())
-            files = []
-            if ann.image is not None and ann.image_name:
-                files.append(discord.File(io.BytesIO(ann.image), filename=ann.image_name))
-                embed.set_image(url=f"attachment://{ann.image_name}")
-            role = guild.get_role(ann.ping_role_id) if ann.ping_role_id else None
-            if ann.ping_role_id and role is None:
-                log.warning("announcement %s: the role to ping was deleted; posting without a ping", ann.id)
-            allowed = (discord.AllowedMentions(everyone=False, users=False, replied_user=False, roles=[role])
-                       if role is not None else NO_MENTIONS)
-            message = await channel.send(content=role.mention if role is not None else None, embed=embed,
-                                         files=files, allowed_mentions=allowed)
-        except (discord.HTTPException, InvalidInput, NotAllowed) as exc:
-            reason = getattr(exc, "message", None) or getattr(exc, "text", None) or str(exc)
-            await self.betas.mark_failed(announcement_id, reason)
+        except KudosError as exc:
+            await self.betas.mark_failed(announcement_id, exc.message)
+            raise GiveUp(f"{what}: {exc.message}") from None
+        embed = discord.Embed(title=ann.title or None, description=ann.body, colour=discord.Colour.blurple())
+        try:
+            message = await self._sent_before(channel, embed) if attempts > 1 else None
+            if message is None:
+                files = []
+                if ann.image is not None and ann.image_name:
+                    files.append(discord.File(io.BytesIO(ann.image), filename=ann.image_name))
+                    embed.set_image(url=f"attachment://{ann.image_name}")
+                role = guild.get_role(ann.ping_role_id) if ann.ping_role_id else None
+                if ann.ping_role_id and role is None:
+                    log.warning("announcement %s: the role to ping was deleted; posting without a ping", ann.id)
+                allowed = (discord.AllowedMentions(everyone=False, users=False, replied_user=False, roles=[role])
+                           if role is not None else NO_MENTIONS)
+                message = await channel.send(content=role.mention if role is not None else None, embed=embed,
+                                             files=files, allowed_mentions=allowed)
+        except Exception as exc:  # noqa: BLE001 - classified: retried, or the announcement failed
+            await end_post(exc, what, mark_failed=lambda reason: self.betas.mark_failed(announcement_id, reason),
+                           last_try=last_try,
+                           report=lambda: report_missing_permission(self.bot, guild, what, channel, NEEDED))
             raise
         await self._discussion(message, ann.title or "Announcement", announcement_id)
         return message
+
+    async def _sent_before(self, channel: discord.TextChannel, embed: discord.Embed) -> discord.Message | None:
+        """A try after a failed one: the post, if an earlier try did send it (Discord keeps no idempotency
+        key for messages): the bot's recent message there with the same title and text."""
+        async for old in channel.history(limit=HISTORY):
+            if old.author.id == self.bot.user.id and old.embeds and old.embeds[0].title == embed.title \
+                    and old.embeds[0].description == embed.description:
+                return old
+        return None
 
     async def _discussion(self, message: discord.Message, name: str, announcement_id: int) -> None:
         """Every announcement opens a thread, so members answer rather than receive a broadcast."""
@@ -272,7 +309,7 @@ class Announce(commands.Cog):
         ping_id = self._ping(guild, target, interaction.user, ping)
         if image is not None:
             check_image(image.filename, image.content_type, image.size,
-                        self.bot.guild_config(guild.id).broadcast.max_image_mb)
+                        self.bot.guild_config(guild.id).announcements.max_image_mb)
         when = parse_when(at, self.bot.clock.now(), what="time (option `at`)")
         check_time(when, self.bot.clock.now())
         await interaction.response.send_modal(AnnounceForm(
@@ -289,9 +326,8 @@ class Announce(commands.Cog):
                                    at=pending["at"], image=image, remove_image=pending["remove_image"],
                                    ping_role_id=pending["ping"], no_ping=pending["no_ping"])
         when = ann.scheduled_for
-        if when <= self.bot.clock.now():  # moved to "now"
-            await self.post_news(guild, ann.id)
-            text = f"Announcement #{ann.id} is updated and posted in <#{ann.channel_id}>."
+        if when <= self.bot.clock.now():  # moved to "now": its job is due
+            text = await self._post_now(ann.id, edited=True)
         else:
             text = f"Announcement #{ann.id} is updated; it goes out in <#{ann.channel_id}> {ts(when)} ({ts(when, 'R')})."
         await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
@@ -353,15 +389,15 @@ class Announce(commands.Cog):
 
     # ------------------------------------------------------------------ timers
 
-    async def _on_post_timer(self, payload: dict[str, Any], _timer: Any) -> None:
+    async def _on_post_timer(self, payload: dict[str, Any], timer: Any) -> None:
+        """The ``announce.post`` job: the post goes out (see :meth:`post_news`)."""
         ann = await self.betas.announcement(int(payload["announcement_id"]))
         guild = self.bot.get_guild(ann.guild_id)
         if guild is None:
-            raise RuntimeError(f"guild {ann.guild_id} is not available")
-        try:
-            await self.post_news(guild, ann.id)
-        except (InvalidInput, NotAllowed, discord.Forbidden, discord.NotFound):
-            log.warning("scheduled announcement %s could not be posted", ann.id, exc_info=True)  # staff told
+            raise Retry(f"guild {ann.guild_id} is not available (yet)")
+        attempts = getattr(timer, "attempts", 1)
+        await self.post_news(guild, ann.id, attempts=attempts,
+                             last_try=attempts >= self.bot.scheduler.settings.max_attempts)
 
     async def _on_replies_timer(self, payload: dict[str, Any], _timer: Any) -> None:
         """Distinct members (not bots) who wrote in the discussion thread, to the staff log."""
@@ -378,4 +414,10 @@ class Announce(commands.Cog):
 
 
 async def setup(bot: Any) -> None:
-    await bot.add_cog(Announce(bot))
+    cog = Announce(bot)
+    await bot.add_cog(cog)
+    bot.effects.attach(cog)  # for its form (bot.core.effects)
+
+
+async def teardown(bot: Any) -> None:
+    bot.effects.detach(Announce)

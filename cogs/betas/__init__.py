@@ -15,10 +15,12 @@ async def setup(bot: Any) -> None:
     cog = Betas(bot)
     await bot.add_cog(cog)
     bot.effects.betas = cog  # for the dashboard (bot.core.effects)
+    bot.effects.attach(cog)  # for its own buttons and forms
 
 
 async def teardown(bot: Any) -> None:
     bot.effects.betas = None
+    bot.effects.detach(Betas)
 
 
 __all__ = ["Betas", "setup"]

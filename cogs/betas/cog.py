@@ -1,14 +1,13 @@
 """``/beta``: beta programs announced in the community channel, joined with one click.
 
 Thin: the rules (capacity, waitlist, eligibility, budget, close) live in :mod:`bot.betas`. This cog
-turns interactions and timers into service calls, posts and edits the announcement (the "spots left" count
-is refreshed at most once per ``betas.announcement_debounce_seconds`` for a burst of clicks), and tells
-members what happened.
+turns interactions and timers into service calls and tells members what happened. What it posts and edits
+on Discord (the announcement, its refresh after joins and leaves, the welcome of promoted members) goes out
+through durable jobs the service writes with their cause: :mod:`cogs.betas.posts`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
 import re
@@ -23,7 +22,9 @@ from bot.betas import (
     ANNOUNCE_EVENT,
     CLOSE_EVENT,
     NUDGE_EVENT,
+    REFRESH_EVENT,
     REMIND_EVENT,
+    WELCOME_EVENT,
     Beta,
     BetaDraft,
     Eligibility,
@@ -35,34 +36,29 @@ from bot.core.errors import NO_MENTIONS
 from bot.core.facts import role_facts
 from bot.ledger.explain import ts
 from bot.platform.errors import InvalidInput, NotAllowed, NotFound
+from bot.platform.jobs.keys import BetaRefresh
 from bot.rewards import role_problems
+from cogs.betas.posts import NEEDED, Posts
 from cogs.betas.ui import (
     DYNAMIC_ITEMS,
     AcceptButton,
     DescriptionForm,
     MuteButton,
     announcement_embed,
-    announcement_view,
     single,
     spots_text,
 )
 
 log = logging.getLogger(__name__)
 
-TIMERS = (ANNOUNCE_EVENT, CLOSE_EVENT, REMIND_EVENT, NUDGE_EVENT)
-NEEDED = ("view_channel", "send_messages", "embed_links", "create_public_threads", "send_messages_in_threads")
-
-
-def only(*user_ids: int) -> discord.AllowedMentions:
-    return discord.AllowedMentions(everyone=False, roles=False, replied_user=False,
-                                   users=[discord.Object(u) for u in user_ids])
+TIMERS = (ANNOUNCE_EVENT, CLOSE_EVENT, REMIND_EVENT, NUDGE_EVENT, REFRESH_EVENT, WELCOME_EVENT)
 
 
 def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "beta"
 
 
-class Betas(commands.Cog):
+class Betas(Posts, commands.Cog):
     beta = app_commands.Group(name="beta", description="Beta programs: join, leave, and for staff run them",
                               guild_only=True)
 
@@ -80,6 +76,8 @@ class Betas(commands.Cog):
         sched.register(CLOSE_EVENT, self._on_close_timer)
         sched.register(REMIND_EVENT, self._on_remind_timer)
         sched.register(NUDGE_EVENT, self._on_nudge_timer)
+        sched.register(REFRESH_EVENT, self._on_refresh_job)
+        sched.register(WELCOME_EVENT, self._on_welcome_job)
 
     async def cog_unload(self) -> None:
         for event in TIMERS:
@@ -150,89 +148,6 @@ class Betas(commands.Cog):
         roles = frozenset(r.id for r in getattr(member, "roles", []))
         return MemberFacts(member.id, roles, member.created_at)
 
-    # ------------------------------------------------------------------ the announcement
-
-    async def post(self, guild: discord.Guild, announcement_id: int) -> Beta | None:
-        """Post a reserved announcement with its buttons and discussion thread; the beta opens."""
-        ann = await self.svc.announcement(announcement_id)
-        if ann.status != "scheduled":
-            return None
-        beta = await self.svc.get(guild.id, ann.subject_id)
-        channel = guild.get_channel(ann.channel_id)
-        try:
-            channel = self._check_channel(guild, channel)
-            message = await channel.send(embed=announcement_embed(beta), view=announcement_view(beta.id),
-                                         allowed_mentions=NO_MENTIONS)
-        except (discord.HTTPException, InvalidInput, NotAllowed) as exc:
-            reason = getattr(exc, "message", None) or getattr(exc, "text", None) or str(exc)
-            await self.svc.mark_failed(announcement_id, reason)
-            raise
-        thread_id = None
-        try:
-            thread = await message.create_thread(name=f"{beta.row.name} · discussion"[:100],
-                                                 auto_archive_duration=10080)
-            thread_id = thread.id
-            await thread.send(f"Questions and first impressions of **{beta.row.name}** go here: the team reads "
-                              "along. Bugs and ideas: use *Give feedback* on the announcement.",
-                              allowed_mentions=NO_MENTIONS)
-        except discord.HTTPException:
-            log.warning("could not open the discussion thread of beta %s", beta.id, exc_info=True)
-        return await self.svc.mark_posted(announcement_id, message_id=message.id, thread_id=thread_id)
-
-    def refresh_soon(self, guild_id: int, beta_id: int) -> None:
-        """Coalesce a burst of joins and leaves into one edit of the announcement: the edit waits until no
-        click came for ``announcement_debounce_seconds`` (at most ten times that in a steady stream)."""
-        loop = asyncio.get_running_loop()
-        self._last_click[beta_id] = loop.time()
-        if beta_id in self._refresh_pending:
-            return
-        self._refresh_pending.add(beta_id)
-        delay = self.bot.guild_config(guild_id).betas.announcement_debounce_seconds
-        self.bot.tasks.spawn(self._refresh_later(guild_id, beta_id, delay), name=f"beta-refresh:{beta_id}")
-
-    async def _refresh_later(self, guild_id: int, beta_id: int, delay: float) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 10 * delay
-        try:
-            while True:
-                quiet_at = self._last_click.get(beta_id, 0.0) + delay
-                now = loop.time()
-                if now >= quiet_at or now >= deadline:
-                    break
-                await asyncio.sleep(min(quiet_at, deadline) - now)
-        finally:
-            self._refresh_pending.discard(beta_id)  # before reading: a later click schedules its own edit
-        await self.refresh(guild_id, beta_id)
-
-    async def refresh(self, guild_id: int, beta_id: int) -> None:
-        beta = await self.svc.get(guild_id, beta_id)
-        row = beta.row
-        if row.announcement_message_id is None or row.announcement_channel_id is None:
-            return
-        channel = self.bot.get_channel(row.announcement_channel_id)
-        if channel is None:
-            return
-        try:
-            await channel.get_partial_message(row.announcement_message_id).edit(
-                embed=announcement_embed(beta), view=announcement_view(beta.id, closed=row.status == "closed"))
-            self.edits += 1
-        except discord.HTTPException:
-            log.warning("could not update the announcement of beta %s", beta_id, exc_info=True)
-
-    async def _welcome_promoted(self, beta: Beta, promoted: tuple[int, ...]) -> None:
-        """Besides the DM (through the dispatcher): a ping in the discussion thread, for closed DMs too."""
-        if not promoted or beta.row.thread_id is None:
-            return
-        thread = self.bot.get_channel(beta.row.thread_id)
-        if thread is None:
-            return
-        mentions = " ".join(f"<@{u}>" for u in promoted)
-        try:
-            await thread.send(f"{mentions}: a spot opened up, you're now in the **{beta.row.name}** beta!",
-                              allowed_mentions=only(*promoted))
-        except discord.HTTPException:
-            log.warning("could not welcome promoted members of beta %s", beta.id, exc_info=True)
-
     # ------------------------------------------------------------------ member buttons
 
     async def _answer(self, interaction: discord.Interaction, text: str, view: discord.ui.View | None = None) -> None:
@@ -275,7 +190,8 @@ class Betas(commands.Cog):
         result = await self.svc.leave(interaction.guild_id, beta_id, interaction.user.id)
         await self._answer(interaction, result.message())
         self.refresh_soon(interaction.guild_id, beta_id)
-        await self._welcome_promoted(result.beta, result.promoted)
+        if result.promoted:  # their welcome in the thread is due now
+            self.bot.tasks.spawn(self.bot.scheduler.run_due(), name=f"beta-welcome:{beta_id}")
 
     async def mute(self, interaction: discord.Interaction, beta_id: int) -> None:
         assert interaction.guild_id is not None
@@ -382,8 +298,7 @@ class Betas(commands.Cog):
                                               reason=f"Kudos: participants of the {draft.name} beta")
             slot = await self.svc.reserve_slot(guild.id, channel.id, subject="beta", subject_id=beta.id,
                                                actor_id=interaction.user.id, at=draft.starts_at)
-            if not slot.scheduled:
-                beta = await self.post(guild, slot.announcement_id)
+            waiting = None if slot.scheduled else await self._post_now(slot.announcement_id)
         except Exception:
             if beta is not None:
                 await self.svc.discard(guild.id, beta.id)
@@ -395,6 +310,8 @@ class Betas(commands.Cog):
         if slot.scheduled:
             text = (f"Beta **{draft.name}** is created; its announcement goes out in {channel.mention} "
                     f"{ts(slot.at)} ({ts(slot.at, 'R')}).")
+        elif waiting is not None:
+            text = f"Beta **{draft.name}** is created. {waiting}"
         else:
             text = f"Beta **{draft.name}** is announced in {channel.mention}."
         if created_role is not None:
@@ -421,8 +338,7 @@ class Betas(commands.Cog):
         await interaction.response.send_message(
             f"Updated **{beta.row.name}**." + (f" {len(promoted)} moved in from the waitlist." if promoted else ""),
             ephemeral=True, allowed_mentions=NO_MENTIONS)
-        await self.refresh(interaction.guild_id, beta.id)
-        await self._welcome_promoted(beta, promoted)
+        await self.refresh(interaction.guild_id, beta.id)  # runs the welcome of the promoted too
 
     @beta.command(name="open", description="Announce a beta now (staff)")
     @app_commands.autocomplete(name=_names)
@@ -438,7 +354,11 @@ class Betas(commands.Cog):
 
         target = await self.announce_now(guild, beta, actor_id=interaction.user.id, channel=channel,
                                          before_post=defer)
-        await interaction.followup.send(f"**{beta.row.name}** is announced in {target.mention}.", ephemeral=True,
+        current = await self.svc.get(guild.id, beta.id)
+        text = (f"**{beta.row.name}** is announced in {target.mention}." if current.row.announcement_message_id else
+                f"Discord isn't answering right now; **{beta.row.name}** is announced in {target.mention} as soon "
+                "as it does.")
+        await interaction.followup.send(text, ephemeral=True,
                                         allowed_mentions=NO_MENTIONS)
 
     async def announce_now(self, guild: discord.Guild, beta: Beta, *, actor_id: int,
@@ -452,7 +372,7 @@ class Betas(commands.Cog):
                                            actor_id=actor_id)
         if before_post is not None:
             await before_post()
-        await self.post(guild, slot.announcement_id)
+        await self._post_now(slot.announcement_id)
         return target
 
     @beta.command(name="close", description="Close a beta: thank-yous, roles, staff summary (staff)")
@@ -545,16 +465,6 @@ class Betas(commands.Cog):
 
     # ------------------------------------------------------------------ timers
 
-    async def _on_announce_timer(self, payload: dict[str, Any], _timer: Any) -> None:
-        ann = await self.svc.announcement(int(payload["announcement_id"]))
-        guild = self.bot.get_guild(ann.guild_id)
-        if guild is None:
-            raise RuntimeError(f"guild {ann.guild_id} is not available")
-        try:
-            await self.post(guild, ann.id)
-        except (InvalidInput, NotAllowed, discord.Forbidden, discord.NotFound):
-            log.warning("scheduled announcement %s could not be posted", ann.id, exc_info=True)  # staff told
-
     async def _on_close_timer(self, payload: dict[str, Any], _timer: Any) -> None:
         beta_id = int(payload["beta_id"])
         beta = await self.svc.by_id(beta_id)
@@ -562,8 +472,8 @@ class Betas(commands.Cog):
             return
         result = await self.svc.close_due(beta_id, alumni_role_id=self._alumni_role(
             self.bot.get_guild(beta.row.guild_id)))
-        if result is not None:
-            await self.refresh(beta.row.guild_id, beta_id)
+        if result is not None:  # its edit job is part of this pass: due now, not a run of its own
+            await self.bot.scheduler.expedite(BetaRefresh(beta_id))
 
     async def _on_remind_timer(self, payload: dict[str, Any], _timer: Any) -> None:
         await self.svc.remind(int(payload["beta_id"]), payload.get("ends_at"))

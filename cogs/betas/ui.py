@@ -15,17 +15,15 @@ from bot.betas.models import MAX_TEXT
 from bot.core.effects import Effects
 from bot.core.errors import GuardedCallback, KudosModal
 from bot.ledger.explain import ts
-from bot.platform.errors import NotAllowed
 
 if TYPE_CHECKING:
     from cogs.betas.cog import Betas
 
 
 def cog_of(interaction: discord.Interaction) -> Betas:
-    cog = interaction.client.get_cog("Betas")  # type: ignore[attr-defined]
-    if cog is None:
-        raise NotAllowed("Betas are switched off right now; try again later.")
-    return cog  # type: ignore[return-value]
+    from cogs.betas.cog import Betas  # the cog module imports this one
+
+    return interaction.client.effects.own(Betas, "Betas")  # type: ignore[attr-defined]
 
 
 def spots_text(beta: Beta) -> str:

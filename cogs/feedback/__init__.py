@@ -30,10 +30,12 @@ async def setup(bot: Any) -> None:
     cog = Feedback(bot)
     await bot.add_cog(cog)
     bot.effects.feedback = cog  # for betas' feedback button, catch-up and the dashboard (bot.core.effects)
+    bot.effects.attach(cog)  # for its own buttons and forms
 
 
 async def teardown(bot: Any) -> None:
     bot.effects.feedback = None
+    bot.effects.detach(Feedback)
 
 
 __all__ = ["Feedback", "open_feedback_form", "setup"]

@@ -10,7 +10,6 @@ import discord
 from bot.core.errors import GuardedCallback, KudosModal
 from bot.feedback import TYPES, label
 from bot.feedback.models import MAX_DETAILS, MAX_NOTE, MAX_STEPS, MAX_TITLE, MAX_VERSION
-from bot.platform.errors import NotAllowed
 
 if TYPE_CHECKING:
     from cogs.feedback.cog import Feedback
@@ -20,10 +19,9 @@ TITLES = {"bug": "Report a bug", "idea": "Suggest an idea", "praise": "Share som
 
 
 def cog_of(interaction: discord.Interaction) -> Feedback:
-    cog = interaction.client.get_cog("Feedback")  # type: ignore[attr-defined]
-    if cog is None:
-        raise NotAllowed("Feedback is switched off right now; try again later.")
-    return cog  # type: ignore[return-value]
+    from cogs.feedback.cog import Feedback  # the cog module imports this one
+
+    return interaction.client.effects.own(Feedback, "Feedback")  # type: ignore[attr-defined]
 
 
 class FeedbackForm(KudosModal):

@@ -26,9 +26,7 @@ log = logging.getLogger(__name__)
 
 
 def _cog(interaction: discord.Interaction) -> MyData:
-    cog = interaction.client.get_cog("MyData")  # type: ignore[attr-defined]
-    assert isinstance(cog, MyData)
-    return cog
+    return interaction.client.effects.own(MyData, "Your data commands")  # type: ignore[attr-defined]
 
 
 class ForgetButton(GuardedCallback, discord.ui.DynamicItem[discord.ui.Button],
@@ -182,4 +180,10 @@ class MyData(commands.Cog):
 
 
 async def setup(bot: KudosBot) -> None:
-    await bot.add_cog(MyData(bot))
+    cog = MyData(bot)
+    await bot.add_cog(cog)
+    bot.effects.attach(cog)  # for its buttons (bot.core.effects)
+
+
+async def teardown(bot: KudosBot) -> None:
+    bot.effects.detach(MyData)

@@ -239,8 +239,14 @@ async def test_broadcast_budget_refuses_with_the_next_slot(env: Env, clock: Fake
     assert not other.scheduled
     async with env.db.connect() as conn:
         pending = (await conn.execute(select(func.count()).select_from(timers)
-                                      .where(timers.c.event == "betas.announce"))).scalar_one()
+                                      .where(timers.c.event == "betas.announce",
+                                             timers.c.due_at > clock.now()))).scalar_one()
+        # the slots taken for now are posted by their job too, due at once
+        now_jobs = (await conn.execute(select(func.count()).select_from(timers)
+                                       .where(timers.c.event == "betas.announce",
+                                              timers.c.due_at <= clock.now()))).scalar_one()
     assert pending == 1
+    assert now_jobs == 3
 
 
 async def test_reminder_and_nudge_are_queued_once(env: Env, clock: FakeClock) -> None:
@@ -254,7 +260,10 @@ async def test_reminder_and_nudge_are_queued_once(env: Env, clock: FakeClock) ->
     assert await env.svc.nudge(beta_id, 1) is False
     assert await env.svc.nudge(beta_id, 2) is False  # muted
     async with env.db.connect() as conn:
-        events = sorted(r[0] for r in await conn.execute(select(timers.c.event).where(timers.c.status == "pending")))
+        pending = sorted(r[0] for r in await conn.execute(select(timers.c.event).where(timers.c.status == "pending")))
+    # the two joins' announcement edit: one job, pending (it reads the beta when it runs)
+    assert pending.count("betas.refresh") == 1
+    events = [e for e in pending if e != "betas.refresh"]
     # nudges would come after the end: not scheduled (the reply count of the discussion thread is)
     assert events == ["announce.replies", "betas.close", "betas.remind"]
 
@@ -283,10 +292,15 @@ async def test_close_thanks_swaps_roles_bonus_and_summary(env: Env) -> None:
         await env.svc.join(G, beta_id, facts(3))
     async with env.db.connect() as conn:
         pending = (await conn.execute(select(func.count()).select_from(timers)
-                                      .where(timers.c.status == "pending", timers.c.event.like("betas.%")))).scalar_one()
+                                      .where(timers.c.status == "pending", timers.c.event.like("betas.%"),
+                                             timers.c.event != "betas.refresh"))).scalar_one()
         notices = (await conn.execute(select(func.count()).select_from(grants)
                                       .where(grants.c.action == "notice"))).scalar_one()
+        # what is left is the announcement's one edit, which shows the beta closed
+        edits = (await conn.execute(select(func.count()).select_from(timers)
+                                    .where(timers.c.status == "pending", timers.c.event == "betas.refresh"))).scalar_one()
     assert pending == 0 and notices == 1
+    assert edits == 1
 
 
 async def test_edit_capacity_promotes_and_refuses_below_joined(env: Env) -> None:

@@ -248,10 +248,29 @@ ERROR_CASES = [
         id="reward-bonus-retired-kind",
     ),
     pytest.param(
-        "[guilds.default.broadcast]\nper_channel_per_day = 6\n",
-        "guilds.default.broadcast.per_channel_per_day",
+        "[guilds.default.announcements]\nper_channel_per_day = 6\n",
+        "guilds.default.announcements.per_channel_per_day",
         "must not exceed per_channel_per_week (6 > 5)",
-        id="broadcast-day-over-week",
+        id="announcements-day-over-week",
+    ),
+    pytest.param(
+        "[guilds.default.broadcast]\nper_channel_per_day = 2\n",
+        "guilds.default.broadcast",
+        "config key 'broadcast' was renamed to 'announcements': write [guilds.default.announcements]",
+        id="broadcast-section-renamed",
+    ),
+    pytest.param(
+        "[guilds.123456789012345678.broadcast]\nmax_image_mb = 4\n",
+        "guilds.123456789012345678.broadcast",
+        "config key 'broadcast' was renamed to 'announcements': write [guilds.123456789012345678.announcements]",
+        id="override-broadcast-section-renamed",
+    ),
+    pytest.param(
+        "[broadcast]\nper_channel_per_day = 2\n",
+        "broadcast",
+        "config key 'broadcast' was renamed to 'announcements', a section of each guild: write "
+        "[guilds.default.announcements]",
+        id="top-level-broadcast-section-renamed",
     ),
     pytest.param(
         "[bot]\ndatabase_url = 'postgres://kudos:s3cret@db/kudos'\n",
@@ -516,8 +535,8 @@ def test_empty_file_gives_defaults(tmp_path: Path) -> None:
     assert guild.solutions.solved_tag == "Solved"
     assert guild.solutions.multiple is False
     assert guild.solutions.close_after_hours == 24
-    assert guild.broadcast.per_channel_per_day == 2
-    assert guild.broadcast.per_channel_per_week == 5
+    assert guild.announcements.per_channel_per_day == 2
+    assert guild.announcements.per_channel_per_week == 5
     assert guild.perk_pools == [] and guild.rewards == []
     assert cfg.guild_ids == ()
 
@@ -637,6 +656,16 @@ def test_guild_override_is_deep_merged_over_default(tmp_path: Path) -> None:
     assert default.staff_roles == ["Staff"]
     assert default.points.answer == 10
     assert cfg.default_guild is default
+
+
+def test_announcements_section_is_read_under_its_name(tmp_path: Path) -> None:
+    """The section formerly called ``broadcast``: its keys are read from ``[guilds.<id>.announcements]``."""
+    cfg = load_config(write(tmp_path, "[guilds.default.announcements]\nper_channel_per_day = 1\nmax_image_mb = 3\n"
+                                      "[guilds.42.announcements]\nreply_count_after_hours = 0\n"))
+    assert cfg.guild(7).announcements.per_channel_per_day == 1 and cfg.guild(7).announcements.max_image_mb == 3
+    assert cfg.guild(42).announcements.reply_count_after_hours == 0
+    assert cfg.guild(42).announcements.max_image_mb == 3  # merged over [guilds.default]
+    assert not hasattr(cfg.guild(42), "broadcast")
 
 
 def test_override_without_default_table(tmp_path: Path) -> None:

@@ -27,6 +27,11 @@ MOVED_KEYS: dict[tuple[str, str], str] = {
     ("feedback", "points_acknowledged"): "moved: set points.feedback_acknowledged (its own contribution kind)",
     ("feedback", "points_shipped"): "moved: set points.feedback_shipped (its own contribution kind)",
 }
+# Whole sections of a guild's table that were renamed, old name -> new name: a config still using the old
+# one (in [guilds.default], in [guilds.<id>], or at the top level by mistake) is refused, naming both.
+RENAMED_SECTIONS: dict[str, str] = {
+    "broadcast": "announcements",
+}
 
 RewardEvent = Literal["beta_joined", "first_feedback", "feedback_shipped", "answer_accepted", "post_featured"]
 REWARD_EVENTS: tuple[str, ...] = get_args(RewardEvent)

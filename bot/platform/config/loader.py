@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from .base import CONTRIBUTION_KINDS, MOVED_KEYS, RETIRED_KINDS
+from .base import CONTRIBUTION_KINDS, MOVED_KEYS, RENAMED_SECTIONS, RETIRED_KINDS
 from .errors import ConfigError, toml_type_name
 from .models import ERROR_TYPE, KudosConfig
 
@@ -146,6 +146,9 @@ def _problem(error: Any, loc: tuple[str | int, ...], is_dict_key: bool) -> str:
         allowed = _field_names_at(loc[:-1])
         if len(loc) >= 2 and (loc[-2], loc[-1]) in MOVED_KEYS:
             return f"unknown key: {MOVED_KEYS[(str(loc[-2]), str(loc[-1]))]}"
+        renamed = _renamed_section(loc, allowed)
+        if renamed:
+            return renamed
         if loc and loc[-1] in RETIRED_KINDS and set(CONTRIBUTION_KINDS) <= set(allowed):
             return f"unknown key: {RETIRED_KINDS[str(loc[-1])]}"
         return "unknown key" + _suggest(str(loc[-1]) if loc else "", allowed)
@@ -180,6 +183,22 @@ def _problem(error: Any, loc: tuple[str | int, ...], is_dict_key: bool) -> str:
         return str(ctx["error"])
     message = str(error.get("msg") or "invalid value")
     return message[:1].lower() + message[1:]
+
+
+def _renamed_section(loc: tuple[str | int, ...], allowed: list[str]) -> str | None:
+    """The refusal of a section under its old name (:data:`RENAMED_SECTIONS`), where sections can appear: in a
+    guild's table, or at the top level (where no section of a guild belongs)."""
+    old = str(loc[-1]) if loc else ""
+    new = RENAMED_SECTIONS.get(old)
+    if new is None:
+        return None
+    moved = f"config key '{old}' was renamed to '{new}'"
+    if new in allowed:  # a guild's table: [guilds.<id>.broadcast]
+        where = ".".join(str(part) for part in loc[:-1])
+        return f"{moved}: write [{where}.{new}]"
+    if len(loc) == 1:  # [broadcast] at the top level
+        return f"{moved}, a section of each guild: write [guilds.default.{new}]"
+    return None
 
 
 def _suggest(word: str, allowed: list[str]) -> str:

@@ -48,8 +48,8 @@ from bot.platform.config.rewards import (
     RewardTrigger,
 )
 from bot.platform.config.sections import (
+    AnnouncementsConfig,
     BetasConfig,
-    BroadcastConfig,
     CapsConfig,
     ChannelsConfig,
     CreationConfig,
@@ -85,7 +85,7 @@ __all__ = [
     "CreationConfig",
     "LedgerConfig",
     "SeasonConfig",
-    "BroadcastConfig",
+    "AnnouncementsConfig",
     "BetasConfig",
     "FeedbackConfig",
     "FeedbackTagsConfig",
@@ -272,7 +272,7 @@ class GuildConfig(_Model):
     points: PointsConfig = Field(default_factory=PointsConfig)
     caps: CapsConfig = Field(default_factory=CapsConfig)
     solutions: SolutionsConfig = Field(default_factory=SolutionsConfig)
-    broadcast: BroadcastConfig = Field(default_factory=BroadcastConfig)
+    announcements: AnnouncementsConfig = Field(default_factory=AnnouncementsConfig)
     betas: BetasConfig = Field(default_factory=BetasConfig)
     curation: CurationConfig = Field(default_factory=CurationConfig)
     creation: CreationConfig = Field(default_factory=CreationConfig)

@@ -1,5 +1,5 @@
 """Per-guild config sections: channels, points, caps, solutions, curation, creation, ledger, seasons,
-broadcast, betas, feedback, privacy and insights."""
+announcements, betas, feedback, privacy and insights."""
 
 from __future__ import annotations
 
@@ -135,14 +135,16 @@ class SeasonConfig(_Model):
         return self
 
 
-class BroadcastConfig(_Model):
+class AnnouncementsConfig(_Model):
+    """The announcement budget and ``/announce`` (``[guilds.<id>.announcements]``)."""
+
     per_channel_per_day: NonNegInt = 2
     per_channel_per_week: NonNegInt = 5
     reply_count_after_hours: NonNegInt = Field(24, description="staff-log count of thread replies; 0 = off")
     max_image_mb: int = Field(8, ge=1, le=25, description="largest /announce image")
 
     @model_validator(mode="after")
-    def _day_within_week(self) -> BroadcastConfig:
+    def _day_within_week(self) -> AnnouncementsConfig:
         if self.per_channel_per_day > self.per_channel_per_week:
             raise config_error(
                 f"must not exceed per_channel_per_week ({self.per_channel_per_day} > {self.per_channel_per_week})",

@@ -35,6 +35,26 @@ class BetaAnnounce(SeriesKey):
 
 
 @dataclass(frozen=True, slots=True)
+class BetaRefresh(SeriesKey):
+    """The edit that brings a beta's announcement in line with the beta (spots, status). One is pending at a
+    time: a later change finds it and rides on it (the edit reads the beta when it runs)."""
+
+    kind: ClassVar[str] = "betas:refresh"
+    beta_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class BetaWelcome(SeriesKey):
+    """The discussion-thread ping of members a freed spot moved in from the waitlist: one per promotion,
+    named by the first member promoted and their membership's ``seq``."""
+
+    kind: ClassVar[str] = "betas:welcome"
+    beta_id: int
+    user_id: int
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
 class BetaClose(SeriesKey):
     kind: ClassVar[str] = "betas:close"
     beta_id: int
@@ -81,5 +101,5 @@ class RewardDemotion(SeriesKey):
     grant_id: int
 
 
-__all__ = ["BetaAnnounce", "BetaClose", "BetaNudge", "BetaNudges", "BetaRemind", "RewardDemotion", "SeriesKey",
-           "SolvedClose"]
+__all__ = ["BetaAnnounce", "BetaClose", "BetaNudge", "BetaNudges", "BetaRefresh", "BetaRemind", "BetaWelcome",
+           "RewardDemotion", "SeriesKey", "SolvedClose"]

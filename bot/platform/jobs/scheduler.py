@@ -32,6 +32,7 @@ from bot.platform.clock import Clock, FakeClock
 from bot.platform.db.engine import Database
 from bot.platform.jobs import store as repo
 from bot.platform.jobs.effects import Drop, GiveUp
+from bot.platform.jobs.keys import SeriesKey
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +125,13 @@ class TimerScheduler:
         if self._aps is not None and self._aps.get_job(f"timer:{timer_id}"):
             self._aps.remove_job(f"timer:{timer_id}")
         return done
+
+    async def expedite(self, key: SeriesKey) -> int:
+        """Make the pending timers of ``key``'s series that were not tried yet due now; the next run fires them
+        (a handler that expedites needs no run of its own: the run it is part of picks them up). One waiting
+        out a back-off keeps its time. Returns how many."""
+        async with self.db.begin() as conn:
+            return await repo.expedite_series(conn, key, now=self.clock.now())
 
     async def cancel_key(self, dedupe_key: str) -> bool:
         async with self.db.begin() as conn:

@@ -202,3 +202,14 @@ async def pending_in_series(conn: AsyncConnection, key: SeriesKey) -> bool:
         select(timers.c.id).where(timers.c.status == "pending", _in_series(key)).limit(1)
     )).first()
     return row is not None
+
+
+async def expedite_series(conn: AsyncConnection, key: SeriesKey, *, now: datetime) -> int:
+    """Make the pending timers of the series ``key`` due now (a debounce that ended early). Only ones not tried
+    yet: a timer waiting out its back-off after a failure keeps its time."""
+    result = await conn.execute(
+        update(timers)
+        .where(timers.c.status == "pending", timers.c.attempts == 0, timers.c.due_at > now, _in_series(key))
+        .values(due_at=now)
+    )
+    return result.rowcount
