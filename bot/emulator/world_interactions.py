@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 from bot.emulator.rules import ApiError, FormErrors, check_message, unknown
 from bot.emulator.state import Message
-from bot.emulator.world_threads import require_active
 from bot.emulator.world_messages import (
     Files,
     apply_edit,
@@ -19,6 +18,7 @@ from bot.emulator.world_messages import (
     publish,
     set_attachments,
 )
+from bot.emulator.world_threads import require_active
 
 if TYPE_CHECKING:
     from bot.emulator.actors import InteractionRecord
