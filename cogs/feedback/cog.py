@@ -336,7 +336,8 @@ class Feedback(ForumWatch, Notices, commands.Cog):
 
         change, problems = await self.set_status(guild, item, status, actor_id=interaction.user.id, note=note,
                                                  version=version, of=of, before_write=defer)
-        await interaction.followup.send(self.status_report(change, problems), ephemeral=True,
+        left = sum(1 for u in change.recipients if guild.get_member(u) is None)
+        await interaction.followup.send(self.status_report(change, problems, left=left), ephemeral=True,
                                         allowed_mentions=NO_MENTIONS)
 
     async def set_status(self, guild: discord.Guild, item_id: int, status: str, *, actor_id: int,
@@ -364,11 +365,14 @@ class Feedback(ForumWatch, Notices, commands.Cog):
         return change, []
 
     @staticmethod
-    def status_report(change: StatusChange, problems: list[str]) -> str:
+    def status_report(change: StatusChange, problems: list[str], *, left: int = 0) -> str:
+        """What the staff member is told; ``left``: recipients no longer in the server (not told)."""
         text = f"Feedback #{change.item.id} is now {render.status_text(change.item)}."
         if change.target is not None:
             text += f" Merged into {render.ref(change.target)} ({change.moved_votes} vote(s) moved)."
-        text += f" {len(change.recipients)} member(s) will be told; the thread's status line is on its way."
+        text += f" {len(change.recipients) - left} member(s) will be told"
+        text += f" ({left} who left the server won't be)" if left else ""
+        text += "; the thread's status line is on its way."
         if problems:
             text += "\n⚠️ Saved, but: " + "; ".join(problems)
         return text
