@@ -235,8 +235,8 @@ class Notices:
         await self._still_member(guild, user_id, what)
         if item.thread_id is None:
             raise Drop(f"feedback #{item.id} has no thread to mention member {user_id} in")
-        line = (f"<@{user_id}> — I couldn't DM you: {text}\n-# Your DMs are closed, so I'll post further "
-                "updates here without pinging you.")[:2000]
+        line = (f"<@{user_id}> — I couldn't DM you: {text}\n(Your DMs are closed, so I'll post further "
+                "updates here without pinging you.)")[:2000]
 
         async def send(where: discord.Thread) -> None:
             if not await self._already_there(where, line, timer):
