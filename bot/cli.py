@@ -120,6 +120,21 @@ def _test_endpoints() -> None:
     log.warning("KUDOS_DISCORD_API_BASE is set: talking to the emulator at %s, not to Discord", base)
 
 
+# The Developer Portal's names of the privileged intents (Bot → Privileged Gateway Intents).
+PRIVILEGED_INTENT_NAMES = (("presences", "Presence Intent"), ("members", "Server Members Intent"),
+                           ("message_content", "Message Content Intent"))
+
+
+def intents_refused(intents) -> str:  # type: ignore[no-untyped-def]
+    """What to do when Discord closed the gateway with 4014 (disallowed intents): the privileged intents the
+    bot asks for, by the names the Developer Portal shows (Discord does not say which one is off)."""
+    wanted = [name for attr, name in PRIVILEGED_INTENT_NAMES if getattr(intents, attr, False)]
+    names = (", ".join(wanted[:-1]) + " and " + wanted[-1]) if len(wanted) > 1 else (wanted or ["them"])[0]
+    return (f"intents: Discord refused the connection (close code 4014, disallowed intents). Switch on {names} "
+            "for this bot in the Developer Portal (your application → Bot → Privileged Gateway Intents), save, "
+            "and start Kudos again.")
+
+
 async def _run_bot(config, token: str, shards: dict[str, object] | None = None) -> None:  # type: ignore[no-untyped-def]
     import discord
 
@@ -145,8 +160,7 @@ async def _run_bot(config, token: str, shards: dict[str, object] | None = None) 
             if isinstance(exc, discord.LoginFailure):
                 raise CliError("KUDOS_TOKEN: Discord rejected this token; copy it again from the Developer Portal")
             if isinstance(exc, discord.PrivilegedIntentsRequired):
-                raise CliError("intents: switch on the Server Members and Message Content intents for the "
-                               "bot in the Developer Portal (Bot → Privileged Gateway Intents)")
+                raise CliError(intents_refused(bot.intents))
             if isinstance(exc, DatabaseError):
                 raise CliError(str(exc))
             if exc is not None:

@@ -22,7 +22,13 @@ from bot.contributions.tables import featured_posts, help_posts, solutions
 from bot.dashboard import personal as dashboard_personal
 from bot.dashboard.tables import web_login_nonces, web_sessions
 from bot.feedback import personal as feedback_personal
-from bot.feedback.tables import feedback, feedback_coreporters, feedback_followers, feedback_votes
+from bot.feedback.tables import (
+    feedback,
+    feedback_coreporters,
+    feedback_dms_closed,
+    feedback_followers,
+    feedback_votes,
+)
 from bot.ledger import personal as ledger_personal
 from bot.ledger.tables import contributions, member_stages, member_stats, stage_ladders, stage_moves
 from bot.platform.db.metadata import metadata
@@ -47,6 +53,7 @@ __all__ = [
     "featured_posts",
     "feedback",
     "feedback_coreporters",
+    "feedback_dms_closed",
     "feedback_followers",
     "feedback_votes",
     "grants",

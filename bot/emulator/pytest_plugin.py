@@ -52,7 +52,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:  # an xdist worker: send its counts to the controller
         workeroutput[_OUTPUT_KEY] = {**spec.TOTALS, "unexpected": dict(UNEXPECTED),
-                                     "ratelimit": dict(ratelimit.TOTALS)}
+                                     "ratelimit": dict(ratelimit.TOTALS),
+                                     "limited_routes": dict(ratelimit.LIMITED_ROUTES)}
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -64,6 +65,7 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
         return
     for key, value in counts.pop("unexpected").items():
         UNEXPECTED[key] = UNEXPECTED.get(key, 0) + value
+    ratelimit.LIMITED_ROUTES.update(counts.pop("limited_routes", {}))
     for key, value in counts.pop("ratelimit", {}).items():
         ratelimit.TOTALS[key] = ratelimit.TOTALS.get(key, 0) + value
     for key, value in counts.items():
@@ -93,3 +95,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             f"discord rate limits: {t['requests']} requests, {t['rate_limited']} answered 429, "
             f"{t['invalid']} invalid requests (401/403/429; Discord bans at 10,000 per 10 minutes)"
         )
+        if t["rate_limited"]:
+            mine = sum(ratelimit.LIMITED_ROUTES.values())
+            top = ", ".join(f"{route} {n}" for route, n in ratelimit.LIMITED_ROUTES.most_common(5)) or "none"
+            terminalreporter.write_line(
+                f"discord rate limits: of the 429s, {mine} by the emulator's buckets and "
+                f"{t['rate_limited'] - mine} injected by tests (faults); most by route: {top}")

@@ -344,7 +344,8 @@ class Emulator(WorldMixin, ActorsMixin):
                                        count_global=not path.startswith(_NO_GLOBAL))
         if not decision.allowed:
             record.status = 429
-            body429 = {"message": "You are being rate limited.", "retry_after": round(decision.retry_after, 3),
+            body429 = {"message": "The resource is being rate limited." if decision.shared
+                       else "You are being rate limited.", "retry_after": round(decision.retry_after, 3),
                        "global": decision.is_global}
             return self._answer(method, path, 429, body429, {**decision.headers, "Via": "1.1 google"})
         if body is not None:

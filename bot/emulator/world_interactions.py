@@ -18,6 +18,7 @@ from bot.emulator.world_messages import (
     publish,
     set_attachments,
 )
+from bot.emulator.world_threads import require_active
 
 if TYPE_CHECKING:
     from bot.emulator.actors import InteractionRecord
@@ -193,6 +194,7 @@ async def respond(emu: Emulator, interaction_id: str, token: str, body: dict[str
         if message is None:
             raise unknown("message")
         if ctype == 7:
+            _require_editable(emu, message)
             await apply_edit(emu, message, data, files)
     elif ctype == 9:
         _check_modal(data)
@@ -255,9 +257,19 @@ async def followup(emu: Emulator, rec: InteractionRecord, body: dict[str, Any], 
     return msg
 
 
+def _require_editable(emu: Emulator, msg: Message) -> None:
+    """threads.mdx: "Users cannot edit messages ... in archived threads" — an interaction's edit of a message
+    in an archived thread (UPDATE_MESSAGE, or PATCH of the webhook message) is refused with 50083 too.
+    Ephemeral messages belong to no channel's history and stay editable."""
+    channel = emu.state.channels.get(msg.channel_id)
+    if channel is not None and not msg.ephemeral:
+        require_active(emu, channel)
+
+
 async def edit(emu: Emulator, rec: InteractionRecord, message_id: str | None, body: dict[str, Any],
                files: Files) -> Message:
     msg = target(rec, message_id)
+    _require_editable(emu, msg)
     await apply_edit(emu, msg, body, files)
     rec.edits.append(body)
     rec.finished.set()

@@ -33,6 +33,8 @@ async def add(emu: Emulator, msg: Message, user_id: int, emoji: str) -> None:
     users = msg.reactions.setdefault(emoji, set())
     if user_id not in users:
         users.add(user_id)
+        if emu._limiter is not None:  # everyone's reactions count against the channel's shared limit
+            emu._limiter.count_resource("channel reactions", str(msg.channel_id))
         await emu.gateway.dispatch("MESSAGE_REACTION_ADD", reaction_payload(emu, msg, user_id, emoji), msg.guild_id)
 
 

@@ -4,8 +4,14 @@ text goes. Staff status notes are not the member's."""
 
 from __future__ import annotations
 
-from bot.feedback.tables import feedback, feedback_coreporters, feedback_followers, feedback_votes
-from bot.platform.personal import PersonalData, Pseudonymise, Section, ViaParent
+from bot.feedback.tables import (
+    feedback,
+    feedback_coreporters,
+    feedback_dms_closed,
+    feedback_followers,
+    feedback_votes,
+)
+from bot.platform.personal import Delete, PersonalData, Pseudonymise, Section, ViaParent
 
 ERASED_TITLE = "(erased)"
 
@@ -28,4 +34,7 @@ PERSONAL_DATA = (
                  export=_by_item("feedback_follows")),
     PersonalData(feedback_coreporters, ("user_id",), guild=_ITEM, erase=Pseudonymise(),
                  export=_by_item("feedback_coreported")),
+    # A note that the member's DMs were closed: nothing aggregates it, it goes.
+    PersonalData(feedback_dms_closed, ("user_id",), erase=Delete(),
+                 export=(Section("feedback_dms_closed", columns=("until",), order_by=("until",)),)),
 )

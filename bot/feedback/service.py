@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.betas import queries as beta_queries
 from bot.feedback import store as repo
-from bot.feedback.jobs import DmKey, StatusLineKey
+from bot.feedback.jobs import DmKey, MergeNoteKey, StatusLineKey
 from bot.feedback.models import (
     MAX_NOTE,
     MAX_VERSION,
@@ -66,6 +66,8 @@ NOTIFY_EVENT = "feedback.notify"
 GIVEN, ACKNOWLEDGED, SHIPPED = FEEDBACK_KINDS
 HEARD = ("acknowledged", "planned", "in_progress")
 MAX_CHAIN = 50
+# How long a member's closed DMs (50007) are remembered: their notices go to the thread fallback meanwhile.
+DMS_CLOSED_FOR = timedelta(days=7)
 
 
 def _key(item: FeedbackItem, stage: str, user_id: int) -> str:
@@ -118,6 +120,8 @@ class FeedbackService:
             await self._schedule_job(conn, DmKey(change_id, user_id), {**base, "user_id": user_id})
         if thread:
             await self._schedule_job(conn, StatusLineKey(int(notice["feedback_id"]), change_id), base)
+        if notice.get("target_id"):
+            await self._schedule_job(conn, MergeNoteKey(int(notice["target_id"]), change_id), base)
 
     async def _get(self, conn: AsyncConnection, guild_id: int, item_id: int, *, for_update: bool = False) -> FeedbackItem:
         item = await repo.get(conn, guild_id, item_id, for_update=for_update)
@@ -445,6 +449,22 @@ class FeedbackService:
             extra = " You still hear about it because you voted." if voted else ""
             return False, f"You no longer follow #{item.id}.{extra}"
 
+    # ------------------------------------------------------------------ members whose DMs are closed
+
+    async def dms_closed(self, guild_id: int, user_id: int) -> bool:
+        """Whether the member's DMs were found closed less than :data:`DMS_CLOSED_FOR` ago."""
+        async with self.db.connect() as conn:
+            until = await repo.dms_closed_until(conn, guild_id, user_id)
+        return until is not None and until > self.clock.now()
+
+    async def remember_dms_closed(self, guild_id: int, user_id: int) -> None:
+        async with self.db.begin() as conn:
+            await repo.set_dms_closed(conn, guild_id, user_id, self.clock.now() + DMS_CLOSED_FOR)
+
+    async def forget_dms_closed(self, guild_id: int, user_id: int) -> None:
+        async with self.db.begin() as conn:
+            await repo.clear_dms_closed(conn, guild_id, user_id)
+
     # ------------------------------------------------------------------ reads
 
     async def get(self, guild_id: int, item_id: int) -> FeedbackItem:
@@ -462,6 +482,11 @@ class FeedbackService:
             for start in range(0, len(thread_ids), 500):
                 found |= await repo.recorded_threads(conn, thread_ids[start:start + 500])
         return found
+
+    async def coreporters_of(self, guild_id: int, item_id: int) -> list[int]:
+        """The members credited as co-reporters of the item (reporters of duplicates merged into it)."""
+        async with self.db.connect() as conn:
+            return await repo.coreporters(conn, (await self._get(conn, guild_id, item_id)).id)
 
     async def recipients_of(self, guild_id: int, item_id: int, *, exclude: Sequence[int] = ()) -> list[int]:
         async with self.db.connect() as conn:

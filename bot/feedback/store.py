@@ -15,8 +15,14 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.feedback.tables import feedback, feedback_coreporters, feedback_followers, feedback_votes
-from bot.platform.db.upsert import insert_for
+from bot.feedback.tables import (
+    feedback,
+    feedback_coreporters,
+    feedback_dms_closed,
+    feedback_followers,
+    feedback_votes,
+)
+from bot.platform.db.upsert import insert_for, upsert
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,3 +300,22 @@ async def beta_shipped(conn: AsyncConnection, beta_id: int) -> list[ShippedItem]
         people = [int(r.reporter_id)] + [u for u in dupes.get(int(r.id), []) if u != int(r.reporter_id)]
         out.append(ShippedItem(int(r.id), r.type, r.title, tuple(dict.fromkeys(people))))
     return out
+
+
+# --------------------------------------------------------------------------- members whose DMs are closed
+
+
+async def dms_closed_until(conn: AsyncConnection, guild_id: int, user_id: int) -> datetime | None:
+    t = feedback_dms_closed.c
+    row = (await conn.execute(select(t.until).where(t.guild_id == guild_id, t.user_id == user_id))).first()
+    return row[0] if row is not None else None
+
+
+async def set_dms_closed(conn: AsyncConnection, guild_id: int, user_id: int, until: datetime) -> None:
+    await upsert(conn, feedback_dms_closed, {"guild_id": guild_id, "user_id": user_id, "until": until},
+                 keys=["guild_id", "user_id"], update=["until"])
+
+
+async def clear_dms_closed(conn: AsyncConnection, guild_id: int, user_id: int) -> None:
+    t = feedback_dms_closed.c
+    await conn.execute(delete(feedback_dms_closed).where(t.guild_id == guild_id, t.user_id == user_id))

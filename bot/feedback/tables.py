@@ -66,3 +66,13 @@ feedback_coreporters = Table(
     Column("source_feedback_id", SurrogateKey, ForeignKey("feedback.id", ondelete="SET NULL")),
     Column("created_at", UTCDateTime, nullable=False),
 )
+
+# Members whose DMs were closed (50007) when a feedback notice was sent: until ``until`` their notices go
+# straight to the thread fallback, without trying the DM again (see cogs/feedback/notices.py).
+feedback_dms_closed = Table(
+    "feedback_dms_closed",
+    metadata,
+    Column("guild_id", Snowflake, primary_key=True, autoincrement=False),
+    Column("user_id", Snowflake, primary_key=True, autoincrement=False),
+    Column("until", UTCDateTime, nullable=False),
+)

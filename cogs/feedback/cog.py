@@ -338,7 +338,8 @@ class Feedback(ForumWatch, Notices, commands.Cog):
 
         change, problems = await self.set_status(guild, item, status, actor_id=interaction.user.id, note=note,
                                                  version=version, of=of, before_write=defer)
-        await interaction.followup.send(self.status_report(change, problems), ephemeral=True,
+        left = sum(1 for u in change.recipients if guild.get_member(u) is None)
+        await interaction.followup.send(self.status_report(change, problems, left=left), ephemeral=True,
                                         allowed_mentions=NO_MENTIONS)
 
     async def set_status(self, guild: discord.Guild, item_id: int, status: str, *, actor_id: int,
@@ -346,11 +347,11 @@ class Feedback(ForumWatch, Notices, commands.Cog):
                          before_write: Callable[[], Awaitable[None]] | None = None,
                          ) -> tuple[StatusChange, list[str]]:
         """A status change as ``/feedback status`` makes it, shared with the web dashboard: check that the
-        thread(s) can be updated, commit through the service (the members' DMs and the thread's status line
-        are durable jobs in that transaction, see :mod:`cogs.feedback.notices`), start them, then tell the
-        original of a duplicate. ``before_write`` runs once the checks passed (the slash command defers
-        there). The problems returned are the original's only: the change's own effects are queued, and
-        retried until delivered."""
+        thread(s) can be updated, commit through the service (the members' DMs, the thread's status line and,
+        for a duplicate, the original's embed and merge note are durable jobs in that transaction, see
+        :mod:`cogs.feedback.notices`), and start them. ``before_write`` runs once the checks passed (the slash
+        command defers there). No problems are returned any more (the list stays for the callers): every
+        effect is queued, and retried until delivered."""
         current = await self.service.get(guild.id, item_id)
         thread = await self._thread(guild, current, fresh=True)
         self._check_thread_writable(thread)
@@ -363,31 +364,20 @@ class Feedback(ForumWatch, Notices, commands.Cog):
         change = await self.service.change_status(guild.id, item_id, status, actor_id=actor_id, note=note,
                                                   version=version, duplicate_of=of)
         self._kick_notifier()
-        problems = await self._tell_original(guild, change)
-        return change, problems
+        return change, []
 
     @staticmethod
-    def status_report(change: StatusChange, problems: list[str]) -> str:
+    def status_report(change: StatusChange, problems: list[str], *, left: int = 0) -> str:
+        """What the staff member is told; ``left``: recipients no longer in the server (not told)."""
         text = f"Feedback #{change.item.id} is now {render.status_text(change.item)}."
         if change.target is not None:
             text += f" Merged into {render.ref(change.target)} ({change.moved_votes} vote(s) moved)."
-        text += f" {len(change.recipients)} member(s) will be told; the thread's status line is on its way."
+        text += f" {len(change.recipients) - left} member(s) will be told"
+        text += f" ({left} who left the server won't be)" if left else ""
+        text += "; the thread's status line is on its way."
         if problems:
             text += "\n⚠️ Saved, but: " + "; ".join(problems)
         return text
-
-    async def _tell_original(self, guild: discord.Guild, change: StatusChange) -> list[str]:
-        """A duplicate was merged: refresh the original's embed and say so in its thread."""
-        problems: list[str] = []
-        if change.target is not None:
-            await self._refresh_embed(guild, change.target)
-            try:
-                target_thread = await self._thread(guild, change.target)
-                await target_thread.send(f"{render.ref(change.item)} was merged into this report.",
-                                         allowed_mentions=NO_MENTIONS)
-            except (discord.HTTPException, KudosError) as exc:
-                problems.append(f"I couldn't post in the original's thread ({exc})")
-        return problems
 
     @feedback.command(name="top", description="The most-wanted open feedback")
     @app_commands.describe(beta="Only this beta", type="Only this type")

@@ -1,8 +1,11 @@
 """The Discord side effects of a feedback change, each run as its own durable job (see :mod:`bot.feedback.jobs`).
 
-A DM job tells one member; whoever can't get a DM (50007, 50278) gets a mention job instead, once. The
-status-line job brings the thread in line: reopens it, sets the tags, refreshes the item embed, posts the
-status line (and closes a duplicate). A failure is classified by :mod:`bot.platform.jobs.effects`: transient
+A DM job tells one member; whoever can't get a DM (50007) gets a mention job instead, once per item, and
+their closed DMs are remembered for a while (no DM is tried meanwhile: ``FeedbackService.dms_closed``). A
+member who left (50278 no mutual guild, 10007 unknown member) is neither DMed nor pinged: the job is
+dropped with an audit line. The status-line job brings the thread in line: reopens it, sets the tags,
+refreshes the item embed, posts the status line (and closes a duplicate); the merge-note job refreshes the
+original's embed and notes the merge in its thread. A failure is classified by :mod:`bot.platform.jobs.effects`: transient
 ones are retried by the scheduler with back-off, a vanished target ends the job with an audit line, a missing
 permission is reported to the staff log.
 
@@ -28,9 +31,9 @@ import discord
 from bot.core.effect_errors import outcome
 from bot.core.errors import NO_MENTIONS
 from bot.feedback import FeedbackItem
-from bot.feedback.jobs import DM_EVENT, MENTION_EVENT, STATUS_LINE_EVENT, MentionKey
+from bot.feedback.jobs import DM_EVENT, MENTION_EVENT, MERGE_NOTE_EVENT, STATUS_LINE_EVENT, MentionKey
 from bot.platform.errors import KudosError
-from bot.platform.jobs.effects import Action, Drop, GiveUp, Retry
+from bot.platform.jobs.effects import NO_MUTUAL_GUILD, Action, Drop, GiveUp, Retry
 from cogs.feedback import render
 
 log = logging.getLogger(__name__)
@@ -58,9 +61,10 @@ class Notices:
         self.bot.scheduler.register(DM_EVENT, self._on_dm)
         self.bot.scheduler.register(MENTION_EVENT, self._on_mention)
         self.bot.scheduler.register(STATUS_LINE_EVENT, self._on_status_line)
+        self.bot.scheduler.register(MERGE_NOTE_EVENT, self._on_merge_note)
 
     def _unregister_notices(self) -> None:
-        for event in (DM_EVENT, MENTION_EVENT, STATUS_LINE_EVENT):
+        for event in (DM_EVENT, MENTION_EVENT, STATUS_LINE_EVENT, MERGE_NOTE_EVENT):
             self.bot.scheduler.unregister(event)
 
     # ------------------------------------------------------------------ shared
@@ -76,8 +80,11 @@ class Notices:
             target = await self.service.get(guild_id, int(payload["target_id"])) if payload.get("target_id") else None
         except KudosError as exc:
             raise Drop(f"feedback #{payload['feedback_id']} is gone: {exc}") from None
+        user_id = int(payload["user_id"]) if payload.get("user_id") else None
+        coreporter = (target is not None and user_id is not None
+                      and user_id in await self.service.coreporters_of(guild_id, target.id))
         text = render.notice_text(item, payload["event"], payload["status"], payload.get("note"),
-                                  payload.get("version"), target)
+                                  payload.get("version"), target, user_id=user_id, coreporter=coreporter)
         return guild, item, target, text
 
     async def _already_there(self, channel: discord.abc.Messageable, text: str, timer: Any) -> bool:
@@ -135,9 +142,12 @@ class Notices:
             raise GiveUp(what) from exc
 
     async def _in_thread(self, guild: discord.Guild, thread: discord.Thread, what: str,
-                         step: Callable[[discord.Thread], Awaitable[None]]) -> None:
-        """Run ``step`` in ``thread``; when Discord says the thread is archived (50083), reopen it where
-        permitted and run it once more."""
+                         step: Callable[[discord.Thread], Awaitable[None]], *, rest_again: bool = False,
+                         elsewhere: Callable[[], Awaitable[None]] | None = None) -> None:
+        """Run ``step`` in ``thread``; when Discord says the thread is archived or locked (50083, 160005),
+        reopen it where permitted and run it once more — then, with ``rest_again``, archive (and lock) it
+        again as it was. Where it can't be reopened, ``elsewhere`` runs instead (the notice goes somewhere
+        else rather than nowhere); without one, the missing permission is reported and the job fails."""
         try:
             await step(thread)
             return
@@ -146,23 +156,42 @@ class Notices:
             if action is not Action.UNARCHIVE:
                 raise GiveUp(what) from exc
         me = guild.me
+        was_locked = thread.locked
         if not (thread.permissions_for(me).manage_threads or (thread.owner_id == me.id and not thread.locked)):
+            if elsewhere is not None:
+                log.info("guild %s: can't reopen thread %s to %s; going elsewhere", guild.id, thread.id, what)
+                await elsewhere()
+                return
             await self._report_permission(guild, f"reopen the archived thread to {what}", thread, ("manage_threads",))
             raise GiveUp(f"{what}: the thread is archived")
         try:
             thread = await thread.edit(archived=False)
             await step(thread)
         except Exception as exc:  # noqa: BLE001 - classified
+            if elsewhere is not None and outcome(exc)[0] in (Action.UNARCHIVE, Action.REPORT):
+                await elsewhere()  # refused after all (the cache's permissions were out of date)
+                return
             await self._failed(exc, guild, what, thread, THREAD_NEEDS)
             raise GiveUp(what) from exc
+        if rest_again:
+            try:
+                await thread.edit(archived=True, locked=was_locked)
+            except discord.HTTPException:
+                log.warning("guild %s: could not archive thread %s again after %s", guild.id, thread.id, what)
 
     # ------------------------------------------------------------------ jobs
 
     async def _on_dm(self, payload: dict[str, Any], timer: Any) -> None:
-        """Tell one member about one change by DM; when their DMs are closed, mention them in the thread."""
+        """Tell one member about one change by DM. When their DMs are closed (50007, remembered for a while:
+        no DM is tried meanwhile), mention them in the thread instead, once per item; a member who shares no
+        server with the bot any more (50278) is not told at all (an audit line says so)."""
         guild, item, _target, text = await self._context(payload)
         user_id = int(payload["user_id"])
         what = f"DM member {user_id} about feedback #{item.id}"
+        if await self.service.dms_closed(guild.id, user_id):
+            log.info("feedback %s: member %s's DMs were closed lately; using the thread", item.id, user_id)
+            await self._mention_instead(payload, item.id, user_id)
+            return
         try:
             channel = await self.bot.create_dm(discord.Object(user_id))
             if await self._already_there(channel, text, timer):
@@ -170,27 +199,58 @@ class Notices:
             await channel.send(text, allowed_mentions=NO_MENTIONS)
             return
         except Exception as exc:  # noqa: BLE001 - classified
+            action, failure = outcome(exc)
+            if failure.code == NO_MUTUAL_GUILD:
+                raise Drop(f"{what}: they share no server with me any more (left)", failure) from None
             action = await self._failed(exc, guild, what)
             if action is not Action.FALLBACK:
                 raise GiveUp(what) from exc
         log.info("feedback %s: member %s can't get DMs; mentioning them in the thread", item.id, user_id)
-        key = MentionKey(int(payload["change_id"]), user_id)
+        await self.service.remember_dms_closed(guild.id, user_id)
+        await self._mention_instead(payload, item.id, user_id)
+
+    async def _mention_instead(self, payload: dict[str, Any], item_id: int, user_id: int) -> None:
+        key = MentionKey.of(item_id, user_id)  # once per item: later changes are in the thread's status lines
         await self.bot.scheduler.schedule(key.kind, payload, dedupe_key=key.dedupe())
 
+    async def _still_member(self, guild: discord.Guild, user_id: int, what: str) -> None:
+        """A member who left is not pinged (10007 unknown member: the job ends with an audit line)."""
+        if guild.get_member(user_id) is not None:
+            return
+        try:
+            await guild.fetch_member(user_id)
+        except discord.NotFound:
+            raise Drop(f"{what}: they are no longer a member of the server") from None
+        except Exception as exc:  # noqa: BLE001 - classified
+            await self._failed(exc, guild, what)
+            raise GiveUp(what) from exc
+
     async def _on_mention(self, payload: dict[str, Any], timer: Any) -> None:
-        """The DM's fallback: the member mentioned in the item's thread with the notice, once."""
-        guild, item, _target, text = await self._context(payload)
+        """The DM's fallback: the member mentioned in the item's thread with the notice, once per item. A
+        thread that is archived and locked (a merged duplicate) is reopened where permitted and closed again;
+        where not, the mention goes to the thread of the report it was merged into."""
+        guild, item, target, text = await self._context(payload)
         user_id = int(payload["user_id"])
+        what = f"mention member {user_id} in the thread of feedback #{item.id}"
+        await self._still_member(guild, user_id, what)
         if item.thread_id is None:
             raise Drop(f"feedback #{item.id} has no thread to mention member {user_id} in")
-        thread = await self._thread_of(guild, item, timer)
-        line = f"<@{user_id}> — I couldn't DM you: {text}"[:2000]
+        line = (f"<@{user_id}> — I couldn't DM you: {text}\n(Your DMs are closed, so I'll post further "
+                "updates here without pinging you.)")[:2000]
 
         async def send(where: discord.Thread) -> None:
             if not await self._already_there(where, line, timer):
                 await where.send(line, allowed_mentions=only(user_id))
 
-        await self._in_thread(guild, thread, f"mention member {user_id} in the thread of feedback #{item.id}", send)
+        elsewhere = None
+        if target is not None and target.thread_id is not None:
+            async def in_target() -> None:
+                other = await self._thread_of(guild, target, timer)
+                await self._in_thread(guild, other, f"mention member {user_id} in the thread of feedback "
+                                      f"#{target.id}", send, rest_again=True)
+            elsewhere = in_target
+        thread = await self._thread_of(guild, item, timer)
+        await self._in_thread(guild, thread, what, send, rest_again=True, elsewhere=elsewhere)
 
     async def _on_status_line(self, payload: dict[str, Any], timer: Any) -> None:
         """Bring the thread in line with one change: reopen it, tags, the item embed, the status line, and a
@@ -221,6 +281,28 @@ class Notices:
             if not await self._already_there(where, line, timer):
                 await where.send(line, allowed_mentions=NO_MENTIONS)
             if status == "duplicate" and item.status == "duplicate":
-                await where.edit(archived=True, locked=True)
+                # Locking takes Manage Threads; without it the bot's own post is archived all the same.
+                lock = where.permissions_for(guild.me).manage_threads
+                await where.edit(archived=True, **({"locked": True} if lock else {}))
 
         await self._in_thread(guild, thread, what, bring_in_line)
+
+    async def _on_merge_note(self, payload: dict[str, Any], timer: Any) -> None:
+        """A duplicate was merged: say so in the original's thread and refresh its embed (the votes moved)."""
+        guild, item, target, _text = await self._context(payload)
+        if target is None or target.thread_id is None:
+            raise Drop(f"feedback #{item.id} was merged into a report without a thread")
+        note = f"{render.ref(item)} was merged into this report."
+        what = f"note the merge of #{item.id} in the thread of feedback #{target.id}"
+
+        async def post(where: discord.Thread) -> None:
+            if not await self._already_there(where, note, timer):
+                await where.send(note, allowed_mentions=NO_MENTIONS)  # a message reopens an unlocked thread
+            if target.status_message_id:
+                try:
+                    await where.get_partial_message(target.status_message_id).edit(embed=render.item_embed(target))
+                except discord.NotFound:
+                    log.info("feedback %s: its status message is gone", target.id)
+
+        thread = await self._thread_of(guild, target, timer)
+        await self._in_thread(guild, thread, what, post, rest_again=True)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import discord
 
-from bot.feedback import FeedbackItem, label
+from bot.feedback import OPEN_STATUSES, FeedbackItem, label
 from bot.platform import markdown
 
 COLOURS = {
@@ -64,14 +64,24 @@ def review_embed(item: FeedbackItem, outcome: str | None = None) -> discord.Embe
 
 
 def notice_text(item: FeedbackItem, event: str, status: str, note: str | None, version: str | None,
-                target: FeedbackItem | None) -> str:
-    """The DM (or thread mention) telling a member about a change."""
+                target: FeedbackItem | None, *, user_id: int | None = None, coreporter: bool = False) -> str:
+    """The DM (or thread mention) telling a member (``user_id``) about a change. ``coreporter``: the member
+    is a co-reporter of ``target`` (the duplicate's reporters become co-reporters of the original)."""
     if event == "rejected":
         text = f"Your feedback “{markdown.inline(item.title)}” was reviewed and won't be published."
         return text + (f"\nReason: {discord.utils.escape_mentions(note)}" if note else "")
     if status == "duplicate" and target is not None:
-        text = (f"Feedback {ref(item)} was merged into {ref(target)}, which covers the same thing. "
-                "Your vote and follow moved there, so you'll keep hearing about it.")
+        if user_id is not None and user_id == target.reporter_id and user_id == item.reporter_id:
+            text = (f"Your report {ref(item)} was merged into your earlier report {ref(target)}, which covers the "
+                    "same thing. You'll keep hearing about it there.")
+        elif coreporter:
+            credit = ("when it moves forward or ships, you're credited as its reporter is, and "
+                      if target.status in OPEN_STATUSES else "")
+            text = (f"Your report {ref(item)} was merged into {ref(target)}, which covers the same thing. You're "
+                    f"credited there as a co-reporter: {credit}you'll hear about every update.")
+        else:
+            text = (f"Feedback {ref(item)} was merged into {ref(target)}, which covers the same thing. "
+                    "Your vote and follow moved there, so you'll keep hearing about it.")
     elif status == "shipped":
         text = f"🎉 Feedback {ref(item)} has shipped" + (f" in {markdown.inline(version)}" if version else "") + ". Thank you!"
     else:

@@ -17,7 +17,7 @@ with warnings.catch_warnings():
 from bot.emulator import Emulator, RateLimitConfig
 from bot.emulator import rules as R
 
-from .conftest import KudosTestBot, World
+from .conftest import KudosTestBot, World, build_world, start_bot
 
 
 def test_discord_py_is_the_pinned_version() -> None:
@@ -320,3 +320,59 @@ async def test_invalid_requests_are_counted() -> None:
         assert ratelimit.TOTALS["invalid"] - before["invalid"] == 4
         assert len(emu.errors) == 1 and "invalid requests" in emu.errors[0]
         emu.errors.clear()
+
+
+async def test_a_busy_shared_resource_answers_429_with_scope_shared_and_is_not_an_invalid_request() -> None:
+    """rate-limits.mdx, Header Format: "X-RateLimit-Scope - Returned only on HTTP 429 responses. Value can be
+    `user` (per bot or user limit), `global` (per bot or user global limit), or `shared` (per resource limit)";
+    the "Example Exceeded Resource Rate Limit Response" says "The resource is being rate limited." with the
+    bot's own bucket not used up; and "429 errors returned with `X-RateLimit-Scope: shared` are not counted
+    against you." Here: reactions in one channel, added by anyone, share one limit (lowered to 3 per 60 s)."""
+    route = "PUT /channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/@me"
+    config = RateLimitConfig(shared_resources={route: ("channel reactions", "channel_id", (3, 60.0))})
+    async with Emulator(ratelimits=config) as emu:
+        guild = emu.create_guild("G")
+        channel = emu.channel_by_name(guild.id, "general")
+        other = emu.create_channel(guild.id, "other")
+        members = [emu.add_member(guild.id, f"m{i}") for i in range(3)]
+        msg = await emu.send_message(channel.id, members[0].user_id, "vote")
+        quiet = await emu.send_message(other.id, members[0].user_id, "vote")
+        for member in members:  # members' reactions use the channel's shared limit up
+            await emu.add_reaction(channel.id, msg.id, member.user_id, "👍")
+        emoji = "%F0%9F%91%8D"
+        async with aiohttp.ClientSession(headers={"Authorization": f"Bot {emu.token}"}) as session:
+            url = f"{emu.base_url}/channels/{channel.id}/messages/{msg.id}/reactions/{emoji}/@me"
+            async with session.put(url) as busy:
+                assert busy.status == 429
+                assert busy.headers["X-RateLimit-Scope"] == "shared"
+                assert "X-RateLimit-Global" not in busy.headers
+                assert int(busy.headers["X-RateLimit-Remaining"]) >= 1  # the bot's own bucket is not used up
+                assert int(busy.headers["Retry-After"]) >= 1
+                body = await busy.json()
+                assert body["message"] == "The resource is being rate limited." and body["global"] is False
+                assert body["retry_after"] > 0
+            url = f"{emu.base_url}/channels/{other.id}/messages/{quiet.id}/reactions/{emoji}/@me"
+            async with session.put(url) as elsewhere:  # another channel: another resource
+                assert elsewhere.status == 204
+        assert emu.ratelimiter.invalid == 0  # shared-scope 429s are not invalid requests
+        assert emu.message(msg.id).reactions["👍"] == {m.user_id for m in members}
+
+
+async def test_discord_py_waits_out_a_shared_scope_429_and_then_reacts() -> None:
+    """The same as the client sees it: discord.py sleeps ``retry_after`` on a shared-scope 429 and tries again."""
+    route = "PUT /channels/{channel_id}/messages/{message_id}/reactions/{emoji_name}/@me"
+    config = RateLimitConfig(shared_resources={route: ("channel reactions", "channel_id", (1, 0.3))})
+    async with Emulator(ratelimits=config) as emu:
+        world = build_world(emu)
+        bot = KudosTestBot(world.guild.id)
+        await start_bot(emu, bot)
+        try:
+            msg = await emu.send_message(world.general.id, world.alice.id, "vote")
+            await emu.add_reaction(world.general.id, msg.id, world.bob.id, "👍")
+            channel = bot.get_channel(world.general.id)
+            await channel.get_partial_message(msg.id).add_reaction("👍")
+            assert emu.bot_user_id in emu.message(msg.id).reactions["👍"]
+            assert [h for h in emu.ratelimiter.hits if h[0] == route]
+            assert emu.ratelimiter.invalid == 0
+        finally:
+            await bot.close()

@@ -113,3 +113,33 @@ async def test_archived_thread_rules_can_be_turned_off(emu: Emulator, world: Wor
     thread, starter = await _archived_post(emu, world, bot)
     await starter.edit(content="changed")
     assert emu.message(starter.id).content == "changed"
+
+
+async def test_interaction_edits_of_a_message_in_an_archived_thread_are_refused(emu: Emulator, world: World,
+                                                                                bot: KudosTestBot) -> None:
+    """threads.mdx, Active & Archived Threads: "Users cannot edit messages, add reactions, use application
+    commands, or join archived threads." An interaction's edit is an edit all the same: a button's
+    UPDATE_MESSAGE callback (type 7) and PATCH /webhooks/{application.id}/{interaction.token}/messages/@original
+    on a message inside an archived thread get 50083; ephemeral messages stay editable."""
+    thread, starter = await _archived_post(emu, world, bot)
+    await thread.edit(archived=False)
+    await emu.run_slash(world.guild.id, thread.id, world.alice.id, "park")  # a public deferred answer in it
+    parked = bot.parked
+    assert parked is not None
+    emu.message(starter.id).components = [{"type": 1, "components": [
+        {"type": 2, "style": 1, "label": "Thank", "custom_id": f"test:thank:{world.alice.id}"}]}]
+    await thread.edit(archived=True)
+    await emu.settle()
+
+    click = await emu.click(starter.id, world.bob.id, custom_id=f"test:thank:{world.alice.id}")
+    assert click.response_type is None and emu.message(starter.id).content == "hello"
+    assert any(r.key == "POST /interactions/{interaction_id}/{interaction_token}/callback" and r.status == 400
+               for r in emu.request_log)
+    with pytest.raises(discord.HTTPException) as err:
+        await parked.edit_original_response(content="too late")
+    assert err.value.code == 50083
+
+    await thread.edit(archived=False)
+    await parked.edit_original_response(content="reopened first")
+    again = await emu.click(starter.id, world.bob.id, custom_id=f"test:thank:{world.alice.id}")
+    assert again.response_type == 7 and emu.message(starter.id).content == f"thank by {world.bob.id} for {world.alice.id}"

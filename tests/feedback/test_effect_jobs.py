@@ -113,8 +113,7 @@ async def test_closed_dms_get_one_thread_mention_even_through_an_outage(kudos: H
     assert mentioned_users(pings[0]) == [kudos.members["bob"]] and "couldn't DM you" in pings[0].content
     assert len(shipped_dms(kudos, "alice")) == 1 and shipped_dms(kudos, "bob") == []
     mention = [j for j in await feedback_jobs(kudos) if j.event == "feedback.mention"]
-    assert [j.dedupe_key for j in mention] == [f"feedback.mention:{mention[0].payload['change_id']}:"
-                                               f"{kudos.members['bob']}"]
+    assert [j.dedupe_key for j in mention] == [f"feedback.mention:item:{row.id}:{kudos.members['bob']}"]
 
 
 async def test_a_job_taken_over_after_a_crash_does_not_send_again(kudos: Harness) -> None:

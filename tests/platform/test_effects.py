@@ -70,9 +70,9 @@ def test_discord_exceptions_map_to_status_and_code() -> None:
 
 def test_typed_keys() -> None:
     assert DmKey(12, 345).dedupe() == "feedback.dm:12:345" == str(DmKey(12, 345))
-    assert MentionKey(12, 345).dedupe() == "feedback.mention:12:345"
+    assert MentionKey.of(12, 345).dedupe() == "feedback.mention:item:12:345"
     assert StatusLineKey(item_id=7, change_id=12).dedupe() == "feedback.status_line:7:12"
-    assert DmKey(12, 345) == DmKey(12, 345) and DmKey(12, 345) != MentionKey(12, 345)
+    assert DmKey(12, 345) == DmKey(12, 345) and DmKey(12, 345) != MentionKey.of(12, 345)
 
     @dataclass(frozen=True, slots=True)
     class Bad(JobKey):

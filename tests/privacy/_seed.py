@@ -14,7 +14,13 @@ from bot.announcements.tables import announcements
 from bot.betas.tables import beta_participants, betas
 from bot.contributions.tables import featured_posts, help_posts, solutions
 from bot.dashboard.tables import web_login_nonces, web_sessions
-from bot.feedback.tables import feedback, feedback_coreporters, feedback_followers, feedback_votes
+from bot.feedback.tables import (
+    feedback,
+    feedback_coreporters,
+    feedback_dms_closed,
+    feedback_followers,
+    feedback_votes,
+)
 from bot.ledger.tables import contributions, member_stages, member_stats, stage_moves
 from bot.platform.tables import audit_log, guilds, members
 from bot.privacy.tables import privacy_optouts
@@ -121,6 +127,7 @@ async def seed(conn: AsyncConnection) -> None:
                                            {"feedback_id": theirs, "user_id": M, "created_at": t}])
     await conn.execute(insert(feedback_coreporters).values(feedback_id=theirs, user_id=M, source_feedback_id=mine,
                                                            created_at=t))
+    await conn.execute(insert(feedback_dms_closed).values(guild_id=G, user_id=M, until=t))
 
     # Help and showcase: M answered (X accepted), M accepted X's answer; featured both ways.
     await _many(conn, solutions, [

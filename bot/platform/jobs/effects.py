@@ -15,7 +15,8 @@ failure                                           action
 message, member, user                             line (:class:`Drop`)
 50013 missing permissions, 50001 missing access   ``REPORT``: tell the staff log which permission is missing,
                                                   then fail the job for good (:class:`GiveUp`)
-50083 thread is archived                          ``UNARCHIVE``: reopen the thread where permitted, retry
+50083 thread is archived, 160005 thread is        ``UNARCHIVE``: reopen the thread where permitted, retry
+locked                                            (else the feature's fallback, or fail)
 anything else (a 4xx Discord refused)             ``FAIL``: fail the job for good, no retry
 ================================================  ==========================================================
 
@@ -51,6 +52,7 @@ CANNOT_DM = 50007
 MISSING_PERMISSIONS = 50013
 THREAD_ARCHIVED = 50083
 NO_MUTUAL_GUILD = 50278
+THREAD_LOCKED = 160005
 
 _BY_CODE: dict[int, Action] = {
     CANNOT_DM: Action.FALLBACK,
@@ -62,6 +64,7 @@ _BY_CODE: dict[int, Action] = {
     MISSING_PERMISSIONS: Action.REPORT,
     MISSING_ACCESS: Action.REPORT,
     THREAD_ARCHIVED: Action.UNARCHIVE,
+    THREAD_LOCKED: Action.UNARCHIVE,
 }
 
 
