@@ -27,6 +27,7 @@ from bot.platform import audit
 from bot.platform.errors import Conflict, InvalidInput, NotFound
 from bot.platform.jobs.keys import BetaAnnounce
 from bot.platform.jobs.store import cancel_series
+from bot.platform.markdown import inline
 from bot.platform.text import check_text, is_invisible
 
 MAX_TITLE = 256
@@ -206,9 +207,10 @@ class AnnouncementsService:
 
     # ------------------------------------------------------------------ "what we changed because of you"
 
-    async def changes_post(self, guild_id: int, beta_id: int) -> ChangesPost:
+    async def changes_post(self, guild_id: int, beta_id: int, *, announcement_id: int | None = None) -> ChangesPost:
         """The post for a closed beta: its shipped feedback, and the members who gave it (duplicates merged
-        into a shipped item count for their reporters too)."""
+        into a shipped item count for their reporters too). ``announcement_id``: the post's own slot (its job
+        builds the text when it runs), which does not count as "out already"."""
         async with self.db.connect() as conn:
             row = await beta_queries.get(conn, guild_id, beta_id)
             if row is None:
@@ -216,8 +218,8 @@ class AnnouncementsService:
             if row.status != "closed":
                 raise Conflict(f"**{row.name}** is still {row.status}: close it first (`/beta close`), then "
                                "publish what changed.")
-            if any(a.status in ("scheduled", "posted") for a in await repo.announcements_of(conn, guild_id, "changes",
-                                                                                         beta_id)):
+            if any(a.status in ("scheduled", "posted") and a.id != announcement_id
+                   for a in await repo.announcements_of(conn, guild_id, "changes", beta_id)):
                 raise Conflict(f"The changes post of **{row.name}** is out already.")
             shipped = await feedback_queries.beta_shipped(conn, beta_id)
         if not shipped:
@@ -230,7 +232,7 @@ class AnnouncementsService:
         for item in shipped[:15]:
             people = [u for u in item.reporters if u not in users]
             users += people
-            lines.append(f"• **{item.title}** ({item.type}), thanks to " + ", ".join(f"<@{u}>" for u in item.reporters))
+            lines.append(f"• **{inline(item.title)}** ({item.type}), thanks to " + ", ".join(f"<@{u}>" for u in item.reporters))
         if len(shipped) > 15:
             more = {u for item in shipped[15:] for u in item.reporters} - set(users)
             users += sorted(more)

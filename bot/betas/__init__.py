@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     )
     from bot.betas.service import (
         ANNOUNCE_EVENT,
+        CHANGES_EVENT,
         CLOSE_EVENT,
         NEWS_EVENT,
         NUDGE_EVENT,
@@ -50,6 +51,7 @@ _EXPORTS = {
     "validate_draft": ("bot.betas.models", "validate_draft"),
     "ANNOUNCE_EVENT": ("bot.betas.service", "ANNOUNCE_EVENT"),
     "CLOSE_EVENT": ("bot.betas.service", "CLOSE_EVENT"),
+    "CHANGES_EVENT": ("bot.betas.service", "CHANGES_EVENT"),
     "NEWS_EVENT": ("bot.betas.service", "NEWS_EVENT"),
     "NUDGE_EVENT": ("bot.betas.service", "NUDGE_EVENT"),
     "REMIND_EVENT": ("bot.betas.service", "REMIND_EVENT"),
@@ -73,6 +75,7 @@ __all__ = [
     "JoinResult",
     "LeaveResult",
     "MemberFacts",
+    "CHANGES_EVENT",
     "NEWS_EVENT",
     "NUDGE_EVENT",
     "Participant",

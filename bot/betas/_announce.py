@@ -140,7 +140,7 @@ class _Announcing:
             if subject == "beta" and subject_id is not None:
                 await repo.update_beta(conn, subject_id, announcement_channel_id=channel_id,
                                        status="scheduled" if scheduled else "draft")
-            if scheduled or subject in ("news", "beta"):  # these go out through their job, now or later
+            if scheduled or subject in ("news", "beta", "changes"):  # these go out through their job, now or later
                 await self.schedule(event, {"announcement_id": ann_id}, at=when,
                                     dedupe_key=BetaAnnounce(ann_id).at(when.isoformat()), conn=conn)
             return Slot(ann_id, when, scheduled)

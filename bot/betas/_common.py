@@ -15,6 +15,7 @@ from bot.rewards import render
 
 ANNOUNCE_EVENT = "betas.announce"
 NEWS_EVENT = "announce.post"  # a scheduled /announce post
+CHANGES_EVENT = "announce.changes"  # a "what we changed because of you" post
 REPLIES_EVENT = "announce.replies"  # count the members who replied in an announcement's discussion thread
 CLOSE_EVENT = "betas.close"
 REMIND_EVENT = "betas.remind"

@@ -37,6 +37,7 @@ from bot.betas._announce import _Announcing
 from bot.betas._closing import _Closing
 from bot.betas._common import (
     ANNOUNCE_EVENT,
+    CHANGES_EVENT,
     CLOSE_EVENT,
     NEWS_EVENT,
     NUDGE_EVENT,
@@ -216,4 +217,4 @@ class BetaService(_Announcing, _Joining, _Closing):
             return await self._view(conn, row), tuple(promoted)
 
 
-__all__ = ["BetaService", "ANNOUNCE_EVENT", "CLOSE_EVENT", "NEWS_EVENT", "NUDGE_EVENT", "REMIND_EVENT", "REFRESH_EVENT", "REPLIES_EVENT", "WELCOME_EVENT", "BetaPolicy", "day_start", "week_start"]
+__all__ = ["BetaService", "ANNOUNCE_EVENT", "CHANGES_EVENT", "CLOSE_EVENT", "NEWS_EVENT", "NUDGE_EVENT", "REMIND_EVENT", "REFRESH_EVENT", "REPLIES_EVENT", "WELCOME_EVENT", "BetaPolicy", "day_start", "week_start"]

@@ -26,7 +26,7 @@ from bot.announcements.service import (
     check_image,
     check_time,
 )
-from bot.betas import NEWS_EVENT, REPLIES_EVENT, parse_when
+from bot.betas import CHANGES_EVENT, NEWS_EVENT, REPLIES_EVENT, parse_when
 from bot.core.checks import require
 from bot.core.effect_errors import end_post, report_missing_permission
 from bot.core.errors import NO_MENTIONS, KudosModal, KudosView
@@ -96,10 +96,12 @@ class Announce(commands.Cog):
 
     async def cog_load(self) -> None:
         self.bot.scheduler.register(NEWS_EVENT, self._on_post_timer)
+        self.bot.scheduler.register(CHANGES_EVENT, self._on_changes_timer)
         self.bot.scheduler.register(REPLIES_EVENT, self._on_replies_timer)
 
     async def cog_unload(self) -> None:
         self.bot.scheduler.unregister(NEWS_EVENT)
+        self.bot.scheduler.unregister(CHANGES_EVENT)
         self.bot.scheduler.unregister(REPLIES_EVENT)
 
     # ------------------------------------------------------------------ checks only Discord can answer
@@ -367,25 +369,55 @@ class Announce(commands.Cog):
             allowed_mentions=NO_MENTIONS)
 
     async def publish_changes(self, interaction: discord.Interaction, post: ChangesPost, channel_id: int) -> None:
+        """*Post it*: the slot and the ``announce.changes`` job that posts are written in one transaction; the
+        job runs now, and the reply says how it went (Discord not answering: it goes out once Discord does)."""
         guild = interaction.guild
         assert guild is not None
         target = self._channel(guild, guild.get_channel(channel_id))
         slot = await self.betas.reserve_slot(guild.id, target.id, subject="changes", subject_id=post.beta_id,
-                                             actor_id=interaction.user.id)
+                                             actor_id=interaction.user.id, event=CHANGES_EVENT)
         await interaction.response.defer(ephemeral=True, thinking=True)
+        await self.bot.scheduler.run_due()
+        ann = await self.betas.announcement(slot.announcement_id)
+        if ann.status == "posted":
+            text = f"Posted in {target.mention}, mentioning {len(post.user_ids)} member(s)."
+        elif ann.status == "scheduled":  # its job tries again with back-off
+            text = (f"Saved, but Discord isn't answering right now; the post goes out in {target.mention} as soon "
+                    "as Discord does, once.")
+        else:
+            raise Conflict(f"The changes post could not be posted in {target.mention}; the staff log says why.")
+        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    async def post_changes(self, guild: discord.Guild, announcement_id: int, *, attempts: int = 1,
+                           last_try: bool = True) -> discord.Message | None:
+        """The ``announce.changes`` job: the "what we changed" post, built when it runs, mentioning exactly its
+        members. Idempotent like :meth:`post_news` (a retry first looks for the message it may have sent)."""
+        ann = await self.betas.announcement(announcement_id)
+        if ann.status != "scheduled" or ann.subject != "changes" or ann.subject_id is None:
+            return None
+        what = f"post the changes post (announcement #{ann.id})"
         try:
-            embed = discord.Embed(description=post.text, colour=discord.Colour.green())
-            mentions = " ".join(f"<@{u}>" for u in post.user_ids)
-            message = await target.send(
-                content=mentions[:2000] or None, embed=embed,
-                allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, replied_user=False,
-                                                         users=[discord.Object(u) for u in post.user_ids]))
-        except discord.HTTPException as exc:
-            await self.betas.mark_failed(slot.announcement_id, exc.text or str(exc))
+            post = await self.announcements.changes_post(guild.id, ann.subject_id, announcement_id=ann.id)
+            channel = self._channel(guild, guild.get_channel(ann.channel_id))
+        except KudosError as exc:
+            await self.betas.mark_failed(announcement_id, exc.message)
+            raise GiveUp(f"{what}: {exc.message}") from None
+        embed = discord.Embed(description=post.text, colour=discord.Colour.green())
+        try:
+            message = await self._sent_before(channel, embed) if attempts > 1 else None
+            if message is None:
+                mentions = " ".join(f"<@{u}>" for u in post.user_ids)
+                message = await channel.send(
+                    content=mentions[:2000] or None, embed=embed,
+                    allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, replied_user=False,
+                                                             users=[discord.Object(u) for u in post.user_ids]))
+        except Exception as exc:  # noqa: BLE001 - classified: retried, or the post failed
+            await end_post(exc, what, mark_failed=lambda reason: self.betas.mark_failed(announcement_id, reason),
+                           last_try=last_try,
+                           report=lambda: report_missing_permission(self.bot, guild, what, channel, NEEDED))
             raise
-        await self._discussion(message, f"{post.beta_name}: what changed", slot.announcement_id)
-        await interaction.followup.send(f"Posted in {target.mention}, mentioning {len(post.user_ids)} member(s).",
-                                        ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await self._discussion(message, f"{post.beta_name}: what changed", announcement_id)
+        return message
 
     # ------------------------------------------------------------------ timers
 
@@ -398,6 +430,16 @@ class Announce(commands.Cog):
         attempts = getattr(timer, "attempts", 1)
         await self.post_news(guild, ann.id, attempts=attempts,
                              last_try=attempts >= self.bot.scheduler.settings.max_attempts)
+
+    async def _on_changes_timer(self, payload: dict[str, Any], timer: Any) -> None:
+        """The ``announce.changes`` job (see :meth:`post_changes`)."""
+        ann = await self.betas.announcement(int(payload["announcement_id"]))
+        guild = self.bot.get_guild(ann.guild_id)
+        if guild is None:
+            raise Retry(f"guild {ann.guild_id} is not available (yet)")
+        attempts = getattr(timer, "attempts", 1)
+        await self.post_changes(guild, ann.id, attempts=attempts,
+                                last_try=attempts >= self.bot.scheduler.settings.max_attempts)
 
     async def _on_replies_timer(self, payload: dict[str, Any], _timer: Any) -> None:
         """Distinct members (not bots) who wrote in the discussion thread, to the staff log."""

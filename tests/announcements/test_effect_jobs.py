@@ -20,7 +20,7 @@ from sqlalchemy import select
 from bot.announcements.tables import announcements
 from bot.platform.tables import timers
 from bot.sandbox.harness import Harness
-from tests.announcements.test_e2e import announce, posts, rows, world  # noqa: F401 - fixture
+from tests.announcements.test_e2e import announce, pings, posts, rows, world  # noqa: F401 - fixture
 
 MESSAGE_ROUTE = "POST /channels/{channel_id}/messages"
 _sleep = asyncio.sleep
@@ -104,3 +104,44 @@ async def test_a_missing_permission_is_told_to_the_staff_log(kudos: Harness) -> 
     assert job.status == "failed" and job.attempts == 1  # not retried: retrying can't help
     staff_log = [m.content or "" for m in kudos.emu.messages(kudos.channel_id("staff-log"))]
     assert any("missing permissions" in line and "announcement #" in line for line in staff_log), staff_log
+
+
+async def test_a_changes_post_during_an_outage_goes_out_once_with_its_mentions(kudos: Harness) -> None:
+    """The "what we changed because of you" post is a durable job too (``announce.changes``, written with its
+    slot): *Post it* during an outage saves it, and it goes out once, mentioning exactly its members, when
+    Discord answers. A feedback title in it is member text, escaped like every echo."""
+    from bot.betas.tables import betas
+    from bot.feedback.tables import feedback
+
+    sam = kudos.member("sam")
+    opened = await sam.slash("beta create", name="Photos v2")
+    await sam.submit_modal(opened, {"Description": "Try it"})
+    (beta,) = await rows(kudos, betas)
+    alice = kudos.members["alice"]
+    now = kudos.clock.now()
+    assert kudos.bot is not None
+    async with kudos.bot.db.begin() as conn:
+        await conn.execute(feedback.insert().values(
+            guild_id=kudos.guild_id, beta_id=beta.id, reporter_id=alice, type="idea",
+            title="x](https://evil.example/phish) [y", status="shipped", created_at=now, updated_at=now))
+    await sam.slash("beta close", name="Photos v2")
+    preview = await sam.slash("announce changes", beta="Photos v2")
+    before = len(posts(kudos))
+    outage = kudos.emu.faults.add(route=MESSAGE_ROUTE, status=500, count=15)
+    done = await sam.click(preview.message.id, label="Post it")
+    assert "Discord isn't answering" in (done.content or ""), done.content
+    assert outage.hits > 0 and len(posts(kudos)) == before
+    for _ in range(8):
+        if len(posts(kudos)) > before and outage.count == 0:
+            break
+        await kudos.advance(timedelta(minutes=5))
+    assert outage.count == 0
+    changes = [p for p in posts(kudos)[before:] if "what we changed" in (p.embeds[0]["description"] or "").lower()]
+    (post,) = changes  # once
+    assert post.content == f"<@{alice}>" and pings(post) == {"parse": [], "users": [alice]}
+    assert "](https://evil.example" not in post.embeds[0]["description"], post.embeds[0]["description"]
+    async with kudos.bot.db.connect() as conn:
+        statuses = [j.status for j in await conn.execute(select(timers).where(timers.c.event == "announce.changes"))]
+    assert statuses == ["done"]
+    again = await sam.click(preview.message.id, label="Post it")
+    assert "out already" in (again.content or "")
