@@ -20,16 +20,21 @@ from bot.sandbox.scenario import ScenarioError, load
 
 
 class _QuickRetries:
-    """``asyncio`` as ``discord.http`` sees it, with its sleeps cut to 10 ms. discord.py retries a 5xx itself,
-    sleeping 1 + 2·n seconds of wall-clock time between tries; in a scenario time moves only with ``advance``
-    (the bot runs on a fake clock), so an injected outage is replayed in moments instead of minutes."""
+    """``asyncio`` as ``discord.http`` sees it, with its 5xx back-off cut to 10 ms. discord.py retries a 5xx
+    itself, sleeping 1 + 2·n seconds of wall-clock time between tries; in a scenario time moves only with
+    ``advance`` (the bot runs on a fake clock), so an injected outage is replayed in moments instead of minutes.
+    Rate-limit waits are real (a 429's ``retry_after``, and a bucket's wait for its reset when no request is
+    left): the emulator's limits run on wall-clock time, so cutting them would only earn more 429s."""
 
     def __getattr__(self, name: str) -> object:
         return getattr(asyncio, name)
 
     @staticmethod
     async def sleep(delay: float, result: object = None) -> object:
-        return await asyncio.sleep(min(delay, 0.01), result)
+        caller = sys._getframe(1)  # the coroutine that awaits this sleep (discord.http's pinned code)
+        response = caller.f_locals.get("response")
+        backoff = caller.f_code.co_name == "request" and getattr(response, "status", None) != 429
+        return await asyncio.sleep(min(delay, 0.01) if backoff else delay, result)
 
 
 @contextlib.contextmanager
