@@ -31,6 +31,7 @@ from bot.platform.resolver import ResolvedGuild
 from bot.rewards import MemberFacts
 
 if TYPE_CHECKING:
+    from bot.core.observability import Observability
     from bot.platform.config import GuildConfig, KudosConfig
     from bot.web import WebServer
 
@@ -115,6 +116,12 @@ class KudosBot(commands.Bot):
             else config.bot.guild_ready_timeout,
             **options,
         )
+        self.observability: Observability | None = None  # /metrics, /healthz, /readyz when [metrics] enabled
+        if config.metrics.enabled:
+            from bot.core.observability import Observability
+
+            self.observability = Observability(self)
+            self.observability.install()  # before login: the REST session freezes the trace config
 
     def member_facts(self, guild_id: int, user_id: int) -> MemberFacts | None:
         """What the cache says of a member, for reward conditions (None: the guild is not cached)."""
@@ -258,6 +265,8 @@ class KudosBot(commands.Bot):
                 log.info("ladder stages rebuilt for %d guild(s) after a ladder change", len(rebuilt))
         await self.load_cogs()
         await self.scheduler.start()
+        if self.observability is not None:
+            await self.observability.start()
         if self.config.web.enabled:
             from bot.web import WebServer
 
@@ -314,6 +323,8 @@ class KudosBot(commands.Bot):
         log.info("shutting down")
         if self.web is not None:
             await self.web.stop()
+        if self.observability is not None:
+            await self.observability.stop()
         for hook in self._flush_hooks:
             try:
                 await hook()

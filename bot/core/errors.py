@@ -91,6 +91,14 @@ def describe(error: Exception) -> tuple[str, bool]:
     return UNEXPECTED, False
 
 
+def count(interaction: discord.Interaction, outcome: str) -> None:
+    """Tell the metrics (``bot.core.observability``, when ``[metrics]`` is on) how ``interaction`` ended:
+    ok, refused (a message to the member) or error (a bug). Each interaction is counted once."""
+    observer = getattr(interaction.client, "observability", None)
+    if observer is not None:
+        observer.interaction_finished(interaction, outcome)
+
+
 def _context(interaction: discord.Interaction) -> str:
     command = interaction.command.qualified_name if interaction.command else None
     custom_id = (interaction.data or {}).get("custom_id") if interaction.data else None
@@ -103,6 +111,7 @@ def _context(interaction: discord.Interaction) -> str:
 async def reply_error(interaction: discord.Interaction, error: Exception) -> None:
     """Log when needed and answer ``interaction`` ephemerally, whatever state it is in."""
     text, expected = describe(error)
+    count(interaction, "refused" if expected else "error")
     if len(text) > MAX_CONTENT:  # a domain error may quote what the member typed (up to 6,000 characters)
         text = text[:MAX_CONTENT - 1] + "…"
     if text == DB_FULL:
@@ -199,3 +208,5 @@ class GuardedCallback:
             await self.run(interaction)
         except Exception as exc:  # noqa: BLE001 - handed to the central handler
             await reply_error(interaction, exc)
+        else:
+            count(interaction, "ok")
