@@ -15,6 +15,7 @@ import asyncio
 import logging
 import math
 import re
+import time
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -38,6 +39,7 @@ DB_CHECK_TIMEOUT = 2.0  # seconds for the readiness probe's SELECT 1 (and the mi
 SCRAPE_TIMEOUT = 5.0  # seconds for the scrape-time reads of the database
 _STARTED = "kudos.started"  # interaction.extras keys
 _DONE = "kudos.observed"
+_STATEMENT_STARTED = "kudos.statement_started"  # Connection.info key
 _CUSTOM_ID = re.compile(r"^([a-z_]+):([a-z_]+)(:|$)")
 
 
@@ -74,6 +76,20 @@ class Observability:
         bot.scheduler.observers.append(self.metrics.job_run)
         bot.app.activity.flush_observers.append(self._on_flush)
         bot.app.bus.subscribe(ContributionEvent, self._on_contribution)
+        engine = bot.db.engine.sync_engine
+        event.listen(engine, "before_cursor_execute", self._before_statement)
+        event.listen(engine, "after_cursor_execute", self._after_statement)
+
+    @staticmethod
+    def _before_statement(conn: Any, _cursor: Any, _statement: str, _params: Any, _context: Any,
+                          _many: bool) -> None:
+        conn.info.setdefault(_STATEMENT_STARTED, []).append(time.perf_counter())
+
+    def _after_statement(self, conn: Any, _cursor: Any, _statement: str, _params: Any, _context: Any,
+                         _many: bool) -> None:
+        started = conn.info.get(_STATEMENT_STARTED)
+        if started:
+            self.metrics.db_statement_seconds.observe(time.perf_counter() - started.pop())
 
     def _on_gateway_event(self, event_type: str) -> None:
         self.metrics.gateway_events.labels(event_type).inc()
@@ -156,6 +172,10 @@ class Observability:
         for shard in self.shard_states():
             if shard["latency_seconds"] is not None:
                 self.metrics.gateway_latency.labels(str(shard["shard"])).set(shard["latency_seconds"])
+        pool = self.bot.db.engine.sync_engine.pool
+        if hasattr(pool, "checkedout"):  # a QueuePool (PostgreSQL, SQLite files)
+            self.metrics.db_pool_in_use.set(pool.checkedout())
+            self.metrics.db_pool_size.set(pool.checkedin() + pool.checkedout())
         now = self.bot.clock.now()
         async with self.bot.db.connect() as conn:
             await self.metrics.refresh_jobs(conn, now)

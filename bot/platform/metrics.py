@@ -94,6 +94,14 @@ class Metrics:
                                              buckets=(1, 10, 50, 100, 500, 1000, 5000), registry=r)
         self.activity_flush_seconds = Histogram("kudos_activity_flush_duration_seconds", "How long an activity "
                                                 "flush took", buckets=_LATENCY_BUCKETS, registry=r)
+        self.db_statement_seconds = Histogram("kudos_db_statement_duration_seconds", "How long a database "
+                                              "statement took (cursor execute)",
+                                              buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+                                                       1.0, 2.5, 5.0), registry=r)
+        self.db_pool_in_use = Gauge("kudos_db_pool_connections_in_use", "Database connections checked out of "
+                                    "the pool", registry=r)
+        self.db_pool_size = Gauge("kudos_db_pool_connections", "Connections the pool holds open (idle or in use)",
+                                  registry=r)
         self._invalid: deque[float] = deque()
 
     # -- Discord REST --------------------------------------------------------------------------------

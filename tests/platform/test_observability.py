@@ -125,6 +125,19 @@ async def test_a_running_bot_is_scraped_and_its_metrics_move(kudos: Harness) -> 
     assert value(after, "kudos_jobs", kind="contrib.receipt", state="done") >= 1
     assert value(after, "kudos_discord_requests_total", route="PUT /guilds/{id}/members/{id}/roles/{id}",
                  status="204") == 1
+    assert value(after, "kudos_db_statement_duration_seconds_count") > value(mid, "kudos_db_statement_duration_seconds_count")
+    assert value(after, "kudos_db_pool_connections") >= 1 and ("kudos_db_pool_connections_in_use", frozenset()) in after
+    assert value(after, "kudos_gateway_latency_seconds", shard="0") > 0
+
+    # A refusal (thanking oneself) is counted as refused, and activity flushes are measured.
+    inter = await kudos.member("alice").slash("thanks", member=kudos.members["alice"], reason="me")
+    await kudos.member("alice").say("hello there", in_="general")
+    assert kudos.bot.app.activity is not None
+    await kudos.bot.app.activity.flush()
+    body, after = await scrape(kudos)
+    assert value(after, "kudos_interactions_total", command="thanks", outcome="refused") == 1, inter.content
+    assert value(after, "kudos_activity_flush_rows_count") >= 1
+    assert value(after, "kudos_activity_flush_duration_seconds_count") >= 1
     assert "interactions/" not in body.replace("/interactions/{id}/{token}", "")  # no token in a label
     for member_id in kudos.members.values():
         assert str(member_id) not in body  # never a member id
