@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -181,6 +182,11 @@ class KudosView(discord.ui.View):
     async def on_error(self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item, /) -> None:
         await reply_error(interaction, error)
 
+    async def _scheduled_task(self, item: discord.ui.Item, interaction: discord.Interaction) -> None:  # type: ignore[override]
+        # discord.py 2.7.1's (pinned) per-click task: the item's callback, or on_error (counted there first).
+        await super()._scheduled_task(item, interaction)
+        count(interaction, "ok")
+
 
 class KudosModal(discord.ui.Modal):
     """Base for modals: submit errors go to the central handler; a field with a NUL is refused before
@@ -192,6 +198,11 @@ class KudosModal(discord.ui.Modal):
 
     async def on_error(self, interaction: discord.Interaction, error: Exception, /) -> None:
         await reply_error(interaction, error)
+
+    async def _scheduled_task(self, interaction: discord.Interaction, *args: Any) -> None:  # type: ignore[override]
+        # discord.py 2.7.1's (pinned) submit task: on_submit, or on_error (counted there first).
+        await super()._scheduled_task(interaction, *args)
+        count(interaction, "ok")
 
 
 class GuardedCallback:

@@ -194,3 +194,17 @@ async def test_readyz_follows_the_gateway_and_the_database(kudos: Harness, tmp_p
         await back()
     status, _, body = await get(kudos, "/readyz")
     assert status == 200, body
+
+
+async def test_buttons_and_forms_are_counted_by_what_they_do(kudos: Harness) -> None:
+    """A view's button, a modal's submit and a persistent button each count once, under a label without ids."""
+    picked = await kudos.member("bob").slash("feedback new")
+    assert picked.message is not None
+    opened = await kudos.member("bob").click(picked.message.id, label="Idea")  # a KudosView button
+    assert opened.modal is not None
+    await kudos.member("bob").submit_modal(opened, {"Title": "Widgets", "Details": "More"})  # a KudosModal
+    body, samples = await scrape(kudos)
+    counted = {dict(k[1])["command"]: v for k, v in samples.items()
+               if k[0] == "kudos_interactions_total" and dict(k[1])["outcome"] == "ok"}
+    assert counted == {"feedback new": 1, "feedback:new": 1, "feedback:form": 1}, counted
+    assert value(samples, "kudos_interaction_duration_seconds_count", command="feedback:form") == 1
