@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,7 @@ from sqlalchemy.engine import make_url
 
 from bot.platform.metrics import route_template
 from bot.sandbox.harness import Harness, RoleSpec, WorldSpec
-from tests.conftest import POSTGRES_URL, _admin_dsn
+from tests.conftest import POSTGRES_URL, _admin_dsn, running_harness
 from tests.contributions.test_receipt_jobs import until_delivered
 from tests.feedback.test_effect_jobs import _QuickRetries
 
@@ -208,3 +210,27 @@ async def test_buttons_and_forms_are_counted_by_what_they_do(kudos: Harness) -> 
                if k[0] == "kudos_interactions_total" and dict(k[1])["outcome"] == "ok"}
     assert counted == {"feedback new": 1, "feedback:new": 1, "feedback:form": 1}, counted
     assert value(samples, "kudos_interaction_duration_seconds_count", command="feedback:form") == 1
+
+
+@pytest.fixture
+async def sharded(world: WorldSpec, bot_config: dict[str, Any], tmp_path: Path) -> AsyncIterator[Harness]:
+    config = {**bot_config, "bot": {"shard_count": 2}}
+    async with running_harness("sqlite", partial(Harness, world, config, emulator_options={"shard_count": 2}),
+                               tmp_path) as harness:
+        yield harness
+
+
+async def test_readyz_names_the_shard_that_is_down(sharded: Harness) -> None:
+    """Per-shard state in ``/readyz?verbose=1``; one shard of this process down is enough for a 503."""
+    status, _, body = await get(sharded, "/readyz?verbose=1")
+    assert status == 200, body
+    assert '"shard": 0, "connected": true' in body and '"shard": 1, "connected": true' in body
+    await sharded.emu.disconnect(shard_id=1, hold=True)
+    status, _, body = await get(sharded, "/readyz?verbose=1")
+    assert status == 503 and "gateway: shard(s) 1 not connected" in body, body
+    assert '"shard": 0, "connected": true' in body and '"shard": 1, "connected": false' in body
+    sharded.emu.release_gateway()
+    await sharded.emu.wait_until_connected()
+    await sharded.settle()
+    status, _, body = await get(sharded, "/readyz")
+    assert status == 200, body
