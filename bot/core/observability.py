@@ -124,8 +124,22 @@ class Observability:
 
     async def _on_contribution(self, conn: AsyncConnection, change: ContributionEvent) -> None:
         counter = self.metrics.contributions.labels(change.kind, change.action)
+        settled = False
+
+        def committed(_conn: Any) -> None:
+            nonlocal settled
+            if not settled:
+                settled = True
+                counter.inc()
+
+        def rolled_back(_conn: Any) -> None:
+            nonlocal settled
+            settled = True
+
         # Counted when the cause commits: a transaction rolled back after the ledger wrote counts nothing.
-        event.listen(conn.sync_connection, "commit", lambda _conn: counter.inc(), once=True)
+        sync_conn = conn.sync_connection
+        event.listen(sync_conn, "commit", committed, once=True)
+        event.listen(sync_conn, "rollback", rolled_back, once=True)
 
     # -- health --------------------------------------------------------------------------------------
     def shard_states(self) -> list[dict[str, Any]]:

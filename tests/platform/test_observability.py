@@ -22,7 +22,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import make_url
 
-from bot.platform.metrics import route_template
+from bot.platform.metrics import Metrics, route_template
 from bot.sandbox.harness import Harness, RoleSpec, WorldSpec
 from tests.conftest import POSTGRES_URL, _admin_dsn, running_harness
 from tests.contributions.test_receipt_jobs import until_delivered
@@ -88,6 +88,30 @@ def test_route_templates_hide_ids_tokens_and_emoji() -> None:
     assert route_template("PUT", "/api/v10/channels/1/messages/2/reactions/%E2%AD%90/@me") == \
         "PUT /channels/{id}/messages/{id}/reactions/{emoji}/@me"
     assert route_template("GET", "/api/v10/guilds/9/members?limit=1000") == "GET /guilds/{id}/members"
+
+
+def test_every_metric_is_documented() -> None:
+    """docs/operations.md "Metrics and health" lists every metric the bot exports."""
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text(encoding="utf-8")
+    names = {family.name + ("_total" if family.type == "counter" else "") for family in Metrics().registry.collect()}
+    assert len(names) > 20
+    for name in names:
+        assert f"`{name}`" in docs, f"{name} is not in docs/operations.md"
+
+
+async def test_a_rolled_back_credit_counts_nothing(kudos: Harness) -> None:
+    assert kudos.bot is not None
+    ledger = kudos.bot.app.ledger
+    with pytest.raises(RuntimeError):
+        async with kudos.bot.db.begin() as conn:
+            await ledger.credit(kudos.guild_id, kudos.members["bob"], "answer", source_key="answer:bob:rb",
+                                actor_id=None, conn=conn)
+            raise RuntimeError("the cause failed after the credit")
+    _, samples = await scrape(kudos)
+    assert value(samples, "kudos_contributions_total", kind="answer", action="credit") == 0
+    await ledger.credit(kudos.guild_id, kudos.members["bob"], "answer", source_key="answer:bob:ok", actor_id=None)
+    _, samples = await scrape(kudos)
+    assert value(samples, "kudos_contributions_total", kind="answer", action="credit") == 1
 
 
 async def test_a_running_bot_is_scraped_and_its_metrics_move(kudos: Harness) -> None:
