@@ -258,3 +258,22 @@ async def test_readyz_names_the_shard_that_is_down(sharded: Harness) -> None:
     await sharded.settle()
     status, _, body = await get(sharded, "/readyz")
     assert status == 200, body
+
+
+async def test_rate_limits_count_by_scope_and_as_invalid_requests(kudos: Harness) -> None:
+    """Discord's ``developers/topics/rate-limits.mdx``: ``X-RateLimit-Scope`` "can be user (per bot or user
+    limit), global (per bot or user global limit), or shared (per resource limit)"; and "IP addresses that make
+    too many invalid HTTP requests are automatically and temporarily restricted … Currently, this limit is
+    10,000 per 10 minutes. An invalid request is one that results in 401, 403, or 429 statuses." """
+    _, before = await scrape(kudos)
+    assert value(before, "kudos_discord_invalid_requests_10m") == 0
+    limited = kudos.emu.faults.add(route=MESSAGES, status=429, count=1)
+    inter = await kudos.member("alice").slash("thanks", member=kudos.members["bob"], reason="fixed my sync")
+    assert "Thanks sent" in (inter.content or ""), inter.content
+    assert limited.hits == 1
+    _, after = await scrape(kudos)
+    assert value(after, "kudos_discord_rate_limited_total", scope="user") == 1
+    assert value(after, "kudos_discord_invalid_requests_10m") == 1
+    assert value(after, "kudos_discord_requests_total", route="POST /channels/{id}/messages", status="429") == 1
+    assert value(after, "kudos_discord_requests_total", route="POST /channels/{id}/messages", status="200") == 1
+    assert value(after, "kudos_job_runs_total", kind="contrib.receipt", outcome="done") == 1  # retried in the call
