@@ -39,7 +39,7 @@ DB_CHECK_TIMEOUT = 2.0  # seconds for the readiness probe's SELECT 1 (and the mi
 SCRAPE_TIMEOUT = 5.0  # seconds for the scrape-time reads of the database
 _STARTED = "kudos.started"  # interaction.extras keys
 _DONE = "kudos.observed"
-_STATEMENT_STARTED = "kudos.statement_started"  # Connection.info key
+_STATEMENT_STARTED = "_kudos_statement_started"  # an attribute of the statement's ExecutionContext
 _CUSTOM_ID = re.compile(r"^([a-z_]+):([a-z_]+)(:|$)")
 
 
@@ -80,16 +80,25 @@ class Observability:
         event.listen(engine, "before_cursor_execute", self._before_statement)
         event.listen(engine, "after_cursor_execute", self._after_statement)
 
-    @staticmethod
-    def _before_statement(conn: Any, _cursor: Any, _statement: str, _params: Any, _context: Any,
-                          _many: bool) -> None:
-        conn.info.setdefault(_STATEMENT_STARTED, []).append(time.perf_counter())
+    def uninstall(self) -> None:
+        """Take the engine hooks off (the database may outlive this bot); the rest goes with the bot."""
+        engine = self.bot.db.engine.sync_engine
+        for name, hook in (("before_cursor_execute", self._before_statement),
+                           ("after_cursor_execute", self._after_statement)):
+            if event.contains(engine, name, hook):
+                event.remove(engine, name, hook)
 
-    def _after_statement(self, conn: Any, _cursor: Any, _statement: str, _params: Any, _context: Any,
+    @staticmethod
+    def _before_statement(_conn: Any, _cursor: Any, _statement: str, _params: Any, context: Any,
+                          _many: bool) -> None:
+        if context is not None:  # the statement's own execution context: nothing left behind if it fails
+            setattr(context, _STATEMENT_STARTED, time.perf_counter())
+
+    def _after_statement(self, _conn: Any, _cursor: Any, _statement: str, _params: Any, context: Any,
                          _many: bool) -> None:
-        started = conn.info.get(_STATEMENT_STARTED)
-        if started:
-            self.metrics.db_statement_seconds.observe(time.perf_counter() - started.pop())
+        started = getattr(context, _STATEMENT_STARTED, None)
+        if started is not None:
+            self.metrics.db_statement_seconds.observe(time.perf_counter() - started)
 
     def _on_gateway_event(self, event_type: str) -> None:
         self.metrics.gateway_events.labels(event_type).inc()
@@ -149,7 +158,7 @@ class Observability:
         if isinstance(shards, dict) and shards:
             return [_shard_state(sid, not info.is_closed(), info.latency) for sid, info in sorted(shards.items())]
         ws = bot.ws
-        return [_shard_state(getattr(ws, "shard_id", None) or 0, ws is not None and ws.open and bot.is_ready(),
+        return [_shard_state(getattr(ws, "shard_id", None) or 0, ws is not None and ws.open,
                              bot.latency)]
 
     async def readiness(self) -> tuple[list[str], dict[str, Any]]:
@@ -157,8 +166,10 @@ class Observability:
         problems: list[str] = []
         shards = self.shard_states()
         down = [s["shard"] for s in shards if not s["connected"]]
-        if down or not self.bot.is_ready():
-            problems.append(f"gateway: shard(s) {', '.join(map(str, down)) or 'all'} not connected")
+        if down:
+            problems.append(f"gateway: shard(s) {', '.join(map(str, down))} not connected")
+        elif not self.bot.is_ready():
+            problems.append("gateway: not ready yet (the servers are still loading)")
         database = "ok"
         try:
             current = await asyncio.wait_for(self._database_revisions(), DB_CHECK_TIMEOUT)
@@ -238,6 +249,7 @@ class Observability:
         log.info("metrics and health listening on %s (/metrics, /healthz, /readyz)", site.name)
 
     async def stop(self) -> None:
+        self.uninstall()
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()
