@@ -101,6 +101,12 @@ class KudosBot(commands.Bot):
         options.setdefault("http_trace", self.pacer.trace)
         # Before any command, view or modal task runs: defer in time when the handler is slow (3-second rule).
         self.add_sync_listener("interaction", lambda i: interactions.install(i, self.tasks.spawn))
+        self.observability: Observability | None = None  # /metrics, /healthz, /readyz when [metrics] enabled
+        if config.metrics.enabled:
+            from bot.core.observability import Observability
+
+            self.observability = Observability(self)
+            self.observability.install()  # before login: the REST session freezes the trace config
         member_cache = config.bot.member_cache
         options.setdefault("intents", default_intents())
         options.setdefault("allowed_mentions", discord.AllowedMentions.none())
@@ -116,12 +122,6 @@ class KudosBot(commands.Bot):
             else config.bot.guild_ready_timeout,
             **options,
         )
-        self.observability: Observability | None = None  # /metrics, /healthz, /readyz when [metrics] enabled
-        if config.metrics.enabled:
-            from bot.core.observability import Observability
-
-            self.observability = Observability(self)
-            self.observability.install()  # before login: the REST session freezes the trace config
 
     def member_facts(self, guild_id: int, user_id: int) -> MemberFacts | None:
         """What the cache says of a member, for reward conditions (None: the guild is not cached)."""

@@ -4,8 +4,8 @@ private interface (docs/operations.md "Metrics and health").
 
 :class:`Observability` hooks the bot into :class:`bot.platform.metrics.Metrics`: the aiohttp trace of the
 REST client (through the pacer's trace config), the gateway's ``socket_event_type`` (a sync listener: no task
-per event), interactions (started in a sync listener, finished by the central error handler or
-``app_command_completion``), the job engine's run observers, the activity flush, and the ledger's
+per event), interactions (started in a sync listener, finished by the central error handler, by
+``app_command_completion`` or at the end of a view's or modal's task), the job engine's run observers, the activity flush, and the ledger's
 ``ContributionEvent`` (counted when its transaction commits).
 """
 
@@ -67,12 +67,13 @@ class Observability:
 
     # -- hooks ---------------------------------------------------------------------------------------
     def install(self) -> None:
-        """Before login (the REST session freezes its trace config when it is made)."""
+        """In ``KudosBot.__init__``, before login (the REST session freezes its trace config when it is made);
+        only sync listeners: no task per event."""
         bot = self.bot
         bot.pacer.trace.on_request_end.append(self._on_request_end)
         bot.add_sync_listener("socket_event_type", self._on_gateway_event)
         bot.add_sync_listener("interaction", self._on_interaction)
-        bot.add_listener(self._on_command_done, "on_app_command_completion")
+        bot.add_sync_listener("app_command_completion", self._on_command_done)
         bot.scheduler.observers.append(self.metrics.job_run)
         bot.app.activity.flush_observers.append(self._on_flush)
         bot.app.bus.subscribe(ContributionEvent, self._on_contribution)
@@ -114,7 +115,7 @@ class Observability:
     def _on_interaction(self, interaction: discord.Interaction) -> None:
         interaction.extras[_STARTED] = asyncio.get_running_loop().time()
 
-    async def _on_command_done(self, interaction: discord.Interaction, _command: Any) -> None:
+    def _on_command_done(self, interaction: discord.Interaction, _command: Any) -> None:
         self.interaction_finished(interaction, "ok")
 
     def interaction_finished(self, interaction: discord.Interaction, outcome: str) -> None:
