@@ -5,8 +5,9 @@ private interface (docs/operations.md "Metrics and health").
 :class:`Observability` hooks the bot into :class:`bot.platform.metrics.Metrics`: the aiohttp trace of the
 REST client (through the pacer's trace config), the gateway's ``socket_event_type`` (a sync listener: no task
 per event), interactions (started in a sync listener, finished by the central error handler, by
-``app_command_completion`` or at the end of a view's or modal's task), the job engine's run observers, the activity flush, and the ledger's
-``ContributionEvent`` (counted when its transaction commits).
+``app_command_completion`` or at the end of a view's or modal's task), the job engine's run observers, the
+activity flush, the database engine's statements, and the ledger's ``ContributionEvent`` (counted when its
+transaction commits).
 """
 
 from __future__ import annotations
