@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -62,6 +62,7 @@ class ActivityCounters:
         self._stop = asyncio.Event()
         self._writer_done: asyncio.Event | None = None  # set when run() has returned
         self._lock = asyncio.Lock()
+        self.flush_observers: list[Callable[[FlushStats, float], None]] = []  # (what, seconds): the metrics
         self.flushes = 0
 
     # ------------------------------------------------------------------ the hot path (no await)
@@ -130,6 +131,7 @@ class ActivityCounters:
         if not self._events:
             return FlushStats(0, 0)
         batch, events = self._swap({}, 0)
+        started = asyncio.get_running_loop().time()
         try:
             async with self.db.begin() as conn:
                 rows, dropped = await _write(conn, batch)
@@ -137,7 +139,14 @@ class ActivityCounters:
             self._merge_back(batch, events)
             raise
         self.flushes += 1
-        return FlushStats(rows, events, dropped)
+        stats = FlushStats(rows, events, dropped)
+        elapsed = asyncio.get_running_loop().time() - started
+        for observer in self.flush_observers:
+            try:
+                observer(stats, elapsed)
+            except Exception:  # noqa: BLE001 - an observer must never fail the flush
+                log.exception("flush observer %r failed", observer)
+        return stats
 
     @contextlib.asynccontextmanager
     async def member_settled(self, guild_id: int, user_id: int) -> AsyncIterator[None]:

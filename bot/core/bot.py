@@ -32,6 +32,7 @@ from bot.platform.resolver import ResolvedGuild
 from bot.rewards import MemberFacts
 
 if TYPE_CHECKING:
+    from bot.core.observability import Observability
     from bot.platform.config import GuildConfig, KudosConfig
     from bot.web import WebServer
 
@@ -101,6 +102,12 @@ class KudosBot(commands.Bot):
         options.setdefault("http_trace", self.pacer.trace)
         # Before any command, view or modal task runs: defer in time when the handler is slow (3-second rule).
         self.add_sync_listener("interaction", lambda i: interactions.install(i, self.tasks.spawn))
+        self.observability: Observability | None = None  # /metrics, /healthz, /readyz when [metrics] enabled
+        if config.metrics.enabled:
+            from bot.core.observability import Observability
+
+            self.observability = Observability(self)
+            self.observability.install()  # before login: the REST session freezes the trace config
         member_cache = config.bot.member_cache
         options.setdefault("intents", default_intents())
         options.setdefault("allowed_mentions", discord.AllowedMentions.none())
@@ -264,6 +271,8 @@ class KudosBot(commands.Bot):
                 log.info("ladder stages rebuilt for %d guild(s) after a ladder change", len(rebuilt))
         await self.load_cogs()
         await self.scheduler.start()
+        if self.observability is not None:
+            await self.observability.start()
         if self.config.web.enabled:
             from bot.web import WebServer
 
@@ -320,6 +329,8 @@ class KudosBot(commands.Bot):
         log.info("shutting down")
         if self.web is not None:
             await self.web.stop()
+        if self.observability is not None:
+            await self.observability.stop()
         for hook in self._flush_hooks:
             try:
                 await hook()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -92,6 +93,14 @@ def describe(error: Exception) -> tuple[str, bool]:
     return UNEXPECTED, False
 
 
+def count(interaction: discord.Interaction, outcome: str) -> None:
+    """Tell the metrics (``bot.core.observability``, when ``[metrics]`` is on) how ``interaction`` ended:
+    ok, refused (a message to the member) or error (a bug). Each interaction is counted once."""
+    observer = getattr(interaction.client, "observability", None)
+    if observer is not None:
+        observer.interaction_finished(interaction, outcome)
+
+
 def _context(interaction: discord.Interaction) -> str:
     command = interaction.command.qualified_name if interaction.command else None
     custom_id = (interaction.data or {}).get("custom_id") if interaction.data else None
@@ -107,6 +116,7 @@ async def reply_error(interaction: discord.Interaction, error: Exception) -> Non
         log_expired(interaction, "it was answered")
         return
     text, expected = describe(error)
+    count(interaction, "refused" if expected else "error")
     if len(text) > MAX_CONTENT:  # a domain error may quote what the member typed (up to 6,000 characters)
         text = text[:MAX_CONTENT - 1] + "…"
     if text == DB_FULL:
@@ -187,6 +197,11 @@ class KudosView(discord.ui.View):
     async def on_error(self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item, /) -> None:
         await reply_error(interaction, error)
 
+    async def _scheduled_task(self, item: discord.ui.Item, interaction: discord.Interaction) -> None:  # type: ignore[override]
+        # discord.py 2.7.1's (pinned) per-click task: the item's callback, or on_error (counted there first).
+        await super()._scheduled_task(item, interaction)
+        count(interaction, "ok")
+
 
 class KudosModal(discord.ui.Modal):
     """Base for modals: submit errors go to the central handler; a field with a NUL is refused before
@@ -204,6 +219,11 @@ class KudosModal(discord.ui.Modal):
 
     async def on_error(self, interaction: discord.Interaction, error: Exception, /) -> None:
         await reply_error(interaction, error)
+
+    async def _scheduled_task(self, interaction: discord.Interaction, *args: Any) -> None:  # type: ignore[override]
+        # discord.py 2.7.1's (pinned) submit task: on_submit, or on_error (counted there first).
+        await super()._scheduled_task(interaction, *args)
+        count(interaction, "ok")
 
 
 class GuardedCallback:
@@ -225,3 +245,5 @@ class GuardedCallback:
             await self.run(interaction)
         except Exception as exc:  # noqa: BLE001 - handed to the central handler
             await reply_error(interaction, exc)
+        else:
+            count(interaction, "ok")

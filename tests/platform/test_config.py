@@ -79,9 +79,12 @@ ERROR_CASES = [
     pytest.param(
         "[sandbox]\nenabled = true\n",
         "sandbox",
-        "unknown key (allowed keys: bot, scheduler, web, guilds)",
+        "unknown key (allowed keys: bot, scheduler, web, metrics, guilds)",
         id="unknown-top-level-table",
     ),
+    pytest.param("[metrics]\nenable = true\n", "metrics.enable", "unknown key (did you mean 'enabled'?)",
+                 id="unknown-metrics-key"),
+    pytest.param("[metrics]\nport = 70000\n", "metrics.port", "must be <= 65535 (got 70000)", id="metrics-port-range"),
     pytest.param("[bot]\ndatabase_url = 5\n", "bot.database_url", "expected a string (got integer)", id="wrong-type-str"),
     pytest.param("[bot]\nauto_migrate = 'yes'\n", "bot.auto_migrate", "expected a boolean (true or false) (got string)",
                  id="wrong-type-bool"),
@@ -508,6 +511,7 @@ def test_empty_file_gives_defaults(tmp_path: Path) -> None:
     assert cfg.scheduler.timezone == "UTC"
     assert cfg.scheduler.max_attempts == 5
     assert cfg.scheduler.retry_base_seconds == 30
+    assert (cfg.metrics.enabled, cfg.metrics.host, cfg.metrics.port) == (False, "127.0.0.1", 9108)
     assert cfg.scheduler.claim_timeout_seconds == 300
     assert cfg.scheduler.cron == []
     assert list(cfg.guilds) == ["default"]
@@ -584,7 +588,7 @@ def test_config_is_immutable() -> None:
 def test_json_schema() -> None:
     schema = KudosConfig.model_json_schema()
     json.dumps(schema)
-    assert set(schema["properties"]) == {"bot", "scheduler", "web", "guilds"}
+    assert set(schema["properties"]) == {"bot", "scheduler", "web", "metrics", "guilds"}
 
 
 # --------------------------------------------------------------------------- guild merging

@@ -98,6 +98,7 @@ __all__ = [
     "InsightsConfig",
     "GuildConfig",
     "WebConfig",
+    "MetricsConfig",
     "KudosConfig",
 ]
 
@@ -368,6 +369,14 @@ class WebConfig(_Model):
         return value
 
 
+class MetricsConfig(_Model):
+    """``[metrics]``: the operations listener (``/metrics``, ``/healthz``, ``/readyz``; docs/operations.md)."""
+
+    enabled: bool = Field(False, description="Serve /metrics, /healthz and /readyz")
+    host: NonEmptyStr = Field("127.0.0.1", description="Address the metrics listener binds (keep it private)")
+    port: int = Field(9108, ge=0, le=65535, description="TCP port; 0 = any free port")
+
+
 # --------------------------------------------------------------------------- top level
 
 
@@ -394,6 +403,7 @@ class KudosConfig(_Model):
     bot: BotConfig = Field(default_factory=BotConfig)
     scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
     web: WebConfig = Field(default_factory=WebConfig)
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     guilds: dict[str, GuildConfig] = Field(
         default_factory=lambda: {"default": GuildConfig()},
         description="'default' plus one entry per guild id; after loading, every entry is fully merged",

@@ -37,6 +37,8 @@ from bot.platform.jobs.keys import SeriesKey
 log = logging.getLogger(__name__)
 
 TimerHandler = Callable[[dict[str, Any], repo.Timer], Awaitable[None]]
+# Told of every run's outcome: (event, "done" | "dropped" | "retry" | "failed", seconds the handler took).
+RunObserver = Callable[[str, str, float], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +73,7 @@ class TimerScheduler:
         self.settings = settings or SchedulerSettings()
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._handlers: dict[str, TimerHandler] = {}
+        self.observers: list[RunObserver] = []  # e.g. the metrics (bot.core.observability)
         self._aps: AsyncIOScheduler | None = None
         self._running = False
         self._run_lock = asyncio.Lock()
@@ -205,20 +208,37 @@ class TimerScheduler:
                 await asyncio.gather(*(self._run_one(t) for t in claimed))
                 fired += len(claimed)
 
+    @property
+    def running(self) -> bool:
+        """Whether the engine runs timers (between :meth:`start` and :meth:`stop`)."""
+        return self._running
+
+    def _observe(self, event: str, outcome: str, started: float) -> None:
+        elapsed = asyncio.get_running_loop().time() - started
+        for observer in self.observers:
+            try:
+                observer(event, outcome, elapsed)
+            except Exception:  # noqa: BLE001 - an observer must never fail a job
+                log.exception("timer observer %r failed", observer)
+
     async def _run_one(self, timer: repo.Timer) -> None:
         handler = self._handlers.get(timer.event)
+        started = asyncio.get_running_loop().time()
         try:
             if handler is None:
                 raise LookupError(f"no handler registered for timer event {timer.event!r}")
             await handler(timer.payload, timer)
         except Drop as exc:
             await self._record_drop(timer, exc)
+            self._observe(timer.event, "dropped", started)
         except Exception as exc:  # noqa: BLE001 - every failure is retried or recorded, never lost
-            await self._record_failure(timer, exc)
+            retried = await self._record_failure(timer, exc)
+            self._observe(timer.event, "retry" if retried else "failed", started)
         else:
             async with self.db.begin() as conn:
                 await repo.finish(conn, timer.id, worker=self.worker_id, now=self.clock.now())
             log.debug("timer %s (%s) fired", timer.id, timer.event)
+            self._observe(timer.event, "done", started)
         finally:
             cron_name = timer.payload.get("_cron") if isinstance(timer.payload, dict) else None
             if cron_name in self._cron:
@@ -235,7 +255,7 @@ class TimerScheduler:
                                                             "reason": str(exc)[:300]})
         log.info("timer %s (%s) dropped: %s", timer.id, timer.event, exc)
 
-    async def _record_failure(self, timer: repo.Timer, exc: Exception) -> None:
+    async def _record_failure(self, timer: repo.Timer, exc: Exception) -> bool:
         error = f"{type(exc).__name__}: {exc}"
         now = self.clock.now()
         retry = timer.attempts < self.settings.max_attempts and not isinstance(exc, GiveUp)
@@ -253,6 +273,7 @@ class TimerScheduler:
                           timer.id, timer.event, timer.attempts, error)
         if retry:
             self._mirror(timer.id, due)
+        return retry
 
     async def _schedule_next_cron(self, job: CronJob, *, after: datetime) -> None:
         trigger = self._triggers[job.name]
