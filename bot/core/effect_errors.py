@@ -74,6 +74,11 @@ async def end_post(exc: BaseException, what: str, *, mark_failed: Callable[[str]
     raise GiveUp(what) from exc
 
 
+def permission_name(flag: str) -> str:
+    """A permission as Discord's client names it: ``send_messages_in_threads`` → "Send Messages in Threads"."""
+    return " ".join(w if w in ("in", "and") else w.capitalize() for w in flag.split("_"))
+
+
 async def report_missing_permission(bot: Any, guild: discord.Guild, what: str,
                                     channel: discord.abc.GuildChannel | discord.Thread | None,
                                     needs: tuple[str, ...]) -> None:
@@ -82,7 +87,7 @@ async def report_missing_permission(bot: Any, guild: discord.Guild, what: str,
     if channel is not None and needs:
         perms = channel.permissions_for(guild.me)
         missing = [p for p in needs if not getattr(perms, p, False)] or missing
-    names = ", ".join(p.replace("_", " ").title() for p in missing) or "a permission"
+    names = ", ".join(permission_name(p) for p in missing) or "a permission"
     where = f" in {channel.mention}" if channel is not None else ""
     text = (f"⚠️ I couldn't {what}{where}: Discord says I'm missing permissions ({names}). "
             "A moderator can give my role that permission there.")
@@ -95,4 +100,4 @@ async def report_missing_permission(bot: Any, guild: discord.Guild, what: str,
             log.warning("guild %s: could not report a missing permission to the staff log", guild.id)
 
 
-__all__ = ["end_job", "end_post", "failure_of", "outcome", "report_missing_permission"]
+__all__ = ["end_job", "end_post", "failure_of", "outcome", "permission_name", "report_missing_permission"]

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.core.errors import NO_MENTIONS
 from bot.ledger import CreditResult, Receipt
 from bot.platform.errors import InvalidInput, NotFound
 
@@ -69,26 +68,6 @@ def start_jobs(bot: KudosBot) -> None:
     """Run the durable jobs an action just committed (a receipt DM, :mod:`cogs.contributions.receipts`) now,
     rather than at the scheduler's next poll. Called once the actor has their reply."""
     bot.tasks.spawn(bot.scheduler.run_due(), name="contrib-jobs")
-
-
-PERMISSION_NAMES = {"view_channel": "View Channel", "send_messages": "Send Messages", "embed_links": "Embed Links",
-                    "send_messages_in_threads": "Send Messages in Threads"}
-
-
-async def report_missing_permission(bot: KudosBot, guild: discord.Guild, channel: Any, what: str,
-                                    needs: tuple[str, ...]) -> None:
-    """A job's Discord call was refused for a missing permission (50013): say which in the staff log."""
-    perms = channel.permissions_for(guild.me)
-    missing = [PERMISSION_NAMES.get(p, p) for p in needs if not getattr(perms, p, False)]
-    text = (f"⚠️ I couldn't {what} in {channel.mention}: Discord says I'm missing permissions "
-            f"({', '.join(missing) or 'a permission'}). A moderator can give my role that permission there.")
-    log.warning("guild %s: %s", guild.id, text)
-    staff = guild.get_channel(bot.settings(guild.id).channel("staff_log") or 0)
-    if isinstance(staff, discord.TextChannel):
-        try:
-            await staff.send(text, allowed_mentions=NO_MENTIONS)
-        except discord.HTTPException:
-            log.warning("guild %s: could not report a missing permission to the staff log", guild.id)
 
 
 def place(guild: discord.Guild | None, receipt: Receipt) -> tuple[str | None, str | None]:

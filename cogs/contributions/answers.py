@@ -19,6 +19,7 @@ from bot.contributions import CLOSE_SOLVED
 from bot.contributions.jobs import SOLUTION_NOTE_EVENT
 from bot.core.checks import member_has
 from bot.core.effect_errors import outcome as effect_outcome
+from bot.core.effect_errors import report_missing_permission
 from bot.core.errors import NO_MENTIONS
 from bot.platform.errors import Conflict, InvalidInput, NotAllowed
 from bot.platform.jobs.effects import Action, Drop, GiveUp, Retry
@@ -29,7 +30,6 @@ from cogs.contributions._common import (
     guild_of,
     member_or_left,
     outcome_text,
-    report_missing_permission,
     start_jobs,
 )
 
@@ -166,7 +166,7 @@ class Answers(commands.Cog):
             if action in (Action.DROP, Action.UNARCHIVE):
                 raise Drop(what, failure) from exc
             if action is Action.REPORT and thread is not None:
-                await report_missing_permission(self.bot, guild, thread, what,
+                await report_missing_permission(self.bot, guild, what, thread,
                                                 ("view_channel", "send_messages_in_threads"))
             raise GiveUp(what, failure) from exc
 

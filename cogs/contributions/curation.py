@@ -21,6 +21,7 @@ from discord.ext import commands
 from bot.contributions.jobs import CARD_EVENT
 from bot.core.checks import member_has
 from bot.core.effect_errors import outcome as effect_outcome
+from bot.core.effect_errors import report_missing_permission
 from bot.core.errors import NO_MENTIONS
 from bot.platform.errors import Conflict, InvalidInput, NotAllowed
 from bot.platform.jobs.effects import Action, Drop, GiveUp, Retry
@@ -31,7 +32,6 @@ from cogs.contributions._common import (
     guild_of,
     member_or_left,
     outcome_text,
-    report_missing_permission,
     start_jobs,
 )
 
@@ -159,7 +159,7 @@ class Curation(commands.Cog):
             if action is Action.DROP:
                 raise Drop(what, failure) from exc
             if action is Action.REPORT:
-                await report_missing_permission(self.bot, guild, showcase, what,
+                await report_missing_permission(self.bot, guild, what, showcase,
                                                 ("view_channel", "send_messages", "embed_links"))
             raise GiveUp(what, failure) from exc
         await contributions.record_card(guild_id, message_id, card_id)

@@ -28,7 +28,7 @@ from typing import Any
 
 import discord
 
-from bot.core.effect_errors import outcome
+from bot.core.effect_errors import outcome, report_missing_permission
 from bot.core.errors import NO_MENTIONS
 from bot.feedback import FeedbackItem
 from bot.feedback.jobs import DM_EVENT, MENTION_EVENT, MERGE_NOTE_EVENT, STATUS_LINE_EVENT, MentionKey
@@ -39,9 +39,6 @@ from cogs.feedback import render
 log = logging.getLogger(__name__)
 
 HISTORY = 25
-PERMISSION_NAMES = {"send_messages_in_threads": "Send Messages in Threads", "manage_threads": "Manage Threads",
-                    "embed_links": "Embed Links", "read_message_history": "Read Message History",
-                    "send_messages": "Send Messages"}
 THREAD_NEEDS = ("send_messages_in_threads", "embed_links", "read_message_history")
 
 
@@ -107,29 +104,11 @@ class Notices:
         if action is Action.DROP:
             raise Drop(what, failure) from exc
         if action is Action.REPORT:
-            await self._report_permission(guild, what, channel, needs)
+            await report_missing_permission(self.bot, guild, what, channel, needs)
             raise GiveUp(what, failure) from exc
         if action in (Action.FALLBACK, Action.UNARCHIVE):
             return action
         raise GiveUp(what, failure) from exc
-
-    async def _report_permission(self, guild: discord.Guild, what: str,
-                                 channel: discord.abc.GuildChannel | discord.Thread | None, needs: tuple[str, ...]) -> None:
-        missing = list(needs)
-        if channel is not None and needs:
-            perms = channel.permissions_for(guild.me)
-            missing = [p for p in needs if not getattr(perms, p, False)] or missing
-        names = ", ".join(PERMISSION_NAMES.get(p, p) for p in missing) or "a permission"
-        where = f" in {channel.mention}" if channel is not None else ""
-        text = (f"⚠️ I couldn't {what}{where}: Discord says I'm missing permissions ({names}). "
-                "A moderator can give my role that permission there.")
-        log.warning("guild %s: %s", guild.id, text)
-        staff = guild.get_channel(self.bot.settings(guild.id).channel("staff_log") or 0)
-        if isinstance(staff, discord.TextChannel):
-            try:
-                await staff.send(text, allowed_mentions=NO_MENTIONS)
-            except discord.HTTPException:
-                log.warning("guild %s: could not report a missing permission to the staff log", guild.id)
 
     async def _thread_of(self, guild: discord.Guild, item: FeedbackItem, timer: Any) -> discord.Thread:
         try:
@@ -162,7 +141,8 @@ class Notices:
                 log.info("guild %s: can't reopen thread %s to %s; going elsewhere", guild.id, thread.id, what)
                 await elsewhere()
                 return
-            await self._report_permission(guild, f"reopen the archived thread to {what}", thread, ("manage_threads",))
+            await report_missing_permission(self.bot, guild, f"reopen the archived thread to {what}", thread,
+                                            ("manage_threads",))
             raise GiveUp(f"{what}: the thread is archived")
         try:
             thread = await thread.edit(archived=False)

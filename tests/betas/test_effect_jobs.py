@@ -13,7 +13,6 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
-import discord.http
 import pytest
 from sqlalchemy import select
 
@@ -23,24 +22,9 @@ from bot.sandbox.harness import Harness
 from tests.betas.test_e2e import announcement, bot_config, create, field, world  # noqa: F401 - fixtures
 
 EDIT_ROUTE = "PATCH /channels/{channel_id}/messages/{message_id}"
-_sleep = asyncio.sleep
 
 
-class _QuickRetries:
-    """``asyncio`` as discord.http sees it, with its sleeps cut short: discord.py retries a 500 itself, four
-    times, sleeping 1 + 2·n real seconds in between; the test is about what happens after it gives up."""
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(asyncio, name)
-
-    @staticmethod
-    async def sleep(delay: float, result: Any = None) -> Any:
-        return await _sleep(min(delay, 0.01), result)
-
-
-@pytest.fixture(autouse=True)
-def quick_discord_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(discord.http, "asyncio", _QuickRetries())
+pytestmark = pytest.mark.usefixtures("quick_discord_retries")
 
 
 async def refresh_jobs(h: Harness) -> list[Any]:

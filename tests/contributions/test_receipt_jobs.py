@@ -13,22 +13,17 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import discord.http
 import pytest
 from sqlalchemy import select, update
 
 from bot.platform.tables import audit_log, timers
 from bot.sandbox.harness import Harness, MemberSpec, WorldSpec
-from tests.feedback.test_effect_jobs import _QuickRetries
 
 MESSAGES = "POST /channels/{channel_id}/messages"
 RECEIPT = "contrib.receipt"
 
 
-@pytest.fixture(autouse=True)
-def quick_discord_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    # discord.py retries a 500 itself (five tries, sleeping 1 + 2·n real seconds); the test is about after.
-    monkeypatch.setattr(discord.http, "asyncio", _QuickRetries())
+pytestmark = pytest.mark.usefixtures("quick_discord_retries")
 
 
 @pytest.fixture

@@ -3,11 +3,9 @@ doubles them (end to end through the emulator, on both databases)."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from typing import Any
 
-import discord.http
 import pytest
 from sqlalchemy import select, update
 
@@ -16,24 +14,9 @@ from bot.sandbox.harness import Harness
 from tests.feedback.test_e2e import item, mentioned_users, report
 
 MESSAGE_ROUTE = "POST /channels/{channel_id}/messages"
-_sleep = asyncio.sleep
 
 
-class _QuickRetries:
-    """``asyncio`` as discord.http sees it, with its sleeps cut short: discord.py retries a 500 itself, four
-    times, sleeping 1 + 2·n real seconds in between; the test is about what happens after it gives up."""
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(asyncio, name)
-
-    @staticmethod
-    async def sleep(delay: float, result: Any = None) -> Any:
-        return await _sleep(min(delay, 0.01), result)
-
-
-@pytest.fixture(autouse=True)
-def quick_discord_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(discord.http, "asyncio", _QuickRetries())
+pytestmark = pytest.mark.usefixtures("quick_discord_retries")
 
 
 async def feedback_jobs(h: Harness) -> list[Any]:

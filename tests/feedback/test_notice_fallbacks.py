@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot.emulator import rules
@@ -15,9 +16,9 @@ from bot.feedback.tables import feedback_dms_closed
 from bot.platform.tables import audit_log
 from bot.sandbox.harness import Harness
 from tests.feedback.test_e2e import credits, embed_field, item, mentioned_users, report, starter
-from tests.feedback.test_effect_jobs import feedback_jobs, quick_discord_retries, until_delivered
+from tests.feedback.test_effect_jobs import feedback_jobs, until_delivered
 
-__all__ = ["quick_discord_retries"]  # the fixture (autouse): discord.py's own 5xx retries without real sleeps
+pytestmark = pytest.mark.usefixtures("quick_discord_retries")  # discord.py's own 5xx retries, no real sleeps
 
 MESSAGE_ROUTE = "POST /channels/{channel_id}/messages"
 

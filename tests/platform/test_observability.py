@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import discord.http
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import make_url
@@ -26,15 +25,11 @@ from bot.platform.metrics import Metrics, route_template
 from bot.sandbox.harness import Harness, RoleSpec, WorldSpec
 from tests.conftest import POSTGRES_URL, _admin_dsn, running_harness
 from tests.contributions.test_receipt_jobs import until_delivered
-from tests.feedback.test_effect_jobs import _QuickRetries
 
 MESSAGES = "POST /channels/{channel_id}/messages"
 
 
-@pytest.fixture(autouse=True)
-def quick_discord_retries(monkeypatch: pytest.MonkeyPatch) -> None:
-    # discord.py retries a 500 itself (sleeping 1 + 2·n real seconds); the test is about the job's retry after.
-    monkeypatch.setattr(discord.http, "asyncio", _QuickRetries())
+pytestmark = pytest.mark.usefixtures("quick_discord_retries")
 
 
 @pytest.fixture
