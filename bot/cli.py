@@ -160,7 +160,7 @@ async def _login(bot, token: str, attempts: int, backoff: float) -> None:  # typ
         try:
             await bot.login(token)
             return
-        except (aiohttp.ClientConnectionError, discord.DiscordServerError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiohttp.ClientConnectionError, discord.DiscordServerError) as exc:
             if bot.user is not None:  # logged in: the failure came from setup_hook, not from reaching Discord
                 raise
             reason = _reason(exc)
