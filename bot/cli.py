@@ -135,6 +135,50 @@ def intents_refused(intents) -> str:  # type: ignore[no-untyped-def]
             "and start Kudos again.")
 
 
+MAX_CONNECT_BACKOFF = 60.0
+
+
+def discord_unreachable(reason: str, attempts: int) -> str:
+    return (f"discord: cannot reach Discord ({reason}) after {attempts} attempt(s); check this machine's internet "
+            "connection, DNS and firewall (outgoing HTTPS to discord.com and gateway.discord.gg), then start Kudos "
+            "again (bot.connect_attempts and bot.connect_backoff_seconds set how long it keeps trying)")
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+async def _login(bot, token: str, attempts: int, backoff: float) -> None:  # type: ignore[no-untyped-def]
+    """``bot.login`` with retries while Discord cannot be reached (no network, DNS, a firewall, 5xx); a
+    rejected token, the database or a migration failing in ``setup_hook`` are not retried."""
+    import aiohttp
+    import discord
+    import discord.utils
+
+    for attempt in range(1, attempts + 1):
+        try:
+            await bot.login(token)
+            return
+        except (TimeoutError, aiohttp.ClientConnectionError, discord.DiscordServerError) as exc:
+            if bot.user is not None:  # logged in: the failure came from setup_hook, not from reaching Discord
+                raise
+            reason = _reason(exc)
+            if attempt == attempts:
+                raise CliError(discord_unreachable(reason, attempts)) from None
+        delay = min(MAX_CONNECT_BACKOFF, backoff * 2 ** (attempt - 1))
+        log.warning("cannot reach Discord (%s); trying again in %.1f s (attempt %d of %d)",
+                    reason, delay, attempt, attempts)
+        await bot.http.close()  # the next login opens a new session and connector
+        bot.http.connector = discord.utils.MISSING
+        await asyncio.sleep(delay)
+
+
+async def _start(bot, token: str, config) -> None:  # type: ignore[no-untyped-def]
+    await _login(bot, token, config.bot.connect_attempts, config.bot.connect_backoff_seconds)
+    await bot.connect()
+
+
 async def _run_bot(config, token: str, shards: dict[str, object] | None = None) -> None:  # type: ignore[no-untyped-def]
     import discord
 
@@ -147,7 +191,7 @@ async def _run_bot(config, token: str, shards: dict[str, object] | None = None) 
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with bot:
-        runner = asyncio.create_task(bot.start(token), name="kudos-bot")
+        runner = asyncio.create_task(_start(bot, token, config), name="kudos-bot")
         stopper = asyncio.create_task(stop.wait(), name="kudos-signal")
         done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
         if stopper in done:
@@ -161,7 +205,7 @@ async def _run_bot(config, token: str, shards: dict[str, object] | None = None) 
                 raise CliError("KUDOS_TOKEN: Discord rejected this token; copy it again from the Developer Portal")
             if isinstance(exc, discord.PrivilegedIntentsRequired):
                 raise CliError(intents_refused(bot.intents))
-            if isinstance(exc, DatabaseError):
+            if isinstance(exc, (DatabaseError, CliError)):
                 raise CliError(str(exc))
             if exc is not None:
                 raise exc

@@ -18,6 +18,21 @@ QUIET_LOGGERS = {
 }
 
 
+# Loggers whose INFO lines are library noise at every start (alembic lists its autogenerate plugins).
+SILENT_LOGGERS = {"alembic.runtime.plugins": logging.WARNING}
+
+
+class NoVoiceWarnings(logging.Filter):
+    """discord.py warns at start that PyNaCl and davey are missing, so voice is not supported; Kudos uses no
+    voice, so the warnings only alarm a newcomer."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "voice will NOT be supported" not in str(record.msg)
+
+
+no_voice_warnings = NoVoiceWarnings()
+
+
 class RedactSecrets(logging.Filter):
     """Replaces every registered secret in a record's final message with ``[redacted]``."""
 
@@ -61,6 +76,10 @@ def setup_logging(level: str = "INFO", *, stream=None) -> None:  # type: ignore[
     handler.addFilter(redactor)
     handler._kudos = True  # type: ignore[attr-defined]
     root.addHandler(handler)
+    for name, floor in SILENT_LOGGERS.items():
+        logging.getLogger(name).setLevel(max(floor, logging.getLogger(name).level))
+    if no_voice_warnings not in logging.getLogger("discord.client").filters:
+        logging.getLogger("discord.client").addFilter(no_voice_warnings)
     # Never below the floor (their DEBUG output holds request bodies and SQL parameters), never more
     # talkative than the level asked for.
     wanted = logging.getLevelName(level) if isinstance(level, str) else level

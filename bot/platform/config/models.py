@@ -117,6 +117,8 @@ class BotConfig(_Model):
     log_level: LogLevel = "INFO"
     command_sync: CommandSync = Field("guild", description="Where application commands are synced at start")
     guild_ready_timeout: float = Field(2.0, gt=0, description="Seconds to wait for GUILD_CREATE events")
+    connect_attempts: int = Field(5, ge=1, le=100, description="Tries to reach Discord at start before giving up")
+    connect_backoff_seconds: float = Field(2.0, ge=0, le=300, description="First wait between those tries; doubles")
     member_cache: bool = Field(True, description="Cache members (role rewards need it); also chunks at startup")
     gc_freeze: bool = Field(True, description="Once ready, keep start-up objects out of full GC passes")
     interaction_burst: int = Field(10, ge=0, le=1000, description="Interactions a member may send at once; 0 = no limit")

@@ -10,9 +10,11 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
-from bot.platform.db.engine import Database
+from bot.platform.db.engine import Database, DatabaseError
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +74,27 @@ async def _run(db: Database, fn: Any, revision: str) -> None:
         cfg.attributes["connection"] = sync_conn
         fn(cfg, revision)
 
-    async with db.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            # Several bot processes may start at once: one migrates, the others wait and find nothing to do.
-            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
-        await conn.run_sync(_apply)
+    try:
+        async with db.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # Several bot processes may start at once: one migrates, the others wait and find nothing to do.
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            await conn.run_sync(_apply)
+    except CommandError as exc:
+        log.debug("migration to %s failed", revision, exc_info=True)
+        raise DatabaseError(migration_failed(exc)) from exc
+    except DBAPIError as exc:
+        log.debug("migration to %s failed", revision, exc_info=True)
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        raise DatabaseError(f"migrations: upgrading the database schema failed ({reason}); nothing of that step "
+                            "was kept where the database allows it. Restore the last backup (kudos restore) or fix "
+                            "the cause, then run kudos migrate (log_level = \"DEBUG\" shows the details)") from exc
+
+
+def migration_failed(exc: CommandError) -> str:
+    """One line for an Alembic refusal; the usual one is a revision this version of Kudos does not have."""
+    message = str(exc).strip().splitlines()[0]
+    if "Can't locate revision" in message:
+        return (f"migrations: {message}: the database was upgraded by a newer version of Kudos. Run that version "
+                "again, or restore a backup taken before the upgrade (kudos restore)")
+    return f"migrations: {message}; fix the cause or restore a backup (kudos restore), then run kudos migrate"
