@@ -222,6 +222,21 @@ class ActorsMixin(_Base):
             "content_type": ctype, "ephemeral": True}
         return str(aid)
 
+    def _check_bounds(self, name: str, otype: int, d: dict[str, Any], v: Any) -> None:
+        """application-commands.mdx, Application Command Option Structure: ``min_value``/``max_value`` ("the
+        minimum/maximum value permitted", INTEGER and NUMBER) and ``min_length``/``max_length`` ("the
+        minimum/maximum allowed length", STRING). Discord's client will not send a value outside them."""
+        if otype in (4, 10):
+            lo, hi = d.get("min_value"), d.get("max_value")
+            if (lo is not None and v < lo) or (hi is not None and v > hi):
+                bounds = f"{'' if lo is None else lo}..{'' if hi is None else hi}"
+                raise self._error(f"option {name!r} takes a value in {bounds}, not {v!r}")
+        elif otype == 3:
+            lo, hi = d.get("min_length"), d.get("max_length")
+            if (lo is not None and len(v) < lo) or (hi is not None and len(v) > hi):
+                raise self._error(f"option {name!r} takes {lo or 0}-{6000 if hi is None else hi} characters, "
+                                  f"not {len(v)}")
+
     def _build_options(self, guild_id: int, defs: list[dict[str, Any]], given: dict[str, Any],
                        resolved: dict[str, Any]) -> list[dict[str, Any]]:
         by_name = {d["name"]: d for d in defs}
@@ -248,6 +263,7 @@ class ActorsMixin(_Base):
             choices = d.get("choices")
             if choices and v not in [c["value"] for c in choices]:
                 raise self._error(f"{v!r} is not one of the choices of option {name!r}")
+            self._check_bounds(name, otype, d, v)
             out.append({"name": name, "type": otype, "value": v})
         for d in defs:
             if d.get("required") and d["name"] not in given:

@@ -338,9 +338,8 @@ class Feedback(ForumWatch, Notices, commands.Cog):
 
         change, problems = await self.set_status(guild, item, status, actor_id=interaction.user.id, note=note,
                                                  version=version, of=of, before_write=defer)
-        left = sum(1 for u in change.recipients if guild.get_member(u) is None)
-        await interaction.followup.send(self.status_report(change, problems, left=left), ephemeral=True,
-                                        allowed_mentions=NO_MENTIONS)
+        report = self.status_report(change, problems, told=self.who_is_told(guild, change))
+        await interaction.followup.send(report, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     async def set_status(self, guild: discord.Guild, item_id: int, status: str, *, actor_id: int,
                          note: str | None = None, version: str | None = None, of: int | None = None,
@@ -367,13 +366,20 @@ class Feedback(ForumWatch, Notices, commands.Cog):
         return change, []
 
     @staticmethod
-    def status_report(change: StatusChange, problems: list[str], *, left: int = 0) -> str:
-        """What the staff member is told; ``left``: recipients no longer in the server (not told)."""
+    def who_is_told(guild: discord.Guild, change: StatusChange) -> str:
+        """"N member(s) will be told", naming the recipients no longer in the server (they are not told); the
+        slash command and the dashboard both say this."""
+        left = sum(1 for u in change.recipients if guild.get_member(u) is None)
+        text = f"{len(change.recipients) - left} member(s) will be told"
+        return text + (f" ({left} who left the server won't be)" if left else "")
+
+    @staticmethod
+    def status_report(change: StatusChange, problems: list[str], *, told: str) -> str:
+        """What the staff member is told; ``told``: :meth:`who_is_told`."""
         text = f"Feedback #{change.item.id} is now {render.status_text(change.item)}."
         if change.target is not None:
             text += f" Merged into {render.ref(change.target)} ({change.moved_votes} vote(s) moved)."
-        text += f" {len(change.recipients) - left} member(s) will be told"
-        text += f" ({left} who left the server won't be)" if left else ""
+        text += f" {told}"
         text += "; the thread's status line is on its way."
         if problems:
             text += "\n⚠️ Saved, but: " + "; ".join(problems)

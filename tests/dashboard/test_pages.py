@@ -71,6 +71,20 @@ async def test_a_status_change_from_the_page_reaches_the_reporter_and_voters(das
     assert status == 400 and "already planned" in page
 
 
+async def test_the_page_does_not_count_a_member_who_left_as_told(dash: Harness, http) -> None:
+    """Like /feedback status: a voter who left the server gets no DM, so the page does not count them."""
+    item_id = await report(dash)
+    assert dash.bot is not None
+    item = await dash.bot.app.feedback.get(dash.guild_id, item_id)
+    await dash.member("bob").click(item.status_message_id, label="Me too")
+    await dash.member("bob").leave()
+    base = await log_in(dash, http)
+    csrf = await csrf_of(http, base + f"/feedback/{item_id}")
+    status, page = await post(http, base + f"/feedback/{item_id}/status", {"csrf": csrf, "status": "planned"})
+    assert status == 200 and "is now planned" in page
+    assert "1 member(s) will be told (1 who left the server won&#39;t be)." in page, page
+
+
 async def test_another_guilds_item_ids_are_not_found(dash: Harness, http) -> None:
     base = await log_in(dash, http)
     for path in ("/feedback/999", "/betas/999", "/members/999"):

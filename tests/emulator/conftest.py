@@ -125,6 +125,12 @@ def build_commands(bot: KudosTestBot) -> None:
         out = " ".join([text.upper() if loud else text] * times)
         await interaction.response.send_message(f"{out} ({ratio})", ephemeral=True)
 
+    @tree.command(name="bounded", description="Options with ranges and lengths")
+    async def bounded(interaction: discord.Interaction, count: app_commands.Range[int, 1, 10],
+                      word: app_commands.Range[str, 2, 5], ratio: app_commands.Range[float, 0.0, 1.0] = 0.5,
+                      floor: app_commands.Range[int, 3, None] = 3) -> None:
+        await interaction.response.send_message(f"{count} {word} {ratio} {floor}", ephemeral=True)
+
     kudos = app_commands.Group(name="kudos", description="Kudos things")
     admin = app_commands.Group(name="admin", description="Admin things", parent=kudos)
 

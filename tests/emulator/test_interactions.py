@@ -213,3 +213,28 @@ async def test_followup_after_the_deferred_message_was_deleted_is_new(emu: Emula
     assert rec.message is not None and rec.message.deleted
     assert [m.content for m in emu.ephemerals(world.alice.id)] == ["just for you"]
     assert emu.messages(world.general.id) == []
+
+
+async def test_slash_options_respect_min_and_max(emu: Emulator, world: World, bot: KudosTestBot) -> None:
+    """application-commands.mdx, Application Command Option Structure: ``min_value`` / ``max_value`` are "the
+    minimum/maximum value permitted" (INTEGER, NUMBER) and ``min_length`` / ``max_length`` "the minimum/maximum
+    allowed length" (STRING); Discord's client will not send a value outside them, so neither does an actor."""
+    def run(**options: object):
+        return emu.run_slash(world.guild.id, world.general.id, world.alice.id, "bounded", options)
+
+    with pytest.raises(EmulatorError, match=r"option 'count' takes a value in 1\.\.10, not 11"):
+        await run(count=11, word="abc")
+    with pytest.raises(EmulatorError, match="option 'count'"):
+        await run(count=0, word="abc")
+    with pytest.raises(EmulatorError, match=r"option 'ratio' takes a value in 0\.0\.\.1\.0, not 1\.5"):
+        await run(count=1, word="abc", ratio=1.5)
+    with pytest.raises(EmulatorError, match=r"option 'floor' takes a value in 3\.\., not 2"):
+        await run(count=1, word="abc", floor=2)
+    with pytest.raises(EmulatorError, match="option 'word' takes 2-5 characters, not 6"):
+        await run(count=1, word="abcdef")
+    with pytest.raises(EmulatorError, match="option 'word' takes 2-5 characters, not 1"):
+        await run(count=1, word="a")
+    rec = await run(count=10, word="ab", ratio=1.0, floor=1000)
+    assert rec.response["content"] == "10 ab 1.0 1000"
+    rec = await run(count=1, word="abcde", ratio=0.0)
+    assert rec.response["content"] == "1 abcde 0.0 3"

@@ -61,7 +61,7 @@ async def change_status(request: web.Request, ctx: Staff) -> web.StreamResponse:
     text = f"Feedback #{change.item.id} is now {label(change.item.status).lower()}."
     if change.target is not None:
         text += f" Merged into #{change.target.id} ({change.moved_votes} vote(s) moved)."
-    text += f" {len(change.recipients)} member(s) will be told."
+    text += f" {cog.who_is_told(ctx.guild, change)}."
     return await _item_page(request, ctx, item_id, notice=text,
                             problem=("Saved, but: " + "; ".join(problems)) if problems else None)
 
