@@ -74,6 +74,17 @@ async def end_post(exc: BaseException, what: str, *, mark_failed: Callable[[str]
     raise GiveUp(what) from exc
 
 
+async def run_post_job(bot: Any, guild_id: int, announcement_id: int, timer: Any,
+                       post: Callable[..., Awaitable[Any]]) -> None:
+    """Run a post job (``betas.announce``, ``announce.post``, ``announce.changes``): ``post(guild, id,
+    attempts=, last_try=)`` once the guild is there (jobs due at start run before the gateway sends it)."""
+    guild = bot.get_guild(guild_id)
+    if guild is None:
+        raise Retry(f"guild {guild_id} is not available (yet)")
+    attempts = getattr(timer, "attempts", 1)
+    await post(guild, announcement_id, attempts=attempts, last_try=attempts >= bot.scheduler.settings.max_attempts)
+
+
 def permission_name(flag: str) -> str:
     """A permission as Discord's client names it: ``send_messages_in_threads`` → "Send Messages in Threads"."""
     return " ".join(w if w in ("in", "and") else w.capitalize() for w in flag.split("_"))
@@ -100,4 +111,5 @@ async def report_missing_permission(bot: Any, guild: discord.Guild, what: str,
             log.warning("guild %s: could not report a missing permission to the staff log", guild.id)
 
 
-__all__ = ["end_job", "end_post", "failure_of", "outcome", "permission_name", "report_missing_permission"]
+__all__ = ["end_job", "end_post", "failure_of", "outcome", "permission_name", "report_missing_permission",
+           "run_post_job"]

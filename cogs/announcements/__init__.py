@@ -28,11 +28,11 @@ from bot.announcements.service import (
 )
 from bot.betas import CHANGES_EVENT, NEWS_EVENT, REPLIES_EVENT, parse_when
 from bot.core.checks import require
-from bot.core.effect_errors import end_post, report_missing_permission
+from bot.core.effect_errors import end_post, report_missing_permission, run_post_job
 from bot.core.errors import NO_MENTIONS, KudosModal, KudosView
 from bot.ledger.explain import ts
 from bot.platform.errors import Conflict, InvalidInput, KudosError, NotAllowed
-from bot.platform.jobs.effects import GiveUp, Retry
+from bot.platform.jobs.effects import GiveUp
 
 log = logging.getLogger(__name__)
 
@@ -424,22 +424,12 @@ class Announce(commands.Cog):
     async def _on_post_timer(self, payload: dict[str, Any], timer: Any) -> None:
         """The ``announce.post`` job: the post goes out (see :meth:`post_news`)."""
         ann = await self.betas.announcement(int(payload["announcement_id"]))
-        guild = self.bot.get_guild(ann.guild_id)
-        if guild is None:
-            raise Retry(f"guild {ann.guild_id} is not available (yet)")
-        attempts = getattr(timer, "attempts", 1)
-        await self.post_news(guild, ann.id, attempts=attempts,
-                             last_try=attempts >= self.bot.scheduler.settings.max_attempts)
+        await run_post_job(self.bot, ann.guild_id, ann.id, timer, self.post_news)
 
     async def _on_changes_timer(self, payload: dict[str, Any], timer: Any) -> None:
         """The ``announce.changes`` job (see :meth:`post_changes`)."""
         ann = await self.betas.announcement(int(payload["announcement_id"]))
-        guild = self.bot.get_guild(ann.guild_id)
-        if guild is None:
-            raise Retry(f"guild {ann.guild_id} is not available (yet)")
-        attempts = getattr(timer, "attempts", 1)
-        await self.post_changes(guild, ann.id, attempts=attempts,
-                                last_try=attempts >= self.bot.scheduler.settings.max_attempts)
+        await run_post_job(self.bot, ann.guild_id, ann.id, timer, self.post_changes)
 
     async def _on_replies_timer(self, payload: dict[str, Any], _timer: Any) -> None:
         """Distinct members (not bots) who wrote in the discussion thread, to the staff log."""

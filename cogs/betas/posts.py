@@ -26,7 +26,7 @@ from typing import Any
 import discord
 
 from bot.betas import Beta
-from bot.core.effect_errors import end_job, end_post, report_missing_permission
+from bot.core.effect_errors import end_job, end_post, report_missing_permission, run_post_job
 from bot.core.errors import NO_MENTIONS
 from bot.platform.errors import Conflict, KudosError, NotFound
 from bot.platform.jobs.effects import Action, Drop, GiveUp, Retry
@@ -175,12 +175,7 @@ class Posts:
     async def _on_announce_timer(self, payload: dict[str, Any], timer: Any) -> None:
         """The ``betas.announce`` job: the announcement goes out (see :meth:`post`)."""
         ann = await self.svc.announcement(int(payload["announcement_id"]))
-        guild = self.bot.get_guild(ann.guild_id)
-        if guild is None:
-            raise Retry(f"guild {ann.guild_id} is not available (yet)")
-        attempts = getattr(timer, "attempts", 1)
-        await self.post(guild, ann.id, attempts=attempts,
-                        last_try=attempts >= self.bot.scheduler.settings.max_attempts)
+        await run_post_job(self.bot, ann.guild_id, ann.id, timer, self.post)
 
     async def _on_welcome_job(self, payload: dict[str, Any], timer: Any) -> None:
         """The ``betas.welcome`` job: besides the DM (a grant), ping the promoted members in the discussion

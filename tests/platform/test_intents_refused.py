@@ -6,9 +6,6 @@ Members intent on and Message Content off (``Emulator(privileged_intents=...)``)
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
 from pathlib import Path
 
 import discord
@@ -17,6 +14,7 @@ from bot.cli import EXIT_USAGE, intents_refused
 from bot.core.bot import default_intents
 from bot.emulator import Emulator
 from bot.emulator.gateway import GUILD_MEMBERS
+from tests.platform.test_startup_failures import kudos_run
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,21 +27,9 @@ async def test_kudos_run_names_the_intents_to_switch_on_when_discord_closes_with
     config.write_text(f'[bot]\ndatabase_url = "sqlite+aiosqlite:///{tmp_path / "k.db"}"\nguild_ready_timeout = 0.05\n')
     async with Emulator(privileged_intents=GUILD_MEMBERS) as emu:
         emu.create_guild("Acme")
-        env = dict(os.environ, KUDOS_DISCORD_API_BASE=emu.base_url, KUDOS_DISCORD_GATEWAY=emu.gateway_url,
-                   KUDOS_TOKEN=emu.token, PYTHONUNBUFFERED="1")
-        env.pop("KUDOS_CONFIG", None)
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", "--config", str(config), cwd=ROOT, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-        try:
-            _out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
-        finally:
-            if proc.returncode is None:
-                proc.kill()
-                await proc.wait()
+        code, text = await kudos_run(config, emu.base_url, emu.gateway_url, emu.token)
         assert emu.gateway.closes == [4014] and emu.gateway.identifies == 0
-    text = err.decode()
-    assert proc.returncode == EXIT_USAGE, text[-2000:]
+    assert code == EXIT_USAGE, text[-2000:]
     assert "Traceback" not in text, text[-2000:]
     line = [x for x in text.splitlines() if x.startswith("kudos: intents:")]
     assert len(line) == 1, text[-2000:]

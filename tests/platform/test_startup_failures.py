@@ -28,7 +28,8 @@ def _closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def _kudos_run(config: Path, api_base: str, gateway: str, token: str) -> tuple[int, str]:
+async def kudos_run(config: Path, api_base: str, gateway: str, token: str) -> tuple[int, str]:
+    """A real ``python -m bot run`` process with this config, Discord and token: (exit code, stderr)."""
     env = dict(os.environ, KUDOS_DISCORD_API_BASE=api_base, KUDOS_DISCORD_GATEWAY=gateway, KUDOS_TOKEN=token,
                PYTHONUNBUFFERED="1")
     env.pop("KUDOS_CONFIG", None)
@@ -69,7 +70,7 @@ async def test_discord_unreachable_is_retried_with_back_off_then_one_line(tmp_pa
     config = _config(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'k.db'}",
                      "connect_attempts = 3\nconnect_backoff_seconds = 0.2\n")
     port = _closed_port()
-    code, text = await _kudos_run(config, f"http://127.0.0.1:{port}/api/v10", f"ws://127.0.0.1:{port}/",
+    code, text = await kudos_run(config, f"http://127.0.0.1:{port}/api/v10", f"ws://127.0.0.1:{port}/",
                                   "abcdefgh.ijklmnop.qrstuvwx")
     line = _one_line(code, text, "discord:")
     assert "cannot reach Discord" in line and "after 3 attempt(s)" in line and "DNS and firewall" in line
@@ -87,7 +88,7 @@ async def test_a_token_discord_rejects_is_one_line(tmp_path: Path) -> None:
     config = _config(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'k.db'}")
     async with Emulator() as emu:
         emu.create_guild("Acme")
-        code, text = await _kudos_run(config, emu.base_url, emu.gateway_url, "not-the-right-token.x.y")
+        code, text = await kudos_run(config, emu.base_url, emu.gateway_url, "not-the-right-token.x.y")
         assert emu.gateway.identifies == 0
     line = _one_line(code, text, "KUDOS_TOKEN:")
     assert "rejected this token" in line and "Developer Portal" in line
@@ -99,7 +100,7 @@ async def test_database_unreachable_is_one_line(tmp_path: Path) -> None:
     config = _config(tmp_path, "postgresql+asyncpg://kudos:s3cretpw@127.0.0.1:1/kudos")
     async with Emulator() as emu:
         emu.create_guild("Acme")
-        code, text = await _kudos_run(config, emu.base_url, emu.gateway_url, emu.token)
+        code, text = await kudos_run(config, emu.base_url, emu.gateway_url, emu.token)
     line = _one_line(code, text, "cannot connect to")
     assert "127.0.0.1:1" in line and "s3cretpw" not in text
 
@@ -115,6 +116,6 @@ async def test_failing_migrations_are_one_line_and_the_log_has_no_library_noise(
     config = _config(tmp_path, f"sqlite+aiosqlite:///{db_file}")
     async with Emulator() as emu:
         emu.create_guild("Acme")
-        code, text = await _kudos_run(config, emu.base_url, emu.gateway_url, emu.token)
+        code, text = await kudos_run(config, emu.base_url, emu.gateway_url, emu.token)
     line = _one_line(code, text, "migrations:")
     assert "9999_from_the_future" in line and "newer version of Kudos" in line and "kudos restore" in line
