@@ -9,7 +9,10 @@ A :class:`Pacer` bucket counts what it has in flight itself. A request may go on
 Remaining seen in the current window, minus the requests still in flight, is above zero; a new window
 starts once the window's reset has passed: the earliest reset its answers announced, each counted as
 ``Reset-After`` from when the answer arrived (as discord.py counts it), which is never before Discord's own
-reset. Answers about a window that has already ended are recognised by their reset time and ignored.
+reset. Answers about a window that has already ended are ignored: they are recognised by their
+``X-RateLimit-Reset`` (the window's end as Discord counts it, the same in every answer of one window, so an
+answer that the event loop read late still names its own window) and, without that header, by the reset
+time they imply.
 
 The headers reach the pacer through an aiohttp trace (``discord.Client(http_trace=...)``): a paced request
 passes its :class:`Ticket` as ``trace_request_ctx``, which discord.py hands on to aiohttp.
@@ -50,6 +53,8 @@ class PacedBucket:
         self.resets_at: float | None = None
         self.started = -math.inf  # when the current window began (as seen from here)
         self.window = 0.0  # the window's length (Reset-After of a window's first answer)
+        self.reset_mark: float | None = None  # the latest X-RateLimit-Reset seen (Discord's clock)
+        self.stale_below = -math.inf  # answers whose X-RateLimit-Reset is below this are about ended windows
         self._changed = asyncio.Event()
 
     def _now(self) -> float:
@@ -62,6 +67,8 @@ class PacedBucket:
                 self.remaining = max(self.limit or 1, 1)
                 self.resets_at = None
                 self.started = now
+                if self.reset_mark is not None:
+                    self.stale_below = self.reset_mark + self.window / 2
             if self.remaining - self.inflight > 0:
                 self.inflight += 1
                 return
@@ -79,6 +86,12 @@ class PacedBucket:
             after = float(headers["X-RateLimit-Reset-After"])
         except (KeyError, ValueError):
             return
+        try:
+            mark: float | None = float(headers["X-RateLimit-Reset"])
+        except (KeyError, ValueError):
+            mark = None
+        if mark is not None and mark < self.stale_below:
+            return  # about a window that ended before the current one began, however late it was read
         first = self.limit is None
         self.limit = limit
         if remaining == limit - 1 or not self.window:
@@ -86,6 +99,8 @@ class PacedBucket:
         ends = received + after + SLACK
         if ends <= self.started + self.window / 2:
             return  # a late answer about a window that has ended already
+        if mark is not None:
+            self.reset_mark = mark if self.reset_mark is None else max(self.reset_mark, mark)
         self.remaining = remaining if first else min(self.remaining, remaining)
         self.resets_at = ends if self.resets_at is None else min(self.resets_at, ends)
         self._changed.set()
