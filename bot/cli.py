@@ -227,7 +227,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = _load(path)
     if args.no_migrate:
         config = config.model_copy(update={"bot": config.bot.model_copy(update={"auto_migrate": False})})
-    setup_logging(config.bot.log_level)
+    setup_logging(config.bot.log_level, log_format=config.bot.log_format)
     _test_endpoints()
     asyncio.run(_run_bot(config, token, shards))
     return 0

@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from bot.core import hygiene
 from bot.core.checks import ensure
 from bot.core.interactions import PatientResponse, is_unknown_interaction, log_expired
+from bot.platform import logctx
 from bot.platform.errors import InvalidInput, KudosError
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,8 @@ def count(interaction: discord.Interaction, outcome: str) -> None:
     observer = getattr(interaction.client, "observability", None)
     if observer is not None:
         observer.interaction_finished(interaction, outcome)
+    if log.isEnabledFor(logging.DEBUG):  # the line that closes an interaction's correlation id
+        log.debug("interaction %s finished: %s", interaction.id, outcome)
 
 
 def _context(interaction: discord.Interaction) -> str:
@@ -165,10 +168,22 @@ async def _alert_staff(interaction: discord.Interaction, text: str) -> None:
         log.warning("could not post the database alert to the staff log of guild %s", guild.id, exc_info=True)
 
 
+def bind_interaction(interaction: discord.Interaction) -> None:
+    """Bind the interaction's ids to this task's log context (:mod:`bot.platform.logctx`): discord.py runs
+    each interaction in a task of its own, so they label every line logged until it is answered."""
+    command = interaction.command.qualified_name if interaction.command is not None else None
+    if command is None and isinstance(interaction.data, dict):
+        command = interaction.data.get("custom_id") or interaction.data.get("name")
+    logctx.bind(correlation_id=f"i-{interaction.id}", guild_id=interaction.guild_id,
+                channel_id=interaction.channel_id, user_id=interaction.user.id if interaction.user else None,
+                command=command)
+
+
 class KudosTree(app_commands.CommandTree):
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         """Input hygiene before any command runs (:mod:`bot.core.hygiene`): a string option with a NUL is
         refused with a message naming the option; an autocomplete with one gets no suggestions."""
+        bind_interaction(interaction)
         try:
             hygiene.check_command(interaction)
         except InvalidInput as exc:
@@ -182,6 +197,12 @@ class KudosTree(app_commands.CommandTree):
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError, /) -> None:
         await reply_error(interaction, error)
 
+    async def _call(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+        # discord.py 2.7.1's (pinned) per-interaction task for commands, context menus and autocomplete.
+        await super()._call(interaction)
+        if log.isEnabledFor(logging.DEBUG):  # the line that closes the interaction's correlation id
+            log.debug("interaction %s handled", interaction.id)
+
 
 class KudosView(discord.ui.View):
     """Base for views: item errors go to the central handler. A view of a staff flow sets
@@ -190,6 +211,7 @@ class KudosView(discord.ui.View):
     required_level: str | None = None
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        bind_interaction(interaction)
         if self.required_level is not None:
             ensure(interaction, self.required_level)
         return True
@@ -212,6 +234,7 @@ class KudosModal(discord.ui.Modal):
     required_level: str | None = None
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        bind_interaction(interaction)
         if self.required_level is not None:
             ensure(interaction, self.required_level)
         hygiene.check_modal(self, interaction)  # InvalidInput goes to on_error, i.e. the central handler
@@ -239,6 +262,7 @@ class GuardedCallback:
         raise NotImplementedError
 
     async def callback(self, interaction: discord.Interaction) -> None:
+        bind_interaction(interaction)
         try:
             if self.required_level is not None:
                 ensure(interaction, self.required_level)

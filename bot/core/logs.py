@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
+from datetime import UTC, datetime
+
+from bot.platform import logctx
 
 _FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 
@@ -65,14 +69,61 @@ class RedactSecrets(logging.Filter):
 redactor = RedactSecrets()
 
 
-def setup_logging(level: str = "INFO", *, stream=None) -> None:  # type: ignore[no-untyped-def]
-    """Configure the root logger once; later calls only change the level."""
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line (``[bot] log_format = "json"``): timestamp (UTC, ISO 8601), level, logger,
+    message, the exception's traceback if any, and the ids the line is about (:mod:`bot.platform.logctx`:
+    correlation_id, guild_id, channel_id, user_id, command, job_id, job) where known. Ids are strings, as
+    Discord writes snowflakes, so that log tools do not round them."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, object] = {
+            "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        context = getattr(record, "kudos_context", None)
+        if context is None:
+            context = logctx.current()
+        for key in logctx.FIELDS:
+            value = context.get(key)
+            if value is not None:
+                line[key] = value if isinstance(value, str) else str(value)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            line["exception"] = record.exc_text
+        return json.dumps(line, ensure_ascii=False)
+
+
+class BindContext(logging.Filter):
+    """Keeps the ids bound when the record was made (a handler may format it later, elsewhere)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "kudos_context"):
+            record.kudos_context = logctx.current()
+        return True
+
+
+bind_context = BindContext()
+
+
+def make_formatter(log_format: str = "text") -> logging.Formatter:
+    return JsonFormatter() if log_format == "json" else logging.Formatter(_FORMAT)
+
+
+def setup_logging(level: str = "INFO", *, stream=None, log_format: str = "text") -> None:  # type: ignore[no-untyped-def]
+    """Configure the root logger once; later calls only change the level and the format."""
     root = logging.getLogger()
     root.setLevel(level)
-    if any(getattr(h, "_kudos", False) for h in root.handlers):
+    ours = [h for h in root.handlers if getattr(h, "_kudos", False)]
+    if ours:
+        for handler in ours:
+            handler.setFormatter(make_formatter(log_format))
         return
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(logging.Formatter(_FORMAT))
+    handler.setFormatter(make_formatter(log_format))
+    handler.addFilter(bind_context)
     handler.addFilter(redactor)
     handler._kudos = True  # type: ignore[attr-defined]
     root.addHandler(handler)

@@ -1,6 +1,6 @@
 """Session-wide secrets check (a pytest plugin, enabled in tests/conftest.py).
 
-For every test of the whole suite it scans every log record emitted (as production would write it: the
+For every test of the whole suite it scans every log record emitted, in its text and its JSON form (as production would write it: the
 loggers ``bot.core.logs.QUIET_LOGGERS`` keeps above DEBUG are held to their floor) and every public message
 (not ephemeral, not a DM) recorded by every emulator the test created. Neither an emulator's bot token nor any
 perk code (read from the test's databases, and from codes typed into ``/perks add-codes``) may appear.
@@ -10,6 +10,7 @@ A leak fails the session; the terminal summary reports what was scanned.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import sqlite3
 import sys
@@ -20,7 +21,7 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import make_url
 
-from bot.core.logs import QUIET_LOGGERS
+from bot.core.logs import QUIET_LOGGERS, JsonFormatter, bind_context
 from bot.emulator import spec
 
 DELIBERATE = ("kudos.test",)  # tests that log a secret on purpose to check the redaction filter
@@ -40,10 +41,12 @@ class _Collect(logging.Handler):
             return
         if record.name.startswith(DELIBERATE):
             return
+        bind_context.filter(record)  # the ids bound when it was logged, for the JSON form below
         self.records.append(record)
 
 
 _HANDLER = _Collect()
+_JSON = JsonFormatter()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -172,6 +175,8 @@ def _scan(item: pytest.Item) -> None:
             continue
         if record.exc_info and record.exc_info[1] is not None:
             text += "\n" + logging.Formatter().formatException(record.exc_info)
+        # ... and as `[bot] log_format = "json"` writes it: every field of the line, decoded.
+        text += "\n" + "\n".join(str(value) for value in json.loads(_JSON.format(record)).values())
         for secret, what in secrets.items():
             if secret in text:
                 LEAKS.append(f"{item.nodeid}: {what} in a log line of {record.name}: {text[:160]!r}")

@@ -115,6 +115,8 @@ class BotConfig(_Model):
     auto_migrate: bool = Field(True, description="Upgrade the database schema at start")
     shard_count: int = Field(0, ge=-1, description="0 = single process, N >= 1 = N shards, -1 = ask Discord")
     log_level: LogLevel = "INFO"
+    log_format: Literal["text", "json"] = Field(
+        "text", description="text: one readable line per record; json: one JSON object per line, with ids")
     command_sync: CommandSync = Field("guild", description="Where application commands are synced at start")
     guild_ready_timeout: float = Field(2.0, gt=0, description="Seconds to wait for GUILD_CREATE events")
     connect_attempts: int = Field(5, ge=1, le=100, description="Tries to reach Discord at start before giving up")

@@ -27,7 +27,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.platform import audit
+from bot.platform import audit, logctx
 from bot.platform.clock import Clock, FakeClock
 from bot.platform.db.engine import Database
 from bot.platform.jobs import store as repo
@@ -224,6 +224,10 @@ class TimerScheduler:
     async def _run_one(self, timer: repo.Timer) -> None:
         handler = self._handlers.get(timer.event)
         started = asyncio.get_running_loop().time()
+        payload = timer.payload if isinstance(timer.payload, dict) else {}
+        token = logctx.bind(correlation_id=payload.get("_cid") or f"job-{timer.id}", job_id=timer.id,
+                            job=timer.event, guild_id=payload.get("guild_id"),
+                            channel_id=payload.get("channel_id"), user_id=payload.get("user_id"))
         try:
             if handler is None:
                 raise LookupError(f"no handler registered for timer event {timer.event!r}")
@@ -240,6 +244,7 @@ class TimerScheduler:
             log.debug("timer %s (%s) fired", timer.id, timer.event)
             self._observe(timer.event, "done", started)
         finally:
+            logctx.reset(token)  # the next occurrence of a cron job is not "caused" by this one
             cron_name = timer.payload.get("_cron") if isinstance(timer.payload, dict) else None
             if cron_name in self._cron:
                 await self._schedule_next_cron(self._cron[cron_name], after=timer.due_at)

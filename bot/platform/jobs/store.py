@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.platform import logctx
 from bot.platform.db.upsert import insert_for
 from bot.platform.jobs import claims
 from bot.platform.jobs.keys import SeriesKey
@@ -49,7 +50,12 @@ async def create(
     now: datetime,
     dedupe_key: str | None = None,
 ) -> int | None:
-    """Insert a timer; with a ``dedupe_key`` already present, return ``None`` and change nothing."""
+    """Insert a timer; with a ``dedupe_key`` already present, return ``None`` and change nothing.
+
+    Queued while an interaction or a job is handled, the timer keeps that correlation id (``_cid``)."""
+    cid = logctx.correlation_id()
+    if cid is not None and "_cid" not in payload:
+        payload = {**payload, "_cid": cid}
     values = {"event": event, "payload": payload, "due_at": due_at, "status": "pending",
               "dedupe_key": dedupe_key, "created_at": now}
     if dedupe_key is None:
