@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
+from types import MappingProxyType
 from typing import Any
 
 FIELDS = ("correlation_id", "guild_id", "channel_id", "user_id", "command", "job_id", "job")
 
-_CONTEXT: ContextVar[Mapping[str, Any]] = ContextVar("kudos_log_context", default={})
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+_CONTEXT: ContextVar[Mapping[str, Any]] = ContextVar("kudos_log_context", default=_EMPTY)
 
 
 def current() -> Mapping[str, Any]:
@@ -27,7 +29,7 @@ def current() -> Mapping[str, Any]:
 def bind(**ids: Any) -> Token[Mapping[str, Any]]:
     """Add ids (``None`` values are left out) to this task's context; ``reset`` with the token to undo."""
     merged = {**_CONTEXT.get(), **{key: value for key, value in ids.items() if value is not None}}
-    return _CONTEXT.set(merged)
+    return _CONTEXT.set(MappingProxyType(merged))
 
 
 def reset(token: Token[Mapping[str, Any]]) -> None:
