@@ -233,6 +233,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from bot.core.bot import default_intents
+    from bot.core.doctor import run_doctor
+    from bot.core.logs import redactor, setup_logging
+
+    token = os.environ.get("KUDOS_TOKEN", "").strip() or None
+    redactor.add(token)
+    setup_logging("ERROR")  # the report is the output; library chatter would bury it
+    _test_endpoints()
+    return asyncio.run(run_doctor(_config_path(args), token=token, intents=default_intents()))
+
+
 # -- export ----------------------------------------------------------------------------------------
 async def _export(config, guild_id: int, what: str, period: str):  # type: ignore[no-untyped-def]
     from bot.insights import InsightsService
@@ -403,6 +415,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "(PostgreSQL needed); with --shard-count")
     p.add_argument("--shard-count", type=int, metavar="N", help="the number of shards across every process")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("doctor", help="check config, database, token, intents, servers, channels, roles and "
+                                      "permissions before `kudos run` (exit 1 on any problem)")
+    _config_option(p)
+    p.set_defaults(func=cmd_doctor)
 
     p = sub.add_parser("migrate", help="apply database migrations")
     _config_option(p)

@@ -153,26 +153,9 @@ class KudosBot(commands.Bot):
         return resolved
 
     def resolve_guild(self, guild: discord.Guild) -> ResolvedGuild:
-        cfg = self.guild_config(guild.id)
-        channels = cfg.channels
-        resolved = guild_settings.resolve(
-            guild.id,
-            roles=[(r.id, r.name) for r in guild.roles],
-            channels=[(c.id, c.name) for c in guild.channels],
-            role_refs={
-                "staff_roles": cfg.staff_roles,
-                "moderator_roles": cfg.moderator_roles,
-                "curator_roles": cfg.curator_roles,
-                "helper_roles": cfg.helper_roles,
-            },
-            channel_refs={
-                "announcements": channels.announcements,
-                "feedback_forum": channels.feedback_forum,
-                "showcase": channels.showcase,
-                "staff_log": channels.staff_log,
-            },
-            help_forum_refs=channels.help_forums,
-        )
+        resolved = guild_settings.resolve_config(guild.id, self.guild_config(guild.id),
+                                                 roles=[(r.id, r.name) for r in guild.roles],
+                                                 channels=[(c.id, c.name) for c in guild.channels])
         self.resolved[guild.id] = resolved
         for problem in resolved.problems:
             log.error("config problem in guild %s (%s): %s", guild.id, guild.name, problem)
@@ -235,13 +218,16 @@ class KudosBot(commands.Bot):
         running = self._event_tasks | self.tasks.running() | self._interaction_tasks()
         return any(t is not current and not t.done() for t in running)
 
-    async def wait_for_events(self, timeout: float = 5.0) -> None:
-        """Wait until the event handlers running now (and those they start) have finished."""
+    async def wait_for_events(self, timeout: float = 5.0, *, include_background: bool = True) -> None:
+        """Wait until the event handlers running now (and those they start) have finished; with
+        ``include_background=False``, leave out the background tasks of ``bot.tasks``."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         current = asyncio.current_task()
         while True:
-            running = self._event_tasks | self.tasks.running() | self._interaction_tasks()
+            running = self._event_tasks | self._interaction_tasks()
+            if include_background:
+                running |= self.tasks.running()
             pending = {t for t in running if t is not current and not t.done()}
             if not pending or loop.time() >= deadline:
                 return
@@ -326,7 +312,13 @@ class KudosBot(commands.Bot):
         if self._closing:
             return await super().close()
         self._closing = True
-        log.info("shutting down")
+        loop = asyncio.get_running_loop()
+        grace = self.config.bot.shutdown_grace_seconds
+        deadline = loop.time() + grace
+        log.info("shutting down (in-flight work gets up to %.0f s)", grace)
+        # Interactions and event handlers running now finish first, while the gateway and HTTP still work (a
+        # member's command gets its answer; the jobs it writes are durable either way).
+        await self.wait_for_events(timeout=grace, include_background=False)
         if self.web is not None:
             await self.web.stop()
         if self.observability is not None:
@@ -336,7 +328,7 @@ class KudosBot(commands.Bot):
                 await hook()
             except Exception:  # noqa: BLE001 - one failing hook must not stop the others
                 log.exception("flush hook %r failed", hook)
-        await self.scheduler.stop()
+        await self.scheduler.stop(timeout=max(deadline - loop.time(), 1.0))
         await self.tasks.cancel_all()
         await super().close()
         # Let running event handlers finish (they may be mid-write); cancel only what hangs. Cancelling a
@@ -344,7 +336,7 @@ class KudosBot(commands.Bot):
         current = asyncio.current_task()
         leftovers = {t for t in self._event_tasks if t is not current and not t.done()}
         if leftovers:
-            _, hanging = await asyncio.wait(leftovers, timeout=5)
+            _, hanging = await asyncio.wait(leftovers, timeout=min(5.0, max(deadline - loop.time(), 0.5)))
             for task in hanging:
                 task.cancel()
             if hanging:

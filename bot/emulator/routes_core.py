@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.emulator import rules
 from bot.emulator import world_channels as channels
 from bot.emulator import world_members as members
 from bot.emulator.routing import Request, Result, Router, RouteTable
@@ -27,6 +28,35 @@ async def get_me(emu: Emulator, req: Request) -> Result:
     return 200, me | {"verified": True, "mfa_enabled": False, "locale": "en-US", "email": None}
 
 
+@route("GET", "/users/@me/guilds")
+async def list_my_guilds(emu: Emulator, req: Request) -> Result:
+    """user.mdx "Get Current User Guilds": "Returns a list of partial guild objects the current user is a member
+    of", sorted by id, paged by ``before``/``after``/``limit`` (1-200, default 200)."""
+    try:
+        limit = int(req.query.get("limit", 200))
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= 200:
+        raise ApiError(400, 50035, "Invalid Form Body", {"limit": {"_errors": [
+            {"code": "NUMBER_TYPE_MAX" if limit > 200 else "NUMBER_TYPE_MIN",
+             "message": "int value should be between 1 and 200"}]}})
+    after = int(req.query.get("after", 0) or 0)
+    before = int(req.query["before"]) if req.query.get("before") else None
+    with_counts = req.query.get("with_counts") in ("true", "1", "True")
+    out = []
+    for guild in sorted(emu.state.guilds.values(), key=lambda g: g.id):
+        me = guild.members.get(emu.bot_user_id)
+        if me is None or guild.id <= after or (before is not None and guild.id >= before):
+            continue
+        partial = {"id": str(guild.id), "name": guild.name, "icon": None, "banner": None,
+                   "owner": guild.owner_id == emu.bot_user_id,
+                   "permissions": str(rules.base_permissions(guild, me)), "features": []}
+        if with_counts:
+            partial |= {"approximate_member_count": len(guild.members), "approximate_presence_count": 0}
+        out.append(partial)
+    return 200, out[:limit] if before is None else out[-limit:]
+
+
 @route("GET", "/users/{user_id}")
 async def get_user(emu: Emulator, req: Request) -> Result:
     user = emu.state.users.get(req.id("user_id", "User"))
@@ -35,9 +65,20 @@ async def get_user(emu: Emulator, req: Request) -> Result:
     return 200, user.to_json()
 
 
+# application.mdx "Application Flags": an app in under 100 servers has the *_LIMITED flag of each privileged
+# intent enabled on its Bot page (GATEWAY_PRESENCE_LIMITED 1 << 13, GATEWAY_GUILD_MEMBERS_LIMITED 1 << 15,
+# GATEWAY_MESSAGE_CONTENT_LIMITED 1 << 19).
+_LIMITED_INTENT_FLAGS = ((1 << 8, 1 << 13), (1 << 1, 1 << 15), (1 << 15, 1 << 19))  # (intent, flag)
+
+
 @route("GET", "/oauth2/applications/@me")
 async def get_application(emu: Emulator, req: Request) -> Result:
-    return 200, application_json(emu.state, emu.application_id, emu.bot_user_id)
+    out = application_json(emu.state, emu.application_id, emu.bot_user_id)
+    flags = out["flags"]
+    for intent, flag in _LIMITED_INTENT_FLAGS:
+        if emu.privileged_intents & intent:
+            flags |= flag
+    return 200, out | {"flags": flags, "flags_new": str(flags)}
 
 
 @route("GET", "/gateway")

@@ -4,8 +4,8 @@ matplotlib spends about half a second of pure Python per ``/stats`` (five charts
 time is spent holding the GIL, and the event loop (and aiosqlite's thread) then wait up to the interpreter's
 switch interval each time they need it, which doubled other commands' p99 while charts rendered
 (``bench/insights.py``). A child process has its own GIL. It is spawned on the first chart (so matplotlib,
-~50 MB, never loads in the bot process), kept for the next ones, and stopped with the bot. If the child dies,
-the next chart starts a new one.
+~50 MB, never loads in the bot process), kept for the next ones, and stopped with the bot; if the bot is killed,
+the child notices and exits too. If the child dies, the next chart starts a new one.
 """
 
 from __future__ import annotations
@@ -13,14 +13,30 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 log = logging.getLogger(__name__)
 
+def _exit_with_parent() -> None:
+    """In the child: wait for the bot process to end, however it ends (SIGKILL, a crash, an OOM kill), then
+    exit. A ProcessPoolExecutor worker otherwise lives on as an orphan, and keeps multiprocessing's resource
+    tracker alive with it. The parent's sentinel (a pipe ``spawn`` gives every child) becomes readable when
+    the parent is gone."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+    parent.join()
+    os._exit(0)
+
+
 def _warm() -> None:
-    """Runs in the child once: import matplotlib and the chart code before the first real chart."""
+    """Runs in the child once: watch the parent, then import matplotlib and the chart code before the first
+    real chart."""
+    threading.Thread(target=_exit_with_parent, name="kudos-chart-watchdog", daemon=True).start()
     from bot.insights import charts  # noqa: F401
 
 

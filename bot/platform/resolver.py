@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 Named = tuple[int, str]
 
@@ -85,3 +86,33 @@ def resolve(
                                   problems=problems),
         problems=problems,
     )
+
+
+def resolve_config(guild_id: int, cfg: Any, *, roles: Sequence[Named], channels: Sequence[Named]) -> ResolvedGuild:
+    """:func:`resolve` for a guild's :class:`~bot.platform.config.GuildConfig` (the bot when a server becomes
+    ready; ``kudos doctor`` from what Discord's REST API lists)."""
+    names = cfg.channels
+    return resolve(
+        guild_id,
+        roles=roles,
+        channels=channels,
+        role_refs={
+            "staff_roles": cfg.staff_roles,
+            "moderator_roles": cfg.moderator_roles,
+            "curator_roles": cfg.curator_roles,
+            "helper_roles": cfg.helper_roles,
+        },
+        channel_refs={
+            "announcements": names.announcements,
+            "feedback_forum": names.feedback_forum,
+            "showcase": names.showcase,
+            "staff_log": names.staff_log,
+        },
+        help_forum_refs=names.help_forums,
+    )
+
+
+def find(ref: str | int, items: Sequence[Named], *, what: str, key: str) -> tuple[int | None, list[str]]:
+    """One name or id among ``items``: (its id or None, the problem in words)."""
+    problems: list[str] = []
+    return _resolve_one(ref, items, what=what, key=key, problems=problems), problems

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -114,7 +115,22 @@ async def keep_dashboard_open(harness: Harness) -> None:
     print(f"\nDashboard: {bot.web.base_url}/  (as {name}, a staff member of the demo server)")
     print(f"Login link (works once): {bot.web.login_url(harness.guild_id, user_id)}")
     print("Serving until Ctrl-C.")
-    await asyncio.Event().wait()
+    await until_stopped()
+
+
+async def until_stopped() -> None:
+    """Until SIGINT or SIGTERM: then the sandbox stops like ``kudos run`` does (the bot closes, the chart
+    process with it), instead of dying on SIGTERM's default action and leaving the chart process behind."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+    print("\nkudos sandbox: stopped")
 
 
 def run_sandbox(args: argparse.Namespace) -> int:

@@ -85,8 +85,9 @@ def sandbox_base_config(database_url: str) -> dict[str, Any]:
     # No gc_freeze: tests and the sandbox start many bots in one process, and what one freezes is never collected.
     # A wide interaction bucket: the fake clock stands still, so a member's tokens never come back unless the
     # scenario advances it; the tests of the limit (tests/hardening/test_flood.py) set the shipped values.
+    # A stopped bot waits for what is in flight at most 5 s (as it did before shutdown_grace_seconds).
     return {"bot": {"database_url": database_url, "command_sync": "guild", "guild_ready_timeout": 0.05,
-                    "gc_freeze": False, "interaction_burst": 1000}}
+                    "gc_freeze": False, "interaction_burst": 1000, "shutdown_grace_seconds": 5}}
 
 
 class Harness:
@@ -121,6 +122,12 @@ class Harness:
         self.labels: dict[str, int] = {}  # scenario labels → message or thread ids
 
     # -- lifecycle ----------------------------------------------------------------------------------
+    async def start_world(self) -> Harness:
+        """The emulator and the world only, for a bot run elsewhere (a ``kudos run`` process)."""
+        await self.emu.start()
+        self._build_world()
+        return self
+
     async def start(self) -> Harness:
         await self.emu.start()
         self.emu.patch_discord()

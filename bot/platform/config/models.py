@@ -123,6 +123,8 @@ class BotConfig(_Model):
     connect_backoff_seconds: float = Field(2.0, ge=0, le=300, description="First wait between those tries; doubles")
     member_cache: bool = Field(True, description="Cache members (role rewards need it); also chunks at startup")
     gc_freeze: bool = Field(True, description="Once ready, keep start-up objects out of full GC passes")
+    shutdown_grace_seconds: float = Field(
+        20.0, ge=0, le=600, description="On SIGTERM: how long in-flight interactions and jobs may take to finish")
     interaction_burst: int = Field(10, ge=0, le=1000, description="Interactions a member may send at once; 0 = no limit")
     interaction_refill_per_second: float = Field(1.0, gt=0, le=100, description="Tokens a member gets back each second")
 

@@ -161,7 +161,10 @@ class TimerScheduler:
         fired = await self.run_due()
         log.info("timer scheduler started as %s (%d overdue fired)", self.worker_id, fired)
 
-    async def stop(self) -> None:
+    async def stop(self, timeout: float | None = None) -> None:
+        """Start nothing new and let the jobs running now finish; after ``timeout`` seconds those still running
+        are cancelled (their claim lapses, so the next start runs them again: a job never counts as done
+        unless it finished)."""
         self._running = False
         if isinstance(self.clock, FakeClock):
             self.clock.remove_listener(self._on_clock_advance)
@@ -169,9 +172,13 @@ class TimerScheduler:
             self._aps.shutdown(wait=False)
             self._aps = None
         if self._inflight:
-            await asyncio.gather(*self._inflight, return_exceptions=True)
-        async with self._run_lock:  # a run that APScheduler started finishes its bookkeeping before we return
-            pass
+            runs = {t for t in self._inflight if t is not asyncio.current_task()}
+            _done, hanging = await asyncio.wait(runs, timeout=timeout) if runs else (set(), set())
+            for task in hanging:
+                log.warning("stopping: jobs were still running after %.0f s; they run again at the next start",
+                            timeout or 0)
+                task.cancel()
+            await asyncio.gather(*runs, return_exceptions=True)
 
     def _mirror(self, timer_id: int, due_at: datetime) -> None:
         if self._aps is None or not self._running:
@@ -183,10 +190,20 @@ class TimerScheduler:
         )
 
     async def _fire_job(self) -> None:
-        await self.run_due()
+        await self._tracked_run()
 
     async def _on_clock_advance(self, _now: datetime) -> None:
-        await self.run_due()
+        await self._tracked_run()
+
+    async def _tracked_run(self) -> None:
+        """A run started by APScheduler or the fake clock; cancelled by :meth:`stop` past the grace period,
+        it ends quietly (not as an APScheduler error)."""
+        try:
+            await self.run_due()
+        except asyncio.CancelledError:
+            if self._running:
+                raise
+            log.debug("a timer run was stopped with the engine")
 
     # -- firing -------------------------------------------------------------------------------------
     async def run_due(self) -> int:
@@ -196,9 +213,19 @@ class TimerScheduler:
         """
         if not self._running:
             return 0
+        task = asyncio.current_task()
+        if task is not None:  # stop() waits for this run, and cancels it past its timeout
+            self._inflight.add(task)
+        try:
+            return await self._run_due()
+        finally:
+            if task is not None:
+                self._inflight.discard(task)
+
+    async def _run_due(self) -> int:
         fired = 0
         async with self._run_lock:
-            while True:
+            while self._running:
                 now = self.clock.now()
                 stale = now - timedelta(seconds=self.settings.claim_timeout_seconds)
                 async with self.db.begin() as conn:
@@ -207,6 +234,7 @@ class TimerScheduler:
                     return fired
                 await asyncio.gather(*(self._run_one(t) for t in claimed))
                 fired += len(claimed)
+            return fired
 
     @property
     def running(self) -> bool:
