@@ -21,7 +21,7 @@ from bot.platform.config import KudosConfig, merge_overrides, parse_config
 
 log = logging.getLogger(__name__)
 
-READY_TIMEOUT = 10.0
+READY_TIMEOUT = 30.0  # a ceiling: a busy machine (a parallel test run) can take a while to start a bot
 
 
 @dataclass

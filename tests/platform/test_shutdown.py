@@ -190,3 +190,33 @@ async def test_a_killed_bot_takes_its_chart_process_with_it(tmp_path: Path) -> N
             proc.kill()
             await proc.wait()
     assert await gone(below) == set()
+
+
+async def test_the_sandbox_dashboard_stopped_by_sigterm_leaves_no_process(tmp_path: Path) -> None:
+    """``kudos sandbox --dashboard`` after a chart was drawn, stopped with SIGTERM: it closes like ``kudos run``
+    (exit 0) instead of dying on SIGTERM's default action with the chart process and multiprocessing's resource
+    tracker orphaned."""
+    scenario = tmp_path / "charts.toml"
+    scenario.write_text('title = "charts"\n[[steps]]\nas = "sam"\nslash = "stats overview"\n'
+                        'expect = { ephemeral_contains = "" }\n')
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "sandbox", str(scenario), "--dashboard", "--port", "0", cwd=ROOT,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        assert proc.stdout is not None
+        seen: list[str] = []
+        while not any("Serving until Ctrl-C" in line for line in seen):
+            line = (await asyncio.wait_for(proc.stdout.readline(), timeout=120)).decode()
+            assert line, "the sandbox ended early:\n" + "".join(seen)
+            seen.append(line)
+        children = descendants(proc.pid)
+        assert children, "the chart process should be running after /stats"
+        proc.send_signal(signal.SIGTERM)
+        rest, _err = await asyncio.wait_for(proc.communicate(), timeout=60)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == 0
+    assert "kudos sandbox: stopped" in rest.decode()
+    assert await gone(children) == set()
