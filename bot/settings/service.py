@@ -249,8 +249,10 @@ class SettingsService:
 
     def _install(self, guild_id: int, rows: dict[str, repo.OverrideRow], version: int,
                  effective: GuildConfig | None) -> None:
+        if version < self._versions.get(guild_id, 0):
+            return  # a poll that read before a newer change landed here: that change is already installed
         self._rows[guild_id] = rows
-        self._versions[guild_id] = max(version, self._versions.get(guild_id, 0))
+        self._versions[guild_id] = version
         active = any(r.value is not None for r in rows.values())
         self.configs.overlay(guild_id, effective if active else None)
         for listener in list(self._listeners):

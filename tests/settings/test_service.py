@@ -218,3 +218,31 @@ def test_keys_and_values() -> None:
         parse_value("1\nother = 2")
     for value in (25, "a \"quoted\" \x7f ✓", ["Staff", 12], {"thanks": 3, "odd key": True}, 1.5):
         assert parse_value(toml_value(value)) == value
+
+
+async def test_two_saves_at_once_of_the_same_version_one_is_refused(db: Database, clock: FakeClock) -> None:
+    """Two staff in two processes save the same key, both based on version 0, at the same moment: the server's
+    version row serialises them, and the later one is refused as stale; saves of other keys both land."""
+    import asyncio
+
+    one, two = service(db, clock), service(Database(db.url), clock)
+    try:
+        await one.load()
+        await two.load()
+        results = await asyncio.gather(one.set(G, "points.answer", "20", STAFF, expected_version=0),
+                                       two.set(G, "points.answer", "30", STAFF + 1, expected_version=0),
+                                       return_exceptions=True)
+        refused = [r for r in results if isinstance(r, Exception)]
+        assert len(refused) == 1 and isinstance(refused[0], Conflict)
+        winner = next(r for r in results if not isinstance(r, Exception))
+        await one.poll()
+        await two.poll()
+        assert one.configs(G).points.answer == two.configs(G).points.answer == winner.value
+        await asyncio.gather(one.set(G, "points.thanks", "5", STAFF), two.set(G, "points.curation", "6", STAFF))
+        await one.poll()
+        await two.poll()
+        for svc in (one, two):
+            assert (svc.configs(G).points.thanks, svc.configs(G).points.curation) == (5, 6)
+        assert one.version(G) == two.version(G) == 3
+    finally:
+        await two.db.close()
