@@ -54,6 +54,10 @@ class SettingKey:
     section: str
     description: str
     entry: bool = False
+    # How a form edits it: "bool", "choice" (one of ``choices``), "text", "channel" / "role" (a name or id),
+    # "channels" / "roles" (several), or "toml" (an inline TOML value: numbers, tables, arrays of tables).
+    kind: str = "toml"
+    choices: tuple[str, ...] = ()
 
     @property
     def parts(self) -> tuple[str, ...]:
@@ -86,6 +90,29 @@ def _literal_keys(annotation: Any) -> tuple[str, ...]:
     return ()
 
 
+def _is_ref(annotation: Any) -> bool:
+    """A role or channel reference: a name or an id (``int | str``)."""
+    annotation = _unwrap(annotation)
+    return typing.get_origin(annotation) in (typing.Union, types.UnionType) and \
+        set(typing.get_args(annotation)) == {int, str}
+
+
+def _kind(annotation: Any, name: str) -> tuple[str, tuple[str, ...]]:
+    annotation = _unwrap(annotation)
+    what = "role" if "role" in name else "channel"
+    if annotation is bool:
+        return "bool", ()
+    if annotation is str:
+        return "text", ()
+    if typing.get_origin(annotation) is typing.Literal and all(isinstance(a, str) for a in typing.get_args(annotation)):
+        return "choice", tuple(typing.get_args(annotation))
+    if _is_ref(annotation):
+        return what, ()
+    if typing.get_origin(annotation) is list and _is_ref(typing.get_args(annotation)[0]):
+        return what + "s", ()
+    return "toml", ()
+
+
 def _walk(model: type[BaseModel], prefix: tuple[str, ...]) -> list[SettingKey]:
     found: list[SettingKey] = []
     for name, field in model.model_fields.items():
@@ -98,7 +125,8 @@ def _walk(model: type[BaseModel], prefix: tuple[str, ...]) -> list[SettingKey]:
             found.extend(_walk(annotation, path))
             continue
         description = field.description or ""
-        found.append(SettingKey(".".join(path), section, description))
+        kind, choices = _kind(field.annotation, name)
+        found.append(SettingKey(".".join(path), section, description, kind=kind, choices=choices))
         for key in _literal_keys(field.annotation):
             found.append(SettingKey(".".join((*path, key)), section, description, entry=True))
     return found
