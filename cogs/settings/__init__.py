@@ -151,10 +151,10 @@ class Settings(commands.Cog):
                 find_key(text)
             except InvalidInput as exc:  # "did you mean": offer the suggestion
                 ranked = [k for k in keys if f"`{k}`" in exc.message]
+        current_values = {s.key.path: s for s in self.service.show(interaction.guild_id)}
         choices = []
         for key in ranked[:25]:
-            setting = self.service.show(interaction.guild_id, key)[0]
-            label = f"{key} = {setting.text}"
+            label = f"{key} = {current_values[key].text}"
             choices.append(app_commands.Choice(name=label if len(label) <= 100 else label[:99] + "…", value=key))
         return choices
 
