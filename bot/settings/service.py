@@ -189,9 +189,20 @@ class SettingsService:
             for path in touched:
                 new_rows[path] = repo.OverrideRow(path, wanted[path], version, actor_id, now)
             file = self._file_data(guild_id)
-            before = _apply(file, rows)
+            try:
+                before = _validate(_apply(file, rows)).model_dump()
+            except InvalidInput:  # a stored setting the file no longer allows (left out at load)
+                before = _apply(file, rows)
             effective = _validate(_apply(file, new_rows))
             after = effective.model_dump()
+
+            def same(path: str) -> bool:  # the same value written another way (2026-01-01 for midnight UTC)
+                was_active = path in rows and rows[path].value is not None
+                return was_active == (wanted[path] is not None) and \
+                    get_path(before, keys[path].parts) == get_path(after, keys[path].parts)
+
+            touched = [path for path in touched if not same(path)]
+            new_rows = {**rows, **{path: new_rows[path] for path in touched}}
             for path in touched:
                 await repo.write(conn, guild_id, path, wanted[path], version=version, actor_id=actor_id, now=now)
                 old, new = get_path(before, keys[path].parts), get_path(after, keys[path].parts)
