@@ -33,6 +33,7 @@ from bot.privacy import PrivacyService
 from bot.rewards import FactsProvider, RewardsService
 from bot.rewards.marks import derive_key
 from bot.schema import PERSONAL_DATA
+from bot.settings.service import SettingsService
 
 
 @dataclass(slots=True)
@@ -57,6 +58,7 @@ class App:
     charts: ChartRenderer
     privacy: PrivacyService
     web: WebService
+    settings: SettingsService
     web_secret_ephemeral: bool
 
     def ledger_policy(self, guild_id: int) -> LedgerPolicy:
@@ -129,5 +131,7 @@ def build_app(config: KudosConfig, db: Database, clock: Clock, jobs: TimerSchedu
             settle_member=activity.member_settled),
         # The staff dashboard (bot/web): login links, sessions, CSRF. The secret comes from KUDOS_WEB_SECRET.
         web=WebService(db, clock, secret),
+        # A server's own settings over config.toml (/settings, the dashboard): laid over guild_config.
+        settings=SettingsService(db, clock, guild_config),
         web_secret_ephemeral=ephemeral,
     )

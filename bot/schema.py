@@ -39,6 +39,8 @@ from bot.privacy import personal as privacy_personal
 from bot.privacy.tables import privacy_optouts
 from bot.rewards import personal as rewards_personal
 from bot.rewards.tables import grants, perk_codes, perk_holders, perk_pools, reward_earned, reward_rules
+from bot.settings import personal as settings_personal
+from bot.settings.tables import setting_overrides, setting_versions
 
 __all__ = [
     "NO_MEMBER_IDS",
@@ -69,6 +71,8 @@ __all__ = [
     "privacy_optouts",
     "reward_earned",
     "reward_rules",
+    "setting_overrides",
+    "setting_versions",
     "solutions",
     "stage_ladders",
     "stage_moves",
@@ -90,6 +94,7 @@ PERSONAL_DATA: tuple[PersonalData, ...] = check_registry((
     *activity_personal.PERSONAL_DATA,
     AUDIT_LOG,
     *dashboard_personal.PERSONAL_DATA,
+    *settings_personal.PERSONAL_DATA,
 ))
 
 # Tables that hold no member id but a value derived from one (kept by erasure on purpose, with the reason).

@@ -39,6 +39,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FlushHook = Callable[[], Awaitable[None]]
+# How often a process looks for settings another process changed (one small query): a change shows everywhere
+# within about this long.
+SETTINGS_POLL_SECONDS = 0.5
 _INTERACTION_TASKS = ("CommandTree-invoker", "discord-ui-view-dispatch-", "discord-ui-dynamic-item-",
                       "discord-ui-modal-dispatch-")
 
@@ -97,6 +100,7 @@ class KudosBot(commands.Bot):
         self._async_events = {name[3:] for name in dir(type(self)) if name.startswith("on_")
                               and getattr(type(self), name) is not commands.Bot.on_message}
         self._gc_frozen = False
+        self._settings_watch: asyncio.Task[None] | None = None
         self.web: WebServer | None = None  # the staff dashboard, when [web] enabled
         self.pacer = Pacer()  # bulk requests pace themselves from the rate-limit headers (bot.core.pacing)
         options.setdefault("http_trace", self.pacer.trace)
@@ -160,6 +164,28 @@ class KudosBot(commands.Bot):
         for problem in resolved.problems:
             log.error("config problem in guild %s (%s): %s", guild.id, guild.name, problem)
         return resolved
+
+    def _settings_changed(self, guild_id: int) -> None:
+        """A server's settings changed (here or in another process): names are resolved again, the ladder
+        stages follow a changed ladder, and cogs hear of it (``on_kudos_settings_changed``)."""
+        guild = self.get_guild(guild_id)
+        if guild is not None:
+            self.resolve_guild(guild)
+        if self.is_ready() and not self._closing:
+            ladder = self.app.ledger_policy(guild_id).ladder
+            self.tasks.spawn(ladder_stages.ensure_current(self.db, guild_id, ladder, self.clock.now()),
+                             name=f"settings-ladder-{guild_id}")
+        self.dispatch("kudos_settings_changed", guild_id)
+
+    async def _watch_settings(self) -> None:
+        """Other processes' settings changes, seen within :data:`SETTINGS_POLL_SECONDS`. Not one of
+        ``self.tasks`` (it never ends, and those are what "the bot is busy" waits for)."""
+        while True:
+            await asyncio.sleep(SETTINGS_POLL_SECONDS)
+            try:
+                await self.app.settings.poll()
+            except (DBAPIError, OSError) as exc:
+                log.warning("could not look for settings changes: %s", exc)
 
     # -- lifecycle ----------------------------------------------------------------------------------
     def _schedule_event(self, coro: Any, event_name: str, *args: Any, **kwargs: Any) -> asyncio.Task[Any]:
@@ -246,6 +272,11 @@ class KudosBot(commands.Bot):
         await self.db.check()
         if self.config.bot.auto_migrate:
             await migrate.upgrade(self.db)
+        # The servers' own settings (bot.settings) over the file's, before anything reads a guild's config.
+        await self.app.settings.load()
+        self.app.settings.subscribe(self._settings_changed)
+        self._settings_watch = asyncio.get_running_loop().create_task(self._watch_settings(),
+                                                                      name="settings-watch")
         # Ladder stages computed with another ladder (the config changed) are rebuilt before any write.
         try:
             rebuilt = await ladder_stages.ensure_all_current(
@@ -328,6 +359,10 @@ class KudosBot(commands.Bot):
                 await hook()
             except Exception:  # noqa: BLE001 - one failing hook must not stop the others
                 log.exception("flush hook %r failed", hook)
+        if self._settings_watch is not None:
+            self._settings_watch.cancel()
+            await asyncio.gather(self._settings_watch, return_exceptions=True)
+            self.app.settings.unsubscribe(self._settings_changed)
         await self.scheduler.stop(timeout=max(deadline - loop.time(), 1.0))
         await self.tasks.cancel_all()
         await super().close()

@@ -69,6 +69,8 @@ def minimal_options(h: HardenedHarness, qualified: str) -> dict[str, Any]:
             values[d["name"]] = h.channel_id("general")
         elif otype == 8:
             values[d["name"]] = h.role_id("Helper Star")
+        elif otype == 11:  # an attachment: (filename, bytes), served by the emulator's CDN
+            values[d["name"]] = ("x.toml", b"[points]\nanswer = 1\n")
         else:
             pytest.fail(f"/{qualified}: option {d['name']!r} of type {otype} has no generated value")
     return values

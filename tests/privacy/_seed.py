@@ -25,6 +25,7 @@ from bot.ledger.tables import contributions, member_stages, member_stats, stage_
 from bot.platform.tables import audit_log, guilds, members
 from bot.privacy.tables import privacy_optouts
 from bot.rewards.tables import grants, perk_codes, perk_pools, reward_rules
+from bot.settings.tables import setting_overrides
 
 G, G2 = 810000000000000001, 810000000000000002
 M = 830000000000000001  # the member who asks to be forgotten
@@ -145,6 +146,12 @@ async def seed(conn: AsyncConnection) -> None:
     await conn.execute(insert(help_posts).values(thread_id=1, guild_id=G, forum_id=CH, created_at=t))
     await conn.execute(insert(announcements).values(
         guild_id=G, channel_id=CH, subject="news", status="posted", scheduled_for=t, created_by=M, created_at=t))
+    # M (staff) changed a setting; X changed another.
+    await _many(conn, setting_overrides, [
+        {"guild_id": G, "key": "points.answer", "value": "25", "version": 1, "updated_by": M, "updated_at": t},
+        {"guild_id": G, "key": "points.thanks", "value": "3", "version": 2, "updated_by": X, "updated_at": t},
+        {"guild_id": G2, "key": "points.answer", "value": "5", "version": 1, "updated_by": M, "updated_at": t},
+    ])
     await _many(conn, activity_counters, [
         {"guild_id": G, "user_id": M, "channel_id": CH, "day": date(2026, 5, 1), "messages": 3, "reactions": 1},
         {"guild_id": G, "user_id": X, "channel_id": CH, "day": date(2026, 5, 1), "messages": 1},

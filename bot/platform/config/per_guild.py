@@ -1,4 +1,9 @@
-"""Each guild's effective configuration, looked up by id (cached: a guild's merged config is built once)."""
+"""Each guild's effective configuration, looked up by id (cached: a guild's merged config is built once).
+
+The file gives every guild its config (``[guilds.default]`` merged with ``[guilds.<id>]``); a server's own
+settings, stored in the database (``bot.settings``), are laid over it with :meth:`GuildConfigs.overlay`: the one
+place every feature reads a guild's config from sees the change at once.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,26 @@ class GuildConfigs:
     def __init__(self, config: KudosConfig) -> None:
         self.config = config
         self._cache: dict[int, GuildConfig] = {}
+        self._overlays: dict[int, GuildConfig] = {}
 
     def __call__(self, guild_id: int) -> GuildConfig:
+        found = self._overlays.get(guild_id)
+        if found is None:
+            found = self._cache.get(guild_id)
+            if found is None:
+                found = self._cache[guild_id] = self.config.guild(guild_id)
+        return found
+
+    def from_file(self, guild_id: int) -> GuildConfig:
+        """The guild's config as the file gives it (without the server's own settings)."""
         found = self._cache.get(guild_id)
         if found is None:
             found = self._cache[guild_id] = self.config.guild(guild_id)
         return found
+
+    def overlay(self, guild_id: int, effective: GuildConfig | None) -> None:
+        """Use ``effective`` as the guild's config from now on (``None``: the file's again)."""
+        if effective is None:
+            self._overlays.pop(guild_id, None)
+        else:
+            self._overlays[guild_id] = effective
