@@ -30,6 +30,7 @@ from bot.platform.events import DomainEvent, EventBus
 from bot.platform.jobs.effects import JobKey
 from bot.platform.jobs.scheduler import TimerScheduler
 from bot.privacy import PrivacyService
+from bot.public.service import PublicPages
 from bot.rewards import FactsProvider, RewardsService
 from bot.rewards.marks import derive_key
 from bot.schema import PERSONAL_DATA
@@ -57,6 +58,7 @@ class App:
     insights: InsightsService
     charts: ChartRenderer
     privacy: PrivacyService
+    public: PublicPages
     web: WebService
     settings: SettingsService
     web_secret_ephemeral: bool
@@ -112,6 +114,13 @@ def build_app(config: KudosConfig, db: Database, clock: Clock, jobs: TimerSchedu
                         emit=emit_named, schedule=jobs.schedule)
     # Messages and reactions: counted in memory on the hot path, written in batches (write-behind).
     activity = ActivityCounters(db, clock)
+    privacy = PrivacyService(
+        db, clock,
+        retention_days=lambda guild_id: guild_config(guild_id).privacy.retention_days_after_leave,
+        # Each feature declares its tables that hold member ids (bot/<feature>/personal.py).
+        personal_data=PERSONAL_DATA,
+        # Erasure and the opt-out: the member's buffered activity counts are written first, none after.
+        settle_member=activity.member_settled)
     return App(
         config=config, db=db, clock=clock, jobs=jobs, guild_config=guild_config, bus=bus,
         ledger=ledger, rewards=rewards, contributions=contributions, feedback=feedback, betas=betas,
@@ -122,13 +131,10 @@ def build_app(config: KudosConfig, db: Database, clock: Clock, jobs: TimerSchedu
         insights=InsightsService(db, clock, ledger_policy),
         # Charts are drawn in a child process (matplotlib would hold the GIL the event loop needs).
         charts=ChartRenderer(),
-        privacy=PrivacyService(
-            db, clock,
-            retention_days=lambda guild_id: guild_config(guild_id).privacy.retention_days_after_leave,
-            # Each feature declares its tables that hold member ids (bot/<feature>/personal.py).
-            personal_data=PERSONAL_DATA,
-            # Erasure and the opt-out: the member's buffered activity counts are written first, none after.
-            settle_member=activity.member_settled),
+        privacy=privacy,
+        # The public pages (/p/<slug>/): public feedback items, supporters named only when they opted in.
+        public=PublicPages(db, clock, public_settings=lambda guild_id: guild_config(guild_id).public,
+                           public_names=privacy.public_names, names_version=privacy.public_names_version),
         # The staff dashboard (bot/web): login links, sessions, CSRF. The secret comes from KUDOS_WEB_SECRET.
         web=WebService(db, clock, secret),
         # A server's own settings over config.toml (/settings, the dashboard): laid over guild_config.

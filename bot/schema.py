@@ -36,7 +36,7 @@ from bot.platform.personal import NoMemberIds, PersonalData, check_registry
 from bot.platform.personal_data import AUDIT_LOG, MEMBERS
 from bot.platform.tables import audit_log, guilds, members, timers
 from bot.privacy import personal as privacy_personal
-from bot.privacy.tables import privacy_optouts
+from bot.privacy.tables import privacy_optouts, privacy_public_names
 from bot.rewards import personal as rewards_personal
 from bot.rewards.tables import grants, perk_codes, perk_holders, perk_pools, reward_earned, reward_rules
 from bot.settings import personal as settings_personal
@@ -69,6 +69,7 @@ __all__ = [
     "perk_holders",
     "perk_pools",
     "privacy_optouts",
+    "privacy_public_names",
     "reward_earned",
     "reward_rules",
     "setting_overrides",

@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.betas import queries as beta_queries
+from bot.feedback import public as public_items
 from bot.feedback import store as repo
 from bot.feedback.jobs import DmKey, MergeNoteKey, StatusLineKey
 from bot.feedback.models import (
@@ -50,7 +51,7 @@ from bot.platform import audit
 from bot.platform.clock import Clock
 from bot.platform.db import Database
 from bot.platform.db.locks import lock_for_write
-from bot.platform.errors import Conflict, InvalidInput, LimitReached, NotFound
+from bot.platform.errors import Conflict, InvalidInput, LimitReached, NotAllowed, NotFound
 from bot.platform.events import DomainEvent
 from bot.platform.jobs.effects import JobKey
 from bot.platform.text import check_text, is_invisible
@@ -464,6 +465,21 @@ class FeedbackService:
     async def forget_dms_closed(self, guild_id: int, user_id: int) -> None:
         async with self.db.begin() as conn:
             await repo.clear_dms_closed(conn, guild_id, user_id)
+
+    async def set_public(self, guild_id: int, item_id: int, public: bool | None, *, actor_id: int,
+                         staff: bool) -> FeedbackItem:
+        """Show an item on the public pages (True), keep it off (False) or follow its type's default (None).
+        Staff decide; a reporter may only keep their own item private."""
+        async with self.db.begin() as conn:
+            item = await self._get(conn, guild_id, item_id, for_update=True)
+            if not staff and (item.reporter_id != actor_id or public is not False):
+                raise NotAllowed("Only staff can put a report on the public pages; you can keep your own "
+                                 "report private (`public:off`).")
+            await public_items.set_public(conn, guild_id, item_id, public)
+            await audit.record(conn, now=self.clock.now(), action="feedback.public", guild_id=guild_id,
+                               actor_id=actor_id, target_id=item.reporter_id,
+                               details={"item": item_id, "public": public})
+        return item
 
     # ------------------------------------------------------------------ reads
 

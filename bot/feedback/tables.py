@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import Boolean, CheckConstraint, Column, ForeignKey, Index, Integer, String, Table, Text
 
 from bot.platform.db.metadata import metadata
 from bot.platform.db.types import Snowflake, SurrogateKey, UTCDateTime
@@ -32,6 +32,8 @@ feedback = Table(
     # The staff review-queue message while the item is pending_review (then kept for the record).
     Column("review_channel_id", Snowflake),
     Column("review_message_id", Snowflake),
+    # On the public pages ([guilds.<id>.public])? NULL: as its type's default (public_types); staff decide.
+    Column("public", Boolean),
     CheckConstraint(
         "status IN ('pending_review', 'new', 'acknowledged', 'planned', 'in_progress', 'shipped', "
         "'declined', 'duplicate', 'rejected')",

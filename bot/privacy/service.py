@@ -121,6 +121,25 @@ class PrivacyService:
                                    guild_id=guild_id, actor_id=user_id, target_id=user_id, details={})
         return changed
 
+    # ------------------------------------------------------------------ public name (the public pages)
+
+    async def set_public_name(self, guild_id: int, user_id: int, *, on: bool) -> bool:
+        """Let the member's name appear on the server's public pages (or not); returns whether it changed."""
+        async with self.db.begin() as conn:
+            changed = await repo.set_public_name(conn, guild_id, user_id, on=on, now=self.clock.now())
+            if changed:
+                await audit.record(conn, now=self.clock.now(), action=f"privacy.public_name_{'on' if on else 'off'}",
+                                   guild_id=guild_id, actor_id=user_id, target_id=user_id, details={})
+        return changed
+
+    async def public_names(self, guild_id: int, user_ids: Iterable[int]) -> dict[int, str]:
+        async with self.db.connect() as conn:
+            return await repo.public_names(conn, guild_id, user_ids)
+
+    async def public_names_version(self, guild_id: int) -> tuple[object, ...]:
+        async with self.db.connect() as conn:
+            return await repo.public_names_version(conn, guild_id)
+
     # ------------------------------------------------------------------ export
 
     async def export(self, guild_id: int, user_id: int) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.platform.db.upsert import upsert
 from bot.platform.personal import NOW, Custom, Delete, Erasing, Keep, PersonalData, Section, ViaParent
 from bot.platform.tables import members
-from bot.privacy.tables import privacy_optouts
+from bot.privacy.tables import privacy_optouts, privacy_public_names
 
 # --------------------------------------------------------------------------- tracking opt-out
 
@@ -189,3 +189,37 @@ async def erased_members(conn: AsyncConnection, guild_id: int) -> int:
         select(func.count()).select_from(members)
         .where(and_(members.c.guild_id == guild_id, members.c.erased_at.is_not(None)))
     )).scalar_one())
+
+
+# --------------------------------------------------------------------------- public name opt-in
+
+
+async def set_public_name(conn: AsyncConnection, guild_id: int, user_id: int, *, on: bool, now: datetime) -> bool:
+    t = privacy_public_names
+    if not on:
+        result = await conn.execute(delete(t).where(t.c.guild_id == guild_id, t.c.user_id == user_id))
+        return result.rowcount == 1
+    found = (await conn.execute(select(t.c.since).where(t.c.guild_id == guild_id, t.c.user_id == user_id))).first()
+    if found is not None:
+        return False
+    await conn.execute(t.insert().values(guild_id=guild_id, user_id=user_id, since=now))
+    return True
+
+
+async def public_names(conn: AsyncConnection, guild_id: int, user_ids: Iterable[int]) -> dict[int, str]:
+    """Those of ``user_ids`` who opted in (and were not erased): their last known display name ("" if none)."""
+    ids = sorted({u for u in user_ids if u > 0})
+    if not ids:
+        return {}
+    t = privacy_public_names
+    rows = await conn.execute(
+        select(t.c.user_id, members.c.display_name, members.c.erased_at)
+        .select_from(t.outerjoin(members, and_(members.c.guild_id == t.c.guild_id, members.c.user_id == t.c.user_id)))
+        .where(t.c.guild_id == guild_id, t.c.user_id.in_(ids))
+    )
+    return {int(uid): str(name or "") for uid, name, erased in rows if erased is None}
+
+
+async def public_names_version(conn: AsyncConnection, guild_id: int) -> tuple[object, ...]:
+    t = privacy_public_names
+    return tuple((await conn.execute(select(func.count(), func.max(t.c.since)).where(t.c.guild_id == guild_id))).one())

@@ -16,3 +16,13 @@ privacy_optouts = Table(
     Column("user_id", Snowflake, primary_key=True, autoincrement=False),
     Column("tracking_off_at", UTCDateTime, nullable=False),
 )
+
+# Members who let their name appear on the public pages (/mydata public-name on); otherwise they are counted,
+# never named. Erasure deletes the row.
+privacy_public_names = Table(
+    "privacy_public_names",
+    metadata,
+    Column("guild_id", Snowflake, primary_key=True, autoincrement=False),
+    Column("user_id", Snowflake, primary_key=True, autoincrement=False),
+    Column("since", UTCDateTime, nullable=False),
+)

@@ -10,7 +10,7 @@ import io
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 import discord
 from discord import app_commands
@@ -340,6 +340,25 @@ class Feedback(ForumWatch, Notices, commands.Cog):
                                                  version=version, of=of, before_write=defer)
         report = self.status_report(change, problems, told=self.who_is_told(guild, change))
         await interaction.followup.send(report, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @feedback.command(name="public", description="Show a report on the public pages, or keep it off them")
+    @app_commands.describe(state="on: shown; off: kept private; default: as its type ([public] public_types)",
+                           item="The feedback number (default: the thread you are in)")
+    async def public(self, interaction: discord.Interaction, state: Literal["on", "off", "default"],
+                     item: int | None = None) -> None:
+        guild = interaction.guild
+        assert guild is not None
+        if item is None:
+            found = await self.service.by_thread(interaction.channel_id or 0)
+            if found is None or found.guild_id != guild.id:
+                raise InvalidInput("Run this inside a feedback thread, or give the item number.")
+            item = found.id
+        value = {"on": True, "off": False, "default": None}[state]
+        staff = member_has(interaction, "staff")  # checked now, when the change happens
+        await self.service.set_public(guild.id, item, value, actor_id=interaction.user.id, staff=staff)
+        text = {True: f"#{item} is shown on the public pages.", False: f"#{item} is kept off the public pages.",
+                None: f"#{item} follows its type's default for the public pages."}[value]
+        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     async def set_status(self, guild: discord.Guild, item_id: int, status: str, *, actor_id: int,
                          note: str | None = None, version: str | None = None, of: int | None = None,

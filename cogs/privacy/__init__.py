@@ -149,6 +149,20 @@ class MyData(commands.Cog):
                     if changed else "Contribution tracking is already on for you.")
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
+    @mydata.command(name="public-name", description="Show your name on the server's public pages (or not)")
+    @app_commands.describe(state="on: your name may appear next to what you suggested; off: you are only counted")
+    async def public_name(self, interaction: discord.Interaction, state: Literal["on", "off"]) -> None:
+        assert interaction.guild_id is not None
+        changed = await self.service.set_public_name(interaction.guild_id, interaction.user.id, on=state == "on")
+        if state == "on":
+            text = ("Your server name may now appear on this server's public pages (roadmap, changelog) next to "
+                    "what you suggested or voted for. `/mydata public-name off` takes it off again."
+                    if changed else "Your name already appears on the public pages.")
+        else:
+            text = ("Your name no longer appears on the public pages: you are counted, never named."
+                    if changed else "Your name already doesn't appear on the public pages.")
+        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
     # ------------------------------------------------------------------ membership and retention
 
     @commands.Cog.listener()

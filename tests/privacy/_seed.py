@@ -23,7 +23,7 @@ from bot.feedback.tables import (
 )
 from bot.ledger.tables import contributions, member_stages, member_stats, stage_moves
 from bot.platform.tables import audit_log, guilds, members
-from bot.privacy.tables import privacy_optouts
+from bot.privacy.tables import privacy_optouts, privacy_public_names
 from bot.rewards.tables import grants, perk_codes, perk_pools, reward_rules
 from bot.settings.tables import setting_overrides
 
@@ -56,6 +56,7 @@ async def seed(conn: AsyncConnection) -> None:
         {"guild_id": G2, "user_id": M, "display_name": "Mimi", "first_seen_at": t, "joined_at": t},
     ])
     await conn.execute(insert(privacy_optouts).values(guild_id=G, user_id=M, tracking_off_at=t))
+    await conn.execute(insert(privacy_public_names).values(guild_id=G, user_id=M, since=t))
 
     # The ledger: M received a thanks from X, gave one to X, and has a row without a giver; X got one from nobody.
     received = await _id(conn, insert(contributions).values(

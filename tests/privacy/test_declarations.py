@@ -138,7 +138,7 @@ def test_privacy_reaches_other_features_tables_only_through_declarations() -> No
     imported = set().union(*(_imports(p) for p in (ROOT / "bot" / "privacy").glob("*.py")))
     tables = {m for m in imported if m.endswith(".tables") or ".tables." in m}
     assert tables <= {"bot.privacy.tables", "bot.platform.tables", "bot.platform.tables.members",
-                      "bot.privacy.tables.privacy_optouts"}, tables
+                      "bot.privacy.tables.privacy_optouts", "bot.privacy.tables.privacy_public_names"}, tables
     assert not any(m.startswith(("bot.schema", "bot.sandbox")) for m in imported)
 
 

@@ -60,6 +60,7 @@ from bot.platform.config.sections import (
     LedgerConfig,
     PointsConfig,
     PrivacyConfig,
+    PublicConfig,
     SeasonConfig,
     SolutionsConfig,
 )
@@ -96,6 +97,7 @@ __all__ = [
     "RewardDeliveryConfig",
     "PrivacyConfig",
     "InsightsConfig",
+    "PublicConfig",
     "GuildConfig",
     "WebConfig",
     "MetricsConfig",
@@ -291,6 +293,7 @@ class GuildConfig(_Model):
     reward_delivery: RewardDeliveryConfig = Field(default_factory=RewardDeliveryConfig)
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     insights: InsightsConfig = Field(default_factory=InsightsConfig)
+    public: PublicConfig = Field(default_factory=PublicConfig)
 
     @model_validator(mode="after")
     def _check_seasons(self) -> GuildConfig:

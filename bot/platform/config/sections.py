@@ -215,6 +215,32 @@ class PrivacyConfig(_Model):
         0, description="erase the personal data of members who left more than this many days ago; 0 = keep")
 
 
+class PublicConfig(_Model):
+    """``[guilds.<id>.public]``: the read-only public pages (roadmap, changelog, top requests, betas) under
+    ``/p/<slug>/`` on the web server. Off by default."""
+
+    enabled: bool = Field(False, description="serve this server's public pages")
+    slug: str = Field("", description="the pages' address: /p/<slug>/ (2-40 lower-case letters, digits, dashes)")
+    public_types: list[Literal["bug", "idea", "praise", "question"]] = Field(
+        default_factory=lambda: ["idea"], description="feedback types shown unless staff mark an item otherwise")
+    show_details: bool = Field(False, description="show a report's details (never its steps or staff notes)")
+
+    @field_validator("slug")
+    @classmethod
+    def _check_slug(cls, value: str) -> str:
+        value = value.strip()
+        if value and not re.fullmatch(r"[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])", value):
+            raise config_error("must be 2-40 lower-case letters, digits or dashes, starting and ending with a "
+                               "letter or digit (e.g. 'acme')")
+        return value
+
+    @model_validator(mode="after")
+    def _slug_when_enabled(self) -> PublicConfig:
+        if self.enabled and not self.slug:
+            raise config_error("is required when public pages are enabled (e.g. slug = \"acme\")", "slug")
+        return self
+
+
 class InsightsConfig(_Model):
     """``[guilds.<id>.insights]``: /stats charts and exports."""
 
