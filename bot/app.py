@@ -22,6 +22,8 @@ from bot.feedback import FeedbackPolicy, FeedbackService
 from bot.insights import InsightsService
 from bot.insights.renderer import ChartRenderer
 from bot.ledger import ContributionEvent, LedgerPolicy, LedgerService
+from bot.linkedroles.crypto import TokenBox
+from bot.linkedroles.service import LinkedRolesService
 from bot.platform.clock import Clock
 from bot.platform.config import KudosConfig
 from bot.platform.config.per_guild import GuildConfigs
@@ -58,6 +60,7 @@ class App:
     privacy: PrivacyService
     web: WebService
     web_secret_ephemeral: bool
+    linked_roles: LinkedRolesService
 
     def ledger_policy(self, guild_id: int) -> LedgerPolicy:
         return LedgerPolicy.from_config(self.guild_config(guild_id))
@@ -108,6 +111,11 @@ def build_app(config: KudosConfig, db: Database, clock: Clock, jobs: TimerSchedu
                                schedule_job=schedule_job)
     betas = BetaService(db, clock, ledger, rewards, lambda guild_id: BetaPolicy.from_config(guild_config(guild_id)),
                         emit=emit_named, schedule=jobs.schedule)
+    # Linked roles: a linked member's numbers are queued for publishing in the transaction that changed them.
+    linked_roles = LinkedRolesService(db, clock, config.linked_roles, TokenBox(secret), jobs.schedule)
+    if config.linked_roles.enabled:
+        bus.subscribe(ContributionEvent, linked_roles.on_contribution)
+        bus.subscribe(DomainEvent, linked_roles.on_event)
     # Messages and reactions: counted in memory on the hot path, written in batches (write-behind).
     activity = ActivityCounters(db, clock)
     return App(
@@ -130,4 +138,5 @@ def build_app(config: KudosConfig, db: Database, clock: Clock, jobs: TimerSchedu
         # The staff dashboard (bot/web): login links, sessions, CSRF. The secret comes from KUDOS_WEB_SECRET.
         web=WebService(db, clock, secret),
         web_secret_ephemeral=ephemeral,
+        linked_roles=linked_roles,
     )

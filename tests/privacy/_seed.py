@@ -14,6 +14,7 @@ from bot.announcements.tables import announcements
 from bot.betas.tables import beta_participants, betas
 from bot.contributions.tables import featured_posts, help_posts, solutions
 from bot.dashboard.tables import web_login_nonces, web_sessions
+from bot.linkedroles.tables import linked_role_links
 from bot.feedback.tables import (
     feedback,
     feedback_coreporters,
@@ -169,4 +170,12 @@ async def seed(conn: AsyncConnection) -> None:
         {"id_hash": "a" * 64, "guild_id": G, "user_id": M, "created_at": t, "expires_at": t + timedelta(hours=12)},
         {"id_hash": "b" * 64, "guild_id": G, "user_id": X, "created_at": t, "expires_at": t + timedelta(hours=12)},
         {"id_hash": "c" * 64, "guild_id": G2, "user_id": M, "created_at": t, "expires_at": t + timedelta(hours=12)},
+    ])
+
+    # Linked roles: M linked Kudos (tokens sealed; the values are opaque here), and so did X.
+    await _many(conn, linked_role_links, [
+        {"user_id": uid, "guild_id": G, "access_enc": f"sealed-a-{n}", "refresh_enc": f"sealed-r-{n}",
+         "expires_at": t + timedelta(days=7), "scope": "identify role_connections.write", "linked_at": t,
+         "state": "linked", "published": {"points": "5"}, "published_at": t}
+        for n, uid in enumerate((M, X))
     ])
