@@ -14,7 +14,6 @@ from bot.announcements.tables import announcements
 from bot.betas.tables import beta_participants, betas
 from bot.contributions.tables import featured_posts, help_posts, solutions
 from bot.dashboard.tables import web_login_nonces, web_sessions
-from bot.linkedroles.tables import linked_role_links
 from bot.feedback.tables import (
     feedback,
     feedback_coreporters,
@@ -23,6 +22,7 @@ from bot.feedback.tables import (
     feedback_votes,
 )
 from bot.ledger.tables import contributions, member_stages, member_stats, stage_moves
+from bot.linkedroles.tables import linked_role_links
 from bot.platform.tables import audit_log, guilds, members
 from bot.privacy.tables import privacy_optouts
 from bot.rewards.tables import grants, perk_codes, perk_pools, reward_rules
