@@ -271,6 +271,7 @@ class GuildConfig(_Model):
     moderator_roles: list[RoleRef] = Field(default_factory=lambda: ["Moderator"])
     curator_roles: list[RoleRef] = Field(default_factory=lambda: ["Curator"])
     helper_roles: list[RoleRef] = Field(default_factory=lambda: ["Helper"])
+    cards: Literal["embed", "v2"] = Field("embed", description="How cards are drawn: classic embeds or Components V2")
     channels: ChannelsConfig = Field(default_factory=ChannelsConfig)
     points: PointsConfig = Field(default_factory=PointsConfig)
     caps: CapsConfig = Field(default_factory=CapsConfig)
