@@ -22,6 +22,8 @@ from bot.feedback import FeedbackPolicy, FeedbackService
 from bot.insights import InsightsService
 from bot.insights.renderer import ChartRenderer
 from bot.ledger import ContributionEvent, LedgerPolicy, LedgerService
+from bot.linkedroles.crypto import TokenBox
+from bot.linkedroles.service import LinkedRolesService
 from bot.platform.clock import Clock
 from bot.platform.config import KudosConfig
 from bot.platform.config.per_guild import GuildConfigs
@@ -62,6 +64,7 @@ class App:
     web: WebService
     settings: SettingsService
     web_secret_ephemeral: bool
+    linked_roles: LinkedRolesService
 
     def ledger_policy(self, guild_id: int) -> LedgerPolicy:
         return LedgerPolicy.from_config(self.guild_config(guild_id))
@@ -112,6 +115,11 @@ def build_app(config: KudosConfig, db: Database, clock: Clock, jobs: TimerSchedu
                                schedule_job=schedule_job)
     betas = BetaService(db, clock, ledger, rewards, lambda guild_id: BetaPolicy.from_config(guild_config(guild_id)),
                         emit=emit_named, schedule=jobs.schedule)
+    # Linked roles: a linked member's numbers are queued for publishing in the transaction that changed them.
+    linked_roles = LinkedRolesService(db, clock, config.linked_roles, TokenBox(secret), jobs.schedule)
+    if config.linked_roles.enabled:
+        bus.subscribe(ContributionEvent, linked_roles.on_contribution)
+        bus.subscribe(DomainEvent, linked_roles.on_event)
     # Messages and reactions: counted in memory on the hot path, written in batches (write-behind).
     activity = ActivityCounters(db, clock)
     privacy = PrivacyService(
@@ -140,4 +148,5 @@ def build_app(config: KudosConfig, db: Database, clock: Clock, jobs: TimerSchedu
         # A server's own settings over config.toml (/settings, the dashboard): laid over guild_config.
         settings=SettingsService(db, clock, guild_config),
         web_secret_ephemeral=ephemeral,
+        linked_roles=linked_roles,
     )

@@ -31,6 +31,8 @@ from bot.feedback.tables import (
 )
 from bot.ledger import personal as ledger_personal
 from bot.ledger.tables import contributions, member_stages, member_stats, stage_ladders, stage_moves
+from bot.linkedroles import personal as linkedroles_personal
+from bot.linkedroles.tables import linked_role_links
 from bot.platform.db.metadata import metadata
 from bot.platform.personal import NoMemberIds, PersonalData, check_registry
 from bot.platform.personal_data import AUDIT_LOG, MEMBERS
@@ -63,6 +65,7 @@ __all__ = [
     "help_posts",
     "member_stages",
     "member_stats",
+    "linked_role_links",
     "members",
     "metadata",
     "perk_codes",
@@ -96,6 +99,7 @@ PERSONAL_DATA: tuple[PersonalData, ...] = check_registry((
     AUDIT_LOG,
     *dashboard_personal.PERSONAL_DATA,
     *settings_personal.PERSONAL_DATA,
+    *linkedroles_personal.PERSONAL_DATA,
 ))
 
 # Tables that hold no member id but a value derived from one (kept by erasure on purpose, with the reason).

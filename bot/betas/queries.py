@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.betas import store as repo
 from bot.betas.store import BetaRow
 
-__all__ = ["BetaRow", "by_id", "feedback_forums", "get", "id_for_forum", "id_named", "names_newest_first"]
+__all__ = ["BetaRow", "betas_joined", "by_id", "feedback_forums", "get", "id_for_forum", "id_named", "names_newest_first"]
 
 
 async def get(conn: AsyncConnection, guild_id: int, beta_id: int) -> BetaRow | None:
@@ -46,3 +46,8 @@ async def id_for_forum(conn: AsyncConnection, guild_id: int, forum_id: int) -> i
 async def feedback_forums(conn: AsyncConnection, guild_id: int) -> set[int]:
     """The betas' own feedback forums in the guild."""
     return await repo.feedback_forums(conn, guild_id)
+
+
+async def betas_joined(conn: AsyncConnection, guild_id: int, user_id: int) -> int:
+    """How many of the guild's betas the member joined (left or removed since included; waitlisted only, not)."""
+    return await repo.betas_joined(conn, guild_id, user_id)

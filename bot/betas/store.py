@@ -192,6 +192,16 @@ async def by_status(conn: AsyncConnection, beta_id: int, statuses: Sequence[str]
     return [_participant(r) for r in await conn.execute(stmt)]
 
 
+async def betas_joined(conn: AsyncConnection, guild_id: int, user_id: int) -> int:
+    """How many of the guild's betas the member joined (still in, left after joining, or removed; not those
+    only waitlisted)."""
+    return int((await conn.execute(
+        select(func.count()).select_from(beta_participants.join(betas, betas.c.id == beta_participants.c.beta_id))
+        .where(betas.c.guild_id == guild_id, beta_participants.c.user_id == user_id,
+               beta_participants.c.status.in_(("joined", "left", "removed")))
+    )).scalar_one())
+
+
 async def waitlist_position(conn: AsyncConnection, beta_id: int, seq: int) -> int:
     result = await conn.execute(select(func.count()).select_from(beta_participants).where(
         beta_participants.c.beta_id == beta_id, beta_participants.c.status == "waitlisted",

@@ -55,11 +55,18 @@ class CurationEffects(Protocol):
     async def consider(self, guild: discord.Guild, where: Any, post: discord.Message) -> bool: ...
 
 
+class LinkedRolesEffects(Protocol):
+    def authorize_url(self, state: str) -> str: ...
+
+    async def complete(self, code: str) -> int: ...
+
+
 @dataclass(slots=True)
 class Effects:
     betas: BetaEffects | None = None
     feedback: FeedbackEffects | None = None
     curation: CurationEffects | None = None
+    linked_roles: LinkedRolesEffects | None = None
     _own: dict[type, object] = field(default_factory=dict)
 
     def attach(self, obj: object) -> None:

@@ -24,7 +24,7 @@ def register(router: Router) -> None:
 
 @route("GET", "/users/@me")
 async def get_me(emu: Emulator, req: Request) -> Result:
-    me = emu.state.users[emu.bot_user_id].to_json()
+    me = emu.state.users[req.oauth_user or emu.bot_user_id].to_json()  # a bearer token: its user
     return 200, me | {"verified": True, "mfa_enabled": False, "locale": "en-US", "email": None}
 
 

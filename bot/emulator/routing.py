@@ -26,6 +26,7 @@ class Request:
     json: Any = None
     files: list[tuple[str, bytes, str]] = field(default_factory=list)  # (filename, data, content type)
     headers: dict[str, str] = field(default_factory=dict)
+    oauth_user: int | None = None  # the user of an OAuth2 bearer token (None: the bot's own token)
 
     @property
     def key(self) -> str:

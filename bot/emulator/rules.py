@@ -280,6 +280,44 @@ def check_allowed_mentions(errs: FormErrors, allowed: Any) -> None:
                      f'parse:["{kind}"] and {kind}: [ids...] are mutually exclusive.')
 
 
+IS_COMPONENTS_V2 = 1 << 15
+# Section, Text Display, Thumbnail, Media Gallery, File, Separator, Container (components/reference.mdx)
+V2_TYPES = frozenset({9, 10, 11, 12, 13, 14, 17})
+V2_MAX_COMPONENTS = 40
+
+
+def _walk_components(components: list[Any]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for c in components:
+        if not isinstance(c, dict):
+            continue
+        found.append(c)
+        found += _walk_components(c.get("components") or [])
+        if isinstance(c.get("accessory"), dict):
+            found += _walk_components([c["accessory"]])
+    return found
+
+
+def check_components_v2(errs: FormErrors, payload: dict[str, Any], *, edit: bool) -> None:
+    """components/reference.mdx: layout components need the message flag ``1 << 15`` (IS_COMPONENTS_V2); with
+    it "the content and embeds fields will no longer work", "the poll and stickers fields are disabled", and
+    "messages allow up to 40 total components" (every nested one counts)."""
+    flags = int(payload.get("flags") or 0)
+    components = payload.get("components") or []
+    every = _walk_components(components)
+    if flags & IS_COMPONENTS_V2:
+        for name in ("content", "embeds", "poll", "sticker_ids"):
+            if payload.get(name):
+                errs.add([name], "MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2",
+                         "The 'content', 'embeds', 'sticker_ids' and 'poll' fields cannot be used when using "
+                         "MessageFlags.IS_COMPONENTS_V2")
+        if len(every) > V2_MAX_COMPONENTS:
+            errs.add(["components"], "BASE_TYPE_MAX_LENGTH", f"Must be {V2_MAX_COMPONENTS} or fewer in length.")
+    elif not edit and any(c.get("type") in V2_TYPES for c in every):
+        errs.add(["components"], "COMPONENT_LAYOUT_REQUIRES_FLAG",
+                 "This component requires the message flag IS_COMPONENTS_V2 (1 << 15).")
+
+
 def check_message(payload: dict[str, Any], *, has_files: bool, require_content: bool = True) -> None:
     """Validate a message create/edit body; raise ApiError like Discord does."""
     errs = FormErrors()
@@ -290,6 +328,7 @@ def check_message(payload: dict[str, Any], *, has_files: bool, require_content: 
     components = payload.get("components") or []
     check_components(errs, components)
     check_allowed_mentions(errs, payload.get("allowed_mentions"))
+    check_components_v2(errs, payload, edit=not require_content)
     errs.raise_if_any()
     if require_content and not (content or embeds or components or has_files or payload.get("sticker_ids") or payload.get("poll")):
         raise ApiError(400, 50006, "Cannot send an empty message")

@@ -28,6 +28,37 @@ def parse_mentions(state: State, content: str, guild_id: int | None) -> tuple[li
     return list(dict.fromkeys(users)), list(dict.fromkeys(roles))
 
 
+# Components V2 fields Discord fills in when the app leaves them out (components/reference.mdx defaults; the
+# spec's *ComponentResponse schemas require them): Container 17, Thumbnail 11, Separator 14, File 13.
+_V2_DEFAULTS: dict[int, dict[str, Any]] = {
+    17: {"accent_color": None, "spoiler": False},
+    11: {"description": None, "spoiler": False},
+    14: {"spacing": 1, "divider": True},
+    13: {"name": None, "size": None, "spoiler": False},
+}
+
+
+def _unfurled(media: Any) -> Any:
+    """An unfurled media item as Discord answers it (``id`` and ``proxy_url`` beside the ``url``)."""
+    if isinstance(media, dict) and "url" in media:
+        media.setdefault("id", "0")
+        media.setdefault("proxy_url", media["url"])
+    return media
+
+
+def _stored_defaults(comp: dict[str, Any]) -> None:
+    for key, value in _V2_DEFAULTS.get(comp.get("type"), {}).items():  # type: ignore[arg-type]
+        comp.setdefault(key, value)
+    if comp.get("type") in (11, 13):
+        _unfurled(comp.get("media") if comp.get("type") == 11 else comp.get("file"))
+    if comp.get("type") == 12:
+        for item in comp.get("items") or []:
+            if isinstance(item, dict):
+                _unfurled(item.get("media"))
+                item.setdefault("description", None)
+                item.setdefault("spoiler", False)
+
+
 def number_components(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Components as Discord stores them: each gets a numeric ``id`` (components reference: "the id is
     auto-populated ... sequentially" when the app sets none)."""
@@ -44,6 +75,7 @@ def number_components(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for holder in [comp, *(o for o in comp.get("options") or [] if isinstance(o, dict))]:
             if isinstance(holder.get("emoji"), dict):  # Discord answers without the nulls (a unicode emoji: name)
                 holder["emoji"] = {k: v for k, v in holder["emoji"].items() if v is not None}
+        _stored_defaults(comp)
         for child in comp.get("components") or []:
             walk(child)
         for key in ("component", "accessory"):

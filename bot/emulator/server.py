@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.emulator import routes_channels, routes_core, routes_interactions
+from bot.emulator import oauth2, routes_apps, routes_channels, routes_core, routes_interactions
 from bot.emulator.actors import ActorsMixin
 from bot.emulator.faults import Faults
 from bot.emulator.gateway import HEARTBEAT_INTERVAL, PRIVILEGED_INTENTS, Gateway
@@ -30,7 +30,7 @@ API_PREFIX = "/api/v10"
 # Answers of these are not counted against the global rate limit (Discord exempts interaction endpoints).
 _NO_GLOBAL = ("/interactions/", "/webhooks/")
 # The REST API the emulator serves: each module registers its routes with ``register(router)``.
-DEFAULT_ROUTE_MODULES: tuple[RouteModule, ...] = (routes_core, routes_channels, routes_interactions)
+DEFAULT_ROUTE_MODULES: tuple[RouteModule, ...] = (routes_core, routes_channels, routes_interactions, routes_apps)
 
 
 class EmulatorError(Exception):
@@ -87,6 +87,7 @@ class Emulator(WorldMixin, ActorsMixin):
         self.gateway = Gateway(self)
         self.gateway.heartbeat_interval = heartbeat_interval
         self.request_log: list[RequestRecord] = []
+        self.oauth = oauth2.OAuthApp()  # the app's OAuth2 settings, grants and Linked Roles (oauth2.py)
         self.cdn: dict[int, tuple[bytes, str]] = {}  # attachment id -> (bytes, content type)
         self.errors: list[str] = []
         self.chunk_requests = 0
@@ -125,6 +126,7 @@ class Emulator(WorldMixin, ActorsMixin):
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_get("/gateway", self.gateway.handle)
         app.router.add_get("/attachments/{aid}/{filename}", self._cdn)
+        oauth2.register(self, app)
         app.router.add_route("*", "/{tail:.*}", self._rest)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
@@ -318,10 +320,12 @@ class Emulator(WorldMixin, ActorsMixin):
             return self._answer(method, path, exc.status, exc.body())
         record.json = body
         record.files = [f[0] for f in files]
-        if rt.auth and request.headers.get("Authorization") != f"Bot {self.token}":
+        key = f"{method} {rt.template}"
+        grant = self.oauth.bearer(request.headers.get("Authorization"))
+        bearer_ok = grant is not None and oauth2.BEARER_ROUTES.get(key) in grant.scopes
+        if rt.auth and request.headers.get("Authorization") != f"Bot {self.token}" and not bearer_ok:
             record.status = 401
             return self._answer(method, path, 401, {"message": "401: Unauthorized", "code": 0})
-        key = f"{method} {rt.template}"
         delay = self.faults.delay_for(key)
         fault = self.faults.take(key)
         if fault is not None and fault.delay:
@@ -360,7 +364,8 @@ class Emulator(WorldMixin, ActorsMixin):
                                                         "errors": errors}, decision.headers)
         else:
             self.validator.check_route(method, path)
-        req = Request(method, path, rt.template, params, query, body, files, dict(request.headers))
+        req = Request(method, path, rt.template, params, query, body, files, dict(request.headers),
+                      oauth_user=grant.user_id if bearer_ok and grant is not None else None)
         try:
             status, data = await rt.handler(self, req)
         except ApiError as exc:

@@ -16,10 +16,12 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.ledger import stages_store as stages_repo
 from bot.ledger import store as repo
 from bot.ledger.store import ALL_KINDS, ALL_TIME
 
-__all__ = ["ALL_KINDS", "ALL_TIME", "Stats", "counted_points_since", "members_with_stats", "stats_for", "total_points"]
+__all__ = ["ALL_KINDS", "ALL_TIME", "Stats", "counted_points_since", "first_counted_at", "members_with_stats",
+           "stage_index", "stats_for", "total_points"]
 
 Stats = dict[tuple[str, str], tuple[int, int]]
 """``{(kind, season): (points, count)}``; kind :data:`ALL_KINDS` is every kind, season :data:`ALL_TIME` all time."""
@@ -47,3 +49,14 @@ async def counted_points_since(conn: AsyncConnection, guild_id: int, user_id: in
 async def members_with_stats(conn: AsyncConnection, guild_id: int) -> list[int]:
     """Every member who ever had something counted in the guild, by id (ascending)."""
     return await repo.members_with_stats(conn, guild_id)
+
+
+async def stage_index(conn: AsyncConnection, guild_id: int, user_id: int) -> int:
+    """The member's engagement-ladder stage as stored with their totals (0 = the first stage)."""
+    found = await stages_repo.stage_since(conn, guild_id, user_id)
+    return found[0] if found is not None else 0
+
+
+async def first_counted_at(conn: AsyncConnection, guild_id: int, user_id: int) -> datetime | None:
+    """When the member's first counted credit was recorded (None: nothing counted yet)."""
+    return await repo.first_counted_at(conn, guild_id, user_id)

@@ -254,6 +254,15 @@ async def members_with_stats(conn: AsyncConnection, guild_id: int) -> list[int]:
     return [int(r[0]) for r in rows]
 
 
+async def first_counted_at(conn: AsyncConnection, guild_id: int, user_id: int) -> datetime | None:
+    """When the member's first counted credit (not a reversal) was recorded, or None."""
+    return (await conn.execute(
+        select(func.min(contributions.c.created_at)).where(
+            contributions.c.guild_id == guild_id, contributions.c.user_id == user_id,
+            contributions.c.status == "counted", contributions.c.reverses_id.is_(None))
+    )).scalar_one_or_none()
+
+
 async def history(
     conn: AsyncConnection, guild_id: int, user_id: int, *, limit: int, before_id: int | None = None
 ) -> list[Contribution]:

@@ -228,6 +228,13 @@ class Harness:
         await self.clock.advance(delta)
         await self.settle()
 
+    def developer_portal_linked_roles(self, client_secret: str) -> None:
+        """What an admin sets in the Developer Portal (docs/linked-roles.md): the OAuth2 redirect and the
+        verification URL (both on Kudos' web server), and the client secret the bot was given."""
+        assert self.bot is not None and self.bot.web is not None
+        self.emu.oauth.client_secret = client_secret
+        self.emu.oauth.redirect_uris.add(f"{self.bot.web.base_url}/linked-roles/callback")
+
     # -- lookups ------------------------------------------------------------------------------------
     def member(self, name: str) -> Actor:
         if name not in self.members:
@@ -323,6 +330,31 @@ class Actor:
 
     def ephemerals(self) -> list[Any]:
         return self.emu.ephemerals(self.id)
+
+    async def link_roles(self, url: str | None = None, *, approve: bool = True) -> tuple[int, str]:
+        """Open Kudos' verification URL (or ``url``) in a browser logged in to Discord as this member, press
+        "Authorize" (or "Cancel"), and follow the redirect back to Kudos. Returns the last page's status and
+        text. Set the app up first (:meth:`Harness.developer_portal_linked_roles`)."""
+        import aiohttp
+        import yarl
+
+        assert self.h.bot is not None and self.h.bot.web is not None, "linked roles need [web] enabled"
+        url = url or f"{self.h.bot.web.base_url}/linked-roles"
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            async with http.get(url, allow_redirects=False) as resp:
+                if resp.status != 302:
+                    return resp.status, await resp.text()
+                consent = resp.headers["Location"]
+            http.cookie_jar.update_cookies({"emu_user": str(self.id), "emu_consent": "yes" if approve else "deny"},
+                                           yarl.URL(consent))
+            async with http.get(consent, allow_redirects=False) as resp:
+                if resp.status != 302:
+                    return resp.status, await resp.text()
+                back = resp.headers["Location"]
+            async with http.get(back, allow_redirects=False) as resp:
+                result = resp.status, await resp.text()
+        await self.h.settle()
+        return result
 
 
 __all__ = ["Actor", "ChannelSpec", "Harness", "MemberSpec", "RoleSpec", "WorldSpec"]

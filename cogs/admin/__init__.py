@@ -1,4 +1,5 @@
-"""``/kudos status``: what a moderator needs to know about the bot's set-up in this server."""
+"""``/kudos status``: what a moderator needs to know about the bot's set-up in this server; ``/kudos link`` and
+``/kudos unlink``: a member's Linked Roles connection (docs/linked-roles.md)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from bot.core.checks import require
 from bot.core.errors import NO_MENTIONS
 from bot.platform import diagnostics
 from bot.platform.db import migrate
+from bot.platform.errors import NotFound
 from bot.platform.jobs import store as timer_repo
 
 
@@ -23,6 +25,25 @@ class Admin(commands.Cog):
 
     def __init__(self, bot) -> None:  # type: ignore[no-untyped-def]
         self.bot = bot
+
+    @kudos.command(name="link", description="Show your Kudos numbers on your Discord profile (Linked Roles)")
+    async def link(self, interaction: discord.Interaction) -> None:
+        if not self.bot.app.linked_roles.enabled or self.bot.web is None:
+            raise NotFound("Linked roles are not turned on for this bot (see docs/linked-roles.md).")
+        # <...>: no link preview. The page is the app's verification URL, as in the server's Linked Roles menu.
+        url = f"{self.bot.web.base_url}/linked-roles"
+        await interaction.response.send_message(
+            f"Open <{url}> and authorise Kudos on Discord's page: your points, accepted answers and the like then "
+            "appear on your profile, and roles that require them can be yours. `/kudos unlink` stops it.",
+            ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @kudos.command(name="unlink", description="Stop showing your Kudos numbers on your Discord profile")
+    async def unlink(self, interaction: discord.Interaction) -> None:
+        await self.bot.app.linked_roles.unlink(interaction.user.id)
+        self.bot.tasks.spawn(self.bot.scheduler.run_due(), name="linked-roles-clear")
+        await interaction.response.send_message(
+            "Unlinked: Kudos removes your numbers from your Discord profile and gives up its access.",
+            ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @kudos.command(name="status", description="Check the bot's set-up here: config, permissions, database")
     @require("staff")

@@ -14,6 +14,7 @@ from bot.ledger import KINDS
 from bot.platform import markdown
 from bot.platform.config import ContributionKind
 from cogs.contributions._common import guild_of, place
+from cogs.contributions.cards import ProfileCard
 
 if TYPE_CHECKING:
     from bot.core.bot import KudosBot
@@ -36,17 +37,14 @@ class Profiles(commands.Cog):
         ledger = self.bot.app.ledger
         p = await ledger.profile(guild.id, who.id, receipts=5)
         policy = ledger.policy_for(guild.id)
-        embed = discord.Embed(title=f"{markdown.inline(who.display_name)}'s kudos"[:256], colour=discord.Colour.blurple())
-        embed.set_thumbnail(url=who.display_avatar.url)
+        title = f"{markdown.inline(who.display_name)}'s kudos"[:256]
         total = f"**{p.total_points}** points"
         if p.season:
             total += f" · {p.season_points} this season ({p.season})"
         if p.pending_points:
             total += f" · {p.pending_points} on hold (new-member probation)"
-        embed.add_field(name="Points", value=total, inline=False)
         per_kind = [f"{k}: **{p.points_by_kind[k]}** ({p.counts_by_kind[k]})" for k in KINDS
                     if p.points_by_kind[k] or p.counts_by_kind[k]]
-        embed.add_field(name="By kind", value="\n".join(per_kind) or "Nothing yet.", inline=True)
         stage = f"**{p.stage}**"
         if p.stage_since is not None:
             stage += f" since {discord.utils.format_dt(p.stage_since, 'D')}"
@@ -55,16 +53,17 @@ class Profiles(commands.Cog):
                       f"Needs {'; '.join(p.missing)}")
         else:
             stage += "\nTop of the ladder 🎉"
-        embed.add_field(name="Stage", value=stage, inline=True)
         reward = next_reward_text(await self.bot.app.rewards.next_reward(guild.id, who.id, p))
-        if reward is not None:
-            embed.add_field(name="Next reward", value=reward, inline=False)
         lines = []
         for r in p.receipts:
             channel, thread = place(guild, r)
             lines.append(receipt_line(r, channel=channel, thread=thread))
-        embed.add_field(name="Latest", value="\n".join(lines)[:1024] or "No kudos yet.", inline=False)
-        await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        card = ProfileCard(title, who.display_avatar.url, total, "\n".join(per_kind) or "Nothing yet.", stage, reward,
+                           "\n".join(lines)[:1024] or "No kudos yet.")
+        if self.bot.guild_config(guild.id).cards == "v2":
+            await interaction.response.send_message(view=card.layout(), ephemeral=True, allowed_mentions=NO_MENTIONS)
+        else:
+            await interaction.response.send_message(embed=card.embed(), ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(name="leaderboard", description="Top contributors", extras={"public": True})
     @app_commands.describe(period="Which period (default: all time)", kind="Only one kind of contribution")

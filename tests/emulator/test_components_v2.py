@@ -64,3 +64,25 @@ async def test_missing_spec_file_skips_validation(world: World) -> None:
         assert not emu.validator.enabled
         assert emu.validator.validate("POST", "/channels/1/messages", {"content": 5})
         assert emu.validator.violations == []
+
+
+async def test_v2_payload_rules(emu: Emulator, world: World) -> None:
+    """components/reference.mdx: with the flag ``1 << 15`` (IS_COMPONENTS_V2) "the content and embeds fields will
+    no longer work", "the poll and stickers fields are disabled", "messages allow up to 40 total components";
+    layout components (Container 17, Text Display 10, ...) need the flag."""
+    import aiohttp
+
+    url = f"{emu.base_url}/channels/{world.general.id}/messages"
+    text = {"type": 10, "content": "hello"}
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bot {emu.token}"}) as http:
+        async with http.post(url, json={"flags": 1 << 15, "components": [{"type": 17, "components": [text]}]}) as r:
+            assert r.status == 200 and (await r.json())["flags"] & (1 << 15)
+        async with http.post(url, json={"flags": 1 << 15, "content": "hi", "components": [text]}) as r:
+            body = await r.json()
+            assert r.status == 400 and body["code"] == 50035 and "content" in body["errors"]
+        async with http.post(url, json={"components": [text]}) as r:
+            assert r.status == 400  # a layout component without the flag
+        many = [{"type": 17, "components": [dict(text) for _ in range(20)]} for _ in range(2)]
+        async with http.post(url, json={"flags": 1 << 15, "components": many}) as r:
+            assert r.status == 400  # 42 components in all
+    assert emu.errors == []

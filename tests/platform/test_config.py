@@ -226,7 +226,7 @@ def test_config_is_immutable() -> None:
 def test_json_schema() -> None:
     schema = KudosConfig.model_json_schema()
     json.dumps(schema)
-    assert set(schema["properties"]) == {"bot", "scheduler", "web", "metrics", "guilds"}
+    assert set(schema["properties"]) == {"bot", "scheduler", "web", "metrics", "linked_roles", "guilds"}
 
 
 # --------------------------------------------------------------------------- guild merging

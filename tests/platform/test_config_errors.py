@@ -40,12 +40,17 @@ ERROR_CASES = [
     pytest.param(
         "[sandbox]\nenabled = true\n",
         "sandbox",
-        "unknown key (allowed keys: bot, scheduler, web, metrics, guilds)",
+        "unknown key (allowed keys: bot, scheduler, web, metrics, linked_roles, guilds)",
         id="unknown-top-level-table",
     ),
     pytest.param("[metrics]\nenable = true\n", "metrics.enable", "unknown key (did you mean 'enabled'?)",
                  id="unknown-metrics-key"),
     pytest.param("[metrics]\nport = 70000\n", "metrics.port", "must be <= 65535 (got 70000)", id="metrics-port-range"),
+    pytest.param('[linked_roles]\nrecords = ["points", "stage", "points"]\n', "linked_roles.records",
+                 "listed twice: points", id="linked-roles-record-twice"),
+    pytest.param('[linked_roles]\nenabled = true\n', "linked_roles.enabled",
+                 "linked roles need the web server: its verification URL and OAuth2 redirect are served there; "
+                 "set [web] enabled = true", id="linked-roles-without-web"),
     pytest.param("[bot]\ndatabase_url = 5\n", "bot.database_url", "expected a string (got integer)", id="wrong-type-str"),
     pytest.param("[bot]\nauto_migrate = 'yes'\n", "bot.auto_migrate", "expected a boolean (true or false) (got string)",
                  id="wrong-type-bool"),

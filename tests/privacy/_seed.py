@@ -22,6 +22,7 @@ from bot.feedback.tables import (
     feedback_votes,
 )
 from bot.ledger.tables import contributions, member_stages, member_stats, stage_moves
+from bot.linkedroles.tables import linked_role_links
 from bot.platform.tables import audit_log, guilds, members
 from bot.privacy.tables import privacy_optouts, privacy_public_names
 from bot.rewards.tables import grants, perk_codes, perk_pools, reward_rules
@@ -177,4 +178,12 @@ async def seed(conn: AsyncConnection) -> None:
         {"id_hash": "a" * 64, "guild_id": G, "user_id": M, "created_at": t, "expires_at": t + timedelta(hours=12)},
         {"id_hash": "b" * 64, "guild_id": G, "user_id": X, "created_at": t, "expires_at": t + timedelta(hours=12)},
         {"id_hash": "c" * 64, "guild_id": G2, "user_id": M, "created_at": t, "expires_at": t + timedelta(hours=12)},
+    ])
+
+    # Linked roles: M linked Kudos (tokens sealed; the values are opaque here), and so did X.
+    await _many(conn, linked_role_links, [
+        {"user_id": uid, "guild_id": G, "access_enc": f"sealed-a-{n}", "refresh_enc": f"sealed-r-{n}",
+         "expires_at": t + timedelta(days=7), "scope": "identify role_connections.write", "linked_at": t,
+         "state": "linked", "published": {"points": "5"}, "published_at": t}
+        for n, uid in enumerate((M, X))
     ])

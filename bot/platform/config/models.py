@@ -277,6 +277,7 @@ class GuildConfig(_Model):
     moderator_roles: list[RoleRef] = Field(default_factory=lambda: ["Moderator"])
     curator_roles: list[RoleRef] = Field(default_factory=lambda: ["Curator"])
     helper_roles: list[RoleRef] = Field(default_factory=lambda: ["Helper"])
+    cards: Literal["embed", "v2"] = Field("embed", description="How cards are drawn: classic embeds or Components V2")
     channels: ChannelsConfig = Field(default_factory=ChannelsConfig)
     points: PointsConfig = Field(default_factory=PointsConfig)
     caps: CapsConfig = Field(default_factory=CapsConfig)
@@ -386,6 +387,34 @@ class MetricsConfig(_Model):
     port: int = Field(9108, ge=0, le=65535, description="TCP port; 0 = any free port")
 
 
+# --------------------------------------------------------------------------- [linked_roles]
+
+LINKED_ROLE_RECORDS = ("points", "accepted_answers", "stage", "betas_joined", "days_since_first_contribution")
+LinkedRoleRecord = Literal["points", "accepted_answers", "stage", "betas_joined", "days_since_first_contribution"]
+
+
+class LinkedRolesConfig(_Model):
+    """``[linked_roles]``: members' ledger numbers published as Discord Linked Roles metadata (docs/linked-roles.md)."""
+
+    enabled: bool = Field(False, description="Register role-connection metadata and serve the verification URL")
+    guild_id: int = Field(0, ge=0, le=MAX_SNOWFLAKE,
+                          description="The server whose ledger numbers are published; 0 = the one server the bot is in")
+    records: list[LinkedRoleRecord] = Field(default_factory=lambda: list(LINKED_ROLE_RECORDS),
+                                            description="Which metadata records to publish (at most 5)")
+    platform_name: str = Field("Kudos", min_length=1, max_length=50, description="Shown on the member's profile")
+    batch_seconds: int = Field(30, ge=1, le=3600, description="Changes within this window go out in one batch")
+
+    @field_validator("records")
+    @classmethod
+    def _check_records(cls, value: list[str]) -> list[str]:
+        if len(value) > 5:
+            raise config_error("Discord allows at most 5 role-connection metadata records")
+        duplicates = sorted({r for r in value if value.count(r) > 1})
+        if duplicates:
+            raise config_error(f"listed twice: {', '.join(duplicates)}")
+        return value
+
+
 # --------------------------------------------------------------------------- top level
 
 
@@ -413,6 +442,7 @@ class KudosConfig(_Model):
     scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
     web: WebConfig = Field(default_factory=WebConfig)
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    linked_roles: LinkedRolesConfig = Field(default_factory=LinkedRolesConfig)
     guilds: dict[str, GuildConfig] = Field(
         default_factory=lambda: {"default": GuildConfig()},
         description="'default' plus one entry per guild id; after loading, every entry is fully merged",
@@ -443,6 +473,13 @@ class KudosConfig(_Model):
                 both_tables = isinstance(default, Mapping) and isinstance(override, Mapping)
                 merged[key] = merge_overrides(default, override) if both_tables else override
         return {**data, "guilds": merged}
+
+    @model_validator(mode="after")
+    def _check_linked_roles(self) -> KudosConfig:
+        if self.linked_roles.enabled and not self.web.enabled:
+            raise config_error("linked roles need the web server: its verification URL and OAuth2 redirect are "
+                               "served there; set [web] enabled = true", "linked_roles", "enabled")
+        return self
 
     def guild(self, guild_id: int) -> GuildConfig:
         """The configuration of ``guild_id``: its merged [guilds.<id>] or else [guilds.default]."""

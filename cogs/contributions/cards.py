@@ -1,0 +1,52 @@
+"""The ``/profile`` card, drawn as a classic embed or as a Components V2 layout (``[guilds.<id>] cards``).
+
+Components V2 (discord.py 2.7 ``LayoutView``): a Container (the accent colour of the embed) holding a Section
+with the title and points beside the member's avatar (a Thumbnail), then Text Displays for the points per
+kind, the stage with its progress bar, the next reward and the latest receipts, between Separators. The
+message then carries the IS_COMPONENTS_V2 flag and no content or embeds (components/reference.mdx).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import discord
+
+COLOUR = discord.Colour.blurple()
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileCard:
+    title: str
+    avatar_url: str
+    total: str
+    by_kind: str
+    stage: str
+    reward: str | None
+    latest: str
+
+    def embed(self) -> discord.Embed:
+        embed = discord.Embed(title=self.title, colour=COLOUR)
+        embed.set_thumbnail(url=self.avatar_url)
+        embed.add_field(name="Points", value=self.total, inline=False)
+        embed.add_field(name="By kind", value=self.by_kind, inline=True)
+        embed.add_field(name="Stage", value=self.stage, inline=True)
+        if self.reward is not None:
+            embed.add_field(name="Next reward", value=self.reward, inline=False)
+        embed.add_field(name="Latest", value=self.latest, inline=False)
+        return embed
+
+    def layout(self) -> discord.ui.LayoutView:
+        view = discord.ui.LayoutView(timeout=None)
+        head = discord.ui.Section(discord.ui.TextDisplay(f"## {self.title}"), discord.ui.TextDisplay(self.total),
+                                  accessory=discord.ui.Thumbnail(self.avatar_url))
+        parts: list[discord.ui.Item[discord.ui.LayoutView]] = [
+            head, discord.ui.Separator(),
+            discord.ui.TextDisplay(f"### By kind\n{self.by_kind}"),
+            discord.ui.TextDisplay(f"### Stage\n{self.stage}"),
+        ]
+        if self.reward is not None:
+            parts.append(discord.ui.TextDisplay(f"### Next reward\n{self.reward}"))
+        parts += [discord.ui.Separator(), discord.ui.TextDisplay(f"### Latest\n{self.latest}")]
+        view.add_item(discord.ui.Container(*parts, accent_colour=COLOUR))
+        return view
