@@ -7,7 +7,7 @@ import logging
 import sys
 
 from bench import flood, gateway, insights, ledger, memory, rewards, startup
-from bench.common import HEADER, Result
+from bench.common import HEADER, SIDE_BY_SIDE_HEADER, Result, side_by_side
 
 SUITES = {"startup": startup.run, "rewards": rewards.run, "ledger": ledger.run, "insights": insights.run,
           "gateway": gateway.run, "memory": memory.run,
@@ -30,3 +30,8 @@ if __name__ == "__main__":
     print(HEADER)
     for result in results:
         print(result.row())
+    both = side_by_side(results)
+    if both:
+        print()
+        print(SIDE_BY_SIDE_HEADER)
+        print("\n".join(both))

@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.common import Result, percentile
+from bench.common import Result, percentile, postgres_database, postgres_url
 from bot.insights import InsightsService, charts
 from bot.insights.renderer import ChartRenderer
 from bot.ledger import DEFAULT_POINTS, LedgerPolicy, LedgerService, stages
@@ -71,6 +71,10 @@ def _generate(path: Path, seed: int = 5) -> float:
             con.execute("INSERT INTO member_stats (guild_id, user_id, kind, season, points, count) "  # noqa: S608
                         f"SELECT guild_id, user_id, {group}, '', SUM(points), COUNT(*) FROM contributions "
                         f"GROUP BY guild_id, user_id, {group}")
+        # contribution_days, as the ledger keeps it with each entry (no reversals in this data)
+        con.execute("INSERT INTO contribution_days (guild_id, day, kind, count) "
+                    "SELECT guild_id, substr(created_at, 1, 10), kind, COUNT(*) FROM contributions "
+                    "GROUP BY guild_id, substr(created_at, 1, 10), kind")
         posts, sols = [], []
         for i in range(HELP_POSTS):
             opened = start + SPAN * rng.random()
@@ -160,63 +164,139 @@ async def _probe(ledger: LedgerService, seconds: float) -> list[float]:
     return out
 
 
+_COPIED = ("contributions", "member_stats", "contribution_days", "help_posts", "solutions", "betas",
+           "beta_participants", "feedback")
+
+
+def _as_utc(value: Any) -> Any:
+    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+def _as_bool(value: Any) -> Any:
+    return None if value is None else bool(value)
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def _converter(column: Any) -> Any:
+    """A SQLite value of ``column`` as asyncpg's COPY wants it (aware datetimes, booleans; JSON stays text)."""
+    from sqlalchemy import Boolean
+
+    from bot.platform.db.types import UTCDateTime
+
+    if isinstance(column.type, UTCDateTime):
+        return _as_utc
+    if isinstance(column.type, Boolean):
+        return _as_bool
+    return _as_is
+
+
+async def _copy_to_postgres(path: Path, url: str) -> float:
+    """The generated SQLite data into a migrated PostgreSQL database (COPY), values converted by column type."""
+    import asyncpg
+
+    from bot.schema import metadata
+
+    started = time.perf_counter()
+    src = sqlite3.connect(path)
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1))
+    try:
+        for name in _COPIED:
+            table = metadata.tables[name]
+            columns = [c.name for c in table.columns]
+
+            converters = [_converter(c) for c in table.columns]
+            cursor = src.execute(f'SELECT {", ".join(columns)} FROM "{name}"')  # noqa: S608 - table names
+            while batch := cursor.fetchmany(CHUNK):
+                await conn.copy_records_to_table(
+                    name, columns=columns, records=[tuple(f(v) for f, v in zip(converters, row, strict=True))
+                                                    for row in batch])
+        await conn.execute("ANALYZE")  # autovacuum would do it within a minute of such a load
+    finally:
+        await conn.close()
+        src.close()
+    return time.perf_counter() - started
+
+
+async def _measure(url: str, db_label: str) -> list[Result]:
+    results: list[Result] = []
+    db = Database(url)
+    policy = LedgerPolicy()
+    clock = FakeClock(NOW)
+    service = InsightsService(db, clock, lambda _g: policy)
+    ledger = LedgerService(db, clock, lambda _g: policy)
+    try:
+        # The ledger keeps member_stages/stage_moves row by row; here they are rebuilt from the 1M rows at
+        # once (what migration 0011 or a changed ladder costs).
+        t0 = time.perf_counter()
+        assert await stages.ensure_current(db, GUILD, policy.ladder, NOW)
+        rebuild = time.perf_counter() - t0
+        threads, process = ChartRenderer(processes=False), ChartRenderer()
+        await _stats(service, "30d", threads)  # warm-up: imports, fonts, page cache
+        await _stats(service, "30d", process)  # starts the chart process
+        for period in ("30d", "all"):
+            for name, ms in sorted((await _profile(service, period)).items(), key=lambda kv: -kv[1]):
+                results.append(Result(f"  {period} {name}", ms, 2000.0, "ms", "goal for all (2 s)",
+                                      goal="per query", db=db_label))
+        for period in ("30d", "all"):
+            times = [await _stats(service, period, process) for _ in range(3)]
+            results.append(Result(f"insights 1M: /stats {period}, all charts", max(times), 2.0, "s",
+                                  "goal (2 s)", goal="< 2 s wall (ratio < 1)", db=db_label))
+        idle = await _probe(ledger, 3.0)
+        for label, renderer in (("chart process", process), ("worker thread", threads)):
+            stop = asyncio.Event()
+            runs = 0
+
+            async def busy(renderer: ChartRenderer = renderer, stop: asyncio.Event = stop) -> None:
+                nonlocal runs
+                while not stop.is_set():
+                    await _stats(service, "all", renderer)
+                    runs += 1
+
+            task = asyncio.create_task(busy())
+            try:
+                during = await _probe(ledger, 6.0)
+            finally:
+                stop.set()
+                await task
+            results.append(Result(f"insights: /profile p99 during /stats, {label}",
+                                  percentile(during, 99), percentile(idle, 99), "ms",
+                                  "/profile p99 at idle (same run)", goal=f"stays responsive ({runs} /stats runs)",
+                                  db=db_label))
+        await process.close()
+    finally:
+        await db.close()
+    results.append(Result("insights: rebuild ladder stages, 1M rows", rebuild, 1.0, "s", "(1 s)",
+                          goal="once per migration / ladder change", db=db_label))
+    return results
+
+
 async def run() -> list[Result]:
     results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="kudos-bench-insights-") as tmp:
         path = Path(tmp) / "big.db"
-        db = Database(f"sqlite+aiosqlite:///{path}")
+        url = f"sqlite+aiosqlite:///{path}"
+        db = Database(url)
         try:
             await migrate.upgrade(db)
         finally:
             await db.close()
         setup = await asyncio.to_thread(_generate, path)
-        db = Database(f"sqlite+aiosqlite:///{path}")
-        policy = LedgerPolicy()
-        clock = FakeClock(NOW)
-        service = InsightsService(db, clock, lambda _g: policy)
-        ledger = LedgerService(db, clock, lambda _g: policy)
-        try:
-            # The ledger keeps member_stages/stage_moves row by row; here they are rebuilt from the 1M rows at
-            # once (what migration 0011 or a changed ladder costs).
-            t0 = time.perf_counter()
-            assert await stages.ensure_current(db, GUILD, policy.ladder, NOW)
-            rebuild = time.perf_counter() - t0
-            threads, process = ChartRenderer(processes=False), ChartRenderer()
-            await _stats(service, "30d", threads)  # warm-up: imports, fonts, page cache
-            await _stats(service, "30d", process)  # starts the chart process
-            for period in ("30d", "all"):
-                for name, ms in sorted((await _profile(service, period)).items(), key=lambda kv: -kv[1]):
-                    results.append(Result(f"  {period} {name}", ms, 2000.0, "ms", "goal for all (2 s)",
-                                          goal="per query"))
-            for period in ("30d", "all"):
-                times = [await _stats(service, period, process) for _ in range(3)]
-                results.append(Result(f"insights 1M: /stats {period}, all charts", max(times), 2.0, "s",
-                                      "goal (2 s)", goal="< 2 s wall (ratio < 1)"))
-            idle = await _probe(ledger, 3.0)
-            for label, renderer in (("chart process", process), ("worker thread", threads)):
-                stop = asyncio.Event()
-                runs = 0
-
-                async def busy(renderer: ChartRenderer = renderer, stop: asyncio.Event = stop) -> None:
-                    nonlocal runs
-                    while not stop.is_set():
-                        await _stats(service, "all", renderer)
-                        runs += 1
-
-                task = asyncio.create_task(busy())
+        results += await _measure(url, "SQLite")
+        results.append(Result("insights: generate 1M rows + aggregates", setup, 1.0, "s", "(1 s)",
+                              goal="setup, not a goal"))
+        pg_url = await postgres_url()
+        if pg_url:
+            async with postgres_database(pg_url, "kudos_bench_insights") as pg:
+                db = Database(pg)
                 try:
-                    during = await _probe(ledger, 6.0)
+                    await migrate.upgrade(db)
                 finally:
-                    stop.set()
-                    await task
-                results.append(Result(f"insights: /profile p99 during /stats, {label} ({runs} runs)",
-                                      percentile(during, 99), percentile(idle, 99), "ms",
-                                      "/profile p99 at idle (same run)", goal="stays responsive (ratio small)"))
-            await process.close()
-        finally:
-            await db.close()
-    results.append(Result("insights: generate 1M rows + aggregates", setup, 1.0, "s", "(1 s)",
-                          goal="setup, not a goal"))
-    results.append(Result("insights: rebuild ladder stages, 1M rows", rebuild, 1.0, "s", "(1 s)",
-                          goal="once per migration / ladder change"))
+                    await db.close()
+                copied = await _copy_to_postgres(path, pg)
+                results += await _measure(pg, "PostgreSQL")
+                results.append(Result("insights: PostgreSQL load (COPY from the SQLite data)", copied, 1.0, "s",
+                                      "(1 s)", goal="setup, not a goal"))
     return results

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 import sqlite3
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -26,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from bench.common import Result, median, percentile
+from bench.common import Result, median, percentile, postgres_database, postgres_url
 from bot.feedback import FeedbackPolicy, FeedbackService
 from bot.ledger import DEFAULT_POINTS, LedgerPolicy, LedgerService, Season
 from bot.platform.clock import FakeClock
@@ -209,7 +207,10 @@ async def _credit_times(ledger: LedgerService, rounds: int, tag: str) -> list[fl
     return await _timed(one, rounds)
 
 
-async def _queries(db: Database, ledger: LedgerService, rounds: int, label: str, goal: str) -> list[Result]:
+GOAL = "p95 <= 10 ms SQLite, 15 ms PostgreSQL; <= 5x SELECT 1"
+
+
+async def _queries(db: Database, ledger: LedgerService, rounds: int, label: str) -> list[Result]:
     """p95 of every member-facing query against ``SELECT 1`` on the same engine, same run."""
     feedback = FeedbackService(db, ledger.clock, ledger, lambda _g: FeedbackPolicy())
 
@@ -244,23 +245,15 @@ async def _queries(db: Database, ledger: LedgerService, rounds: int, label: str,
         "/leaderboard month, page 5": await _timed(lambda: ledger.leaderboard(GUILD, "month", offset=40), rounds),
         f"/feedback top ({FEEDBACK // 1000}k items)": await _timed(lambda: feedback.top(GUILD), rounds),
     }
-    return [Result(f"{label}: {name} p95", percentile(times, 95), baseline, "ms", "SELECT 1 p95 (same run)",
-                   goal=goal) for name, times in measured.items()]
+    return [Result(f"1M: {name} p95", percentile(times, 95), baseline, "ms", "SELECT 1 p95 (same run)",
+                   goal=GOAL, db=label) for name, times in measured.items()]
 
 
 async def _postgres(base_url: str, rounds: int) -> list[Result]:
     """The same data on a fresh PostgreSQL database, loaded with COPY (asyncpg ``copy_records_to_table``)."""
-    import uuid
-
     import asyncpg
 
-    name = f"kudos_bench_{uuid.uuid4().hex[:8]}"
-    admin_dsn = base_url.replace("postgresql+asyncpg://", "postgresql://", 1)
-    admin = await asyncpg.connect(admin_dsn)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    head, _, _ = base_url.rpartition("/")
-    url = f"{head}/{name}"
-    try:
+    async with postgres_database(base_url, "kudos_bench_ledger") as url:
         db = Database(url)
         try:
             await migrate.upgrade(db)
@@ -317,15 +310,12 @@ async def _postgres(base_url: str, rounds: int) -> list[Result]:
         seconds = time.perf_counter() - started
         db, ledger = await _open_url(url)
         try:
-            results = await _queries(db, ledger, rounds, "PostgreSQL 1M", "p95 <= 15 ms")
+            results = await _queries(db, ledger, rounds, "PostgreSQL")
         finally:
             await db.close()
         results.append(Result("PostgreSQL: load 1M rows (COPY) + aggregates", seconds, 1.0, "s", "(1 s)",
                               goal="setup, not a goal"))
         return results
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 async def run(rounds: int = 300) -> list[Result]:
@@ -336,7 +326,7 @@ async def run(rounds: int = 300) -> list[Result]:
         await _prepare(small, SMALL_ROWS, min(MEMBERS, SMALL_ROWS))
         db, ledger = await _open(big)
         try:
-            results += await _queries(db, ledger, rounds, "SQLite 1M", "p95 <= 10 ms")
+            results += await _queries(db, ledger, rounds, "SQLite")
             large_credit = await _credit_times(ledger, rounds // 2, "big")
         finally:
             await db.close()
@@ -352,9 +342,7 @@ async def run(rounds: int = 300) -> list[Result]:
                           goal="ratio ≈ 1 (no growth)"))
     results.append(Result("SQLite: generate 1M rows + aggregates", seconds, 1.0, "s", "(1 s)",
                           goal="setup, not a goal"))
-    pg_url = os.environ.get("KUDOS_BENCH_POSTGRES_URL") or os.environ.get("KUDOS_TEST_POSTGRES_URL")
+    pg_url = await postgres_url()
     if pg_url:
         results += await _postgres(pg_url, rounds)
-    else:
-        print("ledger: PostgreSQL part skipped (set KUDOS_BENCH_POSTGRES_URL)", file=sys.stderr)
     return results

@@ -49,6 +49,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 # -- migrate ---------------------------------------------------------------------------------------
 async def _migrate(url: str, revision: str) -> str | None:
+    from bot import schema
     from bot.platform.db import Database, DatabaseError, migrate
 
     try:
@@ -60,7 +61,7 @@ async def _migrate(url: str, revision: str) -> str | None:
         if revision in ("base",) or revision.startswith("-"):
             await migrate.downgrade(db, revision)
         else:
-            await migrate.upgrade(db, revision)
+            await migrate.upgrade(db, revision, metadata=schema.metadata)
         return await migrate.current_revision(db)
     except DatabaseError as exc:
         raise CliError(str(exc)) from None

@@ -30,7 +30,14 @@ from bot.feedback.tables import (
     feedback_votes,
 )
 from bot.ledger import personal as ledger_personal
-from bot.ledger.tables import contributions, member_stages, member_stats, stage_ladders, stage_moves
+from bot.ledger.tables import (
+    contribution_days,
+    contributions,
+    member_stages,
+    member_stats,
+    stage_ladders,
+    stage_moves,
+)
 from bot.linkedroles import personal as linkedroles_personal
 from bot.linkedroles.tables import linked_role_links
 from bot.platform.db.metadata import metadata
@@ -53,6 +60,7 @@ __all__ = [
     "beta_participants",
     "betas",
     "catchup_marks",
+    "contribution_days",
     "contributions",
     "featured_posts",
     "feedback",

@@ -13,6 +13,7 @@ import discord
 from discord.ext import commands
 from sqlalchemy.exc import DBAPIError
 
+from bot import schema
 from bot.app import App, build_app
 from bot.core import interactions
 from bot.core.effects import Effects
@@ -271,7 +272,7 @@ class KudosBot(commands.Bot):
     async def setup_hook(self) -> None:
         await self.db.check()
         if self.config.bot.auto_migrate:
-            await migrate.upgrade(self.db)
+            await migrate.upgrade(self.db, metadata=schema.metadata)  # a fresh database is created, not replayed
         # The servers' own settings (bot.settings) over the file's, before anything reads a guild's config.
         await self.app.settings.load()
         self.app.settings.subscribe(self._settings_changed)

@@ -8,7 +8,7 @@ PostgreSQL), then widened to weeks or months in Python. Ladder stages are kept b
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import String, and_, case, exists, func, literal_column, or_, select
@@ -18,7 +18,7 @@ from bot.betas.tables import beta_participants, betas
 from bot.contributions.tables import help_posts, solutions
 from bot.feedback.tables import feedback, feedback_votes
 from bot.ledger.policy import KINDS
-from bot.ledger.tables import contributions, member_stats
+from bot.ledger.tables import contribution_days, contributions, member_stats
 from bot.platform.tables import members
 from bot.rewards.tables import grants, perk_codes
 
@@ -53,26 +53,64 @@ async def contributions_per_day(
 ) -> list[tuple[date, str, int]]:
     """Credits per UTC day and kind in ``[start, end]``, leaving out reversals and reversed credits.
 
-    Every row per kind and day comes from the covering index (guild_id, kind, created_at), one kind at a
-    time so the time range is an index range; then the (few) reversal rows and the credits they reverse are
+    The whole days inside the window come from ``contribution_days`` (kept by the ledger with each entry: one
+    primary-key range, however many entries); only the partial first and last days are counted from the
+    ledger rows (:func:`_per_day_from_ledger`), so the numbers are exactly the ledger's."""
+    first_full = _midnight(start.astimezone(UTC).date())
+    if first_full < start:
+        first_full += timedelta(days=1)
+    last_midnight = _midnight(end.astimezone(UTC).date())
+    if first_full >= last_midnight:
+        return await _per_day_from_ledger(conn, guild_id, start, end, kinds)
+    out: list[tuple[date, str, int]] = []
+    if start < first_full:
+        out += await _per_day_from_ledger(conn, guild_id, start, first_full, kinds, end_exclusive=True)
+    d = contribution_days.c
+    rows = await conn.execute(
+        select(d.day, d.kind, d.count).where(
+            d.guild_id == guild_id, d.day >= first_full.date().isoformat(),
+            d.day < last_midnight.date().isoformat(), d.kind.in_(list(kinds)), d.count != 0))
+    out += [(date.fromisoformat(day), kind, int(n)) for day, kind, n in rows]
+    out += await _per_day_from_ledger(conn, guild_id, last_midnight, end, kinds)
+    return out
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+async def _per_day_from_ledger(
+    conn: AsyncConnection, guild_id: int, start: datetime, end: datetime, kinds: Sequence[str], *,
+    end_exclusive: bool = False,
+) -> list[tuple[date, str, int]]:
+    """:func:`contributions_per_day` counted from the ledger rows in ``[start, end]`` (``[start, end)`` with
+    ``end_exclusive``): for a day or two at the edges of a window.
+
+    Every row per kind and day comes from the covering index (guild_id, kind, created_at); then the (few)
+    reversal rows and the credits they reverse are
     taken away, found through the partial index on ``reverses_id``."""
     c = contributions.c
+
+    def before_end(column: Any) -> Any:
+        return column < end if end_exclusive else column <= end
+
     day = _day(conn, c.created_at).label("day")
     counts: dict[tuple[str, str], int] = {}
-    for kind in kinds:
-        rows = await conn.execute(
-            select(day, func.count().label("n"))
-            .where(c.guild_id == guild_id, c.kind == kind, c.created_at >= start, c.created_at <= end)
-            .group_by("day")
-        )
-        for d, n in rows:
-            counts[(d, kind)] = int(n)
+    # One statement: ``kind IN (…)`` walks (guild_id, kind, created_at) once per kind (SQLite's IN loop), so
+    # each kind's time range stays an index range.
+    rows = await conn.execute(
+        select(day, c.kind, func.count().label("n"))
+        .where(c.guild_id == guild_id, c.kind.in_(list(kinds)), c.created_at >= start, before_end(c.created_at))
+        .group_by("day", c.kind)
+    )
+    for d, kind, n in rows:
+        counts[(d, kind)] = int(n)
     # ``guild_id + 0``: without statistics SQLite would walk the guild's whole index; the partial index on
     # ``reverses_id`` holds only the reversals.
     reversals = await conn.execute(
         select(day, c.kind, func.count().label("n"))
         .where(c.reverses_id.is_not(None), (c.guild_id + 0) == guild_id, c.created_at >= start,
-               c.created_at <= end)
+               before_end(c.created_at))
         .group_by("day", c.kind)
     )
     for d, kind, n in reversals:
@@ -83,7 +121,7 @@ async def contributions_per_day(
         select(oday, original.c.kind, func.count().label("n"))
         .select_from(rev.join(original, original.c.id == rev.c.reverses_id))
         .where(rev.c.reverses_id.is_not(None), (rev.c.guild_id + 0) == guild_id, rev.c.created_at >= start,
-               original.c.created_at >= start, original.c.created_at <= end)
+               original.c.created_at >= start, before_end(original.c.created_at))
         .group_by("day", original.c.kind)
     )
     for d, kind, n in reversed_:

@@ -32,8 +32,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.ledger import explain as text
-from bot.ledger import stages
-from bot.ledger import stages_store as stages_repo
+from bot.ledger import profile_store, stages
 from bot.ledger import store as repo
 from bot.ledger.models import (
     Contribution,
@@ -223,6 +222,7 @@ class LedgerService:
             existing = await repo.by_source(c, guild_id, kind, key)
             assert existing is not None
             return _duplicate(existing, None)
+        await repo.bump_day(c, guild_id, now, kind, 1)
         row = await repo.get(c, guild_id, new_id)
         assert row is not None
         total = None
@@ -324,6 +324,7 @@ class LedgerService:
                 held_until=original.held_until, note="",
             )
             if new_id is not None:
+                await repo.bump_day(c, guild_id, original.created_at, original.kind, -1)
                 row = await repo.get(c, guild_id, new_id)
                 assert row is not None
                 if row.status == "counted":
@@ -429,11 +430,10 @@ class LedgerService:
         season = policy.season_for(self.clock.now())
         if receipts > 100:
             raise InvalidInput("Show between 1 and 100 entries at a time.")
-        async with self.db.connect() as c:  # one connection: every round trip to the database thread counts
-            stats = await repo.stats_for(c, guild_id, user_id, (ALL_TIME, season))
-            pending = await repo.pending_points(c, guild_id, user_id)
-            stored = await stages_repo.stage_since(c, guild_id, user_id)
-            recent = await _history(c, guild_id, user_id, limit=receipts) if receipts > 0 else []
+        async with self.db.connect() as c:  # one statement: every round trip to the database thread counts
+            data = await profile_store.profile_data(c, guild_id, user_id, (ALL_TIME, season), receipts=receipts)
+        stats, pending, stored = data.stats, data.pending, data.stage
+        recent = [_receipt_of(r) for r in data.receipts]
         all_time = stages.all_time_of(stats)
         index = stages.stage_of(policy.ladder, all_time)  # as stored in member_stages (bot.ledger.stages)
         nxt = policy.ladder[index + 1] if index + 1 < len(policy.ladder) else None
@@ -580,6 +580,21 @@ def _receipt(row: Contribution, reversed_: bool, original: Contribution | None =
         message_id=row.message_id, actor_id=row.actor_id, season=row.season, created_at=row.created_at,
         held_until=row.held_until, reverses_id=row.reverses_id,
         title=_title(original if row.is_reversal else row),
+    )
+
+
+def _receipt_of(row: profile_store.ProfileRow) -> Receipt:
+    status = "reversal" if row.entry.is_reversal else ("reversed" if row.reversed else row.entry.status)
+    e = row.entry
+    if e.is_reversal:  # a reversal keeps its post's title with the entry it reverses
+        title = (row.original[1] or None) if row.original is not None and row.original[0] in TITLED_KINDS else None
+    else:
+        title = _title(e)
+    return Receipt(
+        id=e.id, kind=e.kind, points=e.points, status=status, reason=e.reason, note=e.note,
+        source_key=e.source_key, channel_id=e.channel_id, thread_id=e.thread_id,
+        message_id=e.message_id, actor_id=e.actor_id, season=e.season, created_at=e.created_at,
+        held_until=e.held_until, reverses_id=e.reverses_id, title=title,
     )
 
 

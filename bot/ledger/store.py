@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.ledger.models import Contribution
-from bot.ledger.tables import contributions, member_stats
+from bot.ledger.tables import contribution_days, contributions, member_stats
 from bot.platform.db.locks import lock_for_write  # noqa: F401 - re-exported for the ledger's own callers
 from bot.platform.db.upsert import insert_for
 
@@ -80,6 +80,14 @@ async def bump_stats(
         },
     )
     await conn.execute(stmt)
+
+
+async def bump_day(conn: AsyncConnection, guild_id: int, created_at: datetime, kind: str, count: int) -> None:
+    """Add ``count`` to ``contribution_days`` for the UTC day of ``created_at`` and ``kind`` (one upsert)."""
+    stmt = insert_for(conn, contribution_days).values(
+        guild_id=guild_id, day=created_at.astimezone(UTC).date().isoformat(), kind=kind, count=count)
+    await conn.execute(stmt.on_conflict_do_update(
+        index_elements=["guild_id", "day", "kind"], set_={"count": contribution_days.c.count + stmt.excluded.count}))
 
 
 async def release_due(conn: AsyncConnection, ids: Sequence[int]) -> list[Contribution]:

@@ -69,6 +69,19 @@ member_stats = Table(
     Index(None, "guild_id", "kind", "season", "points"),
 )
 
+# Ledger entries per UTC day (of ``created_at``) and kind, for /stats' contributions per day: +1 when an entry is
+# written (counted, pending or capped alike), -1 on the original's day and kind when a reversal is written; so
+# ``count`` = the entries of that day not reversed (since). Kept in the transaction of the ledger row; filled
+# from the ledger by migration 0016.
+contribution_days = Table(
+    "contribution_days",
+    metadata,
+    Column("guild_id", Snowflake, primary_key=True, autoincrement=False),
+    Column("day", String(10), primary_key=True),  # YYYY-MM-DD (UTC)
+    Column("kind", String(32), primary_key=True),
+    Column("count", Integer, nullable=False, server_default="0"),
+)
+
 # The engagement-ladder stage of every member with ledger totals (an index into the guild's ladder, lowest 0),
 # kept in the same transaction as member_stats; ``since``: when the member reached (or fell back to) it.
 member_stages = Table(

@@ -45,12 +45,13 @@ perk_pools = Table(
     Column("per_member_limit", Integer, nullable=False, server_default="0"),
     Column("low_stock_warning", Integer, nullable=False, server_default="5"),
     Column("low_stock_alerted", Boolean, nullable=False, server_default="0"),
-    # The "out of codes" alert of the current dip (its own flag: it follows the "running low" one).
-    Column("empty_alerted", Boolean, nullable=False, server_default="0"),
     # Codes handed out per budget_period_days above which staff must approve (NULL = no budget).
     Column("budget", Integer),
     Column("budget_period_days", Integer, nullable=False, server_default="30"),
     Column("origin", String(10), nullable=False, server_default="command"),
+    # The "out of codes" alert of the current dip (its own flag: it follows the "running low" one). Last, where
+    # migration 0013 added it: a database created from these tables has its columns in this order.
+    Column("empty_alerted", Boolean, nullable=False, server_default="0"),
     UniqueConstraint("guild_id", "name"),
 )
 

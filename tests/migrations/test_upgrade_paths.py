@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
 
 from bot.platform.db import Database, migrate
 from tests.conftest import POSTGRES_URL, create_postgres_database, drop_postgres_database
+from tests.migrations.schema_snapshot import schema_of as _schema_of
 
 # The heads before 0012 joined them (``alembic heads`` until then).
 PREVIOUS_HEADS = ("0003_contrib", "0006", "0007", "0008", "0009", "0010_catchup", "0011")
@@ -21,33 +21,6 @@ STARTS = [(head,) for head in PREVIOUS_HEADS] + [PREVIOUS_HEADS]
 HEAD = ScriptDirectory.from_config(migrate.alembic_config()).get_heads()[0]
 
 _FRESH: dict[str, dict[str, Any]] = {}
-
-
-def _schema(sync_conn: Any) -> dict[str, Any]:
-    """Everything the database says about its tables: columns (in order), keys, indexes, constraints."""
-    insp = inspect(sync_conn)
-    out: dict[str, Any] = {}
-    for table in sorted(insp.get_table_names()):
-        out[table] = {
-            "columns": [(c["name"], str(c["type"]), c["nullable"], str(c.get("default")), c.get("autoincrement"))
-                        for c in insp.get_columns(table)],
-            "pk": insp.get_pk_constraint(table),
-            "fks": sorted((fk["name"] or "", fk["constrained_columns"], fk["referred_table"], fk["referred_columns"],
-                           sorted(fk.get("options", {}).items())) for fk in insp.get_foreign_keys(table)),
-            "indexes": sorted((i["name"] or "", i["column_names"], bool(i["unique"])) for i in insp.get_indexes(table)),
-            "unique": sorted((u["name"] or "", u["column_names"]) for u in insp.get_unique_constraints(table)),
-            "checks": sorted((c["name"] or "", " ".join(c["sqltext"].split())) for c in insp.get_check_constraints(table)),
-        }
-    if sync_conn.dialect.name == "postgresql":
-        out["sequences"] = sorted(insp.get_sequence_names())
-    return out
-
-
-async def _schema_of(db: Database) -> dict[str, Any]:
-    async with db.connect() as conn:
-        schema = await conn.run_sync(_schema)
-        schema["alembic_version"]["rows"] = sorted(await conn.scalars(text("SELECT version_num FROM alembic_version")))
-    return schema
 
 
 async def _fresh_schema(backend: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import text
+from sqlalchemy import MetaData, inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from bot.platform.db.engine import Database, DatabaseError
@@ -47,9 +47,29 @@ async def current_revision(db: Database) -> str | None:
     return "+".join(revisions) if revisions else None
 
 
-async def upgrade(db: Database, revision: str = "head") -> None:
-    await _run(db, command.upgrade, revision)
+async def upgrade(db: Database, revision: str = "head", *, metadata: MetaData | None = None) -> None:
+    """Upgrade to ``revision``. With ``metadata`` (every table of the application, :data:`bot.schema.metadata`)
+    an empty database going to the head is created from it and stamped at the head (Alembic's "create_all +
+    stamp" recipe) instead of replaying every revision; ``tests/migrations/test_create_all.py`` checks that both
+    give the same schema. A database that has a revision or any table is migrated as before."""
+    if metadata is not None and revision == "head":
+        await _run(db, _create_or_upgrade(metadata), revision)
+    else:
+        await _run(db, command.upgrade, revision)
     log.info("database schema at %s", revision)
+
+
+def _create_or_upgrade(metadata: MetaData) -> Any:
+    def _apply(cfg: Config, revision: str) -> None:
+        sync_conn = cfg.attributes["connection"]
+        if inspect(sync_conn).get_table_names():  # migrated before (or not ours): migrate, never create over it
+            command.upgrade(cfg, revision)
+            return
+        metadata.create_all(sync_conn)
+        command.stamp(cfg, revision)
+        log.info("created a fresh database from the metadata, stamped at %s", revision)
+
+    return _apply
 
 
 async def downgrade(db: Database, revision: str) -> None:
