@@ -1,4 +1,5 @@
-"""Rewards: the rules with the dry-run preview, perk pools with stock (codes masked), failed grants with retry."""
+"""Rewards: the rules with the dry-run preview, perk pools with stock (codes masked), grants waiting for approval
+(approve or deny, as the staff log's buttons), failed grants with retry."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import discord
 from aiohttp import web
 
 from bot.platform.errors import KudosError
-from bot.web.app import render
+from bot.web.app import name_of, render
 from bot.web.security import Staff, staff
 
 _ROLE = re.compile(r"<@&(\d+)>")
@@ -37,9 +38,10 @@ async def _page(request: web.Request, ctx: Staff, *, notice: str | None = None, 
     pools = [(pool, stock, await svc.pool_codes(pool.id, limit=10))
              for pool, stock in await svc.pool_stock(ctx.guild.id)]
     failed = await svc.failed_grants(ctx.guild.id, limit=50)
+    held = await svc.held_grants(ctx.guild.id)
     described = [(r, plain(r.describe(), ctx.guild)) for r in rules]
     return render(request, "rewards.html", ctx=ctx, active="rewards", rules=described, preview=preview, pools=pools,
-                  failed=failed, notice=notice, problem=problem)
+                  failed=failed, held=held, notice=notice, problem=problem)
 
 
 @staff
@@ -55,6 +57,30 @@ async def retry(request: web.Request, ctx: Staff) -> web.StreamResponse:
     return await _page(request, ctx, notice=f"Grant #{grant.id} is queued again.")
 
 
+async def _decide(request: web.Request, ctx: Staff, *, approve: bool) -> web.StreamResponse:
+    """Approve or deny a grant held over a pool's budget: the staff log's Approve / Reject buttons' service call
+    (an approved grant goes to the dispatcher, which delivers the code by DM; a denied one is revoked)."""
+    grant_id = int(request.match_info["grant_id"])
+    grant = await ctx.bot.app.rewards.approve(ctx.guild.id, grant_id, actor_id=ctx.member.id, approve=approve)
+    who = name_of(ctx.guild, grant.user_id)
+    if approve:
+        return await _page(request, ctx, notice=f"Approved grant #{grant.id} ({grant.rule_name}) for {who}: the "
+                           "code is on its way.")
+    return await _page(request, ctx, notice=f"Denied grant #{grant.id} ({grant.rule_name}) for {who}.")
+
+
+@staff
+async def approve(request: web.Request, ctx: Staff) -> web.StreamResponse:
+    return await _decide(request, ctx, approve=True)
+
+
+@staff
+async def deny(request: web.Request, ctx: Staff) -> web.StreamResponse:
+    return await _decide(request, ctx, approve=False)
+
+
 def setup(app: web.Application) -> None:
     app.router.add_get(r"/g/{guild_id:\d{1,20}}/rewards", rewards)
     app.router.add_post(r"/g/{guild_id:\d{1,20}}/rewards/grants/{grant_id:\d{1,18}}/retry", retry)
+    app.router.add_post(r"/g/{guild_id:\d{1,20}}/rewards/grants/{grant_id:\d{1,18}}/approve", approve)
+    app.router.add_post(r"/g/{guild_id:\d{1,20}}/rewards/grants/{grant_id:\d{1,18}}/deny", deny)
