@@ -13,7 +13,7 @@ from bot.core.checks import require
 from bot.core.errors import NO_MENTIONS, KudosView
 from bot.platform.config import RewardConfig
 from bot.platform.errors import InvalidInput, NotAllowed
-from bot.rewards.codes import MAX_UPLOAD_BYTES, mask_code
+from bot.rewards.codes import check_upload, import_summary, mask_code
 
 TRIGGER_HELP = ("event:beta_joined | points:100 | points:100/30d | points:100/season | kind:answer:5 | "
                 "ladder:creator")
@@ -275,24 +275,15 @@ class PerkCommands:
         if file is None and not codes:
             raise InvalidInput("Attach a TXT or CSV file of codes, or give a few in `codes`.")
         if file is not None:
-            if file.size > MAX_UPLOAD_BYTES:
-                raise InvalidInput(f"That file is {file.size // 1024} KB; the limit is {MAX_UPLOAD_BYTES // 1024} KB.")
-            if not file.filename.lower().endswith((".txt", ".csv")):
-                raise InvalidInput("Upload a .txt (one code a line) or .csv (code[,expiry]) file.")
+            check_upload(file.filename, file.size)
             await interaction.response.defer(ephemeral=True, thinking=True)
             data, name = await file.read(), file.filename
         else:
             await interaction.response.defer(ephemeral=True, thinking=True)
             data, name = "\n".join(re.split(r"[\s,]+", codes or "")).encode(), "codes.txt"
         report, added = await self.svc.add_codes(interaction.guild_id, pool, data, name, actor_id=interaction.user.id)
-        if added:
-            text = f"Added {added} code{'s' if added != 1 else ''} to **{pool}**."
-        else:
-            problems = report.invalid + report.duplicates
-            text = (f"Nothing was imported ({len(problems)} problem{'s' if len(problems) != 1 else ''}; fix them and "
-                    "upload the whole file again):\n" + "\n".join(f"• {p}" for p in problems[:15]))
-            if not problems:
-                text = "Nothing was imported: the file has no codes."
+        sentence, problems = import_summary(report, added, f"**{pool}**")
+        text = "\n".join([sentence, *(f"• {p}" for p in problems)])
         await interaction.followup.send(text[:1900], ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @perks.command(name="stock", description="How many codes each pool has left")
