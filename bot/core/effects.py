@@ -20,6 +20,7 @@ import discord
 
 from bot.betas import Beta
 from bot.feedback import StatusChange
+from bot.platform.config import RewardConfig
 from bot.platform.errors import NotAllowed
 
 T = TypeVar("T")
@@ -49,6 +50,10 @@ class FeedbackEffects(Protocol):
     async def catch_up(self, guild: discord.Guild, since: int) -> int: ...
 
 
+class RewardEffects(Protocol):
+    def check_role(self, guild: discord.Guild, config: RewardConfig) -> None: ...
+
+
 class CurationEffects(Protocol):
     def star_reaction(self, guild_id: int, post: discord.Message) -> discord.Reaction | None: ...
 
@@ -60,6 +65,7 @@ class Effects:
     betas: BetaEffects | None = None
     feedback: FeedbackEffects | None = None
     curation: CurationEffects | None = None
+    rewards: RewardEffects | None = None
     _own: dict[type, object] = field(default_factory=dict)
 
     def attach(self, obj: object) -> None:
