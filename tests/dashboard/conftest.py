@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.sandbox.harness import Harness
+from bot.sandbox.harness import Harness, WorldSpec
 from tests.conftest import running_harness
 
 WEB = {"web": {"enabled": True, "host": "127.0.0.1", "port": 0}}
@@ -24,10 +24,17 @@ def dash_config() -> dict[str, Any]:
     return {}
 
 
+@pytest.fixture
+def dash_world() -> WorldSpec | None:
+    """The community for ``dash`` (None: ``WorldSpec.default()``); a module may override it."""
+    return None
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
-async def dash(request, tmp_path, dash_config) -> AsyncIterator[Harness]:  # type: ignore[no-untyped-def]
+async def dash(request, tmp_path, dash_config, dash_world) -> AsyncIterator[Harness]:  # type: ignore[no-untyped-def]
     """The bot with the dashboard on, on SQLite and on PostgreSQL."""
-    async with running_harness(request.param, partial(Harness, None, {**WEB, **dash_config}), tmp_path) as harness:
+    make = partial(Harness, dash_world, {**WEB, **dash_config})
+    async with running_harness(request.param, make, tmp_path) as harness:
         yield harness
 
 

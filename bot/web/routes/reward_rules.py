@@ -17,7 +17,7 @@ from bot.platform.config import RewardConfig
 from bot.platform.errors import Conflict, InvalidInput, KudosError, NotAllowed
 from bot.rewards.editing import TRIGGER_HELP, build_rule, digest, form_base, trigger_text
 from bot.rewards.rules import Rule
-from bot.web.app import render
+from bot.web.app import render, status_of
 from bot.web.routes.perks import number
 from bot.web.routes.rewards import plain, rewards_page
 from bot.web.security import Refused, Staff, staff
@@ -127,8 +127,7 @@ async def save_rule(request: web.Request, ctx: Staff) -> web.StreamResponse:
         if mode == "new" and name in {r.name for r in await svc.rules(ctx.guild.id)}:
             raise Conflict(f"A rule called {name!r} exists already; edit it instead.")
     except (KudosError, Refused) as exc:
-        status = exc.status if isinstance(exc, Refused) else 409 if isinstance(exc, Conflict) else 400
-        return await _form(request, ctx, mode=mode, values=values, http_status=status, problem=str(exc))
+        return await _form(request, ctx, mode=mode, values=values, http_status=status_of(exc), problem=str(exc))
     fingerprint = digest(config)
     if step == "save" and ctx.form.get("previewed") == fingerprint:
         saved = await svc.save_rule(ctx.guild.id, config, actor_id=ctx.member.id, must_be_new=mode == "new")
