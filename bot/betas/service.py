@@ -25,8 +25,7 @@ week (weeks start on Monday, 00:00 UTC), counting posted and still scheduled one
 
 from __future__ import annotations
 
-import csv
-import io
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -59,6 +58,7 @@ from bot.platform import audit
 from bot.platform.clock import Clock
 from bot.platform.db import Database
 from bot.platform.errors import Conflict, InvalidInput, NotFound
+from bot.platform.spreadsheet import csv_bytes
 from bot.rewards import RewardsService
 
 
@@ -122,16 +122,19 @@ class BetaService(_Announcing, _Joining, _Closing):
                             fb.get(r.user_id, 0)) for r in rows]
 
     async def export_csv(self, guild_id: int, beta_id: int, names: dict[int, str] | None = None) -> bytes:
+        """A beta's participants and waitlist as CSV (``/beta export`` and the dashboard); display names are
+        member text, defused against spreadsheet formulas (bot.platform.spreadsheet)."""
         people = await self.participants(guild_id, beta_id)
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(["user_id", "name", "status", "order", "joined_at", "left_at", "terms_accepted_at",
-                         "feedback"])
-        for p in people:
-            writer.writerow([p.user_id, (names or {}).get(p.user_id, ""), p.status, p.seq,
-                             p.joined_at.isoformat(), p.left_at.isoformat() if p.left_at else "",
-                             p.terms_accepted_at.isoformat() if p.terms_accepted_at else "", p.feedback])
-        return out.getvalue().encode("utf-8")
+        data, _ = csv_bytes(
+            ["user_id", "name", "status", "order", "joined_at", "left_at", "terms_accepted_at", "feedback"],
+            ([p.user_id, (names or {}).get(p.user_id, ""), p.status, p.seq, p.joined_at, p.left_at,
+              p.terms_accepted_at, p.feedback] for p in people))
+        return data
+
+    @staticmethod
+    def export_filename(name: str) -> str:
+        """``beta-photos-v2.csv``: the export's file name, from the beta's name."""
+        return f"beta-{re.sub(r'[^a-z0-9]+', '-', name.lower()).strip('-') or 'beta'}.csv"
 
     # ------------------------------------------------------------------ creating and editing
 

@@ -14,18 +14,45 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 import discord
 
-from bot.betas import Beta
+from bot.betas import Beta, BetaDraft
 from bot.feedback import StatusChange
+from bot.platform.config import RewardConfig
 from bot.platform.errors import NotAllowed
 
 T = TypeVar("T")
 
 
+@dataclass(frozen=True, slots=True)
+class BetaCreated:
+    """What ``create_now`` made: the beta, its announcement channel, when the announcement goes out if later
+    (``None``: posted now), why the post waits if Discord did not answer, and the cohort role and private
+    channel it made or opened."""
+
+    beta_id: int
+    channel: discord.TextChannel
+    scheduled_at: datetime | None
+    waiting: str | None
+    cohort_role: discord.Role | None
+    private_channel: discord.TextChannel | None
+
+
 class BetaEffects(Protocol):
+    async def prepare_create(
+        self, guild: discord.Guild, *, name: str, capacity: int | None = None, waitlist: bool = True,
+        min_points: int = 0, role_id: int | None = None, stage: str | None = None, account_age_days: int = 0,
+        incentive: str | None = None, starts: str | None = None, ends: str | None = None, channel: Any = None,
+        feedback_forum_id: int | None = None, cohort_role_id: int | None = None, create_cohort_role: bool = False,
+        terms: str | None = None, private_channel: Any = None, description: str = "",
+    ) -> BetaDraft: ...
+
+    async def create_now(self, guild: discord.Guild, draft: BetaDraft, *, actor_id: int, create_role: bool = False,
+                         before_write: Callable[[], Awaitable[None]] | None = None) -> BetaCreated: ...
+
     async def announce_now(self, guild: discord.Guild, beta: Beta, *, actor_id: int,
                            channel: discord.TextChannel | None = None,
                            before_post: Callable[[], Awaitable[None]] | None = None) -> discord.TextChannel: ...
@@ -49,6 +76,10 @@ class FeedbackEffects(Protocol):
     async def catch_up(self, guild: discord.Guild, since: int) -> int: ...
 
 
+class RewardEffects(Protocol):
+    def check_role(self, guild: discord.Guild, config: RewardConfig) -> None: ...
+
+
 class CurationEffects(Protocol):
     def star_reaction(self, guild_id: int, post: discord.Message) -> discord.Reaction | None: ...
 
@@ -67,6 +98,7 @@ class Effects:
     feedback: FeedbackEffects | None = None
     curation: CurationEffects | None = None
     linked_roles: LinkedRolesEffects | None = None
+    rewards: RewardEffects | None = None
     _own: dict[type, object] = field(default_factory=dict)
 
     def attach(self, obj: object) -> None:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import gzip
-import io
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -20,11 +18,11 @@ from bot.ledger import stages_store as stages_repo
 from bot.platform.clock import Clock
 from bot.platform.db import Database
 from bot.platform.errors import InvalidInput
+from bot.platform.spreadsheet import csv_bytes
 from bot.rewards.codes import mask_code
 
 EXPORTS: tuple[str, ...] = ("contributions", "feedback", "betas")
 MAX_FILES_PER_MESSAGE = 10
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,25 +39,8 @@ def member_ref(user_id: int | None) -> str:
     return str(user_id) if user_id > 0 else f"erased-{-user_id}"
 
 
-def _cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, str) and value.startswith(_FORMULA):
-        return "'" + value  # no spreadsheet formulas from member-written text
-    return value
-
-
 def _csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> tuple[bytes, int]:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
-    n = 0
-    for row in rows:
-        writer.writerow([_cell(v) for v in row])
-        n += 1
-    return out.getvalue().encode(), n
+    return csv_bytes(header, rows, lineterminator="\n")  # member text defused (bot.platform.spreadsheet)
 
 
 def package(filename: str, data: bytes, limit: int) -> list[tuple[str, bytes]]:

@@ -398,6 +398,11 @@ class _Decisions:
         rule = await self.rule(guild_id, name)
         if not rule.enabled:
             raise Conflict(f"Rule {name!r} is disabled: {rule.disabled_reason or 'turned off'}.")
+        return await self.preview_rule(guild_id, rule)
+
+    async def preview_rule(self, guild_id: int, rule: Rule) -> PreviewResult:
+        """:meth:`preview` of a rule as given, saved or not (the dashboard's dry run before saving a rule)."""
+        name = rule.name
         if rule.trigger.type == "event":
             raise InvalidInput(f"Rule {name!r} reacts to {rule.trigger.event} events, which can't be replayed; "
                                "only threshold and ladder rules can be applied retroactively.")

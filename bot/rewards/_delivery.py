@@ -222,6 +222,12 @@ class _Delivery:
 
     # ------------------------------------------------------------------ the dashboard's lists
 
+    async def held_grants(self, guild_id: int) -> list[repo.Grant]:
+        """Grants waiting for staff approval (over a pool's budget), oldest first: the staff log's Approve /
+        Reject buttons and the dashboard's both decide them through :meth:`approve`."""
+        async with self.db.connect() as conn:
+            return await repo.held_grants(conn, guild_id)
+
     async def failed_grants(self, guild_id: int, *, limit: int = 50) -> list[repo.Grant]:
         async with self.db.connect() as conn:
             return await repo.failed_grants(conn, guild_id, limit=limit)

@@ -39,6 +39,27 @@ def mask_code(code: str) -> str:
     return code[:keep] + "•" * (len(code) - 2 * keep) + code[-keep:]
 
 
+def check_upload(filename: str, size: int) -> None:
+    """Refuse, before reading it, an upload of codes that can't be one (``/perks add-codes`` and the dashboard)."""
+    from bot.platform.errors import InvalidInput
+
+    if size > MAX_UPLOAD_BYTES:
+        raise InvalidInput(f"That file is {size // 1024} KB; the limit is {MAX_UPLOAD_BYTES // 1024} KB.")
+    if not filename.lower().endswith((".txt", ".csv")):
+        raise InvalidInput("Upload a .txt (one code a line) or .csv (code[,expiry]) file.")
+
+
+def import_summary(report: CodeImport, added: int, pool: str, *, limit: int = 15) -> tuple[str, list[str]]:
+    """What an import did, for the member who uploaded: a sentence and its problems (codes masked)."""
+    if added:
+        return f"Added {added} code{'s' if added != 1 else ''} to {pool}.", []
+    problems = report.invalid + report.duplicates
+    if not problems:
+        return "Nothing was imported: the file has no codes.", []
+    return (f"Nothing was imported ({len(problems)} problem{'s' if len(problems) != 1 else ''}; fix them and upload "
+            "the whole file again):", problems[:limit])
+
+
 def parse_codes(data: bytes, filename: str = "codes.txt") -> CodeImport:
     """Read codes; every problem is reported (codes masked), nothing is accepted if any line is bad."""
     result = CodeImport()

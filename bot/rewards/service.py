@@ -34,7 +34,7 @@ from bot.platform import audit
 from bot.platform.clock import Clock
 from bot.platform.config import RewardConfig, RewardDeliveryConfig
 from bot.platform.db import Database
-from bot.platform.errors import Conflict, NotFound
+from bot.platform.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.platform.events import Signal
 from bot.rewards import store as repo
 from bot.rewards._common import (
@@ -136,6 +136,37 @@ class RewardsService(_Decisions, _Delivery, _Pools, _Progress, _Roles):
         else:
             rule_id = await write(conn)
         return rule_from_definition(rule_id, config.name, definition, origin=origin, enabled=enabled)
+
+    async def check_rule(self, guild_id: int, config: RewardConfig) -> None:
+        """What a staff-made rule must meet beyond its model (``/rewards rule add|edit`` and the dashboard): its
+        perk pool exists."""
+        if config.perk_pool:
+            pools = {p.name for p, _ in await self.pool_stock(guild_id)}
+            if config.perk_pool not in pools:
+                raise InvalidInput(f"There is no perk pool called {config.perk_pool!r}; create it with "
+                                   "`/perks pool create` first.")
+
+    async def set_rule_enabled(self, guild_id: int, name: str, enabled: bool, *, actor_id: int | None) -> Rule:
+        """Turn a staff-made rule off (it earns nothing until turned on; grants already given stay) or on again.
+        A config file's rule is changed in the file. The caller checks the role can be handed out before
+        turning a rule on."""
+        now = self.clock.now()
+        async with self.db.begin() as c:
+            row = await repo.rule(c, guild_id, name)
+            if row is None:
+                raise NotFound(f"There is no reward rule called {name!r}. `/rewards rule list` shows them.")
+            if row.origin == "config":
+                raise NotAllowed(f"Rule {name!r} comes from the config file; change it there.")
+            if row.enabled == enabled:
+                raise Conflict(f"Rule {name!r} is {'on' if enabled else 'off'} already.")
+            definition = {k: v for k, v in row.definition.items() if k != "disabled_reason"}
+            if not enabled:
+                definition["disabled_reason"] = "turned off by staff"
+            await repo.save_rule(c, guild_id=guild_id, name=name, definition=definition, origin=row.origin,
+                                 enabled=enabled, created_by=actor_id, now=now)
+            await audit.record(c, now=now, action="reward.rule_enabled" if enabled else "reward.rule_disabled",
+                               guild_id=guild_id, actor_id=actor_id, details={"rule": name})
+        return rule_from_definition(row.id, name, definition, origin=row.origin, enabled=enabled)
 
     async def remove_rule(self, guild_id: int, name: str, *, actor_id: int | None) -> None:
         async with self.db.begin() as c:

@@ -46,6 +46,13 @@ NAV = (("overview", "Overview", ""), ("members", "Members", "members"), ("betas"
        ("audit", "Audit log", "audit"))
 
 
+def status_of(exc: Exception) -> int:
+    """The HTTP status of a refusal: a :class:`Refused`'s own, a service error's by its kind, else 400."""
+    if isinstance(exc, Refused):
+        return exc.status
+    return next((s for t, s in ERROR_STATUS.items() if isinstance(exc, t)), 400)
+
+
 def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
 
@@ -124,8 +131,7 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
     except Refused as exc:
         return render(request, "error.html", http_status=exc.status, message=exc.message)
     except KudosError as exc:
-        status = next((s for t, s in ERROR_STATUS.items() if isinstance(exc, t)), 400)
-        return render(request, "error.html", http_status=status, message=str(exc))
+        return render(request, "error.html", http_status=status_of(exc), message=str(exc))
     except web.HTTPRequestEntityTooLarge:
         return render(request, "error.html", http_status=413, message="The form is too large.")
     except web.HTTPNotFound:

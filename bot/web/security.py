@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -45,6 +45,14 @@ class Refused(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class Upload:
+    """A file posted to a form that takes one (see :func:`staff_upload`); its bytes are never logged."""
+
+    filename: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class Staff:
     """The checked context of one request."""
 
@@ -53,6 +61,7 @@ class Staff:
     member: discord.Member
     session: Session
     form: Mapping[str, str]
+    files: Mapping[str, Upload] = field(default_factory=dict)
 
     @property
     def csrf(self) -> str:
@@ -125,7 +134,19 @@ Handler = Callable[[web.Request, Staff], Awaitable[web.StreamResponse]]
 
 def staff(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     """Decorator for every dashboard page and action: session, guild in the URL, current staff role, CSRF."""
+    return _guarded(handler, upload_limit=None)
 
+
+def staff_upload(max_bytes: int) -> Callable[[Handler], Callable[[web.Request], Awaitable[web.StreamResponse]]]:
+    """:func:`staff` for a form that posts a file (``multipart/form-data``): the body may be up to ``max_bytes``
+    plus the form's other fields, and the files come in ``Staff.files``. Every check of :func:`staff` runs
+    first, the CSRF token included."""
+    def decorate(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        return _guarded(handler, upload_limit=max_bytes + MAX_BODY)
+    return decorate
+
+
+def _guarded(handler: Handler, *, upload_limit: int | None) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     @functools.wraps(handler)
     async def wrapper(request: web.Request) -> web.StreamResponse:
         bot = request.app[BOT_KEY]
@@ -149,15 +170,25 @@ def staff(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamRespo
                      guild_id, ended)
             raise Refused(403, "You are not staff in this server (any more), so the dashboard is closed to you.")
         form: Mapping[str, str] = {}
+        files: dict[str, Upload] = {}
         if request.method == "POST":
-            data = await read_form(request)
-            if not bot.app.web.csrf_ok(session, data.get(CSRF_FIELD) if isinstance(data.get(CSRF_FIELD), str)
-                                            else None):
-                raise Refused(403, "This form has expired or did not come from the dashboard (CSRF check). Reload "
-                                   "the page and try again.")
-            if any(not isinstance(v, str) for v in data.values()):
-                raise Refused(400, "File uploads are not accepted here.")
+            data = await read_form(request.clone(client_max_size=upload_limit) if upload_limit else request)
+            try:
+                if not bot.app.web.csrf_ok(session, data.get(CSRF_FIELD) if isinstance(data.get(CSRF_FIELD), str)
+                                                else None):
+                    raise Refused(403, "This form has expired or did not come from the dashboard (CSRF check). "
+                                       "Reload the page and try again.")
+                for key, value in data.items():
+                    if isinstance(value, str):
+                        continue
+                    if upload_limit is None or not isinstance(value, web.FileField):
+                        raise Refused(400, "File uploads are not accepted here.")
+                    files[key] = Upload(value.filename or "", value.file.read())
+            finally:  # aiohttp spools each posted file to a temporary file: closed here, read or not
+                for value in data.values():
+                    if isinstance(value, web.FileField):
+                        value.file.close()
             form = {k: v for k, v in data.items() if isinstance(v, str)}
-        return await handler(request, Staff(bot, guild, member, session, form))
+        return await handler(request, Staff(bot, guild, member, session, form, files))
 
     return wrapper

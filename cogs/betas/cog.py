@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import logging
-import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -32,6 +31,7 @@ from bot.betas import (
     parse_when,
 )
 from bot.core.checks import require
+from bot.core.effects import BetaCreated
 from bot.core.errors import NO_MENTIONS
 from bot.core.facts import role_facts
 from bot.ledger.explain import ts
@@ -52,10 +52,6 @@ from cogs.betas.ui import (
 log = logging.getLogger(__name__)
 
 TIMERS = (ANNOUNCE_EVENT, CLOSE_EVENT, REMIND_EVENT, NUDGE_EVENT, REFRESH_EVENT, WELCOME_EVENT)
-
-
-def _slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "beta"
 
 
 class Betas(Posts, commands.Cog):
@@ -243,36 +239,78 @@ class Betas(Posts, commands.Cog):
     ) -> None:
         guild = interaction.guild
         assert guild is not None
+        draft = await self.prepare_create(
+            guild, name=name, capacity=capacity, waitlist=waitlist, min_points=min_points,
+            role_id=role.id if role else None, stage=stage, account_age_days=account_age_days, incentive=incentive,
+            starts=starts, ends=ends, channel=channel, feedback_forum_id=feedback_forum.id if feedback_forum else None,
+            cohort_role_id=cohort_role.id if cohort_role else None, create_cohort_role=create_cohort_role,
+            terms=terms, private_channel=private_channel)
+        await interaction.response.send_modal(DescriptionForm({"draft": draft, "create_role": create_cohort_role}))
+
+    async def prepare_create(
+        self, guild: discord.Guild, *, name: str, capacity: int | None = None, waitlist: bool = True,
+        min_points: int = 0, role_id: int | None = None, stage: str | None = None, account_age_days: int = 0,
+        incentive: str | None = None, starts: str | None = None, ends: str | None = None, channel: Any = None,
+        feedback_forum_id: int | None = None, cohort_role_id: int | None = None, create_cohort_role: bool = False,
+        terms: str | None = None, private_channel: Any = None, description: str = "",
+    ) -> BetaDraft:
+        """Check what ``/beta create`` was given and make the draft (shared with the web dashboard): the
+        channel (default: the announcements channel) and my permissions there, the cohort role, the private
+        channel, the service's rules and the announcement budget. Writes nothing."""
         now = self.bot.clock.now()
-        if cohort_role is not None and create_cohort_role:
+        if cohort_role_id is not None and create_cohort_role:
             raise InvalidInput("Choose an existing cohort role *or* create_cohort_role, not both.")
         if channel is None:
             channel_id = self.bot.settings(guild.id).channel("announcements")
-            channel = guild.get_channel(channel_id) if channel_id else None  # type: ignore[assignment]
+            channel = guild.get_channel(channel_id) if channel_id else None
         target = self._check_channel(guild, channel)
-        self._check_role(guild, cohort_role.id if cohort_role else None)
+        self._check_role(guild, cohort_role_id)
         if create_cohort_role and not guild.me.guild_permissions.manage_roles:
             raise NotAllowed("I need the **Manage Roles** permission to create a cohort role.")
         if private_channel is not None:
-            self._check_private(guild, private_channel, has_role=cohort_role is not None or create_cohort_role)
+            self._check_private(guild, private_channel, has_role=cohort_role_id is not None or create_cohort_role)
         draft = BetaDraft(
-            name=name, incentive=incentive or "", terms=terms or "", capacity=capacity, waitlist=waitlist,
-            eligibility=Eligibility(min_points, role.id if role else None, stage or None, account_age_days),
+            name=name, description=description, incentive=incentive or "", terms=terms or "", capacity=capacity,
+            waitlist=waitlist, eligibility=Eligibility(min_points, role_id, stage or None, account_age_days),
             starts_at=parse_when(starts, now, what="start date (option `starts`)"),
             ends_at=parse_when(ends, now, what="end date (option `ends`)"),
-            channel_id=target.id, feedback_forum_id=feedback_forum.id if feedback_forum else None,
-            cohort_role_id=cohort_role.id if cohort_role else None,
+            channel_id=target.id, feedback_forum_id=feedback_forum_id, cohort_role_id=cohort_role_id,
             private_channel_id=private_channel.id if private_channel else None,
         )
         draft = await self.svc.check_new(guild.id, draft)
         await self.svc.check_budget(guild.id, target.id, draft.starts_at)  # before asking for more typing
-        await interaction.response.send_modal(DescriptionForm({"draft": draft, "create_role": create_cohort_role}))
+        return draft
 
     async def finish_create(self, interaction: discord.Interaction, pending: dict[str, Any], description: str) -> None:
         guild = interaction.guild
         assert guild is not None
         draft: BetaDraft = pending["draft"]
         draft = BetaDraft(**{**{s: getattr(draft, s) for s in BetaDraft.__slots__}, "description": description})
+
+        async def defer() -> None:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+
+        made = await self.create_now(guild, draft, actor_id=interaction.user.id,
+                                     create_role=bool(pending.get("create_role")), before_write=defer)
+        channel = made.channel
+        if made.scheduled_at is not None:
+            text = (f"Beta **{draft.name}** is created; its announcement goes out in {channel.mention} "
+                    f"{ts(made.scheduled_at)} ({ts(made.scheduled_at, 'R')}).")
+        elif made.waiting is not None:
+            text = f"Beta **{draft.name}** is created. {made.waiting}"
+        else:
+            text = f"Beta **{draft.name}** is announced in {channel.mention}."
+        if made.cohort_role is not None:
+            text += f" Cohort role: {made.cohort_role.mention}."
+        if made.private_channel is not None:
+            text += f" Participants get {made.private_channel.mention} with the cohort role."
+        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    async def create_now(self, guild: discord.Guild, draft: BetaDraft, *, actor_id: int, create_role: bool = False,
+                         before_write: Callable[[], Awaitable[None]] | None = None) -> BetaCreated:
+        """Create a checked draft as ``/beta create`` does (shared with the web dashboard): the cohort role if
+        asked, the beta, the private channel's access, the announcement's slot, and its post (now, or a durable
+        job at ``starts_at``). Anything failing undoes what was made."""
         draft = await self.svc.check_new(guild.id, draft)
         channel = self._check_channel(guild, guild.get_channel(draft.channel_id or 0))
         if draft.cohort_role_id is not None and guild.get_role(draft.cohort_role_id) is None:
@@ -280,24 +318,25 @@ class Betas(Posts, commands.Cog):
         private = None
         if draft.private_channel_id is not None:
             private = self._check_private(guild, guild.get_channel(draft.private_channel_id), has_role=True)
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        if before_write is not None:
+            await before_write()
         created_role: discord.Role | None = None
         opened: discord.Role | None = None
-        if pending.get("create_role"):
+        if create_role:
             created_role = await guild.create_role(name=f"{draft.name} Beta"[:100], mentionable=False,
                                                    reason=f"Kudos: cohort role of the {draft.name} beta")
             draft = BetaDraft(**{**{s: getattr(draft, s) for s in BetaDraft.__slots__},
                                  "cohort_role_id": created_role.id})
         beta = None
         try:
-            beta = await self.svc.create(guild.id, interaction.user.id, draft)
+            beta = await self.svc.create(guild.id, actor_id, draft)
             if private is not None and draft.cohort_role_id is not None:
                 opened = guild.get_role(draft.cohort_role_id)
                 await private.set_permissions(opened, view_channel=True, send_messages=True,  # type: ignore[arg-type]
                                               read_message_history=True,
                                               reason=f"Kudos: participants of the {draft.name} beta")
             slot = await self.svc.reserve_slot(guild.id, channel.id, subject="beta", subject_id=beta.id,
-                                               actor_id=interaction.user.id, at=draft.starts_at)
+                                               actor_id=actor_id, at=draft.starts_at)
             waiting = None if slot.scheduled else await self._post_now(slot.announcement_id)
         except Exception:
             if beta is not None:
@@ -307,18 +346,7 @@ class Betas(Posts, commands.Cog):
             if created_role is not None:
                 await created_role.delete(reason="Kudos: the beta was not created")
             raise
-        if slot.scheduled:
-            text = (f"Beta **{draft.name}** is created; its announcement goes out in {channel.mention} "
-                    f"{ts(slot.at)} ({ts(slot.at, 'R')}).")
-        elif waiting is not None:
-            text = f"Beta **{draft.name}** is created. {waiting}"
-        else:
-            text = f"Beta **{draft.name}** is announced in {channel.mention}."
-        if created_role is not None:
-            text += f" Cohort role: {created_role.mention}."
-        if private is not None:
-            text += f" Participants get {private.mention} with the cohort role."
-        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        return BetaCreated(beta.id, channel, slot.at if slot.scheduled else None, waiting, created_role, private)
 
     @beta.command(name="edit", description="Change a beta's details (staff)")
     @app_commands.describe(name="The beta", new_name="A new name", capacity="New capacity",
@@ -454,7 +482,7 @@ class Betas(Posts, commands.Cog):
         data = await self.svc.export_csv(guild.id, beta.id, names)
         await interaction.response.send_message(
             f"{len(people)} row(s) for **{beta.row.name}**.", ephemeral=True, allowed_mentions=NO_MENTIONS,
-            file=discord.File(io.BytesIO(data), filename=f"beta-{_slug(beta.row.name)}.csv"))
+            file=discord.File(io.BytesIO(data), filename=self.svc.export_filename(beta.row.name)))
 
     @beta.command(name="mute", description="Stop reminders about a beta you're in")
     @app_commands.autocomplete(name=_names)

@@ -28,6 +28,7 @@ from bot.feedback import (
     label,
     validate_draft,
 )
+from bot.feedback.export import export_csv
 from bot.feedback.jobs import DmKey
 from bot.platform import markdown
 from bot.platform.errors import InvalidInput, KudosError, NotAllowed, NotFound
@@ -450,7 +451,7 @@ class Feedback(ForumWatch, Notices, commands.Cog):
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
         items = await self.service.export(interaction.guild_id)
-        data = render.export_csv(items)
+        data = export_csv(items)
         await interaction.followup.send(
             f"{len(items)} feedback item(s).", file=discord.File(io.BytesIO(data), filename="feedback.csv"),
             ephemeral=True, allowed_mentions=NO_MENTIONS)

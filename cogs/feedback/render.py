@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 
 import discord
@@ -122,24 +120,3 @@ def list_embed(items: Sequence[FeedbackItem], total: int, offset: int, limit: in
     return embed
 
 
-EXPORT_COLUMNS = ("id", "type", "status", "title", "details", "steps", "version", "votes", "reporter_id",
-                  "beta_id", "duplicate_of", "thread_id", "created_at", "first_staff_response_at", "status_note")
-
-
-def export_csv(items: Sequence[FeedbackItem]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(EXPORT_COLUMNS)
-    for i in items:
-        writer.writerow([
-            i.id, i.type, i.status, _cell(i.title), _cell(i.details), _cell(i.steps or ""), _cell(i.version or ""),
-            i.vote_count, i.reporter_id, i.beta_id or "", i.duplicate_of or "", i.thread_id or "",
-            i.created_at.isoformat(), i.first_staff_response_at.isoformat() if i.first_staff_response_at else "",
-            _cell(i.status_note or ""),
-        ])
-    return out.getvalue().encode("utf-8")
-
-
-def _cell(text: str) -> str:
-    # Spreadsheet apps run cells starting with these as formulas (CSV injection).
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -11,6 +11,7 @@ from discord.ext import commands, tasks
 
 from bot.core.errors import NO_MENTIONS
 from bot.platform.config import RewardConfig
+from bot.platform.errors import NotAllowed
 from bot.rewards import HeldRoles, role_problems
 from cogs.rewards._commands import PerkCommands, RewardCommands
 from cogs.rewards.dispatcher import Dispatcher, role_facts
@@ -119,6 +120,13 @@ class Rewards(RewardCommands, PerkCommands, commands.Cog):
             problems += self.role_safety(guild, resolved.role)
         return resolved, problems
 
+    def check_role(self, guild: discord.Guild, config: RewardConfig) -> None:
+        """Refuse a staff-made rule whose role the bot can't hand out (``/rewards rule`` and the dashboard)."""
+        if isinstance(config.role, int):
+            problems = self.role_safety(guild, config.role)
+            if problems:
+                raise NotAllowed("I can't hand out that role: " + "; ".join(problems) + ".")
+
     def role_safety(self, guild: discord.Guild, role_id: int) -> list[str]:
         role = guild.get_role(role_id)
         me = guild.me
@@ -205,4 +213,10 @@ class Rewards(RewardCommands, PerkCommands, commands.Cog):
 
 
 async def setup(bot: Any) -> None:
-    await bot.add_cog(Rewards(bot))
+    cog = Rewards(bot)
+    await bot.add_cog(cog)
+    bot.effects.rewards = cog  # for the dashboard (bot.core.effects)
+
+
+async def teardown(bot: Any) -> None:
+    bot.effects.rewards = None

@@ -7,46 +7,13 @@ from typing import Any
 
 import discord
 from discord import app_commands
-from pydantic import ValidationError
 
 from bot.core.checks import require
 from bot.core.errors import NO_MENTIONS, KudosView
 from bot.platform.config import RewardConfig
 from bot.platform.errors import InvalidInput, NotAllowed
-from bot.rewards.codes import MAX_UPLOAD_BYTES, mask_code
-
-TRIGGER_HELP = ("event:beta_joined | points:100 | points:100/30d | points:100/season | kind:answer:5 | "
-                "ladder:creator")
-_TRIGGER = re.compile(r"^(?:(?P<event>event):(?P<name>\w+)|points:(?P<points>\d+)(?:/(?:(?P<days>\d+)d|(?P<season>season)))?"
-                      r"|(?:kind:)?(?P<kind>[a-z]+):(?P<count>\d+)|ladder:(?P<stage>[\w-]+))$")
-
-
-def parse_trigger(text: str) -> dict[str, Any]:
-    m = _TRIGGER.match(text.strip().lower())
-    if not m:
-        raise InvalidInput(f"I can't read the trigger {text!r}. Use one of: {TRIGGER_HELP}.")
-    if m["event"]:
-        return {"event": m["name"]}
-    if m["points"]:
-        out: dict[str, Any] = {"points": int(m["points"])}
-        if m["days"]:
-            out["window_days"] = int(m["days"])
-        if m["season"]:
-            out["season"] = True
-        return out
-    if m["kind"]:
-        return {"kind": m["kind"], "count": int(m["count"])}
-    return {"ladder_stage": m["stage"]}
-
-
-def validate_rule(data: dict[str, Any]) -> RewardConfig:
-    try:
-        return RewardConfig.model_validate(data, strict=False)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"] if p != "kudos_config")
-        problem = (err.get("ctx") or {}).get("problem") or err["msg"]
-        raise InvalidInput(f"That rule doesn't work: {where + ': ' if where else ''}{problem}.") from None
+from bot.rewards.codes import check_upload, import_summary, mask_code
+from bot.rewards.editing import TRIGGER_HELP, build_rule
 
 
 class SyncConfirm(KudosView):
@@ -84,35 +51,12 @@ class RewardCommands:
 
     async def _rule_from_options(self, interaction: discord.Interaction, base: dict[str, Any],
                                  options: dict[str, Any]) -> RewardConfig:
-        data = dict(base)
-        conditions = dict(data.get("conditions") or {})
-        for key, value in options.items():
-            if value is None:
-                continue
-            if key == "trigger":
-                data["trigger"] = parse_trigger(value)
-            elif key in ("min_account_age_days", "min_membership_days"):
-                conditions[key] = value
-            elif key in ("has_role", "lacks_role"):
-                conditions[key] = [value.id]
-            elif key == "role":
-                data["role"] = value.id
-            else:
-                data[key] = value
-        if conditions:
-            data["conditions"] = conditions
-        config = validate_rule(data)
-        if config.perk_pool:
-            pools = {p.name for p, _ in await self.svc.pool_stock(interaction.guild_id)}
-            if config.perk_pool not in pools:
-                raise InvalidInput(f"There is no perk pool called {config.perk_pool!r}; create it with "
-                                   "`/perks pool create` first.")
-        if isinstance(config.role, int):
-            assert interaction.guild is not None
-            problems = self.role_safety(  # type: ignore[attr-defined]
-                interaction.guild, config.role)
-            if problems:
-                raise NotAllowed("I can't hand out that role: " + "; ".join(problems) + ".")
+        assert interaction.guild is not None
+        ids = {k: ([v.id] if k in ("has_role", "lacks_role") else v.id) if isinstance(v, discord.Role) else v
+               for k, v in options.items()}
+        config = build_rule(base, ids)
+        await self.svc.check_rule(interaction.guild.id, config)
+        self.check_role(interaction.guild, config)  # type: ignore[attr-defined]
         return config
 
     @rule_group.command(name="add", description="Add a reward rule")
@@ -162,6 +106,25 @@ class RewardCommands:
         config = await self._rule_from_options(interaction, base, options)
         rule = await self.svc.save_rule(interaction.guild_id, config, actor_id=interaction.user.id)
         await interaction.response.send_message(f"Updated {rule.describe()}", ephemeral=True,
+                                                allowed_mentions=NO_MENTIONS)
+
+    @rule_group.command(name="disable", description="Turn a reward rule off (grants already given stay)")
+    @require("staff")
+    async def rule_disable(self, interaction: discord.Interaction, name: str) -> None:
+        assert interaction.guild_id is not None
+        await self.svc.set_rule_enabled(interaction.guild_id, name, False, actor_id=interaction.user.id)
+        await interaction.response.send_message(f"Rule **{name}** is off: it earns nothing until "
+                                                f"`/rewards rule enable {name}`.", ephemeral=True,
+                                                allowed_mentions=NO_MENTIONS)
+
+    @rule_group.command(name="enable", description="Turn a reward rule that was turned off on again")
+    @require("staff")
+    async def rule_enable(self, interaction: discord.Interaction, name: str) -> None:
+        assert interaction.guild is not None
+        self.check_role(interaction.guild, (await self.svc.rule(interaction.guild.id, name)).config)  # type: ignore[attr-defined]
+        await self.svc.set_rule_enabled(interaction.guild.id, name, True, actor_id=interaction.user.id)
+        await interaction.response.send_message(f"Rule **{name}** is on again; `/rewards sync {name}` applies it to "
+                                                "members who qualified meanwhile.", ephemeral=True,
                                                 allowed_mentions=NO_MENTIONS)
 
     @rule_group.command(name="list", description="List the reward rules")
@@ -275,24 +238,15 @@ class PerkCommands:
         if file is None and not codes:
             raise InvalidInput("Attach a TXT or CSV file of codes, or give a few in `codes`.")
         if file is not None:
-            if file.size > MAX_UPLOAD_BYTES:
-                raise InvalidInput(f"That file is {file.size // 1024} KB; the limit is {MAX_UPLOAD_BYTES // 1024} KB.")
-            if not file.filename.lower().endswith((".txt", ".csv")):
-                raise InvalidInput("Upload a .txt (one code a line) or .csv (code[,expiry]) file.")
+            check_upload(file.filename, file.size)
             await interaction.response.defer(ephemeral=True, thinking=True)
             data, name = await file.read(), file.filename
         else:
             await interaction.response.defer(ephemeral=True, thinking=True)
             data, name = "\n".join(re.split(r"[\s,]+", codes or "")).encode(), "codes.txt"
         report, added = await self.svc.add_codes(interaction.guild_id, pool, data, name, actor_id=interaction.user.id)
-        if added:
-            text = f"Added {added} code{'s' if added != 1 else ''} to **{pool}**."
-        else:
-            problems = report.invalid + report.duplicates
-            text = (f"Nothing was imported ({len(problems)} problem{'s' if len(problems) != 1 else ''}; fix them and "
-                    "upload the whole file again):\n" + "\n".join(f"• {p}" for p in problems[:15]))
-            if not problems:
-                text = "Nothing was imported: the file has no codes."
+        sentence, problems = import_summary(report, added, f"**{pool}**")
+        text = "\n".join([sentence, *(f"• {p}" for p in problems)])
         await interaction.followup.send(text[:1900], ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @perks.command(name="stock", description="How many codes each pool has left")

@@ -11,17 +11,30 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.sandbox.harness import Harness
+from bot.sandbox.harness import Harness, WorldSpec
 from tests.conftest import running_harness
 
 WEB = {"web": {"enabled": True, "host": "127.0.0.1", "port": 0}}
 LINK = re.compile(r"<(http://[^>]+/login\?token=[^>]+)>")
 
 
+@pytest.fixture
+def dash_config() -> dict[str, Any]:
+    """More config for ``dash`` (a module overrides it, e.g. with ``{"guilds": {"default": {...}}}``)."""
+    return {}
+
+
+@pytest.fixture
+def dash_world() -> WorldSpec | None:
+    """The community for ``dash`` (None: ``WorldSpec.default()``); a module may override it."""
+    return None
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
-async def dash(request, tmp_path) -> AsyncIterator[Harness]:  # type: ignore[no-untyped-def]
+async def dash(request, tmp_path, dash_config, dash_world) -> AsyncIterator[Harness]:  # type: ignore[no-untyped-def]
     """The bot with the dashboard on, on SQLite and on PostgreSQL."""
-    async with running_harness(request.param, partial(Harness, None, WEB), tmp_path) as harness:
+    make = partial(Harness, dash_world, {**WEB, **dash_config})
+    async with running_harness(request.param, make, tmp_path) as harness:
         yield harness
 
 
@@ -83,3 +96,22 @@ async def get(http: aiohttp.ClientSession, url: str, **kwargs: Any) -> tuple[int
 async def post(http: aiohttp.ClientSession, url: str, data: dict[str, str], **kwargs: Any) -> tuple[int, str]:
     async with http.post(url, data=data, allow_redirects=False, **kwargs) as resp:
         return resp.status, await resp.text()
+
+
+async def refused_without_csrf(http: aiohttp.ClientSession, url: str, data: dict[str, Any]) -> None:
+    """A POST without the CSRF token, or with a wrong one, is refused before anything happens."""
+    for bad in ({}, {"csrf": "0" * 64}, {"csrf": "not-hex"}):
+        status, page = await post(http, url, {**data, **bad})
+        assert status == 403 and "CSRF" in page, (bad, status, page[:300])
+
+
+async def refused_for_non_staff(h: Harness, path: str, data: dict[str, Any]) -> None:
+    """A member who logged in while staff and lost the role since is refused, with a valid CSRF token, when
+    the action happens (Alice is made staff for the login only)."""
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as other:
+        await h.member("alice").set_roles(["Staff"])
+        base = await log_in(h, other, "alice")
+        csrf = await csrf_of(other, base + "/")
+        await h.member("alice").set_roles([])
+        status, page = await post(other, base + path, {**data, "csrf": csrf})
+    assert status == 403 and "not staff" in page, (status, page[:300])

@@ -1,4 +1,5 @@
-"""Rewards: the rules with the dry-run preview, perk pools with stock (codes masked), failed grants with retry."""
+"""Rewards: the rules with the dry-run preview, perk pools with stock (codes masked), grants waiting for approval
+(approve or deny, as the staff log's buttons), failed grants with retry."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import discord
 from aiohttp import web
 
 from bot.platform.errors import KudosError
-from bot.web.app import render
+from bot.rewards.codes import MAX_UPLOAD_BYTES
+from bot.web.app import name_of, render
 from bot.web.security import Staff, staff
 
 _ROLE = re.compile(r"<@&(\d+)>")
@@ -22,8 +24,10 @@ def plain(text: str, guild: discord.Guild) -> str:
     return _ROLE.sub(role, text).replace("**", "")
 
 
-async def _page(request: web.Request, ctx: Staff, *, notice: str | None = None, problem: str | None = None,
-                preview_name: str | None = None) -> web.StreamResponse:
+async def rewards_page(request: web.Request, ctx: Staff, *, notice: str | None = None, problem: str | None = None,
+                       problems: list[str] | None = None, preview_name: str | None = None, http_status: int = 200
+                       ) -> web.StreamResponse:
+    """The Rewards page, with what an action did (``notice``) or why it did nothing (``problem``, ``problems``)."""
     svc = ctx.bot.app.rewards
     rules = await svc.rules(ctx.guild.id)
     preview = None
@@ -37,24 +41,50 @@ async def _page(request: web.Request, ctx: Staff, *, notice: str | None = None, 
     pools = [(pool, stock, await svc.pool_codes(pool.id, limit=10))
              for pool, stock in await svc.pool_stock(ctx.guild.id)]
     failed = await svc.failed_grants(ctx.guild.id, limit=50)
+    held = await svc.held_grants(ctx.guild.id)
     described = [(r, plain(r.describe(), ctx.guild)) for r in rules]
-    return render(request, "rewards.html", ctx=ctx, active="rewards", rules=described, preview=preview, pools=pools,
-                  failed=failed, notice=notice, problem=problem)
+    return render(request, "rewards.html", http_status=http_status, ctx=ctx, active="rewards", rules=described,
+                  preview=preview, pools=pools, failed=failed, held=held, notice=notice, problem=problem,
+                  problems=problems or [], max_upload_kb=MAX_UPLOAD_BYTES // 1024)
 
 
 @staff
 async def rewards(request: web.Request, ctx: Staff) -> web.StreamResponse:
     name = (request.query.get("preview") or "").strip()[:100] or None
-    return await _page(request, ctx, preview_name=name)
+    return await rewards_page(request, ctx, preview_name=name)
 
 
 @staff
 async def retry(request: web.Request, ctx: Staff) -> web.StreamResponse:
     grant_id = int(request.match_info["grant_id"])
     grant = await ctx.bot.app.rewards.retry(ctx.guild.id, grant_id, actor_id=ctx.member.id)
-    return await _page(request, ctx, notice=f"Grant #{grant.id} is queued again.")
+    return await rewards_page(request, ctx, notice=f"Grant #{grant.id} is queued again.")
+
+
+async def _decide(request: web.Request, ctx: Staff, *, approve: bool) -> web.StreamResponse:
+    """Approve or deny a grant held over a pool's budget: the staff log's Approve / Reject buttons' service call
+    (an approved grant goes to the dispatcher, which delivers the code by DM; a denied one is revoked)."""
+    grant_id = int(request.match_info["grant_id"])
+    grant = await ctx.bot.app.rewards.approve(ctx.guild.id, grant_id, actor_id=ctx.member.id, approve=approve)
+    who = name_of(ctx.guild, grant.user_id)
+    if approve:
+        return await rewards_page(request, ctx, notice=f"Approved grant #{grant.id} ({grant.rule_name}) for {who}: the "
+                           "code is on its way.")
+    return await rewards_page(request, ctx, notice=f"Denied grant #{grant.id} ({grant.rule_name}) for {who}.")
+
+
+@staff
+async def approve(request: web.Request, ctx: Staff) -> web.StreamResponse:
+    return await _decide(request, ctx, approve=True)
+
+
+@staff
+async def deny(request: web.Request, ctx: Staff) -> web.StreamResponse:
+    return await _decide(request, ctx, approve=False)
 
 
 def setup(app: web.Application) -> None:
     app.router.add_get(r"/g/{guild_id:\d{1,20}}/rewards", rewards)
     app.router.add_post(r"/g/{guild_id:\d{1,20}}/rewards/grants/{grant_id:\d{1,18}}/retry", retry)
+    app.router.add_post(r"/g/{guild_id:\d{1,20}}/rewards/grants/{grant_id:\d{1,18}}/approve", approve)
+    app.router.add_post(r"/g/{guild_id:\d{1,20}}/rewards/grants/{grant_id:\d{1,18}}/deny", deny)
