@@ -26,13 +26,15 @@ from bot.platform.clock import Clock
 from bot.platform.config import KudosConfig
 from bot.platform.config.per_guild import GuildConfigs
 from bot.platform.db import Database
-from bot.platform.events import DomainEvent, EventBus
+from bot.platform.events import DomainEvent, EventBus, Outbound
 from bot.platform.jobs.effects import JobKey
 from bot.platform.jobs.scheduler import TimerScheduler
 from bot.privacy import PrivacyService
 from bot.rewards import FactsProvider, RewardsService
 from bot.rewards.marks import derive_key
 from bot.schema import PERSONAL_DATA
+from bot.webhooks import DELIVER_EVENT, WebhooksService
+from bot.webhooks import sources as webhook_sources
 
 
 @dataclass(slots=True)
@@ -58,6 +60,7 @@ class App:
     privacy: PrivacyService
     web: WebService
     web_secret_ephemeral: bool
+    webhooks: WebhooksService
 
     def ledger_policy(self, guild_id: int) -> LedgerPolicy:
         return LedgerPolicy.from_config(self.guild_config(guild_id))
@@ -68,6 +71,7 @@ class App:
 
     async def close(self) -> None:
         await self.charts.close()
+        await self.webhooks.close()
 
 
 def build_app(config: KudosConfig, db: Database, clock: Clock, jobs: TimerScheduler, *,
@@ -94,20 +98,28 @@ def build_app(config: KudosConfig, db: Database, clock: Clock, jobs: TimerSchedu
         await jobs.schedule(key.kind, payload, dedupe_key=key.dedupe(), conn=conn)
 
     secret, ephemeral = web_secret
-    ledger = LedgerService(db, clock, ledger_policy, on_change=bus.publish)
+    # Outbound webhooks hear of every Outbound event in its cause's transaction (a delivery job per endpoint),
+    # and of the ledger's and the betas' existing events through bot.webhooks.sources.
+    webhooks = WebhooksService(db, clock, guild_config=guild_config, configured_guilds=lambda: config.guild_ids,
+                               allow_private=config.web.allow_private_webhooks, schedule=jobs.schedule)
+    bus.subscribe(Outbound, webhooks.on_outbound)
+    jobs.register(DELIVER_EVENT, webhooks.deliver)
+    ledger = LedgerService(db, clock, ledger_policy, on_change=bus.publish, outbound=bus.publish)
     # Rewards decide inside the ledger's (and other features') transactions: grants are an outbox. Their marks
     # (what survives erasure: rules earned, codes held) are keyed with a key derived from the server secret.
     rewards = RewardsService(db, clock, policy_for=ledger_policy,
                              delivery_for=lambda guild_id: guild_config(guild_id).reward_delivery,
-                             schedule=jobs.schedule, member_facts=member_facts, marks_key=derive_key(secret))
+                             schedule=jobs.schedule, member_facts=member_facts, marks_key=derive_key(secret),
+                             outbound=bus.publish)
     bus.subscribe(ContributionEvent, rewards.on_contribution)
     bus.subscribe(DomainEvent, rewards.on_event)
+    bus.subscribe(ContributionEvent, webhook_sources.contribution(bus.publish))
     contributions = ContributionsService(db, clock, ledger, jobs, emit_named,
                                          receipt_dms=lambda guild_id: guild_config(guild_id).ledger.receipts == "dm")
     feedback = FeedbackService(db, clock, ledger, feedback_policy, emit=bus.publish,
-                               schedule_job=schedule_job)
+                               schedule_job=schedule_job, outbound=bus.publish)
     betas = BetaService(db, clock, ledger, rewards, lambda guild_id: BetaPolicy.from_config(guild_config(guild_id)),
-                        emit=emit_named, schedule=jobs.schedule)
+                        emit=emit_named, schedule=jobs.schedule, outbound=bus.publish)
     # Messages and reactions: counted in memory on the hot path, written in batches (write-behind).
     activity = ActivityCounters(db, clock)
     return App(
@@ -126,8 +138,9 @@ def build_app(config: KudosConfig, db: Database, clock: Clock, jobs: TimerSchedu
             # Each feature declares its tables that hold member ids (bot/<feature>/personal.py).
             personal_data=PERSONAL_DATA,
             # Erasure and the opt-out: the member's buffered activity counts are written first, none after.
-            settle_member=activity.member_settled),
+            settle_member=activity.member_settled, outbound=bus.publish),
         # The staff dashboard (bot/web): login links, sessions, CSRF. The secret comes from KUDOS_WEB_SECRET.
         web=WebService(db, clock, secret),
         web_secret_ephemeral=ephemeral,
+        webhooks=webhooks,
     )

@@ -39,6 +39,8 @@ from bot.privacy import personal as privacy_personal
 from bot.privacy.tables import privacy_optouts
 from bot.rewards import personal as rewards_personal
 from bot.rewards.tables import grants, perk_codes, perk_holders, perk_pools, reward_earned, reward_rules
+from bot.webhooks import personal as webhooks_personal
+from bot.webhooks.tables import webhook_deliveries, webhook_endpoints, webhook_events
 
 __all__ = [
     "NO_MEMBER_IDS",
@@ -75,6 +77,9 @@ __all__ = [
     "timers",
     "web_login_nonces",
     "web_sessions",
+    "webhook_deliveries",
+    "webhook_endpoints",
+    "webhook_events",
 ]
 
 # In the order of the /mydata export's sections.
@@ -90,6 +95,7 @@ PERSONAL_DATA: tuple[PersonalData, ...] = check_registry((
     *activity_personal.PERSONAL_DATA,
     AUDIT_LOG,
     *dashboard_personal.PERSONAL_DATA,
+    *webhooks_personal.PERSONAL_DATA,
 ))
 
 # Tables that hold no member id but a value derived from one (kept by erasure on purpose, with the reason).

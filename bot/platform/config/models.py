@@ -63,6 +63,7 @@ from bot.platform.config.sections import (
     SeasonConfig,
     SolutionsConfig,
 )
+from bot.platform.config.webhooks import WebhookEndpointConfig, WebhooksConfig, private_endpoint_problems
 
 from .errors import toml_type_name
 from .merge import merge_overrides
@@ -98,6 +99,8 @@ __all__ = [
     "InsightsConfig",
     "GuildConfig",
     "WebConfig",
+    "WebhooksConfig",
+    "WebhookEndpointConfig",
     "MetricsConfig",
     "KudosConfig",
 ]
@@ -287,6 +290,7 @@ class GuildConfig(_Model):
     reward_delivery: RewardDeliveryConfig = Field(default_factory=RewardDeliveryConfig)
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     insights: InsightsConfig = Field(default_factory=InsightsConfig)
+    webhooks: WebhooksConfig = Field(default_factory=WebhooksConfig)
 
     @model_validator(mode="after")
     def _check_seasons(self) -> GuildConfig:
@@ -352,6 +356,8 @@ class WebConfig(_Model):
     host: NonEmptyStr = Field("127.0.0.1", description="Address the web server listens on")
     port: int = Field(8080, ge=0, le=65535, description="TCP port; 0 = any free port")
     public_url: str = Field("", description="Base URL members' browsers use (login links); default http://host:port")
+    allow_private_webhooks: bool = Field(
+        False, description="Let outbound webhooks target loopback, private and link-local addresses (self-hosting)")
 
     @model_validator(mode="before")
     @classmethod
@@ -436,6 +442,15 @@ class KudosConfig(_Model):
                 both_tables = isinstance(default, Mapping) and isinstance(override, Mapping)
                 merged[key] = merge_overrides(default, override) if both_tables else override
         return {**data, "guilds": merged}
+
+    @model_validator(mode="after")
+    def _check_webhook_targets(self) -> KudosConfig:
+        if not self.web.allow_private_webhooks:
+            found = private_endpoint_problems(self.guilds)
+            if found is not None:
+                key, index, problem = found
+                raise config_error(problem, "guilds", key, "webhooks", "endpoints", index, "url")
+        return self
 
     def guild(self, guild_id: int) -> GuildConfig:
         """The configuration of ``guild_id``: its merged [guilds.<id>] or else [guilds.default]."""
