@@ -19,6 +19,7 @@ from bot.catchup.service import CatchupMarks
 from bot.contributions import ContributionsService
 from bot.dashboard import WebService
 from bot.feedback import FeedbackPolicy, FeedbackService
+from bot.github import GithubService
 from bot.insights import InsightsService
 from bot.insights.renderer import ChartRenderer
 from bot.ledger import ContributionEvent, LedgerPolicy, LedgerService
@@ -61,6 +62,7 @@ class App:
     web: WebService
     web_secret_ephemeral: bool
     webhooks: WebhooksService
+    github: GithubService
 
     def ledger_policy(self, guild_id: int) -> LedgerPolicy:
         return LedgerPolicy.from_config(self.guild_config(guild_id))
@@ -143,4 +145,6 @@ def build_app(config: KudosConfig, db: Database, clock: Clock, jobs: TimerSchedu
         web=WebService(db, clock, secret),
         web_secret_ephemeral=ephemeral,
         webhooks=webhooks,
+        # GitHub Issues → feedback statuses (the /hooks/github receiver of bot/web calls it).
+        github=GithubService(db, clock, feedback, guild_config),
     )

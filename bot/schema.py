@@ -29,6 +29,7 @@ from bot.feedback.tables import (
     feedback_followers,
     feedback_votes,
 )
+from bot.github.tables import github_deliveries, github_links
 from bot.ledger import personal as ledger_personal
 from bot.ledger.tables import contributions, member_stages, member_stats, stage_ladders, stage_moves
 from bot.platform.db.metadata import metadata
@@ -58,6 +59,8 @@ __all__ = [
     "feedback_dms_closed",
     "feedback_followers",
     "feedback_votes",
+    "github_deliveries",
+    "github_links",
     "grants",
     "guilds",
     "help_posts",

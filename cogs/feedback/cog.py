@@ -385,6 +385,17 @@ class Feedback(ForumWatch, Notices, commands.Cog):
             text += "\n⚠️ Saved, but: " + "; ".join(problems)
         return text
 
+    @feedback.command(name="link", description="Link a feedback item to a GitHub issue: its status follows the issue")
+    @app_commands.describe(item="The feedback number", issue="The issue, as owner/repo#123")
+    @require("staff")
+    async def link(self, interaction: discord.Interaction, item: int, issue: app_commands.Range[str, 3, 160]) -> None:
+        assert interaction.guild_id is not None
+        made = await self.bot.app.github.link(interaction.guild_id, item, issue, actor_id=interaction.user.id)
+        await interaction.response.send_message(
+            f"Feedback #{made.feedback_id} is linked to {discord.utils.escape_markdown(made.ref)}: when the issue "
+            "is reopened, labelled, or closed on GitHub, the item's status follows and everyone who cares is told.",
+            ephemeral=True, allowed_mentions=NO_MENTIONS)
+
     @feedback.command(name="top", description="The most-wanted open feedback")
     @app_commands.describe(beta="Only this beta", type="Only this type")
     @app_commands.choices(type=TYPE_CHOICES)

@@ -1,4 +1,5 @@
-"""outbound webhooks: endpoints, events (each once) and the per-endpoint delivery log
+"""outbound webhooks: endpoints, events (each once) and the per-endpoint delivery log; GitHub issue links and
+webhook deliveries
 
 Revision ID: 0016_hooks
 Revises: 0015_emu2
@@ -75,9 +76,38 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_webhook_deliveries_endpoint_id_created_at"), "webhook_deliveries",
                     ["endpoint_id", "created_at"])
+    op.create_table(
+        "github_links",
+        sa.Column("id", _KEY, autoincrement=True, nullable=False),
+        sa.Column("guild_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("feedback_id", _KEY, nullable=False),
+        sa.Column("repo", sa.String(length=140), nullable=False),
+        sa.Column("issue_number", sa.Integer(), nullable=False),
+        sa.Column("created_at", migrations._types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["feedback_id"], ["feedback.id"], name=op.f("fk_github_links_feedback_id_feedback"),
+                                ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_github_links")),
+        sa.UniqueConstraint("feedback_id", name=op.f("uq_github_links_feedback_id")),
+    )
+    op.create_index(op.f("ix_github_links_repo_issue_number"), "github_links", ["repo", "issue_number"])
+    op.create_table(
+        "github_deliveries",
+        sa.Column("delivery_id", sa.String(length=100), nullable=False),
+        sa.Column("event", sa.String(length=40), nullable=False),
+        sa.Column("repo", sa.String(length=140), nullable=True),
+        sa.Column("outcome", sa.String(length=20), nullable=False),
+        sa.Column("received_at", migrations._types.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("delivery_id", name=op.f("pk_github_deliveries")),
+    )
+    op.create_index(op.f("ix_github_deliveries_outcome_received_at"), "github_deliveries",
+                    ["outcome", "received_at"])
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_github_deliveries_outcome_received_at"), table_name="github_deliveries")
+    op.drop_table("github_deliveries")
+    op.drop_index(op.f("ix_github_links_repo_issue_number"), table_name="github_links")
+    op.drop_table("github_links")
     op.drop_index(op.f("ix_webhook_deliveries_endpoint_id_created_at"), table_name="webhook_deliveries")
     op.drop_table("webhook_deliveries")
     op.drop_index(op.f("ix_webhook_events_guild_id_member_id"), table_name="webhook_events")

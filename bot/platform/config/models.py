@@ -40,6 +40,7 @@ from bot.platform.config.base import (
     _Model,
     config_error,
 )
+from bot.platform.config.github import GithubConfig
 from bot.platform.config.rewards import (
     PerkPool,
     RewardConditions,
@@ -291,6 +292,7 @@ class GuildConfig(_Model):
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     insights: InsightsConfig = Field(default_factory=InsightsConfig)
     webhooks: WebhooksConfig = Field(default_factory=WebhooksConfig)
+    github: GithubConfig = Field(default_factory=GithubConfig)
 
     @model_validator(mode="after")
     def _check_seasons(self) -> GuildConfig:

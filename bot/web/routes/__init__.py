@@ -1,7 +1,7 @@
 """The dashboard's pages, one module per page; each has ``setup(app)`` adding its routes."""
 
-from bot.web.routes import audit, betas, feedback, login, members, overview, rewards
+from bot.web.routes import audit, betas, feedback, github, login, members, overview, rewards
 
-ROUTE_MODULES = (login, overview, members, betas, feedback, rewards, audit)
+ROUTE_MODULES = (login, overview, members, betas, feedback, rewards, audit, github)
 
 __all__ = ["ROUTE_MODULES"]
