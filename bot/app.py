@@ -20,6 +20,7 @@ from bot.contributions import ContributionsService
 from bot.dashboard import WebService
 from bot.feedback import FeedbackPolicy, FeedbackService
 from bot.github import GithubService
+from bot.github.service import SUMMARY_EVENT
 from bot.insights import InsightsService
 from bot.insights.renderer import ChartRenderer
 from bot.ledger import ContributionEvent, LedgerPolicy, LedgerService
@@ -120,6 +121,10 @@ def build_app(config: KudosConfig, db: Database, clock: Clock, jobs: TimerSchedu
                                          receipt_dms=lambda guild_id: guild_config(guild_id).ledger.receipts == "dm")
     feedback = FeedbackService(db, clock, ledger, feedback_policy, emit=bus.publish,
                                schedule_job=schedule_job, outbound=bus.publish)
+    # GitHub Issues: a vote on a linked item edits the issue's summary comment (a job in the vote's transaction).
+    github = GithubService(db, clock, feedback, guild_config, schedule=jobs.schedule)
+    bus.subscribe(Outbound, github.on_outbound)
+    jobs.register(SUMMARY_EVENT, github.summary)
     betas = BetaService(db, clock, ledger, rewards, lambda guild_id: BetaPolicy.from_config(guild_config(guild_id)),
                         emit=emit_named, schedule=jobs.schedule, outbound=bus.publish)
     # Messages and reactions: counted in memory on the hot path, written in batches (write-behind).
@@ -146,5 +151,5 @@ def build_app(config: KudosConfig, db: Database, clock: Clock, jobs: TimerSchedu
         web_secret_ephemeral=ephemeral,
         webhooks=webhooks,
         # GitHub Issues → feedback statuses (the /hooks/github receiver of bot/web calls it).
-        github=GithubService(db, clock, feedback, guild_config),
+        github=github,
     )

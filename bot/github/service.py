@@ -15,8 +15,10 @@ own words with the (config-checked) ``owner/repo#n``.
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,9 +33,14 @@ from bot.platform.config import GuildConfig
 from bot.platform.db import Database
 from bot.platform.db.upsert import insert_for
 from bot.platform.errors import Conflict, InvalidInput, KudosError
+from bot.platform.events import Outbound
+from bot.platform.jobs.effects import GiveUp
 
 ISSUE_REF = re.compile(r"^\s*([A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100})#([0-9]{1,9})\s*$")
 SAFE_VERSION = re.compile(r"[^A-Za-z0-9._+-]")
+SUMMARY_EVENT = "github.summary"
+TOKEN_ENV = "KUDOS_GITHUB_TOKEN"
+API_URL_ENV = "KUDOS_GITHUB_API_URL"
 GITHUB_ACTOR = 0  # the actor of changes GitHub made (audit entries, credits): no member
 
 
@@ -43,6 +50,7 @@ class Link:
     feedback_id: int
     repo: str
     issue_number: int
+    summary_comment: str | None = None
 
     @property
     def ref(self) -> str:
@@ -56,6 +64,13 @@ def parse_ref(ref: str) -> tuple[str, int]:
     return found.group(1).lower(), int(found.group(2))
 
 
+def summary_text(item_id: int, votes: int) -> str:
+    """The summary comment: Kudos' own words and numbers only (no member text)."""
+    who = "1 member" if votes == 1 else f"{votes} members"
+    return (f"**Kudos:** {who} of the community asked for this in Discord (feedback #{item_id}). "
+            "This comment is updated as votes come in.")
+
+
 def safe_version(title: str | None, fallback: str) -> str:
     text = SAFE_VERSION.sub("", (title or "").replace(" ", "-"))[:50]
     return text or fallback
@@ -63,11 +78,15 @@ def safe_version(title: str | None, fallback: str) -> str:
 
 class GithubService:
     def __init__(self, db: Database, clock: Clock, feedback: FeedbackService,
-                 guild_config: Callable[[int], GuildConfig]) -> None:
+                 guild_config: Callable[[int], GuildConfig], *, schedule: Callable[..., Awaitable[Any]],
+                 env: Mapping[str, str] | None = None) -> None:
         self.db = db
         self.clock = clock
         self.feedback = feedback
         self.guild_config = guild_config
+        self.schedule = schedule
+        self.env = env if env is not None else os.environ
+        self._locks: dict[int, asyncio.Lock] = {}
 
     # ------------------------------------------------------------------ links
 
@@ -92,7 +111,9 @@ class GithubService:
 
     async def _link_of(self, conn: AsyncConnection, feedback_id: int) -> Link | None:
         row = (await conn.execute(select(github_links).where(github_links.c.feedback_id == feedback_id))).first()
-        return Link(row.guild_id, row.feedback_id, row.repo, row.issue_number) if row is not None else None
+        if row is None:
+            return None
+        return Link(row.guild_id, row.feedback_id, row.repo, row.issue_number, row.summary_comment)
 
     async def link_of(self, feedback_id: int) -> Link | None:
         async with self.db.connect() as conn:
@@ -103,6 +124,60 @@ class GithubService:
         async with self.db.connect() as conn:
             return int((await conn.execute(select(func.count()).select_from(github_deliveries)
                                            .where(github_deliveries.c.outcome == "unlinked"))).scalar_one())
+
+    # ------------------------------------------------------------------ Kudos → GitHub: the vote summary
+
+    async def on_outbound(self, conn: AsyncConnection, event: Outbound) -> None:
+        """A vote on a linked item: a job (in the vote's transaction) that edits the issue's summary comment."""
+        if event.type != "feedback.voted":
+            return
+        feedback = event.data["feedback"]
+        if await self._link_of(conn, int(feedback["id"])) is None:
+            return
+        await self.schedule(SUMMARY_EVENT, {"guild_id": event.guild_id, "feedback_id": int(feedback["id"])},
+                            dedupe_key=f"{SUMMARY_EVENT}:{feedback['id']}:{feedback['vote_count']}", conn=conn)
+
+    def client(self) -> Any:
+        """githubkit's client, authenticated from the environment only (:data:`TOKEN_ENV`; the API's base URL
+        from :data:`API_URL_ENV`, for GitHub Enterprise Server), or ``None`` without a token."""
+        token = self.env.get(TOKEN_ENV, "")
+        if not token:
+            return None
+        from githubkit import GitHub
+
+        return GitHub(token, base_url=self.env.get(API_URL_ENV) or None, timeout=15.0, auto_retry=False,
+                      http_cache=False, user_agent="Kudos")
+
+    async def summary(self, payload: dict[str, Any], _timer: Any = None) -> None:
+        """The :data:`SUMMARY_EVENT` job: create the issue's one summary comment, or edit it to the current
+        count. Nothing that came from GitHub is written back (status changes are never sent)."""
+        from githubkit.exception import RequestFailed
+
+        feedback_id = int(payload["feedback_id"])
+        lock = self._locks.setdefault(feedback_id, asyncio.Lock())
+        async with lock:  # one create per item, however many vote jobs run at once
+            link = await self.link_of(feedback_id)
+            if link is None:
+                return
+            gh = self.client()
+            if gh is None:
+                raise GiveUp(f"no GitHub credentials: set {TOKEN_ENV} (a fine-grained token with Issues: write)")
+            item = await self.feedback.get(link.guild_id, feedback_id)
+            body = summary_text(item.id, item.vote_count)
+            owner, name = link.repo.split("/", 1)
+            if link.summary_comment is not None:
+                try:
+                    await gh.rest.issues.async_update_comment(owner, name, int(link.summary_comment), body=body)
+                    return
+                except RequestFailed as exc:
+                    if exc.response.status_code != 404:
+                        raise
+                    # the comment was deleted on GitHub: write a new one
+            made = await gh.rest.issues.async_create_comment(owner, name, link.issue_number, body=body)
+            comment_id = made.parsed_data.id
+            async with self.db.begin() as conn:
+                await conn.execute(github_links.update().where(github_links.c.feedback_id == feedback_id)
+                                   .values(summary_comment=str(comment_id)))
 
     # ------------------------------------------------------------------ webhooks
 

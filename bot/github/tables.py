@@ -20,6 +20,8 @@ github_links = Table(
     Column("feedback_id", SurrogateKey, ForeignKey("feedback.id", ondelete="CASCADE"), nullable=False),
     Column("repo", String(140), nullable=False),
     Column("issue_number", Integer, nullable=False),
+    # Kudos' one vote-summary comment on the issue (GitHub's comment id, as text), edited on every vote.
+    Column("summary_comment", String(20)),
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("feedback_id"),
     Index(None, "repo", "issue_number"),

@@ -83,6 +83,7 @@ def upgrade() -> None:
         sa.Column("feedback_id", _KEY, nullable=False),
         sa.Column("repo", sa.String(length=140), nullable=False),
         sa.Column("issue_number", sa.Integer(), nullable=False),
+        sa.Column("summary_comment", sa.String(length=20), nullable=True),
         sa.Column("created_at", migrations._types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["feedback_id"], ["feedback.id"], name=op.f("fk_github_links_feedback_id_feedback"),
                                 ondelete="CASCADE"),
