@@ -71,6 +71,28 @@ def summary_text(item_id: int, votes: int) -> str:
             "This comment is updated as votes come in.")
 
 
+def _fenced(text: str) -> str:
+    """Member text inside a code fence longer than any run of backticks in it: GitHub renders it as text (no
+    markdown, no @mentions that would notify GitHub users)."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}text\n{text}\n{fence}"
+
+
+def issue_text(guild_id: int, item: Any) -> str:
+    """The issue /feedback open-issue creates: the report's text (fenced), its votes, a jump link back."""
+    parts = [f"Reported in Discord through Kudos: feedback #{item.id} ({item.type}), "
+             f"{item.vote_count} vote(s) so far."]
+    if item.thread_id:
+        parts.append(f"Discussion: https://discord.com/channels/{guild_id}/{item.thread_id}")
+    parts.append("**Details**\n" + _fenced(item.details or "(none)"))
+    if item.steps:
+        parts.append("**Steps to reproduce**\n" + _fenced(item.steps))
+    if item.version:
+        parts.append("**Version**\n" + _fenced(item.version))
+    return "\n\n".join(parts)
+
+
 def safe_version(title: str | None, fallback: str) -> str:
     text = SAFE_VERSION.sub("", (title or "").replace(" ", "-"))[:50]
     return text or fallback
@@ -108,6 +130,26 @@ class GithubService:
             await audit.record(conn, now=now, action="github.link", guild_id=guild_id, actor_id=actor_id,
                                target_id=item.id, details={"issue": f"{repo}#{number}"})
         return Link(guild_id, item.id, repo, number)
+
+    async def open_issue(self, guild_id: int, item_id: int, repo: str, *, actor_id: int) -> Link:
+        """Create an issue in ``repo`` with the report's text, its votes and a jump link back, and link it."""
+        repo = repo.strip().lower()
+        allowed = self.guild_config(guild_id).github.repos
+        if repo not in allowed:
+            listed = ", ".join(allowed) if allowed else "none yet"
+            raise InvalidInput(f"{repo} is not one of this server's repositories ([guilds.<id>.github] repos: "
+                               f"{listed}).")
+        item = await self.feedback.get(guild_id, item_id)
+        if await self.link_of(item.id) is not None:
+            raise Conflict(f"Feedback #{item.id} is already linked to an issue.")
+        gh = self.client()
+        if gh is None:
+            raise InvalidInput(f"Kudos has no GitHub credentials: set {TOKEN_ENV} in its environment.")
+        owner, name = repo.split("/", 1)
+        made = await gh.rest.issues.async_create(owner, name, title=item.title[:256],
+                                                 body=issue_text(guild_id, item))
+        number = int(made.parsed_data.number)
+        return await self.link(guild_id, item.id, f"{repo}#{number}", actor_id=actor_id)
 
     async def _link_of(self, conn: AsyncConnection, feedback_id: int) -> Link | None:
         row = (await conn.execute(select(github_links).where(github_links.c.feedback_id == feedback_id))).first()

@@ -396,6 +396,18 @@ class Feedback(ForumWatch, Notices, commands.Cog):
             "is reopened, labelled, or closed on GitHub, the item's status follows and everyone who cares is told.",
             ephemeral=True, allowed_mentions=NO_MENTIONS)
 
+    @feedback.command(name="open-issue", description="Open a GitHub issue from a feedback item and link it")
+    @app_commands.describe(item="The feedback number", repo="The repository, as owner/repo")
+    @require("staff")
+    async def open_issue(self, interaction: discord.Interaction, item: int,
+                         repo: app_commands.Range[str, 3, 140]) -> None:
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        made = await self.bot.app.github.open_issue(interaction.guild_id, item, repo, actor_id=interaction.user.id)
+        await interaction.followup.send(
+            f"Opened {discord.utils.escape_markdown(made.ref)} from feedback #{made.feedback_id} and linked them.",
+            ephemeral=True, allowed_mentions=NO_MENTIONS)
+
     @feedback.command(name="top", description="The most-wanted open feedback")
     @app_commands.describe(beta="Only this beta", type="Only this type")
     @app_commands.choices(type=TYPE_CHOICES)

@@ -30,6 +30,10 @@ class GitHubStandIn:
         self.port = 0
         template = json.loads((EXAMPLES / "issue_comment.created.payload.json").read_text(encoding="utf-8"))
         self._template: dict[str, Any] = template["comment"]
+        # The issue of octokit's issues.opened example: what creating an issue answers (githubkit's Issue).
+        opened = json.loads((EXAMPLES / "issues.opened.payload.json").read_text(encoding="utf-8"))
+        self._issue: dict[str, Any] = opened["issue"]
+        self.issues: dict[int, dict[str, Any]] = {}
 
     def _comment(self, comment_id: int, owner: str, repo: str, number: int, body: str) -> dict[str, Any]:
         base = f"http://127.0.0.1:{self.port}/repos/{owner}/{repo}"
@@ -57,8 +61,17 @@ class GitHubStandIn:
         self.comments[comment_id] = {**self.comments[comment_id], "body": body["body"]}
         return web.json_response(self.comments[comment_id])
 
+    async def create_issue(self, request: web.Request) -> web.Response:
+        body = await self._record(request)
+        m = request.match_info
+        number = 100 + len(self.issues)
+        self.issues[number] = {**self._issue, "number": number, "title": body["title"], "body": body.get("body"),
+                               "url": f"http://127.0.0.1:{self.port}/repos/{m['owner']}/{m['repo']}/issues/{number}"}
+        return web.json_response(self.issues[number], status=201)
+
     async def start(self) -> GitHubStandIn:
         app = web.Application()
+        app.router.add_post("/repos/{owner}/{repo}/issues", self.create_issue)
         app.router.add_post("/repos/{owner}/{repo}/issues/{number:\\d+}/comments", self.create)
         app.router.add_patch("/repos/{owner}/{repo}/issues/comments/{comment_id:\\d+}", self.update)
         self._runner = web.AppRunner(app)

@@ -68,3 +68,24 @@ async def test_votes_update_one_summary_comment(gh: Harness, standin: GitHubStan
     assert len(standin.calls) == 2 and len(standin.comments) == 1
     calls: list[Any] = standin.calls
     assert all(c.method in ("POST", "PATCH") for c in calls)
+
+
+async def test_open_issue_creates_the_issue_with_the_report_and_links_it(gh: Harness, standin: GitHubStandIn) -> None:
+    h = gh
+    await report(h, values={"Title": "Crash when saving", "Details": "@octocat ```boom``` <b>", "Steps to reproduce":
+                            "1. Save", "Version": "2.4.1"})
+    row = await item(h)
+    answer = await h.member("sam").slash("feedback open-issue", item=row.id, repo=REPO)
+    assert "Opened codertocat/hello-world#100" in (answer.content or "")
+    [call] = standin.calls
+    assert call.method == "POST" and call.path == "/repos/codertocat/hello-world/issues"
+    assert call.body["title"] == "Crash when saving"
+    body = call.body["body"]
+    assert f"https://discord.com/channels/{h.guild_id}/{row.thread_id}" in body
+    assert "````text\n@octocat ```boom``` <b>\n````" in body  # member text fenced: no markdown, no @-notify
+    assert h.bot is not None
+    link = await h.bot.app.github.link_of(row.id)
+    assert link is not None and link.ref == "codertocat/hello-world#100"
+    # Not allowed for a member: staff only (checked when the command runs).
+    refused = await h.member("bob").slash("feedback open-issue", item=row.id, repo=REPO)
+    assert refused.ephemeral and len(standin.calls) == 1
