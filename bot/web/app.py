@@ -42,7 +42,8 @@ ERROR_STATUS: dict[type[KudosError], int] = {
     NotFound: 404, NotAllowed: 403, Conflict: 409, InvalidInput: 400, LimitReached: 429,
 }
 NAV = (("overview", "Overview", ""), ("members", "Members", "members"), ("betas", "Betas", "betas"),
-       ("feedback", "Feedback", "feedback"), ("rewards", "Rewards", "rewards"), ("audit", "Audit log", "audit"))
+       ("feedback", "Feedback", "feedback"), ("rewards", "Rewards", "rewards"), ("audit", "Audit log", "audit"),
+       ("webhooks", "Webhooks", "webhooks"))
 
 
 def _when(value: datetime | None) -> str:
