@@ -388,7 +388,7 @@ class Feedback(ForumWatch, Notices, commands.Cog):
     @feedback.command(name="link", description="Link a feedback item to a GitHub issue: its status follows the issue")
     @app_commands.describe(item="The feedback number", issue="The issue, as owner/repo#123")
     @require("staff")
-    async def link(self, interaction: discord.Interaction, item: int, issue: app_commands.Range[str, 3, 160]) -> None:
+    async def link(self, interaction: discord.Interaction, item: int, issue: app_commands.Range[str, 1, 160]) -> None:
         assert interaction.guild_id is not None
         made = await self.bot.app.github.link(interaction.guild_id, item, issue, actor_id=interaction.user.id)
         await interaction.response.send_message(
@@ -400,7 +400,7 @@ class Feedback(ForumWatch, Notices, commands.Cog):
     @app_commands.describe(item="The feedback number", repo="The repository, as owner/repo")
     @require("staff")
     async def open_issue(self, interaction: discord.Interaction, item: int,
-                         repo: app_commands.Range[str, 3, 140]) -> None:
+                         repo: app_commands.Range[str, 1, 140]) -> None:
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
         made = await self.bot.app.github.open_issue(interaction.guild_id, item, repo, actor_id=interaction.user.id)
