@@ -19,6 +19,8 @@ from bot.catchup.service import CatchupMarks
 from bot.contributions import ContributionsService
 from bot.dashboard import WebService
 from bot.feedback import FeedbackPolicy, FeedbackService
+from bot.github import GithubService
+from bot.github.service import SUMMARY_EVENT
 from bot.insights import InsightsService
 from bot.insights.renderer import ChartRenderer
 from bot.ledger import ContributionEvent, LedgerPolicy, LedgerService
@@ -28,7 +30,7 @@ from bot.platform.clock import Clock
 from bot.platform.config import KudosConfig
 from bot.platform.config.per_guild import GuildConfigs
 from bot.platform.db import Database
-from bot.platform.events import DomainEvent, EventBus
+from bot.platform.events import DomainEvent, EventBus, Outbound
 from bot.platform.jobs.effects import JobKey
 from bot.platform.jobs.scheduler import TimerScheduler
 from bot.privacy import PrivacyService
@@ -37,6 +39,8 @@ from bot.rewards import FactsProvider, RewardsService
 from bot.rewards.marks import derive_key
 from bot.schema import PERSONAL_DATA
 from bot.settings.service import SettingsService
+from bot.webhooks import DELIVER_EVENT, WebhooksService
+from bot.webhooks import sources as webhook_sources
 
 
 @dataclass(slots=True)
@@ -65,6 +69,8 @@ class App:
     settings: SettingsService
     web_secret_ephemeral: bool
     linked_roles: LinkedRolesService
+    webhooks: WebhooksService
+    github: GithubService
 
     def ledger_policy(self, guild_id: int) -> LedgerPolicy:
         return LedgerPolicy.from_config(self.guild_config(guild_id))
@@ -75,6 +81,7 @@ class App:
 
     async def close(self) -> None:
         await self.charts.close()
+        await self.webhooks.close()
 
 
 def build_app(config: KudosConfig, db: Database, clock: Clock, jobs: TimerScheduler, *,
@@ -101,20 +108,32 @@ def build_app(config: KudosConfig, db: Database, clock: Clock, jobs: TimerSchedu
         await jobs.schedule(key.kind, payload, dedupe_key=key.dedupe(), conn=conn)
 
     secret, ephemeral = web_secret
-    ledger = LedgerService(db, clock, ledger_policy, on_change=bus.publish)
+    # Outbound webhooks hear of every Outbound event in its cause's transaction (a delivery job per endpoint),
+    # and of the ledger's and the betas' existing events through bot.webhooks.sources.
+    webhooks = WebhooksService(db, clock, guild_config=guild_config, configured_guilds=lambda: config.guild_ids,
+                               allow_private=config.web.allow_private_webhooks, schedule=jobs.schedule)
+    bus.subscribe(Outbound, webhooks.on_outbound)
+    jobs.register(DELIVER_EVENT, webhooks.deliver)
+    ledger = LedgerService(db, clock, ledger_policy, on_change=bus.publish, outbound=bus.publish)
     # Rewards decide inside the ledger's (and other features') transactions: grants are an outbox. Their marks
     # (what survives erasure: rules earned, codes held) are keyed with a key derived from the server secret.
     rewards = RewardsService(db, clock, policy_for=ledger_policy,
                              delivery_for=lambda guild_id: guild_config(guild_id).reward_delivery,
-                             schedule=jobs.schedule, member_facts=member_facts, marks_key=derive_key(secret))
+                             schedule=jobs.schedule, member_facts=member_facts, marks_key=derive_key(secret),
+                             outbound=bus.publish)
     bus.subscribe(ContributionEvent, rewards.on_contribution)
     bus.subscribe(DomainEvent, rewards.on_event)
+    bus.subscribe(ContributionEvent, webhook_sources.contribution(bus.publish))
     contributions = ContributionsService(db, clock, ledger, jobs, emit_named,
                                          receipt_dms=lambda guild_id: guild_config(guild_id).ledger.receipts == "dm")
     feedback = FeedbackService(db, clock, ledger, feedback_policy, emit=bus.publish,
-                               schedule_job=schedule_job)
+                               schedule_job=schedule_job, outbound=bus.publish)
+    # GitHub Issues: a vote on a linked item edits the issue's summary comment (a job in the vote's transaction).
+    github = GithubService(db, clock, feedback, guild_config, schedule=jobs.schedule)
+    bus.subscribe(Outbound, github.on_outbound)
+    jobs.register(SUMMARY_EVENT, github.summary)
     betas = BetaService(db, clock, ledger, rewards, lambda guild_id: BetaPolicy.from_config(guild_config(guild_id)),
-                        emit=emit_named, schedule=jobs.schedule)
+                        emit=emit_named, schedule=jobs.schedule, outbound=bus.publish)
     # Linked roles: a linked member's numbers are queued for publishing in the transaction that changed them.
     linked_roles = LinkedRolesService(db, clock, config.linked_roles, TokenBox(secret), jobs.schedule)
     if config.linked_roles.enabled:
@@ -128,7 +147,7 @@ def build_app(config: KudosConfig, db: Database, clock: Clock, jobs: TimerSchedu
         # Each feature declares its tables that hold member ids (bot/<feature>/personal.py).
         personal_data=PERSONAL_DATA,
         # Erasure and the opt-out: the member's buffered activity counts are written first, none after.
-        settle_member=activity.member_settled)
+        settle_member=activity.member_settled, outbound=bus.publish)
     return App(
         config=config, db=db, clock=clock, jobs=jobs, guild_config=guild_config, bus=bus,
         ledger=ledger, rewards=rewards, contributions=contributions, feedback=feedback, betas=betas,
@@ -149,4 +168,7 @@ def build_app(config: KudosConfig, db: Database, clock: Clock, jobs: TimerSchedu
         settings=SettingsService(db, clock, guild_config),
         web_secret_ephemeral=ephemeral,
         linked_roles=linked_roles,
+        webhooks=webhooks,
+        # GitHub Issues → feedback statuses (the /hooks/github receiver of bot/web calls it).
+        github=github,
     )

@@ -29,6 +29,7 @@ from bot.feedback.tables import (
     feedback_followers,
     feedback_votes,
 )
+from bot.github.tables import github_deliveries, github_links
 from bot.ledger import personal as ledger_personal
 from bot.ledger.tables import (
     contribution_days,
@@ -50,6 +51,8 @@ from bot.rewards import personal as rewards_personal
 from bot.rewards.tables import grants, perk_codes, perk_holders, perk_pools, reward_earned, reward_rules
 from bot.settings import personal as settings_personal
 from bot.settings.tables import setting_overrides, setting_versions
+from bot.webhooks import personal as webhooks_personal
+from bot.webhooks.tables import webhook_deliveries, webhook_endpoints, webhook_events
 
 __all__ = [
     "NO_MEMBER_IDS",
@@ -68,6 +71,8 @@ __all__ = [
     "feedback_dms_closed",
     "feedback_followers",
     "feedback_votes",
+    "github_deliveries",
+    "github_links",
     "grants",
     "guilds",
     "help_posts",
@@ -91,6 +96,9 @@ __all__ = [
     "timers",
     "web_login_nonces",
     "web_sessions",
+    "webhook_deliveries",
+    "webhook_endpoints",
+    "webhook_events",
 ]
 
 # In the order of the /mydata export's sections.
@@ -108,6 +116,7 @@ PERSONAL_DATA: tuple[PersonalData, ...] = check_registry((
     *dashboard_personal.PERSONAL_DATA,
     *settings_personal.PERSONAL_DATA,
     *linkedroles_personal.PERSONAL_DATA,
+    *webhooks_personal.PERSONAL_DATA,
 ))
 
 # Tables that hold no member id but a value derived from one (kept by erasure on purpose, with the reason).

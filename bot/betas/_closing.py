@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.announcements import budget
 from bot.betas import store as repo
-from bot.betas._common import NUDGE_DM, REMINDER_DM
+from bot.betas._common import NUDGE_DM, REMINDER_DM, OutboundFn
 from bot.betas.models import CloseResult
 from bot.feedback import queries as feedback_queries
 from bot.ledger.explain import ts
@@ -14,6 +14,7 @@ from bot.platform import audit
 from bot.platform.clock import Clock
 from bot.platform.db import Database
 from bot.platform.errors import Conflict
+from bot.platform.events import Outbound
 from bot.platform.jobs.keys import BetaAnnounce, BetaClose, BetaNudges, BetaRemind
 from bot.platform.jobs.store import cancel_series
 
@@ -22,6 +23,7 @@ class _Closing:
     """Part of :class:`bot.betas.BetaService` (shares its attributes)."""
 
     db: Database
+    outbound: OutboundFn | None
     clock: Clock
 
     # ------------------------------------------------------------------ timers
@@ -122,6 +124,12 @@ class _Closing:
             await self.rewards.notice(conn, guild_id, summary, key=f"beta-closed:{beta_id}")
             await audit.record(conn, now=now, action="beta.closed", guild_id=guild_id, actor_id=actor_id,
                                target_id=beta_id, details={"participants": len(joined)})
+            if self.outbound is not None:
+                await self.outbound(conn, Outbound(guild_id, "beta.closed", str(beta_id), now, {
+                    "beta": {"id": row.id, "name": row.name}, "participants": len(joined),
+                    "feedback_givers": sum(1 for p in joined if fb.get(p.user_id)),
+                    "actor_id": str(actor_id) if actor_id else None,
+                }))
             view = await self._view(conn, await self._get(conn, guild_id, beta_id))
             return CloseResult(view, tuple(p.user_id for p in joined), summary,
                                waitlisted=tuple(p.user_id for p in waitlisted))

@@ -11,7 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.ledger import KINDS
 from bot.ledger.policy import LedgerPolicy
+from bot.platform.events import Outbound
 from bot.rewards import render
+
+# Publish an Outbound event (webhooks) in the caller's transaction; None when nothing listens.
+OutboundFn = Callable[[AsyncConnection, Outbound], Awaitable[None]]
 
 ANNOUNCE_EVENT = "betas.announce"
 NEWS_EVENT = "announce.post"  # a scheduled /announce post

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.betas import store as repo
-from bot.betas._common import NUDGE_EVENT, PROMOTED_DM, WELCOME_EVENT, stage_index
+from bot.betas._common import NUDGE_EVENT, PROMOTED_DM, WELCOME_EVENT, OutboundFn, stage_index
 from bot.betas.models import Beta, Eligibility, JoinResult, LeaveResult, MemberFacts
 from bot.ledger import queries as ledger_queries
 from bot.ledger.explain import ts
@@ -15,6 +15,7 @@ from bot.platform import audit
 from bot.platform.clock import Clock
 from bot.platform.db import Database
 from bot.platform.errors import Conflict, NotAllowed
+from bot.platform.events import Outbound
 from bot.platform.jobs.keys import BetaNudge, BetaWelcome
 from bot.platform.jobs.store import cancel_series
 
@@ -23,6 +24,7 @@ class _Joining:
     """Part of :class:`bot.betas.BetaService` (shares its attributes)."""
 
     db: Database
+    outbound: OutboundFn | None
     clock: Clock
 
     # ------------------------------------------------------------------ joining
@@ -140,6 +142,10 @@ class _Joining:
                 cause="beta:promoted")
         if credit.status != "duplicate":  # the first time this member joins this beta
             await self.emit(conn, "beta_joined", row.guild_id, user_id, {"beta": row.name, "beta_id": row.id})
+            if self.outbound is not None:
+                await self.outbound(conn, Outbound(row.guild_id, "beta.joined", f"{row.id}:{user_id}:{seq}", now, {
+                    "beta": {"id": row.id, "name": row.name}, "member_id": str(user_id), "promoted": promoted,
+                }, member_id=user_id))
             hours = self.policy_for(row.guild_id).feedback_nudge_hours
             at = now + timedelta(hours=hours)
             if hours and (row.ends_at is None or at < row.ends_at):
@@ -191,6 +197,10 @@ class _Joining:
             await self._queue_refresh(conn, row, now)
             await audit.record(conn, now=now, action="beta.left", guild_id=guild_id, actor_id=user_id,
                                target_id=beta_id, details={"was": mine.status, "promoted": promoted})
+            if self.outbound is not None:
+                await self.outbound(conn, Outbound(guild_id, "beta.left", f"{beta_id}:{user_id}:{mine.seq}", now, {
+                    "beta": {"id": row.id, "name": row.name}, "member_id": str(user_id), "was": mine.status,
+                }, member_id=user_id))
             return LeaveResult(await self._view(conn, row), mine.status, tuple(promoted))
 
     async def set_reminders(self, guild_id: int, beta_id: int, user_id: int, on: bool) -> Beta:

@@ -46,6 +46,7 @@ from bot.betas._common import (
     WELCOME_EVENT,
     BetaPolicy,
     EmitNamed,
+    OutboundFn,
     Schedule,
     day_start,
     week_start,
@@ -73,6 +74,7 @@ class BetaService(_Announcing, _Joining, _Closing):
         *,
         emit: EmitNamed,
         schedule: Schedule,
+        outbound: OutboundFn | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -81,6 +83,7 @@ class BetaService(_Announcing, _Joining, _Closing):
         self.policy_for = policy_for
         self.emit = emit
         self.schedule = schedule
+        self.outbound = outbound
 
     # ------------------------------------------------------------------ reading
 

@@ -287,6 +287,8 @@ class KudosBot(commands.Bot):
         else:
             if rebuilt:
                 log.info("ladder stages rebuilt for %d guild(s) after a ladder change", len(rebuilt))
+        # The file's webhook endpoints ([guilds.<id>.webhooks]) into the database before any event is sent.
+        await self.app.webhooks.sync_config()
         await self.load_cogs()
         await self.scheduler.start()
         if self.observability is not None:

@@ -52,7 +52,7 @@ from bot.platform.clock import Clock
 from bot.platform.db import Database
 from bot.platform.db.locks import lock_for_write
 from bot.platform.errors import Conflict, InvalidInput, LimitReached, NotAllowed, NotFound
-from bot.platform.events import DomainEvent
+from bot.platform.events import DomainEvent, Outbound
 from bot.platform.jobs.effects import JobKey
 from bot.platform.text import check_text, is_invisible
 
@@ -71,6 +71,16 @@ MAX_CHAIN = 50
 DMS_CLOSED_FOR = timedelta(days=7)
 
 
+def item_document(item: FeedbackItem) -> dict[str, Any]:
+    """The item as outbound events (webhooks) show it: ids as strings, no thread contents beyond the title."""
+    return {
+        "id": item.id, "type": item.type, "title": item.title, "status": item.status,
+        "reporter_id": str(item.reporter_id), "vote_count": item.vote_count, "version": item.version,
+        "beta_id": item.beta_id, "duplicate_of": item.duplicate_of,
+        "thread_id": str(item.thread_id) if item.thread_id is not None else None,
+    }
+
+
 def _key(item: FeedbackItem, stage: str, user_id: int) -> str:
     """Ledger source key of a stage credit: ``feedback:<id>:<stage>``, plus ``:co:<user>`` for a co-reporter."""
     base = f"feedback:{item.id}:{stage}"
@@ -87,6 +97,7 @@ class FeedbackService:
         *,
         emit: Emit | None = None,
         schedule_job: ScheduleJob | None = None,
+        outbound: Emit | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -94,6 +105,7 @@ class FeedbackService:
         self.policy_for = policy_for
         self._emit = emit
         self._schedule_job = schedule_job
+        self._outbound = outbound  # Outbound events (webhooks), in the change's transaction
 
     # ------------------------------------------------------------------ helpers
 
@@ -109,6 +121,15 @@ class FeedbackService:
             return
 
         await self._emit(conn, DomainEvent(guild_id, user_id, name, self.clock.now(), data))
+
+    async def _out(self, conn: AsyncConnection, item: FeedbackItem, type_: str, key: str, data: dict[str, Any],
+                   *, member_id: int | None = None) -> None:
+        """An outbound event (webhooks) about ``item``, in the caller's transaction."""
+        if self._outbound is None:
+            return
+        await self._outbound(conn, Outbound(item.guild_id, type_, key, self.clock.now(),
+                                        {"feedback": item_document(item), **data},
+                                        member_id=item.reporter_id if member_id is None else member_id))
 
     async def _effects(self, conn: AsyncConnection, change_id: int, notice: dict[str, Any], recipients: Sequence[int],
                        *, thread: bool) -> None:
@@ -216,7 +237,9 @@ class FeedbackService:
             await repo.update_item(conn, item_id, forum_id=forum_id, thread_id=thread_id,
                                    status_message_id=status_message_id, status="new", updated_at=self.clock.now())
             await self._credit_intake(conn, await self._get(conn, guild_id, item_id))
-            return await self._get(conn, guild_id, item_id)
+            item = await self._get(conn, guild_id, item_id)
+            await self._out(conn, item, "feedback.created", str(item.id), {})
+            return item
 
     async def record_post(self, guild_id: int, reporter_id: int, *, forum_id: int, thread_id: int, draft: Draft,
                           beta_id: int | None = None) -> tuple[FeedbackItem, bool]:
@@ -235,6 +258,7 @@ class FeedbackService:
             )
             item = await self._get(conn, guild_id, item_id)
             await self._credit_intake(conn, item)
+            await self._out(conn, item, "feedback.created", str(item.id), {})
             return item, True
 
     async def _credit_intake(self, conn: AsyncConnection, item: FeedbackItem) -> None:
@@ -363,6 +387,13 @@ class FeedbackService:
                 "guild_id": guild_id, "feedback_id": item.id, "event": "status", "status": status, "note": note,
                 "version": version, "target_id": target.id if target else None,
             }, recipients, thread=True)
+            await self._out(conn, item, "feedback.status_changed", f"change:{change_id}", {
+                "from": previous, "to": status, "note": note, "version": version,
+                "actor_id": str(actor_id) if actor_id else None})
+            if target is not None:
+                await self._out(conn, item, "feedback.merged", f"change:{change_id}", {
+                    "into": item_document(target), "moved_votes": moved,
+                    "actor_id": str(actor_id) if actor_id else None})
         return StatusChange(item=item, previous=previous, recipients=recipients, target=target, moved_votes=moved)
 
     async def _merge(self, conn: AsyncConnection, item: FeedbackItem, original_id: int, policy: FeedbackPolicy,
@@ -433,7 +464,11 @@ class FeedbackService:
             if user_id == item.reporter_id and not self.policy_for(guild_id).self_votes_count:
                 return VoteResult("own", item)
             added = await repo.add_vote(conn, item.id, user_id, self.clock.now())
-            return VoteResult("counted" if added else "already", await self._get(conn, guild_id, item_id))
+            item = await self._get(conn, guild_id, item_id)
+            if added:
+                await self._out(conn, item, "feedback.voted", f"{item.id}:{user_id}", {"voter_id": str(user_id)},
+                                member_id=user_id)
+            return VoteResult("counted" if added else "already", item)
 
     async def toggle_follow(self, guild_id: int, item_id: int, user_id: int) -> tuple[bool, str]:
         """Follow or unfollow; returns ``(following, message)``."""

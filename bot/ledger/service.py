@@ -52,6 +52,7 @@ from bot.platform import guilds as guild_repo
 from bot.platform.clock import Clock
 from bot.platform.db import Database
 from bot.platform.errors import InvalidInput, KudosError, LimitReached, NotAllowed, NotFound
+from bot.platform.events import Outbound
 from bot.privacy import is_tracking_disabled, tracking_refusal
 
 OnChange = Callable[[AsyncConnection, ContributionEvent], Awaitable[None]]
@@ -81,11 +82,13 @@ class LedgerService:
         clock: Clock,
         policy_for: Callable[[int], LedgerPolicy],
         on_change: OnChange | None = None,
+        outbound: Callable[[AsyncConnection, Outbound], Awaitable[None]] | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.policy_for = policy_for
         self.on_change = on_change
+        self.outbound = outbound  # member.stage_changed, in the transaction that moved the member
 
     # ------------------------------------------------------------------ transactions
 
@@ -126,9 +129,17 @@ class LedgerService:
             points=row.points, count=-1 if row.is_reversal else 1, at=row.created_at,
         )
         stats = await repo.stats_for(conn, row.guild_id, row.user_id, (ALL_TIME, row.season))
-        await stages.track(conn, self.policy_for(row.guild_id).ladder, row.guild_id, row.user_id, stats,
-                           stages.counted_at(row.created_at, row.held_until))
+        ladder = self.policy_for(row.guild_id).ladder
+        moved = await stages.track(conn, ladder, row.guild_id, row.user_id, stats,
+                                   stages.counted_at(row.created_at, row.held_until))
         await self._emit(conn, action, row, now, stats)
+        if moved is not None and self.outbound is not None:
+            before, after = moved
+            await self.outbound(conn, Outbound(row.guild_id, "member.stage_changed", f"{row.user_id}:{row.id}", now, {
+                "member_id": str(row.user_id), "contribution_id": row.id,
+                "from": {"index": before, "name": ladder[before].name if before < len(ladder) else None},
+                "to": {"index": after, "name": ladder[after].name if after < len(ladder) else None},
+            }, member_id=row.user_id))
 
     # ------------------------------------------------------------------ credit
 

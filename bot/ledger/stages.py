@@ -116,9 +116,9 @@ def replay(ladder: Sequence[Stage] | CompiledLadder, rows: Iterable[tuple[str, i
 async def track(
     conn: AsyncConnection, ladder: Sequence[Stage], guild_id: int, user_id: int,
     stats: Mapping[tuple[str, str], tuple[int, int]], at: datetime,
-) -> None:
+) -> tuple[int, int] | None:
     """Bring the member's stored stage up to date after their totals changed (inside the writer's transaction,
-    under the ledger's write lock for the member)."""
+    under the ledger's write lock for the member). Returns the move ``(from, to)`` when the stage changed."""
     key = ladder_key(ladder)
     stored = await repo.ladder_of(conn, guild_id, share=True)
     if stored is None:
@@ -126,16 +126,19 @@ async def track(
         await repo.start_ladder(conn, guild_id, key, at)
         stored = await repo.ladder_of(conn, guild_id, share=True)
     if stored != key:
-        return  # computed with another ladder: rebuilt by ensure_current before anyone reads them
+        return None  # computed with another ladder: rebuilt by ensure_current before anyone reads them
     now = stage_of(ladder, all_time_of(stats))
     current = await repo.stage_of(conn, guild_id, user_id)
     if current is None:
         await repo.set_stage(conn, guild_id, user_id, now, at, new=True)
         if now != 0:
             await repo.add_move(conn, guild_id, user_id, 0, now, at)
+            return 0, now
     elif current != now:
         await repo.set_stage(conn, guild_id, user_id, now, at, new=False)
         await repo.add_move(conn, guild_id, user_id, current, now, at)
+        return current, now
+    return None
 
 
 async def rebuild(conn: AsyncConnection, guild_id: int, ladder: Sequence[Stage], now: datetime) -> int:

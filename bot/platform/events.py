@@ -36,6 +36,37 @@ class DomainEvent:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+# The catalogue of outbound events (bot.webhooks sends them to the endpoints a guild registered; each type's
+# JSON Schema is in bot/webhooks/schemas/ and docs/webhooks.md).
+OUTBOUND_TYPES: tuple[str, ...] = (
+    "feedback.created", "feedback.status_changed", "feedback.voted", "feedback.merged",
+    "contribution.credited", "contribution.reversed", "grant.delivered", "grant.failed",
+    "beta.joined", "beta.left", "beta.closed", "member.stage_changed", "member.erased",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Outbound:
+    """A fact other systems may hear of, published in its cause's transaction (``bot.webhooks`` writes one
+    delivery job per endpoint that wants ``type``, in that same transaction).
+
+    ``key`` names the cause uniquely within the guild and type (``change:<audit id>``, ``vote:<item>:<user>``):
+    the event id is derived from it, so a cause replayed or retried makes no second event. ``data`` is the
+    event's JSON-ready body (ids as strings); ``member_id`` the member it is about, if any (erasure swaps it).
+    """
+
+    guild_id: int
+    type: str
+    key: str
+    at: datetime
+    data: dict[str, Any]
+    member_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.type not in OUTBOUND_TYPES:
+            raise ValueError(f"unknown outbound event type {self.type!r}")
+
+
 class EventBus:
     """Subscribers by event type, run in order inside the publisher's transaction."""
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -30,6 +30,7 @@ from bot.platform import guilds as guild_repo
 from bot.platform.clock import Clock
 from bot.platform.db import Database, locks
 from bot.platform.errors import NotAllowed, NotFound
+from bot.platform.events import Outbound
 from bot.platform.personal import Keep, PersonalData, check_registry
 from bot.privacy import store as repo
 
@@ -86,8 +87,10 @@ def _plain(value: Any) -> Any:
 class PrivacyService:
     def __init__(self, db: Database, clock: Clock, retention_days: Callable[[int], int], *,
                  personal_data: Iterable[PersonalData],
-                 settle_member: Callable[[int, int], AbstractAsyncContextManager[None]] | None = None) -> None:
+                 settle_member: Callable[[int, int], AbstractAsyncContextManager[None]] | None = None,
+                 outbound: Callable[[AsyncConnection, Outbound], Awaitable[None]] | None = None) -> None:
         self.db = db
+        self.outbound = outbound  # member.erased (webhooks), in the erasure's transaction
         # Around an erasure or an opt-out: a writer that buffers member rows (the activity counters) writes
         # them first and keeps none that came in meanwhile (``ActivityCounters.member_settled``).
         self._settle_member = settle_member
@@ -184,6 +187,11 @@ class PrivacyService:
                 )
             await audit.record(conn, now=now, action="privacy.erase", guild_id=guild_id, target_id=pseudonym,
                                details={"via": via, "rows": rows})
+            if self.outbound is not None:
+                # The one event that names the erased member (so receivers can erase their copies too); the
+                # stored copy of it drops the id once its deliveries are over (bot.webhooks).
+                await self.outbound(conn, Outbound(guild_id, "member.erased", str(pseudonym), now, {
+                    "member_id": str(user_id), "pseudonym": str(pseudonym), "via": via}, member_id=pseudonym))
         return Erasure(pseudonym, rows)
 
     async def holds_data(self, guild_id: int, user_id: int) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,6 +12,7 @@ from bot.platform import audit
 from bot.platform.clock import Clock
 from bot.platform.db import Database, locks
 from bot.platform.errors import Conflict, NotFound
+from bot.platform.events import Outbound
 from bot.platform.jobs import claims
 from bot.rewards import store as repo
 
@@ -20,6 +22,18 @@ class _Delivery:
 
     db: Database
     clock: Clock
+    outbound: Callable[[AsyncConnection, Outbound], Awaitable[None]] | None
+
+    async def _out(self, conn: AsyncConnection, grant: repo.Grant, type_: str, reason: str | None = None) -> None:
+        """``grant.delivered`` / ``grant.failed`` (webhooks): what was granted, never its code or payload."""
+        if self.outbound is None or grant.action == "notice":
+            return
+        data: dict[str, Any] = {"grant_id": grant.id, "member_id": str(grant.user_id), "rule": grant.rule_name,
+                                "action": grant.action, "cause": grant.cause}
+        if type_ == "grant.failed":
+            data["reason"] = (reason or "")[:300]
+        await self.outbound(conn, Outbound(grant.guild_id, type_, str(grant.id), self.clock.now(), data,
+                                           member_id=grant.user_id))
 
     # ------------------------------------------------------------------ dispatch state transitions
 
@@ -73,6 +87,7 @@ class _Delivery:
                     if other.payload.get("role_id") in replaced:
                         await repo.transition(conn, other.id, "delivered", status="revoked",
                                               last_error=f"replaced by {grant.rule_name}")
+            await self._out(conn, grant, "grant.delivered")
             if grant.action != "notice":
                 await audit.record(conn, now=now, action="reward.delivered", guild_id=grant.guild_id,
                                    target_id=grant.user_id, details={"grant": grant.id, "rule": grant.rule_name,
@@ -103,6 +118,8 @@ class _Delivery:
                      "details": {"grant": g.id, "rule": g.rule_name, "action": g.action, "note": None},
                      "created_at": now} for g in plain
                 ])
+            for g in plain:
+                await self._out(conn, g, "grant.delivered")
         for grant, note in done:
             if note is not None or grant.payload.get("duration_days"):
                 await self.delivered(grant, note=note)
@@ -146,6 +163,7 @@ class _Delivery:
             await locks.lock_for_write(conn, 0, [])
             if not await repo.finish(conn, grant.id, status="failed", claimed_at=None, last_error=reason[:500]):
                 return
+            await self._out(conn, grant, "grant.failed", reason)
             if grant.action != "notice":
                 await audit.record(conn, now=now, action="reward.failed", guild_id=grant.guild_id,
                                    target_id=grant.user_id, details={"grant": grant.id, "rule": grant.rule_name,

@@ -24,7 +24,7 @@ Grant actions and payloads
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -35,7 +35,7 @@ from bot.platform.clock import Clock
 from bot.platform.config import RewardConfig, RewardDeliveryConfig
 from bot.platform.db import Database
 from bot.platform.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from bot.platform.events import Signal
+from bot.platform.events import Outbound, Signal
 from bot.rewards import store as repo
 from bot.rewards._common import (
     ACTIONS,
@@ -67,8 +67,10 @@ class RewardsService(_Decisions, _Delivery, _Pools, _Progress, _Roles):
         schedule: Scheduler | None = None,
         member_facts: FactsProvider | None = None,
         marks_key: bytes | None = None,
+        outbound: Callable[[AsyncConnection, Outbound], Awaitable[None]] | None = None,
     ) -> None:
         self.db = db
+        self.outbound = outbound  # grant.delivered / grant.failed (webhooks), in the grant's transaction
         self.clock = clock
         self.policy_for = policy_for
         self.delivery_for = delivery_for

@@ -43,7 +43,7 @@ ERROR_STATUS: dict[type[KudosError], int] = {
 }
 NAV = (("overview", "Overview", ""), ("members", "Members", "members"), ("betas", "Betas", "betas"),
        ("feedback", "Feedback", "feedback"), ("rewards", "Rewards", "rewards"), ("settings", "Settings", "settings"),
-       ("audit", "Audit log", "audit"))
+       ("webhooks", "Webhooks", "webhooks"), ("audit", "Audit log", "audit"))
 
 
 def status_of(exc: Exception) -> int:

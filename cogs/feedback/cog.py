@@ -405,6 +405,29 @@ class Feedback(ForumWatch, Notices, commands.Cog):
             text += "\n⚠️ Saved, but: " + "; ".join(problems)
         return text
 
+    @feedback.command(name="link", description="Link a feedback item to a GitHub issue: its status follows the issue")
+    @app_commands.describe(item="The feedback number", issue="The issue, as owner/repo#123")
+    @require("staff")
+    async def link(self, interaction: discord.Interaction, item: int, issue: app_commands.Range[str, 1, 160]) -> None:
+        assert interaction.guild_id is not None
+        made = await self.bot.app.github.link(interaction.guild_id, item, issue, actor_id=interaction.user.id)
+        await interaction.response.send_message(
+            f"Feedback #{made.feedback_id} is linked to {discord.utils.escape_markdown(made.ref)}: when the issue "
+            "is reopened, labelled, or closed on GitHub, the item's status follows and everyone who cares is told.",
+            ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @feedback.command(name="open-issue", description="Open a GitHub issue from a feedback item and link it")
+    @app_commands.describe(item="The feedback number", repo="The repository, as owner/repo")
+    @require("staff")
+    async def open_issue(self, interaction: discord.Interaction, item: int,
+                         repo: app_commands.Range[str, 1, 140]) -> None:
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        made = await self.bot.app.github.open_issue(interaction.guild_id, item, repo, actor_id=interaction.user.id)
+        await interaction.followup.send(
+            f"Opened {discord.utils.escape_markdown(made.ref)} from feedback #{made.feedback_id} and linked them.",
+            ephemeral=True, allowed_mentions=NO_MENTIONS)
+
     @feedback.command(name="top", description="The most-wanted open feedback")
     @app_commands.describe(beta="Only this beta", type="Only this type")
     @app_commands.choices(type=TYPE_CHOICES)

@@ -27,6 +27,7 @@ from bot.platform.tables import audit_log, guilds, members
 from bot.privacy.tables import privacy_optouts, privacy_public_names
 from bot.rewards.tables import grants, perk_codes, perk_pools, reward_rules
 from bot.settings.tables import setting_overrides
+from bot.webhooks.tables import webhook_events
 
 G, G2 = 810000000000000001, 810000000000000002
 M = 830000000000000001  # the member who asks to be forgotten
@@ -159,6 +160,15 @@ async def seed(conn: AsyncConnection) -> None:
         {"guild_id": G, "user_id": X, "channel_id": CH, "day": date(2026, 5, 1), "messages": 1},
     ])
 
+    # Outbound webhook events: about M, and one about X in which M only voted (inside the document).
+    await _many(conn, webhook_events, [
+        {"guild_id": G, "event_id": "evt_m", "type": "beta.joined", "member_id": M, "created_at": t,
+         "body": {"id": "evt_m", "data": {"member_id": str(M)}}},
+        {"guild_id": G, "event_id": "evt_x", "type": "feedback.voted", "member_id": X, "created_at": t,
+         "body": {"id": "evt_x", "data": {"voter_id": str(M), "feedback": {"reporter_id": str(X)}}}},
+        {"guild_id": G2, "event_id": "evt_g2", "type": "beta.joined", "member_id": M, "created_at": t,
+         "body": {"id": "evt_g2", "data": {"member_id": str(M)}}},
+    ])
     # The audit log: M as actor, as target, and only inside the details.
     await _many(conn, audit_log, [
         {"guild_id": G, "actor_id": M, "action": "ledger.reverse", "target_id": X, "details": {"by": str(M)},

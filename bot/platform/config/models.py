@@ -40,6 +40,7 @@ from bot.platform.config.base import (
     _Model,
     config_error,
 )
+from bot.platform.config.github import GithubConfig
 from bot.platform.config.rewards import (
     PerkPool,
     RewardConditions,
@@ -64,6 +65,7 @@ from bot.platform.config.sections import (
     SeasonConfig,
     SolutionsConfig,
 )
+from bot.platform.config.webhooks import WebhookEndpointConfig, WebhooksConfig, private_endpoint_problems
 
 from .errors import toml_type_name
 from .merge import merge_overrides
@@ -100,6 +102,8 @@ __all__ = [
     "PublicConfig",
     "GuildConfig",
     "WebConfig",
+    "WebhooksConfig",
+    "WebhookEndpointConfig",
     "MetricsConfig",
     "KudosConfig",
 ]
@@ -295,6 +299,8 @@ class GuildConfig(_Model):
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     insights: InsightsConfig = Field(default_factory=InsightsConfig)
     public: PublicConfig = Field(default_factory=PublicConfig)
+    webhooks: WebhooksConfig = Field(default_factory=WebhooksConfig)
+    github: GithubConfig = Field(default_factory=GithubConfig)
 
     @model_validator(mode="after")
     def _check_seasons(self) -> GuildConfig:
@@ -360,6 +366,8 @@ class WebConfig(_Model):
     host: NonEmptyStr = Field("127.0.0.1", description="Address the web server listens on")
     port: int = Field(8080, ge=0, le=65535, description="TCP port; 0 = any free port")
     public_url: str = Field("", description="Base URL members' browsers use (login links); default http://host:port")
+    allow_private_webhooks: bool = Field(
+        False, description="Let outbound webhooks target loopback, private and link-local addresses (self-hosting)")
 
     @model_validator(mode="before")
     @classmethod
@@ -479,6 +487,15 @@ class KudosConfig(_Model):
         if self.linked_roles.enabled and not self.web.enabled:
             raise config_error("linked roles need the web server: its verification URL and OAuth2 redirect are "
                                "served there; set [web] enabled = true", "linked_roles", "enabled")
+        return self
+
+    @model_validator(mode="after")
+    def _check_webhook_targets(self) -> KudosConfig:
+        if not self.web.allow_private_webhooks:
+            found = private_endpoint_problems(self.guilds)
+            if found is not None:
+                key, index, problem = found
+                raise config_error(problem, "guilds", key, "webhooks", "endpoints", index, "url")
         return self
 
     def guild(self, guild_id: int) -> GuildConfig:

@@ -5,6 +5,7 @@ from bot.web.routes import (
     betas,
     exports,
     feedback,
+    github,
     linkedroles,
     login,
     members,
@@ -14,6 +15,7 @@ from bot.web.routes import (
     reward_rules,
     rewards,
     settings,
+    webhooks,
 )
 
 ROUTE_MODULES = (
@@ -28,6 +30,8 @@ ROUTE_MODULES = (
     exports,
     settings,
     audit,
+    webhooks,
+    github,
     public,
     linkedroles,
 )
