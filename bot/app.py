@@ -30,6 +30,7 @@ from bot.platform.events import DomainEvent, EventBus
 from bot.platform.jobs.effects import JobKey
 from bot.platform.jobs.scheduler import TimerScheduler
 from bot.privacy import PrivacyService
+from bot.privileges import PrivilegePolicy, PrivilegesService
 from bot.rewards import FactsProvider, RewardsService
 from bot.rewards.marks import derive_key
 from bot.schema import PERSONAL_DATA
@@ -56,6 +57,7 @@ class App:
     insights: InsightsService
     charts: ChartRenderer
     privacy: PrivacyService
+    privileges: PrivilegesService
     web: WebService
     web_secret_ephemeral: bool
 
@@ -101,6 +103,12 @@ def build_app(config: KudosConfig, db: Database, clock: Clock, jobs: TimerSchedu
                              delivery_for=lambda guild_id: guild_config(guild_id).reward_delivery,
                              schedule=jobs.schedule, member_facts=member_facts, marks_key=derive_key(secret))
     bus.subscribe(ContributionEvent, rewards.on_contribution)
+    # Earned privileges are re-judged in the transaction of every change of a member's totals (a reversal: at once).
+    privileges = PrivilegesService(
+        db, clock, lambda guild_id: PrivilegePolicy.from_config(
+            guild_config(guild_id), [s.name for s in ledger_policy(guild_id).ladder]),
+        schedule=jobs.schedule)
+    bus.subscribe(ContributionEvent, privileges.on_contribution)
     bus.subscribe(DomainEvent, rewards.on_event)
     contributions = ContributionsService(db, clock, ledger, jobs, emit_named,
                                          receipt_dms=lambda guild_id: guild_config(guild_id).ledger.receipts == "dm")
@@ -129,5 +137,6 @@ def build_app(config: KudosConfig, db: Database, clock: Clock, jobs: TimerSchedu
             settle_member=activity.member_settled),
         # The staff dashboard (bot/web): login links, sessions, CSRF. The secret comes from KUDOS_WEB_SECRET.
         web=WebService(db, clock, secret),
+        privileges=privileges,
         web_secret_ephemeral=ephemeral,
     )

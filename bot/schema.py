@@ -37,6 +37,8 @@ from bot.platform.personal_data import AUDIT_LOG, MEMBERS
 from bot.platform.tables import audit_log, guilds, members, timers
 from bot.privacy import personal as privacy_personal
 from bot.privacy.tables import privacy_optouts
+from bot.privileges import personal as privileges_personal
+from bot.privileges.tables import member_privileges, privilege_moves
 from bot.rewards import personal as rewards_personal
 from bot.rewards.tables import grants, perk_codes, perk_holders, perk_pools, reward_earned, reward_rules
 
@@ -59,6 +61,7 @@ __all__ = [
     "grants",
     "guilds",
     "help_posts",
+    "member_privileges",
     "member_stages",
     "member_stats",
     "members",
@@ -67,6 +70,7 @@ __all__ = [
     "perk_holders",
     "perk_pools",
     "privacy_optouts",
+    "privilege_moves",
     "reward_earned",
     "reward_rules",
     "solutions",
@@ -82,6 +86,7 @@ PERSONAL_DATA: tuple[PersonalData, ...] = check_registry((
     MEMBERS,
     *privacy_personal.PERSONAL_DATA,
     *ledger_personal.PERSONAL_DATA,
+    *privileges_personal.PERSONAL_DATA,
     *rewards_personal.PERSONAL_DATA,
     *betas_personal.PERSONAL_DATA,
     *feedback_personal.PERSONAL_DATA,

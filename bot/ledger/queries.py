@@ -16,10 +16,12 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.ledger import stages_store
 from bot.ledger import store as repo
 from bot.ledger.store import ALL_KINDS, ALL_TIME
 
-__all__ = ["ALL_KINDS", "ALL_TIME", "Stats", "counted_points_since", "members_with_stats", "stats_for", "total_points"]
+__all__ = ["ALL_KINDS", "ALL_TIME", "Stats", "counted_points_since", "members_with_stats", "stage_index", "stats_for",
+           "total_points"]
 
 Stats = dict[tuple[str, str], tuple[int, int]]
 """``{(kind, season): (points, count)}``; kind :data:`ALL_KINDS` is every kind, season :data:`ALL_TIME` all time."""
@@ -47,3 +49,8 @@ async def counted_points_since(conn: AsyncConnection, guild_id: int, user_id: in
 async def members_with_stats(conn: AsyncConnection, guild_id: int) -> list[int]:
     """Every member who ever had something counted in the guild, by id (ascending)."""
     return await repo.members_with_stats(conn, guild_id)
+
+
+async def stage_index(conn: AsyncConnection, guild_id: int, user_id: int) -> int:
+    """A member's stored ladder stage (an index into the guild's ladder, lowest 0; 0 without totals)."""
+    return await stages_store.stage_of(conn, guild_id, user_id) or 0

@@ -75,8 +75,10 @@ class Answers(commands.Cog):
             raise Conflict("This post is locked, so its solution can't change. A moderator can unlock it first.")
         if thread.archived:
             raise Conflict("This post is closed. Reopen it (send a message in it), then mark the solution again.")
-        if interaction.user.id != thread.owner_id and not member_has(interaction, "helper"):
-            raise NotAllowed("Only the person who asked, helpers and staff can mark the solution of a post.")
+        if (interaction.user.id != thread.owner_id and not member_has(interaction, "helper")
+                and not await self.bot.app.privileges.holds(guild.id, interaction.user.id, "mark_solution")):
+            raise NotAllowed("Only the person who asked, helpers, staff and members with the Mark solutions "
+                             "privilege can mark the solution of a post (/privileges says how to earn it).")
         reply = await fresh_message(thread, message.id)
         if reply.author.bot:
             raise InvalidInput("Replies from bots can't be marked as the solution; pick a member's reply.")

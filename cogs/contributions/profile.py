@@ -13,12 +13,28 @@ from bot.core.errors import NO_MENTIONS
 from bot.ledger import KINDS
 from bot.platform import markdown
 from bot.platform.config import ContributionKind
+from bot.privileges import MemberPowers
 from cogs.contributions._common import guild_of, place
 
 if TYPE_CHECKING:
     from bot.core.bot import KudosBot
 
 Kind = ContributionKind  # the choices of the kind option: every contribution kind
+
+
+def powers_text(powers: MemberPowers) -> str:
+    """The privileges a member holds, and the next one with what it needs (bot.privileges)."""
+    lines = [f"✅ {p.rule.title}" + (" (pinned by staff)" if p.pin == "pinned" else "") for p in powers.held]
+    lines += [f"⛔ {p.rule.title} (revoked by staff)" for p in powers.revoked]
+    if not lines:
+        lines.append("None yet.")
+    lines.append(f"-# {powers.window_points} points in the last {powers.window_days} days")
+    if powers.next is not None:
+        rule, missing = powers.next
+        lines.append(f"Next: **{rule.title}** ({rule.does}): needs {missing}")
+    return "\n".join(lines)[:1024]
+
+
 Period = Literal["week", "month", "season", "all"]
 _PERIOD_TITLE = {"week": "this week", "month": "the last 30 days", "season": "this season", "all": "all time"}
 
@@ -56,6 +72,9 @@ class Profiles(commands.Cog):
         else:
             stage += "\nTop of the ladder 🎉"
         embed.add_field(name="Stage", value=stage, inline=True)
+        powers = await self.bot.app.privileges.powers(guild.id, who.id)
+        if powers.enabled:
+            embed.add_field(name="Powers", value=powers_text(powers), inline=False)
         reward = next_reward_text(await self.bot.app.rewards.next_reward(guild.id, who.id, p))
         if reward is not None:
             embed.add_field(name="Next reward", value=reward, inline=False)

@@ -24,6 +24,7 @@ from bot.feedback.tables import (
 from bot.ledger.tables import contributions, member_stages, member_stats, stage_moves
 from bot.platform.tables import audit_log, guilds, members
 from bot.privacy.tables import privacy_optouts
+from bot.privileges.tables import member_privileges, privilege_moves
 from bot.rewards.tables import grants, perk_codes, perk_pools, reward_rules
 
 G, G2 = 810000000000000001, 810000000000000002
@@ -84,6 +85,18 @@ async def seed(conn: AsyncConnection) -> None:
     await _many(conn, stage_moves, [
         {"guild_id": G, "user_id": M, "from_stage": 0, "to_stage": 1, "at": t},
         {"guild_id": G, "user_id": X, "from_stage": 0, "to_stage": 1, "at": t},
+    ])
+
+    # Privileges: M holds one (pinned by X), and pinned one for X.
+    await _many(conn, member_privileges, [
+        {"guild_id": G, "user_id": M, "privilege": "mark_solution", "held": True, "pin": "pinned",
+         "pin_reason": "runs the meetup", "pinned_by": X, "since": t},
+        {"guild_id": G, "user_id": X, "privilege": "mark_solution", "held": True, "pin": "pinned",
+         "pin_reason": "trusted", "pinned_by": M, "since": t},
+    ])
+    await _many(conn, privilege_moves, [
+        {"guild_id": G, "user_id": M, "privilege": "mark_solution", "gained": True, "cause": "pin", "at": t},
+        {"guild_id": G, "user_id": X, "privilege": "mark_solution", "gained": True, "cause": "pin", "at": t},
     ])
 
     # Rewards: a rule M wrote (as staff), a delivered perk code and a grant still pending.

@@ -40,6 +40,7 @@ from bot.platform.config.base import (
     _Model,
     config_error,
 )
+from bot.platform.config.privileges import PRIVILEGES, PrivilegesConfig
 from bot.platform.config.rewards import (
     PerkPool,
     RewardConditions,
@@ -287,6 +288,7 @@ class GuildConfig(_Model):
     reward_delivery: RewardDeliveryConfig = Field(default_factory=RewardDeliveryConfig)
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     insights: InsightsConfig = Field(default_factory=InsightsConfig)
+    privileges: PrivilegesConfig = Field(default_factory=PrivilegesConfig)
 
     @model_validator(mode="after")
     def _check_seasons(self) -> GuildConfig:
@@ -333,6 +335,16 @@ class GuildConfig(_Model):
                     f"unknown perk pool '{reward.perk_pool}'{_did_you_mean(reward.perk_pool, list(pools))} ({known})",
                     "rewards", index, "perk_pool",
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _check_privilege_roles(self) -> GuildConfig:
+        privileged = [*self.staff_roles, *self.moderator_roles]
+        for name in PRIVILEGES:
+            role = self.privileges.rule(name).role
+            if role is not None and role in privileged:
+                raise config_error(f"role {role!r} is a staff or moderator role; a privilege must not hand out "
+                                   "staff powers", "privileges", name, "role")
         return self
 
     def perk_pool(self, name: str) -> PerkPool | None:

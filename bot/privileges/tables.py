@@ -1,0 +1,42 @@
+"""The privileges tables (SQLAlchemy Core). Alembic migrations create exactly these; a test compares them."""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, CheckConstraint, Column, Index, String, Table
+
+from bot.platform.db.metadata import metadata
+from bot.platform.db.types import Snowflake, SurrogateKey, UTCDateTime
+
+# Each member's state of each privilege they ever held or had pinned. ``held``: what Kudos checks when the
+# power is used. ``pin``: '' (judged over the window), 'pinned' (held whatever the window says) or 'revoked'
+# (never held until staff lift it), set by staff with a reason (also in the audit log).
+member_privileges = Table(
+    "member_privileges",
+    metadata,
+    Column("guild_id", Snowflake, primary_key=True, autoincrement=False),
+    Column("user_id", Snowflake, primary_key=True, autoincrement=False),
+    Column("privilege", String(32), primary_key=True),
+    Column("held", Boolean, nullable=False),
+    Column("pin", String(10), nullable=False, server_default=""),
+    Column("pin_reason", String(300), nullable=False, server_default=""),
+    Column("pinned_by", Snowflake),
+    Column("since", UTCDateTime, nullable=False),
+    CheckConstraint("pin IN ('', 'pinned', 'revoked')", name="pin"),
+    Index(None, "guild_id", "privilege", "held"),
+)
+
+# Every gain and loss of a privilege, in order: the notices (DM jobs) are keyed by it, /stats counts them.
+privilege_moves = Table(
+    "privilege_moves",
+    metadata,
+    Column("id", SurrogateKey, primary_key=True, autoincrement=True),
+    Column("guild_id", Snowflake, nullable=False),
+    Column("user_id", Snowflake, nullable=False),
+    Column("privilege", String(32), nullable=False),
+    Column("gained", Boolean, nullable=False),
+    # window (judged: a credit, a reversal, the daily sweep), pin, revoke, unpin (staff)
+    Column("cause", String(10), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Index(None, "guild_id", "at"),
+    Index(None, "guild_id", "user_id", "privilege"),
+)

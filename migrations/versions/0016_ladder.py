@@ -1,0 +1,58 @@
+"""privileges: member_privileges and privilege_moves (earned privileges, issue #26)
+
+Revision ID: 0016_ladder
+Revises: 0015_emu2
+Create Date: 2026-12-02 05:00:00.000000
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+import migrations._types
+
+revision = "0016_ladder"
+down_revision = "0015_emu2"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "member_privileges",
+        sa.Column("guild_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("user_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("privilege", sa.String(length=32), nullable=False),
+        sa.Column("held", sa.Boolean(), nullable=False),
+        sa.Column("pin", sa.String(length=10), server_default="", nullable=False),
+        sa.Column("pin_reason", sa.String(length=300), server_default="", nullable=False),
+        sa.Column("pinned_by", sa.BigInteger(), nullable=True),
+        sa.Column("since", migrations._types.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("pin IN ('', 'pinned', 'revoked')", name=op.f("ck_member_privileges_pin")),
+        sa.PrimaryKeyConstraint("guild_id", "user_id", "privilege", name=op.f("pk_member_privileges")),
+    )
+    op.create_index(op.f("ix_member_privileges_guild_id_privilege_held"), "member_privileges",
+                    ["guild_id", "privilege", "held"], unique=False)
+    op.create_table(
+        "privilege_moves",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("guild_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("user_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("privilege", sa.String(length=32), nullable=False),
+        sa.Column("gained", sa.Boolean(), nullable=False),
+        sa.Column("cause", sa.String(length=10), nullable=False),
+        sa.Column("at", migrations._types.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_privilege_moves")),
+    )
+    op.create_index(op.f("ix_privilege_moves_guild_id_at"), "privilege_moves", ["guild_id", "at"], unique=False)
+    op.create_index(op.f("ix_privilege_moves_guild_id_user_id_privilege"), "privilege_moves",
+                    ["guild_id", "user_id", "privilege"], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_index(op.f("ix_privilege_moves_guild_id_user_id_privilege"), table_name="privilege_moves")
+    op.drop_index(op.f("ix_privilege_moves_guild_id_at"), table_name="privilege_moves")
+    op.drop_table("privilege_moves")
+    op.drop_index(op.f("ix_member_privileges_guild_id_privilege_held"), table_name="member_privileges")
+    op.drop_table("member_privileges")
