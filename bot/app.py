@@ -19,6 +19,7 @@ from bot.catchup.service import CatchupMarks
 from bot.contributions import ContributionsService
 from bot.dashboard import WebService
 from bot.feedback import FeedbackPolicy, FeedbackService
+from bot.giveback import GivebackService
 from bot.insights import InsightsService
 from bot.insights.renderer import ChartRenderer
 from bot.ledger import ContributionEvent, LedgerPolicy, LedgerService
@@ -58,6 +59,7 @@ class App:
     charts: ChartRenderer
     privacy: PrivacyService
     privileges: PrivilegesService
+    giveback: GivebackService
     web: WebService
     web_secret_ephemeral: bool
 
@@ -109,6 +111,10 @@ def build_app(config: KudosConfig, db: Database, clock: Clock, jobs: TimerSchedu
             guild_config(guild_id), [s.name for s in ledger_policy(guild_id).ladder]),
         schedule=jobs.schedule)
     bus.subscribe(ContributionEvent, privileges.on_contribution)
+    # What the brand gives back, recorded where it happens: delivered rewards, beta access, shipped reports.
+    giveback = GivebackService(db, clock, lambda guild_id: guild_config(guild_id).giveback)
+    rewards.on_delivered = giveback.on_delivered
+    bus.subscribe(DomainEvent, giveback.on_event)
     bus.subscribe(DomainEvent, rewards.on_event)
     contributions = ContributionsService(db, clock, ledger, jobs, emit_named,
                                          receipt_dms=lambda guild_id: guild_config(guild_id).ledger.receipts == "dm")
@@ -138,5 +144,6 @@ def build_app(config: KudosConfig, db: Database, clock: Clock, jobs: TimerSchedu
         # The staff dashboard (bot/web): login links, sessions, CSRF. The secret comes from KUDOS_WEB_SECRET.
         web=WebService(db, clock, secret),
         privileges=privileges,
+        giveback=giveback,
         web_secret_ephemeral=ephemeral,
     )

@@ -29,6 +29,8 @@ from bot.feedback.tables import (
     feedback_followers,
     feedback_votes,
 )
+from bot.giveback import personal as giveback_personal
+from bot.giveback.tables import giveback
 from bot.ledger import personal as ledger_personal
 from bot.ledger.tables import contributions, member_stages, member_stats, stage_ladders, stage_moves
 from bot.platform.db.metadata import metadata
@@ -58,6 +60,7 @@ __all__ = [
     "feedback_dms_closed",
     "feedback_followers",
     "feedback_votes",
+    "giveback",
     "grants",
     "guilds",
     "help_posts",
@@ -87,6 +90,7 @@ PERSONAL_DATA: tuple[PersonalData, ...] = check_registry((
     *privacy_personal.PERSONAL_DATA,
     *ledger_personal.PERSONAL_DATA,
     *privileges_personal.PERSONAL_DATA,
+    *giveback_personal.PERSONAL_DATA,
     *rewards_personal.PERSONAL_DATA,
     *betas_personal.PERSONAL_DATA,
     *feedback_personal.PERSONAL_DATA,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,12 +15,15 @@ from bot.platform.errors import Conflict, NotFound
 from bot.platform.jobs import claims
 from bot.rewards import store as repo
 
+OnDelivered = Callable[[AsyncConnection, int, int, str, int, str], Awaitable[None]]
+
 
 class _Delivery:
     """Part of :class:`bot.rewards.RewardsService` (shares its attributes)."""
 
     db: Database
     clock: Clock
+    on_delivered: OnDelivered | None
 
     # ------------------------------------------------------------------ dispatch state transitions
 
@@ -73,6 +77,8 @@ class _Delivery:
                     if other.payload.get("role_id") in replaced:
                         await repo.transition(conn, other.id, "delivered", status="revoked",
                                               last_error=f"replaced by {grant.rule_name}")
+            if self.on_delivered is not None:
+                await self.on_delivered(conn, grant.guild_id, grant.user_id, grant.action, grant.id, grant.rule_name)
             if grant.action != "notice":
                 await audit.record(conn, now=now, action="reward.delivered", guild_id=grant.guild_id,
                                    target_id=grant.user_id, details={"grant": grant.id, "rule": grant.rule_name,
@@ -97,6 +103,9 @@ class _Delivery:
                     .returning(repo.grants.c.id)
                 ))
             plain = [g for g in plain if g.id in finished]  # audited once: by whoever moved it out of delivering
+            if plain and self.on_delivered is not None:
+                for g in plain:
+                    await self.on_delivered(conn, g.guild_id, g.user_id, g.action, g.id, g.rule_name)
             if plain:
                 await conn.execute(repo.insert(repo.audit_log), [
                     {"guild_id": g.guild_id, "actor_id": None, "action": "reward.delivered", "target_id": g.user_id,

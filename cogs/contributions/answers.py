@@ -17,7 +17,7 @@ from discord.ext import commands
 
 from bot.contributions import CLOSE_SOLVED
 from bot.contributions.jobs import SOLUTION_NOTE_EVENT
-from bot.core.checks import member_has
+from bot.core.checks import holds, member_has
 from bot.core.effect_errors import outcome as effect_outcome
 from bot.core.effect_errors import report_missing_permission
 from bot.core.errors import NO_MENTIONS
@@ -116,6 +116,13 @@ class Answers(commands.Cog):
             actor_id=interaction.user.id, title=thread.name, multiple=cfg.multiple,
             close_after_hours=cfg.close_after_hours, apply=apply, undo=undo,
         )
+        if (outcome.credit is not None and outcome.credit.status in ("credited", "pending", "capped")
+                and thread.owner_id is not None and answerer.id != thread.owner_id
+                and holds(self.bot, answerer, "staff")):
+            # a staff answer to their help post is something the brand gave the asker (bot.giveback)
+            await self.bot.app.giveback.record(guild.id, thread.owner_id, "staff_answer",
+                                               source_key=f"answer:{thread.id}:{reply.id}", detail=thread.name[:200],
+                                               actor_id=answerer.id)
         lines = {
             "accepted": f"✅ Marked {reply.jump_url} as the solution.",
             "added": f"✅ Added {reply.jump_url} as another solution.",

@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.contributions import leaderboard_line, next_reward_text, progress_bar, receipt_line, stage_progress
 from bot.core.errors import NO_MENTIONS
+from bot.giveback import KIND_TEXT, MemberGiven
 from bot.ledger import KINDS
 from bot.platform import markdown
 from bot.platform.config import ContributionKind
@@ -32,6 +33,17 @@ def powers_text(powers: MemberPowers) -> str:
     if powers.next is not None:
         rule, missing = powers.next
         lines.append(f"Next: **{rule.title}** ({rule.does}): needs {missing}")
+    return "\n".join(lines)[:1024]
+
+
+def given_text(given: MemberGiven) -> str:
+    """The give-back ledger of one member: counts per kind, then the latest entries (bot.giveback)."""
+    if not given.total:
+        return "Nothing yet."
+    lines = [" · ".join(f"{KIND_TEXT[k]}: **{n}**" for k, n in sorted(given.counts.items()))]
+    for g in given.latest:
+        detail = f" — {markdown.inline(g.detail)}" if g.detail else ""
+        lines.append(f"{KIND_TEXT[g.kind]}{detail} ({discord.utils.format_dt(g.at, 'd')})")
     return "\n".join(lines)[:1024]
 
 
@@ -75,6 +87,9 @@ class Profiles(commands.Cog):
         powers = await self.bot.app.privileges.powers(guild.id, who.id)
         if powers.enabled:
             embed.add_field(name="Powers", value=powers_text(powers), inline=False)
+        given = await self.bot.app.giveback.given_to(guild.id, who.id, latest=3)
+        embed.add_field(name=f"What {markdown.inline(guild.name)} gave you"[:256], value=given_text(given),
+                        inline=False)
         reward = next_reward_text(await self.bot.app.rewards.next_reward(guild.id, who.id, p))
         if reward is not None:
             embed.add_field(name="Next reward", value=reward, inline=False)

@@ -1,4 +1,4 @@
-"""privileges: member_privileges and privilege_moves (earned privileges, issue #26)
+"""privileges and give-back: member_privileges, privilege_moves and giveback (issue #26)
 
 Revision ID: 0016_ladder
 Revises: 0015_emu2
@@ -48,9 +48,29 @@ def upgrade() -> None:
     op.create_index(op.f("ix_privilege_moves_guild_id_at"), "privilege_moves", ["guild_id", "at"], unique=False)
     op.create_index(op.f("ix_privilege_moves_guild_id_user_id_privilege"), "privilege_moves",
                     ["guild_id", "user_id", "privilege"], unique=False)
+    op.create_table(
+        "giveback",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("guild_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("user_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("source_key", sa.String(length=200), nullable=False),
+        sa.Column("detail", sa.String(length=200), server_default="", nullable=False),
+        sa.Column("actor_id", sa.BigInteger(), nullable=True),
+        sa.Column("at", migrations._types.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("kind IN ('perk', 'role', 'beta', 'shipped', 'staff_answer', 'staff_thanks')",
+                           name=op.f("ck_giveback_kind")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_giveback")),
+        sa.UniqueConstraint("guild_id", "kind", "source_key", name=op.f("uq_giveback_guild_id_kind_source_key")),
+    )
+    op.create_index(op.f("ix_giveback_guild_id_user_id_at"), "giveback", ["guild_id", "user_id", "at"], unique=False)
+    op.create_index(op.f("ix_giveback_guild_id_at"), "giveback", ["guild_id", "at"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_giveback_guild_id_at"), table_name="giveback")
+    op.drop_index(op.f("ix_giveback_guild_id_user_id_at"), table_name="giveback")
+    op.drop_table("giveback")
     op.drop_index(op.f("ix_privilege_moves_guild_id_user_id_privilege"), table_name="privilege_moves")
     op.drop_index(op.f("ix_privilege_moves_guild_id_at"), table_name="privilege_moves")
     op.drop_table("privilege_moves")

@@ -21,6 +21,7 @@ from bot.feedback.tables import (
     feedback_followers,
     feedback_votes,
 )
+from bot.giveback.tables import giveback
 from bot.ledger.tables import contributions, member_stages, member_stats, stage_moves
 from bot.platform.tables import audit_log, guilds, members
 from bot.privacy.tables import privacy_optouts
@@ -97,6 +98,12 @@ async def seed(conn: AsyncConnection) -> None:
     await _many(conn, privilege_moves, [
         {"guild_id": G, "user_id": M, "privilege": "mark_solution", "gained": True, "cause": "pin", "at": t},
         {"guild_id": G, "user_id": X, "privilege": "mark_solution", "gained": True, "cause": "pin", "at": t},
+    ])
+
+    # Give-back: M was given beta access, and (as staff) thanked X.
+    await _many(conn, giveback, [
+        {"guild_id": G, "user_id": M, "kind": "beta", "source_key": "beta:1", "detail": "Mia's crash", "at": t},
+        {"guild_id": G, "user_id": X, "kind": "staff_thanks", "source_key": "thanks:9", "actor_id": M, "at": t},
     ])
 
     # Rewards: a rule M wrote (as staff), a delivered perk code and a grant still pending.

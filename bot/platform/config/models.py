@@ -40,7 +40,7 @@ from bot.platform.config.base import (
     _Model,
     config_error,
 )
-from bot.platform.config.privileges import PRIVILEGES, PrivilegesConfig
+from bot.platform.config.privileges import PRIVILEGES, GivebackConfig, PrivilegesConfig
 from bot.platform.config.rewards import (
     PerkPool,
     RewardConditions,
@@ -289,6 +289,7 @@ class GuildConfig(_Model):
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     insights: InsightsConfig = Field(default_factory=InsightsConfig)
     privileges: PrivilegesConfig = Field(default_factory=PrivilegesConfig)
+    giveback: GivebackConfig = Field(default_factory=GivebackConfig)
 
     @model_validator(mode="after")
     def _check_seasons(self) -> GuildConfig:

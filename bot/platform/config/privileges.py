@@ -62,3 +62,10 @@ class PrivilegesConfig(_Model):
             raise KeyError(name)
         rule: PrivilegeRule = getattr(self, name)
         return rule
+
+
+class GivebackConfig(_Model):
+    """What the brand gives back (``[guilds.<id>.giveback]``): the "people to thank" list and the balance."""
+
+    thank_min_contributions: int = Field(10, ge=1, description="contributions that put a member on the list")
+    balance_months: int = Field(6, ge=1, le=24, description="months the balance shows")
