@@ -32,6 +32,7 @@ from bot.platform.jobs.effects import JobKey
 from bot.platform.jobs.scheduler import TimerScheduler
 from bot.privacy import PrivacyService
 from bot.privileges import PrivilegePolicy, PrivilegesService
+from bot.privileges.staging import StagingGround
 from bot.rewards import FactsProvider, RewardsService
 from bot.rewards.marks import derive_key
 from bot.schema import PERSONAL_DATA
@@ -60,6 +61,7 @@ class App:
     privacy: PrivacyService
     privileges: PrivilegesService
     giveback: GivebackService
+    staging: StagingGround
     web: WebService
     web_secret_ephemeral: bool
 
@@ -115,6 +117,9 @@ def build_app(config: KudosConfig, db: Database, clock: Clock, jobs: TimerSchedu
     giveback = GivebackService(db, clock, lambda guild_id: guild_config(guild_id).giveback)
     rewards.on_delivered = giveback.on_delivered
     bus.subscribe(DomainEvent, giveback.on_event)
+    # First-post mentoring: reviewers of a staged post get curation credit when it is solved.
+    staging = StagingGround(db, clock, lambda guild_id: guild_config(guild_id).privileges, ledger, jobs.schedule)
+    bus.subscribe(DomainEvent, staging.on_event)
     bus.subscribe(DomainEvent, rewards.on_event)
     contributions = ContributionsService(db, clock, ledger, jobs, emit_named,
                                          receipt_dms=lambda guild_id: guild_config(guild_id).ledger.receipts == "dm")
@@ -145,5 +150,6 @@ def build_app(config: KudosConfig, db: Database, clock: Clock, jobs: TimerSchedu
         web=WebService(db, clock, secret),
         privileges=privileges,
         giveback=giveback,
+        staging=staging,
         web_secret_ephemeral=ephemeral,
     )

@@ -40,7 +40,7 @@ from bot.platform.tables import audit_log, guilds, members, timers
 from bot.privacy import personal as privacy_personal
 from bot.privacy.tables import privacy_optouts
 from bot.privileges import personal as privileges_personal
-from bot.privileges.tables import member_privileges, privilege_moves
+from bot.privileges.tables import member_privileges, privilege_moves, staging_posts, staging_reviews
 from bot.rewards import personal as rewards_personal
 from bot.rewards.tables import grants, perk_codes, perk_holders, perk_pools, reward_earned, reward_rules
 
@@ -77,6 +77,8 @@ __all__ = [
     "reward_earned",
     "reward_rules",
     "solutions",
+    "staging_posts",
+    "staging_reviews",
     "stage_ladders",
     "stage_moves",
     "timers",

@@ -5,7 +5,7 @@ the pin's reason."""
 from __future__ import annotations
 
 from bot.platform.personal import PersonalData, Pseudonymise, Section
-from bot.privileges.tables import member_privileges, privilege_moves
+from bot.privileges.tables import member_privileges, privilege_moves, staging_posts, staging_reviews
 
 PERSONAL_DATA = (
     PersonalData(
@@ -16,5 +16,15 @@ PERSONAL_DATA = (
     PersonalData(
         privilege_moves, ("user_id",), erase=Pseudonymise(),
         export=(Section("privilege_moves", columns=("privilege", "gained", "cause", "at"), order_by=("id",)),),
+    ),
+    # First posts in review and what reviewers suggested: the suggestion's text goes on erasure.
+    PersonalData(
+        staging_posts, ("author_id",), erase=Pseudonymise(),
+        export=(Section("first_posts_staged", columns=("thread_id", "state", "created_at"), order_by=("thread_id",)),),
+    ),
+    PersonalData(
+        staging_reviews, ("reviewer_id",), erase=Pseudonymise(blank={"title": "", "note": ""}),
+        export=(Section("first_post_reviews", columns=("thread_id", "action", "title", "note", "accepted",
+                                                       "created_at"), order_by=("id",)),),
     ),
 )

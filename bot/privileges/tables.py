@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, CheckConstraint, Column, Index, String, Table
+from sqlalchemy import Boolean, CheckConstraint, Column, Index, String, Table, UniqueConstraint
 
 from bot.platform.db.metadata import metadata
 from bot.platform.db.types import Snowflake, SurrogateKey, UTCDateTime
@@ -39,4 +39,37 @@ privilege_moves = Table(
     Column("at", UTCDateTime, nullable=False),
     Index(None, "guild_id", "at"),
     Index(None, "guild_id", "user_id", "privilege"),
+)
+
+# First-post mentoring (the staging ground): a new member's first help post while reviewers see it first.
+# ``state``: review (locked, offered to reviewers) or released (open to everyone).
+staging_posts = Table(
+    "staging_posts",
+    metadata,
+    Column("thread_id", Snowflake, primary_key=True, autoincrement=False),
+    Column("guild_id", Snowflake, nullable=False),
+    Column("author_id", Snowflake, nullable=False),
+    Column("state", String(10), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("release_at", UTCDateTime, nullable=False),
+    CheckConstraint("state IN ('review', 'released')", name="state"),
+    Index(None, "guild_id", "author_id"),
+)
+
+# What reviewers did with a staged post: passed it through, or suggested an edit (a new title and a note) that
+# the asker accepted or not. Each reviewer gets curation credit once when the post is solved.
+staging_reviews = Table(
+    "staging_reviews",
+    metadata,
+    Column("id", SurrogateKey, primary_key=True, autoincrement=True),
+    Column("guild_id", Snowflake, nullable=False),
+    Column("thread_id", Snowflake, nullable=False),
+    Column("reviewer_id", Snowflake, nullable=False),
+    Column("action", String(10), nullable=False),
+    Column("title", String(100), nullable=False, server_default=""),
+    Column("note", String(500), nullable=False, server_default=""),
+    Column("accepted", Boolean, nullable=False, server_default="0"),
+    Column("created_at", UTCDateTime, nullable=False),
+    CheckConstraint("action IN ('pass', 'suggest')", name="action"),
+    UniqueConstraint("thread_id", "reviewer_id"),
 )

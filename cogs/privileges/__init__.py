@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from cogs.privileges.cog import Privileges
+from cogs.privileges.staging import StagingCog
 
 
 async def setup(bot: Any) -> None:
     await bot.add_cog(Privileges(bot))
+    await bot.add_cog(StagingCog(bot))

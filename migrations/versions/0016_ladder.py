@@ -1,4 +1,5 @@
-"""privileges and give-back: member_privileges, privilege_moves and giveback (issue #26)
+"""privileges and give-back: member_privileges, privilege_moves, staging_posts,
+staging_reviews and giveback (issue #26)
 
 Revision ID: 0016_ladder
 Revises: 0015_emu2
@@ -65,9 +66,40 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_giveback_guild_id_user_id_at"), "giveback", ["guild_id", "user_id", "at"], unique=False)
     op.create_index(op.f("ix_giveback_guild_id_at"), "giveback", ["guild_id", "at"], unique=False)
+    op.create_table(
+        "staging_posts",
+        sa.Column("thread_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("guild_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("author_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("state", sa.String(length=10), nullable=False),
+        sa.Column("created_at", migrations._types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("release_at", migrations._types.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("state IN ('review', 'released')", name=op.f("ck_staging_posts_state")),
+        sa.PrimaryKeyConstraint("thread_id", name=op.f("pk_staging_posts")),
+    )
+    op.create_index(op.f("ix_staging_posts_guild_id_author_id"), "staging_posts", ["guild_id", "author_id"],
+                    unique=False)
+    op.create_table(
+        "staging_reviews",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
+        sa.Column("guild_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("thread_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("reviewer_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("action", sa.String(length=10), nullable=False),
+        sa.Column("title", sa.String(length=100), server_default="", nullable=False),
+        sa.Column("note", sa.String(length=500), server_default="", nullable=False),
+        sa.Column("accepted", sa.Boolean(), server_default="0", nullable=False),
+        sa.Column("created_at", migrations._types.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("action IN ('pass', 'suggest')", name=op.f("ck_staging_reviews_action")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_staging_reviews")),
+        sa.UniqueConstraint("thread_id", "reviewer_id", name=op.f("uq_staging_reviews_thread_id_reviewer_id")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("staging_reviews")
+    op.drop_index(op.f("ix_staging_posts_guild_id_author_id"), table_name="staging_posts")
+    op.drop_table("staging_posts")
     op.drop_index(op.f("ix_giveback_guild_id_at"), table_name="giveback")
     op.drop_index(op.f("ix_giveback_guild_id_user_id_at"), table_name="giveback")
     op.drop_table("giveback")

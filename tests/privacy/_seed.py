@@ -25,7 +25,7 @@ from bot.giveback.tables import giveback
 from bot.ledger.tables import contributions, member_stages, member_stats, stage_moves
 from bot.platform.tables import audit_log, guilds, members
 from bot.privacy.tables import privacy_optouts
-from bot.privileges.tables import member_privileges, privilege_moves
+from bot.privileges.tables import member_privileges, privilege_moves, staging_posts, staging_reviews
 from bot.rewards.tables import grants, perk_codes, perk_pools, reward_rules
 
 G, G2 = 810000000000000001, 810000000000000002
@@ -98,6 +98,17 @@ async def seed(conn: AsyncConnection) -> None:
     await _many(conn, privilege_moves, [
         {"guild_id": G, "user_id": M, "privilege": "mark_solution", "gained": True, "cause": "pin", "at": t},
         {"guild_id": G, "user_id": X, "privilege": "mark_solution", "gained": True, "cause": "pin", "at": t},
+    ])
+
+    # Staging ground: M's first post, reviewed by X; M reviewed X's first post with a suggestion.
+    await _many(conn, staging_posts, [
+        {"thread_id": 1001, "guild_id": G, "author_id": M, "state": "review", "created_at": t, "release_at": t},
+        {"thread_id": 1002, "guild_id": G, "author_id": X, "state": "released", "created_at": t, "release_at": t},
+    ])
+    await _many(conn, staging_reviews, [
+        {"guild_id": G, "thread_id": 1001, "reviewer_id": X, "action": "pass", "created_at": t},
+        {"guild_id": G, "thread_id": 1002, "reviewer_id": M, "action": "suggest", "title": "Mia's crash",
+         "note": "click here then there", "created_at": t},
     ])
 
     # Give-back: M was given beta access, and (as staff) thanked X.

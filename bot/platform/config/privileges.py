@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from bot.platform.config.base import NonNegInt, RoleRef, _Model, config_error
+from bot.platform.config.base import ChannelRef, NonNegInt, RoleRef, _Model, config_error
 
 # Every privilege Kudos knows, in the order /privileges lists them.
 PRIVILEGES: tuple[str, ...] = ("mark_solution", "tag_feedback", "feature_post", "propose_merge",
@@ -37,6 +37,10 @@ class PrivilegesConfig(_Model):
     window_days: int = Field(100, ge=1, le=3650)
     keep_margin_percent: int = Field(20, ge=0, le=100)
     merge_credits_per_day: NonNegInt = Field(3, description="curation credits a day for confirmed merges")
+    staging_ground: bool = Field(False, description="offer new members' first help posts to reviewers first")
+    staging_minutes: int = Field(60, ge=1, le=10080, description="how long reviewers have before everyone")
+    staging_channel: ChannelRef = "first-posts"
+    staging_new_member_days: int = Field(30, ge=0, le=3650, description="joined this recently = new; 0 = anyone")
     mark_solution: PrivilegeRule = Field(default_factory=lambda: _rule(50))
     tag_feedback: PrivilegeRule = Field(default_factory=lambda: _rule(75))
     feature_post: PrivilegeRule = Field(default_factory=lambda: _rule(100, "curator"))
