@@ -20,7 +20,7 @@ from bot.ledger import stages_store
 from bot.ledger import store as repo
 from bot.ledger.store import ALL_KINDS, ALL_TIME
 
-__all__ = ["ALL_KINDS", "ALL_TIME", "Stats", "counted_points_since", "members_by_count", "members_with_stats", "stage_index", "stats_for",
+__all__ = ["ALL_KINDS", "ALL_TIME", "Stats", "counted_points_since", "members_by_count", "members_with_stats", "stage_index", "stage_moves_since", "stats_for",
            "total_points", "totals_by_month"]
 
 Stats = dict[tuple[str, str], tuple[int, int]]
@@ -69,3 +69,9 @@ async def members_by_count(conn: AsyncConnection, guild_id: int, min_count: int,
                            ) -> list[tuple[int, int, int]]:
     """(user_id, net count, points) all time of members with at least ``min_count`` contributions, most first."""
     return await repo.members_by_count(conn, guild_id, min_count, limit)
+
+
+async def stage_moves_since(conn: AsyncConnection, guild_id: int, start: datetime
+                            ) -> list[tuple[int, int, int, datetime]]:
+    """(user_id, from_stage, to_stage, at) of every ladder move since ``start``, oldest first."""
+    return await stages_store.moves_between(conn, guild_id, start)

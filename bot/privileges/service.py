@@ -234,6 +234,43 @@ class PrivilegesService:
             counts = await repo.holders(conn, guild_id)
         return [Listed(r, policy.requirement(r), policy.keep_points(r), counts.get(r.name, 0)) for r in policy.rules]
 
+    async def funnel(self, guild_id: int, ladder: Sequence[str], months: int = 6, *,
+                     exclude: Callable[[int], bool] = lambda _u: False) -> list[FunnelRow]:
+        """The ladder's promotion/demotion funnel over the last ``months`` calendar months (UTC)."""
+        now = self.clock.now()
+        y, m = now.year, now.month - (months - 1)
+        while m < 1:
+            y, m = y - 1, m + 12
+        return await funnel(self.db, guild_id, ladder, now.replace(year=y, month=m, day=1, hour=0, minute=0,
+                                                                    second=0, microsecond=0), exclude=exclude)
+
     async def moves(self, guild_id: int, start: datetime, end: datetime) -> Sequence[tuple[int, str, bool, str, datetime]]:
         async with self.db.connect() as conn:
             return await repo.moves_between(conn, guild_id, start, end)
+
+
+@dataclass(frozen=True, slots=True)
+class FunnelRow:
+    month: str  # YYYY-MM
+    stage: str
+    promoted: int  # members who reached this stage (from below) that month
+    demoted: int  # members who fell below this stage that month
+
+
+async def funnel(db: Database, guild_id: int, ladder: Sequence[str], start: datetime, *,
+                 exclude: Callable[[int], bool] = lambda _u: False) -> list[FunnelRow]:
+    """Promotions into and demotions out of each ladder stage (above the lowest) per calendar month since ``start``;
+    ``exclude``: members left out (staff). A move over several stages counts for each stage it crosses."""
+    async with db.connect() as conn:
+        moves = await ledger_queries.stage_moves_since(conn, guild_id, start)
+    counts: dict[tuple[str, int], list[int]] = {}
+    for user_id, before, after, at in moves:
+        if exclude(user_id) or before == after:
+            continue
+        month = at.strftime("%Y-%m")
+        up = after > before
+        for stage in range(min(before, after) + 1, max(before, after) + 1):
+            cell = counts.setdefault((month, stage), [0, 0])
+            cell[0 if up else 1] += 1
+    return [FunnelRow(month, ladder[stage] if stage < len(ladder) else str(stage), up, down)
+            for (month, stage), (up, down) in sorted(counts.items())]

@@ -30,6 +30,11 @@ What = Literal["contributions", "feedback", "betas"]
 DEFAULT_ATTACHMENT_LIMIT = 10 * 1024 * 1024
 
 
+def is_staff(bot: KudosBot, guild: discord.Guild, user_id: int) -> bool:
+    member = guild.get_member(user_id)
+    return member is not None and holds(bot, member, "staff")
+
+
 def staff_or_gone(bot: KudosBot, guild: discord.Guild, user_id: int) -> bool:
     """Left out of "people to thank": staff, and members no longer in the server."""
     member = guild.get_member(user_id)
@@ -99,6 +104,19 @@ class Insights(commands.Cog):
                         value="\n".join(f"<@{p.user_id}>: {p.contributions} contributions, {p.points} points"
                                         for p in people)[:1024] or "Nobody: everyone who gave much got something.",
                         inline=False)
+        await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @stats.command(name="funnel", description="Ladder promotions and demotions per stage and month (staff excluded)")
+    @require("staff")
+    async def funnel(self, interaction: discord.Interaction) -> None:
+        guild = interaction.guild
+        assert guild is not None
+        ladder = [stage.name for stage in self.bot.app.ledger_policy(guild.id).ladder]
+        rows = await self.bot.app.privileges.funnel(guild.id, ladder, exclude=lambda u: is_staff(self.bot, guild, u))
+        lines = [f"`{r.month}` **{r.stage}**: ▲ {r.promoted} · ▼ {r.demoted}" for r in rows]
+        embed = discord.Embed(title="Ladder funnel: promoted ▲ / demoted ▼ per stage and month",
+                              description="\n".join(lines)[:4000] or "No stage changes in the last months.",
+                              colour=discord.Colour.blurple())
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(name="export", description="Contributions, feedback or betas as a CSV file (staff)")

@@ -44,8 +44,16 @@ async def overview(request: web.Request, ctx: Staff) -> web.StreamResponse:
         return member is None or holds(bot, member, "staff")
 
     to_thank = await bot.app.giveback.people_to_thank(gid, exclude=staff_or_gone)
+
+    def is_staff(user_id: int) -> bool:
+        member = ctx.guild.get_member(user_id)
+        return member is not None and holds(bot, member, "staff")
+
+    ladder = [stage.name for stage in bot.app.ledger_policy(gid).ladder]
+    funnel = await bot.app.privileges.funnel(gid, ladder, exclude=is_staff)
     return render(request, "overview.html", ctx=ctx, active="overview", period=period, periods=PERIODS,
-                  charts=images, counts=counts, failed=failed, balance=balance, to_thank=to_thank)
+                  charts=images, counts=counts, failed=failed, balance=balance, to_thank=to_thank,
+                  funnel=funnel)
 
 
 def setup(app: web.Application) -> None:
