@@ -21,6 +21,7 @@ from bot.dashboard import WebService
 from bot.feedback import FeedbackPolicy, FeedbackService
 from bot.github import GithubService
 from bot.github.service import SUMMARY_EVENT
+from bot.giveback import GivebackService
 from bot.insights import InsightsService
 from bot.insights.renderer import ChartRenderer
 from bot.ledger import ContributionEvent, LedgerPolicy, LedgerService
@@ -34,6 +35,8 @@ from bot.platform.events import DomainEvent, EventBus, Outbound
 from bot.platform.jobs.effects import JobKey
 from bot.platform.jobs.scheduler import TimerScheduler
 from bot.privacy import PrivacyService
+from bot.privileges import PrivilegePolicy, PrivilegesService
+from bot.privileges.staging import StagingGround
 from bot.public.service import PublicPages
 from bot.rewards import FactsProvider, RewardsService
 from bot.rewards.marks import derive_key
@@ -65,6 +68,9 @@ class App:
     charts: ChartRenderer
     privacy: PrivacyService
     public: PublicPages
+    privileges: PrivilegesService
+    giveback: GivebackService
+    staging: StagingGround
     web: WebService
     settings: SettingsService
     web_secret_ephemeral: bool
@@ -122,6 +128,19 @@ def build_app(config: KudosConfig, db: Database, clock: Clock, jobs: TimerSchedu
                              schedule=jobs.schedule, member_facts=member_facts, marks_key=derive_key(secret),
                              outbound=bus.publish)
     bus.subscribe(ContributionEvent, rewards.on_contribution)
+    # Earned privileges are re-judged in the transaction of every change of a member's totals (a reversal: at once).
+    privileges = PrivilegesService(
+        db, clock, lambda guild_id: PrivilegePolicy.from_config(
+            guild_config(guild_id), [s.name for s in ledger_policy(guild_id).ladder]),
+        schedule=jobs.schedule)
+    bus.subscribe(ContributionEvent, privileges.on_contribution)
+    # What the brand gives back, recorded where it happens: delivered rewards, beta access, shipped reports.
+    giveback = GivebackService(db, clock, lambda guild_id: guild_config(guild_id).giveback)
+    rewards.on_delivered = giveback.on_delivered
+    bus.subscribe(DomainEvent, giveback.on_event)
+    # First-post mentoring: reviewers of a staged post get curation credit when it is solved.
+    staging = StagingGround(db, clock, lambda guild_id: guild_config(guild_id).privileges, ledger, jobs.schedule)
+    bus.subscribe(DomainEvent, staging.on_event)
     bus.subscribe(DomainEvent, rewards.on_event)
     bus.subscribe(ContributionEvent, webhook_sources.contribution(bus.publish))
     contributions = ContributionsService(db, clock, ledger, jobs, emit_named,
@@ -166,6 +185,9 @@ def build_app(config: KudosConfig, db: Database, clock: Clock, jobs: TimerSchedu
         web=WebService(db, clock, secret),
         # A server's own settings over config.toml (/settings, the dashboard): laid over guild_config.
         settings=SettingsService(db, clock, guild_config),
+        privileges=privileges,
+        giveback=giveback,
+        staging=staging,
         web_secret_ephemeral=ephemeral,
         linked_roles=linked_roles,
         webhooks=webhooks,

@@ -30,6 +30,8 @@ from bot.feedback.tables import (
     feedback_votes,
 )
 from bot.github.tables import github_deliveries, github_links
+from bot.giveback import personal as giveback_personal
+from bot.giveback.tables import giveback
 from bot.ledger import personal as ledger_personal
 from bot.ledger.tables import (
     contribution_days,
@@ -47,6 +49,8 @@ from bot.platform.personal_data import AUDIT_LOG, MEMBERS
 from bot.platform.tables import audit_log, guilds, members, timers
 from bot.privacy import personal as privacy_personal
 from bot.privacy.tables import privacy_optouts, privacy_public_names
+from bot.privileges import personal as privileges_personal
+from bot.privileges.tables import member_privileges, privilege_moves, staging_posts, staging_reviews
 from bot.rewards import personal as rewards_personal
 from bot.rewards.tables import grants, perk_codes, perk_holders, perk_pools, reward_earned, reward_rules
 from bot.settings import personal as settings_personal
@@ -73,9 +77,11 @@ __all__ = [
     "feedback_votes",
     "github_deliveries",
     "github_links",
+    "giveback",
     "grants",
     "guilds",
     "help_posts",
+    "member_privileges",
     "member_stages",
     "member_stats",
     "linked_role_links",
@@ -86,11 +92,14 @@ __all__ = [
     "perk_pools",
     "privacy_optouts",
     "privacy_public_names",
+    "privilege_moves",
     "reward_earned",
     "reward_rules",
     "setting_overrides",
     "setting_versions",
     "solutions",
+    "staging_posts",
+    "staging_reviews",
     "stage_ladders",
     "stage_moves",
     "timers",
@@ -106,6 +115,8 @@ PERSONAL_DATA: tuple[PersonalData, ...] = check_registry((
     MEMBERS,
     *privacy_personal.PERSONAL_DATA,
     *ledger_personal.PERSONAL_DATA,
+    *privileges_personal.PERSONAL_DATA,
+    *giveback_personal.PERSONAL_DATA,
     *rewards_personal.PERSONAL_DATA,
     *betas_personal.PERSONAL_DATA,
     *feedback_personal.PERSONAL_DATA,

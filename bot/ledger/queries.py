@@ -16,12 +16,13 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.ledger import stages_store
 from bot.ledger import stages_store as stages_repo
 from bot.ledger import store as repo
 from bot.ledger.store import ALL_KINDS, ALL_TIME
 
-__all__ = ["ALL_KINDS", "ALL_TIME", "Stats", "counted_points_since", "first_counted_at", "members_with_stats",
-           "stage_index", "stats_for", "total_points"]
+__all__ = ["ALL_KINDS", "ALL_TIME", "Stats", "counted_points_since", "first_counted_at", "members_by_count",
+           "members_with_stats", "stage_index", "stage_moves_since", "stats_for", "total_points", "totals_by_month"]
 
 Stats = dict[tuple[str, str], tuple[int, int]]
 """``{(kind, season): (points, count)}``; kind :data:`ALL_KINDS` is every kind, season :data:`ALL_TIME` all time."""
@@ -60,3 +61,24 @@ async def stage_index(conn: AsyncConnection, guild_id: int, user_id: int) -> int
 async def first_counted_at(conn: AsyncConnection, guild_id: int, user_id: int) -> datetime | None:
     """When the member's first counted credit was recorded (None: nothing counted yet)."""
     return await repo.first_counted_at(conn, guild_id, user_id)
+
+
+async def totals_by_month(conn: AsyncConnection, guild_id: int, months: Iterable[datetime]
+                          ) -> dict[str, tuple[int, int]]:
+    """Every member's (points, net count) per calendar month (UTC) holding each of ``months``, keyed
+    ``YYYY-MM``; months without contributions are left out."""
+    keys = {repo.month_key(m): repo.month_key(m)[1:] for m in months}
+    found = await repo.totals_by_season(conn, guild_id, list(keys))
+    return {keys[k]: v for k, v in found.items()}
+
+
+async def members_by_count(conn: AsyncConnection, guild_id: int, min_count: int, limit: int = 200
+                           ) -> list[tuple[int, int, int]]:
+    """(user_id, net count, points) all time of members with at least ``min_count`` contributions, most first."""
+    return await repo.members_by_count(conn, guild_id, min_count, limit)
+
+
+async def stage_moves_since(conn: AsyncConnection, guild_id: int, start: datetime
+                            ) -> list[tuple[int, int, int, datetime]]:
+    """(user_id, from_stage, to_stage, at) of every ladder move since ``start``, oldest first."""
+    return await stages_store.moves_between(conn, guild_id, start)

@@ -178,3 +178,11 @@ async def moves_since(conn: AsyncConnection, guild_id: int, start: datetime) -> 
         .group_by(moved.c.from_stage, member_stages.c.stage)
     )
     return [(int(a), int(b), int(n)) for a, b, n in rows]
+
+
+async def moves_between(conn: AsyncConnection, guild_id: int, start: datetime) -> list[tuple[int, int, int, datetime]]:
+    """(user_id, from_stage, to_stage, at) of every move since ``start``, in order (a range of ``ix_stage_moves_guild_id_at``)."""
+    m = stage_moves.c
+    rows = await conn.execute(select(m.user_id, m.from_stage, m.to_stage, m.at)
+                              .where(m.guild_id == guild_id, m.at >= start).order_by(m.id))
+    return [(int(u), int(a), int(b), at) for u, a, b, at in rows]

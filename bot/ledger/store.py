@@ -269,6 +269,25 @@ async def first_counted_at(conn: AsyncConnection, guild_id: int, user_id: int) -
             contributions.c.guild_id == guild_id, contributions.c.user_id == user_id,
             contributions.c.status == "counted", contributions.c.reverses_id.is_(None))
     )).scalar_one_or_none()
+async def totals_by_season(conn: AsyncConnection, guild_id: int, seasons: Sequence[str]) -> dict[str, tuple[int, int]]:
+    """Every member's points and net count per ``season`` key (calendar months ``M2026-11`` too), every kind."""
+    ms = member_stats.c
+    rows = await conn.execute(
+        select(ms.season, func.coalesce(func.sum(ms.points), 0), func.coalesce(func.sum(ms.count), 0))
+        .where(ms.guild_id == guild_id, ms.kind == ALL_KINDS, ms.season.in_(list(seasons))).group_by(ms.season))
+    return {str(s): (int(p), int(n)) for s, p, n in rows}
+
+
+async def members_by_count(conn: AsyncConnection, guild_id: int, min_count: int, limit: int
+                           ) -> list[tuple[int, int, int]]:
+    """(user_id, net count, points) all time of members with at least ``min_count`` counted contributions, most
+    first."""
+    ms = member_stats.c
+    rows = await conn.execute(
+        select(ms.user_id, ms.count, ms.points)
+        .where(ms.guild_id == guild_id, ms.kind == ALL_KINDS, ms.season == ALL_TIME, ms.count >= min_count)
+        .order_by(ms.count.desc(), ms.user_id).limit(limit))
+    return [(int(u), int(n), int(p)) for u, n, p in rows]
 
 
 async def history(

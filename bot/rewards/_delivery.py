@@ -16,6 +16,8 @@ from bot.platform.events import Outbound
 from bot.platform.jobs import claims
 from bot.rewards import store as repo
 
+OnDelivered = Callable[[AsyncConnection, int, int, str, int, str], Awaitable[None]]
+
 
 class _Delivery:
     """Part of :class:`bot.rewards.RewardsService` (shares its attributes)."""
@@ -34,6 +36,7 @@ class _Delivery:
             data["reason"] = (reason or "")[:300]
         await self.outbound(conn, Outbound(grant.guild_id, type_, str(grant.id), self.clock.now(), data,
                                            member_id=grant.user_id))
+    on_delivered: OnDelivered | None
 
     # ------------------------------------------------------------------ dispatch state transitions
 
@@ -88,6 +91,8 @@ class _Delivery:
                         await repo.transition(conn, other.id, "delivered", status="revoked",
                                               last_error=f"replaced by {grant.rule_name}")
             await self._out(conn, grant, "grant.delivered")
+            if self.on_delivered is not None:
+                await self.on_delivered(conn, grant.guild_id, grant.user_id, grant.action, grant.id, grant.rule_name)
             if grant.action != "notice":
                 await audit.record(conn, now=now, action="reward.delivered", guild_id=grant.guild_id,
                                    target_id=grant.user_id, details={"grant": grant.id, "rule": grant.rule_name,
@@ -112,6 +117,9 @@ class _Delivery:
                     .returning(repo.grants.c.id)
                 ))
             plain = [g for g in plain if g.id in finished]  # audited once: by whoever moved it out of delivering
+            if plain and self.on_delivered is not None:
+                for g in plain:
+                    await self.on_delivered(conn, g.guild_id, g.user_id, g.action, g.id, g.rule_name)
             if plain:
                 await conn.execute(repo.insert(repo.audit_log), [
                     {"guild_id": g.guild_id, "actor_id": None, "action": "reward.delivered", "target_id": g.user_id,

@@ -48,7 +48,7 @@ from bot.rewards._common import (
     render,
 )
 from bot.rewards._decide import _Decisions
-from bot.rewards._delivery import _Delivery
+from bot.rewards._delivery import OnDelivered, _Delivery
 from bot.rewards._pools import _Pools
 from bot.rewards._roles import _Roles
 from bot.rewards.marks import MemberMarks
@@ -80,6 +80,9 @@ class RewardsService(_Decisions, _Delivery, _Pools, _Progress, _Roles):
         self.marks = MemberMarks(marks_key)
         # What Discord's cache says of a member (roles, join time), for rule conditions; None: nothing known.
         self.facts_provider: FactsProvider | None = member_facts
+        # Told of every delivered grant in its delivering transaction (the give-back ledger, bot.giveback):
+        # ``(conn, guild_id, user_id, action, grant_id, rule_name)``.
+        self.on_delivered: OnDelivered | None = None
         # Sent the ids of grants written by a transaction (which may not have committed yet): the Discord side
         # connects its deliverer here.
         self.grants_written: Signal[list[int]] = Signal("rewards.grants_written")

@@ -17,7 +17,7 @@ from discord.ext import commands
 
 from bot.contributions import CLOSE_SOLVED
 from bot.contributions.jobs import SOLUTION_NOTE_EVENT
-from bot.core.checks import member_has
+from bot.core.checks import holds, member_has
 from bot.core.effect_errors import outcome as effect_outcome
 from bot.core.effect_errors import report_missing_permission
 from bot.core.errors import NO_MENTIONS
@@ -75,8 +75,10 @@ class Answers(commands.Cog):
             raise Conflict("This post is locked, so its solution can't change. A moderator can unlock it first.")
         if thread.archived:
             raise Conflict("This post is closed. Reopen it (send a message in it), then mark the solution again.")
-        if interaction.user.id != thread.owner_id and not member_has(interaction, "helper"):
-            raise NotAllowed("Only the person who asked, helpers and staff can mark the solution of a post.")
+        if (interaction.user.id != thread.owner_id and not member_has(interaction, "helper")
+                and not await self.bot.app.privileges.holds(guild.id, interaction.user.id, "mark_solution")):
+            raise NotAllowed("Only the person who asked, helpers, staff and members with the Mark solutions "
+                             "privilege can mark the solution of a post (/privileges says how to earn it).")
         reply = await fresh_message(thread, message.id)
         if reply.author.bot:
             raise InvalidInput("Replies from bots can't be marked as the solution; pick a member's reply.")
@@ -114,6 +116,13 @@ class Answers(commands.Cog):
             actor_id=interaction.user.id, title=thread.name, multiple=cfg.multiple,
             close_after_hours=cfg.close_after_hours, apply=apply, undo=undo,
         )
+        if (outcome.credit is not None and outcome.credit.status in ("credited", "pending", "capped")
+                and thread.owner_id is not None and answerer.id != thread.owner_id
+                and holds(self.bot, answerer, "staff")):
+            # a staff answer to their help post is something the brand gave the asker (bot.giveback)
+            await self.bot.app.giveback.record(guild.id, thread.owner_id, "staff_answer",
+                                               source_key=f"answer:{thread.id}:{reply.id}", detail=thread.name[:200],
+                                               actor_id=answerer.id)
         lines = {
             "accepted": f"✅ Marked {reply.jump_url} as the solution.",
             "added": f"✅ Added {reply.jump_url} as another solution.",

@@ -24,6 +24,7 @@ class ProfileCard:
     stage: str
     reward: str | None
     latest: str
+    extra: tuple[tuple[str, str], ...] = ()  # (heading, text) after the stage: powers, what the brand gave
 
     def embed(self) -> discord.Embed:
         embed = discord.Embed(title=self.title, colour=COLOUR)
@@ -31,6 +32,8 @@ class ProfileCard:
         embed.add_field(name="Points", value=self.total, inline=False)
         embed.add_field(name="By kind", value=self.by_kind, inline=True)
         embed.add_field(name="Stage", value=self.stage, inline=True)
+        for name, value in self.extra:
+            embed.add_field(name=name[:256], value=value[:1024], inline=False)
         if self.reward is not None:
             embed.add_field(name="Next reward", value=self.reward, inline=False)
         embed.add_field(name="Latest", value=self.latest, inline=False)
@@ -44,6 +47,7 @@ class ProfileCard:
             head, discord.ui.Separator(),
             discord.ui.TextDisplay(f"### By kind\n{self.by_kind}"),
             discord.ui.TextDisplay(f"### Stage\n{self.stage}"),
+            *(discord.ui.TextDisplay(f"### {name}\n{value}") for name, value in self.extra),
         ]
         if self.reward is not None:
             parts.append(discord.ui.TextDisplay(f"### Next reward\n{self.reward}"))

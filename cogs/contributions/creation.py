@@ -39,8 +39,9 @@ class Creation(commands.Cog):
 
     async def approve_guide(self, interaction: discord.Interaction, message: discord.Message) -> None:
         guild = guild_of(interaction)
-        if not member_has(interaction, "staff"):
-            raise NotAllowed("Only staff can approve guides.")
+        if not member_has(interaction, "staff") and not await self.bot.app.privileges.holds(
+                guild.id, interaction.user.id, "approve_guides"):
+            raise NotAllowed("Only staff and members with the Approve guides privilege can approve guides.")
         allowed = creation_channel_ids(self.bot, guild)
         where = await fresh_channel(self.bot, message.channel.id)
         parent_id = where.parent_id if isinstance(where, discord.Thread) else where.id

@@ -75,6 +75,8 @@ class Curation(commands.Cog):
     async def _is_curator(self, interaction: discord.Interaction) -> bool:
         if member_has(interaction, "curator"):
             return True
+        if await self.bot.app.privileges.holds(interaction.guild_id or 0, interaction.user.id, "feature_post"):
+            return True  # the earned privilege (bot.privileges), checked now
         need = self.bot.guild_config(interaction.guild_id or 0).caps.curator_min_points
         if need <= 0:
             return False

@@ -10,9 +10,11 @@ from discord.ext import commands
 
 from bot.contributions import leaderboard_line, next_reward_text, progress_bar, receipt_line, stage_progress
 from bot.core.errors import NO_MENTIONS
+from bot.giveback import KIND_TEXT, MemberGiven
 from bot.ledger import KINDS
 from bot.platform import markdown
 from bot.platform.config import ContributionKind
+from bot.privileges import MemberPowers
 from cogs.contributions._common import guild_of, place
 from cogs.contributions.cards import ProfileCard
 
@@ -20,6 +22,32 @@ if TYPE_CHECKING:
     from bot.core.bot import KudosBot
 
 Kind = ContributionKind  # the choices of the kind option: every contribution kind
+
+
+def powers_text(powers: MemberPowers) -> str:
+    """The privileges a member holds, and the next one with what it needs (bot.privileges)."""
+    lines = [f"✅ {p.rule.title}" + (" (pinned by staff)" if p.pin == "pinned" else "") for p in powers.held]
+    lines += [f"⛔ {p.rule.title} (revoked by staff)" for p in powers.revoked]
+    if not lines:
+        lines.append("None yet.")
+    lines.append(f"-# {powers.window_points} points in the last {powers.window_days} days")
+    if powers.next is not None:
+        rule, missing = powers.next
+        lines.append(f"Next: **{rule.title}** ({rule.does}): needs {missing}")
+    return "\n".join(lines)[:1024]
+
+
+def given_text(given: MemberGiven) -> str:
+    """The give-back ledger of one member: counts per kind, then the latest entries (bot.giveback)."""
+    if not given.total:
+        return "Nothing yet."
+    lines = [" · ".join(f"{KIND_TEXT[k]}: **{n}**" for k, n in sorted(given.counts.items()))]
+    for g in given.latest:
+        detail = f" — {markdown.inline(g.detail)}" if g.detail else ""
+        lines.append(f"{KIND_TEXT[g.kind]}{detail} ({discord.utils.format_dt(g.at, 'd')})")
+    return "\n".join(lines)[:1024]
+
+
 Period = Literal["week", "month", "season", "all"]
 _PERIOD_TITLE = {"week": "this week", "month": "the last 30 days", "season": "this season", "all": "all time"}
 
@@ -53,13 +81,19 @@ class Profiles(commands.Cog):
                       f"Needs {'; '.join(p.missing)}")
         else:
             stage += "\nTop of the ladder 🎉"
+        extra: list[tuple[str, str]] = []
+        powers = await self.bot.app.privileges.powers(guild.id, who.id)
+        if powers.enabled:
+            extra.append(("Powers", powers_text(powers)))
+        given = await self.bot.app.giveback.given_to(guild.id, who.id, latest=3)
+        extra.append((f"What {markdown.inline(guild.name)} gave you", given_text(given)))
         reward = next_reward_text(await self.bot.app.rewards.next_reward(guild.id, who.id, p))
         lines = []
         for r in p.receipts:
             channel, thread = place(guild, r)
             lines.append(receipt_line(r, channel=channel, thread=thread))
         card = ProfileCard(title, who.display_avatar.url, total, "\n".join(per_kind) or "Nothing yet.", stage, reward,
-                           "\n".join(lines)[:1024] or "No kudos yet.")
+                           "\n".join(lines)[:1024] or "No kudos yet.", tuple(extra))
         if self.bot.guild_config(guild.id).cards == "v2":
             await interaction.response.send_message(view=card.layout(), ephemeral=True, allowed_mentions=NO_MENTIONS)
         else:

@@ -8,6 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.core.checks import member_has
 from bot.core.errors import NO_MENTIONS
 from bot.platform.errors import InvalidInput
 from cogs.contributions._common import (
@@ -51,6 +52,11 @@ class Thanks(commands.Cog):
             receiver_joined_at=member.joined_at, source_key=source_key, reason=reason.strip(),
             channel_id=channel_id, thread_id=thread_id, message_id=message.id if message else None,
         )
+        if result.status in ("credited", "pending", "capped") and member_has(interaction, "staff"):
+            # thanks from staff is something the brand gave (bot.giveback), keyed by the ledger entry
+            await self.bot.app.giveback.record(guild.id, member.id, "staff_thanks",
+                                               source_key=f"thanks:{result.contribution_id}",
+                                               detail=reason.strip()[:200], actor_id=interaction.user.id)
         head = "🙏 Thanks sent." if result.status == "credited" else "🙏 Thanks recorded."
         await interaction.response.send_message(f"{head} {outcome_text(self.bot, guild.id, result)}",
                                                 ephemeral=True, allowed_mentions=NO_MENTIONS)

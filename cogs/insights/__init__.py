@@ -14,7 +14,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.core.checks import require
+from bot.core.checks import holds, require
 from bot.core.errors import NO_MENTIONS
 from bot.insights import MAX_FILES_PER_MESSAGE, package
 from bot.platform.markdown import inline
@@ -28,6 +28,17 @@ log = logging.getLogger(__name__)
 Period = Literal["7d", "30d", "90d", "365d", "all"]
 What = Literal["contributions", "feedback", "betas"]
 DEFAULT_ATTACHMENT_LIMIT = 10 * 1024 * 1024
+
+
+def is_staff(bot: KudosBot, guild: discord.Guild, user_id: int) -> bool:
+    member = guild.get_member(user_id)
+    return member is not None and holds(bot, member, "staff")
+
+
+def staff_or_gone(bot: KudosBot, guild: discord.Guild, user_id: int) -> bool:
+    """Left out of "people to thank": staff, and members no longer in the server."""
+    member = guild.get_member(user_id)
+    return member is None or holds(bot, member, "staff")
 
 
 def _files(rendered: list[Chart]) -> list[discord.File]:
@@ -75,6 +86,38 @@ class Insights(commands.Cog):
         # the summary names the member: their display name is member text (the alt text is shown verbatim)
         await interaction.followup.send(inline(chart.summary)[:2000], files=_files([chart]), ephemeral=True,
                                         allowed_mentions=NO_MENTIONS)
+
+    @stats.command(name="giveback", description="What the community got back, per month, and who to thank")
+    @require("staff")
+    async def giveback(self, interaction: discord.Interaction) -> None:
+        guild = interaction.guild
+        assert guild is not None
+        svc = self.bot.app.giveback
+        months = await svc.balance(guild.id)
+        people = await svc.people_to_thank(guild.id, exclude=lambda u: staff_or_gone(self.bot, guild, u))
+        embed = discord.Embed(title="Give-back balance", colour=discord.Colour.green())
+        embed.add_field(name="Per month: given back · contributions received",
+                        value="\n".join(f"`{m.month}` {m.given} · {m.received}" for m in months) or "Nothing yet.",
+                        inline=False)
+        need = self.bot.guild_config(guild.id).giveback.thank_min_contributions
+        embed.add_field(name=f"People to thank ({need}+ contributions, nothing back)",
+                        value="\n".join(f"<@{p.user_id}>: {p.contributions} contributions, {p.points} points"
+                                        for p in people)[:1024] or "Nobody: everyone who gave much got something.",
+                        inline=False)
+        await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @stats.command(name="funnel", description="Ladder promotions and demotions per stage and month (staff excluded)")
+    @require("staff")
+    async def funnel(self, interaction: discord.Interaction) -> None:
+        guild = interaction.guild
+        assert guild is not None
+        ladder = [stage.name for stage in self.bot.app.ledger_policy(guild.id).ladder]
+        rows = await self.bot.app.privileges.funnel(guild.id, ladder, exclude=lambda u: is_staff(self.bot, guild, u))
+        lines = [f"`{r.month}` **{r.stage}**: ▲ {r.promoted} · ▼ {r.demoted}" for r in rows]
+        embed = discord.Embed(title="Ladder funnel: promoted ▲ / demoted ▼ per stage and month",
+                              description="\n".join(lines)[:4000] or "No stage changes in the last months.",
+                              colour=discord.Colour.blurple())
+        await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @app_commands.command(name="export", description="Contributions, feedback or betas as a CSV file (staff)")
     @app_commands.describe(what="What to export", period="Created in this period (default: the server's default)")

@@ -21,10 +21,12 @@ from bot.feedback.tables import (
     feedback_followers,
     feedback_votes,
 )
+from bot.giveback.tables import giveback
 from bot.ledger.tables import contributions, member_stages, member_stats, stage_moves
 from bot.linkedroles.tables import linked_role_links
 from bot.platform.tables import audit_log, guilds, members
 from bot.privacy.tables import privacy_optouts, privacy_public_names
+from bot.privileges.tables import member_privileges, privilege_moves, staging_posts, staging_reviews
 from bot.rewards.tables import grants, perk_codes, perk_pools, reward_rules
 from bot.settings.tables import setting_overrides
 from bot.webhooks.tables import webhook_events
@@ -88,6 +90,35 @@ async def seed(conn: AsyncConnection) -> None:
     await _many(conn, stage_moves, [
         {"guild_id": G, "user_id": M, "from_stage": 0, "to_stage": 1, "at": t},
         {"guild_id": G, "user_id": X, "from_stage": 0, "to_stage": 1, "at": t},
+    ])
+
+    # Privileges: M holds one (pinned by X), and pinned one for X.
+    await _many(conn, member_privileges, [
+        {"guild_id": G, "user_id": M, "privilege": "mark_solution", "held": True, "pin": "pinned",
+         "pin_reason": "runs the meetup", "pinned_by": X, "since": t},
+        {"guild_id": G, "user_id": X, "privilege": "mark_solution", "held": True, "pin": "pinned",
+         "pin_reason": "trusted", "pinned_by": M, "since": t},
+    ])
+    await _many(conn, privilege_moves, [
+        {"guild_id": G, "user_id": M, "privilege": "mark_solution", "gained": True, "cause": "pin", "at": t},
+        {"guild_id": G, "user_id": X, "privilege": "mark_solution", "gained": True, "cause": "pin", "at": t},
+    ])
+
+    # Staging ground: M's first post, reviewed by X; M reviewed X's first post with a suggestion.
+    await _many(conn, staging_posts, [
+        {"thread_id": 1001, "guild_id": G, "author_id": M, "state": "review", "created_at": t, "release_at": t},
+        {"thread_id": 1002, "guild_id": G, "author_id": X, "state": "released", "created_at": t, "release_at": t},
+    ])
+    await _many(conn, staging_reviews, [
+        {"guild_id": G, "thread_id": 1001, "reviewer_id": X, "action": "pass", "created_at": t},
+        {"guild_id": G, "thread_id": 1002, "reviewer_id": M, "action": "suggest", "title": "Mia's crash",
+         "note": "click here then there", "created_at": t},
+    ])
+
+    # Give-back: M was given beta access, and (as staff) thanked X.
+    await _many(conn, giveback, [
+        {"guild_id": G, "user_id": M, "kind": "beta", "source_key": "beta:1", "detail": "Mia's crash", "at": t},
+        {"guild_id": G, "user_id": X, "kind": "staff_thanks", "source_key": "thanks:9", "actor_id": M, "at": t},
     ])
 
     # Rewards: a rule M wrote (as staff), a delivered perk code and a grant still pending.

@@ -41,6 +41,7 @@ from bot.platform.config.base import (
     config_error,
 )
 from bot.platform.config.github import GithubConfig
+from bot.platform.config.privileges import PRIVILEGES, GivebackConfig, PrivilegesConfig
 from bot.platform.config.rewards import (
     PerkPool,
     RewardConditions,
@@ -301,6 +302,8 @@ class GuildConfig(_Model):
     public: PublicConfig = Field(default_factory=PublicConfig)
     webhooks: WebhooksConfig = Field(default_factory=WebhooksConfig)
     github: GithubConfig = Field(default_factory=GithubConfig)
+    privileges: PrivilegesConfig = Field(default_factory=PrivilegesConfig)
+    giveback: GivebackConfig = Field(default_factory=GivebackConfig)
 
     @model_validator(mode="after")
     def _check_seasons(self) -> GuildConfig:
@@ -347,6 +350,16 @@ class GuildConfig(_Model):
                     f"unknown perk pool '{reward.perk_pool}'{_did_you_mean(reward.perk_pool, list(pools))} ({known})",
                     "rewards", index, "perk_pool",
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _check_privilege_roles(self) -> GuildConfig:
+        privileged = [*self.staff_roles, *self.moderator_roles]
+        for name in PRIVILEGES:
+            role = self.privileges.rule(name).role
+            if role is not None and role in privileged:
+                raise config_error(f"role {role!r} is a staff or moderator role; a privilege must not hand out "
+                                   "staff powers", "privileges", name, "role")
         return self
 
     def perk_pool(self, name: str) -> PerkPool | None:

@@ -6,6 +6,7 @@ import base64
 
 from aiohttp import web
 
+from bot.core.checks import holds
 from bot.insights.models import PERIODS
 from bot.web.app import render
 from bot.web.security import Staff, staff
@@ -35,8 +36,24 @@ async def overview(request: web.Request, ctx: Staff) -> web.StreamResponse:
         ("Rewards failed", grants.get("failed", 0)),
     ]
     failed = await bot.app.rewards.failed_grants(gid, limit=20)
+    # What the brand gave back (bot.giveback): the monthly balance, and members who gave much and got nothing.
+    balance = await bot.app.giveback.balance(gid)
+
+    def staff_or_gone(user_id: int) -> bool:
+        member = ctx.guild.get_member(user_id)
+        return member is None or holds(bot, member, "staff")
+
+    to_thank = await bot.app.giveback.people_to_thank(gid, exclude=staff_or_gone)
+
+    def is_staff(user_id: int) -> bool:
+        member = ctx.guild.get_member(user_id)
+        return member is not None and holds(bot, member, "staff")
+
+    ladder = [stage.name for stage in bot.app.ledger_policy(gid).ladder]
+    funnel = await bot.app.privileges.funnel(gid, ladder, exclude=is_staff)
     return render(request, "overview.html", ctx=ctx, active="overview", period=period, periods=PERIODS,
-                  charts=images, counts=counts, failed=failed)
+                  charts=images, counts=counts, failed=failed, balance=balance, to_thank=to_thank,
+                  funnel=funnel)
 
 
 def setup(app: web.Application) -> None:
