@@ -26,6 +26,7 @@ from bot.feedback.tables import (
     feedback,
     feedback_coreporters,
     feedback_dms_closed,
+    feedback_drafts,
     feedback_followers,
     feedback_votes,
 )
@@ -39,6 +40,8 @@ from bot.privacy import personal as privacy_personal
 from bot.privacy.tables import privacy_optouts
 from bot.rewards import personal as rewards_personal
 from bot.rewards.tables import grants, perk_codes, perk_holders, perk_pools, reward_earned, reward_rules
+from bot.search import personal as search_personal
+from bot.search.tables import search_docs, search_helped
 
 __all__ = [
     "NO_MEMBER_IDS",
@@ -54,6 +57,7 @@ __all__ = [
     "feedback",
     "feedback_coreporters",
     "feedback_dms_closed",
+    "feedback_drafts",
     "feedback_followers",
     "feedback_votes",
     "grants",
@@ -69,6 +73,8 @@ __all__ = [
     "privacy_optouts",
     "reward_earned",
     "reward_rules",
+    "search_docs",
+    "search_helped",
     "solutions",
     "stage_ladders",
     "stage_moves",
@@ -85,6 +91,7 @@ PERSONAL_DATA: tuple[PersonalData, ...] = check_registry((
     *rewards_personal.PERSONAL_DATA,
     *betas_personal.PERSONAL_DATA,
     *feedback_personal.PERSONAL_DATA,
+    *search_personal.PERSONAL_DATA,
     *contributions_personal.PERSONAL_DATA,
     *announcements_personal.PERSONAL_DATA,
     *activity_personal.PERSONAL_DATA,

@@ -60,6 +60,7 @@ from bot.platform.config.sections import (
     LedgerConfig,
     PointsConfig,
     PrivacyConfig,
+    SearchConfig,
     SeasonConfig,
     SolutionsConfig,
 )
@@ -96,6 +97,7 @@ __all__ = [
     "RewardDeliveryConfig",
     "PrivacyConfig",
     "InsightsConfig",
+    "SearchConfig",
     "GuildConfig",
     "WebConfig",
     "MetricsConfig",
@@ -287,6 +289,7 @@ class GuildConfig(_Model):
     reward_delivery: RewardDeliveryConfig = Field(default_factory=RewardDeliveryConfig)
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     insights: InsightsConfig = Field(default_factory=InsightsConfig)
+    search: SearchConfig = Field(default_factory=SearchConfig)
 
     @model_validator(mode="after")
     def _check_seasons(self) -> GuildConfig:
