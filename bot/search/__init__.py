@@ -9,12 +9,13 @@ from bot.platform.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from bot.search.engine import Match
-    from bot.search.service import SearchService
+    from bot.search.service import SearchPolicy, SearchService
 
 _EXPORTS = {
     "Match": ("bot.search.engine", "Match"),
+    "SearchPolicy": ("bot.search.service", "SearchPolicy"),
     "SearchService": ("bot.search.service", "SearchService"),
 }
 
 __getattr__ = lazy_exports(__name__, _EXPORTS)
-__all__ = ["Match", "SearchService"]
+__all__ = ["Match", "SearchPolicy", "SearchService"]

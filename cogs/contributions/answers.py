@@ -112,7 +112,7 @@ class Answers(commands.Cog):
             guild_id=guild.id, forum_id=thread.parent_id, thread_id=thread.id, message_id=reply.id,
             answerer_id=answerer.id, answerer_joined_at=answerer.joined_at, post_author_id=thread.owner_id,
             actor_id=interaction.user.id, title=thread.name, multiple=cfg.multiple,
-            close_after_hours=cfg.close_after_hours, apply=apply, undo=undo,
+            close_after_hours=cfg.close_after_hours, apply=apply, undo=undo, answer_text=reply.content or "",
         )
         lines = {
             "accepted": f"✅ Marked {reply.jump_url} as the solution.",
