@@ -84,18 +84,23 @@ class Suggestions:
 
     async def similar(self, conn: AsyncConnection, guild_id: int, title: str, body: str, *,
                       statuses: tuple[str, ...] = OPEN_STATUSES, exclude: tuple[int, ...] = (),
-                      limit: int = SUGGESTIONS, min_score: float | None = None) -> list[engine.Match]:
+                      limit: int = SUGGESTIONS, min_score: float | None = None,
+                      exclude_author: int | None = None) -> list[engine.Match]:
         return await engine.similar(conn, guild_id=guild_id, kind="feedback", title=title, body=body,
                                     statuses=statuses, exclude=exclude, limit=limit, min_score=min_score,
+                                    exclude_author=exclude_author,
                                     language=self.service.policy_for(guild_id).search_language)
 
     async def offer(self, guild_id: int, user_id: int, draft: Draft, *, beta_id: int | None) -> Offer | None:
-        """Open items like ``draft`` (None: nothing alike, or suggestions are off): the draft is kept."""
+        """Open items like ``draft`` (None: nothing alike, or suggestions are off): the draft is kept. The
+        intake rules (reports per day, the same title twice) refuse first, as they would on posting."""
         if not self.service.policy_for(guild_id).suggest_similar:
             return None
         now = self.service.clock.now()
         async with self.service.db.begin() as conn:
-            matches = await self.similar(conn, guild_id, draft.title, draft.details)
+            # The member's own reports are not offered: the same-title check and their thread cover those.
+            await self.service._check_intake(conn, guild_id, user_id, draft.title)
+            matches = await self.similar(conn, guild_id, draft.title, draft.details, exclude_author=user_id)
             if not matches:
                 return None
             result = await conn.execute(insert(feedback_drafts).values(

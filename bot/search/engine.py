@@ -33,9 +33,11 @@ STATUS_BONUS = {"planned": 0.03, "in_progress": 0.03, "acknowledged": 0.02, "sol
 
 @dataclass(frozen=True, slots=True)
 class Weights:
-    title: float = 0.55
-    overlap: float = 0.45
-    threshold: float = 0.45
+    """Tuned on split A of bench/similar_pairs.py (``python -m bench similar`` prints the tuning)."""
+
+    title: float = 0.5
+    overlap: float = 0.5
+    threshold: float = 0.48
 
 
 DEFAULT = Weights()
@@ -140,15 +142,16 @@ def score(title: str, body: str, cand_title: str, cand_text: str, *, status: str
 async def similar(conn: AsyncConnection, *, guild_id: int, kind: str, title: str, body: str = "",
                   statuses: Sequence[str], language: str = "english", limit: int = 3,
                   exclude: Sequence[int] = (), weights: Weights = DEFAULT,
-                  min_score: float | None = None) -> list[Match]:
-    """Up to ``limit`` items of ``kind`` in ``statuses`` alike enough (score ≥ the threshold), best first."""
+                  min_score: float | None = None, exclude_author: int | None = None) -> list[Match]:
+    """Up to ``limit`` items of ``kind`` in ``statuses`` alike enough (score ≥ the threshold), best first;
+    ``exclude`` (ids) and ``exclude_author``'s items left out."""
     threshold = weights.threshold if min_score is None else min_score
     skip = set(exclude)
     out: list[Match] = []
     for row in await candidates(conn, guild_id=guild_id, kind=kind, title=title, body=body, statuses=statuses,
                                 language=language):
         r: Any = row
-        if int(r.ref_id) in skip:
+        if int(r.ref_id) in skip or (exclude_author is not None and r.author_id == exclude_author):
             continue
         s = score(title, body, r.title, f"{r.body} {r.answer}", status=r.status, votes=int(r.votes),
                   weights=weights)

@@ -242,8 +242,9 @@ class Feedback(ForumWatch, Notices, Similar, commands.Cog):
         if not isinstance(channel, discord.TextChannel):
             raise NotFound("The feedback review channel is missing, so I can't hold this for review. A moderator "
                            "can fix feedback.review_channel in the config.")
-        message = await channel.send(embed=render.review_embed(item), view=review_view(item.id),
-                                     allowed_mentions=NO_MENTIONS)
+        duplicates = await self.bot.app.search.duplicates(guild.id, item.id, item.title, item.details)
+        message = await channel.send(embed=render.review_embed(item, duplicates=duplicates),
+                                     view=review_view(item.id), allowed_mentions=NO_MENTIONS)
         await self.service.set_review_message(guild.id, item.id, channel.id, message.id)
 
     async def approve(self, interaction: discord.Interaction, item_id: int) -> None:
@@ -443,6 +444,23 @@ class Feedback(ForumWatch, Notices, Similar, commands.Cog):
         await interaction.followup.send(
             f"{len(items)} feedback item(s).", file=discord.File(io.BytesIO(data), filename="feedback.csv"),
             ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @status.autocomplete("of")
+    async def _of_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[int]]:
+        """Likely duplicates of the item (the thread's, or ``item``), best first, with their scores (bot.search);
+        typing a number narrows them down. Merging stays the staff member's decision."""
+        if interaction.guild_id is None:
+            return []
+        item_id = getattr(interaction.namespace, "item", None)
+        found = (await self.service.get(interaction.guild_id, int(item_id)) if item_id
+                 else await self.service.by_thread(interaction.channel_id or 0))
+        if found is None or found.guild_id != interaction.guild_id:
+            return []
+        matches = await self.bot.app.search.duplicates(found.guild_id, found.id, found.title, found.details,
+                                                       limit=10)
+        typed = current.strip().lstrip("#")
+        return [app_commands.Choice(name=render.duplicate_choice(m), value=m.ref_id) for m in matches
+                if not typed or str(m.ref_id).startswith(typed)][:25]
 
     @new.autocomplete("beta")
     @top.autocomplete("beta")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.feedback.tables import (
@@ -94,3 +95,34 @@ async def test_nothing_similar_posts_at_once(kudos: Harness) -> None:
     assert "posted" in (done.content or "")
     assert len(kudos.emu.threads(kudos.channel_id("feedback"))) == 2
     assert await count(kudos, feedback_drafts) == 0
+
+
+# ----------------------------------------------------------------------------------------------- for staff
+
+
+async def test_staff_see_likely_duplicates_with_scores_in_status_of(kudos: Harness) -> None:
+    await idea(kudos, "alice", FIRST)
+    thread, _ = await kudos.member("carol").post(SECOND["Title"], in_="feedback", content=SECOND["Details"])
+    rec = await kudos.emu.run_autocomplete(kudos.guild_id, thread.id, kudos.members["sam"], "feedback status", "of",
+                                           {"status": "duplicate", "of": ""})
+    await kudos.settle()
+    assert rec.choices is not None
+    assert [c["value"] for c in rec.choices] == [1]
+    assert rec.choices[0]["name"].startswith("#1 · Battery drains overnight · New · score 0.")
+    assert await count(kudos, feedback, feedback.c.status == "duplicate") == 0  # merging stays staff's decision
+
+
+@pytest.mark.parametrize("bot_config", [{"guilds": {"default": {"feedback": {"review_queue": True}}}}])
+async def test_review_queue_lists_likely_duplicates(kudos: Harness) -> None:
+    await idea(kudos, "alice", FIRST)
+    held = await kudos.member("sam").click(
+        next(m for m in kudos.emu.messages(kudos.channel_id("staff-log")) if m.components).id, label="Approve")
+    assert not held.failed
+    offered = await idea(kudos, "bob", SECOND)
+    assert offered.message is not None and "Is it one of these?" in offered.message.content
+    await kudos.member("bob").click(offered.message.id, label="Post mine anyway")
+    review = [m for m in kudos.emu.messages(kudos.channel_id("staff-log")) if m.embeds and "Review #2" in
+              m.embeds[0].get("title", "")]
+    assert len(review) == 1
+    field = next(f["value"] for f in review[0].embeds[0]["fields"] if f["name"] == "Likely duplicates")
+    assert field.startswith("#1 · Battery drains overnight · New · score 0.")
