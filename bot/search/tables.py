@@ -20,7 +20,8 @@ search_docs = Table(
     Column("id", SurrogateKey, primary_key=True, autoincrement=True),
     Column("guild_id", Snowflake, nullable=False),
     Column("kind", String(10), nullable=False),  # feedback, help
-    Column("ref_id", Snowflake, nullable=False),  # the feedback id, or the help post's thread id
+    # The feedback id, or the help post's thread id (a key of another table, not a member: INTEGER on SQLite).
+    Column("ref_id", SurrogateKey, nullable=False),
     Column("title", String(100), nullable=False),
     Column("body", Text, nullable=False, server_default=""),
     Column("answer", Text, nullable=False, server_default=""),  # help: the accepted answer

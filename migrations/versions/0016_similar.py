@@ -56,7 +56,7 @@ def upgrade() -> None:
         sa.Column("id", _KEY, autoincrement=True, nullable=False),
         sa.Column("guild_id", sa.BigInteger(), nullable=False),
         sa.Column("kind", sa.String(length=10), nullable=False),
-        sa.Column("ref_id", sa.BigInteger(), nullable=False),
+        sa.Column("ref_id", _KEY, nullable=False),
         sa.Column("title", sa.String(length=100), nullable=False),
         sa.Column("body", sa.Text(), server_default="", nullable=False),
         sa.Column("answer", sa.Text(), server_default="", nullable=False),
