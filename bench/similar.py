@@ -160,8 +160,10 @@ async def _latency(db: Database, label: str, rounds: int = 3) -> list[Result]:
                 await engine.similar(conn, guild_id=GUILD, kind=kind, title=title, body=body,
                                      statuses=OPEN if kind == "feedback" else ("solved",))
                 took.append((time.perf_counter() - started) * 1000)
-    return [Result(f"{label}: suggestion p95 ({FILLER // 1000}k items)", percentile(took, 95), percentile(base, 95),
-                   "ms", "SELECT 1 p95 (same run)", goal="<= 20 ms")]
+    result = Result(f"{label}: suggestion p95 ({FILLER // 1000}k items)", percentile(took, 95),
+                    percentile(base, 95), "ms", "SELECT 1 p95 (same run)", goal="<= 20 ms")
+    print(f"similar {label}: {result.row()}", file=sys.stderr, flush=True)
+    return [result]
 
 
 def _fill_sqlite(path: Path) -> None:
