@@ -41,6 +41,7 @@ from bot.public.service import PublicPages
 from bot.rewards import FactsProvider, RewardsService
 from bot.rewards.marks import derive_key
 from bot.schema import PERSONAL_DATA
+from bot.search import SearchPolicy, SearchService
 from bot.settings.service import SettingsService
 from bot.webhooks import DELIVER_EVENT, WebhooksService
 from bot.webhooks import sources as webhook_sources
@@ -60,6 +61,7 @@ class App:
     rewards: RewardsService
     contributions: ContributionsService
     feedback: FeedbackService
+    search: SearchService
     betas: BetaService
     announcements: AnnouncementsService
     activity: ActivityCounters
@@ -170,6 +172,8 @@ def build_app(config: KudosConfig, db: Database, clock: Clock, jobs: TimerSchedu
     return App(
         config=config, db=db, clock=clock, jobs=jobs, guild_config=guild_config, bus=bus,
         ledger=ledger, rewards=rewards, contributions=contributions, feedback=feedback, betas=betas,
+        search=SearchService(db, clock, ledger, lambda guild_id: SearchPolicy.from_config(guild_config(guild_id)),
+                             schedule_job),
         # /announce posts, reply counts of discussion threads, "what we changed" posts: the betas' budget.
         announcements=AnnouncementsService(betas),
         activity=activity,

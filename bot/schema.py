@@ -26,6 +26,7 @@ from bot.feedback.tables import (
     feedback,
     feedback_coreporters,
     feedback_dms_closed,
+    feedback_drafts,
     feedback_followers,
     feedback_votes,
 )
@@ -53,6 +54,8 @@ from bot.privileges import personal as privileges_personal
 from bot.privileges.tables import member_privileges, privilege_moves, staging_posts, staging_reviews
 from bot.rewards import personal as rewards_personal
 from bot.rewards.tables import grants, perk_codes, perk_holders, perk_pools, reward_earned, reward_rules
+from bot.search import personal as search_personal
+from bot.search.tables import search_docs, search_helped
 from bot.settings import personal as settings_personal
 from bot.settings.tables import setting_overrides, setting_versions
 from bot.webhooks import personal as webhooks_personal
@@ -73,6 +76,7 @@ __all__ = [
     "feedback",
     "feedback_coreporters",
     "feedback_dms_closed",
+    "feedback_drafts",
     "feedback_followers",
     "feedback_votes",
     "github_deliveries",
@@ -97,6 +101,8 @@ __all__ = [
     "reward_rules",
     "setting_overrides",
     "setting_versions",
+    "search_docs",
+    "search_helped",
     "solutions",
     "staging_posts",
     "staging_reviews",
@@ -120,6 +126,7 @@ PERSONAL_DATA: tuple[PersonalData, ...] = check_registry((
     *rewards_personal.PERSONAL_DATA,
     *betas_personal.PERSONAL_DATA,
     *feedback_personal.PERSONAL_DATA,
+    *search_personal.PERSONAL_DATA,
     *contributions_personal.PERSONAL_DATA,
     *announcements_personal.PERSONAL_DATA,
     *activity_personal.PERSONAL_DATA,

@@ -48,6 +48,7 @@ from bot.platform.jobs.keys import SolvedClose
 from bot.platform.jobs.scheduler import TimerScheduler
 from bot.platform.text import check_range, check_text, is_invisible
 from bot.privacy import is_tracking_disabled
+from bot.search import index as search_index
 
 Apply = Callable[[], Awaitable[None]]
 Emit = Callable[[AsyncConnection, str, int, int, dict[str, Any]], Awaitable[None]]
@@ -152,14 +153,15 @@ class ContributionsService:
     async def accept_solution(
         self, *, guild_id: int, forum_id: int, thread_id: int, message_id: int, answerer_id: int,
         answerer_joined_at: datetime | None, post_author_id: int | None, actor_id: int, title: str,
-        multiple: bool, close_after_hours: int, apply: Apply, undo: Apply | None = None,
+        multiple: bool, close_after_hours: int, apply: Apply, undo: Apply | None = None, answer_text: str = "",
     ) -> SolutionOutcome:
         """Accept ``message_id`` as a solution of the help post ``thread_id`` and credit its author.
 
         One active solution per post unless ``multiple``: accepting another reply moves the credit (a
         reversal plus a new credit). A reply by the asker, or accepted by its own author, earns nothing.
         ``apply`` (tag the post) runs inside the transaction; see the module docstring. The note in the
-        thread is a durable job written in it (:class:`~bot.contributions.jobs.SolutionNoteKey`).
+        thread is a durable job written in it (:class:`~bot.contributions.jobs.SolutionNoteKey`). The post
+        becomes a solved post of the search index (bot.search), ``answer_text`` its accepted answer.
         """
         if message_id == thread_id:
             raise InvalidInput("That's the question itself. Use “Mark as solution” on the reply that solved it.")
@@ -236,6 +238,16 @@ class ContributionsService:
                         CLOSE_SOLVED, {"guild_id": guild_id, "thread_id": thread_id},
                         at=now + timedelta(hours=close_after_hours), conn=conn, dedupe_key=series.at(occurrence),
                     )
+                if not await search_index.set_answer(conn, "help", thread_id, answer=answer_text,
+                                                     answerer_id=answerer_id, message_id=message_id,
+                                                     status="solved", now=now):
+                    # opened before the index existed: indexed now, by its title and answer
+                    await search_index.put(conn, guild_id=guild_id, kind="help", ref_id=thread_id, title=reason,
+                                           body="", status="solved", thread_id=thread_id, author_id=post_author_id,
+                                           now=now)
+                    await search_index.set_answer(conn, "help", thread_id, answer=answer_text,
+                                                  answerer_id=answerer_id, message_id=message_id, status="solved",
+                                                  now=now)
                 await apply()
                 applied.append(True)
             return SolutionOutcome(status, credit, reversal, tuple(s.answerer_id for s in replaced), message)

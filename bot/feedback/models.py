@@ -125,13 +125,18 @@ class FeedbackPolicy:
     self_votes_count: bool = False
     # Reports one member may open per UTC day (0 = no limit).
     reports_per_day: int = 5
+    # bot.search: the PostgreSQL text search configuration of the index, and whether "Is it one of these?"
+    # runs before a report is posted (``[guilds.<id>.search]``).
+    search_language: str = "english"
+    suggest_similar: bool = True
 
     @classmethod
     def from_config(cls, guild_config: Any) -> FeedbackPolicy:
         """Points are not here: each stage is its own contribution kind, priced by ``[points]``."""
         fb = guild_config.feedback
         return cls(review_queue=fb.review_queue, self_votes_count=fb.self_votes_count,
-                   reports_per_day=getattr(fb, "reports_per_day", 5))
+                   reports_per_day=getattr(fb, "reports_per_day", 5),
+                   search_language=guild_config.search.language, suggest_similar=guild_config.search.suggest)
 
 
 def same_title(title: str) -> str:

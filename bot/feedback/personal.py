@@ -8,6 +8,7 @@ from bot.feedback.tables import (
     feedback,
     feedback_coreporters,
     feedback_dms_closed,
+    feedback_drafts,
     feedback_followers,
     feedback_votes,
 )
@@ -37,4 +38,8 @@ PERSONAL_DATA = (
     # A note that the member's DMs were closed: nothing aggregates it, it goes.
     PersonalData(feedback_dms_closed, ("user_id",), erase=Delete(),
                  export=(Section("feedback_dms_closed", columns=("until",), order_by=("until",)),)),
+    # A report waiting on "Is it one of these?" (or already posted / voted): the member's text, it goes.
+    PersonalData(feedback_drafts, ("user_id",), erase=Delete(),
+                 export=(Section("feedback_drafts", order_by=("id",), columns=(
+                     "id", "type", "title", "details", "steps", "version", "state", "created_at")),)),
 )

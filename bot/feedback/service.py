@@ -55,6 +55,7 @@ from bot.platform.errors import Conflict, InvalidInput, LimitReached, NotAllowed
 from bot.platform.events import DomainEvent, Outbound
 from bot.platform.jobs.effects import JobKey
 from bot.platform.text import check_text, is_invisible
+from bot.search import index as search_index
 
 Emit = Callable[[AsyncConnection, Any], Awaitable[None]]
 # Write a durable job inside the caller's transaction; its event is ``key.kind``, its dedupe key ``key``.
@@ -106,6 +107,10 @@ class FeedbackService:
         self._emit = emit
         self._schedule_job = schedule_job
         self._outbound = outbound  # Outbound events (webhooks), in the change's transaction
+        # "Is it one of these?" (bot.feedback.suggest): imported here, it imports this module for typing only.
+        from bot.feedback.suggest import Suggestions
+
+        self.suggestions = Suggestions(self)
 
     # ------------------------------------------------------------------ helpers
 
@@ -150,6 +155,13 @@ class FeedbackService:
         if item is None:
             raise NotFound(f"There is no feedback #{item_id} in this server. Check the number in the post's embed.")
         return item
+
+    async def _index(self, conn: AsyncConnection, item: FeedbackItem) -> None:
+        """Keep the item's search row (bot.search) in step, in the caller's transaction."""
+        await search_index.put(conn, guild_id=item.guild_id, kind="feedback", ref_id=item.id, title=item.title,
+                               body=item.details, status=item.status, votes=item.vote_count,
+                               thread_id=item.thread_id, author_id=item.reporter_id, now=self.clock.now(),
+                               language=self.policy_for(item.guild_id).search_language)
 
     async def _public(self, conn: AsyncConnection, guild_id: int, item_id: int, *, for_update: bool = False) -> FeedbackItem:
         item = await self._get(conn, guild_id, item_id, for_update=for_update)
@@ -239,6 +251,7 @@ class FeedbackService:
             await self._credit_intake(conn, await self._get(conn, guild_id, item_id))
             item = await self._get(conn, guild_id, item_id)
             await self._out(conn, item, "feedback.created", str(item.id), {})
+            await self._index(conn, item)
             return item
 
     async def record_post(self, guild_id: int, reporter_id: int, *, forum_id: int, thread_id: int, draft: Draft,
@@ -259,6 +272,7 @@ class FeedbackService:
             item = await self._get(conn, guild_id, item_id)
             await self._credit_intake(conn, item)
             await self._out(conn, item, "feedback.created", str(item.id), {})
+            await self._index(conn, item)
             return item, True
 
     async def _credit_intake(self, conn: AsyncConnection, item: FeedbackItem) -> None:
@@ -358,6 +372,9 @@ class FeedbackService:
             await repo.update_item(conn, item.id, **values)
             await repo.mark_staff_response(conn, item.id, now)
             item = await self._get(conn, guild_id, item_id)
+            await search_index.set_state(conn, "feedback", item.id, status=item.status, votes=item.vote_count, now=now)
+            if target is not None:
+                await search_index.set_state(conn, "feedback", target.id, votes=target.vote_count, now=now)
             # Each stage is credited once per reporter (its source key), at the points of its kind — also
             # when those are 0, so a "count of feedback_shipped" reward still sees it.
             if status in HEARD:
@@ -468,6 +485,7 @@ class FeedbackService:
             if added:
                 await self._out(conn, item, "feedback.voted", f"{item.id}:{user_id}", {"voter_id": str(user_id)},
                                 member_id=user_id)
+                await search_index.set_state(conn, "feedback", item.id, votes=item.vote_count, now=self.clock.now())
             return VoteResult("counted" if added else "already", item)
 
     async def toggle_follow(self, guild_id: int, item_id: int, user_id: int) -> tuple[bool, str]:

@@ -78,3 +78,26 @@ feedback_dms_closed = Table(
     Column("user_id", Snowflake, primary_key=True, autoincrement=False),
     Column("until", UTCDateTime, nullable=False),
 )
+
+# A report waiting on "Is it one of these?": the member's form as submitted, kept until they vote for one of
+# the suggested items or post it anyway (so nothing is lost if they walk away or the bot restarts).
+feedback_drafts = Table(
+    "feedback_drafts",
+    metadata,
+    Column("id", SurrogateKey, primary_key=True, autoincrement=True),
+    Column("guild_id", Snowflake, nullable=False),
+    Column("user_id", Snowflake, nullable=False),
+    Column("beta_id", SurrogateKey, ForeignKey("betas.id", ondelete="SET NULL")),
+    Column("type", String(10), nullable=False),
+    Column("title", String(100), nullable=False),
+    Column("details", Text, nullable=False, server_default=""),
+    Column("steps", Text),
+    Column("version", String(50)),
+    Column("suggested", String(200), nullable=False, server_default=""),  # the item ids offered, "1,7,9"
+    Column("state", String(10), nullable=False, server_default="open"),
+    Column("result_id", SurrogateKey),  # the item it was posted as, or voted for
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    CheckConstraint("state IN ('open', 'posted', 'voted')", name="state"),
+    Index(None, "guild_id", "user_id"),
+)

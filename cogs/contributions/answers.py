@@ -114,7 +114,7 @@ class Answers(commands.Cog):
             guild_id=guild.id, forum_id=thread.parent_id, thread_id=thread.id, message_id=reply.id,
             answerer_id=answerer.id, answerer_joined_at=answerer.joined_at, post_author_id=thread.owner_id,
             actor_id=interaction.user.id, title=thread.name, multiple=cfg.multiple,
-            close_after_hours=cfg.close_after_hours, apply=apply, undo=undo,
+            close_after_hours=cfg.close_after_hours, apply=apply, undo=undo, answer_text=reply.content or "",
         )
         if (outcome.credit is not None and outcome.credit.status in ("credited", "pending", "capped")
                 and thread.owner_id is not None and answerer.id != thread.owner_id

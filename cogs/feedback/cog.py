@@ -35,6 +35,7 @@ from bot.platform.errors import InvalidInput, KudosError, NotAllowed, NotFound
 from cogs.feedback import render
 from cogs.feedback.forum import ForumWatch
 from cogs.feedback.notices import Notices, only
+from cogs.feedback.similar import SIMILAR_ITEMS, Similar
 from cogs.feedback.ui import DYNAMIC_ITEMS, FeedbackForm, PageButton, item_view, review_view, type_picker
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ TYPE_CHOICES = [app_commands.Choice(name=label(t), value=t) for t in TYPES]
 STATUS_CHOICES = [app_commands.Choice(name=label(s), value=s) for s in STAFF_STATUSES]
 
 
-class Feedback(ForumWatch, Notices, commands.Cog):
+class Feedback(ForumWatch, Notices, Similar, commands.Cog):
     feedback = app_commands.Group(name="feedback", description="Feedback threads: report, vote, follow the status",
                                   guild_only=True)
 
@@ -59,9 +60,10 @@ class Feedback(ForumWatch, Notices, commands.Cog):
         self._answered: set[int] = set()  # threads whose first staff response is on record (see _staff_reply)
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
+        self.bot.add_dynamic_items(*DYNAMIC_ITEMS, *SIMILAR_ITEMS)
         self.bot.scheduler.register(NOTIFY_EVENT, self._on_notify_timer)
         self._register_notices()
+        self._register_similar()
         self.bot.scheduler.register(DIGEST_EVENT, self._on_digest_timer)
         self.bot.add_sync_listener("message", self._on_message)
         self.bot.add_sync_listener("thread_create", self._on_thread_create)
@@ -70,9 +72,10 @@ class Feedback(ForumWatch, Notices, commands.Cog):
             log.warning("removed %d feedback draft(s) that never got their post", purged)
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
+        self.bot.remove_dynamic_items(*DYNAMIC_ITEMS, *SIMILAR_ITEMS)
         self.bot.scheduler.unregister(NOTIFY_EVENT)
         self._unregister_notices()
+        self._unregister_similar()
         self.bot.scheduler.unregister(DIGEST_EVENT)
         self.bot.remove_sync_listener("message", self._on_message)
         self.bot.remove_sync_listener("thread_create", self._on_thread_create)
@@ -176,27 +179,32 @@ class Feedback(ForumWatch, Notices, commands.Cog):
         if guild is None:
             raise InvalidInput("Feedback is given inside a server.")
         draft = validate_draft(type_, title, details, steps, version)
-        forum = await self._forum(guild, beta_id)
+        await self._forum(guild, beta_id)
         await interaction.response.defer(ephemeral=True, thinking=True)
+        if await self.offer_similar(interaction, draft, beta_id):  # "Is it one of these?" (cogs/feedback/similar.py)
+            return
+        message, _item_id = await self.post_draft(guild, interaction.user.id, draft, beta_id)
+        await interaction.followup.send(message, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    async def post_draft(self, guild: discord.Guild, user_id: int, draft: Any, beta_id: int | None) -> tuple[str, int]:
+        """Record and post a report (or hold it for review); returns what the member is told and the item id."""
+        forum = await self._forum(guild, beta_id)
         if self.service.policy_for(guild.id).review_queue:
-            item = await self.service.create_draft(guild.id, interaction.user.id, draft, beta_id=beta_id, review=True)
+            item = await self.service.create_draft(guild.id, user_id, draft, beta_id=beta_id, review=True)
             try:
                 await self._post_for_review(guild, item)
             except Exception:
                 await self.service.discard(guild.id, item.id)
                 raise
-            await interaction.followup.send(
-                f"Thanks! Your feedback #{item.id} is waiting for a quick review by the team before it goes "
-                "public; you'll be mentioned in its thread.", ephemeral=True, allowed_mentions=NO_MENTIONS)
-            return
-        item = await self.service.create_draft(guild.id, interaction.user.id, draft, beta_id=beta_id, review=False)
+            return (f"Thanks! Your feedback #{item.id} is waiting for a quick review by the team before it goes "
+                    "public; you'll be mentioned in its thread."), item.id
+        item = await self.service.create_draft(guild.id, user_id, draft, beta_id=beta_id, review=False)
         try:
             thread = await self._open_post(forum, item)
         except Exception:
             await self.service.discard(guild.id, item.id)
             raise
-        await interaction.followup.send(f"Thanks! Your feedback is posted: {thread.mention}", ephemeral=True,
-                                        allowed_mentions=NO_MENTIONS)
+        return f"Thanks! Your feedback is posted: {thread.mention}", item.id
 
     async def _open_post(self, forum: discord.ForumChannel, item: FeedbackItem) -> discord.Thread:
         """Open the forum post of a draft, then publish it (credit and events in one transaction)."""
@@ -235,8 +243,9 @@ class Feedback(ForumWatch, Notices, commands.Cog):
         if not isinstance(channel, discord.TextChannel):
             raise NotFound("The feedback review channel is missing, so I can't hold this for review. A moderator "
                            "can fix feedback.review_channel in the config.")
-        message = await channel.send(embed=render.review_embed(item), view=review_view(item.id),
-                                     allowed_mentions=NO_MENTIONS)
+        duplicates = await self.bot.app.search.duplicates(guild.id, item.id, item.title, item.details)
+        message = await channel.send(embed=render.review_embed(item, duplicates=duplicates),
+                                     view=review_view(item.id), allowed_mentions=NO_MENTIONS)
         await self.service.set_review_message(guild.id, item.id, channel.id, message.id)
 
     async def approve(self, interaction: discord.Interaction, item_id: int) -> None:
@@ -478,6 +487,23 @@ class Feedback(ForumWatch, Notices, commands.Cog):
         await interaction.followup.send(
             f"{len(items)} feedback item(s).", file=discord.File(io.BytesIO(data), filename="feedback.csv"),
             ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    @status.autocomplete("of")
+    async def _of_autocomplete(self, interaction: discord.Interaction, current: str) -> list[app_commands.Choice[int]]:
+        """Likely duplicates of the item (the thread's, or ``item``), best first, with their scores (bot.search);
+        typing a number narrows them down. Merging stays the staff member's decision."""
+        if interaction.guild_id is None:
+            return []
+        item_id = getattr(interaction.namespace, "item", None)
+        found = (await self.service.get(interaction.guild_id, int(item_id)) if item_id
+                 else await self.service.by_thread(interaction.channel_id or 0))
+        if found is None or found.guild_id != interaction.guild_id:
+            return []
+        matches = await self.bot.app.search.duplicates(found.guild_id, found.id, found.title, found.details,
+                                                       limit=10)
+        typed = current.strip().lstrip("#")
+        return [app_commands.Choice(name=render.duplicate_choice(m), value=m.ref_id) for m in matches
+                if not typed or str(m.ref_id).startswith(typed)][:25]
 
     @new.autocomplete("beta")
     @top.autocomplete("beta")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import discord
 
@@ -54,11 +55,24 @@ def item_embed(item: FeedbackItem) -> discord.Embed:
     return embed
 
 
-def review_embed(item: FeedbackItem, outcome: str | None = None) -> discord.Embed:
+def review_embed(item: FeedbackItem, outcome: str | None = None, duplicates: Sequence[Any] = ()) -> discord.Embed:
     embed = item_embed(item)
     embed.title = f"Review #{item.id} · {markdown.inline(item.title)}"[:256]
+    if duplicates:
+        embed.add_field(name="Likely duplicates", value=duplicates_field(duplicates), inline=False)
     embed.set_footer(text=outcome or "Approve to publish it in the feedback forum; reject to drop it.")
     return embed
+
+
+def duplicate_choice(match: Any) -> str:
+    """One likely duplicate as an autocomplete choice (plain text, at most 100 characters)."""
+    return f"#{match.ref_id} · {match.title} · {label(match.status)} · score {match.score:.2f}"[:100]
+
+
+def duplicates_field(matches: Sequence[Any]) -> str:
+    """Likely duplicates for the review queue's embed (member titles escaped)."""
+    return "\n".join(f"#{m.ref_id} · {markdown.inline(m.title)} · {label(m.status)} · score {m.score:.2f}"
+                     for m in matches)[:1024]
 
 
 def notice_text(item: FeedbackItem, event: str, status: str, note: str | None, version: str | None,

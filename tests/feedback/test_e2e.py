@@ -302,6 +302,12 @@ async def test_export_is_a_csv(kudos: Harness) -> None:
     assert "Only staff" in (denied.content or "")
 
 
+# Twelve alike reports ("Idea 1", "Idea 2", ...) would be stopped by "Is it one of these?" (its own tests are in
+# tests/feedback/test_similar_e2e.py); these tests are about what gets posted.
+NO_SUGGESTIONS = {"guilds": {"default": {"search": {"suggest": False}}}}
+
+
+@pytest.mark.parametrize("bot_config", [NO_SUGGESTIONS])
 async def test_list_is_paginated(kudos: Harness) -> None:
     for n in range(12):  # from three members: one may open 5 reports a day (feedback.reports_per_day)
         await report(kudos, ("alice", "bob", "carol")[n % 3], "idea", {"Title": f"Idea {n}", "Details": "d"})
@@ -355,6 +361,7 @@ def _nasty(h: Harness, seed: int) -> str:
     return " ".join(rng.choice(pieces) for _ in range(rng.randint(1, 8)))
 
 
+@pytest.mark.parametrize("bot_config", [NO_SUGGESTIONS])
 async def test_fuzzed_mentions_in_user_text_never_ping(kudos: Harness) -> None:
     alice, bob = kudos.members["alice"], kudos.members["bob"]
     for seed in range(4):

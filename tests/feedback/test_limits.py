@@ -11,11 +11,19 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.feedback.tables import feedback
 from bot.ledger.tables import contributions
 from bot.sandbox.harness import Harness
+
+
+@pytest.fixture
+def bot_config() -> dict[str, Any]:
+    # These reports are alike on purpose ("Junk 1", "Junk 2"): "Is it one of these?" would stop them before the
+    # limits are reached (it has its own tests, tests/feedback/test_similar_e2e.py).
+    return {"guilds": {"default": {"search": {"suggest": False}}}}
 
 
 def _threads_in(h: Harness, forum: str) -> list[Any]:

@@ -63,6 +63,7 @@ from bot.platform.config.sections import (
     PointsConfig,
     PrivacyConfig,
     PublicConfig,
+    SearchConfig,
     SeasonConfig,
     SolutionsConfig,
 )
@@ -101,6 +102,7 @@ __all__ = [
     "PrivacyConfig",
     "InsightsConfig",
     "PublicConfig",
+    "SearchConfig",
     "GuildConfig",
     "WebConfig",
     "WebhooksConfig",
@@ -304,6 +306,7 @@ class GuildConfig(_Model):
     github: GithubConfig = Field(default_factory=GithubConfig)
     privileges: PrivilegesConfig = Field(default_factory=PrivilegesConfig)
     giveback: GivebackConfig = Field(default_factory=GivebackConfig)
+    search: SearchConfig = Field(default_factory=SearchConfig)
 
     @model_validator(mode="after")
     def _check_seasons(self) -> GuildConfig:

@@ -240,6 +240,30 @@ class PublicConfig(_Model):
             raise config_error("is required when public pages are enabled (e.g. slug = \"acme\")", "slug")
         return self
 
+# PostgreSQL's built-in text search configurations (``\\dF``): the stemmers the search index can use.
+SEARCH_LANGUAGES = ("simple", "arabic", "armenian", "basque", "catalan", "danish", "dutch", "english", "finnish",
+                    "french", "german", "greek", "hindi", "hungarian", "indonesian", "irish", "italian",
+                    "lithuanian", "nepali", "norwegian", "portuguese", "romanian", "russian", "serbian",
+                    "spanish", "swedish", "tamil", "turkish", "yiddish")
+
+
+class SearchConfig(_Model):
+    """``[guilds.<id>.search]``: similar feedback and already-solved help posts (bot/search)."""
+
+    language: str = Field("english", description="PostgreSQL text search configuration; SQLite always "
+                                                  "stems English (FTS5 porter)")
+    suggest: bool = Field(True, description='"Is it one of these?" before a report is posted')
+    help_suggestions: bool = Field(True, description='"Maybe already answered:" in new help posts')
+    helped_per_day: NonNegInt = Field(3, description='"your answer helped again" credits per answerer per UTC '
+                                                     "day; 0 = none")
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in SEARCH_LANGUAGES:
+            raise ValueError(f"unknown text search language {value!r}: use one of {', '.join(SEARCH_LANGUAGES)}")
+        return value
+
 
 class InsightsConfig(_Model):
     """``[guilds.<id>.insights]``: /stats charts and exports."""

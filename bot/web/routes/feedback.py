@@ -33,8 +33,10 @@ async def board(request: web.Request, ctx: Staff) -> web.StreamResponse:
 async def _item_page(request: web.Request, ctx: Staff, item_id: int, *, notice: str | None = None,
                      problem: str | None = None) -> web.StreamResponse:
     item = await ctx.bot.app.feedback.get(ctx.guild.id, item_id)  # NotFound for another guild's item
+    # Likely duplicates with their scores, as in the review queue and /feedback status's `of` (bot.search).
+    duplicates = await ctx.bot.app.search.duplicates(ctx.guild.id, item.id, item.title, item.details)
     return render(request, "feedback_item.html", ctx=ctx, active="feedback", item=item, label=label,
-                  staff_statuses=STAFF_STATUSES, notice=notice, problem=problem)
+                  staff_statuses=STAFF_STATUSES, notice=notice, problem=problem, duplicates=duplicates)
 
 
 @staff
