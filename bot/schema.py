@@ -33,8 +33,8 @@ from bot.ledger import personal as ledger_personal
 from bot.ledger.tables import contributions, member_stages, member_stats, stage_ladders, stage_moves
 from bot.platform.db.metadata import metadata
 from bot.platform.personal import NoMemberIds, PersonalData, check_registry
-from bot.platform.personal_data import AUDIT_LOG, MEMBERS
-from bot.platform.tables import audit_log, guilds, members, timers
+from bot.platform.personal_data import AUDIT_LOG, MEMBER_LOCALES, MEMBERS
+from bot.platform.tables import audit_log, guilds, member_locales, members, timers
 from bot.privacy import personal as privacy_personal
 from bot.privacy.tables import privacy_optouts
 from bot.rewards import personal as rewards_personal
@@ -59,6 +59,7 @@ __all__ = [
     "grants",
     "guilds",
     "help_posts",
+    "member_locales",
     "member_stages",
     "member_stats",
     "members",
@@ -89,6 +90,7 @@ PERSONAL_DATA: tuple[PersonalData, ...] = check_registry((
     *announcements_personal.PERSONAL_DATA,
     *activity_personal.PERSONAL_DATA,
     AUDIT_LOG,
+    MEMBER_LOCALES,
     *dashboard_personal.PERSONAL_DATA,
 ))
 

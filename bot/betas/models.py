@@ -9,6 +9,7 @@ from typing import Any, Literal
 from bot.betas.store import BetaRow
 from bot.platform.clock import DurationTooLong, parse_duration
 from bot.platform.errors import InvalidInput
+from bot.platform.i18n import Translator, translator
 from bot.platform.text import check_range, check_text, is_invisible, strip_bidi
 
 MAX_NAME = 100
@@ -36,16 +37,18 @@ class Eligibility:
         return cls(int(data.get("min_points") or 0), int(role) if role else None, data.get("stage") or None,
                    int(data.get("account_age_days") or 0))
 
-    def describe(self) -> list[str]:
+    def describe(self, tr: Translator | None = None) -> list[str]:
+        tr = tr or translator()
         out = []
         if self.min_points:
-            out.append(f"at least {self.min_points} points")
+            out.append(tr.ngettext("at least {count} point", "at least {count} points", self.min_points))
         if self.role_id:
-            out.append(f"the <@&{self.role_id}> role")
+            out.append(tr("the {role} role", role=f"<@&{self.role_id}>"))
         if self.stage:
-            out.append(f"the {self.stage} stage or above")
+            out.append(tr("the {stage} stage or above", stage=self.stage))
         if self.account_age_days:
-            out.append(f"a Discord account at least {self.account_age_days} days old")
+            out.append(tr.ngettext("a Discord account at least {count} day old",
+                                   "a Discord account at least {count} days old", self.account_age_days))
         return out
 
 

@@ -271,6 +271,7 @@ class GuildConfig(_Model):
     moderator_roles: list[RoleRef] = Field(default_factory=lambda: ["Moderator"])
     curator_roles: list[RoleRef] = Field(default_factory=lambda: ["Curator"])
     helper_roles: list[RoleRef] = Field(default_factory=lambda: ["Helper"])
+    language: str | None = Field(None, description="Language of public posts; default: the server's preferred locale")
     channels: ChannelsConfig = Field(default_factory=ChannelsConfig)
     points: PointsConfig = Field(default_factory=PointsConfig)
     caps: CapsConfig = Field(default_factory=CapsConfig)
@@ -287,6 +288,18 @@ class GuildConfig(_Model):
     reward_delivery: RewardDeliveryConfig = Field(default_factory=RewardDeliveryConfig)
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     insights: InsightsConfig = Field(default_factory=InsightsConfig)
+
+    @field_validator("language")
+    @classmethod
+    def _check_language(cls, value: str | None) -> str | None:
+        from bot.platform.i18n import LANGUAGES
+
+        if value is None:
+            return None
+        code = value.strip().replace("-", "_")
+        if code not in LANGUAGES:
+            raise config_error(f"unknown language '{value}' (one of {', '.join(LANGUAGES)})")
+        return code
 
     @model_validator(mode="after")
     def _check_seasons(self) -> GuildConfig:
