@@ -126,7 +126,8 @@ def receipt_line(r: Receipt, *, channel: str | None = None, thread: str | None =
 def member(user_id: int | None, tr: Translator | None = None) -> str:
     """A member's mention, or ``erased member`` for the pseudonym (a negative id) an erasure left."""
     if user_id is not None and user_id < 0:
-        return (tr or translator())("erased member")
+        tr = tr or translator()
+        return tr("erased member")
     return f"<@{user_id}>"
 
 

@@ -75,9 +75,10 @@ def _check_options(errs: FormErrors, at: list[Any], options: list[dict[str, Any]
                                  description=False)
         _check_options(errs, where, opt.get("options") or [])
     for locale, names in _localized_names(options).items():
-        if len(set(names)) != len(names):
-            errs.add([*at, "options"], "APPLICATION_COMMAND_OPTIONS_NAME_ALREADY_EXISTS",
-                     f"Option names must be unique in {locale}")
+        for n, name in enumerate(names):
+            if name in names[:n]:
+                errs.add([*at, "options", n, "name_localizations", locale], "APPLICATION_COMMAND_OPTIONS_NAME_ALREADY_EXISTS",
+                         f"Option names must be unique in {locale}")
 
 
 def _check_command(errs: FormErrors, i: int, cmd: dict[str, Any]) -> None:

@@ -205,8 +205,9 @@ class Posts:
                 raise GiveUp(f"find the discussion thread of beta #{beta_id}") from exc
         if not isinstance(thread, discord.Thread):
             raise Drop(f"the discussion thread of beta #{beta_id} is gone")
-        text = i18n.for_guild(self.bot, guild)("{members}: a spot opened up, you're now in the **{name}** beta!",
-                                               members=" ".join(f"<@{u}>" for u in user_ids), name=beta.row.name)
+        tr = i18n.for_guild(self.bot, guild)
+        text = tr("{members}: a spot opened up, you're now in the **{name}** beta!",
+                  members=" ".join(f"<@{u}>" for u in user_ids), name=beta.row.name)
         what = f"welcome members into the {beta.row.name} beta"
 
         async def send(where: discord.Thread) -> None:

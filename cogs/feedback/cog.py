@@ -186,9 +186,10 @@ class Feedback(ForumWatch, Notices, commands.Cog):
             except Exception:
                 await self.service.discard(guild.id, item.id)
                 raise
+            tr = i18n.for_reader(interaction)
             await interaction.followup.send(
-                i18n.for_reader(interaction)("Thanks! Your feedback #{number} is waiting for a quick review by the team "
-                                             "before it goes public; you'll be mentioned in its thread.", number=item.id),
+                tr("Thanks! Your feedback #{number} is waiting for a quick review by the team before it goes public; "
+                   "you'll be mentioned in its thread.", number=item.id),
                 ephemeral=True, allowed_mentions=NO_MENTIONS)
             return
         item = await self.service.create_draft(guild.id, interaction.user.id, draft, beta_id=beta_id, review=False)
@@ -197,9 +198,9 @@ class Feedback(ForumWatch, Notices, commands.Cog):
         except Exception:
             await self.service.discard(guild.id, item.id)
             raise
-        await interaction.followup.send(
-            i18n.for_reader(interaction)("Thanks! Your feedback is posted: {thread}", thread=thread.mention),
-            ephemeral=True, allowed_mentions=NO_MENTIONS)
+        tr = i18n.for_reader(interaction)
+        await interaction.followup.send(tr("Thanks! Your feedback is posted: {thread}", thread=thread.mention),
+                                        ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     async def _open_post(self, forum: discord.ForumChannel, item: FeedbackItem) -> discord.Thread:
         """Open the forum post of a draft, then publish it (credit and events in one transaction)."""

@@ -74,7 +74,8 @@ class RejectForm(KudosModal):
 
 class VoteButton(GuardedCallback, discord.ui.DynamicItem[discord.ui.Button], template=r"feedback:vote:(?P<id>\d+)"):
     def __init__(self, item_id: int, tr: Translator | None = None) -> None:
-        super().__init__(discord.ui.Button(label=(tr or translator())("Me too"), emoji="👍",
+        tr = tr or translator()
+        super().__init__(discord.ui.Button(label=tr("Me too"), emoji="👍",
                                            style=discord.ButtonStyle.primary,
                                            custom_id=f"feedback:vote:{item_id}"))
         self.item_id = item_id
@@ -91,7 +92,8 @@ class VoteButton(GuardedCallback, discord.ui.DynamicItem[discord.ui.Button], tem
 class FollowButton(GuardedCallback, discord.ui.DynamicItem[discord.ui.Button],
                    template=r"feedback:follow:(?P<id>\d+)"):
     def __init__(self, item_id: int, tr: Translator | None = None) -> None:
-        super().__init__(discord.ui.Button(label=(tr or translator())("Follow"), emoji="🔔",
+        tr = tr or translator()
+        super().__init__(discord.ui.Button(label=tr("Follow"), emoji="🔔",
                                            style=discord.ButtonStyle.secondary,
                                            custom_id=f"feedback:follow:{item_id}"))
         self.item_id = item_id
