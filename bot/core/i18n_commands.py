@@ -39,10 +39,10 @@ async def command_strings() -> dict[str, list[str]]:
     from bot.core.bot import create_bot
     from bot.platform.config import parse_config
     from bot.platform.db import migrate
-    from bot.sandbox.harness import sandbox_base_config
 
     with tempfile.TemporaryDirectory(prefix="kudos-i18n-") as tmp:  # some cogs read their tables on load
-        config = parse_config(sandbox_base_config(f"sqlite+aiosqlite:///{tmp}/kudos.db"), source="i18n extraction")
+        config = parse_config({"bot": {"database_url": f"sqlite+aiosqlite:///{tmp}/kudos.db", "gc_freeze": False}},
+                              source="i18n extraction")
         bot = create_bot(config)
         try:
             await migrate.upgrade(bot.db)
