@@ -112,22 +112,25 @@ class JoinResult:
     def changed(self) -> bool:
         return self.status in ("joined", "waitlisted")
 
-    def message(self) -> str:
+    def message(self, tr: Translator | None = None) -> str:
+        tr = tr or translator()
         name = self.beta.row.name
         match self.status:
             case "joined":
-                extra = " The cohort role is on its way." if self.beta.row.cohort_role_id else ""
+                extra = " " + tr("The cohort role is on its way.") if self.beta.row.cohort_role_id else ""
                 if self.beta.row.private_channel_id and self.beta.row.cohort_role_id:
-                    extra = (" The cohort role is on its way, and with it the private channel "
-                             f"<#{self.beta.row.private_channel_id}>.")
-                return f"You're in the **{name}** beta!{extra} Use *Give feedback* on the announcement any time."
+                    extra = " " + tr("The cohort role is on its way, and with it the private channel {channel}.",
+                                     channel=f"<#{self.beta.row.private_channel_id}>")
+                return (tr("You're in the **{name}** beta!", name=name) + extra + " "
+                        + tr("Use *{button}* on the announcement any time.", button=tr("Give feedback")))
             case "waitlisted":
-                return (f"The **{name}** beta is full, so you're on the waitlist (position {self.position}). "
-                        "You'll be moved in automatically, with a DM, when a spot opens.")
+                return tr("The **{name}** beta is full, so you're on the waitlist (position {position}). You'll be "
+                          "moved in automatically, with a DM, when a spot opens.", name=name, position=self.position)
             case "already_joined":
-                return f"You're already in the **{name}** beta."
+                return tr("You're already in the **{name}** beta.", name=name)
             case _:
-                return f"You're already on the waitlist of **{name}** (position {self.position})."
+                return tr("You're already on the waitlist of **{name}** (position {position}).", name=name,
+                          position=self.position)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,10 +139,11 @@ class LeaveResult:
     was: str
     promoted: tuple[int, ...] = ()
 
-    def message(self) -> str:
+    def message(self, tr: Translator | None = None) -> str:
+        tr = tr or translator()
         if self.was == "waitlisted":
-            return f"You've left the waitlist of **{self.beta.row.name}**."
-        return f"You've left the **{self.beta.row.name}** beta. Thanks for trying it!"
+            return tr("You've left the waitlist of **{name}**.", name=self.beta.row.name)
+        return tr("You've left the **{name}** beta. Thanks for trying it!", name=self.beta.row.name)
 
 
 @dataclass(frozen=True, slots=True)

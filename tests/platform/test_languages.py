@@ -109,8 +109,11 @@ async def test_french_server_gets_a_french_beta_card_and_discussion_thread(kudos
     first = kudos.emu.messages(thread.id)[0]
     assert first.content.startswith("Questions et premières impressions sur **Photos v2**")
 
-    joined = await kudos.member("alice").click(post.id, label="Rejoindre")
-    assert joined.ephemeral  # an English client's own answer (not converted yet: English either way)
+    joined = await kudos.member("hans").click(post.id, label="Rejoindre")  # the card is French, his answer German
+    assert joined.ephemeral and (joined.content or "").startswith("Du bist in der Beta **Photos v2**!")
+    assert labels(joined.message) == ["Erinnerungen stummschalten"]
+    english = await kudos.member("alice").click(post.id, label="Rejoindre")
+    assert (english.content or "").startswith("You're in the **Photos v2** beta!")
 
 
 async def test_japanese_member_gets_the_perk_dm_in_japanese_with_the_code_verbatim(kudos: Harness) -> None:
