@@ -104,6 +104,7 @@ class KudosBot(commands.Bot):
         # Before any command, view or modal task runs: defer in time when the handler is slow (3-second rule).
         self.add_sync_listener("interaction", lambda i: interactions.install(i, self.tasks.spawn))
         self.locales = MemberLocales(self.db, self.clock)  # each member's last locale: their DMs speak it
+        self.add_flush_hook(self.locales.flush)  # changes not written yet go before the database closes
         self.add_sync_listener("interaction", lambda i: i18n.note_locale(self, i))
         self.observability: Observability | None = None  # /metrics, /healthz, /readyz when [metrics] enabled
         if config.metrics.enabled:

@@ -49,9 +49,8 @@ def note_locale(bot: KudosBot, interaction: discord.Interaction) -> None:
     if interaction.guild_id is None or interaction.user is None:
         return
     locale = str(getattr(interaction.locale, "value", interaction.locale) or "")
-    if locale and bot.locales.changed(interaction.guild_id, interaction.user.id, locale):
-        bot.tasks.spawn(bot.locales.remember(interaction.guild_id, interaction.user.id, locale),
-                        name=f"locale:{interaction.user.id}")
+    if locale and bot.locales.note(interaction.guild_id, interaction.user.id, locale):
+        bot.tasks.spawn(bot.locales.flush(), name="member-locales")
 
 
 class CommandTranslator(app_commands.Translator):

@@ -1,12 +1,15 @@
 """The locale of each member's last interaction, per server (``member_locales``): their DMs speak it.
 
-Every interaction passes :meth:`MemberLocales.seen` (a sync listener of the bot): a member whose locale did not
-change since the last one costs a dict lookup; a change is written in the background (one upsert). A DM's
-sender reads :meth:`MemberLocales.get` (cached) and falls back to the server's language
-(:func:`bot.platform.i18n.dm_language`).
+Every interaction passes :meth:`MemberLocales.note` (a sync listener of the bot): a member whose locale did not
+change since the last one costs a dict lookup; changes are buffered and written by one background
+:meth:`MemberLocales.flush` in one transaction (a launch's burst of fifty new members is one write, not fifty
+competing with the joins), and on shutdown. A DM's sender reads :meth:`MemberLocales.get` (cached) and falls back
+to the server's language (:func:`bot.platform.i18n.dm_language`).
 """
 
 from __future__ import annotations
+
+import logging
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -16,6 +19,7 @@ from bot.platform.db import Database
 from bot.platform.db.upsert import upsert
 from bot.platform.tables import member_locales
 
+log = logging.getLogger(__name__)
 MAX_CACHED = 100_000  # members whose locale is kept in memory; beyond that the cache starts again
 
 
@@ -30,19 +34,46 @@ class MemberLocales:
         self.db = db
         self.clock = clock
         self._known: dict[tuple[int, int], str | None] = {}
+        self._pending: dict[tuple[int, int], str] = {}
+        self._flushing = False
 
-    def changed(self, guild_id: int, user_id: int, locale: str) -> bool:
-        """Whether ``locale`` differs from what is known of the member (then :meth:`remember` it)."""
-        return self._known.get((guild_id, user_id)) != locale
-
-    async def remember(self, guild_id: int, user_id: int, locale: str) -> None:
+    def note(self, guild_id: int, user_id: int, locale: str) -> bool:
+        """An interaction's locale. True when a :meth:`flush` should be started (a change, none running)."""
+        key = (guild_id, user_id)
+        if self._known.get(key) == locale:
+            return False
         if len(self._known) >= MAX_CACHED:
             self._known.clear()
-        self._known[(guild_id, user_id)] = locale
-        async with self.db.begin() as conn:
-            await upsert(conn, member_locales, {"guild_id": guild_id, "user_id": user_id, "locale": locale[:16],
-                                                "updated_at": self.clock.now()},
-                         keys=["guild_id", "user_id"], update=["locale", "updated_at"])
+        self._known[key] = locale
+        self._pending[key] = locale[:16]
+        return not self._flushing
+
+    async def flush(self) -> None:
+        """Write the buffered changes, one transaction per batch, until none is left."""
+        if self._flushing:
+            return
+        self._flushing = True
+        try:
+            while self._pending:
+                batch, self._pending = self._pending, {}
+                now = self.clock.now()
+                try:
+                    async with self.db.begin() as conn:
+                        for (guild_id, user_id), locale in batch.items():
+                            await upsert(conn, member_locales, {"guild_id": guild_id, "user_id": user_id,
+                                                                "locale": locale, "updated_at": now},
+                                         keys=["guild_id", "user_id"], update=["locale", "updated_at"])
+                except Exception:  # noqa: BLE001 - a language preference: the cache keeps it; the next change writes
+                    log.warning("could not store %d member locale(s); DMs use the cached ones", len(batch),
+                                exc_info=True)
+                    return
+        finally:
+            self._flushing = False
+
+    async def remember(self, guild_id: int, user_id: int, locale: str) -> None:
+        """Note and write one member's locale now."""
+        self.note(guild_id, user_id, locale)
+        await self.flush()
 
     async def get(self, guild_id: int, user_id: int) -> str | None:
         key = (guild_id, user_id)
@@ -56,3 +87,4 @@ class MemberLocales:
     def forget(self, guild_id: int, user_id: int) -> None:
         """After an erasure (``/mydata forget``): the cached locale goes with the row."""
         self._known.pop((guild_id, user_id), None)
+        self._pending.pop((guild_id, user_id), None)
