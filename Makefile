@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install sandbox test run bench soak lint clean
+.PHONY: install sandbox test run bench soak lint clean i18n mo
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -12,7 +12,23 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) mo
+
+# Languages (docs/languages.md): `make i18n` extracts every message (pybabel extract, then the slash commands'
+# strings) into bot/locale/kudos.pot and updates each bot/locale/<lang>/LC_MESSAGES/kudos.po; `make mo`
+# compiles them (the bot also compiles a missing or stale .mo on first use, so a fresh clone works).
+LOCALES := bot/locale
+I18N_KEYWORDS := -k tr -k ngettext:1,2 -k N_ --no-default-keywords
+
+i18n: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg $(I18N_KEYWORDS) --no-location --sort-output --add-comments=TRANSLATORS: \
+		--project=Kudos --msgid-bugs-address=none -o $(LOCALES)/kudos.pot .
+	$(BIN)/python -m bot.core.i18n_commands $(LOCALES)/kudos.pot
+	$(BIN)/pybabel update -i $(LOCALES)/kudos.pot -d $(LOCALES) -D kudos --no-fuzzy-matching --ignore-obsolete
+	$(MAKE) mo
+
+mo: $(STAMP)
+	$(BIN)/pybabel compile -d $(LOCALES) -D kudos --statistics
 
 sandbox: $(STAMP)
 	$(BIN)/kudos sandbox
@@ -23,7 +39,7 @@ sandbox: $(STAMP)
 TEST_WORKERS ?= auto
 PYTEST_ARGS  ?=
 
-test: $(STAMP)
+test: $(STAMP) mo
 	$(BIN)/ruff check bot cogs tests bench migrations
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)

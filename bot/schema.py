@@ -46,8 +46,8 @@ from bot.linkedroles import personal as linkedroles_personal
 from bot.linkedroles.tables import linked_role_links
 from bot.platform.db.metadata import metadata
 from bot.platform.personal import NoMemberIds, PersonalData, check_registry
-from bot.platform.personal_data import AUDIT_LOG, MEMBERS
-from bot.platform.tables import audit_log, guilds, members, timers
+from bot.platform.personal_data import AUDIT_LOG, MEMBER_LOCALES, MEMBERS
+from bot.platform.tables import audit_log, guilds, member_locales, members, timers
 from bot.privacy import personal as privacy_personal
 from bot.privacy.tables import privacy_optouts, privacy_public_names
 from bot.privileges import personal as privileges_personal
@@ -86,6 +86,7 @@ __all__ = [
     "guilds",
     "help_posts",
     "member_privileges",
+    "member_locales",
     "member_stages",
     "member_stats",
     "linked_role_links",
@@ -131,6 +132,7 @@ PERSONAL_DATA: tuple[PersonalData, ...] = check_registry((
     *announcements_personal.PERSONAL_DATA,
     *activity_personal.PERSONAL_DATA,
     AUDIT_LOG,
+    MEMBER_LOCALES,
     *dashboard_personal.PERSONAL_DATA,
     *settings_personal.PERSONAL_DATA,
     *linkedroles_personal.PERSONAL_DATA,

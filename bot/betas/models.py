@@ -9,6 +9,7 @@ from typing import Any, Literal
 from bot.betas.store import BetaRow
 from bot.platform.clock import DurationTooLong, parse_duration
 from bot.platform.errors import InvalidInput
+from bot.platform.i18n import Translator, translator
 from bot.platform.text import check_range, check_text, is_invisible, strip_bidi
 
 MAX_NAME = 100
@@ -36,16 +37,18 @@ class Eligibility:
         return cls(int(data.get("min_points") or 0), int(role) if role else None, data.get("stage") or None,
                    int(data.get("account_age_days") or 0))
 
-    def describe(self) -> list[str]:
+    def describe(self, tr: Translator | None = None) -> list[str]:
+        tr = tr or translator()
         out = []
         if self.min_points:
-            out.append(f"at least {self.min_points} points")
+            out.append(tr.ngettext("at least {count} point", "at least {count} points", self.min_points))
         if self.role_id:
-            out.append(f"the <@&{self.role_id}> role")
+            out.append(tr("the {role} role", role=f"<@&{self.role_id}>"))
         if self.stage:
-            out.append(f"the {self.stage} stage or above")
+            out.append(tr("the {stage} stage or above", stage=self.stage))
         if self.account_age_days:
-            out.append(f"a Discord account at least {self.account_age_days} days old")
+            out.append(tr.ngettext("a Discord account at least {count} day old",
+                                   "a Discord account at least {count} days old", self.account_age_days))
         return out
 
 
@@ -109,22 +112,25 @@ class JoinResult:
     def changed(self) -> bool:
         return self.status in ("joined", "waitlisted")
 
-    def message(self) -> str:
+    def message(self, tr: Translator | None = None) -> str:
+        tr = tr or translator()
         name = self.beta.row.name
         match self.status:
             case "joined":
-                extra = " The cohort role is on its way." if self.beta.row.cohort_role_id else ""
+                extra = " " + tr("The cohort role is on its way.") if self.beta.row.cohort_role_id else ""
                 if self.beta.row.private_channel_id and self.beta.row.cohort_role_id:
-                    extra = (" The cohort role is on its way, and with it the private channel "
-                             f"<#{self.beta.row.private_channel_id}>.")
-                return f"You're in the **{name}** beta!{extra} Use *Give feedback* on the announcement any time."
+                    extra = " " + tr("The cohort role is on its way, and with it the private channel {channel}.",
+                                     channel=f"<#{self.beta.row.private_channel_id}>")
+                return (tr("You're in the **{name}** beta!", name=name) + extra + " "
+                        + tr("Use *{button}* on the announcement any time.", button=tr("Give feedback")))
             case "waitlisted":
-                return (f"The **{name}** beta is full, so you're on the waitlist (position {self.position}). "
-                        "You'll be moved in automatically, with a DM, when a spot opens.")
+                return tr("The **{name}** beta is full, so you're on the waitlist (position {position}). You'll be "
+                          "moved in automatically, with a DM, when a spot opens.", name=name, position=self.position)
             case "already_joined":
-                return f"You're already in the **{name}** beta."
+                return tr("You're already in the **{name}** beta.", name=name)
             case _:
-                return f"You're already on the waitlist of **{name}** (position {self.position})."
+                return tr("You're already on the waitlist of **{name}** (position {position}).", name=name,
+                          position=self.position)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,10 +139,11 @@ class LeaveResult:
     was: str
     promoted: tuple[int, ...] = ()
 
-    def message(self) -> str:
+    def message(self, tr: Translator | None = None) -> str:
+        tr = tr or translator()
         if self.was == "waitlisted":
-            return f"You've left the waitlist of **{self.beta.row.name}**."
-        return f"You've left the **{self.beta.row.name}** beta. Thanks for trying it!"
+            return tr("You've left the waitlist of **{name}**.", name=self.beta.row.name)
+        return tr("You've left the **{name}** beta. Thanks for trying it!", name=self.beta.row.name)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
         SolutionOutcome,
     )
     from bot.contributions.text import (
+        KIND_LABELS,
         leaderboard_line,
         next_reward_text,
         progress_bar,
@@ -35,6 +36,7 @@ _EXPORTS = {
     "ContributionsService": ("bot.contributions.service", "ContributionsService"),
     "FeatureOutcome": ("bot.contributions.service", "FeatureOutcome"),
     "SolutionOutcome": ("bot.contributions.service", "SolutionOutcome"),
+    "KIND_LABELS": ("bot.contributions.text", "KIND_LABELS"),
     "leaderboard_line": ("bot.contributions.text", "leaderboard_line"),
     "next_reward_text": ("bot.contributions.text", "next_reward_text"),
     "progress_bar": ("bot.contributions.text", "progress_bar"),
@@ -44,6 +46,7 @@ _EXPORTS = {
 }
 __all__ = [
     "CLOSE_SOLVED",
+    "KIND_LABELS",
     "ContributionsService",
     "DAILY",
     "FeatureOutcome",

@@ -5,17 +5,29 @@ from __future__ import annotations
 from bot.ledger import LedgerPolicy, Profile, Receipt
 from bot.ledger.explain import plural, ts
 from bot.platform import markdown
+from bot.platform.i18n import N_, Translator, translator
 from bot.rewards import NextReward
 
 _DONE_BY = {
-    "answer": "accepted by",
-    "thanks": "from",
-    "curation": "for featuring a post by",
-    "creation": "by",
-    "feedback_given": "recorded by",
-    "feedback_acknowledged": "heard by",
-    "feedback_shipped": "shipped by",
-    "beta": "recorded by",
+    "answer": N_("accepted by {member}"),
+    "thanks": N_("from {member}"),
+    "curation": N_("for featuring a post by {member}"),
+    "creation": N_("by {member}"),
+    "feedback_given": N_("recorded by {member}"),
+    "feedback_acknowledged": N_("heard by {member}"),
+    "feedback_shipped": N_("shipped by {member}"),
+    "beta": N_("recorded by {member}"),
+}
+# How a contribution kind reads to members (the key itself in English, as the slash options name it).
+KIND_LABELS = {
+    "answer": N_("answer"),
+    "thanks": N_("thanks"),
+    "curation": N_("curation"),
+    "creation": N_("creation"),
+    "feedback_given": N_("feedback_given"),
+    "feedback_acknowledged": N_("feedback_acknowledged"),
+    "feedback_shipped": N_("feedback_shipped"),
+    "beta": N_("beta"),
 }
 
 
@@ -54,17 +66,18 @@ def stage_progress(policy: LedgerPolicy, profile: Profile) -> float:
     return sum(parts) / len(parts) if parts else 1.0
 
 
-def next_reward_text(nxt: NextReward) -> str | None:
+def next_reward_text(nxt: NextReward, tr: Translator | None = None) -> str | None:
     """The "Next reward" field of ``/profile``; ``None`` when the guild has no threshold rewards (no field).
 
     ``**helper** — role @Helper, a code from storage`` / ``2/3 answer credits ▰▰▰▰▰▰▰▱▱▱ 67%`` /
     ``1 more answer credit to go``. Names the reward and its perk pool, never a code."""
     if nxt.state == "none":
         return None
+    tr = tr or translator()
     if nxt.state == "all_earned":
-        return "All rewards earned 🎉"
+        return tr("All rewards earned 🎉")
     if nxt.state == "none_left" or nxt.progress is None:
-        return "No reward left that you can earn right now."
+        return tr("No reward left that you can earn right now.")
     p = nxt.progress
     head = f"**{p.rule}**" + (" (again)" if p.again else "") + (f" — {p.gives}" if p.gives else "")
     units = p.unit + ("s" if p.target != 1 else "")
@@ -76,45 +89,52 @@ def next_reward_text(nxt: NextReward) -> str | None:
     return f"{head}\n{line}\n{tail}"[:1024]
 
 
-def receipt_line(r: Receipt, *, channel: str | None = None, thread: str | None = None) -> str:
+def receipt_line(r: Receipt, *, channel: str | None = None, thread: str | None = None,
+                 tr: Translator | None = None) -> str:
     """``+10 answer in #help 'sync fails', accepted by <@x>`` (with the entry's state when not counted).
 
     ``channel`` is the channel or forum name, ``thread`` the post title when known (else the title recorded
     with the entry, or for a reversal with the entry it reverses: a reversal's reason is never a title)."""
+    tr = tr or translator()
     title = thread or r.title
     title = markdown.inline(title) or None  # post titles and reasons are member text: never markup or links
+    kind = tr(KIND_LABELS[r.kind]) if r.kind in KIND_LABELS else r.kind
     where = ""
     if channel:
-        where = f" in #{markdown.inline(channel)}" + (f" '{title}'" if title else "")
+        where = " " + (tr("in #{channel} '{title}'", channel=markdown.inline(channel), title=title) if title
+                       else tr("in #{channel}", channel=markdown.inline(channel)))
     elif r.thread_id or r.channel_id:
-        where = f" in <#{r.thread_id or r.channel_id}>"
+        where = " " + tr("in {channel}", channel=f"<#{r.thread_id or r.channel_id}>")
     if r.status == "reversal":
-        why = f" — reason: {markdown.inline(r.reason)}" if r.reason else ""
-        by = member(r.actor_id) if r.actor_id else "the system"
-        return f"{r.points:+d} {r.kind}{where}, reversed by {by}{why} ({ts(r.created_at, 'd')})"
-    by = f", {_DONE_BY.get(r.kind, 'by')} {member(r.actor_id)}" if r.actor_id else ""
+        why = " — " + tr("reason: {reason}", reason=markdown.inline(r.reason)) if r.reason else ""
+        by = member(r.actor_id, tr) if r.actor_id else tr("the system")
+        return f"{r.points:+d} {kind}{where}, " + tr("reversed by {member}", member=by) + f"{why} ({ts(r.created_at, 'd')})"
+    by = ", " + tr(_DONE_BY.get(r.kind, N_("by {member}")), member=member(r.actor_id, tr)) if r.actor_id else ""
     said = f" — “{markdown.inline(r.reason)}”" if r.reason and r.kind == "thanks" else ""
-    line = f"+{r.points} {r.kind}{where}{by}{said}"
+    line = f"+{r.points} {kind}{where}{by}{said}"
     if r.status == "pending":
-        until = ts(r.held_until, "d") if r.held_until else "the end of probation"
-        line += f" (held until {until}: new-member probation)"
+        until = ts(r.held_until, "d") if r.held_until else tr("the end of probation")
+        line += " " + tr("(held until {until}: new-member probation)", until=until)
     elif r.status == "capped":
-        line = f"0 {r.kind}{where}{by} (daily cap reached{': ' + r.note if r.note else ''})"
+        line = f"0 {kind}{where}{by} " + (tr("(daily cap reached: {note})", note=r.note) if r.note
+                                          else tr("(daily cap reached)"))
     elif r.status == "reversed":
-        line = f"~~{line}~~ (reversed)"
+        line = f"~~{line}~~ " + tr("(reversed)")
     return line
 
 
-def member(user_id: int | None) -> str:
+def member(user_id: int | None, tr: Translator | None = None) -> str:
     """A member's mention, or ``erased member`` for the pseudonym (a negative id) an erasure left."""
     if user_id is not None and user_id < 0:
-        return "erased member"
+        tr = tr or translator()
+        return tr("erased member")
     return f"<@{user_id}>"
 
 
-def leaderboard_line(rank: int, user_id: int, points: int) -> str:
+def leaderboard_line(rank: int, user_id: int, points: int, *, tr: Translator | None = None) -> str:
+    tr = tr or translator()
     medal = {1: "🥇", 2: "🥈", 3: "🥉"}.get(rank, f"**{rank}.**")
-    return f"{medal} {member(user_id)} — {points} point{'s' if points != 1 else ''}"
+    return f"{medal} {member(user_id, tr)} — " + tr.ngettext("{count} point", "{count} points", points)
 
 
 def release_receipt(points: int, count: int, total: int) -> str:

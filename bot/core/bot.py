@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 
 from bot import schema
 from bot.app import App, build_app
-from bot.core import interactions
+from bot.core import i18n, interactions
 from bot.core.effects import Effects
 from bot.core.errors import KudosTree
 from bot.core.flood import InteractionGate
@@ -29,6 +29,7 @@ from bot.platform.clock import Clock, SystemClock
 from bot.platform.db import migrate
 from bot.platform.db.engine import Database
 from bot.platform.jobs.scheduler import CronJob, SchedulerSettings, TimerScheduler
+from bot.platform.locales import MemberLocales
 from bot.platform.resolver import ResolvedGuild
 from bot.rewards import MemberFacts
 
@@ -107,6 +108,9 @@ class KudosBot(commands.Bot):
         options.setdefault("http_trace", self.pacer.trace)
         # Before any command, view or modal task runs: defer in time when the handler is slow (3-second rule).
         self.add_sync_listener("interaction", lambda i: interactions.install(i, self.tasks.spawn))
+        self.locales = MemberLocales(self.db, self.clock)  # each member's last locale: their DMs speak it
+        self.add_flush_hook(self.locales.flush)  # changes not written yet go before the database closes
+        self.add_sync_listener("interaction", lambda i: i18n.note_locale(self, i))
         self.observability: Observability | None = None  # /metrics, /healthz, /readyz when [metrics] enabled
         if config.metrics.enabled:
             from bot.core.observability import Observability
@@ -289,6 +293,7 @@ class KudosBot(commands.Bot):
                 log.info("ladder stages rebuilt for %d guild(s) after a ladder change", len(rebuilt))
         # The file's webhook endpoints ([guilds.<id>.webhooks]) into the database before any event is sent.
         await self.app.webhooks.sync_config()
+        await self.tree.set_translator(i18n.CommandTranslator())
         await self.load_cogs()
         await self.scheduler.start()
         if self.observability is not None:

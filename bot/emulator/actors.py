@@ -427,7 +427,7 @@ class ActorsMixin(_Base):
             "channel_id": str(channel.id),
             "token": rec.token,
             "version": 1,
-            "locale": "en-US",
+            "locale": self.state.users[rec.user_id].locale,  # the member's client language
             "entitlements": [],
             "attachment_size_limit": 10 * 1024 * 1024,
             "app_permissions": str(self.bot_permissions(channel.id)),
@@ -437,8 +437,8 @@ class ActorsMixin(_Base):
             member = self._member(guild.id, rec.user_id)
             perms = self.member_permissions(channel.id, rec.user_id)
             payload.update(
-                guild_id=str(guild.id), guild_locale="en-US", context=0,
-                guild={"id": str(guild.id), "locale": "en-US", "features": ["COMMUNITY"]},
+                guild_id=str(guild.id), guild_locale=guild.preferred_locale, context=0,
+                guild={"id": str(guild.id), "locale": guild.preferred_locale, "features": ["COMMUNITY"]},
                 member=member_json(self.state, member) | {"permissions": str(perms)},
                 authorizing_integration_owners={"0": str(guild.id)},
             )

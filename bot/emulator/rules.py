@@ -342,3 +342,16 @@ def check_thread_name(name: Any) -> None:
         else:
             errs.too_long(["name"], name, 100)
     errs.raise_if_any()
+
+
+# reference.mdx, "Locales": the languages a client can be in, and the keys of a command's *_localizations.
+LOCALES = frozenset({
+    "id", "da", "de", "en-GB", "en-US", "es-ES", "es-419", "fr", "hr", "it", "lt", "hu", "nl", "no", "pl", "pt-BR",
+    "ro", "fi", "sv-SE", "vi", "tr", "cs", "el", "bg", "ru", "uk", "hi", "th", "zh-CN", "ja", "zh-TW", "ko",
+})
+
+
+def check_locale(locale: str) -> None:
+    """A test or scenario giving a member or server a language Discord does not have is a mistake in the test."""
+    if locale not in LOCALES:
+        raise ValueError(f"{locale!r} is not a Discord locale (reference.mdx, Locales): one of {sorted(LOCALES)}")

@@ -185,7 +185,7 @@ def guild_json(state: State, guild: Guild) -> dict[str, Any]:
         "vanity_url_code": None,
         "premium_tier": 0,
         "premium_subscription_count": 0,
-        "preferred_locale": "en-US",
+        "preferred_locale": guild.preferred_locale,
         "nsfw_level": 0,
         "premium_progress_bar_enabled": False,
         "max_members": 500000,

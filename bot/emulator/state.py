@@ -61,6 +61,7 @@ class User:
     global_name: str | None = None
     created_at: datetime = field(default_factory=now)
     dms_open: bool = True
+    locale: str = "en-US"  # the client's language: interactions carry it (reference.mdx, "Locales")
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -274,6 +275,7 @@ class Guild:
     channel_ids: list[int] = field(default_factory=list)
     bot_role_id: int | None = None
     created_at: datetime = field(default_factory=now)
+    preferred_locale: str = "en-US"  # guild.mdx: "the preferred locale of a Community guild"
 
 
 @dataclass

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.emulator import rules
-from bot.emulator.rules import ApiError, unknown
-from bot.emulator.serialize import channel_json, guild_create_json, member_json
+from bot.emulator.rules import ApiError, check_locale, unknown
+from bot.emulator.serialize import channel_json, guild_create_json, guild_json, member_json
 from bot.emulator.state import CHANNEL_TYPES, Channel, Guild, Member, Message, Role, User, age, now
 
 if TYPE_CHECKING:
@@ -53,19 +53,22 @@ class WorldMixin(_Base):
 
     # ------------------------------------------------------------------ building
 
-    def create_user(self, name: str, *, bot: bool = False, account_age_days: float = 30, dms_open: bool = True) -> User:
+    def create_user(self, name: str, *, bot: bool = False, account_age_days: float = 30, dms_open: bool = True,
+                    locale: str = "en-US") -> User:
+        check_locale(locale)
         user = User(self.ids.next(at=age(account_age_days)), name, bot=bot, created_at=age(account_age_days),
-                    dms_open=dms_open)
+                    dms_open=dms_open, locale=locale)
         self.state.users[user.id] = user
         return user
 
     def create_guild(self, name: str, bot_permissions: int = rules.DEFAULT_BOT, owner_name: str = "owner", *,
                      bot_role_position: int = 10, everyone_permissions: int = rules.DEFAULT_EVERYONE,
-                     default_channel: str | None = "general") -> Guild:
+                     default_channel: str | None = "general", preferred_locale: str = "en-US") -> Guild:
         gid = self.ids.next(shard=(self._guild_counter, self.shard_count))
         self._guild_counter += 1
         owner = self.create_user(owner_name, account_age_days=365)
-        guild = Guild(gid, name, owner.id, created_at=now() - timedelta(days=100))
+        check_locale(preferred_locale)
+        guild = Guild(gid, name, owner.id, created_at=now() - timedelta(days=100), preferred_locale=preferred_locale)
         guild.roles[gid] = Role(gid, gid, "@everyone", permissions=everyone_permissions, position=0)
         bot_role = Role(self.ids.next(), gid, "Kudos", permissions=bot_permissions, position=bot_role_position,
                         managed=True, bot_id=self.bot_user_id)
@@ -119,14 +122,26 @@ class WorldMixin(_Base):
 
     def add_member(self, guild_id: int, name: str, roles: list[int] | None = None, account_age_days: float = 30,
                    joined_days_ago: float = 10, bot: bool = False, dms_open: bool = True,
-                   nick: str | None = None) -> Member:
+                   nick: str | None = None, locale: str = "en-US") -> Member:
         guild = self._guild(guild_id)
-        user = self.create_user(name, bot=bot, account_age_days=account_age_days, dms_open=dms_open)
+        user = self.create_user(name, bot=bot, account_age_days=account_age_days, dms_open=dms_open, locale=locale)
         member = Member(user.id, guild_id, roles=list(roles or []), nick=nick, joined_at=age(joined_days_ago))
         guild.members[user.id] = member
         payload = member_json(self.state, member) | {"guild_id": str(guild_id)}
         self.gateway.dispatch_soon("GUILD_MEMBER_ADD", payload, guild_id)
         return member
+
+    def set_locale(self, user_id: int, locale: str) -> None:
+        """The member switched their client's language: their next interactions carry ``locale``."""
+        check_locale(locale)
+        self.state.users[user_id].locale = locale
+
+    def set_preferred_locale(self, guild_id: int, locale: str) -> None:
+        """The server's Community setting "Server Primary Language" (guild.mdx ``preferred_locale``)."""
+        check_locale(locale)
+        guild = self._guild(guild_id)
+        guild.preferred_locale = locale
+        self.gateway.dispatch_soon("GUILD_UPDATE", guild_json(self.state, guild), guild_id)
 
     def remove_member(self, guild_id: int, user_id: int) -> None:
         guild = self._guild(guild_id)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from bot.emulator.rules import ApiError, FormErrors, check_message, unknown
+from bot.emulator.rules import LOCALES, ApiError, FormErrors, check_message, unknown
 from bot.emulator.state import Message
 from bot.emulator.world_messages import (
     Files,
@@ -32,17 +32,69 @@ TOKEN_LIFETIME = timedelta(minutes=15)
 # ---------------------------------------------------------------------------------------------- commands
 
 
+def _valid_name(name: str) -> bool:
+    return bool(CHAT_INPUT_NAME.match(name)) and name == name.lower()
+
+
+def _check_localizations(errs: FormErrors, at: list[Any], obj: dict[str, Any], *, chat_name: bool,
+                         name_limit: int = 32, description: bool = True) -> None:
+    """application-commands.mdx, Localization: ``name_localizations`` / ``description_localizations`` have
+    keys in the available locales (reference.mdx, Locales), and "values follow the same restrictions as
+    ``name``" (the name regex and lower case for CHAT_INPUT commands and options) / ``description``."""
+    for key, limit in (("name_localizations", name_limit), ("description_localizations", 100)):
+        if key == "description_localizations" and not description:
+            continue
+        values = obj.get(key)
+        if values is None:
+            continue
+        for locale, text in values.items():
+            where = [*at, key, locale]
+            if locale not in LOCALES:
+                errs.add(where, "APPLICATION_COMMAND_INVALID_LOCALE", f"Invalid locale: {locale}")
+            elif not isinstance(text, str) or not 1 <= len(text) <= limit:
+                errs.add(where, "BASE_TYPE_BAD_LENGTH", f"Must be between 1 and {limit} in length.")
+            elif key == "name_localizations" and chat_name and not _valid_name(text):
+                errs.add(where, "APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid")
+
+
+def _localized_names(items: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Each locale's names of sibling options (the base name where one has no localisation)."""
+    locales = {loc for item in items for loc in (item.get("name_localizations") or {})}
+    return {loc: [(item.get("name_localizations") or {}).get(loc, item.get("name") or "") for item in items]
+            for loc in locales}
+
+
+def _check_options(errs: FormErrors, at: list[Any], options: list[dict[str, Any]]) -> None:
+    for n, opt in enumerate(options):
+        where = [*at, "options", n]
+        if not _valid_name(opt.get("name") or ""):
+            errs.add([*where, "name"], "APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid")
+        _check_localizations(errs, where, opt, chat_name=True)
+        for c, choice in enumerate(opt.get("choices") or []):
+            _check_localizations(errs, [*where, "choices", c], choice, chat_name=False, name_limit=100,
+                                 description=False)
+        _check_options(errs, where, opt.get("options") or [])
+    for locale, names in _localized_names(options).items():
+        for n, name in enumerate(names):
+            if name in names[:n]:
+                errs.add([*at, "options", n, "name_localizations", locale], "APPLICATION_COMMAND_OPTIONS_NAME_ALREADY_EXISTS",
+                         f"Option names must be unique in {locale}")
+
+
 def _check_command(errs: FormErrors, i: int, cmd: dict[str, Any]) -> None:
     ctype = int(cmd.get("type") or 1)
     name = cmd.get("name") or ""
     if ctype == 1:
-        if not CHAT_INPUT_NAME.match(name) or name != name.lower():
+        if not _valid_name(name):
             errs.add([i, "name"], "APPLICATION_COMMAND_INVALID_NAME", "Command name is invalid")
         desc = cmd.get("description") or ""
         if not 1 <= len(desc) <= 100:
             errs.add([i, "description"], "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")
+        _check_options(errs, [i], cmd.get("options") or [])
     elif not 1 <= len(name) <= 32:
         errs.add([i, "name"], "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 32 in length.")
+    # User and message commands: names are free text (up to 32), and they have no description to localise.
+    _check_localizations(errs, [i], cmd, chat_name=ctype == 1, description=ctype == 1)
     if len(cmd.get("options") or []) > 25:
         errs.add([i, "options"], "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")
 
@@ -63,6 +115,12 @@ def _store_commands(emu: Emulator, body: Any, current: list[dict[str, Any]], gui
         if key in seen:
             errs.add([i, "name"], "APPLICATION_COMMANDS_DUPLICATE_NAME", "Application command names must be unique")
         seen.add(key)
+    for ctype in {int(c.get("type") or 1) for c in body}:
+        same_type = [c for c in body if int(c.get("type") or 1) == ctype]
+        for locale, names in _localized_names(same_type).items():
+            if len(set(names)) != len(names):
+                errs.add([], "APPLICATION_COMMANDS_DUPLICATE_NAME",
+                         f"Application command names must be unique in {locale}")
     errs.raise_if_any()
     old = {(int(c.get("type") or 1), c["name"]): c for c in current}
     out = []

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from bot.feedback.store import FeedbackRow
 from bot.platform.errors import InvalidInput
+from bot.platform.i18n import N_
 from bot.platform.text import check_text, is_invisible
 
 FeedbackItem = FeedbackRow
@@ -34,10 +35,11 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "rejected": frozenset(),
 }
 
-LABELS: dict[str, str] = {
-    "pending_review": "Waiting for review", "new": "New", "acknowledged": "Acknowledged", "planned": "Planned",
-    "in_progress": "In progress", "shipped": "Shipped", "declined": "Declined", "duplicate": "Duplicate",
-    "rejected": "Rejected", "bug": "Bug", "idea": "Idea", "praise": "Praise", "question": "Question",
+LABELS: dict[str, str] = {  # English; shown translated (``tr(label(value))``)
+    "pending_review": N_("Waiting for review"), "new": N_("New"), "acknowledged": N_("Acknowledged"),
+    "planned": N_("Planned"), "in_progress": N_("In progress"), "shipped": N_("Shipped"), "declined": N_("Declined"),
+    "duplicate": N_("Duplicate"), "rejected": N_("Rejected"), "bug": N_("Bug"), "idea": N_("Idea"),
+    "praise": N_("Praise"), "question": N_("Question"),
 }
 
 MAX_TITLE = 100

@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.platform.audit import store as audit_repo
-from bot.platform.personal import NOW, Custom, Erasing, PersonalData, Pseudonymise, Section
-from bot.platform.tables import audit_log, members
+from bot.platform.personal import NOW, Custom, Delete, Erasing, PersonalData, Pseudonymise, Section
+from bot.platform.tables import audit_log, member_locales, members
 
 
 async def _erase_audit(conn: AsyncConnection, erasing: Erasing) -> int:
@@ -30,3 +30,9 @@ AUDIT_LOG = PersonalData(
 )
 
 PERSONAL_DATA = (MEMBERS, AUDIT_LOG)
+
+# The language of the member's last interaction (their DMs speak it): nothing aggregates it, it goes.
+MEMBER_LOCALES = PersonalData(
+    member_locales, ("user_id",), erase=Delete(),
+    export=(Section("language", columns=("locale", "updated_at")),),
+)

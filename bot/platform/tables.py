@@ -62,3 +62,13 @@ audit_log = Table(
     Index(None, "guild_id", "created_at"),
     Index(None, "guild_id", "action", "created_at"),
 )
+
+# The locale of each member's last interaction (bot/platform/locales.py): their DMs speak it (docs/languages.md).
+member_locales = Table(
+    "member_locales",
+    metadata,
+    Column("guild_id", Snowflake, primary_key=True, autoincrement=False),
+    Column("user_id", Snowflake, primary_key=True, autoincrement=False),
+    Column("locale", String(16), nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)

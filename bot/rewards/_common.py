@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.ledger import LedgerPolicy
+from bot.platform.i18n import N_
 from bot.rewards.conditions import MemberFacts
 
 if TYPE_CHECKING:
@@ -18,10 +19,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ACTIONS = ("role_add", "role_remove", "perk", "dm", "points", "notice")
-DEFAULT_PERK_DM = "Thank you for contributing! Your reward from **{pool}**: ||{code}||"
+# Kudos' own DM templates: sent in the member's language (a rule's own ``dm`` text is sent as staff wrote it).
+DEFAULT_PERK_DM = N_("Thank you for contributing! Your reward from **{pool}**: ||{code}||")
 # To a member whose perk code can't be handed out yet (the pool is out of codes).
-WAITING_DM = ("You earned a code from **{pool}**: it is on its way. The pool is being restocked, and I'll send it "
-              "to you as soon as it is (`/perks mine` shows it then).")
+WAITING_DM = N_("You earned a code from **{pool}**: it is on its way. The pool is being restocked, and I'll send "
+                "it to you as soon as it is (`/perks mine` shows it then).")
+OWN_TEMPLATES = frozenset({DEFAULT_PERK_DM, WAITING_DM})
 NOTICE_USER = 0
 BONUS_SOURCE = "reward:"  # ledger source_key prefix of bonus points paid by a grant: reward:<grant id>
 

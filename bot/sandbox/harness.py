@@ -45,6 +45,7 @@ class MemberSpec:
     account_age_days: float = 365
     joined_days_ago: float = 90
     dms_open: bool = True
+    locale: str = "en-US"  # the member's client language (a Discord locale: "de", "fr", "ja", "pt-BR", ...)
 
 
 @dataclass
@@ -56,6 +57,7 @@ class WorldSpec:
     channels: list[ChannelSpec] = field(default_factory=list)
     members: list[MemberSpec] = field(default_factory=list)
     bot_permissions: int | None = None
+    locale: str = "en-US"  # the server's preferred locale (its public posts' language unless configured)
 
     @classmethod
     def default(cls) -> WorldSpec:
@@ -142,7 +144,8 @@ class Harness:
         kwargs = {}
         if self.world.bot_permissions is not None:
             kwargs["bot_permissions"] = self.world.bot_permissions
-        guild = self.emu.create_guild(self.world.name, default_channel="general", **kwargs)
+        guild = self.emu.create_guild(self.world.name, default_channel="general",
+                                      preferred_locale=self.world.locale, **kwargs)
         self.guild_id = guild.id
         roles: dict[str, int] = {}
         for spec in self.world.roles:
@@ -161,7 +164,7 @@ class Harness:
         member = self.emu.add_member(
             self.guild_id, spec.name, roles=[self.roles[r] for r in spec.roles],
             account_age_days=spec.account_age_days, joined_days_ago=spec.joined_days_ago,
-            dms_open=spec.dms_open,
+            dms_open=spec.dms_open, locale=spec.locale,
         )
         self.members[spec.name] = member.user_id
         return member.user_id
@@ -312,6 +315,10 @@ class Actor:
     async def unreact(self, message_id: int, emoji: str) -> None:
         await self.emu.remove_reaction(self.emu.message(message_id).channel_id, message_id, self.id, emoji)
         await self.h.settle()
+
+    def set_locale(self, locale: str) -> None:
+        """Switch the member's client language (``"de"``, ``"ja"``, ...): their next interactions carry it."""
+        self.emu.set_locale(self.id, locale)
 
     async def leave(self) -> None:
         self.emu.remove_member(self.h.guild_id, self.id)

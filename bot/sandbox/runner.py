@@ -230,7 +230,8 @@ class ScenarioRunner:
                 if step.actor in self.h.members and step.actor not in self.s.absent:
                     self.h.emu.add_member(self.h.guild_id, spec.name, user_id=self.h.members[spec.name])
                 else:
-                    self.h.add_member(MemberSpec(spec.name, spec.roles, spec.account_age_days, 0, spec.dms_open))
+                    self.h.add_member(MemberSpec(spec.name, spec.roles, spec.account_age_days, 0, spec.dms_open,
+                                                 spec.locale))
                 self.s.absent.discard(step.actor or "")
                 await self.h.settle()
             case "leave":

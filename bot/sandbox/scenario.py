@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot.emulator.rules import LOCALES
 from bot.platform.clock import parse_duration
 from bot.sandbox.harness import ChannelSpec, MemberSpec, RoleSpec, WorldSpec
 
@@ -68,11 +69,19 @@ def _check_keys(data: dict[str, Any], allowed: set[str], where: str) -> None:
             raise ScenarioError(f"{where}: unknown key {key!r}" + (f" (did you mean {hint[0]!r}?)" if hint else ""))
 
 
+def _locale(data: dict[str, Any], where: str) -> str:
+    """``locale = "de"``: a Discord locale (reference.mdx, Locales), for a member's client or the server."""
+    locale = str(data.get("locale", "en-US"))
+    if locale not in LOCALES:
+        raise ScenarioError(f"{where}.locale: {locale!r} is not a Discord locale (e.g. de, fr, es-ES, pt-BR, ja, en-US)")
+    return locale
+
+
 def _world(data: dict[str, Any]) -> tuple[WorldSpec, set[str]]:
     if not data:
         return WorldSpec.default(), set()
-    _check_keys(data, {"name", "roles", "channels", "members", "bot_permissions"}, "guild")
-    world = WorldSpec(name=str(data.get("name", "Acme Community")))
+    _check_keys(data, {"name", "roles", "channels", "members", "bot_permissions", "locale"}, "guild")
+    world = WorldSpec(name=str(data.get("name", "Acme Community")), locale=_locale(data, "guild"))
     absent: set[str] = set()
     for i, role in enumerate(data.get("roles", [])):
         _check_keys(_table(role, f"guild.roles[{i}]"), {"name", "permissions"}, f"guild.roles[{i}]")
@@ -92,12 +101,13 @@ def _world(data: dict[str, Any]) -> tuple[WorldSpec, set[str]]:
     for i, m in enumerate(data.get("members", [])):
         where = f"guild.members[{i}]"
         _check_keys(_table(m, where), {"name", "roles", "account_age_days", "joined_days_ago", "present",
-                                       "dms_open"}, where)
+                                       "dms_open", "locale"}, where)
         missing = [r for r in m.get("roles", []) if r not in role_names]
         if missing:
             raise ScenarioError(f"{where}.roles: unknown role {missing[0]!r}")
         world.members.append(MemberSpec(m["name"], list(m.get("roles", [])), float(m.get("account_age_days", 365)),
-                                        float(m.get("joined_days_ago", 90)), bool(m.get("dms_open", True))))
+                                        float(m.get("joined_days_ago", 90)), bool(m.get("dms_open", True)),
+                                        _locale(m, where)))
         if m.get("present", True) is False:
             absent.add(m["name"])
     if "bot_permissions" in data:

@@ -30,6 +30,7 @@ from bot.betas import (
     MemberFacts,
     parse_when,
 )
+from bot.core import i18n
 from bot.core.checks import require
 from bot.core.effects import BetaCreated
 from bot.core.errors import NO_MENTIONS
@@ -161,9 +162,10 @@ class Betas(Posts, commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         beta, status = await self.svc.check_join(interaction.guild_id, beta_id, self._facts(interaction))
         if status is None and beta.row.terms:
-            text = (f"**Terms of the {beta.row.name} beta**\n{beta.row.terms[:1800]}\n\n"
-                    "Click **Accept and join** to take part.")
-            await self._answer(interaction, text, single(AcceptButton(beta_id)))
+            tr = i18n.for_reader(interaction)
+            text = (tr("**Terms of the {name} beta**", name=beta.row.name) + f"\n{beta.row.terms[:1800]}\n\n"
+                    + tr("Click **{button}** to take part.", button=tr("Accept and join")))
+            await self._answer(interaction, text, single(AcceptButton(beta_id, tr=tr)))
             return
         await self._join(interaction, beta_id, terms_accepted=False)
 
@@ -175,8 +177,9 @@ class Betas(Posts, commands.Cog):
         assert interaction.guild_id is not None
         result = await self.svc.join(interaction.guild_id, beta_id, self._facts(interaction),
                                      terms_accepted=terms_accepted)
-        await self._answer(interaction, result.message(),
-                           single(MuteButton(beta_id)) if result.status == "joined" else None)
+        tr = i18n.for_reader(interaction)
+        await self._answer(interaction, result.message(tr),
+                           single(MuteButton(beta_id, tr=tr)) if result.status == "joined" else None)
         if result.changed:
             self.refresh_soon(interaction.guild_id, beta_id)
 
@@ -184,7 +187,7 @@ class Betas(Posts, commands.Cog):
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
         result = await self.svc.leave(interaction.guild_id, beta_id, interaction.user.id)
-        await self._answer(interaction, result.message())
+        await self._answer(interaction, result.message(i18n.for_reader(interaction)))
         self.refresh_soon(interaction.guild_id, beta_id)
         if result.promoted:  # their welcome in the thread is due now
             self.bot.tasks.spawn(self.bot.scheduler.run_due(), name=f"beta-welcome:{beta_id}")
@@ -192,8 +195,9 @@ class Betas(Posts, commands.Cog):
     async def mute(self, interaction: discord.Interaction, beta_id: int) -> None:
         assert interaction.guild_id is not None
         beta = await self.svc.set_reminders(interaction.guild_id, beta_id, interaction.user.id, False)
-        await interaction.response.send_message(f"No more reminders about **{beta.row.name}**.", ephemeral=True,
-                                                allowed_mentions=NO_MENTIONS)
+        tr = i18n.for_reader(interaction)
+        await interaction.response.send_message(tr("No more reminders about **{name}**.", name=beta.row.name),
+                                                ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     # ------------------------------------------------------------------ autocomplete
 

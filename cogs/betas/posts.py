@@ -26,6 +26,7 @@ from typing import Any
 import discord
 
 from bot.betas import Beta
+from bot.core import i18n
 from bot.core.effect_errors import end_job, end_post, report_missing_permission, run_post_job
 from bot.core.errors import NO_MENTIONS
 from bot.platform.errors import Conflict, KudosError, NotFound
@@ -72,11 +73,12 @@ class Posts:
         except KudosError as exc:
             await self.svc.mark_failed(announcement_id, exc.message)
             raise GiveUp(f"{what}: {exc.message}") from None
+        tr = i18n.for_guild(self.bot, guild)  # a public post: the server's language
         try:
             message = await self._sent_before(channel, beta.id) if attempts > 1 else None
             if message is None:
-                message = await channel.send(embed=announcement_embed(beta), view=announcement_view(beta.id),
-                                             allowed_mentions=NO_MENTIONS)
+                message = await channel.send(embed=announcement_embed(beta, tr),
+                                             view=announcement_view(beta.id, tr=tr), allowed_mentions=NO_MENTIONS)
         except Exception as exc:  # noqa: BLE001 - classified: retried, or the announcement failed
             await end_post(exc, what, mark_failed=lambda reason: self.svc.mark_failed(announcement_id, reason),
                            last_try=last_try,
@@ -84,11 +86,12 @@ class Posts:
             raise
         thread_id = None
         try:
-            thread = await message.create_thread(name=f"{beta.row.name} · discussion"[:100],
+            thread = await message.create_thread(name=tr("{name} · discussion", name=beta.row.name)[:100],
                                                  auto_archive_duration=10080)
             thread_id = thread.id
-            await thread.send(f"Questions and first impressions of **{beta.row.name}** go here: the team reads "
-                              "along. Bugs and ideas: use *Give feedback* on the announcement.",
+            await thread.send(tr("Questions and first impressions of **{name}** go here: the team reads along. "
+                                 "Bugs and ideas: use *{button}* on the announcement.", name=beta.row.name,
+                                 button=tr("Give feedback")),
                               allowed_mentions=NO_MENTIONS)
         except discord.HTTPException:
             log.warning("could not open the discussion thread of beta %s", beta.id, exc_info=True)
@@ -164,8 +167,10 @@ class Posts:
             raise Drop(f"the announcement channel of beta #{beta_id} is gone")
         what = f"update the announcement of the {row.name} beta"
         try:
+            tr = i18n.for_guild(self.bot, guild)
             await channel.get_partial_message(row.announcement_message_id).edit(  # type: ignore[union-attr]
-                embed=announcement_embed(beta), view=announcement_view(beta.id, closed=row.status == "closed"))
+                embed=announcement_embed(beta, tr), view=announcement_view(beta.id, closed=row.status == "closed",
+                                                                           tr=tr))
         except Exception as exc:  # noqa: BLE001 - classified: retried, dropped or reported
             await end_job(exc, what, report=lambda: report_missing_permission(self.bot, guild, what, channel,
                                                                                EDIT_NEEDS))
@@ -200,7 +205,9 @@ class Posts:
                 raise GiveUp(f"find the discussion thread of beta #{beta_id}") from exc
         if not isinstance(thread, discord.Thread):
             raise Drop(f"the discussion thread of beta #{beta_id} is gone")
-        text = f"{' '.join(f'<@{u}>' for u in user_ids)}: a spot opened up, you're now in the **{beta.row.name}** beta!"
+        tr = i18n.for_guild(self.bot, guild)
+        text = tr("{members}: a spot opened up, you're now in the **{name}** beta!",
+                  members=" ".join(f"<@{u}>" for u in user_ids), name=beta.row.name)
         what = f"welcome members into the {beta.row.name} beta"
 
         async def send(where: discord.Thread) -> None:

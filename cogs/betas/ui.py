@@ -15,6 +15,7 @@ from bot.betas.models import MAX_TEXT
 from bot.core.effects import Effects
 from bot.core.errors import GuardedCallback, KudosModal
 from bot.ledger.explain import ts
+from bot.platform.i18n import N_, Translator, translator
 
 if TYPE_CHECKING:
     from cogs.betas.cog import Betas
@@ -26,48 +27,56 @@ def cog_of(interaction: discord.Interaction) -> Betas:
     return interaction.client.effects.own(Betas, "Betas")  # type: ignore[attr-defined]
 
 
-def spots_text(beta: Beta) -> str:
+def spots_text(beta: Beta, tr: Translator | None = None) -> str:
+    tr = tr or translator()
     if beta.row.capacity is None:
-        return f"{beta.joined} joined · no limit"
+        return tr("{joined} joined · no limit", joined=tr.number(beta.joined))
     left = beta.spots_left or 0
-    text = f"**{left}** of {beta.row.capacity} spots left"
+    text = tr.ngettext("**{left}** of {count} spot left", "**{left}** of {count} spots left", beta.row.capacity,
+                       left=tr.number(left))
     if left == 0:
-        text = f"Full ({beta.row.capacity} of {beta.row.capacity})"
-        text += f" · {beta.waitlisted} on the waitlist" if beta.row.waitlist else " · no waitlist"
+        text = tr("Full ({joined} of {capacity})", joined=tr.number(beta.row.capacity),
+                  capacity=tr.number(beta.row.capacity))
+        text += " · " + (tr("{count} on the waitlist", count=tr.number(beta.waitlisted)) if beta.row.waitlist
+                         else tr("no waitlist"))
     return text
 
 
-def announcement_embed(beta: Beta) -> discord.Embed:
+def announcement_embed(beta: Beta, tr: Translator | None = None) -> discord.Embed:
+    """The announcement card (public: ``tr`` is the server's language; the beta's own texts stay as written)."""
+    tr = tr or translator()
     row = beta.row
     closed = row.status == "closed"
     embed = discord.Embed(
-        title=f"Beta: {row.name}" + (" (closed)" if closed else ""),
+        title=tr("Beta: {name} (closed)", name=row.name) if closed else tr("Beta: {name}", name=row.name),
         description=(row.description or "")[:3500] or None,
         colour=discord.Colour.dark_grey() if closed else discord.Colour.blurple(),
     )
     if row.incentive:
-        embed.add_field(name="What you get", value=row.incentive[:1024], inline=False)
+        embed.add_field(name=tr("What you get"), value=row.incentive[:1024], inline=False)
     if closed:
-        embed.add_field(name="Status", value=f"Closed. Thank you to the {beta.joined} members who took part!",
-                        inline=False)
+        embed.add_field(name=tr("Status"), value=tr.ngettext("Closed. Thank you to the {count} member who took part!",
+                                                             "Closed. Thank you to the {count} members who took part!",
+                                                             beta.joined), inline=False)
     else:
-        embed.add_field(name="Spots", value=spots_text(beta), inline=True)
+        embed.add_field(name=tr("Spots"), value=spots_text(beta, tr), inline=True)
     if row.ends_at is not None:
-        embed.add_field(name="Ends", value=f"{ts(row.ends_at, 'D')} ({ts(row.ends_at, 'R')})", inline=True)
-    rules = beta.eligibility_rules.describe()
+        embed.add_field(name=tr("Ends"), value=f"{ts(row.ends_at, 'D')} ({ts(row.ends_at, 'R')})", inline=True)
+    rules = beta.eligibility_rules.describe(tr)
     if rules:
-        embed.add_field(name="Who can join", value=("Members with " + ", ".join(rules))[:1024], inline=False)
+        embed.add_field(name=tr("Who can join"), value=tr("Members with {rules}", rules=", ".join(rules))[:1024],
+                        inline=False)
     if row.terms:
-        embed.add_field(name="Terms", value="You'll be asked to accept the terms when you join.", inline=False)
-    embed.set_footer(text=f"beta #{row.id}")
+        embed.add_field(name=tr("Terms"), value=tr("You'll be asked to accept the terms when you join."), inline=False)
+    embed.set_footer(text=f"beta #{row.id}")  # not translated: a retried post finds its message by this footer
     return embed
 
 
-def announcement_view(beta_id: int, *, closed: bool = False) -> discord.ui.View:
+def announcement_view(beta_id: int, *, closed: bool = False, tr: Translator | None = None) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    view.add_item(JoinButton(beta_id, disabled=closed))
-    view.add_item(LeaveButton(beta_id, disabled=closed))
-    view.add_item(FeedbackButton(beta_id))
+    view.add_item(JoinButton(beta_id, disabled=closed, tr=tr))
+    view.add_item(LeaveButton(beta_id, disabled=closed, tr=tr))
+    view.add_item(FeedbackButton(beta_id, tr=tr))
     return view
 
 
@@ -82,8 +91,8 @@ class _BetaButton(GuardedCallback, discord.ui.DynamicItem[discord.ui.Button], te
     label = ""
     style = discord.ButtonStyle.secondary
 
-    def __init__(self, beta_id: int, *, disabled: bool = False) -> None:
-        super().__init__(discord.ui.Button(label=self.label, style=self.style, disabled=disabled,
+    def __init__(self, beta_id: int, *, disabled: bool = False, tr: Translator | None = None) -> None:
+        super().__init__(discord.ui.Button(label=(tr or translator())(self.label), style=self.style, disabled=disabled,
                                            custom_id=f"beta:{self.action}:{beta_id}"))
         self.beta_id = beta_id
 
@@ -93,21 +102,21 @@ class _BetaButton(GuardedCallback, discord.ui.DynamicItem[discord.ui.Button], te
 
 
 class JoinButton(_BetaButton, template=r"beta:join:(?P<id>\d+)"):
-    action, label, style = "join", "Join", discord.ButtonStyle.success
+    action, label, style = "join", N_("Join"), discord.ButtonStyle.success
 
     async def run(self, interaction: discord.Interaction) -> None:
         await cog_of(interaction).click_join(interaction, self.beta_id)
 
 
 class LeaveButton(_BetaButton, template=r"beta:leave:(?P<id>\d+)"):
-    action, label = "leave", "Leave"
+    action, label = "leave", N_("Leave")
 
     async def run(self, interaction: discord.Interaction) -> None:
         await cog_of(interaction).click_leave(interaction, self.beta_id)
 
 
 class FeedbackButton(_BetaButton, template=r"beta:feedback:(?P<id>\d+)"):
-    action, label, style = "feedback", "Give feedback", discord.ButtonStyle.primary
+    action, label, style = "feedback", N_("Give feedback"), discord.ButtonStyle.primary
 
     async def run(self, interaction: discord.Interaction) -> None:
 
@@ -118,7 +127,7 @@ class FeedbackButton(_BetaButton, template=r"beta:feedback:(?P<id>\d+)"):
 class AcceptButton(_BetaButton, template=r"beta:accept:(?P<id>\d+)"):
     """On the ephemeral terms confirm."""
 
-    action, label, style = "accept", "Accept and join", discord.ButtonStyle.success
+    action, label, style = "accept", N_("Accept and join"), discord.ButtonStyle.success
 
     async def run(self, interaction: discord.Interaction) -> None:
         await cog_of(interaction).accept_terms(interaction, self.beta_id)
@@ -127,7 +136,7 @@ class AcceptButton(_BetaButton, template=r"beta:accept:(?P<id>\d+)"):
 class MuteButton(_BetaButton, template=r"beta:mute:(?P<id>\d+)"):
     """On the ephemeral join confirmation: no "ends soon" reminder or feedback nudge."""
 
-    action, label = "mute", "Mute reminders"
+    action, label = "mute", N_("Mute reminders")
 
     async def run(self, interaction: discord.Interaction) -> None:
         await cog_of(interaction).mute(interaction, self.beta_id)

@@ -8,7 +8,9 @@ message then carries the IS_COMPONENTS_V2 flag and no content or embeds (compone
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import discord
 
@@ -25,18 +27,19 @@ class ProfileCard:
     reward: str | None
     latest: str
     extra: tuple[tuple[str, str], ...] = ()  # (heading, text) after the stage: powers, what the brand gave
+    tr: Callable[..., Any] = str  # the reader's translation function (bot.platform.i18n), for the headings
 
     def embed(self) -> discord.Embed:
         embed = discord.Embed(title=self.title, colour=COLOUR)
         embed.set_thumbnail(url=self.avatar_url)
-        embed.add_field(name="Points", value=self.total, inline=False)
-        embed.add_field(name="By kind", value=self.by_kind, inline=True)
-        embed.add_field(name="Stage", value=self.stage, inline=True)
+        embed.add_field(name=self.tr("Points"), value=self.total, inline=False)
+        embed.add_field(name=self.tr("By kind"), value=self.by_kind, inline=True)
+        embed.add_field(name=self.tr("Stage"), value=self.stage, inline=True)
         for name, value in self.extra:
             embed.add_field(name=name[:256], value=value[:1024], inline=False)
         if self.reward is not None:
-            embed.add_field(name="Next reward", value=self.reward, inline=False)
-        embed.add_field(name="Latest", value=self.latest, inline=False)
+            embed.add_field(name=self.tr("Next reward"), value=self.reward, inline=False)
+        embed.add_field(name=self.tr("Latest"), value=self.latest, inline=False)
         return embed
 
     def layout(self) -> discord.ui.LayoutView:
@@ -45,12 +48,12 @@ class ProfileCard:
                                   accessory=discord.ui.Thumbnail(self.avatar_url))
         parts: list[discord.ui.Item[discord.ui.LayoutView]] = [
             head, discord.ui.Separator(),
-            discord.ui.TextDisplay(f"### By kind\n{self.by_kind}"),
-            discord.ui.TextDisplay(f"### Stage\n{self.stage}"),
+            discord.ui.TextDisplay(f"### {self.tr('By kind')}\n{self.by_kind}"),
+            discord.ui.TextDisplay(f"### {self.tr('Stage')}\n{self.stage}"),
             *(discord.ui.TextDisplay(f"### {name}\n{value}") for name, value in self.extra),
         ]
         if self.reward is not None:
-            parts.append(discord.ui.TextDisplay(f"### Next reward\n{self.reward}"))
-        parts += [discord.ui.Separator(), discord.ui.TextDisplay(f"### Latest\n{self.latest}")]
+            parts.append(discord.ui.TextDisplay(f"### {self.tr('Next reward')}\n{self.reward}"))
+        parts += [discord.ui.Separator(), discord.ui.TextDisplay(f"### {self.tr('Latest')}\n{self.latest}")]
         view.add_item(discord.ui.Container(*parts, accent_colour=COLOUR))
         return view

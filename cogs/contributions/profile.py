@@ -8,12 +8,21 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.contributions import leaderboard_line, next_reward_text, progress_bar, receipt_line, stage_progress
+from bot.contributions import (
+    KIND_LABELS,
+    leaderboard_line,
+    next_reward_text,
+    progress_bar,
+    receipt_line,
+    stage_progress,
+)
+from bot.core import i18n
 from bot.core.errors import NO_MENTIONS
 from bot.giveback import KIND_TEXT, MemberGiven
 from bot.ledger import KINDS
 from bot.platform import markdown
 from bot.platform.config import ContributionKind
+from bot.platform.i18n import N_
 from bot.privileges import MemberPowers
 from cogs.contributions._common import guild_of, place
 from cogs.contributions.cards import ProfileCard
@@ -49,7 +58,8 @@ def given_text(given: MemberGiven) -> str:
 
 
 Period = Literal["week", "month", "season", "all"]
-_PERIOD_TITLE = {"week": "this week", "month": "the last 30 days", "season": "this season", "all": "all time"}
+_PERIOD_TITLE = {"week": N_("this week"), "month": N_("the last 30 days"), "season": N_("this season"),
+                 "all": N_("all time")}
 
 
 class Profiles(commands.Cog):
@@ -64,36 +74,37 @@ class Profiles(commands.Cog):
         who = member or interaction.user
         ledger = self.bot.app.ledger
         p = await ledger.profile(guild.id, who.id, receipts=5)
+        tr = i18n.for_reader(interaction)
         policy = ledger.policy_for(guild.id)
-        title = f"{markdown.inline(who.display_name)}'s kudos"[:256]
-        total = f"**{p.total_points}** points"
+        title = tr("{name}'s kudos", name=markdown.inline(who.display_name))[:256]
+        total = tr.ngettext("**{count}** point", "**{count}** points", p.total_points)
         if p.season:
-            total += f" · {p.season_points} this season ({p.season})"
+            total += " · " + tr("{points} this season ({season})", points=tr.number(p.season_points), season=p.season)
         if p.pending_points:
-            total += f" · {p.pending_points} on hold (new-member probation)"
-        per_kind = [f"{k}: **{p.points_by_kind[k]}** ({p.counts_by_kind[k]})" for k in KINDS
-                    if p.points_by_kind[k] or p.counts_by_kind[k]]
+            total += " · " + tr("{points} on hold (new-member probation)", points=tr.number(p.pending_points))
+        per_kind = [f"{tr(KIND_LABELS[k])}: **{tr.number(p.points_by_kind[k])}** ({tr.number(p.counts_by_kind[k])})"
+                    for k in KINDS if p.points_by_kind[k] or p.counts_by_kind[k]]
         stage = f"**{p.stage}**"
         if p.stage_since is not None:
-            stage += f" since {discord.utils.format_dt(p.stage_since, 'D')}"
+            stage += " " + tr("since {date}", date=discord.utils.format_dt(p.stage_since, 'D'))
         if p.next_stage:
-            stage += (f"\nNext: {p.next_stage} {progress_bar(stage_progress(policy, p))}\n"
-                      f"Needs {'; '.join(p.missing)}")
+            stage += ("\n" + tr("Next: {stage} {bar}", stage=p.next_stage, bar=progress_bar(stage_progress(policy, p)))
+                      + "\n" + tr("Needs {requirements}", requirements="; ".join(p.missing)))
         else:
-            stage += "\nTop of the ladder 🎉"
+            stage += "\n" + tr("Top of the ladder 🎉")
         extra: list[tuple[str, str]] = []
         powers = await self.bot.app.privileges.powers(guild.id, who.id)
         if powers.enabled:
             extra.append(("Powers", powers_text(powers)))
         given = await self.bot.app.giveback.given_to(guild.id, who.id, latest=3)
         extra.append((f"What {markdown.inline(guild.name)} gave you", given_text(given)))
-        reward = next_reward_text(await self.bot.app.rewards.next_reward(guild.id, who.id, p))
+        reward = next_reward_text(await self.bot.app.rewards.next_reward(guild.id, who.id, p), tr)
         lines = []
         for r in p.receipts:
             channel, thread = place(guild, r)
-            lines.append(receipt_line(r, channel=channel, thread=thread))
-        card = ProfileCard(title, who.display_avatar.url, total, "\n".join(per_kind) or "Nothing yet.", stage, reward,
-                           "\n".join(lines)[:1024] or "No kudos yet.", tuple(extra))
+            lines.append(receipt_line(r, channel=channel, thread=thread, tr=tr))
+        card = ProfileCard(title, who.display_avatar.url, total, "\n".join(per_kind) or tr("Nothing yet."), stage,
+                           reward, "\n".join(lines)[:1024] or tr("No kudos yet."), tuple(extra), tr)
         if self.bot.guild_config(guild.id).cards == "v2":
             await interaction.response.send_message(view=card.layout(), ephemeral=True, allowed_mentions=NO_MENTIONS)
         else:
@@ -106,13 +117,14 @@ class Profiles(commands.Cog):
                           kind: Kind | None = None) -> None:
         guild = guild_of(interaction)
         rows = await self.bot.app.ledger.leaderboard(guild.id, period, kind, limit=10)
-        title = f"Top contributors — {_PERIOD_TITLE[period]}"
+        tr = i18n.for_guild(self.bot, interaction.guild)  # a public post: the server's language
+        title = tr("Top contributors — {period}", period=tr(_PERIOD_TITLE[period]))
         if period == "season":
             season = self.bot.app.ledger.policy_for(guild.id).season_for(self.bot.clock.now())
             title += f" ({season})"
         if kind:
-            title += f" · {kind}"
-        lines = [leaderboard_line(*entry) for entry in rows]
-        embed = discord.Embed(title=title, description="\n".join(lines) or "Nobody has points here yet.",
+            title += f" · {tr(KIND_LABELS[kind])}"
+        lines = [leaderboard_line(*entry, tr=tr) for entry in rows]
+        embed = discord.Embed(title=title, description="\n".join(lines) or tr("Nobody has points here yet."),
                               colour=discord.Colour.gold())
         await interaction.response.send_message(embed=embed, allowed_mentions=NO_MENTIONS)

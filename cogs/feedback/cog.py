@@ -16,6 +16,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.core import i18n
 from bot.core.checks import member_has, refusal, require
 from bot.core.errors import NO_MENTIONS
 from bot.feedback import (
@@ -30,6 +31,7 @@ from bot.feedback import (
 )
 from bot.feedback.export import export_csv
 from bot.feedback.jobs import DmKey
+from bot.platform import i18n as i18n_text
 from bot.platform import markdown
 from bot.platform.errors import InvalidInput, KudosError, NotAllowed, NotFound
 from cogs.feedback import render
@@ -167,11 +169,12 @@ class Feedback(ForumWatch, Notices, Similar, commands.Cog):
             await self.service.beta_forum(interaction.guild_id, beta_id)  # the beta must exist
         if interaction.guild_id is not None:  # over today's limit of reports: refused before the form opens
             await self.service.check_can_report(interaction.guild_id, interaction.user.id)
+        tr = i18n.for_reader(interaction)
         if type_ is None:
-            await interaction.response.send_message("What kind of feedback is it?", view=type_picker(beta_id),
+            await interaction.response.send_message(tr("What kind of feedback is it?"), view=type_picker(beta_id, tr),
                                                     ephemeral=True, allowed_mentions=NO_MENTIONS)
             return
-        await interaction.response.send_modal(FeedbackForm(type_, beta_id))
+        await interaction.response.send_modal(FeedbackForm(type_, beta_id, tr))
 
     async def submit_form(self, interaction: discord.Interaction, type_: str, beta_id: int | None, title: str,
                           details: str, steps: str | None, version: str | None) -> None:
@@ -183,11 +186,15 @@ class Feedback(ForumWatch, Notices, Similar, commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         if await self.offer_similar(interaction, draft, beta_id):  # "Is it one of these?" (cogs/feedback/similar.py)
             return
-        message, _item_id = await self.post_draft(guild, interaction.user.id, draft, beta_id)
+        message, _item_id = await self.post_draft(guild, interaction.user.id, draft, beta_id,
+                                                  i18n.for_reader(interaction))
         await interaction.followup.send(message, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
-    async def post_draft(self, guild: discord.Guild, user_id: int, draft: Any, beta_id: int | None) -> tuple[str, int]:
-        """Record and post a report (or hold it for review); returns what the member is told and the item id."""
+    async def post_draft(self, guild: discord.Guild, user_id: int, draft: Any, beta_id: int | None,
+                         tr: Any = None) -> tuple[str, int]:
+        """Record and post a report (or hold it for review); returns what the member is told (in ``tr``'s
+        language, the reader's) and the item id."""
+        tr = tr or i18n_text.translator()
         forum = await self._forum(guild, beta_id)
         if self.service.policy_for(guild.id).review_queue:
             item = await self.service.create_draft(guild.id, user_id, draft, beta_id=beta_id, review=True)
@@ -196,15 +203,15 @@ class Feedback(ForumWatch, Notices, Similar, commands.Cog):
             except Exception:
                 await self.service.discard(guild.id, item.id)
                 raise
-            return (f"Thanks! Your feedback #{item.id} is waiting for a quick review by the team before it goes "
-                    "public; you'll be mentioned in its thread."), item.id
+            return (tr("Thanks! Your feedback #{number} is waiting for a quick review by the team before it goes "
+                       "public; you'll be mentioned in its thread.", number=item.id), item.id)
         item = await self.service.create_draft(guild.id, user_id, draft, beta_id=beta_id, review=False)
         try:
             thread = await self._open_post(forum, item)
         except Exception:
             await self.service.discard(guild.id, item.id)
             raise
-        return f"Thanks! Your feedback is posted: {thread.mention}", item.id
+        return tr("Thanks! Your feedback is posted: {thread}", thread=thread.mention), item.id
 
     async def _open_post(self, forum: discord.ForumChannel, item: FeedbackItem) -> discord.Thread:
         """Open the forum post of a draft, then publish it (credit and events in one transaction)."""
@@ -212,10 +219,12 @@ class Feedback(ForumWatch, Notices, Similar, commands.Cog):
         if not applied and forum.flags.require_tag:
             # Discord refuses an untagged post in such a forum (40067): say what to change instead of failing.
             raise self._tag_required(forum, item)
+        tr = i18n.for_guild(self.bot, forum.guild)  # a public post: the server's language
         try:
             created = await forum.create_thread(
-                name=item.title[:100], content=f"Reported by <@{item.reporter_id}>", embed=render.item_embed(item),
-                view=item_view(item.id), applied_tags=applied, allowed_mentions=only(item.reporter_id),
+                name=item.title[:100], content=tr("Reported by {member}", member=f"<@{item.reporter_id}>"),
+                embed=render.item_embed(item, tr), view=item_view(item.id, tr), applied_tags=applied,
+                allowed_mentions=only(item.reporter_id),
             )
         except discord.Forbidden:
             raise NotAllowed(f"I'm not allowed to post in {forum.mention}. A moderator can give my role Send "
@@ -304,14 +313,16 @@ class Feedback(ForumWatch, Notices, Similar, commands.Cog):
             thread = await self._thread(guild, item)
             message = thread.get_partial_message(item.status_message_id)
             try:
-                await message.edit(embed=render.item_embed(item), allowed_mentions=NO_MENTIONS)
+                await message.edit(embed=render.item_embed(item, i18n.for_guild(self.bot, guild)),
+                                   allowed_mentions=NO_MENTIONS)
             except discord.HTTPException as exc:
                 if exc.code != THREAD_ARCHIVED:
                     raise
                 # A quiet post auto-archives (threads.mdx: nothing in an archived thread can be edited). Open it,
                 # edit, and let it rest again unless staff locked it.
                 await thread.edit(archived=False)
-                await message.edit(embed=render.item_embed(item), allowed_mentions=NO_MENTIONS)
+                await message.edit(embed=render.item_embed(item, i18n.for_guild(self.bot, guild)),
+                                   allowed_mentions=NO_MENTIONS)
                 if not thread.locked:
                     await thread.edit(archived=True)
         except (discord.HTTPException, KudosError):
@@ -444,8 +455,9 @@ class Feedback(ForumWatch, Notices, Similar, commands.Cog):
         assert interaction.guild_id is not None
         beta_id = await self.service.beta_by_name(interaction.guild_id, beta) if beta else None
         items = await self.service.top(interaction.guild_id, beta_id=beta_id, type_=type)
-        title = "Most-wanted feedback" + (f" · {label(type)}" if type else "") + (f" · {markdown.inline(beta)}" if beta else "")
-        await interaction.response.send_message(embed=render.board_embed(items, title), ephemeral=True,
+        tr = i18n.for_reader(interaction)
+        title = tr("Most-wanted feedback") + (f" · {tr(label(type))}" if type else "") + (f" · {markdown.inline(beta)}" if beta else "")
+        await interaction.response.send_message(embed=render.board_embed(items, title, tr), ephemeral=True,
                                                 allowed_mentions=NO_MENTIONS)
 
     @feedback.command(name="list", description="Browse feedback by status, type or beta (staff)")
@@ -463,9 +475,10 @@ class Feedback(ForumWatch, Notices, Similar, commands.Cog):
         assert interaction.guild_id is not None
         page = await self.service.page(interaction.guild_id, status=status, type_=type_, beta_id=beta_id,
                                        offset=offset, limit=PAGE_SIZE)
-        filters = ", ".join(f for f in (label(status) if status else "", label(type_) if type_ else "",
+        tr = i18n.for_reader(interaction)
+        filters = ", ".join(f for f in (tr(label(status)) if status else "", tr(label(type_)) if type_ else "",
                                         f"beta #{beta_id}" if beta_id else "") if f)
-        embed = render.list_embed(page.items, page.total, page.offset, page.limit, filters)
+        embed = render.list_embed(page.items, page.total, page.offset, page.limit, filters, tr)
         view = discord.ui.View(timeout=None)
         args = (status or "", type_ or "", beta_id or 0)
         view.add_item(PageButton(max(page.offset - PAGE_SIZE, 0), *args, "p", disabled=page.offset == 0))

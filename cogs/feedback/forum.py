@@ -11,6 +11,7 @@ from typing import Any
 
 import discord
 
+from bot.core import i18n
 from bot.core.errors import NO_MENTIONS
 from bot.feedback import TYPES, validate_draft
 from bot.platform.errors import InvalidInput
@@ -74,7 +75,8 @@ class ForumWatch:
             log.warning("feedback %s recorded, but its thread %s could not be tagged", item.id, thread.id,
                         exc_info=True)
         try:
-            message = await thread.send(embed=render.item_embed(item), view=item_view(item.id),
+            tr = i18n.for_guild(self.bot, thread.guild)  # a public post: the server's language
+            message = await thread.send(embed=render.item_embed(item, tr), view=item_view(item.id, tr),
                                         allowed_mentions=NO_MENTIONS)
         except discord.HTTPException:
             log.warning("feedback %s recorded, but I could not post its buttons in %s", item.id, thread.id,

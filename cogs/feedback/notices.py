@@ -28,6 +28,7 @@ from typing import Any
 
 import discord
 
+from bot.core import i18n
 from bot.core.effect_errors import outcome, report_missing_permission
 from bot.core.errors import NO_MENTIONS
 from bot.feedback import FeedbackItem
@@ -66,8 +67,10 @@ class Notices:
 
     # ------------------------------------------------------------------ shared
 
-    async def _context(self, payload: dict[str, Any]) -> tuple[discord.Guild, FeedbackItem, FeedbackItem | None, str]:
-        """The guild, the item and the notice text of a job (the text as of the change, not of now)."""
+    async def _context(self, payload: dict[str, Any], *, dm: bool = False,
+                       ) -> tuple[discord.Guild, FeedbackItem, FeedbackItem | None, str]:
+        """The guild, the item and the notice text of a job (the text as of the change, not of now), in the
+        member's DM language (``dm``) or the server's."""
         guild_id = int(payload["guild_id"])
         guild = self.bot.get_guild(guild_id)
         if guild is None:
@@ -80,8 +83,10 @@ class Notices:
         user_id = int(payload["user_id"]) if payload.get("user_id") else None
         coreporter = (target is not None and user_id is not None
                       and user_id in await self.service.coreporters_of(guild_id, target.id))
+        tr = (await i18n.for_dm(self.bot, guild, user_id) if dm and user_id is not None
+              else i18n.for_guild(self.bot, guild))
         text = render.notice_text(item, payload["event"], payload["status"], payload.get("note"),
-                                  payload.get("version"), target, user_id=user_id, coreporter=coreporter)
+                                  payload.get("version"), target, user_id=user_id, coreporter=coreporter, tr=tr)
         return guild, item, target, text
 
     async def _already_there(self, channel: discord.abc.Messageable, text: str, timer: Any) -> bool:
@@ -165,7 +170,7 @@ class Notices:
         """Tell one member about one change by DM. When their DMs are closed (50007, remembered for a while:
         no DM is tried meanwhile), mention them in the thread instead, once per item; a member who shares no
         server with the bot any more (50278) is not told at all (an audit line says so)."""
-        guild, item, _target, text = await self._context(payload)
+        guild, item, _target, text = await self._context(payload, dm=True)
         user_id = int(payload["user_id"])
         what = f"DM member {user_id} about feedback #{item.id}"
         if await self.service.dms_closed(guild.id, user_id):
@@ -215,8 +220,9 @@ class Notices:
         await self._still_member(guild, user_id, what)
         if item.thread_id is None:
             raise Drop(f"feedback #{item.id} has no thread to mention member {user_id} in")
-        line = (f"<@{user_id}> — I couldn't DM you: {text}\n(Your DMs are closed, so I'll post further "
-                "updates here without pinging you.)")[:2000]
+        tr = i18n.for_guild(self.bot, guild)
+        line = tr("{member} — I couldn't DM you: {notice}\n(Your DMs are closed, so I'll post further updates here "
+                  "without pinging you.)", member=f"<@{user_id}>", notice=text)[:2000]
 
         async def send(where: discord.Thread) -> None:
             if not await self._already_there(where, line, timer):
@@ -238,9 +244,10 @@ class Notices:
         guild, item, target, _text = await self._context(payload)
         status = str(payload["status"])
         as_changed = dataclasses.replace(item, status=status)  # the line says what this change did
-        line = render.status_line(as_changed, payload.get("note"))
+        tr = i18n.for_guild(self.bot, guild)  # a public post: the server's language
+        line = render.status_line(as_changed, payload.get("note"), tr)
         if target is not None:
-            line += f"\nMerged into {render.ref(target)}: votes and followers moved there."
+            line += "\n" + tr("Merged into {target}: votes and followers moved there.", target=render.ref(target))
         thread = await self._thread_of(guild, item, timer)
         what = f"update the thread of feedback #{item.id}"
 
@@ -255,7 +262,7 @@ class Notices:
                 where = await where.edit(**edits)
             if item.status_message_id:
                 try:
-                    await where.get_partial_message(item.status_message_id).edit(embed=render.item_embed(item))
+                    await where.get_partial_message(item.status_message_id).edit(embed=render.item_embed(item, tr))
                 except discord.NotFound:  # the embed's message was deleted: the line still goes out
                     log.info("feedback %s: its status message is gone", item.id)
             if not await self._already_there(where, line, timer):
@@ -272,7 +279,8 @@ class Notices:
         guild, item, target, _text = await self._context(payload)
         if target is None or target.thread_id is None:
             raise Drop(f"feedback #{item.id} was merged into a report without a thread")
-        note = f"{render.ref(item)} was merged into this report."
+        tr = i18n.for_guild(self.bot, guild)
+        note = tr("{item} was merged into this report.", item=render.ref(item))
         what = f"note the merge of #{item.id} in the thread of feedback #{target.id}"
 
         async def post(where: discord.Thread) -> None:
@@ -280,7 +288,7 @@ class Notices:
                 await where.send(note, allowed_mentions=NO_MENTIONS)  # a message reopens an unlocked thread
             if target.status_message_id:
                 try:
-                    await where.get_partial_message(target.status_message_id).edit(embed=render.item_embed(target))
+                    await where.get_partial_message(target.status_message_id).edit(embed=render.item_embed(target, tr))
                 except discord.NotFound:
                     log.info("feedback %s: its status message is gone", target.id)
 

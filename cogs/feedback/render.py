@@ -9,6 +9,7 @@ import discord
 
 from bot.feedback import OPEN_STATUSES, FeedbackItem, label
 from bot.platform import markdown
+from bot.platform.i18n import Translator, translator
 
 COLOURS = {
     "pending_review": discord.Colour.light_grey(), "new": discord.Colour.blurple(),
@@ -28,30 +29,34 @@ def ref(item: FeedbackItem) -> str:
     return f"[{text}]({thread_url(item)})" if item.thread_id else text
 
 
-def status_text(item: FeedbackItem) -> str:
-    text = f"**{label(item.status)}**"
+def status_text(item: FeedbackItem, tr: Translator | None = None) -> str:
+    tr = tr or translator()
+    text = f"**{tr(label(item.status))}**"
     if item.status == "shipped" and item.version:
-        text += f" in {markdown.inline(item.version)}"
+        text += " " + tr("in {version}", version=markdown.inline(item.version))
     if item.status == "duplicate" and item.duplicate_of:
-        text += f" of #{item.duplicate_of}"
+        text += " " + tr("of #{number}", number=item.duplicate_of)
     return text
 
 
-def item_embed(item: FeedbackItem) -> discord.Embed:
+def item_embed(item: FeedbackItem, tr: Translator | None = None) -> discord.Embed:
+    """The item's card in its thread (public: the server's language)."""
+    tr = tr or translator()
     embed = discord.Embed(title=f"#{item.id} · {markdown.inline(item.title)}"[:256],
                           description=markdown.block(item.details)[:4000] or None,
                           colour=COLOURS.get(item.status, discord.Colour.blurple()))
-    embed.add_field(name="Type", value=label(item.type), inline=True)
-    embed.add_field(name="Status", value=status_text(item), inline=True)
-    embed.add_field(name="Votes", value=str(item.vote_count), inline=True)
+    embed.add_field(name=tr("Type"), value=tr(label(item.type)), inline=True)
+    embed.add_field(name=tr("Status"), value=status_text(item, tr), inline=True)
+    embed.add_field(name=tr("Votes"), value=tr.number(item.vote_count), inline=True)
     if item.steps:
-        embed.add_field(name="Steps to reproduce", value=markdown.block(item.steps)[:1024], inline=False)
+        embed.add_field(name=tr("Steps to reproduce"), value=markdown.block(item.steps)[:1024], inline=False)
     if item.version and not (item.status == "shipped"):
-        embed.add_field(name="Version", value=markdown.inline(item.version)[:1024], inline=True)
+        embed.add_field(name=tr("Version"), value=markdown.inline(item.version)[:1024], inline=True)
     if item.status_note:
-        embed.add_field(name="Note from the team", value=item.status_note[:1024], inline=False)
-    embed.add_field(name="Reporter", value=f"<@{item.reporter_id}>", inline=True)
-    embed.set_footer(text="Press “Me too” if this matters to you too; “Follow” to hear about every update.")
+        embed.add_field(name=tr("Note from the team"), value=item.status_note[:1024], inline=False)
+    embed.add_field(name=tr("Reporter"), value=f"<@{item.reporter_id}>", inline=True)
+    embed.set_footer(text=tr("Press “{me_too}” if this matters to you too; “{follow}” to hear about every update.",
+                             me_too=tr("Me too"), follow=tr("Follow")))
     return embed
 
 
@@ -76,61 +81,73 @@ def duplicates_field(matches: Sequence[Any]) -> str:
 
 
 def notice_text(item: FeedbackItem, event: str, status: str, note: str | None, version: str | None,
-                target: FeedbackItem | None, *, user_id: int | None = None, coreporter: bool = False) -> str:
+                target: FeedbackItem | None, *, user_id: int | None = None, coreporter: bool = False,
+                tr: Translator | None = None) -> str:
     """The DM (or thread mention) telling a member (``user_id``) about a change. ``coreporter``: the member
     is a co-reporter of ``target`` (the duplicate's reporters become co-reporters of the original)."""
+    tr = tr or translator()
     if event == "rejected":
-        text = f"Your feedback “{markdown.inline(item.title)}” was reviewed and won't be published."
-        return text + (f"\nReason: {discord.utils.escape_mentions(note)}" if note else "")
+        text = tr("Your feedback “{title}” was reviewed and won't be published.", title=markdown.inline(item.title))
+        return text + ("\n" + tr("Reason: {reason}", reason=discord.utils.escape_mentions(note)) if note else "")
     if status == "duplicate" and target is not None:
         if user_id is not None and user_id == target.reporter_id and user_id == item.reporter_id:
-            text = (f"Your report {ref(item)} was merged into your earlier report {ref(target)}, which covers the "
-                    "same thing. You'll keep hearing about it there.")
+            text = tr("Your report {item} was merged into your earlier report {target}, which covers the same "
+                      "thing. You'll keep hearing about it there.", item=ref(item), target=ref(target))
+        elif target.status in OPEN_STATUSES and coreporter:
+            text = tr("Your report {item} was merged into {target}, which covers the same thing. You're credited "
+                      "there as a co-reporter: when it moves forward or ships, you're credited as its reporter is, "
+                      "and you'll hear about every update.", item=ref(item), target=ref(target))
         elif coreporter:
-            credit = ("when it moves forward or ships, you're credited as its reporter is, and "
-                      if target.status in OPEN_STATUSES else "")
-            text = (f"Your report {ref(item)} was merged into {ref(target)}, which covers the same thing. You're "
-                    f"credited there as a co-reporter: {credit}you'll hear about every update.")
+            text = tr("Your report {item} was merged into {target}, which covers the same thing. You're credited "
+                      "there as a co-reporter: you'll hear about every update.", item=ref(item), target=ref(target))
         else:
-            text = (f"Feedback {ref(item)} was merged into {ref(target)}, which covers the same thing. "
-                    "Your vote and follow moved there, so you'll keep hearing about it.")
+            text = tr("Feedback {item} was merged into {target}, which covers the same thing. Your vote and follow "
+                      "moved there, so you'll keep hearing about it.", item=ref(item), target=ref(target))
     elif status == "shipped":
-        text = f"🎉 Feedback {ref(item)} has shipped" + (f" in {markdown.inline(version)}" if version else "") + ". Thank you!"
+        text = (tr("🎉 Feedback {item} has shipped in {version}. Thank you!", item=ref(item),
+                   version=markdown.inline(version)) if version
+                else tr("🎉 Feedback {item} has shipped. Thank you!", item=ref(item)))
     else:
-        text = f"Feedback {ref(item)} is now **{label(status)}**."
+        text = tr("Feedback {item} is now **{status}**.", item=ref(item), status=tr(label(status)))
     if note:
-        text += f"\nNote from the team: {discord.utils.escape_mentions(note)}"
+        text += "\n" + tr("Note from the team: {note}", note=discord.utils.escape_mentions(note))
     return text
 
 
-def status_line(item: FeedbackItem, note: str | None) -> str:
-    """The message posted in the thread when its status changes."""
-    text = f"Status: {status_text(item)}"
+def status_line(item: FeedbackItem, note: str | None, tr: Translator | None = None) -> str:
+    """The message posted in the thread when its status changes (public: the server's language)."""
+    tr = tr or translator()
+    text = tr("Status: {status}", status=status_text(item, tr))
     if note:
         text += f" — {discord.utils.escape_mentions(note)}"
     return text
 
 
-def board_embed(items: Sequence[FeedbackItem], title: str) -> discord.Embed:
+def board_embed(items: Sequence[FeedbackItem], title: str, tr: Translator | None = None) -> discord.Embed:
+    tr = tr or translator()
     embed = discord.Embed(title=title, colour=discord.Colour.blurple())
     if not items:
-        embed.description = "No open feedback yet."
+        embed.description = tr("No open feedback yet.")
         return embed
-    lines = [f"{n}. {ref(i)} — {i.vote_count} vote{'s' if i.vote_count != 1 else ''} · {label(i.status)}"
-             for n, i in enumerate(items, start=1)]
+    lines = [f"{n}. {ref(i)} — " + tr.ngettext("{count} vote", "{count} votes", i.vote_count)
+             + f" · {tr(label(i.status))}" for n, i in enumerate(items, start=1)]
     embed.description = "\n".join(lines)[:4000]
     return embed
 
 
-def list_embed(items: Sequence[FeedbackItem], total: int, offset: int, limit: int, filters: str) -> discord.Embed:
-    embed = discord.Embed(title="Feedback" + (f" ({filters})" if filters else ""), colour=discord.Colour.blurple())
+def list_embed(items: Sequence[FeedbackItem], total: int, offset: int, limit: int, filters: str,
+               tr: Translator | None = None) -> discord.Embed:
+    tr = tr or translator()
+    embed = discord.Embed(title=tr("Feedback") + (f" ({filters})" if filters else ""), colour=discord.Colour.blurple())
     if not items:
-        embed.description = "Nothing matches."
+        embed.description = tr("Nothing matches.")
     else:
         embed.description = "\n".join(
-            f"{ref(i)} · {label(i.type)} · {label(i.status)} · {i.vote_count} votes" for i in items)[:4000]
+            f"{ref(i)} · {tr(label(i.type))} · {tr(label(i.status))} · "
+            + tr.ngettext("{count} vote", "{count} votes", i.vote_count) for i in items)[:4000]
     pages = max((total + limit - 1) // limit, 1)
-    embed.set_footer(text=f"Page {offset // limit + 1} of {pages} · {total} item{'s' if total != 1 else ''}")
+    embed.set_footer(text=tr("Page {page} of {pages}", page=tr.number(offset // limit + 1), pages=tr.number(pages))
+                     + " · " + tr.ngettext("{count} item", "{count} items", total))
     return embed
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.core import i18n
 from bot.core.errors import NO_MENTIONS, GuardedCallback
 from bot.feedback import label
 from bot.feedback.suggest import COREPORT_EVENT
@@ -132,7 +133,8 @@ class Similar:
         assert guild is not None
         saved = await self.service.suggestions.take(guild.id, draft_id, interaction.user.id)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        message, item_id = await self.post_draft(guild, interaction.user.id, saved.draft, saved.beta_id)
+        message, item_id = await self.post_draft(guild, interaction.user.id, saved.draft, saved.beta_id,
+                                                 i18n.for_reader(interaction))
         await self.service.suggestions.mark_posted(guild.id, draft_id, item_id)
         await interaction.followup.send(message, ephemeral=True, allowed_mentions=NO_MENTIONS)
 

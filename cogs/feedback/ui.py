@@ -7,15 +7,17 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.core import i18n
 from bot.core.errors import GuardedCallback, KudosModal
 from bot.feedback import TYPES, label
 from bot.feedback.models import MAX_DETAILS, MAX_NOTE, MAX_STEPS, MAX_TITLE, MAX_VERSION
+from bot.platform.i18n import N_, Translator, translator
 
 if TYPE_CHECKING:
     from cogs.feedback.cog import Feedback
 
-TITLES = {"bug": "Report a bug", "idea": "Suggest an idea", "praise": "Share some praise",
-          "question": "Ask a question"}
+TITLES = {"bug": N_("Report a bug"), "idea": N_("Suggest an idea"), "praise": N_("Share some praise"),
+          "question": N_("Ask a question")}
 
 
 def cog_of(interaction: discord.Interaction) -> Feedback:
@@ -25,24 +27,27 @@ def cog_of(interaction: discord.Interaction) -> Feedback:
 
 
 class FeedbackForm(KudosModal):
-    """Title, details, and for bugs the steps and version. Limits mirror the service's checks."""
+    """Title, details, and for bugs the steps and version. Limits mirror the service's checks. Labels in
+    the member's language (``tr``: the interaction's locale)."""
 
-    def __init__(self, type_: str, beta_id: int | None) -> None:
-        super().__init__(title=TITLES[type_], custom_id=f"feedback:form:{type_}:{beta_id or 0}")
+    def __init__(self, type_: str, beta_id: int | None, tr: Translator | None = None) -> None:
+        tr = tr or translator()
+        super().__init__(title=tr(TITLES[type_])[:45], custom_id=f"feedback:form:{type_}:{beta_id or 0}")
         self.type_ = type_
         self.beta_id = beta_id
-        self.title_input = discord.ui.TextInput(label="Title", max_length=MAX_TITLE,
-                                                placeholder="In a few words")
-        self.details = discord.ui.TextInput(label="Details", style=discord.TextStyle.paragraph,
+        self.title_input = discord.ui.TextInput(label=tr("Title"), max_length=MAX_TITLE,
+                                                placeholder=tr("In a few words"))
+        self.details = discord.ui.TextInput(label=tr("Details"), style=discord.TextStyle.paragraph,
                                             max_length=MAX_DETAILS)
         self.add_item(self.title_input)
         self.add_item(self.details)
         self.steps: discord.ui.TextInput[Any] | None = None
         self.version: discord.ui.TextInput[Any] | None = None
         if type_ == "bug":
-            self.steps = discord.ui.TextInput(label="Steps to reproduce", style=discord.TextStyle.paragraph,
+            self.steps = discord.ui.TextInput(label=tr("Steps to reproduce"), style=discord.TextStyle.paragraph,
                                               max_length=MAX_STEPS, placeholder="1. … 2. … 3. …")
-            self.version = discord.ui.TextInput(label="Version", max_length=MAX_VERSION, placeholder="e.g. 2.4.1")
+            self.version = discord.ui.TextInput(label=tr("Version"), max_length=MAX_VERSION,
+                                                placeholder=tr("e.g. {example}", example="2.4.1"))
             self.add_item(self.steps)
             self.add_item(self.version)
 
@@ -54,11 +59,13 @@ class FeedbackForm(KudosModal):
 
 
 class RejectForm(KudosModal):
-    def __init__(self, item_id: int) -> None:
-        super().__init__(title=f"Reject feedback #{item_id}", custom_id=f"feedback:rejectform:{item_id}")
+    def __init__(self, item_id: int, tr: Translator | None = None) -> None:
+        tr = tr or translator()
+        super().__init__(title=tr("Reject feedback #{number}", number=item_id)[:45],
+                         custom_id=f"feedback:rejectform:{item_id}")
         self.item_id = item_id
-        self.reason = discord.ui.TextInput(label="Reason", style=discord.TextStyle.paragraph, required=False,
-                                           max_length=MAX_NOTE, placeholder="Sent to the reporter (optional)")
+        self.reason = discord.ui.TextInput(label=tr("Reason"), style=discord.TextStyle.paragraph, required=False,
+                                           max_length=MAX_NOTE, placeholder=tr("Sent to the reporter (optional)"))
         self.add_item(self.reason)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
@@ -66,8 +73,10 @@ class RejectForm(KudosModal):
 
 
 class VoteButton(GuardedCallback, discord.ui.DynamicItem[discord.ui.Button], template=r"feedback:vote:(?P<id>\d+)"):
-    def __init__(self, item_id: int) -> None:
-        super().__init__(discord.ui.Button(label="Me too", emoji="👍", style=discord.ButtonStyle.primary,
+    def __init__(self, item_id: int, tr: Translator | None = None) -> None:
+        tr = tr or translator()
+        super().__init__(discord.ui.Button(label=tr("Me too"), emoji="👍",
+                                           style=discord.ButtonStyle.primary,
                                            custom_id=f"feedback:vote:{item_id}"))
         self.item_id = item_id
 
@@ -82,8 +91,10 @@ class VoteButton(GuardedCallback, discord.ui.DynamicItem[discord.ui.Button], tem
 
 class FollowButton(GuardedCallback, discord.ui.DynamicItem[discord.ui.Button],
                    template=r"feedback:follow:(?P<id>\d+)"):
-    def __init__(self, item_id: int) -> None:
-        super().__init__(discord.ui.Button(label="Follow", emoji="🔔", style=discord.ButtonStyle.secondary,
+    def __init__(self, item_id: int, tr: Translator | None = None) -> None:
+        tr = tr or translator()
+        super().__init__(discord.ui.Button(label=tr("Follow"), emoji="🔔",
+                                           style=discord.ButtonStyle.secondary,
                                            custom_id=f"feedback:follow:{item_id}"))
         self.item_id = item_id
 
@@ -116,7 +127,7 @@ class ReviewButton(GuardedCallback, discord.ui.DynamicItem[discord.ui.Button],
         if self.action == "approve":
             await cog.approve(interaction, self.item_id)
         else:
-            await interaction.response.send_modal(RejectForm(self.item_id))
+            await interaction.response.send_modal(RejectForm(self.item_id, i18n.for_reader(interaction)))
 
 
 class TypeButton(GuardedCallback, discord.ui.DynamicItem[discord.ui.Button],
@@ -124,8 +135,8 @@ class TypeButton(GuardedCallback, discord.ui.DynamicItem[discord.ui.Button],
     """One of the type choices shown before the form (the beta announcement's flow, or /feedback new
     without a type)."""
 
-    def __init__(self, type_: str, beta_id: int | None) -> None:
-        super().__init__(discord.ui.Button(label=label(type_), style=discord.ButtonStyle.secondary,
+    def __init__(self, type_: str, beta_id: int | None, tr: Translator | None = None) -> None:
+        super().__init__(discord.ui.Button(label=(tr or translator())(label(type_)), style=discord.ButtonStyle.secondary,
                                            custom_id=f"feedback:new:{type_}:{beta_id or 0}"))
         self.type_ = type_
         self.beta_id = beta_id
@@ -136,7 +147,7 @@ class TypeButton(GuardedCallback, discord.ui.DynamicItem[discord.ui.Button],
         return cls(match["type"], int(match["beta"]) or None)
 
     async def run(self, interaction: discord.Interaction) -> None:
-        await interaction.response.send_modal(FeedbackForm(self.type_, self.beta_id))
+        await interaction.response.send_modal(FeedbackForm(self.type_, self.beta_id, i18n.for_reader(interaction)))
 
 
 class PageButton(GuardedCallback, discord.ui.DynamicItem[discord.ui.Button],
@@ -162,10 +173,10 @@ class PageButton(GuardedCallback, discord.ui.DynamicItem[discord.ui.Button],
                             beta_id=self.beta_id or None, edit=True)
 
 
-def item_view(item_id: int) -> discord.ui.View:
+def item_view(item_id: int, tr: Translator | None = None) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    view.add_item(VoteButton(item_id))
-    view.add_item(FollowButton(item_id))
+    view.add_item(VoteButton(item_id, tr))
+    view.add_item(FollowButton(item_id, tr))
     return view
 
 
@@ -176,10 +187,10 @@ def review_view(item_id: int) -> discord.ui.View:
     return view
 
 
-def type_picker(beta_id: int | None) -> discord.ui.View:
+def type_picker(beta_id: int | None, tr: Translator | None = None) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     for type_ in TYPES:
-        view.add_item(TypeButton(type_, beta_id))
+        view.add_item(TypeButton(type_, beta_id, tr))
     return view
 
 

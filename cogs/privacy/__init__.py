@@ -127,6 +127,7 @@ class MyData(commands.Cog):
     async def forget_confirmed(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
         erasure = await self.service.forget(interaction.guild_id, interaction.user.id)
+        self.bot.locales.forget(interaction.guild_id, interaction.user.id)  # its row went with the erasure
         tracking = await self.service.tracking_disabled(interaction.guild_id, interaction.user.id)
         again = ("Contribution tracking stays off." if tracking else
                  "If you contribute again, Kudos starts a new record; `/mydata tracking off` stops that.")

@@ -27,17 +27,24 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import discord
 
+from bot.core import i18n
 from bot.core.errors import NO_MENTIONS
 from bot.core.facts import role_facts
 from bot.platform import markdown
 from bot.rewards import BONUS_SOURCE, render, role_problems
 from bot.rewards import store as repo
+from bot.rewards._common import OWN_TEMPLATES
 from cogs.rewards.views import approval_view
 
 if TYPE_CHECKING:
     from bot.core.bot import KudosBot
 
 log = logging.getLogger(__name__)
+
+
+def own_template(template: str, tr: i18n.Translator) -> str:
+    """Kudos' own DM templates in the member's language; a rule's own text (staff wrote it) as it is."""
+    return tr.template(template) if template in OWN_TEMPLATES else template
 
 DM_CLOSED = 50007
 NO_MUTUAL_GUILD = 50278
@@ -290,15 +297,17 @@ class Dispatcher:
         if code is None:
             await self.svc.retry_later(grant, f"out of codes in {grant.payload['pool']}")
             return
+        tr = await i18n.for_dm(self.bot, guild, grant.user_id)  # the code itself goes verbatim
         context = dict(grant.payload.get("context") or {})
         context.update(code=code.code, pool=grant.payload["pool"],
-                       expires=discord.utils.format_dt(code.expires_at, "D") if code.expires_at else "never")
-        text = render(str(grant.payload.get("template") or "{code}"), context)
+                       expires=discord.utils.format_dt(code.expires_at, "D") if code.expires_at else tr("never"))
+        text = render(own_template(str(grant.payload.get("template") or "{code}"), tr), context)
         await self._send_dm(guild, grant, text, closed_ok=True,
                             closed_note="DMs closed: the code waits in /perks mine")
 
     async def _dm(self, guild: discord.Guild, grant: repo.Grant) -> None:
-        text = render(str(grant.payload.get("template") or ""), dict(grant.payload.get("context") or {}))
+        tr = await i18n.for_dm(self.bot, guild, grant.user_id)
+        text = render(own_template(str(grant.payload.get("template") or ""), tr), dict(grant.payload.get("context") or {}))
         # optional: a courtesy (a code on its way), not a reward: closed DMs are no failure for staff to see
         await self._send_dm(guild, grant, text, closed_ok=bool(grant.payload.get("optional")))
 

@@ -24,7 +24,7 @@ from bot.feedback.tables import (
 from bot.giveback.tables import giveback
 from bot.ledger.tables import contributions, member_stages, member_stats, stage_moves
 from bot.linkedroles.tables import linked_role_links
-from bot.platform.tables import audit_log, guilds, members
+from bot.platform.tables import audit_log, guilds, member_locales, members
 from bot.privacy.tables import privacy_optouts, privacy_public_names
 from bot.privileges.tables import member_privileges, privilege_moves, staging_posts, staging_reviews
 from bot.rewards.tables import grants, perk_codes, perk_pools, reward_rules
@@ -163,6 +163,10 @@ async def seed(conn: AsyncConnection) -> None:
     await conn.execute(insert(feedback_coreporters).values(feedback_id=theirs, user_id=M, source_feedback_id=mine,
                                                            created_at=t))
     await conn.execute(insert(feedback_dms_closed).values(guild_id=G, user_id=M, until=t))
+    await _many(conn, member_locales, [  # the language of M's (and X's) last interaction
+        {"guild_id": G, "user_id": M, "locale": "de", "updated_at": t},
+        {"guild_id": G, "user_id": X, "locale": "ja", "updated_at": t},
+    ])
 
     # Help and showcase: M answered (X accepted), M accepted X's answer; featured both ways.
     await _many(conn, solutions, [

@@ -232,3 +232,15 @@ def test_context_menu_replies_show_under_their_step(capsys) -> None:  # type: ig
     assert any(line.startswith("  bot follow-up (only they see it): '⭐ Featured in #showcase") for line in steps[4])
     assert any("<@" not in line and "for @bob" in line for line in steps[4] if "Featured" in line)
     assert any(line.startswith("  bot replied (only they see it): '🙏 Thanks sent") for line in steps[5])
+
+
+def test_a_scenario_sets_each_member_s_and_the_server_s_locale(capsys) -> None:  # type: ignore[no-untyped-def]
+    """``locale = "de"`` per member (their client) and per guild (its preferred locale): the German member's
+    form and replies are German, the French server's forum post French (docs/languages.md)."""
+    path = Path(__file__).parent / "scenarios" / "languages.toml"
+    assert main(["sandbox", str(path), "--quiet"]) == 0, capsys.readouterr().out
+
+
+def test_a_locale_discord_does_not_have_is_refused() -> None:
+    with pytest.raises(ScenarioError, match=r"guild.members\[0\].locale: 'de-DE' is not a Discord locale"):
+        parse('[guild]\n[[guild.members]]\nname = "hans"\nlocale = "de-DE"\n')

@@ -285,6 +285,7 @@ class GuildConfig(_Model):
     curator_roles: list[RoleRef] = Field(default_factory=lambda: ["Curator"])
     helper_roles: list[RoleRef] = Field(default_factory=lambda: ["Helper"])
     cards: Literal["embed", "v2"] = Field("embed", description="How cards are drawn: classic embeds or Components V2")
+    language: str | None = Field(None, description="Language of public posts; default: the server's preferred locale")
     channels: ChannelsConfig = Field(default_factory=ChannelsConfig)
     points: PointsConfig = Field(default_factory=PointsConfig)
     caps: CapsConfig = Field(default_factory=CapsConfig)
@@ -307,6 +308,18 @@ class GuildConfig(_Model):
     privileges: PrivilegesConfig = Field(default_factory=PrivilegesConfig)
     giveback: GivebackConfig = Field(default_factory=GivebackConfig)
     search: SearchConfig = Field(default_factory=SearchConfig)
+
+    @field_validator("language")
+    @classmethod
+    def _check_language(cls, value: str | None) -> str | None:
+        from bot.platform.i18n import LANGUAGES
+
+        if value is None:
+            return None
+        code = value.strip().replace("-", "_")
+        if code not in LANGUAGES:
+            raise config_error(f"unknown language '{value}' (one of {', '.join(LANGUAGES)})")
+        return code
 
     @model_validator(mode="after")
     def _check_seasons(self) -> GuildConfig:
