@@ -1,14 +1,15 @@
 """The search index (SQLAlchemy Core): one row per searchable thing (a feedback item, a help post).
 
 On SQLite the full-text index is the FTS5 virtual table ``search_fts`` (external content = this table, porter
-tokenizer), kept in step by triggers; both are created by migration ``0016_similar`` only on SQLite and are not
-part of this MetaData (SQLAlchemy can't declare a virtual table). On PostgreSQL ``tsv`` is a ``tsvector``
+tokenizer), kept in step by triggers; both are created on SQLite only, by migration ``0022_similar`` and, for a
+fresh database made from this MetaData (``create_all`` + stamp), by the ``after_create`` DDL below (SQLAlchemy
+can't declare a virtual table). On PostgreSQL ``tsv`` is a ``tsvector``
 (title weighted A, body B, answer C) written in the same statement as the row, with a GIN index.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import DDL, Column, Index, Integer, String, Table, Text, UniqueConstraint, event
 from sqlalchemy.dialects.postgresql import TSVECTOR
 
 from bot.platform.db.metadata import metadata
@@ -53,3 +54,21 @@ search_helped = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Index(None, "guild_id", "answerer_id", "created_at"),
 )
+
+# The same statements as migration 0022_similar (which may not import this module): a database created from the
+# MetaData gets the FTS5 index and its triggers too.
+SQLITE_FTS = (
+    "CREATE VIRTUAL TABLE search_fts USING fts5(title, body, answer, content='search_docs', content_rowid='id', "
+    "tokenize='porter unicode61 remove_diacritics 2')",
+    "CREATE TRIGGER search_docs_ai AFTER INSERT ON search_docs BEGIN "
+    "INSERT INTO search_fts(rowid, title, body, answer) VALUES (new.id, new.title, new.body, new.answer); END",
+    "CREATE TRIGGER search_docs_ad AFTER DELETE ON search_docs BEGIN "
+    "INSERT INTO search_fts(search_fts, rowid, title, body, answer) "
+    "VALUES ('delete', old.id, old.title, old.body, old.answer); END",
+    "CREATE TRIGGER search_docs_au AFTER UPDATE OF title, body, answer ON search_docs BEGIN "
+    "INSERT INTO search_fts(search_fts, rowid, title, body, answer) "
+    "VALUES ('delete', old.id, old.title, old.body, old.answer); "
+    "INSERT INTO search_fts(rowid, title, body, answer) VALUES (new.id, new.title, new.body, new.answer); END",
+)
+for _statement in SQLITE_FTS:
+    event.listen(search_docs, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
