@@ -114,6 +114,9 @@ async def keep_dashboard_open(harness: Harness) -> None:
     name, user_id = staff[0]
     print(f"\nDashboard: {bot.web.base_url}/  (as {name}, a staff member of the demo server)")
     print(f"Login link (works once): {bot.web.login_url(harness.guild_id, user_id)}")
+    public = bot.guild_config(harness.guild_id).public
+    if public.enabled:
+        print(f"Public pages (no login): {bot.web.base_url}/p/{public.slug}/  (roadmap, requests, changelog)")
     print("Serving until Ctrl-C.")
     await until_stopped()
 
