@@ -48,6 +48,12 @@ def note_locale(bot: KudosBot, interaction: discord.Interaction) -> None:
     """A sync listener of every interaction: remember the member's locale (written only when it changed)."""
     if interaction.guild_id is None or interaction.user is None:
         return
+    # /mydata (export, forget and its buttons) is where a member asks what Kudos holds: it records nothing new.
+    command = interaction.command.qualified_name if interaction.command is not None else ""
+    custom_id = str((interaction.data or {}).get("custom_id", "")) if isinstance(interaction.data, dict) else ""
+    name = str((interaction.data or {}).get("name", "")) if isinstance(interaction.data, dict) else ""
+    if command.startswith("mydata") or name == "mydata" or custom_id.startswith("mydata:"):
+        return
     locale = str(getattr(interaction.locale, "value", interaction.locale) or "")
     if locale and bot.locales.note(interaction.guild_id, interaction.user.id, locale):
         bot.tasks.spawn(bot.locales.flush(), name="member-locales")

@@ -39,7 +39,7 @@ def powers_text(powers: MemberPowers) -> str:
     lines += [f"⛔ {p.rule.title} (revoked by staff)" for p in powers.revoked]
     if not lines:
         lines.append("None yet.")
-    lines.append(f"-# {powers.window_points} points in the last {powers.window_days} days")
+    lines.append(f"*{powers.window_points} points in the last {powers.window_days} days*")
     if powers.next is not None:
         rule, missing = powers.next
         lines.append(f"Next: **{rule.title}** ({rule.does}): needs {missing}")

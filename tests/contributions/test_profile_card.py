@@ -46,8 +46,10 @@ async def test_profile_is_a_v2_container_with_the_numbers(kudos: Harness) -> Non
     head = container["components"][0]
     assert head["type"] == 9 and head["accessory"]["type"] == 11
     assert head["accessory"]["media"]["url"].startswith("http")
-    [title, total, by_kind, stage, latest] = texts(shown.components)
+    [title, total, by_kind, stage, *extra, latest] = texts(shown.components)
     assert title == "## bob's kudos" and total.startswith("**10** points")
+    # After the stage: the powers (privileges are on by default) and what the brand gave (#26).
+    assert [e.split("\n", 1)[0] for e in extra] == ["### Powers", "### What Acme Community gave you"]
     assert "answer: **10** (1)" in by_kind and stage.startswith("### Stage\n**")
     assert latest.startswith("### Latest\n") and "+10 answer" in latest
     assert [c["type"] for c in container["components"]].count(14) == 2  # two separators

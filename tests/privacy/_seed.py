@@ -18,6 +18,7 @@ from bot.feedback.tables import (
     feedback,
     feedback_coreporters,
     feedback_dms_closed,
+    feedback_drafts,
     feedback_followers,
     feedback_votes,
 )
@@ -28,6 +29,7 @@ from bot.platform.tables import audit_log, guilds, member_locales, members
 from bot.privacy.tables import privacy_optouts, privacy_public_names
 from bot.privileges.tables import member_privileges, privilege_moves, staging_posts, staging_reviews
 from bot.rewards.tables import grants, perk_codes, perk_pools, reward_rules
+from bot.search.tables import search_docs, search_helped
 from bot.settings.tables import setting_overrides
 from bot.webhooks.tables import webhook_events
 
@@ -61,6 +63,13 @@ async def seed(conn: AsyncConnection) -> None:
     ])
     await conn.execute(insert(privacy_optouts).values(guild_id=G, user_id=M, tracking_off_at=t))
     await conn.execute(insert(privacy_public_names).values(guild_id=G, user_id=M, since=t))
+    # #23: a kept draft, M's post and answer in the search index, and a "This solved it" that M asked and answered.
+    await conn.execute(insert(feedback_drafts).values(guild_id=G, user_id=M, type="idea", title="M's draft",
+                                                      created_at=t, updated_at=t))
+    await conn.execute(insert(search_docs).values(guild_id=G, kind="help", ref_id=424242, title="M's question",
+                                                  status="solved", author_id=M, answerer_id=M, updated_at=t))
+    await conn.execute(insert(search_helped).values(thread_id=434343, guild_id=G, original_thread_id=424242,
+                                                    asker_id=M, answerer_id=M, created_at=t))
 
     # The ledger: M received a thanks from X, gave one to X, and has a row without a giver; X got one from nobody.
     received = await _id(conn, insert(contributions).values(

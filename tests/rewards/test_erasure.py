@@ -36,6 +36,8 @@ OPEN = LedgerPolicy(thanks_given_per_day=0, thanks_pair_cooldown_hours=0, max_fr
 @pytest.fixture
 def bot_config() -> dict[str, Any]:
     return {"guilds": {"default": {
+        # Bob's ideas are alike: "Is it one of these?" (#23) would offer them to vote instead of posting.
+        "search": {"suggest": False},
         "perk_pools": [{"name": "nitro", "description": "a gift", "per_member_limit": 1, "low_stock_warning": 0}],
         "rewards": [{"name": "fifteen", "trigger": {"points": 15}, "perk_pool": "nitro",
                      "dm": "Your gift: {code}"}],
