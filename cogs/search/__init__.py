@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import logging
 import re
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import discord
 from discord.ext import commands
 
+from bot.core.effect_errors import end_job, report_missing_permission
 from bot.core.effect_errors import outcome as effect_outcome
-from bot.core.effect_errors import report_missing_permission
 from bot.core.errors import NO_MENTIONS, GuardedCallback
 from bot.platform import markdown
 from bot.platform.errors import Conflict, InvalidInput, NotAllowed
@@ -139,15 +140,11 @@ class Search(commands.Cog):
         except Drop:
             raise
         except Exception as exc:  # noqa: BLE001 - classified; no Discord failure (a bug) is re-raised
-            action, failure = effect_outcome(exc)
-            if action is Action.RETRY:
-                raise Retry(what, failure) from exc
-            if action in (Action.DROP, Action.UNARCHIVE):
-                raise Drop(what, failure) from exc
-            if action is Action.REPORT and thread is not None:
-                await report_missing_permission(self.bot, guild, what, thread,
-                                                ("view_channel", "send_messages_in_threads"))
-            raise GiveUp(what, failure) from exc
+            report = None if thread is None else partial(report_missing_permission, self.bot, guild, what, thread,
+                                                         ("view_channel", "send_messages_in_threads"))
+            action = await end_job(exc, what, report=report)  # retries, drops, reports and gives up as every job
+            # An archived post is no longer worth a suggestion (dropped); any other refusal gives up.
+            raise (Drop if action is Action.UNARCHIVE else GiveUp)(what, effect_outcome(exc)[1]) from exc
 
     async def solved_it(self, interaction: discord.Interaction, thread_id: int, original_id: int) -> None:
         guild = interaction.guild
