@@ -91,7 +91,9 @@ class KudosBot(commands.Bot):
                                   member_facts=self.member_facts)
         self.resolved: dict[int, ResolvedGuild] = {}
         self._flush_hooks: list[FlushHook] = []
-        self._synced_guilds: set[int] = set()
+        # One command sync per guild (and one global), shared by whoever needs it done: the guild's
+        # GUILD_CREATE handler and on_ready, which says "ready" only once every guild's commands are registered.
+        self._command_syncs: dict[int, asyncio.Future[Any]] = {}
         self._closing = False
         self._event_tasks: set[asyncio.Task[Any]] = set()
         self._sync_listeners: dict[str, tuple[Callable[..., None], ...]] = {}
@@ -327,11 +329,19 @@ class KudosBot(commands.Bot):
         self.resolve_guild(guild)
         async with self.db.begin() as conn:
             await guild_repo.seen_guild(conn, guild.id, guild.name, now=self.clock.now())
-        if self.config.bot.command_sync == "guild" and guild.id not in self._synced_guilds:
-            self._synced_guilds.add(guild.id)
-            self.tree.copy_global_to(guild=guild)
-            await self.tree.sync(guild=guild)
+        if self.config.bot.command_sync == "guild":
+            await self._sync_commands(guild)
         self.dispatch("kudos_guild_ready", guild)
+
+    def _sync_commands(self, guild: discord.Guild | None) -> asyncio.Future[Any]:
+        """The one sync of ``guild``'s commands (None: the global ones), started on first need."""
+        key = guild.id if guild is not None else 0
+        sync = self._command_syncs.get(key)
+        if sync is None:
+            if guild is not None:
+                self.tree.copy_global_to(guild=guild)
+            sync = self._command_syncs[key] = asyncio.ensure_future(self.tree.sync(guild=guild))
+        return sync
 
     async def on_ready(self) -> None:
         if self.config.bot.gc_freeze and not self._gc_frozen:
@@ -342,9 +352,12 @@ class KudosBot(commands.Bot):
             gc.collect()
             gc.freeze()
             log.info("%d objects moved out of full GC passes", gc.get_freeze_count())
-        if self.config.bot.command_sync == "global" and not self._synced_guilds:
-            self._synced_guilds.add(0)
-            await self.tree.sync()
+        # GUILD_CREATE and READY handlers run concurrently: "ready" (which scripts and the tests wait for) is said
+        # only once every guild's slash commands are registered, so a member's first command always finds them.
+        if self.config.bot.command_sync == "global":
+            await self._sync_commands(None)
+        elif self.config.bot.command_sync == "guild":
+            await asyncio.gather(*(self._sync_commands(guild) for guild in self.guilds))
         log.info("ready as %s in %d guild(s)", self.user, len(self.guilds))
 
     async def close(self) -> None:
