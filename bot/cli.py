@@ -176,6 +176,8 @@ async def _login(bot, token: str, attempts: int, backoff: float) -> None:  # typ
 
 
 async def _start(bot, token: str, config) -> None:  # type: ignore[no-untyped-def]
+    # The database first: a wrong database_url is said before Kudos shows up on Discord at all.
+    await bot.db.check()
     await _login(bot, token, config.bot.connect_attempts, config.bot.connect_backoff_seconds)
     await bot.connect()
 

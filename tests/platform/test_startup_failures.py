@@ -96,11 +96,13 @@ async def test_a_token_discord_rejects_is_one_line(tmp_path: Path) -> None:
 
 
 async def test_database_unreachable_is_one_line(tmp_path: Path) -> None:
-    """PostgreSQL on a port nothing listens on: one line naming the (masked) URL and the reason."""
+    """PostgreSQL on a port nothing listens on: one line naming the (masked) URL and the reason. The database
+    is checked before Kudos logs in: Discord never sees a bot that cannot work."""
     config = _config(tmp_path, "postgresql+asyncpg://kudos:s3cretpw@127.0.0.1:1/kudos")
     async with Emulator() as emu:
         emu.create_guild("Acme")
         code, text = await kudos_run(config, emu.base_url, emu.gateway_url, emu.token)
+        assert [r.path for r in emu.request_log] == [] and emu.gateway.identifies == 0
     line = _one_line(code, text, "cannot connect to")
     assert "127.0.0.1:1" in line and "s3cretpw" not in text
 
