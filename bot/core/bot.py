@@ -357,7 +357,8 @@ class KudosBot(commands.Bot):
         if self.config.bot.command_sync == "global":
             await self._sync_commands(None)
         elif self.config.bot.command_sync == "guild":
-            await asyncio.gather(*(self._sync_commands(guild) for guild in self.guilds))
+            # A guild whose sync failed was reported by its own GUILD_CREATE handler; the others are still ready.
+            await asyncio.gather(*(self._sync_commands(guild) for guild in self.guilds), return_exceptions=True)
         log.info("ready as %s in %d guild(s)", self.user, len(self.guilds))
 
     async def close(self) -> None:
