@@ -65,5 +65,27 @@ class MergeNoteKey(JobKey):
     change_id: int
 
 
-__all__ = ["DM_EVENT", "MENTION_EVENT", "MERGE_NOTE_EVENT", "STATUS_LINE_EVENT", "DmKey", "MentionKey",
-           "MergeNoteKey", "StatusLineKey"]
+RETAG_EVENT = "feedback.retag"
+MERGE_CARD_EVENT = "feedback.merge_card"
+
+
+@dataclass(frozen=True, slots=True)
+class RetagKey(JobKey):
+    """A report's type changed (``/feedback retype``): the thread's tags and embed as the item is when the job
+    runs, ``feedback.retag:<item id>:<change id>``."""
+
+    kind: ClassVar[str] = RETAG_EVENT
+    item_id: int
+    change_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class MergeCardKey(JobKey):
+    """A proposed merge: its staff card with Merge / Not a duplicate, ``feedback.merge_card:<proposal id>``."""
+
+    kind: ClassVar[str] = MERGE_CARD_EVENT
+    proposal_id: int
+
+
+__all__ = ["DM_EVENT", "MENTION_EVENT", "MERGE_CARD_EVENT", "MERGE_NOTE_EVENT", "RETAG_EVENT", "STATUS_LINE_EVENT",
+           "DmKey", "MentionKey", "MergeCardKey", "MergeNoteKey", "RetagKey", "StatusLineKey"]

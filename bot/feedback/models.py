@@ -131,6 +131,8 @@ class FeedbackPolicy:
     # runs before a report is posted (``[guilds.<id>.search]``).
     search_language: str = "english"
     suggest_similar: bool = True
+    # Curation credits a UTC day for a member's merge proposals staff confirm ([guilds.<id>.privileges]).
+    merge_credits_per_day: int = 3
 
     @classmethod
     def from_config(cls, guild_config: Any) -> FeedbackPolicy:
@@ -138,7 +140,8 @@ class FeedbackPolicy:
         fb = guild_config.feedback
         return cls(review_queue=fb.review_queue, self_votes_count=fb.self_votes_count,
                    reports_per_day=getattr(fb, "reports_per_day", 5),
-                   search_language=guild_config.search.language, suggest_similar=guild_config.search.suggest)
+                   search_language=guild_config.search.language, suggest_similar=guild_config.search.suggest,
+                   merge_credits_per_day=guild_config.privileges.merge_credits_per_day)
 
 
 def same_title(title: str) -> str:

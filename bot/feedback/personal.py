@@ -10,6 +10,7 @@ from bot.feedback.tables import (
     feedback_dms_closed,
     feedback_drafts,
     feedback_followers,
+    feedback_merge_proposals,
     feedback_votes,
 )
 from bot.platform.personal import Delete, PersonalData, Pseudonymise, Section, ViaParent
@@ -42,4 +43,8 @@ PERSONAL_DATA = (
     PersonalData(feedback_drafts, ("user_id",), erase=Delete(),
                  export=(Section("feedback_drafts", order_by=("id",), columns=(
                      "id", "type", "title", "details", "steps", "version", "state", "created_at")),)),
+    # Merges the member proposed (and, for staff, decided): kept under the pseudonym (the merges stand).
+    PersonalData(feedback_merge_proposals, ("proposer_id", "decided_by"), erase=Pseudonymise(),
+                 export=(Section("feedback_merge_proposals", order_by=("id",), columns=(
+                     "id", "item_id", "into_id", "state", "credited", "created_at", "decided_at")),)),
 )

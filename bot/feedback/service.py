@@ -27,10 +27,11 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.betas import queries as beta_queries
 from bot.feedback import public as public_items
 from bot.feedback import store as repo
+from bot.feedback.curation import Curation
 from bot.feedback.jobs import DmKey, MergeNoteKey, StatusLineKey
+from bot.feedback.lookups import BetaLookups, DmsMemory
 from bot.feedback.models import (
     MAX_NOTE,
     MAX_VERSION,
@@ -68,8 +69,6 @@ NOTIFY_EVENT = "feedback.notify"
 GIVEN, ACKNOWLEDGED, SHIPPED = FEEDBACK_KINDS
 HEARD = ("acknowledged", "planned", "in_progress")
 MAX_CHAIN = 50
-# How long a member's closed DMs (50007) are remembered: their notices go to the thread fallback meanwhile.
-DMS_CLOSED_FOR = timedelta(days=7)
 
 
 def item_document(item: FeedbackItem) -> dict[str, Any]:
@@ -88,7 +87,7 @@ def _key(item: FeedbackItem, stage: str, user_id: int) -> str:
     return base if user_id == item.reporter_id else f"{base}:co:{user_id}"
 
 
-class FeedbackService:
+class FeedbackService(BetaLookups, DmsMemory):
     def __init__(
         self,
         db: Database,
@@ -111,6 +110,8 @@ class FeedbackService:
         from bot.feedback.suggest import Suggestions
 
         self.suggestions = Suggestions(self)
+        # Retyping and merge proposals by privilege holders (bot.feedback.curation).
+        self.curation = Curation(self)
 
     # ------------------------------------------------------------------ helpers
 
@@ -334,7 +335,10 @@ class FeedbackService:
 
     async def change_status(self, guild_id: int, item_id: int, status: str, *, actor_id: int,
                             note: str | None = None, version: str | None = None,
-                            duplicate_of: int | None = None) -> StatusChange:
+                            duplicate_of: int | None = None,
+                            also: Callable[[AsyncConnection, StatusChange], Awaitable[None]] | None = None,
+                            ) -> StatusChange:
+        """``also``: more writes in the change's transaction (a merge proposal closed: bot.feedback.curation)."""
         note = (check_text(note, "note") or "").strip() or None
         version = (check_text(version, "version") or "").strip() or None
         if note is not None and is_invisible(note):
@@ -411,7 +415,11 @@ class FeedbackService:
                 await self._out(conn, item, "feedback.merged", f"change:{change_id}", {
                     "into": item_document(target), "moved_votes": moved,
                     "actor_id": str(actor_id) if actor_id else None})
-        return StatusChange(item=item, previous=previous, recipients=recipients, target=target, moved_votes=moved)
+            change = StatusChange(item=item, previous=previous, recipients=recipients, target=target,
+                                  moved_votes=moved)
+            if also is not None:
+                await also(conn, change)
+        return change
 
     async def _merge(self, conn: AsyncConnection, item: FeedbackItem, original_id: int, policy: FeedbackPolicy,
                      now: datetime) -> tuple[FeedbackItem, int]:
@@ -503,22 +511,6 @@ class FeedbackService:
             extra = " You still hear about it because you voted." if voted else ""
             return False, f"You no longer follow #{item.id}.{extra}"
 
-    # ------------------------------------------------------------------ members whose DMs are closed
-
-    async def dms_closed(self, guild_id: int, user_id: int) -> bool:
-        """Whether the member's DMs were found closed less than :data:`DMS_CLOSED_FOR` ago."""
-        async with self.db.connect() as conn:
-            until = await repo.dms_closed_until(conn, guild_id, user_id)
-        return until is not None and until > self.clock.now()
-
-    async def remember_dms_closed(self, guild_id: int, user_id: int) -> None:
-        async with self.db.begin() as conn:
-            await repo.set_dms_closed(conn, guild_id, user_id, self.clock.now() + DMS_CLOSED_FOR)
-
-    async def forget_dms_closed(self, guild_id: int, user_id: int) -> None:
-        async with self.db.begin() as conn:
-            await repo.clear_dms_closed(conn, guild_id, user_id)
-
     async def set_public(self, guild_id: int, item_id: int, public: bool | None, *, actor_id: int,
                          staff: bool) -> FeedbackItem:
         """Show an item on the public pages (True), keep it off (False) or follow its type's default (None).
@@ -586,38 +578,6 @@ class FeedbackService:
                 "unanswered": await repo.oldest_unanswered(conn, guild_id),
                 "top": await repo.top(conn, guild_id, statuses=OPEN_STATUSES, limit=5),
             }
-
-    # ------------------------------------------------------------------ betas (read through bot.betas.queries)
-
-    async def beta_forum(self, guild_id: int, beta_id: int) -> int | None:
-        """The beta's own feedback forum id, or ``None`` (use the default forum)."""
-        async with self.db.connect() as conn:
-            row = await beta_queries.get(conn, guild_id, beta_id)
-        if row is None:
-            raise NotFound(f"There is no beta #{beta_id} in this server.")
-        return int(row.feedback_forum_id) if row.feedback_forum_id else None
-
-    async def beta_by_name(self, guild_id: int, name: str) -> int:
-        async with self.db.connect() as conn:
-            beta_id = await beta_queries.id_named(conn, guild_id, name.strip())
-        if beta_id is None:
-            raise NotFound(f"There is no beta named {name.strip()!r} in this server.")
-        return beta_id
-
-    async def beta_names(self, guild_id: int, prefix: str = "", limit: int = 25) -> list[str]:
-        """Beta names starting with ``prefix`` (case-insensitive), for autocomplete."""
-        async with self.db.connect() as conn:
-            names = await beta_queries.names_newest_first(conn, guild_id)
-        wanted = prefix.strip().casefold()
-        return [n for n in names if n.casefold().startswith(wanted)][:limit]
-
-    async def beta_for_forum(self, guild_id: int, forum_id: int) -> int | None:
-        async with self.db.connect() as conn:
-            return await beta_queries.id_for_forum(conn, guild_id, forum_id)
-
-    async def beta_forums(self, guild_id: int) -> set[int]:
-        async with self.db.connect() as conn:
-            return await beta_queries.feedback_forums(conn, guild_id)
 
 
 __all__ = ["FeedbackService", "NOTIFY_EVENT", "PUBLIC_STATUSES"]

@@ -101,3 +101,25 @@ feedback_drafts = Table(
     CheckConstraint("state IN ('open', 'posted', 'voted')", name="state"),
     Index(None, "guild_id", "user_id"),
 )
+
+# A privilege holder's proposal that one report duplicates another (``/feedback propose-merge``): a staff card
+# with Merge / Not a duplicate; a confirmed merge credits the proposer with curation (capped per day).
+feedback_merge_proposals = Table(
+    "feedback_merge_proposals",
+    metadata,
+    Column("id", SurrogateKey, primary_key=True, autoincrement=True),
+    Column("guild_id", Snowflake, nullable=False),
+    Column("item_id", SurrogateKey, ForeignKey("feedback.id", ondelete="CASCADE"), nullable=False),
+    Column("into_id", SurrogateKey, ForeignKey("feedback.id", ondelete="CASCADE"), nullable=False),
+    Column("proposer_id", Snowflake, nullable=False),
+    Column("state", String(10), nullable=False, server_default="open"),
+    Column("decided_by", Snowflake),
+    Column("decided_at", UTCDateTime),
+    Column("credited", Boolean, nullable=False, server_default="0"),
+    Column("card_channel_id", Snowflake),
+    Column("card_message_id", Snowflake),
+    Column("created_at", UTCDateTime, nullable=False),
+    CheckConstraint("state IN ('open', 'merged', 'declined')", name="state"),
+    Index(None, "guild_id", "proposer_id"),
+    Index(None, "item_id"),
+)

@@ -35,6 +35,7 @@ from bot.platform import i18n as i18n_text
 from bot.platform import markdown
 from bot.platform.errors import InvalidInput, KudosError, NotAllowed, NotFound
 from cogs.feedback import render
+from cogs.feedback.curation import CURATION_ITEMS, Curation
 from cogs.feedback.forum import ForumWatch
 from cogs.feedback.notices import Notices, only
 from cogs.feedback.similar import SIMILAR_ITEMS, Similar
@@ -52,7 +53,7 @@ TYPE_CHOICES = [app_commands.Choice(name=label(t), value=t) for t in TYPES]
 STATUS_CHOICES = [app_commands.Choice(name=label(s), value=s) for s in STAFF_STATUSES]
 
 
-class Feedback(ForumWatch, Notices, Similar, commands.Cog):
+class Feedback(ForumWatch, Notices, Similar, Curation, commands.Cog):
     feedback = app_commands.Group(name="feedback", description="Feedback threads: report, vote, follow the status",
                                   guild_only=True)
 
@@ -62,10 +63,11 @@ class Feedback(ForumWatch, Notices, Similar, commands.Cog):
         self._answered: set[int] = set()  # threads whose first staff response is on record (see _staff_reply)
 
     async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(*DYNAMIC_ITEMS, *SIMILAR_ITEMS)
+        self.bot.add_dynamic_items(*DYNAMIC_ITEMS, *SIMILAR_ITEMS, *CURATION_ITEMS)
         self.bot.scheduler.register(NOTIFY_EVENT, self._on_notify_timer)
         self._register_notices()
         self._register_similar()
+        self._register_curation()
         self.bot.scheduler.register(DIGEST_EVENT, self._on_digest_timer)
         self.bot.add_sync_listener("message", self._on_message)
         self.bot.add_sync_listener("thread_create", self._on_thread_create)
@@ -74,10 +76,11 @@ class Feedback(ForumWatch, Notices, Similar, commands.Cog):
             log.warning("removed %d feedback draft(s) that never got their post", purged)
 
     async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(*DYNAMIC_ITEMS, *SIMILAR_ITEMS)
+        self.bot.remove_dynamic_items(*DYNAMIC_ITEMS, *SIMILAR_ITEMS, *CURATION_ITEMS)
         self.bot.scheduler.unregister(NOTIFY_EVENT)
         self._unregister_notices()
         self._unregister_similar()
+        self._unregister_curation()
         self.bot.scheduler.unregister(DIGEST_EVENT)
         self.bot.remove_sync_listener("message", self._on_message)
         self.bot.remove_sync_listener("thread_create", self._on_thread_create)
@@ -361,6 +364,13 @@ class Feedback(ForumWatch, Notices, Similar, commands.Cog):
                                                  version=version, of=of, before_write=defer)
         report = self.status_report(change, problems, told=self.who_is_told(guild, change))
         await interaction.followup.send(report, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    # Curation by earned privileges (cogs/feedback/curation.py): checked when used, not by Discord's permissions.
+    retype = feedback.command(name="retype", description="Change a report's type (bug, idea, …) and its tag")(
+        Curation.retype_command)
+    propose_merge = feedback.command(name="propose-merge",
+                                     description="Propose that a report duplicates another; staff confirm it")(
+        Curation.propose_merge_command)
 
     @feedback.command(name="public", description="Show a report on the public pages, or keep it off them")
     @app_commands.describe(state="on: shown; off: kept private; default: as its type ([public] public_types)",
