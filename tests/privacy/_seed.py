@@ -20,6 +20,7 @@ from bot.feedback.tables import (
     feedback_dms_closed,
     feedback_drafts,
     feedback_followers,
+    feedback_merge_proposals,
     feedback_votes,
 )
 from bot.giveback.tables import giveback
@@ -172,6 +173,10 @@ async def seed(conn: AsyncConnection) -> None:
     await conn.execute(insert(feedback_coreporters).values(feedback_id=theirs, user_id=M, source_feedback_id=mine,
                                                            created_at=t))
     await conn.execute(insert(feedback_dms_closed).values(guild_id=G, user_id=M, until=t))
+    await _many(conn, feedback_merge_proposals, [
+        {"guild_id": G, "item_id": theirs, "into_id": mine, "proposer_id": M, "state": "open", "created_at": t},
+        {"guild_id": G, "item_id": mine, "into_id": theirs, "proposer_id": X, "state": "declined", "decided_by": M,
+         "decided_at": t, "created_at": t}])
     await _many(conn, member_locales, [  # the language of M's (and X's) last interaction
         {"guild_id": G, "user_id": M, "locale": "de", "updated_at": t},
         {"guild_id": G, "user_id": X, "locale": "ja", "updated_at": t},
