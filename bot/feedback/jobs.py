@@ -20,6 +20,8 @@ DM_EVENT = "feedback.dm"
 MENTION_EVENT = "feedback.mention"
 STATUS_LINE_EVENT = "feedback.status_line"
 MERGE_NOTE_EVENT = "feedback.merge_note"
+REVIEW_POST_EVENT = "feedback.review_post"
+REVIEW_OUTCOME_EVENT = "feedback.review_outcome"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,5 +67,24 @@ class MergeNoteKey(JobKey):
     change_id: int
 
 
-__all__ = ["DM_EVENT", "MENTION_EVENT", "MERGE_NOTE_EVENT", "STATUS_LINE_EVENT", "DmKey", "MentionKey",
-           "MergeNoteKey", "StatusLineKey"]
+@dataclass(frozen=True, slots=True)
+class ReviewPostKey(JobKey):
+    """A report held for review: its card in the review channel, ``feedback.review_post:<item id>`` (written
+    with the report, once per report)."""
+
+    kind: ClassVar[str] = REVIEW_POST_EVENT
+    item_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewOutcomeKey(JobKey):
+    """A report rejected from the review queue: its card shows who rejected it and loses its buttons,
+    ``feedback.review_outcome:<item id>`` (a report leaves the queue once)."""
+
+    kind: ClassVar[str] = REVIEW_OUTCOME_EVENT
+    item_id: int
+
+
+__all__ = ["DM_EVENT", "MENTION_EVENT", "MERGE_NOTE_EVENT", "REVIEW_OUTCOME_EVENT", "REVIEW_POST_EVENT",
+           "STATUS_LINE_EVENT", "DmKey", "MentionKey", "MergeNoteKey", "ReviewOutcomeKey", "ReviewPostKey",
+           "StatusLineKey"]

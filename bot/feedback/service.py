@@ -3,7 +3,8 @@
 Flow of a report
 ----------------
 ``create_draft`` records a validated report without a thread (``pending_review`` when the guild holds
-reports for review, else ``new``); the cog then opens the forum post and calls ``publish``, which attaches
+reports for review, else ``new``; a held report's card in the review channel is a job written with it,
+:class:`~bot.feedback.jobs.ReviewPostKey`); the cog then opens the forum post and calls ``publish``, which attaches
 the thread and — in the same transaction — credits the reporter (kind ``feedback_given``, source
 ``feedback:<id>``, so a retry never pays twice) and emits ``first_feedback`` for a member's first public
 report. If the post cannot be opened, ``discard`` removes the draft: nothing is half-written. A post
@@ -30,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.betas import queries as beta_queries
 from bot.feedback import public as public_items
 from bot.feedback import store as repo
-from bot.feedback.jobs import DmKey, MergeNoteKey, StatusLineKey
+from bot.feedback.jobs import DmKey, MergeNoteKey, ReviewOutcomeKey, ReviewPostKey, StatusLineKey
 from bot.feedback.models import (
     MAX_NOTE,
     MAX_VERSION,
@@ -220,6 +221,8 @@ class FeedbackService:
                 title=draft.title, details=draft.details, steps=draft.steps, version=draft.version,
                 status="pending_review" if review else "new", created_at=now, updated_at=now,
             )
+            if review and self._schedule_job is not None:  # its card in the review channel: a job, with it
+                await self._schedule_job(conn, ReviewPostKey(item_id), {"guild_id": guild_id, "feedback_id": item_id})
             return await self._get(conn, guild_id, item_id)
 
     async def discard(self, guild_id: int, item_id: int) -> None:
@@ -328,6 +331,9 @@ class FeedbackService:
             await self._effects(conn, change_id, {"guild_id": guild_id, "feedback_id": item_id, "event": "rejected",
                                                   "status": "rejected", "note": note},
                                 [item.reporter_id], thread=False)
+            if self._schedule_job is not None:  # the review card shows the outcome (a job, with the change)
+                await self._schedule_job(conn, ReviewOutcomeKey(item_id), {
+                    "guild_id": guild_id, "feedback_id": item_id, "actor_id": actor_id, "change_id": change_id})
             return await self._get(conn, guild_id, item_id)
 
     # ------------------------------------------------------------------ status lifecycle
