@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from bot.platform.jobs.effects import JobKey
+from bot.platform.jobs.keys import SeriesKey
 
 DM_EVENT = "feedback.dm"
 MENTION_EVENT = "feedback.mention"
@@ -22,6 +23,7 @@ STATUS_LINE_EVENT = "feedback.status_line"
 MERGE_NOTE_EVENT = "feedback.merge_note"
 REVIEW_POST_EVENT = "feedback.review_post"
 REVIEW_OUTCOME_EVENT = "feedback.review_outcome"
+EMBED_EVENT = "feedback.embed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +87,24 @@ class ReviewOutcomeKey(JobKey):
     item_id: int
 
 
-__all__ = ["DM_EVENT", "MENTION_EVENT", "MERGE_NOTE_EVENT", "REVIEW_OUTCOME_EVENT", "REVIEW_POST_EVENT",
+@dataclass(frozen=True, slots=True)
+class ItemEmbed(SeriesKey):
+    """The edit that brings an item's embed (its votes) in line with the item, ``feedback.embed:<item id>``.
+    One is pending at a time: a later vote finds it and rides on it (the edit reads the item when it runs)."""
+
+    kind: ClassVar[str] = EMBED_EVENT
+    item_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ItemEmbedRun(JobKey):
+    """One run of :class:`ItemEmbed`'s series: ``feedback.embed:<item id>:<run>``."""
+
+    kind: ClassVar[str] = EMBED_EVENT
+    item_id: int
+    run: str
+
+
+__all__ = ["DM_EVENT", "EMBED_EVENT", "ItemEmbed", "ItemEmbedRun", "MENTION_EVENT", "MERGE_NOTE_EVENT", "REVIEW_OUTCOME_EVENT", "REVIEW_POST_EVENT",
            "STATUS_LINE_EVENT", "DmKey", "MentionKey", "MergeNoteKey", "ReviewOutcomeKey", "ReviewPostKey",
            "StatusLineKey"]

@@ -21,6 +21,7 @@ change. Items without a thread (drafts) are invisible to every query.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
@@ -31,7 +32,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.betas import queries as beta_queries
 from bot.feedback import public as public_items
 from bot.feedback import store as repo
-from bot.feedback.jobs import DmKey, MergeNoteKey, ReviewOutcomeKey, ReviewPostKey, StatusLineKey
+from bot.feedback.jobs import (
+    DmKey,
+    ItemEmbed,
+    ItemEmbedRun,
+    MergeNoteKey,
+    ReviewOutcomeKey,
+    ReviewPostKey,
+    StatusLineKey,
+)
 from bot.feedback.models import (
     MAX_NOTE,
     MAX_VERSION,
@@ -55,6 +64,7 @@ from bot.platform.db.locks import lock_for_write
 from bot.platform.errors import Conflict, InvalidInput, LimitReached, NotAllowed, NotFound
 from bot.platform.events import DomainEvent, Outbound
 from bot.platform.jobs.effects import JobKey
+from bot.platform.jobs.store import pending_in_series
 from bot.platform.text import check_text, is_invisible
 from bot.search import index as search_index
 
@@ -492,7 +502,15 @@ class FeedbackService:
                 await self._out(conn, item, "feedback.voted", f"{item.id}:{user_id}", {"voter_id": str(user_id)},
                                 member_id=user_id)
                 await search_index.set_state(conn, "feedback", item.id, votes=item.vote_count, now=self.clock.now())
+                await self.queue_embed(conn, guild_id, item.id)
             return VoteResult("counted" if added else "already", item)
+
+    async def queue_embed(self, conn: AsyncConnection, guild_id: int, item_id: int) -> None:
+        """In a vote's transaction: the job that shows the item's vote count on its embed. One is pending per
+        item; a later vote rides on it (the edit reads the item when it runs)."""
+        if self._schedule_job is not None and not await pending_in_series(conn, ItemEmbed(item_id)):
+            await self._schedule_job(conn, ItemEmbedRun(item_id, uuid.uuid4().hex[:16]),
+                                     {"guild_id": guild_id, "feedback_id": item_id})
 
     async def toggle_follow(self, guild_id: int, item_id: int, user_id: int) -> tuple[bool, str]:
         """Follow or unfollow; returns ``(following, message)``."""

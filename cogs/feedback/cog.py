@@ -33,7 +33,7 @@ from bot.feedback.export import export_csv
 from bot.feedback.jobs import DmKey
 from bot.platform import i18n as i18n_text
 from bot.platform import markdown
-from bot.platform.errors import InvalidInput, KudosError, NotAllowed, NotFound
+from bot.platform.errors import InvalidInput, NotAllowed, NotFound
 from cogs.feedback import render
 from cogs.feedback.forum import ForumWatch
 from cogs.feedback.notices import Notices, only
@@ -43,7 +43,6 @@ from cogs.feedback.ui import DYNAMIC_ITEMS, FeedbackForm, PageButton, item_view,
 
 log = logging.getLogger(__name__)
 
-THREAD_ARCHIVED = 50083  # "Thread is archived"
 REQUIRE_TAG_REFUSED = 40067  # "A tag is required to create a forum post in this channel"
 
 DIGEST_EVENT = "feedback.digest"
@@ -278,35 +277,13 @@ class Feedback(ForumWatch, Notices, Review, Similar, commands.Cog):
         assert interaction.guild_id is not None
         result = await self.service.vote(interaction.guild_id, item_id, interaction.user.id)
         await interaction.response.send_message(result.message, ephemeral=True, allowed_mentions=NO_MENTIONS)
-        if result.status == "counted":
-            await self._refresh_embed(interaction.guild, result.item)  # type: ignore[arg-type]
+        if result.status == "counted":  # the embed's vote count: a job written with the vote (feedback.embed)
+            self._kick_notifier()
 
     async def follow(self, interaction: discord.Interaction, item_id: int) -> None:
         assert interaction.guild_id is not None
         _following, message = await self.service.toggle_follow(interaction.guild_id, item_id, interaction.user.id)
         await interaction.response.send_message(message, ephemeral=True, allowed_mentions=NO_MENTIONS)
-
-    async def _refresh_embed(self, guild: discord.Guild, item: FeedbackItem) -> None:
-        if item.thread_id is None or item.status_message_id is None:
-            return
-        try:
-            thread = await self._thread(guild, item)
-            message = thread.get_partial_message(item.status_message_id)
-            try:
-                await message.edit(embed=render.item_embed(item, i18n.for_guild(self.bot, guild)),
-                                   allowed_mentions=NO_MENTIONS)
-            except discord.HTTPException as exc:
-                if exc.code != THREAD_ARCHIVED:
-                    raise
-                # A quiet post auto-archives (threads.mdx: nothing in an archived thread can be edited). Open it,
-                # edit, and let it rest again unless staff locked it.
-                await thread.edit(archived=False)
-                await message.edit(embed=render.item_embed(item, i18n.for_guild(self.bot, guild)),
-                                   allowed_mentions=NO_MENTIONS)
-                if not thread.locked:
-                    await thread.edit(archived=True)
-        except (discord.HTTPException, KudosError):
-            log.warning("could not refresh the embed of feedback %s", item.id, exc_info=True)
 
     # ------------------------------------------------------------------ commands
 

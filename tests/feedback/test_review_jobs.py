@@ -121,3 +121,37 @@ async def test_no_review_channel_is_refused_before_anything_is_written(kudos: Ha
     assert await jobs(kudos, "feedback.review_post") == []
     async with kudos.bot.db.connect() as conn:
         assert (await conn.execute(select(feedback.c.id))).all() == []  # no report was recorded
+
+
+# ------------------------------------------------------------------ the item embed's vote count (a job per vote burst)
+
+EMBED_WORLD_CONFIG: dict[str, Any] = {}
+
+
+class TestVoteEmbed:
+    """Votes write the embed's edit as a job with the vote (``feedback.embed:<item>:<run>``): one pending per
+    item, so a burst of votes during an outage is one edit once Discord is back, showing every vote."""
+
+    @pytest.fixture
+    def bot_config(self) -> dict[str, Any]:
+        return EMBED_WORLD_CONFIG
+
+    async def test_votes_during_a_burst_of_500s_show_on_the_embed_with_one_edit(self, kudos: Harness) -> None:
+        from tests.feedback.test_e2e import embed_field, starter
+
+        await report(kudos)
+        row = await item(kudos)
+        outage = kudos.emu.faults.add(route=EDIT_ROUTE, status=500, count=10)
+        for name in ("bob", "carol", "mia"):
+            vote = await kudos.member(name).click(row.thread_id, label="Me too")
+            assert "Counted" in (vote.content or ""), vote.content
+        assert outage.hits > 0
+        assert embed_field(starter(kudos, row.thread_id), "Votes") == "0"  # Discord is still down
+        runs = await jobs(kudos, "feedback.embed")
+        assert [j.status for j in runs] == ["pending"]  # the later votes rode on the first one's edit
+        assert runs[0].dedupe_key.startswith(f"feedback.embed:{row.id}:")
+        await until_done(kudos, "feedback.embed")
+        assert embed_field(starter(kudos, row.thread_id), "Votes") == "3"
+        edits = [r for r in kudos.emu.request_log if r.method == "PATCH"
+                 and r.path.endswith(f"/messages/{row.status_message_id}") and r.status == 200]
+        assert len(edits) == 1
