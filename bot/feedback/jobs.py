@@ -15,11 +15,15 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from bot.platform.jobs.effects import JobKey
+from bot.platform.jobs.keys import SeriesKey
 
 DM_EVENT = "feedback.dm"
 MENTION_EVENT = "feedback.mention"
 STATUS_LINE_EVENT = "feedback.status_line"
 MERGE_NOTE_EVENT = "feedback.merge_note"
+REVIEW_POST_EVENT = "feedback.review_post"
+REVIEW_OUTCOME_EVENT = "feedback.review_outcome"
+EMBED_EVENT = "feedback.embed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,5 +91,43 @@ class MergeCardKey(JobKey):
     proposal_id: int
 
 
-__all__ = ["DM_EVENT", "MENTION_EVENT", "MERGE_CARD_EVENT", "MERGE_NOTE_EVENT", "RETAG_EVENT", "STATUS_LINE_EVENT",
-           "DmKey", "MentionKey", "MergeCardKey", "MergeNoteKey", "RetagKey", "StatusLineKey"]
+@dataclass(frozen=True, slots=True)
+class ReviewPostKey(JobKey):
+    """A report held for review: its card in the review channel, ``feedback.review_post:<item id>`` (written
+    with the report, once per report)."""
+
+    kind: ClassVar[str] = REVIEW_POST_EVENT
+    item_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewOutcomeKey(JobKey):
+    """A report rejected from the review queue: its card shows who rejected it and loses its buttons,
+    ``feedback.review_outcome:<item id>`` (a report leaves the queue once)."""
+
+    kind: ClassVar[str] = REVIEW_OUTCOME_EVENT
+    item_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ItemEmbed(SeriesKey):
+    """The edit that brings an item's embed (its votes) in line with the item, ``feedback.embed:<item id>``.
+    One is pending at a time: a later vote finds it and rides on it (the edit reads the item when it runs)."""
+
+    kind: ClassVar[str] = EMBED_EVENT
+    item_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ItemEmbedRun(JobKey):
+    """One run of :class:`ItemEmbed`'s series: ``feedback.embed:<item id>:<run>``."""
+
+    kind: ClassVar[str] = EMBED_EVENT
+    item_id: int
+    run: str
+
+
+__all__ = ["DM_EVENT", "EMBED_EVENT", "MENTION_EVENT", "MERGE_CARD_EVENT", "MERGE_NOTE_EVENT", "RETAG_EVENT",
+           "REVIEW_OUTCOME_EVENT", "REVIEW_POST_EVENT", "STATUS_LINE_EVENT", "DmKey", "ItemEmbed", "ItemEmbedRun",
+           "MentionKey", "MergeCardKey", "MergeNoteKey", "RetagKey", "ReviewOutcomeKey", "ReviewPostKey",
+           "StatusLineKey"]

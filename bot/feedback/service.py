@@ -3,7 +3,8 @@
 Flow of a report
 ----------------
 ``create_draft`` records a validated report without a thread (``pending_review`` when the guild holds
-reports for review, else ``new``); the cog then opens the forum post and calls ``publish``, which attaches
+reports for review, else ``new``; a held report's card in the review channel is a job written with it,
+:class:`~bot.feedback.jobs.ReviewPostKey`); the cog then opens the forum post and calls ``publish``, which attaches
 the thread and — in the same transaction — credits the reporter (kind ``feedback_given``, source
 ``feedback:<id>``, so a retry never pays twice) and emits ``first_feedback`` for a member's first public
 report. If the post cannot be opened, ``discard`` removes the draft: nothing is half-written. A post
@@ -20,6 +21,7 @@ change. Items without a thread (drafts) are invisible to every query.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
@@ -30,7 +32,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.feedback import public as public_items
 from bot.feedback import store as repo
 from bot.feedback.curation import Curation
-from bot.feedback.jobs import DmKey, MergeNoteKey, StatusLineKey
+from bot.feedback.jobs import (
+    DmKey,
+    ItemEmbed,
+    ItemEmbedRun,
+    MergeNoteKey,
+    ReviewOutcomeKey,
+    ReviewPostKey,
+    StatusLineKey,
+)
 from bot.feedback.lookups import BetaLookups, DmsMemory
 from bot.feedback.models import (
     MAX_NOTE,
@@ -55,6 +65,7 @@ from bot.platform.db.locks import lock_for_write
 from bot.platform.errors import Conflict, InvalidInput, LimitReached, NotAllowed, NotFound
 from bot.platform.events import DomainEvent, Outbound
 from bot.platform.jobs.effects import JobKey
+from bot.platform.jobs.store import pending_in_series
 from bot.platform.text import check_text, is_invisible
 from bot.search import index as search_index
 
@@ -221,6 +232,8 @@ class FeedbackService(BetaLookups, DmsMemory):
                 title=draft.title, details=draft.details, steps=draft.steps, version=draft.version,
                 status="pending_review" if review else "new", created_at=now, updated_at=now,
             )
+            if review and self._schedule_job is not None:  # its card in the review channel: a job, with it
+                await self._schedule_job(conn, ReviewPostKey(item_id), {"guild_id": guild_id, "feedback_id": item_id})
             return await self._get(conn, guild_id, item_id)
 
     async def discard(self, guild_id: int, item_id: int) -> None:
@@ -329,6 +342,9 @@ class FeedbackService(BetaLookups, DmsMemory):
             await self._effects(conn, change_id, {"guild_id": guild_id, "feedback_id": item_id, "event": "rejected",
                                                   "status": "rejected", "note": note},
                                 [item.reporter_id], thread=False)
+            if self._schedule_job is not None:  # the review card shows the outcome (a job, with the change)
+                await self._schedule_job(conn, ReviewOutcomeKey(item_id), {
+                    "guild_id": guild_id, "feedback_id": item_id, "actor_id": actor_id, "change_id": change_id})
             return await self._get(conn, guild_id, item_id)
 
     # ------------------------------------------------------------------ status lifecycle
@@ -494,7 +510,15 @@ class FeedbackService(BetaLookups, DmsMemory):
                 await self._out(conn, item, "feedback.voted", f"{item.id}:{user_id}", {"voter_id": str(user_id)},
                                 member_id=user_id)
                 await search_index.set_state(conn, "feedback", item.id, votes=item.vote_count, now=self.clock.now())
+                await self.queue_embed(conn, guild_id, item.id)
             return VoteResult("counted" if added else "already", item)
+
+    async def queue_embed(self, conn: AsyncConnection, guild_id: int, item_id: int) -> None:
+        """In a vote's transaction: the job that shows the item's vote count on its embed. One is pending per
+        item; a later vote rides on it (the edit reads the item when it runs)."""
+        if self._schedule_job is not None and not await pending_in_series(conn, ItemEmbed(item_id)):
+            await self._schedule_job(conn, ItemEmbedRun(item_id, uuid.uuid4().hex[:16]),
+                                     {"guild_id": guild_id, "feedback_id": item_id})
 
     async def toggle_follow(self, guild_id: int, item_id: int, user_id: int) -> tuple[bool, str]:
         """Follow or unfollow; returns ``(following, message)``."""

@@ -167,6 +167,8 @@ class Suggestions:
             refreshed = await repo.get(conn, guild_id, item_id)
             assert refreshed is not None
             await search_index.set_state(conn, "feedback", item.id, votes=refreshed.vote_count, now=now)
+            if vote == "counted":
+                await self.service.queue_embed(conn, guild_id, item.id)
             await conn.execute(update(feedback_drafts).where(feedback_drafts.c.id == draft_id).values(
                 state="voted", result_id=item.id, updated_at=now))
             if self.service._schedule_job is not None:

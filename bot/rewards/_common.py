@@ -79,6 +79,7 @@ def _action_of(dedupe_key: str) -> str:
 
 
 DEMOTION_KEY = "demote:"  # dedupe key prefix of the role removal a demotion queues: demote:<role grant id>
+DROPPED = "dropped: "  # last_error prefix of a grant whose target Discord no longer knows (revoked, not failed)
 
 
 class _PastGrant(Protocol):
@@ -86,6 +87,7 @@ class _PastGrant(Protocol):
     dedupe_key: str
     status: str
     created_at: datetime
+    last_error: str | None
 
 
 def next_earning(rule: Rule, previous: Sequence[_PastGrant], now: datetime) -> int | None:
@@ -93,8 +95,8 @@ def next_earning(rule: Rule, previous: Sequence[_PastGrant], now: datetime) -> i
     None when it is not due: earned once already, or repeatable and still in its cooldown.
 
     A rule earned once may be earned again when every grant of its last earning was revoked (voided,
-    rejected), or when it gave a role that a demotion took back: the role then comes back when the member
-    climbs over the threshold again (what else it gave is not given twice, see :func:`given_before`)."""
+    rejected), or when it gave a role that a demotion took back or that was dropped at delivery (the member
+    was gone): the role then comes back when the member climbs over the threshold again (what else it gave is not given twice, see :func:`given_before`)."""
     seqs = [_seq_of(g.dedupe_key) for g in previous]
     earnings = {s for s in seqs if s is not None}
     if not earnings:
@@ -110,8 +112,9 @@ def next_earning(rule: Rule, previous: Sequence[_PastGrant], now: datetime) -> i
         return last + 1  # voided or rejected: may be earned again
     demoted = {g.dedupe_key.removeprefix(DEMOTION_KEY) for g in previous if g.dedupe_key.startswith(DEMOTION_KEY)}
     roles = [g for g in last_grants if _action_of(g.dedupe_key) == "role_add"]
-    if roles and all(g.status == "revoked" and str(g.id) in demoted for g in roles):
-        return last + 1  # the role was taken back by a demotion: it can be earned again
+    if roles and all(g.status == "revoked" and (str(g.id) in demoted or (g.last_error or "").startswith(DROPPED))
+                     for g in roles):
+        return last + 1  # the role was taken back by a demotion, or never given (dropped): it can be earned again
     return None
 
 

@@ -15,6 +15,7 @@ from bot.platform.errors import Conflict, NotFound
 from bot.platform.events import Outbound
 from bot.platform.jobs import claims
 from bot.rewards import store as repo
+from bot.rewards._common import DROPPED
 
 OnDelivered = Callable[[AsyncConnection, int, int, str, int, str], Awaitable[None]]
 
@@ -155,15 +156,33 @@ class _Delivery:
     async def retry_later(self, grant: repo.Grant, error: str, *, delay: float | None = None) -> str:
         """A transient failure: back to pending with back-off, or failed after ``max_attempts``."""
         delivery = self.delivery_for(grant.guild_id)
-        if grant.attempts >= delivery.max_attempts:
+        due = claims.retry_at(self.clock.now(), grant.attempts, max_attempts=delivery.max_attempts,
+                              base_seconds=delivery.retry_base_seconds, delay=delay)
+        if due is None:
             await self.failed(grant, f"{error} (gave up after {grant.attempts} attempts)")
             return "failed"
-        wait = delay if delay is not None else claims.backoff(delivery.retry_base_seconds, grant.attempts).total_seconds()
         async with self.db.begin() as conn:
             await locks.lock_for_write(conn, 0, [])
             await repo.finish(conn, grant.id, status="pending", claimed_at=None, last_error=error[:500],
-                              next_attempt_at=self.clock.now() + timedelta(seconds=wait))
+                              next_attempt_at=due)
         return "pending"
+
+    async def dropped(self, grant: repo.Grant, reason: str) -> bool:
+        """The grant's target is gone at Discord (unknown member, user, channel, message or role): nothing to
+        deliver, and retrying cannot help. The grant is revoked (``dropped: <reason>``, so a role dropped this
+        way can be earned again, see :func:`bot.rewards._common.next_earning`) with a ``reward.dropped`` audit
+        line; staff are not paged (nothing for them to fix)."""
+        now = self.clock.now()
+        note = f"{DROPPED}{reason}"[:500]
+        async with self.db.begin() as conn:
+            await locks.lock_for_write(conn, 0, [])
+            if not await repo.finish(conn, grant.id, status="revoked", claimed_at=None, last_error=note):
+                return False
+            await self._out(conn, grant, "grant.failed", note)
+            await audit.record(conn, now=now, action="reward.dropped", guild_id=grant.guild_id,
+                               target_id=grant.user_id, details={"grant": grant.id, "rule": grant.rule_name,
+                                                                 "action": grant.action, "reason": reason[:300]})
+        return True
 
     async def failed(self, grant: repo.Grant, reason: str) -> None:
         now = self.clock.now()

@@ -146,6 +146,7 @@ class PastGrant:
     dedupe_key: str
     status: str
     created_at: datetime
+    last_error: str | None
 
 
 async def enabled_rules_with_grants(conn: AsyncConnection, guild_id: int, user_id: int
@@ -154,7 +155,7 @@ async def enabled_rules_with_grants(conn: AsyncConnection, guild_id: int, user_i
     g = grants  # no alias: an alias built per call costs more than the query (SQLAlchemy proxies every column)
     rows = await conn.execute(
         select(reward_rules, g.c.id.label("grant_id"), g.c.dedupe_key, g.c.status.label("grant_status"),
-               g.c.created_at.label("granted_at"))
+               g.c.created_at.label("granted_at"), g.c.last_error)
         .select_from(reward_rules.outerjoin(g, and_(g.c.guild_id == reward_rules.c.guild_id, g.c.user_id == user_id,
                                                     g.c.rule_name == reward_rules.c.name)))
         .where(reward_rules.c.guild_id == guild_id, reward_rules.c.enabled.is_(True))
@@ -165,7 +166,8 @@ async def enabled_rules_with_grants(conn: AsyncConnection, guild_id: int, user_i
         if r.name not in out:
             out[r.name] = (_rule(r), [])
         if r.dedupe_key is not None:
-            out[r.name][1].append(PastGrant(r.grant_id, r.name, r.dedupe_key, r.grant_status, r.granted_at))
+            out[r.name][1].append(PastGrant(r.grant_id, r.name, r.dedupe_key, r.grant_status, r.granted_at,
+                                                r.last_error))
     return list(out.values())
 
 

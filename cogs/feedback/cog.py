@@ -33,17 +33,17 @@ from bot.feedback.export import export_csv
 from bot.feedback.jobs import DmKey
 from bot.platform import i18n as i18n_text
 from bot.platform import markdown
-from bot.platform.errors import InvalidInput, KudosError, NotAllowed, NotFound
+from bot.platform.errors import InvalidInput, NotAllowed, NotFound
 from cogs.feedback import render
 from cogs.feedback.curation import CURATION_ITEMS, Curation
 from cogs.feedback.forum import ForumWatch
 from cogs.feedback.notices import Notices, only
+from cogs.feedback.review import Review
 from cogs.feedback.similar import SIMILAR_ITEMS, Similar
-from cogs.feedback.ui import DYNAMIC_ITEMS, FeedbackForm, PageButton, item_view, review_view, type_picker
+from cogs.feedback.ui import DYNAMIC_ITEMS, FeedbackForm, PageButton, item_view, type_picker
 
 log = logging.getLogger(__name__)
 
-THREAD_ARCHIVED = 50083  # "Thread is archived"
 REQUIRE_TAG_REFUSED = 40067  # "A tag is required to create a forum post in this channel"
 
 DIGEST_EVENT = "feedback.digest"
@@ -53,7 +53,7 @@ TYPE_CHOICES = [app_commands.Choice(name=label(t), value=t) for t in TYPES]
 STATUS_CHOICES = [app_commands.Choice(name=label(s), value=s) for s in STAFF_STATUSES]
 
 
-class Feedback(ForumWatch, Notices, Similar, Curation, commands.Cog):
+class Feedback(ForumWatch, Notices, Review, Similar, Curation, commands.Cog):
     feedback = app_commands.Group(name="feedback", description="Feedback threads: report, vote, follow the status",
                                   guild_only=True)
 
@@ -66,6 +66,7 @@ class Feedback(ForumWatch, Notices, Similar, Curation, commands.Cog):
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS, *SIMILAR_ITEMS, *CURATION_ITEMS)
         self.bot.scheduler.register(NOTIFY_EVENT, self._on_notify_timer)
         self._register_notices()
+        self._register_review()
         self._register_similar()
         self._register_curation()
         self.bot.scheduler.register(DIGEST_EVENT, self._on_digest_timer)
@@ -79,6 +80,7 @@ class Feedback(ForumWatch, Notices, Similar, Curation, commands.Cog):
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS, *SIMILAR_ITEMS, *CURATION_ITEMS)
         self.bot.scheduler.unregister(NOTIFY_EVENT)
         self._unregister_notices()
+        self._unregister_review()
         self._unregister_similar()
         self._unregister_curation()
         self.bot.scheduler.unregister(DIGEST_EVENT)
@@ -200,12 +202,9 @@ class Feedback(ForumWatch, Notices, Similar, Curation, commands.Cog):
         tr = tr or i18n_text.translator()
         forum = await self._forum(guild, beta_id)
         if self.service.policy_for(guild.id).review_queue:
+            self._review_channel(guild)  # refused before anything is written; the card is a job (review.py)
             item = await self.service.create_draft(guild.id, user_id, draft, beta_id=beta_id, review=True)
-            try:
-                await self._post_for_review(guild, item)
-            except Exception:
-                await self.service.discard(guild.id, item.id)
-                raise
+            self._kick_notifier()
             return (tr("Thanks! Your feedback #{number} is waiting for a quick review by the team before it goes "
                        "public; you'll be mentioned in its thread.", number=item.id), item.id)
         item = await self.service.create_draft(guild.id, user_id, draft, beta_id=beta_id, review=False)
@@ -248,18 +247,6 @@ class Feedback(ForumWatch, Notices, Similar, Curation, commands.Cog):
             raise
         return thread
 
-    async def _post_for_review(self, guild: discord.Guild, item: FeedbackItem) -> None:
-        ref = self.bot.guild_config(guild.id).feedback.review_channel
-        channel = guild.get_channel(ref) if isinstance(ref, int) else discord.utils.get(
-            guild.text_channels, name=str(ref).lstrip("#"))
-        if not isinstance(channel, discord.TextChannel):
-            raise NotFound("The feedback review channel is missing, so I can't hold this for review. A moderator "
-                           "can fix feedback.review_channel in the config.")
-        duplicates = await self.bot.app.search.duplicates(guild.id, item.id, item.title, item.details)
-        message = await channel.send(embed=render.review_embed(item, duplicates=duplicates),
-                                     view=review_view(item.id), allowed_mentions=NO_MENTIONS)
-        await self.service.set_review_message(guild.id, item.id, channel.id, message.id)
-
     async def approve(self, interaction: discord.Interaction, item_id: int) -> None:
         guild = interaction.guild
         assert guild is not None
@@ -282,15 +269,7 @@ class Feedback(ForumWatch, Notices, Similar, Curation, commands.Cog):
         assert guild is not None
         self.require_staff(interaction)
         item = await self.service.reject(guild.id, item_id, interaction.user.id, reason)
-        outcome = f"Rejected by {interaction.user.display_name}" + (f": {item.status_note}" if item.status_note else "")
-        if item.review_channel_id and item.review_message_id:
-            channel = guild.get_channel(item.review_channel_id)
-            if isinstance(channel, discord.TextChannel):
-                try:
-                    await channel.get_partial_message(item.review_message_id).edit(
-                        embed=render.review_embed(item, outcome), view=None)
-                except discord.HTTPException:
-                    log.warning("could not update the review message of feedback %s", item.id, exc_info=True)
+        # the card shows the outcome through a job written with the rejection (cogs/feedback/review.py)
         await interaction.response.send_message(f"Feedback #{item.id} rejected; the reporter will be told.",
                                                 ephemeral=True, allowed_mentions=NO_MENTIONS)
         self._kick_notifier()
@@ -301,35 +280,13 @@ class Feedback(ForumWatch, Notices, Similar, Curation, commands.Cog):
         assert interaction.guild_id is not None
         result = await self.service.vote(interaction.guild_id, item_id, interaction.user.id)
         await interaction.response.send_message(result.message, ephemeral=True, allowed_mentions=NO_MENTIONS)
-        if result.status == "counted":
-            await self._refresh_embed(interaction.guild, result.item)  # type: ignore[arg-type]
+        if result.status == "counted":  # the embed's vote count: a job written with the vote (feedback.embed)
+            self._kick_notifier()
 
     async def follow(self, interaction: discord.Interaction, item_id: int) -> None:
         assert interaction.guild_id is not None
         _following, message = await self.service.toggle_follow(interaction.guild_id, item_id, interaction.user.id)
         await interaction.response.send_message(message, ephemeral=True, allowed_mentions=NO_MENTIONS)
-
-    async def _refresh_embed(self, guild: discord.Guild, item: FeedbackItem) -> None:
-        if item.thread_id is None or item.status_message_id is None:
-            return
-        try:
-            thread = await self._thread(guild, item)
-            message = thread.get_partial_message(item.status_message_id)
-            try:
-                await message.edit(embed=render.item_embed(item, i18n.for_guild(self.bot, guild)),
-                                   allowed_mentions=NO_MENTIONS)
-            except discord.HTTPException as exc:
-                if exc.code != THREAD_ARCHIVED:
-                    raise
-                # A quiet post auto-archives (threads.mdx: nothing in an archived thread can be edited). Open it,
-                # edit, and let it rest again unless staff locked it.
-                await thread.edit(archived=False)
-                await message.edit(embed=render.item_embed(item, i18n.for_guild(self.bot, guild)),
-                                   allowed_mentions=NO_MENTIONS)
-                if not thread.locked:
-                    await thread.edit(archived=True)
-        except (discord.HTTPException, KudosError):
-            log.warning("could not refresh the embed of feedback %s", item.id, exc_info=True)
 
     # ------------------------------------------------------------------ commands
 

@@ -32,7 +32,14 @@ from bot.core import i18n
 from bot.core.effect_errors import outcome, report_missing_permission
 from bot.core.errors import NO_MENTIONS
 from bot.feedback import FeedbackItem
-from bot.feedback.jobs import DM_EVENT, MENTION_EVENT, MERGE_NOTE_EVENT, STATUS_LINE_EVENT, MentionKey
+from bot.feedback.jobs import (
+    DM_EVENT,
+    EMBED_EVENT,
+    MENTION_EVENT,
+    MERGE_NOTE_EVENT,
+    STATUS_LINE_EVENT,
+    MentionKey,
+)
 from bot.platform.errors import KudosError
 from bot.platform.jobs.effects import NO_MUTUAL_GUILD, Action, Drop, GiveUp, Retry
 from cogs.feedback import render
@@ -60,9 +67,10 @@ class Notices:
         self.bot.scheduler.register(MENTION_EVENT, self._on_mention)
         self.bot.scheduler.register(STATUS_LINE_EVENT, self._on_status_line)
         self.bot.scheduler.register(MERGE_NOTE_EVENT, self._on_merge_note)
+        self.bot.scheduler.register(EMBED_EVENT, self._on_embed)
 
     def _unregister_notices(self) -> None:
-        for event in (DM_EVENT, MENTION_EVENT, STATUS_LINE_EVENT, MERGE_NOTE_EVENT):
+        for event in (DM_EVENT, MENTION_EVENT, STATUS_LINE_EVENT, MERGE_NOTE_EVENT, EMBED_EVENT):
             self.bot.scheduler.unregister(event)
 
     # ------------------------------------------------------------------ shared
@@ -294,3 +302,26 @@ class Notices:
 
         thread = await self._thread_of(guild, target, timer)
         await self._in_thread(guild, thread, what, post, rest_again=True)
+
+    async def _on_embed(self, payload: dict[str, Any], timer: Any) -> None:
+        """Bring the item's embed (its vote count) in line with the item as it is now: an edit, so running it
+        twice shows the same. An archived thread is reopened for it and left to rest again."""
+        guild_id = int(payload["guild_id"])
+        guild = self.bot.get_guild(guild_id)
+        if guild is None:
+            raise Retry(f"guild {guild_id} is not available (yet)")
+        try:
+            item = await self.service.get(guild_id, int(payload["feedback_id"]))
+        except KudosError as exc:
+            raise Drop(f"feedback #{payload['feedback_id']} is gone: {exc}") from None
+        if item.status_message_id is None:
+            raise Drop(f"feedback #{item.id} has no embed to refresh")
+        tr = i18n.for_guild(self.bot, guild)
+        what = f"refresh the embed of feedback #{item.id}"
+
+        async def edit(where: discord.Thread) -> None:
+            await where.get_partial_message(item.status_message_id).edit(embed=render.item_embed(item, tr),
+                                                                         allowed_mentions=NO_MENTIONS)
+
+        thread = await self._thread_of(guild, item, timer)
+        await self._in_thread(guild, thread, what, edit, rest_again=True)

@@ -2,7 +2,7 @@
 the co-report comment job (rules and the kept draft: :mod:`bot.feedback.suggest`).
 
 A mixin of :class:`cogs.feedback.cog.Feedback`, which provides ``bot``, ``service``, ``post_draft``,
-``_refresh_embed``, ``_thread_of``, ``_in_thread``, ``_already_there`` and ``_kick_notifier``.
+``_thread_of``, ``_in_thread``, ``_already_there`` and ``_kick_notifier``.
 """
 
 from __future__ import annotations
@@ -104,7 +104,6 @@ class Similar:
     bot: Any
     service: Any
     post_draft: Callable[..., Awaitable[str]]
-    _refresh_embed: Callable[..., Awaitable[None]]
     _thread_of: Callable[..., Awaitable[discord.Thread]]
     _in_thread: Callable[..., Awaitable[None]]
     _already_there: Callable[..., Awaitable[bool]]
@@ -148,9 +147,7 @@ class Similar:
         await interaction.response.send_message(
             f"{vote} Your text is added to its thread as a co-report, and you'll hear when its status changes. "
             "Nothing new was posted.", ephemeral=True, allowed_mentions=NO_MENTIONS)
-        item = await self.service.get(guild.id, item_id)
-        await self._refresh_embed(guild, item)
-        self._kick_notifier()
+        self._kick_notifier()  # the co-report and the embed's vote count are jobs written with the vote
 
     async def _on_coreport(self, payload: dict[str, Any], timer: Any) -> None:
         """Add the member's text to the item's thread as a co-report (once: a rerun looks for it first)."""

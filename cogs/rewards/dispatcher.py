@@ -14,7 +14,10 @@ for staff. A process that dies mid-delivery leaves the claim; it goes stale afte
 
 Role requests are paced per guild from the rate-limit headers (:mod:`bot.core.pacing`), so that the
 grants in flight together never outrun the bucket; discord.py waits out any 429 that still comes and
-retries 5xx a few times; what still fails is retried here with exponential back-off. Perk codes never reach a log line: only grant ids are logged.
+retries 5xx a few times. What still fails is classified as every job's failure is
+(:func:`bot.core.effect_errors.end_job`, see :meth:`Dispatcher._failed_call`): retried with the shared
+back-off (:func:`bot.platform.jobs.claims.retry_at`), dropped with an audit line, or failed with the missing
+permission named for staff. Perk codes never reach a log line: only grant ids are logged.
 """
 
 from __future__ import annotations
@@ -24,13 +27,24 @@ import contextvars
 import logging
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
 import discord
 
 from bot.core import i18n
+from bot.core.effect_errors import end_job, failure_of, permission_name
 from bot.core.errors import NO_MENTIONS
 from bot.core.facts import role_facts
 from bot.platform import markdown
+from bot.platform.jobs.effects import (
+    CANNOT_DM,
+    NO_MUTUAL_GUILD,
+    UNKNOWN_CHANNEL,
+    UNKNOWN_MEMBER,
+    UNKNOWN_MESSAGE,
+    UNKNOWN_USER,
+    Drop,
+    GiveUp,
+    Retry,
+)
 from bot.rewards import BONUS_SOURCE, render, role_problems
 from bot.rewards import store as repo
 from bot.rewards._common import OWN_TEMPLATES
@@ -46,11 +60,10 @@ def own_template(template: str, tr: i18n.Translator) -> str:
     """Kudos' own DM templates in the member's language; a rule's own text (staff wrote it) as it is."""
     return tr.template(template) if template in OWN_TEMPLATES else template
 
-DM_CLOSED = 50007
-NO_MUTUAL_GUILD = 50278
-UNKNOWN_MEMBER = 10007
 UNKNOWN_ROLE = 10011
-UNKNOWN_USER = 10013
+_GONE = {UNKNOWN_MEMBER: "the member is no longer in the server", UNKNOWN_ROLE: "the role was deleted",
+         UNKNOWN_USER: "the user no longer exists", UNKNOWN_CHANNEL: "the channel was deleted",
+         UNKNOWN_MESSAGE: "the message was deleted"}
 ROLE_ROUTE = "/guilds/{guild_id}/members/{user_id}/roles/{role_id}"
 VISIBILITY_WAIT = 0.05  # seconds between looks for grants whose transaction has not committed yet
 VISIBILITY_ROUNDS = 60
@@ -206,25 +219,60 @@ class Dispatcher:
                 "dm": self._dm, "points": self._points, "notice": self._notice,
             }[grant.action]
             await handler(guild, grant)
-        except discord.Forbidden as exc:
-            await self.svc.failed(grant, f"Discord refused ({exc.code}): {exc.text or 'Missing Permissions'}")
-        except discord.NotFound as exc:
-            what = {UNKNOWN_MEMBER: "the member is no longer in the server", UNKNOWN_ROLE: "the role was deleted",
-                    UNKNOWN_USER: "the user no longer exists"}.get(exc.code, exc.text or "not found")
-            await self.svc.failed(grant, what)
-        except (TimeoutError, discord.DiscordServerError, aiohttp.ClientError) as exc:
-            status = getattr(exc, "status", None)
-            await self.svc.retry_later(grant, f"Discord unavailable ({status or type(exc).__name__})")
-        except discord.HTTPException as exc:
-            if exc.status == 429:  # still rate limited after discord.py's own retries: transient, try later
-                await self.svc.retry_later(grant, "Discord rate limit (429)")
-                return
-            await self.svc.failed(grant, f"Discord error {exc.status} ({exc.code}): {exc.text[:200]}")
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - a bug must not lose the grant: retried, then failed with a reason
-            log.exception("delivering grant %s (%s) failed unexpectedly", grant.id, grant.action)
-            await self.svc.retry_later(grant, f"unexpected error: {type(exc).__name__}")
+            if failure_of(exc) is None:
+                log.exception("delivering grant %s (%s) failed unexpectedly", grant.id, grant.action)
+                await self.svc.retry_later(grant, f"unexpected error: {type(exc).__name__}")
+                return
+            await self._failed_call(guild, grant, exc)
+
+    async def _failed_call(self, guild: discord.Guild, grant: repo.Grant, exc: Exception) -> None:
+        """A grant's failed Discord call, ended by the platform's one classification (``end_job``, as every
+        job's): 429, 5xx and no answer are retried with the shared back-off (failed once ``max_attempts`` are
+        used); a target Discord no longer knows (10003, 10007, 10008, 10011, 10013) drops the grant with a
+        ``reward.dropped`` audit line (a role grant dropped so can be earned again); a missing permission
+        (50013, 50001) fails it and the staff log's notice names the permission. Closed DMs (50007, 50278)
+        never get here: :meth:`_send_dm` falls back first (a perk's code waits in ``/perks mine``)."""
+        what = f"deliver the reward {grant.rule_name} ({grant.action})"
+        missing: list[str] = []
+
+        async def report() -> None:  # named in the failed grant's staff-log notice (a durable notice grant)
+            missing.append(self._missing_permissions(guild, grant))
+
+        try:
+            action = await end_job(exc, what, report=report)
+        except Retry as retry:
+            await self.svc.retry_later(grant, f"Discord unavailable ({retry.failure})")
+            return
+        except Drop as drop:
+            failure = drop.failure
+            reason = _GONE.get(failure.code if failure else 0) or (failure.text if failure else "") or "not found"
+            await self.svc.dropped(grant, f"{reason} ({failure})" if failure else reason)
+            return
+        except GiveUp as refused:
+            failure = refused.failure
+            code, text = (failure.code, failure.text) if failure else (0, str(exc))
+            why = f"I'm missing permissions: {missing[0]}" if missing else (text or "refused")
+            await self.svc.failed(grant, f"Discord refused ({code}): {why}"[:500])
+            return
+        # FALLBACK (closed DMs outside a DM) or UNARCHIVE: a grant has no thread to reopen, nothing to fall back to
+        await self.svc.failed(grant, f"Discord refused ({getattr(exc, 'code', 0)}, {action}): "
+                                     f"{getattr(exc, 'text', '') or exc}"[:500])
+
+    def _missing_permissions(self, guild: discord.Guild, grant: repo.Grant) -> str:
+        """Which permission the grant's call lacks, as Discord's client names it."""
+        me = guild.me
+        if grant.action in ("role_add", "role_remove"):
+            return permission_name("manage_roles")
+        if grant.action != "notice":  # a DM: no channel permission of ours; Discord refused the bot itself
+            return permission_name("send_messages")
+        channel = guild.get_channel(self.bot.settings(guild.id).channel("staff_log") or 0)
+        needs = ("view_channel", "send_messages")
+        perms = channel.permissions_for(me) if channel is not None and me is not None else None
+        lacking = [p for p in needs if perms is not None and not getattr(perms, p, False)] or ["send_messages"]
+        return ", ".join(permission_name(p) for p in lacking)
 
     def _check_role(self, guild: discord.Guild, role_id: int) -> tuple[discord.Role | None, list[str]]:
         role = guild.get_role(int(role_id))
@@ -279,12 +327,8 @@ class Dispatcher:
             await self.svc.failed(grant, "; ".join(problems))
             return
         member = guild.get_member(grant.user_id)
-        if member is None or member.get_role(role.id) is not None:
-            try:
-                await self._member_role("DELETE", guild.id, grant.user_id, role.id, f"Kudos: {grant.cause}")
-            except discord.NotFound:
-                await self.svc.delivered(grant, note="the member is no longer in the server")
-                return
+        if member is None or member.get_role(role.id) is not None:  # a 10007 (the member left) is dropped
+            await self._member_role("DELETE", guild.id, grant.user_id, role.id, f"Kudos: {grant.cause}")
         message = grant.payload.get("message")
         if message:  # {role}: the role's name (members see names, never ids)
             await self._send_dm(guild, grant, render(str(message), {"role": markdown.inline(role.name)}),
@@ -332,7 +376,7 @@ class Dispatcher:
             sent = await channel.send(embed=embed, allowed_mentions=NO_MENTIONS)
         except discord.HTTPException as exc:
             # 50007: DMs closed (403); 50278: no server in common any more (400, a member who left).
-            if exc.code not in (DM_CLOSED, NO_MUTUAL_GUILD):
+            if exc.code not in (CANNOT_DM, NO_MUTUAL_GUILD):
                 raise
             if closed_ok:
                 await self.svc.delivered(grant, note=closed_note)

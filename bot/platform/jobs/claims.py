@@ -1,5 +1,6 @@
 """The one claim and back-off code path of every durable queue: timers (``bot.platform.jobs.store``) and
-reward grants (``bot.rewards.store``) both claim through :func:`claim` and wait :func:`backoff` between tries.
+reward grants (``bot.rewards.store``) both claim through :func:`claim`, and decide whether and when a failed try
+runs again through :func:`retry_at` (with :func:`backoff` between tries).
 
 A claim is one statement: ``UPDATE … WHERE id IN (SELECT … [FOR UPDATE SKIP LOCKED]) AND <still due>
 RETURNING``. PostgreSQL: rows another process is claiming right now are skipped, not waited for, and the
@@ -10,7 +11,7 @@ write lock, so the conditional UPDATE alone is the claim.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, Table, select, update
@@ -34,3 +35,13 @@ async def claim(conn: AsyncConnection, table: Table, *, due: ColumnElement[bool]
 def backoff(base_seconds: float, attempts: int) -> timedelta:
     """Exponential back-off after the ``attempts``-th try: base, 2×base, 4×base … capped at one day."""
     return timedelta(seconds=min(base_seconds * 2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS))
+
+
+def retry_at(now: datetime, attempts: int, *, max_attempts: int, base_seconds: float,
+             delay: float | None = None) -> datetime | None:
+    """When a job that failed on its ``attempts``-th try runs again: after :func:`backoff` (or ``delay``
+    seconds, when the failure says how long to wait), or ``None`` once ``max_attempts`` are used (it fails for
+    good). Timers and reward grants both decide a retry here."""
+    if attempts >= max_attempts:
+        return None
+    return now + (timedelta(seconds=delay) if delay is not None else backoff(base_seconds, attempts))

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.platform import audit, logctx
 from bot.platform.clock import Clock, FakeClock
 from bot.platform.db.engine import Database
+from bot.platform.jobs import claims
 from bot.platform.jobs import store as repo
 from bot.platform.jobs.effects import Drop, GiveUp
 from bot.platform.jobs.keys import SeriesKey
@@ -291,10 +292,11 @@ class TimerScheduler:
     async def _record_failure(self, timer: repo.Timer, exc: Exception) -> bool:
         error = f"{type(exc).__name__}: {exc}"
         now = self.clock.now()
-        retry = timer.attempts < self.settings.max_attempts and not isinstance(exc, GiveUp)
+        due = None if isinstance(exc, GiveUp) else claims.retry_at(
+            now, timer.attempts, max_attempts=self.settings.max_attempts, base_seconds=self.settings.retry_base_seconds)
+        retry = due is not None
         async with self.db.begin() as conn:
-            if retry:
-                due = now + repo.backoff(self.settings.retry_base_seconds, timer.attempts)
+            if due is not None:
                 await repo.retry_later(conn, timer.id, worker=self.worker_id, due_at=due, error=error)
                 log.warning(
                     "timer %s (%s) failed on attempt %d/%d, retrying at %s: %s",
@@ -304,7 +306,7 @@ class TimerScheduler:
                 await repo.fail(conn, timer.id, worker=self.worker_id, now=now, error=error)
                 log.error("timer %s (%s) failed for good after %d attempts: %s",
                           timer.id, timer.event, timer.attempts, error)
-        if retry:
+        if due is not None:
             self._mirror(timer.id, due)
         return retry
 

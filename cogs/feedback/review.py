@@ -1,0 +1,120 @@
+"""The review queue's cards, each a durable job written with its cause (see :mod:`bot.feedback.jobs`).
+
+A report held for review writes, in the transaction that records it, the job that posts its card (the
+report, likely duplicates, Approve / Reject) in the review channel (:class:`~bot.feedback.jobs.ReviewPostKey`);
+a rejection writes the job that shows the outcome on the card and takes its buttons away
+(:class:`~bot.feedback.jobs.ReviewOutcomeKey`). Approving edits the card in the interaction's own answer.
+
+A failure ends the job through the platform's one classification (:func:`bot.core.effect_errors.end_job`):
+429, 5xx and no answer are retried with back-off; a review channel or card that is gone drops the job with a
+``job.dropped`` audit line; a missing permission is reported to the staff log. A card job that runs again
+first looks for its card among the channel's recent messages (its title names the report), so staff see
+each card once.
+
+A mixin of :class:`cogs.feedback.cog.Feedback`, which provides ``bot`` and ``service``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+
+from bot.core.effect_errors import end_job, report_missing_permission
+from bot.core.errors import NO_MENTIONS
+from bot.feedback.jobs import REVIEW_OUTCOME_EVENT, REVIEW_POST_EVENT
+from bot.platform.errors import KudosError, NotFound
+from bot.platform.jobs.effects import Drop, GiveUp, Retry
+from cogs.feedback import render
+from cogs.feedback.ui import review_view
+
+log = logging.getLogger(__name__)
+
+HISTORY = 25
+REVIEW_NEEDS = ("view_channel", "send_messages", "embed_links", "read_message_history")
+
+
+class Review:
+    bot: Any
+    service: Any
+
+    def _register_review(self) -> None:
+        self.bot.scheduler.register(REVIEW_POST_EVENT, self._on_review_post)
+        self.bot.scheduler.register(REVIEW_OUTCOME_EVENT, self._on_review_outcome)
+
+    def _unregister_review(self) -> None:
+        for event in (REVIEW_POST_EVENT, REVIEW_OUTCOME_EVENT):
+            self.bot.scheduler.unregister(event)
+
+    def _review_channel(self, guild: discord.Guild) -> discord.TextChannel:
+        """The configured review channel (from the cache: refused before anything is written)."""
+        ref = self.bot.guild_config(guild.id).feedback.review_channel
+        channel = guild.get_channel(ref) if isinstance(ref, int) else discord.utils.get(
+            guild.text_channels, name=str(ref).lstrip("#"))
+        if not isinstance(channel, discord.TextChannel):
+            raise NotFound("The feedback review channel is missing, so I can't hold this for review. A moderator "
+                           "can fix feedback.review_channel in the config.")
+        return channel
+
+    async def _review_context(self, payload: dict[str, Any]) -> tuple[discord.Guild, Any]:
+        guild_id = int(payload["guild_id"])
+        guild = self.bot.get_guild(guild_id)
+        if guild is None:  # jobs due at start run before the gateway has sent the guilds
+            raise Retry(f"guild {guild_id} is not available (yet)")
+        try:
+            item = await self.service.get(guild_id, int(payload["feedback_id"]))
+        except KudosError as exc:
+            raise Drop(f"feedback #{payload['feedback_id']} is gone: {exc}") from None
+        return guild, item
+
+    async def _on_review_post(self, payload: dict[str, Any], timer: Any) -> None:
+        """Post a held report's card in the review channel (once: a rerun looks for it first)."""
+        guild, item = await self._review_context(payload)
+        if item.status != "pending_review" or item.review_message_id is not None:
+            return  # handled before its card went out (a dashboard decision), or the card is there
+        what = f"post feedback #{item.id} for review"
+        try:
+            channel = self._review_channel(guild)
+        except KudosError as exc:
+            raise Drop(f"{what}: {exc}") from None
+        title = render.review_embed(item).title or ""
+        try:
+            message = None
+            if getattr(timer, "attempts", 1) > 1 and self.bot.user is not None:
+                async for old in channel.history(limit=HISTORY):
+                    if old.author.id == self.bot.user.id and old.embeds and old.embeds[0].title == title:
+                        message = old
+                        break
+            if message is None:
+                duplicates = await self.bot.app.search.duplicates(guild.id, item.id, item.title, item.details)
+                message = await channel.send(embed=render.review_embed(item, duplicates=duplicates),
+                                             view=review_view(item.id), allowed_mentions=NO_MENTIONS)
+        except Exception as exc:  # noqa: BLE001 - classified; no Discord failure (a bug) is re-raised
+            await end_job(exc, what, report=lambda: report_missing_permission(
+                self.bot, guild, what, channel, REVIEW_NEEDS))
+            raise GiveUp(what) from exc
+        await self.service.set_review_message(guild.id, item.id, channel.id, message.id)
+
+    async def _on_review_outcome(self, payload: dict[str, Any], _timer: Any) -> None:
+        """Show on a rejected report's card who rejected it (and why), and take its buttons away."""
+        guild, item = await self._review_context(payload)
+        if not item.review_channel_id or not item.review_message_id:
+            raise Drop(f"feedback #{item.id} has no review card to update")
+        channel = guild.get_channel(item.review_channel_id)
+        what = f"show the outcome of feedback #{item.id} on its review card"
+        if not isinstance(channel, discord.TextChannel):
+            raise Drop(f"{what}: the review channel was deleted")
+        actor = guild.get_member(int(payload.get("actor_id") or 0))
+        outcome = f"Rejected by {actor.display_name if actor else 'staff'}" + (
+            f": {item.status_note}" if item.status_note else "")
+        try:
+            await channel.get_partial_message(item.review_message_id).edit(
+                embed=render.review_embed(item, outcome), view=None)
+        except Exception as exc:  # noqa: BLE001 - classified; no Discord failure (a bug) is re-raised
+            await end_job(exc, what, report=lambda: report_missing_permission(
+                self.bot, guild, what, channel, REVIEW_NEEDS))
+            raise GiveUp(what) from exc
+
+
+__all__ = ["Review"]
