@@ -20,7 +20,7 @@ from bot.contributions import ContributionsService
 from bot.dashboard import WebService
 from bot.feedback import FeedbackPolicy, FeedbackService
 from bot.github import GithubService
-from bot.github.service import SUMMARY_EVENT
+from bot.github.service import MERGE_NOTE_EVENT, SUMMARY_EVENT
 from bot.giveback import GivebackService
 from bot.insights import InsightsService
 from bot.insights.renderer import ChartRenderer
@@ -153,6 +153,7 @@ def build_app(config: KudosConfig, db: Database, clock: Clock, jobs: TimerSchedu
     github = GithubService(db, clock, feedback, guild_config, schedule=jobs.schedule)
     bus.subscribe(Outbound, github.on_outbound)
     jobs.register(SUMMARY_EVENT, github.summary)
+    jobs.register(MERGE_NOTE_EVENT, github.merge_note)
     betas = BetaService(db, clock, ledger, rewards, lambda guild_id: BetaPolicy.from_config(guild_config(guild_id)),
                         emit=emit_named, schedule=jobs.schedule, outbound=bus.publish)
     # Linked roles: a linked member's numbers are queued for publishing in the transaction that changed them.

@@ -22,6 +22,7 @@ from bot.betas import queries as beta_queries
 from bot.betas.models import Slot
 from bot.betas.service import NEWS_EVENT, BetaService
 from bot.feedback import queries as feedback_queries
+from bot.github import queries as github_queries
 from bot.ledger.explain import ts
 from bot.platform import audit
 from bot.platform.errors import Conflict, InvalidInput, NotFound
@@ -57,6 +58,29 @@ class ChangesPost:
     text: str
     user_ids: tuple[int, ...]
     items: int
+
+
+def github_lines(shipped: list[feedback_queries.ShippedItem], issues: dict[int, str]) -> list[str]:
+    """The GitHub issues behind the shipped items, by the release they shipped in (the version: the issue's
+    milestone when GitHub closed it, or what staff gave), each linked to its page (no embed). Version and
+    reference escaped; at most 30 issues."""
+    by_release: dict[str, list[str]] = {}
+    for item in shipped:
+        if item.id in issues:
+            by_release.setdefault(item.version or "", []).append(issues[item.id])
+    if not by_release:
+        return []
+    lines = ["Shipped on GitHub:"]
+    shown = 0
+    for version, refs in by_release.items():
+        links = [f"[{inline(ref)}](<{github_queries.issue_url(ref)}>)" for ref in refs[:max(0, 30 - shown)]]
+        shown += len(links)
+        if links:
+            lines.append((f"• in **{inline(version)}**: " if version else "• ") + ", ".join(links))
+    total = sum(len(refs) for refs in by_release.values())
+    if total > shown:
+        lines.append(f"…and {total - shown} more issue{'s' if total - shown != 1 else ''}.")
+    return lines
 
 
 def validate_news(draft: AnnouncementDraft) -> AnnouncementDraft:
@@ -222,6 +246,7 @@ class AnnouncementsService:
                    for a in await repo.announcements_of(conn, guild_id, "changes", beta_id)):
                 raise Conflict(f"The changes post of **{row.name}** is out already.")
             shipped = await feedback_queries.beta_shipped(conn, beta_id)
+            issues = await github_queries.issues_of(conn, [item.id for item in shipped])
         if not shipped:
             raise Conflict(f"No feedback of **{row.name}** is marked shipped yet; mark items shipped in the "
                            "feedback forum, then try again.")
@@ -238,6 +263,7 @@ class AnnouncementsService:
             users += sorted(more)
             lines.append(f"…and {len(shipped) - 15} more" + (", with " + ", ".join(f"<@{u}>" for u in sorted(more))
                                                             if more else "") + ".")
+        lines += github_lines(shipped, issues)
         lines.append("Keep the feedback coming: it shapes what we build next.")
         text = "\n".join(lines)
         if len(text) > 3900:

@@ -279,12 +279,13 @@ class ShippedItem:
     type: str
     title: str
     reporters: tuple[int, ...]  # the reporter, then reporters of duplicates merged into it
+    version: str | None = None  # the version it shipped in
 
 
 async def beta_shipped(conn: AsyncConnection, beta_id: int) -> list[ShippedItem]:
     """The beta's shipped items (oldest first), each with its reporter and those of duplicates merged into it."""
     rows = list(await conn.execute(
-        select(feedback.c.id, feedback.c.type, feedback.c.title, feedback.c.reporter_id)
+        select(feedback.c.id, feedback.c.type, feedback.c.title, feedback.c.reporter_id, feedback.c.version)
         .where(feedback.c.beta_id == beta_id, feedback.c.status == "shipped").order_by(feedback.c.id)))
     if not rows:
         return []
@@ -298,7 +299,7 @@ async def beta_shipped(conn: AsyncConnection, beta_id: int) -> list[ShippedItem]
     out = []
     for r in rows:
         people = [int(r.reporter_id)] + [u for u in dupes.get(int(r.id), []) if u != int(r.reporter_id)]
-        out.append(ShippedItem(int(r.id), r.type, r.title, tuple(dict.fromkeys(people))))
+        out.append(ShippedItem(int(r.id), r.type, r.title, tuple(dict.fromkeys(people)), r.version))
     return out
 
 

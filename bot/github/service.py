@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.feedback import FeedbackService
+from bot.github.auth import API_URL_ENV, MISSING, GithubAuthError, credentials
 from bot.github.tables import github_deliveries, github_links
 from bot.platform import audit
 from bot.platform.clock import Clock
@@ -39,8 +40,7 @@ from bot.platform.jobs.effects import GiveUp
 ISSUE_REF = re.compile(r"^\s*([A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100})#([0-9]{1,9})\s*$")
 SAFE_VERSION = re.compile(r"[^A-Za-z0-9._+-]")
 SUMMARY_EVENT = "github.summary"
-TOKEN_ENV = "KUDOS_GITHUB_TOKEN"
-API_URL_ENV = "KUDOS_GITHUB_API_URL"
+MERGE_NOTE_EVENT = "github.merge_note"
 GITHUB_ACTOR = 0  # the actor of changes GitHub made (audit entries, credits): no member
 
 
@@ -69,6 +69,12 @@ def summary_text(item_id: int, votes: int) -> str:
     who = "1 member" if votes == 1 else f"{votes} members"
     return (f"**Kudos:** {who} of the community asked for this in Discord (feedback #{item_id}). "
             "This comment is updated as votes come in.")
+
+
+def merge_note_text(duplicate: Link, original: Link) -> str:
+    """The comment on a merged duplicate's issue: Kudos' own words and the two config-checked references."""
+    return (f"**Kudos:** feedback #{duplicate.feedback_id} was merged in Discord into feedback "
+            f"#{original.feedback_id}, which is tracked in {original.ref}. Votes and updates continue there.")
 
 
 def _fenced(text: str) -> str:
@@ -109,6 +115,7 @@ class GithubService:
         self.schedule = schedule
         self.env = env if env is not None else os.environ
         self._locks: dict[int, asyncio.Lock] = {}
+        self._client: Any = None
 
     # ------------------------------------------------------------------ links
 
@@ -144,10 +151,18 @@ class GithubService:
             raise Conflict(f"Feedback #{item.id} is already linked to an issue.")
         gh = self.client()
         if gh is None:
-            raise InvalidInput(f"Kudos has no GitHub credentials: set {TOKEN_ENV} in its environment.")
+            raise InvalidInput(MISSING)
         owner, name = repo.split("/", 1)
-        made = await gh.rest.issues.async_create(owner, name, title=item.title[:256],
-                                                 body=issue_text(guild_id, item))
+        from githubkit.exception import GitHubException, RequestFailed
+
+        try:
+            made = await gh.rest.issues.async_create(owner, name, title=item.title[:256],
+                                                     body=issue_text(guild_id, item))
+        except GitHubException as exc:
+            failed = exc if isinstance(exc, RequestFailed) else getattr(exc, "exc", None)
+            status = f"HTTP {failed.response.status_code}" if isinstance(failed, RequestFailed) else "no answer"
+            raise InvalidInput(f"GitHub did not create the issue ({status}): check Kudos' GitHub credentials and "
+                               f"that they may write issues in {repo}.") from None
         number = int(made.parsed_data.number)
         return await self.link(guild_id, item.id, f"{repo}#{number}", actor_id=actor_id)
 
@@ -170,25 +185,92 @@ class GithubService:
     # ------------------------------------------------------------------ Kudos → GitHub: the vote summary
 
     async def on_outbound(self, conn: AsyncConnection, event: Outbound) -> None:
-        """A vote on a linked item: a job (in the vote's transaction) that edits the issue's summary comment."""
+        """A vote on a linked item: a job (in the vote's transaction) that edits the issue's summary comment.
+        A merge: :meth:`_on_merged`, in the merge's transaction."""
+        if event.type == "feedback.merged":
+            await self._on_merged(conn, event)
+            return
         if event.type != "feedback.voted":
             return
         feedback = event.data["feedback"]
         if await self._link_of(conn, int(feedback["id"])) is None:
             return
-        await self.schedule(SUMMARY_EVENT, {"guild_id": event.guild_id, "feedback_id": int(feedback["id"])},
-                            dedupe_key=f"{SUMMARY_EVENT}:{feedback['id']}:{feedback['vote_count']}", conn=conn)
+        await self._schedule_summary(conn, event.guild_id, int(feedback["id"]), int(feedback["vote_count"]))
+
+    async def _schedule_summary(self, conn: AsyncConnection, guild_id: int, feedback_id: int, votes: int) -> None:
+        await self.schedule(SUMMARY_EVENT, {"guild_id": guild_id, "feedback_id": feedback_id},
+                            dedupe_key=f"{SUMMARY_EVENT}:{feedback_id}:{votes}", conn=conn)
+
+    async def _on_merged(self, conn: AsyncConnection, event: Outbound) -> None:
+        """A duplicate linked to an issue was merged into an item (by the staff member ``actor_id``):
+
+        - the item has no issue: it takes the duplicate's (with its summary comment, so the issue keeps one),
+          and the issue now moves the item; the summary job shows the votes the merge moved over;
+        - the item follows another issue: a job comments on the duplicate's issue that it is tracked as the
+          item's ``owner/repo#n`` (GitHub cross-links the two issues from that reference).
+
+        Either way one ``github.link`` audit line names the staff member who merged."""
+        duplicate, original = event.data["feedback"], event.data["into"]
+        dup_id, into_id = int(duplicate["id"]), int(original["id"])
+        dup_link = await self._link_of(conn, dup_id)
+        if dup_link is None:
+            return
+        actor = int(event.data.get("actor_id") or GITHUB_ACTOR)
+        into_link = await self._link_of(conn, into_id)
+        now = self.clock.now()
+        if into_link is None:
+            await conn.execute(insert_for(conn, github_links).values(
+                guild_id=event.guild_id, feedback_id=into_id, repo=dup_link.repo, issue_number=dup_link.issue_number,
+                summary_comment=dup_link.summary_comment, created_at=now))
+            await audit.record(conn, now=now, action="github.link", guild_id=event.guild_id, actor_id=actor,
+                               target_id=into_id, details={"issue": dup_link.ref, "merged_from": dup_id})
+            await self._schedule_summary(conn, event.guild_id, into_id, int(original["vote_count"]))
+            return
+        if into_link.ref == dup_link.ref:
+            return
+        await audit.record(conn, now=now, action="github.link", guild_id=event.guild_id, actor_id=actor,
+                           target_id=into_id, details={"issue": dup_link.ref, "tracked_as": into_link.ref,
+                                                       "merged_from": dup_id})
+        await self.schedule(MERGE_NOTE_EVENT, {"guild_id": event.guild_id, "duplicate_id": dup_id,
+                                               "original_id": into_id},
+                            dedupe_key=f"{MERGE_NOTE_EVENT}:{dup_id}:{into_id}", conn=conn)
+
+    async def merge_note(self, payload: dict[str, Any], _timer: Any = None) -> None:
+        """The :data:`MERGE_NOTE_EVENT` job: one comment on the duplicate's issue naming the item's issue."""
+        dup_link = await self.link_of(int(payload["duplicate_id"]))
+        into_link = await self.link_of(int(payload["original_id"]))
+        if dup_link is None or into_link is None or dup_link.ref == into_link.ref:
+            return
+        gh = self._job_client()
+        owner, name = dup_link.repo.split("/", 1)
+        await gh.rest.issues.async_create_comment(owner, name, dup_link.issue_number,
+                                                  body=merge_note_text(dup_link, into_link))
 
     def client(self) -> Any:
-        """githubkit's client, authenticated from the environment only (:data:`TOKEN_ENV`; the API's base URL
-        from :data:`API_URL_ENV`, for GitHub Enterprise Server), or ``None`` without a token."""
-        token = self.env.get(TOKEN_ENV, "")
-        if not token:
-            return None
-        from githubkit import GitHub
+        """githubkit's client, authenticated from the environment only (a GitHub App's installation tokens or
+        a fine-grained token: :mod:`bot.github.auth`; the API's base URL from :data:`API_URL_ENV`, for GitHub
+        Enterprise Server), or ``None`` without credentials. One client per service, with its own cache, so
+        an App's installation token is minted once and reused until githubkit renews it."""
+        if self._client is None:
+            auth = credentials(self.env)  # GithubAuthError (InvalidInput) names a half-configured App
+            if auth is None:
+                return None
+            from githubkit import GitHub
+            from githubkit.cache import MemCacheStrategy
 
-        return GitHub(token, base_url=self.env.get(API_URL_ENV) or None, timeout=15.0, auto_retry=False,
-                      http_cache=False, user_agent="Kudos")
+            self._client = GitHub(auth, base_url=self.env.get(API_URL_ENV) or None, timeout=15.0,
+                                  auto_retry=False, http_cache=False, user_agent="Kudos", follow_redirects=False,
+                                  cache_strategy=MemCacheStrategy())
+        return self._client
+
+    def _job_client(self) -> Any:
+        try:
+            gh = self.client()
+        except GithubAuthError as exc:
+            raise GiveUp(str(exc)) from None
+        if gh is None:
+            raise GiveUp(MISSING)
+        return gh
 
     async def summary(self, payload: dict[str, Any], _timer: Any = None) -> None:
         """The :data:`SUMMARY_EVENT` job: create the issue's one summary comment, or edit it to the current
@@ -201,9 +283,7 @@ class GithubService:
             link = await self.link_of(feedback_id)
             if link is None:
                 return
-            gh = self.client()
-            if gh is None:
-                raise GiveUp(f"no GitHub credentials: set {TOKEN_ENV} (a fine-grained token with Issues: write)")
+            gh = self._job_client()
             item = await self.feedback.get(link.guild_id, feedback_id)
             body = summary_text(item.id, item.vote_count)
             owner, name = link.repo.split("/", 1)
@@ -297,4 +377,4 @@ class GithubService:
         return status, note, version if status == "shipped" else None
 
 
-__all__ = ["GITHUB_ACTOR", "GithubService", "Link", "parse_ref"]
+__all__ = ["GITHUB_ACTOR", "MERGE_NOTE_EVENT", "SUMMARY_EVENT", "GithubService", "Link", "parse_ref"]

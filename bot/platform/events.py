@@ -42,6 +42,7 @@ OUTBOUND_TYPES: tuple[str, ...] = (
     "feedback.created", "feedback.status_changed", "feedback.voted", "feedback.merged",
     "contribution.credited", "contribution.reversed", "grant.delivered", "grant.failed",
     "beta.joined", "beta.left", "beta.closed", "member.stage_changed", "member.erased",
+    "webhook.test",  # staff's /webhooks test: sent to the one endpoint named, never published on the bus
 )
 
 

@@ -34,13 +34,14 @@ from bot.platform.clock import Clock
 from bot.platform.config import GuildConfig
 from bot.platform.config.webhooks import ENDPOINT_NAME
 from bot.platform.db import Database
-from bot.platform.errors import InvalidInput, NotFound
+from bot.platform.errors import Conflict, InvalidInput, NotFound
 from bot.platform.events import OUTBOUND_TYPES, Outbound
 from bot.platform.webhook_targets import url_problem
 from bot.webhooks import store as repo
 from bot.webhooks.http import Attempt, Sender
 
 DELIVER_EVENT = "webhooks.deliver"
+TEST_TYPE = "webhook.test"
 VERSION = 1
 RETRY_FOR = timedelta(hours=24)
 RETRY_BASE_SECONDS = 30.0
@@ -143,6 +144,49 @@ class WebhooksService:
                                target_id=endpoint_id, details={"name": name, "events": list(events)})
         self._endpoints.pop(guild_id, None)
         return secret
+
+    async def _named(self, conn: AsyncConnection, guild_id: int, name: str) -> repo.Endpoint:
+        await self._sync_guild(conn, guild_id, self.clock.now())  # the file's endpoints are there too
+        name = name.strip().lower()
+        found = next((ep for ep in await repo.endpoints(conn, guild_id) if ep.name == name), None)
+        if found is None:
+            raise NotFound(f"There is no webhook endpoint {name!r} in this server (`/webhooks list`).")
+        return found
+
+    async def remove(self, guild_id: int, name: str, *, actor_id: int) -> repo.Endpoint:
+        """Staff remove an endpoint they registered: it is disabled and its secret dropped; its log stays, and
+        ``register`` with the same name makes it again (with a new secret)."""
+        now = self.clock.now()
+        async with self.db.begin() as conn:
+            ep = await self._named(conn, guild_id, name)
+            if ep.source == "config":
+                raise InvalidInput(f"The endpoint {ep.name!r} comes from the config file; remove it there.")
+            if not ep.enabled:
+                raise Conflict(f"The endpoint {ep.name!r} is removed already.")
+            await repo.disable_endpoint(conn, ep.id, now)
+            await audit.record(conn, now=now, action="webhooks.remove", guild_id=guild_id, actor_id=actor_id,
+                               target_id=ep.id, details={"name": ep.name})
+        self._endpoints.pop(guild_id, None)
+        return ep
+
+    async def test(self, guild_id: int, name: str, *, actor_id: int) -> int:
+        """Staff send a signed ``webhook.test`` event to the one endpoint ``name``, through the same durable
+        delivery (log, retries) as every event; returns the delivery's id."""
+        now = self.clock.now()
+        async with self.db.begin() as conn:
+            ep = await self._named(conn, guild_id, name)
+            if not ep.enabled:
+                raise InvalidInput(f"The endpoint {ep.name!r} is disabled.")
+            test_id = await audit.record(conn, now=now, action="webhooks.test", guild_id=guild_id,
+                                         actor_id=actor_id, target_id=ep.id, details={"name": ep.name})
+            body = document(Outbound(guild_id, TEST_TYPE, f"test:{test_id}", now,
+                                     {"endpoint": ep.name, "actor_id": str(actor_id)}))
+            event_pk = await repo.add_event(conn, guild_id=guild_id, event_id=body["id"], type_=TEST_TYPE,
+                                            member_id=None, body=body, now=now)
+            assert event_pk is not None  # the audit id makes the key new
+            delivery_id = await repo.add_delivery(conn, endpoint_id=ep.id, event_pk=event_pk, now=now)
+            await self._try_at(conn, delivery_id, 1, now)
+        return delivery_id
 
     async def endpoints(self, guild_id: int) -> list[repo.Endpoint]:
         async with self.db.connect() as conn:

@@ -103,6 +103,12 @@ async def disable_config_endpoints_except(conn: AsyncConnection, guild_id: int, 
     return (await conn.execute(stmt.values(enabled=False, updated_at=now))).rowcount
 
 
+async def disable_endpoint(conn: AsyncConnection, endpoint_id: int, now: datetime) -> None:
+    """A staff endpoint removed: disabled and its secret dropped (its delivery log stays)."""
+    await conn.execute(update(webhook_endpoints).where(webhook_endpoints.c.id == endpoint_id)
+                       .values(enabled=False, secret=None, updated_at=now))
+
+
 async def configured_guilds(conn: AsyncConnection) -> set[int]:
     c = webhook_endpoints.c
     return set((await conn.execute(select(c.guild_id).where(c.source == "config").distinct())).scalars())

@@ -135,3 +135,35 @@ async def test_changes_post_mentions_exactly_the_shipped_reporters(env: Env, new
     await env.svc.mark_posted(slot.announcement_id, message_id=9, thread_id=None)
     with pytest.raises(Conflict, match="out already"):
         await env.svc.reserve_slot(G, CHANNEL, subject="changes", subject_id=beta_id, actor_id=STAFF)
+
+
+async def test_changes_post_lists_the_github_issues_shipped_by_release(env: Env, news: AnnouncementsService) -> None:
+    """Items linked to GitHub issues (bot.github) show their issues, linked (no embed) and escaped, grouped by
+    the release they shipped in; an item without an issue shows none."""
+    from bot.github.tables import github_links
+
+    beta_id = await env.open_beta()
+    now = env.clock.now()
+    ids = []
+    async with env.db.begin() as conn:
+        for reporter, title, version in ((1, "Bulk upload", "v1.0"), (2, "Albums", "v1.0"),
+                                         (3, "Thumbnails", "v1.1*"), (4, "Dark mode", "v1.1*")):
+            result = await conn.execute(feedback.insert().values(
+                guild_id=G, beta_id=beta_id, reporter_id=reporter, type="idea", title=title, status="shipped",
+                version=version, created_at=now, updated_at=now).returning(feedback.c.id))
+            ids.append(int(result.scalar_one()))
+        for fid, ref in zip(ids[:3], ("acme/app#12", "acme/app#15", "acme/my_app#3"), strict=True):
+            repo, number = ref.split("#")
+            await conn.execute(github_links.insert().values(guild_id=G, feedback_id=fid, repo=repo,
+                                                            issue_number=int(number), created_at=now))
+    await env.svc.close(G, beta_id, actor_id=STAFF)
+    post = await news.changes_post(G, beta_id)
+    lines = post.text.splitlines()
+    at = lines.index("Shipped on GitHub:")
+    assert lines[at + 1:at + 3] == [
+        "• in **v1.0**: [acme/app#12](<https://github.com/acme/app/issues/12>), "
+        "[acme/app#15](<https://github.com/acme/app/issues/15>)",
+        "• in **v1.1\\***: [acme/my\\_app#3](<https://github.com/acme/my_app/issues/3>)",
+    ]
+    assert "#4" not in post.text and lines[-1].startswith("Keep the feedback coming")
+    assert post.user_ids == (1, 2, 3, 4)

@@ -1,11 +1,19 @@
-"""A small loopback GitHub for the tests: the two REST calls Kudos makes (create an issue comment, edit one),
-answered with the real ``comment`` object of octokit's ``issue_comment.created`` example (its id and body set
-to the call's), so githubkit's typed ``IssueComment`` model parses what the bot gets. Records every call."""
+"""A small loopback GitHub for the tests: the REST calls Kudos makes (create an issue, create an issue comment,
+edit one), answered with the real ``comment`` object of octokit's ``issue_comment.created`` example (its id and
+body set to the call's), so githubkit's typed ``IssueComment`` model parses what the bot gets. Records every call.
+
+With ``app=(app_id, public_key_pem)`` it is also GitHub's App endpoint ``POST
+/app/installations/{id}/access_tokens``: it verifies the App's JWT (RS256 with the App's public key, ``iss`` =
+the App id, at most 10 minutes long: GitHub's rules, "Generating a JSON Web Token (JWT) for a GitHub App") and
+answers an installation token in the shape of GitHub's ``installation-token`` schema, which githubkit parses
+with its ``InstallationToken`` model. The other routes then accept only ``token``/``Bearer`` + a token it
+issued (401 otherwise, as GitHub answers a bad credential)."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -22,7 +30,10 @@ class Call:
 
 
 class GitHubStandIn:
-    def __init__(self) -> None:
+    def __init__(self, *, app: tuple[int, str] | None = None) -> None:
+        self.app = app
+        self.installation_id = 0
+        self.tokens: list[str] = []  # installation tokens issued, in order
         self.calls: list[Call] = []
         self.comments: dict[int, dict[str, Any]] = {}
         self._next_id = 2_000_000_001  # beyond a 32-bit integer, as GitHub's comment ids are now
@@ -43,8 +54,35 @@ class GitHubStandIn:
 
     async def _record(self, request: web.Request) -> dict[str, Any]:
         body = await request.json()
-        self.calls.append(Call(request.method, request.path, request.headers.get("Authorization", ""), body))
+        authorization = request.headers.get("Authorization", "")
+        self.calls.append(Call(request.method, request.path, authorization, body))
+        if self.app is not None and authorization.split(" ", 1)[-1] not in self.tokens:
+            raise web.HTTPUnauthorized(text=json.dumps({"message": "Bad credentials"}),
+                                       content_type="application/json")
         return body
+
+    async def access_token(self, request: web.Request) -> web.Response:
+        import jwt
+
+        authorization = request.headers.get("Authorization", "")
+        self.calls.append(Call(request.method, request.path, authorization,
+                               await request.json() if request.can_read_body else {}))
+        if self.app is None or not authorization.startswith("Bearer "):
+            return web.json_response({"message": "A JSON web token could not be decoded"}, status=401)
+        app_id, public_key = self.app
+        try:
+            claims = jwt.decode(authorization[7:], public_key, algorithms=["RS256"], options={
+                "require": ["iat", "exp", "iss"]}, leeway=120)
+        except jwt.PyJWTError:
+            return web.json_response({"message": "A JSON web token could not be decoded"}, status=401)
+        if str(claims["iss"]) != str(app_id) or claims["exp"] - claims["iat"] > 600:
+            return web.json_response({"message": "'Issuer' claim ('iss') must be an Integer"}, status=401)
+        self.installation_id = int(request.match_info["installation_id"])
+        token = f"ghs_standin{len(self.tokens):04d}"
+        self.tokens.append(token)
+        expires = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return web.json_response({"token": token, "expires_at": expires, "repository_selection": "selected",
+                                  "permissions": {"issues": "write", "metadata": "read"}}, status=201)
 
     async def create(self, request: web.Request) -> web.Response:
         body = await self._record(request)
@@ -71,6 +109,7 @@ class GitHubStandIn:
 
     async def start(self) -> GitHubStandIn:
         app = web.Application()
+        app.router.add_post("/app/installations/{installation_id:\\d+}/access_tokens", self.access_token)
         app.router.add_post("/repos/{owner}/{repo}/issues", self.create_issue)
         app.router.add_post("/repos/{owner}/{repo}/issues/{number:\\d+}/comments", self.create)
         app.router.add_patch("/repos/{owner}/{repo}/issues/comments/{comment_id:\\d+}", self.update)

@@ -67,6 +67,8 @@ def leaf_commands(h: HardenedHarness) -> list[tuple[str, list[dict[str, Any]]]]:
         defs = cmd.get("options") or []
         for part in parts[1:]:
             defs = next(o for o in defs if o["name"] == part).get("options") or []
+        if any(int(d["type"]) == 11 and d.get("required") for d in defs):
+            continue  # a required attachment (/settings import): not generated here, the emulator refuses it
         out.append((name, defs))
     return out
 

@@ -1,22 +1,50 @@
 """Webhooks: the server's outbound endpoints and each one's delivery log (status, attempts, the last answer and
-its latency), with a resend button (docs/webhooks.md)."""
+its latency), with a resend button; a form to register an endpoint (its generated secret shown once, on the
+page that answers the form), and remove / send-a-test buttons (docs/webhooks.md). The same
+``bot.app.webhooks`` calls as ``/webhooks``."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
+from bot.platform.events import OUTBOUND_TYPES
 from bot.web.app import render
 from bot.web.security import Staff, staff
 
 LOG_SIZE = 50
 
 
-async def _page(request: web.Request, ctx: Staff, *, notice: str | None = None) -> web.StreamResponse:
+async def _page(request: web.Request, ctx: Staff, *, notice: str | None = None,
+                secret: str | None = None) -> web.StreamResponse:
     svc = ctx.bot.app.webhooks
     endpoints = await svc.endpoints(ctx.guild.id)
     logs = {ep.id: await svc.log(ctx.guild.id, ep.id, limit=LOG_SIZE) for ep in endpoints}
     return render(request, "webhooks.html", ctx=ctx, active="webhooks", endpoints=endpoints, logs=logs,
-                  notice=notice)
+                  notice=notice, secret=secret, event_types=OUTBOUND_TYPES)
+
+
+@staff
+async def register(request: web.Request, ctx: Staff) -> web.StreamResponse:
+    name = ctx.field("name", max_len=40, required=True) or ""
+    url = ctx.field("url", max_len=2000, required=True) or ""
+    events = [e.strip() for e in (ctx.field("events", max_len=1000) or "*").replace(" ", ",").split(",")
+              if e.strip()]
+    secret = await ctx.bot.app.webhooks.register(ctx.guild.id, name, url, events, actor_id=ctx.member.id)
+    return await _page(request, ctx, notice=f"Endpoint {name.strip().lower()} registered.", secret=secret)
+
+
+@staff
+async def remove(request: web.Request, ctx: Staff) -> web.StreamResponse:
+    ep = await ctx.bot.app.webhooks.remove(ctx.guild.id, request.match_info["name"], actor_id=ctx.member.id)
+    return await _page(request, ctx, notice=f"Endpoint {ep.name} removed; its log stays.")
+
+
+@staff
+async def send_test(request: web.Request, ctx: Staff) -> web.StreamResponse:
+    name = request.match_info["name"]
+    delivery_id = await ctx.bot.app.webhooks.test(ctx.guild.id, name, actor_id=ctx.member.id)
+    ctx.bot.tasks.spawn(ctx.bot.scheduler.run_due(), name="webhooks-test")
+    return await _page(request, ctx, notice=f"A webhook.test event is on its way to {name} (delivery #{delivery_id}).")
 
 
 @staff
@@ -35,3 +63,6 @@ async def resend(request: web.Request, ctx: Staff) -> web.StreamResponse:
 def setup(app: web.Application) -> None:
     app.router.add_get(r"/g/{guild_id:\d{1,20}}/webhooks", webhooks)
     app.router.add_post(r"/g/{guild_id:\d{1,20}}/webhooks/deliveries/{delivery_id:\d{1,18}}/resend", resend)
+    app.router.add_post(r"/g/{guild_id:\d{1,20}}/webhooks/endpoints", register)
+    app.router.add_post(r"/g/{guild_id:\d{1,20}}/webhooks/endpoints/{name:[a-z0-9][a-z0-9_-]{0,39}}/remove", remove)
+    app.router.add_post(r"/g/{guild_id:\d{1,20}}/webhooks/endpoints/{name:[a-z0-9][a-z0-9_-]{0,39}}/test", send_test)
