@@ -1,10 +1,12 @@
 """What the public pages show, from a cache refreshed on change.
 
 Each page is cached per server until the data under it changes: every request first reads a cheap version of
-the server's feedback (item count, latest update, total votes, staff marks, erasures) and of the name opt-ins,
-one indexed aggregate each, so a status change, a vote, a staff mark, an erasure or an opt-out shows on the
-next request from any process (several bot processes on PostgreSQL see the same versions). A page also expires
-after ``TTL_SECONDS`` whatever happens (a member's display name changing is not in the version).
+the server's feedback (item count, latest update, total votes, statuses, staff marks, erasures) and of the
+name opt-ins, one indexed aggregate each, plus the server's few announced betas (with their join counts) and
+posted "what we changed" posts, so a status change, a vote, a staff mark, an erasure, an opt-out, a join or a
+new post shows on the next request from any process (several bot processes on PostgreSQL see the same
+versions). A page also expires after ``TTL_SECONDS`` whatever happens (a member's display name changing is not
+in the version).
 
 Privacy: only public items (:mod:`bot.feedback.public`); supporters are counted, and named only when they
 opted in (``/mydata public-name on``) and were not erased; details only when ``show_details`` is on.
@@ -17,6 +19,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bot.announcements import public as posts_of
+from bot.announcements.public import ChangesPost
+from bot.betas import public as betas_of
+from bot.betas.public import PublicBeta
 from bot.feedback import public as items
 from bot.platform.clock import Clock
 from bot.platform.db import Database
@@ -46,6 +52,7 @@ class Card:
     names: tuple[str, ...]
     thread_url: str | None
     updated_at: datetime
+    beta: str | None = None  # the name of its beta, when that beta is on the betas page
 
     @property
     def type_label(self) -> str:
@@ -57,11 +64,50 @@ class Card:
 
 
 @dataclass(frozen=True, slots=True)
+class BetaView:
+    """A beta as the betas page shows it: public fields, its join link, and what came of it."""
+
+    beta: PublicBeta
+    join_url: str
+    feedback: int  # items past review, public or not (a count)
+    shipped: int
+    cards: tuple[Card, ...]  # its public items
+
+    @property
+    def shipped_cards(self) -> list[Card]:
+        return [c for c in self.cards if c.status == "shipped"]
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """A "what we changed because of you" post: the beta's public shipped items, and how many are not public."""
+
+    post: ChangesPost
+    beta: str
+    url: str | None
+    cards: tuple[Card, ...]
+    not_shown: int
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One entry of the changelog: a release (shipped items of one version) or a "what we changed" post."""
+
+    kind: str  # release, post
+    title: str
+    at: datetime
+    cards: tuple[Card, ...]
+    post: Post | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Board:
     """Everything the pages of one server show, at one version."""
 
     cards: tuple[Card, ...]
     version: tuple[object, ...] = field(default=())
+    betas: tuple[BetaView, ...] = ()
+    posts: tuple[Post, ...] = ()
 
     def column(self, statuses: tuple[str, ...]) -> list[Card]:
         return [c for c in self.cards if c.status in statuses]
@@ -69,10 +115,15 @@ class Board:
     def roadmap(self) -> list[tuple[str, list[Card]]]:
         return [(title, self.column(statuses)) for title, statuses in ROADMAP_COLUMNS]
 
-    def requests(self, type_: str | None = None) -> list[Card]:
-        """The demand board: open items, most votes first."""
-        return [c for c in self.cards if c.status in ("new", "acknowledged", "planned", "in_progress")
-                and (type_ is None or c.type == type_)]
+    def requests(self, type_: str | None = None, beta: str | None = None) -> list[Card]:
+        """The demand board: open items, most votes first; ``beta``: a beta's name, as :meth:`beta_named`."""
+        return [c for c in self.cards if c.status in OPEN
+                and (type_ is None or c.type == type_) and (beta is None or c.beta == beta)]
+
+    def beta_named(self, name: str) -> str | None:
+        """The beta shown on the betas page with that name (any case), or ``None``."""
+        wanted = name.strip().casefold()
+        return next((b.beta.name for b in self.betas if b.beta.name.casefold() == wanted), None)
 
     def changelog(self) -> list[tuple[str, list[Card]]]:
         """Shipped items by version (newest release first; items with no version last)."""
@@ -84,12 +135,31 @@ class Board:
                        reverse=True)
         return named + ([("", groups[""])] if "" in groups else [])
 
+    def timeline(self) -> list[Entry]:
+        """The changelog: releases and "what we changed because of you" posts, newest first (shipped items
+        with no version last)."""
+        entries = [Entry("release", version, max(c.updated_at for c in cards), tuple(cards))
+                   for version, cards in self.changelog() if version]
+        entries += [Entry("post", p.beta, p.post.posted_at, p.cards, p) for p in self.posts]
+        entries.sort(key=lambda e: e.at, reverse=True)
+        rest = [cards for version, cards in self.changelog() if not version]
+        if rest:
+            entries.append(Entry("release", "", max(c.updated_at for c in rest[0]), tuple(rest[0])))
+        return entries
+
     def card(self, item_id: int) -> Card | None:
         return next((c for c in self.cards if c.id == item_id), None)
 
     @property
     def shipped(self) -> int:
         return len(self.column(("shipped",)))
+
+
+OPEN = ("new", "acknowledged", "planned", "in_progress")
+
+
+def jump_url(guild_id: int, channel_id: int, message_id: int | None) -> str | None:
+    return f"https://discord.com/channels/{guild_id}/{channel_id}/{message_id}" if message_id else None
 
 
 class PublicPages:
@@ -109,33 +179,57 @@ class PublicPages:
         the bot's member cache), else the name Kudos last stored is used."""
         settings = self._settings(guild_id)
         async with self.db.connect() as conn:
-            version: tuple[object, ...] = (*await items.version(conn, guild_id), tuple(settings.public_types),
-                                           settings.show_details)
-        version += tuple(await self._names_version(guild_id))
+            feedback_version = await items.version(conn, guild_id)
+            betas = tuple(await betas_of.public_betas(conn, guild_id))
+            posts = tuple(await posts_of.changes_posts(conn, guild_id))
+        version: tuple[object, ...] = (*feedback_version, tuple(settings.public_types), settings.show_details,
+                                       betas, posts, *await self._names_version(guild_id))
         now = self.clock.now().timestamp()
         cached = self._cache.get(guild_id)
         if cached is not None and cached[0].version == version and cached[1] > now:
             self.hits += 1
             return cached[0]
-        board = await self._build(guild_id, settings, version, name_of)
+        board = await self._build(guild_id, settings, version, name_of, betas, posts)
         self._cache[guild_id] = (board, now + TTL_SECONDS)
         self.builds += 1
         return board
 
     async def _build(self, guild_id: int, settings: Any, version: tuple[object, ...],
-                     name_of: Callable[[int], str | None]) -> Board:
+                     name_of: Callable[[int], str | None], betas: tuple[PublicBeta, ...],
+                     posts: tuple[ChangesPost, ...]) -> Board:
         async with self.db.connect() as conn:
             found = await items.public_items(conn, guild_id, settings.public_types)
             backers = await items.supporters(conn, [i.id for i in found])
+            counts = await items.beta_counts(conn, guild_id) if betas else {}
         everyone = {uid for ids in backers.values() for uid in ids}
         stored = await self._public_names(guild_id, everyone)
         names = {uid: name for uid, fallback in stored.items() if (name := name_of(uid) or fallback)}
+        beta_names = {b.id: b.name for b in betas}
         cards = tuple(
             Card(id=i.id, type=i.type, title=i.title, details=i.details if settings.show_details else "",
                  status=i.status, version=i.version, votes=i.vote_count, supporters=len(backers.get(i.id, ())),
                  names=tuple(sorted(names[u] for u in backers.get(i.id, ()) if u in names)),
                  thread_url=(f"https://discord.com/channels/{guild_id}/{i.thread_id}" if i.thread_id else None),
-                 updated_at=i.updated_at)
+                 updated_at=i.updated_at, beta=beta_names.get(i.beta_id) if i.beta_id is not None else None)
             for i in found
         )
-        return Board(cards=cards, version=version)
+        of_beta: dict[int, list[Card]] = {}
+        for i, card in zip(found, cards, strict=True):
+            if i.beta_id is not None:
+                of_beta.setdefault(i.beta_id, []).append(card)
+        views = tuple(
+            BetaView(beta=b, join_url=jump_url(guild_id, b.channel_id, b.message_id) or "",
+                     feedback=counts.get(b.id, (0, 0))[0], shipped=counts.get(b.id, (0, 0))[1],
+                     cards=tuple(of_beta.get(b.id, ())))
+            for b in betas
+        )
+        shown_posts = []
+        for post in posts:
+            view = next((v for v in views if v.beta.id == post.beta_id), None)
+            if view is None:  # its beta isn't shown (never announced): neither is the post
+                continue
+            shipped = tuple(view.shipped_cards)
+            shown_posts.append(Post(post=post, beta=view.beta.name,
+                                    url=jump_url(guild_id, post.channel_id, post.message_id), cards=shipped,
+                                    not_shown=max(view.shipped - len(shipped), 0)))
+        return Board(cards=cards, version=version, betas=views, posts=tuple(shown_posts))

@@ -1,5 +1,7 @@
 """The public pages (``[guilds.<id>.public] enabled, slug``): ``/p/<slug>/`` roadmap, ``requests`` (filter by
-type), ``changelog`` (shipped by version) with its Atom feed (feedgen), ``i/<id>`` (one item, its own Open Graph
+type and beta; an unknown filter is a 400 that lists the valid ones), ``changelog`` (shipped by version and the
+"what we changed because of you" posts) with its Atom feed (feedgen), ``betas`` (open ones with spots left and
+the announcement to join from, closed ones with what came of them), ``i/<id>`` (one item, its own Open Graph
 tags so a pasted link unfurls with title and votes) and ``badge.svg``.
 
 No login; read-only; served from :class:`bot.public.service.PublicPages`' cache. The dashboard's security
@@ -12,12 +14,13 @@ past a burst (loopback, where the tests and a local reverse proxy connect from, 
 from __future__ import annotations
 
 import time
-from datetime import UTC
+from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 from aiohttp import web
 from feedgen.feed import FeedGenerator
 
-from bot.public.service import TYPE_LABELS, Board
+from bot.public.service import TYPE_LABELS, Board, Card, Post
 from bot.web.app import JINJA_KEY, render
 from bot.web.security import BOT_KEY
 
@@ -76,10 +79,11 @@ async def _board(request: web.Request) -> tuple[Board, str, str]:
     return board, name, f"/p/{slug}"
 
 
-def _page(request: web.Request, base: str, **values: object) -> web.Response:
+def _page(request: web.Request, base: str, *, http_status: int = 200, **values: object) -> web.Response:
     bot = request.app[BOT_KEY]
     root = bot.web.base_url if bot.web is not None else ""
-    response = render(request, "public.html", base=base, canonical=f"{root}{request.path}", **values)
+    response = render(request, "public.html", http_status=http_status, base=base,
+                      canonical=f"{root}{request.path}", **values)
     response.headers["Cache-Control"] = CACHE
     return response
 
@@ -94,20 +98,53 @@ async def roadmap(request: web.Request) -> web.StreamResponse:
 
 async def requests(request: web.Request) -> web.StreamResponse:
     board, server, base = await _board(request)
-    type_ = request.query.get("type") or ""
+    type_ = request.query.get("type", "").strip()
+    beta_asked = request.query.get("beta", "").strip()
+    beta = board.beta_named(beta_asked) if beta_asked else None
+    problems = []
     if type_ and type_ not in TYPE_LABELS:
-        type_ = ""
-    cards = board.requests(type_ or None)
+        problems.append(f"There is no type {type_[:40]!r} here; use one of: {', '.join(TYPE_LABELS)}.")
+    if beta_asked and beta is None:
+        known = ", ".join(b.beta.name for b in board.betas) or "none yet"
+        problems.append(f"There is no beta {beta_asked[:60]!r} on the betas page (betas: {known}).")
+    if problems:
+        return _page(request, base, http_status=400, active="refused", server=server,
+                     page_title=f"{server}: top requests", description="That filter doesn't exist.",
+                     problems=problems)
+    cards = board.requests(type_ or None, beta)
+    with_open = sorted({c.beta for c in board.requests() if c.beta})
+    if beta and beta not in with_open:
+        with_open.append(beta)
+
+    def href(t: str, b: str) -> str:
+        query = urlencode([(k, v) for k, v in (("type", t), ("beta", b)) if v])
+        return f"{base}/requests" + (f"?{query}" if query else "")
+
+    what = f"{TYPE_LABELS[type_].lower()} " if type_ else ""
     return _page(request, base, active="requests", server=server, page_title=f"{server}: top requests",
-                 description=f"{len(cards)} open requests, ranked by the community's votes.", cards=cards,
-                 type_=type_, types=[("", "All"), *TYPE_LABELS.items()])
+                 description=f"{len(cards)} open {what}requests{f' from the {beta} beta' if beta else ''}, "
+                             "ranked by the community's votes.",
+                 cards=cards, beta=beta or "",
+                 type_links=[(label, href(key, beta or ""), key == type_)
+                             for key, label in [("", "All"), *TYPE_LABELS.items()]],
+                 beta_links=[("All", href(type_, ""), not beta),
+                             *((name, href(type_, name), name == beta) for name in with_open)])
+
+
+async def betas(request: web.Request) -> web.StreamResponse:
+    board, server, base = await _board(request)
+    open_ = [b for b in board.betas if b.beta.status == "open"]
+    closed = [b for b in board.betas if b.beta.status == "closed"]
+    return _page(request, base, active="betas", server=server, page_title=f"{server} betas",
+                 description=f"{len(open_)} open beta{'' if len(open_) == 1 else 's'} to join, "
+                             f"{len(closed)} closed.", open_betas=open_, closed_betas=closed)
 
 
 async def changelog(request: web.Request) -> web.StreamResponse:
     board, server, base = await _board(request)
     return _page(request, base, active="changelog", server=server, page_title=f"{server} changelog",
                  description=f"{board.shipped} changes shipped because the community asked.",
-                 releases=board.changelog())
+                 entries=board.timeline())
 
 
 async def item(request: web.Request) -> web.StreamResponse:
@@ -135,23 +172,45 @@ async def feed(request: web.Request) -> web.StreamResponse:
     fg.subtitle("What shipped because the community asked")
     fg.language("en")
     cards = [c for _version, cs in board.changelog() for c in cs]
-    updated = max((c.updated_at for c in cards), default=None)
-    if updated is not None:
-        fg.updated(updated.astimezone(UTC))
-    for card in reversed(cards):  # feedgen lists the last added first
+    updated = max([c.updated_at for c in cards] + [p.post.posted_at for p in board.posts], default=None)
+    fg.updated((updated or datetime(2020, 1, 1, tzinfo=UTC)).astimezone(UTC))
+    # feedgen lists the last added first: add the oldest first.
+    dated: list[tuple[datetime, int, object]] = [(c.updated_at, 0, c) for c in cards]
+    dated += [(p.post.posted_at, 1, p) for p in board.posts]
+    for _at, _kind, what in sorted(dated, key=lambda d: (d[0], d[1])):
         entry = fg.add_entry()
+        if isinstance(what, Post):
+            link = f"{root}{base}/changelog#post-{what.post.id}"
+            entry.id(link)
+            entry.title(f"What we changed because of you: {what.beta} beta")
+            entry.link(href=what.url or link)
+            entry.updated(what.post.posted_at.astimezone(UTC))
+            entry.summary(_post_summary(what))
+            continue
+        card = what
+        assert isinstance(card, Card)
         entry.id(f"{root}{base}/i/{card.id}")
         entry.title(card.title)
         entry.link(href=f"{root}{base}/i/{card.id}")
         entry.updated(card.updated_at.astimezone(UTC))
         shipped_in = f" in {card.version}" if card.version else ""
-        entry.summary(f"{card.type_label}, shipped{shipped_in}; suggested by {card.supporters} "
-                      f"member{'' if card.supporters == 1 else 's'}")
-    if not cards:
-        from datetime import datetime
-        fg.updated(datetime(2020, 1, 1, tzinfo=UTC))
+        entry.summary(f"{card.type_label}, shipped{shipped_in}; {_suggested(card)}")
     return web.Response(body=fg.atom_str(pretty=True), content_type="application/atom+xml", charset="utf-8",
                         headers={"Cache-Control": CACHE})
+
+
+def _suggested(card: Card) -> str:
+    text = f"suggested by {card.supporters} member{'' if card.supporters == 1 else 's'}"
+    return text + (f", including {', '.join(card.names)}" if card.names else "")
+
+
+def _post_summary(post: Post) -> str:
+    lines = [f"{len(post.cards) + post.not_shown} thing{'' if len(post.cards) + post.not_shown == 1 else 's'} "
+             f"the {post.beta} beta's members told us about shipped:"]
+    lines += [f"{c.title} ({c.type_label.lower()}), {_suggested(c)}" for c in post.cards]
+    if post.not_shown:
+        lines.append(f"and {post.not_shown} more that are not public")
+    return "\n".join(lines)
 
 
 BADGE = """<svg xmlns="http://www.w3.org/2000/svg" width="{{ width }}" height="20" role="img" aria-label="{{ text }}">
@@ -174,5 +233,6 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/p/{slug}/requests", requests)
     app.router.add_get("/p/{slug}/changelog", changelog)
     app.router.add_get("/p/{slug}/changelog.atom", feed)
+    app.router.add_get("/p/{slug}/betas", betas)
     app.router.add_get("/p/{slug}/badge.svg", badge)
     app.router.add_get("/p/{slug}/i/{item_id:\\d+}", item)
