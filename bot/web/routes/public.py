@@ -14,6 +14,7 @@ past a burst (loopback, where the tests and a local reverse proxy connect from, 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
@@ -25,6 +26,9 @@ from bot.web.app import JINJA_KEY, render
 from bot.web.security import BOT_KEY
 
 CACHE = "public, max-age=60"
+# How much one page lists (the rest is counted): a roadmap column, the top requests, the changelog's cards
+# (whole releases and posts, newest first), the feed's entries.
+PER_COLUMN, TOP_REQUESTS, CHANGELOG, FEED_ENTRIES = 50, 100, 200, 50
 BURST, PER_SECOND = 30, 5.0
 _LOOPBACK = ("127.0.0.1", "::1")
 
@@ -51,6 +55,34 @@ class RateLimit:
 LIMIT_KEY: web.AppKey[RateLimit] = web.AppKey("public_rate_limit", RateLimit)
 
 
+class Rendered:
+    """Each page's bytes as last rendered, kept while its server's :class:`Board` is the one the service
+    returns: the service hands out the same board until its version moves, so a hit costs the version check
+    and a dict lookup, and a status change or a vote (a new board) re-renders on the next request."""
+
+    MAX = 512
+
+    def __init__(self) -> None:
+        self._pages: dict[tuple[object, ...], tuple[Board, bytes, int, str]] = {}
+
+    def get(self, board: Board, key: tuple[object, ...]) -> web.Response | None:
+        found = self._pages.get(key)
+        if found is None or found[0] is not board:
+            return None
+        return web.Response(body=found[1], status=found[2], content_type=found[3], charset="utf-8",
+                            headers={"Cache-Control": CACHE})
+
+    def put(self, board: Board, key: tuple[object, ...], response: web.Response) -> web.Response:
+        if response.status == 200 and isinstance(response.body, bytes):
+            if len(self._pages) >= self.MAX:
+                self._pages.clear()
+            self._pages[key] = (board, response.body, response.status, response.content_type)
+        return response
+
+
+RENDERED_KEY: web.AppKey[Rendered] = web.AppKey("public_rendered", Rendered)
+
+
 def _guild_for(request: web.Request) -> tuple[int, str, str]:
     """(guild id, server name, slug) of the slug in the path; 404 when no server serves it."""
     slug = request.match_info["slug"]
@@ -66,7 +98,22 @@ def _guild_for(request: web.Request) -> tuple[int, str, str]:
     raise web.HTTPNotFound()
 
 
-async def _board(request: web.Request) -> tuple[Board, str, str]:
+@dataclass(frozen=True, slots=True)
+class Served:
+    board: Board
+    server: str
+    base: str
+    guild_id: int
+
+    def hit(self, request: web.Request, *key: object) -> web.Response | None:
+        """The page already rendered from this board for ``key``, or ``None``."""
+        return request.app[RENDERED_KEY].get(self.board, (self.guild_id, *key))
+
+    def keep(self, request: web.Request, response: web.Response, *key: object) -> web.Response:
+        return request.app[RENDERED_KEY].put(self.board, (self.guild_id, *key), response)
+
+
+async def _served(request: web.Request) -> Served:
     guild_id, name, slug = _guild_for(request)
     bot = request.app[BOT_KEY]
     guild = bot.get_guild(guild_id)
@@ -76,7 +123,7 @@ async def _board(request: web.Request) -> tuple[Board, str, str]:
         return member.display_name if member is not None else None
 
     board = await bot.app.public.board(guild_id, name_of)
-    return board, name, f"/p/{slug}"
+    return Served(board, name, f"/p/{slug}", guild_id)
 
 
 def _page(request: web.Request, base: str, *, http_status: int = 200, **values: object) -> web.Response:
@@ -89,28 +136,35 @@ def _page(request: web.Request, base: str, *, http_status: int = 200, **values: 
 
 
 async def roadmap(request: web.Request) -> web.StreamResponse:
-    board, server, base = await _board(request)
-    shipped = board.shipped
-    return _page(request, base, active="roadmap", server=server, page_title=f"{server} roadmap",
-                 description=f"What {server}'s community asked for: {len(board.requests())} open requests, "
-                             f"{shipped} shipped.", columns=board.roadmap())
+    served = await _served(request)
+    if (hit := served.hit(request, "roadmap")) is not None:
+        return hit
+    board, server = served.board, served.server
+    columns = [(title, cards[:PER_COLUMN], len(cards)) for title, cards in board.roadmap()]
+    return served.keep(request, _page(
+        request, served.base, active="roadmap", server=server, page_title=f"{server} roadmap",
+        description=f"What {server}'s community asked for: {len(board.requests())} open requests, "
+                    f"{board.shipped} shipped.", columns=columns), "roadmap")
 
 
 async def requests(request: web.Request) -> web.StreamResponse:
-    board, server, base = await _board(request)
+    served = await _served(request)
+    board, server, base = served.board, served.server, served.base
     type_ = request.query.get("type", "").strip()
     beta_asked = request.query.get("beta", "").strip()
     beta = board.beta_named(beta_asked) if beta_asked else None
     problems = []
     if type_ and type_ not in TYPE_LABELS:
-        problems.append(f"There is no type {type_[:40]!r} here; use one of: {', '.join(TYPE_LABELS)}.")
+        problems.append(f"There is no type \u201c{type_[:40]}\u201d; use one of: {', '.join(TYPE_LABELS)}.")
     if beta_asked and beta is None:
         known = ", ".join(b.beta.name for b in board.betas) or "none yet"
-        problems.append(f"There is no beta {beta_asked[:60]!r} on the betas page (betas: {known}).")
+        problems.append(f"There is no beta \u201c{beta_asked[:60]}\u201d on the betas page (betas: {known}).")
     if problems:
         return _page(request, base, http_status=400, active="refused", server=server,
                      page_title=f"{server}: top requests", description="That filter doesn't exist.",
                      problems=problems)
+    if (hit := served.hit(request, "requests", type_, beta)) is not None:
+        return hit
     cards = board.requests(type_ or None, beta)
     with_open = sorted({c.beta for c in board.requests() if c.beta})
     if beta and beta not in with_open:
@@ -121,47 +175,66 @@ async def requests(request: web.Request) -> web.StreamResponse:
         return f"{base}/requests" + (f"?{query}" if query else "")
 
     what = f"{TYPE_LABELS[type_].lower()} " if type_ else ""
-    return _page(request, base, active="requests", server=server, page_title=f"{server}: top requests",
-                 description=f"{len(cards)} open {what}requests{f' from the {beta} beta' if beta else ''}, "
-                             "ranked by the community's votes.",
-                 cards=cards, beta=beta or "",
-                 type_links=[(label, href(key, beta or ""), key == type_)
-                             for key, label in [("", "All"), *TYPE_LABELS.items()]],
-                 beta_links=[("All", href(type_, ""), not beta),
-                             *((name, href(type_, name), name == beta) for name in with_open)])
+    return served.keep(request, _page(
+        request, base, active="requests", server=server, page_title=f"{server}: top requests",
+        description=f"{len(cards)} open {what}requests{f' from the {beta} beta' if beta else ''}, "
+                    "ranked by the community's votes.",
+        cards=cards[:TOP_REQUESTS], total=len(cards), beta=beta or "",
+        type_links=[(label, href(key, beta or ""), key == type_) for key, label in [("", "All"), *TYPE_LABELS.items()]],
+        beta_links=[("All", href(type_, ""), not beta), *((name, href(type_, name), name == beta) for name in with_open)],
+    ), "requests", type_, beta)
 
 
 async def betas(request: web.Request) -> web.StreamResponse:
-    board, server, base = await _board(request)
+    served = await _served(request)
+    if (hit := served.hit(request, "betas")) is not None:
+        return hit
+    board, server = served.board, served.server
     open_ = [b for b in board.betas if b.beta.status == "open"]
     closed = [b for b in board.betas if b.beta.status == "closed"]
-    return _page(request, base, active="betas", server=server, page_title=f"{server} betas",
-                 description=f"{len(open_)} open beta{'' if len(open_) == 1 else 's'} to join, "
-                             f"{len(closed)} closed.", open_betas=open_, closed_betas=closed)
+    return served.keep(request, _page(
+        request, served.base, active="betas", server=server, page_title=f"{server} betas",
+        description=f"{len(open_)} open beta{'' if len(open_) == 1 else 's'} to join, {len(closed)} closed.",
+        open_betas=open_, closed_betas=closed), "betas")
 
 
 async def changelog(request: web.Request) -> web.StreamResponse:
-    board, server, base = await _board(request)
-    return _page(request, base, active="changelog", server=server, page_title=f"{server} changelog",
-                 description=f"{board.shipped} changes shipped because the community asked.",
-                 entries=board.timeline())
+    served = await _served(request)
+    if (hit := served.hit(request, "changelog")) is not None:
+        return hit
+    board, server = served.board, served.server
+    entries, shown = [], 0
+    for entry in board.timeline():  # the newest changes, up to CHANGELOG cards
+        if shown >= CHANGELOG:
+            break
+        entries.append(entry)
+        shown += len(entry.cards)
+    return served.keep(request, _page(
+        request, served.base, active="changelog", server=server, page_title=f"{server} changelog",
+        description=f"{board.shipped} changes shipped because the community asked.", entries=entries,
+        more=len(board.timeline()) - len(entries)), "changelog")
 
 
 async def item(request: web.Request) -> web.StreamResponse:
-    board, server, base = await _board(request)
-    try:
-        card = board.card(int(request.match_info["item_id"]))
-    except ValueError:
-        card = None
+    served = await _served(request)
+    item_id = int(request.match_info["item_id"])
+    if (hit := served.hit(request, "item", item_id)) is not None:
+        return hit
+    card = served.board.card(item_id)
     if card is None:
         raise web.HTTPNotFound()
-    return _page(request, base, active="item", server=server, page_title=card.title,
-                 description=f"{card.type_label} · {card.status_label} · {card.votes} "
-                             f"vote{'' if card.votes == 1 else 's'} in the {server} community", item=card)
+    return served.keep(request, _page(
+        request, served.base, active="item", server=served.server, page_title=card.title,
+        description=f"{card.type_label} · {card.status_label} · {card.votes} "
+                    f"vote{'' if card.votes == 1 else 's'} in the {served.server} community", item=card),
+        "item", item_id)
 
 
 async def feed(request: web.Request) -> web.StreamResponse:
-    board, server, base = await _board(request)
+    served = await _served(request)
+    if (hit := served.hit(request, "feed")) is not None:
+        return hit
+    board, server, base = served.board, served.server, served.base
     bot = request.app[BOT_KEY]
     root = bot.web.base_url if bot.web is not None else ""
     fg = FeedGenerator()
@@ -171,13 +244,11 @@ async def feed(request: web.Request) -> web.StreamResponse:
     fg.link(href=f"{root}{base}/changelog.atom", rel="self")
     fg.subtitle("What shipped because the community asked")
     fg.language("en")
-    cards = [c for _version, cs in board.changelog() for c in cs]
-    updated = max([c.updated_at for c in cards] + [p.post.posted_at for p in board.posts], default=None)
-    fg.updated((updated or datetime(2020, 1, 1, tzinfo=UTC)).astimezone(UTC))
-    # feedgen lists the last added first: add the oldest first.
-    dated: list[tuple[datetime, int, object]] = [(c.updated_at, 0, c) for c in cards]
+    dated: list[tuple[datetime, int, Card | Post]] = [(c.updated_at, 0, c) for c in board.column(("shipped",))]
     dated += [(p.post.posted_at, 1, p) for p in board.posts]
-    for _at, _kind, what in sorted(dated, key=lambda d: (d[0], d[1])):
+    dated = sorted(dated, key=lambda d: (d[0], d[1]))[-FEED_ENTRIES:]  # the newest entries
+    fg.updated((dated[-1][0] if dated else datetime(2020, 1, 1, tzinfo=UTC)).astimezone(UTC))
+    for _at, _kind, what in dated:  # feedgen lists the last added first: oldest first
         entry = fg.add_entry()
         if isinstance(what, Post):
             link = f"{root}{base}/changelog#post-{what.post.id}"
@@ -187,16 +258,15 @@ async def feed(request: web.Request) -> web.StreamResponse:
             entry.updated(what.post.posted_at.astimezone(UTC))
             entry.summary(_post_summary(what))
             continue
-        card = what
-        assert isinstance(card, Card)
-        entry.id(f"{root}{base}/i/{card.id}")
-        entry.title(card.title)
-        entry.link(href=f"{root}{base}/i/{card.id}")
-        entry.updated(card.updated_at.astimezone(UTC))
-        shipped_in = f" in {card.version}" if card.version else ""
-        entry.summary(f"{card.type_label}, shipped{shipped_in}; {_suggested(card)}")
-    return web.Response(body=fg.atom_str(pretty=True), content_type="application/atom+xml", charset="utf-8",
-                        headers={"Cache-Control": CACHE})
+        entry.id(f"{root}{base}/i/{what.id}")
+        entry.title(what.title)
+        entry.link(href=f"{root}{base}/i/{what.id}")
+        entry.updated(what.updated_at.astimezone(UTC))
+        shipped_in = f" in {what.version}" if what.version else ""
+        entry.summary(f"{what.type_label}, shipped{shipped_in}; {_suggested(what)}")
+    response = web.Response(body=fg.atom_str(pretty=True), content_type="application/atom+xml", charset="utf-8",
+                            headers={"Cache-Control": CACHE})
+    return served.keep(request, response, "feed")
 
 
 def _suggested(card: Card) -> str:
@@ -220,15 +290,19 @@ BADGE = """<svg xmlns="http://www.w3.org/2000/svg" width="{{ width }}" height="2
 
 
 async def badge(request: web.Request) -> web.StreamResponse:
-    board, _server, _base = await _board(request)
-    shipped = board.shipped
+    served = await _served(request)
+    if (hit := served.hit(request, "badge")) is not None:
+        return hit
+    shipped = served.board.shipped
     text = f"{shipped} idea{'' if shipped == 1 else 's'} shipped from our community"
     svg = request.app[JINJA_KEY].from_string(BADGE).render(text=text, width=12 + 7 * len(text))
-    return web.Response(text=svg, content_type="image/svg+xml", headers={"Cache-Control": CACHE})
+    response = web.Response(text=svg, content_type="image/svg+xml", headers={"Cache-Control": CACHE})
+    return served.keep(request, response, "badge")
 
 
 def setup(app: web.Application) -> None:
     app[LIMIT_KEY] = RateLimit()
+    app[RENDERED_KEY] = Rendered()
     app.router.add_get("/p/{slug}/", roadmap)
     app.router.add_get("/p/{slug}/requests", requests)
     app.router.add_get("/p/{slug}/changelog", changelog)
