@@ -1,19 +1,23 @@
 """What the public pages show, from a cache refreshed on change.
 
-Each page is cached per server until the data under it changes: every request first reads a cheap version of
-the server's feedback (item count, latest update, total votes, statuses, staff marks, erasures) and of the
-name opt-ins, one indexed aggregate each, plus the server's few announced betas (with their join counts) and
-posted "what we changed" posts, so a status change, a vote, a staff mark, an erasure, an opt-out, a join or a
-new post shows on the next request from any process (several bot processes on PostgreSQL see the same
-versions). A page also expires after ``TTL_SECONDS`` whatever happens (a member's display name changing is not
-in the version).
+Each server's :class:`Board` is cached with the version of the data under it: the server's feedback (item
+count, latest update, total votes, statuses, staff marks, erasures: one aggregate over its items), its few
+announced betas with their join counts, its posted "what we changed" posts and the name opt-ins. A request
+re-reads that version (and rebuilds the board when it moved):
 
-Privacy: only public items (:mod:`bot.feedback.public`); supporters are counted, and named only when they
-opted in (``/mydata public-name on``) and were not erased; details only when ``show_details`` is on.
+- on every request for ``DIRTY_SECONDS`` after this process changed something the pages show
+  (:meth:`PublicPages.changed`: the feedback, betas and privacy services' ``changed`` signals and the
+  ``beta.*``/``member.erased`` events call it inside the change's transaction; the window covers its
+  commit), so a status change, a vote, a join, a post, an opt-out or an erasure shows on the next request;
+- otherwise at most every ``RECHECK_SECONDS``, so a change made by another bot process sharing the database
+  (or written straight into it) shows within that. In between, a cached page costs no query at all.
+
+A board also expires after ``TTL_SECONDS`` whatever happens (a member's display name is not in the version).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,6 +32,8 @@ from bot.platform.clock import Clock
 from bot.platform.db import Database
 
 TTL_SECONDS = 60.0
+RECHECK_SECONDS = 1.0  # the feedback version is read at least this often
+DIRTY_SECONDS = 2.0  # and on every request for this long after a change in this process
 ROADMAP_COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Under review", ("new", "acknowledged")),
     ("Planned", ("planned",)),
@@ -171,21 +177,43 @@ class PublicPages:
         self._public_names = public_names  # (guild id, member ids) → {id: display name} of those who opted in
         self._names_version = names_version
         self._cache: dict[int, tuple[Board, float]] = {}
+        self._checked: dict[int, float] = {}  # guild → when its version was last read (time.monotonic)
+        self._dirty_until: dict[int, float] = {}
         self.hits = 0
         self.builds = 0
+        self.checks = 0
+
+    def changed(self, guild_id: int) -> None:
+        """Something the pages show changed in this process (called inside the change's transaction): read
+        the version on every request for the next ``DIRTY_SECONDS``, so the commit is seen."""
+        self._dirty_until[guild_id] = time.monotonic() + DIRTY_SECONDS
+
+    async def on_outbound(self, _conn: Any, event: Any) -> None:
+        """Joins, leaves, a closed beta, an erasure: the next requests re-read the version."""
+        if event.type.startswith(("beta.", "feedback.")) or event.type == "member.erased":
+            self.changed(event.guild_id)
 
     async def board(self, guild_id: int, name_of: Callable[[int], str | None] = lambda _uid: None) -> Board:
         """The server's board; ``name_of`` gives a member's current display name (the web layer reads it from
         the bot's member cache), else the name Kudos last stored is used."""
         settings = self._settings(guild_id)
+        tick = time.monotonic()
+        now = self.clock.now().timestamp()
+        cached = self._cache.get(guild_id)
+        settled = (tick - self._checked.get(guild_id, -RECHECK_SECONDS) < RECHECK_SECONDS
+                   and tick >= self._dirty_until.get(guild_id, 0.0))
+        if (cached is not None and settled and cached[1] > now
+                and cached[0].version[:2] == (tuple(settings.public_types), settings.show_details)):
+            self.hits += 1
+            return cached[0]
+        self.checks += 1
+        self._checked[guild_id] = tick
         async with self.db.connect() as conn:
             feedback_version = await items.version(conn, guild_id)
             betas = tuple(await betas_of.public_betas(conn, guild_id))
             posts = tuple(await posts_of.changes_posts(conn, guild_id))
-        version: tuple[object, ...] = (*feedback_version, tuple(settings.public_types), settings.show_details,
+        version: tuple[object, ...] = (tuple(settings.public_types), settings.show_details, *feedback_version,
                                        betas, posts, *await self._names_version(guild_id))
-        now = self.clock.now().timestamp()
-        cached = self._cache.get(guild_id)
         if cached is not None and cached[0].version == version and cached[1] > now:
             self.hits += 1
             return cached[0]
