@@ -17,6 +17,7 @@ A board also expires after ``TTL_SECONDS`` whatever happens (a member's display 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -179,6 +180,7 @@ class PublicPages:
         self._cache: dict[int, tuple[Board, float]] = {}
         self._checked: dict[int, float] = {}  # guild → when its version was last read (time.monotonic)
         self._dirty_until: dict[int, float] = {}
+        self._building: dict[int, asyncio.Lock] = {}
         self.hits = 0
         self.builds = 0
         self.checks = 0
@@ -217,9 +219,15 @@ class PublicPages:
         if cached is not None and cached[0].version == version and cached[1] > now:
             self.hits += 1
             return cached[0]
-        board = await self._build(guild_id, settings, version, name_of, betas, posts)
-        self._cache[guild_id] = (board, now + TTL_SECONDS)
-        self.builds += 1
+        # One rebuild per server at a time: the requests that arrive meanwhile wait and share it.
+        async with self._building.setdefault(guild_id, asyncio.Lock()):
+            cached = self._cache.get(guild_id)
+            if cached is not None and cached[0].version == version and cached[1] > now:
+                self.hits += 1
+                return cached[0]
+            board = await self._build(guild_id, settings, version, name_of, betas, posts)
+            self._cache[guild_id] = (board, now + TTL_SECONDS)
+            self.builds += 1
         return board
 
     async def _build(self, guild_id: int, settings: Any, version: tuple[object, ...],
