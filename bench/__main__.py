@@ -6,12 +6,12 @@ import asyncio
 import logging
 import sys
 
-from bench import flood, gateway, insights, ledger, memory, rewards, similar, startup
+from bench import flood, gateway, insights, ledger, memory, public, rewards, similar, startup
 from bench.common import HEADER, SIDE_BY_SIDE_HEADER, Result, side_by_side
 
 SUITES = {"startup": startup.run, "rewards": rewards.run, "ledger": ledger.run, "insights": insights.run,
           "gateway": gateway.run, "memory": memory.run,
-          "flood": flood.run, "similar": similar.run}
+          "flood": flood.run, "similar": similar.run, "public": public.run}
 
 
 async def main(selected: list[str]) -> list[Result]:

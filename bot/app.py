@@ -170,6 +170,13 @@ def build_app(config: KudosConfig, db: Database, clock: Clock, jobs: TimerSchedu
         personal_data=PERSONAL_DATA,
         # Erasure and the opt-out: the member's buffered activity counts are written first, none after.
         settle_member=activity.member_settled, outbound=bus.publish)
+    # The public pages (/p/<slug>/): public feedback items, supporters named only when they opted in. A change
+    # they show (feedback's signal, an erasure's event) has the next requests re-read the cache's version.
+    public = PublicPages(db, clock, public_settings=lambda guild_id: guild_config(guild_id).public,
+                         public_names=privacy.public_names, names_version=privacy.public_names_version)
+    for changed in (feedback.changed, betas.changed, privacy.public_changed):
+        changed.connect(public.changed)
+    bus.subscribe(Outbound, public.on_outbound)
     return App(
         config=config, db=db, clock=clock, jobs=jobs, guild_config=guild_config, bus=bus,
         ledger=ledger, rewards=rewards, contributions=contributions, feedback=feedback, betas=betas,
@@ -183,9 +190,7 @@ def build_app(config: KudosConfig, db: Database, clock: Clock, jobs: TimerSchedu
         # Charts are drawn in a child process (matplotlib would hold the GIL the event loop needs).
         charts=ChartRenderer(),
         privacy=privacy,
-        # The public pages (/p/<slug>/): public feedback items, supporters named only when they opted in.
-        public=PublicPages(db, clock, public_settings=lambda guild_id: guild_config(guild_id).public,
-                           public_names=privacy.public_names, names_version=privacy.public_names_version),
+        public=public,
         # The staff dashboard (bot/web): login links, sessions, CSRF. The secret comes from KUDOS_WEB_SECRET.
         web=WebService(db, clock, secret),
         # A server's own settings over config.toml (/settings, the dashboard): laid over guild_config.

@@ -24,6 +24,7 @@ from bot.ledger.explain import ts
 from bot.platform.clock import Clock
 from bot.platform.db import Database
 from bot.platform.errors import Conflict, LimitReached, NotFound
+from bot.platform.events import Signal
 from bot.platform.jobs.keys import BetaAnnounce, BetaClose, BetaRefresh, BetaRemind
 from bot.platform.jobs.store import cancel_series, pending_in_series
 
@@ -33,6 +34,7 @@ class _Announcing:
 
     db: Database
     clock: Clock
+    changed: Signal[int]
 
     # ------------------------------------------------------------------ the announcement's edit
 
@@ -182,6 +184,7 @@ class _Announcing:
             assert ann is not None
             await budget.mark_posted(conn, announcement_id, posted_at=now, message_id=message_id,
                                      thread_id=thread_id)
+            self.changed.send(ann.guild_id)
             await cancel_series(conn, BetaAnnounce(announcement_id), now=now)  # a pending post job has nothing to do
             hours = self.policy_for(ann.guild_id).reply_count_hours
             if thread_id is not None and hours:

@@ -59,6 +59,7 @@ from bot.platform import audit
 from bot.platform.clock import Clock
 from bot.platform.db import Database
 from bot.platform.errors import Conflict, InvalidInput, NotFound
+from bot.platform.events import Signal
 from bot.platform.spreadsheet import csv_bytes
 from bot.rewards import RewardsService
 
@@ -84,6 +85,9 @@ class BetaService(_Announcing, _Joining, _Closing):
         self.emit = emit
         self.schedule = schedule
         self.outbound = outbound
+        # Sent (with the guild id) when a beta or its announcement changes outside the outbound events (an
+        # announcement posted, an edit): the public pages re-read their version (bot.public listens).
+        self.changed: Signal[int] = Signal("betas changed")
 
     # ------------------------------------------------------------------ reading
 
@@ -213,6 +217,7 @@ class BetaService(_Announcing, _Joining, _Closing):
                                    incentive=draft.incentive, terms=draft.terms, capacity=draft.capacity,
                                    waitlist=draft.waitlist, ends_at=draft.ends_at,
                                    feedback_forum_id=draft.feedback_forum_id)
+            self.changed.send(guild_id)
             row = await self._get(conn, guild_id, beta_id)
             if "ends_at" in fields and row.status == "open":
                 await self._schedule_end(conn, row)

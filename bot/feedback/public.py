@@ -105,3 +105,16 @@ async def set_public(conn: AsyncConnection, guild_id: int, item_id: int, public:
     result = await conn.execute(update(feedback).where(feedback.c.guild_id == guild_id, feedback.c.id == item_id)
                                 .values(public=public))
     return result.rowcount == 1
+
+
+async def beta_counts(conn: AsyncConnection, guild_id: int) -> dict[int, tuple[int, int]]:
+    """Per beta: (items past review, of which shipped), erased ones left out. Counts only: which of them are
+    public decides whether a page lists them."""
+    shipped = func.coalesce(func.sum(case((feedback.c.status == "shipped", 1), else_=0)), 0)
+    rows = await conn.execute(
+        select(feedback.c.beta_id, func.count(), shipped)
+        .where(feedback.c.guild_id == guild_id, feedback.c.beta_id.is_not(None),
+               feedback.c.status.in_(SHOWN_STATUSES), feedback.c.title != ERASED_TITLE)
+        .group_by(feedback.c.beta_id)
+    )
+    return {int(b): (int(n), int(s)) for b, n, s in rows}

@@ -63,7 +63,7 @@ from bot.platform.clock import Clock
 from bot.platform.db import Database
 from bot.platform.db.locks import lock_for_write
 from bot.platform.errors import Conflict, InvalidInput, LimitReached, NotAllowed, NotFound
-from bot.platform.events import DomainEvent, Outbound
+from bot.platform.events import DomainEvent, Outbound, Signal
 from bot.platform.jobs.effects import JobKey
 from bot.platform.jobs.store import pending_in_series
 from bot.platform.text import check_text, is_invisible
@@ -117,6 +117,9 @@ class FeedbackService(BetaLookups, DmsMemory):
         self._emit = emit
         self._schedule_job = schedule_job
         self._outbound = outbound  # Outbound events (webhooks), in the change's transaction
+        # Sent (with the guild id) by every change the public pages show: a new item, a status, a vote, a merge,
+        # a staff mark, an approval from the review queue. Receivers must not block (bot.public listens).
+        self.changed: Signal[int] = Signal("feedback changed")
         # "Is it one of these?" (bot.feedback.suggest): imported here, it imports this module for typing only.
         from bot.feedback.suggest import Suggestions
 
@@ -142,6 +145,7 @@ class FeedbackService(BetaLookups, DmsMemory):
     async def _out(self, conn: AsyncConnection, item: FeedbackItem, type_: str, key: str, data: dict[str, Any],
                    *, member_id: int | None = None) -> None:
         """An outbound event (webhooks) about ``item``, in the caller's transaction."""
+        self.changed.send(item.guild_id)
         if self._outbound is None:
             return
         await self._outbound(conn, Outbound(item.guild_id, type_, key, self.clock.now(),
@@ -318,6 +322,7 @@ class FeedbackService(BetaLookups, DmsMemory):
             if item.status != "pending_review":
                 raise Conflict(f"Feedback #{item_id} was already handled ({label(item.status).lower()}).")
             await repo.update_item(conn, item_id, status="new", updated_at=self.clock.now())
+            self.changed.send(guild_id)
             await audit.record(conn, now=self.clock.now(), action="feedback.approve", guild_id=guild_id,
                                actor_id=actor_id, target_id=item_id)
             return await self._get(conn, guild_id, item_id)
@@ -545,6 +550,7 @@ class FeedbackService(BetaLookups, DmsMemory):
                 raise NotAllowed("Only staff can put a report on the public pages; you can keep your own "
                                  "report private (`public:off`).")
             await public_items.set_public(conn, guild_id, item_id, public)
+            self.changed.send(guild_id)
             await audit.record(conn, now=self.clock.now(), action="feedback.public", guild_id=guild_id,
                                actor_id=actor_id, target_id=item.reporter_id,
                                details={"item": item_id, "public": public})

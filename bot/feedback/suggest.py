@@ -166,6 +166,7 @@ class Suggestions:
                 await repo.add_coreporter(conn, item.id, user_id, None, now)
             refreshed = await repo.get(conn, guild_id, item_id)
             assert refreshed is not None
+            self.service.changed.send(guild_id)
             await search_index.set_state(conn, "feedback", item.id, votes=refreshed.vote_count, now=now)
             if vote == "counted":
                 await self.service.queue_embed(conn, guild_id, item.id)

@@ -30,7 +30,7 @@ from bot.platform import guilds as guild_repo
 from bot.platform.clock import Clock
 from bot.platform.db import Database, locks
 from bot.platform.errors import NotAllowed, NotFound
-from bot.platform.events import Outbound
+from bot.platform.events import Outbound, Signal
 from bot.platform.personal import Keep, PersonalData, check_registry
 from bot.privacy import store as repo
 
@@ -91,6 +91,9 @@ class PrivacyService:
                  outbound: Callable[[AsyncConnection, Outbound], Awaitable[None]] | None = None) -> None:
         self.db = db
         self.outbound = outbound  # member.erased (webhooks), in the erasure's transaction
+        # Sent (with the guild id) when a member's public name is turned on or off, or a member is erased: the
+        # public pages re-read their version (bot.public listens).
+        self.public_changed: Signal[int] = Signal("public names changed")
         # Around an erasure or an opt-out: a writer that buffers member rows (the activity counters) writes
         # them first and keeps none that came in meanwhile (``ActivityCounters.member_settled``).
         self._settle_member = settle_member
@@ -131,6 +134,7 @@ class PrivacyService:
         async with self.db.begin() as conn:
             changed = await repo.set_public_name(conn, guild_id, user_id, on=on, now=self.clock.now())
             if changed:
+                self.public_changed.send(guild_id)
                 await audit.record(conn, now=self.clock.now(), action=f"privacy.public_name_{'on' if on else 'off'}",
                                    guild_id=guild_id, actor_id=user_id, target_id=user_id, details={})
         return changed
@@ -185,6 +189,7 @@ class PrivacyService:
                     "Kudos holds no personal data about you in this server, so there is nothing to erase. "
                     "(If you asked before, your data is already gone.)"
                 )
+            self.public_changed.send(guild_id)
             await audit.record(conn, now=now, action="privacy.erase", guild_id=guild_id, target_id=pseudonym,
                                details={"via": via, "rows": rows})
             if self.outbound is not None:

@@ -222,4 +222,7 @@ async def public_names(conn: AsyncConnection, guild_id: int, user_ids: Iterable[
 
 async def public_names_version(conn: AsyncConnection, guild_id: int) -> tuple[object, ...]:
     t = privacy_public_names
-    return tuple((await conn.execute(select(func.count(), func.max(t.c.since)).where(t.c.guild_id == guild_id))).one())
+    # Who opted in, not only how many: one member opting out as another opts in moves the sum.
+    return tuple((await conn.execute(select(func.count(), func.max(t.c.since),
+                                            func.coalesce(func.sum(t.c.user_id % 1_000_003), 0))
+                                     .where(t.c.guild_id == guild_id))).one())

@@ -116,7 +116,7 @@ async def keep_dashboard_open(harness: Harness) -> None:
     print(f"Login link (works once): {bot.web.login_url(harness.guild_id, user_id)}")
     public = bot.guild_config(harness.guild_id).public
     if public.enabled:
-        print(f"Public pages (no login): {bot.web.base_url}/p/{public.slug}/  (roadmap, requests, changelog)")
+        print(f"Public pages (no login): {bot.web.base_url}/p/{public.slug}/  (roadmap, requests, changelog, betas)")
     print("Serving until Ctrl-C.")
     await until_stopped()
 

@@ -1,5 +1,7 @@
 """The public pages (``[guilds.<id>.public] enabled, slug``): ``/p/<slug>/`` roadmap, ``requests`` (filter by
-type), ``changelog`` (shipped by version) with its Atom feed (feedgen), ``i/<id>`` (one item, its own Open Graph
+type and beta; an unknown filter is a 400 that lists the valid ones), ``changelog`` (shipped by version and the
+"what we changed because of you" posts) with its Atom feed (feedgen), ``betas`` (open ones with spots left and
+the announcement to join from, closed ones with what came of them), ``i/<id>`` (one item, its own Open Graph
 tags so a pasted link unfurls with title and votes) and ``badge.svg``.
 
 No login; read-only; served from :class:`bot.public.service.PublicPages`' cache. The dashboard's security
@@ -12,16 +14,21 @@ past a burst (loopback, where the tests and a local reverse proxy connect from, 
 from __future__ import annotations
 
 import time
-from datetime import UTC
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 from aiohttp import web
 from feedgen.feed import FeedGenerator
 
-from bot.public.service import TYPE_LABELS, Board
+from bot.public.service import TYPE_LABELS, Board, Card, Post
 from bot.web.app import JINJA_KEY, render
 from bot.web.security import BOT_KEY
 
 CACHE = "public, max-age=60"
+# How much one page lists (the rest is counted): a roadmap column, the top requests, the changelog's cards
+# (whole releases and posts, newest first), the feed's entries.
+PER_COLUMN, TOP_REQUESTS, CHANGELOG, FEED_ENTRIES = 50, 100, 200, 50
 BURST, PER_SECOND = 30, 5.0
 _LOOPBACK = ("127.0.0.1", "::1")
 
@@ -48,6 +55,34 @@ class RateLimit:
 LIMIT_KEY: web.AppKey[RateLimit] = web.AppKey("public_rate_limit", RateLimit)
 
 
+class Rendered:
+    """Each page's bytes as last rendered, kept while its server's :class:`Board` is the one the service
+    returns: the service hands out the same board until its version moves, so a hit costs the version check
+    and a dict lookup, and a status change or a vote (a new board) re-renders on the next request."""
+
+    MAX = 512
+
+    def __init__(self) -> None:
+        self._pages: dict[tuple[object, ...], tuple[Board, bytes, int, str]] = {}
+
+    def get(self, board: Board, key: tuple[object, ...]) -> web.Response | None:
+        found = self._pages.get(key)
+        if found is None or found[0] is not board:
+            return None
+        return web.Response(body=found[1], status=found[2], content_type=found[3], charset="utf-8",
+                            headers={"Cache-Control": CACHE})
+
+    def put(self, board: Board, key: tuple[object, ...], response: web.Response) -> web.Response:
+        if response.status == 200 and isinstance(response.body, bytes):
+            if len(self._pages) >= self.MAX:
+                self._pages.clear()
+            self._pages[key] = (board, response.body, response.status, response.content_type)
+        return response
+
+
+RENDERED_KEY: web.AppKey[Rendered] = web.AppKey("public_rendered", Rendered)
+
+
 def _guild_for(request: web.Request) -> tuple[int, str, str]:
     """(guild id, server name, slug) of the slug in the path; 404 when no server serves it."""
     slug = request.match_info["slug"]
@@ -63,7 +98,22 @@ def _guild_for(request: web.Request) -> tuple[int, str, str]:
     raise web.HTTPNotFound()
 
 
-async def _board(request: web.Request) -> tuple[Board, str, str]:
+@dataclass(frozen=True, slots=True)
+class Served:
+    board: Board
+    server: str
+    base: str
+    guild_id: int
+
+    def hit(self, request: web.Request, *key: object) -> web.Response | None:
+        """The page already rendered from this board for ``key``, or ``None``."""
+        return request.app[RENDERED_KEY].get(self.board, (self.guild_id, *key))
+
+    def keep(self, request: web.Request, response: web.Response, *key: object) -> web.Response:
+        return request.app[RENDERED_KEY].put(self.board, (self.guild_id, *key), response)
+
+
+async def _served(request: web.Request) -> Served:
     guild_id, name, slug = _guild_for(request)
     bot = request.app[BOT_KEY]
     guild = bot.get_guild(guild_id)
@@ -73,58 +123,118 @@ async def _board(request: web.Request) -> tuple[Board, str, str]:
         return member.display_name if member is not None else None
 
     board = await bot.app.public.board(guild_id, name_of)
-    return board, name, f"/p/{slug}"
+    return Served(board, name, f"/p/{slug}", guild_id)
 
 
-def _page(request: web.Request, base: str, **values: object) -> web.Response:
+def _page(request: web.Request, base: str, *, http_status: int = 200, **values: object) -> web.Response:
     bot = request.app[BOT_KEY]
     root = bot.web.base_url if bot.web is not None else ""
-    response = render(request, "public.html", base=base, canonical=f"{root}{request.path}", **values)
+    response = render(request, "public.html", http_status=http_status, base=base,
+                      canonical=f"{root}{request.path}", **values)
     response.headers["Cache-Control"] = CACHE
     return response
 
 
 async def roadmap(request: web.Request) -> web.StreamResponse:
-    board, server, base = await _board(request)
-    shipped = board.shipped
-    return _page(request, base, active="roadmap", server=server, page_title=f"{server} roadmap",
-                 description=f"What {server}'s community asked for: {len(board.requests())} open requests, "
-                             f"{shipped} shipped.", columns=board.roadmap())
+    served = await _served(request)
+    if (hit := served.hit(request, "roadmap")) is not None:
+        return hit
+    board, server = served.board, served.server
+    columns = [(title, cards[:PER_COLUMN], len(cards)) for title, cards in board.roadmap()]
+    return served.keep(request, _page(
+        request, served.base, active="roadmap", server=server, page_title=f"{server} roadmap",
+        description=f"What {server}'s community asked for: {len(board.requests())} open requests, "
+                    f"{board.shipped} shipped.", columns=columns), "roadmap")
 
 
 async def requests(request: web.Request) -> web.StreamResponse:
-    board, server, base = await _board(request)
-    type_ = request.query.get("type") or ""
+    served = await _served(request)
+    board, server, base = served.board, served.server, served.base
+    type_ = request.query.get("type", "").strip()
+    beta_asked = request.query.get("beta", "").strip()
+    beta = board.beta_named(beta_asked) if beta_asked else None
+    problems = []
     if type_ and type_ not in TYPE_LABELS:
-        type_ = ""
-    cards = board.requests(type_ or None)
-    return _page(request, base, active="requests", server=server, page_title=f"{server}: top requests",
-                 description=f"{len(cards)} open requests, ranked by the community's votes.", cards=cards,
-                 type_=type_, types=[("", "All"), *TYPE_LABELS.items()])
+        problems.append(f"There is no type \u201c{type_[:40]}\u201d; use one of: {', '.join(TYPE_LABELS)}.")
+    if beta_asked and beta is None:
+        known = ", ".join(b.beta.name for b in board.betas) or "none yet"
+        problems.append(f"There is no beta \u201c{beta_asked[:60]}\u201d on the betas page (betas: {known}).")
+    if problems:
+        return _page(request, base, http_status=400, active="refused", server=server,
+                     page_title=f"{server}: top requests", description="That filter doesn't exist.",
+                     problems=problems)
+    if (hit := served.hit(request, "requests", type_, beta)) is not None:
+        return hit
+    cards = board.requests(type_ or None, beta)
+    with_open = sorted({c.beta for c in board.requests() if c.beta})
+    if beta and beta not in with_open:
+        with_open.append(beta)
+
+    def href(t: str, b: str) -> str:
+        query = urlencode([(k, v) for k, v in (("type", t), ("beta", b)) if v])
+        return f"{base}/requests" + (f"?{query}" if query else "")
+
+    what = f"{TYPE_LABELS[type_].lower()} " if type_ else ""
+    return served.keep(request, _page(
+        request, base, active="requests", server=server, page_title=f"{server}: top requests",
+        description=f"{len(cards)} open {what}requests{f' from the {beta} beta' if beta else ''}, "
+                    "ranked by the community's votes.",
+        cards=cards[:TOP_REQUESTS], total=len(cards), beta=beta or "",
+        type_links=[(label, href(key, beta or ""), key == type_) for key, label in [("", "All"), *TYPE_LABELS.items()]],
+        beta_links=[("All", href(type_, ""), not beta), *((name, href(type_, name), name == beta) for name in with_open)],
+    ), "requests", type_, beta)
+
+
+async def betas(request: web.Request) -> web.StreamResponse:
+    served = await _served(request)
+    if (hit := served.hit(request, "betas")) is not None:
+        return hit
+    board, server = served.board, served.server
+    open_ = [b for b in board.betas if b.beta.status == "open"]
+    closed = [b for b in board.betas if b.beta.status == "closed"]
+    return served.keep(request, _page(
+        request, served.base, active="betas", server=server, page_title=f"{server} betas",
+        description=f"{len(open_)} open beta{'' if len(open_) == 1 else 's'} to join, {len(closed)} closed.",
+        open_betas=open_, closed_betas=closed), "betas")
 
 
 async def changelog(request: web.Request) -> web.StreamResponse:
-    board, server, base = await _board(request)
-    return _page(request, base, active="changelog", server=server, page_title=f"{server} changelog",
-                 description=f"{board.shipped} changes shipped because the community asked.",
-                 releases=board.changelog())
+    served = await _served(request)
+    if (hit := served.hit(request, "changelog")) is not None:
+        return hit
+    board, server = served.board, served.server
+    entries, shown = [], 0
+    for entry in board.timeline():  # the newest changes, up to CHANGELOG cards
+        if shown >= CHANGELOG:
+            break
+        entries.append(entry)
+        shown += len(entry.cards)
+    return served.keep(request, _page(
+        request, served.base, active="changelog", server=server, page_title=f"{server} changelog",
+        description=f"{board.shipped} changes shipped because the community asked.", entries=entries,
+        more=len(board.timeline()) - len(entries)), "changelog")
 
 
 async def item(request: web.Request) -> web.StreamResponse:
-    board, server, base = await _board(request)
-    try:
-        card = board.card(int(request.match_info["item_id"]))
-    except ValueError:
-        card = None
+    served = await _served(request)
+    item_id = int(request.match_info["item_id"])
+    if (hit := served.hit(request, "item", item_id)) is not None:
+        return hit
+    card = served.board.card(item_id)
     if card is None:
         raise web.HTTPNotFound()
-    return _page(request, base, active="item", server=server, page_title=card.title,
-                 description=f"{card.type_label} · {card.status_label} · {card.votes} "
-                             f"vote{'' if card.votes == 1 else 's'} in the {server} community", item=card)
+    return served.keep(request, _page(
+        request, served.base, active="item", server=served.server, page_title=card.title,
+        description=f"{card.type_label} · {card.status_label} · {card.votes} "
+                    f"vote{'' if card.votes == 1 else 's'} in the {served.server} community", item=card),
+        "item", item_id)
 
 
 async def feed(request: web.Request) -> web.StreamResponse:
-    board, server, base = await _board(request)
+    served = await _served(request)
+    if (hit := served.hit(request, "feed")) is not None:
+        return hit
+    board, server, base = served.board, served.server, served.base
     bot = request.app[BOT_KEY]
     root = bot.web.base_url if bot.web is not None else ""
     fg = FeedGenerator()
@@ -134,24 +244,43 @@ async def feed(request: web.Request) -> web.StreamResponse:
     fg.link(href=f"{root}{base}/changelog.atom", rel="self")
     fg.subtitle("What shipped because the community asked")
     fg.language("en")
-    cards = [c for _version, cs in board.changelog() for c in cs]
-    updated = max((c.updated_at for c in cards), default=None)
-    if updated is not None:
-        fg.updated(updated.astimezone(UTC))
-    for card in reversed(cards):  # feedgen lists the last added first
+    dated: list[tuple[datetime, int, Card | Post]] = [(c.updated_at, 0, c) for c in board.column(("shipped",))]
+    dated += [(p.post.posted_at, 1, p) for p in board.posts]
+    dated = sorted(dated, key=lambda d: (d[0], d[1]))[-FEED_ENTRIES:]  # the newest entries
+    fg.updated((dated[-1][0] if dated else datetime(2020, 1, 1, tzinfo=UTC)).astimezone(UTC))
+    for _at, _kind, what in dated:  # feedgen lists the last added first: oldest first
         entry = fg.add_entry()
-        entry.id(f"{root}{base}/i/{card.id}")
-        entry.title(card.title)
-        entry.link(href=f"{root}{base}/i/{card.id}")
-        entry.updated(card.updated_at.astimezone(UTC))
-        shipped_in = f" in {card.version}" if card.version else ""
-        entry.summary(f"{card.type_label}, shipped{shipped_in}; suggested by {card.supporters} "
-                      f"member{'' if card.supporters == 1 else 's'}")
-    if not cards:
-        from datetime import datetime
-        fg.updated(datetime(2020, 1, 1, tzinfo=UTC))
-    return web.Response(body=fg.atom_str(pretty=True), content_type="application/atom+xml", charset="utf-8",
-                        headers={"Cache-Control": CACHE})
+        if isinstance(what, Post):
+            link = f"{root}{base}/changelog#post-{what.post.id}"
+            entry.id(link)
+            entry.title(f"What we changed because of you: {what.beta} beta")
+            entry.link(href=what.url or link)
+            entry.updated(what.post.posted_at.astimezone(UTC))
+            entry.summary(_post_summary(what))
+            continue
+        entry.id(f"{root}{base}/i/{what.id}")
+        entry.title(what.title)
+        entry.link(href=f"{root}{base}/i/{what.id}")
+        entry.updated(what.updated_at.astimezone(UTC))
+        shipped_in = f" in {what.version}" if what.version else ""
+        entry.summary(f"{what.type_label}, shipped{shipped_in}; {_suggested(what)}")
+    response = web.Response(body=fg.atom_str(pretty=True), content_type="application/atom+xml", charset="utf-8",
+                            headers={"Cache-Control": CACHE})
+    return served.keep(request, response, "feed")
+
+
+def _suggested(card: Card) -> str:
+    text = f"suggested by {card.supporters} member{'' if card.supporters == 1 else 's'}"
+    return text + (f", including {', '.join(card.names)}" if card.names else "")
+
+
+def _post_summary(post: Post) -> str:
+    lines = [f"{len(post.cards) + post.not_shown} thing{'' if len(post.cards) + post.not_shown == 1 else 's'} "
+             f"the {post.beta} beta's members told us about shipped:"]
+    lines += [f"{c.title} ({c.type_label.lower()}), {_suggested(c)}" for c in post.cards]
+    if post.not_shown:
+        lines.append(f"and {post.not_shown} more that are not public")
+    return "\n".join(lines)
 
 
 BADGE = """<svg xmlns="http://www.w3.org/2000/svg" width="{{ width }}" height="20" role="img" aria-label="{{ text }}">
@@ -161,18 +290,23 @@ BADGE = """<svg xmlns="http://www.w3.org/2000/svg" width="{{ width }}" height="2
 
 
 async def badge(request: web.Request) -> web.StreamResponse:
-    board, _server, _base = await _board(request)
-    shipped = board.shipped
+    served = await _served(request)
+    if (hit := served.hit(request, "badge")) is not None:
+        return hit
+    shipped = served.board.shipped
     text = f"{shipped} idea{'' if shipped == 1 else 's'} shipped from our community"
     svg = request.app[JINJA_KEY].from_string(BADGE).render(text=text, width=12 + 7 * len(text))
-    return web.Response(text=svg, content_type="image/svg+xml", headers={"Cache-Control": CACHE})
+    response = web.Response(text=svg, content_type="image/svg+xml", headers={"Cache-Control": CACHE})
+    return served.keep(request, response, "badge")
 
 
 def setup(app: web.Application) -> None:
     app[LIMIT_KEY] = RateLimit()
+    app[RENDERED_KEY] = Rendered()
     app.router.add_get("/p/{slug}/", roadmap)
     app.router.add_get("/p/{slug}/requests", requests)
     app.router.add_get("/p/{slug}/changelog", changelog)
     app.router.add_get("/p/{slug}/changelog.atom", feed)
+    app.router.add_get("/p/{slug}/betas", betas)
     app.router.add_get("/p/{slug}/badge.svg", badge)
     app.router.add_get("/p/{slug}/i/{item_id:\\d+}", item)
