@@ -28,6 +28,7 @@ from bot.feedback.tables import (
     feedback_dms_closed,
     feedback_drafts,
     feedback_followers,
+    feedback_screenshots,
     feedback_votes,
 )
 from bot.github.tables import github_deliveries, github_links
@@ -78,6 +79,7 @@ __all__ = [
     "feedback_dms_closed",
     "feedback_drafts",
     "feedback_followers",
+    "feedback_screenshots",
     "feedback_votes",
     "github_deliveries",
     "github_links",

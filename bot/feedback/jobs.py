@@ -20,6 +20,7 @@ DM_EVENT = "feedback.dm"
 MENTION_EVENT = "feedback.mention"
 STATUS_LINE_EVENT = "feedback.status_line"
 MERGE_NOTE_EVENT = "feedback.merge_note"
+SCREENSHOTS_EVENT = "feedback.screenshots"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,5 +66,14 @@ class MergeNoteKey(JobKey):
     change_id: int
 
 
-__all__ = ["DM_EVENT", "MENTION_EVENT", "MERGE_NOTE_EVENT", "STATUS_LINE_EVENT", "DmKey", "MentionKey",
-           "MergeNoteKey", "StatusLineKey"]
+@dataclass(frozen=True, slots=True)
+class ScreenshotsKey(JobKey):
+    """Post the form's screenshots in the report's new thread (downloaded from Discord's attachment URLs and
+    uploaded again): ``feedback.screenshots:<item id>``, written when the report is published."""
+
+    kind: ClassVar[str] = SCREENSHOTS_EVENT
+    item_id: int
+
+
+__all__ = ["DM_EVENT", "MENTION_EVENT", "MERGE_NOTE_EVENT", "SCREENSHOTS_EVENT", "STATUS_LINE_EVENT", "DmKey",
+           "MentionKey", "MergeNoteKey", "ScreenshotsKey", "StatusLineKey"]

@@ -108,9 +108,11 @@ class FeedbackService:
         self._schedule_job = schedule_job
         self._outbound = outbound  # Outbound events (webhooks), in the change's transaction
         # "Is it one of these?" (bot.feedback.suggest): imported here, it imports this module for typing only.
+        from bot.feedback.screenshots import Screenshots
         from bot.feedback.suggest import Suggestions
 
         self.suggestions = Suggestions(self)
+        self.screenshots = Screenshots(self)
 
     # ------------------------------------------------------------------ helpers
 
@@ -220,6 +222,7 @@ class FeedbackService:
                 title=draft.title, details=draft.details, steps=draft.steps, version=draft.version,
                 status="pending_review" if review else "new", created_at=now, updated_at=now,
             )
+            await repo.add_screenshots(conn, item_id, draft.screenshots)
             return await self._get(conn, guild_id, item_id)
 
     async def discard(self, guild_id: int, item_id: int) -> None:
@@ -252,6 +255,7 @@ class FeedbackService:
             item = await self._get(conn, guild_id, item_id)
             await self._out(conn, item, "feedback.created", str(item.id), {})
             await self._index(conn, item)
+            await self.screenshots.schedule(conn, guild_id, item_id)  # the form's images, into the thread
             return item
 
     async def record_post(self, guild_id: int, reporter_id: int, *, forum_id: int, thread_id: int, draft: Draft,
