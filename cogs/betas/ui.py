@@ -125,7 +125,7 @@ class FeedbackButton(_BetaButton, template=r"beta:feedback:(?P<id>\d+)"):
 
 
 class AcceptButton(_BetaButton, template=r"beta:accept:(?P<id>\d+)"):
-    """On the ephemeral terms confirm."""
+    """On the ephemeral terms confirm of earlier versions (the terms are now a box in :class:`JoinForm`)."""
 
     action, label, style = "accept", N_("Accept and join"), discord.ButtonStyle.success
 
@@ -143,6 +143,24 @@ class MuteButton(_BetaButton, template=r"beta:mute:(?P<id>\d+)"):
 
 
 DYNAMIC_ITEMS = (JoinButton, LeaveButton, FeedbackButton, AcceptButton, MuteButton)
+
+
+class JoinForm(KudosModal):
+    """Joining a beta that has terms: the terms, and a Checkbox that accepts them (left unticked, the join is
+    refused: :meth:`cogs.betas.cog.Betas.submit_join`). In the member's language; the terms as staff wrote them."""
+
+    def __init__(self, beta: Beta, tr: Translator | None = None) -> None:
+        tr = tr or translator()
+        super().__init__(title=tr("Join {name}", name=beta.row.name)[:45], custom_id=f"beta:joinform:{beta.row.id}")
+        self.beta_id = beta.row.id
+        self.add_item(discord.ui.TextDisplay(tr("**Terms of the {name} beta**", name=beta.row.name) + "\n"
+                                             + beta.row.terms[:3500]))
+        self.agree = discord.ui.Checkbox(custom_id="beta:terms")
+        self.add_item(discord.ui.Label(text=tr("I accept the terms")[:45], component=self.agree,
+                                       description=tr("Tick the box to take part.")[:100]))
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        await cog_of(interaction).submit_join(interaction, self.beta_id, self.agree.value)
 
 
 class DescriptionForm(KudosModal):

@@ -84,10 +84,12 @@ async def test_join_with_terms_gives_role_credit_and_participation_reward(kudos:
     await create(kudos, cohort_role=kudos.role_id("Photos Beta"), terms="Keep screenshots private")
     post = announcement(kudos)
     alice = kudos.member("alice")
-    confirm = await alice.click(post.id, label="Join")
-    assert confirm.ephemeral and "Keep screenshots private" in (confirm.content or "")
+    form = await alice.click(post.id, label="Join")
+    assert form.modal is not None  # the join form: the terms, and a Checkbox (components/reference.mdx, type 23)
+    assert "Keep screenshots private" in form.modal["components"][0]["content"]
+    assert form.modal["components"][1]["component"]["type"] == 23
     assert "Photos Beta" not in alice.roles()
-    joined = await alice.click(confirm.message.id, label="Accept and join")
+    joined = await alice.submit_modal(form, {"I accept the terms": True})
     assert joined.ephemeral and "You're in" in (joined.content or "")
     assert "Photos Beta" in alice.roles() and "Week Pass" in alice.roles()
     credit = await rows(kudos, contributions, contributions.c.user_id == kudos.members["alice"])
@@ -137,6 +139,27 @@ async def test_fifty_concurrent_clicks_on_ten_spots_then_a_leave_promotes(kudos:
     assert "Photos Beta" not in kudos.member(leaver).roles()
     assert any("spot opened up" in (d.embeds[0]["description"] if d.embeds else d.content or "")
                for d in kudos.member(promoted).dms())
+
+
+async def test_the_terms_checkbox_gates_joining(kudos: Harness) -> None:
+    """Joining a beta with terms takes the ticked box: left unticked, the member is told and not joined; a
+    ticked one joins. (An old message's **Accept and join** button still works.)"""
+    await create(kudos, cohort_role=kudos.role_id("Photos Beta"), terms="Keep screenshots private")
+    post = announcement(kudos)
+    bob = kudos.member("bob")
+    form = await bob.click(post.id, label="Join")
+    refused = await bob.submit_modal(form, {})  # the box left unticked
+    assert refused.ephemeral and "didn't tick" in (refused.content or "") and "Photos v2" in (refused.content or "")
+    assert await rows(kudos, beta_participants) == [] and "Photos Beta" not in bob.roles()
+    unticked = await bob.submit_modal(await bob.click(post.id, label="Join"), {"I accept the terms": False})
+    assert "didn't tick" in (unticked.content or "")
+    assert await rows(kudos, beta_participants) == []
+    joined = await bob.submit_modal(await bob.click(post.id, label="Join"), {"I accept the terms": True})
+    assert "You're in" in (joined.content or "") and "Photos Beta" in bob.roles()
+    (row,) = await rows(kudos, beta_participants)
+    assert row.user_id == kudos.members["bob"] and row.terms_accepted_at is not None
+    again = await bob.click(post.id, label="Join")  # already in: no form, the answer says so
+    assert again.modal is None and "already in" in (again.content or "")
 
 
 async def test_buttons_work_after_a_restart(kudos: Harness) -> None:
