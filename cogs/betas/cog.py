@@ -156,12 +156,14 @@ class Betas(Posts, commands.Cog):
         else:
             await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
-    async def click_join(self, interaction: discord.Interaction, beta_id: int) -> None:
+    async def click_join(self, interaction: discord.Interaction, beta_id: int, *, terms: bool | None = None) -> None:
+        """``terms``: whether the beta has terms, as its Join button says (None: unknown, read it)."""
         assert interaction.guild_id is not None
-        beta = await self.svc.get(interaction.guild_id, beta_id)  # a read: no lock, answered in time
-        if beta.row.terms and beta.row.status != "closed":
-            _beta, status = await self.svc.check_join(interaction.guild_id, beta_id, self._facts(interaction))
-            if status is None:  # the join form: the terms, and the box that accepts them
+        if terms is None:  # an older post's button: read the beta (no lock)
+            terms = bool((await self.svc.get(interaction.guild_id, beta_id)).row.terms)
+        if terms:
+            beta, status = await self.svc.check_join(interaction.guild_id, beta_id, self._facts(interaction))
+            if status is None and beta.row.terms:  # the join form: the terms, and the box that accepts them
                 await interaction.response.send_modal(JoinForm(beta, i18n.for_reader(interaction)))
                 return
         # A launch draws a crowd: joins queue on the beta's lock, so answer within Discord's 3 s first.
