@@ -75,7 +75,8 @@ async def test_create_announces_with_buttons_and_discussion_thread(kudos: Harnes
     assert "**10** of 10 spots left" in field(post, "Spots")
     ids = [c["custom_id"] for c in post.components[0]["components"]]
     beta = (await rows(kudos, betas))[0]
-    assert ids == [f"beta:join:{beta.id}", f"beta:leave:{beta.id}", f"beta:feedback:{beta.id}"]
+    # the Join button says the beta has no terms (":n"): its click is deferred at once
+    assert ids == [f"beta:join:{beta.id}:n", f"beta:leave:{beta.id}", f"beta:feedback:{beta.id}"]
     assert beta.status == "open" and beta.announcement_message_id == post.id and beta.thread_id is not None
     assert kudos.emu.state.channels[beta.thread_id].parent_id == kudos.channel_id("announcements")
 
