@@ -144,7 +144,7 @@ async def test_fifty_concurrent_clicks_on_ten_spots_then_a_leave_promotes(kudos:
 
 async def test_the_terms_checkbox_gates_joining(kudos: Harness) -> None:
     """Joining a beta with terms takes the ticked box: left unticked, the member is told and not joined; a
-    ticked one joins. (An old message's **Accept and join** button still works.)"""
+    ticked one joins."""
     await create(kudos, cohort_role=kudos.role_id("Photos Beta"), terms="Keep screenshots private")
     post = announcement(kudos)
     bob = kudos.member("bob")
