@@ -29,6 +29,7 @@ from bot.feedback.tables import (
     feedback_drafts,
     feedback_followers,
     feedback_merge_proposals,
+    feedback_screenshots,
     feedback_votes,
 )
 from bot.github.tables import github_deliveries, github_links
@@ -80,6 +81,7 @@ __all__ = [
     "feedback_drafts",
     "feedback_followers",
     "feedback_merge_proposals",
+    "feedback_screenshots",
     "feedback_votes",
     "github_deliveries",
     "github_links",

@@ -106,7 +106,8 @@ class _Joining:
             if refusal:
                 raise NotAllowed(refusal)
             if row.terms and not terms_accepted:
-                raise NotAllowed(f"Please accept the terms of **{row.name}** first (click Join again).")
+                raise NotAllowed(f"Please accept the terms of **{row.name}** first: click Join again and tick the box "
+                                 "in the form.")
             joined = (await repo.counts(conn, beta_id)).get("joined", 0)
             full = row.capacity is not None and joined >= row.capacity
             if full and not row.waitlist:

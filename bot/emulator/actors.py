@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.emulator import rules, world_channels, world_reactions, world_threads
+from bot.emulator import modals, rules, world_channels, world_reactions, world_threads
 from bot.emulator.serialize import channel_json, member_json, message_json, normalize_embeds, parse_mentions
 from bot.emulator.state import Channel, Member, Message, Role, User
 from bot.emulator.world_channels import open_thread
@@ -380,38 +380,25 @@ class ActorsMixin(_Base):
         data = {"custom_id": custom_id, "component_type": comps[0]["type"], "values": list(values)}
         return await self._interact(3, data, msg.guild_id, msg.channel_id, _id(user_id), source=msg)
 
-    async def submit_modal(self, opened: InteractionRecord, values: dict[str, str]) -> InteractionRecord:
+    async def submit_modal(self, opened: InteractionRecord, values: dict[str, Any]) -> InteractionRecord:
+        """Submit the modal ``opened`` opened, as the member's client would (see :class:`modals.Filler` for
+        what each field takes: text, an option's value or label, ids, files, True/False)."""
         modal = opened.modal
         if modal is None:
             raise self._error("that interaction did not open a modal")
-        used: set[str] = set()
+        guild_id = opened.guild_id
 
-        def value_for(comp: dict[str, Any], label: str | None) -> dict[str, Any]:
-            cid = comp["custom_id"]
-            for key in (label, comp.get("label"), cid):
-                if key is not None and key in values:
-                    used.add(key)
-                    value = values[key]
-                    lo, hi = comp.get("min_length"), comp.get("max_length")
-                    if comp.get("type") == 4 and value and ((lo is not None and len(value) < lo)
-                                                            or (hi is not None and len(value) > hi)):
-                        raise self._error(f"modal field {label or comp.get('label') or cid!r} takes "
-                                          f"{lo or 0}-{hi or 4000} characters, not {len(value)}")
-                    return {"type": comp["type"], "custom_id": cid, "value": value}
-            if comp.get("required", True) and comp.get("type") == 4:
-                raise self._error(f"modal field {label or comp.get('label') or cid!r} is required")
-            return {"type": comp["type"], "custom_id": cid, "value": ""}
+        def resolve(resolved: dict[str, Any], otype: int, value: Any) -> str:
+            if guild_id is None:
+                raise self._error("entity selects need a guild")
+            return self._resolve(resolved, guild_id, otype, value)
 
-        rows = []
-        for top in modal.get("components") or []:
-            if top.get("type") == 1:
-                rows.append({"type": 1, "components": [value_for(c, None) for c in top.get("components") or []]})
-            elif top.get("type") == 18 and isinstance(top.get("component"), dict):
-                rows.append({"type": 18, "component": value_for(top["component"], top.get("label"))})
-        unknown_keys = set(values) - used
-        if unknown_keys:
-            raise self._error(f"modal has no fields {sorted(unknown_keys)}")
-        data = {"custom_id": modal["custom_id"], "components": rows}
+        def channel_type(value: Any) -> int | None:
+            ch = self.state.channels.get(_id(value))
+            return ch.type if ch is not None else None
+
+        data = modals.Filler(values, error=self._error, resolve=resolve, upload=self._upload,
+                             channel_type=channel_type).build(modal)
         source = self.state.all_messages.get(opened.source_message_id or 0)
         return await self._interact(5, data, opened.guild_id, opened.channel_id, opened.user_id, source=source,
                                     opened_by=opened)

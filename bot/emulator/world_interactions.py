@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from bot.emulator.modals import check_modal
 from bot.emulator.rules import LOCALES, ApiError, FormErrors, check_message, unknown
 from bot.emulator.state import Message
 from bot.emulator.world_messages import (
@@ -188,16 +189,6 @@ def _response_message(emu: Emulator, rec: InteractionRecord, data: dict[str, Any
     return msg
 
 
-def _check_modal(data: dict[str, Any]) -> None:
-    errs = FormErrors()
-    errs.too_long(["data", "title"], data.get("title"), 45)
-    errs.too_long(["data", "custom_id"], data.get("custom_id"), 100)
-    comps = data.get("components") or []
-    if not 1 <= len(comps) <= 5:
-        errs.add(["data", "components"], "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 5 in length.")
-    errs.raise_if_any()
-
-
 @dataclass
 class CallbackResult:
     rec: InteractionRecord
@@ -255,7 +246,7 @@ async def respond(emu: Emulator, interaction_id: str, token: str, body: dict[str
             _require_editable(emu, message)
             await apply_edit(emu, message, data, files)
     elif ctype == 9:
-        _check_modal(data)
+        check_modal(data)  # receiving-and-responding.mdx, Modal; components/reference.mdx
         rec.modal = data
     rec.response_type = ctype
     rec.response = data

@@ -24,6 +24,7 @@ MERGE_NOTE_EVENT = "feedback.merge_note"
 REVIEW_POST_EVENT = "feedback.review_post"
 REVIEW_OUTCOME_EVENT = "feedback.review_outcome"
 EMBED_EVENT = "feedback.embed"
+SCREENSHOTS_EVENT = "feedback.screenshots"
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +128,16 @@ class ItemEmbedRun(JobKey):
     run: str
 
 
+@dataclass(frozen=True, slots=True)
+class ScreenshotsKey(JobKey):
+    """Post the form's screenshots in the report's new thread (downloaded from Discord's attachment URLs and
+    uploaded again): ``feedback.screenshots:<item id>``, written when the report is published."""
+
+    kind: ClassVar[str] = SCREENSHOTS_EVENT
+    item_id: int
+
+
 __all__ = ["DM_EVENT", "EMBED_EVENT", "MENTION_EVENT", "MERGE_CARD_EVENT", "MERGE_NOTE_EVENT", "RETAG_EVENT",
-           "REVIEW_OUTCOME_EVENT", "REVIEW_POST_EVENT", "STATUS_LINE_EVENT", "DmKey", "ItemEmbed", "ItemEmbedRun",
-           "MentionKey", "MergeCardKey", "MergeNoteKey", "RetagKey", "ReviewOutcomeKey", "ReviewPostKey",
-           "StatusLineKey"]
+           "REVIEW_OUTCOME_EVENT", "REVIEW_POST_EVENT", "SCREENSHOTS_EVENT", "STATUS_LINE_EVENT", "DmKey", "ItemEmbed",
+           "ItemEmbedRun", "MentionKey", "MergeCardKey", "MergeNoteKey", "RetagKey", "ReviewOutcomeKey", "ReviewPostKey",
+           "ScreenshotsKey", "StatusLineKey"]

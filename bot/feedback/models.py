@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -47,6 +48,7 @@ MAX_DETAILS = 4000
 MAX_STEPS = 1000
 MAX_VERSION = 50
 MAX_NOTE = 500
+MAX_SCREENSHOTS = 3  # images a report may carry (the form's File Upload, max_values)
 
 
 def label(value: str) -> str:
@@ -58,6 +60,17 @@ def _clean(value: str | None) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Screenshot:
+    """An image attached to the form: where Discord keeps it (an ephemeral attachment's URL) and what it is.
+    It is downloaded and posted in the report's thread once the thread exists (a durable job)."""
+
+    url: str
+    filename: str
+    content_type: str | None = None
+    size: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Draft:
     """A validated report, ready to be recorded."""
 
@@ -66,6 +79,25 @@ class Draft:
     details: str
     steps: str | None = None
     version: str | None = None
+    screenshots: tuple[Screenshot, ...] = ()
+
+
+_VERSION_LINE = r"^\s*(?:{words})\s*[:：=]\s*(?P<version>\S.*?)\s*$"
+
+
+def split_version(steps: str | None, words: tuple[str, ...] = ("version",)) -> tuple[str, str | None]:
+    """The form has room for five fields only, so the version rides on the steps' last line,
+    ``Version: 2.4.1`` (the word in English or in ``words``, any case; ``:``, ``：`` or ``=``). Returns the
+    steps without that line, and the version (None without such a line)."""
+    text = (steps or "").rstrip()
+    lines = text.split("\n")
+    if not lines:
+        return text, None
+    names = "|".join(re.escape(w) for w in dict.fromkeys(w.strip() for w in ("version", *words) if w.strip()))
+    found = re.match(_VERSION_LINE.format(words=names), lines[-1], re.IGNORECASE)
+    if found is None:
+        return text, None
+    return "\n".join(lines[:-1]).rstrip(), found["version"]
 
 
 def validate_draft(type_: str, title: str | None, details: str | None, steps: str | None = None,
@@ -94,7 +126,8 @@ def validate_draft(type_: str, title: str | None, details: str | None, steps: st
         if not steps_:
             raise InvalidInput("A bug report needs the steps to reproduce it: what did you do, in order?")
         if not version_:
-            raise InvalidInput("A bug report needs the version you were using (e.g. 2.4.1).")
+            raise InvalidInput("A bug report needs the version you were using: end the steps with a line like "
+                               "\"Version: 2.4.1\".")
     return Draft(kind, title_, details_, steps_ or None, version_ or None)
 
 

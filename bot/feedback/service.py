@@ -121,11 +121,13 @@ class FeedbackService(BetaLookups, DmsMemory):
         # a staff mark, an approval from the review queue. Receivers must not block (bot.public listens).
         self.changed: Signal[int] = Signal("feedback changed")
         # "Is it one of these?" (bot.feedback.suggest): imported here, it imports this module for typing only.
+        from bot.feedback.screenshots import Screenshots
         from bot.feedback.suggest import Suggestions
 
         self.suggestions = Suggestions(self)
         # Retyping and merge proposals by privilege holders (bot.feedback.curation).
         self.curation = Curation(self)
+        self.screenshots = Screenshots(self)
 
     # ------------------------------------------------------------------ helpers
 
@@ -238,6 +240,7 @@ class FeedbackService(BetaLookups, DmsMemory):
             )
             if review and self._schedule_job is not None:  # its card in the review channel: a job, with it
                 await self._schedule_job(conn, ReviewPostKey(item_id), {"guild_id": guild_id, "feedback_id": item_id})
+            await repo.add_screenshots(conn, item_id, draft.screenshots)
             return await self._get(conn, guild_id, item_id)
 
     async def discard(self, guild_id: int, item_id: int) -> None:
@@ -270,6 +273,7 @@ class FeedbackService(BetaLookups, DmsMemory):
             item = await self._get(conn, guild_id, item_id)
             await self._out(conn, item, "feedback.created", str(item.id), {})
             await self._index(conn, item)
+            await self.screenshots.schedule(conn, guild_id, item_id)  # the form's images, into the thread
             return item
 
     async def record_post(self, guild_id: int, reporter_id: int, *, forum_id: int, thread_id: int, draft: Draft,

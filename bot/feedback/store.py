@@ -20,6 +20,7 @@ from bot.feedback.tables import (
     feedback_coreporters,
     feedback_dms_closed,
     feedback_followers,
+    feedback_screenshots,
     feedback_votes,
 )
 from bot.platform.db.upsert import insert_for, upsert
@@ -85,7 +86,24 @@ async def update_item(conn: AsyncConnection, item_id: int, **values: Any) -> Non
 
 
 async def delete_item(conn: AsyncConnection, item_id: int) -> None:
+    await conn.execute(delete(feedback_screenshots).where(feedback_screenshots.c.feedback_id == item_id))
     await conn.execute(delete(feedback).where(feedback.c.id == item_id))
+
+
+async def add_screenshots(conn: AsyncConnection, item_id: int, shots: Sequence[Any]) -> None:
+    for n, shot in enumerate(shots):
+        await conn.execute(insert(feedback_screenshots).values(
+            feedback_id=item_id, position=n, url=shot.url, filename=shot.filename[:255],
+            content_type=(shot.content_type or None) and shot.content_type[:100], size=int(shot.size or 0)))
+
+
+async def screenshots(conn: AsyncConnection, item_id: int) -> list[Any]:
+    return list((await conn.execute(select(feedback_screenshots).where(
+        feedback_screenshots.c.feedback_id == item_id).order_by(feedback_screenshots.c.position))).all())
+
+
+async def delete_screenshots(conn: AsyncConnection, item_id: int) -> None:
+    await conn.execute(delete(feedback_screenshots).where(feedback_screenshots.c.feedback_id == item_id))
 
 
 async def mark_staff_response(conn: AsyncConnection, item_id: int, at: datetime) -> bool:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.feedback import screenshots
 from bot.feedback import store as repo
 from bot.feedback.models import OPEN_STATUSES, Draft
 from bot.feedback.tables import feedback_drafts
@@ -74,7 +75,8 @@ class CoReport:
 
 def _saved(row: Any) -> SavedDraft:
     return SavedDraft(int(row.id), int(row.guild_id), int(row.user_id), row.beta_id,
-                      Draft(row.type, row.title, row.details, row.steps, row.version),
+                      Draft(row.type, row.title, row.details, row.steps, row.version,
+                            screenshots.from_json(row.screenshots)),
                       tuple(int(i) for i in row.suggested.split(",") if i), row.state, row.result_id)
 
 
@@ -106,6 +108,7 @@ class Suggestions:
             result = await conn.execute(insert(feedback_drafts).values(
                 guild_id=guild_id, user_id=user_id, beta_id=beta_id, type=draft.type, title=draft.title,
                 details=draft.details, steps=draft.steps, version=draft.version,
+                screenshots=screenshots.to_json(draft.screenshots),
                 suggested=",".join(str(m.ref_id) for m in matches), state="open", created_at=now,
                 updated_at=now).returning(feedback_drafts.c.id))
             return Offer(int(result.scalar_one()), matches)

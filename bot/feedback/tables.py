@@ -98,6 +98,8 @@ feedback_drafts = Table(
     Column("result_id", SurrogateKey),  # the item it was posted as, or voted for
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # The form's screenshots (JSON list of {url, filename, content_type, size}), carried to the item if posted.
+    Column("screenshots", Text),
     CheckConstraint("state IN ('open', 'posted', 'voted')", name="state"),
     Index(None, "guild_id", "user_id"),
 )
@@ -122,4 +124,17 @@ feedback_merge_proposals = Table(
     CheckConstraint("state IN ('open', 'merged', 'declined')", name="state"),
     Index(None, "guild_id", "proposer_id"),
     Index(None, "item_id"),
+)
+
+# The images attached to a report's form (at most 3): Discord's attachment URL until the job that posts them in
+# the report's thread (``feedback.screenshots``) has downloaded and re-uploaded them.
+feedback_screenshots = Table(
+    "feedback_screenshots",
+    metadata,
+    Column("feedback_id", SurrogateKey, ForeignKey("feedback.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("url", Text, nullable=False),
+    Column("filename", String(255), nullable=False),
+    Column("content_type", String(100)),
+    Column("size", Integer, nullable=False, server_default="0"),
 )

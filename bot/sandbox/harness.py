@@ -303,7 +303,7 @@ class Actor:
         await self.h.settle()
         return inter
 
-    async def submit_modal(self, opened: Any, values: dict[str, str]) -> Any:
+    async def submit_modal(self, opened: Any, values: dict[str, Any]) -> Any:
         inter = await self.emu.submit_modal(opened, values)
         await self.h.settle()
         return inter

@@ -219,8 +219,9 @@ class ScenarioRunner:
                 opened = self.last_interaction.get(step.actor or "")
                 if opened is None or not getattr(opened, "modal", None):
                     raise ScenarioError("the previous step of this member opened no form (modal)", step.number)
-                self._interaction(step, await actor.submit_modal(opened, {str(k): str(v)
-                                                                          for k, v in r["modal"].items()}))
+                # text as text; true/false ticks a checkbox, a list picks several options
+                self._interaction(step, await actor.submit_modal(opened, {
+                    str(k): v if isinstance(v, bool | list) else str(v) for k, v in r["modal"].items()}))
             case "react":
                 await actor.react(self.message_ref(r["on"], step), str(r["react"]))
             case "unreact":

@@ -42,8 +42,8 @@ from bot.rewards import role_problems
 from cogs.betas.posts import NEEDED, Posts
 from cogs.betas.ui import (
     DYNAMIC_ITEMS,
-    AcceptButton,
     DescriptionForm,
+    JoinForm,
     MuteButton,
     announcement_embed,
     single,
@@ -156,20 +156,34 @@ class Betas(Posts, commands.Cog):
         else:
             await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
-    async def click_join(self, interaction: discord.Interaction, beta_id: int) -> None:
+    async def click_join(self, interaction: discord.Interaction, beta_id: int, *, terms: bool | None = None) -> None:
+        """``terms``: whether the beta has terms, as its Join button says (None: unknown, read it)."""
         assert interaction.guild_id is not None
+        if terms is None:  # an older post's button: read the beta (no lock)
+            terms = bool((await self.svc.get(interaction.guild_id, beta_id)).row.terms)
+        if terms:
+            beta, status = await self.svc.check_join(interaction.guild_id, beta_id, self._facts(interaction))
+            if status is None and beta.row.terms:  # the join form: the terms, and the box that accepts them
+                await interaction.response.send_modal(JoinForm(beta, i18n.for_reader(interaction)))
+                return
         # A launch draws a crowd: joins queue on the beta's lock, so answer within Discord's 3 s first.
         await interaction.response.defer(ephemeral=True, thinking=True)
-        beta, status = await self.svc.check_join(interaction.guild_id, beta_id, self._facts(interaction))
-        if status is None and beta.row.terms:
-            tr = i18n.for_reader(interaction)
-            text = (tr("**Terms of the {name} beta**", name=beta.row.name) + f"\n{beta.row.terms[:1800]}\n\n"
-                    + tr("Click **{button}** to take part.", button=tr("Accept and join")))
-            await self._answer(interaction, text, single(AcceptButton(beta_id, tr=tr)))
-            return
         await self._join(interaction, beta_id, terms_accepted=False)
 
+    async def submit_join(self, interaction: discord.Interaction, beta_id: int, accepted: bool) -> None:
+        """The join form: joining is refused unless its terms box is ticked."""
+        assert interaction.guild_id is not None
+        if not accepted:
+            beta = await self.svc.get(interaction.guild_id, beta_id)
+            tr = i18n.for_reader(interaction)
+            raise NotAllowed(tr("You didn't tick \"{box}\", so you haven't joined **{name}**. Click Join again and "
+                                "tick the box to accept its terms.", box=tr("I accept the terms"),
+                                name=beta.row.name))
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await self._join(interaction, beta_id, terms_accepted=True)
+
     async def accept_terms(self, interaction: discord.Interaction, beta_id: int) -> None:
+        """The **Accept and join** button of earlier versions' terms confirm (still answered on old messages)."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         await self._join(interaction, beta_id, terms_accepted=True)
 

@@ -78,7 +78,8 @@ class Posts:
             message = await self._sent_before(channel, beta.id) if attempts > 1 else None
             if message is None:
                 message = await channel.send(embed=announcement_embed(beta, tr),
-                                             view=announcement_view(beta.id, tr=tr), allowed_mentions=NO_MENTIONS)
+                                             view=announcement_view(beta.id, tr=tr, terms=bool(beta.row.terms)),
+                                             allowed_mentions=NO_MENTIONS)
         except Exception as exc:  # noqa: BLE001 - classified: retried, or the announcement failed
             await end_post(exc, what, mark_failed=lambda reason: self.svc.mark_failed(announcement_id, reason),
                            last_try=last_try,
@@ -170,7 +171,7 @@ class Posts:
             tr = i18n.for_guild(self.bot, guild)
             await channel.get_partial_message(row.announcement_message_id).edit(  # type: ignore[union-attr]
                 embed=announcement_embed(beta, tr), view=announcement_view(beta.id, closed=row.status == "closed",
-                                                                           tr=tr))
+                                                                           tr=tr, terms=bool(row.terms)))
         except Exception as exc:  # noqa: BLE001 - classified: retried, dropped or reported
             await end_job(exc, what, report=lambda: report_missing_permission(self.bot, guild, what, channel,
                                                                                EDIT_NEEDS))

@@ -72,9 +72,10 @@ def announcement_embed(beta: Beta, tr: Translator | None = None) -> discord.Embe
     return embed
 
 
-def announcement_view(beta_id: int, *, closed: bool = False, tr: Translator | None = None) -> discord.ui.View:
+def announcement_view(beta_id: int, *, closed: bool = False, tr: Translator | None = None,
+                      terms: bool | None = None) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    view.add_item(JoinButton(beta_id, disabled=closed, tr=tr))
+    view.add_item(JoinButton(beta_id, disabled=closed, tr=tr, terms=terms))
     view.add_item(LeaveButton(beta_id, disabled=closed, tr=tr))
     view.add_item(FeedbackButton(beta_id, tr=tr))
     return view
@@ -101,11 +102,26 @@ class _BetaButton(GuardedCallback, discord.ui.DynamicItem[discord.ui.Button], te
         return cls(int(match["id"]))
 
 
-class JoinButton(_BetaButton, template=r"beta:join:(?P<id>\d+)"):
+class JoinButton(_BetaButton, template=r"beta:join:(?P<id>\d+)(?::(?P<terms>[tn]))?"):
+    """``beta:join:<id>:t`` when the beta has terms (the click opens the join form), ``:n`` when it has none (the
+    click is deferred at once: no read before answering a crowd); without the flag (older posts) the click
+    reads the beta first. The announcement's refresh keeps the flag current."""
+
     action, label, style = "join", N_("Join"), discord.ButtonStyle.success
 
+    def __init__(self, beta_id: int, *, disabled: bool = False, tr: Translator | None = None,
+                 terms: bool | None = None) -> None:
+        super().__init__(beta_id, disabled=disabled, tr=tr)
+        self.terms = terms
+        if terms is not None:
+            self.item.custom_id = f"beta:join:{beta_id}:{'t' if terms else 'n'}"
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: Any, match: re.Match[str]):  # type: ignore[no-untyped-def]
+        return cls(int(match["id"]), terms=None if match["terms"] is None else match["terms"] == "t")
+
     async def run(self, interaction: discord.Interaction) -> None:
-        await cog_of(interaction).click_join(interaction, self.beta_id)
+        await cog_of(interaction).click_join(interaction, self.beta_id, terms=self.terms)
 
 
 class LeaveButton(_BetaButton, template=r"beta:leave:(?P<id>\d+)"):
@@ -125,7 +141,7 @@ class FeedbackButton(_BetaButton, template=r"beta:feedback:(?P<id>\d+)"):
 
 
 class AcceptButton(_BetaButton, template=r"beta:accept:(?P<id>\d+)"):
-    """On the ephemeral terms confirm."""
+    """On the ephemeral terms confirm of earlier versions (the terms are now a box in :class:`JoinForm`)."""
 
     action, label, style = "accept", N_("Accept and join"), discord.ButtonStyle.success
 
@@ -143,6 +159,24 @@ class MuteButton(_BetaButton, template=r"beta:mute:(?P<id>\d+)"):
 
 
 DYNAMIC_ITEMS = (JoinButton, LeaveButton, FeedbackButton, AcceptButton, MuteButton)
+
+
+class JoinForm(KudosModal):
+    """Joining a beta that has terms: the terms, and a Checkbox that accepts them (left unticked, the join is
+    refused: :meth:`cogs.betas.cog.Betas.submit_join`). In the member's language; the terms as staff wrote them."""
+
+    def __init__(self, beta: Beta, tr: Translator | None = None) -> None:
+        tr = tr or translator()
+        super().__init__(title=tr("Join {name}", name=beta.row.name)[:45], custom_id=f"beta:joinform:{beta.row.id}")
+        self.beta_id = beta.row.id
+        self.add_item(discord.ui.TextDisplay(tr("**Terms of the {name} beta**", name=beta.row.name) + "\n"
+                                             + beta.row.terms[:3500]))
+        self.agree = discord.ui.Checkbox(custom_id="beta:terms")
+        self.add_item(discord.ui.Label(text=tr("I accept the terms")[:45], component=self.agree,
+                                       description=tr("Tick the box to take part.")[:100]))
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        await cog_of(interaction).submit_join(interaction, self.beta_id, self.agree.value)
 
 
 class DescriptionForm(KudosModal):

@@ -6,6 +6,7 @@ service calls and keeps the forum (tags, the item embed) and members' DMs in ste
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 from collections.abc import Awaitable, Callable
@@ -39,8 +40,9 @@ from cogs.feedback.curation import CURATION_ITEMS, Curation
 from cogs.feedback.forum import ForumWatch
 from cogs.feedback.notices import Notices, only
 from cogs.feedback.review import Review
+from cogs.feedback.screenshots import ScreenshotJobs, check_screenshots
 from cogs.feedback.similar import SIMILAR_ITEMS, Similar
-from cogs.feedback.ui import DYNAMIC_ITEMS, FeedbackForm, PageButton, item_view, type_picker
+from cogs.feedback.ui import DYNAMIC_ITEMS, FeedbackForm, PageButton, item_view
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +55,7 @@ TYPE_CHOICES = [app_commands.Choice(name=label(t), value=t) for t in TYPES]
 STATUS_CHOICES = [app_commands.Choice(name=label(s), value=s) for s in STAFF_STATUSES]
 
 
-class Feedback(ForumWatch, Notices, Review, Similar, Curation, commands.Cog):
+class Feedback(ForumWatch, Notices, Review, Similar, Curation, ScreenshotJobs, commands.Cog):
     feedback = app_commands.Group(name="feedback", description="Feedback threads: report, vote, follow the status",
                                   guild_only=True)
 
@@ -69,6 +71,7 @@ class Feedback(ForumWatch, Notices, Review, Similar, Curation, commands.Cog):
         self._register_review()
         self._register_similar()
         self._register_curation()
+        self._register_screenshots()
         self.bot.scheduler.register(DIGEST_EVENT, self._on_digest_timer)
         self.bot.add_sync_listener("message", self._on_message)
         self.bot.add_sync_listener("thread_create", self._on_thread_create)
@@ -83,6 +86,7 @@ class Feedback(ForumWatch, Notices, Review, Similar, Curation, commands.Cog):
         self._unregister_review()
         self._unregister_similar()
         self._unregister_curation()
+        self._unregister_screenshots()
         self.bot.scheduler.unregister(DIGEST_EVENT)
         self.bot.remove_sync_listener("message", self._on_message)
         self.bot.remove_sync_listener("thread_create", self._on_thread_create)
@@ -167,26 +171,23 @@ class Feedback(ForumWatch, Notices, Review, Similar, Curation, commands.Cog):
 
     async def open_form(self, interaction: discord.Interaction, *, beta_id: int | None = None,
                         type_: str | None = None) -> None:
-        """Answer ``interaction`` with the feedback form (or, without a type, the type choice first)."""
+        """Answer ``interaction`` with the feedback form (its type picker set to ``type_`` when given)."""
         if type_ is not None and type_ not in TYPES:
             raise InvalidInput(f"Unknown feedback type {type_!r}: pick one of {', '.join(TYPES)}.")
         if beta_id is not None and interaction.guild_id is not None:
             await self.service.beta_forum(interaction.guild_id, beta_id)  # the beta must exist
         if interaction.guild_id is not None:  # over today's limit of reports: refused before the form opens
             await self.service.check_can_report(interaction.guild_id, interaction.user.id)
-        tr = i18n.for_reader(interaction)
-        if type_ is None:
-            await interaction.response.send_message(tr("What kind of feedback is it?"), view=type_picker(beta_id, tr),
-                                                    ephemeral=True, allowed_mentions=NO_MENTIONS)
-            return
-        await interaction.response.send_modal(FeedbackForm(type_, beta_id, tr))
+        await interaction.response.send_modal(FeedbackForm(type_, beta_id, i18n.for_reader(interaction)))
 
     async def submit_form(self, interaction: discord.Interaction, type_: str, beta_id: int | None, title: str,
-                          details: str, steps: str | None, version: str | None) -> None:
+                          details: str, steps: str | None, version: str | None,
+                          attachments: list[discord.Attachment] | None = None) -> None:
         guild = interaction.guild
         if guild is None:
             raise InvalidInput("Feedback is given inside a server.")
-        draft = validate_draft(type_, title, details, steps, version)
+        shots = check_screenshots(list(attachments or []), i18n.for_reader(interaction))
+        draft = dataclasses.replace(validate_draft(type_, title, details, steps, version), screenshots=shots)
         await self._forum(guild, beta_id)
         await interaction.response.defer(ephemeral=True, thinking=True)
         if await self.offer_similar(interaction, draft, beta_id):  # "Is it one of these?" (cogs/feedback/similar.py)
@@ -245,6 +246,7 @@ class Feedback(ForumWatch, Notices, Review, Similar, Curation, commands.Cog):
             except discord.HTTPException:
                 log.error("feedback %s: publishing failed and thread %s could not be deleted", item.id, thread.id)
             raise
+        self._kick_notifier()  # the screenshots' job, when the form had some (cogs/feedback/screenshots.py)
         return thread
 
     async def approve(self, interaction: discord.Interaction, item_id: int) -> None:

@@ -10,7 +10,15 @@ import discord
 from bot.core import i18n
 from bot.core.errors import GuardedCallback, KudosModal
 from bot.feedback import TYPES, label
-from bot.feedback.models import MAX_DETAILS, MAX_NOTE, MAX_STEPS, MAX_TITLE, MAX_VERSION
+from bot.feedback.models import (
+    MAX_DETAILS,
+    MAX_NOTE,
+    MAX_SCREENSHOTS,
+    MAX_STEPS,
+    MAX_TITLE,
+    MAX_VERSION,
+    split_version,
+)
 from bot.platform.i18n import N_, Translator, translator
 
 if TYPE_CHECKING:
@@ -27,34 +35,45 @@ def cog_of(interaction: discord.Interaction) -> Feedback:
 
 
 class FeedbackForm(KudosModal):
-    """Title, details, and for bugs the steps and version. Limits mirror the service's checks. Labels in
-    the member's language (``tr``: the interaction's locale)."""
+    """One form for every report: the type (a select, set when ``type_`` is given), title, details, the steps
+    (for a bug, their last line ``Version: 2.4.1`` is the version: a modal has room for five fields only) and
+    up to :data:`MAX_SCREENSHOTS` screenshots. Limits mirror the service's checks. Labels in the member's
+    language (``tr``: the interaction's locale)."""
 
-    def __init__(self, type_: str, beta_id: int | None, tr: Translator | None = None) -> None:
+    def __init__(self, type_: str | None, beta_id: int | None, tr: Translator | None = None) -> None:
         tr = tr or translator()
-        super().__init__(title=tr(TITLES[type_])[:45], custom_id=f"feedback:form:{type_}:{beta_id or 0}")
-        self.type_ = type_
+        title = tr(TITLES[type_]) if type_ in TITLES else tr("Give feedback")
+        super().__init__(title=title[:45], custom_id=f"feedback:form:{beta_id or 0}")
         self.beta_id = beta_id
-        self.title_input = discord.ui.TextInput(label=tr("Title"), max_length=MAX_TITLE,
-                                                placeholder=tr("In a few words"))
-        self.details = discord.ui.TextInput(label=tr("Details"), style=discord.TextStyle.paragraph,
-                                            max_length=MAX_DETAILS)
-        self.add_item(self.title_input)
-        self.add_item(self.details)
-        self.steps: discord.ui.TextInput[Any] | None = None
-        self.version: discord.ui.TextInput[Any] | None = None
-        if type_ == "bug":
-            self.steps = discord.ui.TextInput(label=tr("Steps to reproduce"), style=discord.TextStyle.paragraph,
-                                              max_length=MAX_STEPS, placeholder="1. … 2. … 3. …")
-            self.version = discord.ui.TextInput(label=tr("Version"), max_length=MAX_VERSION,
-                                                placeholder=tr("e.g. {example}", example="2.4.1"))
-            self.add_item(self.steps)
-            self.add_item(self.version)
+        self.version_word = tr("Version")
+        self.kind: discord.ui.Select[Any] = discord.ui.Select(
+            custom_id="feedback:type", placeholder=tr("What kind of feedback is it?")[:150],
+            options=[discord.SelectOption(label=tr(label(t))[:100], value=t, default=t == type_) for t in TYPES])
+        self.title_input: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            custom_id="feedback:title", max_length=MAX_TITLE, placeholder=tr("In a few words"))
+        self.details: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            custom_id="feedback:details", style=discord.TextStyle.paragraph, max_length=MAX_DETAILS)
+        self.steps: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            custom_id="feedback:steps", style=discord.TextStyle.paragraph, required=False,
+            max_length=MAX_STEPS + MAX_VERSION + 20, placeholder=f"1. … 2. … 3. …\n{self.version_word}: 2.4.1"[:100])
+        self.shots: discord.ui.FileUpload[Any] = discord.ui.FileUpload(
+            custom_id="feedback:screenshots", required=False, max_values=MAX_SCREENSHOTS)
+        self.add_item(discord.ui.Label(text=tr("Type")[:45], component=self.kind))
+        self.add_item(discord.ui.Label(text=tr("Title")[:45], component=self.title_input))
+        self.add_item(discord.ui.Label(text=tr("Details")[:45], component=self.details))
+        self.add_item(discord.ui.Label(
+            text=tr("Steps to reproduce")[:45], component=self.steps,
+            description=tr("For a bug: what you did, in order, then a last line \"{word}: 2.4.1\".",
+                           word=self.version_word)[:100]))
+        self.add_item(discord.ui.Label(
+            text=tr("Screenshots")[:45], component=self.shots,
+            description=tr("Optional: up to {count} images.", count=MAX_SCREENSHOTS)[:100]))
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
+        steps, version = split_version(self.steps.value, (self.version_word,))
         await cog_of(interaction).submit_form(
-            interaction, self.type_, self.beta_id, self.title_input.value, self.details.value,
-            self.steps.value if self.steps else None, self.version.value if self.version else None,
+            interaction, self.kind.values[0] if self.kind.values else "", self.beta_id, self.title_input.value,
+            self.details.value, steps, version, list(self.shots.values),
         )
 
 
@@ -132,8 +151,8 @@ class ReviewButton(GuardedCallback, discord.ui.DynamicItem[discord.ui.Button],
 
 class TypeButton(GuardedCallback, discord.ui.DynamicItem[discord.ui.Button],
                  template=r"feedback:new:(?P<type>bug|idea|praise|question):(?P<beta>\d+)"):
-    """One of the type choices shown before the form (the beta announcement's flow, or /feedback new
-    without a type)."""
+    """One of the type choices earlier versions showed before the form: still answered on old messages (the
+    form opens with that type picked)."""
 
     def __init__(self, type_: str, beta_id: int | None, tr: Translator | None = None) -> None:
         super().__init__(discord.ui.Button(label=(tr or translator())(label(type_)), style=discord.ButtonStyle.secondary,
@@ -184,13 +203,6 @@ def review_view(item_id: int) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     view.add_item(ReviewButton("approve", item_id))
     view.add_item(ReviewButton("reject", item_id))
-    return view
-
-
-def type_picker(beta_id: int | None, tr: Translator | None = None) -> discord.ui.View:
-    view = discord.ui.View(timeout=None)
-    for type_ in TYPES:
-        view.add_item(TypeButton(type_, beta_id, tr))
     return view
 
 

@@ -75,7 +75,8 @@ async def test_create_announces_with_buttons_and_discussion_thread(kudos: Harnes
     assert "**10** of 10 spots left" in field(post, "Spots")
     ids = [c["custom_id"] for c in post.components[0]["components"]]
     beta = (await rows(kudos, betas))[0]
-    assert ids == [f"beta:join:{beta.id}", f"beta:leave:{beta.id}", f"beta:feedback:{beta.id}"]
+    # the Join button says the beta has no terms (":n"): its click is deferred at once
+    assert ids == [f"beta:join:{beta.id}:n", f"beta:leave:{beta.id}", f"beta:feedback:{beta.id}"]
     assert beta.status == "open" and beta.announcement_message_id == post.id and beta.thread_id is not None
     assert kudos.emu.state.channels[beta.thread_id].parent_id == kudos.channel_id("announcements")
 
@@ -84,10 +85,12 @@ async def test_join_with_terms_gives_role_credit_and_participation_reward(kudos:
     await create(kudos, cohort_role=kudos.role_id("Photos Beta"), terms="Keep screenshots private")
     post = announcement(kudos)
     alice = kudos.member("alice")
-    confirm = await alice.click(post.id, label="Join")
-    assert confirm.ephemeral and "Keep screenshots private" in (confirm.content or "")
+    form = await alice.click(post.id, label="Join")
+    assert form.modal is not None  # the join form: the terms, and a Checkbox (components/reference.mdx, type 23)
+    assert "Keep screenshots private" in form.modal["components"][0]["content"]
+    assert form.modal["components"][1]["component"]["type"] == 23
     assert "Photos Beta" not in alice.roles()
-    joined = await alice.click(confirm.message.id, label="Accept and join")
+    joined = await alice.submit_modal(form, {"I accept the terms": True})
     assert joined.ephemeral and "You're in" in (joined.content or "")
     assert "Photos Beta" in alice.roles() and "Week Pass" in alice.roles()
     credit = await rows(kudos, contributions, contributions.c.user_id == kudos.members["alice"])
@@ -139,16 +142,35 @@ async def test_fifty_concurrent_clicks_on_ten_spots_then_a_leave_promotes(kudos:
                for d in kudos.member(promoted).dms())
 
 
+async def test_the_terms_checkbox_gates_joining(kudos: Harness) -> None:
+    """Joining a beta with terms takes the ticked box: left unticked, the member is told and not joined; a
+    ticked one joins."""
+    await create(kudos, cohort_role=kudos.role_id("Photos Beta"), terms="Keep screenshots private")
+    post = announcement(kudos)
+    bob = kudos.member("bob")
+    form = await bob.click(post.id, label="Join")
+    refused = await bob.submit_modal(form, {})  # the box left unticked
+    assert refused.ephemeral and "didn't tick" in (refused.content or "") and "Photos v2" in (refused.content or "")
+    assert await rows(kudos, beta_participants) == [] and "Photos Beta" not in bob.roles()
+    unticked = await bob.submit_modal(await bob.click(post.id, label="Join"), {"I accept the terms": False})
+    assert "didn't tick" in (unticked.content or "")
+    assert await rows(kudos, beta_participants) == []
+    joined = await bob.submit_modal(await bob.click(post.id, label="Join"), {"I accept the terms": True})
+    assert "You're in" in (joined.content or "") and "Photos Beta" in bob.roles()
+    (row,) = await rows(kudos, beta_participants)
+    assert row.user_id == kudos.members["bob"] and row.terms_accepted_at is not None
+    again = await bob.click(post.id, label="Join")  # already in: no form, the answer says so
+    assert again.modal is None and "already in" in (again.content or "")
+
+
 async def test_buttons_work_after_a_restart(kudos: Harness) -> None:
     await create(kudos, capacity=2)
     post = announcement(kudos)
     await kudos.restart()
     reply = await kudos.member("alice").click(post.id, label="Join")
     assert "You're in" in (reply.content or "")
-    fb = await kudos.member("bob").click(post.id, label="Give feedback")
-    assert fb.ephemeral and fb.message is not None  # the feedback type picker for this beta
-    opened = await kudos.member("bob").click(fb.message.id, label="Bug")
-    assert opened.modal is not None
+    opened = await kudos.member("bob").click(post.id, label="Give feedback")
+    assert opened.modal is not None  # the feedback form for this beta (it asks for the type)
 
 
 async def test_scheduled_announcement_appears_after_advance(kudos: Harness) -> None:
@@ -222,10 +244,9 @@ async def test_close_tells_feedback_givers_other_participants_and_the_waitlist_e
     post = announcement(kudos)
     for name in ("alice", "bob", "carol"):
         await kudos.member(name).click(post.id, label="Join")
-    picker = await kudos.member("alice").click(post.id, label="Give feedback")
-    opened = await kudos.member("alice").click(picker.message.id, label="Bug")
-    await kudos.member("alice").submit_modal(opened, {"Title": "Upload stalls", "Details": "At 99 %",
-                                                      "Steps to reproduce": "1. Upload", "Version": "2.4.1"})
+    opened = await kudos.member("alice").click(post.id, label="Give feedback")
+    await kudos.member("alice").submit_modal(opened, {"Type": "Bug", "Title": "Upload stalls", "Details": "At 99 %",
+                                                      "Steps to reproduce": "1. Upload\nVersion: 2.4.1"})
     assert any("Upload stalls" in (m.content or "") + "".join(e.get("title") or "" for e in m.embeds)
                for m in kudos.emu.messages(kudos.channel_id("feedback")) + [
                    m for t in kudos.emu.threads(kudos.channel_id("feedback")) for m in kudos.emu.messages(t.id)])

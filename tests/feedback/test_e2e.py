@@ -15,8 +15,8 @@ from bot.ledger.tables import contributions
 from bot.platform.errors import InvalidInput
 from bot.sandbox.harness import Harness
 
-BUG = {"Title": "Crash when saving", "Details": "The app closes", "Steps to reproduce": "1. Save",
-       "Version": "2.4.1"}
+# The version rides on the steps' last line (a modal holds five fields: type, title, details, steps, screenshots)
+BUG = {"Title": "Crash when saving", "Details": "The app closes", "Steps to reproduce": "1. Save\nVersion: 2.4.1"}
 
 
 async def report(h: Harness, who: str = "alice", type_: str = "bug", values: dict[str, str] | None = None) -> Any:
@@ -84,19 +84,46 @@ async def test_modal_intake_posts_in_the_forum_with_tags_embed_and_reporter_ping
     assert await credits(kudos, "alice") == {"feedback_given": (5, 1)}
 
 
-async def test_type_picker_then_form(kudos: Harness) -> None:
-    picked = await kudos.member("bob").slash("feedback new")
-    assert picked.ephemeral and picked.message is not None
-    opened = await kudos.member("bob").click(picked.message.id, label="Idea")
-    assert opened.modal is not None and opened.modal["title"] == "Suggest an idea"
-    await kudos.member("bob").submit_modal(opened, {"Title": "Widgets", "Details": "More"})
+async def test_one_form_with_a_type_picker(kudos: Harness) -> None:
+    """Without a type, the form itself asks (a select in a Label): the member must pick one."""
+    opened = await kudos.member("bob").slash("feedback new")
+    assert opened.modal is not None and opened.modal["title"] == "Give feedback"
+    assert [c["component"]["type"] for c in opened.modal["components"]] == [3, 4, 4, 4, 19]
+    with pytest.raises(EmulatorError, match="Type"):  # a required select left empty: the client won't send it
+        await kudos.member("bob").submit_modal(opened, {"Title": "Widgets", "Details": "More"})
+    await kudos.member("bob").submit_modal(opened, {"Type": "Idea", "Title": "Widgets", "Details": "More"})
     assert (await item(kudos)).type == "idea"
+    # /feedback new type:bug opens it with Bug picked; the member may change it
+    typed = await kudos.member("bob").slash("feedback new", type="bug")
+    assert typed.modal["title"] == "Report a bug"
+    await kudos.member("bob").submit_modal(typed, {"Type": "Question", "Title": "How to export?", "Details": "?"})
+    assert (await item(kudos, 2)).type == "question"
+
+
+async def test_bug_with_a_screenshot_posts_the_image_in_the_thread(kudos: Harness) -> None:
+    """The form's File Upload: the image is downloaded from the attachment URL (the emulator's CDN route) and
+    posted in the new thread by a durable job; the version is the steps' last line."""
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
+    await report(kudos, values=BUG | {"Screenshots": [("crash.png", png, "image/png")]})
+    row = await item(kudos)
+    assert row.steps == "1. Save" and row.version == "2.4.1"
+    posted = [m for m in kudos.emu.messages(row.thread_id) if m.files]
+    assert len(posted) == 1 and posted[0].content == f"📎 Screenshot from <@{kudos.members['alice']}>"
+    assert [a["filename"] for a in posted[0].attachments] == ["crash.png"]
+    assert posted[0].files == [("crash.png", png)]
+    assert kudos.bot is not None
+    async with kudos.bot.db.connect() as conn:  # the links are not kept once posted
+        from bot.feedback.tables import feedback_screenshots
+        assert (await conn.execute(select(func.count()).select_from(feedback_screenshots))).scalar_one() == 0
+    # not an image, or more than three: refused, nothing written
+    text = await report(kudos, "bob", values=BUG | {"Title": "Other", "Screenshots": [("notes.txt", b"hi")]})
+    assert "must be images" in (text.content or "")
+    assert len(kudos.emu.threads(kudos.channel_id("feedback"))) == 1
 
 
 async def test_bad_input_gets_a_clear_reply_and_writes_nothing(kudos: Harness) -> None:
-    missing_version = await report(kudos, values={"Title": "Crash", "Details": "d", "Steps to reproduce": "1",
-                                                   "Version": "  "})
-    assert missing_version.ephemeral and "version" in (missing_version.content or "")
+    missing_version = await report(kudos, values={"Title": "Crash", "Details": "d", "Steps to reproduce": "1"})
+    assert missing_version.ephemeral and "Version: 2.4.1" in (missing_version.content or "")
     blank = await report(kudos, type_="idea", values={"Title": "   ", "Details": "d"})
     assert "title is empty" in (blank.content or "")
     assert kudos.bot is not None
@@ -366,8 +393,8 @@ async def test_fuzzed_mentions_in_user_text_never_ping(kudos: Harness) -> None:
     alice, bob = kudos.members["alice"], kudos.members["bob"]
     for seed in range(4):
         text = _nasty(kudos, seed)
-        await report(kudos, "alice", "bug", {"Title": text[:100], "Details": text, "Steps to reproduce": text,
-                                             "Version": text[:50]})
+        await report(kudos, "alice", "bug", {"Title": text[:100], "Details": text,
+                                             "Steps to reproduce": f"{text}\nVersion: {text[:40]}"})
         await kudos.member("bob").post(text[:100], in_="feedback", content=text)
     assert kudos.bot is not None
     async with kudos.bot.db.connect() as conn:

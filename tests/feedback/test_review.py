@@ -192,7 +192,7 @@ class TestBetaButtonEntryPoint:
     def bot_config(self) -> dict[str, Any]:
         return {}
 
-    async def test_a_beta_button_opens_the_type_choice_then_the_form(self, kudos: Harness) -> None:
+    async def test_a_beta_button_opens_the_form_with_its_type_picker(self, kudos: Harness) -> None:
         import re
 
         import discord
@@ -225,10 +225,10 @@ class TestBetaButtonEntryPoint:
         channel = kudos.bot.get_channel(kudos.channel_id("announcements"))
         announcement = await channel.send("Lens beta is open!", view=view)  # type: ignore[union-attr]
         await kudos.settle()
-        picker = await kudos.member("alice").click(announcement.id, label="Give feedback")
-        assert picker.ephemeral and picker.message is not None
-        opened = await kudos.member("alice").click(picker.message.id, label="Praise")
-        await kudos.member("alice").submit_modal(opened, {"Title": "Sharp!", "Details": "Love the lens"})
+        opened = await kudos.member("alice").click(announcement.id, label="Give feedback")
+        assert opened.modal is not None  # the form itself asks for the type
+        await kudos.member("alice").submit_modal(opened, {"Type": "Praise", "Title": "Sharp!",
+                                                          "Details": "Love the lens"})
         row = await item(kudos)
         assert (row.beta_id, row.type, row.forum_id) == (3, "praise", forum_id)
         missing = GiveFeedback(99)

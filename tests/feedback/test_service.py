@@ -406,3 +406,14 @@ async def test_stage_kinds_use_their_own_points_and_count_even_at_zero(db: Datab
                                        "feedback_shipped": (25, 1)}
     profile = await ledger.profile(G, ALICE)
     assert profile.counts_by_kind["feedback_acknowledged"] == 1 and profile.points_by_kind["feedback_shipped"] == 25
+
+
+def test_split_version_takes_the_steps_last_line() -> None:
+    """The form has five fields, so a bug's version is the steps' last line (docs/feedback.md, The form)."""
+    from bot.feedback.models import split_version
+
+    assert split_version("1. Save\n2. Crash\nVersion: 2.4.1") == ("1. Save\n2. Crash", "2.4.1")
+    assert split_version("1. Save\n  version = 2.5 beta  \n") == ("1. Save", "2.5 beta")
+    assert split_version("1. Speichern\nバージョン： 3.0", ("バージョン",)) == ("1. Speichern", "3.0")
+    assert split_version("Version: 1.0\n1. Save") == ("Version: 1.0\n1. Save", None)  # only the last line
+    assert split_version("1. Save") == ("1. Save", None) and split_version(None) == ("", None)

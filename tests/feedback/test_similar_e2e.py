@@ -126,3 +126,16 @@ async def test_review_queue_lists_likely_duplicates(kudos: Harness) -> None:
     assert len(review) == 1
     field = next(f["value"] for f in review[0].embeds[0]["fields"] if f["name"] == "Likely duplicates")
     assert field.startswith("#1 · Battery drains overnight · New · score 0.")
+
+
+async def test_a_kept_draft_keeps_its_screenshot_until_posted_anyway(kudos: Harness) -> None:
+    """The draft held by "Is it one of these?" carries the form's screenshots (feedback_drafts.screenshots);
+    *Post mine anyway* posts the report and the image lands in its thread."""
+    await idea(kudos, "alice", FIRST)
+    png = b"\x89PNG\r\n\x1a\n" + b"\1" * 40
+    offered = await idea(kudos, "bob", SECOND | {"Screenshots": [("standby.png", png, "image/png")]})
+    assert offered.message is not None and "Is it one of these?" in offered.message.content
+    posted = await kudos.member("bob").click(offered.message.id, label="Post mine anyway")
+    assert "posted" in (posted.content or ""), posted.content
+    thread = next(t for t in kudos.emu.threads(kudos.channel_id("feedback")) if t.name == SECOND["Title"])
+    assert [m.files for m in kudos.emu.messages(thread.id) if m.files] == [[("standby.png", png)]]

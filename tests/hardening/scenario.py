@@ -67,7 +67,7 @@ async def report_bug(h: Harness, who: str = "alice", title: str = "Crash when sa
     opened = await h.member(who).slash("feedback new", type="bug")
     assert opened.modal is not None, opened.content
     return await h.member(who).submit_modal(opened, {"Title": title, "Details": "The app closes",
-                                                     "Steps to reproduce": "1. Save", "Version": "2.4.1"})
+                                                     "Steps to reproduce": "1. Save\nVersion: 2.4.1"})
 
 
 async def feedback_rows(h: Harness) -> list[Any]:

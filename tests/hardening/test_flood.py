@@ -23,8 +23,7 @@ from bot.feedback.tables import feedback_followers
 from bot.sandbox.harness import Harness
 
 CALLBACK = "POST /interactions/{interaction_id}/{interaction_token}/callback"
-BUG = {"Title": "Crash when saving", "Details": "The app closes", "Steps to reproduce": "1. Save",
-       "Version": "2.4.1"}
+BUG = {"Title": "Crash when saving", "Details": "The app closes", "Steps to reproduce": "1. Save\nVersion: 2.4.1"}
 FLOOD = 61  # odd: Follow toggles, so had every click gone through, bob would end up following
 
 

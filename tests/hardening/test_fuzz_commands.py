@@ -122,6 +122,9 @@ async def _one(h: HardenedHarness, errors: ErrorLog, data: Any, commands: list[t
                 if comp.get("required", True) and len(value) < int(comp.get("min_length") or 1):
                     value = "x" * int(comp.get("min_length") or 1)
                 fields[comp["custom_id"]] = value
+            elif comp.get("type") == 3 and comp.get("options"):  # a select (the feedback type): pick one
+                option = data.draw(st.sampled_from(comp["options"]), label=f"pick {comp['custom_id']}")
+                fields[comp["custom_id"]] = option["value"]
         replies.append(await h.member(actor).submit_modal(reply, fields))
         COUNTS["fuzz inputs"] += 1
     for r in replies:

@@ -65,9 +65,12 @@ async def test_german_client_gets_german_replies_and_form_while_the_french_serve
     opened = await hans.slash("feedback new", type="bug")
     assert opened.modal is not None
     assert opened.modal["title"] == "Fehler melden"
-    assert modal_labels(opened.modal) == ["Titel", "Details", "Schritte zum Nachstellen", "Version"]
+    assert modal_labels(opened.modal) == ["Art", "Titel", "Details", "Schritte zum Nachstellen", "Screenshots"]
+    options = opened.modal["components"][0]["component"]["options"]
+    assert [(o["label"], o.get("default", False)) for o in options][0] == ("Fehler", True)  # the type, in German
+    assert "Version: 2.4.1" in opened.modal["components"][3]["description"]
     done = await hans.submit_modal(opened, {"Titel": "Absturz beim Speichern", "Details": "Die App schließt sich",
-                                            "Schritte zum Nachstellen": "1. Speichern", "Version": "2.4.1"})
+                                            "Schritte zum Nachstellen": "1. Speichern\nVersion: 2.4.1"})
     assert done.ephemeral and (done.content or "").startswith("Danke! Dein Feedback ist online: <#")
 
     thread_id = await thread_of(kudos)

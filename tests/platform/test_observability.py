@@ -219,9 +219,18 @@ async def test_readyz_follows_the_gateway_and_the_database(kudos: Harness, tmp_p
 
 async def test_buttons_and_forms_are_counted_by_what_they_do(kudos: Harness) -> None:
     """A view's button, a modal's submit and a persistent button each count once, under a label without ids."""
-    picked = await kudos.member("bob").slash("feedback new")
-    assert picked.message is not None
-    opened = await kudos.member("bob").click(picked.message.id, label="Idea")  # a KudosView button
+    import discord
+
+    from cogs.feedback.ui import TypeButton
+
+    picked = await kudos.member("bob").slash("feedback new")  # the form asks for the type itself
+    assert picked.modal is not None
+    assert kudos.bot is not None
+    old = discord.ui.View(timeout=None)  # the type choice earlier versions posted: a persistent button
+    old.add_item(TypeButton("idea", None))
+    message = await kudos.bot.get_channel(kudos.channel_id("general")).send("pick", view=old)  # type: ignore[union-attr]
+    await kudos.settle()
+    opened = await kudos.member("bob").click(message.id, label="Idea")
     assert opened.modal is not None
     await kudos.member("bob").submit_modal(opened, {"Title": "Widgets", "Details": "More"})  # a KudosModal
     body, samples = await scrape(kudos)
