@@ -22,8 +22,8 @@ from tests.github.standin import GitHubStandIn
 from tests.github.test_receiver import REPO, deliver
 from tests.github.test_summary import gh, standin  # noqa: F401  (the fixtures: token auth, stand-in)
 
-SECOND = {"Title": "Saving a file quits the app", "Details": "Same here", "Steps to reproduce": "1. Save",
-          "Version": "2.4.1"}
+SECOND = {"Title": "Saving a file quits the app", "Details": "Same here", "Steps to reproduce":
+          "1. Save\nVersion: 2.4.1"}
 
 
 async def link_audits(h: Harness) -> list[Any]:

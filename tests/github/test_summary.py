@@ -73,7 +73,7 @@ async def test_votes_update_one_summary_comment(gh: Harness, standin: GitHubStan
 async def test_open_issue_creates_the_issue_with_the_report_and_links_it(gh: Harness, standin: GitHubStandIn) -> None:
     h = gh
     await report(h, values={"Title": "Crash when saving", "Details": "@octocat ```boom``` <b>", "Steps to reproduce":
-                            "1. Save", "Version": "2.4.1"})
+                            "1. Save\nVersion: 2.4.1"})
     row = await item(h)
     answer = await h.member("sam").slash("feedback open-issue", item=row.id, repo=REPO)
     assert "Opened codertocat/hello-world#100" in (answer.content or "")

@@ -93,8 +93,8 @@ async def test_betas_page_spots_left_join_link_and_closed_summary(pub: Harness) 
     builds = public.builds
     await page(h, "/p/acme/betas")
     assert public.builds == builds  # served from the cache
-    confirm = await h.member("alice").click(post.id, label="Join")
-    joined = await h.member("alice").click(confirm.message.id, label="Accept and join")
+    form = await h.member("alice").click(post.id, label="Join")  # the terms' form with its checkbox
+    joined = await h.member("alice").submit_modal(form, {"I accept the terms": True})
     assert "You're in" in (joined.content or ""), joined.content
     body = await page(h, "/p/acme/betas")
     assert public.builds == builds + 1
