@@ -35,10 +35,11 @@ from bot.platform import i18n as i18n_text
 from bot.platform import markdown
 from bot.platform.errors import InvalidInput, KudosError, NotAllowed, NotFound
 from cogs.feedback import render
+from cogs.feedback.cards import Cards
 from cogs.feedback.forum import ForumWatch
 from cogs.feedback.notices import Notices, only
 from cogs.feedback.similar import SIMILAR_ITEMS, Similar
-from cogs.feedback.ui import DYNAMIC_ITEMS, FeedbackForm, PageButton, item_view, review_view, type_picker
+from cogs.feedback.ui import DYNAMIC_ITEMS, FeedbackForm, PageButton, review_view, type_picker
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ TYPE_CHOICES = [app_commands.Choice(name=label(t), value=t) for t in TYPES]
 STATUS_CHOICES = [app_commands.Choice(name=label(s), value=s) for s in STAFF_STATUSES]
 
 
-class Feedback(ForumWatch, Notices, Similar, commands.Cog):
+class Feedback(Cards, ForumWatch, Notices, Similar, commands.Cog):
     feedback = app_commands.Group(name="feedback", description="Feedback threads: report, vote, follow the status",
                                   guild_only=True)
 
@@ -222,9 +223,8 @@ class Feedback(ForumWatch, Notices, Similar, commands.Cog):
         tr = i18n.for_guild(self.bot, forum.guild)  # a public post: the server's language
         try:
             created = await forum.create_thread(
-                name=item.title[:100], content=tr("Reported by {member}", member=f"<@{item.reporter_id}>"),
-                embed=render.item_embed(item, tr), view=item_view(item.id, tr), applied_tags=applied,
-                allowed_mentions=only(item.reporter_id),
+                name=item.title[:100], applied_tags=applied, allowed_mentions=only(item.reporter_id),
+                **await self.card_message(item, tr, lead=tr("Reported by {member}", member=f"<@{item.reporter_id}>")),
             )
         except discord.Forbidden:
             raise NotAllowed(f"I'm not allowed to post in {forum.mention}. A moderator can give my role Send "
@@ -299,30 +299,33 @@ class Feedback(ForumWatch, Notices, Similar, commands.Cog):
         result = await self.service.vote(interaction.guild_id, item_id, interaction.user.id)
         await interaction.response.send_message(result.message, ephemeral=True, allowed_mentions=NO_MENTIONS)
         if result.status == "counted":
-            await self._refresh_embed(interaction.guild, result.item)  # type: ignore[arg-type]
+            await self._refresh_embed(interaction.guild, result.item, interaction.message)  # type: ignore[arg-type]
 
     async def follow(self, interaction: discord.Interaction, item_id: int) -> None:
         assert interaction.guild_id is not None
         _following, message = await self.service.toggle_follow(interaction.guild_id, item_id, interaction.user.id)
         await interaction.response.send_message(message, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
-    async def _refresh_embed(self, guild: discord.Guild, item: FeedbackItem) -> None:
+    async def _refresh_embed(self, guild: discord.Guild, item: FeedbackItem,
+                             shown: discord.Message | None = None) -> None:
+        """Edit the item's card to show it as it is now (``shown``: the card, when a click on it came)."""
         if item.thread_id is None or item.status_message_id is None:
             return
         try:
             thread = await self._thread(guild, item)
-            message = thread.get_partial_message(item.status_message_id)
+            message: discord.PartialMessage | discord.Message = (
+                shown if shown is not None and shown.id == item.status_message_id
+                else thread.get_partial_message(item.status_message_id))
+            tr = i18n.for_guild(self.bot, guild)
             try:
-                await message.edit(embed=render.item_embed(item, i18n.for_guild(self.bot, guild)),
-                                   allowed_mentions=NO_MENTIONS)
+                await self.edit_item_card(message, item, tr, allowed_mentions=NO_MENTIONS)
             except discord.HTTPException as exc:
                 if exc.code != THREAD_ARCHIVED:
                     raise
                 # A quiet post auto-archives (threads.mdx: nothing in an archived thread can be edited). Open it,
                 # edit, and let it rest again unless staff locked it.
                 await thread.edit(archived=False)
-                await message.edit(embed=render.item_embed(item, i18n.for_guild(self.bot, guild)),
-                                   allowed_mentions=NO_MENTIONS)
+                await self.edit_item_card(message, item, tr, allowed_mentions=NO_MENTIONS)
                 if not thread.locked:
                     await thread.edit(archived=True)
         except (discord.HTTPException, KudosError):
@@ -435,6 +438,7 @@ class Feedback(ForumWatch, Notices, Similar, commands.Cog):
             f"Feedback #{made.feedback_id} is linked to {discord.utils.escape_markdown(made.ref)}: when the issue "
             "is reopened, labelled, or closed on GitHub, the item's status follows and everyone who cares is told.",
             ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await self._refresh_embed(interaction.guild, await self.service.get(interaction.guild_id, item))  # type: ignore[arg-type]
 
     @feedback.command(name="open-issue", description="Open a GitHub issue from a feedback item and link it")
     @app_commands.describe(item="The feedback number", repo="The repository, as owner/repo")
@@ -444,6 +448,7 @@ class Feedback(ForumWatch, Notices, Similar, commands.Cog):
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
         made = await self.bot.app.github.open_issue(interaction.guild_id, item, repo, actor_id=interaction.user.id)
+        await self._refresh_embed(interaction.guild, await self.service.get(interaction.guild_id, item))  # type: ignore[arg-type]
         await interaction.followup.send(
             f"Opened {discord.utils.escape_markdown(made.ref)} from feedback #{made.feedback_id} and linked them.",
             ephemeral=True, allowed_mentions=NO_MENTIONS)
