@@ -8,6 +8,8 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     import discord
 
+from typing import Any
+
 from bot.emulator import Emulator
 
 from .conftest import KudosTestBot, World
@@ -148,3 +150,37 @@ async def test_v2_component_limits(emu: Emulator, world: World) -> None:
     emu.validator.violations.clear()  # the refused bodies broke the spec on purpose
     assert emu.errors == []
 
+
+
+class DeferV2(discord.ui.View):
+    """A button whose callback first tries a deferred response with the V2 flag (raw, as discord.py never
+    sends it), then answers properly."""
+
+    def __init__(self, emu: Emulator) -> None:
+        super().__init__(timeout=None)
+        self.emu = emu
+        self.refused: tuple[int, Any] | None = None
+        button = discord.ui.Button(label="Go", custom_id="defer:v2")
+        button.callback = self.go  # type: ignore[method-assign]
+        self.add_item(button)
+
+    async def go(self, interaction: discord.Interaction) -> None:
+        import aiohttp
+
+        url = f"{self.emu.base_url}/interactions/{interaction.id}/{interaction.token}/callback"
+        async with aiohttp.ClientSession() as http:
+            async with http.post(url, json={"type": 5, "data": {"flags": 1 << 15}}) as r:
+                self.refused = (r.status, await r.json())
+        await interaction.response.send_message("ok", ephemeral=True)
+
+
+async def test_deferred_response_takes_no_v2_flag(emu: Emulator, world: World, bot: KudosTestBot) -> None:
+    """interactions/receiving-and-responding.mdx: with DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE "the only valid
+    message flag you may use is EPHEMERAL. If you'd like to create a component based message with
+    IS_COMPONENTS_V2 you must do that with the edit original response endpoint, not this one"."""
+    view = DeferV2(emu)
+    sent = await bot.get_channel(world.general.id).send("x", view=view)
+    done = await emu.click(sent.id, world.alice.id, label="Go")
+    assert view.refused is not None and view.refused[0] == 400 and view.refused[1]["code"] == 50035
+    assert done.response["content"] == "ok"
+    emu.validator.violations.clear()  # the refused body, sent on purpose
