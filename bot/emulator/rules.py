@@ -318,6 +318,69 @@ def check_components_v2(errs: FormErrors, payload: dict[str, Any], *, edit: bool
                  "This component requires the message flag IS_COMPONENTS_V2 (1 << 15).")
 
 
+def check_v2_components(errs: FormErrors, components: list[Any]) -> None:
+    """components/reference.mdx, the V2 components' own limits (kept without the spec file too): a Section has
+    "one to three child components" and an ``accessory``; a Media Gallery "1 to 10 media gallery items"; a
+    Container at least one child; a Thumbnail, a gallery item and a File need their media (a ``url``)."""
+
+    def walk(comp: Any, path: list[str | int]) -> None:
+        if not isinstance(comp, dict):
+            return
+        ctype = comp.get("type")
+        children = comp.get("components") or []
+        if ctype == 9:
+            if not 1 <= len(children) <= 3:
+                errs.add(path + ["components"], "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 3 in length.")
+            if not isinstance(comp.get("accessory"), dict):
+                errs.add(path + ["accessory"], "BASE_TYPE_REQUIRED", "This field is required")
+        elif ctype == 17 and not children:
+            errs.add(path + ["components"], "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 40 in length.")
+        elif ctype == 12:
+            items = comp.get("items") or []
+            if not 1 <= len(items) <= 10:
+                errs.add(path + ["items"], "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 10 in length.")
+            for i, item in enumerate(items):
+                if not isinstance(item, dict) or not (item.get("media") or {}).get("url"):
+                    errs.add(path + ["items", i, "media"], "BASE_TYPE_REQUIRED", "This field is required")
+        elif ctype == 11 and not (comp.get("media") or {}).get("url"):
+            errs.add(path + ["media"], "BASE_TYPE_REQUIRED", "This field is required")
+        elif ctype == 10 and not comp.get("content"):
+            errs.add(path + ["content"], "BASE_TYPE_REQUIRED", "This field is required")
+        elif ctype == 10:
+            errs.too_long(path + ["content"], comp.get("content"), 4000)
+        for i, child in enumerate(children):
+            walk(child, path + ["components", i])
+        if isinstance(comp.get("accessory"), dict):
+            walk(comp["accessory"], path + ["accessory"])
+
+    for i, c in enumerate(components):
+        walk(c, ["components", i])
+
+
+def check_edit_v2(flags: int, content: str, embeds: list[Any], body: dict[str, Any]) -> None:
+    """An edit judged against the message it edits (resources/message.mdx, Edit Message): the IS_COMPONENTS_V2
+    flag "can only be set", and "when the IS_COMPONENTS_V2 flag is set, any of the used content, embeds,
+    sticker_ids, or poll fields must have their values reset to empty ... Failing to do this will result in a
+    400 BAD REQUEST response" (so an embed put on a V2 message is refused, and so is a V2 layout put over a
+    message whose content or embeds the edit leaves in place); a message without the flag takes no layout
+    component (components/reference.mdx: they need the flag)."""
+    errs = FormErrors()
+    v2 = bool((flags | int(body.get("flags") or 0)) & IS_COMPONENTS_V2)
+    components = body.get("components") or []
+    if v2:
+        after = {"content": body["content"] if "content" in body else content,
+                 "embeds": body["embeds"] if "embeds" in body else embeds}
+        for name, value in after.items():
+            if value:
+                errs.add([name], "MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2",
+                         "The 'content', 'embeds', 'sticker_ids' and 'poll' fields cannot be used when using "
+                         "MessageFlags.IS_COMPONENTS_V2")
+    elif any(c.get("type") in V2_TYPES for c in _walk_components(components)):
+        errs.add(["components"], "COMPONENT_LAYOUT_REQUIRES_FLAG",
+                 "This component requires the message flag IS_COMPONENTS_V2 (1 << 15).")
+    errs.raise_if_any()
+
+
 def check_message(payload: dict[str, Any], *, has_files: bool, require_content: bool = True) -> None:
     """Validate a message create/edit body; raise ApiError like Discord does."""
     errs = FormErrors()
@@ -329,6 +392,7 @@ def check_message(payload: dict[str, Any], *, has_files: bool, require_content: 
     check_components(errs, components)
     check_allowed_mentions(errs, payload.get("allowed_mentions"))
     check_components_v2(errs, payload, edit=not require_content)
+    check_v2_components(errs, components)
     errs.raise_if_any()
     if require_content and not (content or embeds or components or has_files or payload.get("sticker_ids") or payload.get("poll")):
         raise ApiError(400, 50006, "Cannot send an empty message")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from bot.emulator import rules
 from bot.emulator.modals import check_modal
 from bot.emulator.rules import LOCALES, ApiError, FormErrors, check_message, unknown
 from bot.emulator.state import Message
@@ -236,6 +237,10 @@ async def respond(emu: Emulator, interaction_id: str, token: str, body: dict[str
             set_attachments(emu, message, data, files)
         await publish(emu, message)
     elif ctype == 5:
+        if flags & rules.IS_COMPONENTS_V2:  # receiving-and-responding.mdx: with a deferred message "the only
+            # valid message flag you may use is EPHEMERAL"; a V2 message comes with the edit of the original
+            raise ApiError(400, 50035, "Invalid Form Body", {"data": {"flags": {"_errors": [
+                {"code": "INTERACTION_RESPONSE_FLAGS_INVALID", "message": "Invalid flags for this response type"}]}}})
         message = _response_message(emu, rec, {"content": ""}, (flags & 64) | 128)
         await publish(emu, message)
     elif ctype in (6, 7):

@@ -138,6 +138,7 @@ async def bot_create(emu: Emulator, channel: Channel, body: dict[str, Any], file
 async def apply_edit(emu: Emulator, msg: Message, body: dict[str, Any], files: Files) -> None:
     """Edit a message the Discord way and dispatch MESSAGE_UPDATE (unless ephemeral)."""
     check_message(body, has_files=bool(files), require_content=False)
+    rules.check_edit_v2(msg.flags, msg.content, msg.embeds, body)
     if "content" in body:
         msg.content = body["content"] or ""
         msg.mentions, msg.mention_roles = parse_mentions(emu.state, msg.content, msg.guild_id)
@@ -148,7 +149,8 @@ async def apply_edit(emu: Emulator, msg: Message, body: dict[str, Any], files: F
     if "allowed_mentions" in body:
         msg.allowed_mentions = body["allowed_mentions"]
     if body.get("flags") is not None:
-        msg.flags = (msg.flags & 64) | (int(body["flags"]) & ~64 & ~128)
+        # EPHEMERAL stays as it was; IS_COMPONENTS_V2 "can only be set" (resources/message.mdx, Edit Message)
+        msg.flags = (msg.flags & (64 | rules.IS_COMPONENTS_V2)) | (int(body["flags"]) & ~64 & ~128)
     msg.flags &= ~128  # an edit ends the "thinking" state of a deferred response
     if "attachments" in body or files:
         keep = {str(a.get("id")) for a in body.get("attachments") or [] if a.get("id") is not None}

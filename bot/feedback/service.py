@@ -529,6 +529,11 @@ class FeedbackService(BetaLookups, DmsMemory):
             await self._schedule_job(conn, ItemEmbedRun(item_id, uuid.uuid4().hex[:16]),
                                      {"guild_id": guild_id, "feedback_id": item_id})
 
+    async def refresh_card(self, guild_id: int, item_id: int) -> None:
+        """Something the card shows changed outside this feature (a GitHub link): queue its edit job."""
+        async with self._write(guild_id) as conn:
+            await self.queue_embed(conn, guild_id, item_id)
+
     async def toggle_follow(self, guild_id: int, item_id: int, user_id: int) -> tuple[bool, str]:
         """Follow or unfollow; returns ``(following, message)``."""
         async with self._write(guild_id) as conn:

@@ -16,7 +16,7 @@ from bot.rewards.tables import perk_codes
 from bot.sandbox.harness import Harness, MemberSpec
 from bot.sandbox.scenario import Scenario, ScenarioError, Step
 from bot.sandbox.summary import summarize
-from bot.sandbox.transcript import Transcript, describe_message
+from bot.sandbox.transcript import V2, Transcript, describe_message, walk_components
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,7 @@ def _text_of(message: Any) -> str:
         parts += [embed.get("title") or "", embed.get("description") or ""]
         parts += [f"{f.get('name', '')} {f.get('value', '')}" for f in embed.get("fields") or []]
         parts.append((embed.get("footer") or {}).get("text") or "")
+    parts += [c["content"] for c in walk_components(message.components or []) if c.get("type") == 10]
     return "\n".join(parts)
 
 
@@ -416,12 +417,14 @@ class ScenarioRunner:
             if m.deleted:
                 continue
             author = "Kudos" if m.author_id == emu.bot_user_id else names.get(m.author_id, str(m.author_id))
-            buttons = [c.get("label") for row in m.components for c in row.get("components", []) if c.get("label")]
+            buttons = [c.get("label") for c in walk_components(m.components) if c.get("type") == 2 and c.get("label")]
             messages.append({
                 "author": author,
                 "content": self.mask(m.content),
                 "embeds": [{"title": e.get("title"), "description": self.mask(e.get("description") or "")}
                            for e in m.embeds],
+                **({"card": [self.mask(c["content"]) for c in walk_components(m.components) if c.get("type") == 10]}
+                   if m.flags & V2 else {}),
                 "buttons": buttons,
             })
         state: dict[str, Any] = {"messages": messages}

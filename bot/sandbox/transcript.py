@@ -22,6 +22,21 @@ def route_params(template: str, path: str) -> dict[str, str]:
     return m.groupdict() if m else {}
 
 
+V2 = 1 << 15  # IS_COMPONENTS_V2 (components/reference.mdx)
+
+
+def walk_components(components: list[Any]) -> list[dict[str, Any]]:
+    """Every component of a message, nested ones too (V2 containers and sections, action rows)."""
+    found: list[dict[str, Any]] = []
+    for c in components:
+        if isinstance(c, dict):
+            found.append(c)
+            found += walk_components(c.get("components") or [])
+            if isinstance(c.get("accessory"), dict):
+                found += walk_components([c["accessory"]])
+    return found
+
+
 def _short(text: str | None, limit: int = 160) -> str:
     text = (text or "").replace("\n", " ⏎ ")
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -35,11 +50,14 @@ def describe_message(payload: dict[str, Any]) -> str:
         title = embed.get("title") or (embed.get("author") or {}).get("name") or ""
         desc = embed.get("description") or ""
         parts.append(f"[embed: {_short(title, 80)}{' — ' + _short(desc, 100) if desc else ''}]")
-    labels = []
-    for row in payload.get("components") or []:
-        for comp in row.get("components", []) if isinstance(row, dict) else []:
-            if comp.get("label"):
-                labels.append(comp["label"])
+    every = walk_components(payload.get("components") or [])
+    if int(payload.get("flags") or 0) & V2:  # a Components V2 card: its title (the first heading) and size
+        heading = next((c["content"] for c in every if c.get("type") == 10 and c["content"].startswith("#")),
+                       next((c["content"] for c in every if c.get("type") == 10), ""))
+        gallery = sum(len(c.get("items") or []) for c in every if c.get("type") == 12)
+        parts.append(f"[V2 card: {_short(re.sub(r'^#{1,3} ', '', heading), 80)}"
+                     + (f", {gallery} image(s)" if gallery else "") + "]")
+    labels = [c["label"] for c in every if c.get("type") == 2 and c.get("label")]
     if labels:
         parts.append("[buttons: " + " | ".join(labels) + "]")
     for att in payload.get("attachments") or []:

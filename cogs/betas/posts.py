@@ -26,13 +26,13 @@ from typing import Any
 import discord
 
 from bot.betas import Beta
-from bot.core import i18n
+from bot.core import cards, i18n
 from bot.core.effect_errors import end_job, end_post, report_missing_permission, run_post_job
 from bot.core.errors import NO_MENTIONS
 from bot.platform.errors import Conflict, KudosError, NotFound
 from bot.platform.jobs.effects import Action, Drop, GiveUp, Retry
 from bot.platform.jobs.keys import BetaRefresh
-from cogs.betas.ui import announcement_embed, announcement_view
+from cogs.betas.ui import announcement_card
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +77,8 @@ class Posts:
         try:
             message = await self._sent_before(channel, beta.id) if attempts > 1 else None
             if message is None:
-                message = await channel.send(embed=announcement_embed(beta, tr),
-                                             view=announcement_view(beta.id, tr=tr, terms=bool(beta.row.terms)),
+                card = announcement_card(beta, tr)
+                message = await channel.send(**cards.send_kwargs(card, self.bot.guild_config(guild.id).cards),
                                              allowed_mentions=NO_MENTIONS)
         except Exception as exc:  # noqa: BLE001 - classified: retried, or the announcement failed
             await end_post(exc, what, mark_failed=lambda reason: self.svc.mark_failed(announcement_id, reason),
@@ -100,10 +100,10 @@ class Posts:
 
     async def _sent_before(self, channel: discord.TextChannel, beta_id: int) -> discord.Message | None:
         """A try after a failed one: the announcement, if an earlier try did send it (Discord keeps no
-        idempotency key for messages): the bot's recent message there with this beta's footer."""
+        idempotency key for messages): the bot's recent message there with this beta's footer (in either form)."""
         footer = f"beta #{beta_id}"
         async for old in channel.history(limit=25):
-            if old.author.id == self.bot.user.id and old.embeds and old.embeds[0].footer.text == footer:
+            if old.author.id == self.bot.user.id and footer in cards.marks(old):
                 return old
         return None
 
@@ -169,9 +169,8 @@ class Posts:
         what = f"update the announcement of the {row.name} beta"
         try:
             tr = i18n.for_guild(self.bot, guild)
-            await channel.get_partial_message(row.announcement_message_id).edit(  # type: ignore[union-attr]
-                embed=announcement_embed(beta, tr), view=announcement_view(beta.id, closed=row.status == "closed",
-                                                                           tr=tr, terms=bool(row.terms)))
+            await cards.edit_card(channel.get_partial_message(row.announcement_message_id),  # type: ignore[union-attr]
+                                  announcement_card(beta, tr), self.bot.guild_config(guild_id).cards)
         except Exception as exc:  # noqa: BLE001 - classified: retried, dropped or reported
             await end_job(exc, what, report=lambda: report_missing_permission(self.bot, guild, what, channel,
                                                                                EDIT_NEEDS))

@@ -1,4 +1,4 @@
-"""Beta announcement embed, persistent buttons (``beta:<action>:<id>``) and the description form.
+"""Beta announcement card, persistent buttons (``beta:<action>:<id>``) and the description form.
 
 The buttons only translate clicks into calls on the cog; every error reaches the central handler.
 """
@@ -12,6 +12,7 @@ import discord
 
 from bot.betas import Beta
 from bot.betas.models import MAX_TEXT
+from bot.core.cards import Card, Field
 from bot.core.effects import Effects
 from bot.core.errors import GuardedCallback, KudosModal
 from bot.ledger.explain import ts
@@ -42,42 +43,60 @@ def spots_text(beta: Beta, tr: Translator | None = None) -> str:
     return text
 
 
-def announcement_embed(beta: Beta, tr: Translator | None = None) -> discord.Embed:
-    """The announcement card (public: ``tr`` is the server's language; the beta's own texts stay as written)."""
+TERMS_EXCERPT = 600
+
+
+def announcement_card(beta: Beta, tr: Translator | None = None) -> Card:
+    """The announcement card with its Join / Leave / Give feedback buttons (public: ``tr`` is the server's
+    language; the beta's own texts stay as written), drawn as an embed or a V2 layout (:mod:`bot.core.cards`)."""
     tr = tr or translator()
     row = beta.row
     closed = row.status == "closed"
-    embed = discord.Embed(
+    fields: list[Field] = []
+    if row.incentive:
+        fields.append(Field(tr("What you get"), row.incentive[:1024], inline=False))
+    if closed:
+        fields.append(Field(tr("Status"), tr.ngettext("Closed. Thank you to the {count} member who took part!",
+                                                      "Closed. Thank you to the {count} members who took part!",
+                                                      beta.joined)))
+    else:
+        fields.append(Field(tr("Spots"), spots_text(beta, tr)))
+    if row.ends_at is not None:
+        fields.append(Field(tr("Ends"), f"{ts(row.ends_at, 'D')} ({ts(row.ends_at, 'R')})"))
+    rules = beta.eligibility_rules.describe(tr)
+    if rules:
+        fields.append(Field(tr("Who can join"), tr("Members with {rules}", rules=", ".join(rules))[:1024],
+                            inline=False))
+    if row.terms:
+        terms = row.terms if len(row.terms) <= TERMS_EXCERPT else row.terms[:TERMS_EXCERPT].rstrip() + "…"
+        fields.append(Field(tr("Terms"), (terms + "\n*" + tr("You'll be asked to accept the terms when you join.") + "*")
+                            [:1024], inline=False))
+    return Card(
         title=tr("Beta: {name} (closed)", name=row.name) if closed else tr("Beta: {name}", name=row.name),
         description=(row.description or "")[:3500] or None,
         colour=discord.Colour.dark_grey() if closed else discord.Colour.blurple(),
+        fields=tuple(fields),
+        footer=f"beta #{row.id}",  # not translated: a retried post finds its message by this footer
+        buttons=lambda: announcement_buttons(row.id, closed=closed, tr=tr, terms=bool(row.terms)),
     )
-    if row.incentive:
-        embed.add_field(name=tr("What you get"), value=row.incentive[:1024], inline=False)
-    if closed:
-        embed.add_field(name=tr("Status"), value=tr.ngettext("Closed. Thank you to the {count} member who took part!",
-                                                             "Closed. Thank you to the {count} members who took part!",
-                                                             beta.joined), inline=False)
-    else:
-        embed.add_field(name=tr("Spots"), value=spots_text(beta, tr), inline=True)
-    if row.ends_at is not None:
-        embed.add_field(name=tr("Ends"), value=f"{ts(row.ends_at, 'D')} ({ts(row.ends_at, 'R')})", inline=True)
-    rules = beta.eligibility_rules.describe(tr)
-    if rules:
-        embed.add_field(name=tr("Who can join"), value=tr("Members with {rules}", rules=", ".join(rules))[:1024],
-                        inline=False)
-    if row.terms:
-        embed.add_field(name=tr("Terms"), value=tr("You'll be asked to accept the terms when you join."), inline=False)
-    embed.set_footer(text=f"beta #{row.id}")  # not translated: a retried post finds its message by this footer
-    return embed
+
+
+def announcement_embed(beta: Beta, tr: Translator | None = None) -> discord.Embed:
+    """The announcement card as an embed (``/beta info`` adds the numbers to it)."""
+    return announcement_card(beta, tr).embed()
+
+
+def announcement_buttons(beta_id: int, *, closed: bool = False, tr: Translator | None = None,
+                         terms: bool | None = None) -> list[discord.ui.Item[Any]]:
+    return [JoinButton(beta_id, disabled=closed, tr=tr, terms=terms), LeaveButton(beta_id, disabled=closed, tr=tr),
+            FeedbackButton(beta_id, tr=tr)]
 
 
 def announcement_view(beta_id: int, *, closed: bool = False, tr: Translator | None = None,
                       terms: bool | None = None) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    view.add_item(JoinButton(beta_id, disabled=closed, tr=tr, terms=terms))
-    view.add_item(LeaveButton(beta_id, disabled=closed, tr=tr))
-    view.add_item(FeedbackButton(beta_id, tr=tr))
+    for item in announcement_buttons(beta_id, closed=closed, tr=tr, terms=terms):
+        view.add_item(item)
     return view
 
 

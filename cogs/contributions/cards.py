@@ -1,4 +1,4 @@
-"""The ``/profile`` card, drawn as a classic embed or as a Components V2 layout (``[guilds.<id>] cards``).
+"""The ``/profile`` card and the showcase card of a featured post, drawn as a classic embed or as a Components V2 layout (``[guilds.<id>] cards``).
 
 Components V2 (discord.py 2.7 ``LayoutView``): a Container (the accent colour of the embed) holding a Section
 with the title and points beside the member's avatar (a Thumbnail), then Text Displays for the points per
@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import discord
+
+from bot.core.cards import MAX_GALLERY, Card, Field
+from bot.platform.i18n import Translator, translator
 
 COLOUR = discord.Colour.blurple()
 
@@ -57,3 +60,23 @@ class ProfileCard:
         parts += [discord.ui.Separator(), discord.ui.TextDisplay(f"### {self.tr('Latest')}\n{self.latest}")]
         view.add_item(discord.ui.Container(*parts, accent_colour=COLOUR))
         return view
+
+
+def showcase_card(post: discord.Message, where: Any, author: discord.Member | discord.User, credit_line: str,
+                  tr: Translator | None = None) -> Card:
+    """The showcase card of a featured post (public: ``tr`` is the server's language), drawn as an embed or a
+    V2 layout (:mod:`bot.core.cards`): the title, the post's text, who wrote it and how it was featured, and its
+    pictures (V2: a Media Gallery of up to 10; the embed shows the first), with a link to the post."""
+    tr = tr or translator()
+    is_starter = isinstance(where, discord.Thread) and post.id == where.id
+    title = where.name if is_starter else tr("A post in #{channel}", channel=getattr(where, "name", "a channel"))
+    jump = tr("Jump to the post")
+    images = tuple(a.url for a in post.attachments if (a.content_type or "").startswith("image/"))
+    return Card(
+        title=title[:256], url=post.jump_url, description=(post.content or "")[:1500] or None,
+        colour=discord.Colour.gold(), timestamp=post.created_at, author=author.display_name,
+        author_icon=author.display_avatar.url,
+        fields=(Field(tr("By"), author.mention), Field(tr("Featured"), credit_line)),
+        images=images[:MAX_GALLERY],
+        buttons=lambda: [discord.ui.Button(label=jump, url=post.jump_url)],
+    )

@@ -19,6 +19,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.contributions.jobs import CARD_EVENT
+from bot.core import cards, i18n
 from bot.core.checks import member_has
 from bot.core.effect_errors import outcome as effect_outcome
 from bot.core.effect_errors import report_missing_permission
@@ -34,6 +35,7 @@ from cogs.contributions._common import (
     outcome_text,
     start_jobs,
 )
+from cogs.contributions.cards import showcase_card
 
 if TYPE_CHECKING:
     from bot.core.bot import KudosBot
@@ -91,20 +93,11 @@ class Curation(commands.Cog):
 
     async def _post_card(self, showcase: discord.TextChannel, post: discord.Message, where: Any,
                          author: discord.Member | discord.User, credit_line: str) -> int:
-        is_starter = isinstance(where, discord.Thread) and post.id == where.id
-        title = where.name if is_starter else f"A post in #{getattr(where, 'name', 'a channel')}"
-        embed = discord.Embed(title=title[:256], url=post.jump_url, description=(post.content or "")[:1500] or None,
-                              colour=discord.Colour.gold(), timestamp=post.created_at)
-        embed.set_author(name=author.display_name, icon_url=author.display_avatar.url)
-        embed.add_field(name="By", value=author.mention, inline=True)
-        embed.add_field(name="Featured", value=credit_line, inline=True)
-        image = next((a.url for a in post.attachments if (a.content_type or "").startswith("image/")), None)
-        if image:
-            embed.set_image(url=image)
-        view = discord.ui.View(timeout=None)
-        view.add_item(discord.ui.Button(label="Jump to the post", url=post.jump_url))
-        card = await showcase.send(embed=embed, view=view, allowed_mentions=NO_MENTIONS)
-        return card.id
+        tr = i18n.for_guild(self.bot, showcase.guild)  # a public post: the server's language
+        card = showcase_card(post, where, author, credit_line, tr)
+        sent = await showcase.send(**cards.send_kwargs(card, self.bot.guild_config(showcase.guild.id).cards),
+                                   allowed_mentions=NO_MENTIONS)
+        return sent.id
 
     async def _feature(self, guild: discord.Guild, where: Any, post: discord.Message, author: discord.Member,
                        curator: discord.Member | None, credit_line: str):  # type: ignore[no-untyped-def]
@@ -171,7 +164,7 @@ class Curation(commands.Cog):
         if getattr(timer, "attempts", 1) <= 1 or self.bot.user is None:
             return None
         async for old in showcase.history(limit=HISTORY):
-            if old.author.id == self.bot.user.id and any(e.url == post.jump_url for e in old.embeds):
+            if old.author.id == self.bot.user.id and post.jump_url in cards.marks(old):  # either form
                 return old.id
         return None
 

@@ -36,13 +36,14 @@ from bot.platform import i18n as i18n_text
 from bot.platform import markdown
 from bot.platform.errors import InvalidInput, NotAllowed, NotFound
 from cogs.feedback import render
+from cogs.feedback.cards import Cards
 from cogs.feedback.curation import CURATION_ITEMS, Curation
 from cogs.feedback.forum import ForumWatch
 from cogs.feedback.notices import Notices, only
 from cogs.feedback.review import Review
 from cogs.feedback.screenshots import ScreenshotJobs, check_screenshots
 from cogs.feedback.similar import SIMILAR_ITEMS, Similar
-from cogs.feedback.ui import DYNAMIC_ITEMS, FeedbackForm, PageButton, item_view
+from cogs.feedback.ui import DYNAMIC_ITEMS, FeedbackForm, PageButton
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ TYPE_CHOICES = [app_commands.Choice(name=label(t), value=t) for t in TYPES]
 STATUS_CHOICES = [app_commands.Choice(name=label(s), value=s) for s in STAFF_STATUSES]
 
 
-class Feedback(ForumWatch, Notices, Review, Similar, Curation, ScreenshotJobs, commands.Cog):
+class Feedback(Cards, ForumWatch, Notices, Review, Similar, Curation, ScreenshotJobs, commands.Cog):
     feedback = app_commands.Group(name="feedback", description="Feedback threads: report, vote, follow the status",
                                   guild_only=True)
 
@@ -225,9 +226,8 @@ class Feedback(ForumWatch, Notices, Review, Similar, Curation, ScreenshotJobs, c
         tr = i18n.for_guild(self.bot, forum.guild)  # a public post: the server's language
         try:
             created = await forum.create_thread(
-                name=item.title[:100], content=tr("Reported by {member}", member=f"<@{item.reporter_id}>"),
-                embed=render.item_embed(item, tr), view=item_view(item.id, tr), applied_tags=applied,
-                allowed_mentions=only(item.reporter_id),
+                name=item.title[:100], applied_tags=applied, allowed_mentions=only(item.reporter_id),
+                **await self.card_message(item, tr, lead=tr("Reported by {member}", member=f"<@{item.reporter_id}>")),
             )
         except discord.Forbidden:
             raise NotAllowed(f"I'm not allowed to post in {forum.mention}. A moderator can give my role Send "
@@ -404,6 +404,8 @@ class Feedback(ForumWatch, Notices, Review, Similar, Curation, ScreenshotJobs, c
             f"Feedback #{made.feedback_id} is linked to {discord.utils.escape_markdown(made.ref)}: when the issue "
             "is reopened, labelled, or closed on GitHub, the item's status follows and everyone who cares is told.",
             ephemeral=True, allowed_mentions=NO_MENTIONS)
+        await self.service.refresh_card(interaction.guild_id, item)  # the card shows the link: its edit job
+        self._kick_notifier()
 
     @feedback.command(name="open-issue", description="Open a GitHub issue from a feedback item and link it")
     @app_commands.describe(item="The feedback number", repo="The repository, as owner/repo")
@@ -413,6 +415,8 @@ class Feedback(ForumWatch, Notices, Review, Similar, Curation, ScreenshotJobs, c
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
         made = await self.bot.app.github.open_issue(interaction.guild_id, item, repo, actor_id=interaction.user.id)
+        await self.service.refresh_card(interaction.guild_id, item)  # the card shows the link: its edit job
+        self._kick_notifier()
         await interaction.followup.send(
             f"Opened {discord.utils.escape_markdown(made.ref)} from feedback #{made.feedback_id} and linked them.",
             ephemeral=True, allowed_mentions=NO_MENTIONS)

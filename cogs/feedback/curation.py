@@ -197,7 +197,7 @@ class Curation:
                     where = await where.edit(applied_tags=wanted)
             if item.status_message_id:
                 try:
-                    await where.get_partial_message(item.status_message_id).edit(embed=render.item_embed(item, tr))
+                    await self.edit_item_card(where.get_partial_message(item.status_message_id), item, tr)
                 except discord.NotFound:
                     log.info("feedback %s: its status message is gone", item.id)
 

@@ -2,11 +2,12 @@
 after the bot was away), and the first staff reply in an item's thread is recorded.
 
 A mixin of :class:`cogs.feedback.cog.Feedback`, which provides ``bot``, ``service``, ``feedback_forums``,
-``_tags`` and ``_tag_objects``. The two listeners run inline for every new thread and message (hot path)."""
+``_tags``, ``_tag_objects`` and ``card_message``. The two listeners run inline for every new thread and message (hot path)."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import discord
@@ -15,8 +16,6 @@ from bot.core import i18n
 from bot.core.errors import NO_MENTIONS
 from bot.feedback import TYPES, validate_draft
 from bot.platform.errors import InvalidInput
-from cogs.feedback import render
-from cogs.feedback.ui import item_view
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +26,7 @@ ANSWERED_CACHE = 50_000  # feedback threads whose first staff response is known 
 class ForumWatch:
     bot: Any
     service: Any
+    card_message: Callable[..., Awaitable[dict[str, Any]]]
     _answered: set[int]
 
     def _may_be_feedback_forum(self, guild_id: int, channel: Any) -> bool:
@@ -76,8 +76,7 @@ class ForumWatch:
                         exc_info=True)
         try:
             tr = i18n.for_guild(self.bot, thread.guild)  # a public post: the server's language
-            message = await thread.send(embed=render.item_embed(item, tr), view=item_view(item.id, tr),
-                                        allowed_mentions=NO_MENTIONS)
+            message = await thread.send(**await self.card_message(item, tr), allowed_mentions=NO_MENTIONS)
         except discord.HTTPException:
             log.warning("feedback %s recorded, but I could not post its buttons in %s", item.id, thread.id,
                         exc_info=True)

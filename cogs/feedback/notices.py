@@ -15,8 +15,8 @@ the bot's last ``HISTORY`` messages there with the exact same text — and does 
 keeps no idempotency key on messages we could ask for instead; a message that same text sent by another
 change of the same item moments before would also count, which costs at most a repeat notice.)
 
-A mixin of :class:`cogs.feedback.cog.Feedback`, which provides ``bot``, ``service``, ``_thread`` and
-``_tag_objects``.
+A mixin of :class:`cogs.feedback.cog.Feedback`, which provides ``bot``, ``service``, ``_thread``,
+``_tag_objects`` and ``edit_item_card`` (the card in either form, :mod:`cogs.feedback.cards`).
 """
 
 from __future__ import annotations
@@ -61,6 +61,7 @@ class Notices:
     service: Any
     _thread: Callable[..., Awaitable[discord.Thread]]
     _tag_objects: Callable[..., list[discord.ForumTag]]
+    edit_item_card: Callable[..., Awaitable[None]]
 
     def _register_notices(self) -> None:
         self.bot.scheduler.register(DM_EVENT, self._on_dm)
@@ -270,7 +271,7 @@ class Notices:
                 where = await where.edit(**edits)
             if item.status_message_id:
                 try:
-                    await where.get_partial_message(item.status_message_id).edit(embed=render.item_embed(item, tr))
+                    await self.edit_item_card(where.get_partial_message(item.status_message_id), item, tr)
                 except discord.NotFound:  # the embed's message was deleted: the line still goes out
                     log.info("feedback %s: its status message is gone", item.id)
             if not await self._already_there(where, line, timer):
@@ -296,7 +297,7 @@ class Notices:
                 await where.send(note, allowed_mentions=NO_MENTIONS)  # a message reopens an unlocked thread
             if target.status_message_id:
                 try:
-                    await where.get_partial_message(target.status_message_id).edit(embed=render.item_embed(target, tr))
+                    await self.edit_item_card(where.get_partial_message(target.status_message_id), target, tr)
                 except discord.NotFound:
                     log.info("feedback %s: its status message is gone", target.id)
 
@@ -320,8 +321,8 @@ class Notices:
         what = f"refresh the embed of feedback #{item.id}"
 
         async def edit(where: discord.Thread) -> None:
-            await where.get_partial_message(item.status_message_id).edit(embed=render.item_embed(item, tr),
-                                                                         allowed_mentions=NO_MENTIONS)
+            await self.edit_item_card(where.get_partial_message(item.status_message_id), item, tr,
+                                      allowed_mentions=NO_MENTIONS)
 
         thread = await self._thread_of(guild, item, timer)
         await self._in_thread(guild, thread, what, edit, rest_again=True)

@@ -1,4 +1,4 @@
-"""What feedback looks like on Discord: the item embed, notices, the board, the list and the CSV export."""
+"""What feedback looks like on Discord: the item card, notices, the board, the list and the CSV export."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from typing import Any
 
 import discord
 
+from bot.core.cards import Card, Field
 from bot.feedback import OPEN_STATUSES, FeedbackItem, label
 from bot.platform import markdown
 from bot.platform.i18n import Translator, translator
+from cogs.feedback.ui import item_buttons
 
 COLOURS = {
     "pending_review": discord.Colour.light_grey(), "new": discord.Colour.blurple(),
@@ -39,25 +41,37 @@ def status_text(item: FeedbackItem, tr: Translator | None = None) -> str:
     return text
 
 
-def item_embed(item: FeedbackItem, tr: Translator | None = None) -> discord.Embed:
-    """The item's card in its thread (public: the server's language)."""
+def item_card(item: FeedbackItem, tr: Translator | None = None, *, lead: str | None = None,
+              linked: Sequence[str] = ()) -> Card:
+    """The item's status card in its thread (public: the server's language) with its Me too / Follow buttons:
+    type, status, votes, the linked changes (``linked``: the GitHub issue, the report it was merged into), drawn
+    as an embed or a V2 layout (:mod:`bot.core.cards`). ``lead``: the line above the card ("Reported by")."""
     tr = tr or translator()
-    embed = discord.Embed(title=f"#{item.id} · {markdown.inline(item.title)}"[:256],
-                          description=markdown.block(item.details)[:4000] or None,
-                          colour=COLOURS.get(item.status, discord.Colour.blurple()))
-    embed.add_field(name=tr("Type"), value=tr(label(item.type)), inline=True)
-    embed.add_field(name=tr("Status"), value=status_text(item, tr), inline=True)
-    embed.add_field(name=tr("Votes"), value=tr.number(item.vote_count), inline=True)
+    fields = [Field(tr("Type"), tr(label(item.type))), Field(tr("Status"), status_text(item, tr)),
+              Field(tr("Votes"), tr.number(item.vote_count))]
     if item.steps:
-        embed.add_field(name=tr("Steps to reproduce"), value=markdown.block(item.steps)[:1024], inline=False)
+        fields.append(Field(tr("Steps to reproduce"), markdown.block(item.steps)[:1024], inline=False))
     if item.version and not (item.status == "shipped"):
-        embed.add_field(name=tr("Version"), value=markdown.inline(item.version)[:1024], inline=True)
+        fields.append(Field(tr("Version"), markdown.inline(item.version)[:1024]))
     if item.status_note:
-        embed.add_field(name=tr("Note from the team"), value=item.status_note[:1024], inline=False)
-    embed.add_field(name=tr("Reporter"), value=f"<@{item.reporter_id}>", inline=True)
-    embed.set_footer(text=tr("Press “{me_too}” if this matters to you too; “{follow}” to hear about every update.",
-                             me_too=tr("Me too"), follow=tr("Follow")))
-    return embed
+        fields.append(Field(tr("Note from the team"), item.status_note[:1024], inline=False))
+    changes = list(linked)
+    if item.duplicate_of:
+        changes.append(tr("Merged into #{number}", number=item.duplicate_of))
+    if changes:
+        fields.append(Field(tr("Linked changes"), "\n".join(changes)[:1024], inline=False))
+    fields.append(Field(tr("Reporter"), f"<@{item.reporter_id}>"))
+    return Card(title=f"#{item.id} · {markdown.inline(item.title)}"[:256],
+                description=markdown.block(item.details)[:4000] or None,
+                colour=COLOURS.get(item.status, discord.Colour.blurple()), fields=tuple(fields),
+                footer=tr("Press “{me_too}” if this matters to you too; “{follow}” to hear about every update.",
+                          me_too=tr("Me too"), follow=tr("Follow")),
+                lead=lead, buttons=lambda: item_buttons(item.id, tr))
+
+
+def item_embed(item: FeedbackItem, tr: Translator | None = None) -> discord.Embed:
+    """The item's card as an embed (the review queue's card starts from it)."""
+    return item_card(item, tr).embed()
 
 
 def review_embed(item: FeedbackItem, outcome: str | None = None, duplicates: Sequence[Any] = ()) -> discord.Embed:

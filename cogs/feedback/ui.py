@@ -192,10 +192,14 @@ class PageButton(GuardedCallback, discord.ui.DynamicItem[discord.ui.Button],
                             beta_id=self.beta_id or None, edit=True)
 
 
+def item_buttons(item_id: int, tr: Translator | None = None) -> list[discord.ui.Item[Any]]:
+    return [VoteButton(item_id, tr), FollowButton(item_id, tr)]
+
+
 def item_view(item_id: int, tr: Translator | None = None) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    view.add_item(VoteButton(item_id, tr))
-    view.add_item(FollowButton(item_id, tr))
+    for item in item_buttons(item_id, tr):
+        view.add_item(item)
     return view
 
 

@@ -8,6 +8,8 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     import discord
 
+from typing import Any
+
 from bot.emulator import Emulator
 
 from .conftest import KudosTestBot, World
@@ -86,3 +88,99 @@ async def test_v2_payload_rules(emu: Emulator, world: World) -> None:
         async with http.post(url, json={"flags": 1 << 15, "components": many}) as r:
             assert r.status == 400  # 42 components in all
     assert emu.errors == []
+
+
+async def test_v2_edit_rules(emu: Emulator, world: World) -> None:
+    """resources/message.mdx, Edit Message: the IS_COMPONENTS_V2 flag "can only be set"; "when the
+    IS_COMPONENTS_V2 flag is set, any of the used content, embeds, sticker_ids, or poll fields must have their
+    values reset to empty ... Failing to do this will result in a 400 BAD REQUEST response"; layout components
+    need the flag (components/reference.mdx) on an edit as on a send."""
+    import aiohttp
+
+    url = f"{emu.base_url}/channels/{world.general.id}/messages"
+    text = {"type": 10, "content": "hello"}
+    v2 = {"flags": 1 << 15, "components": [{"type": 17, "components": [text]}]}
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bot {emu.token}"}) as http:
+        async with http.post(url, json=v2) as r:
+            card = (await r.json())["id"]
+        async with http.post(url, json={"content": "old", "embeds": [{"title": "an embed card"}]}) as r:
+            old = (await r.json())["id"]
+        async with http.patch(f"{url}/{card}", json={"embeds": [{"title": "back to an embed"}]}) as r:
+            body = await r.json()
+            assert r.status == 400 and body["code"] == 50035 and "embeds" in body["errors"]
+        async with http.patch(f"{url}/{card}", json={"flags": 0, "components": [{"type": 17, "components": [text]}]}) as r:
+            assert r.status == 200 and (await r.json())["flags"] & (1 << 15)  # the flag can't be taken off
+        async with http.patch(f"{url}/{old}", json=v2) as r:  # content and embeds left in place
+            body = await r.json()
+            assert r.status == 400 and {"content", "embeds"} <= set(body["errors"])
+        async with http.patch(f"{url}/{old}", json={"components": [text]}) as r:
+            assert r.status == 400  # a layout component on a message without the flag
+        async with http.patch(f"{url}/{old}", json=v2 | {"content": None, "embeds": []}) as r:
+            assert r.status == 200 and (await r.json())["flags"] & (1 << 15)  # reset: the flag is set
+    assert emu.message(int(old)).embeds == [] and emu.message(int(old)).content == ""
+    assert emu.errors == []
+
+
+async def test_v2_component_limits(emu: Emulator, world: World) -> None:
+    """components/reference.mdx: a Section has "one to three child components" and an accessory; a Media
+    Gallery "1 to 10 media gallery items"; refused by the emulator itself (also where the spec file is absent)."""
+    import aiohttp
+
+    from bot.emulator import rules
+
+    url = f"{emu.base_url}/channels/{world.general.id}/messages"
+    text = {"type": 10, "content": "hi"}
+    thumb = {"type": 11, "media": {"url": "https://cdn.example/a.png"}}
+    item = {"media": {"url": "https://cdn.example/a.png"}}
+    bad = [
+        [{"type": 9, "components": [dict(text) for _ in range(4)], "accessory": thumb}],
+        [{"type": 12, "items": [dict(item) for _ in range(11)]}],
+    ]
+    for components in bad:
+        errs = rules.FormErrors()
+        rules.check_v2_components(errs, components)
+        assert errs.errors  # the emulator's own rule, without the spec
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bot {emu.token}"}) as http:
+        for components in bad:
+            async with http.post(url, json={"flags": 1 << 15, "components": components}) as r:
+                assert r.status == 400 and (await r.json())["code"] == 50035
+        gallery = [{"type": 12, "items": [dict(item) for _ in range(10)]}]
+        async with http.post(url, json={"flags": 1 << 15, "components": gallery}) as r:
+            assert r.status == 200
+    emu.validator.violations.clear()  # the refused bodies broke the spec on purpose
+    assert emu.errors == []
+
+
+
+class DeferV2(discord.ui.View):
+    """A button whose callback first tries a deferred response with the V2 flag (raw, as discord.py never
+    sends it), then answers properly."""
+
+    def __init__(self, emu: Emulator) -> None:
+        super().__init__(timeout=None)
+        self.emu = emu
+        self.refused: tuple[int, Any] | None = None
+        button = discord.ui.Button(label="Go", custom_id="defer:v2")
+        button.callback = self.go  # type: ignore[method-assign]
+        self.add_item(button)
+
+    async def go(self, interaction: discord.Interaction) -> None:
+        import aiohttp
+
+        url = f"{self.emu.base_url}/interactions/{interaction.id}/{interaction.token}/callback"
+        async with aiohttp.ClientSession() as http:
+            async with http.post(url, json={"type": 5, "data": {"flags": 1 << 15}}) as r:
+                self.refused = (r.status, await r.json())
+        await interaction.response.send_message("ok", ephemeral=True)
+
+
+async def test_deferred_response_takes_no_v2_flag(emu: Emulator, world: World, bot: KudosTestBot) -> None:
+    """interactions/receiving-and-responding.mdx: with DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE "the only valid
+    message flag you may use is EPHEMERAL. If you'd like to create a component based message with
+    IS_COMPONENTS_V2 you must do that with the edit original response endpoint, not this one"."""
+    view = DeferV2(emu)
+    sent = await bot.get_channel(world.general.id).send("x", view=view)
+    done = await emu.click(sent.id, world.alice.id, label="Go")
+    assert view.refused is not None and view.refused[0] == 400 and view.refused[1]["code"] == 50035
+    assert done.response["content"] == "ok"
+    emu.validator.violations.clear()  # the refused body, sent on purpose
