@@ -75,7 +75,11 @@ def _prefix(word: str) -> str | None:
 
 
 # Fixed SQL text: every value is a bound parameter. The inner query takes at most :scan matches, newest first
-# (FTS5 and the primary key give them in that order without ranking the rest); the outer one ranks those.
+# (FTS5 and the primary key give them in that order without ranking the rest); the outer one ranks those. On
+# PostgreSQL ``id + 0`` keeps the planner from walking the primary key backwards through every row (it
+# misjudges how few rows an OR of rare words matches); the GIN index finds them. The count statement before it
+# turned sequential scans off for this plan (bot/search/plan.py); the one-time filter puts the setting back
+# when the look-up starts running.
 _SQLITE = ("SELECT d.kind, d.ref_id, d.title, d.body, d.answer, d.status, d.votes, d.thread_id, d.author_id, d.answerer_id, d.answer_message_id "
            "FROM (SELECT rowid AS id, bm25(search_fts, 4.0, 1.0, 1.0) AS r FROM search_fts WHERE search_fts MATCH :q "
            "ORDER BY rowid DESC LIMIT :scan) f JOIN search_docs d ON d.id = f.id "
@@ -83,7 +87,8 @@ _SQLITE = ("SELECT d.kind, d.ref_id, d.title, d.body, d.answer, d.status, d.vote
            "ORDER BY f.r LIMIT :n")
 _POSTGRES = ("SELECT d.kind, d.ref_id, d.title, d.body, d.answer, d.status, d.votes, d.thread_id, d.author_id, d.answerer_id, d.answer_message_id "
              "FROM (SELECT * FROM search_docs WHERE tsv @@ to_tsquery(CAST(:lang AS regconfig), :q) AND guild_id = :g "
-             "AND kind = :k AND status IN :statuses ORDER BY id DESC LIMIT :scan) d "
+             "AND kind = :k AND status IN :statuses AND (SELECT set_config('enable_seqscan', :seqscan, true)) IS NOT NULL "
+             "ORDER BY id + 0 DESC LIMIT :scan) d "
              "ORDER BY ts_rank_cd(d.tsv, to_tsquery(CAST(:lang AS regconfig), :q)) DESC, d.id DESC LIMIT :n")
 
 
@@ -107,13 +112,13 @@ async def candidates(conn: AsyncConnection, *, guild_id: int, kind: str, title: 
     parts = query_parts(title, body)
     if not parts or not statuses:
         return []
-    params = {"g": guild_id, "k": kind, "statuses": list(statuses), "n": limit, "scan": plan.SCAN,
-              "q": await plan.plan(conn, parts, language=language)}
+    q, seqscan = await plan.plan(conn, parts, language=language)
+    params = {"g": guild_id, "k": kind, "statuses": list(statuses), "n": limit, "scan": plan.SCAN, "q": q}
     if conn.dialect.name == "sqlite":
         stmt = text(_SQLITE).bindparams(bindparam("statuses", expanding=True))
     else:
         stmt = text(_POSTGRES).bindparams(bindparam("statuses", expanding=True))
-        params["lang"] = language
+        params |= {"lang": language, "seqscan": seqscan}
     return list(await conn.execute(stmt, params))
 
 

@@ -119,7 +119,8 @@ async def _sqlite_counts(conn: AsyncConnection, parts: Sequence[Part]) -> tuple[
 
 
 # The lexeme of each word (PostgreSQL's own stemmer), its share of the rows in ANALYZE's statistics, and, for
-# each prefix, the shares of the common lexemes it covers; the row count of the last ANALYZE.
+# each prefix (stemmed too, as to_tsquery does: ``ins:*`` asks for ``in:*``), the shares of the common lexemes
+# it covers; the row count of the last ANALYZE.
 _PG_COUNTS = (
     "WITH common AS (SELECT x.e, x.f FROM pg_stats s, "
     "LATERAL unnest(CAST(CAST(s.most_common_elems AS text) AS text[]), s.most_common_elem_freqs) AS x(e, f) "
@@ -128,27 +129,37 @@ _PG_COUNTS = (
     "FROM unnest(CAST(:words AS text[])) WITH ORDINALITY AS u(w, i)) "
     "SELECT CAST(words.i AS integer) - 1, coalesce((SELECT max(f) FROM common WHERE common.e = words.lexeme), 0) "
     "FROM words "
-    "UNION ALL SELECT CAST(p.i AS integer) - 1 + :nwords, coalesce((SELECT sum(f) FROM common WHERE starts_with(common.e, p.w)), 0) "
+    "UNION ALL SELECT CAST(p.i AS integer) - 1 + :nwords, coalesce((SELECT sum(f) FROM common "
+    "WHERE starts_with(common.e, (tsvector_to_array(to_tsvector(CAST(:lang AS regconfig), p.w)))[1])), 0) "
     "FROM unnest(CAST(:prefixes AS text[])) WITH ORDINALITY AS p(w, i) "
-    "UNION ALL SELECT -1, greatest(reltuples, 0) FROM pg_class WHERE oid = CAST('search_docs' AS regclass)"
+    "UNION ALL SELECT -1, greatest(reltuples, 0) FROM pg_class WHERE oid = CAST('search_docs' AS regclass) "
+    # The planner misjudges how few rows an OR of rare words matches (on a table whose common words are all
+    # among the statistics' elements, it takes a rare word for 10% of the rows) and scans the whole table; the
+    # GIN index is always right here. So the look-up that follows is planned without sequential scans: set for
+    # this transaction only (read first, so the look-up puts the old value back; Append runs them in order).
+    "UNION ALL SELECT -2, CASE WHEN current_setting('enable_seqscan') = 'on' THEN 1 ELSE 0 END "
+    "UNION ALL SELECT -3, length(set_config('enable_seqscan', 'off', true))"
 )
 
 
-async def _postgres_counts(conn: AsyncConnection, parts: Sequence[Part], language: str) -> tuple[list[Part], float]:
+async def _postgres_counts(conn: AsyncConnection, parts: Sequence[Part],
+                           language: str) -> tuple[list[Part], float, str]:
     exact = [i for i, p in enumerate(parts) if not p.prefix]
     pre = [i for i, p in enumerate(parts) if p.prefix]
     rows = await conn.execute(text(_PG_COUNTS), {"lang": language, "words": [parts[i].word for i in exact],
                                                  "prefixes": [parts[i].word for i in pre], "nwords": len(exact)})
     share = {int(i): float(f) for i, f in rows}
     total = share.pop(-1, 0.0)
+    seqscan = "on" if share.pop(-2, 1.0) else "off"
+    share.pop(-3, None)
     index = exact + pre
     docs = {index[k]: f * total for k, f in share.items() if 0 <= k < len(index)}
-    return [Part(p.word, p.prefix, p.title, docs.get(i, 0.0)) for i, p in enumerate(parts)], total
+    return [Part(p.word, p.prefix, p.title, docs.get(i, 0.0)) for i, p in enumerate(parts)], total, seqscan
 
 
-# Words matching many documents are the costly ones to count (FTS5 walks their whole list) and the ones whose
-# count moves least in relative terms, so they are remembered for a while, per database; rare words are
-# counted every time (a few microseconds each).
+# SQLite: words matching many documents are the costly ones to count (FTS5 walks their whole list) and the ones
+# whose count moves least in relative terms, so they are remembered for a while, per database; rare words are
+# counted every time (a few microseconds each). PostgreSQL counts in its statistics, cheaply, every time.
 CACHE_MIN_DOCS = 200
 CACHE_SECONDS = 600.0
 _cache: dict[tuple[str, str, bool], tuple[float, float]] = {}
@@ -163,8 +174,14 @@ def clear_cache() -> None:
 async def counted(conn: AsyncConnection, parts: Sequence[Part], *, language: str = "english",
                   now: float | None = None) -> tuple[list[Part], float]:
     """``parts`` with their document counts, and about how many documents the index holds."""
-    now = time.monotonic() if now is None else now
-    db = f"{conn.engine.url}|{language}"
+    if conn.dialect.name != "sqlite":
+        with_counts, total, _seqscan = await _postgres_counts(conn, parts, language)
+        return with_counts, total
+    return await _sqlite_counted(conn, parts, now=time.monotonic() if now is None else now)
+
+
+async def _sqlite_counted(conn: AsyncConnection, parts: Sequence[Part], *, now: float) -> tuple[list[Part], float]:
+    db = str(conn.engine.url)
     known: dict[int, float] = {}
     for i, p in enumerate(parts):
         hit = _cache.get((db, p.word, p.prefix))
@@ -173,11 +190,7 @@ async def counted(conn: AsyncConnection, parts: Sequence[Part], *, language: str
     total_hit = _totals.get(db)
     todo = [i for i in range(len(parts)) if i not in known]
     if todo or total_hit is None or total_hit[1] <= now:
-        ask = [parts[i] for i in todo]
-        if conn.dialect.name == "sqlite":
-            got, total = await _sqlite_counts(conn, ask)
-        else:
-            got, total = await _postgres_counts(conn, ask, language)
+        got, total = await _sqlite_counts(conn, [parts[i] for i in todo])
         _totals[db] = (total, now + CACHE_SECONDS)
         for i, p in zip(todo, got, strict=True):
             known[i] = p.docs
@@ -190,11 +203,14 @@ async def counted(conn: AsyncConnection, parts: Sequence[Part], *, language: str
     return [Part(p.word, p.prefix, p.title, known[i]) for i, p in enumerate(parts)], total
 
 
-async def plan(conn: AsyncConnection, parts: Sequence[Part], *, language: str = "english") -> str:
-    """The MATCH expression (SQLite) or ``to_tsquery`` text (PostgreSQL) for ``parts``."""
-    with_counts, total = await counted(conn, parts, language=language)
-    alternatives = choose(with_counts, total)
-    return fts5_expression(alternatives) if conn.dialect.name == "sqlite" else tsquery_expression(alternatives)
+async def plan(conn: AsyncConnection, parts: Sequence[Part], *, language: str = "english") -> tuple[str, str | None]:
+    """The MATCH expression (SQLite) or ``to_tsquery`` text (PostgreSQL) for ``parts``; on PostgreSQL also the
+    ``enable_seqscan`` value the look-up must put back (see ``_PG_COUNTS``), None on SQLite."""
+    if conn.dialect.name == "sqlite":
+        with_counts, total = await _sqlite_counted(conn, parts, now=time.monotonic())
+        return fts5_expression(choose(with_counts, total)), None
+    with_counts, total, seqscan = await _postgres_counts(conn, parts, language)
+    return tsquery_expression(choose(with_counts, total)), seqscan
 
 
 __all__ = ["BUDGET", "SCAN", "Part", "choose", "clear_cache", "counted", "fts5_expression", "plan", "tsquery_expression"]

@@ -90,7 +90,7 @@ async def test_common_words_are_left_out_and_the_duplicate_is_found(db: Database
         docs = {(p.word, p.prefix): p.docs for p in parts}
         assert docs[("sync", False)] >= 100 and docs[("slow", False)] >= 100 and docs[("huge", False)] <= 2
         assert total >= 100
-        expression = await plan.plan(conn, engine.query_parts(title, body))
+        expression, _seqscan = await plan.plan(conn, engine.query_parts(title, body))
         assert "huge" in expression and "sync" not in expression and "slow" not in expression
         found = await engine.similar(conn, guild_id=G, kind="feedback", title=title, body=body, statuses=OPEN)
     assert [m.ref_id for m in found][:1] == [1]
@@ -104,7 +104,7 @@ async def test_only_common_words_still_ranks_at_most_scan_rows(db: Database,
     plan.clear_cache()
     await _fill(db, 120)
     async with db.connect() as conn:
-        expression = await plan.plan(conn, engine.query_parts("Sync slow", ""))
+        expression, _seqscan = await plan.plan(conn, engine.query_parts("Sync slow", ""))
         assert expression in ('("slow" AND "sync")', '("sync" AND "slow")', "(slow & sync)", "(sync & slow)")
         rows = await engine.candidates(conn, guild_id=G, kind="feedback", title="Sync slow", body="",
                                        statuses=OPEN, limit=1000)
@@ -114,7 +114,9 @@ async def test_only_common_words_still_ranks_at_most_scan_rows(db: Database,
     plan.clear_cache()
 
 
-async def test_counts_are_remembered_for_common_words_only(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_sqlite_counts_are_remembered_for_common_words_only(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    if not db.is_sqlite:
+        pytest.skip("PostgreSQL reads its statistics every time (nothing is remembered)")
     monkeypatch.setattr(plan, "CACHE_MIN_DOCS", 50)
     plan.clear_cache()
     await _fill(db, 60)
@@ -123,3 +125,16 @@ async def test_counts_are_remembered_for_common_words_only(db: Database, monkeyp
     remembered = {word for (_db, word, _prefix) in plan._cache}
     assert {"sync", "slow"} <= remembered and "huge" not in remembered and "projects" not in remembered
     plan.clear_cache()
+
+
+async def test_postgres_lookup_leaves_enable_seqscan_as_it_was(db: Database) -> None:
+    """The count statement turns sequential scans off for the look-up's plan; the look-up puts it back."""
+    if db.is_sqlite:
+        pytest.skip("PostgreSQL only")
+    await _fill(db, 5)
+    async with db.begin() as conn:
+        await engine.similar(conn, guild_id=G, kind="feedback", title="Sync takes minutes", body="", statuses=OPEN)
+        assert (await conn.execute(sa.text("SHOW enable_seqscan"))).scalar_one() == "on"
+        await conn.execute(sa.text("SET LOCAL enable_seqscan = off"))
+        await engine.similar(conn, guild_id=G, kind="feedback", title="Sync takes minutes", body="", statuses=OPEN)
+        assert (await conn.execute(sa.text("SHOW enable_seqscan"))).scalar_one() == "off"
