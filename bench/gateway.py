@@ -201,7 +201,7 @@ async def _replay_suite(tmp: Path) -> list[Result]:
     bare_rate, kudos_rate = len(events) / bare_s, len(events) / kudos_s
     return [
         Result(f"gateway replay {len(events) // 1000}k: Kudos events/s", kudos_rate, bare_rate, "ev/s",
-               "bare discord.py events/s", goal="ratio >= 0.8", higher_is_better=True),
+               "bare discord.py events/s", goal="ratio >= 0.92 (issue 25)", higher_is_better=True),
     ]
 
 
@@ -326,7 +326,7 @@ async def _latency_suite(tmp: Path) -> list[Result]:
         Result(f"/profile p50 under {rate:,.0f} msg/s", median(loaded), median(idle), "ms", "/profile p50 idle",
                goal="(informative)"),
         Result(f"/profile p99 under {rate:,.0f} msg/s", percentile(loaded, 99), percentile(idle, 99), "ms",
-               "/profile p99 idle", goal="p99 <= 20 ms"),
+               "/profile p99 idle", goal="<= 1.30x, idle p99 <= 10 ms"),
     ]
 
 

@@ -22,6 +22,21 @@ ROLE_GROUPS = {
 }
 
 
+def is_administrator(member: discord.Member) -> bool:
+    """``member.guild_permissions.administrator`` without building, sorting and OR-ing every role the member
+    holds (what ``guild_permissions`` does): the owner, or the default role or one of the member's roles has
+    Administrator. For the hot path (a message in a feedback thread). ``_roles`` is the member's role-id list,
+    what ``Member.get_role`` reads (discord.py is pinned exactly)."""
+    guild = member.guild
+    if guild.owner_id == member.id or guild.default_role.permissions.administrator:
+        return True
+    for role_id in member._roles:  # noqa: SLF001 - see the docstring
+        role = guild.get_role(role_id)
+        if role is not None and role.permissions.administrator:
+            return True
+    return False
+
+
 def holds(client: Any, member: discord.Member, level: str) -> bool:
     """Whether ``member`` holds one of the roles configured for ``level`` in its guild (or administrator).
     Also used by the web dashboard on every request, with the member as the bot sees it now."""

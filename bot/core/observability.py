@@ -65,6 +65,7 @@ class Observability:
         self.port: int = self.config.port
         self._runner: web.AppRunner | None = None
         self._heads: tuple[str, ...] | None = None
+        self._gateway_children: dict[str, Any] = {}  # event type -> its gateway_events counter
 
     # -- hooks ---------------------------------------------------------------------------------------
     def install(self) -> None:
@@ -103,7 +104,12 @@ class Observability:
             self.metrics.db_statement_seconds.observe(time.perf_counter() - started)
 
     def _on_gateway_event(self, event_type: str) -> None:
-        self.metrics.gateway_events.labels(event_type).inc()
+        # Every gateway event: the labelled child is looked up once per event type, not per event
+        # (``labels()`` builds a tuple of strings and takes a lock each call).
+        child = self._gateway_children.get(event_type)
+        if child is None:
+            child = self._gateway_children[event_type] = self.metrics.gateway_events.labels(event_type)
+        child.inc()
 
     async def _on_request_end(self, _session: aiohttp.ClientSession, _ctx: Any,
                               params: aiohttp.TraceRequestEndParams) -> None:

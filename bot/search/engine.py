@@ -1,8 +1,10 @@
 """Find similar items: full-text candidates from the database, scored the same way on both databases.
 
 Candidates: SQLite FTS5 ranked by ``bm25`` (title weighted 4, body 1, answer 1), or PostgreSQL ``tsv @@
-to_tsquery`` ranked by ``ts_rank_cd``; the query is the OR of the new text's words, plus a short prefix of each
-long word so a typo (``baterry``) still finds ``battery``. Each candidate then gets a score in [0, 1]:
+to_tsquery`` ranked by ``ts_rank_cd``; the query is an OR of the new text's words, plus a short prefix of each
+long word so a typo (``baterry``) still finds ``battery``, leaving out the words too common to tell items apart
+(:mod:`bot.search.plan`: rarest first, within a budget of matching documents; at most ``plan.SCAN`` matches are
+ranked, so a look-up costs about the same at 100 or 100,000 items). Each candidate then gets a score in [0, 1]:
 
 - the fuzzy title match (``rapidfuzz``: token-set and token-sort ratios of the stemmed titles), and
 - the share of the new text's words found in the candidate (a word counts when it is equal, or, for words of 5
@@ -24,6 +26,7 @@ from rapidfuzz import fuzz
 from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.search import plan
 from bot.search.text import STOP_WORDS, terms, words
 
 CANDIDATES = 30
@@ -71,46 +74,51 @@ def _prefix(word: str) -> str | None:
     return None
 
 
-def _prefixes(ws: Sequence[str]) -> list[str]:
-    return list(dict.fromkeys(p for p in map(_prefix, ws) if p))
-
-
-def fts5_query(ws: Sequence[str]) -> str:
-    """An FTS5 MATCH expression: ``"w1" OR "w2" OR "pre"* …`` (the words are ``[a-z0-9]+``, nothing to escape)."""
-    parts = [f'"{w}"' for w in ws] + [f'"{p}"*' for p in _prefixes(ws)]
-    return " OR ".join(parts)
-
-
-def tsquery(ws: Sequence[str]) -> str:
-    """A ``to_tsquery`` expression: ``w1 | w2 | pre:*`` (PostgreSQL drops its own stop words)."""
-    parts = list(ws) + [f"{p}:*" for p in _prefixes(ws)]
-    return " | ".join(parts)
-
-
-# Fixed SQL text: every value is a bound parameter.
+# Fixed SQL text: every value is a bound parameter. The inner query takes at most :scan matches, newest first
+# (FTS5 and the primary key give them in that order without ranking the rest); the outer one ranks those. On
+# PostgreSQL ``id + 0`` keeps the planner from walking the primary key backwards through every row (it
+# misjudges how few rows an OR of rare words matches); the GIN index finds them. The count statement before it
+# turned sequential scans off for this plan (bot/search/plan.py); the one-time filter puts the setting back
+# when the look-up starts running.
 _SQLITE = ("SELECT d.kind, d.ref_id, d.title, d.body, d.answer, d.status, d.votes, d.thread_id, d.author_id, d.answerer_id, d.answer_message_id "
-           "FROM search_fts JOIN search_docs d ON d.id = search_fts.rowid "
-           "WHERE search_fts MATCH :q AND d.guild_id = :g AND d.kind = :k AND d.status IN :statuses "
-           "ORDER BY bm25(search_fts, 4.0, 1.0, 1.0) LIMIT :n")
+           "FROM (SELECT rowid AS id, bm25(search_fts, 4.0, 1.0, 1.0) AS r FROM search_fts WHERE search_fts MATCH :q "
+           "ORDER BY rowid DESC LIMIT :scan) f JOIN search_docs d ON d.id = f.id "
+           "WHERE d.guild_id = :g AND d.kind = :k AND d.status IN :statuses "
+           "ORDER BY f.r LIMIT :n")
 _POSTGRES = ("SELECT d.kind, d.ref_id, d.title, d.body, d.answer, d.status, d.votes, d.thread_id, d.author_id, d.answerer_id, d.answer_message_id "
-             "FROM search_docs d, to_tsquery(CAST(:lang AS regconfig), :q) query "
-             "WHERE d.tsv @@ query AND d.guild_id = :g AND d.kind = :k AND d.status IN :statuses "
-             "ORDER BY ts_rank_cd(d.tsv, query) DESC LIMIT :n")
+             "FROM (SELECT * FROM search_docs WHERE tsv @@ to_tsquery(CAST(:lang AS regconfig), :q) AND guild_id = :g "
+             "AND kind = :k AND status IN :statuses AND (SELECT set_config('enable_seqscan', :seqscan, true)) IS NOT NULL "
+             "ORDER BY id + 0 DESC LIMIT :scan) d "
+             "ORDER BY ts_rank_cd(d.tsv, to_tsquery(CAST(:lang AS regconfig), :q)) DESC, d.id DESC LIMIT :n")
+
+
+def query_parts(title: str, body: str) -> list[plan.Part]:
+    """The words (and typo prefixes) a look-up may ask for, title words marked."""
+    ws = query_words(title, body)
+    in_title = set(words(title))
+    parts = [plan.Part(w, False, w in in_title) for w in ws]
+    seen: set[str] = set()
+    for w in ws:
+        p = _prefix(w)
+        if p and p not in seen:
+            seen.add(p)
+            parts.append(plan.Part(p, True, w in in_title))
+    return parts
 
 
 async def candidates(conn: AsyncConnection, *, guild_id: int, kind: str, title: str, body: str,
                      statuses: Sequence[str], language: str = "english", limit: int = CANDIDATES) -> list[Any]:
     """The database's best full-text candidates (rows), best first."""
-    ws = query_words(title, body)
-    if not ws or not statuses:
+    parts = query_parts(title, body)
+    if not parts or not statuses:
         return []
-    params = {"g": guild_id, "k": kind, "statuses": list(statuses), "n": limit}
+    q, seqscan = await plan.plan(conn, parts, language=language)
+    params = {"g": guild_id, "k": kind, "statuses": list(statuses), "n": limit, "scan": plan.SCAN, "q": q}
     if conn.dialect.name == "sqlite":
         stmt = text(_SQLITE).bindparams(bindparam("statuses", expanding=True))
-        params["q"] = fts5_query(ws)
     else:
         stmt = text(_POSTGRES).bindparams(bindparam("statuses", expanding=True))
-        params |= {"q": tsquery(ws), "lang": language}
+        params |= {"lang": language, "seqscan": seqscan}
     return list(await conn.execute(stmt, params))
 
 
@@ -167,4 +175,4 @@ def _int(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
-__all__ = ["DEFAULT", "Match", "Weights", "candidates", "fts5_query", "score", "similar", "tsquery"]
+__all__ = ["DEFAULT", "Match", "Weights", "candidates", "query_parts", "score", "similar"]

@@ -55,7 +55,7 @@ search_helped = Table(
     Index(None, "guild_id", "answerer_id", "created_at"),
 )
 
-# The same statements as migration 0022_similar (which may not import this module): a database created from the
+# The same statements as migrations 0022_similar and 0027_perf (which may not import this module): a database created from the
 # MetaData gets the FTS5 index and its triggers too.
 SQLITE_FTS = (
     "CREATE VIRTUAL TABLE search_fts USING fts5(title, body, answer, content='search_docs', content_rowid='id', "
@@ -69,6 +69,8 @@ SQLITE_FTS = (
     "INSERT INTO search_fts(search_fts, rowid, title, body, answer) "
     "VALUES ('delete', old.id, old.title, old.body, old.answer); "
     "INSERT INTO search_fts(rowid, title, body, answer) VALUES (new.id, new.title, new.body, new.answer); END",
+    # Migration 0027_perf: documents per term, read by bot/search/plan.py (no storage of its own).
+    "CREATE VIRTUAL TABLE search_vocab USING fts5vocab(search_fts, 'row')",
 )
 for _statement in SQLITE_FTS:
     event.listen(search_docs, "after_create", DDL(_statement).execute_if(dialect="sqlite"))

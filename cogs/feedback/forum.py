@@ -13,6 +13,7 @@ from typing import Any
 import discord
 
 from bot.core import i18n
+from bot.core.checks import is_administrator
 from bot.core.errors import NO_MENTIONS
 from bot.feedback import TYPES, validate_draft
 from bot.platform.errors import InvalidInput
@@ -122,7 +123,7 @@ class ForumWatch:
             return
         # get_role looks the id up in the member's role ids; Member.roles would build Role objects.
         staff = self.bot.settings(message.guild.id).staff_roles
-        if not (any(author.get_role(r) for r in staff) or author.guild_permissions.administrator):
+        if not (any(author.get_role(r) for r in staff) or is_administrator(author)):
             return
         self.bot.tasks.spawn(self._staff_reply(message.guild.id, channel), name="feedback-staff-reply")
 

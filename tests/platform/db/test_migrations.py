@@ -39,7 +39,7 @@ async def test_upgrade_downgrade_upgrade(db_url: str) -> None:
 # SQLAlchemy cannot declare; tests/search/test_index.py checks it follows search_docs instead. The GIN index
 # on search_docs.tsv is PostgreSQL's (``ddl_if``), which autogenerate does not read: on SQLite it is absent.
 FTS_TABLES = {"search_fts", "search_fts_data", "search_fts_idx", "search_fts_docsize", "search_fts_config",
-              "search_fts_content"}
+              "search_fts_content", "search_vocab"}
 
 
 def _skip_fts(dialect: str) -> Any:
