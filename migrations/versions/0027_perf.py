@@ -12,7 +12,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0027_perf"
-down_revision = "0023_i18n"
+down_revision = "0025_forms"
 branch_labels = None
 depends_on = None
 
