@@ -19,6 +19,7 @@ from multidict import MultiDictProxy
 
 from bot.core.checks import holds, refusal
 from bot.dashboard import Session
+from bot.platform.i18n import Translator
 from bot.platform.text import NUL, has_nul
 
 if TYPE_CHECKING:
@@ -95,13 +96,15 @@ async def is_staff_now(bot: KudosBot, guild_id: int, user_id: int) -> bool:
     return member is not None and holds(bot, member, "staff")
 
 
-async def staff_refusal(bot: KudosBot, guild_id: int, user_id: int, action: str) -> str | None:
-    """``None`` for a member who is staff now, else why not, worded for the role they hold."""
+async def staff_refusal(bot: KudosBot, guild_id: int, user_id: int, action: str,
+                        tr: Translator | None = None) -> str | None:
+    """``None`` for a member who is staff now, else why not, worded for the role they hold (``action`` marked
+    with ``N_``), in ``tr``'s language."""
     guild = bot.get_guild(guild_id)
     member = await current_member(bot, guild, user_id) if guild is not None else None
     if member is not None and holds(bot, member, "staff"):
         return None
-    return refusal(bot, member, "staff", action)
+    return refusal(bot, member, "staff", action, tr=tr)
 
 
 def set_session_cookie(request: web.Request, response: web.StreamResponse, value: str, max_age: int) -> None:

@@ -34,6 +34,7 @@ from bot.feedback.jobs import DmKey
 from bot.platform import i18n as i18n_text
 from bot.platform import markdown
 from bot.platform.errors import InvalidInput, KudosError, NotAllowed, NotFound
+from bot.platform.i18n import N_
 from cogs.feedback import render
 from cogs.feedback.forum import ForumWatch
 from cogs.feedback.notices import Notices, only
@@ -86,7 +87,7 @@ class Feedback(ForumWatch, Notices, Similar, commands.Cog):
 
     def require_staff(self, interaction: discord.Interaction) -> None:
         if not member_has(interaction, "staff"):
-            raise NotAllowed(refusal(self.bot, interaction.user, "staff"))
+            raise NotAllowed(refusal(self.bot, interaction.user, "staff", tr=i18n.for_reader(interaction)))
 
     def _tags(self, guild_id: int):  # type: ignore[no-untyped-def]
         return self.bot.guild_config(guild_id).feedback.tags
@@ -98,8 +99,8 @@ class Feedback(ForumWatch, Notices, Similar, commands.Cog):
             forum_id = self.bot.settings(guild.id).channel("feedback_forum")
         channel = guild.get_channel(forum_id) if forum_id else None
         if not isinstance(channel, discord.ForumChannel):
-            raise NotFound("The feedback forum is missing or was deleted, so I can't post this. "
-                           "A moderator can fix channels.feedback_forum in the config (see /kudos status).")
+            raise NotFound(N_("The feedback forum is missing or was deleted, so I can't post this. "
+                           "A moderator can fix channels.feedback_forum in the config (see /kudos status)."))
         return channel
 
     async def feedback_forums(self, guild_id: int) -> set[int]:
@@ -111,9 +112,10 @@ class Feedback(ForumWatch, Notices, Similar, commands.Cog):
         tags = self._tags(item.guild_id)
         names = ", ".join(f"**{n}**" for n in (tags.for_value(item.type), tags.for_value(item.status)) if n)
         log.warning("feedback forum %s requires a tag and has none of %s", forum.id, names or "Kudos' tags")
-        return NotAllowed(f"{forum.mention} requires a tag on every post, and it has none of the tags I put on "
-                          f"feedback ({names or 'type and status tags'}). A moderator can add those tags to the "
-                          "forum (or name existing ones in the feedback tag settings); your report was not posted.")
+        return NotAllowed(N_("{forum_mention} requires a tag on every post, and it has none of the tags I "
+                             "put on feedback ({value}). A moderator can add those tags to the forum (or "
+                             "name existing ones in the feedback tag settings); your report was not posted."),
+                          forum_mention=forum.mention, value=names or 'type and status tags')
 
     def _tag_objects(self, forum: discord.ForumChannel, item: FeedbackItem,
                      keep: list[discord.ForumTag] | None = None) -> list[discord.ForumTag]:
@@ -132,15 +134,16 @@ class Feedback(ForumWatch, Notices, Similar, commands.Cog):
     async def _thread(self, guild: discord.Guild, item: FeedbackItem, *, fresh: bool = False) -> discord.Thread:
         """The item's thread; ``fresh`` asks Discord instead of the cache (archived / locked state)."""
         if item.thread_id is None:
-            raise NotFound(f"Feedback #{item.id} has no thread yet.")
+            raise NotFound(N_("Feedback #{item_id} has no thread yet."), item_id=item.id)
         thread = None if fresh else guild.get_thread(item.thread_id)
         if thread is None:
             try:
                 fetched = await guild.fetch_channel(item.thread_id)
             except discord.NotFound:
-                raise NotFound(f"The thread of feedback #{item.id} was deleted, so I can't update it.") from None
+                raise NotFound(N_("The thread of feedback #{item_id} was deleted, so I can't update it."),
+                               item_id=item.id) from None
             if not isinstance(fetched, discord.Thread):
-                raise NotFound(f"The thread of feedback #{item.id} is gone.")
+                raise NotFound(N_("The thread of feedback #{item_id} is gone."), item_id=item.id)
             thread = fetched
         return thread
 
@@ -152,8 +155,10 @@ class Feedback(ForumWatch, Notices, Similar, commands.Cog):
             return
         if thread.locked or thread.owner_id != me.id:
             state = "locked" if thread.locked else "archived" if thread.archived else "a member's post"
-            raise NotAllowed(f"The thread {thread.mention} is {state}, and I need the Manage Threads permission "
-                             "to update it. A moderator can reopen it or give my role that permission.")
+            raise NotAllowed(N_("The thread {thread_mention} is {state}, and I need the Manage Threads "
+                                "permission to update it. A moderator can reopen it or give my role that "
+                                "permission."),
+                             thread_mention=thread.mention, state=state)
 
     def _kick_notifier(self) -> None:
         self.bot.tasks.spawn(self.bot.scheduler.run_due(), name="feedback-notify")
@@ -164,7 +169,8 @@ class Feedback(ForumWatch, Notices, Similar, commands.Cog):
                         type_: str | None = None) -> None:
         """Answer ``interaction`` with the feedback form (or, without a type, the type choice first)."""
         if type_ is not None and type_ not in TYPES:
-            raise InvalidInput(f"Unknown feedback type {type_!r}: pick one of {', '.join(TYPES)}.")
+            raise InvalidInput(N_("Unknown feedback type {type_}: pick one of {value}."),
+                               type_=repr(type_), value=', '.join(TYPES))
         if beta_id is not None and interaction.guild_id is not None:
             await self.service.beta_forum(interaction.guild_id, beta_id)  # the beta must exist
         if interaction.guild_id is not None:  # over today's limit of reports: refused before the form opens
@@ -180,7 +186,7 @@ class Feedback(ForumWatch, Notices, Similar, commands.Cog):
                           details: str, steps: str | None, version: str | None) -> None:
         guild = interaction.guild
         if guild is None:
-            raise InvalidInput("Feedback is given inside a server.")
+            raise InvalidInput(N_("Feedback is given inside a server."))
         draft = validate_draft(type_, title, details, steps, version)
         await self._forum(guild, beta_id)
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -227,8 +233,9 @@ class Feedback(ForumWatch, Notices, Similar, commands.Cog):
                 allowed_mentions=only(item.reporter_id),
             )
         except discord.Forbidden:
-            raise NotAllowed(f"I'm not allowed to post in {forum.mention}. A moderator can give my role Send "
-                             "Messages and Create Posts there.") from None
+            raise NotAllowed(N_("I'm not allowed to post in {forum_mention}. A moderator can give my role "
+                                "Send Messages and Create Posts there."),
+                             forum_mention=forum.mention) from None
         except discord.HTTPException as exc:
             if exc.code == REQUIRE_TAG_REFUSED:  # the forum began requiring tags after the cache saw it
                 raise self._tag_required(forum, item) from None
@@ -250,8 +257,8 @@ class Feedback(ForumWatch, Notices, Similar, commands.Cog):
         channel = guild.get_channel(ref) if isinstance(ref, int) else discord.utils.get(
             guild.text_channels, name=str(ref).lstrip("#"))
         if not isinstance(channel, discord.TextChannel):
-            raise NotFound("The feedback review channel is missing, so I can't hold this for review. A moderator "
-                           "can fix feedback.review_channel in the config.")
+            raise NotFound(N_("The feedback review channel is missing, so I can't hold this for review. A moderator "
+                           "can fix feedback.review_channel in the config."))
         duplicates = await self.bot.app.search.duplicates(guild.id, item.id, item.title, item.details)
         message = await channel.send(embed=render.review_embed(item, duplicates=duplicates),
                                      view=review_view(item.id), allowed_mentions=NO_MENTIONS)
@@ -351,7 +358,7 @@ class Feedback(ForumWatch, Notices, Similar, commands.Cog):
         if item is None:
             found = await self.service.by_thread(interaction.channel_id or 0)
             if found is None or found.guild_id != guild.id:
-                raise InvalidInput("Run this inside a feedback thread, or give the item number.")
+                raise InvalidInput(N_("Run this inside a feedback thread, or give the item number."))
             item = found.id
 
         async def defer() -> None:
@@ -372,7 +379,7 @@ class Feedback(ForumWatch, Notices, Similar, commands.Cog):
         if item is None:
             found = await self.service.by_thread(interaction.channel_id or 0)
             if found is None or found.guild_id != guild.id:
-                raise InvalidInput("Run this inside a feedback thread, or give the item number.")
+                raise InvalidInput(N_("Run this inside a feedback thread, or give the item number."))
             item = found.id
         value = {"on": True, "off": False, "default": None}[state]
         staff = member_has(interaction, "staff")  # checked now, when the change happens

@@ -13,6 +13,7 @@ import discord
 from aiohttp import web
 
 from bot.platform.errors import Conflict, InvalidInput
+from bot.platform.i18n import N_
 from bot.settings import RESET, Setting
 from bot.settings.keys import parse_value, toml_value
 from bot.web.app import render
@@ -90,7 +91,7 @@ def _value(setting: Setting, text: Any) -> Any:
         return [int(t) if t.isdigit() else t for t in text]
     if kind == "bool":
         if text not in ("true", "false"):
-            raise InvalidInput("choose true or false")
+            raise InvalidInput(N_("choose true or false"))
         return text == "true"
     if kind in ("role", "channel"):
         return int(text) if text.isdigit() else text
