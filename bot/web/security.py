@@ -37,12 +37,23 @@ SECURE_KEY: web.AppKey[bool] = web.AppKey("secure_cookie", bool)
 
 
 class Refused(Exception):
-    """A refusal, rendered as an error page by the app's middleware: a status and a member-readable reason."""
+    """A refusal, rendered as an error page by the app's middleware: a status and a member-readable reason
+    (an English message marked ``N_`` with its named values apart, said in the page's language)."""
 
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, status: int, message: str, /, **values: Any) -> None:
+        self.template = message
+        self.values = values
+        self.message = message.format_map(values) if values else message
+        super().__init__(self.message)
         self.status = status
-        self.message = message
+
+    def translated(self, tr: Translator) -> str:
+        if not self.values:
+            return tr.template(self.template)
+        try:
+            return tr(self.template, **self.values)
+        except (KeyError, IndexError, ValueError):
+            return self.message
 
 
 @dataclass(frozen=True, slots=True)
