@@ -87,7 +87,10 @@ def render(request: web.Request, template: str, *, http_status: int = 200, ctx: 
     tr = request_translator(request)
     page: dict[str, Any] = {"nav": NAV, "active": values.pop("active", ""), "staff": ctx, "notice": None,
                             "problem": None, "tr": tr, "ngettext": tr.ngettext, "lang": tr.lang, "html_lang": HTML_LANG.get(tr.lang, tr.lang),
-                            "languages": NATIVE_NAMES, "here": request.path_qs}
+                            "languages": NATIVE_NAMES,
+                            # the picker brings the browser back here: this page, or after a form the section's start
+                            "here": request.path_qs if request.method == "GET" else (
+                                f"/g/{ctx.guild.id}/" if ctx is not None else "/")}
     if ctx is not None:
         page.update(guild=ctx.guild, csrf=ctx.csrf, base=f"/g/{ctx.guild.id}",
                     name_of=lambda uid: name_of(ctx.guild, uid))

@@ -19,6 +19,7 @@ async def test_a_german_browser_gets_german_pages_and_the_switch_overrides_it(da
     assert "<h1>Übersicht</h1>" in page and "<h2>Diese Woche</h2>" in page
     assert ">Mitglieder</a>" in page and ">Abmelden</button>" in page  # the navigation and the header
     assert "Beta-Beitritte" in page  # the week's counts, labelled in the route
+    assert "<figcaption>Beiträge, letzte 30 Tage: noch keine Daten.</figcaption>" in page  # the charts' text
     status, page = await get(http, base + "/betas", headers=GERMAN)
     assert status == 200 and "Noch keine Betas." in page
     status, page = await get(http, base + "/members/999", headers=GERMAN)  # a service error, in German
