@@ -17,7 +17,8 @@ RESULTS = 50
 async def members(request: web.Request, ctx: Staff) -> web.StreamResponse:
     query = (request.query.get("q") or "").strip()
     if len(query) > MAX_QUERY:
-        raise Refused(400, f"The search is too long (at most {MAX_QUERY} characters).")
+        raise Refused(400, N_("The search is too long (at most {max_query} characters)."),
+                           max_query=MAX_QUERY)
     found: dict[int, str] = {}
     if query:
         needle = query.casefold()

@@ -33,7 +33,7 @@ CHECKS = ("repeatable", "demote")
 def _effects(ctx: Staff) -> RewardEffects:
     found = ctx.bot.effects.rewards
     if found is None:
-        raise Refused(503, "The rewards feature is not loaded.")
+        raise Refused(503, N_("The rewards feature is not loaded."))
     return found
 
 
@@ -88,7 +88,7 @@ def _options(ctx: Staff) -> dict[str, Any]:
         if text is None:
             continue
         if not text.isdigit() or ctx.guild.get_role(int(text)) is None:
-            raise Refused(400, f"The field {key!r} names no role of this server.")
+            raise Refused(400, N_("The field {key} names no role of this server."), key=repr(key))
         options[key] = int(text)
     for key in CHECKS:
         options[key] = ctx.form.get(key) == "on"
