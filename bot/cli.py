@@ -465,6 +465,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="after the demo, keep the staff dashboard open on localhost and print a login link")
     p.add_argument("--port", type=int, default=8080, help="dashboard port with --dashboard (default: 8080)")
     p.add_argument("--quiet", action="store_true", help="print only the result line")
+    p.add_argument("--locale", metavar="LANG",
+                   help="play it in another language: every member's client and the server speak LANG "
+                        "(de, fr, es, pt-BR, ja; docs/languages.md)")
     p.set_defaults(func=cmd_sandbox)
     return parser
 

@@ -26,6 +26,7 @@ from bot.github import queries as github_queries
 from bot.ledger.explain import ts
 from bot.platform import audit
 from bot.platform.errors import Conflict, InvalidInput, NotFound
+from bot.platform.i18n import N_
 from bot.platform.jobs.keys import BetaAnnounce
 from bot.platform.jobs.store import cancel_series
 from bot.platform.markdown import inline
@@ -89,11 +90,13 @@ def validate_news(draft: AnnouncementDraft) -> AnnouncementDraft:
     if is_invisible(title):
         title = ""  # the title is optional: one that shows as nothing is no title
     if is_invisible(body):
-        raise InvalidInput("The announcement needs some text (it is empty or only invisible characters).")
+        raise InvalidInput(N_("The announcement needs some text (it is empty or only invisible characters)."))
     if len(body) > MAX_BODY:
-        raise InvalidInput(f"The text is too long ({len(body)} characters; at most {MAX_BODY}).")
+        raise InvalidInput(N_("The text is too long ({length} characters; at most {max_body})."),
+                           length=len(body), max_body=MAX_BODY)
     if len(title) > MAX_TITLE:
-        raise InvalidInput(f"Keep the title to {MAX_TITLE} characters (it has {len(title)}).")
+        raise InvalidInput(N_("Keep the title to {max_title} characters (it has {length})."),
+                           max_title=MAX_TITLE, length=len(title))
     return AnnouncementDraft(body, title, draft.image, draft.image_name, draft.ping_role_id)
 
 
@@ -101,16 +104,18 @@ def check_image(filename: str, content_type: str | None, size: int, max_mb: int)
     """Refuse what Discord would not show as an embed image, before anything is written."""
     ctype = (content_type or "").split(";")[0].strip().lower()
     if ctype not in IMAGE_TYPES:
-        raise InvalidInput(f"{filename!r} isn't an image I can show (PNG, JPEG, GIF or WebP; got "
-                           f"{ctype or 'an unknown type'}).")
+        raise InvalidInput(N_("{filename} isn't an image I can show (PNG, JPEG, GIF or WebP; got {value})."),
+                           filename=repr(filename), value=ctype or 'an unknown type')
     if size > max_mb * 1024 * 1024:
-        raise InvalidInput(f"The image is {size / 1024 / 1024:.1f} MB; at most {max_mb} MB.")
+        raise InvalidInput(N_("The image is {value} MB; at most {max_mb} MB."),
+                           value=format(size / 1024 / 1024, ".1f"), max_mb=max_mb)
 
 
 def check_time(at: datetime | None, now: datetime) -> None:
     if at is not None and at < now - timedelta(minutes=1):
-        raise InvalidInput(f"That time is in the past ({ts(at)}); give a later time like 2h or "
-                           "2026-03-01T18:00 (UTC), or leave it empty to post now.")
+        raise InvalidInput(N_("That time is in the past ({value}); give a later time like 2h or "
+                              "2026-03-01T18:00 (UTC), or leave it empty to post now."),
+                           value=ts(at))
 
 
 class AnnouncementsService:
@@ -145,14 +150,16 @@ class AnnouncementsService:
         async with self.db.connect() as conn:
             ann = await repo.announcement(conn, announcement_id)
         if ann is None or ann.guild_id != guild_id or ann.subject != "news":
-            raise NotFound(f"There is no announcement #{announcement_id} here; `/announce list` shows them.")
+            raise NotFound(N_("There is no announcement #{announcement_id} here; `/announce list` shows them."),
+                           announcement_id=announcement_id)
         return ann
 
     async def _scheduled(self, guild_id: int, announcement_id: int) -> repo.AnnouncementRow:
         ann = await self.get(guild_id, announcement_id)
         if ann.status != "scheduled":
-            raise Conflict(f"Announcement #{announcement_id} is {ann.status} already; only one that hasn't gone "
-                           "out yet can be edited or cancelled.")
+            raise Conflict(N_("Announcement #{announcement_id} is {ann_status} already; only one that hasn't "
+                              "gone out yet can be edited or cancelled."),
+                           announcement_id=announcement_id, ann_status=ann.status)
         return ann
 
     async def recent(self, guild_id: int, *, limit: int = 20) -> list[repo.AnnouncementRow]:
@@ -182,7 +189,9 @@ class AnnouncementsService:
         async with self.db.begin() as conn:
             current = await repo.announcement(conn, announcement_id)
             if current is None or current.status != "scheduled":
-                raise Conflict(f"Announcement #{announcement_id} went out meanwhile; it can't be edited now.")
+                raise Conflict(N_("Announcement #{announcement_id} went out meanwhile; it can't be edited "
+                                  "now."),
+                               announcement_id=announcement_id)
             await repo.update_announcement(conn, announcement_id, **values)
             await audit.record(conn, now=self.clock.now(), action="announce.edited", guild_id=guild_id,
                                actor_id=actor_id, target_id=announcement_id,
@@ -197,7 +206,9 @@ class AnnouncementsService:
         async with self.db.begin() as conn:
             current = await repo.announcement(conn, announcement_id)
             if current is None or current.status != "scheduled":
-                raise Conflict(f"Announcement #{announcement_id} went out meanwhile; it can't be cancelled now.")
+                raise Conflict(N_("Announcement #{announcement_id} went out meanwhile; it can't be cancelled "
+                                  "now."),
+                               announcement_id=announcement_id)
             await repo.update_announcement(conn, announcement_id, status="cancelled", image=None)
             await cancel_series(conn, BetaAnnounce(announcement_id), now=now)
             await audit.record(conn, now=now, action="announce.cancelled", guild_id=guild_id, actor_id=actor_id,
@@ -238,18 +249,21 @@ class AnnouncementsService:
         async with self.db.connect() as conn:
             row = await beta_queries.get(conn, guild_id, beta_id)
             if row is None:
-                raise NotFound(f"There is no beta #{beta_id} in this server.")
+                raise NotFound(N_("There is no beta #{beta_id} in this server."), beta_id=beta_id)
             if row.status != "closed":
-                raise Conflict(f"**{row.name}** is still {row.status}: close it first (`/beta close`), then "
-                               "publish what changed.")
+                raise Conflict(N_("**{row_name}** is still {row_status}: close it first (`/beta close`), "
+                                  "then publish what changed."),
+                               row_name=row.name, row_status=row.status)
             if any(a.status in ("scheduled", "posted") and a.id != announcement_id
                    for a in await repo.announcements_of(conn, guild_id, "changes", beta_id)):
-                raise Conflict(f"The changes post of **{row.name}** is out already.")
+                raise Conflict(N_("The changes post of **{row_name}** is out already."),
+                               row_name=row.name)
             shipped = await feedback_queries.beta_shipped(conn, beta_id)
             issues = await github_queries.issues_of(conn, [item.id for item in shipped])
         if not shipped:
-            raise Conflict(f"No feedback of **{row.name}** is marked shipped yet; mark items shipped in the "
-                           "feedback forum, then try again.")
+            raise Conflict(N_("No feedback of **{row_name}** is marked shipped yet; mark items shipped in "
+                              "the feedback forum, then try again."),
+                           row_name=row.name)
         users: list[int] = []
         lines = [f"## What we changed because of you: {row.name} beta",
                  f"Thank you to everyone who took part. {len(shipped)} thing{'s' if len(shipped) != 1 else ''} "

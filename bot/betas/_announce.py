@@ -25,6 +25,7 @@ from bot.platform.clock import Clock
 from bot.platform.db import Database
 from bot.platform.errors import Conflict, LimitReached, NotFound
 from bot.platform.events import Signal
+from bot.platform.i18n import N_
 from bot.platform.jobs.keys import BetaAnnounce, BetaClose, BetaRefresh, BetaRemind
 from bot.platform.jobs.store import cancel_series, pending_in_series
 
@@ -58,8 +59,10 @@ class _Announcing:
         """The earliest time at or after ``at`` with room in the channel's daily and weekly budget."""
         policy = self.policy_for(guild_id)
         if policy.per_channel_per_day == 0 or policy.per_channel_per_week == 0:
-            raise LimitReached(f"The broadcast budget of <#{channel_id}> is 0, so nothing can be announced there. "
-                               "An admin can raise `announcements.per_channel_per_day` in the config.")
+            raise LimitReached(N_("The broadcast budget of <#{channel_id}> is 0, so nothing can be announced "
+                                  "there. An admin can raise `announcements.per_channel_per_day` in the "
+                                  "config."),
+                               channel_id=channel_id)
         t = at
         for _ in range(400):
             day, week = day_start(t), week_start(t)
@@ -70,7 +73,8 @@ class _Announcing:
                 t = day + timedelta(days=1)
                 continue
             return t
-        raise LimitReached(f"<#{channel_id}> has no free announcement slot in the coming year.")
+        raise LimitReached(N_("<#{channel_id}> has no free announcement slot in the coming year."),
+                           channel_id=channel_id)
 
     async def _refuse_over_budget(self, conn: AsyncConnection, guild_id: int, channel_id: int, when: datetime) -> None:
         policy = self.policy_for(guild_id)
@@ -78,10 +82,11 @@ class _Announcing:
         if slot > when:
             day_used = await budget.slots_used(conn, channel_id, day_start(when), day_start(when) + timedelta(days=1))
             raise LimitReached(
-                f"<#{channel_id}> is at its broadcast budget ({day_used} announcement"
-                f"{'s' if day_used != 1 else ''} on that day; at most {policy.per_channel_per_day} a day and "
-                f"{policy.per_channel_per_week} a week). The next slot opens {ts(slot)} ({ts(slot, 'R')}): "
-                "schedule it for then, or later. The community is not a billboard."
+                N_("<#{channel_id}> is at its broadcast budget (announcements on that day: {day_used}; at most "
+                   "{per_channel_per_day} a day and {per_channel_per_week} a week). The next slot opens {slot} "
+                   "({slot_in}): schedule it for then, or later. The community is not a billboard."),
+                channel_id=channel_id, day_used=day_used, per_channel_per_day=policy.per_channel_per_day,
+                per_channel_per_week=policy.per_channel_per_week, slot=ts(slot), slot_in=ts(slot, 'R')
             )
 
     async def check_budget(self, guild_id: int, channel_id: int, at: datetime | None = None) -> None:
@@ -126,7 +131,7 @@ class _Announcing:
             if subject in ("beta", "changes") and subject_id is not None:
                 row = await self._get(conn, guild_id, subject_id)
                 if subject == "beta" and row.status == "closed":
-                    raise Conflict(f"**{row.name}** is closed.")
+                    raise Conflict(N_("**{row_name}** is closed."), row_name=row.name)
                 live = [a for a in await budget.of_subject(conn, guild_id, subject, subject_id)
                         if a.status in ("scheduled", "posted")]
                 if live:
@@ -155,9 +160,12 @@ class _Announcing:
         async with self.db.begin() as conn:
             ann = await budget.get(conn, announcement_id)
             if ann is None or ann.guild_id != guild_id:
-                raise NotFound(f"There is no announcement #{announcement_id} here.")
+                raise NotFound(N_("There is no announcement #{announcement_id} here."),
+                               announcement_id=announcement_id)
             if ann.status != "scheduled":
-                raise Conflict(f"Announcement #{announcement_id} is {ann.status}; only a scheduled one can move.")
+                raise Conflict(N_("Announcement #{announcement_id} is {ann_status}; only a scheduled one can "
+                                  "move."),
+                               announcement_id=announcement_id, ann_status=ann.status)
             await budget.lock_channel(conn, guild_id, ann.channel_id)
             await budget.cancel(conn, announcement_id)  # free its own slot
             await self._refuse_over_budget(conn, guild_id, ann.channel_id, when)  # raising rolls back
@@ -173,7 +181,8 @@ class _Announcing:
         async with self.db.connect() as conn:
             ann = await budget.get(conn, announcement_id)
         if ann is None:
-            raise NotFound(f"There is no announcement #{announcement_id}.")
+            raise NotFound(N_("There is no announcement #{announcement_id}."),
+                           announcement_id=announcement_id)
         return ann
 
     async def mark_posted(self, announcement_id: int, *, message_id: int, thread_id: int | None) -> Beta | None:

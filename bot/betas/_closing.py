@@ -15,6 +15,7 @@ from bot.platform.clock import Clock
 from bot.platform.db import Database
 from bot.platform.errors import Conflict
 from bot.platform.events import Outbound
+from bot.platform.i18n import N_
 from bot.platform.jobs.keys import BetaAnnounce, BetaClose, BetaNudges, BetaRemind
 from bot.platform.jobs.store import cancel_series
 
@@ -78,7 +79,7 @@ class _Closing:
             await repo.lock_beta(conn, beta_id)
             row = await self._get(conn, guild_id, beta_id)
             if row.status == "closed":
-                raise Conflict(f"**{row.name}** is closed already.")
+                raise Conflict(N_("**{row_name}** is closed already."), row_name=row.name)
             await repo.update_beta(conn, beta_id, status="closed", closed_at=now)
             await self._queue_refresh(conn, row, now)
             for series in (BetaClose(beta_id), BetaRemind(beta_id), BetaNudges(beta_id)):

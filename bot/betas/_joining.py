@@ -16,6 +16,7 @@ from bot.platform.clock import Clock
 from bot.platform.db import Database
 from bot.platform.errors import Conflict, NotAllowed
 from bot.platform.events import Outbound
+from bot.platform.i18n import N_
 from bot.platform.jobs.keys import BetaNudge, BetaWelcome
 from bot.platform.jobs.store import cancel_series
 
@@ -86,8 +87,9 @@ class _Joining:
         if refusal:
             raise NotAllowed(refusal)
         if beta.spots_left == 0 and not row.waitlist:
-            raise Conflict(f"The **{row.name}** beta is full ({row.capacity} of {row.capacity} spots taken) and "
-                           "has no waitlist.")
+            raise Conflict(N_("The **{row_name}** beta is full ({capacity} of {capacity} spots taken) and "
+                              "has no waitlist."),
+                           row_name=row.name, capacity=row.capacity)
         return beta, None
 
     async def join(self, guild_id: int, beta_id: int, facts: MemberFacts, *, terms_accepted: bool = False) -> JoinResult:
@@ -106,13 +108,14 @@ class _Joining:
             if refusal:
                 raise NotAllowed(refusal)
             if row.terms and not terms_accepted:
-                raise NotAllowed(f"Please accept the terms of **{row.name}** first: click Join again and tick the box "
-                                 "in the form.")
+                raise NotAllowed(N_("Please accept the terms of **{row_name}** first: click Join again and tick "
+                                    "the box in the form."), row_name=row.name)
             joined = (await repo.counts(conn, beta_id)).get("joined", 0)
             full = row.capacity is not None and joined >= row.capacity
             if full and not row.waitlist:
-                raise Conflict(f"The **{row.name}** beta is full ({row.capacity} of {row.capacity} spots taken) "
-                               "and has no waitlist.")
+                raise Conflict(N_("The **{row_name}** beta is full ({capacity} of {capacity} spots taken) "
+                                  "and has no waitlist."),
+                               row_name=row.name, capacity=row.capacity)
             seq = await repo.next_seq(conn, beta_id)
             status = "waitlisted" if full else "joined"
             await repo.put_participant(conn, beta_id=beta_id, user_id=user_id, exists=mine is not None, status=status,
@@ -181,9 +184,9 @@ class _Joining:
             row = await self._get(conn, guild_id, beta_id)
             mine = await repo.participant(conn, beta_id, user_id)
             if mine is None or mine.status not in ("joined", "waitlisted"):
-                raise Conflict(f"You're not in the **{row.name}** beta.")
+                raise Conflict(N_("You're not in the **{row_name}** beta."), row_name=row.name)
             if row.status == "closed":
-                raise Conflict(f"The **{row.name}** beta is closed already.")
+                raise Conflict(N_("The **{row_name}** beta is closed already."), row_name=row.name)
             await repo.set_participant(conn, beta_id, user_id, status="left", left_at=now)
             promoted: list[int] = []
             if mine.status == "joined":
@@ -208,5 +211,5 @@ class _Joining:
         async with self.db.begin() as conn:
             row = await self._get(conn, guild_id, beta_id)
             if not await repo.set_participant(conn, beta_id, user_id, reminders=on):
-                raise Conflict(f"You're not in the **{row.name}** beta.")
+                raise Conflict(N_("You're not in the **{row_name}** beta."), row_name=row.name)
             return await self._view(conn, row)

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from bot.betas.store import BetaRow
 from bot.platform.clock import DurationTooLong, parse_duration
 from bot.platform.errors import InvalidInput
-from bot.platform.i18n import Translator, translator
+from bot.platform.i18n import N_, Translator, translator
 from bot.platform.text import check_range, check_text, is_invisible, strip_bidi
 
 MAX_NAME = 100
@@ -192,8 +192,9 @@ def parse_when(text: str | None, now: datetime, *, what: str, max_ahead: timedel
     raw = text.strip()
     if raw.lower() == "now":
         return now
-    too_far = InvalidInput(f"The {what} {raw!r} is too far ahead: give one within a year from now (at the latest "
-                           f"{(now + max_ahead):%Y-%m-%d}).")
+    too_far = InvalidInput(N_("The {what} {raw} is too far ahead: give one within a year from now (at the "
+                              "latest {value})."),
+                           what=what, raw=repr(raw), value=format(now + max_ahead, "%Y-%m-%d"))
     try:
         delta: timedelta | None = parse_duration(raw)
     except DurationTooLong:
@@ -212,8 +213,9 @@ def parse_when(text: str | None, now: datetime, *, what: str, max_ahead: timedel
             parsed = datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" ", "T"))
             when = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     except (ValueError, OverflowError):  # OverflowError: an offset that moves 0001-01-01 or 9999-12-31 out of range
-        raise InvalidInput(f"I can't read the {what} {raw!r}: give a date like 2026-03-01, a time like "
-                           "2026-03-01T18:00 (UTC), or a duration from now like 3d or 12h.") from None
+        raise InvalidInput(N_("I can't read the {what} {raw}: give a date like 2026-03-01, a time like "
+                              "2026-03-01T18:00 (UTC), or a duration from now like 3d or 12h."),
+                           what=what, raw=repr(raw)) from None
     if when - now > max_ahead:
         raise too_far
     return when
@@ -226,30 +228,34 @@ def validate_draft(draft: BetaDraft, now: datetime) -> BetaDraft:
         check_text(value, label)  # NUL refused, naming the field
     name = " ".join(strip_bidi(draft.name).split())
     if is_invisible(name):
-        raise InvalidInput("The beta needs a name (it is empty or only invisible characters).")
+        raise InvalidInput(N_("The beta needs a name (it is empty or only invisible characters)."))
     if len(name) > MAX_NAME:
-        raise InvalidInput(f"Keep the beta's name to {MAX_NAME} characters (it has {len(name)}).")
+        raise InvalidInput(N_("Keep the beta's name to {max_name} characters (it has {length})."),
+                           max_name=MAX_NAME, length=len(name))
     if draft.capacity is not None and draft.capacity <= 0:
-        raise InvalidInput(f"The capacity must be at least 1 (got {draft.capacity}); leave it empty for no limit.")
+        raise InvalidInput(N_("The capacity must be at least 1 (got {capacity}); leave it empty for no limit."),
+                           capacity=draft.capacity)
     if len(draft.incentive) > MAX_INCENTIVE:
-        raise InvalidInput(f"Keep the incentive to one sentence ({MAX_INCENTIVE} characters at most).")
+        raise InvalidInput(N_("Keep the incentive to one sentence ({max_incentive} characters at most)."),
+                           max_incentive=MAX_INCENTIVE)
     for label, value in (("description", draft.description), ("terms", draft.terms)):
         if len(value) > MAX_TEXT:
-            raise InvalidInput(f"The {label} is too long ({len(value)} characters; at most {MAX_TEXT}).")
+            raise InvalidInput(N_("The {label} is too long ({length} characters; at most {max_text})."),
+                               label=label, length=len(value), max_text=MAX_TEXT)
     e = draft.eligibility
     if e.min_points < 0 or e.account_age_days < 0:
-        raise InvalidInput("Minimum points and account age can't be negative.")
+        raise InvalidInput(N_("Minimum points and account age can't be negative."))
     check_range(draft.capacity, "capacity", low=1, high=MAX_CAPACITY)
     check_range(e.min_points, "minimum points (option `min_points`)", low=0, high=MAX_POINTS)
     check_range(e.account_age_days, "account age (option `account_age_days`)", low=0, high=MAX_DAYS)
     if draft.ends_at is not None:
         if draft.ends_at <= now:
-            raise InvalidInput("The end date is in the past; pick a date after today.")
+            raise InvalidInput(N_("The end date is in the past; pick a date after today."))
         if draft.starts_at is not None and draft.ends_at <= draft.starts_at:
-            raise InvalidInput("The end date must be after the start date.")
+            raise InvalidInput(N_("The end date must be after the start date."))
     starts = draft.starts_at
     if starts is not None and starts < now - timedelta(minutes=1):
-        raise InvalidInput("The start date is in the past; leave it empty to announce the beta now.")
+        raise InvalidInput(N_("The start date is in the past; leave it empty to announce the beta now."))
     return BetaDraft(name=name, description=draft.description.strip(), incentive=draft.incentive.strip(),
                      terms=draft.terms.strip(), capacity=draft.capacity, waitlist=draft.waitlist,
                      eligibility=draft.eligibility, starts_at=starts, ends_at=draft.ends_at,

@@ -60,6 +60,7 @@ from bot.platform.clock import Clock
 from bot.platform.db import Database
 from bot.platform.errors import Conflict, InvalidInput, NotFound
 from bot.platform.events import Signal
+from bot.platform.i18n import N_
 from bot.platform.spreadsheet import csv_bytes
 from bot.rewards import RewardsService
 
@@ -98,7 +99,8 @@ class BetaService(_Announcing, _Joining, _Closing):
     async def _get(self, conn: AsyncConnection, guild_id: int, beta_id: int) -> repo.BetaRow:
         row = await repo.get(conn, guild_id, beta_id)
         if row is None:
-            raise NotFound(f"There is no beta #{beta_id} in this server (it may have been deleted).")
+            raise NotFound(N_("There is no beta #{beta_id} in this server (it may have been deleted)."),
+                           beta_id=beta_id)
         return row
 
     async def get(self, guild_id: int, beta_id: int) -> Beta:
@@ -109,7 +111,8 @@ class BetaService(_Announcing, _Joining, _Closing):
         async with self.db.connect() as conn:
             row = await repo.by_name(conn, guild_id, " ".join(name.split()))
             if row is None:
-                raise NotFound(f"There is no beta named {name.strip()!r} here. `/beta list` shows them all.")
+                raise NotFound(N_("There is no beta named {value} here. `/beta list` shows them all."),
+                               value=repr(name.strip()))
             return await self._view(conn, row)
 
     async def all(self, guild_id: int) -> list[Beta]:
@@ -151,14 +154,16 @@ class BetaService(_Announcing, _Joining, _Closing):
         self._check_stage(guild_id, draft.eligibility)
         async with self.db.connect() as conn:
             if await repo.by_name(conn, guild_id, draft.name) is not None:
-                raise Conflict(f"A beta called **{draft.name}** already exists; pick another name.")
+                raise Conflict(N_("A beta called **{draft_name}** already exists; pick another name."),
+                               draft_name=draft.name)
         return draft
 
     def _check_stage(self, guild_id: int, rules: Eligibility) -> None:
         if rules.stage:
             stages = [s.name for s in self.ledger.policy_for(guild_id).ladder]
             if rules.stage not in stages:
-                raise InvalidInput(f"Unknown ladder stage {rules.stage!r}; the stages are {', '.join(stages)}.")
+                raise InvalidInput(N_("Unknown ladder stage {stage}; the stages are {value}."),
+                                   stage=repr(rules.stage), value=', '.join(stages))
 
     async def create(self, guild_id: int, actor_id: int, draft: BetaDraft) -> Beta:
         """Write the beta (``draft``); announce it with :meth:`reserve_slot`."""
@@ -166,7 +171,8 @@ class BetaService(_Announcing, _Joining, _Closing):
         now = self.clock.now()
         async with self.db.begin() as conn:
             if await repo.by_name(conn, guild_id, draft.name) is not None:
-                raise Conflict(f"A beta called **{draft.name}** already exists; pick another name.")
+                raise Conflict(N_("A beta called **{draft_name}** already exists; pick another name."),
+                               draft_name=draft.name)
             beta_id = await repo.create(
                 conn, guild_id=guild_id, name=draft.name, description=draft.description, incentive=draft.incentive,
                 terms=draft.terms, capacity=draft.capacity, waitlist=draft.waitlist,
@@ -191,12 +197,13 @@ class BetaService(_Announcing, _Joining, _Closing):
         now = self.clock.now()
         changes = {k: v for k, v in changes.items() if v is not None}
         if not changes:
-            raise InvalidInput("Nothing to change: give at least one option.")
+            raise InvalidInput(N_("Nothing to change: give at least one option."))
         async with self.db.begin() as conn:
             await repo.lock_beta(conn, beta_id)
             row = await self._get(conn, guild_id, beta_id)
             if row.status == "closed":
-                raise Conflict(f"**{row.name}** is closed; it can't be edited any more.")
+                raise Conflict(N_("**{row_name}** is closed; it can't be edited any more."),
+                               row_name=row.name)
             current = BetaDraft(
                 name=row.name, description=row.description, incentive=row.incentive, terms=row.terms,
                 capacity=row.capacity, waitlist=row.waitlist, eligibility=Eligibility.from_json(row.eligibility),
@@ -209,10 +216,13 @@ class BetaService(_Announcing, _Joining, _Closing):
             draft = validate_draft(BetaDraft(**{**{s: getattr(current, s) for s in BetaDraft.__slots__}, **fields}),
                                    now)
             if draft.name.lower() != row.name.lower() and await repo.by_name(conn, guild_id, draft.name):
-                raise Conflict(f"A beta called **{draft.name}** already exists; pick another name.")
+                raise Conflict(N_("A beta called **{draft_name}** already exists; pick another name."),
+                               draft_name=draft.name)
             joined = (await repo.counts(conn, beta_id)).get("joined", 0)
             if draft.capacity is not None and draft.capacity < joined:
-                raise InvalidInput(f"{joined} members have joined already; the capacity can't go below that.")
+                raise InvalidInput(N_("{joined} members have joined already; the capacity can't go below "
+                                      "that."),
+                                   joined=joined)
             await repo.update_beta(conn, beta_id, name=draft.name, description=draft.description,
                                    incentive=draft.incentive, terms=draft.terms, capacity=draft.capacity,
                                    waitlist=draft.waitlist, ends_at=draft.ends_at,

@@ -43,6 +43,7 @@ from bot.platform.audit import store as audit_repo
 from bot.platform.clock import Clock
 from bot.platform.db import Database, locks
 from bot.platform.errors import Conflict, InvalidInput, NotAllowed
+from bot.platform.i18n import N_
 from bot.platform.jobs import store as jobs_store
 from bot.platform.jobs.keys import SolvedClose
 from bot.platform.jobs.scheduler import TimerScheduler
@@ -77,9 +78,10 @@ def _reason(reason: str) -> None:
     """A staff reason: required (not only invisible characters), no NUL, at most :data:`MAX_REASON`."""
     check_text(reason, "reason")
     if is_invisible(reason):
-        raise InvalidInput("Give a reason: it is shown to the member and kept in the audit log.")
+        raise InvalidInput(N_("Give a reason: it is shown to the member and kept in the audit log."))
     if len(reason) > MAX_REASON:
-        raise InvalidInput(f"Keep the reason to {MAX_REASON} characters (it has {len(reason)}).")
+        raise InvalidInput(N_("Keep the reason to {max_reason} characters (it has {length})."),
+                           max_reason=MAX_REASON, length=len(reason))
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +166,7 @@ class ContributionsService:
         becomes a solved post of the search index (bot.search), ``answer_text`` its accepted answer.
         """
         if message_id == thread_id:
-            raise InvalidInput("That's the question itself. Use “Mark as solution” on the reply that solved it.")
+            raise InvalidInput(N_("That's the question itself. Use “Mark as solution” on the reply that solved it."))
         applied: list[bool] = []
 
         async def work() -> SolutionOutcome:
@@ -173,7 +175,7 @@ class ContributionsService:
                 await locks.lock_for_write(conn, guild_id, {answerer_id})
                 existing = await repo.solution(conn, thread_id, message_id)
                 if existing is not None and existing.active:
-                    raise Conflict("This reply is already the accepted solution of this post.")
+                    raise Conflict(N_("This reply is already the accepted solution of this post."))
                 active = await repo.active_solutions(conn, guild_id, thread_id)
                 replaced = [] if multiple else active
                 status: Literal["accepted", "moved", "added"] = (
@@ -281,7 +283,7 @@ class ContributionsService:
         if post_card is None and card_job is None:
             raise TypeError("feature() needs post_card or card_job")
         if curator_id is not None and curator_id == author_id:
-            raise NotAllowed("You can't feature your own post; ask another curator to feature it.")
+            raise NotAllowed(N_("You can't feature your own post; ask another curator to feature it."))
         card: list[int] = []
 
         async def work() -> FeatureOutcome:
@@ -295,7 +297,7 @@ class ContributionsService:
                 if featured_id is None:
                     row = await repo.featured(conn, guild_id, message_id)
                     when = f" on {ts(row.created_at)}" if row is not None else ""
-                    raise Conflict(f"This post was already featured{when}.")
+                    raise Conflict(N_("This post was already featured{when}."), when=when)
                 source = f"featured:{message_id}"
                 where = dict(channel_id=channel_id, thread_id=thread_id, message_id=message_id)
                 reason = _title(title)
@@ -358,7 +360,7 @@ class ContributionsService:
         author_joined_at: datetime | None, actor_id: int, title: str,
     ) -> CreditResult:
         if author_id == actor_id:
-            raise NotAllowed("You can't approve your own guide; ask another staff member.")
+            raise NotAllowed(N_("You can't approve your own guide; ask another staff member."))
         async with self.db.begin() as conn:
             await locks.lock_for_write(conn, guild_id, {author_id})
             result = await self.ledger.credit(
@@ -367,7 +369,7 @@ class ContributionsService:
                 member_joined_at=author_joined_at, conn=conn,
             )
             if result.status == "duplicate":
-                raise Conflict("This guide was already approved; it is credited once.")
+                raise Conflict(N_("This guide was already approved; it is credited once."))
             await self._after_credit(conn, guild_id, result)
             await self._receipt(conn, guild_id, result, actor_id=actor_id)
         return result
@@ -382,7 +384,8 @@ class ContributionsService:
         if is_invisible(reason):
             reason = ""  # optional: a reason that shows as nothing is no reason
         if len(reason) > 200:
-            raise InvalidInput(f"Keep the reason under 200 characters (it has {len(reason)}).")
+            raise InvalidInput(N_("Keep the reason under 200 characters (it has {length})."),
+                               length=len(reason))
         async with self.db.begin() as conn:
             await locks.lock_for_write(conn, guild_id, {giver_id, receiver_id})
             result = await self.ledger.credit(
@@ -391,7 +394,7 @@ class ContributionsService:
                 member_joined_at=receiver_joined_at, strict=True, conn=conn,
             )
             if result.status == "duplicate":
-                raise Conflict("You already thanked them for this; each thanks counts once.")
+                raise Conflict(N_("You already thanked them for this; each thanks counts once."))
             await self._after_credit(conn, guild_id, result)
             await self._receipt(conn, guild_id, result, actor_id=giver_id)
         return result
@@ -405,7 +408,7 @@ class ContributionsService:
         _reason(reason)
         check_range(points, "points", low=0, high=MAX_GIVE)
         if actor_id == user_id:
-            raise NotAllowed("You can't give credit to yourself; ask another staff member.")
+            raise NotAllowed(N_("You can't give credit to yourself; ask another staff member."))
         async with self.db.begin() as conn:
             await locks.lock_for_write(conn, guild_id, {user_id})
             result = await self.ledger.credit(

@@ -12,6 +12,9 @@ from typing import Any, TypeVar
 import discord
 from discord import app_commands
 
+from bot.platform import i18n
+from bot.platform.i18n import N_, Translator
+
 T = TypeVar("T")
 
 ROLE_GROUPS = {
@@ -49,18 +52,27 @@ def holds(client: Any, member: discord.Member, level: str) -> bool:
     return any(role.id in allowed for role in member.roles)
 
 
-def refusal(client: Any, member: discord.abc.User | None, level: str, action: str = "use this") -> str:
-    """Why ``member`` may not do something that needs ``level``, worded for the role they do hold: a
-    moderator refused a staff action is not told to ask a moderator."""
-    head = f"Only {level} members can {action}."
+LEVEL_NAMES = {"staff": N_("staff"), "moderator": N_("moderator"), "curator": N_("curator"),
+               "helper": N_("helper")}
+USE_THIS = N_("use this")
+
+
+def refusal(client: Any, member: discord.abc.User | None, level: str, action: str = USE_THIS,
+            tr: Translator | None = None) -> str:
+    """Why ``member`` may not do something that needs ``level``, worded for the role they do hold (a
+    moderator refused a staff action is not told to ask a moderator), in ``tr``'s language. ``action`` is a
+    message marked with ``N_``."""
+    tr = tr or i18n.translator(None)
+    head = tr("Only {level} members can {action}.", level=tr(LEVEL_NAMES[level]), action=tr(action))
     held = [name for name in ("moderator", "curator", "helper")
             if isinstance(member, discord.Member) and holds(client, member, name)]
     if "moderator" in held:  # only a staff action refuses a moderator
-        return (f"{head} Moderators aren't staff here: ask a staff member or a server admin if you think you "
-                "should.")
+        return tr("{head} Moderators aren't staff here: ask a staff member or a server admin if you think you "
+                  "should.", head=head)
     if held:
-        return f"{head} Your {held[0]} role doesn't include it: ask a moderator if you think you should."
-    return f"{head} Ask a moderator if you think you should."
+        return tr("{head} Your {role} role doesn't include it: ask a moderator if you think you should.",
+                  head=head, role=tr(LEVEL_NAMES[held[0]]))
+    return tr("{head} Ask a moderator if you think you should.", head=head)
 
 
 def member_has(interaction: discord.Interaction, level: str) -> bool:
@@ -87,7 +99,8 @@ def ensure(interaction: discord.Interaction, level: str) -> None:
     if interaction.guild is None:
         raise app_commands.NoPrivateMessage()
     if not member_has(interaction, level):
-        raise app_commands.CheckFailure(refusal(interaction.client, interaction.user, level))
+        raise app_commands.CheckFailure(refusal(interaction.client, interaction.user, level,
+                                                tr=i18n.translator(interaction.locale)))
 
 
 def require(level: str) -> Callable[[T], T]:

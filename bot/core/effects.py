@@ -23,6 +23,7 @@ from bot.betas import Beta, BetaDraft
 from bot.feedback import StatusChange
 from bot.platform.config import RewardConfig
 from bot.platform.errors import NotAllowed
+from bot.platform.i18n import N_
 
 T = TypeVar("T")
 
@@ -118,6 +119,6 @@ class Effects:
     def need(found: T | None, what: str) -> T:
         """``found``, or the refusal members see when that feature is switched off (not loaded)."""
         if found is None:
-            raise NotAllowed(f"{what} {'are' if what.endswith('s') else 'is'} switched off right now; "
-                             "try again later.")
+            raise NotAllowed(N_("{what} {value} switched off right now; try again later."),
+                             what=what, value='are' if what.endswith('s') else 'is')
         return found

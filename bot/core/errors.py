@@ -16,18 +16,20 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.core import hygiene
 from bot.core.checks import ensure
+from bot.core.i18n import for_guild, for_reader
 from bot.core.interactions import PatientResponse, is_unknown_interaction, log_expired
-from bot.platform import logctx
+from bot.platform import i18n, logctx
 from bot.platform.errors import InvalidInput, KudosError
+from bot.platform.i18n import N_, Translator
 
 log = logging.getLogger(__name__)
 
-UNEXPECTED = "Something went wrong on our side. The moderators can find the details in the bot's log."
+UNEXPECTED = N_("Something went wrong on our side. The moderators can find the details in the bot's log.")
 NO_MENTIONS = discord.AllowedMentions.none()
 MAX_CONTENT = 2000  # Discord's limit for a message's content
-DB_FULL = ("The bot's database is full (no disk space left), so nothing was saved. "
-           "The server's staff have been told; please try again later.")
-DB_BUSY = "The bot's database is busy right now, so nothing was saved. Please try again in a minute."
+DB_FULL = N_("The bot's database is full (no disk space left), so nothing was saved. "
+              "The server's staff have been told; please try again later.")
+DB_BUSY = N_("The bot's database is busy right now, so nothing was saved. Please try again in a minute.")
 STAFF_ALERT_EVERY = timedelta(minutes=10)
 _FULL_MARKERS = ("database or disk is full", "no space left on device", "could not extend file", "disk full")
 _BUSY_MARKERS = ("database is locked", "database is busy", "database table is locked")
@@ -54,44 +56,42 @@ def _permission_names(perms: list[str]) -> str:
     return ", ".join(p.replace("_", " ").replace("guild", "server").title() for p in perms)
 
 
-def describe(error: Exception) -> tuple[str, bool]:
-    """The user-facing text for ``error`` and whether it was expected (i.e. not a bug)."""
+def describe(error: Exception, tr: Translator | None = None) -> tuple[str, bool]:
+    """The user-facing text for ``error`` in ``tr``'s language (English by default) and whether it was
+    expected (i.e. not a bug). A service's :class:`KudosError` is said in the reader's language here."""
+    tr = tr or i18n.translator(None)
     if isinstance(error, app_commands.CommandInvokeError | app_commands.TransformerError) and error.__cause__:
         inner = error.__cause__
         if isinstance(inner, KudosError | discord.Forbidden):
             error = inner
     if isinstance(error, KudosError):
-        return error.message, True
+        return error.translated(tr), True
     problem = database_problem(error)
     if problem == "full":
-        return DB_FULL, True
+        return tr(DB_FULL), True
     if problem == "busy":
-        return DB_BUSY, True
+        return tr(DB_BUSY), True
     if isinstance(error, app_commands.BotMissingPermissions):
-        return (
-            f"I'm missing the **{_permission_names(error.missing_permissions)}** permission here. "
-            "A moderator can grant it to my role in Server Settings → Roles.",
-            True,
-        )
+        return (tr("I'm missing the **{permissions}** permission here. A moderator can grant it to my role in "
+                   "Server Settings → Roles.", permissions=_permission_names(error.missing_permissions)), True)
     if isinstance(error, app_commands.MissingPermissions):
-        return f"You need the **{_permission_names(error.missing_permissions)}** permission for this.", True
+        return (tr("You need the **{permissions}** permission for this.",
+                   permissions=_permission_names(error.missing_permissions)), True)
     if isinstance(error, app_commands.MissingAnyRole | app_commands.MissingRole):
-        return "You don't have a role that may use this command.", True
+        return tr("You don't have a role that may use this command."), True
     if isinstance(error, app_commands.NoPrivateMessage):
-        return "This command only works inside a server.", True
+        return tr("This command only works inside a server."), True
     if isinstance(error, app_commands.CommandOnCooldown):
-        return f"Slow down a little: try again in {error.retry_after:.0f} s.", True
+        return tr("Slow down a little: try again in {seconds} s.", seconds=f"{error.retry_after:.0f}"), True
     if isinstance(error, app_commands.TransformerError):  # e.g. a channel of a type the option doesn't take
-        return "That value doesn't fit this option; pick one from the list Discord offers.", True
+        return tr("That value doesn't fit this option; pick one from the list Discord offers."), True
     if isinstance(error, app_commands.CheckFailure):
-        return str(error) or "You can't use this command here.", True
+        return str(error) or tr("You can't use this command here."), True  # checks word theirs
     if isinstance(error, discord.Forbidden):
-        return (
-            "Discord refused: I'm missing a permission, or the role I'd manage sits above my own role. "
-            f"({error.text or 'Missing Permissions'}). A moderator can fix this in Server Settings → Roles.",
-            True,
-        )
-    return UNEXPECTED, False
+        return (tr("Discord refused: I'm missing a permission, or the role I'd manage sits above my own role "
+                   "({reason}). A moderator can fix this in Server Settings → Roles.",
+                   reason=error.text or "Missing Permissions"), True)
+    return tr(UNEXPECTED), False
 
 
 def count(interaction: discord.Interaction, outcome: str) -> None:
@@ -118,16 +118,17 @@ async def reply_error(interaction: discord.Interaction, error: Exception) -> Non
     if is_unknown_interaction(error):  # expired: one line, no traceback, and no answer (it would fail too)
         log_expired(interaction, "it was answered")
         return
-    text, expected = describe(error)
+    tr = for_reader(interaction)
+    text, expected = describe(error, tr)
+    problem = database_problem(error) if not isinstance(error, KudosError) else None
     count(interaction, "refused" if expected else "error")
     if len(text) > MAX_CONTENT:  # a domain error may quote what the member typed (up to 6,000 characters)
         text = text[:MAX_CONTENT - 1] + "…"
-    if text == DB_FULL:
+    if problem == "full":
         log.error("database full: a write failed, nothing was saved (%s); free disk space where the database "
                   "lives", _context(interaction))
-        await _alert_staff(interaction, "⚠️ Kudos could not save to its database: **the disk is full**. Members' "
-                           "actions are refused until space is freed on the database host.")
-    elif text == DB_BUSY:
+        await _alert_staff(interaction)
+    elif problem == "busy":
         log.warning("database busy: a write timed out waiting for a lock (%s)", _context(interaction))
     elif expected:
         log.debug("refused interaction (%s): %s", _context(interaction), text)
@@ -147,7 +148,7 @@ async def reply_error(interaction: discord.Interaction, error: Exception) -> Non
             log.warning("could not deliver the error reply (%s)", _context(interaction), exc_info=True)
 
 
-async def _alert_staff(interaction: discord.Interaction, text: str) -> None:
+async def _alert_staff(interaction: discord.Interaction) -> None:
     """Tell the staff log (at most every ``STAFF_ALERT_EVERY`` per server); never raises."""
     guild = interaction.guild
     client = interaction.client
@@ -162,6 +163,9 @@ async def _alert_staff(interaction: discord.Interaction, text: str) -> None:
     if not isinstance(channel, discord.abc.Messageable):
         log.error("no staff log channel to report the full database in guild %s", guild.id)
         return
+    tr = for_guild(client, guild)  # the staff log speaks the server's language
+    text = tr("⚠️ Kudos could not save to its database: **the disk is full**. Members' actions are refused "
+              "until space is freed on the database host.")
     try:
         await channel.send(text, allowed_mentions=NO_MENTIONS)
     except discord.HTTPException:

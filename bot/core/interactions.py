@@ -28,6 +28,7 @@ import discord
 from discord.utils import MISSING
 
 from bot.platform.errors import KudosError
+from bot.platform.i18n import N_
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +150,7 @@ class PatientResponse(discord.InteractionResponse):  # type: ignore[type-arg]
         async with self._lock:
             self._stop_timer()
             if self.auto_deferred:
-                raise TooLateForForm("That took me too long to open the form (the bot was busy). Please try again.")
+                raise TooLateForForm(N_("That took me too long to open the form (the bot was busy). Please try again."))
             return await super().send_modal(modal)
 
     async def pong(self) -> None:

@@ -17,6 +17,7 @@ from bot.dashboard.tokens import BadToken, mac, sign, unsign
 from bot.platform.clock import Clock
 from bot.platform.db.engine import Database
 from bot.platform.errors import Conflict, InvalidInput, NotAllowed
+from bot.platform.i18n import N_
 
 log = logging.getLogger(__name__)
 
@@ -82,12 +83,12 @@ class WebService:
             data = unsign(self._secret, LINK_PURPOSE, token)
             guild_id, user_id, nonce, exp = int(data["g"]), int(data["u"]), str(data["n"]), int(data["e"])
         except (BadToken, KeyError, TypeError, ValueError):
-            raise NotAllowed("This login link is not valid. Run /dashboard in your server for a new one.") from None
+            raise NotAllowed(N_("This login link is not valid. Run /dashboard in your server for a new one.")) from None
         if not (0 < guild_id < 2**64 and 0 < user_id < 2**64 and 16 <= len(nonce) <= 64):
-            raise NotAllowed("This login link is not valid. Run /dashboard in your server for a new one.")
+            raise NotAllowed(N_("This login link is not valid. Run /dashboard in your server for a new one."))
         expires = datetime.fromtimestamp(exp, tz=self.clock.now().tzinfo)
         if self.clock.now() >= expires:
-            raise NotAllowed("This login link has expired (links last 10 minutes). Run /dashboard for a new one.")
+            raise NotAllowed(N_("This login link has expired (links last 10 minutes). Run /dashboard for a new one."))
         return LinkClaims(guild_id, user_id, nonce, expires)
 
     async def start_session(self, claims: LinkClaims) -> tuple[str, Session]:
@@ -99,7 +100,7 @@ class WebService:
         async with self.db.begin() as conn:
             if not await repo.use_nonce(conn, claims.nonce, guild_id=claims.guild_id, user_id=claims.user_id,
                                         now=now, expires_at=claims.expires_at):
-                raise Conflict("This login link was already used; each link works once. Run /dashboard for a new one.")
+                raise Conflict(N_("This login link was already used; each link works once. Run /dashboard for a new one."))
             await repo.purge(conn, now)
             await repo.create_session(conn, id_hash=_hash(cookie), guild_id=claims.guild_id, user_id=claims.user_id,
                                       now=now, expires_at=expires)
@@ -146,7 +147,7 @@ class WebService:
     async def audit(self, guild_id: int, *, member_id: int | None = None, action: str | None = None,
                     since: datetime | None = None, until: datetime | None = None) -> list[dict[str, Any]]:
         if since is not None and until is not None and until <= since:
-            raise InvalidInput("The end date must come after the start date.")
+            raise InvalidInput(N_("The end date must come after the start date."))
         async with self.db.connect() as conn:
             return await repo.audit(conn, guild_id, member_id=member_id, action=action or None, since=since,
                                     until=until, limit=AUDIT_LIMIT)

@@ -11,6 +11,7 @@ from typing import Any
 from bot.betas import queries as beta_queries
 from bot.feedback import store as repo
 from bot.platform.errors import NotFound
+from bot.platform.i18n import N_
 
 # How long a member's closed DMs (50007) are remembered: their notices go to the thread fallback meanwhile.
 DMS_CLOSED_FOR = timedelta(days=7)
@@ -24,14 +25,14 @@ class BetaLookups:
         async with self.db.connect() as conn:
             row = await beta_queries.get(conn, guild_id, beta_id)
         if row is None:
-            raise NotFound(f"There is no beta #{beta_id} in this server.")
+            raise NotFound(N_("There is no beta #{beta_id} in this server."), beta_id=beta_id)
         return int(row.feedback_forum_id) if row.feedback_forum_id else None
 
     async def beta_by_name(self, guild_id: int, name: str) -> int:
         async with self.db.connect() as conn:
             beta_id = await beta_queries.id_named(conn, guild_id, name.strip())
         if beta_id is None:
-            raise NotFound(f"There is no beta named {name.strip()!r} in this server.")
+            raise NotFound(N_("There is no beta named {value} in this server."), value=repr(name.strip()))
         return beta_id
 
     async def beta_names(self, guild_id: int, prefix: str = "", limit: int = 25) -> list[str]:

@@ -105,52 +105,66 @@ def validate_draft(type_: str, title: str | None, details: str | None, steps: st
     """Check a report as a member typed it; every problem names the field and what to do."""
     kind = _clean(type_).lower()
     if kind not in TYPES:
-        raise InvalidInput(f"Unknown feedback type {type_!r}: pick one of {', '.join(TYPES)}.")
+        raise InvalidInput(N_("Unknown feedback type {type_}: pick one of {value}."),
+                           type_=repr(type_), value=', '.join(TYPES))
     title_, details_, steps_, version_ = _clean(title), _clean(details), _clean(steps), _clean(version)
     for name, value in (("title", title_), ("details", details_), ("steps", steps_), ("version", version_)):
         check_text(value, name)  # NUL refused, naming the field
     title_ = _clean(check_text(title_, "title", title=True))  # bidi controls stripped
     if is_invisible(title_):
-        raise InvalidInput("The title is empty: say in a few words what this is about.")
+        raise InvalidInput(N_("The title is empty: say in a few words what this is about."))
     if len(title_) > MAX_TITLE:
-        raise InvalidInput(f"The title is {len(title_)} characters long; keep it to {MAX_TITLE}.")
+        raise InvalidInput(N_("The title is {length} characters long; keep it to {max_title}."),
+                           length=len(title_), max_title=MAX_TITLE)
     if is_invisible(details_):
-        raise InvalidInput("The details are empty: tell us what happened or what you would like.")
+        raise InvalidInput(N_("The details are empty: tell us what happened or what you would like."))
     if len(details_) > MAX_DETAILS:
-        raise InvalidInput(f"The details are {len(details_)} characters long; keep them to {MAX_DETAILS}.")
+        raise InvalidInput(N_("The details are {length} characters long; keep them to {max_details}."),
+                           length=len(details_), max_details=MAX_DETAILS)
     if len(steps_) > MAX_STEPS:
-        raise InvalidInput(f"The steps are {len(steps_)} characters long; keep them to {MAX_STEPS}.")
+        raise InvalidInput(N_("The steps are {length} characters long; keep them to {max_steps}."),
+                           length=len(steps_), max_steps=MAX_STEPS)
     if len(version_) > MAX_VERSION:
-        raise InvalidInput(f"The version is {len(version_)} characters long; keep it to {MAX_VERSION}.")
+        raise InvalidInput(N_("The version is {length} characters long; keep it to {max_version}."),
+                           length=len(version_), max_version=MAX_VERSION)
     if kind == "bug" and require_bug_fields:
         if not steps_:
-            raise InvalidInput("A bug report needs the steps to reproduce it: what did you do, in order?")
+            raise InvalidInput(N_("A bug report needs the steps to reproduce it: what did you do, in order?"))
         if not version_:
-            raise InvalidInput("A bug report needs the version you were using: end the steps with a line like "
-                               "\"Version: 2.4.1\".")
+            raise InvalidInput(N_("A bug report needs the version you were using: end the steps with a line like "
+                                  "\"Version: 2.4.1\"."))
     return Draft(kind, title_, details_, steps_ or None, version_ or None)
 
 
 def check_transition(item: FeedbackRow, status: str) -> None:
     """Raise a member-readable error when ``item`` may not move to ``status``."""
     if status not in STATUSES:
-        raise InvalidInput(f"Unknown status {status!r}: use one of {', '.join(STAFF_STATUSES)}.")
+        raise InvalidInput(N_("Unknown status {status}: use one of {value}."),
+                           status=repr(status), value=', '.join(STAFF_STATUSES))
     current = item.status
     if current == status:
-        raise InvalidInput(f"Feedback #{item.id} is already {label(status).lower()}.")
+        raise InvalidInput(N_("Feedback #{item_id} is already {value}."),
+                           item_id=item.id, value=label(status).lower())
     if current == "pending_review":
-        raise InvalidInput(f"Feedback #{item.id} is waiting in the review queue: approve or reject it first.")
+        raise InvalidInput(N_("Feedback #{item_id} is waiting in the review queue: approve or reject it "
+                              "first."),
+                           item_id=item.id)
     if status not in TRANSITIONS[current]:
         if current == "shipped":
-            raise InvalidInput(f"Feedback #{item.id} has shipped, which is final. If it came back, open a new report.")
+            raise InvalidInput(N_("Feedback #{item_id} has shipped, which is final. If it came back, open a "
+                                  "new report."),
+                               item_id=item.id)
         if current == "duplicate":
-            raise InvalidInput(f"Feedback #{item.id} was merged into #{item.duplicate_of}; change that one instead.")
+            raise InvalidInput(N_("Feedback #{item_id} was merged into #{duplicate_of}; change that one "
+                                  "instead."),
+                               item_id=item.id, duplicate_of=item.duplicate_of)
         if current == "rejected":
-            raise InvalidInput(f"Feedback #{item.id} was rejected in review and is not public.")
+            raise InvalidInput(N_("Feedback #{item_id} was rejected in review and is not public."),
+                               item_id=item.id)
         allowed = ", ".join(label(s).lower() for s in sorted(TRANSITIONS[current], key=STATUSES.index))
         raise InvalidInput(
-            f"Feedback #{item.id} can't go from {label(current).lower()} to {label(status).lower()}; "
-            f"from {label(current).lower()} it can go to: {allowed}."
+            N_("Feedback #{item_id} can't go from {value} to {value_b}; from {value} it can go to: {allowed}."),
+            item_id=item.id, value=label(current).lower(), value_b=label(status).lower(), allowed=allowed
         )
 
 

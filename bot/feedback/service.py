@@ -64,6 +64,7 @@ from bot.platform.db import Database
 from bot.platform.db.locks import lock_for_write
 from bot.platform.errors import Conflict, InvalidInput, LimitReached, NotAllowed, NotFound
 from bot.platform.events import DomainEvent, Outbound, Signal
+from bot.platform.i18n import N_
 from bot.platform.jobs.effects import JobKey
 from bot.platform.jobs.store import pending_in_series
 from bot.platform.text import check_text, is_invisible
@@ -171,7 +172,9 @@ class FeedbackService(BetaLookups, DmsMemory):
     async def _get(self, conn: AsyncConnection, guild_id: int, item_id: int, *, for_update: bool = False) -> FeedbackItem:
         item = await repo.get(conn, guild_id, item_id, for_update=for_update)
         if item is None:
-            raise NotFound(f"There is no feedback #{item_id} in this server. Check the number in the post's embed.")
+            raise NotFound(N_("There is no feedback #{item_id} in this server. Check the number in the "
+                              "post's embed."),
+                           item_id=item_id)
         return item
 
     async def _index(self, conn: AsyncConnection, item: FeedbackItem) -> None:
@@ -184,7 +187,8 @@ class FeedbackService(BetaLookups, DmsMemory):
     async def _public(self, conn: AsyncConnection, guild_id: int, item_id: int, *, for_update: bool = False) -> FeedbackItem:
         item = await self._get(conn, guild_id, item_id, for_update=for_update)
         if item.thread_id is None or item.status in ("pending_review", "rejected"):
-            raise NotFound(f"Feedback #{item_id} is not public (it is waiting for review or was rejected).")
+            raise NotFound(N_("Feedback #{item_id} is not public (it is waiting for review or was rejected)."),
+                           item_id=item_id)
         return item
 
     async def recipients(self, conn: AsyncConnection, item: FeedbackItem, *, exclude: Sequence[int] = ()) -> list[int]:
@@ -209,13 +213,16 @@ class FeedbackService(BetaLookups, DmsMemory):
                     continue
                 where = (f"<#{earlier.thread_id}>" if earlier.thread_id is not None
                          else "it is waiting for a review by the team")
-                raise Conflict(f"You reported this in the last day: feedback #{earlier.id} has the same title ({where}). "
-                               "Add to it in its thread, or give this one a title of its own.")
+                raise Conflict(N_("You reported this in the last day: feedback #{earlier_id} has the same "
+                                  "title ({where}). Add to it in its thread, or give this one a title of its "
+                                  "own."),
+                               earlier_id=earlier.id, where=where)
         limit = self.policy_for(guild_id).reports_per_day
         if limit and sum(r.created_at >= today for r in recent) >= limit:
-            raise LimitReached(f"You've opened {limit} reports today, the most one member can in a day. You can "
-                               "open more tomorrow (the day turns at 00:00 UTC); until then, add to an existing "
-                               "report in its thread or with its \"Me too\" button.")
+            raise LimitReached(N_("You've opened {limit} reports today, the most one member can in a day. "
+                                  "You can open more tomorrow (the day turns at 00:00 UTC); until then, add "
+                                  "to an existing report in its thread or with its \"Me too\" button."),
+                               limit=limit)
 
     async def check_can_report(self, guild_id: int, reporter_id: int) -> None:
         """Raise :class:`LimitReached` when the member has opened ``reports_per_day`` reports today (checked
@@ -324,7 +331,8 @@ class FeedbackService(BetaLookups, DmsMemory):
         async with self._write(guild_id) as conn:
             item = await self._get(conn, guild_id, item_id, for_update=True)
             if item.status != "pending_review":
-                raise Conflict(f"Feedback #{item_id} was already handled ({label(item.status).lower()}).")
+                raise Conflict(N_("Feedback #{item_id} was already handled ({value})."),
+                               item_id=item_id, value=label(item.status).lower())
             await repo.update_item(conn, item_id, status="new", updated_at=self.clock.now())
             self.changed.send(guild_id)
             await audit.record(conn, now=self.clock.now(), action="feedback.approve", guild_id=guild_id,
@@ -344,7 +352,8 @@ class FeedbackService(BetaLookups, DmsMemory):
         async with self._write(guild_id) as conn:
             item = await self._get(conn, guild_id, item_id, for_update=True)
             if item.status != "pending_review":
-                raise Conflict(f"Feedback #{item_id} was already handled ({label(item.status).lower()}).")
+                raise Conflict(N_("Feedback #{item_id} was already handled ({value})."),
+                               item_id=item_id, value=label(item.status).lower())
             await repo.update_item(conn, item_id, status="rejected", status_note=note, updated_at=now)
             change_id = await audit.record(conn, now=now, action="feedback.reject", guild_id=guild_id,
                                            actor_id=actor_id, target_id=item_id, details={"reason": note or ""})
@@ -369,17 +378,19 @@ class FeedbackService(BetaLookups, DmsMemory):
         if note is not None and is_invisible(note):
             note = None  # a note that shows as nothing is no note (and a decline needs a real one)
         if note is not None and len(note) > MAX_NOTE:
-            raise InvalidInput(f"The note is {len(note)} characters long; keep it to {MAX_NOTE}.")
+            raise InvalidInput(N_("The note is {length} characters long; keep it to {max_note}."),
+                               length=len(note), max_note=MAX_NOTE)
         if version is not None and len(version) > MAX_VERSION:
-            raise InvalidInput(f"The version is {len(version)} characters long; keep it to {MAX_VERSION}.")
+            raise InvalidInput(N_("The version is {length} characters long; keep it to {max_version}."),
+                               length=len(version), max_version=MAX_VERSION)
         if status == "shipped" and version is None:
-            raise InvalidInput("Say which version shipped it: add the `version` option (e.g. 2.4.0).")
+            raise InvalidInput(N_("Say which version shipped it: add the `version` option (e.g. 2.4.0)."))
         if status == "declined" and note is None:
-            raise InvalidInput("Give the reporter a reason when declining: add the `note` option.")
+            raise InvalidInput(N_("Give the reporter a reason when declining: add the `note` option."))
         if status == "duplicate" and duplicate_of is None:
-            raise InvalidInput("Say which report this duplicates: add the `of` option with its number.")
+            raise InvalidInput(N_("Say which report this duplicates: add the `of` option with its number."))
         if status != "duplicate" and duplicate_of is not None:
-            raise InvalidInput("The `of` option only goes with the duplicate status.")
+            raise InvalidInput(N_("The `of` option only goes with the duplicate status."))
         now = self.clock.now()
         policy = self.policy_for(guild_id)
         async with self._write(guild_id) as conn:
@@ -451,23 +462,29 @@ class FeedbackService(BetaLookups, DmsMemory):
         """Merge ``item`` into ``original_id`` (or the report that one was merged into): votes and followers
         move over; the duplicate's reporter (and its co-reporters) become co-reporters and count as votes."""
         if original_id == item.id:
-            raise InvalidInput(f"Feedback #{item.id} can't be a duplicate of itself.")
+            raise InvalidInput(N_("Feedback #{item_id} can't be a duplicate of itself."),
+                               item_id=item.id)
         target = await repo.get(conn, item.guild_id, original_id)
         if target is None:
-            raise NotFound(f"There is no feedback #{original_id} in this server to merge #{item.id} into.")
+            raise NotFound(N_("There is no feedback #{original_id} in this server to merge #{item_id} into."),
+                           original_id=original_id, item_id=item.id)
         seen = {item.id}
         while target.status == "duplicate" and target.duplicate_of is not None:
             if target.id in seen or len(seen) > MAX_CHAIN:
-                raise InvalidInput(f"Merging #{item.id} into #{original_id} would make a cycle of duplicates.")
+                raise InvalidInput(N_("Merging #{item_id} into #{original_id} would make a cycle of "
+                                      "duplicates."),
+                                   item_id=item.id, original_id=original_id)
             seen.add(target.id)
             nxt = await repo.get(conn, item.guild_id, target.duplicate_of)
             if nxt is None:
                 break
             target = nxt
         if target.id in seen:
-            raise InvalidInput(f"Merging #{item.id} into #{original_id} would make a cycle of duplicates.")
+            raise InvalidInput(N_("Merging #{item_id} into #{original_id} would make a cycle of duplicates."),
+                               item_id=item.id, original_id=original_id)
         if target.thread_id is None or target.status in ("pending_review", "rejected"):
-            raise InvalidInput(f"Feedback #{target.id} is not public, so nothing can be merged into it.")
+            raise InvalidInput(N_("Feedback #{target_id} is not public, so nothing can be merged into it."),
+                               target_id=target.id)
         skip = [] if policy.self_votes_count else [target.reporter_id]
         moved = await repo.move_votes_and_followers(conn, item.id, target.id, skip, now)
         for user_id in dict.fromkeys([item.reporter_id, *await repo.coreporters(conn, item.id)]):
@@ -508,9 +525,11 @@ class FeedbackService(BetaLookups, DmsMemory):
             # so no vote or follow lands on the duplicate after its votes and followers moved.
             item = await self._public(conn, guild_id, item_id, for_update=True)
             if item.status == "duplicate":
-                raise Conflict(f"This report was merged into #{item.duplicate_of}: vote there.")
+                raise Conflict(N_("This report was merged into #{duplicate_of}: vote there."),
+                               duplicate_of=item.duplicate_of)
             if item.status == "shipped":
-                raise Conflict(f"Feedback #{item.id} has already shipped ({item.version}) — no vote needed.")
+                raise Conflict(N_("Feedback #{item_id} has already shipped ({item_version}) — no vote needed."),
+                               item_id=item.id, item_version=item.version)
             if user_id == item.reporter_id and not self.policy_for(guild_id).self_votes_count:
                 return VoteResult("own", item)
             added = await repo.add_vote(conn, item.id, user_id, self.clock.now())
@@ -556,8 +575,8 @@ class FeedbackService(BetaLookups, DmsMemory):
         async with self.db.begin() as conn:
             item = await self._get(conn, guild_id, item_id, for_update=True)
             if not staff and (item.reporter_id != actor_id or public is not False):
-                raise NotAllowed("Only staff can put a report on the public pages; you can keep your own "
-                                 "report private (`public:off`).")
+                raise NotAllowed(N_("Only staff can put a report on the public pages; you can keep your own "
+                                 "report private (`public:off`)."))
             await public_items.set_public(conn, guild_id, item_id, public)
             self.changed.send(guild_id)
             await audit.record(conn, now=self.clock.now(), action="feedback.public", guild_id=guild_id,

@@ -28,6 +28,7 @@ from bot.feedback.models import OPEN_STATUSES, Draft
 from bot.feedback.tables import feedback_drafts
 from bot.platform.db.locks import lock_for_write
 from bot.platform.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.platform.i18n import N_
 from bot.platform.jobs.effects import JobKey
 from bot.search import engine
 from bot.search import index as search_index
@@ -117,13 +118,15 @@ class Suggestions:
         row = (await conn.execute(select(feedback_drafts).where(
             feedback_drafts.c.id == draft_id, feedback_drafts.c.guild_id == guild_id))).first()
         if row is None:
-            raise NotFound("That report is gone (it may have been erased). Open the form again with /feedback new.")
+            raise NotFound(N_("That report is gone (it may have been erased). Open the form again with /feedback new."))
         saved = _saved(row)
         if saved.user_id != user_id:
-            raise NotAllowed("These buttons belong to the member who wrote that report.")
+            raise NotAllowed(N_("These buttons belong to the member who wrote that report."))
         if saved.state != "open":
             where = f" (#{saved.result_id})" if saved.result_id else ""
-            raise Conflict(f"You already {'posted' if saved.state == 'posted' else 'voted for'} it{where}.")
+            if saved.state == "posted":
+                raise Conflict(N_("You already posted it{where}."), where=where)
+            raise Conflict(N_("You already voted for it{where}."), where=where)
         return saved
 
     async def get(self, guild_id: int, draft_id: int) -> SavedDraft:
@@ -131,7 +134,7 @@ class Suggestions:
             row = (await conn.execute(select(feedback_drafts).where(
                 feedback_drafts.c.id == draft_id, feedback_drafts.c.guild_id == guild_id))).first()
         if row is None:
-            raise NotFound(f"There is no feedback draft {draft_id}.")
+            raise NotFound(N_("There is no feedback draft {draft_id}."), draft_id=draft_id)
         return _saved(row)
 
     async def take(self, guild_id: int, draft_id: int, user_id: int) -> SavedDraft:
@@ -152,13 +155,16 @@ class Suggestions:
             await lock_for_write(conn, guild_id, [user_id])
             saved = await self._draft(conn, guild_id, draft_id, user_id)
             if item_id not in saved.suggested:
-                raise InvalidInput(f"Feedback #{item_id} was not one of the suggestions.")
+                raise InvalidInput(N_("Feedback #{item_id} was not one of the suggestions."),
+                                   item_id=item_id)
             item = await repo.get(conn, guild_id, item_id, for_update=True)
             if item is None or item.thread_id is None:
-                raise NotFound(f"Feedback #{item_id} is gone. Post yours with \"Post mine anyway\".")
+                raise NotFound(N_("Feedback #{item_id} is gone. Post yours with \"Post mine anyway\"."),
+                               item_id=item_id)
             if item.status not in OPEN_STATUSES:
-                raise Conflict(f"Feedback #{item_id} is no longer open ({item.status.replace('_', ' ')}): "
-                               "post yours with \"Post mine anyway\".")
+                raise Conflict(N_("Feedback #{item_id} is no longer open ({value}): post yours with \"Post "
+                                  "mine anyway\"."),
+                               item_id=item_id, value=item.status.replace('_', ' '))
             own = user_id == item.reporter_id
             if own and not self.service.policy_for(guild_id).self_votes_count:
                 vote = "own"

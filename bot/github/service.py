@@ -35,6 +35,7 @@ from bot.platform.db import Database
 from bot.platform.db.upsert import insert_for
 from bot.platform.errors import Conflict, InvalidInput, KudosError
 from bot.platform.events import Outbound
+from bot.platform.i18n import N_
 from bot.platform.jobs.effects import GiveUp
 
 ISSUE_REF = re.compile(r"^\s*([A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100})#([0-9]{1,9})\s*$")
@@ -60,7 +61,7 @@ class Link:
 def parse_ref(ref: str) -> tuple[str, int]:
     found = ISSUE_REF.match(ref)
     if not found:
-        raise InvalidInput("Give the issue as owner/repo#123.")
+        raise InvalidInput(N_("Give the issue as owner/repo#123."))
     return found.group(1).lower(), int(found.group(2))
 
 
@@ -124,14 +125,16 @@ class GithubService:
         allowed = self.guild_config(guild_id).github.repos
         if repo not in allowed:
             listed = ", ".join(allowed) if allowed else "none yet"
-            raise InvalidInput(f"{repo} is not one of this server's repositories ([guilds.<id>.github] repos: "
-                               f"{listed}).")
+            raise InvalidInput(N_("{repo} is not one of this server's repositories ([guilds.<id>.github] "
+                                  "repos: {listed})."),
+                               repo=repo, listed=listed)
         item = await self.feedback.get(guild_id, item_id)
         now = self.clock.now()
         async with self.db.begin() as conn:
             existing = await self._link_of(conn, item.id)
             if existing is not None:
-                raise Conflict(f"Feedback #{item.id} is already linked to {existing.ref}.")
+                raise Conflict(N_("Feedback #{item_id} is already linked to {ref}."),
+                               item_id=item.id, ref=existing.ref)
             await conn.execute(insert_for(conn, github_links).values(
                 guild_id=guild_id, feedback_id=item.id, repo=repo, issue_number=number, created_at=now))
             await audit.record(conn, now=now, action="github.link", guild_id=guild_id, actor_id=actor_id,
@@ -144,11 +147,12 @@ class GithubService:
         allowed = self.guild_config(guild_id).github.repos
         if repo not in allowed:
             listed = ", ".join(allowed) if allowed else "none yet"
-            raise InvalidInput(f"{repo} is not one of this server's repositories ([guilds.<id>.github] repos: "
-                               f"{listed}).")
+            raise InvalidInput(N_("{repo} is not one of this server's repositories ([guilds.<id>.github] "
+                                  "repos: {listed})."),
+                               repo=repo, listed=listed)
         item = await self.feedback.get(guild_id, item_id)
         if await self.link_of(item.id) is not None:
-            raise Conflict(f"Feedback #{item.id} is already linked to an issue.")
+            raise Conflict(N_("Feedback #{item_id} is already linked to an issue."), item_id=item.id)
         gh = self.client()
         if gh is None:
             raise InvalidInput(MISSING)

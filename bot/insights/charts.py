@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
+from typing import Any
 
 import matplotlib
 
@@ -32,8 +33,33 @@ from bot.insights.models import (
     MemberTimeline,
     Overview,
 )
+from bot.platform import i18n  # noqa: E402
+from bot.platform.i18n import N_, Translator  # noqa: E402
 
 WIDTH, HEIGHT, DPI = 800, 450, 100
+BUCKETS = {"day": N_("day"), "week": N_("week"), "month": N_("month")}
+# The kinds and statuses as the charts name them (the same messages as the profile's and the feedback posts').
+KINDS = {"answer": N_("answer"), "thanks": N_("thanks"), "curation": N_("curation"), "creation": N_("creation"),
+         "feedback_given": N_("feedback_given"), "feedback_acknowledged": N_("feedback_acknowledged"),
+         "feedback_shipped": N_("feedback_shipped"), "beta": N_("beta")}
+STATUSES = {"pending_review": N_("pending review"), "new": N_("new"), "acknowledged": N_("acknowledged"),
+            "planned": N_("planned"), "in_progress": N_("in progress"), "shipped": N_("shipped"),
+            "declined": N_("declined"), "duplicate": N_("duplicate"), "rejected": N_("rejected")}
+
+
+def window_label(win: Any, tr: Translator) -> str:
+    """The window as the charts say it ("the last 30 days", "all time"), in ``tr``'s language."""
+    if win.name == "all":
+        return tr("all time")
+    return tr.ngettext("the last {count} day", "the last {count} days", int(win.name[:-1]))
+
+
+def _kind(kind: str, tr: Translator) -> str:
+    return tr(KINDS[kind]) if kind in KINDS else kind
+
+
+def _status(status: str, tr: Translator) -> str:
+    return tr(STATUSES[status]) if status in STATUSES else status.replace("_", " ")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _COLOURS = {"answer": "#4C72B0", "curation": "#DD8452", "creation": "#55A868", "thanks": "#C44E52",
             "feedback_given": "#8172B3", "feedback_acknowledged": "#DA8BC3", "feedback_shipped": "#64B5CD",
@@ -80,132 +106,151 @@ def _chart(name: str, title: str, fig: Figure, summary: str, fmt: Format) -> Cha
     return Chart(name, title, _save(fig, fmt), summary, fmt)
 
 
-def _empty(ax: Axes, title: str, what: str) -> None:
+def _empty(ax: Axes, title: str, what: str, tr: Translator | None = None) -> None:
+    tr = tr or i18n.translator(None)
     ax.set_title(title, parse_math=False)
     ax.set_axis_off()
-    ax.text(0.5, 0.5, f"No data yet\n{what}", parse_math=False, ha="center", va="center", fontsize=16, color="#666666",
-            transform=ax.transAxes)
+    ax.text(0.5, 0.5, tr("No data yet") + f"\n{what}", parse_math=False, ha="center", va="center", fontsize=16,
+            color="#666666", transform=ax.transAxes)
 
 
 # --------------------------------------------------------------------------- the charts
 
 
-def contributions_chart(series: KindSeries, fmt: Format = "png") -> Chart:
+def contributions_chart(series: KindSeries, fmt: Format = "png", lang: str = i18n.DEFAULT) -> Chart:
+    tr = i18n.translator(lang)
     win = series.window
-    title = f"Contributions by kind, {win.label} (per {win.bucket})"
+    label, bucket = window_label(win, tr), tr(BUCKETS.get(win.bucket, win.bucket))
+    title = tr("Contributions by kind, {window} (per {bucket})", window=label, bucket=bucket)
     fig, ax = _figure()
     totals = series.totals
     if series.total == 0:
-        _empty(ax, title, f"no contributions in {win.label}")
-        summary = f"Contributions, {win.label}: no data yet."
+        _empty(ax, title, tr("no contributions in {window}", window=label), tr)
+        summary = tr("Contributions, {window}: no data yet.", window=label)
     else:
         x = list(range(len(series.buckets)))
         bottom = [0] * len(x)
         for kind, values in series.counts.items():
             if not any(values):
                 continue
-            ax.bar(x, values, bottom=bottom, label=kind, color=_COLOURS.get(kind), width=0.85)
+            ax.bar(x, values, bottom=bottom, label=_kind(kind, tr), color=_COLOURS.get(kind), width=0.85)
             bottom = [b + v for b, v in zip(bottom, values, strict=True)]
         step = max(1, len(x) // 8)
         ax.set_xticks(x[::step], [d.isoformat() for d in series.buckets[::step]], rotation=30, ha="right",
                       fontsize=8)
-        ax.set_ylabel("contributions")
+        ax.set_ylabel(tr("contributions"))
         ax.set_title(title, parse_math=False)
         ax.legend(loc="upper left", fontsize=8)
         fig.subplots_adjust(bottom=0.2)
         busiest = max(range(len(x)), key=lambda i: bottom[i])
-        parts = ", ".join(f"{k} {v}" for k, v in sorted(totals.items(), key=lambda kv: -kv[1]) if v)
-        summary = (f"Contributions, {win.label}: {series.total} in total ({parts}). Busiest {win.bucket}: "
-                   f"{series.buckets[busiest].isoformat()} with {bottom[busiest]}.")
+        parts = ", ".join(f"{_kind(k, tr)} {v}" for k, v in sorted(totals.items(), key=lambda kv: -kv[1]) if v)
+        summary = tr("Contributions, {window}: {total} in total ({parts}). Busiest {bucket}: {busiest} with "
+                     "{count}.", window=label, total=series.total, parts=parts, bucket=bucket,
+                     busiest=series.buckets[busiest].isoformat(), count=bottom[busiest])
     return _chart("contributions", title, fig, summary, fmt)
 
 
-def ladder_chart(ladder: Ladder, fmt: Format = "png") -> Chart:
+def ladder_chart(ladder: Ladder, fmt: Format = "png", lang: str = i18n.DEFAULT) -> Chart:
+    tr = i18n.translator(lang)
     win = ladder.window
-    title = f"Engagement ladder: members per stage, start vs end of {win.label}"
+    label = window_label(win, tr)
+    title = tr("Engagement ladder: members per stage, start vs end of {window}", window=label)
     fig, ax = _figure()
     if ladder.members == 0:
-        _empty(ax, title, "no members with contributions yet")
-        summary = "Engagement ladder: no data yet."
+        _empty(ax, title, tr("no members with contributions yet"), tr)
+        summary = tr("Engagement ladder: no data yet.")
     else:
         x = list(range(len(ladder.stages)))
-        ax.bar([i - 0.2 for i in x], [ladder.start[s] for s in ladder.stages], width=0.4, label="start",
+        ax.bar([i - 0.2 for i in x], [ladder.start[s] for s in ladder.stages], width=0.4, label=tr("start"),
                color="#B0B7F5")
-        bars = ax.bar([i + 0.2 for i in x], [ladder.now[s] for s in ladder.stages], width=0.4, label="now",
+        bars = ax.bar([i + 0.2 for i in x], [ladder.now[s] for s in ladder.stages], width=0.4, label=tr("now"),
                       color=_ACCENT)
         ax.bar_label(bars, fontsize=8)
         ax.set_xticks(x, ladder.stages, parse_math=False)
-        ax.set_ylabel("members")
+        ax.set_ylabel(tr("members"))
         ax.set_title(title, parse_math=False)
         ax.legend(fontsize=8)
-        moves = "; ".join(f"{c.stage} → higher: {c.moved} of {c.base} ({percent(c.rate)})" for c in ladder.conversions)
+        moves = "; ".join(tr("{stage} → higher: {moved} of {base} ({rate})", stage=c.stage, moved=c.moved, base=c.base,
+                             rate=percent(c.rate)) for c in ladder.conversions)
         ax.text(0.5, -0.12, moves, parse_math=False, ha="center", va="top", fontsize=8, transform=ax.transAxes,
                 wrap=True)
         fig.subplots_adjust(bottom=0.2)
         stages = ", ".join(f"{s} {ladder.now[s]}" for s in ladder.stages)
-        summary = f"Ladder now: {stages}. Conversion over {win.label}: {moves}."
+        summary = tr("Ladder now: {stages}. Conversion over {window}: {moves}.", stages=stages, window=label,
+                     moves=moves)
     return _chart("ladder", title, fig, summary, fmt)
 
 
-def betas_chart(funnel: BetaFunnel, fmt: Format = "png") -> Chart:
+def betas_chart(funnel: BetaFunnel, fmt: Format = "png", lang: str = i18n.DEFAULT) -> Chart:
+    tr = i18n.translator(lang)
     win = funnel.window
-    title = f"Beta funnel, {win.label}"
+    label = window_label(win, tr)
+    title = tr("Beta funnel, {window}", window=label)
     fig, ax = _figure()
     if funnel.announced == 0:
-        _empty(ax, title, f"no beta announced in {win.label}")
-        summary = f"Beta funnel, {win.label}: no data yet (no beta announced)."
+        _empty(ax, title, tr("no beta announced in {window}", window=label), tr)
+        summary = tr("Beta funnel, {window}: no data yet (no beta announced).", window=label)
     else:
-        labels = ["joined", "gave feedback", "feedback shipped"]
+        labels = [tr("joined"), tr("gave feedback"), tr("feedback shipped")]
         values = [funnel.joined, funnel.gave_feedback, funnel.shipped]
         bars = ax.barh(labels[::-1], values[::-1], color=[_ACCENT, "#7983F5", "#B0B7F5"][::-1])
         ax.bar_label(bars, fontsize=9)
-        ax.set_xlabel("members (per beta)")
-        ax.set_title(f"{title}: {funnel.announced} beta(s) announced", parse_math=False)
+        ax.set_xlabel(tr("members (per beta)"))
+        ax.set_title(tr("{title}: {announced} beta(s) announced", title=title, announced=funnel.announced),
+                     parse_math=False)
         fig.subplots_adjust(left=0.2)
-        summary = (f"Beta funnel, {win.label}: {funnel.announced} beta(s) announced, {funnel.joined} joined, "
-                   f"{funnel.gave_feedback} gave feedback, {funnel.shipped} had feedback shipped.")
+        summary = tr("Beta funnel, {window}: {announced} beta(s) announced, {joined} joined, {gave_feedback} gave "
+                     "feedback, {shipped} had feedback shipped.", window=label, announced=funnel.announced,
+                     joined=funnel.joined, gave_feedback=funnel.gave_feedback, shipped=funnel.shipped)
     return _chart("betas", title, fig, summary, fmt)
 
 
-def feedback_chart(stats: FeedbackStats, fmt: Format = "png") -> Chart:
+def feedback_chart(stats: FeedbackStats, fmt: Format = "png", lang: str = i18n.DEFAULT) -> Chart:
+    tr = i18n.translator(lang)
     win = stats.window
-    title = f"Feedback by status, {win.label}"
+    label = window_label(win, tr)
+    title = tr("Feedback by status, {window}", window=label)
     fig, ax = _figure()
     if stats.total == 0:
-        _empty(ax, title, f"no feedback in {win.label}")
-        summary = f"Feedback, {win.label}: no data yet."
+        _empty(ax, title, tr("no feedback in {window}", window=label), tr)
+        summary = tr("Feedback, {window}: no data yet.", window=label)
     else:
-        labels = [s.replace("_", " ") for s in stats.by_status]
+        labels = [_status(s, tr) for s in stats.by_status]
         bars = ax.bar(labels, list(stats.by_status.values()), color=_ACCENT)
         ax.bar_label(bars, fontsize=9)
-        ax.set_ylabel("items")
-        ax.set_title(f"{title} (median first staff answer: {duration(stats.median_first_answer)})",
-                     parse_math=False)
+        ax.set_ylabel(tr("items"))
+        ax.set_title(tr("{title} (median first staff answer: {median})", title=title,
+                        median=duration(stats.median_first_answer)), parse_math=False)
         ax.tick_params(axis="x", labelrotation=20, labelsize=8)
         fig.subplots_adjust(bottom=0.2)
-        parts = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in stats.by_status.items())
-        summary = (f"Feedback, {win.label}: {stats.total} item(s) ({parts}). {stats.answered} answered by staff; "
-                   f"median time to the first staff answer: {duration(stats.median_first_answer)}.")
+        parts = ", ".join(f"{_status(k, tr)} {v}" for k, v in stats.by_status.items())
+        summary = tr("Feedback, {window}: {total} item(s) ({parts}). {answered} answered by staff; median time "
+                     "to the first staff answer: {median}.", window=label, total=stats.total, parts=parts,
+                     answered=stats.answered, median=duration(stats.median_first_answer))
     return _chart("feedback", title, fig, summary, fmt)
 
 
-def help_chart(stats: HelpStats, fmt: Format = "png") -> Chart:
+def help_chart(stats: HelpStats, fmt: Format = "png", lang: str = i18n.DEFAULT) -> Chart:
+    tr = i18n.translator(lang)
     win = stats.window
-    title = f"Help posts answered, {win.label}"
+    label = window_label(win, tr)
+    title = tr("Help posts answered, {window}", window=label)
     fig, ax = _figure()
     if stats.posts == 0:
-        _empty(ax, title, f"no help posts in {win.label}")
-        summary = f"Help posts, {win.label}: no data yet."
+        _empty(ax, title, tr("no help posts in {window}", window=label), tr)
+        summary = tr("Help posts, {window}: no data yet.", window=label)
     else:
         values = [stats.solved, stats.posts - stats.solved]
-        ax.pie(values, labels=[f"solved ({stats.solved})", f"open ({stats.posts - stats.solved})"],
+        ax.pie(values, labels=[tr("solved ({count})", count=stats.solved),
+                               tr("open ({count})", count=stats.posts - stats.solved)],
                colors=[_ACCENT, "#D0D3DA"], startangle=90, counterclock=False,
                wedgeprops={"width": 0.4}, autopct=lambda p: f"{p:.0f}%" if p else "")
-        ax.set_title(f"{title}: {percent(stats.rate)} (median time to solution: "
-                     f"{duration(stats.median_time_to_solution)})", parse_math=False)
+        ax.set_title(tr("{title}: {rate} (median time to solution: {median})", title=title, rate=percent(stats.rate),
+                        median=duration(stats.median_time_to_solution)), parse_math=False)
         ax.set_aspect("equal")
-        summary = (f"Help posts, {win.label}: {stats.solved} of {stats.posts} have an accepted solution "
-                   f"({percent(stats.rate)}); median time to solution: {duration(stats.median_time_to_solution)}.")
+        summary = tr("Help posts, {window}: {solved} of {posts} have an accepted solution ({rate}); median time to "
+                     "solution: {median}.", window=label, solved=stats.solved, posts=stats.posts,
+                     rate=percent(stats.rate), median=duration(stats.median_time_to_solution))
     return _chart("help", title, fig, summary, fmt)
 
 
@@ -233,14 +278,14 @@ def timeline_chart(tl: MemberTimeline, name: str, fmt: Format = "png") -> Chart:
     return _chart("timeline", title, fig, summary, fmt)
 
 
-def render_overview(overview: Overview, fmt: Format = "png") -> list[Chart]:
+def render_overview(overview: Overview, fmt: Format = "png", lang: str = i18n.DEFAULT) -> list[Chart]:
     """All /stats charts (PNG; SVG for the web dashboard); CPU-bound, so call it in a worker thread."""
     return [
-        contributions_chart(overview.kinds, fmt),
-        ladder_chart(overview.ladder, fmt),
-        betas_chart(overview.betas, fmt),
-        feedback_chart(overview.feedback, fmt),
-        help_chart(overview.help, fmt),
+        contributions_chart(overview.kinds, fmt, lang),
+        ladder_chart(overview.ladder, fmt, lang),
+        betas_chart(overview.betas, fmt, lang),
+        feedback_chart(overview.feedback, fmt, lang),
+        help_chart(overview.help, fmt, lang),
     ]
 
 

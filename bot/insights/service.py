@@ -18,6 +18,7 @@ from bot.ledger import stages_store as stages_repo
 from bot.platform.clock import Clock
 from bot.platform.db import Database
 from bot.platform.errors import InvalidInput
+from bot.platform.i18n import N_
 from bot.platform.spreadsheet import csv_bytes
 from bot.rewards.codes import mask_code
 
@@ -72,7 +73,8 @@ class InsightsService:
 
     async def window(self, guild_id: int, period: str) -> Window:
         if period not in PERIODS:
-            raise InvalidInput(f"Unknown period {period!r}: choose one of {', '.join(PERIODS)}.")
+            raise InvalidInput(N_("Unknown period {period}: choose one of {value}."),
+                               period=repr(period), value=', '.join(PERIODS))
         first = None
         if period == "all":
             async with self.db.connect() as conn:
@@ -140,7 +142,8 @@ class InsightsService:
     async def export(self, guild_id: int, what: str, period: str) -> ExportFile:
         """A CSV of ``what`` (contributions, feedback or betas) created in the period. Perk codes are masked."""
         if what not in EXPORTS:
-            raise InvalidInput(f"Unknown export {what!r}: choose one of {', '.join(EXPORTS)}.")
+            raise InvalidInput(N_("Unknown export {what}: choose one of {value}."),
+                               what=repr(what), value=', '.join(EXPORTS))
         win = await self.window(guild_id, period)
         async with self.db.connect() as conn:
             if what == "contributions":

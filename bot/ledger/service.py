@@ -53,6 +53,7 @@ from bot.platform.clock import Clock
 from bot.platform.db import Database
 from bot.platform.errors import InvalidInput, KudosError, LimitReached, NotAllowed, NotFound
 from bot.platform.events import Outbound
+from bot.platform.i18n import N_
 from bot.privacy import is_tracking_disabled, tracking_refusal
 
 OnChange = Callable[[AsyncConnection, ContributionEvent], Awaitable[None]]
@@ -64,9 +65,9 @@ PERIODS: tuple[str, ...] = ("week", "month", "season", "all")
 _PERIOD_KEYS = {"week": repo.week_key, "month": repo.month_key}
 
 _SELF_CREDIT = {
-    "thanks": "You can't thank yourself — kudos are for the people who helped you.",
-    "curation": "You can't feature your own post for curation credit; ask another curator.",
-    "answer": "A reply from the person who asked can't be credited as the answer to their own question.",
+    "thanks": N_("You can't thank yourself — kudos are for the people who helped you."),
+    "curation": N_("You can't feature your own post for curation credit; ask another curator."),
+    "answer": N_("A reply from the person who asked can't be credited as the answer to their own question."),
 }
 
 
@@ -170,11 +171,13 @@ class LedgerService:
         """
         _check_kind(kind)
         if not source_key or len(source_key) > MAX_SOURCE_KEY:
-            raise InvalidInput(f"source_key must be 1 to {MAX_SOURCE_KEY} characters")
+            raise InvalidInput(N_("source_key must be 1 to {max_source_key} characters"),
+                               max_source_key=MAX_SOURCE_KEY)
         if len(reason) > MAX_REASON:
-            raise InvalidInput(f"The reason is too long ({len(reason)} characters); keep it under {MAX_REASON}.")
+            raise InvalidInput(N_("The reason is too long ({length} characters); keep it under {max_reason}."),
+                               length=len(reason), max_reason=MAX_REASON)
         if points is not None and points < 0:
-            raise InvalidInput("Points for a credit can't be negative; reverse the entry instead.")
+            raise InvalidInput(N_("Points for a credit can't be negative; reverse the entry instead."))
         strict = kind == "thanks" if strict is None else strict
         users = {user_id} | ({actor_id} if actor_id is not None and kind in PEER_KINDS else set())
         async with self._tx(conn, guild_id, users) as c:
@@ -264,15 +267,18 @@ class LedgerService:
         if actor_id is None:
             return None
         if actor_id == user_id and kind in NO_SELF_CREDIT:
-            return NotAllowed(_SELF_CREDIT.get(kind, f"You can't give {kind} credit to yourself."))
+            if kind in _SELF_CREDIT:
+                return NotAllowed(_SELF_CREDIT[kind])
+            return NotAllowed(N_("You can't give {kind} credit to yourself."), kind=kind)
         if kind == "thanks":
             if policy.thanks_given_per_day > 0:
                 today = await repo.given_since(c, guild_id, actor_id, "thanks", day_start(now))
                 if len(today) >= policy.thanks_given_per_day:
                     reset = day_start(now) + timedelta(days=1)
                     return LimitReached(
-                        f"You've given all {policy.thanks_given_per_day} thanks for today. "
-                        f"You can thank again {text.ts(reset, 'R')}."
+                        N_("You've given all {thanks_given_per_day} thanks for today. You can thank again "
+                           "{value}."),
+                        thanks_given_per_day=policy.thanks_given_per_day, value=text.ts(reset, 'R')
                     )
             if policy.thanks_pair_cooldown_hours > 0:
                 recent = await repo.given_since(
@@ -281,8 +287,8 @@ class LedgerService:
                 if recent:
                     again = recent[0].created_at + policy.pair_cooldown
                     return LimitReached(
-                        f"You already thanked <@{user_id}> recently. "
-                        f"You can thank them again {text.ts(again, 'R')}."
+                        N_("You already thanked <@{user_id}> recently. You can thank them again {value}."),
+                        user_id=user_id, value=text.ts(again, 'R')
                     )
         if kind in PEER_KINDS and policy.max_from_same_giver > 0:
             window = await repo.given_since(
@@ -291,9 +297,9 @@ class LedgerService:
             if len(window) >= policy.max_from_same_giver:
                 again = window[policy.max_from_same_giver - 1].created_at + policy.giver_window
                 return LimitReached(
-                    f"<@{user_id}> has already received {text.plural(len(window), kind + ' credit')} from you "
-                    f"in the last {text.plural(policy.distinct_givers_window_days, 'day')}. Spread the kudos "
-                    f"around — you can credit them again {text.ts(again, 'R')}."
+                    N_("<@{user_id}> has already received {value} from you in the last {value_b}. Spread the "
+                       "kudos around — you can credit them again {value_c}."),
+                    user_id=user_id, value=text.plural(len(window), kind + ' credit'), value_b=text.plural(policy.distinct_givers_window_days, 'day'), value_c=text.ts(again, 'R')
                 )
         return None
 
@@ -309,7 +315,8 @@ class LedgerService:
         together and cancel out); a capped entry's reversal carries 0 points.
         """
         if len(reason) > MAX_REASON:
-            raise InvalidInput(f"The reason is too long ({len(reason)} characters); keep it under {MAX_REASON}.")
+            raise InvalidInput(N_("The reason is too long ({length} characters); keep it under {max_reason}."),
+                               length=len(reason), max_reason=MAX_REASON)
         async with self._tx(conn, guild_id, ()) as c:
             return await self._reverse(c, guild_id, contribution_id, actor_id=actor_id, reason=reason)
 
@@ -319,9 +326,11 @@ class LedgerService:
         now = self.clock.now()
         original = await repo.get(c, guild_id, contribution_id)
         if original is None:
-            raise NotFound(f"There is no ledger entry #{contribution_id} in this server.")
+            raise NotFound(N_("There is no ledger entry #{contribution_id} in this server."),
+                           contribution_id=contribution_id)
         if original.is_reversal:
-            raise InvalidInput(f"Entry #{contribution_id} is itself a reversal, so it can't be reversed.")
+            raise InvalidInput(N_("Entry #{contribution_id} is itself a reversal, so it can't be reversed."),
+                               contribution_id=contribution_id)
         await repo.lock_for_write(c, guild_id, [original.user_id])
         original = await repo.get(c, guild_id, contribution_id)  # re-read under the lock
         assert original is not None
@@ -380,11 +389,13 @@ class LedgerService:
         harmless (both halves answer ``duplicate``); moving back to a message whose credit was reversed
         credits it again. If the new credit is refused (self-credit), the reversal still stands."""
         if not source_key or len(source_key) > MAX_SOURCE_KEY:
-            raise InvalidInput(f"source_key must be 1 to {MAX_SOURCE_KEY} characters")
+            raise InvalidInput(N_("source_key must be 1 to {max_source_key} characters"),
+                               max_source_key=MAX_SOURCE_KEY)
         async with self._tx(conn, guild_id, ()) as c:
             original = await repo.get(c, guild_id, contribution_id)
             if original is None:
-                raise NotFound(f"There is no ledger entry #{contribution_id} in this server.")
+                raise NotFound(N_("There is no ledger entry #{contribution_id} in this server."),
+                               contribution_id=contribution_id)
             users = {original.user_id, new_user_id}
             if actor_id is not None and original.kind in PEER_KINDS:
                 users.add(actor_id)
@@ -432,7 +443,7 @@ class LedgerService:
     ) -> list[Receipt]:
         """A member's ledger entries, newest first; page with ``before_id`` = the last id seen."""
         if not 1 <= limit <= 100:
-            raise InvalidInput("Show between 1 and 100 entries at a time.")
+            raise InvalidInput(N_("Show between 1 and 100 entries at a time."))
         async with self.db.connect() as c:
             return await _history(c, guild_id, user_id, limit=limit, before_id=before_id)
 
@@ -440,7 +451,7 @@ class LedgerService:
         policy = self.policy_for(guild_id)
         season = policy.season_for(self.clock.now())
         if receipts > 100:
-            raise InvalidInput("Show between 1 and 100 entries at a time.")
+            raise InvalidInput(N_("Show between 1 and 100 entries at a time."))
         async with self.db.connect() as c:  # one statement: every round trip to the database thread counts
             data = await profile_store.profile_data(c, guild_id, user_id, (ALL_TIME, season), receipts=receipts)
         stats, pending, stored = data.stats, data.pending, data.stage
@@ -472,11 +483,12 @@ class LedgerService:
         calendar ``week`` (ISO, from Monday 00:00 UTC) or ``month`` (from the 1st, 00:00 UTC). An entry counts in
         the week and month of its ``created_at`` (a reversal in those of the reversal). Ties share a rank."""
         if period not in PERIODS:
-            raise InvalidInput(f"Unknown period {period!r}: choose week, month, season or all.")
+            raise InvalidInput(N_("Unknown period {period}: choose week, month, season or all."),
+                               period=repr(period))
         if kind is not None:
             _check_kind(kind)
         if not 1 <= limit <= 100 or offset < 0:
-            raise InvalidInput("Show between 1 and 100 members per page.")
+            raise InvalidInput(N_("Show between 1 and 100 members per page."))
         now = self.clock.now()
         async with self.db.connect() as c:
             season = _PERIOD_KEYS[period](now) if period in _PERIOD_KEYS else ALL_TIME
@@ -484,8 +496,8 @@ class LedgerService:
                 season = self.policy_for(guild_id).season_for(now)
                 if not season:
                     raise InvalidInput(
-                        "No season is running right now, so there is no season leaderboard. "
-                        "Try the weekly, monthly or all-time board."
+                        N_("No season is running right now, so there is no season leaderboard. "
+                        "Try the weekly, monthly or all-time board.")
                     )
             stat_kind = kind or ALL_KINDS
             rows = await repo.board_from_stats(c, guild_id, stat_kind, season, limit=limit, offset=offset)
@@ -562,7 +574,8 @@ class LedgerService:
 
 def _check_kind(kind: str) -> None:
     if kind not in KINDS:
-        raise InvalidInput(f"Unknown contribution kind {kind!r}: use one of {', '.join(KINDS)}.")
+        raise InvalidInput(N_("Unknown contribution kind {kind}: use one of {value}."),
+                           kind=repr(kind), value=', '.join(KINDS))
 
 
 def _duplicate(existing: Contribution, undone: Contribution | None) -> CreditResult:

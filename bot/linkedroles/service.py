@@ -29,6 +29,7 @@ from bot.platform.config.models import LinkedRolesConfig
 from bot.platform.db import Database
 from bot.platform.errors import NotFound
 from bot.platform.events import DomainEvent
+from bot.platform.i18n import N_
 
 GREATER_OR_EQUAL = 2  # application-role-connection-metadata.mdx: INTEGER_GREATER_THAN_OR_EQUAL
 # key -> (name, description) of each record Kudos can publish; every one compares integers with ">=".
@@ -124,8 +125,8 @@ class LinkedRolesService:
         now = self.clock.now()
         async with self.db.begin() as conn:
             if not self.guild_id:
-                raise NotFound("Linked roles don't know which server's numbers to publish yet "
-                               "([linked_roles] guild_id).")
+                raise NotFound(N_("Linked roles don't know which server's numbers to publish yet "
+                               "([linked_roles] guild_id)."))
             await repo.put_link(conn, user_id=user_id, guild_id=self.guild_id,
                                 access_enc=self.box.seal(access), refresh_enc=self.box.seal(refresh),
                                 expires_at=now + timedelta(seconds=expires_in), scope=scope, now=now)
@@ -144,7 +145,7 @@ class LinkedRolesService:
         async with self.db.begin() as conn:
             link = await repo.get(conn, user_id)
             if link is None or link.state != "linked":
-                raise NotFound("You have not linked Kudos to your Discord profile, so there is nothing to unlink.")
+                raise NotFound(N_("You have not linked Kudos to your Discord profile, so there is nothing to unlink."))
             await repo.set_clearing(conn, user_id)
             await self._schedule(CLEAR_EVENT, {"user_id": user_id}, dedupe_key=clear_key(user_id, now), conn=conn)
             await audit.record(conn, now=now, action="linked_roles.unlink", guild_id=link.guild_id,

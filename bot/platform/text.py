@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 
 from bot.platform.errors import InvalidInput
+from bot.platform.i18n import N_
 
 NUL = "\x00"
 BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
@@ -33,8 +34,9 @@ def has_nul(text: str | None) -> bool:
 def refuse_nul(text: str | None, field: str) -> None:
     """:class:`InvalidInput` naming ``field`` when ``text`` holds a NUL character."""
     if has_nul(text):
-        raise InvalidInput(f"The {field} contains a NUL character (\\0), which can't be saved. Remove it and "
-                           "try again.")
+        raise InvalidInput(N_("The {field} contains a NUL character (\\0), which can't be saved. Remove it "
+                              "and try again."),
+                           field=field)
 
 
 def is_invisible(text: str | None) -> bool:
@@ -52,13 +54,14 @@ def check_text(text: str | None, field: str, *, required: bool = False, title: b
     text that shows as nothing refused. Returns the (possibly stripped) text; ``None`` stays ``None``."""
     if text is None:
         if required:
-            raise InvalidInput(f"The {field} is required.")
+            raise InvalidInput(N_("The {field} is required."), field=field)
         return None
     refuse_nul(text, field)
     if title:
         text = strip_bidi(text)
     if required and is_invisible(text):
-        raise InvalidInput(f"The {field} can't be empty or made only of invisible characters.")
+        raise InvalidInput(N_("The {field} can't be empty or made only of invisible characters."),
+                           field=field)
     return text
 
 
@@ -73,4 +76,5 @@ def check_range(value: int | None, field: str, *, low: int | None = None, high: 
             bounds = f"at least {low}"
         else:
             bounds = f"at most {high}"
-        raise InvalidInput(f"The {field} must be {bounds} (got {value}).")
+        raise InvalidInput(N_("The {field} must be {bounds} (got {value})."),
+                           field=field, bounds=bounds, value=value)

@@ -31,6 +31,7 @@ from bot.platform.clock import Clock
 from bot.platform.db import Database, locks
 from bot.platform.errors import NotAllowed, NotFound
 from bot.platform.events import Outbound, Signal
+from bot.platform.i18n import N_
 from bot.platform.personal import Keep, PersonalData, check_registry
 from bot.privacy import store as repo
 
@@ -53,8 +54,9 @@ async def opted_out(conn: AsyncConnection, guild_ids: Iterable[int]) -> set[tupl
 def tracking_refusal(user_id: int) -> NotAllowed:
     """What the ledger says when someone tries to credit a member who opted out."""
     return NotAllowed(
-        f"<@{user_id}> has turned contribution tracking off, so Kudos doesn't record credit for them. "
-        "Thank them in words instead!"
+        N_("<@{user_id}> has turned contribution tracking off, so Kudos doesn't record credit for them. "
+           "Thank them in words instead!"),
+        user_id=user_id
     )
 
 
@@ -176,7 +178,7 @@ class PrivacyService:
         """Erase the member's personal data in this server. Raises :class:`NotFound` when there is none
         (e.g. the second time), so the member gets a clear answer."""
         if user_id <= 0:
-            raise NotAllowed("That member's data was already erased.")
+            raise NotAllowed(N_("That member's data was already erased."))
         now = self.clock.now()
         async with self._settled(guild_id, user_id), self.db.begin() as conn:
             await locks.lock_for_write(conn, guild_id, [user_id])
@@ -186,8 +188,8 @@ class PrivacyService:
             rows = await repo.erase(conn, self.personal_data, guild_id, user_id, pseudonym, now=now)
             if not rows:
                 raise NotFound(
-                    "Kudos holds no personal data about you in this server, so there is nothing to erase. "
-                    "(If you asked before, your data is already gone.)"
+                    N_("Kudos holds no personal data about you in this server, so there is nothing to erase. "
+                    "(If you asked before, your data is already gone.)")
                 )
             self.public_changed.send(guild_id)
             await audit.record(conn, now=now, action="privacy.erase", guild_id=guild_id, target_id=pseudonym,

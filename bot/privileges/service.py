@@ -22,6 +22,7 @@ from bot.platform import audit
 from bot.platform.clock import Clock
 from bot.platform.db import Database, locks
 from bot.platform.errors import InvalidInput, NotFound
+from bot.platform.i18n import N_
 from bot.privileges import store as repo
 from bot.privileges.jobs import DAILY_EVENT, NoticeKey, RoleKey
 from bot.privileges.policy import PrivilegePolicy, Rule
@@ -171,12 +172,14 @@ class PrivilegesService:
         policy = self.policy_for(guild_id)
         rule = policy.rule(privilege)
         if rule is None:
-            raise NotFound(f"There is no privilege {privilege!r} here; /privileges lists them.")
+            raise NotFound(N_("There is no privilege {privilege} here; /privileges lists them."),
+                           privilege=repr(privilege))
         reason = reason.strip()
         if not reason:
-            raise InvalidInput("Give a reason: it goes in the audit log and in the member's DM.")
+            raise InvalidInput(N_("Give a reason: it goes in the audit log and in the member's DM."))
         if len(reason) > MAX_REASON:
-            raise InvalidInput(f"The reason is too long ({len(reason)} characters); keep it under {MAX_REASON}.")
+            raise InvalidInput(N_("The reason is too long ({length} characters); keep it under {max_reason}."),
+                               length=len(reason), max_reason=MAX_REASON)
         now = self.clock.now()
         pin = {"pin": "pinned", "revoke": "revoked", "unpin": ""}[mode]
         async with self.db.begin() as conn:

@@ -22,6 +22,7 @@ from bot.platform.clock import Clock
 from bot.platform.db import Database
 from bot.platform.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.platform.events import DomainEvent
+from bot.platform.i18n import N_
 from bot.privileges import staging_store as repo
 
 OPEN_EVENT = "privileges.staging_open"
@@ -69,9 +70,9 @@ class StagingGround:
     async def _in_review(self, conn: AsyncConnection, guild_id: int, thread_id: int) -> repo.Staged:
         staged = await repo.get(conn, thread_id)
         if staged is None or staged.guild_id != guild_id:
-            raise NotFound("That post is not in review.")
+            raise NotFound(N_("That post is not in review."))
         if staged.state != "review":
-            raise Conflict("That post is already open to everyone.")
+            raise Conflict(N_("That post is already open to everyone."))
         return staged
 
     async def pass_through(self, guild_id: int, thread_id: int, reviewer_id: int) -> None:
@@ -80,7 +81,7 @@ class StagingGround:
         async with self.db.begin() as conn:
             staged = await self._in_review(conn, guild_id, thread_id)
             if staged.author_id == reviewer_id:
-                raise NotAllowed("You can't review your own post.")
+                raise NotAllowed(N_("You can't review your own post."))
             await repo.review(conn, guild_id=guild_id, thread_id=thread_id, reviewer_id=reviewer_id, action="pass",
                               title="", note="", accepted=False, created_at=now)
             await self.schedule(RELEASE_EVENT, {"guild_id": guild_id, "thread_id": thread_id,
@@ -91,14 +92,15 @@ class StagingGround:
         """A reviewer suggests an edit: a new title and a note, DMed to the asker (a job)."""
         title, note = title.strip(), note.strip()
         if not title or len(title) > MAX_TITLE:
-            raise InvalidInput(f"Suggest a title of 1 to {MAX_TITLE} characters.")
+            raise InvalidInput(N_("Suggest a title of 1 to {max_title} characters."),
+                               max_title=MAX_TITLE)
         if len(note) > MAX_NOTE:
-            raise InvalidInput(f"Keep the note under {MAX_NOTE} characters.")
+            raise InvalidInput(N_("Keep the note under {max_note} characters."), max_note=MAX_NOTE)
         now = self.clock.now()
         async with self.db.begin() as conn:
             staged = await self._in_review(conn, guild_id, thread_id)
             if staged.author_id == reviewer_id:
-                raise NotAllowed("You can't review your own post.")
+                raise NotAllowed(N_("You can't review your own post."))
             await repo.review(conn, guild_id=guild_id, thread_id=thread_id, reviewer_id=reviewer_id,
                               action="suggest", title=title, note=note, accepted=False, created_at=now)
             await self.schedule(SUGGEST_EVENT, {"guild_id": guild_id, "thread_id": thread_id,
@@ -117,12 +119,12 @@ class StagingGround:
         async with self.db.begin() as conn:
             staged = await repo.get(conn, thread_id)
             if staged is None or staged.guild_id != guild_id:
-                raise NotFound("That post is gone.")
+                raise NotFound(N_("That post is gone."))
             if staged.author_id != asker_id:
-                raise NotAllowed("Only the person who asked can accept an edit of their post.")
+                raise NotAllowed(N_("Only the person who asked can accept an edit of their post."))
             found = await repo.suggestion(conn, thread_id, reviewer_id)
             if found is None:
-                raise NotFound("That suggestion is gone.")
+                raise NotFound(N_("That suggestion is gone."))
             await rename(found[0])
             await repo.accept(conn, thread_id, reviewer_id)
             if staged.state == "review":

@@ -14,6 +14,7 @@ from bot.platform import guilds as guild_repo
 from bot.platform.clock import Clock
 from bot.platform.db import Database, locks
 from bot.platform.errors import Conflict, InvalidInput, NotFound
+from bot.platform.i18n import N_
 from bot.platform.jobs import store as jobs_store
 from bot.platform.jobs.keys import RewardDemotion
 from bot.rewards import marks_store
@@ -224,7 +225,7 @@ class _Decisions:
         if action == "perk":
             pool = await repo.pool(conn, guild_id, str(payload["pool"]))
             if pool is None:
-                raise NotFound(f"There is no perk pool called {payload['pool']!r}.")
+                raise NotFound(N_("There is no perk pool called {value}."), value=repr(payload['pool']))
             if pool.per_member_limit and await self._held(conn, pool.id, guild_id, user_id) >= pool.per_member_limit:
                 await audit.record(conn, now=now, action="reward.skipped", guild_id=guild_id, target_id=user_id,
                                    details={"rule": rule_name, "reason": f"holds {pool.per_member_limit} code(s) "
@@ -397,15 +398,17 @@ class _Decisions:
         """Who would get the rule now (trigger met, conditions met, not earned yet)."""
         rule = await self.rule(guild_id, name)
         if not rule.enabled:
-            raise Conflict(f"Rule {name!r} is disabled: {rule.disabled_reason or 'turned off'}.")
+            raise Conflict(N_("Rule {name} is disabled: {value}."),
+                           name=repr(name), value=rule.disabled_reason or 'turned off')
         return await self.preview_rule(guild_id, rule)
 
     async def preview_rule(self, guild_id: int, rule: Rule) -> PreviewResult:
         """:meth:`preview` of a rule as given, saved or not (the dashboard's dry run before saving a rule)."""
         name = rule.name
         if rule.trigger.type == "event":
-            raise InvalidInput(f"Rule {name!r} reacts to {rule.trigger.event} events, which can't be replayed; "
-                               "only threshold and ladder rules can be applied retroactively.")
+            raise InvalidInput(N_("Rule {name} reacts to {event} events, which can't be replayed; only "
+                                  "threshold and ladder rules can be applied retroactively."),
+                               name=repr(name), event=rule.trigger.event)
         now = self.clock.now()
         result = PreviewResult(rule.name)
         async with self.db.connect() as conn:

@@ -13,6 +13,7 @@ from bot.platform.clock import Clock
 from bot.platform.db import Database, locks
 from bot.platform.errors import Conflict, NotFound
 from bot.platform.events import Outbound
+from bot.platform.i18n import N_
 from bot.platform.jobs import claims
 from bot.rewards import store as repo
 from bot.rewards._common import DROPPED
@@ -208,13 +209,15 @@ class _Delivery:
             await locks.lock_for_write(conn, 0, [])
             grant = await repo.grant(conn, grant_id)
             if grant is None or grant.guild_id != guild_id:
-                raise NotFound(f"There is no grant #{grant_id} in this server.")
+                raise NotFound(N_("There is no grant #{grant_id} in this server."), grant_id=grant_id)
             if grant.status != "failed":
-                raise Conflict(f"Grant #{grant_id} is {grant.status}; only failed grants can be retried.")
+                raise Conflict(N_("Grant #{grant_id} is {grant_status}; only failed grants can be retried."),
+                               grant_id=grant_id, grant_status=grant.status)
             # Conditional: two staff retrying at once (on PostgreSQL nothing else serializes them) retry once.
             if not await repo.transition(conn, grant_id, "failed", status="pending", attempts=0,
                                          next_attempt_at=None, last_error=None):
-                raise Conflict(f"Grant #{grant_id} is not failed any more: it was retried just now.")
+                raise Conflict(N_("Grant #{grant_id} is not failed any more: it was retried just now."),
+                               grant_id=grant_id)
             await audit.record(conn, now=self.clock.now(), action="reward.retry", guild_id=guild_id,
                                actor_id=actor_id, target_id=grant.user_id, details={"grant": grant_id})
         self._notify([grant_id])
@@ -240,15 +243,17 @@ class _Delivery:
             await locks.lock_for_write(conn, 0, [])
             grant = await repo.grant(conn, grant_id)
             if grant is None or grant.guild_id != guild_id:
-                raise NotFound(f"There is no grant #{grant_id} in this server.")
+                raise NotFound(N_("There is no grant #{grant_id} in this server."), grant_id=grant_id)
             if grant.status != "pending" or grant.hold is None:
-                raise Conflict(f"Grant #{grant_id} is not waiting for approval (it is {grant.status}).")
+                raise Conflict(N_("Grant #{grant_id} is not waiting for approval (it is {grant_status})."),
+                               grant_id=grant_id, grant_status=grant.status)
             values: dict[str, Any] = {"hold": None} if approve else {
                 "status": "revoked", "hold": None, "last_error": "rejected by staff"}
             # Conditional: two staff clicking at once (on PostgreSQL nothing else serializes them) decide once.
             if not await repo.decide_hold(conn, grant_id, **values):
-                raise Conflict(f"Grant #{grant_id} is not waiting for approval any more: another staff member "
-                               "decided it just now.")
+                raise Conflict(N_("Grant #{grant_id} is not waiting for approval any more: another staff "
+                                  "member decided it just now."),
+                               grant_id=grant_id)
             await audit.record(conn, now=self.clock.now(), action="reward.approved" if approve else "reward.revoked",
                                guild_id=guild_id, actor_id=actor_id, target_id=grant.user_id,
                                details={"grant": grant_id, "rule": grant.rule_name,

@@ -9,6 +9,7 @@ from bot.platform.clock import Clock
 from bot.platform.config.base import MAX_COUNT
 from bot.platform.db import Database, locks
 from bot.platform.errors import Conflict, InvalidInput, NotFound
+from bot.platform.i18n import N_
 from bot.platform.text import check_range, check_text
 from bot.rewards import marks_store
 from bot.rewards import store as repo
@@ -36,9 +37,9 @@ class _Pools:
         from bot.platform.config.base import _POOL_NAME
 
         if not _POOL_NAME.match(name) or len(name) > 64:
-            raise InvalidInput("A pool name uses only lowercase letters, digits and '-' (up to 64), e.g. `beta-storage`.")
+            raise InvalidInput(N_("A pool name uses only lowercase letters, digits and '-' (up to 64), e.g. `beta-storage`."))
         if min(per_member_limit, low_stock_warning, budget) < 0 or budget_period_days < 1:
-            raise InvalidInput("Limits can't be negative, and the budget period is at least 1 day.")
+            raise InvalidInput(N_("Limits can't be negative, and the budget period is at least 1 day."))
         for option, value in (("per_member_limit", per_member_limit), ("low_stock_warning", low_stock_warning),
                               ("budget", budget)):  # the slash options' ranges, checked again (web, scripts)
             check_range(value, f"option `{option}`", low=0, high=MAX_COUNT)
@@ -52,7 +53,7 @@ class _Pools:
                                           low_stock_warning=low_stock_warning, budget=budget or None,
                                           budget_period_days=budget_period_days, origin="command")
             if pool is None:
-                raise Conflict(f"A perk pool called {name!r} exists already.")
+                raise Conflict(N_("A perk pool called {name} exists already."), name=repr(name))
             await audit.record(conn, now=self.clock.now(), action="perk.pool_created", guild_id=guild_id,
                                actor_id=actor_id, details={"pool": name})
         return pool
@@ -65,7 +66,9 @@ class _Pools:
             async with self.db.begin() as conn:
                 pool = await repo.pool(conn, guild_id, pool_name)
                 if pool is None:
-                    raise NotFound(f"There is no perk pool called {pool_name!r}; create it with `/perks pool create`.")
+                    raise NotFound(N_("There is no perk pool called {pool_name}; create it with `/perks pool "
+                                      "create`."),
+                                   pool_name=repr(pool_name))
                 known = await repo.existing_codes(conn, pool.id, [c for c, _ in report.codes])
                 for code, _ in report.codes:
                     if code in known:
@@ -123,12 +126,12 @@ class _Pools:
             await locks.lock_for_write(conn, 0, [])
             code = await repo.code(conn, guild_id, code_id)
             if code is None:
-                raise NotFound(f"There is no perk code #{code_id} in this server.")
+                raise NotFound(N_("There is no perk code #{code_id} in this server."), code_id=code_id)
             if code.voided_at is not None:
-                raise Conflict(f"Code #{code_id} was voided already.")
+                raise Conflict(N_("Code #{code_id} was voided already."), code_id=code_id)
             # Conditional: two staff voiding at once (on PostgreSQL nothing else serializes them) void once.
             if not await repo.void_code(conn, code_id, now=now, reason=reason or "voided by staff"):
-                raise Conflict(f"Code #{code_id} was voided already.")
+                raise Conflict(N_("Code #{code_id} was voided already."), code_id=code_id)
             if code.assigned_to is not None and code.assigned_to > 0:  # an erased member's mark can't be known
                 await marks_store.add_held(conn, code.pool_id, self.marks.of(guild_id, code.assigned_to), -1)
             await audit.record(conn, now=now, action="perk.voided", guild_id=guild_id, actor_id=actor_id,
@@ -137,7 +140,8 @@ class _Pools:
             if not reissue:
                 return None
             if code.assigned_to is None:
-                raise Conflict(f"Code #{code_id} was never handed out, so there is nobody to reissue to.")
+                raise Conflict(N_("Code #{code_id} was never handed out, so there is nobody to reissue to."),
+                               code_id=code_id)
             pool = await repo.pool_by_id(conn, code.pool_id)
             assert pool is not None
             original = await repo.grant(conn, code.grant_id) if code.grant_id else None

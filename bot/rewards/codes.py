@@ -9,6 +9,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+from bot.platform.i18n import N_
+
 MAX_UPLOAD_BYTES = 256 * 1024
 MAX_CODES = 10_000
 MIN_CODE_LENGTH = 8  # shorter codes can be guessed, and a masked one would give too much of itself away
@@ -44,9 +46,10 @@ def check_upload(filename: str, size: int) -> None:
     from bot.platform.errors import InvalidInput
 
     if size > MAX_UPLOAD_BYTES:
-        raise InvalidInput(f"That file is {size // 1024} KB; the limit is {MAX_UPLOAD_BYTES // 1024} KB.")
+        raise InvalidInput(N_("That file is {value} KB; the limit is {value_b} KB."),
+                           value=size // 1024, value_b=MAX_UPLOAD_BYTES // 1024)
     if not filename.lower().endswith((".txt", ".csv")):
-        raise InvalidInput("Upload a .txt (one code a line) or .csv (code[,expiry]) file.")
+        raise InvalidInput(N_("Upload a .txt (one code a line) or .csv (code[,expiry]) file."))
 
 
 def import_summary(report: CodeImport, added: int, pool: str, *, limit: int = 15) -> tuple[str, list[str]]:

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from bot.platform.config import RewardConfig
 from bot.platform.errors import InvalidInput
+from bot.platform.i18n import N_
 
 TRIGGER_HELP = ("event:beta_joined | points:100 | points:100/30d | points:100/season | kind:answer:5 | "
                 "ladder:creator")
@@ -29,7 +30,8 @@ OPTIONS = ("trigger", "role", "role_duration_days", "perk_pool", "dm", "bonus_po
 def parse_trigger(text: str) -> dict[str, Any]:
     m = _TRIGGER.match(text.strip().lower())
     if not m:
-        raise InvalidInput(f"I can't read the trigger {text!r}. Use one of: {TRIGGER_HELP}.")
+        raise InvalidInput(N_("I can't read the trigger {text}. Use one of: {trigger_help}."),
+                           text=repr(text), trigger_help=TRIGGER_HELP)
     if m["event"]:
         return {"event": m["name"]}
     if m["points"]:
@@ -63,7 +65,8 @@ def validate_rule(data: dict[str, Any]) -> RewardConfig:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"] if p != "kudos_config")
         problem = (err.get("ctx") or {}).get("problem") or err["msg"]
-        raise InvalidInput(f"That rule doesn't work: {where + ': ' if where else ''}{problem}.") from None
+        raise InvalidInput(N_("That rule doesn't work: {value}{problem}."),
+                           value=where + ': ' if where else '', problem=problem) from None
 
 
 def build_rule(base: dict[str, Any], options: dict[str, Any]) -> RewardConfig:
@@ -75,7 +78,7 @@ def build_rule(base: dict[str, Any], options: dict[str, Any]) -> RewardConfig:
         if value is None:
             continue
         if key not in OPTIONS:
-            raise InvalidInput(f"Unknown rule option {key!r}.")
+            raise InvalidInput(N_("Unknown rule option {key}."), key=repr(key))
         if key == "trigger":
             data["trigger"] = parse_trigger(value)
         elif key in ("has_role", "lacks_role"):

@@ -36,6 +36,7 @@ from bot.platform.config import RewardConfig, RewardDeliveryConfig
 from bot.platform.db import Database
 from bot.platform.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.platform.events import Outbound, Signal
+from bot.platform.i18n import N_
 from bot.rewards import store as repo
 from bot.rewards._common import (
     ACTIONS,
@@ -109,7 +110,8 @@ class RewardsService(_Decisions, _Delivery, _Pools, _Progress, _Roles):
         async with self.db.connect() as c:
             row = await repo.rule(c, guild_id, name)
         if row is None:
-            raise NotFound(f"There is no reward rule called {name!r}. `/rewards rule list` shows them.")
+            raise NotFound(N_("There is no reward rule called {name}. `/rewards rule list` shows them."),
+                           name=repr(name))
         return rule_from_definition(row.id, row.name, row.definition, origin=row.origin, enabled=row.enabled)
 
     async def save_rule(
@@ -126,7 +128,8 @@ class RewardsService(_Decisions, _Delivery, _Pools, _Progress, _Roles):
         async def write(c: AsyncConnection) -> int:
             existing = await repo.rule(c, guild_id, config.name)
             if must_be_new and existing is not None:
-                raise Conflict(f"A rule called {config.name!r} exists already; use `/rewards rule edit`.")
+                raise Conflict(N_("A rule called {config_name} exists already; use `/rewards rule edit`."),
+                               config_name=repr(config.name))
             rule_id = await repo.save_rule(c, guild_id=guild_id, name=config.name, definition=definition,
                                            origin=origin, enabled=enabled, created_by=actor_id, now=now)
             if existing is None or existing.definition != definition or existing.enabled != enabled:
@@ -148,8 +151,9 @@ class RewardsService(_Decisions, _Delivery, _Pools, _Progress, _Roles):
         if config.perk_pool:
             pools = {p.name for p, _ in await self.pool_stock(guild_id)}
             if config.perk_pool not in pools:
-                raise InvalidInput(f"There is no perk pool called {config.perk_pool!r}; create it with "
-                                   "`/perks pool create` first.")
+                raise InvalidInput(N_("There is no perk pool called {perk_pool}; create it with `/perks pool "
+                                      "create` first."),
+                                   perk_pool=repr(config.perk_pool))
 
     async def set_rule_enabled(self, guild_id: int, name: str, enabled: bool, *, actor_id: int | None) -> Rule:
         """Turn a staff-made rule off (it earns nothing until turned on; grants already given stay) or on again.
@@ -159,11 +163,14 @@ class RewardsService(_Decisions, _Delivery, _Pools, _Progress, _Roles):
         async with self.db.begin() as c:
             row = await repo.rule(c, guild_id, name)
             if row is None:
-                raise NotFound(f"There is no reward rule called {name!r}. `/rewards rule list` shows them.")
+                raise NotFound(N_("There is no reward rule called {name}. `/rewards rule list` shows them."),
+                               name=repr(name))
             if row.origin == "config":
-                raise NotAllowed(f"Rule {name!r} comes from the config file; change it there.")
+                raise NotAllowed(N_("Rule {name} comes from the config file; change it there."),
+                                 name=repr(name))
             if row.enabled == enabled:
-                raise Conflict(f"Rule {name!r} is {'on' if enabled else 'off'} already.")
+                raise Conflict(N_("Rule {name} is {value} already."),
+                               name=repr(name), value='on' if enabled else 'off')
             definition = {k: v for k, v in row.definition.items() if k != "disabled_reason"}
             if not enabled:
                 definition["disabled_reason"] = "turned off by staff"
@@ -176,7 +183,7 @@ class RewardsService(_Decisions, _Delivery, _Pools, _Progress, _Roles):
     async def remove_rule(self, guild_id: int, name: str, *, actor_id: int | None) -> None:
         async with self.db.begin() as c:
             if not await repo.delete_rule(c, guild_id, name):
-                raise NotFound(f"There is no reward rule called {name!r}.")
+                raise NotFound(N_("There is no reward rule called {name}."), name=repr(name))
             await audit.record(c, now=self.clock.now(), action="reward.rule_removed", guild_id=guild_id,
                                actor_id=actor_id, details={"rule": name})
 

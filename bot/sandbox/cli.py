@@ -54,11 +54,13 @@ DEMO = Path(__file__).resolve().parent.parent.parent / "examples" / "demo.toml"
 
 
 async def run_scenario(path: Path, *, json_out: str | None, database_url: str | None, quiet: bool,
-                       dashboard: bool = False, port: int = 8080) -> int:
+                       dashboard: bool = False, port: int = 8080, locale: str | None = None) -> int:
     scenario = load(path)
+    if locale:
+        scenario.play_in(locale)
     out = (lambda _line: None) if quiet else print
     title = scenario.title or path.name
-    out(f"== Kudos sandbox: {title} ==")
+    out(f"== Kudos sandbox: {title} ==" + (f" (in {locale})" if locale else ""))
     out("   (the real bot, talking to a local Discord emulator; nothing leaves this machine)")
     # The dashboard is on in the sandbox: on localhost, on a free port unless --dashboard keeps it open.
     web = {"web": {"enabled": True, "host": "127.0.0.1", "port": port if dashboard else 0}}
@@ -87,6 +89,9 @@ async def _run(harness: Harness, scenario: Any, out: Any, *, json_out: str | Non
         result = "all expectations met" if code == 0 else f"{len(runner.failures)} expectation(s) failed"
         print(f"sandbox: {len(scenario.steps)} steps, {result}; {validated} requests checked against "
               f"Discord's API spec, {violations} violation(s)")
+        if runner.still_english:
+            print(f"  {len(runner.still_english)} check(s) met by a reply still in English "
+                  f"({', '.join(runner.still_english)}; docs/languages.md, Known limits)")
         for failure in runner.failures:
             print(f"  ✗ {failure}", file=sys.stderr)
         if violations:
@@ -145,7 +150,7 @@ def run_sandbox(args: argparse.Namespace) -> int:
     try:
         return asyncio.run(run_scenario(path, json_out=args.json_out, database_url=args.database_url,
                                         quiet=args.quiet, dashboard=getattr(args, "dashboard", False),
-                                        port=getattr(args, "port", 8080)))
+                                        port=getattr(args, "port", 8080), locale=getattr(args, "locale", None)))
     except (ScenarioError, ConfigError) as exc:
         print(f"kudos sandbox: {exc}", file=sys.stderr)
         return 2

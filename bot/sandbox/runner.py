@@ -40,14 +40,38 @@ def _ref_text(ref: Any) -> str:
     return str(ref)
 
 
+TEXT_EXPECTS = ("ephemeral_contains", "dm_contains", "contains", "dm_lacks")
+
+
+def _modal_labels(modal: dict[str, Any]) -> set[str]:
+    out = set()
+    for top in modal.get("components") or []:
+        if top.get("label"):
+            out.add(top["label"])
+        for c in top.get("components") or []:
+            if c.get("label"):
+                out.add(c["label"])
+        if isinstance(top.get("component"), dict) and top["component"].get("label"):
+            out.add(top["component"]["label"])
+    return out
+
+
 class ScenarioRunner:
     def __init__(self, scenario: Scenario, harness: Harness, out: Callable[[str], None] = print) -> None:
         self.s = scenario
         self.h = harness
         self.out = out
         self.failures: list[str] = []
+        self.still_english: list[str] = []  # checks met only by the English text (played in another language)
         self.last_interaction: dict[str, Any] = {}
         self._codes: list[str] = []
+
+    def _label_on(self, message_id: int, label: str) -> str:
+        """A button's label in the language played, or as written when the message shows it so."""
+        said = self.s.say(label)
+        message = self.h.emu.message(message_id)
+        labels = {c.get("label") for row in message.components for c in row.get("components", [])}
+        return said if said in labels or label not in labels else label
 
     # -- references ---------------------------------------------------------------------------------
     def message_ref(self, ref: Any, step: Step) -> int:
@@ -215,14 +239,18 @@ class ScenarioRunner:
                 self._interaction(step, await actor.context_menu(str(r["context_menu"]), message_id=target))
             case "click":
                 target = self.message_ref(r["on"], step)
-                self._interaction(step, await actor.click(target, label=str(r["click"])))
+                self._interaction(step, await actor.click(target, label=self._label_on(target, str(r["click"]))))
             case "modal":
                 opened = self.last_interaction.get(step.actor or "")
                 if opened is None or not getattr(opened, "modal", None):
                     raise ScenarioError("the previous step of this member opened no form (modal)", step.number)
-                # text as text; true/false ticks a checkbox, a list picks several options
+                # text as text; true/false ticks a checkbox, a list picks several options; a label in the
+                # sandbox's language when the form has it
+                fields = _modal_labels(opened.modal)
                 self._interaction(step, await actor.submit_modal(opened, {
-                    str(k): v if isinstance(v, bool | list) else str(v) for k, v in r["modal"].items()}))
+                    (self.s.say(str(k)) if self.s.say(str(k)) in fields else str(k)):
+                        (v if isinstance(v, bool | list) else str(v))
+                    for k, v in r["modal"].items()}))
             case "react":
                 await actor.react(self.message_ref(r["on"], step), str(r["react"]))
             case "unreact":
@@ -276,7 +304,34 @@ class ScenarioRunner:
             raise ScenarioError(f"bad fault {fault}: {exc}", step.number) from None
 
     # -- expectations -------------------------------------------------------------------------------
+    def _localised(self, expect: dict[str, Any]) -> dict[str, Any]:
+        """The expected texts in the language played (``Scenario.say``)."""
+        out = dict(expect)
+        for key in TEXT_EXPECTS:
+            if isinstance(out.get(key), str):
+                out[key] = self.s.say(out[key])
+        for key, inner in (("message_lacks", "text"), ("message_count", "contains"), ("dm_count", "contains")):
+            if isinstance(out.get(key), dict) and isinstance(out[key].get(inner), str):
+                out[key] = {**out[key], inner: self.s.say(out[key][inner])}
+        return out
+
     async def check(self, step: Step, expect: dict[str, Any]) -> None:
+        """Check ``expect`` in the language played; a text the bot still says in English (not converted yet,
+        docs/languages.md "Known limits") passes but is counted in ``still_english`` and shown."""
+        localised = self._localised(expect)
+        problems = await self._problems(step, localised)
+        if problems and localised != expect and not await self._problems(step, expect):
+            self.still_english.append(f"step {step.number}")
+            self.out("  ✓ " + ", ".join(f"{k} {v}" for k, v in expect.items()) + f" (still in English, not "
+                     f"{self.s.language})")
+            return
+        for problem in problems:
+            self.failures.append(f"step {step.number}: {problem}")
+            self.out(f"  ✗ expected: {problem}")
+        if not problems:
+            self.out("  ✓ " + ", ".join(f"{k} {v}" for k, v in localised.items()))
+
+    async def _problems(self, step: Step, expect: dict[str, Any]) -> list[str]:
         if step.actor is None and any(k in expect for k in ("has_role", "lacks_role", "dm_contains",
                                                             "ephemeral_contains", "points", "no_dm",
                                                             "dm_lacks", "dm_count")):
@@ -334,11 +389,7 @@ class ScenarioRunner:
             inter = self.last_interaction.get(step.actor or "")
             if bool(getattr(inter, "failed", False)) != bool(expect["interaction_failed"]):
                 problems.append("interaction failure state differs from expected")
-        for problem in problems:
-            self.failures.append(f"step {step.number}: {problem}")
-            self.out(f"  ✗ expected: {problem}")
-        if not problems:
-            self.out("  ✓ " + ", ".join(f"{k} {v}" for k, v in expect.items()))
+        return problems
 
     @staticmethod
     def _table(value: Any, name: str, keys: tuple[str, ...], step: Step) -> dict[str, Any]:

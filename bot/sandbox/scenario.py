@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.emulator.rules import LOCALES
+from bot.platform import i18n
 from bot.platform.clock import parse_duration
 from bot.sandbox.harness import ChannelSpec, MemberSpec, RoleSpec, WorldSpec
 
@@ -25,6 +26,8 @@ EXPECT_KEYS = {"has_role", "lacks_role", "dm_contains", "ephemeral_contains", "m
                "kind", "no_dm", "interaction_failed", "dm_lacks", "message_lacks", "no_message_in", "dm_count",
                "message_count"}
 CHANNEL_TYPES = {"text", "forum", "announcement"}
+# ``--locale`` takes a catalogue or a Discord locale; a catalogue plays as this Discord locale.
+DISCORD_LOCALE = {"en": "en-US", "de": "de", "fr": "fr", "es": "es-ES", "pt_BR": "pt-BR", "ja": "ja"}
 
 
 class ScenarioError(Exception):
@@ -52,6 +55,33 @@ class Scenario:
     steps: list[Step] = field(default_factory=list)
     absent: set[str] = field(default_factory=set)  # members listed but not in the guild yet (join later)
     title: str = ""
+    # ``[texts.de]``: what an English text of the steps (a button label, a form field, an expected reply) reads
+    # in another language, for ``kudos sandbox --locale`` (docs/scenarios.md); by catalogue (de, pt_BR, ...).
+    texts: dict[str, dict[str, str]] = field(default_factory=dict)
+    language: str = i18n.DEFAULT  # the language the scenario is played in (``play_in``)
+
+    def play_in(self, locale: str) -> None:
+        """Play in ``locale`` (a Discord locale such as ``de`` or ``pt-BR``, or a catalogue such as ``pt_BR``):
+        every member's client and the server's preferred locale speak it."""
+        code = DISCORD_LOCALE.get(locale, locale)
+        if code not in LOCALES or not i18n.supported(code):
+            raise ScenarioError(f"--locale: {locale!r} is not one of Kudos' languages "
+                                f"({', '.join(sorted(DISCORD_LOCALE))})")
+        self.world.locale = code
+        for member in self.world.members:
+            member.locale = code
+        self.language = i18n.language(code)
+
+    def say(self, text: str) -> str:
+        """``text`` in the language played: the scenario's own ``[texts.<lang>]`` entry, else the catalogue's
+        translation when the text is a whole message of the bot (a button label such as "Me too"), else as it is
+        (member-written text, names)."""
+        if self.language == i18n.DEFAULT:
+            return text
+        own = self.texts.get(self.language, {})
+        if text in own:
+            return own[text]
+        return i18n.translator(self.language).template(text)
 
 
 def _table(data: Any, where: str) -> dict[str, Any]:
@@ -120,11 +150,15 @@ def parse(text: str, source: str = "<scenario>") -> Scenario:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{source}: malformed TOML: {exc}") from None
-    _check_keys(data, {"title", "guild", "config", "steps"}, source)
+    _check_keys(data, {"title", "guild", "config", "steps", "texts"}, source)
     world, absent = _world(_table(data.get("guild", {}), "guild"))
     members = {m.name for m in world.members}
     scenario = Scenario(source=source, world=world, config=_table(data.get("config", {}), "config"),
                         absent=absent, title=str(data.get("title", "")))
+    for lang, table in _table(data.get("texts", {}), "texts").items():
+        if lang not in i18n.LANGUAGES or lang == i18n.DEFAULT:
+            raise ScenarioError(f"texts.{lang}: not one of Kudos' languages ({', '.join(i18n.LANGUAGES[1:])})")
+        scenario.texts[lang] = {str(k): str(v) for k, v in _table(table, f"texts.{lang}").items()}
     for number, raw in enumerate(data.get("steps", []), start=1):
         if not isinstance(raw, dict):
             raise ScenarioError("expected a table", number)

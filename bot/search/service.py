@@ -26,6 +26,7 @@ from bot.platform.db import Database
 from bot.platform.db.locks import lock_for_write
 from bot.platform.db.upsert import insert_for
 from bot.platform.errors import Conflict, NotAllowed, NotFound
+from bot.platform.i18n import N_
 from bot.platform.jobs.effects import JobKey
 from bot.search import engine, index
 from bot.search.tables import search_docs, search_helped
@@ -117,15 +118,16 @@ class SearchService:
                 search_docs.c.guild_id == guild_id))}
             post, original = docs.get(thread_id), docs.get(original_thread_id)
             if post is None or original is None or original.status != "solved":
-                raise NotFound("That suggestion is no longer available.")
+                raise NotFound(N_("That suggestion is no longer available."))
             if post.author_id != actor_id:
-                raise NotAllowed("Only the member who asked can say a suggestion solved it.")
+                raise NotAllowed(N_("Only the member who asked can say a suggestion solved it."))
             answerer = int(original.answerer_id) if original.answerer_id is not None else None
             await lock_for_write(conn, guild_id, [u for u in (actor_id, answerer) if u is not None])
             done = (await conn.execute(select(search_helped.c.original_thread_id).where(
                 search_helped.c.thread_id == thread_id))).first()
             if done is not None:
-                raise Conflict(f"You already marked <#{int(done[0])}> as what solved this post.")
+                raise Conflict(N_("You already marked <#{value}> as what solved this post."),
+                               value=int(done[0]))
             credit: CreditResult | None = None
             message = ""
             if answerer is None:

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.platform.errors import InvalidInput
+from bot.platform.i18n import N_
 from bot.settings.keys import all_keys, find_key, get_path, toml_value
 
 MAX_PROBLEMS = 5
@@ -42,7 +43,8 @@ def parse(text: str) -> dict[str, Any]:
         data = tomllib.loads(text.removeprefix("\ufeff"))
     except tomllib.TOMLDecodeError as exc:
         problem = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)\s*$", r" (\1)", str(exc))
-        raise InvalidInput(f"That file is not valid TOML: {problem}. Nothing was changed.") from None
+        raise InvalidInput(N_("That file is not valid TOML: {problem}. Nothing was changed."),
+                           problem=problem) from None
     keys = all_keys()
     found: dict[str, Any] = {}
     problems: list[str] = []
@@ -65,5 +67,5 @@ def parse(text: str) -> dict[str, Any]:
         more = f" (and {len(problems) - MAX_PROBLEMS} more)" if len(problems) > MAX_PROBLEMS else ""
         raise InvalidInput("Nothing was changed: " + "; ".join(problems[:MAX_PROBLEMS]) + more + ".")
     if not found:
-        raise InvalidInput("That file sets no settings. Nothing was changed.")
+        raise InvalidInput(N_("That file sets no settings. Nothing was changed."))
     return found

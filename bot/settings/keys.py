@@ -21,6 +21,7 @@ from pydantic import BaseModel
 
 from bot.platform.config.models import GuildConfig, KudosConfig
 from bot.platform.errors import InvalidInput
+from bot.platform.i18n import N_
 
 __all__ = [
     "EXCLUDED",
@@ -146,22 +147,25 @@ def find_key(text: str) -> SettingKey:
         return keys[path]
     head = path.split(".", 1)[0]
     if head in PROCESS_SECTIONS:
-        raise InvalidInput(f"`{path}` is a process-level setting: it stays in config.toml ([{head}]) and takes "
-                           "effect at the next start.")
+        raise InvalidInput(N_("`{path}` is a process-level setting: it stays in config.toml ([{head}]) and "
+                              "takes effect at the next start."),
+                           path=path, head=head)
     if head == "guilds":
-        raise InvalidInput(f"`{path}`: give the key as under a guild's table, without `guilds.<id>.` "
-                           "(e.g. `points.answer`).")
+        raise InvalidInput(N_("`{path}`: give the key as under a guild's table, without `guilds.<id>.` (e.g. "
+                              "`points.answer`)."),
+                           path=path)
     if head in EXCLUDED:
-        raise InvalidInput(f"`{path}` is not a setting here: {EXCLUDED[head]}.")
+        raise InvalidInput(N_("`{path}` is not a setting here: {value}."),
+                           path=path, value=EXCLUDED[head])
     if not path:
-        raise InvalidInput("Give a setting's key, such as `points.answer`.")
+        raise InvalidInput(N_("Give a setting's key, such as `points.answer`."))
     match = get_close_matches(path, list(keys), n=1, cutoff=0.6)
     if not match:  # the last part alone: "answr" -> points.answer
         last = {key.rsplit(".", 1)[-1]: key for key in keys}
         close = get_close_matches(path.rsplit(".", 1)[-1], list(last), n=1, cutoff=0.75)
         match = [last[close[0]]] if close else []
     hint = f" (did you mean `{match[0]}`?)" if match else " (`/settings show` lists them)"
-    raise InvalidInput(f"`{path[:100]}` is not a setting{hint}.")
+    raise InvalidInput(N_("`{value}` is not a setting{hint}."), value=path[:100], hint=hint)
 
 
 # --------------------------------------------------------------------------- values
@@ -218,15 +222,16 @@ def parse_value(raw: str) -> Any:
     (``showcase``, ``#showcase``) is taken as that string."""
     text = raw.strip()
     if not text:
-        raise InvalidInput("Give a value (TOML: `25`, `\"#showcase\"`, `[\"Staff\", \"Team\"]`, `true`).")
+        raise InvalidInput(N_("Give a value (TOML: `25`, `\"#showcase\"`, `[\"Staff\", \"Team\"]`, `true`)."))
     try:
         parsed = tomllib.loads(f"v = {text}")
     except tomllib.TOMLDecodeError as exc:
         if "\n" not in text and text[0] not in "[{\"'" and not text[0].isdigit() and text[0] not in "+-":
             return text
         problem = re.sub(r"\s*\(at .*\)\s*$", "", str(exc))
-        raise InvalidInput(f"That value is not TOML ({problem}): quote text (`\"#showcase\"`), write arrays "
-                           "as `[\"Staff\", \"Team\"]`.") from None
+        raise InvalidInput(N_("That value is not TOML ({problem}): quote text (`\"#showcase\"`), write arrays "
+                              "as `[\"Staff\", \"Team\"]`."),
+                           problem=problem) from None
     if set(parsed) != {"v"}:
-        raise InvalidInput("Give one value, not several lines of TOML.")
+        raise InvalidInput(N_("Give one value, not several lines of TOML."))
     return parsed["v"]

@@ -27,6 +27,7 @@ from bot.platform.config.merge import merge_overrides
 from bot.platform.config.per_guild import GuildConfigs
 from bot.platform.db import Database
 from bot.platform.errors import Conflict, InvalidInput
+from bot.platform.i18n import N_
 from bot.settings import document
 from bot.settings import store as repo
 from bot.settings.keys import SettingKey, all_keys, find_key, get_path, parse_value, toml_value
@@ -175,8 +176,10 @@ class SettingsService:
             for path, based_on in (expected or {}).items():
                 current = rows[path].version if path in rows else 0
                 if current != based_on:
-                    raise Conflict(f"`{path}` was changed by someone else since you loaded it (version {current}, "
-                                   f"yours {based_on}): reload to see the new value, then save again.")
+                    raise Conflict(N_("`{path}` was changed by someone else since you loaded it (version "
+                                      "{current}, yours {based_on}): reload to see the new value, then save "
+                                      "again."),
+                                   path=path, current=current, based_on=based_on)
             wanted: dict[str, str | None] = {}
             for path, value in changes.items():
                 wanted[path] = None if value is RESET else toml_value(value)

@@ -16,6 +16,10 @@ import jinja2
 from aiohttp import web
 
 from bot.platform.errors import Conflict, InvalidInput, KudosError, LimitReached, NotAllowed, NotFound
+from bot.platform.i18n import N_
+from bot.web.lang import HTML_LANG, NATIVE_NAMES, request_translator
+from bot.web.lang import request_translator as tr
+from bot.web.lang import setup as setup_lang
 from bot.web.security import BOT_KEY, MAX_BODY, SECURE_KEY, Refused, Staff
 
 if TYPE_CHECKING:
@@ -41,9 +45,10 @@ MAX_ID = 2**63 - 1  # the largest id a BIGINT column holds: a bigger one in a UR
 ERROR_STATUS: dict[type[KudosError], int] = {
     NotFound: 404, NotAllowed: 403, Conflict: 409, InvalidInput: 400, LimitReached: 429,
 }
-NAV = (("overview", "Overview", ""), ("members", "Members", "members"), ("betas", "Betas", "betas"),
-       ("feedback", "Feedback", "feedback"), ("rewards", "Rewards", "rewards"), ("settings", "Settings", "settings"),
-       ("webhooks", "Webhooks", "webhooks"), ("audit", "Audit log", "audit"))
+NAV = (("overview", N_("Overview"), ""), ("members", N_("Members"), "members"), ("betas", N_("Betas"), "betas"),
+       ("feedback", N_("Feedback"), "feedback"), ("rewards", N_("Rewards"), "rewards"),
+       ("settings", N_("Settings"), "settings"), ("webhooks", N_("Webhooks"), "webhooks"),
+       ("audit", N_("Audit log"), "audit"))
 
 
 def status_of(exc: Exception) -> int:
@@ -53,7 +58,7 @@ def status_of(exc: Exception) -> int:
     return next((s for t, s in ERROR_STATUS.items() if isinstance(exc, t)), 400)
 
 
-def _when(value: datetime | None) -> str:
+def _when(value: datetime | None) -> str:  # ISO-like and UTC in every language
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
 
 
@@ -79,8 +84,13 @@ def name_of(guild: discord.Guild, user_id: int | None) -> str:
 def render(request: web.Request, template: str, *, http_status: int = 200, ctx: Staff | None = None,
            **values: Any) -> web.Response:
     env = request.app[JINJA_KEY]
+    tr = request_translator(request)
     page: dict[str, Any] = {"nav": NAV, "active": values.pop("active", ""), "staff": ctx, "notice": None,
-                            "problem": None}
+                            "problem": None, "tr": tr, "ngettext": tr.ngettext, "lang": tr.lang, "html_lang": HTML_LANG.get(tr.lang, tr.lang),
+                            "languages": NATIVE_NAMES,
+                            # the picker brings the browser back here: this page, or after a form the section's start
+                            "here": request.path_qs if request.method == "GET" else (
+                                f"/g/{ctx.guild.id}/" if ctx is not None else "/")}
     if ctx is not None:
         page.update(guild=ctx.guild, csrf=ctx.csrf, base=f"/g/{ctx.guild.id}",
                     name_of=lambda uid: name_of(ctx.guild, uid))
@@ -114,11 +124,11 @@ async def _drop_server_header(_request: web.Request, response: web.StreamRespons
 
 def _check_input(request: web.Request) -> None:
     """Refuse (400) what the database can't take, before a handler passes it on: ids beyond BIGINT, NUL."""
-    for name, value in request.match_info.items():
+    for _name, value in request.match_info.items():
         if value.isdigit() and int(value) > MAX_ID:
-            raise Refused(400, f"That {name.replace('_', ' ')} is out of range.")
+            raise Refused(400, N_("The number {value} in the address is out of range."), value=value[:40])
     if "\x00" in request.path or any("\x00" in k or "\x00" in v for k, v in request.query.items()):
-        raise Refused(400, "The address contains a NUL character.")
+        raise Refused(400, N_("The address contains a NUL character."))
 
 
 @web.middleware
@@ -129,23 +139,24 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
         _check_input(request)
         return await handler(request)
     except Refused as exc:
-        return render(request, "error.html", http_status=exc.status, message=exc.message)
+        return render(request, "error.html", http_status=exc.status, message=exc.translated(tr(request)))
     except KudosError as exc:
-        return render(request, "error.html", http_status=status_of(exc), message=str(exc))
+        return render(request, "error.html", http_status=status_of(exc), message=exc.translated(tr(request)))
     except web.HTTPRequestEntityTooLarge:
-        return render(request, "error.html", http_status=413, message="The form is too large.")
+        return render(request, "error.html", http_status=413, message=tr(request)("The form is too large."))
     except web.HTTPNotFound:
-        return render(request, "error.html", http_status=404, message="No such page.")
+        return render(request, "error.html", http_status=404, message=tr(request)("No such page."))
     except web.HTTPMethodNotAllowed:
-        return render(request, "error.html", http_status=405, message="That is not allowed here.")
+        return render(request, "error.html", http_status=405, message=tr(request)("That is not allowed here."))
     except web.HTTPException:
         raise  # redirects and the like
     except OverflowError:
-        return render(request, "error.html", http_status=400, message="A value in the request is out of range.")
+        return render(request, "error.html", http_status=400,
+                      message=tr(request)("A value in the request is out of range."))
     except Exception:
         log.exception("dashboard: %s %s failed", request.method, request.path)
         return render(request, "error.html", http_status=500,
-                      message="Something went wrong on our side. It was logged; try again in a minute.")
+                      message=tr(request)("Something went wrong on our side. It was logged; try again in a minute."))
 
 
 async def stylesheet(_request: web.Request) -> web.Response:
@@ -162,6 +173,7 @@ def create_app(bot: KudosBot, *, secure_cookie: bool) -> web.Application:
     app[JINJA_KEY] = make_jinja()
     app.on_response_prepare.append(_drop_server_header)
     app.router.add_get("/static/dashboard.css", stylesheet)
+    setup_lang(app)
     for module in ROUTE_MODULES:
         module.setup(app)
     return app

@@ -19,6 +19,7 @@ from multidict import MultiDictProxy
 
 from bot.core.checks import holds, refusal
 from bot.dashboard import Session
+from bot.platform.i18n import N_, Translator
 from bot.platform.text import NUL, has_nul
 
 if TYPE_CHECKING:
@@ -36,12 +37,23 @@ SECURE_KEY: web.AppKey[bool] = web.AppKey("secure_cookie", bool)
 
 
 class Refused(Exception):
-    """A refusal, rendered as an error page by the app's middleware: a status and a member-readable reason."""
+    """A refusal, rendered as an error page by the app's middleware: a status and a member-readable reason
+    (an English message marked ``N_`` with its named values apart, said in the page's language)."""
 
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, status: int, message: str, /, **values: Any) -> None:
+        self.template = message
+        self.values = values
+        self.message = message.format_map(values) if values else message
+        super().__init__(self.message)
         self.status = status
-        self.message = message
+
+    def translated(self, tr: Translator) -> str:
+        if not self.values:
+            return tr.template(self.template)
+        try:
+            return tr(self.template, **self.values)
+        except (KeyError, IndexError, ValueError):
+            return self.message
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +82,10 @@ class Staff:
     def field(self, name: str, *, max_len: int = MAX_FIELD, required: bool = False) -> str | None:
         value = (self.form.get(name) or "").strip()
         if len(value) > max_len:
-            raise Refused(400, f"The field {name!r} is too long ({len(value)} characters; at most {max_len}).")
+            raise Refused(400, N_("The field {name} is too long ({length} characters; at most {max_len})."),
+                               name=repr(name), length=len(value), max_len=max_len)
         if required and not value:
-            raise Refused(400, f"The field {name!r} is empty.")
+            raise Refused(400, N_("The field {name} is empty."), name=repr(name))
         return value or None
 
 
@@ -95,13 +108,15 @@ async def is_staff_now(bot: KudosBot, guild_id: int, user_id: int) -> bool:
     return member is not None and holds(bot, member, "staff")
 
 
-async def staff_refusal(bot: KudosBot, guild_id: int, user_id: int, action: str) -> str | None:
-    """``None`` for a member who is staff now, else why not, worded for the role they hold."""
+async def staff_refusal(bot: KudosBot, guild_id: int, user_id: int, action: str,
+                        tr: Translator | None = None) -> str | None:
+    """``None`` for a member who is staff now, else why not, worded for the role they hold (``action`` marked
+    with ``N_``), in ``tr``'s language."""
     guild = bot.get_guild(guild_id)
     member = await current_member(bot, guild, user_id) if guild is not None else None
     if member is not None and holds(bot, member, "staff"):
         return None
-    return refusal(bot, member, "staff", action)
+    return refusal(bot, member, "staff", action, tr=tr)
 
 
 def set_session_cookie(request: web.Request, response: web.StreamResponse, value: str, max_age: int) -> None:
@@ -119,13 +134,13 @@ async def read_form(request: web.Request) -> MultiDictProxy[Any]:
     try:
         data = await request.post()
     except web.HTTPRequestEntityTooLarge:
-        raise Refused(413, "The form is too large.") from None
+        raise Refused(413, N_("The form is too large.")) from None
     except ValueError:
-        raise Refused(400, "The form could not be read.") from None
+        raise Refused(400, N_("The form could not be read.")) from None
     for key, value in data.items():
         if has_nul(key) or (isinstance(value, str) and has_nul(value)):
-            raise Refused(400, f"The field {key.replace(NUL, '')!r} contains a NUL character (\\0). Remove it "
-                               "and try again.")
+            raise Refused(400, N_("The field {value} contains a NUL character (\\0). Remove it and try again."),
+                               value=repr(key.replace(NUL, '')))
     return data
 
 
@@ -152,23 +167,23 @@ def _guarded(handler: Handler, *, upload_limit: int | None) -> Callable[[web.Req
         bot = request.app[BOT_KEY]
         session = await bot.app.web.session(request.cookies.get(COOKIE))
         if session is None:
-            raise Refused(401, "You are not logged in, or your session ended. Run /dashboard in your server for a "
-                               "login link.")
+            raise Refused(401, N_("You are not logged in, or your session ended. Run /dashboard in your server for a "
+                               "login link."))
         try:
             guild_id = int(request.match_info.get("guild_id", ""))
         except ValueError:
-            raise Refused(404, "No such page.") from None
+            raise Refused(404, N_("No such page.")) from None
         if guild_id != session.guild_id:
-            raise Refused(403, "Your session is for another server. Run /dashboard in this server to manage it.")
+            raise Refused(403, N_("Your session is for another server. Run /dashboard in this server to manage it."))
         guild = bot.get_guild(guild_id)
         if guild is None:
-            raise Refused(503, "The bot can't see this server right now. Try again in a minute.")
+            raise Refused(503, N_("The bot can't see this server right now. Try again in a minute."))
         member = await current_member(bot, guild, session.user_id)
         if member is None or not holds(bot, member, "staff"):
             ended = await bot.app.web.revoke_member(guild_id, session.user_id)
             log.info("dashboard: member %s is no longer staff in guild %s; %d session(s) ended", session.user_id,
                      guild_id, ended)
-            raise Refused(403, "You are not staff in this server (any more), so the dashboard is closed to you.")
+            raise Refused(403, N_("You are not staff in this server (any more), so the dashboard is closed to you."))
         form: Mapping[str, str] = {}
         files: dict[str, Upload] = {}
         if request.method == "POST":
@@ -176,13 +191,13 @@ def _guarded(handler: Handler, *, upload_limit: int | None) -> Callable[[web.Req
             try:
                 if not bot.app.web.csrf_ok(session, data.get(CSRF_FIELD) if isinstance(data.get(CSRF_FIELD), str)
                                                 else None):
-                    raise Refused(403, "This form has expired or did not come from the dashboard (CSRF check). "
-                                       "Reload the page and try again.")
+                    raise Refused(403, N_("This form has expired or did not come from the dashboard (CSRF check). "
+                                       "Reload the page and try again."))
                 for key, value in data.items():
                     if isinstance(value, str):
                         continue
                     if upload_limit is None or not isinstance(value, web.FileField):
-                        raise Refused(400, "File uploads are not accepted here.")
+                        raise Refused(400, N_("File uploads are not accepted here."))
                     files[key] = Upload(value.filename or "", value.file.read())
             finally:  # aiohttp spools each posted file to a temporary file: closed here, read or not
                 for value in data.values():

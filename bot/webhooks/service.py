@@ -36,6 +36,7 @@ from bot.platform.config.webhooks import ENDPOINT_NAME
 from bot.platform.db import Database
 from bot.platform.errors import Conflict, InvalidInput, NotFound
 from bot.platform.events import OUTBOUND_TYPES, Outbound
+from bot.platform.i18n import N_
 from bot.platform.webhook_targets import url_problem
 from bot.webhooks import store as repo
 from bot.webhooks.http import Attempt, Sender
@@ -123,20 +124,21 @@ class WebhooksService:
         """Staff register an endpoint (no file edit needed); returns its new signing secret, shown once."""
         name = name.strip().lower()
         if not ENDPOINT_NAME.match(name):
-            raise InvalidInput("The name must be 1-40 lowercase letters, digits, '-' or '_'.")
+            raise InvalidInput(N_("The name must be 1-40 lowercase letters, digits, '-' or '_'."))
         problem = url_problem(url, allow_private=self.allow_private)
         if problem:
-            raise InvalidInput(f"The URL {problem}.")
+            raise InvalidInput(N_("The URL {problem}."), problem=problem)
         unknown = [e for e in events if e != "*" and e not in OUTBOUND_TYPES]
         if unknown or not events:
-            raise InvalidInput(f"Unknown event type {', '.join(unknown) or '(none given)'}; known: "
-                               f"{', '.join(OUTBOUND_TYPES)} (or * for all).")
+            raise InvalidInput(N_("Unknown event type {value}; known: {value_b} (or * for all)."),
+                               value=', '.join(unknown) or '(none given)', value_b=', '.join(OUTBOUND_TYPES))
         secret = "whsec_" + secrets_mod.token_hex(24)
         now = self.clock.now()
         async with self.db.begin() as conn:
             existing = {e.name: e for e in await repo.endpoints(conn, guild_id)}
             if name in existing and existing[name].source == "config":
-                raise InvalidInput(f"The endpoint {name!r} comes from the config file; change it there.")
+                raise InvalidInput(N_("The endpoint {name} comes from the config file; change it there."),
+                                   name=repr(name))
             endpoint_id = await repo.save_endpoint(conn, guild_id=guild_id, name=name, url=url.strip(),
                                                    events=list(dict.fromkeys(events)), source="staff",
                                                    secret_env=None, secret=secret, enabled=True, now=now)
@@ -196,7 +198,8 @@ class WebhooksService:
         async with self.db.connect() as conn:
             ep = await repo.endpoint(conn, endpoint_id)
             if ep is None or ep.guild_id != guild_id:
-                raise NotFound(f"There is no webhook endpoint #{endpoint_id} in this server.")
+                raise NotFound(N_("There is no webhook endpoint #{endpoint_id} in this server."),
+                               endpoint_id=endpoint_id)
             return await repo.log(conn, endpoint_id, limit=limit)
 
     # ------------------------------------------------------------------ events (in the cause's transaction)
@@ -290,7 +293,8 @@ class WebhooksService:
         async with self.db.begin() as conn:
             found = await repo.delivery(conn, delivery_id)
             if found is None or found.guild_id != guild_id:
-                raise NotFound(f"There is no webhook delivery #{delivery_id} in this server.")
+                raise NotFound(N_("There is no webhook delivery #{delivery_id} in this server."),
+                               delivery_id=delivery_id)
             if found.status != "pending":
                 await repo.requeue(conn, delivery_id, now=now)
             await self._try_at(conn, delivery_id, found.attempts + 1, now)

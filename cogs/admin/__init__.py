@@ -12,6 +12,7 @@ from bot.core.errors import NO_MENTIONS
 from bot.platform import diagnostics
 from bot.platform.db import migrate
 from bot.platform.errors import NotFound
+from bot.platform.i18n import N_
 from bot.platform.jobs import store as timer_repo
 
 
@@ -29,7 +30,7 @@ class Admin(commands.Cog):
     @kudos.command(name="link", description="Show your Kudos numbers on your Discord profile (Linked Roles)")
     async def link(self, interaction: discord.Interaction) -> None:
         if not self.bot.app.linked_roles.enabled or self.bot.web is None:
-            raise NotFound("Linked roles are not turned on for this bot (see docs/linked-roles.md).")
+            raise NotFound(N_("Linked roles are not turned on for this bot (see docs/linked-roles.md)."))
         # <...>: no link preview. The page is the app's verification URL, as in the server's Linked Roles menu.
         url = f"{self.bot.web.base_url}/linked-roles"
         await interaction.response.send_message(

@@ -32,6 +32,7 @@ from bot.core.effect_errors import end_post, report_missing_permission, run_post
 from bot.core.errors import NO_MENTIONS, KudosModal, KudosView
 from bot.ledger.explain import ts
 from bot.platform.errors import Conflict, InvalidInput, KudosError, NotAllowed
+from bot.platform.i18n import N_
 from bot.platform.jobs.effects import GiveUp
 
 log = logging.getLogger(__name__)
@@ -111,16 +112,17 @@ class Announce(commands.Cog):
             channel_id = self.bot.settings(guild.id).channel("announcements")
             channel = guild.get_channel(channel_id) if channel_id else None
             if channel is None:
-                raise InvalidInput("There is no announcement channel configured (or it was deleted); pick one "
-                                   "with the `channel` option.")
+                raise InvalidInput(N_("There is no announcement channel configured (or it was deleted); pick one "
+                                   "with the `channel` option."))
         if not isinstance(channel, discord.TextChannel) or guild.get_channel(channel.id) is None:
-            raise InvalidInput("That channel doesn't exist (any more) or isn't a text or announcement channel; "
-                               "pick another with the `channel` option.")
+            raise InvalidInput(N_("That channel doesn't exist (any more) or isn't a text or announcement channel; "
+                               "pick another with the `channel` option."))
         perms = channel.permissions_for(guild.me)
         missing = [p for p in (*NEEDED, *(("attach_files",) if image else ())) if not getattr(perms, p)]
         if missing:
-            raise NotAllowed(f"I'm missing **{_perm_names(missing)}** in {channel.mention}; a moderator can grant "
-                             "it to my role there, then try again.")
+            raise NotAllowed(N_("I'm missing **{value}** in {channel_mention}; a moderator can grant it to "
+                                "my role there, then try again."),
+                             value=_perm_names(missing), channel_mention=channel.mention)
         return channel
 
     def _ping(self, guild: discord.Guild, channel: discord.TextChannel, member: Any,
@@ -129,16 +131,19 @@ class Announce(commands.Cog):
         if role is None:
             return None
         if role.is_default():
-            raise NotAllowed("I don't ping @everyone; choose a role, or leave `ping` empty for no ping.")
+            raise NotAllowed(N_("I don't ping @everyone; choose a role, or leave `ping` empty for no ping."))
         if guild.get_role(role.id) is None:
-            raise InvalidInput("That role was deleted; choose another one to ping.")
+            raise InvalidInput(N_("That role was deleted; choose another one to ping."))
         if not role.mentionable:
             if not isinstance(member, discord.Member) or not channel.permissions_for(member).mention_everyone:
-                raise NotAllowed(f"You can't mention {role.mention} yourself (it isn't mentionable and you don't "
-                                 f"have **Mention Everyone** in {channel.mention}), so I won't ping it for you.")
+                raise NotAllowed(N_("You can't mention {role_mention} yourself (it isn't mentionable and you "
+                                    "don't have **Mention Everyone** in {channel_mention}), so I won't ping "
+                                    "it for you."),
+                                 role_mention=role.mention, channel_mention=channel.mention)
             if not channel.permissions_for(guild.me).mention_everyone:
-                raise NotAllowed(f"{role.mention} isn't mentionable and I lack **Mention Everyone** in "
-                                 f"{channel.mention}, so the ping would not reach anyone.")
+                raise NotAllowed(N_("{role_mention} isn't mentionable and I lack **Mention Everyone** in "
+                                    "{channel_mention}, so the ping would not reach anyone."),
+                                 role_mention=role.mention, channel_mention=channel.mention)
         return role.id
 
     async def _image(self, guild_id: int, image: discord.Attachment | None) -> tuple[bytes, str] | None:
@@ -201,7 +206,9 @@ class Announce(commands.Cog):
         if ann.status == "scheduled":  # Discord did not answer: its job tries again with back-off
             return (f"Announcement #{ann.id} is saved, but Discord isn't answering right now; it goes out in "
                     f"<#{ann.channel_id}> as soon as Discord does (`/announce list` shows it).")
-        raise Conflict(f"Announcement #{ann.id} could not be posted in <#{ann.channel_id}>; the staff log says why.")
+        raise Conflict(N_("Announcement #{ann_id} could not be posted in <#{channel_id}>; the staff log says "
+                          "why."),
+                       ann_id=ann.id, channel_id=ann.channel_id)
 
     async def post_news(self, guild: discord.Guild, announcement_id: int, *, attempts: int = 1,
                         last_try: bool = True) -> discord.Message | None:
@@ -300,12 +307,13 @@ class Announce(commands.Cog):
         assert guild is not None
         ann = await self.announcements.get(guild.id, id)
         if ann.status != "scheduled":
-            raise Conflict(f"Announcement #{id} is {ann.status} already; only one that hasn't gone out yet can be "
-                           "edited.")
+            raise Conflict(N_("Announcement #{id} is {ann_status} already; only one that hasn't gone out yet "
+                              "can be edited."),
+                           id=id, ann_status=ann.status)
         if image is not None and remove_image:
-            raise InvalidInput("Give a new image *or* remove_image, not both.")
+            raise InvalidInput(N_("Give a new image *or* remove_image, not both."))
         if ping is not None and no_ping:
-            raise InvalidInput("Choose a role to ping *or* no_ping, not both.")
+            raise InvalidInput(N_("Choose a role to ping *or* no_ping, not both."))
         target = self._channel(guild, guild.get_channel(ann.channel_id),
                                image=image is not None or (ann.image_name is not None and not remove_image))
         ping_id = self._ping(guild, target, interaction.user, ping)
@@ -385,7 +393,9 @@ class Announce(commands.Cog):
             text = (f"Saved, but Discord isn't answering right now; the post goes out in {target.mention} as soon "
                     "as Discord does, once.")
         else:
-            raise Conflict(f"The changes post could not be posted in {target.mention}; the staff log says why.")
+            raise Conflict(N_("The changes post could not be posted in {target_mention}; the staff log says "
+                              "why."),
+                           target_mention=target.mention)
         await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     async def post_changes(self, guild: discord.Guild, announcement_id: int, *, attempts: int = 1,

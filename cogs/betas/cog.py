@@ -37,6 +37,7 @@ from bot.core.errors import NO_MENTIONS
 from bot.core.facts import role_facts
 from bot.ledger.explain import ts
 from bot.platform.errors import InvalidInput, NotAllowed, NotFound
+from bot.platform.i18n import N_
 from bot.platform.jobs.keys import BetaRefresh
 from bot.rewards import role_problems
 from cogs.betas.posts import NEEDED, Posts
@@ -100,14 +101,15 @@ class Betas(Posts, commands.Cog):
 
     def _check_channel(self, guild: discord.Guild, channel: Any) -> discord.TextChannel:
         if channel is None or not isinstance(channel, discord.TextChannel):
-            raise InvalidInput("The announcement channel doesn't exist (any more) or isn't a text or announcement "
-                               "channel. Pick one with the `channel` option.")
+            raise InvalidInput(N_("The announcement channel doesn't exist (any more) or isn't a text or announcement "
+                               "channel. Pick one with the `channel` option."))
         perms = channel.permissions_for(guild.me)
         missing = [p for p in NEEDED if not getattr(perms, p)]
         if missing:
             names = ", ".join(p.replace("_", " ").title() for p in missing)
-            raise NotAllowed(f"I'm missing **{names}** in {channel.mention}; a moderator can grant it to my role "
-                             "there, then try again.")
+            raise NotAllowed(N_("I'm missing **{names}** in {channel_mention}; a moderator can grant it to "
+                                "my role there, then try again."),
+                             names=names, channel_mention=channel.mention)
         return channel
 
     def _check_role(self, guild: discord.Guild, role_id: int | None) -> None:
@@ -124,20 +126,23 @@ class Betas(Posts, commands.Cog):
         """The private beta channel: access comes with the cohort role (an overwrite on the channel), so it must
         be hidden from @everyone already and I must be able to set its permissions."""
         if not has_role:
-            raise InvalidInput("A private channel needs a cohort role: choose `cohort_role` or set "
-                               "`create_cohort_role`.")
+            raise InvalidInput(N_("A private channel needs a cohort role: choose `cohort_role` or set "
+                               "`create_cohort_role`."))
         if channel is None or not isinstance(channel, discord.TextChannel):
-            raise InvalidInput("The private channel doesn't exist (any more) or isn't a text channel.")
+            raise InvalidInput(N_("The private channel doesn't exist (any more) or isn't a text channel."))
         if channel.permissions_for(guild.default_role).view_channel:
-            raise InvalidInput(f"{channel.mention} is visible to everyone; make it private first (deny View Channel "
-                               "to @everyone), then I give the cohort role access.")
+            raise InvalidInput(N_("{channel_mention} is visible to everyone; make it private first (deny "
+                                  "View Channel to @everyone), then I give the cohort role access."),
+                               channel_mention=channel.mention)
         perms = channel.permissions_for(guild.me)
         missing = [p for p in ("view_channel", "manage_roles", "send_messages", "read_message_history")
                    if not getattr(perms, p)]
         if missing:
             names = ", ".join(p.replace("_", " ").title().replace("Manage Roles", "Manage Permissions")
                               for p in missing)
-            raise NotAllowed(f"I'm missing **{names}** in {channel.mention}, so I can't open it to the cohort role.")
+            raise NotAllowed(N_("I'm missing **{names}** in {channel_mention}, so I can't open it to the "
+                                "cohort role."),
+                             names=names, channel_mention=channel.mention)
         return channel
 
     def _facts(self, interaction: discord.Interaction) -> MemberFacts:
@@ -277,14 +282,14 @@ class Betas(Posts, commands.Cog):
         channel, the service's rules and the announcement budget. Writes nothing."""
         now = self.bot.clock.now()
         if cohort_role_id is not None and create_cohort_role:
-            raise InvalidInput("Choose an existing cohort role *or* create_cohort_role, not both.")
+            raise InvalidInput(N_("Choose an existing cohort role *or* create_cohort_role, not both."))
         if channel is None:
             channel_id = self.bot.settings(guild.id).channel("announcements")
             channel = guild.get_channel(channel_id) if channel_id else None
         target = self._check_channel(guild, channel)
         self._check_role(guild, cohort_role_id)
         if create_cohort_role and not guild.me.guild_permissions.manage_roles:
-            raise NotAllowed("I need the **Manage Roles** permission to create a cohort role.")
+            raise NotAllowed(N_("I need the **Manage Roles** permission to create a cohort role."))
         if private_channel is not None:
             self._check_private(guild, private_channel, has_role=cohort_role_id is not None or create_cohort_role)
         draft = BetaDraft(
@@ -332,7 +337,7 @@ class Betas(Posts, commands.Cog):
         draft = await self.svc.check_new(guild.id, draft)
         channel = self._check_channel(guild, guild.get_channel(draft.channel_id or 0))
         if draft.cohort_role_id is not None and guild.get_role(draft.cohort_role_id) is None:
-            raise NotFound("The cohort role was deleted meanwhile; run `/beta create` again with another role.")
+            raise NotFound(N_("The cohort role was deleted meanwhile; run `/beta create` again with another role."))
         private = None
         if draft.private_channel_id is not None:
             private = self._check_private(guild, guild.get_channel(draft.private_channel_id), has_role=True)

@@ -30,6 +30,7 @@ from bot.core import cards, i18n
 from bot.core.effect_errors import end_job, end_post, report_missing_permission, run_post_job
 from bot.core.errors import NO_MENTIONS
 from bot.platform.errors import Conflict, KudosError, NotFound
+from bot.platform.i18n import N_
 from bot.platform.jobs.effects import Action, Drop, GiveUp, Retry
 from bot.platform.jobs.keys import BetaRefresh
 from cogs.betas.ui import announcement_card
@@ -117,7 +118,8 @@ class Posts:
         if ann.status == "scheduled":
             return (f"Discord isn't answering right now; the announcement goes out in <#{ann.channel_id}> as "
                     "soon as it does.")
-        raise Conflict(f"The announcement could not be posted in <#{ann.channel_id}>; the staff log says why.")
+        raise Conflict(N_("The announcement could not be posted in <#{channel_id}>; the staff log says why."),
+                       channel_id=ann.channel_id)
 
     def refresh_soon(self, guild_id: int, beta_id: int) -> None:
         """After a join or leave (whose transaction wrote the pending edit job): run that edit once no click

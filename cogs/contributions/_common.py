@@ -9,6 +9,7 @@ import discord
 
 from bot.ledger import CreditResult, Receipt
 from bot.platform.errors import InvalidInput, NotFound
+from bot.platform.i18n import N_
 
 if TYPE_CHECKING:
     from bot.core.bot import KudosBot
@@ -18,7 +19,7 @@ log = logging.getLogger(__name__)
 
 def guild_of(interaction: discord.Interaction) -> discord.Guild:
     if interaction.guild is None:
-        raise InvalidInput("This only works inside a server.")
+        raise InvalidInput(N_("This only works inside a server."))
     return interaction.guild
 
 
@@ -32,7 +33,8 @@ async def member_or_left(guild: discord.Guild, user: discord.abc.User | int, wha
         return await guild.fetch_member(user_id)
     except discord.NotFound:
         name = f"<@{user_id}>" if isinstance(user, int) else f"**{discord.utils.escape_markdown(user.name)}**"
-        raise NotFound(f"{what} ({name}) is no longer in this server, so they can't be credited.") from None
+        raise NotFound(N_("{what} ({name}) is no longer in this server, so they can't be credited."),
+                       what=what, name=name) from None
 
 
 async def fresh_channel(bot: KudosBot, channel_id: int) -> Any:
@@ -40,14 +42,14 @@ async def fresh_channel(bot: KudosBot, channel_id: int) -> Any:
     try:
         return await bot.fetch_channel(channel_id)
     except discord.NotFound:
-        raise NotFound("That channel or post no longer exists.") from None
+        raise NotFound(N_("That channel or post no longer exists.")) from None
 
 
 async def fresh_message(channel: Any, message_id: int) -> discord.Message:
     try:
         return await channel.fetch_message(message_id)
     except discord.NotFound:
-        raise NotFound("That message was deleted, so there is nothing to credit.") from None
+        raise NotFound(N_("That message was deleted, so there is nothing to credit.")) from None
 
 
 def receipts_mode(bot: KudosBot, guild_id: int) -> str:

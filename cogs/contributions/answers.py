@@ -22,6 +22,7 @@ from bot.core.effect_errors import outcome as effect_outcome
 from bot.core.effect_errors import report_missing_permission
 from bot.core.errors import NO_MENTIONS
 from bot.platform.errors import Conflict, InvalidInput, NotAllowed
+from bot.platform.i18n import N_
 from bot.platform.jobs.effects import Action, Drop, GiveUp, Retry
 from cogs.contributions._common import (
     GUILD_ONLY,
@@ -70,24 +71,27 @@ class Answers(commands.Cog):
         thread = await fresh_channel(self.bot, message.channel.id)
         if not isinstance(thread, discord.Thread) or thread.parent_id not in settings.help_forums:
             forums = ", ".join(f"<#{i}>" for i in sorted(settings.help_forums)) or "a help forum"
-            raise InvalidInput(f"“Mark as solution” only works on replies inside a help forum post ({forums}).")
+            raise InvalidInput(N_("“Mark as solution” only works on replies inside a help forum post "
+                                  "({forums})."),
+                               forums=forums)
         if thread.locked:
-            raise Conflict("This post is locked, so its solution can't change. A moderator can unlock it first.")
+            raise Conflict(N_("This post is locked, so its solution can't change. A moderator can unlock it first."))
         if thread.archived:
-            raise Conflict("This post is closed. Reopen it (send a message in it), then mark the solution again.")
+            raise Conflict(N_("This post is closed. Reopen it (send a message in it), then mark the solution again."))
         if (interaction.user.id != thread.owner_id and not member_has(interaction, "helper")
                 and not await self.bot.app.privileges.holds(guild.id, interaction.user.id, "mark_solution")):
-            raise NotAllowed("Only the person who asked, helpers, staff and members with the Mark solutions "
-                             "privilege can mark the solution of a post (/privileges says how to earn it).")
+            raise NotAllowed(N_("Only the person who asked, helpers, staff and members with the Mark solutions "
+                             "privilege can mark the solution of a post (/privileges says how to earn it)."))
         reply = await fresh_message(thread, message.id)
         if reply.author.bot:
-            raise InvalidInput("Replies from bots can't be marked as the solution; pick a member's reply.")
+            raise InvalidInput(N_("Replies from bots can't be marked as the solution; pick a member's reply."))
         answerer = await member_or_left(guild, reply.author, "The author of that reply")
         forum = thread.parent or guild.get_channel(thread.parent_id)
         tag = _solved_tag(forum, cfg.solved_tag)
         if tag is None:
-            raise InvalidInput(f"The forum <#{thread.parent_id}> has no “{cfg.solved_tag}” tag. A moderator can add "
-                               "it, or set solutions.solved_tag to an existing tag.")
+            raise InvalidInput(N_("The forum <#{parent_id}> has no “{solved_tag}” tag. A moderator can add "
+                                  "it, or set solutions.solved_tag to an existing tag."),
+                               parent_id=thread.parent_id, solved_tag=cfg.solved_tag)
         before = list(thread.applied_tags)
 
         async def apply() -> None:
@@ -97,12 +101,14 @@ class Answers(commands.Cog):
                 await thread.edit(applied_tags=[*before, tag][-5:])
             except discord.Forbidden as exc:
                 raise NotAllowed(
-                    f"I couldn't tag this post “{tag.name}”: I need the Manage Threads permission in "
-                    f"<#{thread.parent_id}>. Nothing was recorded; ask a moderator to fix my permissions, then "
-                    "try again.") from exc
+                    N_("I couldn't tag this post “{tag_name}”: I need the Manage Threads permission in "
+                       "<#{parent_id}>. Nothing was recorded; ask a moderator to fix my permissions, then "
+                       "try again."),
+                    tag_name=tag.name, parent_id=thread.parent_id) from exc
             except discord.HTTPException as exc:
-                raise Conflict(f"Discord didn't let me tag this post ({exc.status}). Nothing was recorded; "
-                               "try again in a moment.") from exc
+                raise Conflict(N_("Discord didn't let me tag this post ({exc_status}). Nothing was recorded; "
+                                  "try again in a moment."),
+                               exc_status=exc.status) from exc
 
         async def undo() -> None:
             try:

@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot.core.checks import member_has
 from bot.core.errors import NO_MENTIONS
 from bot.platform.errors import InvalidInput, NotAllowed
+from bot.platform.i18n import N_
 from cogs.contributions._common import (
     GUILD_ONLY,
     creation_channel_ids,
@@ -41,16 +42,17 @@ class Creation(commands.Cog):
         guild = guild_of(interaction)
         if not member_has(interaction, "staff") and not await self.bot.app.privileges.holds(
                 guild.id, interaction.user.id, "approve_guides"):
-            raise NotAllowed("Only staff and members with the Approve guides privilege can approve guides.")
+            raise NotAllowed(N_("Only staff and members with the Approve guides privilege can approve guides."))
         allowed = creation_channel_ids(self.bot, guild)
         where = await fresh_channel(self.bot, message.channel.id)
         parent_id = where.parent_id if isinstance(where, discord.Thread) else where.id
         if where.id not in allowed and parent_id not in allowed:
             places = ", ".join(f"<#{i}>" for i in sorted(allowed)) or "no channel yet (creation.channels)"
-            raise InvalidInput(f"“Approve guide” works on posts in the guide channels: {places}.")
+            raise InvalidInput(N_("“Approve guide” works on posts in the guide channels: {places}."),
+                               places=places)
         post = await fresh_message(where, message.id)
         if post.author.bot:
-            raise InvalidInput("Bot messages can't be approved as guides.")
+            raise InvalidInput(N_("Bot messages can't be approved as guides."))
         author = await member_or_left(guild, post.author, "The author of that guide")
         result = await self.bot.app.contributions.approve_guide(
             guild_id=guild.id, channel_id=parent_id, thread_id=where.id if isinstance(where, discord.Thread) else None,

@@ -25,6 +25,7 @@ from bot.core.effect_errors import outcome as effect_outcome
 from bot.core.effect_errors import report_missing_permission
 from bot.core.errors import NO_MENTIONS
 from bot.platform.errors import Conflict, InvalidInput, NotAllowed
+from bot.platform.i18n import N_
 from bot.platform.jobs.effects import Action, Drop, GiveUp, Retry
 from cogs.contributions._common import (
     GUILD_ONLY,
@@ -88,7 +89,7 @@ class Curation(commands.Cog):
     def _showcase(self, guild: discord.Guild) -> discord.TextChannel:
         channel = guild.get_channel(self.bot.settings(guild.id).channel("showcase") or 0)
         if not isinstance(channel, discord.TextChannel):
-            raise InvalidInput("There is no showcase channel set up (channels.showcase); ask a moderator.")
+            raise InvalidInput(N_("There is no showcase channel set up (channels.showcase); ask a moderator."))
         return channel
 
     async def _post_card(self, showcase: discord.TextChannel, post: discord.Message, where: Any,
@@ -103,7 +104,7 @@ class Curation(commands.Cog):
                        curator: discord.Member | None, credit_line: str):  # type: ignore[no-untyped-def]
         showcase = self._showcase(guild)
         if where.id == showcase.id:
-            raise InvalidInput("That message is already in the showcase.")
+            raise InvalidInput(N_("That message is already in the showcase."))
         thread_id = where.id if isinstance(where, discord.Thread) else None
         channel_id = where.parent_id if isinstance(where, discord.Thread) else where.id
 
@@ -176,13 +177,13 @@ class Curation(commands.Cog):
         if not await self._is_curator(interaction):
             need = self.bot.guild_config(guild.id).caps.curator_min_points
             extra = f" or members with {need} points" if need else ""
-            raise NotAllowed(f"Only curators{extra} can feature posts.")
+            raise NotAllowed(N_("Only curators{extra} can feature posts."), extra=extra)
         where = await fresh_channel(self.bot, message.channel.id)
         post = await fresh_message(where, message.id)
         if post.author.bot:
-            raise InvalidInput("Bot messages can't be featured; feature a member's post.")
+            raise InvalidInput(N_("Bot messages can't be featured; feature a member's post."))
         if post.author.id == interaction.user.id:
-            raise NotAllowed("You can't feature your own post; ask another curator to feature it.")
+            raise NotAllowed(N_("You can't feature your own post; ask another curator to feature it."))
         author = await member_or_left(guild, post.author, "The author of that post")
         curator = interaction.user if isinstance(interaction.user, discord.Member) else None
         assert curator is not None

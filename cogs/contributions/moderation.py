@@ -15,6 +15,7 @@ from bot.core.errors import NO_MENTIONS
 from bot.platform import markdown
 from bot.platform.config import ContributionKind
 from bot.platform.errors import InvalidInput
+from bot.platform.i18n import N_
 from cogs.contributions._common import guild_of, place, start_jobs
 
 if TYPE_CHECKING:
@@ -41,8 +42,9 @@ class Moderation(commands.Cog):
         guild = guild_of(interaction)
         target = guild.get_member(member.id)
         if target is None or member.bot:
-            raise InvalidInput(f"**{discord.utils.escape_markdown(member.name)}** is not a member of this server "
-                               "(or is a bot), so they can't be credited.")
+            raise InvalidInput(N_("**{value}** is not a member of this server (or is a bot), so they can't "
+                                  "be credited."),
+                               value=discord.utils.escape_markdown(member.name))
         result = await self.bot.app.contributions.give(
             guild_id=guild.id, actor_id=interaction.user.id, user_id=target.id, kind=kind, points=points,
             reason=reason, source_key=f"manual:{interaction.id}", joined_at=target.joined_at,
@@ -87,7 +89,7 @@ class Moderation(commands.Cog):
         if message:
             found = _LINK.search(message.strip())
             if found is None:
-                raise InvalidInput("Give a message link (Copy Message Link) or a message id.")
+                raise InvalidInput(N_("Give a message link (Copy Message Link) or a message id."))
             message_id = int(found.group(1))
         sentences = await self.bot.app.ledger.explain(guild.id, member.id, message_id=message_id)
         await self.bot.app.contributions.record_view(guild_id=guild.id, actor_id=interaction.user.id,

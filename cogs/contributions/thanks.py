@@ -11,6 +11,7 @@ from discord.ext import commands
 from bot.core.checks import member_has
 from bot.core.errors import NO_MENTIONS
 from bot.platform.errors import InvalidInput
+from bot.platform.i18n import N_
 from cogs.contributions._common import (
     GUILD_ONLY,
     fresh_message,
@@ -42,7 +43,7 @@ class Thanks(commands.Cog):
                      reason: str = "", message: discord.Message | None = None) -> None:
         guild = guild_of(interaction)
         if receiver.bot:
-            raise InvalidInput("Bots don't collect kudos; thank the member who helped you.")
+            raise InvalidInput(N_("Bots don't collect kudos; thank the member who helped you."))
         member = await member_or_left(guild, receiver, "That member")
         channel = interaction.channel
         thread_id = channel.id if isinstance(channel, discord.Thread) else None

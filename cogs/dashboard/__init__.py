@@ -12,6 +12,7 @@ from discord.ext import commands
 from bot.core.checks import require
 from bot.core.errors import NO_MENTIONS
 from bot.platform.errors import NotFound
+from bot.platform.i18n import N_
 
 if TYPE_CHECKING:
     from bot.core.bot import KudosBot
@@ -29,8 +30,8 @@ class Dashboard(commands.Cog):
     async def dashboard(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
         if self.bot.web is None:
-            raise NotFound("The web dashboard is off. An admin can turn it on with `[web] enabled = true` in the "
-                           "config (see docs/dashboard.md).")
+            raise NotFound(N_("The web dashboard is off. An admin can turn it on with `[web] enabled = true` in the "
+                           "config (see docs/dashboard.md)."))
         url = self.bot.web.login_url(interaction.guild_id, interaction.user.id)
         log.info("dashboard link issued to %s in guild %s", interaction.user.id, interaction.guild_id)
         # <...> keeps Discord from fetching the link for a preview (which would not use it, but still).

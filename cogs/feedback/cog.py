@@ -35,6 +35,7 @@ from bot.feedback.jobs import DmKey
 from bot.platform import i18n as i18n_text
 from bot.platform import markdown
 from bot.platform.errors import InvalidInput, NotAllowed, NotFound
+from bot.platform.i18n import N_
 from cogs.feedback import render
 from cogs.feedback.cards import Cards
 from cogs.feedback.curation import CURATION_ITEMS, Curation
@@ -96,7 +97,7 @@ class Feedback(Cards, ForumWatch, Notices, Review, Similar, Curation, Screenshot
 
     def require_staff(self, interaction: discord.Interaction) -> None:
         if not member_has(interaction, "staff"):
-            raise NotAllowed(refusal(self.bot, interaction.user, "staff"))
+            raise NotAllowed(refusal(self.bot, interaction.user, "staff", tr=i18n.for_reader(interaction)))
 
     def _tags(self, guild_id: int):  # type: ignore[no-untyped-def]
         return self.bot.guild_config(guild_id).feedback.tags
@@ -108,8 +109,8 @@ class Feedback(Cards, ForumWatch, Notices, Review, Similar, Curation, Screenshot
             forum_id = self.bot.settings(guild.id).channel("feedback_forum")
         channel = guild.get_channel(forum_id) if forum_id else None
         if not isinstance(channel, discord.ForumChannel):
-            raise NotFound("The feedback forum is missing or was deleted, so I can't post this. "
-                           "A moderator can fix channels.feedback_forum in the config (see /kudos status).")
+            raise NotFound(N_("The feedback forum is missing or was deleted, so I can't post this. "
+                           "A moderator can fix channels.feedback_forum in the config (see /kudos status)."))
         return channel
 
     async def feedback_forums(self, guild_id: int) -> set[int]:
@@ -121,9 +122,10 @@ class Feedback(Cards, ForumWatch, Notices, Review, Similar, Curation, Screenshot
         tags = self._tags(item.guild_id)
         names = ", ".join(f"**{n}**" for n in (tags.for_value(item.type), tags.for_value(item.status)) if n)
         log.warning("feedback forum %s requires a tag and has none of %s", forum.id, names or "Kudos' tags")
-        return NotAllowed(f"{forum.mention} requires a tag on every post, and it has none of the tags I put on "
-                          f"feedback ({names or 'type and status tags'}). A moderator can add those tags to the "
-                          "forum (or name existing ones in the feedback tag settings); your report was not posted.")
+        return NotAllowed(N_("{forum_mention} requires a tag on every post, and it has none of the tags I "
+                             "put on feedback ({value}). A moderator can add those tags to the forum (or "
+                             "name existing ones in the feedback tag settings); your report was not posted."),
+                          forum_mention=forum.mention, value=names or 'type and status tags')
 
     def _tag_objects(self, forum: discord.ForumChannel, item: FeedbackItem,
                      keep: list[discord.ForumTag] | None = None) -> list[discord.ForumTag]:
@@ -142,15 +144,16 @@ class Feedback(Cards, ForumWatch, Notices, Review, Similar, Curation, Screenshot
     async def _thread(self, guild: discord.Guild, item: FeedbackItem, *, fresh: bool = False) -> discord.Thread:
         """The item's thread; ``fresh`` asks Discord instead of the cache (archived / locked state)."""
         if item.thread_id is None:
-            raise NotFound(f"Feedback #{item.id} has no thread yet.")
+            raise NotFound(N_("Feedback #{item_id} has no thread yet."), item_id=item.id)
         thread = None if fresh else guild.get_thread(item.thread_id)
         if thread is None:
             try:
                 fetched = await guild.fetch_channel(item.thread_id)
             except discord.NotFound:
-                raise NotFound(f"The thread of feedback #{item.id} was deleted, so I can't update it.") from None
+                raise NotFound(N_("The thread of feedback #{item_id} was deleted, so I can't update it."),
+                               item_id=item.id) from None
             if not isinstance(fetched, discord.Thread):
-                raise NotFound(f"The thread of feedback #{item.id} is gone.")
+                raise NotFound(N_("The thread of feedback #{item_id} is gone."), item_id=item.id)
             thread = fetched
         return thread
 
@@ -162,8 +165,10 @@ class Feedback(Cards, ForumWatch, Notices, Review, Similar, Curation, Screenshot
             return
         if thread.locked or thread.owner_id != me.id:
             state = "locked" if thread.locked else "archived" if thread.archived else "a member's post"
-            raise NotAllowed(f"The thread {thread.mention} is {state}, and I need the Manage Threads permission "
-                             "to update it. A moderator can reopen it or give my role that permission.")
+            raise NotAllowed(N_("The thread {thread_mention} is {state}, and I need the Manage Threads "
+                                "permission to update it. A moderator can reopen it or give my role that "
+                                "permission."),
+                             thread_mention=thread.mention, state=state)
 
     def _kick_notifier(self) -> None:
         self.bot.tasks.spawn(self.bot.scheduler.run_due(), name="feedback-notify")
@@ -174,7 +179,8 @@ class Feedback(Cards, ForumWatch, Notices, Review, Similar, Curation, Screenshot
                         type_: str | None = None) -> None:
         """Answer ``interaction`` with the feedback form (its type picker set to ``type_`` when given)."""
         if type_ is not None and type_ not in TYPES:
-            raise InvalidInput(f"Unknown feedback type {type_!r}: pick one of {', '.join(TYPES)}.")
+            raise InvalidInput(N_("Unknown feedback type {type_}: pick one of {value}."),
+                               type_=repr(type_), value=', '.join(TYPES))
         if beta_id is not None and interaction.guild_id is not None:
             await self.service.beta_forum(interaction.guild_id, beta_id)  # the beta must exist
         if interaction.guild_id is not None:  # over today's limit of reports: refused before the form opens
@@ -186,7 +192,7 @@ class Feedback(Cards, ForumWatch, Notices, Review, Similar, Curation, Screenshot
                           attachments: list[discord.Attachment] | None = None) -> None:
         guild = interaction.guild
         if guild is None:
-            raise InvalidInput("Feedback is given inside a server.")
+            raise InvalidInput(N_("Feedback is given inside a server."))
         shots = check_screenshots(list(attachments or []), i18n.for_reader(interaction))
         draft = dataclasses.replace(validate_draft(type_, title, details, steps, version), screenshots=shots)
         await self._forum(guild, beta_id)
@@ -230,8 +236,9 @@ class Feedback(Cards, ForumWatch, Notices, Review, Similar, Curation, Screenshot
                 **await self.card_message(item, tr, lead=tr("Reported by {member}", member=f"<@{item.reporter_id}>")),
             )
         except discord.Forbidden:
-            raise NotAllowed(f"I'm not allowed to post in {forum.mention}. A moderator can give my role Send "
-                             "Messages and Create Posts there.") from None
+            raise NotAllowed(N_("I'm not allowed to post in {forum_mention}. A moderator can give my role "
+                                "Send Messages and Create Posts there."),
+                             forum_mention=forum.mention) from None
         except discord.HTTPException as exc:
             if exc.code == REQUIRE_TAG_REFUSED:  # the forum began requiring tags after the cache saw it
                 raise self._tag_required(forum, item) from None
@@ -313,7 +320,7 @@ class Feedback(Cards, ForumWatch, Notices, Review, Similar, Curation, Screenshot
         if item is None:
             found = await self.service.by_thread(interaction.channel_id or 0)
             if found is None or found.guild_id != guild.id:
-                raise InvalidInput("Run this inside a feedback thread, or give the item number.")
+                raise InvalidInput(N_("Run this inside a feedback thread, or give the item number."))
             item = found.id
 
         async def defer() -> None:
@@ -341,7 +348,7 @@ class Feedback(Cards, ForumWatch, Notices, Review, Similar, Curation, Screenshot
         if item is None:
             found = await self.service.by_thread(interaction.channel_id or 0)
             if found is None or found.guild_id != guild.id:
-                raise InvalidInput("Run this inside a feedback thread, or give the item number.")
+                raise InvalidInput(N_("Run this inside a feedback thread, or give the item number."))
             item = found.id
         value = {"on": True, "off": False, "default": None}[state]
         staff = member_has(interaction, "staff")  # checked now, when the change happens

@@ -14,6 +14,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.core import i18n
 from bot.core.checks import holds, require
 from bot.core.errors import NO_MENTIONS
 from bot.insights import MAX_FILES_PER_MESSAGE, package
@@ -71,7 +72,8 @@ class Insights(commands.Cog):
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
         numbers = await self.service.overview(interaction.guild_id, self._period(interaction.guild_id, period))
-        rendered = await self.bot.app.charts.draw("render_overview", numbers)  # in the chart process
+        lang = i18n.for_reader(interaction).lang  # the charts speak the staff member's language
+        rendered = await self.bot.app.charts.draw("render_overview", numbers, "png", lang)  # in the chart process
         text = "\n".join(f"**{c.name.title()}**: {c.summary}" for c in rendered)
         await interaction.followup.send(text[:2000], files=_files(rendered), ephemeral=True,
                                         allowed_mentions=NO_MENTIONS)

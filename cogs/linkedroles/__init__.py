@@ -18,6 +18,7 @@ from bot.linkedroles.jobs import CLEAR_EVENT, METADATA_EVENT, SYNC_EVENT
 from bot.linkedroles.service import BATCH_SIZE, SCOPES
 from bot.linkedroles.store import Link
 from bot.platform.errors import InvalidInput, NotAllowed
+from bot.platform.i18n import N_
 from bot.platform.jobs.effects import Retry
 
 if TYPE_CHECKING:
@@ -69,8 +70,9 @@ class LinkedRoles(commands.Cog):
 
     def _client(self) -> OAuth2Client:
         if self.oauth is None:
-            raise NotAllowed("Linked roles are not set up on this bot yet (an admin must set the OAuth2 client "
-                             f"secret in {SECRET_ENV}).")
+            raise NotAllowed(N_("Linked roles are not set up on this bot yet (an admin must set the OAuth2 "
+                                "client secret in {secret_env})."),
+                             secret_env=SECRET_ENV)
         return self.oauth
 
     def redirect_uri(self) -> str:
@@ -87,11 +89,11 @@ class LinkedRoles(commands.Cog):
         try:
             answer = await client.exchange(code, self.redirect_uri())
             if not set(SCOPES) <= set(answer.scope.split()):
-                raise InvalidInput("Discord did not grant what Kudos asked for. Start again from the link.")
+                raise InvalidInput(N_("Discord did not grant what Kudos asked for. Start again from the link."))
             me = await client.me(answer.access)
         except OAuth2Error as exc:
             log.info("linked roles: the code exchange was refused (%s)", exc.status)
-            raise InvalidInput("Discord refused this sign-in (it may have expired). Start again from the link.") from exc
+            raise InvalidInput(N_("Discord refused this sign-in (it may have expired). Start again from the link.")) from exc
         user_id = int(me["id"])
         await self.service.link(user_id, answer.access, answer.refresh, answer.expires_in, answer.scope)
         self.bot.tasks.spawn(self.bot.scheduler.run_due(), name="linked-roles-publish")

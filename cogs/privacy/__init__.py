@@ -17,6 +17,7 @@ from discord.ext import commands
 
 from bot.core.errors import NO_MENTIONS, GuardedCallback, KudosView
 from bot.platform.errors import NotAllowed
+from bot.platform.i18n import N_
 from bot.privacy import RETENTION_EVENT, next_retention_run
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ class ForgetButton(GuardedCallback, discord.ui.DynamicItem[discord.ui.Button],
 
     async def run(self, interaction: discord.Interaction) -> None:
         if interaction.user.id != self.user_id:
-            raise NotAllowed("Only the member who asked can confirm erasing their own data.")
+            raise NotAllowed(N_("Only the member who asked can confirm erasing their own data."))
         await _cog(interaction).forget_confirmed(interaction)
 
 

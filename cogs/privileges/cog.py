@@ -20,6 +20,7 @@ from bot.core.effect_errors import outcome
 from bot.core.errors import NO_MENTIONS
 from bot.platform import markdown
 from bot.platform.errors import InvalidInput
+from bot.platform.i18n import N_
 from bot.platform.jobs.effects import Action, Drop, GiveUp, Retry
 from bot.privileges.jobs import DAILY_EVENT, NOTICE_EVENT, ROLE_EVENT
 
@@ -37,7 +38,7 @@ _PIN_TEXT = {"pin": "pinned: held whatever the window says", "revoke": "revoked:
 
 def _guild(interaction: discord.Interaction) -> discord.Guild:
     if interaction.guild is None:
-        raise InvalidInput("This only works inside a server.")
+        raise InvalidInput(N_("This only works inside a server."))
     return interaction.guild
 
 
@@ -85,7 +86,7 @@ class Privileges(commands.Cog):
                    reason: str) -> None:
         guild = _guild(interaction)
         if member.bot:
-            raise InvalidInput("Bots don't hold privileges.")
+            raise InvalidInput(N_("Bots don't hold privileges."))
         held = await self.bot.app.privileges.set_pin(guild.id, member.id, privilege, mode,  # type: ignore[arg-type]
                                                      actor_id=interaction.user.id, reason=reason)
         await interaction.response.send_message(

@@ -20,6 +20,7 @@ from bot.core.effect_errors import outcome
 from bot.core.errors import NO_MENTIONS, GuardedCallback, KudosModal
 from bot.platform import markdown
 from bot.platform.errors import NotAllowed, NotFound
+from bot.platform.i18n import N_
 from bot.platform.jobs.effects import Action, Drop, GiveUp, Retry
 from bot.privileges.staging import MAX_NOTE, MAX_TITLE, OPEN_EVENT, RELEASE_EVENT, SUGGEST_EVENT
 
@@ -147,8 +148,8 @@ class StagingCog(commands.Cog):
             return
         if interaction.guild_id is None or not await self.bot.app.privileges.holds(
                 interaction.guild_id, interaction.user.id, "review_first_posts"):
-            raise NotAllowed("Only staff and members with the Review first posts privilege can review first posts "
-                             "(/privileges says how to earn it).")
+            raise NotAllowed(N_("Only staff and members with the Review first posts privilege can review first posts "
+                             "(/privileges says how to earn it)."))
 
     # ------------------------------------------------------------------ a help post opened
 
@@ -255,7 +256,7 @@ class StagingCog(commands.Cog):
         try:
             thread = await self.bot.fetch_channel(thread_id)
         except discord.NotFound:
-            raise NotFound("That post is gone.") from None
+            raise NotFound(N_("That post is gone.")) from None
 
         async def rename(title: str) -> None:
             await thread.edit(name=title)  # type: ignore[union-attr]

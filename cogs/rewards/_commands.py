@@ -12,6 +12,7 @@ from bot.core.checks import require
 from bot.core.errors import NO_MENTIONS, KudosView
 from bot.platform.config import RewardConfig
 from bot.platform.errors import InvalidInput, NotAllowed
+from bot.platform.i18n import N_
 from bot.rewards.codes import check_upload, import_summary, mask_code
 from bot.rewards.editing import TRIGGER_HELP, build_rule
 
@@ -28,7 +29,7 @@ class SyncConfirm(KudosView):
     @discord.ui.button(label="Apply", style=discord.ButtonStyle.success)
     async def apply(self, interaction: discord.Interaction, _button: discord.ui.Button[Any]) -> None:
         if interaction.user.id != self.actor_id:
-            raise NotAllowed("Only the staff member who asked for this preview can confirm it.")
+            raise NotAllowed(N_("Only the staff member who asked for this preview can confirm it."))
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
         count = await self.cog.svc.apply_sync(interaction.guild_id, self.rule, actor_id=interaction.user.id)
@@ -97,7 +98,8 @@ class RewardCommands:
         assert interaction.guild_id is not None
         current = await self.svc.rule(interaction.guild_id, name)
         if current.origin == "config":
-            raise NotAllowed(f"Rule {name!r} comes from the config file; change it there.")
+            raise NotAllowed(N_("Rule {name} comes from the config file; change it there."),
+                             name=repr(name))
         options = dict(trigger=trigger, role=role, role_duration_days=role_duration_days, perk_pool=perk_pool,
                        dm=dm, bonus_points=bonus_points, repeatable=repeatable, cooldown_days=cooldown_days,
                        min_account_age_days=min_account_age_days, min_membership_days=min_membership_days,
@@ -142,7 +144,8 @@ class RewardCommands:
         assert interaction.guild_id is not None
         current = await self.svc.rule(interaction.guild_id, name)
         if current.origin == "config":
-            raise NotAllowed(f"Rule {name!r} comes from the config file; remove it there.")
+            raise NotAllowed(N_("Rule {name} comes from the config file; remove it there."),
+                             name=repr(name))
         await self.svc.remove_rule(interaction.guild_id, name, actor_id=interaction.user.id)
         await interaction.response.send_message(f"Removed rule **{name}**.", ephemeral=True)
 
@@ -236,7 +239,7 @@ class PerkCommands:
                         file: discord.Attachment | None = None, codes: str | None = None) -> None:
         assert interaction.guild_id is not None
         if file is None and not codes:
-            raise InvalidInput("Attach a TXT or CSV file of codes, or give a few in `codes`.")
+            raise InvalidInput(N_("Attach a TXT or CSV file of codes, or give a few in `codes`."))
         if file is not None:
             check_upload(file.filename, file.size)
             await interaction.response.defer(ephemeral=True, thinking=True)

@@ -10,6 +10,7 @@ import discord
 from bot.core.checks import member_has
 from bot.core.errors import NO_MENTIONS, GuardedCallback
 from bot.platform.errors import NotAllowed
+from bot.platform.i18n import N_
 
 
 class ApprovalButton(GuardedCallback, discord.ui.DynamicItem[discord.ui.Button],
@@ -29,7 +30,7 @@ class ApprovalButton(GuardedCallback, discord.ui.DynamicItem[discord.ui.Button],
 
     async def run(self, interaction: discord.Interaction) -> None:
         if not member_has(interaction, "staff"):
-            raise NotAllowed("Only staff can approve rewards over budget.")
+            raise NotAllowed(N_("Only staff can approve rewards over budget."))
         assert interaction.guild_id is not None
         bot = interaction.client
         grant = await bot.app.rewards.approve(  # type: ignore[attr-defined]

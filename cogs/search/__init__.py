@@ -24,6 +24,7 @@ from bot.core.effect_errors import outcome as effect_outcome
 from bot.core.errors import NO_MENTIONS, GuardedCallback
 from bot.platform import markdown
 from bot.platform.errors import Conflict, InvalidInput, NotAllowed
+from bot.platform.i18n import N_
 from bot.platform.jobs.effects import Action, Drop, GiveUp, Retry
 from bot.search.service import HELP_SUGGEST_EVENT
 
@@ -149,20 +150,21 @@ class Search(commands.Cog):
     async def solved_it(self, interaction: discord.Interaction, thread_id: int, original_id: int) -> None:
         guild = interaction.guild
         if guild is None:
-            raise InvalidInput("This button works inside a server.")
+            raise InvalidInput(N_("This button works inside a server."))
         fetched = await self.bot.fetch_channel(thread_id)
         if not isinstance(fetched, discord.Thread):
-            raise InvalidInput("That post is gone.")
+            raise InvalidInput(N_("That post is gone."))
         thread = fetched
         if interaction.user.id != thread.owner_id:
-            raise NotAllowed("Only the member who asked can say a suggestion solved it.")
+            raise NotAllowed(N_("Only the member who asked can say a suggestion solved it."))
         if thread.locked or thread.archived:
-            raise Conflict("This post is closed. Reopen it (send a message in it), then press the button again.")
+            raise Conflict(N_("This post is closed. Reopen it (send a message in it), then press the button again."))
         tag_name = self.bot.guild_config(guild.id).solutions.solved_tag
         tag = _solved_tag(thread.parent or guild.get_channel(thread.parent_id or 0), tag_name)
         if tag is None:
-            raise InvalidInput(f"The forum <#{thread.parent_id}> has no “{tag_name}” tag. A moderator can add it, or "
-                               "set solutions.solved_tag to an existing tag.")
+            raise InvalidInput(N_("The forum <#{parent_id}> has no “{tag_name}” tag. A moderator can add it, "
+                                  "or set solutions.solved_tag to an existing tag."),
+                               parent_id=thread.parent_id, tag_name=tag_name)
         before = list(thread.applied_tags)
         await interaction.response.defer(thinking=True)
 
@@ -172,8 +174,9 @@ class Search(commands.Cog):
             try:
                 await thread.edit(applied_tags=[*before, tag][-5:])
             except discord.Forbidden as exc:
-                raise NotAllowed(f"I couldn't tag this post “{tag.name}”: I need the Manage Threads permission in "
-                                 f"<#{thread.parent_id}>. Nothing was recorded.") from exc
+                raise NotAllowed(N_("I couldn't tag this post “{tag_name}”: I need the Manage Threads "
+                                    "permission in <#{parent_id}>. Nothing was recorded."),
+                                 tag_name=tag.name, parent_id=thread.parent_id) from exc
 
         helped = await self.service.solved_it(guild.id, thread_id, original_id, actor_id=interaction.user.id,
                                               title=thread.name, apply=apply)

@@ -13,6 +13,7 @@ from discord.ext import commands
 from bot.core.checks import member_has, require
 from bot.core.errors import NO_MENTIONS
 from bot.platform.errors import InvalidInput
+from bot.platform.i18n import N_
 from bot.platform.markdown import inline
 from bot.settings.keys import all_keys, find_key
 
@@ -118,14 +119,15 @@ class Settings(commands.Cog):
     async def import_(self, interaction: discord.Interaction, file: discord.Attachment) -> None:
         assert interaction.guild_id is not None
         if file.size > MAX_IMPORT_BYTES:
-            raise InvalidInput(f"That file is {file.size // 1024} KB; the limit is {MAX_IMPORT_BYTES // 1024} KB.")
+            raise InvalidInput(N_("That file is {value} KB; the limit is {value_b} KB."),
+                               value=file.size // 1024, value_b=MAX_IMPORT_BYTES // 1024)
         if not file.filename.lower().endswith((".toml", ".txt")):
-            raise InvalidInput("Upload a .toml file (as `/settings export` writes it).")
+            raise InvalidInput(N_("Upload a .toml file (as `/settings export` writes it)."))
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             text = (await file.read()).decode("utf-8")
         except UnicodeDecodeError:
-            raise InvalidInput("That file is not UTF-8 text. Nothing was changed.") from None
+            raise InvalidInput(N_("That file is not UTF-8 text. Nothing was changed.")) from None
         changed = await self.service.import_(interaction.guild_id, text, interaction.user.id)
         if changed:
             lines = [f"Imported: {len(changed)} setting(s) changed.", *(_line(s) for s in changed)]

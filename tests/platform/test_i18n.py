@@ -35,12 +35,16 @@ def placeholders(text: str) -> set[str]:
 
 
 def test_the_template_holds_every_message_the_code_says() -> None:
-    """``make i18n`` was run: each message wrapped in the code (tr, ngettext, N_) is in kudos.pot."""
+    """``make i18n`` was run: each message wrapped in the code (tr, ngettext, N_) and in the dashboard's
+    templates (``{{ tr("…") }}``) is in kudos.pot."""
     in_code = set()
     for method in ("bot", "cogs"):
         for _file, _line, message, _comments, _context in extract_from_dir(
                 ROOT / method, method_map=[("**.py", "python")], keywords=KEYWORDS):
             in_code.add(message)
+    for _file, _line, message, _comments, _context in extract_from_dir(  # the dashboard's templates
+            ROOT / "bot" / "web" / "templates", method_map=[("**.html", "jinja2")], keywords=KEYWORDS):
+        in_code.add(message)
     pot = {m.id for m in template() if m.id and not m.context}
     missing = sorted(str(m) for m in in_code - pot)
     assert not missing, f"run `make i18n`: messages missing from bot/locale/kudos.pot: {missing[:5]}"

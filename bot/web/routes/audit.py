@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from aiohttp import web
 
+from bot.platform.i18n import N_
 from bot.web.app import MAX_ID, render
 from bot.web.security import Refused, Staff, staff
 
@@ -16,7 +17,7 @@ def _day(value: str | None, name: str) -> date | None:
     try:
         return date.fromisoformat(value[:10])
     except ValueError:
-        raise Refused(400, f"The {name} date must look like 2026-01-31.") from None
+        raise Refused(400, N_("The {name} date must look like 2026-01-31."), name=name) from None
 
 
 @staff
@@ -24,10 +25,10 @@ async def audit(request: web.Request, ctx: Staff) -> web.StreamResponse:
     q = request.query
     member_text = (q.get("member") or "").strip()
     if member_text and not (member_text.isascii() and member_text.isdigit() and int(member_text) <= MAX_ID):
-        raise Refused(400, "Filter by a member's numeric id (copy it from their profile page).")
+        raise Refused(400, N_("Filter by a member's numeric id (copy it from their profile page)."))
     action = (q.get("action") or "").strip()
     if len(action) > 50:
-        raise Refused(400, "The action filter is too long.")
+        raise Refused(400, N_("The action filter is too long."))
     start, end = _day(q.get("from"), "start"), _day(q.get("to"), "end")
     since = datetime(start.year, start.month, start.day, tzinfo=UTC) if start else None
     until = datetime(end.year, end.month, end.day, tzinfo=UTC) + timedelta(days=1) if end else None

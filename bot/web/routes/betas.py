@@ -13,6 +13,7 @@ from aiohttp import web
 from bot.betas.models import MAX_INCENTIVE, MAX_NAME, MAX_TEXT, parse_when
 from bot.core.effects import BetaEffects
 from bot.platform.errors import KudosError
+from bot.platform.i18n import N_
 from bot.web.app import render, status_of
 from bot.web.routes.perks import number
 from bot.web.security import Refused, Staff, staff
@@ -25,7 +26,7 @@ NUMBERS = ("capacity", "min_points", "account_age_days")
 def _cog(ctx: Staff) -> BetaEffects:
     cog = ctx.bot.effects.betas
     if cog is None:
-        raise Refused(503, "The betas feature is not loaded.")
+        raise Refused(503, N_("The betas feature is not loaded."))
     return cog
 
 
@@ -65,7 +66,7 @@ async def close_beta(request: web.Request, ctx: Staff) -> web.StreamResponse:
     beta_id = int(request.match_info["beta_id"])
     found = await ctx.bot.app.betas.get(ctx.guild.id, beta_id)
     if ctx.field("confirm", max_len=10) != "yes":
-        raise Refused(400, "Tick the confirmation box to close the beta.")
+        raise Refused(400, N_("Tick the confirmation box to close the beta."))
     cog = _cog(ctx)
     result = await cog.close_now(ctx.guild, found, actor_id=ctx.member.id)
     await cog.refresh(ctx.guild.id, found.id)
@@ -82,8 +83,8 @@ def _picked(ctx: Staff, key: str, kinds: tuple[type, ...]) -> Any:
     found = (ctx.guild.get_role(int(text)) if kinds == (discord.Role,) else ctx.guild.get_channel(int(text))
              ) if text.isdigit() else None
     if found is None or not isinstance(found, kinds):
-        raise Refused(400, f"The field {key!r} names no {'role' if kinds == (discord.Role,) else 'such channel'} "
-                           "of this server.")
+        raise Refused(400, N_("The field {key} names no {value} of this server."),
+                           key=repr(key), value='role' if kinds == (discord.Role,) else 'such channel')
     return found
 
 

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from bot.feedback.export import export_csv
 from bot.insights.models import PERIODS
+from bot.platform.i18n import N_
 from bot.web.security import Refused, Staff, staff
 
 
@@ -27,7 +28,7 @@ async def feedback(request: web.Request, ctx: Staff) -> web.StreamResponse:
 async def ledger(request: web.Request, ctx: Staff) -> web.StreamResponse:
     period = ctx.field("period", max_len=10) or ctx.bot.guild_config(ctx.guild.id).insights.default_period
     if period not in PERIODS:
-        raise Refused(400, f"Unknown period: use one of {', '.join(PERIODS)}.")
+        raise Refused(400, N_("Unknown period: use one of {value}."), value=', '.join(PERIODS))
     found = await ctx.bot.app.insights.export(ctx.guild.id, "contributions", period)
     return _download(found.data, found.filename.replace("contributions-", "ledger-", 1))
 

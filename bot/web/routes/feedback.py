@@ -7,6 +7,7 @@ from aiohttp import web
 
 from bot.feedback import STAFF_STATUSES, STATUSES, TYPES, label
 from bot.feedback.models import MAX_NOTE, MAX_VERSION
+from bot.platform.i18n import N_
 from bot.web.app import render
 from bot.web.security import Refused, Staff, staff
 
@@ -49,15 +50,15 @@ async def change_status(request: web.Request, ctx: Staff) -> web.StreamResponse:
     item_id = int(request.match_info["item_id"])
     status = ctx.field("status", max_len=20, required=True)
     if status not in STAFF_STATUSES:
-        raise Refused(400, f"Unknown status: use one of {', '.join(STAFF_STATUSES)}.")
+        raise Refused(400, N_("Unknown status: use one of {value}."), value=', '.join(STAFF_STATUSES))
     note = ctx.field("note", max_len=MAX_NOTE)
     version = ctx.field("version", max_len=MAX_VERSION)
     of_text = ctx.field("of", max_len=18)
     if of_text is not None and not of_text.isdigit():
-        raise Refused(400, "'Duplicate of' takes a feedback number.")
+        raise Refused(400, N_("'Duplicate of' takes a feedback number."))
     cog = ctx.bot.effects.feedback
     if cog is None:
-        raise Refused(503, "The feedback feature is not loaded.")
+        raise Refused(503, N_("The feedback feature is not loaded."))
     change, problems = await cog.set_status(ctx.guild, item_id, status, actor_id=ctx.member.id, note=note,
                                             version=version, of=int(of_text) if of_text else None)
     text = f"Feedback #{change.item.id} is now {label(change.item.status).lower()}."

@@ -15,6 +15,7 @@ import secrets
 
 from aiohttp import web
 
+from bot.platform.i18n import N_
 from bot.web.app import render
 from bot.web.security import BOT_KEY, SECURE_KEY, Refused
 
@@ -29,7 +30,7 @@ MAX_PARAM = 512
 def _effects(request: web.Request):  # type: ignore[no-untyped-def]
     bot = request.app[BOT_KEY]
     if not bot.app.linked_roles.enabled or bot.effects.linked_roles is None:
-        raise Refused(404, "Linked roles are not turned on for this bot.")
+        raise Refused(404, N_("Linked roles are not turned on for this bot."))
     return bot.effects.linked_roles
 
 
@@ -45,7 +46,7 @@ async def start(request: web.Request) -> web.StreamResponse:
 def _param(request: web.Request, name: str) -> str:
     value = request.query.get(name, "")
     if len(value) > MAX_PARAM:
-        raise Refused(400, f"The {name} in this address is too long.")
+        raise Refused(400, N_("The {name} in this address is too long."), name=name)
     return value
 
 
@@ -53,13 +54,13 @@ async def callback(request: web.Request) -> web.StreamResponse:
     effects = _effects(request)
     state, expected = _param(request, "state"), request.cookies.get(STATE_COOKIE, "")
     if not state or not expected or not hmac.compare_digest(state.encode(), expected.encode()):
-        raise Refused(403, "This sign-in did not start here (the state check failed). Open the link again.")
+        raise Refused(403, N_("This sign-in did not start here (the state check failed). Open the link again."))
     if _param(request, "error"):
         page = render(request, "linked.html", linked=False)
     else:
         code = _param(request, "code")
         if not code:
-            raise Refused(400, "Discord sent no code. Open the link again.")
+            raise Refused(400, N_("Discord sent no code. Open the link again."))
         await effects.complete(code)
         page = render(request, "linked.html", linked=True)
     page.del_cookie(STATE_COOKIE, path=PATH)  # a state is used once

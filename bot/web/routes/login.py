@@ -11,7 +11,9 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from bot.dashboard import SESSION_TTL
+from bot.platform.i18n import N_
 from bot.web.app import render
+from bot.web.lang import request_translator
 from bot.web.security import (
     BOT_KEY,
     COOKIE,
@@ -37,7 +39,7 @@ async def home(request: web.Request) -> web.StreamResponse:
 
 def _token(value: object) -> str:
     if not isinstance(value, str) or not value or len(value) > MAX_TOKEN:
-        raise Refused(400, "This login link is not valid. Run /dashboard in your server for a new one.")
+        raise Refused(400, N_("This login link is not valid. Run /dashboard in your server for a new one."))
     return value
 
 
@@ -57,12 +59,13 @@ async def login(request: web.Request) -> web.StreamResponse:
     origin = request.headers.get("Origin")
     # "null" is an opaque origin (a sandboxed frame, a data: page, a file): never the dashboard's own page.
     if origin is not None and (origin == "null" or urlsplit(origin).netloc != request.host):
-        raise Refused(403, "This login did not come from the dashboard's own page.")
+        raise Refused(403, N_("This login did not come from the dashboard's own page."))
     form = await read_form(request)
     token = _token(form.get("token"))
     bot = request.app[BOT_KEY]
     claims = bot.app.web.check_link(token)
-    refused = await staff_refusal(bot, claims.guild_id, claims.user_id, "use the dashboard")
+    refused = await staff_refusal(bot, claims.guild_id, claims.user_id, N_("use the dashboard"),
+                                  tr=request_translator(request))
     if refused is not None:
         raise Refused(403, refused)
     cookie, _session = await bot.app.web.start_session(claims)
@@ -79,7 +82,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
     csrf = form.get(CSRF_FIELD)
     if session is not None:
         if not isinstance(csrf, str) or len(csrf) > _MAX or not bot.app.web.csrf_ok(session, csrf):
-            raise Refused(403, "This form did not come from the dashboard (CSRF check). Reload the page and try again.")
+            raise Refused(403, N_("This form did not come from the dashboard (CSRF check). Reload the page and try again."))
         await bot.app.web.logout(cookie)
     response = render(request, "logged_out.html")
     clear_session_cookie(request, response)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.platform.errors import NotFound
+from bot.platform.i18n import N_
 from bot.web.app import render
 from bot.web.security import Refused, Staff, staff
 
@@ -16,7 +17,8 @@ RESULTS = 50
 async def members(request: web.Request, ctx: Staff) -> web.StreamResponse:
     query = (request.query.get("q") or "").strip()
     if len(query) > MAX_QUERY:
-        raise Refused(400, f"The search is too long (at most {MAX_QUERY} characters).")
+        raise Refused(400, N_("The search is too long (at most {max_query} characters)."),
+                           max_query=MAX_QUERY)
     found: dict[int, str] = {}
     if query:
         needle = query.casefold()
@@ -40,7 +42,7 @@ async def profile(request: web.Request, ctx: Staff) -> web.StreamResponse:
     receipts = await services.ledger.history(ctx.guild.id, user_id, limit=100)
     grants = await services.rewards.history(ctx.guild.id, user_id, limit=100)
     if member is None and not receipts and not grants:
-        raise NotFound(f"There is no member {user_id} in this server.")
+        raise NotFound(N_("There is no member {user_id} in this server."), user_id=user_id)
     return render(request, "member.html", ctx=ctx, active="members", user_id=user_id, member=member,
                   profile=prof, receipts=receipts, grants=grants)
 

@@ -9,6 +9,7 @@ from aiohttp import web
 from bot.core.checks import holds
 from bot.insights.models import PERIODS
 from bot.web.app import render
+from bot.web.lang import request_translator
 from bot.web.security import Staff, staff
 
 
@@ -21,19 +22,21 @@ async def overview(request: web.Request, ctx: Staff) -> web.StreamResponse:
     insights = bot.app.insights
     numbers = await insights.overview(gid, period)
     week = numbers if period == "7d" else await insights.overview(gid, "7d")
-    rendered = await bot.app.charts.draw("render_overview", numbers, "svg")  # in the chart process
+    lang = request_translator(request).lang  # the charts' labels in the page's language
+    rendered = await bot.app.charts.draw("render_overview", numbers, "svg", lang)  # in the chart process
     images = [(c.title, c.summary, "data:image/svg+xml;base64," + base64.b64encode(c.data).decode("ascii"))
               for c in rendered]
     grants = await bot.app.rewards.grant_counts(gid, days=7)
+    tr = request_translator(request)
     counts = [
-        ("Contributions", week.kinds.total),
-        ("Feedback reports", week.feedback.total),
-        ("Betas announced", week.betas.announced),
-        ("Beta joins", week.betas.joined),
-        ("Help posts", week.help.posts),
-        ("Help posts solved", week.help.solved),
-        ("Rewards granted", sum(grants.values())),
-        ("Rewards failed", grants.get("failed", 0)),
+        (tr("Contributions"), week.kinds.total),
+        (tr("Feedback reports"), week.feedback.total),
+        (tr("Betas announced"), week.betas.announced),
+        (tr("Beta joins"), week.betas.joined),
+        (tr("Help posts"), week.help.posts),
+        (tr("Help posts solved"), week.help.solved),
+        (tr("Rewards granted"), sum(grants.values())),
+        (tr("Rewards failed"), grants.get("failed", 0)),
     ]
     failed = await bot.app.rewards.failed_grants(gid, limit=20)
     # What the brand gave back (bot.giveback): the monthly balance, and members who gave much and got nothing.

@@ -7,6 +7,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.platform.config.base import MAX_COUNT
+from bot.platform.i18n import N_
 from bot.rewards.codes import MAX_UPLOAD_BYTES, check_upload, import_summary
 from bot.web.routes.rewards import rewards_page
 from bot.web.security import Refused, Staff, staff, staff_upload
@@ -22,9 +23,11 @@ def number(ctx: Staff, name: str, *, default: int, low: int = 0, high: int = MAX
     try:
         value = int(text)
     except ValueError:
-        raise Refused(400, f"The field {name!r} takes a whole number (got {text[:12]!r}).") from None
+        raise Refused(400, N_("The field {name} takes a whole number (got {value})."),
+                           name=repr(name), value=repr(text[:12])) from None
     if not low <= value <= high:
-        raise Refused(400, f"The field {name!r} must be between {low} and {high}.")
+        raise Refused(400, N_("The field {name} must be between {low} and {high}."),
+                           name=repr(name), low=low, high=high)
     return value
 
 
@@ -45,7 +48,7 @@ async def add_codes(request: web.Request, ctx: Staff) -> web.StreamResponse:
     pool = request.match_info["pool"]
     upload = ctx.files.get("file")
     if upload is None or not upload.data:
-        raise Refused(400, "Choose a .txt (one code a line) or .csv (code[,expiry]) file to upload.")
+        raise Refused(400, N_("Choose a .txt (one code a line) or .csv (code[,expiry]) file to upload."))
     check_upload(upload.filename, len(upload.data))
     report, added = await ctx.bot.app.rewards.add_codes(ctx.guild.id, pool, upload.data, upload.filename,
                                                         actor_id=ctx.member.id)

@@ -15,6 +15,7 @@ from aiohttp import web
 from bot.core.effects import RewardEffects
 from bot.platform.config import RewardConfig
 from bot.platform.errors import Conflict, InvalidInput, KudosError, NotAllowed
+from bot.platform.i18n import N_
 from bot.rewards.editing import TRIGGER_HELP, build_rule, digest, form_base, trigger_text
 from bot.rewards.rules import Rule
 from bot.web.app import render, status_of
@@ -32,7 +33,7 @@ CHECKS = ("repeatable", "demote")
 def _effects(ctx: Staff) -> RewardEffects:
     found = ctx.bot.effects.rewards
     if found is None:
-        raise Refused(503, "The rewards feature is not loaded.")
+        raise Refused(503, N_("The rewards feature is not loaded."))
     return found
 
 
@@ -71,7 +72,8 @@ async def edit_rule(request: web.Request, ctx: Staff) -> web.StreamResponse:
     name = (request.query.get("name") or "").strip()[:MAX_NAME]
     rule = await ctx.bot.app.rewards.rule(ctx.guild.id, name)
     if rule.origin == "config":
-        raise NotAllowed(f"Rule {name!r} comes from the config file; change it there.")
+        raise NotAllowed(N_("Rule {name} comes from the config file; change it there."),
+                         name=repr(name))
     return await _form(request, ctx, mode="edit", values=values_of(rule.config))
 
 
@@ -86,7 +88,7 @@ def _options(ctx: Staff) -> dict[str, Any]:
         if text is None:
             continue
         if not text.isdigit() or ctx.guild.get_role(int(text)) is None:
-            raise Refused(400, f"The field {key!r} names no role of this server.")
+            raise Refused(400, N_("The field {key} names no role of this server."), key=repr(key))
         options[key] = int(text)
     for key in CHECKS:
         options[key] = ctx.form.get(key) == "on"
@@ -116,7 +118,8 @@ async def save_rule(request: web.Request, ctx: Staff) -> web.StreamResponse:
     if mode == "edit":
         current = await svc.rule(ctx.guild.id, name)
         if current.origin == "config":
-            raise NotAllowed(f"Rule {name!r} comes from the config file; change it there.")
+            raise NotAllowed(N_("Rule {name} comes from the config file; change it there."),
+                             name=repr(name))
         base = {**form_base(current.config), "name": name}
     else:
         base = {"name": name}
@@ -125,7 +128,7 @@ async def save_rule(request: web.Request, ctx: Staff) -> web.StreamResponse:
         await svc.check_rule(ctx.guild.id, config)
         _effects(ctx).check_role(ctx.guild, config)
         if mode == "new" and name in {r.name for r in await svc.rules(ctx.guild.id)}:
-            raise Conflict(f"A rule called {name!r} exists already; edit it instead.")
+            raise Conflict(N_("A rule called {name} exists already; edit it instead."), name=repr(name))
     except (KudosError, Refused) as exc:
         return await _form(request, ctx, mode=mode, values=values, http_status=status_of(exc), problem=str(exc))
     fingerprint = digest(config)

@@ -13,6 +13,7 @@ import discord
 from aiohttp import web
 
 from bot.platform.errors import Conflict, InvalidInput
+from bot.platform.i18n import N_
 from bot.settings import RESET, Setting
 from bot.settings.keys import parse_value, toml_value
 from bot.web.app import render
@@ -79,7 +80,8 @@ def _submitted(setting: Setting, form: Any) -> Any:
     if not isinstance(value, str):
         return None
     if len(value) > MAX_VALUE:
-        raise Refused(400, f"The field {setting.key.path!r} is too long (at most {MAX_VALUE} characters).")
+        raise Refused(400, N_("The field {path} is too long (at most {max_value} characters)."),
+                           path=repr(setting.key.path), max_value=MAX_VALUE)
     return value if setting.key.kind == "text" else value.strip()
 
 
@@ -90,7 +92,7 @@ def _value(setting: Setting, text: Any) -> Any:
         return [int(t) if t.isdigit() else t for t in text]
     if kind == "bool":
         if text not in ("true", "false"):
-            raise InvalidInput("choose true or false")
+            raise InvalidInput(N_("choose true or false"))
         return text == "true"
     if kind in ("role", "channel"):
         return int(text) if text.isdigit() else text
@@ -129,7 +131,7 @@ async def save(request: web.Request, ctx: Staff) -> web.StreamResponse:
     groups = _groups(ctx, svc.show(ctx.guild.id))
     group = groups.get("" if name == "roles" else name)
     if group is None:
-        raise Refused(404, "No such group of settings.")
+        raise Refused(404, N_("No such group of settings."))
     form = await request.post()  # the same form the staff check read (aiohttp keeps it): multi-selects
     changes: dict[str, Any] = {}
     expected: dict[str, int] = {}
@@ -139,7 +141,8 @@ async def save(request: web.Request, ctx: Staff) -> web.StreamResponse:
         if version is None:
             continue  # not in this form
         if not isinstance(version, str) or not version.isdigit() or len(version) > 9:
-            raise Refused(400, f"The version of {item.key!r} is not a number: reload the page.")
+            raise Refused(400, N_("The version of {key} is not a number: reload the page."),
+                               key=repr(item.key))
         if form.get(f"reset:{item.key}") == "1":
             if setting.source == "server":
                 changes[item.key], expected[item.key] = RESET, int(version)
