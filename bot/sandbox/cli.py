@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import signal
 import sys
 from collections.abc import Iterator
@@ -14,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from bot.core.logs import setup_logging
+from bot.core.oauth2 import SECRET_ENV
 from bot.platform.config import ConfigError, merge_overrides
 from bot.sandbox.harness import Harness
-from bot.sandbox.runner import ScenarioRunner
+from bot.sandbox.runner import SANDBOX_SECRET, ScenarioRunner
 from bot.sandbox.scenario import ScenarioError, load
 
 
@@ -64,7 +66,11 @@ async def run_scenario(path: Path, *, json_out: str | None, database_url: str | 
     out("   (the real bot, talking to a local Discord emulator; nothing leaves this machine)")
     # The dashboard is on in the sandbox: on localhost, on a free port unless --dashboard keeps it open.
     web = {"web": {"enabled": True, "host": "127.0.0.1", "port": port if dashboard else 0}}
-    harness = Harness(scenario.world, merge_overrides(web, scenario.config), database_url=database_url)
+    config = merge_overrides(web, scenario.config)
+    if (config.get("linked_roles") or {}).get("enabled"):
+        # the sandbox is its own Developer Portal: the bot gets the client secret it would (docs/linked-roles.md)
+        os.environ.setdefault(SECRET_ENV, SANDBOX_SECRET)
+    harness = Harness(scenario.world, config, database_url=database_url)
     with quick_http_retries():
         return await _run(harness, scenario, out, json_out=json_out, dashboard=dashboard)
 

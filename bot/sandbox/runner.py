@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from sqlalchemy import func, select
 
+from bot.core.oauth2 import SECRET_ENV
 from bot.emulator import EmulatorError
+from bot.emulator.routes_apps import qualifies
 from bot.ledger.tables import contributions
 from bot.platform.clock import parse_duration
 from bot.rewards.codes import mask_code
@@ -19,6 +22,9 @@ from bot.sandbox.summary import summarize
 from bot.sandbox.transcript import V2, Transcript, describe_message, walk_components
 
 log = logging.getLogger(__name__)
+# The client secret the sandbox's own "Developer Portal" gives the bot when a scenario turns Linked Roles on
+# (bot/sandbox/cli.py sets it before the bot starts, unless the environment has one).
+SANDBOX_SECRET = "sandbox-oauth2-client-secret"
 
 
 def _text_of(message: Any) -> str:
@@ -211,6 +217,8 @@ class ScenarioRunner:
                 return f"time passes: {r['advance']}"
             case "restart":
                 return "the bot restarts"
+            case "link_roles":
+                return f"{who} links Kudos in the server's Linked Roles menu (Kudos' verification URL)"
             case "fault":
                 return f"fault injected: {r['fault']}"
             case "expect":
@@ -277,8 +285,27 @@ class ScenarioRunner:
                 await self.fault(step, dict(r["fault"]))
             case "restart":
                 await self.h.restart()
+            case "link_roles":
+                await self.link_roles(step, actor)
             case "expect":
                 pass
+
+    async def link_roles(self, step: Step, actor: Any) -> None:
+        """The member opens the verification URL, authorises Kudos on Discord's consent screen and comes back
+        (docs/linked-roles.md). The sandbox is its own Developer Portal: it sets the OAuth2 redirect and a client
+        secret the first time. Prints the role connection Discord now holds."""
+        bot = self.h.bot
+        if bot is None or bot.web is None or not bot.config.linked_roles.enabled:
+            raise ScenarioError("link_roles needs [config.web] enabled = true and [config.linked_roles] "
+                                "enabled = true", step.number)
+        self.h.developer_portal_linked_roles(os.environ.get(SECRET_ENV) or SANDBOX_SECRET)
+        status, page = await actor.link_roles()
+        if status != 200:
+            raise ScenarioError(f"linking failed: HTTP {status}: {_page_text(page)[:300]}", step.number)
+        await self.h.settle()
+        found = self.h.emu.oauth.connections.get(actor.id) or {}
+        numbers = ", ".join(f"{k} {v}" for k, v in sorted((found.get("metadata") or {}).items()))
+        self.out(f"  → Discord holds {actor.name}'s role connection: {numbers or 'no numbers yet'}")
 
     def _label(self, step: Step, object_id: int) -> None:
         if step.label:
@@ -332,7 +359,7 @@ class ScenarioRunner:
             self.out("  ✓ " + ", ".join(f"{k} {v}" for k, v in localised.items()))
 
     async def _problems(self, step: Step, expect: dict[str, Any]) -> list[str]:
-        if step.actor is None and any(k in expect for k in ("has_role", "lacks_role", "dm_contains",
+        if step.actor is None and any(k in expect for k in ("has_role", "lacks_role", "dm_contains", "linked_role",
                                                             "ephemeral_contains", "points", "no_dm",
                                                             "dm_lacks", "dm_count")):
             raise ScenarioError("this expectation needs `as = \"member\"`", step.number)
@@ -342,6 +369,13 @@ class ScenarioRunner:
             problems.append(f"{actor.name} lacks the role {expect['has_role']!r} (has {actor.roles()})")
         if "lacks_role" in expect and expect["lacks_role"] in actor.roles():
             problems.append(f"{actor.name} has the role {expect['lacks_role']!r}")
+        if "linked_role" in expect:
+            # a server role with a Linked Roles requirement (each key: "at least N", the records' type 2)
+            for key, wanted in dict(expect["linked_role"]).items():
+                if not qualifies(self.h.emu, actor.id, str(key), int(wanted)):
+                    have = ((self.h.emu.oauth.connections.get(actor.id) or {}).get("metadata") or {}).get(key)
+                    problems.append(f"{actor.name} does not meet the linked role's requirement {key} ≥ {wanted} "
+                                    f"(their role connection: {have if have is not None else 'none'})")
         if "dm_contains" in expect and not any(expect["dm_contains"] in _text_of(m) for m in actor.dms()):
             problems.append(f"no DM to {actor.name} contains {expect['dm_contains']!r}")
         if expect.get("no_dm") and actor.dms():
@@ -487,3 +521,11 @@ class ScenarioRunner:
 
 
 __all__ = ["ScenarioRunner", "describe_message"]
+
+
+def _page_text(page: str) -> str:
+    """A web page's text, for a one-line error."""
+    import re
+
+    body = page.split("<body", 1)[-1]
+    return " ".join(re.sub(r"<[^>]+>", " ", body).split())

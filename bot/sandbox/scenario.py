@@ -17,14 +17,14 @@ from bot.platform.clock import parse_duration
 from bot.sandbox.harness import ChannelSpec, MemberSpec, RoleSpec, WorldSpec
 
 ACTIONS = ("say", "post", "slash", "context_menu", "click", "modal", "react", "unreact", "join", "leave",
-           "set_roles", "advance", "fault", "restart", "expect")
+           "set_roles", "advance", "fault", "restart", "link_roles", "expect")
 NO_ACTOR = {"advance", "fault", "restart"}
 # Expectations about a channel, not a member: an ``expect`` step of only these needs no ``as``.
 CHANNEL_EXPECTS = {"message_in", "contains", "message_lacks", "no_message_in", "message_count"}
 STEP_KEYS = {"as", "id", "in", "content", "tags", "options", "target", "on", "contains", "note", *ACTIONS}
 EXPECT_KEYS = {"has_role", "lacks_role", "dm_contains", "ephemeral_contains", "message_in", "contains", "points",
                "kind", "no_dm", "interaction_failed", "dm_lacks", "message_lacks", "no_message_in", "dm_count",
-               "message_count"}
+               "message_count", "linked_role"}
 CHANNEL_TYPES = {"text", "forum", "announcement"}
 # ``--locale`` takes a catalogue or a Discord locale; a catalogue plays as this Discord locale.
 DISCORD_LOCALE = {"en": "en-US", "de": "de", "fr": "fr", "es": "es-ES", "pt_BR": "pt-BR", "ja": "ja"}
