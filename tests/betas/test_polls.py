@@ -11,7 +11,7 @@ import discord
 import pytest
 
 from bot.betas.tables import beta_poll_voters, beta_polls, betas
-from bot.emulator import world_polls
+from bot.emulator import rules, world_polls
 from bot.emulator.rules import ApiError
 from bot.sandbox.harness import Harness
 from tests.betas.test_e2e import announcement, bot_config, create, rows, world  # noqa: F401 - fixtures
@@ -124,3 +124,30 @@ async def test_emulator_poll_votes_and_answer_voters(kudos: Harness) -> None:
     with pytest.raises(discord.HTTPException) as refused:
         await sent.edit(content="changed")
     assert refused.value.code == 50035
+
+
+async def test_the_poll_job_survives_500s_and_posts_once(kudos: Harness) -> None:
+    """A 5xx is retried (opcodes-and-status-codes.mdx): the poll goes out once Discord answers, once."""
+    beta = await _open_beta(kudos)
+    outage = kudos.emu.faults.add(route="POST /channels/{channel_id}/messages", status=500, count=10)
+    done = await kudos.member("sam").slash("beta poll", beta="Photos v2", question=QUESTION, answers="a;b")
+    assert "Discord isn't answering" in (done.content or ""), done.content
+    assert outage.hits > 0 and (await rows(kudos, beta_polls))[0].status == "pending"
+    for _ in range(8):
+        await kudos.advance(timedelta(minutes=5))
+        if (await rows(kudos, beta_polls))[0].status == "posted":
+            break
+    msg = _poll_message(kudos, beta.thread_id)  # exactly one
+    assert (await rows(kudos, beta_polls))[0].message_id == msg.id
+
+
+async def test_a_poll_without_send_polls_is_told_to_the_staff_log(kudos: Harness) -> None:
+    """permissions.mdx: SEND_POLLS; without it Discord answers 50013, the job fails at once, staff hear why."""
+    await _open_beta(kudos)
+    everyone = kudos.emu.state.guilds[kudos.guild_id].roles[kudos.guild_id]
+    everyone.permissions &= ~rules.SEND_POLLS
+    done = await kudos.member("sam").slash("beta poll", beta="Photos v2", question=QUESTION, answers="a;b")
+    assert "could not be posted" in (done.content or ""), done.content
+    assert (await rows(kudos, beta_polls))[0].status == "failed"
+    staff_log = [m.content or "" for m in kudos.emu.messages(kudos.channel_id("staff-log"))]
+    assert any("post a poll of beta" in line and "Send Polls" in line for line in staff_log), staff_log
