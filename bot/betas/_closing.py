@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.announcements import budget
+from bot.betas import polls
 from bot.betas import store as repo
 from bot.betas._common import NUDGE_DM, REMINDER_DM, OutboundFn
 from bot.betas.models import CloseResult
@@ -139,10 +140,12 @@ class _Closing:
                        fb: dict[int, int]) -> str:
         n = await repo.counts(conn, row.id)
         ever = len(joined) + n.get("left", 0)
-        active = sum(1 for p in joined if fb.get(p.user_id))
+        voted = await polls.poll_participants(conn, row.id)
+        active = sum(1 for p in joined if fb.get(p.user_id) or p.user_id in voted)
         lines = [f"**Beta {row.name} closed.**",
                  f"Joined: {ever} ({len(joined)} still in at the end, {n.get('left', 0)} left) · "
-                 f"waitlist at close: {n.get('waitlisted', 0)} · active (gave feedback): {active}"]
+                 f"waitlist at close: {n.get('waitlisted', 0)} · active (gave feedback"
+                 + (" or voted in a poll" if voted else "") + f"): {active}"]
         breakdown = await feedback_queries.beta_breakdown(conn, row.id)
         if breakdown:
             by_type: dict[str, list[str]] = {}
@@ -155,6 +158,7 @@ class _Closing:
         if fb:
             top = sorted(fb.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
             lines.append("Top contributors: " + ", ".join(f"<@{u}> ({k})" for u, k in top))
+        lines += await polls.summary_lines(conn, row.id)
         if breakdown and any(st == "shipped" for _, st, _ in breakdown):
             lines.append(f"Thank the members whose feedback shipped: `/announce changes beta:{row.name}`.")
         return "\n".join(lines)[:1900]

@@ -53,6 +53,7 @@ from bot.betas._common import (
 )
 from bot.betas._joining import _Joining
 from bot.betas.models import Beta, BetaDraft, Eligibility, Participant, validate_draft
+from bot.betas.polls import _Polls
 from bot.feedback import queries as feedback_queries
 from bot.ledger import LedgerService
 from bot.platform import audit
@@ -65,7 +66,7 @@ from bot.platform.spreadsheet import csv_bytes
 from bot.rewards import RewardsService
 
 
-class BetaService(_Announcing, _Joining, _Closing):
+class BetaService(_Announcing, _Joining, _Closing, _Polls):
     def __init__(
         self,
         db: Database,

@@ -67,3 +67,43 @@ beta_participants = Table(
     CheckConstraint("status IN ('joined', 'waitlisted', 'left', 'removed')", name="status"),
     Index(None, "beta_id", "status", "joined_at"),
 )
+
+# A native Discord poll staff posted in a beta's thread (``/beta poll``). Discord counts the answers; Kudos
+# keeps its own tally from the gateway's vote events for the close summary.
+beta_polls = Table(
+    "beta_polls",
+    metadata,
+    Column("id", SurrogateKey, primary_key=True, autoincrement=True),
+    Column("beta_id", SurrogateKey, ForeignKey("betas.id", ondelete="CASCADE"), nullable=False),
+    Column("guild_id", Snowflake, nullable=False),
+    Column("channel_id", Snowflake, nullable=False),
+    Column("message_id", Snowflake),
+    Column("question", String(300), nullable=False),
+    Column("answers", JSON, nullable=False),
+    Column("hours", Integer, nullable=False),
+    Column("status", String(12), nullable=False, server_default="pending"),
+    Column("created_by", Snowflake, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    CheckConstraint("status IN ('pending', 'posted', 'failed')", name="status"),
+    Index(None, "message_id"),
+)
+
+# The answers each member currently picks (a removed vote deletes its row).
+beta_poll_votes = Table(
+    "beta_poll_votes",
+    metadata,
+    Column("poll_id", SurrogateKey, ForeignKey("beta_polls.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Snowflake, primary_key=True, autoincrement=False),
+    Column("answer_id", Integer, primary_key=True, autoincrement=False),
+)
+
+# Everyone who ever voted in a poll, once: participation counts these (a removed vote keeps its row, so
+# vote, unvote, vote again is one). ``participant``: the member was in the beta when they first voted.
+beta_poll_voters = Table(
+    "beta_poll_voters",
+    metadata,
+    Column("poll_id", SurrogateKey, ForeignKey("beta_polls.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", Snowflake, primary_key=True, autoincrement=False),
+    Column("first_voted_at", UTCDateTime, nullable=False),
+    Column("participant", Boolean, nullable=False),
+)

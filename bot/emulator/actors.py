@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.emulator import modals, rules, world_channels, world_reactions, world_threads
+from bot.emulator import modals, rules, world_channels, world_polls, world_reactions, world_threads
 from bot.emulator.serialize import channel_json, member_json, message_json, normalize_embeds, parse_mentions
 from bot.emulator.state import Channel, Member, Message, Role, User
 from bot.emulator.world_channels import open_thread
@@ -166,6 +166,18 @@ class ActorsMixin(_Base):
     async def remove_reaction(self, channel_id: int, message_id: int, user_id: int, emoji: str) -> None:
         self._require_active_for_actor(_id(channel_id), "remove reactions")
         await world_reactions.remove(self, self._message(_id(channel_id), _id(message_id)), _id(user_id), emoji)
+        await self.settle()
+
+    async def vote_poll(self, channel_id: int, message_id: int, user_id: int, answer_id: int) -> None:
+        """A member picks an answer of a poll (MESSAGE_POLL_VOTE_ADD)."""
+        self._require_active_for_actor(_id(channel_id), "vote")
+        await world_polls.vote(self, self._message(_id(channel_id), _id(message_id)), _id(user_id), answer_id)
+        await self.settle()
+
+    async def unvote_poll(self, channel_id: int, message_id: int, user_id: int, answer_id: int) -> None:
+        """A member removes their vote (MESSAGE_POLL_VOTE_REMOVE)."""
+        self._require_active_for_actor(_id(channel_id), "vote")
+        await world_polls.unvote(self, self._message(_id(channel_id), _id(message_id)), _id(user_id), answer_id)
         await self.settle()
 
     def _require_active_for_actor(self, channel_id: int, what: str) -> None:

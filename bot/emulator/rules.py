@@ -35,6 +35,8 @@ CREATE_PRIVATE_THREADS = 1 << 36
 SEND_MESSAGES_IN_THREADS = 1 << 38
 MODERATE_MEMBERS = 1 << 40
 
+SEND_POLLS = 1 << 49  # permissions.mdx: create polls
+
 ALL_PERMISSIONS = (1 << 53) - 1
 
 # What @everyone gets in a new guild (close to Discord's default).
@@ -51,6 +53,7 @@ DEFAULT_EVERYONE = (
     | USE_APPLICATION_COMMANDS
     | CREATE_PUBLIC_THREADS
     | SEND_MESSAGES_IN_THREADS
+    | SEND_POLLS
 )
 
 # A sensible default for the bot's managed role.

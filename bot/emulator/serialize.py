@@ -133,6 +133,8 @@ def message_json(state: State, msg: Message, *, with_member: bool = True) -> dic
         "type": msg.type,
         "flags": msg.flags,
     }
+    if msg.poll is not None:
+        out["poll"] = msg.poll.to_json(state.bot_user_id)
     if msg.reactions:
         out["reactions"] = [
             {"emoji": emoji_json(e), "count": len(us), "count_details": {"burst": 0, "normal": len(us)},

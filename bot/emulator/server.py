@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.emulator import oauth2, routes_apps, routes_channels, routes_core, routes_interactions
+from bot.emulator import oauth2, routes_apps, routes_channels, routes_core, routes_interactions, world_polls
 from bot.emulator.actors import ActorsMixin
 from bot.emulator.faults import Faults
 from bot.emulator.gateway import HEARTBEAT_INTERVAL, PRIVILEGED_INTENTS, Gateway
@@ -30,7 +30,8 @@ API_PREFIX = "/api/v10"
 # Answers of these are not counted against the global rate limit (Discord exempts interaction endpoints).
 _NO_GLOBAL = ("/interactions/", "/webhooks/")
 # The REST API the emulator serves: each module registers its routes with ``register(router)``.
-DEFAULT_ROUTE_MODULES: tuple[RouteModule, ...] = (routes_core, routes_channels, routes_interactions, routes_apps)
+DEFAULT_ROUTE_MODULES: tuple[RouteModule, ...] = (routes_core, routes_channels, routes_interactions, routes_apps,
+                                                     world_polls)
 
 
 class EmulatorError(Exception):

@@ -259,6 +259,7 @@ class Message:
     interaction_metadata: dict[str, Any] | None = None  # the interaction this message answers
     ephemeral_for: int | None = None  # user id when this is an ephemeral interaction message
     deleted: bool = False
+    poll: Any = None  # a world_polls.Poll when the message carries a poll
 
     @property
     def ephemeral(self) -> bool:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bot.emulator import rules
+from bot.emulator import rules, world_polls
 from bot.emulator.rules import ApiError, check_message
 from bot.emulator.serialize import message_json, normalize_embeds, number_components, parse_mentions
 from bot.emulator.state import Channel, Message, now
@@ -45,6 +45,7 @@ def build_message(emu: Emulator, channel: Channel, author_id: int, payload: dict
                                      "channel_id": str(target_channel),
                                      **({"guild_id": str(channel.guild_id)} if channel.guild_id else {})}
     set_attachments(emu, msg, payload, files)
+    world_polls.attach(msg, payload)
     return msg
 
 
@@ -126,8 +127,11 @@ async def bot_create(emu: Emulator, channel: Channel, body: dict[str, Any], file
         if body.get("message_reference") and not perms & rules.READ_MESSAGE_HISTORY:
             raise rules.cannot_reply_without_history()
         embeds_ok = bool(perms & rules.EMBED_LINKS)
+        if body.get("poll") is not None and not perms & rules.SEND_POLLS:
+            raise rules.missing_permissions()  # permissions.mdx: SEND_POLLS
         _require_unlocked(emu, channel, perms)
     check_message(body, has_files=bool(files))
+    world_polls.check(body)
     msg = build_message(emu, channel, emu.bot_user_id, body, files, embeds_allowed=embeds_ok)
     if channel.is_thread:
         await unarchive_for_message(emu, channel)
@@ -138,6 +142,7 @@ async def bot_create(emu: Emulator, channel: Channel, body: dict[str, Any], file
 async def apply_edit(emu: Emulator, msg: Message, body: dict[str, Any], files: Files) -> None:
     """Edit a message the Discord way and dispatch MESSAGE_UPDATE (unless ephemeral)."""
     check_message(body, has_files=bool(files), require_content=False)
+    world_polls.refuse_edit(msg, body)
     rules.check_edit_v2(msg.flags, msg.content, msg.embeds, body)
     if "content" in body:
         msg.content = body["content"] or ""

@@ -30,6 +30,7 @@ from bot.betas import (
     MemberFacts,
     parse_when,
 )
+from bot.betas.polls import MAX_HOURS, POLL_EVENT
 from bot.core import i18n
 from bot.core.checks import require
 from bot.core.effects import BetaCreated
@@ -40,6 +41,7 @@ from bot.platform.errors import InvalidInput, NotAllowed, NotFound
 from bot.platform.i18n import N_
 from bot.platform.jobs.keys import BetaRefresh
 from bot.rewards import role_problems
+from cogs.betas.polls import PollPosts
 from cogs.betas.posts import NEEDED, Posts
 from cogs.betas.ui import (
     DYNAMIC_ITEMS,
@@ -53,10 +55,10 @@ from cogs.betas.ui import (
 
 log = logging.getLogger(__name__)
 
-TIMERS = (ANNOUNCE_EVENT, CLOSE_EVENT, REMIND_EVENT, NUDGE_EVENT, REFRESH_EVENT, WELCOME_EVENT)
+TIMERS = (ANNOUNCE_EVENT, CLOSE_EVENT, REMIND_EVENT, NUDGE_EVENT, REFRESH_EVENT, WELCOME_EVENT, POLL_EVENT)
 
 
-class Betas(Posts, commands.Cog):
+class Betas(PollPosts, Posts, commands.Cog):
     beta = app_commands.Group(name="beta", description="Beta programs: join, leave, and for staff run them",
                               guild_only=True)
 
@@ -76,6 +78,7 @@ class Betas(Posts, commands.Cog):
         sched.register(NUDGE_EVENT, self._on_nudge_timer)
         sched.register(REFRESH_EVENT, self._on_refresh_job)
         sched.register(WELCOME_EVENT, self._on_welcome_job)
+        sched.register(POLL_EVENT, self._on_poll_job)
 
     async def cog_unload(self) -> None:
         for event in TIMERS:
@@ -445,6 +448,18 @@ class Betas(Posts, commands.Cog):
         the staff summary go out through the service's grants and notices. The caller refreshes the
         announcement (the slash command answers first)."""
         return await self.svc.close(guild.id, beta.id, actor_id=actor_id, alumni_role_id=self._alumni_role(guild))
+
+    @beta.command(name="poll", description="Ask the beta's cohort a quick question with a Discord poll (staff)")
+    @app_commands.describe(beta="The beta", question="The question (at most 300 characters)",
+                           answers="The answers, separated by ; (2 to 10, each at most 55 characters)",
+                           hours="How long the poll runs, in hours (default 24, at most 768)")
+    @app_commands.autocomplete(beta=_names)
+    @require("staff")
+    async def poll(self, interaction: discord.Interaction, beta: str, question: app_commands.Range[str, 1, 300],
+                   answers: str, hours: app_commands.Range[int, 1, MAX_HOURS] = 24) -> None:
+        assert interaction.guild_id is not None
+        found = await self._beta(interaction.guild_id, beta)
+        await self.start_poll(interaction, found.id, question, answers, hours)
 
     @beta.command(name="list", description="All betas with their status (staff)")
     @require("staff")

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.activity.tables import activity_counters
 from bot.announcements.tables import announcements
-from bot.betas.tables import beta_participants, betas
+from bot.betas.tables import beta_participants, beta_poll_voters, beta_poll_votes, beta_polls, betas
 from bot.contributions.tables import featured_posts, help_posts, solutions
 from bot.dashboard.tables import web_login_nonces, web_sessions
 from bot.feedback.tables import (
@@ -158,6 +158,14 @@ async def seed(conn: AsyncConnection) -> None:
         {"beta_id": beta, "user_id": M, "status": "joined", "joined_at": t, "terms_accepted_at": t},
         {"beta_id": beta, "user_id": X, "status": "joined", "joined_at": t + timedelta(minutes=1)},
     ])
+    # A poll M posted in it; M and X voted.
+    poll = await _id(conn, insert(beta_polls).values(
+        beta_id=beta, guild_id=G, channel_id=1, message_id=2, question="Sync speed?", answers=["ok", "slow"],
+        hours=24, status="posted", created_by=M, created_at=t).returning(beta_polls.c.id))
+    await _many(conn, beta_poll_votes, [{"poll_id": poll, "user_id": M, "answer_id": 1},
+                                        {"poll_id": poll, "user_id": X, "answer_id": 2}])
+    await _many(conn, beta_poll_voters, [{"poll_id": poll, "user_id": M, "first_voted_at": t, "participant": True},
+                                         {"poll_id": poll, "user_id": X, "first_voted_at": t, "participant": True}])
 
     # Feedback: M reported one (X votes and follows it); M votes on, follows and co-reported X's.
     mine = await _id(conn, insert(feedback).values(
