@@ -49,6 +49,16 @@ def _ref_text(ref: Any) -> str:
 TEXT_EXPECTS = ("ephemeral_contains", "dm_contains", "contains", "dm_lacks")
 
 
+def _modal_options(modal: dict[str, Any]) -> set[str]:
+    """The labels of every select option in a form (as its member sees them)."""
+    out = set()
+    for top in modal.get("components") or []:
+        inner = top.get("component") if isinstance(top.get("component"), dict) else {}
+        for c in [inner, *(top.get("components") or [])]:
+            out.update(str(o.get("label")) for o in c.get("options") or [] if o.get("label"))
+    return out
+
+
 def _modal_labels(modal: dict[str, Any]) -> set[str]:
     out = set()
     for top in modal.get("components") or []:
@@ -254,10 +264,17 @@ class ScenarioRunner:
                     raise ScenarioError("the previous step of this member opened no form (modal)", step.number)
                 # text as text; true/false ticks a checkbox, a list picks several options; a label in the
                 # sandbox's language when the form has it
-                fields = _modal_labels(opened.modal)
+                fields, options = _modal_labels(opened.modal), _modal_options(opened.modal)
+
+                def said(v: Any) -> Any:  # an option's label in the sandbox's language when the form has it
+                    if isinstance(v, list):
+                        return [said(x) for x in v]
+                    if isinstance(v, bool):
+                        return v
+                    return self.s.say(str(v)) if self.s.say(str(v)) in options else str(v)
+
                 self._interaction(step, await actor.submit_modal(opened, {
-                    (self.s.say(str(k)) if self.s.say(str(k)) in fields else str(k)):
-                        (v if isinstance(v, bool | list) else str(v))
+                    (self.s.say(str(k)) if self.s.say(str(k)) in fields else str(k)): said(v)
                     for k, v in r["modal"].items()}))
             case "react":
                 await actor.react(self.message_ref(r["on"], step), str(r["react"]))

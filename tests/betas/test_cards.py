@@ -42,8 +42,8 @@ async def test_v2_announcement_renders_and_its_buttons_work(kudos: Harness) -> N
     assert "-# beta #1" in shown  # the footer a retried post finds its message by
     assert buttons(post) == ["Join", "Leave", "Give feedback"]
     assert post.components[0]["accent_color"] == 0x5865F2
-    confirm = await kudos.member("alice").click(post.id, label="Join")  # the terms first
-    joined = await kudos.member("alice").click(confirm.message.id, label="Accept and join")
+    form = await kudos.member("alice").click(post.id, label="Join")  # the terms first: their form's checkbox
+    joined = await kudos.member("alice").submit_modal(form, {"I accept the terms": True})
     assert "You're in" in (joined.content or "")
     await kudos.settle()
     after = kudos.emu.message(post.id)

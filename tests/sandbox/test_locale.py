@@ -21,7 +21,7 @@ def test_the_german_demo_speaks_german(tmp_path, capsys) -> None:  # type: ignor
     assert "(in de)" in printed and "all expectations met" in printed
     # replies, forms and buttons: the members' client language
     assert "Nur Mitglieder mit der Rolle Team können das benutzen." in printed  # bob's /kudos status
-    assert "bot opened the form 'Fehler melden' (Titel, Details, Schritte zum Nachstellen, Version)" in printed
+    assert "bot opened the form 'Fehler melden' (Art, Titel, Details, Schritte zum Nachstellen, Screenshots)" in printed
     assert "Danke! Dein Feedback ist online" in printed
     assert "Du bist in der Beta **Photos v2**!" in printed
     assert "du stehst auf der Warteliste (Platz 1)" in printed
