@@ -72,6 +72,19 @@ _BATCH: contextvars.ContextVar[list[tuple[repo.Grant, str | None]] | None] = con
     "rewards_batch", default=None)
 
 
+def notice_text(bot: Any, guild: discord.Guild, payload: dict[str, Any]) -> str:
+    """A staff-log notice in the server's language: a notice queued with its message and values
+    (:meth:`bot.rewards.Rewards.notice`) is translated now; an older one (only ``text``) is posted as it is."""
+    msgid, values = payload.get("msgid"), payload.get("values")
+    if not isinstance(msgid, str) or not isinstance(values, dict):
+        return str(payload["text"])
+    try:
+        tr = i18n.for_guild(bot, guild)
+        return tr(msgid, **values)
+    except (KeyError, IndexError, ValueError):
+        return str(payload["text"])
+
+
 def _log_failure(task: asyncio.Future[None]) -> None:
     """A batch that failed outside a grant's own handling (e.g. its bookkeeping transaction): its grants stay
     claimed and are taken up again after ``claim_timeout_seconds``."""
@@ -410,5 +423,5 @@ class Dispatcher:
         approve = grant.payload.get("approve_grant")
         if approve:
             kwargs["view"] = approval_view(int(approve))
-        sent = await channel.send(str(grant.payload["text"])[:2000], **kwargs)
+        sent = await channel.send(notice_text(self.bot, guild, grant.payload)[:2000], **kwargs)
         await self.svc.delivered(grant, message_id=sent.id)
