@@ -56,9 +56,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def own_template(template: str, tr: i18n.Translator) -> str:
-    """Kudos' own DM templates in the member's language; a rule's own text (staff wrote it) as it is."""
-    return tr.template(template) if template in OWN_TEMPLATES else template
+def own_template(template: str, tr: i18n.Translator, own: bool = False) -> str:
+    """Kudos' own DM templates (``own``: marked so by the feature that queued it, e.g. the beta DMs) in the
+    member's language; a rule's own text (staff wrote it) as it is."""
+    return tr.template(template) if own or template in OWN_TEMPLATES else template
 
 UNKNOWN_ROLE = 10011
 _GONE = {UNKNOWN_MEMBER: "the member is no longer in the server", UNKNOWN_ROLE: "the role was deleted",
@@ -364,7 +365,8 @@ class Dispatcher:
 
     async def _dm(self, guild: discord.Guild, grant: repo.Grant) -> None:
         tr = await i18n.for_dm(self.bot, guild, grant.user_id)
-        text = render(own_template(str(grant.payload.get("template") or ""), tr), dict(grant.payload.get("context") or {}))
+        template = own_template(str(grant.payload.get("template") or ""), tr, bool(grant.payload.get("own")))
+        text = render(template, dict(grant.payload.get("context") or {}))
         # optional: a courtesy (a code on its way), not a reward: closed DMs are no failure for staff to see
         await self._send_dm(guild, grant, text, closed_ok=bool(grant.payload.get("optional")))
 
