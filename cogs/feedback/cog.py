@@ -544,10 +544,13 @@ class Feedback(Cards, ForumWatch, Notices, Review, Similar, Curation, Screenshot
             if not isinstance(channel, discord.TextChannel):
                 continue
             sections = await self.service.digest(guild.id, since=since)
-            embed = discord.Embed(title="Feedback this week", colour=discord.Colour.blurple())
-            names = {"new": "New reports", "unanswered": "Oldest without a staff answer", "top": "Top votes"}
+            tr = i18n.for_guild(self.bot, guild)  # the staff log speaks the server's language
+            embed = discord.Embed(title=tr("Feedback this week"), colour=discord.Colour.blurple())
+            names = {"new": tr("New reports"), "unanswered": tr("Oldest without a staff answer"),
+                     "top": tr("Top votes")}
             for key, name in names.items():
                 rows = sections[key]
-                value = "\n".join(f"{render.ref(i)} · {label(i.status)} · {i.vote_count} votes" for i in rows[:10])
+                value = "\n".join(f"{render.ref(i)} · {tr(label(i.status))} · "
+                                  + tr.ngettext("{count} vote", "{count} votes", i.vote_count) for i in rows[:10])
                 embed.add_field(name=f"{name} ({len(rows)})", value=(value or "—")[:1024], inline=False)
             await channel.send(embed=embed, allowed_mentions=NO_MENTIONS)

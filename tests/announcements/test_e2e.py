@@ -64,7 +64,7 @@ async def test_post_with_image_opens_a_thread_and_staff_get_the_reply_count(kudo
         await kudos.emu.send_message(thread.id, kudos.members[name], text)
     await kudos.advance(timedelta(hours=24, minutes=1))
     log_lines = [m.content or "" for m in kudos.emu.messages(kudos.channel_id("staff-log"))]
-    assert any("2 members replied" in line and "Dark mode" in line for line in log_lines), log_lines
+    assert any("Members who replied: 2**" in line and "Dark mode" in line for line in log_lines), log_lines
     listing = await kudos.member("sam").slash("announce list")
     assert "2 member(s) replied" in (listing.content or "")
 
