@@ -228,10 +228,11 @@ class AnnouncementsService:
             hours = self.betas.policy_for(ann.guild_id).reply_count_hours
             link = (f"https://discord.com/channels/{ann.guild_id}/{ann.channel_id}/{ann.message_id}"
                     if ann.message_id else f"<#{ann.channel_id}>")
-            text = (f"**{members} member{'s' if members != 1 else ''} replied** in the discussion of {what} "
-                    f"({link}) within {hours} h of posting.")
-            await self.rewards.notice(conn, ann.guild_id, text, key=f"announce-replies:{announcement_id}")
-            return text
+            msgid = N_("**Members who replied: {count}** in the discussion of {what} ({link}) within {hours} h "
+                       "of posting.")
+            values = {"count": members, "what": what, "link": link, "hours": hours}
+            await self.rewards.notice(conn, ann.guild_id, msgid, values=values, key=f"announce-replies:{announcement_id}")
+            return msgid.format_map(values)
 
     async def _describe(self, conn: Any, ann: repo.AnnouncementRow) -> str:
         if ann.subject == "news":

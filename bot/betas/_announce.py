@@ -135,9 +135,12 @@ class _Announcing:
                 live = [a for a in await budget.of_subject(conn, guild_id, subject, subject_id)
                         if a.status in ("scheduled", "posted")]
                 if live:
-                    what = "posted" if live[-1].status == "posted" else f"scheduled for {ts(live[-1].scheduled_for)}"
-                    raise Conflict(f"**{row.name}** is already announced ({what})." if subject == "beta" else
-                                   f"The changes post of **{row.name}** is out already.")
+                    if subject != "beta":
+                        raise Conflict(N_("The changes post of **{row_name}** is out already."), row_name=row.name)
+                    if live[-1].status == "posted":
+                        raise Conflict(N_("**{row_name}** is already announced (posted)."), row_name=row.name)
+                    raise Conflict(N_("**{row_name}** is already announced (scheduled for {when})."),
+                                   row_name=row.name, when=ts(live[-1].scheduled_for))
             await self._refuse_over_budget(conn, guild_id, channel_id, when)
             scheduled = when > now
             ann_id = await budget.create(
@@ -219,13 +222,17 @@ class _Announcing:
                 row = await repo.by_id(conn, ann.subject_id)
                 if row is not None and row.status == "scheduled":
                     await repo.update_beta(conn, row.id, status="draft")
-                await self.rewards.notice(conn, ann.guild_id, f"The announcement of beta #{ann.subject_id} could "
-                                          f"not be posted in <#{ann.channel_id}>: {reason}",
+                await self.rewards.notice(conn, ann.guild_id, N_("The announcement of beta #{beta} could not be "
+                                                                 "posted in {channel}: {reason}"),
+                                          values={"beta": ann.subject_id, "channel": f"<#{ann.channel_id}>",
+                                                  "reason": reason},
                                           key=f"beta-announce-failed:{announcement_id}")
             elif ann.subject == "news":
-                await self.rewards.notice(conn, ann.guild_id, f"Announcement #{announcement_id} "
-                                          f"({ann.title or ann.body[:60]!r}) could not be posted in "
-                                          f"<#{ann.channel_id}>: {reason}", key=f"news-failed:{announcement_id}")
+                await self.rewards.notice(conn, ann.guild_id, N_("Announcement #{number} ({title}) could not be "
+                                                                 "posted in {channel}: {reason}"),
+                                          values={"number": announcement_id, "title": repr(ann.title or ann.body[:60]),
+                                                  "channel": f"<#{ann.channel_id}>", "reason": reason},
+                                          key=f"news-failed:{announcement_id}")
 
     async def _schedule_end(self, conn: AsyncConnection, row: repo.BetaRow) -> None:
         now = self.clock.now()

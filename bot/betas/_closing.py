@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.announcements import budget
 from bot.betas import polls
 from bot.betas import store as repo
-from bot.betas._common import NUDGE_DM, REMINDER_DM, OutboundFn
+from bot.betas._common import NUDGE_DM, REMINDER_DM, OutboundFn, dm_payload
 from bot.betas.models import CloseResult
 from bot.feedback import queries as feedback_queries
 from bot.ledger.explain import ts
@@ -45,7 +45,7 @@ class _Closing:
                     continue
                 gid = await self.rewards.queue_grant(
                     conn, guild_id=row.guild_id, user_id=p.user_id, action="dm",
-                    payload={"template": REMINDER_DM, "context": {"beta": row.name, "ends": ts(row.ends_at, "R")}},
+                    payload=dm_payload(REMINDER_DM, {"beta": row.name, "ends": ts(row.ends_at, "R")}),
                     dedupe_key=f"beta:{beta_id}:{p.user_id}:remind:{stamp}", rule_name=f"beta:{row.name}",
                     cause="beta:reminder")
                 queued += gid is not None
@@ -64,7 +64,7 @@ class _Closing:
                 return False
             gid = await self.rewards.queue_grant(
                 conn, guild_id=row.guild_id, user_id=user_id, action="dm",
-                payload={"template": NUDGE_DM, "context": {"beta": row.name}},
+                payload=dm_payload(NUDGE_DM, {"beta": row.name}),
                 dedupe_key=f"beta:{beta_id}:{user_id}:nudge", rule_name=f"beta:{row.name}", cause="beta:nudge")
             return gid is not None
 
@@ -99,7 +99,7 @@ class _Closing:
                 template = policy.thank_you if fb.get(u) else policy.thank_you_no_feedback
                 await self.rewards.queue_grant(
                     conn, guild_id=guild_id, user_id=u, action="dm",
-                    payload={"template": template, "context": {"beta": row.name, "member": f"<@{u}>"}},
+                    payload=dm_payload(template, {"beta": row.name, "member": f"<@{u}>"}),
                     dedupe_key=f"{base}:thanks", rule_name=name, cause="beta:closed")
                 if row.cohort_role_id and policy.remove_cohort_role_on_close:
                     await self.rewards.queue_grant(
@@ -119,8 +119,7 @@ class _Closing:
             for p in waitlisted:  # no spot opened up for them: they still hear how it ended
                 await self.rewards.queue_grant(
                     conn, guild_id=guild_id, user_id=p.user_id, action="dm",
-                    payload={"template": policy.waitlist_closed,
-                             "context": {"beta": row.name, "member": f"<@{p.user_id}>"}},
+                    payload=dm_payload(policy.waitlist_closed, {"beta": row.name, "member": f"<@{p.user_id}>"}),
                     dedupe_key=f"beta:{beta_id}:{p.user_id}:waitlist-closed", rule_name=name, cause="beta:closed")
             summary = await self._summary(conn, row, joined, fb)
             await self.rewards.notice(conn, guild_id, summary, key=f"beta-closed:{beta_id}")

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.ledger import KINDS
 from bot.ledger.policy import LedgerPolicy
 from bot.platform.events import Outbound
+from bot.platform.i18n import N_
 from bot.rewards import render
 
 # Publish an Outbound event (webhooks) in the caller's transaction; None when nothing listens.
@@ -27,11 +28,25 @@ NUDGE_EVENT = "betas.nudge"
 REFRESH_EVENT = "betas.refresh"  # edit the announcement to show the beta as it is now
 WELCOME_EVENT = "betas.welcome"  # ping members promoted from the waitlist in the discussion thread
 
-PROMOTED_DM = "A spot opened up: you're now in the **{beta}** beta! Use *Give feedback* on the announcement any time."
-REMINDER_DM = ("The **{beta}** beta ends {ends}. Tell us what you think before it closes: *Give feedback* on the "
-               "announcement. (Run `/beta mute name:{beta}` to stop these reminders.)")
-NUDGE_DM = ("We'd love your feedback on the **{beta}** beta: what works, what doesn't? Use *Give feedback* on the "
-            "announcement. This is the only nudge you'll get.")
+# Kudos' own beta DMs: queued with ``"own": True`` in the grant's payload, so the dispatcher says them in the
+# member's language (a text staff configured goes as it is).
+PROMOTED_DM = N_("A spot opened up: you're now in the **{beta}** beta! Use *Give feedback* on the announcement "
+                 "any time.")
+REMINDER_DM = N_("The **{beta}** beta ends {ends}. Tell us what you think before it closes: *Give feedback* on the "
+                 "announcement. (Run `/beta mute name:{beta}` to stop these reminders.)")
+NUDGE_DM = N_("We'd love your feedback on the **{beta}** beta: what works, what doesn't? Use *Give feedback* on the "
+              "announcement. This is the only nudge you'll get.")
+THANK_YOU_DM = N_("Thank you for taking part in the {beta} beta! Your feedback shapes what we build next.")
+THANK_YOU_NO_FEEDBACK_DM = N_("Thank you for taking part in the {beta} beta! Using it early, in real life, is how "
+                              "we learn it's ready for everyone.")
+WAITLIST_CLOSED_DM = N_("The {beta} beta has closed before a spot opened up for you. Thank you for signing up: "
+                        "watch the announcements for the next beta.")
+OWN_DMS = frozenset({PROMOTED_DM, REMINDER_DM, NUDGE_DM, THANK_YOU_DM, THANK_YOU_NO_FEEDBACK_DM, WAITLIST_CLOSED_DM})
+
+
+def dm_payload(template: str, context: dict[str, Any]) -> dict[str, Any]:
+    """A beta DM's grant payload; Kudos' own texts (not staff's configured ones) are marked for translation."""
+    return {"template": template, "context": context, **({"own": True} if template in OWN_DMS else {})}
 
 EmitNamed = Callable[[AsyncConnection, str, int, int, dict[str, Any]], Awaitable[None]]
 Schedule = Callable[..., Awaitable[Any]]
@@ -45,13 +60,11 @@ class BetaPolicy:
     reminder_hours_before_end: int = 24
     feedback_nudge_hours: int = 72
     feedback_bonus_points: int = 0
-    thank_you: str = "Thank you for taking part in the {beta} beta! Your feedback shapes what we build next."
+    thank_you: str = THANK_YOU_DM
     reply_count_hours: int = 24
     # at close, participants who gave no feedback and the waitlist get their own message
-    thank_you_no_feedback: str = ("Thank you for taking part in the {beta} beta! Using it early, in real life, is "
-                                  "how we learn it's ready for everyone.")
-    waitlist_closed: str = ("The {beta} beta has closed before a spot opened up for you. Thank you for signing "
-                            "up: watch the announcements for the next beta.")
+    thank_you_no_feedback: str = THANK_YOU_NO_FEEDBACK_DM
+    waitlist_closed: str = WAITLIST_CLOSED_DM
     rejoin_cooldown_seconds: int = 300
     announcement_debounce_seconds: float = 1.5
 

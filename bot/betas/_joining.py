@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.betas import store as repo
-from bot.betas._common import NUDGE_EVENT, PROMOTED_DM, WELCOME_EVENT, OutboundFn, stage_index
+from bot.betas._common import NUDGE_EVENT, PROMOTED_DM, WELCOME_EVENT, OutboundFn, dm_payload, stage_index
 from bot.betas.models import Beta, Eligibility, JoinResult, LeaveResult, MemberFacts
 from bot.ledger import queries as ledger_queries
 from bot.ledger.explain import ts
@@ -141,7 +141,7 @@ class _Joining:
         if promoted:
             await self.rewards.queue_grant(
                 conn, guild_id=row.guild_id, user_id=user_id, action="dm",
-                payload={"template": PROMOTED_DM, "context": {"beta": row.name}},
+                payload=dm_payload(PROMOTED_DM, {"beta": row.name}),
                 dedupe_key=f"beta:{row.id}:{user_id}:promoted:{seq}", rule_name=f"beta:{row.name}",
                 cause="beta:promoted")
         if credit.status != "duplicate":  # the first time this member joins this beta

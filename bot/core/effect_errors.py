@@ -12,6 +12,7 @@ import aiohttp
 import discord
 
 from bot.core.errors import NO_MENTIONS
+from bot.core.i18n import for_guild
 from bot.platform.jobs.effects import Action, Drop, EffectFailure, GiveUp, Retry, classify
 
 log = logging.getLogger(__name__)
@@ -99,10 +100,16 @@ async def report_missing_permission(bot: Any, guild: discord.Guild, what: str,
         perms = channel.permissions_for(guild.me)
         missing = [p for p in needs if not getattr(perms, p, False)] or missing
     names = ", ".join(permission_name(p) for p in missing) or "a permission"
-    where = f" in {channel.mention}" if channel is not None else ""
-    text = (f"⚠️ I couldn't {what}{where}: Discord says I'm missing permissions ({names}). "
-            "A moderator can give my role that permission there.")
-    log.warning("guild %s: %s", guild.id, text)
+    log.warning("guild %s: I couldn't %s%s: missing permissions (%s)", guild.id, what,
+                f" in {channel.mention}" if channel is not None else "", names)
+    tr = for_guild(bot, guild)  # the staff log speaks the server's language (``what`` is still English)
+    if channel is not None:
+        text = tr("⚠️ I couldn't {what} in {channel}: Discord says I'm missing permissions ({permissions}). "
+                  "A moderator can give my role that permission there.", what=what, channel=channel.mention,
+                  permissions=names)
+    else:
+        text = tr("⚠️ I couldn't {what}: Discord says I'm missing permissions ({permissions}). A moderator can "
+                  "give my role that permission there.", what=what, permissions=names)
     staff = guild.get_channel(bot.settings(guild.id).channel("staff_log") or 0)
     if isinstance(staff, discord.TextChannel):
         try:

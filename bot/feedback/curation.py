@@ -28,6 +28,7 @@ from bot.feedback.models import TYPES, FeedbackItem, StatusChange, check_transit
 from bot.platform import audit
 from bot.platform.db.locks import lock_for_write
 from bot.platform.errors import Conflict, InvalidInput, LimitReached, NotFound
+from bot.platform.i18n import N_
 
 if TYPE_CHECKING:
     from bot.feedback.service import FeedbackService
@@ -46,15 +47,17 @@ class Curation:
     async def retype(self, guild_id: int, item_id: int, type_: str, *, actor_id: int) -> tuple[FeedbackItem, str]:
         """Change a public report's type; returns the item and its previous type."""
         if type_ not in TYPES:
-            raise InvalidInput(f"Unknown feedback type {type_!r}: pick one of {', '.join(TYPES)}.")
+            raise InvalidInput(N_("Unknown feedback type {type}: pick one of {types}."), type=repr(type_),
+                               types=", ".join(TYPES))
         fb = self.feedback
         now = fb.clock.now()
         async with fb._write(guild_id) as conn:
             item = await fb._public(conn, guild_id, item_id, for_update=True)
             if item.status == "duplicate":
-                raise Conflict(f"Feedback #{item.id} was merged into #{item.duplicate_of}; change that one instead.")
+                raise Conflict(N_("Feedback #{id} was merged into #{into}; change that one instead."),
+                               id=item.id, into=item.duplicate_of)
             if item.type == type_:
-                raise InvalidInput(f"Feedback #{item.id} is already of that type.")
+                raise InvalidInput(N_("Feedback #{id} is already of that type."), id=item.id)
             previous = item.type
             await repo.update_item(conn, item.id, type=type_, updated_at=now)
             change_id = await audit.record(conn, now=now, action="feedback.retype", guild_id=guild_id,
@@ -70,14 +73,15 @@ class Curation:
     async def _original(self, conn: AsyncConnection, item: FeedbackItem, into_id: int) -> FeedbackItem:
         """The report ``item`` would be merged into: ``into_id``, or the one that was merged into (a chain)."""
         if into_id == item.id:
-            raise InvalidInput(f"Feedback #{item.id} can't be a duplicate of itself.")
+            raise InvalidInput(N_("Feedback #{id} can't be a duplicate of itself."), id=item.id)
         target = await self.feedback._public(conn, item.guild_id, into_id)
         seen = {item.id}
         while target.status == "duplicate" and target.duplicate_of is not None and len(seen) <= MAX_CHAIN:
             seen.add(target.id)
             target = await self.feedback._get(conn, item.guild_id, target.duplicate_of)
         if target.id in seen:
-            raise InvalidInput(f"Merging #{item.id} into #{into_id} would make a cycle of duplicates.")
+            raise InvalidInput(N_("Merging #{id} into #{into} would make a cycle of duplicates."), id=item.id,
+                               into=into_id)
         return target
 
     async def propose(self, guild_id: int, item_id: int, into_id: int, *, proposer_id: int) -> Proposal:
@@ -91,12 +95,14 @@ class Curation:
             target = await self._original(conn, item, into_id)
             for earlier in await store.of_item(conn, item.id):
                 if earlier.state == "open":
-                    raise Conflict(f"A merge of #{item.id} into #{earlier.into_id} is already waiting for staff.")
+                    raise Conflict(N_("A merge of #{id} into #{into} is already waiting for staff."), id=item.id,
+                                   into=earlier.into_id)
                 if earlier.state == "declined" and earlier.into_id == target.id:
-                    raise Conflict(f"Staff already said #{item.id} is not a duplicate of #{target.id}.")
+                    raise Conflict(N_("Staff already said #{id} is not a duplicate of #{into}."), id=item.id,
+                                   into=target.id)
             if await store.open_count(conn, guild_id, proposer_id) >= MAX_OPEN_PROPOSALS:
-                raise LimitReached(f"You have {MAX_OPEN_PROPOSALS} merge proposals waiting for staff; wait until "
-                                   "they decide some before proposing more.")
+                raise LimitReached(N_("You have {count} merge proposals waiting for staff; wait until they decide "
+                                      "some before proposing more."), count=MAX_OPEN_PROPOSALS)
             proposal_id = await store.add(conn, guild_id=guild_id, item_id=item.id, into_id=target.id,
                                           proposer_id=proposer_id, state="open", created_at=now)
             await audit.record(conn, now=now, action="feedback.merge_proposed", guild_id=guild_id,
@@ -113,7 +119,7 @@ class Curation:
         async with self.feedback.db.connect() as conn:
             found = await store.get(conn, guild_id, proposal_id)
         if found is None:
-            raise NotFound(f"There is no merge proposal #{proposal_id} in this server.")
+            raise NotFound(N_("There is no merge proposal #{id} in this server."), id=proposal_id)
         return found
 
     async def set_card(self, guild_id: int, proposal_id: int, channel_id: int, message_id: int) -> None:
@@ -123,9 +129,9 @@ class Curation:
     async def _open(self, conn: AsyncConnection, guild_id: int, proposal_id: int) -> Proposal:
         found = await store.get(conn, guild_id, proposal_id, for_update=True)
         if found is None:
-            raise NotFound(f"There is no merge proposal #{proposal_id} in this server.")
+            raise NotFound(N_("There is no merge proposal #{id} in this server."), id=proposal_id)
         if found.state != "open":
-            raise Conflict(f"This merge proposal was already decided ({found.state}).")
+            raise Conflict(N_("This merge proposal was already decided ({state})."), state=found.state)
         return found
 
     async def confirm(self, guild_id: int, proposal_id: int, *, actor_id: int) -> tuple[StatusChange, bool]:
@@ -134,7 +140,7 @@ class Curation:
         fb = self.feedback
         proposal = await self.get(guild_id, proposal_id)
         if proposal.state != "open":
-            raise Conflict(f"This merge proposal was already decided ({proposal.state}).")
+            raise Conflict(N_("This merge proposal was already decided ({state})."), state=proposal.state)
         credited = False
 
         async def close(conn: AsyncConnection, change: StatusChange) -> None:

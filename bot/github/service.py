@@ -165,8 +165,8 @@ class GithubService:
         except GitHubException as exc:
             failed = exc if isinstance(exc, RequestFailed) else getattr(exc, "exc", None)
             status = f"HTTP {failed.response.status_code}" if isinstance(failed, RequestFailed) else "no answer"
-            raise InvalidInput(f"GitHub did not create the issue ({status}): check Kudos' GitHub credentials and "
-                               f"that they may write issues in {repo}.") from None
+            raise InvalidInput(N_("GitHub did not create the issue ({status}): check Kudos' GitHub credentials and "
+                                  "that they may write issues in {repo}."), status=status, repo=repo) from None
         number = int(made.parsed_data.number)
         return await self.link(guild_id, item.id, f"{repo}#{number}", actor_id=actor_id)
 

@@ -253,8 +253,10 @@ class _Decisions:
                                details={"grant": grant_id, "rule": rule_name, "action": action, "cause": cause,
                                         "held": hold, "code_id": code_id})
         if hold == "approval":
-            await self.notice(conn, guild_id, f"A {payload['pool']} code for <@{user_id}> ({rule_name}) is over the "
-                              f"pool's budget and waits for approval (grant #{grant_id}).",
+            await self.notice(conn, guild_id, N_("A {pool} code for {member} ({rule}) is over the pool's budget "
+                                                 "and waits for approval (grant #{grant})."),
+                              values={"pool": payload["pool"], "member": f"<@{user_id}>", "rule": rule_name,
+                                      "grant": grant_id},
                               key=f"approval:{grant_id}", approve_grant=grant_id)
         if notify:
             self._notify([grant_id])
@@ -285,15 +287,15 @@ class _Decisions:
             empty = code is None
             if await repo.mark_low_stock_alerted(conn, pool.id, empty=empty):
                 waiting = len(await repo.waiting_for_codes(conn, guild_id, pool.name))
-                who = f"{waiting} member{'s' if waiting != 1 else ''} waiting for a code"
                 if empty:
-                    text = (f"Perk pool **{pool.name}** is out of codes: {who}. Their rewards wait until "
-                            "`/perks add-codes` restocks it.")
+                    text = N_("Perk pool **{pool}** is out of codes (members waiting for a code: {waiting}). "
+                              "Their rewards wait until `/perks add-codes` restocks it.")
                 else:
-                    text = (f"Perk pool **{pool.name}** is running low: {left} code{'s' if left != 1 else ''} "
-                            f"left, {who}.")
+                    text = N_("Perk pool **{pool}** is running low (codes left: {left}; members waiting for a "
+                              "code: {waiting}).")
                 dip = await repo.code_total(conn, pool.id)  # one key per alert and dip, whatever the clock says
-                await self.notice(conn, guild_id, text, key=f"stock-{'empty' if empty else 'low'}:{pool.id}:{dip}")
+                await self.notice(conn, guild_id, text, values={"pool": pool.name, "left": left, "waiting": waiting},
+                                  key=f"stock-{'empty' if empty else 'low'}:{pool.id}:{dip}")
         if code is None:  # the member hears that their code is on its way (once per grant)
             await self.queue_grant(
                 conn, guild_id=guild_id, user_id=user_id, action="dm", payload={
@@ -302,9 +304,13 @@ class _Decisions:
         return code
 
     async def notice(self, conn: AsyncConnection, guild_id: int, text: str, *, key: str,
-                     approve_grant: int | None = None) -> int | None:
-        """Queue a staff-log line (delivered by the dispatcher, once)."""
-        payload: dict[str, Any] = {"text": text}
+                     approve_grant: int | None = None, values: dict[str, Any] | None = None) -> int | None:
+        """Queue a staff-log line (delivered by the dispatcher, once). With ``values``, ``text`` is a message
+        marked ``N_`` with named placeholders: the payload keeps it and its values, and the dispatcher says it
+        in the server's language when it posts (``text`` stays the English line)."""
+        payload: dict[str, Any] = {"text": text.format_map(values) if values is not None else text}
+        if values is not None:
+            payload["msgid"], payload["values"] = text, values
         if approve_grant is not None:
             payload["approve_grant"] = approve_grant
         return await self.queue_grant(conn, guild_id=guild_id, user_id=NOTICE_USER, action="notice",

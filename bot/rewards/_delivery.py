@@ -196,8 +196,11 @@ class _Delivery:
                 await audit.record(conn, now=now, action="reward.failed", guild_id=grant.guild_id,
                                    target_id=grant.user_id, details={"grant": grant.id, "rule": grant.rule_name,
                                                                      "action": grant.action, "reason": reason[:300]})
-                await self.notice(conn, grant.guild_id, f"Reward **{grant.rule_name}** ({grant.action}) for "
-                                  f"<@{grant.user_id}> failed: {reason[:300]}", key=f"failed:{grant.id}")
+                await self.notice(conn, grant.guild_id, N_("Reward **{rule}** ({action}) for {member} failed: "
+                                                           "{reason}"),
+                                  values={"rule": grant.rule_name, "action": grant.action,
+                                          "member": f"<@{grant.user_id}>", "reason": reason[:300]},
+                                  key=f"failed:{grant.id}")
 
     async def next_due_at(self) -> datetime | None:
         async with self.db.connect() as conn:

@@ -82,7 +82,9 @@ def _validate(data: Mapping[str, Any]) -> GuildConfig:
         return parse_config({"guilds": {"default": dict(data)}}, "settings").default_guild
     except ConfigError as exc:
         key = (exc.key or "").removeprefix(_PREFIX)
-        raise InvalidInput(f"`{key}`: {exc.problem}" if key else exc.problem) from None
+        if key:
+            raise InvalidInput(N_("`{key}`: {problem}"), key=key, problem=exc.problem) from None
+        raise InvalidInput(exc.problem) from None
 
 
 class SettingsService:

@@ -152,7 +152,7 @@ class WebhooksService:
         name = name.strip().lower()
         found = next((ep for ep in await repo.endpoints(conn, guild_id) if ep.name == name), None)
         if found is None:
-            raise NotFound(f"There is no webhook endpoint {name!r} in this server (`/webhooks list`).")
+            raise NotFound(N_("There is no webhook endpoint {name} in this server (`/webhooks list`)."), name=repr(name))
         return found
 
     async def remove(self, guild_id: int, name: str, *, actor_id: int) -> repo.Endpoint:
@@ -162,9 +162,10 @@ class WebhooksService:
         async with self.db.begin() as conn:
             ep = await self._named(conn, guild_id, name)
             if ep.source == "config":
-                raise InvalidInput(f"The endpoint {ep.name!r} comes from the config file; remove it there.")
+                raise InvalidInput(N_("The endpoint {name} comes from the config file; remove it there."),
+                                   name=repr(ep.name))
             if not ep.enabled:
-                raise Conflict(f"The endpoint {ep.name!r} is removed already.")
+                raise Conflict(N_("The endpoint {name} is removed already."), name=repr(ep.name))
             await repo.disable_endpoint(conn, ep.id, now)
             await audit.record(conn, now=now, action="webhooks.remove", guild_id=guild_id, actor_id=actor_id,
                                target_id=ep.id, details={"name": ep.name})
@@ -178,7 +179,7 @@ class WebhooksService:
         async with self.db.begin() as conn:
             ep = await self._named(conn, guild_id, name)
             if not ep.enabled:
-                raise InvalidInput(f"The endpoint {ep.name!r} is disabled.")
+                raise InvalidInput(N_("The endpoint {name} is disabled."), name=repr(ep.name))
             test_id = await audit.record(conn, now=now, action="webhooks.test", guild_id=guild_id,
                                          actor_id=actor_id, target_id=ep.id, details={"name": ep.name})
             body = document(Outbound(guild_id, TEST_TYPE, f"test:{test_id}", now,

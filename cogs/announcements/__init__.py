@@ -27,12 +27,13 @@ from bot.announcements.service import (
     check_time,
 )
 from bot.betas import CHANGES_EVENT, NEWS_EVENT, REPLIES_EVENT, parse_when
+from bot.core import i18n
 from bot.core.checks import require
 from bot.core.effect_errors import end_post, report_missing_permission, run_post_job
 from bot.core.errors import NO_MENTIONS, KudosModal, KudosView
 from bot.ledger.explain import ts
 from bot.platform.errors import Conflict, InvalidInput, KudosError, NotAllowed
-from bot.platform.i18n import N_
+from bot.platform.i18n import N_, translator
 from bot.platform.jobs.effects import GiveUp
 
 log = logging.getLogger(__name__)
@@ -188,24 +189,31 @@ class Announce(commands.Cog):
         image = await self._image(guild.id, pending["image"])
         draft = AnnouncementDraft(body, title, image[0] if image else None, image[1] if image else None, pending["ping"])
         slot = await self.announcements.create(guild.id, target.id, interaction.user.id, draft, at=pending["at"])
+        tr = i18n.for_reader(interaction)
         if slot.scheduled:
-            text = (f"Announcement #{slot.announcement_id} goes out in {target.mention} {ts(slot.at)} "
-                    f"({ts(slot.at, 'R')}). `/announce edit` or `/announce cancel` until then.")
+            text = tr("Announcement #{number} goes out in {channel} {when} ({relative}). `/announce edit` or "
+                      "`/announce cancel` until then.", number=slot.announcement_id, channel=target.mention,
+                      when=ts(slot.at), relative=ts(slot.at, "R"))
         else:
-            text = await self._post_now(slot.announcement_id)
+            text = await self._post_now(slot.announcement_id, tr=tr)
         await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
-    async def _post_now(self, announcement_id: int, *, edited: bool = False) -> str:
-        """Run the post's job (written with its slot, due now) and say how it went."""
+    async def _post_now(self, announcement_id: int, *, edited: bool = False,
+                        tr: i18n.Translator | None = None) -> str:
+        """Run the post's job (written with its slot, due now) and say how it went (in ``tr``'s language)."""
+        tr = tr or translator()
         await self.bot.scheduler.run_due()
         ann = await self.betas.announcement(announcement_id)
+        channel = f"<#{ann.channel_id}>"
         if ann.status == "posted" and edited:
-            return f"Announcement #{ann.id} is updated and posted in <#{ann.channel_id}>."
+            return tr("Announcement #{number} is updated and posted in {channel}.", number=ann.id, channel=channel)
         if ann.status == "posted":
-            return f"Announcement #{ann.id} is posted in <#{ann.channel_id}>, with a discussion thread."
+            return tr("Announcement #{number} is posted in {channel}, with a discussion thread.", number=ann.id,
+                      channel=channel)
         if ann.status == "scheduled":  # Discord did not answer: its job tries again with back-off
-            return (f"Announcement #{ann.id} is saved, but Discord isn't answering right now; it goes out in "
-                    f"<#{ann.channel_id}> as soon as Discord does (`/announce list` shows it).")
+            return tr("Announcement #{number} is saved, but Discord isn't answering right now; it goes out in "
+                      "{channel} as soon as Discord does (`/announce list` shows it).", number=ann.id,
+                      channel=channel)
         raise Conflict(N_("Announcement #{ann_id} could not be posted in <#{channel_id}>; the staff log says "
                           "why."),
                        ann_id=ann.id, channel_id=ann.channel_id)
@@ -277,7 +285,8 @@ class Announce(commands.Cog):
         assert interaction.guild_id is not None
         rows = await self.announcements.recent(interaction.guild_id)
         if not rows:
-            await interaction.response.send_message("No announcements yet: `/announce post` writes one.",
+            tr = i18n.for_reader(interaction)
+            await interaction.response.send_message(tr("No announcements yet: `/announce post` writes one."),
                                                     ephemeral=True)
             return
         lines = []
@@ -336,10 +345,12 @@ class Announce(commands.Cog):
                                    at=pending["at"], image=image, remove_image=pending["remove_image"],
                                    ping_role_id=pending["ping"], no_ping=pending["no_ping"])
         when = ann.scheduled_for
+        tr = i18n.for_reader(interaction)
         if when <= self.bot.clock.now():  # moved to "now": its job is due
-            text = await self._post_now(ann.id, edited=True)
+            text = await self._post_now(ann.id, edited=True, tr=tr)
         else:
-            text = f"Announcement #{ann.id} is updated; it goes out in <#{ann.channel_id}> {ts(when)} ({ts(when, 'R')})."
+            text = tr("Announcement #{number} is updated; it goes out in {channel} {when} ({relative}).",
+                      number=ann.id, channel=f"<#{ann.channel_id}>", when=ts(when), relative=ts(when, "R"))
         await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @announce.command(name="cancel", description="Cancel an announcement before it goes out (staff)")
@@ -348,9 +359,10 @@ class Announce(commands.Cog):
     async def cancel_cmd(self, interaction: discord.Interaction, id: int) -> None:
         assert interaction.guild_id is not None
         ann = await self.announcements.cancel(interaction.guild_id, id, interaction.user.id)
+        tr = i18n.for_reader(interaction)
         await interaction.response.send_message(
-            f"Announcement #{ann.id} is cancelled; its slot in <#{ann.channel_id}> is free again.", ephemeral=True,
-            allowed_mentions=NO_MENTIONS)
+            tr("Announcement #{number} is cancelled; its slot in {channel} is free again.", number=ann.id,
+               channel=f"<#{ann.channel_id}>"), ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     # ------------------------------------------------------------------ "what we changed because of you"
 
@@ -387,11 +399,14 @@ class Announce(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         await self.bot.scheduler.run_due()
         ann = await self.betas.announcement(slot.announcement_id)
+        tr = i18n.for_reader(interaction)
         if ann.status == "posted":
-            text = f"Posted in {target.mention}, mentioning {len(post.user_ids)} member(s)."
+            text = tr.ngettext("Posted in {channel}, mentioning {count} member.",
+                               "Posted in {channel}, mentioning {count} members.", len(post.user_ids),
+                               channel=target.mention)
         elif ann.status == "scheduled":  # its job tries again with back-off
-            text = (f"Saved, but Discord isn't answering right now; the post goes out in {target.mention} as soon "
-                    "as Discord does, once.")
+            text = tr("Saved, but Discord isn't answering right now; the post goes out in {channel} as soon as "
+                      "Discord does, once.", channel=target.mention)
         else:
             raise Conflict(N_("The changes post could not be posted in {target_mention}; the staff log says "
                               "why."),

@@ -319,17 +319,19 @@ class Betas(PollPosts, Posts, commands.Cog):
         made = await self.create_now(guild, draft, actor_id=interaction.user.id,
                                      create_role=bool(pending.get("create_role")), before_write=defer)
         channel = made.channel
+        tr = i18n.for_reader(interaction)
         if made.scheduled_at is not None:
-            text = (f"Beta **{draft.name}** is created; its announcement goes out in {channel.mention} "
-                    f"{ts(made.scheduled_at)} ({ts(made.scheduled_at, 'R')}).")
+            text = tr("Beta **{name}** is created; its announcement goes out in {channel} {when} ({relative}).",
+                      name=draft.name, channel=channel.mention, when=ts(made.scheduled_at),
+                      relative=ts(made.scheduled_at, "R"))
         elif made.waiting is not None:
-            text = f"Beta **{draft.name}** is created. {made.waiting}"
+            text = tr("Beta **{name}** is created. {waiting}", name=draft.name, waiting=made.waiting)
         else:
-            text = f"Beta **{draft.name}** is announced in {channel.mention}."
+            text = tr("Beta **{name}** is announced in {channel}.", name=draft.name, channel=channel.mention)
         if made.cohort_role is not None:
-            text += f" Cohort role: {made.cohort_role.mention}."
+            text += " " + tr("Cohort role: {role}.", role=made.cohort_role.mention)
         if made.private_channel is not None:
-            text += f" Participants get {made.private_channel.mention} with the cohort role."
+            text += " " + tr("Participants get {channel} with the cohort role.", channel=made.private_channel.mention)
         await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     async def create_now(self, guild: discord.Guild, draft: BetaDraft, *, actor_id: int, create_role: bool = False,
@@ -389,9 +391,12 @@ class Betas(PollPosts, Posts, commands.Cog):
         beta, promoted = await self.svc.edit(interaction.guild_id, beta.id, interaction.user.id, name=new_name,
                                              capacity=capacity, incentive=incentive, ends_at=ends_at, terms=terms,
                                              description=description, waitlist=waitlist)
-        await interaction.response.send_message(
-            f"Updated **{beta.row.name}**." + (f" {len(promoted)} moved in from the waitlist." if promoted else ""),
-            ephemeral=True, allowed_mentions=NO_MENTIONS)
+        tr = i18n.for_reader(interaction)
+        text = tr("Updated **{name}**.", name=beta.row.name)
+        if promoted:
+            text += " " + tr.ngettext("{count} moved in from the waitlist.", "{count} moved in from the waitlist.",
+                                      len(promoted))
+        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
         await self.refresh(interaction.guild_id, beta.id)  # runs the welcome of the promoted too
 
     @beta.command(name="open", description="Announce a beta now (staff)")
@@ -409,9 +414,12 @@ class Betas(PollPosts, Posts, commands.Cog):
         target = await self.announce_now(guild, beta, actor_id=interaction.user.id, channel=channel,
                                          before_post=defer)
         current = await self.svc.get(guild.id, beta.id)
-        text = (f"**{beta.row.name}** is announced in {target.mention}." if current.row.announcement_message_id else
-                f"Discord isn't answering right now; **{beta.row.name}** is announced in {target.mention} as soon "
-                "as it does.")
+        tr = i18n.for_reader(interaction)
+        if current.row.announcement_message_id:
+            text = tr("**{name}** is announced in {channel}.", name=beta.row.name, channel=target.mention)
+        else:
+            text = tr("Discord isn't answering right now; **{name}** is announced in {channel} as soon as it does.",
+                      name=beta.row.name, channel=target.mention)
         await interaction.followup.send(text, ephemeral=True,
                                         allowed_mentions=NO_MENTIONS)
 
@@ -436,11 +444,15 @@ class Betas(PollPosts, Posts, commands.Cog):
         assert interaction.guild is not None
         beta = await self._beta(interaction.guild.id, name)
         result = await self.close_now(interaction.guild, beta, actor_id=interaction.user.id)
-        waiting = (f", and {len(result.waitlisted)} member(s) on the waitlist hear that it closed"
-                   if result.waitlisted else "")
-        await interaction.response.send_message(
-            f"Closed **{beta.row.name}**: {len(result.participants)} participant(s) get a thank-you{waiting}. The "
-            "summary is in the staff log.", ephemeral=True, allowed_mentions=NO_MENTIONS)
+        tr = i18n.for_reader(interaction)
+        text = tr("Closed **{name}**.", name=beta.row.name) + " " + tr.ngettext(
+            "{count} participant gets a thank-you.", "{count} participants get a thank-you.",
+            len(result.participants))
+        if result.waitlisted:
+            text += " " + tr.ngettext("{count} member on the waitlist hears that it closed.",
+                                      "{count} members on the waitlist hear that it closed.", len(result.waitlisted))
+        text += " " + tr("The summary is in the staff log.")
+        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
         await self.refresh(interaction.guild.id, beta.id)
 
     async def close_now(self, guild: discord.Guild, beta: Beta, *, actor_id: int) -> Any:
@@ -467,7 +479,8 @@ class Betas(PollPosts, Posts, commands.Cog):
         assert interaction.guild_id is not None
         betas = await self.svc.all(interaction.guild_id)
         if not betas:
-            await interaction.response.send_message("No betas yet: `/beta create` starts one.", ephemeral=True)
+            tr = i18n.for_reader(interaction)
+            await interaction.response.send_message(tr("No betas yet: `/beta create` starts one."), ephemeral=True)
             return
         lines = [f"**{b.row.name}** · {b.row.status} · {spots_text(b)}"
                  + (f" · ends {ts(b.row.ends_at, 'R')}" if b.row.ends_at and b.row.status != "closed" else "")
@@ -518,8 +531,10 @@ class Betas(PollPosts, Posts, commands.Cog):
         people = await self.svc.participants(guild.id, beta.id)
         names = {p.user_id: m.display_name for p in people if (m := guild.get_member(p.user_id)) is not None}
         data = await self.svc.export_csv(guild.id, beta.id, names)
+        tr = i18n.for_reader(interaction)
         await interaction.response.send_message(
-            f"{len(people)} row(s) for **{beta.row.name}**.", ephemeral=True, allowed_mentions=NO_MENTIONS,
+            tr.ngettext("{count} row for **{name}**.", "{count} rows for **{name}**.", len(people), name=beta.row.name),
+            ephemeral=True, allowed_mentions=NO_MENTIONS,
             file=discord.File(io.BytesIO(data), filename=self.svc.export_filename(beta.row.name)))
 
     @beta.command(name="mute", description="Stop reminders about a beta you're in")

@@ -9,6 +9,7 @@ import discord
 from discord.ext import commands
 
 from bot.contributions import DAILY, RELEASE, RELEASE_RECEIPT, release_receipt
+from bot.core import i18n
 from bot.core.errors import NO_MENTIONS
 from cogs.contributions._common import receipts_mode
 from cogs.contributions.receipts import deliver_dm
@@ -82,11 +83,12 @@ class Upkeep(commands.Cog):
             log.warning("ring report for guild %s: no staff_log channel", guild.id)
             return
         lines = [f"• <@{r.a}> → <@{r.b}>: {r.a_to_b} · <@{r.b}> → <@{r.a}>: {r.b_to_a}" for r in rings[:20]]
+        tr = i18n.for_guild(self.bot, guild)  # the staff log speaks the server's language
         embed = discord.Embed(
-            title="Possible reciprocal kudos",
-            description=(f"These members mostly thank or curate each other (last {cfg.ring_window_days} days). "
-                         "Nothing was revoked; have a look and use /contrib revoke if it is gaming.\n"
-                         + "\n".join(lines))[:4000],
+            title=tr("Possible reciprocal kudos"),
+            description=(tr("These members mostly thank or curate each other (last {days} days). Nothing was "
+                            "revoked; have a look and use /contrib revoke if it is gaming.",
+                            days=cfg.ring_window_days) + "\n" + "\n".join(lines))[:4000],
             colour=discord.Colour.orange(),
         )
         await channel.send(embed=embed, allowed_mentions=NO_MENTIONS)

@@ -328,7 +328,8 @@ class Feedback(Cards, ForumWatch, Notices, Review, Similar, Curation, Screenshot
 
         change, problems = await self.set_status(guild, item, status, actor_id=interaction.user.id, note=note,
                                                  version=version, of=of, before_write=defer)
-        report = self.status_report(change, problems, told=self.who_is_told(guild, change))
+        tr = i18n.for_reader(interaction)
+        report = self.status_report(change, problems, told=self.who_is_told(guild, change, tr), tr=tr)
         await interaction.followup.send(report, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     # Curation by earned privileges (cogs/feedback/curation.py): checked when used, not by Discord's permissions.
@@ -353,8 +354,10 @@ class Feedback(Cards, ForumWatch, Notices, Review, Similar, Curation, Screenshot
         value = {"on": True, "off": False, "default": None}[state]
         staff = member_has(interaction, "staff")  # checked now, when the change happens
         await self.service.set_public(guild.id, item, value, actor_id=interaction.user.id, staff=staff)
-        text = {True: f"#{item} is shown on the public pages.", False: f"#{item} is kept off the public pages.",
-                None: f"#{item} follows its type's default for the public pages."}[value]
+        tr = i18n.for_reader(interaction)
+        text = {True: tr("#{number} is shown on the public pages.", number=item),
+                False: tr("#{number} is kept off the public pages.", number=item),
+                None: tr("#{number} follows its type's default for the public pages.", number=item)}[value]
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     async def set_status(self, guild: discord.Guild, item_id: int, status: str, *, actor_id: int,
@@ -382,23 +385,32 @@ class Feedback(Cards, ForumWatch, Notices, Review, Similar, Curation, Screenshot
         return change, []
 
     @staticmethod
-    def who_is_told(guild: discord.Guild, change: StatusChange) -> str:
-        """"N member(s) will be told", naming the recipients no longer in the server (they are not told); the
-        slash command and the dashboard both say this."""
+    def who_is_told(guild: discord.Guild, change: StatusChange, tr: i18n_text.Translator | None = None) -> str:
+        """"N members will be told", naming the recipients no longer in the server (they are not told); the
+        slash command and the dashboard both say this (``tr``: the reader's language, English by default)."""
+        tr = tr or i18n_text.translator()
         left = sum(1 for u in change.recipients if guild.get_member(u) is None)
-        text = f"{len(change.recipients) - left} member(s) will be told"
-        return text + (f" ({left} who left the server won't be)" if left else "")
+        told = len(change.recipients) - left
+        text = tr.ngettext("{count} member will be told", "{count} members will be told", told)
+        if left:
+            text += " " + tr.ngettext("({count} who left the server won't be)",
+                                      "({count} who left the server won't be)", left)
+        return text
 
     @staticmethod
-    def status_report(change: StatusChange, problems: list[str], *, told: str) -> str:
-        """What the staff member is told; ``told``: :meth:`who_is_told`."""
-        text = f"Feedback #{change.item.id} is now {render.status_text(change.item)}."
+    def status_report(change: StatusChange, problems: list[str], *, told: str,
+                      tr: i18n_text.Translator | None = None) -> str:
+        """What the staff member is told; ``told``: :meth:`who_is_told`; ``tr``: the reader's language."""
+        tr = tr or i18n_text.translator()
+        text = tr("Feedback #{number} is now {status}.", number=change.item.id,
+                  status=render.status_text(change.item, tr))
         if change.target is not None:
-            text += f" Merged into {render.ref(change.target)} ({change.moved_votes} vote(s) moved)."
-        text += f" {told}"
-        text += "; the thread's status line is on its way."
+            text += " " + tr.ngettext("Merged into {target} ({count} vote moved).",
+                                      "Merged into {target} ({count} votes moved).", change.moved_votes,
+                                      target=render.ref(change.target))
+        text += " " + tr("{told}; the thread's status line is on its way.", told=told)
         if problems:
-            text += "\n⚠️ Saved, but: " + "; ".join(problems)
+            text += "\n⚠️ " + tr("Saved, but: {problems}", problems="; ".join(problems))
         return text
 
     @feedback.command(name="link", description="Link a feedback item to a GitHub issue: its status follows the issue")
@@ -407,9 +419,12 @@ class Feedback(Cards, ForumWatch, Notices, Review, Similar, Curation, Screenshot
     async def link(self, interaction: discord.Interaction, item: int, issue: app_commands.Range[str, 1, 160]) -> None:
         assert interaction.guild_id is not None
         made = await self.bot.app.github.link(interaction.guild_id, item, issue, actor_id=interaction.user.id)
+        tr = i18n.for_reader(interaction)
         await interaction.response.send_message(
-            f"Feedback #{made.feedback_id} is linked to {discord.utils.escape_markdown(made.ref)}: when the issue "
-            "is reopened, labelled, or closed on GitHub, the item's status follows and everyone who cares is told.",
+            tr(
+                "Feedback #{number} is linked to {issue}: when the issue is reopened, labelled, or closed on "
+                "GitHub, the item's status follows and everyone who cares is told.",
+                number=made.feedback_id, issue=discord.utils.escape_markdown(made.ref)),
             ephemeral=True, allowed_mentions=NO_MENTIONS)
         await self.service.refresh_card(interaction.guild_id, item)  # the card shows the link: its edit job
         self._kick_notifier()
@@ -424,8 +439,10 @@ class Feedback(Cards, ForumWatch, Notices, Review, Similar, Curation, Screenshot
         made = await self.bot.app.github.open_issue(interaction.guild_id, item, repo, actor_id=interaction.user.id)
         await self.service.refresh_card(interaction.guild_id, item)  # the card shows the link: its edit job
         self._kick_notifier()
+        tr = i18n.for_reader(interaction)
         await interaction.followup.send(
-            f"Opened {discord.utils.escape_markdown(made.ref)} from feedback #{made.feedback_id} and linked them.",
+            tr("Opened {issue} from feedback #{number} and linked them.",
+               issue=discord.utils.escape_markdown(made.ref), number=made.feedback_id),
             ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @feedback.command(name="top", description="The most-wanted open feedback")
@@ -527,10 +544,13 @@ class Feedback(Cards, ForumWatch, Notices, Review, Similar, Curation, Screenshot
             if not isinstance(channel, discord.TextChannel):
                 continue
             sections = await self.service.digest(guild.id, since=since)
-            embed = discord.Embed(title="Feedback this week", colour=discord.Colour.blurple())
-            names = {"new": "New reports", "unanswered": "Oldest without a staff answer", "top": "Top votes"}
+            tr = i18n.for_guild(self.bot, guild)  # the staff log speaks the server's language
+            embed = discord.Embed(title=tr("Feedback this week"), colour=discord.Colour.blurple())
+            names = {"new": tr("New reports"), "unanswered": tr("Oldest without a staff answer"),
+                     "top": tr("Top votes")}
             for key, name in names.items():
                 rows = sections[key]
-                value = "\n".join(f"{render.ref(i)} · {label(i.status)} · {i.vote_count} votes" for i in rows[:10])
+                value = "\n".join(f"{render.ref(i)} · {tr(label(i.status))} · "
+                                  + tr.ngettext("{count} vote", "{count} votes", i.vote_count) for i in rows[:10])
                 embed.add_field(name=f"{name} ({len(rows)})", value=(value or "—")[:1024], inline=False)
             await channel.send(embed=embed, allowed_mentions=NO_MENTIONS)

@@ -15,9 +15,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.core import i18n
 from bot.core.errors import NO_MENTIONS, GuardedCallback, KudosView
 from bot.platform.errors import NotAllowed
-from bot.platform.i18n import N_
+from bot.platform.i18n import N_, translator
 from bot.privacy import RETENTION_EVENT, next_retention_run
 
 if TYPE_CHECKING:
@@ -34,8 +35,9 @@ class ForgetButton(GuardedCallback, discord.ui.DynamicItem[discord.ui.Button],
                    template=r"mydata:forget:(?P<user>\d+)"):
     """"Erase my data": only the member who asked may press it (persistent across restarts)."""
 
-    def __init__(self, user_id: int) -> None:
-        super().__init__(discord.ui.Button(label="Erase my data", style=discord.ButtonStyle.danger,
+    def __init__(self, user_id: int, tr: i18n.Translator | None = None) -> None:
+        tr = tr or translator()
+        super().__init__(discord.ui.Button(label=tr("Erase my data"), style=discord.ButtonStyle.danger,
                                            custom_id=f"mydata:forget:{user_id}"))
         self.user_id = user_id
 
@@ -51,8 +53,9 @@ class ForgetButton(GuardedCallback, discord.ui.DynamicItem[discord.ui.Button],
 
 
 class KeepButton(GuardedCallback, discord.ui.DynamicItem[discord.ui.Button], template=r"mydata:keep:(?P<user>\d+)"):
-    def __init__(self, user_id: int) -> None:
-        super().__init__(discord.ui.Button(label="Cancel", style=discord.ButtonStyle.secondary,
+    def __init__(self, user_id: int, tr: i18n.Translator | None = None) -> None:
+        tr = tr or translator()
+        super().__init__(discord.ui.Button(label=tr("Cancel"), style=discord.ButtonStyle.secondary,
                                            custom_id=f"mydata:keep:{user_id}"))
         self.user_id = user_id
 
@@ -62,7 +65,8 @@ class KeepButton(GuardedCallback, discord.ui.DynamicItem[discord.ui.Button], tem
         return cls(int(match["user"]))
 
     async def run(self, interaction: discord.Interaction) -> None:
-        await interaction.response.edit_message(content="Nothing was erased.", view=None)
+        tr = i18n.for_reader(interaction)
+        await interaction.response.edit_message(content=tr("Nothing was erased."), view=None)
 
 
 class MyData(commands.Cog):
@@ -93,36 +97,38 @@ class MyData(commands.Cog):
         data = await self.service.export(interaction.guild_id, interaction.user.id)
         raw = json.dumps(data, indent=2, ensure_ascii=False).encode()
         name = f"kudos-data-{interaction.guild_id}.json"
+        tr = i18n.for_reader(interaction)  # the DM answers the member's own command: their client's language
         try:
             await interaction.user.send(
-                "Here is everything Kudos holds about you in this server.",
+                tr("Here is everything Kudos holds about you in this server."),
                 file=discord.File(io.BytesIO(raw), filename=name), allowed_mentions=NO_MENTIONS)
         except discord.HTTPException as exc:
             log.info("data export DM refused (guild=%s): %s", interaction.guild_id, exc.status)
             await interaction.followup.send(
-                "I couldn't DM you (your DMs from this server seem closed), so here is the file, visible only to "
-                "you. Save it now: it disappears when you close Discord.",
+                tr("I couldn't DM you (your DMs from this server seem closed), so here is the file, visible only "
+                   "to you. Save it now: it disappears when you close Discord."),
                 file=discord.File(io.BytesIO(raw), filename=name), ephemeral=True, allowed_mentions=NO_MENTIONS)
             return
-        await interaction.followup.send("Sent: check your DMs for the file.", ephemeral=True,
+        await interaction.followup.send(tr("Sent: check your DMs for the file."), ephemeral=True,
                                         allowed_mentions=NO_MENTIONS)
 
     @mydata.command(name="forget", description="Erase your personal data in Kudos (asks for confirmation)")
     async def forget(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
+        tr = i18n.for_reader(interaction)
         if not await self.service.holds_data(interaction.guild_id, interaction.user.id):
             await interaction.response.send_message(
-                "Kudos holds no personal data about you in this server, so there is nothing to erase. "
-                "(If you asked before, your data is already gone.)", ephemeral=True, allowed_mentions=NO_MENTIONS)
+                tr("Kudos holds no personal data about you in this server, so there is nothing to erase. "
+                   "(If you asked before, your data is already gone.)"), ephemeral=True, allowed_mentions=NO_MENTIONS)
             return
         view = KudosView(timeout=None)
-        view.add_item(ForgetButton(interaction.user.id))
-        view.add_item(KeepButton(interaction.user.id))
+        view.add_item(ForgetButton(interaction.user.id, tr))
+        view.add_item(KeepButton(interaction.user.id, tr))
         await interaction.response.send_message(
-            "This erases your personal data in Kudos here: your name, what you wrote (feedback text, reasons), and "
-            "the link between you and your contributions, votes, betas and rewards. Totals and leaderboards keep "
-            "the numbers, credited to an anonymous member. Codes you received stay yours in Discord but are no "
-            "longer linked to you. **This can't be undone.**",
+            tr("This erases your personal data in Kudos here: your name, what you wrote (feedback text, reasons), "
+               "and the link between you and your contributions, votes, betas and rewards. Totals and leaderboards "
+               "keep the numbers, credited to an anonymous member. Codes you received stay yours in Discord but are "
+               "no longer linked to you. **This can't be undone.**"),
             view=view, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     async def forget_confirmed(self, interaction: discord.Interaction) -> None:
@@ -130,25 +136,28 @@ class MyData(commands.Cog):
         erasure = await self.service.forget(interaction.guild_id, interaction.user.id)
         self.bot.locales.forget(interaction.guild_id, interaction.user.id)  # its row went with the erasure
         tracking = await self.service.tracking_disabled(interaction.guild_id, interaction.user.id)
-        again = ("Contribution tracking stays off." if tracking else
-                 "If you contribute again, Kudos starts a new record; `/mydata tracking off` stops that.")
-        await interaction.response.edit_message(
-            content=(f"Done: your personal data in Kudos was erased ({erasure.total} record(s) anonymised or "
-                     f"deleted). {again}"),
-            view=None)
+        tr = i18n.for_reader(interaction)
+        again = (tr("Contribution tracking stays off.") if tracking else
+                 tr("If you contribute again, Kudos starts a new record; `/mydata tracking off` stops that."))
+        done = tr.ngettext("Done: your personal data in Kudos was erased ({count} record anonymised or deleted).",
+                           "Done: your personal data in Kudos was erased ({count} records anonymised or deleted).",
+                           erasure.total)
+        await interaction.response.edit_message(content=f"{done} {again}", view=None)
 
     @mydata.command(name="tracking", description="Turn contribution tracking off (or back on) for you")
     @app_commands.describe(state="off: Kudos stops recording credit for you; on: it records again")
     async def tracking(self, interaction: discord.Interaction, state: Literal["off", "on"]) -> None:
         assert interaction.guild_id is not None
         changed = await self.service.set_tracking(interaction.guild_id, interaction.user.id, enabled=state == "on")
+        tr = i18n.for_reader(interaction)
         if state == "off":
-            text = ("Contribution tracking is off: Kudos won't record credit for you (thanks, answers, features…) "
-                    "until you turn it back on with `/mydata tracking on`. What was recorded before stays; "
-                    "`/mydata forget` erases it." if changed else "Contribution tracking was already off for you.")
+            text = (tr("Contribution tracking is off: Kudos won't record credit for you (thanks, answers, "
+                       "features…) until you turn it back on with `/mydata tracking on`. What was recorded before "
+                       "stays; `/mydata forget` erases it.") if changed
+                    else tr("Contribution tracking was already off for you."))
         else:
-            text = ("Contribution tracking is on again: new contributions are credited from now on."
-                    if changed else "Contribution tracking is already on for you.")
+            text = (tr("Contribution tracking is on again: new contributions are credited from now on.")
+                    if changed else tr("Contribution tracking is already on for you."))
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @mydata.command(name="public-name", description="Show your name on the server's public pages (or not)")
@@ -156,13 +165,14 @@ class MyData(commands.Cog):
     async def public_name(self, interaction: discord.Interaction, state: Literal["on", "off"]) -> None:
         assert interaction.guild_id is not None
         changed = await self.service.set_public_name(interaction.guild_id, interaction.user.id, on=state == "on")
+        tr = i18n.for_reader(interaction)
         if state == "on":
-            text = ("Your server name may now appear on this server's public pages (roadmap, changelog) next to "
-                    "what you suggested or voted for. `/mydata public-name off` takes it off again."
-                    if changed else "Your name already appears on the public pages.")
+            text = (tr("Your server name may now appear on this server's public pages (roadmap, changelog) next to "
+                       "what you suggested or voted for. `/mydata public-name off` takes it off again.")
+                    if changed else tr("Your name already appears on the public pages."))
         else:
-            text = ("Your name no longer appears on the public pages: you are counted, never named."
-                    if changed else "Your name already doesn't appear on the public pages.")
+            text = (tr("Your name no longer appears on the public pages: you are counted, never named.")
+                    if changed else tr("Your name already doesn't appear on the public pages."))
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     # ------------------------------------------------------------------ membership and retention

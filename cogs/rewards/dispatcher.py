@@ -56,9 +56,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def own_template(template: str, tr: i18n.Translator) -> str:
-    """Kudos' own DM templates in the member's language; a rule's own text (staff wrote it) as it is."""
-    return tr.template(template) if template in OWN_TEMPLATES else template
+def own_template(template: str, tr: i18n.Translator, own: bool = False) -> str:
+    """Kudos' own DM templates (``own``: marked so by the feature that queued it, e.g. the beta DMs) in the
+    member's language; a rule's own text (staff wrote it) as it is."""
+    return tr.template(template) if own or template in OWN_TEMPLATES else template
 
 UNKNOWN_ROLE = 10011
 _GONE = {UNKNOWN_MEMBER: "the member is no longer in the server", UNKNOWN_ROLE: "the role was deleted",
@@ -70,6 +71,19 @@ VISIBILITY_ROUNDS = 60
 # The batch a delivery belongs to: plain role grants are finished together when the batch ends.
 _BATCH: contextvars.ContextVar[list[tuple[repo.Grant, str | None]] | None] = contextvars.ContextVar(
     "rewards_batch", default=None)
+
+
+def notice_text(bot: Any, guild: discord.Guild, payload: dict[str, Any]) -> str:
+    """A staff-log notice in the server's language: a notice queued with its message and values
+    (:meth:`bot.rewards.Rewards.notice`) is translated now; an older one (only ``text``) is posted as it is."""
+    msgid, values = payload.get("msgid"), payload.get("values")
+    if not isinstance(msgid, str) or not isinstance(values, dict):
+        return str(payload["text"])
+    try:
+        tr = i18n.for_guild(bot, guild)
+        return tr(msgid, **values)
+    except (KeyError, IndexError, ValueError):
+        return str(payload["text"])
 
 
 def _log_failure(task: asyncio.Future[None]) -> None:
@@ -351,7 +365,8 @@ class Dispatcher:
 
     async def _dm(self, guild: discord.Guild, grant: repo.Grant) -> None:
         tr = await i18n.for_dm(self.bot, guild, grant.user_id)
-        text = render(own_template(str(grant.payload.get("template") or ""), tr), dict(grant.payload.get("context") or {}))
+        template = own_template(str(grant.payload.get("template") or ""), tr, bool(grant.payload.get("own")))
+        text = render(template, dict(grant.payload.get("context") or {}))
         # optional: a courtesy (a code on its way), not a reward: closed DMs are no failure for staff to see
         await self._send_dm(guild, grant, text, closed_ok=bool(grant.payload.get("optional")))
 
@@ -410,5 +425,5 @@ class Dispatcher:
         approve = grant.payload.get("approve_grant")
         if approve:
             kwargs["view"] = approval_view(int(approve))
-        sent = await channel.send(str(grant.payload["text"])[:2000], **kwargs)
+        sent = await channel.send(notice_text(self.bot, guild, grant.payload)[:2000], **kwargs)
         await self.svc.delivered(grant, message_id=sent.id)

@@ -103,7 +103,7 @@ async def test_reply_count_timer_and_staff_notice(env: Env, news: AnnouncementsS
     ann = await news.get(G, slot.announcement_id)
     assert ann.image is None and ann.status == "posted"  # Discord has the file now
     text = await news.record_replies(slot.announcement_id, 3)
-    assert text is not None and "3 members replied" in text and "*Launch*" in text
+    assert text is not None and "Members who replied: 3**" in text and "*Launch*" in text
     assert await news.record_replies(slot.announcement_id, 3) is not None  # stored again, noticed once
     async with env.db.connect() as conn:
         notices = list(await conn.execute(select(grants.c.payload).where(grants.c.action == "notice")))

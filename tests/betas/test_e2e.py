@@ -251,7 +251,7 @@ async def test_close_tells_feedback_givers_other_participants_and_the_waitlist_e
                for m in kudos.emu.messages(kudos.channel_id("feedback")) + [
                    m for t in kudos.emu.threads(kudos.channel_id("feedback")) for m in kudos.emu.messages(t.id)])
     closed = await kudos.member("sam").slash("beta close", name="Photos v2")
-    assert "2 participant(s) get a thank-you, and 1 member(s) on the waitlist hear that it closed" in (
+    assert "2 participants get a thank-you. 1 member on the waitlist hears that it closed." in (
         closed.content or "")
 
     def closing_dms(name: str) -> list[str]:

@@ -153,7 +153,7 @@ async def test_changelog_posts_feed_and_filters(pub: Harness) -> None:
     await h.member("sam").slash("beta close", name="Photos v2")
     preview = await h.member("sam").slash("announce changes", beta="Photos v2")
     done = await h.member("sam").click(preview.message.id, label="Post it")
-    assert "mentioning 2 member(s)" in (done.content or ""), done.content
+    assert "mentioning 2 members" in (done.content or ""), done.content
     posted = [m for m in h.emu.messages(h.channel_id("announcements"))
               if m.author_id == h.emu.bot_user_id and m.embeds
               and "what we changed" in (m.embeds[0].get("description") or "").lower()]

@@ -204,7 +204,7 @@ async def _last_code(kudos: Harness) -> None:
                                                for c in CODES)]
     assert len(got) == 1  # the other was told their code is on its way (issue #20 item 2)
     staff = "\n".join(m.content or "" for m in kudos.emu.messages(kudos.channel_id("staff-log")))
-    assert "**storage** is running low: 0 codes left" in staff  # one alert per dip
+    assert "**storage** is running low (codes left: 0;" in staff  # one alert per dip
     waiting = next(r for r in await all_grants(kudos) if r.action == "perk" and r.status == "pending")
     assert waiting.last_error.startswith("out of codes")
     # restocking delivers the waiting code

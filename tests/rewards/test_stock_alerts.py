@@ -47,14 +47,14 @@ async def test_low_then_empty_alerts_with_the_members_waiting(kudos: Harness) ->
     assert "Added 2" in (reply.content or "")
     await answer(kudos, "alice")  # 1 code left < 2: running low
     low = [t for t in staff_log(kudos) if "running low" in t]
-    assert low == ["Perk pool **storage** is running low: 1 code left, 0 members waiting for a code."]
+    assert low == ["Perk pool **storage** is running low (codes left: 1; members waiting for a code: 0)."]
     await answer(kudos, "bob")  # the last code: no second "running low" in this dip
     assert len([t for t in staff_log(kudos) if "running low" in t]) == 1
     assert not [t for t in staff_log(kudos) if "out of codes" in t]
     await answer(kudos, "carol")  # nothing left: carol waits, and staff hear it (it used to be silent here)
     empty = [t for t in staff_log(kudos) if "out of codes" in t]
-    assert empty == ["Perk pool **storage** is out of codes: 1 member waiting for a code. Their rewards wait "
-                     "until `/perks add-codes` restocks it."]
+    assert empty == ["Perk pool **storage** is out of codes (members waiting for a code: 1). Their rewards "
+                     "wait until `/perks add-codes` restocks it."]
     # carol is told her code is on its way, by DM and in /perks mine
     assert [t for t in dm_texts(kudos, "carol") if "on its way" in t] == [
         "You earned a code from **storage**: it is on its way. The pool is being restocked, and I'll send it to "
