@@ -26,6 +26,7 @@ REMIND_EVENT = "betas.remind"
 NUDGE_EVENT = "betas.nudge"
 REFRESH_EVENT = "betas.refresh"  # edit the announcement to show the beta as it is now
 WELCOME_EVENT = "betas.welcome"  # ping members promoted from the waitlist in the discussion thread
+THREAD_EVENT = "betas.thread"  # open the discussion thread the announcement's post job could not
 
 PROMOTED_DM = "A spot opened up: you're now in the **{beta}** beta! Use *Give feedback* on the announcement any time."
 REMINDER_DM = ("The **{beta}** beta ends {ends}. Tell us what you think before it closes: *Give feedback* on the "

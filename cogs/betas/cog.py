@@ -23,6 +23,7 @@ from bot.betas import (
     NUDGE_EVENT,
     REFRESH_EVENT,
     REMIND_EVENT,
+    THREAD_EVENT,
     WELCOME_EVENT,
     Beta,
     BetaDraft,
@@ -53,7 +54,7 @@ from cogs.betas.ui import (
 
 log = logging.getLogger(__name__)
 
-TIMERS = (ANNOUNCE_EVENT, CLOSE_EVENT, REMIND_EVENT, NUDGE_EVENT, REFRESH_EVENT, WELCOME_EVENT)
+TIMERS = (ANNOUNCE_EVENT, CLOSE_EVENT, REMIND_EVENT, NUDGE_EVENT, REFRESH_EVENT, WELCOME_EVENT, THREAD_EVENT)
 
 
 class Betas(Posts, commands.Cog):
@@ -76,6 +77,7 @@ class Betas(Posts, commands.Cog):
         sched.register(NUDGE_EVENT, self._on_nudge_timer)
         sched.register(REFRESH_EVENT, self._on_refresh_job)
         sched.register(WELCOME_EVENT, self._on_welcome_job)
+        sched.register(THREAD_EVENT, self._on_thread_job)
 
     async def cog_unload(self) -> None:
         for event in TIMERS:
