@@ -20,7 +20,7 @@ from bot.announcements import store as repo
 from bot.announcements.store import AnnouncementRow
 
 __all__ = ["AnnouncementRow", "cancel", "create", "get", "lock_channel", "mark_failed", "mark_posted", "of_subject",
-           "reschedule", "slots_used"]
+           "reschedule", "set_thread", "slots_used"]
 
 
 async def lock_channel(conn: AsyncConnection, guild_id: int, channel_id: int) -> None:
@@ -67,6 +67,11 @@ async def mark_posted(conn: AsyncConnection, announcement_id: int, *, posted_at:
     """The announcement is out (the image bytes are dropped: Discord has the file now)."""
     await repo.update_announcement(conn, announcement_id, status="posted", posted_at=posted_at,
                                    message_id=message_id, thread_id=thread_id, image=None)
+
+
+async def set_thread(conn: AsyncConnection, announcement_id: int, thread_id: int) -> None:
+    """The discussion thread of a posted announcement, opened after the post (its own job)."""
+    await repo.update_announcement(conn, announcement_id, thread_id=thread_id)
 
 
 async def mark_failed(conn: AsyncConnection, announcement_id: int) -> None:

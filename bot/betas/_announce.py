@@ -16,6 +16,7 @@ from bot.betas._common import (
     REFRESH_EVENT,
     REMIND_EVENT,
     REPLIES_EVENT,
+    THREAD_EVENT,
     day_start,
     week_start,
 )
@@ -205,12 +206,34 @@ class _Announcing:
                                     conn=conn)
             if ann.subject != "beta" or ann.subject_id is None:
                 return None
+            if thread_id is None:  # the post job could not open the discussion thread: its own job does
+                await self.schedule(THREAD_EVENT, {"announcement_id": announcement_id, "guild_id": ann.guild_id,
+                                                   "beta_id": ann.subject_id},
+                                    dedupe_key=f"{THREAD_EVENT}:{announcement_id}", conn=conn)
             await repo.update_beta(conn, ann.subject_id, status="open", announcement_message_id=message_id,
                                    thread_id=thread_id, announcement_channel_id=ann.channel_id,
                                    starts_at=now)
             row = await self._get(conn, ann.guild_id, ann.subject_id)
             await self._schedule_end(conn, row)
             return await self._view(conn, row)
+
+    async def set_thread(self, announcement_id: int, thread_id: int) -> None:
+        """The ``betas.thread`` job opened the discussion thread: the announcement and its beta know it (and its
+        replies are counted later, as for a thread opened with the post)."""
+        now = self.clock.now()
+        async with self.db.begin() as conn:
+            ann = await budget.get(conn, announcement_id)
+            if ann is None or ann.thread_id is not None:
+                return
+            await budget.set_thread(conn, announcement_id, thread_id)
+            if ann.subject == "beta" and ann.subject_id is not None:
+                await repo.update_beta(conn, ann.subject_id, thread_id=thread_id)
+            hours = self.policy_for(ann.guild_id).reply_count_hours
+            if hours:
+                await self.schedule(REPLIES_EVENT, {"announcement_id": announcement_id},
+                                    at=now + timedelta(hours=hours), dedupe_key=f"announce:replies:{announcement_id}",
+                                    conn=conn)
+            self.changed.send(ann.guild_id)
 
     async def mark_failed(self, announcement_id: int, reason: str) -> None:
         async with self.db.begin() as conn:

@@ -27,6 +27,7 @@ REMIND_EVENT = "betas.remind"
 NUDGE_EVENT = "betas.nudge"
 REFRESH_EVENT = "betas.refresh"  # edit the announcement to show the beta as it is now
 WELCOME_EVENT = "betas.welcome"  # ping members promoted from the waitlist in the discussion thread
+THREAD_EVENT = "betas.thread"  # open the discussion thread the announcement's post job could not
 
 # Kudos' own beta DMs: queued with ``"own": True`` in the grant's payload, so the dispatcher says them in the
 # member's language (a text staff configured goes as it is).

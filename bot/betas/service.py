@@ -43,6 +43,7 @@ from bot.betas._common import (
     REFRESH_EVENT,
     REMIND_EVENT,
     REPLIES_EVENT,
+    THREAD_EVENT,
     WELCOME_EVENT,
     BetaPolicy,
     EmitNamed,
@@ -239,4 +240,4 @@ class BetaService(_Announcing, _Joining, _Closing, _Polls):
             return await self._view(conn, row), tuple(promoted)
 
 
-__all__ = ["BetaService", "ANNOUNCE_EVENT", "CHANGES_EVENT", "CLOSE_EVENT", "NEWS_EVENT", "NUDGE_EVENT", "REMIND_EVENT", "REFRESH_EVENT", "REPLIES_EVENT", "WELCOME_EVENT", "BetaPolicy", "day_start", "week_start"]
+__all__ = ["BetaService", "ANNOUNCE_EVENT", "CHANGES_EVENT", "CLOSE_EVENT", "NEWS_EVENT", "NUDGE_EVENT", "REMIND_EVENT", "REFRESH_EVENT", "REPLIES_EVENT", "THREAD_EVENT", "WELCOME_EVENT", "BetaPolicy", "day_start", "week_start"]

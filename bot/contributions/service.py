@@ -59,6 +59,7 @@ CLOSE_SOLVED = "contrib_close_solved"
 RELEASE = "contrib_release"
 RELEASE_RECEIPT = "contrib_release_receipt"
 DAILY = "contrib_daily"
+RING_REPORT = "contrib_ring_report"
 
 MAX_GIVE = 1000  # /contrib give points: the slash option's range, checked again here
 MAX_REASON = 300  # /contrib give and revoke reasons
@@ -468,7 +469,8 @@ class ContributionsService:
 
     async def rings_to_report(self, guild_id: int, *, window_days: int, min_exchanges: int) -> list[Ring]:
         """Reciprocal rings of the last ``window_days`` not reported in the past week; each one returned is
-        recorded in the audit log as reported. A report, never a sanction."""
+        recorded in the audit log as reported, and the staff-log post that reports them (:data:`RING_REPORT`)
+        is a job written in the same transaction. A report, never a sanction."""
         if window_days <= 0:
             return []
         now = self.clock.now()
@@ -484,6 +486,11 @@ class ContributionsService:
                 await audit.record(conn, now=now, action=RING_REPORT_ACTION, guild_id=guild_id,
                                    details={"a": ring.a, "b": ring.b, "a_to_b": ring.a_to_b, "b_to_a": ring.b_to_a,
                                             "window_days": window_days})
+            if fresh:  # the staff-log post, a job written with the rings it reports (recorded as reported)
+                await self.scheduler.schedule(
+                    RING_REPORT, {"guild_id": guild_id, "window_days": window_days,
+                                  "rings": [[r.a, r.b, r.a_to_b, r.b_to_a] for r in fresh]},
+                    conn=conn, dedupe_key=f"contrib-ring-report:{guild_id}:{now.date().isoformat()}")
         return fresh
 
     async def schedule_daily(self, guild_id: int, *, after: datetime | None = None) -> None:

@@ -23,6 +23,7 @@ from bot.betas import (
     NUDGE_EVENT,
     REFRESH_EVENT,
     REMIND_EVENT,
+    THREAD_EVENT,
     WELCOME_EVENT,
     Beta,
     BetaDraft,
@@ -55,7 +56,8 @@ from cogs.betas.ui import (
 
 log = logging.getLogger(__name__)
 
-TIMERS = (ANNOUNCE_EVENT, CLOSE_EVENT, REMIND_EVENT, NUDGE_EVENT, REFRESH_EVENT, WELCOME_EVENT, POLL_EVENT)
+TIMERS = (ANNOUNCE_EVENT, CLOSE_EVENT, REMIND_EVENT, NUDGE_EVENT, REFRESH_EVENT, WELCOME_EVENT, POLL_EVENT,
+          THREAD_EVENT)
 
 
 class Betas(PollPosts, Posts, commands.Cog):
@@ -79,6 +81,7 @@ class Betas(PollPosts, Posts, commands.Cog):
         sched.register(REFRESH_EVENT, self._on_refresh_job)
         sched.register(WELCOME_EVENT, self._on_welcome_job)
         sched.register(POLL_EVENT, self._on_poll_job)
+        sched.register(THREAD_EVENT, self._on_thread_job)
 
     async def cog_unload(self) -> None:
         for event in TIMERS:

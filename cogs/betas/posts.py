@@ -6,7 +6,9 @@
 - ``betas.refresh``: the edit that keeps the announcement's spots and status in line (one pending per
   announcement: a burst of joins and leaves rides on it; it goes out once no click came for
   ``betas.announcement_debounce_seconds``, or at its due time);
-- ``betas.welcome``: the discussion-thread ping of members a freed spot moved in from the waitlist.
+- ``betas.welcome``: the discussion-thread ping of members a freed spot moved in from the waitlist;
+- ``betas.thread``: the discussion thread, when the announcement's post job could not open it (written with
+  the post; a retry finds a thread opened before, and the opening line an earlier try sent).
 
 A failure is classified by :func:`bot.core.effect_errors.end_job`: 429, 5xx and no answer are retried with
 back-off, a vanished target ends the job with an audit line, a missing permission goes to the staff log, an
@@ -27,7 +29,7 @@ import discord
 
 from bot.betas import Beta
 from bot.core import cards, i18n
-from bot.core.effect_errors import end_job, end_post, report_missing_permission, run_post_job
+from bot.core.effect_errors import end_job, end_post, failure_of, report_missing_permission, run_post_job
 from bot.core.errors import NO_MENTIONS
 from bot.platform.errors import Conflict, KudosError, NotFound
 from bot.platform.i18n import N_
@@ -88,16 +90,74 @@ class Posts:
             raise
         thread_id = None
         try:
-            thread = await message.create_thread(name=tr("{name} · discussion", name=beta.row.name)[:100],
-                                                 auto_archive_duration=10080)
-            thread_id = thread.id
-            await thread.send(tr("Questions and first impressions of **{name}** go here: the team reads along. "
-                                 "Bugs and ideas: use *{button}* on the announcement.", name=beta.row.name,
-                                 button=tr("Give feedback")),
-                              allowed_mentions=NO_MENTIONS)
-        except discord.HTTPException:
-            log.warning("could not open the discussion thread of beta %s", beta.id, exc_info=True)
+            thread_id = (await self._open_thread(message, beta.row.name, tr, look_first=attempts > 1)).id
+        except Exception as exc:  # noqa: BLE001 - the post stands; the betas.thread job retries the thread
+            if failure_of(exc) is None:
+                raise
+            log.warning("could not open the discussion thread of beta %s (its own job retries): %s", beta.id, exc)
         return await self.svc.mark_posted(announcement_id, message_id=message.id, thread_id=thread_id)
+
+    async def _open_thread(self, message: discord.Message | discord.PartialMessage, name: str, tr: Any, *,
+                           look_first: bool) -> discord.Thread:
+        """The announcement's discussion thread with its opening line. With ``look_first`` (a retry) it is
+        idempotent: a thread opened from a message has the message's id, so an existing one is found and kept,
+        and its opening line is sent only if an earlier try did not."""
+        intro = tr("Questions and first impressions of **{name}** go here: the team reads along. "
+                   "Bugs and ideas: use *{button}* on the announcement.", name=name, button=tr("Give feedback"))
+        thread: Any = None
+        if look_first:
+            guild = message.guild
+            thread = guild.get_thread(message.id) if guild is not None else None
+            if thread is None:
+                try:
+                    thread = await self.bot.fetch_channel(message.id)
+                except discord.NotFound:
+                    thread = None
+        if not isinstance(thread, discord.Thread):
+            thread = await message.create_thread(name=tr("{name} · discussion", name=name)[:100],
+                                                 auto_archive_duration=10080)
+        elif self.bot.user is not None:
+            async for old in thread.history(limit=HISTORY, oldest_first=True):
+                if old.author.id == self.bot.user.id and old.content == intro:
+                    return thread
+        await thread.send(intro, allowed_mentions=NO_MENTIONS)
+        return thread
+
+    async def _on_thread_job(self, payload: dict[str, Any], _timer: Any) -> None:
+        """The ``betas.thread`` job (written with the post when its thread could not be opened): open the
+        discussion thread, once. A failure is classified (:func:`bot.core.effect_errors.end_job`)."""
+        announcement_id, guild_id = int(payload["announcement_id"]), int(payload["guild_id"])
+        try:
+            ann = await self.svc.announcement(announcement_id)
+            beta = await self.svc.get(guild_id, int(payload["beta_id"]))
+        except NotFound as exc:
+            raise Drop(f"announcement #{announcement_id} is gone: {exc}") from None
+        if ann.thread_id is not None or ann.message_id is None:
+            return
+        guild = self.bot.get_guild(guild_id)
+        if guild is None:
+            raise Retry(f"guild {guild_id} is not available (yet)")
+        channel = guild.get_channel(ann.channel_id)
+        if not isinstance(channel, discord.TextChannel):
+            raise Drop(f"the announcement channel of beta #{beta.id} is gone")
+        what = f"open the discussion thread of the {beta.row.name} beta"
+        tr = i18n.for_guild(self.bot, guild)
+        try:
+            thread = await self._open_thread(channel.get_partial_message(ann.message_id), beta.row.name, tr,
+                                             look_first=True)
+        except Exception as exc:  # noqa: BLE001 - classified: retried, dropped or reported
+            action = await end_job(exc, what, report=lambda: report_missing_permission(
+                self.bot, guild, what, channel, ("create_public_threads", "send_messages_in_threads")))
+            if action is Action.UNARCHIVE:  # closed meanwhile: reopen it, the retry sends the line
+                found = guild.get_thread(ann.message_id)
+                if found is not None:
+                    try:
+                        await found.edit(archived=False)
+                    except discord.HTTPException:
+                        pass
+                raise Retry(f"{what}: the thread was archived") from exc
+            raise GiveUp(what) from exc
+        await self.svc.set_thread(announcement_id, thread.id)
 
     async def _sent_before(self, channel: discord.TextChannel, beta_id: int) -> discord.Message | None:
         """A try after a failed one: the announcement, if an earlier try did send it (Discord keeps no

@@ -18,8 +18,8 @@ from discord.ext import commands
 from bot.contributions import CLOSE_SOLVED
 from bot.contributions.jobs import SOLUTION_NOTE_EVENT
 from bot.core.checks import holds, member_has
+from bot.core.effect_errors import end_job, report_missing_permission
 from bot.core.effect_errors import outcome as effect_outcome
-from bot.core.effect_errors import report_missing_permission
 from bot.core.errors import NO_MENTIONS
 from bot.platform.errors import Conflict, InvalidInput, NotAllowed
 from bot.platform.i18n import N_
@@ -186,22 +186,31 @@ class Answers(commands.Cog):
             raise GiveUp(what, failure) from exc
 
     async def close_solved(self, payload: dict[str, Any], _timer: Any) -> None:
-        """Close (archive) a solved post, unless it was reopened, unsolved or already closed."""
-        guild = self.bot.get_guild(int(payload["guild_id"]))
-        if guild is None:
-            return
+        """Close (archive) a solved post, unless it was reopened, unsolved or already closed. A failure ends
+        the job through the platform's one classification (:func:`bot.core.effect_errors.end_job`): retried
+        when transient, dropped with an audit line when the post is gone, a missing Manage Threads named in
+        the staff log."""
+        guild_id, thread_id = int(payload["guild_id"]), int(payload["thread_id"])
+        guild = self.bot.get_guild(guild_id)
+        if guild is None:  # jobs due at start run before the gateway has sent the guilds
+            raise Retry(f"guild {guild_id} is not available (yet)")
+        what = f"close the solved post {thread_id}"
+        thread: Any = None
+
+        async def report() -> None:
+            await report_missing_permission(self.bot, guild, what, thread, ("manage_threads",))
+
         try:
-            thread = await self.bot.fetch_channel(int(payload["thread_id"]))
-        except (discord.NotFound, discord.Forbidden):
-            return
-        if not isinstance(thread, discord.Thread) or thread.archived:
-            return
-        if not await self.bot.app.contributions.has_active_solution(guild.id, thread.id):
-            return
-        tag_name = self.bot.guild_config(guild.id).solutions.solved_tag
-        if not any(t.name.casefold() == tag_name.casefold() for t in thread.applied_tags):
-            return
-        try:
+            thread = await self.bot.fetch_channel(thread_id)
+            if not isinstance(thread, discord.Thread) or thread.archived:
+                return
+            if not await self.bot.app.contributions.has_active_solution(guild.id, thread.id):
+                return
+            tag_name = self.bot.guild_config(guild.id).solutions.solved_tag
+            if not any(t.name.casefold() == tag_name.casefold() for t in thread.applied_tags):
+                return
             await thread.edit(archived=True)
-        except discord.Forbidden:
-            log.warning("cannot close solved post %s in guild %s: missing Manage Threads", thread.id, guild.id)
+        except Exception as exc:  # noqa: BLE001 - classified; no Discord failure (a bug) is re-raised
+            if await end_job(exc, what, report=report) is Action.UNARCHIVE:
+                raise Drop(f"{what}: it is closed or locked already") from exc
+            raise GiveUp(what) from exc

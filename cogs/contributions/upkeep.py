@@ -1,4 +1,9 @@
-"""Periodic ledger work: releasing credit held for probation, and the daily reciprocal-ring report."""
+"""Periodic ledger work: releasing credit held for probation, and the daily reciprocal-ring report.
+
+The ring report's staff-log post is a durable job (:data:`bot.contributions.RING_REPORT`) written with the
+audit rows that mark its rings reported; a failure ends it through the platform's one classification
+(:func:`bot.core.effect_errors.end_job`): retried when transient, dropped with an audit line when the staff
+log is gone, a missing permission named in the staff log where it can still be said (else in the bot's log)."""
 
 from __future__ import annotations
 
@@ -8,9 +13,11 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord.ext import commands
 
-from bot.contributions import DAILY, RELEASE, RELEASE_RECEIPT, release_receipt
+from bot.contributions import DAILY, RELEASE, RELEASE_RECEIPT, RING_REPORT, release_receipt
 from bot.core import i18n
+from bot.core.effect_errors import end_job, report_missing_permission
 from bot.core.errors import NO_MENTIONS
+from bot.platform.jobs.effects import Drop, GiveUp, Retry
 from cogs.contributions._common import receipts_mode
 from cogs.contributions.receipts import deliver_dm
 
@@ -28,11 +35,13 @@ class Upkeep(commands.Cog):
         self.bot.scheduler.register(RELEASE, self.release)
         self.bot.scheduler.register(RELEASE_RECEIPT, self.release_receipt)
         self.bot.scheduler.register(DAILY, self.daily)
+        self.bot.scheduler.register(RING_REPORT, self.ring_report)
 
     async def cog_unload(self) -> None:
         self.bot.scheduler.unregister(RELEASE)
         self.bot.scheduler.unregister(RELEASE_RECEIPT)
         self.bot.scheduler.unregister(DAILY)
+        self.bot.scheduler.unregister(RING_REPORT)
 
     @commands.Cog.listener()
     async def on_kudos_guild_ready(self, guild: discord.Guild) -> None:
@@ -66,29 +75,40 @@ class Upkeep(commands.Cog):
         svc = self.bot.app.contributions
         try:
             await svc.release(guild_id, receipts=self._dm_receipts(guild_id))
-            guild = self.bot.get_guild(guild_id)
-            if guild is not None:
-                await self.report_rings(guild)
+            cfg = self.bot.guild_config(guild_id).ledger
+            # writes the RING_REPORT job with the rings it marks reported; this pass or the next one runs it
+            await svc.rings_to_report(guild_id, window_days=cfg.ring_window_days, min_exchanges=cfg.ring_min_exchanges)
         finally:
             await svc.schedule_daily(guild_id, after=timer.due_at)
 
-    async def report_rings(self, guild: discord.Guild) -> None:
-        cfg = self.bot.guild_config(guild.id).ledger
-        rings = await self.bot.app.contributions.rings_to_report(
-            guild.id, window_days=cfg.ring_window_days, min_exchanges=cfg.ring_min_exchanges)
-        if not rings:
-            return
+    async def ring_report(self, payload: dict[str, Any], _timer: Any) -> None:
+        """Post the rings a daily sweep found (see the module docstring)."""
+        guild_id = int(payload["guild_id"])
+        guild = self.bot.get_guild(guild_id)
+        if guild is None:  # jobs due at start run before the gateway has sent the guilds
+            raise Retry(f"guild {guild_id} is not available (yet)")
         channel = guild.get_channel(self.bot.settings(guild.id).channel("staff_log") or 0)
         if not isinstance(channel, discord.abc.Messageable):
-            log.warning("ring report for guild %s: no staff_log channel", guild.id)
-            return
-        lines = [f"• <@{r.a}> → <@{r.b}>: {r.a_to_b} · <@{r.b}> → <@{r.a}>: {r.b_to_a}" for r in rings[:20]]
+            raise Drop(f"ring report for guild {guild_id}: no staff_log channel")
+        window_days = int(payload.get("window_days", 0))
+        lines = [f"• <@{a}> → <@{b}>: {a_to_b} · <@{b}> → <@{a}>: {b_to_a}"
+                 for a, b, a_to_b, b_to_a in payload.get("rings", [])[:20]]
         tr = i18n.for_guild(self.bot, guild)  # the staff log speaks the server's language
         embed = discord.Embed(
             title=tr("Possible reciprocal kudos"),
             description=(tr("These members mostly thank or curate each other (last {days} days). Nothing was "
                             "revoked; have a look and use /contrib revoke if it is gaming.",
-                            days=cfg.ring_window_days) + "\n" + "\n".join(lines))[:4000],
+                            days=window_days) + "\n" + "\n".join(lines))[:4000],
             colour=discord.Colour.orange(),
         )
-        await channel.send(embed=embed, allowed_mentions=NO_MENTIONS)
+        what = "post the reciprocal-kudos report to the staff log"
+
+        async def report() -> None:  # best effort: it is the staff log that refused (else the bot's log says it)
+            await report_missing_permission(self.bot, guild, what, channel,  # type: ignore[arg-type]
+                                            ("view_channel", "send_messages", "embed_links"))
+
+        try:
+            await channel.send(embed=embed, allowed_mentions=NO_MENTIONS)
+        except Exception as exc:  # noqa: BLE001 - classified; no Discord failure (a bug) is re-raised
+            await end_job(exc, what, report=report)
+            raise GiveUp(what) from exc

@@ -10,7 +10,7 @@ import dataclasses
 import io
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import discord
@@ -19,6 +19,7 @@ from discord.ext import commands
 
 from bot.core import i18n
 from bot.core.checks import member_has, refusal, require
+from bot.core.effect_errors import end_job, report_missing_permission
 from bot.core.errors import NO_MENTIONS
 from bot.feedback import (
     NOTIFY_EVENT,
@@ -36,6 +37,7 @@ from bot.platform import i18n as i18n_text
 from bot.platform import markdown
 from bot.platform.errors import InvalidInput, NotAllowed, NotFound
 from bot.platform.i18n import N_
+from bot.platform.jobs.effects import Drop, GiveUp, Retry
 from cogs.feedback import render
 from cogs.feedback.cards import Cards
 from cogs.feedback.curation import CURATION_ITEMS, Curation
@@ -51,6 +53,7 @@ log = logging.getLogger(__name__)
 REQUIRE_TAG_REFUSED = 40067  # "A tag is required to create a forum post in this channel"
 
 DIGEST_EVENT = "feedback.digest"
+DIGEST_POST_EVENT = "feedback.digest_post"
 PAGE_SIZE = 10
 
 TYPE_CHOICES = [app_commands.Choice(name=label(t), value=t) for t in TYPES]
@@ -75,6 +78,7 @@ class Feedback(Cards, ForumWatch, Notices, Review, Similar, Curation, Screenshot
         self._register_curation()
         self._register_screenshots()
         self.bot.scheduler.register(DIGEST_EVENT, self._on_digest_timer)
+        self.bot.scheduler.register(DIGEST_POST_EVENT, self._on_digest_post)
         self.bot.add_sync_listener("message", self._on_message)
         self.bot.add_sync_listener("thread_create", self._on_thread_create)
         purged = await self.service.purge_stale_drafts()
@@ -90,6 +94,7 @@ class Feedback(Cards, ForumWatch, Notices, Review, Similar, Curation, Screenshot
         self._unregister_curation()
         self._unregister_screenshots()
         self.bot.scheduler.unregister(DIGEST_EVENT)
+        self.bot.scheduler.unregister(DIGEST_POST_EVENT)
         self.bot.remove_sync_listener("message", self._on_message)
         self.bot.remove_sync_listener("thread_create", self._on_thread_create)
 
@@ -536,21 +541,43 @@ class Feedback(Cards, ForumWatch, Notices, Review, Similar, Curation, Screenshot
             await self.bot.scheduler.schedule(key.kind, {**notice, "change_id": key.change_id, "user_id": user_id},
                                               dedupe_key=key.dedupe())
 
-    async def _on_digest_timer(self, payload: dict[str, Any], _timer: Any) -> None:
-        """The weekly staff digest (a ``[[scheduler.cron]]`` job with event ``feedback.digest``)."""
-        since = self.bot.clock.now() - timedelta(days=int(payload.get("days", 7)))
+    async def _on_digest_timer(self, payload: dict[str, Any], timer: Any) -> None:
+        """The weekly staff digest (a ``[[scheduler.cron]]`` job with event ``feedback.digest``): one post job
+        per guild with a staff log (``feedback.digest_post:<guild>:<occurrence>``, so a second run of this writes
+        nothing new), each retried and classified on its own: one guild's outage never reposts another's."""
+        due = getattr(timer, "due_at", None) or self.bot.clock.now()
         for guild in self.bot.guilds:
-            channel = guild.get_channel(self.bot.settings(guild.id).channel("staff_log") or 0)
-            if not isinstance(channel, discord.TextChannel):
+            if not self.bot.settings(guild.id).channel("staff_log"):
                 continue
-            sections = await self.service.digest(guild.id, since=since)
-            tr = i18n.for_guild(self.bot, guild)  # the staff log speaks the server's language
-            embed = discord.Embed(title=tr("Feedback this week"), colour=discord.Colour.blurple())
-            names = {"new": tr("New reports"), "unanswered": tr("Oldest without a staff answer"),
-                     "top": tr("Top votes")}
-            for key, name in names.items():
-                rows = sections[key]
-                value = "\n".join(f"{render.ref(i)} · {tr(label(i.status))} · "
-                                  + tr.ngettext("{count} vote", "{count} votes", i.vote_count) for i in rows[:10])
-                embed.add_field(name=f"{name} ({len(rows)})", value=(value or "—")[:1024], inline=False)
+            await self.bot.scheduler.schedule(
+                DIGEST_POST_EVENT, {"guild_id": guild.id, "days": int(payload.get("days", 7)),
+                                    "since": (due - timedelta(days=int(payload.get("days", 7)))).isoformat()},
+                dedupe_key=f"{DIGEST_POST_EVENT}:{guild.id}:{due.date().isoformat()}")
+
+    async def _on_digest_post(self, payload: dict[str, Any], _timer: Any) -> None:
+        """One guild's digest to its staff log; a failure ends through :func:`bot.core.effect_errors.end_job`
+        (retried when transient, dropped with an audit line when the channel is gone, 50013 named)."""
+        guild_id = int(payload["guild_id"])
+        guild = self.bot.get_guild(guild_id)
+        if guild is None:  # jobs due at start run before the gateway has sent the guilds
+            raise Retry(f"guild {guild_id} is not available (yet)")
+        channel = guild.get_channel(self.bot.settings(guild.id).channel("staff_log") or 0)
+        if not isinstance(channel, discord.TextChannel):
+            raise Drop(f"feedback digest for guild {guild_id}: no staff_log channel")
+        sections = await self.service.digest(guild.id, since=datetime.fromisoformat(str(payload["since"])))
+        tr = i18n.for_guild(self.bot, guild)  # the staff log speaks the server's language
+        embed = discord.Embed(title=tr("Feedback this week"), colour=discord.Colour.blurple())
+        names = {"new": tr("New reports"), "unanswered": tr("Oldest without a staff answer"),
+                 "top": tr("Top votes")}
+        for key, name in names.items():
+            rows = sections[key]
+            value = "\n".join(f"{render.ref(i)} · {tr(label(i.status))} · "
+                              + tr.ngettext("{count} vote", "{count} votes", i.vote_count) for i in rows[:10])
+            embed.add_field(name=f"{name} ({len(rows)})", value=(value or "—")[:1024], inline=False)
+        what = "post the weekly feedback digest to the staff log"
+        try:
             await channel.send(embed=embed, allowed_mentions=NO_MENTIONS)
+        except Exception as exc:  # noqa: BLE001 - classified; no Discord failure (a bug) is re-raised
+            await end_job(exc, what, report=lambda: report_missing_permission(
+                self.bot, guild, what, channel, ("view_channel", "send_messages", "embed_links")))
+            raise GiveUp(what) from exc

@@ -134,6 +134,7 @@ async def test_board_and_staff_digest_echo_member_text_inert(kudos: Harness) -> 
     assert_inert(shown, [p for _, p in items[:10]])  # the board shows the top ten
     assert kudos.bot is not None
     await kudos.bot.effects.feedback._on_digest_timer({"days": 7}, None)  # type: ignore[attr-defined]
+    await kudos.bot.scheduler.run_due()  # the digest post job it wrote for the guild
     [digest] = bot_messages(kudos, kudos.channel_id("staff-log"))
     assert_inert(digest, [p for _, p in items[:5]])  # each section is cut at 1024 characters
 
