@@ -38,8 +38,8 @@ INTERACTIONS = 200
 # KUDOS_BENCH_FLOOD_BURST=0 runs the same flood with no limit, for comparison.
 CONFIG = {"bot": {"gc_freeze": True, "interaction_burst": int(os.environ.get("KUDOS_BENCH_FLOOD_BURST", "10")),
                   "interaction_refill_per_second": 1.0}}
-BUG = {"Title": "Crash when saving", "Details": "The app closes", "Steps to reproduce": "1. Save",
-       "Version": "2.4.1"}
+BUG = {"Title": "Crash when saving", "Details": "The app closes",
+       "Steps to reproduce": "1. Save\nVersion: 2.4.1"}
 
 
 def _world() -> WorldSpec:
