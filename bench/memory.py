@@ -12,7 +12,9 @@ GUILD_CREATE carries only the bot's own member and discord.py must request the r
   intents as Kudos (members, message content), ``MemberCacheFlags.all()``, ``chunk_guilds_at_startup=True``
   and ``max_messages=1000``; it prints ``READY <cached members>`` from ``on_ready``;
 - (b) ``kudos run`` with the default config (``bot.member_cache = true``: every member cached, chunked at
-  start; see docs/scaling.md) on a temporary SQLite file; ready when it logs ``ready as …``.
+  start; see docs/scaling.md) on a temporary SQLite file that ``kudos migrate`` brought to the head first (a
+  restart, as every start after the first: the first imports Alembic, about 11 MB); ready when it logs
+  ``ready as …``.
 
 discord.py fires ``on_ready`` only after the startup chunks are all processed, so ready means cached; the
 emulator's chunk count is checked too. After a short settle, VmRSS is read from ``/proc/<pid>/status`` and the
@@ -178,6 +180,14 @@ async def _run_one(members: int) -> list[Result]:
             config = Path(tmp) / "config.toml"
             config.write_text(f'[bot]\ndatabase_url = "sqlite+aiosqlite:///{Path(tmp) / "kudos.db"}"\n'
                               'log_level = "INFO"\n')  # member_cache left at its default (true)
+            # A restart on a database at the head, as every start but the first is (the first one imports Alembic
+            # to create and stamp the schema, about 11 MB more; bot/platform/db/migrate.py).
+            migrated = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "migrate", "--config", str(config), env=env, cwd=ROOT,
+                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+            _, err = await migrated.communicate()
+            if migrated.returncode != 0:
+                raise RuntimeError(f"kudos migrate failed: {err.decode(errors='replace')[-500:]}")
             kudos_rss, kudos_hwm, kudos_s = await _measure(
                 emu, [sys.executable, "-m", "bot", "run", "--config", str(config)], "ready as ", env, members)
     finally:
@@ -189,7 +199,7 @@ async def _run_one(members: int) -> list[Result]:
           file=sys.stderr, flush=True)
     rows = [
         Result(f"memory {size} members: Kudos RSS", kudos_rss, bare_rss, "MB", "bare discord.py RSS",
-               goal="<= 1.20x" if members >= 1_000_000 else "<= 200 MB" if members <= 100_000 else ""),
+               goal="<= 1.20x"),
         Result(f"memory {size} members: Kudos ready", kudos_s, bare_s, "s", "bare discord.py ready",
                goal="<= 1.30x" if members >= 1_000_000 else ""),
         Result(f"memory {size} members: Kudos MB/1k members", kudos_rss / k, bare_rss / k, "MB",

@@ -61,7 +61,9 @@ def test_the_history_has_one_head() -> None:
     script = ScriptDirectory.from_config(migrate.alembic_config())
     heads = script.get_heads()
     assert len(heads) == 1, f"several heads: {sorted(heads)}; add a merge revision (alembic merge heads)"
-    assert migrate.head_revisions() == tuple(heads)
+    assert migrate.head_revisions() == tuple(heads), (
+        f"bot.platform.db.migrate.HEAD_REVISIONS is {migrate.head_revisions()}, the history's head {tuple(heads)}: "
+        "update HEAD_REVISIONS with the new revision")
     # every revision leads to it: no revision is left out of the merge
     assert {r.revision for r in script.walk_revisions()} == {r.revision for r in script.iterate_revisions(
         heads[0], "base")}
