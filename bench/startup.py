@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import compileall
 import tempfile
 import time
 from pathlib import Path
@@ -12,6 +13,16 @@ import discord
 from bench.common import Result, median
 from bot.emulator import Emulator
 from bot.sandbox.harness import Harness
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bytecode() -> None:
+    """Compile Kudos' modules once, as an install does (pip writes the bytecode). Without it, a checkout run with
+    ``PYTHONDONTWRITEBYTECODE=1`` compiles every cog's source again at each start (about 80 ms of a 280 ms start
+    on 2026-12-03), which no deployed bot pays; bare discord.py's bytecode is in site-packages already."""
+    for package in ("bot", "cogs"):
+        compileall.compile_dir(ROOT / package, quiet=1)
 
 
 async def _bare_ready() -> float:
@@ -46,6 +57,7 @@ async def _kudos_ready() -> float:
 
 
 async def run(rounds: int = 5) -> list[Result]:
+    _bytecode()
     bare, kudos = [], []
     for _ in range(rounds):
         bare.append(await _bare_ready())
