@@ -9,14 +9,15 @@ from bot.betas import polls
 from bot.betas import store as repo
 from bot.betas._common import NUDGE_DM, REMINDER_DM, OutboundFn, dm_payload
 from bot.betas.models import CloseResult
+from bot.feedback import label
 from bot.feedback import queries as feedback_queries
 from bot.ledger.explain import ts
-from bot.platform import audit
+from bot.platform import audit, deferred
 from bot.platform.clock import Clock
 from bot.platform.db import Database
 from bot.platform.errors import Conflict
 from bot.platform.events import Outbound
-from bot.platform.i18n import N_
+from bot.platform.i18n import N_, translator
 from bot.platform.jobs.keys import BetaAnnounce, BetaClose, BetaNudges, BetaRemind
 from bot.platform.jobs.store import cancel_series
 
@@ -121,8 +122,9 @@ class _Closing:
                     conn, guild_id=guild_id, user_id=p.user_id, action="dm",
                     payload=dm_payload(policy.waitlist_closed, {"beta": row.name, "member": f"<@{p.user_id}>"}),
                     dedupe_key=f"beta:{beta_id}:{p.user_id}:waitlist-closed", rule_name=name, cause="beta:closed")
-            summary = await self._summary(conn, row, joined, fb)
-            await self.rewards.notice(conn, guild_id, summary, key=f"beta-closed:{beta_id}")
+            said = await self._summary(conn, row, joined, fb)
+            summary = str(deferred.render(translator(), said))[:1900]  # English: the result and the log
+            await self.rewards.notice(conn, guild_id, said, key=f"beta-closed:{beta_id}")
             await audit.record(conn, now=now, action="beta.closed", guild_id=guild_id, actor_id=actor_id,
                                target_id=beta_id, details={"participants": len(joined)})
             if self.outbound is not None:
@@ -136,31 +138,41 @@ class _Closing:
                                waitlisted=tuple(p.user_id for p in waitlisted))
 
     async def _summary(self, conn: AsyncConnection, row: repo.BetaRow, joined: list[repo.ParticipantRow],
-                       fb: dict[int, int]) -> str:
+                       fb: dict[int, int]) -> deferred.Message:
+        """The staff log's closing summary, said in the server's language when it is posted."""
         n = await repo.counts(conn, row.id)
         ever = len(joined) + n.get("left", 0)
         voted = await polls.poll_participants(conn, row.id)
         active = sum(1 for p in joined if fb.get(p.user_id) or p.user_id in voted)
-        lines = [f"**Beta {row.name} closed.**",
-                 f"Joined: {ever} ({len(joined)} still in at the end, {n.get('left', 0)} left) · "
-                 f"waitlist at close: {n.get('waitlisted', 0)} · active (gave feedback"
-                 + (" or voted in a poll" if voted else "") + f"): {active}"]
+        numbers = dict(joined=ever, still=len(joined), left=n.get("left", 0), waitlisted=n.get("waitlisted", 0),
+                       active=active)
+        lines = [deferred.message(N_("**Beta {name} closed.**"), name=row.name),
+                 deferred.message(N_("Joined: {joined} ({still} still in at the end, {left} left) · waitlist at "
+                                     "close: {waitlisted} · active (gave feedback or voted in a poll): {active}"),
+                                  **numbers) if voted else
+                 deferred.message(N_("Joined: {joined} ({still} still in at the end, {left} left) · waitlist at "
+                                     "close: {waitlisted} · active (gave feedback): {active}"), **numbers)]
         breakdown = await feedback_queries.beta_breakdown(conn, row.id)
         if breakdown:
-            by_type: dict[str, list[str]] = {}
+            by_type: dict[str, list[deferred.Message]] = {}
             for t, s, k in breakdown:
-                by_type.setdefault(t, []).append(f"{s.replace('_', ' ')} {k}")
-            lines.append("Feedback: " + "; ".join(f"{t} {sum(k for tt, _, k in breakdown if tt == t)} "
-                                                 f"({', '.join(v)})" for t, v in by_type.items()))
+                by_type.setdefault(t, []).append(deferred.message(N_("{status} {count}"),
+                                                                  status=deferred.message(label(s)), count=k))
+            lines.append(deferred.message(N_("Feedback: {types}"), types=deferred.joined("; ", [
+                deferred.message(N_("{type} {count} ({statuses})"), type=deferred.message(label(t)),
+                                 count=sum(k for tt, _, k in breakdown if tt == t), statuses=deferred.joined(", ", v))
+                for t, v in by_type.items()])))
         else:
-            lines.append("Feedback: none")
+            lines.append(deferred.message(N_("Feedback: none")))
         if fb:
             top = sorted(fb.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
-            lines.append("Top contributors: " + ", ".join(f"<@{u}> ({k})" for u, k in top))
+            lines.append(deferred.message(N_("Top contributors: {members}"),
+                                          members=", ".join(f"<@{u}> ({k})" for u, k in top)))
         lines += await polls.summary_lines(conn, row.id)
         if breakdown and any(st == "shipped" for _, st, _ in breakdown):
-            lines.append(f"Thank the members whose feedback shipped: `/announce changes beta:{row.name}`.")
-        return "\n".join(lines)[:1900]
+            lines.append(deferred.message(N_("Thank the members whose feedback shipped: {command}."),
+                                          command=f"`/announce changes beta:{row.name}`"))
+        return deferred.joined("\n", lines)
 
     async def close_due(self, beta_id: int, *, alumni_role_id: int | None = None) -> CloseResult | None:
         async with self.db.connect() as conn:

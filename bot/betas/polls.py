@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.betas import store as repo
 from bot.betas.tables import beta_participants, beta_poll_voters, beta_poll_votes, beta_polls, betas
-from bot.platform import audit
+from bot.platform import audit, deferred
 from bot.platform.clock import Clock
 from bot.platform.db import Database
 from bot.platform.errors import Conflict, InvalidInput, NotFound
@@ -116,7 +116,7 @@ async def poll_participants(conn: AsyncConnection, beta_id: int) -> set[int]:
     return {int(u) for (u,) in rows}
 
 
-async def summary_lines(conn: AsyncConnection, beta_id: int) -> list[str]:
+async def summary_lines(conn: AsyncConnection, beta_id: int) -> list[deferred.Message]:
     """The close summary's lines about the beta's posted polls: question, then each answer's count."""
     lines = []
     for p in await polls_of(conn, beta_id):
@@ -126,7 +126,9 @@ async def summary_lines(conn: AsyncConnection, beta_id: int) -> list[str]:
         voters = (await conn.execute(select(func.count()).select_from(beta_poll_voters).where(
             beta_poll_voters.c.poll_id == p.id, beta_poll_voters.c.participant.is_(True)))).scalar_one()
         answers = " · ".join(f"{a} {counts.get(i, 0)}" for i, a in enumerate(p.answers, 1))
-        lines.append(f"Poll “{p.question[:100]}”: {answers} ({voters} participant(s) voted)")
+        lines.append(deferred.ngettext("Poll “{question}”: {answers} ({count} participant voted)",
+                                       "Poll “{question}”: {answers} ({count} participants voted)", voters,
+                                       question=p.question[:100], answers=answers))
     return lines
 
 

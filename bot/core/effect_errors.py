@@ -13,6 +13,7 @@ import discord
 
 from bot.core.errors import NO_MENTIONS
 from bot.core.i18n import for_guild
+from bot.platform import deferred
 from bot.platform.jobs.effects import Action, Drop, EffectFailure, GiveUp, Retry, classify
 
 log = logging.getLogger(__name__)
@@ -94,7 +95,9 @@ def permission_name(flag: str) -> str:
 async def report_missing_permission(bot: Any, guild: discord.Guild, what: str,
                                     channel: discord.abc.GuildChannel | discord.Thread | None,
                                     needs: tuple[str, ...]) -> None:
-    """Tell the guild's staff log which of ``needs`` the bot lacks in ``channel`` to ``what``."""
+    """Tell the guild's staff log which of ``needs`` the bot lacks in ``channel`` to ``what``: an action as
+    :func:`bot.platform.deferred.said` makes it (``said(N_("post announcement #{id}"), id=...)``) is said in the
+    server's language there; the bot's log line stays English."""
     missing = list(needs)
     if channel is not None and needs:
         perms = channel.permissions_for(guild.me)
@@ -102,7 +105,8 @@ async def report_missing_permission(bot: Any, guild: discord.Guild, what: str,
     names = ", ".join(permission_name(p) for p in missing) or "a permission"
     log.warning("guild %s: I couldn't %s%s: missing permissions (%s)", guild.id, what,
                 f" in {channel.mention}" if channel is not None else "", names)
-    tr = for_guild(bot, guild)  # the staff log speaks the server's language (``what`` is still English)
+    tr = for_guild(bot, guild)  # the staff log speaks the server's language, the action too when it is Said
+    what = str(deferred.render(tr, what)) if isinstance(what, deferred.Said) else what
     if channel is not None:
         text = tr("⚠️ I couldn't {what} in {channel}: Discord says I'm missing permissions ({permissions}). "
                   "A moderator can give my role that permission there.", what=what, channel=channel.mention,

@@ -9,12 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.ledger import ContributionEvent
 from bot.ledger import queries as ledger_queries
-from bot.platform import audit
+from bot.platform import audit, deferred
 from bot.platform import guilds as guild_repo
 from bot.platform.clock import Clock
 from bot.platform.db import Database, locks
 from bot.platform.errors import Conflict, InvalidInput, NotFound
-from bot.platform.i18n import N_
+from bot.platform.i18n import N_, translator
 from bot.platform.jobs import store as jobs_store
 from bot.platform.jobs.keys import RewardDemotion
 from bot.rewards import marks_store
@@ -303,13 +303,17 @@ class _Decisions:
                 dedupe_key=f"waiting:{grant_id}", rule_name=f"waiting:{pool.name}"[:100], cause=f"waiting:{grant_id}")
         return code
 
-    async def notice(self, conn: AsyncConnection, guild_id: int, text: str, *, key: str,
+    async def notice(self, conn: AsyncConnection, guild_id: int, text: str | deferred.Message, *, key: str,
                      approve_grant: int | None = None, values: dict[str, Any] | None = None) -> int | None:
         """Queue a staff-log line (delivered by the dispatcher, once). With ``values``, ``text`` is a message
         marked ``N_`` with named placeholders: the payload keeps it and its values, and the dispatcher says it
-        in the server's language when it posts (``text`` stays the English line)."""
-        payload: dict[str, Any] = {"text": text.format_map(values) if values is not None else text}
-        if values is not None:
+        in the server's language when it posts (``text`` stays the English line). ``text`` may also be a
+        :mod:`bot.platform.deferred` message (a report of several parts), kept whole the same way."""
+        if isinstance(text, dict):
+            payload: dict[str, Any] = {"text": deferred.render(translator(), text), "message": text}
+        else:
+            payload = {"text": text.format_map(values) if values is not None else text}
+        if values is not None and not isinstance(text, dict):
             payload["msgid"], payload["values"] = text, values
         if approve_grant is not None:
             payload["approve_grant"] = approve_grant

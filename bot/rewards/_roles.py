@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.platform import deferred
 from bot.platform import guilds as guild_repo
 from bot.platform.db import locks
+from bot.platform.i18n import N_, translator
 from bot.rewards import store as repo
 
 if TYPE_CHECKING:
@@ -53,21 +55,32 @@ class _Roles:
         per ``reward_delivery.reconcile``. Returns the drift lines."""
         mode = self.delivery_for(guild_id).reconcile
         drift: list[str] = []
+        lines: list[deferred.Message] = []
         async with self.db.begin() as conn:
             for grant in await self._earned_roles(conn, guild_id):
                 if not _missing(grant, member(grant.user_id)):
                     continue
-                drift.append(f"<@{grant.user_id}> lacks <@&{int(grant.payload['role_id'])}> ({grant.rule_name})")
+                lines.append(deferred.message(N_("{member} lacks {role} ({rule})"), member=f"<@{grant.user_id}>",
+                                              role=f"<@&{int(grant.payload['role_id'])}>", rule=grant.rule_name))
+                drift.append(deferred.render(translator(), lines[-1]))
                 if mode == "readd":
                     await self.redeliver(conn, grant, reason="reconciliation: role was missing")
                 elif mode == "accept":
                     await self.accept_drift(conn, grant, reason="reconciliation: role removal accepted")
             if drift:
-                action = {"readd": "re-adding", "accept": "accepted as they are", "report": "not changed"}[mode]
+                head = {"readd": deferred.ngettext("Reward role drift ({count}, re-adding):",
+                                                   "Reward role drift ({count}, re-adding):", len(drift)),
+                        "accept": deferred.ngettext("Reward role drift ({count}, accepted as they are):",
+                                                    "Reward role drift ({count}, accepted as they are):",
+                                                    len(drift)),
+                        "report": deferred.ngettext("Reward role drift ({count}, not changed):",
+                                                    "Reward role drift ({count}, not changed):", len(drift))}[mode]
                 more = len(drift) - DRIFT_LINES
-                text = (f"Reward role drift ({len(drift)}, {action}):\n" + "\n".join(drift[:DRIFT_LINES])
-                        + (f"\n… and {more} more" if more > 0 else ""))
-                await self.notice(conn, guild_id, text, key=f"drift:{self.clock.now().isoformat()}")
+                parts = [head, *lines[:DRIFT_LINES]]
+                if more > 0:
+                    parts.append(deferred.ngettext("… and {count} more", "… and {count} more", more))
+                await self.notice(conn, guild_id, deferred.joined("\n", parts),
+                                  key=f"drift:{self.clock.now().isoformat()}")
         return drift
 
     async def restore_roles(self: RewardsService, guild_id: int, member: HeldRoles) -> bool:

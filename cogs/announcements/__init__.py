@@ -32,14 +32,18 @@ from bot.core.checks import require
 from bot.core.effect_errors import end_post, report_missing_permission, run_post_job
 from bot.core.errors import NO_MENTIONS, KudosModal, KudosView
 from bot.ledger.explain import ts
+from bot.platform import deferred
 from bot.platform.errors import Conflict, InvalidInput, KudosError, NotAllowed
-from bot.platform.i18n import N_, translator
+from bot.platform.i18n import N_, Translator, translator
 from bot.platform.jobs.effects import GiveUp
 
 log = logging.getLogger(__name__)
 
 NEEDED = ("view_channel", "send_messages", "embed_links", "create_public_threads", "send_messages_in_threads")
 HISTORY = 25
+# The statuses `/announce list` names in words (a scheduled or posted one says when instead).
+STATUS_LABELS = {"scheduled": N_("scheduled"), "posted": N_("posted"), "cancelled": N_("cancelled"),
+                 "failed": N_("failed")}
 THREAD_INTRO = "Questions and thoughts on this announcement go here: the team reads along and answers."
 
 
@@ -78,9 +82,10 @@ class ChangesPreview(KudosView):
 
     required_level = "staff"
 
-    def __init__(self, cog: Announce, post: ChangesPost, channel_id: int) -> None:
+    def __init__(self, cog: Announce, post: ChangesPost, channel_id: int, tr: Translator | None = None) -> None:
         super().__init__(timeout=900)
         self.cog, self.post, self.channel_id = cog, post, channel_id
+        self.publish.label = (tr or translator())("Post it")
 
     @discord.ui.button(label="Post it", style=discord.ButtonStyle.success)
     async def publish(self, interaction: discord.Interaction, _button: discord.ui.Button[Any]) -> None:
@@ -228,7 +233,7 @@ class Announce(commands.Cog):
         ann = await self.betas.announcement(announcement_id)
         if ann.status != "scheduled" or ann.subject != "news":
             return None
-        what = f"post announcement #{ann.id}"
+        what = deferred.said(N_("post announcement #{id}"), id=ann.id)
         try:
             channel = self._channel(guild, guild.get_channel(ann.channel_id), image=ann.image is not None)
         except KudosError as exc:
@@ -284,8 +289,8 @@ class Announce(commands.Cog):
     async def list_cmd(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
         rows = await self.announcements.recent(interaction.guild_id)
+        tr = i18n.for_reader(interaction)
         if not rows:
-            tr = i18n.for_reader(interaction)
             await interaction.response.send_message(tr("No announcements yet: `/announce post` writes one."),
                                                     ephemeral=True)
             return
@@ -293,14 +298,15 @@ class Announce(commands.Cog):
         for a in rows:
             what = f"**#{a.id}** {_preview(a.title or a.body)} · <#{a.channel_id}> · "
             if a.status == "scheduled":
-                what += f"goes out {ts(a.scheduled_for)} ({ts(a.scheduled_for, 'R')})"
+                what += tr("goes out {when} ({relative})", when=ts(a.scheduled_for), relative=ts(a.scheduled_for, "R"))
             elif a.status == "posted" and a.posted_at is not None:
-                what += f"posted {ts(a.posted_at, 'd')}" + (
-                    f" · {a.replies} member(s) replied" if a.replies is not None else " · replies counted later")
+                what += tr("posted {date}", date=ts(a.posted_at, "d")) + " · " + (
+                    tr.ngettext("{count} member replied", "{count} members replied", a.replies)
+                    if a.replies is not None else tr("replies counted later"))
             else:
-                what += a.status
-            lines.append(what + (f" · pings <@&{a.ping_role_id}>" if a.ping_role_id else "")
-                         + (" · with image" if a.image_name else ""))
+                what += tr(STATUS_LABELS[a.status]) if a.status in STATUS_LABELS else a.status
+            lines.append(what + (" · " + tr("pings {role}", role=f"<@&{a.ping_role_id}>") if a.ping_role_id else "")
+                         + (" · " + tr("with image") if a.image_name else ""))
         await interaction.response.send_message("\n".join(lines)[:1900], ephemeral=True,
                                                 allowed_mentions=NO_MENTIONS)
 
@@ -383,9 +389,12 @@ class Announce(commands.Cog):
         post = await self.announcements.changes_post(guild.id, row.id)
         target = self._channel(guild, channel or guild.get_channel(row.announcement_channel_id or 0))
         await self.betas.check_budget(guild.id, target.id)
+        tr = i18n.for_reader(interaction)
+        head = tr.ngettext("**Preview** (posted in {channel}; it pings exactly this {count} member):",
+                           "**Preview** (posted in {channel}; it pings exactly these {count} members):",
+                           len(post.user_ids), channel=target.mention)
         await interaction.response.send_message(
-            f"**Preview** (posted in {target.mention}; it pings exactly these {len(post.user_ids)} member(s)):\n\n"
-            + post.text[:1700], view=ChangesPreview(self, post, target.id), ephemeral=True,
+            head + "\n\n" + post.text[:1700], view=ChangesPreview(self, post, target.id, tr), ephemeral=True,
             allowed_mentions=NO_MENTIONS)
 
     async def publish_changes(self, interaction: discord.Interaction, post: ChangesPost, channel_id: int) -> None:
@@ -420,7 +429,7 @@ class Announce(commands.Cog):
         ann = await self.betas.announcement(announcement_id)
         if ann.status != "scheduled" or ann.subject != "changes" or ann.subject_id is None:
             return None
-        what = f"post the changes post (announcement #{ann.id})"
+        what = deferred.said(N_("post the changes post (announcement #{id})"), id=ann.id)
         try:
             post = await self.announcements.changes_post(guild.id, ann.subject_id, announcement_id=ann.id)
             channel = self._channel(guild, guild.get_channel(ann.channel_id))

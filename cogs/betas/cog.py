@@ -52,6 +52,7 @@ from cogs.betas.ui import (
     announcement_embed,
     single,
     spots_text,
+    status_label,
 )
 
 log = logging.getLogger(__name__)
@@ -481,12 +482,13 @@ class Betas(PollPosts, Posts, commands.Cog):
     async def list_(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
         betas = await self.svc.all(interaction.guild_id)
+        tr = i18n.for_reader(interaction)
         if not betas:
-            tr = i18n.for_reader(interaction)
             await interaction.response.send_message(tr("No betas yet: `/beta create` starts one."), ephemeral=True)
             return
-        lines = [f"**{b.row.name}** · {b.row.status} · {spots_text(b)}"
-                 + (f" · ends {ts(b.row.ends_at, 'R')}" if b.row.ends_at and b.row.status != "closed" else "")
+        lines = [f"**{b.row.name}** · {status_label(b.row.status, tr)} · {spots_text(b, tr)}"
+                 + (" · " + tr("ends {when}", when=ts(b.row.ends_at, "R"))
+                    if b.row.ends_at and b.row.status != "closed" else "")
                  for b in betas[-25:]]
         await interaction.response.send_message("\n".join(lines)[:1900], ephemeral=True,
                                                 allowed_mentions=NO_MENTIONS)
@@ -496,9 +498,13 @@ class Betas(PollPosts, Posts, commands.Cog):
     async def info(self, interaction: discord.Interaction, name: str) -> None:
         assert interaction.guild_id is not None
         beta = await self._beta(interaction.guild_id, name)
-        embed = announcement_embed(beta)
-        embed.add_field(name="Numbers", value=f"status {beta.row.status} · {beta.joined} in · "
-                        f"{beta.waitlisted} waiting · {beta.left} left", inline=False)
+        tr = i18n.for_reader(interaction)
+        embed = announcement_embed(beta, tr)
+        embed.add_field(name=tr("Numbers"), value=" · ".join((
+            tr("status {status}", status=status_label(beta.row.status, tr)),
+            tr.ngettext("{count} in", "{count} in", beta.joined),
+            tr.ngettext("{count} waiting", "{count} waiting", beta.waitlisted),
+            tr.ngettext("{count} left", "{count} left", beta.left))), inline=False)
         if beta.row.announcement_message_id and beta.row.announcement_channel_id:
             embed.url = (f"https://discord.com/channels/{interaction.guild_id}/{beta.row.announcement_channel_id}/"
                          f"{beta.row.announcement_message_id}")
@@ -513,14 +519,25 @@ class Betas(PollPosts, Posts, commands.Cog):
         people = await self.svc.participants(interaction.guild_id, beta.id)
         joined = [p for p in people if p.status == "joined"]
         waiting = [p for p in people if p.status == "waitlisted"]
-        lines = [f"**{beta.row.name}**: {len(joined)} in" + (f" of {beta.row.capacity}" if beta.row.capacity else "")
-                 + f", {len(waiting)} waiting"]
-        lines += [f"• <@{p.user_id}> since {ts(p.joined_at, 'd')}" + (f" · {p.feedback} feedback" if p.feedback else "")
-                  for p in joined[:40]]
+        tr = i18n.for_reader(interaction)
+        waiting_text = tr.ngettext("{count} waiting", "{count} waiting", len(waiting))
+        if beta.row.capacity:
+            head = tr.ngettext("**{name}**: {joined} in of {count}, {waiting}",
+                               "**{name}**: {joined} in of {count}, {waiting}", beta.row.capacity,
+                               name=beta.row.name, joined=tr.number(len(joined)), waiting=waiting_text)
+        else:
+            head = tr.ngettext("**{name}**: {count} in, {waiting}", "**{name}**: {count} in, {waiting}", len(joined),
+                               name=beta.row.name, waiting=waiting_text)
+        lines = [head]
+        for p in joined[:40]:
+            since = tr("• {member} since {date}", member=f"<@{p.user_id}>", date=ts(p.joined_at, "d"))
+            lines.append(since + (" · " + tr.ngettext("{count} feedback", "{count} feedback", p.feedback)
+                                  if p.feedback else ""))
         if waiting:
-            lines.append("Waitlist: " + ", ".join(f"{i}. <@{p.user_id}>" for i, p in enumerate(waiting[:40], 1)))
+            lines.append(tr("Waitlist: {members}", members=", ".join(
+                f"{tr.number(i)}. <@{p.user_id}>" for i, p in enumerate(waiting[:40], 1))))
         if len(joined) > 40 or len(waiting) > 40:
-            lines.append("…and more: `/beta export` has everyone.")
+            lines.append(tr("…and more: `/beta export` has everyone."))
         await interaction.response.send_message("\n".join(lines)[:1950], ephemeral=True,
                                                 allowed_mentions=NO_MENTIONS)
 

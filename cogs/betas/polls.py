@@ -21,6 +21,8 @@ from bot.betas.polls import parse_answers
 from bot.core import i18n
 from bot.core.effect_errors import end_job, report_missing_permission
 from bot.core.errors import NO_MENTIONS
+from bot.platform import deferred
+from bot.platform.i18n import N_
 from bot.platform.jobs.effects import Drop, GiveUp, Retry
 
 log = logging.getLogger(__name__)
@@ -64,7 +66,7 @@ class PollPosts:
         guild = self.bot.get_guild(poll.guild_id)
         if guild is None:
             raise Retry(f"guild {poll.guild_id} is not available (yet)")
-        what = f"post a poll of beta #{poll.beta_id}"
+        what = deferred.said(N_("post a poll of beta #{id}"), id=poll.beta_id)
         channel: Any = guild.get_channel_or_thread(poll.channel_id)
         try:
             if channel is None:  # an archived thread is not in the cache

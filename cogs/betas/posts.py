@@ -31,6 +31,7 @@ from bot.betas import Beta
 from bot.core import cards, i18n
 from bot.core.effect_errors import end_job, end_post, failure_of, report_missing_permission, run_post_job
 from bot.core.errors import NO_MENTIONS
+from bot.platform import deferred
 from bot.platform.errors import Conflict, KudosError, NotFound
 from bot.platform.i18n import N_
 from bot.platform.jobs.effects import Action, Drop, GiveUp, Retry
@@ -70,7 +71,7 @@ class Posts:
         if ann.status != "scheduled":
             return None
         beta = await self.svc.get(guild.id, ann.subject_id)
-        what = f"post the announcement of the {beta.row.name} beta"
+        what = deferred.said(N_("post the announcement of the {name} beta"), name=beta.row.name)
         try:
             channel = self._check_channel(guild, guild.get_channel(ann.channel_id))
         except KudosError as exc:
@@ -140,7 +141,7 @@ class Posts:
         channel = guild.get_channel(ann.channel_id)
         if not isinstance(channel, discord.TextChannel):
             raise Drop(f"the announcement channel of beta #{beta.id} is gone")
-        what = f"open the discussion thread of the {beta.row.name} beta"
+        what = deferred.said(N_("open the discussion thread of the {name} beta"), name=beta.row.name)
         tr = i18n.for_guild(self.bot, guild)
         try:
             thread = await self._open_thread(channel.get_partial_message(ann.message_id), beta.row.name, tr,
@@ -228,7 +229,7 @@ class Posts:
         channel = guild.get_channel(row.announcement_channel_id)
         if channel is None:
             raise Drop(f"the announcement channel of beta #{beta_id} is gone")
-        what = f"update the announcement of the {row.name} beta"
+        what = deferred.said(N_("update the announcement of the {name} beta"), name=row.name)
         try:
             tr = i18n.for_guild(self.bot, guild)
             await cards.edit_card(channel.get_partial_message(row.announcement_message_id),  # type: ignore[union-attr]
@@ -270,7 +271,7 @@ class Posts:
         tr = i18n.for_guild(self.bot, guild)
         text = tr("{members}: a spot opened up, you're now in the **{name}** beta!",
                   members=" ".join(f"<@{u}>" for u in user_ids), name=beta.row.name)
-        what = f"welcome members into the {beta.row.name} beta"
+        what = deferred.said(N_("welcome members into the {name} beta"), name=beta.row.name)
 
         async def send(where: discord.Thread) -> None:
             if getattr(timer, "attempts", 1) > 1:
@@ -290,7 +291,7 @@ class Posts:
                 raise GiveUp(what) from exc
         me = guild.me
         if not (thread.permissions_for(me).manage_threads or (thread.owner_id == me.id and not thread.locked)):
-            await report_missing_permission(self.bot, guild, f"reopen the archived thread to {what}", thread,
+            await report_missing_permission(self.bot, guild, deferred.said(N_("reopen the archived thread to {what}"), what=what), thread,
                                             ("manage_threads",))
             raise GiveUp(f"{what}: the thread is archived")
         try:

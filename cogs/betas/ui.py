@@ -28,6 +28,14 @@ def cog_of(interaction: discord.Interaction) -> Betas:
     return interaction.client.effects.own(Betas, "Betas")  # type: ignore[attr-defined]
 
 
+# A beta's status as staff read it in ``/beta list`` and ``/beta info``.
+STATUS_LABELS = {"scheduled": N_("scheduled"), "open": N_("open"), "closed": N_("closed")}
+
+
+def status_label(status: str, tr: Translator) -> str:
+    return tr(STATUS_LABELS[status]) if status in STATUS_LABELS else status
+
+
 def spots_text(beta: Beta, tr: Translator | None = None) -> str:
     tr = tr or translator()
     if beta.row.capacity is None:

@@ -21,6 +21,7 @@ from bot.core.checks import holds, member_has
 from bot.core.effect_errors import end_job, report_missing_permission
 from bot.core.effect_errors import outcome as effect_outcome
 from bot.core.errors import NO_MENTIONS
+from bot.platform import deferred
 from bot.platform.errors import Conflict, InvalidInput, NotAllowed
 from bot.platform.i18n import N_
 from bot.platform.jobs.effects import Action, Drop, GiveUp, Retry
@@ -160,7 +161,7 @@ class Answers(commands.Cog):
             "added": f"✅ {actor} marked {jump} by {answerer} as another solution.",
             "moved": f"✅ Solution moved to {jump} by {answerer} (changed by {actor}).",
         }[str(payload.get("status", "accepted"))]
-        what = f"note the solution in post {thread_id}"
+        what = deferred.said(N_("note the solution in post {id}"), id=thread_id)
         thread: Any = guild.get_thread(thread_id)
         try:
             if thread is None or getattr(timer, "attempts", 1) > 1:
@@ -194,7 +195,7 @@ class Answers(commands.Cog):
         guild = self.bot.get_guild(guild_id)
         if guild is None:  # jobs due at start run before the gateway has sent the guilds
             raise Retry(f"guild {guild_id} is not available (yet)")
-        what = f"close the solved post {thread_id}"
+        what = deferred.said(N_("close the solved post {id}"), id=thread_id)
         thread: Any = None
 
         async def report() -> None:

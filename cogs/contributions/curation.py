@@ -24,6 +24,7 @@ from bot.core.checks import member_has
 from bot.core.effect_errors import outcome as effect_outcome
 from bot.core.effect_errors import report_missing_permission
 from bot.core.errors import NO_MENTIONS
+from bot.platform import deferred
 from bot.platform.errors import Conflict, InvalidInput, NotAllowed
 from bot.platform.i18n import N_
 from bot.platform.jobs.effects import Action, Drop, GiveUp, Retry
@@ -139,7 +140,7 @@ class Curation(commands.Cog):
             showcase = self._showcase(guild)
         except InvalidInput as exc:
             raise Drop(f"no showcase card for message {message_id}: {exc}") from None
-        what = f"post the showcase card of message {message_id}"
+        what = deferred.said(N_("post the showcase card of message {id}"), id=message_id)
         try:
             where_id = int(payload["where_id"])
             where = guild.get_channel_or_thread(where_id) or await self.bot.fetch_channel(where_id)

@@ -17,6 +17,8 @@ from bot.contributions import DAILY, RELEASE, RELEASE_RECEIPT, RING_REPORT, rele
 from bot.core import i18n
 from bot.core.effect_errors import end_job, report_missing_permission
 from bot.core.errors import NO_MENTIONS
+from bot.platform import deferred
+from bot.platform.i18n import N_
 from bot.platform.jobs.effects import Drop, GiveUp, Retry
 from cogs.contributions._common import receipts_mode
 from cogs.contributions.receipts import deliver_dm
@@ -101,7 +103,7 @@ class Upkeep(commands.Cog):
                             days=window_days) + "\n" + "\n".join(lines))[:4000],
             colour=discord.Colour.orange(),
         )
-        what = "post the reciprocal-kudos report to the staff log"
+        what = deferred.said(N_("post the reciprocal-kudos report to the staff log"))
 
         async def report() -> None:  # best effort: it is the staff log that refused (else the bot's log says it)
             await report_missing_permission(self.bot, guild, what, channel,  # type: ignore[arg-type]

@@ -33,8 +33,8 @@ from bot.feedback import (
 )
 from bot.feedback.export import export_csv
 from bot.feedback.jobs import DmKey
+from bot.platform import deferred, markdown
 from bot.platform import i18n as i18n_text
-from bot.platform import markdown
 from bot.platform.errors import InvalidInput, NotAllowed, NotFound
 from bot.platform.i18n import N_
 from bot.platform.jobs.effects import Drop, GiveUp, Retry
@@ -574,7 +574,7 @@ class Feedback(Cards, ForumWatch, Notices, Review, Similar, Curation, Screenshot
             value = "\n".join(f"{render.ref(i)} · {tr(label(i.status))} · "
                               + tr.ngettext("{count} vote", "{count} votes", i.vote_count) for i in rows[:10])
             embed.add_field(name=f"{name} ({len(rows)})", value=(value or "—")[:1024], inline=False)
-        what = "post the weekly feedback digest to the staff log"
+        what = deferred.said(N_("post the weekly feedback digest to the staff log"))
         try:
             await channel.send(embed=embed, allowed_mentions=NO_MENTIONS)
         except Exception as exc:  # noqa: BLE001 - classified; no Discord failure (a bug) is re-raised

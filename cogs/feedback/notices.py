@@ -40,7 +40,9 @@ from bot.feedback.jobs import (
     STATUS_LINE_EVENT,
     MentionKey,
 )
+from bot.platform import deferred
 from bot.platform.errors import KudosError
+from bot.platform.i18n import N_
 from bot.platform.jobs.effects import NO_MUTUAL_GUILD, Action, Drop, GiveUp, Retry
 from cogs.feedback import render
 
@@ -130,7 +132,7 @@ class Notices:
         except KudosError as exc:  # the thread was deleted
             raise Drop(str(exc)) from None
         except Exception as exc:  # noqa: BLE001 - classified
-            what = f"find the thread of feedback #{item.id}"
+            what = deferred.said(N_("find the thread of feedback #{id}"), id=item.id)
             await self._failed(exc, guild, what)
             raise GiveUp(what) from exc
 
@@ -155,7 +157,7 @@ class Notices:
                 log.info("guild %s: can't reopen thread %s to %s; going elsewhere", guild.id, thread.id, what)
                 await elsewhere()
                 return
-            await report_missing_permission(self.bot, guild, f"reopen the archived thread to {what}", thread,
+            await report_missing_permission(self.bot, guild, deferred.said(N_("reopen the archived thread to {what}"), what=what), thread,
                                             ("manage_threads",))
             raise GiveUp(f"{what}: the thread is archived")
         try:
@@ -181,7 +183,7 @@ class Notices:
         server with the bot any more (50278) is not told at all (an audit line says so)."""
         guild, item, _target, text = await self._context(payload, dm=True)
         user_id = int(payload["user_id"])
-        what = f"DM member {user_id} about feedback #{item.id}"
+        what = deferred.said(N_("DM member {member} about feedback #{id}"), member=user_id, id=item.id)
         if await self.service.dms_closed(guild.id, user_id):
             log.info("feedback %s: member %s's DMs were closed lately; using the thread", item.id, user_id)
             await self._mention_instead(payload, item.id, user_id)
@@ -225,7 +227,8 @@ class Notices:
         where not, the mention goes to the thread of the report it was merged into."""
         guild, item, target, text = await self._context(payload)
         user_id = int(payload["user_id"])
-        what = f"mention member {user_id} in the thread of feedback #{item.id}"
+        what = deferred.said(N_("mention member {member} in the thread of feedback #{id}"), member=user_id,
+                             id=item.id)
         await self._still_member(guild, user_id, what)
         if item.thread_id is None:
             raise Drop(f"feedback #{item.id} has no thread to mention member {user_id} in")
@@ -258,7 +261,7 @@ class Notices:
         if target is not None:
             line += "\n" + tr("Merged into {target}: votes and followers moved there.", target=render.ref(target))
         thread = await self._thread_of(guild, item, timer)
-        what = f"update the thread of feedback #{item.id}"
+        what = deferred.said(N_("update the thread of feedback #{id}"), id=item.id)
 
         async def bring_in_line(where: discord.Thread) -> None:
             forum = where.parent
@@ -290,7 +293,8 @@ class Notices:
             raise Drop(f"feedback #{item.id} was merged into a report without a thread")
         tr = i18n.for_guild(self.bot, guild)
         note = tr("{item} was merged into this report.", item=render.ref(item))
-        what = f"note the merge of #{item.id} in the thread of feedback #{target.id}"
+        what = deferred.said(N_("note the merge of #{item} in the thread of feedback #{id}"), item=item.id,
+                             id=target.id)
 
         async def post(where: discord.Thread) -> None:
             if not await self._already_there(where, note, timer):
@@ -318,7 +322,7 @@ class Notices:
         if item.status_message_id is None:
             raise Drop(f"feedback #{item.id} has no embed to refresh")
         tr = i18n.for_guild(self.bot, guild)
-        what = f"refresh the embed of feedback #{item.id}"
+        what = deferred.said(N_("refresh the embed of feedback #{id}"), id=item.id)
 
         async def edit(where: discord.Thread) -> None:
             await self.edit_item_card(where.get_partial_message(item.status_message_id), item, tr,

@@ -24,7 +24,9 @@ import discord
 from bot.core.effect_errors import end_job, report_missing_permission
 from bot.core.errors import NO_MENTIONS
 from bot.feedback.jobs import REVIEW_OUTCOME_EVENT, REVIEW_POST_EVENT
+from bot.platform import deferred
 from bot.platform.errors import KudosError, NotFound
+from bot.platform.i18n import N_
 from bot.platform.jobs.effects import Drop, GiveUp, Retry
 from cogs.feedback import render
 from cogs.feedback.ui import review_view
@@ -73,7 +75,7 @@ class Review:
         guild, item = await self._review_context(payload)
         if item.status != "pending_review" or item.review_message_id is not None:
             return  # handled before its card went out (a dashboard decision), or the card is there
-        what = f"post feedback #{item.id} for review"
+        what = deferred.said(N_("post feedback #{id} for review"), id=item.id)
         try:
             channel = self._review_channel(guild)
         except KudosError as exc:
@@ -102,7 +104,7 @@ class Review:
         if not item.review_channel_id or not item.review_message_id:
             raise Drop(f"feedback #{item.id} has no review card to update")
         channel = guild.get_channel(item.review_channel_id)
-        what = f"show the outcome of feedback #{item.id} on its review card"
+        what = deferred.said(N_("show the outcome of feedback #{id} on its review card"), id=item.id)
         if not isinstance(channel, discord.TextChannel):
             raise Drop(f"{what}: the review channel was deleted")
         actor = guild.get_member(int(payload.get("actor_id") or 0))

@@ -8,6 +8,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot.core import i18n
 from bot.core.checks import require
 from bot.core.errors import NO_MENTIONS, KudosView
 from bot.platform.config import RewardConfig
@@ -228,8 +229,10 @@ class PerkCommands:
         await self.svc.create_pool(interaction.guild_id, name, description=description,
                                    per_member_limit=per_member_limit, low_stock_warning=low_stock_warning,
                                    budget=budget, budget_period_days=budget_period_days, actor_id=interaction.user.id)
-        await interaction.response.send_message(f"Created perk pool **{name}**. Add codes with `/perks add-codes`.",
-                                                ephemeral=True)
+        tr = i18n.for_reader(interaction)
+        await interaction.response.send_message(
+            tr("Created perk pool **{name}**. Add codes with `/perks add-codes`.", name=name), ephemeral=True,
+            allowed_mentions=NO_MENTIONS)
 
     @perks.command(name="add-codes", description="Add codes to a pool from a TXT/CSV file (or a short list)")
     @app_commands.describe(file="TXT: one code a line; CSV: code[,expiry YYYY-MM-DD]",
@@ -248,7 +251,17 @@ class PerkCommands:
             await interaction.response.defer(ephemeral=True, thinking=True)
             data, name = "\n".join(re.split(r"[\s,]+", codes or "")).encode(), "codes.txt"
         report, added = await self.svc.add_codes(interaction.guild_id, pool, data, name, actor_id=interaction.user.id)
-        sentence, problems = import_summary(report, added, f"**{pool}**")
+        _sentence, problems = import_summary(report, added, f"**{pool}**")
+        tr = i18n.for_reader(interaction)
+        if added:
+            sentence = tr.ngettext("Added {count} code to **{pool}**.", "Added {count} codes to **{pool}**.", added,
+                                   pool=pool)
+        elif not problems:
+            sentence = tr("Nothing was imported: the file has no codes.")
+        else:
+            sentence = tr.ngettext("Nothing was imported ({count} problem; fix it and upload the whole file again):",
+                                   "Nothing was imported ({count} problems; fix them and upload the whole file "
+                                   "again):", len(report.invalid) + len(report.duplicates))
         text = "\n".join([sentence, *(f"• {p}" for p in problems)])
         await interaction.followup.send(text[:1900], ephemeral=True, allowed_mentions=NO_MENTIONS)
 
@@ -257,25 +270,35 @@ class PerkCommands:
     async def stock(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
         rows = await self.svc.pool_stock(interaction.guild_id)
-        text = "\n".join(f"• **{p.name}**: {n} left" + (f" (warn below {p.low_stock_warning})"
-                                                        if p.low_stock_warning else "") for p, n in rows)
-        await interaction.response.send_message(text or "No perk pools yet.", ephemeral=True)
+        tr = i18n.for_reader(interaction)
+        text = "\n".join(
+            (tr.ngettext("• **{pool}**: {count} left (warn below {warning})",
+                         "• **{pool}**: {count} left (warn below {warning})", n, pool=p.name,
+                         warning=tr.number(p.low_stock_warning))
+             if p.low_stock_warning else tr.ngettext("• **{pool}**: {count} left", "• **{pool}**: {count} left", n,
+                                                     pool=p.name))
+            for p, n in rows)
+        await interaction.response.send_message(text or tr("No perk pools yet."), ephemeral=True,
+                                                allowed_mentions=NO_MENTIONS)
 
     @perks.command(name="mine", description="See your perk codes (only you can see them)")
     async def mine(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
         codes = await self.svc.member_codes(interaction.guild_id, interaction.user.id)
         await self.svc.mark_notified(interaction.guild_id, interaction.user.id)
+        tr = i18n.for_reader(interaction)
         lines = []
-        for code, pool in codes:  # pool names, never ids
+        for code, pool in codes:  # pool names, never ids; the code itself stays verbatim
             if code.voided_at is not None:
-                lines.append(f"• **{pool}**: {mask_code(code.code)} (voided)")
-                continue
-            expiry = f" — expires {discord.utils.format_dt(code.expires_at, 'D')}" if code.expires_at else ""
-            lines.append(f"• **{pool}**: `{code.code}`{expiry}")
+                lines.append(tr("• **{pool}**: {code} (voided)", pool=pool, code=mask_code(code.code)))
+            elif code.expires_at:
+                lines.append(tr("• **{pool}**: `{code}` — expires {date}", pool=pool, code=code.code,
+                                date=discord.utils.format_dt(code.expires_at, "D")))
+            else:
+                lines.append(f"• **{pool}**: `{code.code}`")
         for pool in await self.svc.waiting_pools(interaction.guild_id, interaction.user.id):
-            lines.append(f"• **{pool}**: your code is on its way (I'll DM it as soon as there is one)")
-        text = "\n".join(lines) or "You have no perk codes yet. Keep contributing!"
+            lines.append(tr("• **{pool}**: your code is on its way (I'll DM it as soon as there is one)", pool=pool))
+        text = "\n".join(lines) or tr("You have no perk codes yet. Keep contributing!")
         await interaction.response.send_message(text[:1900], ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @perks.command(name="void", description="Void a handed-out code (e.g. leaked)")
@@ -284,7 +307,8 @@ class PerkCommands:
         assert interaction.guild_id is not None
         await self.svc.void(interaction.guild_id, code_id, actor_id=interaction.user.id, reason=reason,
                             reissue=False)
-        await interaction.response.send_message(f"Code #{code_id} is void.", ephemeral=True)
+        tr = i18n.for_reader(interaction)
+        await interaction.response.send_message(tr("Code #{id} is void.", id=code_id), ephemeral=True)
 
     @perks.command(name="reissue", description="Void a code and send its member a fresh one")
     @require("staff")
@@ -292,5 +316,7 @@ class PerkCommands:
         assert interaction.guild_id is not None
         grant_id = await self.svc.void(interaction.guild_id, code_id, actor_id=interaction.user.id,
                                        reason=reason or "reissued", reissue=True)
+        tr = i18n.for_reader(interaction)
         await interaction.response.send_message(
-            f"Code #{code_id} is void; a new code is on its way (grant #{grant_id}).", ephemeral=True)
+            tr("Code #{id} is void; a new code is on its way (grant #{grant}).", id=code_id, grant=grant_id),
+            ephemeral=True)

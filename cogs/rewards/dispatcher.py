@@ -33,7 +33,7 @@ from bot.core import i18n
 from bot.core.effect_errors import end_job, failure_of, permission_name
 from bot.core.errors import NO_MENTIONS
 from bot.core.facts import role_facts
-from bot.platform import markdown
+from bot.platform import deferred, markdown
 from bot.platform.jobs.effects import (
     CANNOT_DM,
     NO_MUTUAL_GUILD,
@@ -76,6 +76,11 @@ _BATCH: contextvars.ContextVar[list[tuple[repo.Grant, str | None]] | None] = con
 def notice_text(bot: Any, guild: discord.Guild, payload: dict[str, Any]) -> str:
     """A staff-log notice in the server's language: a notice queued with its message and values
     (:meth:`bot.rewards.Rewards.notice`) is translated now; an older one (only ``text``) is posted as it is."""
+    if isinstance(payload.get("message"), dict):  # a report of several parts (bot.platform.deferred)
+        try:
+            return str(deferred.render(i18n.for_guild(bot, guild), payload["message"]))
+        except (KeyError, IndexError, ValueError, TypeError):
+            return str(payload["text"])
     msgid, values = payload.get("msgid"), payload.get("values")
     if not isinstance(msgid, str) or not isinstance(values, dict):
         return str(payload["text"])

@@ -22,7 +22,7 @@ from discord.ext import commands
 from bot.core.effect_errors import end_job, report_missing_permission
 from bot.core.effect_errors import outcome as effect_outcome
 from bot.core.errors import NO_MENTIONS, GuardedCallback
-from bot.platform import markdown
+from bot.platform import deferred, markdown
 from bot.platform.errors import Conflict, InvalidInput, NotAllowed
 from bot.platform.i18n import N_
 from bot.platform.jobs.effects import Action, Drop, GiveUp, Retry
@@ -125,7 +125,7 @@ class Search(commands.Cog):
             raise Retry(f"guild {guild_id} is not available (yet)")
         matches = list(payload["matches"])
         text = suggestion_text(guild_id, matches)
-        what = f"suggest solved posts in help post {thread_id}"
+        what = deferred.said(N_("suggest solved posts in help post {id}"), id=thread_id)
         thread: Any = guild.get_thread(thread_id)
         try:
             if thread is None or getattr(timer, "attempts", 1) > 1:

@@ -63,7 +63,7 @@ async def test_poll_vote_counts_once_and_the_result_lands_in_the_close_summary(k
     summary = next(m.content for m in emu.messages(kudos.channel_id("staff-log"))
                    if "Beta Photos v2 closed" in (m.content or ""))
     assert "active (gave feedback or voted in a poll): 2" in summary, summary
-    assert f"Poll “{QUESTION}”: old 1 · new 1 · same 1 (2 participant(s) voted)" in summary, summary
+    assert f"Poll “{QUESTION}”: old 1 · new 1 · same 1 (2 participants voted)" in summary, summary
 
 
 async def test_poll_is_for_staff_and_checks_its_answers(kudos: Harness) -> None:

@@ -285,7 +285,7 @@ async def test_close_thanks_swaps_roles_bonus_and_summary(env: Env) -> None:
     # the waitlisted member gets only the "closed before a spot opened up" DM (#20 item 6: they heard nothing)
     waiting = await env.grants(user_id=2)
     assert [(g.action, g.payload["template"]) for g in waiting] == [("dm", BetaPolicy().waitlist_closed)]
-    assert "Joined: 1" in result.summary and "bug 1 (new 1)" in result.summary and "<@1> (1)" in result.summary
+    assert "Joined: 1" in result.summary and "Bug 1 (New 1)" in result.summary and "<@1> (1)" in result.summary
     with pytest.raises(Conflict, match="closed already"):
         await env.svc.close(G, beta_id, actor_id=STAFF)
     with pytest.raises(NotAllowed, match="closed"):
