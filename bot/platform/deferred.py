@@ -62,9 +62,10 @@ def render(tr: Translator, value: Any) -> Any:
     if "m" not in value:
         return value
     values = {k: render(tr, v) for k, v in dict(value.get("v") or {}).items()}
-    if "pl" in value:
-        return tr.ngettext(value["m"], value["pl"], int(value["n"]), **values)
-    return tr(value["m"], **values)
+    msgid, plural = value["m"], value.get("pl")  # (named: pybabel would take subscripts for messages)
+    if plural is not None:
+        return tr.ngettext(msgid, plural, int(value["n"]), **values)
+    return tr(msgid, **values)
 
 
 __all__ = ["Message", "Said", "joined", "message", "ngettext", "render", "said"]
