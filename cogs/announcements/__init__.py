@@ -85,7 +85,8 @@ class ChangesPreview(KudosView):
     def __init__(self, cog: Announce, post: ChangesPost, channel_id: int, tr: Translator | None = None) -> None:
         super().__init__(timeout=900)
         self.cog, self.post, self.channel_id = cog, post, channel_id
-        self.publish.label = (tr or translator())("Post it")
+        tr = tr or translator()
+        self.publish.label = tr("Post it")
 
     @discord.ui.button(label="Post it", style=discord.ButtonStyle.success)
     async def publish(self, interaction: discord.Interaction, _button: discord.ui.Button[Any]) -> None:
