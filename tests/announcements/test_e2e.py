@@ -176,7 +176,7 @@ async def test_changes_post_mentions_exactly_the_members_whose_feedback_shipped(
     assert "close it first" in (early.content or "")
     await sam.slash("beta close", name="Photos v2")
     preview = await sam.slash("announce changes", beta="Photos v2")
-    assert preview.ephemeral and "Preview" in (preview.content or "") and "exactly these 2 member(s)" in (
+    assert preview.ephemeral and "Preview" in (preview.content or "") and "exactly these 2 members" in (
         preview.content or "")
     assert "Bulk upload" in (preview.content or "") and "Albums" not in (preview.content or "")
     before = len(posts(kudos))
