@@ -225,6 +225,9 @@ class Feedback(Cards, ForumWatch, Notices, Posting, Review, Similar, Curation, S
         self._check_postable(forum, SimpleNamespace(guild_id=guild.id, type=draft.type, status="new"))  # refused first
         item = await self.service.create_draft(guild.id, user_id, draft, beta_id=beta_id, review=False)
         posted = await self._await_post(guild.id, item.id)  # the post is a job, written with the draft (posting.py)
+        if posted is None:
+            return (tr("Sorry, your feedback couldn't be posted in {forum}: the team has been told, and I've sent "
+                       "you what you wrote by DM.", forum=forum.mention), item.id)
         if posted.thread_id is not None:
             return tr("Thanks! Your feedback is posted: {thread}", thread=f"<#{posted.thread_id}>"), item.id
         return (tr("Thanks! Your feedback #{number} is recorded; its post in {forum} is on its way and you'll be "
@@ -240,6 +243,12 @@ class Feedback(Cards, ForumWatch, Notices, Posting, Review, Similar, Curation, S
         await self.service.claim_review(guild.id, item_id, interaction.user.id)  # writes the post's job
         done = await self._await_post(guild.id, item_id)
         who = interaction.user.display_name
+        if done is None:  # dropped or refused for good: the draft went, its reporter was told by DM
+            await interaction.edit_original_response(
+                embed=render.review_embed(item, f"Approved by {who}, but its post could not be made in "
+                                                f"{forum.mention} (see the staff log); the reporter was told"),
+                view=None)
+            return
         outcome = (f"Approved by {who}: https://discord.com/channels/{guild.id}/{done.thread_id}"
                    if done.thread_id is not None else f"Approved by {who}: its post in {forum.mention} is on its way")
         await interaction.edit_original_response(embed=render.review_embed(done, outcome), view=None)

@@ -70,14 +70,18 @@ class Posting:
             raise NotAllowed(N_("I'm not allowed to post in {forum_mention}. A moderator can give my role "
                                 "Send Messages and Create Posts there."), forum_mention=forum.mention)
 
-    async def _await_post(self, guild_id: int, item_id: int) -> FeedbackItem:
-        """Run the due jobs now (the post among them) and wait for them a few seconds; the item as it is then."""
-        run = asyncio.ensure_future(self.bot.scheduler.run_due())
+    async def _await_post(self, guild_id: int, item_id: int) -> FeedbackItem | None:
+        """Run the due jobs now (the post among them) and wait for them a few seconds; the item as it is then
+        (``None``: its post could not be made, the draft is gone and its reporter told by DM)."""
+        run = self.bot.tasks.spawn(self.bot.scheduler.run_due(), name="feedback-post")  # it runs on past the wait
         try:
             await asyncio.wait_for(asyncio.shield(run), timeout=WAIT_SECONDS)
         except TimeoutError:
             log.info("feedback #%s: its post is slow, the member is told it's on its way", item_id)
-        return await self.service.get(guild_id, item_id)
+        try:
+            return await self.service.get(guild_id, item_id)  # type: ignore[no-any-return]
+        except KudosError:
+            return None
 
     async def _find_post(self, forum: discord.ForumChannel, item: FeedbackItem) -> discord.Thread | None:
         """An earlier run's post of ``item`` (a crash between the post and ``publish``): a thread of the forum
