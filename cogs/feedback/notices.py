@@ -81,15 +81,12 @@ class Notices:
                        ) -> tuple[discord.Guild, FeedbackItem, FeedbackItem | None, str]:
         """The guild, the item and the notice text of a job (the text as of the change, not of now), in the
         member's DM language (``dm``) or the server's."""
-        guild_id = int(payload["guild_id"])
-        guild = self.bot.get_guild(guild_id)
-        if guild is None:
-            raise Retry(f"guild {guild_id} is not available (yet)")
+        guild, item = await job_item(self.bot, self.service, payload)
+        guild_id = guild.id
         try:
-            item = await self.service.get(guild_id, int(payload["feedback_id"]))
             target = await self.service.get(guild_id, int(payload["target_id"])) if payload.get("target_id") else None
         except KudosError as exc:
-            raise Drop(f"feedback #{payload['feedback_id']} is gone: {exc}") from None
+            raise Drop(f"feedback #{payload['target_id']} is gone: {exc}") from None
         user_id = int(payload["user_id"]) if payload.get("user_id") else None
         coreporter = (target is not None and user_id is not None
                       and user_id in await self.service.coreporters_of(guild_id, target.id))
