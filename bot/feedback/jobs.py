@@ -25,6 +25,8 @@ REVIEW_POST_EVENT = "feedback.review_post"
 REVIEW_OUTCOME_EVENT = "feedback.review_outcome"
 EMBED_EVENT = "feedback.embed"
 SCREENSHOTS_EVENT = "feedback.screenshots"
+OPEN_POST_EVENT = "feedback.open_post"
+POST_FAILED_EVENT = "feedback.post_failed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +131,24 @@ class ItemEmbedRun(JobKey):
 
 
 @dataclass(frozen=True, slots=True)
+class OpenPostKey(JobKey):
+    """A report's forum post (its thread with the item card), then ``publish``: ``feedback.open_post:<item id>``,
+    written with the draft (``/feedback new``) or with the approval of a held report — once per report."""
+
+    kind: ClassVar[str] = OPEN_POST_EVENT
+    item_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class PostFailedKey(JobKey):
+    """The post of a report could not be made in the end: its reporter hears it by DM (with their text, so
+    nothing is lost), ``feedback.post_failed:<item id>``."""
+
+    kind: ClassVar[str] = POST_FAILED_EVENT
+    item_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class ScreenshotsKey(JobKey):
     """Post the form's screenshots in the report's new thread (downloaded from Discord's attachment URLs and
     uploaded again): ``feedback.screenshots:<item id>``, written when the report is published."""
@@ -137,7 +157,8 @@ class ScreenshotsKey(JobKey):
     item_id: int
 
 
-__all__ = ["DM_EVENT", "EMBED_EVENT", "MENTION_EVENT", "MERGE_CARD_EVENT", "MERGE_NOTE_EVENT", "RETAG_EVENT",
+__all__ = ["DM_EVENT", "EMBED_EVENT", "MENTION_EVENT", "MERGE_CARD_EVENT", "MERGE_NOTE_EVENT", "OPEN_POST_EVENT",
+           "POST_FAILED_EVENT", "RETAG_EVENT", "OpenPostKey", "PostFailedKey",
            "REVIEW_OUTCOME_EVENT", "REVIEW_POST_EVENT", "SCREENSHOTS_EVENT", "STATUS_LINE_EVENT", "DmKey", "ItemEmbed",
            "ItemEmbedRun", "MentionKey", "MergeCardKey", "MergeNoteKey", "RetagKey", "ReviewOutcomeKey", "ReviewPostKey",
            "ScreenshotsKey", "StatusLineKey"]

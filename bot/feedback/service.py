@@ -37,6 +37,8 @@ from bot.feedback.jobs import (
     ItemEmbed,
     ItemEmbedRun,
     MergeNoteKey,
+    OpenPostKey,
+    PostFailedKey,
     ReviewOutcomeKey,
     ReviewPostKey,
     StatusLineKey,
@@ -246,6 +248,8 @@ class FeedbackService(Reads, BetaLookups, DmsMemory):
             )
             if review and self._schedule_job is not None:  # its card in the review channel: a job, with it
                 await self._schedule_job(conn, ReviewPostKey(item_id), {"guild_id": guild_id, "feedback_id": item_id})
+            elif self._schedule_job is not None:  # its forum post: a job, with it (cogs/feedback/posting.py)
+                await self._schedule_job(conn, OpenPostKey(item_id), {"guild_id": guild_id, "feedback_id": item_id})
             await repo.add_screenshots(conn, item_id, draft.screenshots)
             return await self._get(conn, guild_id, item_id)
 
@@ -255,6 +259,19 @@ class FeedbackService(Reads, BetaLookups, DmsMemory):
             item = await repo.get(conn, guild_id, item_id, for_update=True)
             if item is not None and item.thread_id is None and item.status in ("new", "pending_review"):
                 await repo.delete_item(conn, item_id)
+
+    async def post_failed(self, guild_id: int, item_id: int, reason: str) -> None:
+        """The forum post of a draft could not be made in the end: the draft goes (never a public item) and,
+        in the same transaction, the job that tells its reporter by DM, with their text (nothing is lost)."""
+        async with self._write(guild_id) as conn:
+            item = await repo.get(conn, guild_id, item_id, for_update=True)
+            if item is None or item.thread_id is not None or item.status not in ("new", "pending_review"):
+                return
+            if self._schedule_job is not None:
+                await self._schedule_job(conn, PostFailedKey(item_id), {
+                    "guild_id": guild_id, "feedback_id": item_id, "user_id": item.reporter_id,
+                    "title": item.title, "details": item.details, "reason": reason[:300]})
+            await repo.delete_item(conn, item_id)
 
     async def purge_stale_drafts(self, older_than: timedelta = timedelta(hours=1)) -> int:
         """Delete drafts a crash left without a post (run at start-up). Returns how many went."""
@@ -336,6 +353,9 @@ class FeedbackService(Reads, BetaLookups, DmsMemory):
             self.changed.send(guild_id)
             await audit.record(conn, now=self.clock.now(), action="feedback.approve", guild_id=guild_id,
                                actor_id=actor_id, target_id=item_id)
+            if self._schedule_job is not None:  # its forum post: a job, with the approval
+                await self._schedule_job(conn, OpenPostKey(item_id), {"guild_id": guild_id, "feedback_id": item_id,
+                                                                      "actor_id": actor_id})
             return await self._get(conn, guild_id, item_id)
 
     async def unclaim_review(self, guild_id: int, item_id: int) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.feedback.jobs import OpenPostKey
 from bot.feedback.tables import (
     feedback,
     feedback_coreporters,
@@ -24,6 +25,7 @@ from bot.feedback.tables import (
     feedback_votes,
 )
 from bot.platform.db.upsert import insert_for, upsert
+from bot.platform.tables import timers
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,10 +265,17 @@ async def oldest_unanswered(conn: AsyncConnection, guild_id: int, limit: int = 5
 
 
 async def stale_drafts(conn: AsyncConnection, before: datetime) -> list[FeedbackRow]:
-    """Reports left without a post by a crash between recording and posting (never public)."""
+    """Reports left without a post and without a live job to post them (``feedback.open_post`` pending or
+    running: it posts them, or discards them and tells the reporter), never public."""
     stmt = select(feedback).where(feedback.c.status == "new", feedback.c.thread_id.is_(None),
                                   feedback.c.updated_at < before)
-    return [_row(r) for r in await conn.execute(stmt)]
+    rows = [_row(r) for r in await conn.execute(stmt)]
+    if not rows:
+        return rows
+    keys = {OpenPostKey(r.id).dedupe(): r for r in rows}
+    live = set((await conn.execute(select(timers.c.dedupe_key).where(
+        timers.c.dedupe_key.in_(list(keys)), timers.c.status.in_(("pending", "running"))))).scalars())
+    return [r for k, r in keys.items() if k not in live]
 
 
 # --------------------------------------------------------------------------- feedback of a beta (for betas and announcements)

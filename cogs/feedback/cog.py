@@ -11,6 +11,7 @@ import io
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any, Literal
 
 import discord
@@ -42,15 +43,14 @@ from cogs.feedback import render
 from cogs.feedback.cards import Cards
 from cogs.feedback.curation import CURATION_ITEMS, Curation
 from cogs.feedback.forum import ForumWatch
-from cogs.feedback.notices import Notices, only
+from cogs.feedback.notices import Notices
+from cogs.feedback.posting import Posting
 from cogs.feedback.review import Review
 from cogs.feedback.screenshots import ScreenshotJobs, check_screenshots
 from cogs.feedback.similar import SIMILAR_ITEMS, Similar
 from cogs.feedback.ui import DYNAMIC_ITEMS, FeedbackForm, PageButton
 
 log = logging.getLogger(__name__)
-
-REQUIRE_TAG_REFUSED = 40067  # "A tag is required to create a forum post in this channel"
 
 DIGEST_EVENT = "feedback.digest"
 DIGEST_POST_EVENT = "feedback.digest_post"
@@ -60,7 +60,7 @@ TYPE_CHOICES = [app_commands.Choice(name=label(t), value=t) for t in TYPES]
 STATUS_CHOICES = [app_commands.Choice(name=label(s), value=s) for s in STAFF_STATUSES]
 
 
-class Feedback(Cards, ForumWatch, Notices, Review, Similar, Curation, ScreenshotJobs, commands.Cog):
+class Feedback(Cards, ForumWatch, Notices, Posting, Review, Similar, Curation, ScreenshotJobs, commands.Cog):
     feedback = app_commands.Group(name="feedback", description="Feedback threads: report, vote, follow the status",
                                   guild_only=True)
 
@@ -74,6 +74,7 @@ class Feedback(Cards, ForumWatch, Notices, Review, Similar, Curation, Screenshot
         self.bot.scheduler.register(NOTIFY_EVENT, self._on_notify_timer)
         self._register_notices()
         self._register_review()
+        self._register_posting()
         self._register_similar()
         self._register_curation()
         self._register_screenshots()
@@ -90,6 +91,7 @@ class Feedback(Cards, ForumWatch, Notices, Review, Similar, Curation, Screenshot
         self.bot.scheduler.unregister(NOTIFY_EVENT)
         self._unregister_notices()
         self._unregister_review()
+        self._unregister_posting()
         self._unregister_similar()
         self._unregister_curation()
         self._unregister_screenshots()
@@ -220,46 +222,16 @@ class Feedback(Cards, ForumWatch, Notices, Review, Similar, Curation, Screenshot
             self._kick_notifier()
             return (tr("Thanks! Your feedback #{number} is waiting for a quick review by the team before it goes "
                        "public; you'll be mentioned in its thread.", number=item.id), item.id)
+        self._check_postable(forum, SimpleNamespace(guild_id=guild.id, type=draft.type, status="new"))  # refused first
         item = await self.service.create_draft(guild.id, user_id, draft, beta_id=beta_id, review=False)
-        try:
-            thread = await self._open_post(forum, item)
-        except Exception:
-            await self.service.discard(guild.id, item.id)
-            raise
-        return tr("Thanks! Your feedback is posted: {thread}", thread=thread.mention), item.id
-
-    async def _open_post(self, forum: discord.ForumChannel, item: FeedbackItem) -> discord.Thread:
-        """Open the forum post of a draft, then publish it (credit and events in one transaction)."""
-        applied = self._tag_objects(forum, item)
-        if not applied and forum.flags.require_tag:
-            # Discord refuses an untagged post in such a forum (40067): say what to change instead of failing.
-            raise self._tag_required(forum, item)
-        tr = i18n.for_guild(self.bot, forum.guild)  # a public post: the server's language
-        try:
-            created = await forum.create_thread(
-                name=item.title[:100], applied_tags=applied, allowed_mentions=only(item.reporter_id),
-                **await self.card_message(item, tr, lead=tr("Reported by {member}", member=f"<@{item.reporter_id}>")),
-            )
-        except discord.Forbidden:
-            raise NotAllowed(N_("I'm not allowed to post in {forum_mention}. A moderator can give my role "
-                                "Send Messages and Create Posts there."),
-                             forum_mention=forum.mention) from None
-        except discord.HTTPException as exc:
-            if exc.code == REQUIRE_TAG_REFUSED:  # the forum began requiring tags after the cache saw it
-                raise self._tag_required(forum, item) from None
-            raise
-        thread = created.thread
-        try:
-            await self.service.publish(item.guild_id, item.id, forum_id=forum.id, thread_id=thread.id,
-                                       status_message_id=created.message.id)
-        except Exception:
-            try:
-                await thread.delete()  # nothing half-written: no post without its record
-            except discord.HTTPException:
-                log.error("feedback %s: publishing failed and thread %s could not be deleted", item.id, thread.id)
-            raise
-        self._kick_notifier()  # the screenshots' job, when the form had some (cogs/feedback/screenshots.py)
-        return thread
+        posted = await self._await_post(guild.id, item.id)  # the post is a job, written with the draft (posting.py)
+        if posted is None:
+            return (tr("Sorry, your feedback couldn't be posted in {forum}: the team has been told, and I've sent "
+                       "you what you wrote by DM.", forum=forum.mention), item.id)
+        if posted.thread_id is not None:
+            return tr("Thanks! Your feedback is posted: {thread}", thread=f"<#{posted.thread_id}>"), item.id
+        return (tr("Thanks! Your feedback #{number} is recorded; its post in {forum} is on its way and you'll be "
+                   "mentioned there.", number=item.id, forum=forum.mention), item.id)
 
     async def approve(self, interaction: discord.Interaction, item_id: int) -> None:
         guild = interaction.guild
@@ -267,16 +239,19 @@ class Feedback(Cards, ForumWatch, Notices, Review, Similar, Curation, Screenshot
         item = await self.service.get(guild.id, item_id)
         forum = await self._forum(guild, item.beta_id)
         await interaction.response.defer()
-        item = await self.service.claim_review(guild.id, item_id, interaction.user.id)
-        try:
-            thread = await self._open_post(forum, item)
-        except Exception:
-            await self.service.unclaim_review(guild.id, item_id)
-            raise
-        done = await self.service.get(guild.id, item_id)
-        await interaction.edit_original_response(
-            embed=render.review_embed(done, f"Approved by {interaction.user.display_name}: {thread.jump_url}"),
-            view=None)
+        self._check_postable(forum, dataclasses.replace(item, status="new"))  # refused before anything is written
+        await self.service.claim_review(guild.id, item_id, interaction.user.id)  # writes the post's job
+        done = await self._await_post(guild.id, item_id)
+        who = interaction.user.display_name
+        if done is None:  # dropped or refused for good: the draft went, its reporter was told by DM
+            await interaction.edit_original_response(
+                embed=render.review_embed(item, f"Approved by {who}, but its post could not be made in "
+                                                f"{forum.mention} (see the staff log); the reporter was told"),
+                view=None)
+            return
+        outcome = (f"Approved by {who}: https://discord.com/channels/{guild.id}/{done.thread_id}"
+                   if done.thread_id is not None else f"Approved by {who}: its post in {forum.mention} is on its way")
+        await interaction.edit_original_response(embed=render.review_embed(done, outcome), view=None)
 
     async def reject(self, interaction: discord.Interaction, item_id: int, reason: str | None) -> None:
         guild = interaction.guild

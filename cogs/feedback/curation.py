@@ -29,6 +29,7 @@ from bot.platform.errors import KudosError, NotAllowed
 from bot.platform.i18n import Translator, translator
 from bot.platform.jobs.effects import Drop, GiveUp, Retry
 from cogs.feedback import render
+from cogs.feedback.jobctx import job_item
 
 if TYPE_CHECKING:
     from cogs.feedback.cog import Feedback
@@ -179,14 +180,7 @@ class Curation:
 
     async def _on_retag(self: Feedback, payload: dict[str, Any], timer: Any) -> None:
         """The item's type changed: its thread's tags and embed as the item is now."""
-        guild_id = int(payload["guild_id"])
-        guild = self.bot.get_guild(guild_id)
-        if guild is None:
-            raise Retry(f"guild {guild_id} is not available (yet)")
-        try:
-            item = await self.service.get(guild_id, int(payload["feedback_id"]))
-        except KudosError as exc:
-            raise Drop(f"feedback #{payload['feedback_id']} is gone: {exc}") from None
+        guild, item = await job_item(self.bot, self.service, payload)
         tr = i18n.for_guild(self.bot, guild)  # the embed is public: the server's language
 
         async def retag(where: discord.Thread) -> None:

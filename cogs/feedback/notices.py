@@ -45,6 +45,7 @@ from bot.platform.errors import KudosError
 from bot.platform.i18n import N_
 from bot.platform.jobs.effects import NO_MUTUAL_GUILD, Action, Drop, GiveUp, Retry
 from cogs.feedback import render
+from cogs.feedback.jobctx import job_item
 
 log = logging.getLogger(__name__)
 
@@ -82,15 +83,12 @@ class Notices:
                        ) -> tuple[discord.Guild, FeedbackItem, FeedbackItem | None, str]:
         """The guild, the item and the notice text of a job (the text as of the change, not of now), in the
         member's DM language (``dm``) or the server's."""
-        guild_id = int(payload["guild_id"])
-        guild = self.bot.get_guild(guild_id)
-        if guild is None:
-            raise Retry(f"guild {guild_id} is not available (yet)")
+        guild, item = await job_item(self.bot, self.service, payload)
+        guild_id = guild.id
         try:
-            item = await self.service.get(guild_id, int(payload["feedback_id"]))
             target = await self.service.get(guild_id, int(payload["target_id"])) if payload.get("target_id") else None
         except KudosError as exc:
-            raise Drop(f"feedback #{payload['feedback_id']} is gone: {exc}") from None
+            raise Drop(f"feedback #{payload['target_id']} is gone: {exc}") from None
         user_id = int(payload["user_id"]) if payload.get("user_id") else None
         coreporter = (target is not None and user_id is not None
                       and user_id in await self.service.coreporters_of(guild_id, target.id))
@@ -311,14 +309,7 @@ class Notices:
     async def _on_embed(self, payload: dict[str, Any], timer: Any) -> None:
         """Bring the item's embed (its vote count) in line with the item as it is now: an edit, so running it
         twice shows the same. An archived thread is reopened for it and left to rest again."""
-        guild_id = int(payload["guild_id"])
-        guild = self.bot.get_guild(guild_id)
-        if guild is None:
-            raise Retry(f"guild {guild_id} is not available (yet)")
-        try:
-            item = await self.service.get(guild_id, int(payload["feedback_id"]))
-        except KudosError as exc:
-            raise Drop(f"feedback #{payload['feedback_id']} is gone: {exc}") from None
+        guild, item = await job_item(self.bot, self.service, payload)
         if item.status_message_id is None:
             raise Drop(f"feedback #{item.id} has no embed to refresh")
         tr = i18n.for_guild(self.bot, guild)

@@ -27,8 +27,9 @@ from bot.feedback.jobs import REVIEW_OUTCOME_EVENT, REVIEW_POST_EVENT
 from bot.platform import deferred
 from bot.platform.errors import KudosError, NotFound
 from bot.platform.i18n import N_
-from bot.platform.jobs.effects import Drop, GiveUp, Retry
+from bot.platform.jobs.effects import Drop, GiveUp
 from cogs.feedback import render
+from cogs.feedback.jobctx import job_item
 from cogs.feedback.ui import review_view
 
 log = logging.getLogger(__name__)
@@ -59,20 +60,9 @@ class Review:
                            "can fix feedback.review_channel in the config.")
         return channel
 
-    async def _review_context(self, payload: dict[str, Any]) -> tuple[discord.Guild, Any]:
-        guild_id = int(payload["guild_id"])
-        guild = self.bot.get_guild(guild_id)
-        if guild is None:  # jobs due at start run before the gateway has sent the guilds
-            raise Retry(f"guild {guild_id} is not available (yet)")
-        try:
-            item = await self.service.get(guild_id, int(payload["feedback_id"]))
-        except KudosError as exc:
-            raise Drop(f"feedback #{payload['feedback_id']} is gone: {exc}") from None
-        return guild, item
-
     async def _on_review_post(self, payload: dict[str, Any], timer: Any) -> None:
         """Post a held report's card in the review channel (once: a rerun looks for it first)."""
-        guild, item = await self._review_context(payload)
+        guild, item = await job_item(self.bot, self.service, payload)
         if item.status != "pending_review" or item.review_message_id is not None:
             return  # handled before its card went out (a dashboard decision), or the card is there
         what = deferred.said(N_("post feedback #{id} for review"), id=item.id)
@@ -100,7 +90,7 @@ class Review:
 
     async def _on_review_outcome(self, payload: dict[str, Any], _timer: Any) -> None:
         """Show on a rejected report's card who rejected it (and why), and take its buttons away."""
-        guild, item = await self._review_context(payload)
+        guild, item = await job_item(self.bot, self.service, payload)
         if not item.review_channel_id or not item.review_message_id:
             raise Drop(f"feedback #{item.id} has no review card to update")
         channel = guild.get_channel(item.review_channel_id)

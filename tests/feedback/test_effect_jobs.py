@@ -22,9 +22,11 @@ pytestmark = pytest.mark.usefixtures("quick_discord_retries")
 async def feedback_jobs(h: Harness) -> list[Any]:
     assert h.bot is not None
     async with h.bot.db.connect() as conn:
-        # the jobs of status changes (a vote's embed edit, feedback.embed, is the vote's: tests/feedback/test_review_jobs.py)
-        rows = await conn.execute(select(timers).where(timers.c.event.like("feedback.%"),
-                                                       timers.c.event != "feedback.embed").order_by(timers.c.id))
+        # the jobs of status changes (a vote's embed edit, feedback.embed, is the vote's: tests/feedback/test_review_jobs.py;
+        # the report's post, feedback.open_post, the report's: tests/feedback/test_post_jobs.py)
+        rows = await conn.execute(select(timers).where(
+            timers.c.event.like("feedback.%"),
+            timers.c.event.not_in(("feedback.embed", "feedback.open_post"))).order_by(timers.c.id))
         return list(rows)
 
 

@@ -362,6 +362,25 @@ async def test_stale_drafts_are_purged(svc: FeedbackService, clock: FakeClock) -
         assert (await svc.get(G, kept.id)).id == kept.id
 
 
+async def test_a_draft_whose_post_job_is_still_pending_is_not_purged(svc: FeedbackService, db: Database,
+                                                                     clock: FakeClock) -> None:
+    """A restart after a long outage: the draft's ``feedback.open_post`` job still retries, and that job posts
+    it (or discards it and tells the reporter): purging it would lose the report without a word."""
+    from bot.feedback.jobs import OpenPostKey
+    from bot.platform.jobs import store as jobs_store
+
+    waiting = await svc.create_draft(G, ALICE, validate_draft("idea", "Waiting", "d"))
+    lost = await svc.create_draft(G, ALICE, validate_draft("idea", "Lost", "d"))
+    async with db.begin() as conn:
+        await jobs_store.create(conn, event="feedback.open_post", payload={"guild_id": G, "feedback_id": waiting.id},
+                                due_at=clock.now(), now=clock.now(), dedupe_key=OpenPostKey(waiting.id).dedupe())
+    await clock.advance(timedelta(hours=2))
+    assert await svc.purge_stale_drafts() == 1
+    assert (await svc.get(G, waiting.id)).thread_id is None
+    with pytest.raises(NotFound):
+        await svc.get(G, lost.id)
+
+
 async def test_concurrent_votes_are_all_counted_once(svc: FeedbackService, db: Database) -> None:
     import asyncio
 
