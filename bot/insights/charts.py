@@ -254,27 +254,30 @@ def help_chart(stats: HelpStats, fmt: Format = "png", lang: str = i18n.DEFAULT) 
     return _chart("help", title, fig, summary, fmt)
 
 
-def timeline_chart(tl: MemberTimeline, name: str, fmt: Format = "png") -> Chart:
-    title = f"{name}: points over time"
+def timeline_chart(tl: MemberTimeline, name: str, fmt: Format = "png", lang: str = i18n.DEFAULT) -> Chart:
+    tr = i18n.translator(lang)
+    title = tr("{name}: points over time", name=name)
     fig, ax = _figure()
     if not tl.points:
-        _empty(ax, title, "no contributions recorded for this member")
-        summary = f"{name}: no data yet."
+        _empty(ax, title, tr("no contributions recorded for this member"), tr)
+        summary = tr("{name}: no data yet.", name=name)
     else:
         times = [p.at for p in tl.points]
         ax.step(times, [p.total for p in tl.points], where="post", color=_ACCENT)
         for at, stage in tl.stage_changes:
             ax.axvline(at, color="#999999", linestyle="--", linewidth=0.8)
             ax.text(at, ax.get_ylim()[1] * 0.95, f" {stage}", parse_math=False, fontsize=8, va="top")
-        ax.set_ylabel("points (all time)")
+        ax.set_ylabel(tr("points (all time)"))
         ax.set_title(title, parse_math=False)
         fig.autofmt_xdate()
-        kinds = ", ".join(f"{k} {v}" for k, v in sorted(tl.by_kind.items(), key=lambda kv: -kv[1]))
-        stages = ", ".join(f"{s} on {at.date().isoformat()}" for at, s in tl.stage_changes) or "none"
-        summary = (f"{name}: {tl.total} points from {len(tl.points)} ledger entries ({kinds}); first on "
-                   f"{times[0].date().isoformat()}, latest on {times[-1].date().isoformat()}. Stages reached: "
-                   f"{stages}. Feedback filed: {tl.feedback}; betas joined: {tl.betas}; rewards received: "
-                   f"{tl.rewards}.")
+        kinds = ", ".join(f"{_kind(k, tr)} {v}" for k, v in sorted(tl.by_kind.items(), key=lambda kv: -kv[1]))
+        stages = ", ".join(tr("{stage} on {date}", stage=s, date=at.date().isoformat())
+                           for at, s in tl.stage_changes) or tr("none")
+        summary = tr("{name}: {total} points from {entries} ledger entries ({kinds}); first on {first}, latest on "
+                     "{latest}. Stages reached: {stages}. Feedback filed: {feedback}; betas joined: {betas}; "
+                     "rewards received: {rewards}.", name=name, total=tl.total, entries=len(tl.points), kinds=kinds,
+                     first=times[0].date().isoformat(), latest=times[-1].date().isoformat(), stages=stages,
+                     feedback=tl.feedback, betas=tl.betas, rewards=tl.rewards)
     return _chart("timeline", title, fig, summary, fmt)
 
 

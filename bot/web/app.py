@@ -82,9 +82,9 @@ def name_of(guild: discord.Guild, user_id: int | None) -> str:
 
 
 def render(request: web.Request, template: str, *, http_status: int = 200, ctx: Staff | None = None,
-           **values: Any) -> web.Response:
+           translator: Any = None, **values: Any) -> web.Response:
     env = request.app[JINJA_KEY]
-    tr = request_translator(request)
+    tr = translator or request_translator(request)
     page: dict[str, Any] = {"nav": NAV, "active": values.pop("active", ""), "staff": ctx, "notice": None,
                             "problem": None, "tr": tr, "ngettext": tr.ngettext, "lang": tr.lang, "html_lang": HTML_LANG.get(tr.lang, tr.lang),
                             "languages": NATIVE_NAMES,

@@ -84,7 +84,8 @@ class Insights(commands.Cog):
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
         timeline = await self.service.member_timeline(interaction.guild_id, member.id)
-        chart = await self.bot.app.charts.draw("timeline_chart", timeline, member.display_name)
+        chart = await self.bot.app.charts.draw("timeline_chart", timeline, member.display_name, "png",
+                                            i18n.for_reader(interaction).lang)
         # the summary names the member: their display name is member text (the alt text is shown verbatim)
         await interaction.followup.send(inline(chart.summary)[:2000], files=_files([chart]), ephemeral=True,
                                         allowed_mentions=NO_MENTIONS)

@@ -64,3 +64,17 @@ def test_accept_language_is_read_with_its_weights() -> None:
     assert from_accept_language("de;q=0, fr;q=bad") is None
     assert from_accept_language("") is None and from_accept_language(None) is None
     assert from_accept_language("en-GB,en;q=0.9") == "en"
+
+
+async def test_a_status_change_notice_in_german(dash: Harness, http) -> None:
+    from tests.dashboard.test_pages import csrf_of, report
+
+    item_id = await report(dash)
+    base = await log_in(dash, http)
+    csrf = await csrf_of(http, base + f"/feedback/{item_id}")
+    status, page = await post(http, base + f"/feedback/{item_id}/status", {"csrf": csrf, "status": "planned"},
+                              headers=GERMAN)
+    assert status == 200, page
+    assert f"Feedback #{item_id} ist jetzt Geplant." in page
+    assert "1 Mitglied wird benachrichtigt; die Statuszeile des Threads ist unterwegs." in page
+    assert "will be told" not in page and "is now" not in page

@@ -82,7 +82,7 @@ async def test_the_page_does_not_count_a_member_who_left_as_told(dash: Harness, 
     csrf = await csrf_of(http, base + f"/feedback/{item_id}")
     status, page = await post(http, base + f"/feedback/{item_id}/status", {"csrf": csrf, "status": "planned"})
     assert status == 200 and "is now planned" in page
-    assert "1 member will be told (1 who left the server won&#39;t be)." in page, page
+    assert "1 member will be told (1 who left the server won&#39;t be); the thread&#39;s status line is on its way." in page, page
 
 
 async def test_another_guilds_item_ids_are_not_found(dash: Harness, http) -> None:

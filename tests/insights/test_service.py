@@ -254,3 +254,14 @@ def test_formula_cells_are_defused() -> None:
 
     data, _ = _csv(("a",), [("=HYPERLINK(1)",), ("-5",), (-5,)])
     assert data.decode().splitlines() == ["a", "'=HYPERLINK(1)", "'-5", "-5"]
+
+
+async def test_the_member_timeline_chart_speaks_the_readers_language(seeded) -> None:  # type: ignore[no-untyped-def]
+    svc, _ = seeded
+    timeline = await svc.member_timeline(G, A)
+    german = ch.timeline_chart(timeline, "alice", "svg", "de")
+    assert german.title == "alice: Punkte im Zeitverlauf"
+    assert "Erreichte Stufen:" in german.summary and "Punkte aus" in german.summary
+    assert "points over time" not in german.summary and "ledger entries" not in german.summary
+    english = ch.timeline_chart(timeline, "alice", "svg")
+    assert english.title == "alice: points over time" and "Stages reached:" in english.summary

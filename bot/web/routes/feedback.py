@@ -9,6 +9,7 @@ from bot.feedback import STAFF_STATUSES, STATUSES, TYPES, label
 from bot.feedback.models import MAX_NOTE, MAX_VERSION
 from bot.platform.i18n import N_
 from bot.web.app import render
+from bot.web.lang import request_translator
 from bot.web.security import Refused, Staff, staff
 
 PAGE = 25
@@ -61,12 +62,17 @@ async def change_status(request: web.Request, ctx: Staff) -> web.StreamResponse:
         raise Refused(503, N_("The feedback feature is not loaded."))
     change, problems = await cog.set_status(ctx.guild, item_id, status, actor_id=ctx.member.id, note=note,
                                             version=version, of=int(of_text) if of_text else None)
-    text = f"Feedback #{change.item.id} is now {label(change.item.status).lower()}."
+    tr = request_translator(request)
+    status_text = tr(label(change.item.status))
+    text = tr("Feedback #{number} is now {status}.", number=change.item.id,
+              status=status_text if tr.lang == "de" else status_text.lower())  # German keeps "In Arbeit"
     if change.target is not None:
-        text += f" Merged into #{change.target.id} ({change.moved_votes} vote(s) moved)."
-    text += f" {cog.who_is_told(ctx.guild, change)}."
+        text += " " + tr.ngettext("Merged into {target} ({count} vote moved).",
+                                  "Merged into {target} ({count} votes moved).", change.moved_votes,
+                                  target=f"#{change.target.id}")
+    text += " " + tr("{told}; the thread's status line is on its way.", told=cog.who_is_told(ctx.guild, change, tr))
     return await _item_page(request, ctx, item_id, notice=text,
-                            problem=("Saved, but: " + "; ".join(problems)) if problems else None)
+                            problem=tr("Saved, but: {problems}", problems="; ".join(problems)) if problems else None)
 
 
 def setup(app: web.Application) -> None:
