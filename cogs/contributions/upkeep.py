@@ -15,13 +15,14 @@ from discord.ext import commands
 
 from bot.contributions import DAILY, RELEASE, RELEASE_RECEIPT, RING_REPORT, release_receipt
 from bot.core import i18n
+from bot.core.dm import deliver_dm
 from bot.core.effect_errors import end_job, report_missing_permission
 from bot.core.errors import NO_MENTIONS
 from bot.platform import deferred
 from bot.platform.i18n import N_
 from bot.platform.jobs.effects import Drop, GiveUp, Retry
 from cogs.contributions._common import receipts_mode
-from cogs.contributions.receipts import deliver_dm
+from cogs.contributions.receipts import RECEIPT_CLOSED
 
 if TYPE_CHECKING:
     from bot.core.bot import KudosBot
@@ -70,7 +71,8 @@ class Upkeep(commands.Cog):
         where = guild.name if guild is not None else "your server"
         text = release_receipt(int(payload["points"]), int(payload["count"]), int(payload["total"]))
         await deliver_dm(self.bot, user_id, f"**Kudos released** in {where}: {text}", timer,
-                         what=f"DM a release receipt to member {user_id}", retry_refusals=True)
+                         what=f"DM a release receipt to member {user_id}", closed=RECEIPT_CLOSED,
+                         retry_refusals=True)
 
     async def daily(self, payload: dict[str, Any], timer: Any) -> None:
         guild_id = int(payload["guild_id"])

@@ -29,6 +29,7 @@ from typing import Any
 import discord
 
 from bot.core import cards, i18n
+from bot.core.dm import deliver_dm
 from bot.core.effect_errors import end_job, report_missing_permission
 from bot.core.errors import NO_MENTIONS
 from bot.feedback import FeedbackItem
@@ -173,22 +174,9 @@ class Posting:
                   "what you wrote, so you can send it again later:", title=markdown.inline(str(payload["title"])),
                   server=markdown.inline(guild.name))
         body = f"{text}\n>>> {discord.utils.escape_mentions(str(payload.get('details') or ''))}"[:2000]
-        what = f"tell member {user_id} that feedback #{payload['feedback_id']} could not be posted"
-        try:
-            user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
-            if getattr(timer, "attempts", 1) > 1 and await self._dm_sent(user, body):
-                return
-            await user.send(body, allowed_mentions=NO_MENTIONS)
-        except Exception as exc:  # noqa: BLE001 - classified; no Discord failure (a bug) is re-raised
-            await end_job(exc, what)
-            raise Drop(f"{what}: their DMs are closed") from exc  # nothing else reaches them
-
-    async def _dm_sent(self, user: discord.abc.User, body: str) -> bool:
-        channel = user.dm_channel or await user.create_dm()
-        async for old in channel.history(limit=10):
-            if old.author.id == self.bot.user.id and old.content == body:
-                return True
-        return False
+        await deliver_dm(self.bot, user_id, body, timer,
+                         what=f"tell member {user_id} that feedback #{payload['feedback_id']} could not be posted",
+                         closed="their DMs are closed")  # nothing else reaches them
 
 
 __all__ = ["POST_NEEDS", "WAIT_SECONDS", "Posting"]
