@@ -227,7 +227,7 @@ async def _queries(db: Database, ledger: LedgerService, rounds: int, label: str)
     async def profile() -> None:
         """As the cog does it: the ledger profile, then the progress bar to the nearest reward (timed apart too)."""
         user = USER_BASE + int(MEMBERS * rng.random() ** 2)
-        p = await ledger.profile(GUILD, user)
+        p = await ledger.profile(GUILD, user, windows=rewards.windows_of(GUILD))
         t0 = time.perf_counter()
         nxt = await rewards.next_reward(GUILD, user, p)
         reward_part.append((time.perf_counter() - t0) * 1000)

@@ -107,10 +107,12 @@ class GivebackService:
     # ------------------------------------------------------------------ reads
 
     async def given_to(self, guild_id: int, user_id: int, *, latest: int = 5) -> MemberGiven:
-        async with self.db.connect() as conn:
+        async def read(conn: AsyncConnection) -> MemberGiven:
             counts = await repo.counts_of_member(conn, guild_id, user_id)
             rows = await repo.of_member(conn, guild_id, user_id, latest) if latest else []
-        return MemberGiven(counts, rows)
+            return MemberGiven(counts, rows)
+
+        return await self.db.read(read)  # /profile shows it: point reads on the loop
 
     async def balance(self, guild_id: int, months: int | None = None) -> list[Month]:
         """Value given vs contributions received, per calendar month (UTC), oldest first."""

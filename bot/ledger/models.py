@@ -142,6 +142,8 @@ class Profile:
     receipts: list[Receipt] = field(default_factory=list)
     # when the member reached ``stage`` (from member_stages; None at the lowest stage)
     stage_since: datetime | None = None
+    # {days: net counted points in the last ``days`` days}, for the rolling windows asked of ``profile``
+    window_points: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -447,13 +447,19 @@ class LedgerService(Reports):
         async with self.db.connect() as c:
             return await _history(c, guild_id, user_id, limit=limit, before_id=before_id)
 
-    async def profile(self, guild_id: int, user_id: int, *, receipts: int = 5) -> Profile:
+    async def profile(self, guild_id: int, user_id: int, *, receipts: int = 5,
+                      windows: Iterable[int] = ()) -> Profile:
+        """A member's card. ``windows``: rolling windows (days) to sum as well (``Profile.window_points``), the
+        ones the reward bar needs (``RewardsService.windows_of``), in the same statement."""
         policy = self.policy_for(guild_id)
-        season = policy.season_for(self.clock.now())
+        now = self.clock.now()
+        season = policy.season_for(now)
         if receipts > 100:
             raise InvalidInput(N_("Show between 1 and 100 entries at a time."))
-        async with self.db.connect() as c:  # one statement: every round trip to the database thread counts
-            data = await profile_store.profile_data(c, guild_id, user_id, (ALL_TIME, season), receipts=receipts)
+        spans = [(int(days), now - timedelta(days=int(days))) for days in set(windows)]
+        # One statement, read on the loop (Database.read): every round trip to the database thread counts.
+        data = await self.db.read(lambda c: profile_store.profile_data(
+            c, guild_id, user_id, (ALL_TIME, season), receipts=receipts, windows=spans))
         stats, pending, stored = data.stats, data.pending, data.stage
         recent = [_receipt_of(r) for r in data.receipts]
         all_time = stages.all_time_of(stats)
@@ -474,6 +480,7 @@ class LedgerService(Reports):
             missing=nxt.missing(all_time) if nxt else [],
             receipts=recent,
             stage_since=stored[1] if stored is not None and stored[0] == index and index > 0 else None,
+            window_points=data.windows,
         )
 
     async def leaderboard(

@@ -208,11 +208,13 @@ class PrivilegesService:
     async def powers(self, guild_id: int, user_id: int) -> MemberPowers:
         policy = self.policy_for(guild_id)
         now = self.clock.now()
-        async with self.db.connect() as conn:
-            rows = await repo.of_member(conn, guild_id, user_id)
-            points = await ledger_queries.counted_points_since(conn, guild_id, user_id,
-                                                               now - timedelta(days=policy.window_days))
-            stage = await ledger_queries.stage_index(conn, guild_id, user_id)
+        async def read(conn: AsyncConnection) -> tuple[dict[str, Any], int, int]:
+            return (await repo.of_member(conn, guild_id, user_id),
+                    await ledger_queries.counted_points_since(conn, guild_id, user_id,
+                                                              now - timedelta(days=policy.window_days)),
+                    await ledger_queries.stage_index(conn, guild_id, user_id))
+
+        rows, points, stage = await self.db.read(read)  # /profile shows them: point reads on the loop
         held, revoked, nxt = [], [], None
         for rule in policy.rules:
             row = rows.get(rule.name)

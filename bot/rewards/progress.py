@@ -6,14 +6,19 @@ still open to the member when :func:`next_earning` says its next earning is due 
 revoked, or repeatable and past its cooldown) and their roles don't rule it out. The nearest open rule is
 the one with the smallest gap relative to its threshold.
 
-Cheap on purpose (``/profile`` is a hot path): the member's totals come from the profile already read;
-this adds one query for the guild's enabled rules with the member's grants of them, one for the rules their
-mark earned before an erasure (only when a rule has no grants under their id; :mod:`bot.rewards.marks`), and
-one per distinct rolling window that may hold the nearest reward. Nothing here ever reads a perk code.
+Cheap on purpose (``/profile`` is a hot path): the member's totals come from the profile already read, and
+so do the sums of the rolling windows when the caller asked the profile for :meth:`windows_of`; this adds
+one statement (:mod:`bot.rewards.progress_store`: the guild's enabled rules with the member's grants of them,
+and the rules their mark earned before an erasure, :mod:`bot.rewards.marks`), read on the loop
+(``Database.read``), plus one per rolling window the profile did not sum that may hold the nearest reward (the
+first ``/profile`` of a guild, or after its rules changed). A stored rule is validated once per definition.
+Nothing here ever reads a perk code.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,7 +28,7 @@ from bot.ledger import LedgerPolicy, Profile
 from bot.ledger import queries as ledger_queries
 from bot.platform.clock import Clock
 from bot.platform.db import Database
-from bot.rewards import marks_store
+from bot.rewards import progress_store
 from bot.rewards import store as repo
 from bot.rewards._common import FactsProvider, log, next_earning
 from bot.rewards.conditions import MemberFacts, check_conditions
@@ -115,54 +120,70 @@ class _Progress:
     policy_for: Callable[[int], LedgerPolicy]
     facts_provider: FactsProvider | None
     marks: MemberMarks
+    _bar_windows: dict[int, tuple[int, ...]]  # {guild: its rules' rolling windows}, see windows_of
+
+    def windows_of(self, guild_id: int) -> tuple[int, ...]:
+        """The rolling windows (days) of the guild's threshold rules as last seen here: ask
+        ``LedgerService.profile`` for them, and :meth:`next_reward` needs no statement of its own for them (a
+        window it lacks it sums itself)."""
+        return self._bar_windows.get(guild_id, ())
 
     async def next_reward(self, guild_id: int, user_id: int, profile: Profile) -> NextReward:
         """The nearest reward ``user_id`` can still earn, measured from ``profile`` (their ledger profile)."""
         now = self.clock.now()
-        async with self.db.connect() as conn:
-            rules: list[tuple[Rule, list[repo.PastGrant]]] = []
-            for row, past in await repo.enabled_rules_with_grants(conn, guild_id, user_id):
-                try:
-                    rule = rule_from_definition(row.id, row.name, row.definition, origin=row.origin)
-                except ValueError:
-                    log.error("reward rule %r of guild %s has an invalid stored definition; skipped",
-                              row.name, guild_id)
-                    continue
-                if rule.trigger.type in THRESHOLD_TRIGGERS:
-                    rules.append((rule, past))
-            if not rules:
-                return NextReward("none")
-            facts = self.facts_provider(guild_id, user_id) if self.facts_provider is not None else None
-            # Rules with no grants under the member's id may have been earned before an erasure (one query).
-            erased = (await marks_store.earned_rules(conn, guild_id, self.marks.of(guild_id, user_id))
-                      if any(not past for _, past in rules) else {})
+        mark = self.marks.of(guild_id, user_id)
+        data = await self.db.read(lambda conn: progress_store.bar_data(conn, guild_id, user_id, mark))
+        rules: list[tuple[Rule, list[repo.PastGrant]]] = []
+        for row, past in data.rules:
+            try:
+                rule = _parsed(row.id, row.name, row.origin, json.dumps(row.definition, sort_keys=True))
+            except ValueError:
+                log.error("reward rule %r of guild %s has an invalid stored definition; skipped", row.name, guild_id)
+                continue
+            if rule.trigger.type in THRESHOLD_TRIGGERS:
+                rules.append((rule, past))
+        self._bar_windows[guild_id] = tuple(sorted({int(r.trigger.window_days) for r, _ in rules
+                                                    if r.trigger.type == "points" and r.trigger.window_days}))
+        if not rules:
+            return NextReward("none")
+        facts = self.facts_provider(guild_id, user_id) if self.facts_provider is not None else None
 
-            def due(rule: Rule, past: list[repo.PastGrant]) -> int | None:
-                if past:
-                    return next_earning(rule, past, now)
-                return earning_after_erasure(rule, erased.get(rule.name), now)
+        def due(rule: Rule, past: list[repo.PastGrant]) -> int | None:
+            if past:
+                return next_earning(rule, past, now)
+            return earning_after_erasure(rule, data.earned.get(rule.name), now)
 
-            open_rules: list[tuple[Rule, bool]] = []
-            for rule, past in rules:
-                seq = due(rule, past)
-                if seq is not None and (profile.season or not rule.trigger.season) and _roles_allow(rule, facts, now):
-                    open_rules.append((rule, seq > 1))
-            if not open_rules:
-                earned = sum(due(rule, past) is None for rule, past in rules)
-                return NextReward("all_earned" if earned == len(rules) else "none_left")
-            exact = [_progress(rule, profile, {}, again) for rule, again in open_rules if not rule.trigger.window_days]
-            best = nearest(exact).gap if exact else None
-            windows: dict[int, int] = {}
-            for rule, _again in open_rules:
-                days = rule.trigger.window_days
-                if not days or days in windows:
-                    continue
-                # Points within a window never exceed all-time points (older rows sum to >= 0): when even
-                # that bound leaves a larger gap than the best exact one, the window sum is not needed.
-                if best is not None and max(rule.threshold - profile.total_points, 0) / rule.threshold > best:
-                    continue
-                windows[days] = await ledger_queries.counted_points_since(conn, guild_id, user_id,
-                                                                          now - timedelta(days=days))
+        open_rules: list[tuple[Rule, bool]] = []
+        for rule, past in rules:
+            seq = due(rule, past)
+            if seq is not None and (profile.season or not rule.trigger.season) and _roles_allow(rule, facts, now):
+                open_rules.append((rule, seq > 1))
+        if not open_rules:
+            earned = sum(due(rule, past) is None for rule, past in rules)
+            return NextReward("all_earned" if earned == len(rules) else "none_left")
+        exact = [_progress(rule, profile, {}, again) for rule, again in open_rules if not rule.trigger.window_days]
+        best = nearest(exact).gap if exact else None
+        windows: dict[int, int] = {}
+        for rule, _again in open_rules:
+            days = rule.trigger.window_days
+            if not days or days in windows:
+                continue
+            if days in profile.window_points:  # summed with the profile, in its statement
+                windows[days] = profile.window_points[days]
+                continue
+            # Points within a window never exceed all-time points (older rows sum to >= 0): when even
+            # that bound leaves a larger gap than the best exact one, the window sum is not needed.
+            if best is not None and max(rule.threshold - profile.total_points, 0) / rule.threshold > best:
+                continue
+            since = now - timedelta(days=days)
+            windows[days] = await self.db.read(
+                lambda conn, since=since: ledger_queries.counted_points_since(conn, guild_id, user_id, since))
         candidates = exact + [_progress(rule, profile, windows, again) for rule, again in open_rules
                               if rule.trigger.window_days in windows]
         return NextReward("next", nearest(candidates))
+
+
+@functools.lru_cache(maxsize=2048)
+def _parsed(rule_id: int, name: str, origin: str, definition: str) -> Rule:
+    """A stored rule, validated once per (rule, definition) rather than on every ``/profile``."""
+    return rule_from_definition(rule_id, name, json.loads(definition), origin=origin)

@@ -79,6 +79,7 @@ class RewardsService(_Decisions, _Delivery, _Pools, _Progress, _Roles):
         # Erasure-proof marks of the rules members earned and the codes they hold (bot/rewards/marks.py);
         # ``marks_key`` is derived from the server secret (None: a random key, for this process only).
         self.marks = MemberMarks(marks_key)
+        self._bar_windows: dict[int, tuple[int, ...]] = {}
         # What Discord's cache says of a member (roles, join time), for rule conditions; None: nothing known.
         self.facts_provider: FactsProvider | None = member_facts
         # Told of every delivered grant in its delivering transaction (the give-back ledger, bot.giveback):

@@ -73,7 +73,8 @@ class Profiles(commands.Cog):
         guild = guild_of(interaction)
         who = member or interaction.user
         ledger = self.bot.app.ledger
-        p = await ledger.profile(guild.id, who.id, receipts=5)
+        rewards = self.bot.app.rewards
+        p = await ledger.profile(guild.id, who.id, receipts=5, windows=rewards.windows_of(guild.id))
         tr = i18n.for_reader(interaction)
         policy = ledger.policy_for(guild.id)
         title = tr("{name}'s kudos", name=markdown.inline(who.display_name))[:256]
@@ -98,7 +99,7 @@ class Profiles(commands.Cog):
             extra.append(("Powers", powers_text(powers)))
         given = await self.bot.app.giveback.given_to(guild.id, who.id, latest=3)
         extra.append((f"What {markdown.inline(guild.name)} gave you", given_text(given)))
-        reward = next_reward_text(await self.bot.app.rewards.next_reward(guild.id, who.id, p), tr)
+        reward = next_reward_text(await rewards.next_reward(guild.id, who.id, p), tr)
         lines = []
         for r in p.receipts:
             channel, thread = place(guild, r)

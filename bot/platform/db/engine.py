@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from bot.platform.db import sqlite_driver
@@ -19,6 +19,8 @@ from bot.platform.db import sqlite_driver
 log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6  # result codes (https://www.sqlite.org/rescode.html)
+T = TypeVar("T")
 
 
 class DatabaseError(Exception):
@@ -44,6 +46,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+def _read_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA busy_timeout=0")  # never sleep on a lock in the event loop's thread
+        cursor.execute("PRAGMA query_only=ON")
+    finally:
+        cursor.close()
+
+
+def _is_busy(exc: OperationalError) -> bool:
+    code = getattr(exc.orig, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)
+
+
 class Database:
     """Wraps the async engine with the few helpers the repositories need."""
 
@@ -67,8 +83,16 @@ class Database:
             self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         except (NoSuchModuleError, ArgumentError, ImportError) as exc:
             raise DatabaseError(f"database_url: unsupported database URL {mask_url(url)} ({exc})") from exc
+        self._reads: AsyncEngine | None = None
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            database = parsed.database or ""
+            if parsed.get_driver_name() == "aiosqlite" and database and database != ":memory:" \
+                    and not database.startswith("file:"):
+                # A file of its own: a second engine over it sees the same data (an in-memory one would not).
+                self._reads = create_async_engine(url, echo=echo, hide_parameters=True,
+                                                  module=sqlite_driver.on_loop_dbapi(), connect_args={"timeout": 0})
+                event.listen(self._reads.sync_engine, "connect", _read_pragmas)
 
     @property
     def is_sqlite(self) -> bool:
@@ -110,5 +134,26 @@ class Database:
         async with self.engine.connect() as conn:
             yield conn
 
+    async def read(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """``work(conn)`` for a short read on a hot path (``/profile``, the reward bar): a few point lookups,
+        never a write (the connection is ``query_only``).
+
+        On a SQLite file the statements run in the event loop's own thread, with no hop to aiosqlite's thread
+        (see :mod:`bot.platform.db.sqlite_driver`); should SQLite have to wait for a lock, it says so at once
+        and ``work`` runs again on an ordinary connection, which waits in aiosqlite's thread. Elsewhere it is
+        ``work`` on an ordinary connection."""
+        if self._reads is not None:
+            try:
+                async with self._reads.connect() as conn:
+                    return await work(conn)
+            except OperationalError as exc:
+                if not _is_busy(exc):
+                    raise
+                log.debug("a read on the loop met a lock; running it in the driver's thread")
+        async with self.engine.connect() as conn:
+            return await work(conn)
+
     async def close(self) -> None:
+        if self._reads is not None:
+            await self._reads.dispose()
         await self.engine.dispose()

@@ -12,6 +12,14 @@ What it relies on, checked by ``tests/db/test_sqlite_driver.py``: aiosqlite's ``
 connection), and SQLAlchemy's aiosqlite adapter classes, whose attributes this cursor fills as theirs does.
 Both packages are pinned in ``pyproject.toml`` for that reason. Server-side cursors (``stream()``) are
 SQLAlchemy's own, unchanged.
+
+**Reads on the loop.** ``Database.read`` runs short point reads (``/profile``, the reward bar) with no hop at
+all: :class:`OnLoopConnection` runs each statement in the event loop's own thread. That is safe for reads
+because the database is in WAL mode, where a reader never waits for the writer, and because those connections
+are opened ``query_only`` with ``busy_timeout=0``: in the rare case a read would have to wait for a lock (WAL
+recovery after a crash, another process holding an exclusive lock) SQLite says "database is locked" at once
+instead of sleeping on the loop, and ``Database.read`` runs the read again through aiosqlite's thread
+(``tests/platform/db/test_sqlite_driver.py``). What is left on the loop is SQLite's own work on a few pages.
 """
 
 from __future__ import annotations
@@ -94,3 +102,62 @@ class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
 
 def dbapi() -> OneHopDBAPI:
     return OneHopDBAPI(aiosqlite, sqlite3)
+
+
+# Reads on the loop (``Database.read``): no hop at all.
+
+
+async def _on_loop(conn: sqlite3.Connection, operation: str, parameters: Any) -> tuple[Any, list[Any] | None, int, Any]:
+    """Run :func:`_execute` right here, in the event loop's thread. A coroutine only because SQLAlchemy's
+    asyncio layer insists that executing a statement awaits something; it never suspends."""
+    return _execute(conn, operation, parameters)
+
+
+class OnLoopCursor(OneHopCursor):
+    """Runs the statement in the loop's own thread (its connection is opened ``check_same_thread=False`` and
+    is never used by aiosqlite's thread between its connect and its close)."""
+
+    __slots__ = ()
+
+    def execute(self, operation: Any, parameters: Any = None) -> Any:
+        try:
+            conn: aiosqlite.Connection = self._connection
+            description, rows, rowcount, lastrowid = self.await_(_on_loop(conn._conn, operation, parameters))
+            self.description = description
+            self.rowcount, self.lastrowid = rowcount, lastrowid
+            self._rows = deque(rows) if rows is not None else deque()
+        except Exception as error:  # noqa: BLE001 - translated as SQLAlchemy's adapter does
+            self._adapt_connection._handle_exception(error)
+
+    def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
+        raise sqlite3.NotSupportedError("a read connection runs no executemany")
+
+
+class OnLoopConnection(OneHopConnection):
+    __slots__ = ()
+
+    def cursor(self, server_side: bool = False) -> AsyncAdapt_aiosqlite_cursor:
+        if server_side:
+            raise sqlite3.NotSupportedError("a read connection has no server-side cursors")
+        return OnLoopCursor(self)
+
+    def rollback(self) -> None:
+        # Returned to the pool after every read: with no transaction open (query_only, and the stdlib driver
+        # opens none for a SELECT), there is nothing to roll back and no reason for a hop.
+        if self._connection._conn.in_transaction:
+            super().rollback()
+
+
+class OnLoopDBAPI(AsyncAdapt_aiosqlite_dbapi):
+    """The DB-API adapter of the read engine: :class:`OnLoopConnection` (pass as ``module=``)."""
+
+    def connect(self, *arg: Any, **kw: Any) -> AsyncAdapt_aiosqlite_connection:
+        kw["check_same_thread"] = False
+        adapted = super().connect(*arg, **kw)
+        if type(adapted) is not AsyncAdapt_aiosqlite_connection:
+            raise sqlite3.NotSupportedError("the read engine needs aiosqlite's async connection")
+        return OnLoopConnection(self, adapted._connection)
+
+
+def on_loop_dbapi() -> OnLoopDBAPI:
+    return OnLoopDBAPI(aiosqlite, sqlite3)
