@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.platform import audit
+from bot.platform import audit, deferred
 from bot.platform.clock import Clock
 from bot.platform.config.base import MAX_COUNT
 from bot.platform.db import Database, locks
@@ -16,6 +16,10 @@ from bot.rewards import store as repo
 from bot.rewards._common import DEFAULT_PERK_DM
 from bot.rewards.codes import CodeImport, mask_code, parse_codes
 from bot.rewards.marks import MemberMarks
+
+
+def _already_in(code: str, pool_name: str) -> deferred.Said:
+    return deferred.said(N_("{code} is already in {pool}"), code=mask_code(code), pool=pool_name)
 
 
 class _ImportRolledBack(Exception):
@@ -72,7 +76,7 @@ class _Pools:
                 known = await repo.existing_codes(conn, pool.id, [c for c, _ in report.codes])
                 for code, _ in report.codes:
                     if code in known:
-                        report.duplicates.append(f"{mask_code(code)} is already in {pool_name}")
+                        report.duplicates.append(_already_in(code, pool_name))
                 if not report.ok:
                     return report, 0
                 inserted = await repo.add_codes(conn, pool.id, report.codes, now=self.clock.now())
@@ -81,7 +85,7 @@ class _Pools:
                     # check above: they are duplicates too, and nothing of this file is imported.
                     for code, _ in report.codes:
                         if code not in inserted:
-                            report.duplicates.append(f"{mask_code(code)} is already in {pool_name}")
+                            report.duplicates.append(_already_in(code, pool_name))
                     raise _ImportRolledBack
                 added = len(inserted)
                 await audit.record(conn, now=self.clock.now(), action="perk.codes_added", guild_id=guild_id,

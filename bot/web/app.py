@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any
 import discord
 import jinja2
 from aiohttp import web
+from markupsafe import Markup, escape
 
 from bot.platform.errors import Conflict, InvalidInput, KudosError, LimitReached, NotAllowed, NotFound
-from bot.platform.i18n import N_
+from bot.platform.i18n import N_, Translator
 from bot.web.lang import HTML_LANG, NATIVE_NAMES, request_translator
 from bot.web.lang import request_translator as tr
 from bot.web.lang import setup as setup_lang
@@ -62,6 +63,30 @@ def _when(value: datetime | None) -> str:  # ISO-like and UTC in every language
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"
 
 
+def code(text: object) -> Markup:
+    """``{{ tr("Use {cmd} in Discord", cmd=code("/beta create")) }}``: inline code inside a whole sentence."""
+    return Markup("<code>{}</code>").format(text)
+
+
+class PageTranslator:
+    """The page's translator as the templates call it: a message whose values include markup (:func:`code`)
+    comes back as markup, its translated text escaped and its other values escaped; any other message is plain
+    text, escaped by Jinja as before. Everything else (``ngettext``, ``number``, ``lang``) is the translator's."""
+
+    __slots__ = ("_tr",)
+
+    def __init__(self, tr: Translator) -> None:
+        self._tr = tr
+
+    def __call__(self, message: str, /, **values: Any) -> str:
+        if any(isinstance(v, Markup) for v in values.values()):
+            return escape(self._tr.template(message)).format(**values)
+        return self._tr(message, **values)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._tr, name)
+
+
 def make_jinja() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("bot.web", "templates"),
@@ -71,6 +96,7 @@ def make_jinja() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["when"] = _when
+    env.globals["code"] = code
     return env
 
 
@@ -86,7 +112,7 @@ def render(request: web.Request, template: str, *, http_status: int = 200, ctx: 
     env = request.app[JINJA_KEY]
     tr = translator or request_translator(request)
     page: dict[str, Any] = {"nav": NAV, "active": values.pop("active", ""), "staff": ctx, "notice": None,
-                            "problem": None, "tr": tr, "ngettext": tr.ngettext, "lang": tr.lang, "html_lang": HTML_LANG.get(tr.lang, tr.lang),
+                            "problem": None, "tr": PageTranslator(tr), "ngettext": tr.ngettext, "lang": tr.lang, "html_lang": HTML_LANG.get(tr.lang, tr.lang),
                             "languages": NATIVE_NAMES,
                             # the picker brings the browser back here: this page, or after a form the section's start
                             "here": request.path_qs if request.method == "GET" else (

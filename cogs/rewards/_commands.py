@@ -14,7 +14,7 @@ from bot.core.errors import NO_MENTIONS, KudosView
 from bot.platform.config import RewardConfig
 from bot.platform.errors import InvalidInput, NotAllowed
 from bot.platform.i18n import N_
-from bot.rewards.codes import check_upload, import_summary, mask_code
+from bot.rewards.codes import check_upload, mask_code, problem_lines
 from bot.rewards.editing import TRIGGER_HELP, build_rule
 
 
@@ -251,8 +251,8 @@ class PerkCommands:
             await interaction.response.defer(ephemeral=True, thinking=True)
             data, name = "\n".join(re.split(r"[\s,]+", codes or "")).encode(), "codes.txt"
         report, added = await self.svc.add_codes(interaction.guild_id, pool, data, name, actor_id=interaction.user.id)
-        _sentence, problems = import_summary(report, added, f"**{pool}**")
         tr = i18n.for_reader(interaction)
+        problems = problem_lines(report, tr)  # the parser's lines, in the reader's language (codes masked)
         if added:
             sentence = tr.ngettext("Added {count} code to **{pool}**.", "Added {count} codes to **{pool}**.", added,
                                    pool=pool)

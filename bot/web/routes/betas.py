@@ -15,6 +15,7 @@ from bot.core.effects import BetaEffects
 from bot.platform.errors import KudosError
 from bot.platform.i18n import N_
 from bot.web.app import render, status_of
+from bot.web.lang import request_translator
 from bot.web.routes.perks import number
 from bot.web.security import Refused, Staff, staff
 
@@ -58,7 +59,9 @@ async def open_beta(request: web.Request, ctx: Staff) -> web.StreamResponse:
     beta_id = int(request.match_info["beta_id"])
     found = await ctx.bot.app.betas.get(ctx.guild.id, beta_id)  # NotFound for another guild's beta
     channel = await _cog(ctx).announce_now(ctx.guild, found, actor_id=ctx.member.id)
-    return await _beta_page(request, ctx, beta_id, notice=f"{found.row.name} is announced in #{channel.name}.")
+    tr = request_translator(request)
+    return await _beta_page(request, ctx, beta_id, notice=tr("{name} is announced in {channel}.", name=found.row.name,
+                                                             channel=f"#{channel.name}"))
 
 
 @staff
@@ -70,9 +73,15 @@ async def close_beta(request: web.Request, ctx: Staff) -> web.StreamResponse:
     cog = _cog(ctx)
     result = await cog.close_now(ctx.guild, found, actor_id=ctx.member.id)
     await cog.refresh(ctx.guild.id, found.id)
-    waiting = f", {len(result.waitlisted)} on the waitlist hear that it closed" if result.waitlisted else ""
-    return await _beta_page(request, ctx, beta_id, notice=f"Closed {found.row.name}: {len(result.participants)} "
-                            f"participant(s) get a thank-you{waiting}. The summary is in the staff log.")
+    tr = request_translator(request)
+    text = [tr.ngettext("Closed {name}: {count} participant gets a thank-you.",
+                        "Closed {name}: {count} participants get a thank-you.", len(result.participants),
+                        name=found.row.name)]
+    if result.waitlisted:
+        text.append(tr.ngettext("{count} member on the waitlist hears that it closed.",
+                                "{count} members on the waitlist hear that it closed.", len(result.waitlisted)))
+    text.append(tr("The summary is in the staff log."))
+    return await _beta_page(request, ctx, beta_id, notice=" ".join(text))
 
 
 def _picked(ctx: Staff, key: str, kinds: tuple[type, ...]) -> Any:
@@ -83,8 +92,9 @@ def _picked(ctx: Staff, key: str, kinds: tuple[type, ...]) -> Any:
     found = (ctx.guild.get_role(int(text)) if kinds == (discord.Role,) else ctx.guild.get_channel(int(text))
              ) if text.isdigit() else None
     if found is None or not isinstance(found, kinds):
-        raise Refused(400, N_("The field {key} names no {value} of this server."),
-                           key=repr(key), value='role' if kinds == (discord.Role,) else 'such channel')
+        if kinds == (discord.Role,):
+            raise Refused(400, N_("The field {key} names no role of this server."), key=repr(key))
+        raise Refused(400, N_("The field {key} names no such channel of this server."), key=repr(key))
     return found
 
 
@@ -127,20 +137,21 @@ async def create_beta(request: web.Request, ctx: Staff) -> web.StreamResponse:
             private_channel=_picked(ctx, "private_channel", (discord.TextChannel,)),
             description=ctx.field("description", max_len=MAX_TEXT) or "")
     except (KudosError, Refused) as exc:
-        return await _form(request, ctx, values=values, http_status=status_of(exc), problem=str(exc))
+        return await _form(request, ctx, values=values, http_status=status_of(exc),
+                           problem=exc.translated(request_translator(request)))
     made = await cog.create_now(ctx.guild, draft, actor_id=ctx.member.id, create_role=bool(values["create_cohort_role"]))
-    where = f"#{made.channel.name}"
+    where, tr = f"#{made.channel.name}", request_translator(request)
     if made.scheduled_at is not None:
-        text = f"Beta {draft.name} is created; its announcement goes out in {where} at " \
-               f"{made.scheduled_at:%Y-%m-%d %H:%M} UTC."
+        text = tr("Beta {name} is created; its announcement goes out in {channel} at {when}.", name=draft.name,
+                  channel=where, when=f"{made.scheduled_at:%Y-%m-%d %H:%M} UTC")
     elif made.waiting is not None:
-        text = f"Beta {draft.name} is created. {made.waiting}"
+        text = tr("Beta {name} is created. {waiting}", name=draft.name, waiting=made.waiting)
     else:
-        text = f"Beta {draft.name} is announced in {where}."
+        text = tr("Beta {name} is announced in {channel}.", name=draft.name, channel=where)
     if made.cohort_role is not None:
-        text += f" Cohort role: @{made.cohort_role.name}."
+        text += " " + tr("Cohort role: {role}.", role=f"@{made.cohort_role.name}")
     if made.private_channel is not None:
-        text += f" Participants get #{made.private_channel.name} with the cohort role."
+        text += " " + tr("Participants get {channel} with the cohort role.", channel=f"#{made.private_channel.name}")
     return await _beta_page(request, ctx, made.beta_id, notice=text)
 
 
@@ -169,8 +180,12 @@ async def edit_beta(request: web.Request, ctx: Staff) -> web.StreamResponse:
         changes["ends_at"] = ends
     beta, promoted = await svc.edit(ctx.guild.id, beta_id, ctx.member.id, **changes)
     await _cog(ctx).refresh(ctx.guild.id, beta.id)  # as /beta edit: the announcement's edit, the welcome of the promoted
-    moved = f" {len(promoted)} moved in from the waitlist." if promoted else ""
-    return await _beta_page(request, ctx, beta_id, notice=f"Updated {beta.row.name}.{moved}")
+    tr = request_translator(request)
+    text = tr("Updated {name}.", name=beta.row.name)
+    if promoted:
+        text += " " + tr.ngettext("{count} moved in from the waitlist.", "{count} moved in from the waitlist.",
+                                  len(promoted))
+    return await _beta_page(request, ctx, beta_id, notice=text)
 
 
 def setup(app: web.Application) -> None:

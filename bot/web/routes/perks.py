@@ -9,6 +9,7 @@ from aiohttp import web
 from bot.platform.config.base import MAX_COUNT
 from bot.platform.i18n import N_
 from bot.rewards.codes import MAX_UPLOAD_BYTES, check_upload, import_summary
+from bot.web.lang import request_translator
 from bot.web.routes.rewards import rewards_page
 from bot.web.security import Refused, Staff, staff, staff_upload
 
@@ -40,7 +41,9 @@ async def create_pool(request: web.Request, ctx: Staff) -> web.StreamResponse:
         per_member_limit=number(ctx, "per_member_limit", default=0),
         low_stock_warning=number(ctx, "low_stock_warning", default=5), budget=number(ctx, "budget", default=0),
         budget_period_days=number(ctx, "budget_period_days", default=30, low=1, high=3650), actor_id=ctx.member.id)
-    return await rewards_page(request, ctx, notice=f"Created perk pool {pool.name}. Upload its codes below.")
+    tr = request_translator(request)
+    return await rewards_page(request, ctx, notice=tr("Created perk pool {name}. Upload its codes below.",
+                                                      name=pool.name))
 
 
 @staff_upload(MAX_UPLOAD_BYTES)
@@ -52,7 +55,7 @@ async def add_codes(request: web.Request, ctx: Staff) -> web.StreamResponse:
     check_upload(upload.filename, len(upload.data))
     report, added = await ctx.bot.app.rewards.add_codes(ctx.guild.id, pool, upload.data, upload.filename,
                                                         actor_id=ctx.member.id)
-    sentence, problems = import_summary(report, added, pool)
+    sentence, problems = import_summary(report, added, pool, request_translator(request))
     if added:
         return await rewards_page(request, ctx, notice=sentence)
     return await rewards_page(request, ctx, problem=sentence, problems=problems, http_status=400)
@@ -63,10 +66,11 @@ async def _void(request: web.Request, ctx: Staff, *, reissue: bool) -> web.Strea
     reason = ctx.field("reason", max_len=MAX_REASON) or ""
     grant_id = await ctx.bot.app.rewards.void(ctx.guild.id, code_id, actor_id=ctx.member.id,
                                               reason=reason or ("reissued" if reissue else ""), reissue=reissue)
+    tr = request_translator(request)
     if reissue:
-        return await rewards_page(request, ctx, notice=f"Code #{code_id} is void; a new code is on its way "
-                                  f"(grant #{grant_id}).")
-    return await rewards_page(request, ctx, notice=f"Code #{code_id} is void.")
+        return await rewards_page(request, ctx, notice=tr("Code #{id} is void; a new code is on its way (grant "
+                                                          "#{grant}).", id=code_id, grant=grant_id))
+    return await rewards_page(request, ctx, notice=tr("Code #{id} is void.", id=code_id))
 
 
 @staff

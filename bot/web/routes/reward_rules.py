@@ -19,6 +19,7 @@ from bot.platform.i18n import N_
 from bot.rewards.editing import TRIGGER_HELP, build_rule, digest, form_base, trigger_text
 from bot.rewards.rules import Rule
 from bot.web.app import render, status_of
+from bot.web.lang import request_translator
 from bot.web.routes.perks import number
 from bot.web.routes.rewards import plain, rewards_page
 from bot.web.security import Refused, Staff, staff
@@ -114,6 +115,7 @@ async def save_rule(request: web.Request, ctx: Staff) -> web.StreamResponse:
     name = ctx.field("name", max_len=MAX_NAME, required=True)
     assert name is not None
     values = _submitted(ctx)
+    tr = request_translator(request)
     current = None
     if mode == "edit":
         current = await svc.rule(ctx.guild.id, name)
@@ -130,23 +132,28 @@ async def save_rule(request: web.Request, ctx: Staff) -> web.StreamResponse:
         if mode == "new" and name in {r.name for r in await svc.rules(ctx.guild.id)}:
             raise Conflict(N_("A rule called {name} exists already; edit it instead."), name=repr(name))
     except (KudosError, Refused) as exc:
-        return await _form(request, ctx, mode=mode, values=values, http_status=status_of(exc), problem=str(exc))
+        return await _form(request, ctx, mode=mode, values=values, http_status=status_of(exc),
+                           problem=exc.translated(tr))
     fingerprint = digest(config)
     if step == "save" and ctx.form.get("previewed") == fingerprint:
         saved = await svc.save_rule(ctx.guild.id, config, actor_id=ctx.member.id, must_be_new=mode == "new")
-        verb = "Added" if mode == "new" else "Updated"
-        after = " It applies from now on; its dry run on this page applies it to members who already qualify." \
-            if mode == "new" else ""
-        return await rewards_page(request, ctx, notice=f"{verb} {plain(saved.describe(), ctx.guild)}.{after}")
+        rule_text = plain(saved.describe(), ctx.guild)
+        if mode == "new":
+            text = tr("Added {rule}. It applies from now on; its dry run on this page applies it to members who "
+                      "already qualify.", rule=rule_text)
+        else:
+            text = tr("Updated {rule}.", rule=rule_text)
+        return await rewards_page(request, ctx, notice=text)
     rule = Rule(current.id if current else 0, name, config, origin="command")
     try:
         result = await svc.preview_rule(ctx.guild.id, rule)
         preview: Any = (result, [ctx.guild.get_member(u) for u in result.user_ids[:50]], None)
     except InvalidInput as exc:  # an event rule: nothing to replay, it applies from now on
-        preview = (None, [], str(exc))
-    problem = ("The rule changed since its dry run: check this dry run, then save." if step == "save" else None)
+        preview = (None, [], exc.translated(tr))
+    problem = tr("The rule changed since its dry run: check this dry run, then save.") if step == "save" else None
     return await _form(request, ctx, mode=mode, values=values, preview=preview, previewed=fingerprint,
-                       problem=problem, notice=f"Dry run of {plain(rule.describe(), ctx.guild)}. Nothing is saved yet.")
+                       problem=problem, notice=tr("Dry run of {rule}. Nothing is saved yet.",
+                                                  rule=plain(rule.describe(), ctx.guild)))
 
 
 async def _turn(request: web.Request, ctx: Staff, *, on: bool) -> web.StreamResponse:
@@ -156,8 +163,9 @@ async def _turn(request: web.Request, ctx: Staff, *, on: bool) -> web.StreamResp
     if on:
         _effects(ctx).check_role(ctx.guild, (await svc.rule(ctx.guild.id, name)).config)
     await svc.set_rule_enabled(ctx.guild.id, name, on, actor_id=ctx.member.id)
-    text = (f"Rule {name} is on again; its dry run applies it to members who qualified meanwhile." if on else
-            f"Rule {name} is off: it earns nothing until it is turned on again.")
+    tr = request_translator(request)
+    text = (tr("Rule {name} is on again; its dry run applies it to members who qualified meanwhile.", name=name)
+            if on else tr("Rule {name} is off: it earns nothing until it is turned on again.", name=name))
     return await rewards_page(request, ctx, notice=text)
 
 

@@ -11,6 +11,7 @@ from aiohttp import web
 from bot.platform.errors import KudosError
 from bot.rewards.codes import MAX_UPLOAD_BYTES
 from bot.web.app import name_of, render
+from bot.web.lang import request_translator
 from bot.web.security import Staff, staff
 
 _ROLE = re.compile(r"<@&(\d+)>")
@@ -37,7 +38,7 @@ async def rewards_page(request: web.Request, ctx: Staff, *, notice: str | None =
             result = await svc.preview(ctx.guild.id, rule.name)
             preview = (rule.name, result, [ctx.guild.get_member(u) for u in result.user_ids[:50]])
         except KudosError as exc:
-            problem = str(exc)
+            problem = exc.translated(request_translator(request))
     pools = [(pool, stock, await svc.pool_codes(pool.id, limit=10))
              for pool, stock in await svc.pool_stock(ctx.guild.id)]
     failed = await svc.failed_grants(ctx.guild.id, limit=50)
@@ -58,7 +59,8 @@ async def rewards(request: web.Request, ctx: Staff) -> web.StreamResponse:
 async def retry(request: web.Request, ctx: Staff) -> web.StreamResponse:
     grant_id = int(request.match_info["grant_id"])
     grant = await ctx.bot.app.rewards.retry(ctx.guild.id, grant_id, actor_id=ctx.member.id)
-    return await rewards_page(request, ctx, notice=f"Grant #{grant.id} is queued again.")
+    tr = request_translator(request)
+    return await rewards_page(request, ctx, notice=tr("Grant #{id} is queued again.", id=grant.id))
 
 
 async def _decide(request: web.Request, ctx: Staff, *, approve: bool) -> web.StreamResponse:
@@ -67,10 +69,12 @@ async def _decide(request: web.Request, ctx: Staff, *, approve: bool) -> web.Str
     grant_id = int(request.match_info["grant_id"])
     grant = await ctx.bot.app.rewards.approve(ctx.guild.id, grant_id, actor_id=ctx.member.id, approve=approve)
     who = name_of(ctx.guild, grant.user_id)
+    tr = request_translator(request)
     if approve:
-        return await rewards_page(request, ctx, notice=f"Approved grant #{grant.id} ({grant.rule_name}) for {who}: the "
-                           "code is on its way.")
-    return await rewards_page(request, ctx, notice=f"Denied grant #{grant.id} ({grant.rule_name}) for {who}.")
+        return await rewards_page(request, ctx, notice=tr("Approved grant #{id} ({rule}) for {member}: the code is on "
+                                                          "its way.", id=grant.id, rule=grant.rule_name, member=who))
+    return await rewards_page(request, ctx, notice=tr("Denied grant #{id} ({rule}) for {member}.", id=grant.id,
+                                                      rule=grant.rule_name, member=who))
 
 
 @staff

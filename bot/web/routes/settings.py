@@ -17,14 +17,17 @@ from bot.platform.i18n import N_
 from bot.settings import RESET, Setting
 from bot.settings.keys import parse_value, toml_value
 from bot.web.app import render
+from bot.web.lang import request_translator
 from bot.web.security import Refused, Staff, staff
 
-GROUPS: dict[str, str] = {
-    "": "Roles", "channels": "Channels", "points": "Points", "caps": "Caps", "solutions": "Solutions",
-    "announcements": "Announcements", "betas": "Betas", "curation": "Curation", "creation": "Creation",
-    "ledger": "Ledger", "seasons": "Seasons", "feedback": "Feedback", "reward_delivery": "Reward delivery",
-    "privacy": "Privacy", "insights": "Insights",
+GROUPS: dict[str, str] = {  # the groups' titles, said in the page's language (tr(group.title))
+    "": N_("Roles"), "channels": N_("Channels"), "points": N_("Points"), "caps": N_("Caps"),
+    "solutions": N_("Solutions"), "announcements": N_("Announcements"), "betas": N_("Betas"),
+    "curation": N_("Curation"), "creation": N_("Creation"), "ledger": N_("Ledger"), "seasons": N_("Seasons"),
+    "feedback": N_("Feedback"), "reward_delivery": N_("Reward delivery"), "privacy": N_("Privacy"),
+    "insights": N_("Insights"),
 }
+_FIELD_PROBLEM = "`{key}`: {problem}"  # the settings service's message for one field's value
 MAX_VALUE = 2000
 _KEY_IN_ERROR = re.compile(r"^`([^`]+)`")
 
@@ -133,6 +136,7 @@ async def save(request: web.Request, ctx: Staff) -> web.StreamResponse:
     if group is None:
         raise Refused(404, N_("No such group of settings."))
     form = await request.post()  # the same form the staff check read (aiohttp keeps it): multi-selects
+    tr = request_translator(request)
     changes: dict[str, Any] = {}
     expected: dict[str, int] = {}
     for item in group.fields:
@@ -154,30 +158,37 @@ async def save(request: web.Request, ctx: Staff) -> web.StreamResponse:
         try:
             changes[item.key] = _value(setting, text)
         except InvalidInput as exc:
-            item.error = exc.message
+            item.error = exc.translated(tr)
             continue
         expected[item.key] = int(version)
+    title = tr(group.title)
     if any(f.error for f in group.fields):
-        group.error = "Nothing in this group was saved: fix the fields marked below."
+        group.error = tr("Nothing in this group was saved: fix the fields marked below.")
         return _page(request, ctx, groups, http_status=400)
     if not changes:
-        return _page(request, ctx, groups, notice=f"{group.title}: nothing changed.")
+        return _page(request, ctx, groups, notice=tr("{group}: nothing changed.", group=title))
     try:
         changed = await svc.change(ctx.guild.id, changes, ctx.member.id, expected=expected, via="dashboard")
     except (InvalidInput, Conflict) as exc:
         key = _KEY_IN_ERROR.match(exc.message)
         target = next((f for f in group.fields if key and f.key == key.group(1)), None)
-        if target is not None:
-            target.error = exc.message.split(": ", 1)[1] if isinstance(exc, InvalidInput) else exc.message
+        if target is not None:  # the field's own problem (a value's problem as the config models word it)
+            target.error = (str(exc.values["problem"]) if exc.template == _FIELD_PROBLEM and "problem" in exc.values
+                            else exc.translated(tr))
         else:
-            group.error = exc.message
+            group.error = exc.translated(tr)
         status = 409 if isinstance(exc, Conflict) else 400
-        stale = "Someone else saved this meanwhile: nothing in this group was saved. " if status == 409 else ""
-        group.error = group.error or f"{stale}Nothing in this group was saved: fix the field marked below."
+        if not group.error:
+            group.error = (tr("Someone else saved this meanwhile: nothing in this group was saved. Check the field "
+                              "marked below.") if status == 409 else
+                           tr("Nothing in this group was saved: fix the field marked below."))
         return _page(request, ctx, groups, http_status=status)
     fresh = _groups(ctx, svc.show(ctx.guild.id))
-    return _page(request, ctx, fresh,
-                 notice=f"{group.title}: saved {', '.join(changed) if changed else 'nothing new'}. It applies now.")
+    if changed:
+        text = tr("{group}: saved {keys}. It applies now.", group=title, keys=", ".join(changed))
+    else:
+        text = tr("{group}: saved nothing new. It applies now.", group=title)
+    return _page(request, ctx, fresh, notice=text)
 
 
 def setup(app: web.Application) -> None:

@@ -8,10 +8,14 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.platform.events import OUTBOUND_TYPES
+from bot.platform.i18n import N_
 from bot.web.app import render
+from bot.web.lang import request_translator
 from bot.web.security import Staff, staff
 
 LOG_SIZE = 50
+# a delivery's status as the log shows it, in the page's language
+DELIVERY_STATUS = {"pending": N_("pending"), "delivered": N_("delivered"), "failed": N_("failed")}
 
 
 async def _page(request: web.Request, ctx: Staff, *, notice: str | None = None,
@@ -20,7 +24,8 @@ async def _page(request: web.Request, ctx: Staff, *, notice: str | None = None,
     endpoints = await svc.endpoints(ctx.guild.id)
     logs = {ep.id: await svc.log(ctx.guild.id, ep.id, limit=LOG_SIZE) for ep in endpoints}
     return render(request, "webhooks.html", ctx=ctx, active="webhooks", endpoints=endpoints, logs=logs,
-                  notice=notice, secret=secret, event_types=OUTBOUND_TYPES)
+                  notice=notice, secret=secret, event_types=OUTBOUND_TYPES,
+                  DELIVERY_STATUS=DELIVERY_STATUS)
 
 
 @staff
@@ -30,13 +35,15 @@ async def register(request: web.Request, ctx: Staff) -> web.StreamResponse:
     events = [e.strip() for e in (ctx.field("events", max_len=1000) or "*").replace(" ", ",").split(",")
               if e.strip()]
     secret = await ctx.bot.app.webhooks.register(ctx.guild.id, name, url, events, actor_id=ctx.member.id)
-    return await _page(request, ctx, notice=f"Endpoint {name.strip().lower()} registered.", secret=secret)
+    tr = request_translator(request)
+    return await _page(request, ctx, notice=tr("Endpoint {name} registered.", name=name.strip().lower()), secret=secret)
 
 
 @staff
 async def remove(request: web.Request, ctx: Staff) -> web.StreamResponse:
     ep = await ctx.bot.app.webhooks.remove(ctx.guild.id, request.match_info["name"], actor_id=ctx.member.id)
-    return await _page(request, ctx, notice=f"Endpoint {ep.name} removed; its log stays.")
+    tr = request_translator(request)
+    return await _page(request, ctx, notice=tr("Endpoint {name} removed; its log stays.", name=ep.name))
 
 
 @staff
@@ -44,7 +51,9 @@ async def send_test(request: web.Request, ctx: Staff) -> web.StreamResponse:
     name = request.match_info["name"]
     delivery_id = await ctx.bot.app.webhooks.test(ctx.guild.id, name, actor_id=ctx.member.id)
     ctx.bot.tasks.spawn(ctx.bot.scheduler.run_due(), name="webhooks-test")
-    return await _page(request, ctx, notice=f"A webhook.test event is on its way to {name} (delivery #{delivery_id}).")
+    tr = request_translator(request)
+    return await _page(request, ctx, notice=tr("A {event} event is on its way to {name} (delivery #{id}).",
+                                               event="webhook.test", name=name, id=delivery_id))
 
 
 @staff
@@ -57,7 +66,9 @@ async def resend(request: web.Request, ctx: Staff) -> web.StreamResponse:
     delivery_id = int(request.match_info["delivery_id"])
     again = await ctx.bot.app.webhooks.resend(ctx.guild.id, delivery_id, actor_id=ctx.member.id)  # NotFound: 404
     ctx.bot.tasks.spawn(ctx.bot.scheduler.run_due(), name="webhooks-resend")
-    return await _page(request, ctx, notice=f"Delivery #{again.id} ({again.type}) is being sent again.")
+    tr = request_translator(request)
+    return await _page(request, ctx, notice=tr("Delivery #{id} ({event}) is being sent again.", id=again.id,
+                                               event=again.type))
 
 
 def setup(app: web.Application) -> None:
