@@ -140,6 +140,7 @@ class Emulator(WorldMixin, ActorsMixin):
         return self
 
     async def stop(self) -> None:
+        self.validator.drain()  # the answers still queued for their spec check
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
@@ -246,9 +247,12 @@ class Emulator(WorldMixin, ActorsMixin):
 
     def _answer(self, method: str, path: str, status: int, data: Any,
                 headers: dict[str, str] | None = None) -> web.Response:
-        """An answer of a known route, checked against the spec's response schema (violations recorded)."""
-        self.validator.check_response(method, path, 204 if data is None else status, data)
-        return self._response(status, data, headers)
+        """An answer of a known route, checked against the spec's response schema (violations recorded) once it
+        is on its way (``SpecValidator.queue_response``)."""
+        response = self._response(status, data, headers)
+        body = response.body if data is not None and isinstance(response.body, bytes) else None
+        self.validator.queue_response(method, path, 204 if data is None else status, body)
+        return response
 
     async def _rest(self, request: web.Request) -> web.StreamResponse:
         self._inflight += 1

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import logging
 import os
 import re
 import weakref
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +49,9 @@ _VERDICTS_MAX = 64
 # never its value.
 _SNOWFLAKE_STRING = re.compile(r'"[1-9][0-9]{16,19}"')
 _NOTICE_GIVEN = False
+# How long after an answer is sent the emulator checks it against the spec (queue_response): long enough for
+# the client's waiters to have run (an Event, then wait_for's task: a few loop turns).
+_CHECK_AFTER_S = 0.005
 
 
 def _register_emulator(emu: Any) -> None:
@@ -215,8 +220,43 @@ class SpecValidator:
         self._spec = _load(self.path)
         self.validated = 0
         self.violations: list[tuple[str, str, str]] = []
-        self.responses_validated = 0
-        self.response_violations: list[tuple[str, str, str]] = []
+        self._responses_validated = 0
+        self._response_violations: list[tuple[str, str, str]] = []
+        self._answers: deque[tuple[str, str, int, bytes | None]] = deque()
+        self._drain_scheduled = False
+
+    @property
+    def responses_validated(self) -> int:
+        self.drain()
+        return self._responses_validated
+
+    @property
+    def response_violations(self) -> list[tuple[str, str, str]]:
+        """The answers found against the spec (every answer queued so far is checked first)."""
+        self.drain()
+        return self._response_violations
+
+    def queue_response(self, method: str, path: str, status: int, body: bytes | None) -> None:
+        """Check an answer (its JSON bytes, as sent) once it is on its way: a few milliseconds later, or when
+        :attr:`response_violations` is read, whichever comes first. Every answer is still checked; the
+        client just doesn't wait for the emulator to read the spec (a few milliseconds of ``jsonschema`` for a
+        message), as it doesn't wait for Discord's own bookkeeping."""
+        self._answers.append((method, path, status, body))
+        if self._drain_scheduled:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.drain()
+            return
+        self._drain_scheduled = True
+        loop.call_later(_CHECK_AFTER_S, self.drain)
+
+    def drain(self) -> None:
+        self._drain_scheduled = False
+        while self._answers:
+            method, path, status, body = self._answers.popleft()
+            self.check_response(method, path, status, None if body is None else json.loads(body))
 
     @property
     def enabled(self) -> bool:
@@ -305,7 +345,7 @@ class SpecValidator:
         template = self._spec.find_path(path)
         if template is None or method.lower() not in self._spec.doc["paths"][template]:
             return None  # the request side reports unknown routes
-        self.responses_validated += 1
+        self._responses_validated += 1
         TOTALS["responses_validated"] += 1
         message: str | None = None
         if self._spec.response_entry(method, template, status) is None:
@@ -324,7 +364,7 @@ class SpecValidator:
                     if len(canonical) >= _VERDICT_MIN_CHARS and len(_VERDICTS) < _VERDICTS_MAX:
                         _VERDICTS[key] = message
         if message is not None:
-            self.response_violations.append((method, path, f"{status} {message}"))
+            self._response_violations.append((method, path, f"{status} {message}"))
             TOTALS["response_violations"] += 1
             log.error("Discord spec violation in the emulator's answer: %s %s: %s %s", method, path, status, message)
         return message

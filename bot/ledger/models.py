@@ -144,6 +144,7 @@ class Profile:
     stage_since: datetime | None = None
     # {days: net counted points in the last ``days`` days}, for the rolling windows asked of ``profile``
     window_points: dict[int, int] = field(default_factory=dict)
+    stage_index: int = 0  # ``stage``'s place on the ladder (0 = the first stage)
 
 
 @dataclass(frozen=True, slots=True)

@@ -481,6 +481,7 @@ class LedgerService(Reports):
             receipts=recent,
             stage_since=stored[1] if stored is not None and stored[0] == index and index > 0 else None,
             window_points=data.windows,
+            stage_index=index,
         )
 
     async def leaderboard(

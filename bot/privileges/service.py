@@ -205,14 +205,27 @@ class PrivilegesService:
         async with self.db.connect() as conn:
             return await repo.holds(conn, guild_id, user_id, privilege)
 
-    async def powers(self, guild_id: int, user_id: int) -> MemberPowers:
+    def window_of(self, guild_id: int) -> int | None:
+        """The rolling window (days) :meth:`powers` measures, when the guild's privileges are on: ``/profile``
+        asks the ledger's profile for its sum and hands it over."""
         policy = self.policy_for(guild_id)
+        return policy.window_days if policy.enabled else None
+
+    async def powers(self, guild_id: int, user_id: int, *, window_points: int | None = None,
+                     stage: int | None = None) -> MemberPowers:
+        """The member's privileges: held, revoked, and the next one with what it needs. ``window_points`` (their
+        points in the last :meth:`window_of` days) and ``stage`` (their ladder stage index), when the caller
+        read them already (``/profile``, from the ledger's profile), are not read again."""
+        policy = self.policy_for(guild_id)
+        if not policy.enabled:  # nothing is held or offered while the guild's privileges are off: no reads
+            return MemberPowers(False, policy.window_days, 0, [], [], None)
         now = self.clock.now()
+
         async def read(conn: AsyncConnection) -> tuple[dict[str, Any], int, int]:
             return (await repo.of_member(conn, guild_id, user_id),
-                    await ledger_queries.counted_points_since(conn, guild_id, user_id,
-                                                              now - timedelta(days=policy.window_days)),
-                    await ledger_queries.stage_index(conn, guild_id, user_id))
+                    window_points if window_points is not None else await ledger_queries.counted_points_since(
+                        conn, guild_id, user_id, now - timedelta(days=policy.window_days)),
+                    stage if stage is not None else await ledger_queries.stage_index(conn, guild_id, user_id))
 
         rows, points, stage = await self.db.read(read)  # /profile shows them: point reads on the loop
         held, revoked, nxt = [], [], None

@@ -118,8 +118,8 @@ class _Pools:
         return len(grants)
 
     async def unnotified(self, guild_id: int, user_id: int) -> list[repo.Grant]:
-        async with self.db.connect() as conn:
-            return await repo.unnotified_closed_dm(conn, guild_id, user_id)
+        """Asked after every slash command (cogs/rewards): a point read on the loop (``Database.read``)."""
+        return await self.db.read(lambda conn: repo.unnotified_closed_dm(conn, guild_id, user_id))
 
     async def void(self, guild_id: int, code_id: int, *, actor_id: int, reason: str, reissue: bool) -> int | None:
         """Void a handed-out code; with ``reissue`` queue a fresh code for the same member."""

@@ -73,8 +73,11 @@ class Profiles(commands.Cog):
         guild = guild_of(interaction)
         who = member or interaction.user
         ledger = self.bot.app.ledger
-        rewards = self.bot.app.rewards
-        p = await ledger.profile(guild.id, who.id, receipts=5, windows=rewards.windows_of(guild.id))
+        rewards, privileges = self.bot.app.rewards, self.bot.app.privileges
+        # One ledger statement also sums the rolling windows the reward bar and the powers measure.
+        power_window = privileges.window_of(guild.id)
+        windows = (*rewards.windows_of(guild.id), *((power_window,) if power_window else ()))
+        p = await ledger.profile(guild.id, who.id, receipts=5, windows=windows)
         tr = i18n.for_reader(interaction)
         policy = ledger.policy_for(guild.id)
         title = tr("{name}'s kudos", name=markdown.inline(who.display_name))[:256]
@@ -94,7 +97,8 @@ class Profiles(commands.Cog):
         else:
             stage += "\n" + tr("Top of the ladder 🎉")
         extra: list[tuple[str, str]] = []
-        powers = await self.bot.app.privileges.powers(guild.id, who.id)
+        powers = await privileges.powers(guild.id, who.id, stage=p.stage_index,
+                                         window_points=p.window_points.get(power_window or 0))
         if powers.enabled:
             extra.append(("Powers", powers_text(powers)))
         given = await self.bot.app.giveback.given_to(guild.id, who.id, latest=3)
