@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.insights import compute
 from bot.insights import store as repo
@@ -82,27 +85,46 @@ class InsightsService:
         return compute.window(period, self.clock.now(), first)
 
     async def overview(self, guild_id: int, period: str) -> Overview:
-        """Every /stats number for the period, computed in one read-only connection."""
+        """Every /stats number for the period. The six groups of queries run at once, each on a connection of
+        its own (PostgreSQL works them in parallel; so does SQLite, each aiosqlite connection in its own thread):
+        the slowest sets the wait, not their sum. Each group reads one consistent snapshot; a credit landing
+        meanwhile may show in one chart and not yet in another, as it would a moment later anyway."""
         win = await self.window(guild_id, period)
         stages = self.policy_for(guild_id).ladder
         await ladder_stages.ensure_current(self.db, guild_id, stages, self.clock.now())
-        async with self.db.connect() as conn:
-            per_day = await repo.contributions_per_day(conn, guild_id, win.start, win.end, KINDS)
+
+        async def per_day_q(conn: AsyncConnection) -> Any:
+            return await repo.contributions_per_day(conn, guild_id, win.start, win.end, KINDS)
+
+        async def ladder_q(conn: AsyncConnection) -> Any:
             per_stage = await stages_repo.members_per_stage(conn, guild_id)
             first = await repo.first_entry(conn, guild_id) if period != "all" else win.start
             if first is not None and win.start <= first:
                 # Nothing was recorded before the window: everyone started as a consumer with no credits.
                 empty = ladder_stages.stage_of(stages, {})
-                moves = [(empty, stage, n) for stage, n in per_stage.items()]
-            else:
-                moves = await stages_repo.moves_since(conn, guild_id, win.start)
-            extra = await repo.members_without_ledger(conn, guild_id)
+                return per_stage, [(empty, stage, n) for stage, n in per_stage.items()]
+            return per_stage, await stages_repo.moves_since(conn, guild_id, win.start)
+
+        async def extra_q(conn: AsyncConnection) -> Any:
+            return await repo.members_without_ledger(conn, guild_id)
+
+        async def betas_q(conn: AsyncConnection) -> Any:
             announced = await repo.betas_announced(conn, guild_id, win.start, win.end)
             ids = [b for b, _ in announced]
-            participants = await repo.beta_participants_of(conn, ids)
-            beta_feedback = await repo.beta_feedback_of(conn, ids)
-            feedback = await repo.feedback_summary(conn, guild_id, win.start, win.end)
-            help_posts = await repo.help_summary(conn, guild_id, win.start, win.end)
+            return announced, await repo.beta_participants_of(conn, ids), await repo.beta_feedback_of(conn, ids)
+
+        async def feedback_q(conn: AsyncConnection) -> Any:
+            return await repo.feedback_summary(conn, guild_id, win.start, win.end)
+
+        async def help_q(conn: AsyncConnection) -> Any:
+            return await repo.help_summary(conn, guild_id, win.start, win.end)
+
+        async def run(query: Callable[[AsyncConnection], Awaitable[Any]]) -> Any:
+            async with self.db.connect() as conn:
+                return await query(conn)
+
+        per_day, (per_stage, moves), extra, (announced, participants, beta_feedback), feedback, help_posts = \
+            await asyncio.gather(*(run(q) for q in (per_day_q, ladder_q, extra_q, betas_q, feedback_q, help_q)))
         return Overview(
             window=win,
             kinds=compute.kinds_over_time(win, per_day),

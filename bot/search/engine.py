@@ -17,17 +17,25 @@ The weights and the threshold were tuned on one half of ``bench/similar_pairs.py
 
 from __future__ import annotations
 
+import functools
+import importlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rapidfuzz import fuzz
 from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.search import plan
 from bot.search.text import STOP_WORDS, terms, words
+
+
+@functools.cache
+def _fuzz() -> Any:
+    """rapidfuzz's ``fuzz``, imported on the first comparison: 2.6 MB a bot that never compares reports
+    doesn't carry (docs/scaling.md, memory)."""
+    return importlib.import_module("rapidfuzz.fuzz")
 
 CANDIDATES = 30
 MAX_QUERY_WORDS = 16
@@ -127,7 +135,7 @@ def _found(word: str, pool: set[str]) -> bool:
         return True
     if len(word) < 5:
         return False
-    return any(len(p) >= 4 and fuzz.ratio(word, p) >= 80 for p in pool)
+    return any(len(p) >= 4 and _fuzz().ratio(word, p) >= 80 for p in pool)
 
 
 def score(title: str, body: str, cand_title: str, cand_text: str, *, status: str = "new", votes: int = 0,
@@ -137,6 +145,7 @@ def score(title: str, body: str, cand_title: str, cand_text: str, *, status: str
     if not qt or not ct:
         return 0.0
     a, b = " ".join(qt), " ".join(ct)
+    fuzz = _fuzz()
     title_sim = (fuzz.token_set_ratio(a, b) + fuzz.token_sort_ratio(a, b)) / 200
     q_all = list(dict.fromkeys(qt + terms(body)[:20]))
     pool = set(ct) | set(terms(cand_text))
