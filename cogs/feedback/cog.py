@@ -263,8 +263,9 @@ class Feedback(Cards, ForumWatch, Notices, Posting, Review, Similar, Curation, S
         self.require_staff(interaction)
         item = await self.service.reject(guild.id, item_id, interaction.user.id, reason)
         # the card shows the outcome through a job written with the rejection (cogs/feedback/review.py)
-        await interaction.response.send_message(f"Feedback #{item.id} rejected; the reporter will be told.",
-                                                ephemeral=True, allowed_mentions=NO_MENTIONS)
+        tr = i18n.for_reader(interaction)
+        await interaction.response.send_message(tr("Feedback #{number} rejected; the reporter will be told.",
+                                                   number=item.id), ephemeral=True, allowed_mentions=NO_MENTIONS)
         self._kick_notifier()
 
     # ------------------------------------------------------------------ votes and followers

@@ -19,7 +19,7 @@ from bot.rewards.editing import TRIGGER_HELP, build_rule
 
 # A grant's action and status as /rewards history names them.
 ACTIONS = {"role_add": N_("role {role}"), "role_remove": N_("removal of {role}"), "perk": N_("code from {pool}"),
-           "dm": N_("DM"), "points": N_("+{points} points")}
+           "dm": N_("DM")}
 STATUSES = {"pending": N_("pending"), "delivering": N_("delivering"), "delivered": N_("delivered"),
             "failed": N_("failed"), "revoked": N_("revoked")}
 
@@ -53,7 +53,8 @@ class SyncConfirm(KudosView):
     @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
     async def cancel(self, interaction: discord.Interaction, _button: discord.ui.Button[Any]) -> None:
         self.stop()
-        await interaction.response.edit_message(content=i18n.for_reader(interaction)("Nothing applied."), view=None)
+        tr = i18n.for_reader(interaction)
+        await interaction.response.edit_message(content=tr("Nothing applied."), view=None)
 
 
 class RewardCommands:
@@ -165,8 +166,9 @@ class RewardCommands:
             raise NotAllowed(N_("Rule {name} comes from the config file; remove it there."),
                              name=repr(name))
         await self.svc.remove_rule(interaction.guild_id, name, actor_id=interaction.user.id)
-        await interaction.response.send_message(i18n.for_reader(interaction)("Removed rule **{name}**.", name=name),
-                                                ephemeral=True, allowed_mentions=NO_MENTIONS)
+        tr = i18n.for_reader(interaction)
+        await interaction.response.send_message(tr("Removed rule **{name}**.", name=name), ephemeral=True,
+                                                allowed_mentions=NO_MENTIONS)
 
     @rule_group.command(name="preview", description="Who would get this rule now")
     @require("staff")
@@ -202,8 +204,11 @@ class RewardCommands:
         tr = i18n.for_reader(interaction)
         lines = []
         for g in grants:
-            what = (tr(ACTIONS[g.action], role=f"<@&{g.payload.get('role_id')}>", pool=g.payload.get("pool"),
-                       points=g.payload.get("points")) if g.action in ACTIONS else g.action)
+            if g.action == "points":
+                what = tr.ngettext("+{count} point", "+{count} points", int(g.payload.get("points") or 0))
+            else:
+                what = (tr(ACTIONS[g.action], role=f"<@&{g.payload.get('role_id')}>", pool=g.payload.get("pool"))
+                        if g.action in ACTIONS else g.action)
             when = discord.utils.format_dt(g.created_at, "d")
             status = tr(STATUSES[g.status]) if g.status in STATUSES else g.status
             hold = " " + tr("(waiting for approval)") if g.hold else ""
@@ -217,8 +222,8 @@ class RewardCommands:
     async def retry(self, interaction: discord.Interaction, grant_id: int) -> None:
         assert interaction.guild_id is not None
         grant = await self.svc.retry(interaction.guild_id, grant_id, actor_id=interaction.user.id)
-        await interaction.response.send_message(i18n.for_reader(interaction)("Grant #{id} is queued again.",
-                                                                             id=grant.id), ephemeral=True)
+        tr = i18n.for_reader(interaction)
+        await interaction.response.send_message(tr("Grant #{id} is queued again.", id=grant.id), ephemeral=True)
 
 
 def _gives(rule: Any, tr: Translator | None = None) -> str:
