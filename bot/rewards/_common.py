@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.ledger import LedgerPolicy
-from bot.platform.i18n import N_
+from bot.platform.i18n import N_, Translator, translator
 from bot.rewards.conditions import MemberFacts
 
 if TYPE_CHECKING:
@@ -32,17 +32,25 @@ FactsProvider = Callable[[int, int], MemberFacts | None]
 Scheduler = Callable[..., Awaitable[Any]]  # TimerScheduler.schedule(event, payload, at=, dedupe_key=, conn=)
 
 
+# Why a member would not get a rule now (the keys of PreviewResult.skipped, set in _decide.py).
+SKIP_REASONS = {"already earned": N_("already earned"), "not in the server": N_("not in the server"),
+                "conditions": N_("conditions")}
+
+
 @dataclass
 class PreviewResult:
     rule: str
     user_ids: list[int] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)  # reason → members
 
-    def sentence(self, gives: str) -> str:
+    def sentence(self, gives: str, tr: Translator | None = None) -> str:
+        tr = tr or translator()
         n = len(self.user_ids)
-        text = f"{n} member{'s' if n != 1 else ''} would get {gives}."
+        text = tr.ngettext("{count} member would get {gives}.", "{count} members would get {gives}.", n, gives=gives)
         if self.skipped:
-            text += " Not eligible: " + ", ".join(f"{v} ({k})" for k, v in sorted(self.skipped.items())) + "."
+            reasons = ", ".join(f"{tr.number(v)} ({tr(SKIP_REASONS[k]) if k in SKIP_REASONS else k})"
+                                for k, v in sorted(self.skipped.items()))
+            text += " " + tr("Not eligible: {reasons}.", reasons=reasons)
         return text
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.platform.config import RewardConfig
+from bot.platform.i18n import Translator, translator
 
 # What an event rule's bonus points count as, when the rule names no bonus_kind.
 EVENT_KINDS = {"beta_joined": "beta", "first_feedback": "feedback_given", "feedback_shipped": "feedback_shipped",
@@ -66,40 +67,56 @@ class Rule:
             return EVENT_KINDS.get(str(t.event), "answer")
         return "answer"
 
-    def describe(self) -> str:
+    def describe(self, tr: Translator | None = None) -> str:
+        """The rule in one line (``**helper**: at 5 answer credits → role <@&1> (once per member)``), in
+        ``tr``'s language (English by default); the rule's name, kinds, stages and pools are as staff wrote them."""
+        tr = tr or translator()
         t = self.trigger
         if t.type == "event":
-            when = f"on {t.event}"
+            when = tr("on {event}", event=t.event)
         elif t.type == "kind":
-            when = f"at {t.count} {t.kind} credit{'s' if t.count != 1 else ''}"
+            when = tr.ngettext("at {count} {kind} credit", "at {count} {kind} credits", int(t.count), kind=t.kind)
         elif t.type == "points":
-            scope = f" within {t.window_days} days" if t.window_days else (" this season" if t.season else "")
-            when = f"at {t.points} points{scope}"
+            points = tr.number(int(t.points))
+            if t.window_days:
+                when = tr.ngettext("at {points} points within {count} day", "at {points} points within {count} days",
+                                   int(t.window_days), points=points)
+            elif t.season:
+                when = tr.ngettext("at {count} point this season", "at {count} points this season", int(t.points))
+            else:
+                when = tr.ngettext("at {count} point", "at {count} points", int(t.points))
         else:
-            when = f"on reaching the {t.ladder_stage} stage"
+            when = tr("on reaching the {stage} stage", stage=t.ladder_stage)
         c = self.config
-        once = f"repeatable every {c.cooldown_days} days" if c.repeatable else "once per member"
-        state = "" if self.enabled else f" — **disabled**: {self.disabled_reason or 'turned off'}"
-        return f"**{self.name}**: {when} → {self.gives()} ({once}){state}"
+        once = (tr.ngettext("repeatable every {count} day", "repeatable every {count} days", int(c.cooldown_days))
+                if c.repeatable else tr("once per member"))
+        text = tr("**{name}**: {when} → {gives} ({once})", name=self.name, when=when, gives=self.gives(tr=tr),
+                  once=once)
+        if not self.enabled:  # the stored reason is English (a role problem, or "turned off by staff")
+            text += " — " + tr("**disabled**: {reason}", reason=self.disabled_reason or tr("turned off"))
+        return text
 
-    def gives(self, *, again: bool = False) -> str:
+    def gives(self, *, again: bool = False, tr: Translator | None = None) -> str:
         """What the rule hands out, e.g. ``role <@&1>, a code from storage``. Never a code itself.
 
         ``again``: what earning it once more gives; a rule that is not repeatable gives only its role (and DM)
         back after a demotion: no second code, no second bonus."""
+        tr = tr or translator()
         gives = []
         c = self.config
         if again and not c.repeatable:
             c = c.model_copy(update={"perk_pool": None, "bonus_points": 0})
         if c.role is not None:
             role = f"<@&{c.role}>" if isinstance(c.role, int) else str(c.role)
-            gives.append(f"role {role}" + (f" for {c.role_duration_days} days" if c.role_duration_days else ""))
+            gives.append(tr.ngettext("role {role} for {count} day", "role {role} for {count} days",
+                                     int(c.role_duration_days), role=role)
+                         if c.role_duration_days else tr("role {role}", role=role))
         if c.perk_pool:
-            gives.append(f"a code from {c.perk_pool}")
+            gives.append(tr("a code from {pool}", pool=c.perk_pool))
         if c.dm and not c.perk_pool:
-            gives.append("a DM")
+            gives.append(tr("a DM"))
         if c.bonus_points:
-            gives.append(f"{c.bonus_points} bonus points")
+            gives.append(tr.ngettext("{count} bonus point", "{count} bonus points", int(c.bonus_points)))
         return ", ".join(gives)
 
 

@@ -61,14 +61,17 @@ class AnnounceForm(KudosModal):
 
     required_level = "staff"  # checked again on submit: the Staff role may have gone while the form was open
 
-    def __init__(self, pending: dict[str, Any], *, title: str = "", body: str = "") -> None:
-        super().__init__(title="Edit the announcement" if pending.get("edit") else "Write the announcement",
-                         custom_id="announce:form")
+    def __init__(self, pending: dict[str, Any], *, title: str = "", body: str = "",
+                 tr: Translator | None = None) -> None:
+        tr = tr or translator()  # a form speaks the language of the staff member who opened it
+        super().__init__(title=(tr("Edit the announcement") if pending.get("edit") else
+                                tr("Write the announcement"))[:45], custom_id="announce:form")
         self.pending = pending
-        self.headline = discord.ui.TextInput(label="Title (optional)", required=False, max_length=MAX_TITLE,
+        self.headline = discord.ui.TextInput(label=tr("Title (optional)")[:45], required=False, max_length=MAX_TITLE,
                                              default=title or None)
-        self.text = discord.ui.TextInput(label="Text", style=discord.TextStyle.paragraph, max_length=MAX_BODY,
-                                         default=body or None, placeholder="What's new? Members answer in a thread.")
+        self.text = discord.ui.TextInput(label=tr("Text")[:45], style=discord.TextStyle.paragraph,
+                                         max_length=MAX_BODY, default=body or None,
+                                         placeholder=tr("What's new? Members answer in a thread.")[:100])
         self.add_item(self.headline)
         self.add_item(self.text)
 
@@ -182,7 +185,7 @@ class Announce(commands.Cog):
         when = parse_when(at, self.bot.clock.now(), what="time (option `at`)")
         await self.announcements.check(guild.id, target.id, when)  # before asking for the text
         await interaction.response.send_modal(AnnounceForm(
-            {"channel_id": target.id, "image": image, "at": when, "ping": ping_id}))
+            {"channel_id": target.id, "image": image, "at": when, "ping": ping_id}, tr=i18n.for_reader(interaction)))
 
     async def finish(self, interaction: discord.Interaction, pending: dict[str, Any], title: str, body: str) -> None:
         guild = interaction.guild
@@ -340,7 +343,7 @@ class Announce(commands.Cog):
         check_time(when, self.bot.clock.now())
         await interaction.response.send_modal(AnnounceForm(
             {"edit": id, "image": image, "remove_image": remove_image, "at": when, "ping": ping_id,
-             "no_ping": no_ping}, title=ann.title, body=ann.body))
+             "no_ping": no_ping}, title=ann.title, body=ann.body, tr=i18n.for_reader(interaction)))
 
     async def _finish_edit(self, interaction: discord.Interaction, pending: dict[str, Any], title: str,
                            body: str) -> None:

@@ -242,16 +242,20 @@ class Feedback(Cards, ForumWatch, Notices, Posting, Review, Similar, Curation, S
         self._check_postable(forum, dataclasses.replace(item, status="new"))  # refused before anything is written
         await self.service.claim_review(guild.id, item_id, interaction.user.id)  # writes the post's job
         done = await self._await_post(guild.id, item_id)
-        who = interaction.user.display_name
+        who = interaction.user.display_name  # an embed footer shows no markdown: the name goes as it is
+        tr = i18n.for_guild(self.bot, guild)  # the review card is a staff channel's post: the server's language
         if done is None:  # dropped or refused for good: the draft went, its reporter was told by DM
             await interaction.edit_original_response(
-                embed=render.review_embed(item, f"Approved by {who}, but its post could not be made in "
-                                                f"{forum.mention} (see the staff log); the reporter was told"),
+                embed=render.review_embed(item, tr("Approved by {staff}, but its post could not be made in {forum} "
+                                                   "(see the staff log); the reporter was told", staff=who,
+                                                   forum=forum.mention), tr=tr),
                 view=None)
             return
-        outcome = (f"Approved by {who}: https://discord.com/channels/{guild.id}/{done.thread_id}"
-                   if done.thread_id is not None else f"Approved by {who}: its post in {forum.mention} is on its way")
-        await interaction.edit_original_response(embed=render.review_embed(done, outcome), view=None)
+        outcome = (tr("Approved by {staff}: {link}", staff=who,
+                      link=f"https://discord.com/channels/{guild.id}/{done.thread_id}")
+                   if done.thread_id is not None else
+                   tr("Approved by {staff}: its post in {forum} is on its way", staff=who, forum=forum.mention))
+        await interaction.edit_original_response(embed=render.review_embed(done, outcome, tr=tr), view=None)
 
     async def reject(self, interaction: discord.Interaction, item_id: int, reason: str | None) -> None:
         guild = interaction.guild
@@ -259,8 +263,9 @@ class Feedback(Cards, ForumWatch, Notices, Posting, Review, Similar, Curation, S
         self.require_staff(interaction)
         item = await self.service.reject(guild.id, item_id, interaction.user.id, reason)
         # the card shows the outcome through a job written with the rejection (cogs/feedback/review.py)
-        await interaction.response.send_message(f"Feedback #{item.id} rejected; the reporter will be told.",
-                                                ephemeral=True, allowed_mentions=NO_MENTIONS)
+        tr = i18n.for_reader(interaction)
+        await interaction.response.send_message(tr("Feedback #{number} rejected; the reporter will be told.",
+                                                   number=item.id), ephemeral=True, allowed_mentions=NO_MENTIONS)
         self._kick_notifier()
 
     # ------------------------------------------------------------------ votes and followers

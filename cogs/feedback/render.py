@@ -74,12 +74,15 @@ def item_embed(item: FeedbackItem, tr: Translator | None = None) -> discord.Embe
     return item_card(item, tr).embed()
 
 
-def review_embed(item: FeedbackItem, outcome: str | None = None, duplicates: Sequence[Any] = ()) -> discord.Embed:
-    embed = item_embed(item)
-    embed.title = f"Review #{item.id} · {markdown.inline(item.title)}"[:256]
+def review_embed(item: FeedbackItem, outcome: str | None = None, duplicates: Sequence[Any] = (),
+                 tr: Translator | None = None) -> discord.Embed:
+    """The review queue's card (a /staff channel: the server's language, ``tr``)."""
+    tr = tr or translator()
+    embed = item_embed(item, tr)
+    embed.title = tr("Review #{number} · {title}", number=item.id, title=markdown.inline(item.title))[:256]
     if duplicates:
-        embed.add_field(name="Likely duplicates", value=duplicates_field(duplicates), inline=False)
-    embed.set_footer(text=outcome or "Approve to publish it in the feedback forum; reject to drop it.")
+        embed.add_field(name=tr("Likely duplicates"), value=duplicates_field(duplicates, tr), inline=False)
+    embed.set_footer(text=outcome or tr("Approve to publish it in the feedback forum; reject to drop it."))
     return embed
 
 
@@ -88,10 +91,11 @@ def duplicate_choice(match: Any) -> str:
     return f"#{match.ref_id} · {match.title} · {label(match.status)} · score {match.score:.2f}"[:100]
 
 
-def duplicates_field(matches: Sequence[Any]) -> str:
+def duplicates_field(matches: Sequence[Any], tr: Translator | None = None) -> str:
     """Likely duplicates for the review queue's embed (member titles escaped)."""
-    return "\n".join(f"#{m.ref_id} · {markdown.inline(m.title)} · {label(m.status)} · score {m.score:.2f}"
-                     for m in matches)[:1024]
+    tr = tr or translator()
+    return "\n".join(f"#{m.ref_id} · {markdown.inline(m.title)} · {tr(label(m.status))} · "
+                     + tr("score {score}", score=f"{m.score:.2f}") for m in matches)[:1024]
 
 
 def notice_text(item: FeedbackItem, event: str, status: str, note: str | None, version: str | None,

@@ -21,6 +21,7 @@ from typing import Any
 
 import discord
 
+from bot.core import i18n
 from bot.core.effect_errors import end_job, report_missing_permission
 from bot.core.errors import NO_MENTIONS
 from bot.feedback.jobs import REVIEW_OUTCOME_EVENT, REVIEW_POST_EVENT
@@ -70,7 +71,8 @@ class Review:
             channel = self._review_channel(guild)
         except KudosError as exc:
             raise Drop(f"{what}: {exc}") from None
-        title = render.review_embed(item).title or ""
+        tr = i18n.for_guild(self.bot, guild)  # the review channel is staff's: the server's language
+        title = render.review_embed(item, tr=tr).title or ""
         try:
             message = None
             if getattr(timer, "attempts", 1) > 1 and self.bot.user is not None:
@@ -80,8 +82,8 @@ class Review:
                         break
             if message is None:
                 duplicates = await self.bot.app.search.duplicates(guild.id, item.id, item.title, item.details)
-                message = await channel.send(embed=render.review_embed(item, duplicates=duplicates),
-                                             view=review_view(item.id), allowed_mentions=NO_MENTIONS)
+                message = await channel.send(embed=render.review_embed(item, duplicates=duplicates, tr=tr),
+                                             view=review_view(item.id, tr), allowed_mentions=NO_MENTIONS)
         except Exception as exc:  # noqa: BLE001 - classified; no Discord failure (a bug) is re-raised
             await end_job(exc, what, report=lambda: report_missing_permission(
                 self.bot, guild, what, channel, REVIEW_NEEDS))
@@ -98,11 +100,13 @@ class Review:
         if not isinstance(channel, discord.TextChannel):
             raise Drop(f"{what}: the review channel was deleted")
         actor = guild.get_member(int(payload.get("actor_id") or 0))
-        outcome = f"Rejected by {actor.display_name if actor else 'staff'}" + (
-            f": {item.status_note}" if item.status_note else "")
+        tr = i18n.for_guild(self.bot, guild)
+        who = actor.display_name if actor else tr("staff")
+        outcome = (tr("Rejected by {staff}: {reason}", staff=who, reason=item.status_note) if item.status_note
+                   else tr("Rejected by {staff}", staff=who))
         try:
             await channel.get_partial_message(item.review_message_id).edit(
-                embed=render.review_embed(item, outcome), view=None)
+                embed=render.review_embed(item, outcome, tr=tr), view=None)
         except Exception as exc:  # noqa: BLE001 - classified; no Discord failure (a bug) is re-raised
             await end_job(exc, what, report=lambda: report_missing_permission(
                 self.bot, guild, what, channel, REVIEW_NEEDS))

@@ -128,9 +128,10 @@ class FollowButton(GuardedCallback, discord.ui.DynamicItem[discord.ui.Button],
 
 class ReviewButton(GuardedCallback, discord.ui.DynamicItem[discord.ui.Button],
                    template=r"feedback:review:(?P<action>approve|reject):(?P<id>\d+)"):
-    def __init__(self, action: str, item_id: int) -> None:
+    def __init__(self, action: str, item_id: int, tr: Translator | None = None) -> None:
         style = discord.ButtonStyle.success if action == "approve" else discord.ButtonStyle.danger
-        super().__init__(discord.ui.Button(label=action.title(), style=style,
+        tr = tr or translator()  # the label counts only when the card is posted (the server's language)
+        super().__init__(discord.ui.Button(label=tr("Approve") if action == "approve" else tr("Reject"), style=style,
                                            custom_id=f"feedback:review:{action}:{item_id}"))
         self.action = action
         self.item_id = item_id
@@ -203,10 +204,10 @@ def item_view(item_id: int, tr: Translator | None = None) -> discord.ui.View:
     return view
 
 
-def review_view(item_id: int) -> discord.ui.View:
+def review_view(item_id: int, tr: Translator | None = None) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    view.add_item(ReviewButton("approve", item_id))
-    view.add_item(ReviewButton("reject", item_id))
+    view.add_item(ReviewButton("approve", item_id, tr))
+    view.add_item(ReviewButton("reject", item_id, tr))
     return view
 
 

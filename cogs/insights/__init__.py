@@ -18,6 +18,7 @@ from bot.core import i18n
 from bot.core.checks import holds, require
 from bot.core.errors import NO_MENTIONS
 from bot.insights import MAX_FILES_PER_MESSAGE, package
+from bot.platform.i18n import N_
 from bot.platform.markdown import inline
 
 if TYPE_CHECKING:
@@ -29,6 +30,10 @@ log = logging.getLogger(__name__)
 Period = Literal["7d", "30d", "90d", "365d", "all"]
 What = Literal["contributions", "feedback", "betas"]
 DEFAULT_ATTACHMENT_LIMIT = 10 * 1024 * 1024
+# The overview's charts as the reply names them (bot.insights.charts: Chart.name), and what /export exports.
+CHART_NAMES = {"contributions": N_("Contributions"), "ladder": N_("Ladder"), "betas": N_("Betas"),
+               "feedback": N_("Feedback"), "help": N_("Help")}
+EXPORT_NAMES = {"contributions": N_("contributions"), "feedback": N_("feedback"), "betas": N_("betas")}
 
 
 def is_staff(bot: KudosBot, guild: discord.Guild, user_id: int) -> bool:
@@ -74,7 +79,9 @@ class Insights(commands.Cog):
         numbers = await self.service.overview(interaction.guild_id, self._period(interaction.guild_id, period))
         lang = i18n.for_reader(interaction).lang  # the charts speak the staff member's language
         rendered = await self.bot.app.charts.draw("render_overview", numbers, "png", lang)  # in the chart process
-        text = "\n".join(f"**{c.name.title()}**: {c.summary}" for c in rendered)
+        tr = i18n.for_reader(interaction)
+        text = "\n".join(f"**{tr(CHART_NAMES[c.name]) if c.name in CHART_NAMES else c.name.title()}**: {c.summary}"
+                         for c in rendered)
         await interaction.followup.send(text[:2000], files=_files(rendered), ephemeral=True,
                                         allowed_mentions=NO_MENTIONS)
 
@@ -98,14 +105,18 @@ class Insights(commands.Cog):
         svc = self.bot.app.giveback
         months = await svc.balance(guild.id)
         people = await svc.people_to_thank(guild.id, exclude=lambda u: staff_or_gone(self.bot, guild, u))
-        embed = discord.Embed(title="Give-back balance", colour=discord.Colour.green())
-        embed.add_field(name="Per month: given back · contributions received",
-                        value="\n".join(f"`{m.month}` {m.given} · {m.received}" for m in months) or "Nothing yet.",
+        tr = i18n.for_reader(interaction)
+        embed = discord.Embed(title=tr("Give-back balance"), colour=discord.Colour.green())
+        embed.add_field(name=tr("Per month: given back · contributions received"),
+                        value="\n".join(f"`{m.month}` {tr.number(m.given)} · {tr.number(m.received)}"
+                                        for m in months) or tr("Nothing yet."),
                         inline=False)
         need = self.bot.guild_config(guild.id).giveback.thank_min_contributions
-        embed.add_field(name=f"People to thank ({need}+ contributions, nothing back)",
-                        value="\n".join(f"<@{p.user_id}>: {p.contributions} contributions, {p.points} points"
-                                        for p in people)[:1024] or "Nobody: everyone who gave much got something.",
+        lines = (f"<@{p.user_id}>: " + tr.ngettext("{count} contribution", "{count} contributions", p.contributions)
+                 + ", " + tr.ngettext("{count} point", "{count} points", p.points) for p in people)
+        embed.add_field(name=tr.ngettext("People to thank ({count}+ contribution, nothing back)",
+                                         "People to thank ({count}+ contributions, nothing back)", need),
+                        value="\n".join(lines)[:1024] or tr("Nobody: everyone who gave much got something."),
                         inline=False)
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
@@ -116,9 +127,10 @@ class Insights(commands.Cog):
         assert guild is not None
         ladder = [stage.name for stage in self.bot.app.ledger_policy(guild.id).ladder]
         rows = await self.bot.app.privileges.funnel(guild.id, ladder, exclude=lambda u: is_staff(self.bot, guild, u))
-        lines = [f"`{r.month}` **{r.stage}**: ▲ {r.promoted} · ▼ {r.demoted}" for r in rows]
-        embed = discord.Embed(title="Ladder funnel: promoted ▲ / demoted ▼ per stage and month",
-                              description="\n".join(lines)[:4000] or "No stage changes in the last months.",
+        tr = i18n.for_reader(interaction)
+        lines = [f"`{r.month}` **{r.stage}**: ▲ {tr.number(r.promoted)} · ▼ {tr.number(r.demoted)}" for r in rows]
+        embed = discord.Embed(title=tr("Ladder funnel: promoted ▲ / demoted ▼ per stage and month"),
+                              description="\n".join(lines)[:4000] or tr("No stage changes in the last months."),
                               colour=discord.Colour.blurple())
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
@@ -132,16 +144,21 @@ class Insights(commands.Cog):
         result = await self.service.export(interaction.guild_id, what, self._period(interaction.guild_id, period))
         limit = getattr(interaction, "filesize_limit", None) or DEFAULT_ATTACHMENT_LIMIT
         files = package(result.filename, result.data, limit)
-        note = ""
+        tr = i18n.for_reader(interaction)
+        parts = [tr.ngettext("{count} row of {what}. Perk codes are masked.",
+                             "{count} rows of {what}. Perk codes are masked.", result.rows,
+                             what=tr(EXPORT_NAMES.get(what, what)))]
         if len(files) > 1:
-            note = f" Too large for one attachment: split into {len(files)} gzipped parts, each with the header."
+            parts.append(tr.ngettext("Too large for one attachment: split into {count} gzipped part, each with the "
+                                     "header.", "Too large for one attachment: split into {count} gzipped parts, "
+                                     "each with the header.", len(files)))
         elif files[0][0].endswith(".gz"):
-            note = " Too large for one attachment as is, so it is gzipped."
-        text = f"{result.rows} row(s) of {what}. Perk codes are masked.{note}"
+            parts.append(tr("Too large for one attachment as is, so it is gzipped."))
+        text = " ".join(parts)
         for start in range(0, len(files), MAX_FILES_PER_MESSAGE):
             batch = [discord.File(io.BytesIO(data), filename=name)
                      for name, data in files[start:start + MAX_FILES_PER_MESSAGE]]
-            await interaction.followup.send(text if start == 0 else "(continued)", files=batch, ephemeral=True,
+            await interaction.followup.send(text if start == 0 else tr("(continued)"), files=batch, ephemeral=True,
                                             allowed_mentions=NO_MENTIONS)
 
     def _on_thread_create(self, thread: discord.Thread) -> None:

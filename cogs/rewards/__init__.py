@@ -9,6 +9,7 @@ from typing import Any
 import discord
 from discord.ext import commands, tasks
 
+from bot.core import i18n
 from bot.core.errors import NO_MENTIONS
 from bot.platform.config import RewardConfig
 from bot.platform.errors import NotAllowed
@@ -202,9 +203,10 @@ class Rewards(RewardCommands, PerkCommands, commands.Cog):
             return
         await self.svc.mark_notified(interaction.guild_id, interaction.user.id)
         try:
+            tr = i18n.for_reader(interaction)
             await interaction.followup.send(
-                "I couldn't DM you a reward (your DMs are closed). Your code is kept for you: use `/perks mine` "
-                "to see it.", ephemeral=True, allowed_mentions=NO_MENTIONS)
+                tr("I couldn't DM you a reward (your DMs are closed). Your code is kept for you: use `/perks mine` "
+                   "to see it."), ephemeral=True, allowed_mentions=NO_MENTIONS)
         except discord.HTTPException:
             log.debug("could not tell %s about a waiting code", interaction.user.id)
 

@@ -13,19 +13,28 @@ from bot.core.checks import require
 from bot.core.errors import NO_MENTIONS, KudosView
 from bot.platform.config import RewardConfig
 from bot.platform.errors import InvalidInput, NotAllowed
-from bot.platform.i18n import N_
+from bot.platform.i18n import N_, Translator, translator
 from bot.rewards.codes import check_upload, mask_code, problem_lines
 from bot.rewards.editing import TRIGGER_HELP, build_rule
+
+# A grant's action and status as /rewards history names them.
+ACTIONS = {"role_add": N_("role {role}"), "role_remove": N_("removal of {role}"), "perk": N_("code from {pool}"),
+           "dm": N_("DM")}
+STATUSES = {"pending": N_("pending"), "delivering": N_("delivering"), "delivered": N_("delivered"),
+            "failed": N_("failed"), "revoked": N_("revoked")}
 
 
 class SyncConfirm(KudosView):
     required_level = "staff"  # Apply checks the role again when pressed
 
-    def __init__(self, cog: Any, rule: str, actor_id: int) -> None:
+    def __init__(self, cog: Any, rule: str, actor_id: int, tr: Translator | None = None) -> None:
         super().__init__(timeout=600)
         self.cog = cog
         self.rule = rule
         self.actor_id = actor_id
+        tr = tr or translator()  # the buttons speak the language of the staff member who asked
+        self.apply.label = tr("Apply")
+        self.cancel.label = tr("Cancel")
 
     @discord.ui.button(label="Apply", style=discord.ButtonStyle.success)
     async def apply(self, interaction: discord.Interaction, _button: discord.ui.Button[Any]) -> None:
@@ -35,14 +44,17 @@ class SyncConfirm(KudosView):
         await interaction.response.defer(ephemeral=True, thinking=True)
         count = await self.cog.svc.apply_sync(interaction.guild_id, self.rule, actor_id=interaction.user.id)
         self.stop()
-        await interaction.followup.send(f"Applied **{self.rule}**: {count} member{'s' if count != 1 else ''} "
-                                        "will get it (delivery is under way).", ephemeral=True,
-                                        allowed_mentions=NO_MENTIONS)
+        tr = i18n.for_reader(interaction)
+        await interaction.followup.send(
+            tr.ngettext("Applied **{rule}**: {count} member will get it (delivery is under way).",
+                        "Applied **{rule}**: {count} members will get it (delivery is under way).", count,
+                        rule=self.rule), ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
     async def cancel(self, interaction: discord.Interaction, _button: discord.ui.Button[Any]) -> None:
         self.stop()
-        await interaction.response.edit_message(content="Nothing applied.", view=None)
+        tr = i18n.for_reader(interaction)
+        await interaction.response.edit_message(content=tr("Nothing applied."), view=None)
 
 
 class RewardCommands:
@@ -80,9 +92,10 @@ class RewardCommands:
                        has_role=has_role, lacks_role=lacks_role, demote=demote)
         config = await self._rule_from_options(interaction, {"name": name}, options)
         rule = await self.svc.save_rule(interaction.guild_id, config, actor_id=interaction.user.id, must_be_new=True)
+        tr = i18n.for_reader(interaction)
         await interaction.response.send_message(
-            f"Added {rule.describe()}\nIt applies from now on; `/rewards sync {name}` applies it to members who "
-            "already qualify.", ephemeral=True, allowed_mentions=NO_MENTIONS)
+            tr("Added {rule}\nIt applies from now on; `/rewards sync {name}` applies it to members who already "
+               "qualify.", rule=rule.describe(tr), name=name), ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @rule_group.command(name="edit", description="Change a reward rule (only the options you give)")
     @app_commands.describe(trigger=TRIGGER_HELP)
@@ -108,7 +121,8 @@ class RewardCommands:
         base = current.config.model_dump(mode="json")
         config = await self._rule_from_options(interaction, base, options)
         rule = await self.svc.save_rule(interaction.guild_id, config, actor_id=interaction.user.id)
-        await interaction.response.send_message(f"Updated {rule.describe()}", ephemeral=True,
+        tr = i18n.for_reader(interaction)
+        await interaction.response.send_message(tr("Updated {rule}", rule=rule.describe(tr)), ephemeral=True,
                                                 allowed_mentions=NO_MENTIONS)
 
     @rule_group.command(name="disable", description="Turn a reward rule off (grants already given stay)")
@@ -116,8 +130,9 @@ class RewardCommands:
     async def rule_disable(self, interaction: discord.Interaction, name: str) -> None:
         assert interaction.guild_id is not None
         await self.svc.set_rule_enabled(interaction.guild_id, name, False, actor_id=interaction.user.id)
-        await interaction.response.send_message(f"Rule **{name}** is off: it earns nothing until "
-                                                f"`/rewards rule enable {name}`.", ephemeral=True,
+        tr = i18n.for_reader(interaction)
+        await interaction.response.send_message(tr("Rule **{name}** is off: it earns nothing until "
+                                                   "`/rewards rule enable {name}`.", name=name), ephemeral=True,
                                                 allowed_mentions=NO_MENTIONS)
 
     @rule_group.command(name="enable", description="Turn a reward rule that was turned off on again")
@@ -126,8 +141,9 @@ class RewardCommands:
         assert interaction.guild is not None
         self.check_role(interaction.guild, (await self.svc.rule(interaction.guild.id, name)).config)  # type: ignore[attr-defined]
         await self.svc.set_rule_enabled(interaction.guild.id, name, True, actor_id=interaction.user.id)
-        await interaction.response.send_message(f"Rule **{name}** is on again; `/rewards sync {name}` applies it to "
-                                                "members who qualified meanwhile.", ephemeral=True,
+        tr = i18n.for_reader(interaction)
+        await interaction.response.send_message(tr("Rule **{name}** is on again; `/rewards sync {name}` applies it "
+                                                   "to members who qualified meanwhile.", name=name), ephemeral=True,
                                                 allowed_mentions=NO_MENTIONS)
 
     @rule_group.command(name="list", description="List the reward rules")
@@ -135,8 +151,10 @@ class RewardCommands:
     async def rule_list(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
         rules = await self.svc.rules(interaction.guild_id)
-        text = "\n".join(f"• {r.describe()}" + (" *(config)*" if r.origin == "config" else "") for r in rules)
-        await interaction.response.send_message(text[:1900] or "No reward rules yet: `/rewards rule add`.",
+        tr = i18n.for_reader(interaction)
+        text = "\n".join(f"• {r.describe(tr)}" + (" *" + tr("(config)") + "*" if r.origin == "config" else "")
+                         for r in rules)
+        await interaction.response.send_message(text[:1900] or tr("No reward rules yet: `/rewards rule add`."),
                                                 ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @rule_group.command(name="remove", description="Remove a reward rule (grants already given stay)")
@@ -148,7 +166,9 @@ class RewardCommands:
             raise NotAllowed(N_("Rule {name} comes from the config file; remove it there."),
                              name=repr(name))
         await self.svc.remove_rule(interaction.guild_id, name, actor_id=interaction.user.id)
-        await interaction.response.send_message(f"Removed rule **{name}**.", ephemeral=True)
+        tr = i18n.for_reader(interaction)
+        await interaction.response.send_message(tr("Removed rule **{name}**.", name=name), ephemeral=True,
+                                                allowed_mentions=NO_MENTIONS)
 
     @rule_group.command(name="preview", description="Who would get this rule now")
     @require("staff")
@@ -156,7 +176,8 @@ class RewardCommands:
         assert interaction.guild_id is not None
         rule = await self.svc.rule(interaction.guild_id, name)
         preview = await self.svc.preview(interaction.guild_id, name)
-        await interaction.response.send_message(preview.sentence(_gives(rule)), ephemeral=True,
+        tr = i18n.for_reader(interaction)
+        await interaction.response.send_message(preview.sentence(_gives(rule, tr), tr), ephemeral=True,
                                                 allowed_mentions=NO_MENTIONS)
 
     @rewards.command(name="sync", description="Apply a rule to members who already qualify (preview first)")
@@ -165,29 +186,35 @@ class RewardCommands:
         assert interaction.guild_id is not None
         found = await self.svc.rule(interaction.guild_id, rule)
         preview = await self.svc.preview(interaction.guild_id, rule)
+        tr = i18n.for_reader(interaction)
+        sentence = preview.sentence(_gives(found, tr), tr)
         if not preview.user_ids:
-            await interaction.response.send_message(preview.sentence(_gives(found)) + " Nothing to apply.",
+            await interaction.response.send_message(sentence + " " + tr("Nothing to apply."),
                                                     ephemeral=True, allowed_mentions=NO_MENTIONS)
             return
         await interaction.response.send_message(
-            f"Dry run: {preview.sentence(_gives(found))} Apply it?", ephemeral=True,
-            view=SyncConfirm(self, rule, interaction.user.id), allowed_mentions=NO_MENTIONS)
+            tr("Dry run: {preview} Apply it?", preview=sentence), ephemeral=True,
+            view=SyncConfirm(self, rule, interaction.user.id, tr), allowed_mentions=NO_MENTIONS)
 
     @rewards.command(name="history", description="A member's rewards: granted, delivered, failed, revoked")
     @require("staff")
     async def history(self, interaction: discord.Interaction, member: discord.Member) -> None:
         assert interaction.guild_id is not None
         grants = await self.svc.history(interaction.guild_id, member.id)
+        tr = i18n.for_reader(interaction)
         lines = []
         for g in grants:
-            what = {"role_add": f"role <@&{g.payload.get('role_id')}>", "role_remove":
-                    f"removal of <@&{g.payload.get('role_id')}>", "perk": f"code from {g.payload.get('pool')}",
-                    "dm": "DM", "points": f"+{g.payload.get('points')} points"}.get(g.action, g.action)
+            if g.action == "points":
+                what = tr.ngettext("+{count} point", "+{count} points", int(g.payload.get("points") or 0))
+            else:
+                what = (tr(ACTIONS[g.action], role=f"<@&{g.payload.get('role_id')}>", pool=g.payload.get("pool"))
+                        if g.action in ACTIONS else g.action)
             when = discord.utils.format_dt(g.created_at, "d")
-            extra = f" — {g.last_error}" if g.last_error else ""
-            hold = " (waiting for approval)" if g.hold else ""
-            lines.append(f"#{g.id} {when} **{g.rule_name}**: {what} — {g.status}{hold}{extra}")
-        text = "\n".join(lines) or f"{member.mention} has no rewards yet."
+            status = tr(STATUSES[g.status]) if g.status in STATUSES else g.status
+            hold = " " + tr("(waiting for approval)") if g.hold else ""
+            extra = f" — {g.last_error}" if g.last_error else ""  # the delivery error, as logged (English)
+            lines.append(f"#{g.id} {when} **{g.rule_name}**: {what} — {status}{hold}{extra}")
+        text = "\n".join(lines) or tr("{member} has no rewards yet.", member=member.mention)
         await interaction.response.send_message(text[:1900], ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @rewards.command(name="retry", description="Try a failed grant again")
@@ -195,20 +222,22 @@ class RewardCommands:
     async def retry(self, interaction: discord.Interaction, grant_id: int) -> None:
         assert interaction.guild_id is not None
         grant = await self.svc.retry(interaction.guild_id, grant_id, actor_id=interaction.user.id)
-        await interaction.response.send_message(f"Grant #{grant.id} is queued again.", ephemeral=True)
+        tr = i18n.for_reader(interaction)
+        await interaction.response.send_message(tr("Grant #{id} is queued again.", id=grant.id), ephemeral=True)
 
 
-def _gives(rule: Any) -> str:
+def _gives(rule: Any, tr: Translator | None = None) -> str:
+    tr = tr or translator()
     c = rule.config
     parts = []
     if c.role is not None:
         parts.append(f"<@&{c.role}>" if isinstance(c.role, int) else str(c.role))
     if c.perk_pool:
-        parts.append(f"a {c.perk_pool} code")
+        parts.append(tr("a {pool} code", pool=c.perk_pool))
     if c.dm and not c.perk_pool:
-        parts.append("a DM")
+        parts.append(tr("a DM"))
     if c.bonus_points:
-        parts.append(f"{c.bonus_points} bonus points")
+        parts.append(tr.ngettext("{count} bonus point", "{count} bonus points", int(c.bonus_points)))
     return " + ".join(parts) or rule.name
 
 

@@ -429,6 +429,6 @@ class Dispatcher:
         kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
         approve = grant.payload.get("approve_grant")
         if approve:
-            kwargs["view"] = approval_view(int(approve))
+            kwargs["view"] = approval_view(int(approve), i18n.for_guild(self.bot, guild))  # the staff log's language
         sent = await channel.send(notice_text(self.bot, guild, grant.payload)[:2000], **kwargs)
         await self.svc.delivered(grant, message_id=sent.id)

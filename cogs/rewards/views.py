@@ -7,17 +7,19 @@ from typing import Any
 
 import discord
 
+from bot.core import i18n
 from bot.core.checks import member_has
 from bot.core.errors import NO_MENTIONS, GuardedCallback
 from bot.platform.errors import NotAllowed
-from bot.platform.i18n import N_
+from bot.platform.i18n import N_, Translator, translator
 
 
 class ApprovalButton(GuardedCallback, discord.ui.DynamicItem[discord.ui.Button],
                      template=r"rewards:(?P<verb>approve|reject):(?P<id>\d+)"):
-    def __init__(self, verb: str, grant_id: int) -> None:
+    def __init__(self, verb: str, grant_id: int, tr: Translator | None = None) -> None:
+        tr = tr or translator()  # the label counts only when the notice is posted (the staff log's language)
         super().__init__(discord.ui.Button(
-            label="Approve" if verb == "approve" else "Reject",
+            label=tr("Approve") if verb == "approve" else tr("Reject"),
             style=discord.ButtonStyle.success if verb == "approve" else discord.ButtonStyle.danger,
             custom_id=f"rewards:{verb}:{grant_id}",
         ))
@@ -35,15 +37,18 @@ class ApprovalButton(GuardedCallback, discord.ui.DynamicItem[discord.ui.Button],
         bot = interaction.client
         grant = await bot.app.rewards.approve(  # type: ignore[attr-defined]
             interaction.guild_id, self.grant_id, actor_id=interaction.user.id, approve=self.verb == "approve")
-        verdict = "approved" if self.verb == "approve" else "rejected"
+        tr = i18n.for_guild(bot, interaction.guild, interaction.guild_id)  # the staff log's notice: the server's
+        values = {"rule": grant.rule_name, "member": f"<@{grant.user_id}>", "staff": f"<@{interaction.user.id}>"}
+        content = (tr("Reward **{rule}** for {member} approved by {staff}.", **values) if self.verb == "approve"
+                   else tr("Reward **{rule}** for {member} rejected by {staff}.", **values))
         await interaction.response.edit_message(
-            content=f"Reward **{grant.rule_name}** for <@{grant.user_id}> {verdict} by <@{interaction.user.id}>.",
+            content=content,
             view=None, allowed_mentions=NO_MENTIONS,
         )
 
 
-def approval_view(grant_id: int) -> discord.ui.View:
+def approval_view(grant_id: int, tr: Translator | None = None) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    view.add_item(ApprovalButton("approve", grant_id))
-    view.add_item(ApprovalButton("reject", grant_id))
+    view.add_item(ApprovalButton("approve", grant_id, tr))
+    view.add_item(ApprovalButton("reject", grant_id, tr))
     return view

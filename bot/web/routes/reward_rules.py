@@ -137,7 +137,7 @@ async def save_rule(request: web.Request, ctx: Staff) -> web.StreamResponse:
     fingerprint = digest(config)
     if step == "save" and ctx.form.get("previewed") == fingerprint:
         saved = await svc.save_rule(ctx.guild.id, config, actor_id=ctx.member.id, must_be_new=mode == "new")
-        rule_text = plain(saved.describe(), ctx.guild)
+        rule_text = plain(saved.describe(tr), ctx.guild)
         if mode == "new":
             text = tr("Added {rule}. It applies from now on; its dry run on this page applies it to members who "
                       "already qualify.", rule=rule_text)
@@ -153,7 +153,7 @@ async def save_rule(request: web.Request, ctx: Staff) -> web.StreamResponse:
     problem = tr("The rule changed since its dry run: check this dry run, then save.") if step == "save" else None
     return await _form(request, ctx, mode=mode, values=values, preview=preview, previewed=fingerprint,
                        problem=problem, notice=tr("Dry run of {rule}. Nothing is saved yet.",
-                                                  rule=plain(rule.describe(), ctx.guild)))
+                                                  rule=plain(rule.describe(tr), ctx.guild)))
 
 
 async def _turn(request: web.Request, ctx: Staff, *, on: bool) -> web.StreamResponse:

@@ -43,7 +43,8 @@ async def rewards_page(request: web.Request, ctx: Staff, *, notice: str | None =
              for pool, stock in await svc.pool_stock(ctx.guild.id)]
     failed = await svc.failed_grants(ctx.guild.id, limit=50)
     held = await svc.held_grants(ctx.guild.id)
-    described = [(r, plain(r.describe(), ctx.guild)) for r in rules]
+    tr = request_translator(request)
+    described = [(r, plain(r.describe(tr), ctx.guild)) for r in rules]
     return render(request, "rewards.html", http_status=http_status, ctx=ctx, active="rewards", rules=described,
                   preview=preview, pools=pools, failed=failed, held=held, notice=notice, problem=problem,
                   problems=problems or [], max_upload_kb=MAX_UPLOAD_BYTES // 1024)
