@@ -57,7 +57,8 @@ class ActivityCounters:
         self._counts: Counts = {}
         self._today: dict[int, tuple[dict[int, int], dict[int, int]]] = {}  # self._counts[the current day]
         self._events = 0
-        self._day_start = float("-inf")  # _today is the UTC day [_day_start, _day_start + 86400)
+        self._day_start = self._day_end = float("-inf")  # _today is the UTC day [_day_start, _day_end)
+        self._timestamp = clock.timestamp  # bound once: called for every message and reaction
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
         self._writer_done: asyncio.Event | None = None  # set when run() has returned
@@ -75,8 +76,8 @@ class ActivityCounters:
 
     def count(self, guild_id: int, user_id: int, channel_id: int, kind: int) -> None:
         """One message (``kind`` MESSAGES) or reaction (REACTIONS) of a member in a channel, now."""
-        now = self.clock.timestamp()
-        if not self._day_start <= now < self._day_start + 86400:
+        now = self._timestamp()
+        if not self._day_start <= now < self._day_end:
             self._new_day(now)
         per_guild = self._today.get(guild_id)
         if per_guild is None:
@@ -93,6 +94,7 @@ class ActivityCounters:
         day = datetime.fromtimestamp(now, UTC).date()
         self._today = self._counts.setdefault(day, {})
         self._day_start = datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
+        self._day_end = self._day_start + 86400
 
     @property
     def pending_events(self) -> int:
@@ -181,7 +183,7 @@ class ActivityCounters:
     def _swap(self, counts: Counts, events: int) -> tuple[Counts, int]:
         old = self._counts, self._events
         self._counts, self._events = counts, events
-        self._today, self._day_start = {}, float("-inf")  # the next event finds its day in the new dict
+        self._today, self._day_start, self._day_end = {}, float("-inf"), float("-inf")  # the next event finds its day in the new dict
         return old
 
     def _merge_back(self, batch: Counts, events: int) -> None:
@@ -193,7 +195,7 @@ class ActivityCounters:
                     for key, n in counts.items():
                         target[key] = target.get(key, 0) + n
         self._events += events
-        self._today, self._day_start = {}, float("-inf")
+        self._today, self._day_start, self._day_end = {}, float("-inf"), float("-inf")
 
 
 async def _wait(event: asyncio.Event, timeout: float) -> None:
@@ -217,10 +219,9 @@ def _rows(batch: Counts, skip: set[tuple[int, int]]) -> Iterator[activity_repo.C
 async def _write(conn: AsyncConnection, batch: Counts) -> tuple[int, int]:
     """(rows written, rows dropped because the member turned tracking off)."""
     skip = await opted_out(conn, {g for guilds in batch.values() for g in guilds})
-    rows = list(_rows(batch, skip))
-    await activity_repo.add_counts(conn, rows)  # one executemany
+    written = await activity_repo.add_counts(conn, _rows(batch, skip))  # one executemany
     total = sum(len(m.keys() | r.keys()) for guilds in batch.values() for m, r in guilds.values())
-    return len(rows), total - len(rows)
+    return written, total - written
 
 
 async def totals(db: Database, guild_id: int, user_id: int) -> tuple[int, int]:

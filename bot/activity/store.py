@@ -7,7 +7,7 @@ which at a few thousand rows a flush was the biggest cost of the whole hot path.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -42,12 +42,16 @@ def _statement(conn: AsyncConnection) -> tuple[str, Any]:
     return found
 
 
-async def add_counts(conn: AsyncConnection, rows: Sequence[CountRow]) -> None:
-    """Add ``rows`` to the counters: insert, or add to the existing row of that member, channel and day."""
-    if not rows:
-        return
+async def add_counts(conn: AsyncConnection, rows: Iterable[CountRow]) -> int:
+    """Add ``rows`` to the counters: insert, or add to the existing row of that member, channel and day.
+    Returns how many rows were written. ``rows`` may be a generator: the driver gets one list, built in one pass
+    (on SQLite with each day already converted), so a flush of thousands of rows allocates each row once."""
     sql, day_bind = _statement(conn)
     if day_bind is not None:  # SQLite stores dates as text: convert each distinct day once, not per row
-        days = {day: day_bind(day) for day in {row[3] for row in rows}}
-        rows = [(g, u, c, days[d], m, r) for g, u, c, d, m, r in rows]  # type: ignore[misc]
-    await conn.exec_driver_sql(sql, rows)  # type: ignore[arg-type]
+        days: dict[date, Any] = {}
+        params = [(g, u, c, days.get(d) or days.setdefault(d, day_bind(d)), m, r) for g, u, c, d, m, r in rows]
+    else:
+        params = list(rows)
+    if params:
+        await conn.exec_driver_sql(sql, params)  # type: ignore[arg-type]
+    return len(params)

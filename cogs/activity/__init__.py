@@ -29,6 +29,7 @@ class Activity(commands.Cog):
     def __init__(self, bot: Any) -> None:
         self.bot = bot
         self.counters: ActivityCounters = bot.app.activity
+        self._count = self.counters.count  # bound once: called for every message and reaction
 
     async def cog_load(self) -> None:
         # A long-lived writer, so not in bot.tasks (whose tasks count as "busy" until they end); the
@@ -51,22 +52,35 @@ class Activity(commands.Cog):
 
     def on_message(self, message: discord.Message) -> None:
         guild = message.guild
-        if guild is None or message.author.bot or message.webhook_id is not None:
+        if guild is None or message.webhook_id is not None:
+            return
+        author = message.author
+        if author.bot:
             return
         channel = message.channel
-        self.counters.count(guild.id, message.author.id, getattr(channel, "parent_id", None) or channel.id, MESSAGES)
+        # Of the channels a message arrives in, only a thread has a parent (exact class: the cheapest test on the
+        # hot path; discord.py never subclasses Thread).
+        self._count(guild.id, author.id, channel.parent_id if channel.__class__ is discord.Thread else channel.id,
+                    MESSAGES)
 
     def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
         guild_id = payload.guild_id
-        if guild_id is None or (payload.member is not None and payload.member.bot):
+        if guild_id is None:
             return
-        if payload.user_id == self.bot.user.id:
+        member = payload.member
+        if member is not None and member.bot:
+            return
+        user_id = payload.user_id
+        me = self.bot.user
+        if me is not None and user_id == me.id:
             return
         channel_id = payload.channel_id
-        guild = self.bot.get_guild(guild_id)  # dictionary lookups only
-        channel = guild.get_channel_or_thread(channel_id) if guild is not None else None
-        self.counters.count(guild_id, payload.user_id, getattr(channel, "parent_id", None) or channel_id, REACTIONS)
-
+        guild = self.bot.get_guild(guild_id)  # dictionary look-ups only
+        if guild is not None:
+            thread = guild.get_thread(channel_id)  # only a thread has a parent to count the reaction for
+            if thread is not None:
+                channel_id = thread.parent_id
+        self._count(guild_id, user_id, channel_id, REACTIONS)
 
 async def setup(bot: Any) -> None:
     await bot.add_cog(Activity(bot))

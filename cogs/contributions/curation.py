@@ -209,10 +209,14 @@ class Curation(commands.Cog):
         post is decided from that count without a request; only a star on an uncached post (older, or seen
         before a restart) fetches the post, once the current event has been handled (:meth:`_star_on_uncached`).
         """
-        if payload.guild_id is None or self.bot.user is None or payload.user_id == self.bot.user.id:
+        guild_id = payload.guild_id
+        if guild_id is None:
             return
-        cfg = self.bot.guild_config(payload.guild_id).curation
+        cfg = self.bot.app.guild_config(guild_id).curation  # what bot.guild_config returns, one call less
         if cfg.starboard_threshold <= 0 or not emoji_matches(payload.emoji, cfg.starboard_emoji):
+            return
+        me = self.bot.user
+        if me is None or payload.user_id == me.id:
             return
         if payload.message_id not in self._uncached:
             asyncio.get_running_loop().call_soon(self._star_on_uncached, payload.message_id)

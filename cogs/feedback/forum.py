@@ -121,10 +121,14 @@ class ForumWatch:
             return
         if channel.id in self._answered or not self._may_be_feedback_forum(message.guild.id, channel.parent):
             return
-        # get_role looks the id up in the member's role ids; Member.roles would build Role objects.
-        staff = self.bot.settings(message.guild.id).staff_roles
-        if not (any(author.get_role(r) for r in staff) or is_administrator(author)):
-            return
+        # get_role looks the id up in the member's role ids; Member.roles would build Role objects. A plain loop,
+        # not any(<generator>): no object for the collector per message in a feedback thread.
+        for role_id in self.bot.settings(message.guild.id).staff_roles:
+            if author.get_role(role_id) is not None:
+                break
+        else:
+            if not is_administrator(author):
+                return
         self.bot.tasks.spawn(self._staff_reply(message.guild.id, channel), name="feedback-staff-reply")
 
     async def _staff_reply(self, guild_id: int, thread: discord.Thread) -> None:
