@@ -27,6 +27,7 @@ EMBED_EVENT = "feedback.embed"
 SCREENSHOTS_EVENT = "feedback.screenshots"
 OPEN_POST_EVENT = "feedback.open_post"
 POST_FAILED_EVENT = "feedback.post_failed"
+POST_FAILED_STAFF_EVENT = "feedback.post_failed_staff"
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +150,15 @@ class PostFailedKey(JobKey):
 
 
 @dataclass(frozen=True, slots=True)
+class PostFailedStaffKey(JobKey):
+    """...and the staff log hears which report it was (the DM tells the reporter the team knows):
+    ``feedback.post_failed_staff:<item id>``, written with :class:`PostFailedKey`."""
+
+    kind: ClassVar[str] = POST_FAILED_STAFF_EVENT
+    item_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class ScreenshotsKey(JobKey):
     """Post the form's screenshots in the report's new thread (downloaded from Discord's attachment URLs and
     uploaded again): ``feedback.screenshots:<item id>``, written when the report is published."""
@@ -158,7 +168,8 @@ class ScreenshotsKey(JobKey):
 
 
 __all__ = ["DM_EVENT", "EMBED_EVENT", "MENTION_EVENT", "MERGE_CARD_EVENT", "MERGE_NOTE_EVENT", "OPEN_POST_EVENT",
-           "POST_FAILED_EVENT", "RETAG_EVENT", "OpenPostKey", "PostFailedKey",
+           "POST_FAILED_EVENT", "POST_FAILED_STAFF_EVENT", "RETAG_EVENT", "OpenPostKey", "PostFailedKey",
+           "PostFailedStaffKey",
            "REVIEW_OUTCOME_EVENT", "REVIEW_POST_EVENT", "SCREENSHOTS_EVENT", "STATUS_LINE_EVENT", "DmKey", "ItemEmbed",
            "ItemEmbedRun", "MentionKey", "MergeCardKey", "MergeNoteKey", "RetagKey", "ReviewOutcomeKey", "ReviewPostKey",
            "ScreenshotsKey", "StatusLineKey"]

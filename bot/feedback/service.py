@@ -39,6 +39,7 @@ from bot.feedback.jobs import (
     MergeNoteKey,
     OpenPostKey,
     PostFailedKey,
+    PostFailedStaffKey,
     ReviewOutcomeKey,
     ReviewPostKey,
     StatusLineKey,
@@ -262,15 +263,17 @@ class FeedbackService(Reads, BetaLookups, DmsMemory):
 
     async def post_failed(self, guild_id: int, item_id: int, reason: str) -> None:
         """The forum post of a draft could not be made in the end: the draft goes (never a public item) and,
-        in the same transaction, the job that tells its reporter by DM, with their text (nothing is lost)."""
+        in the same transaction, the jobs that tell its reporter by DM, with their text (nothing is lost), and the
+        staff log which report it was."""
         async with self._write(guild_id) as conn:
             item = await repo.get(conn, guild_id, item_id, for_update=True)
             if item is None or item.thread_id is not None or item.status not in ("new", "pending_review"):
                 return
             if self._schedule_job is not None:
-                await self._schedule_job(conn, PostFailedKey(item_id), {
-                    "guild_id": guild_id, "feedback_id": item_id, "user_id": item.reporter_id,
-                    "title": item.title, "details": item.details, "reason": reason[:300]})
+                payload = {"guild_id": guild_id, "feedback_id": item_id, "user_id": item.reporter_id,
+                           "title": item.title, "details": item.details, "reason": reason[:300]}
+                await self._schedule_job(conn, PostFailedKey(item_id), payload)  # the reporter, by DM
+                await self._schedule_job(conn, PostFailedStaffKey(item_id), payload)  # and the staff log
             await repo.delete_item(conn, item_id)
 
     async def purge_stale_drafts(self, older_than: timedelta = timedelta(hours=1)) -> int:

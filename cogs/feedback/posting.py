@@ -29,11 +29,11 @@ from typing import Any
 import discord
 
 from bot.core import cards, i18n
-from bot.core.dm import deliver_dm
+from bot.core.dm import already_sent, deliver_dm
 from bot.core.effect_errors import end_job, report_missing_permission
 from bot.core.errors import NO_MENTIONS
 from bot.feedback import FeedbackItem
-from bot.feedback.jobs import OPEN_POST_EVENT, POST_FAILED_EVENT
+from bot.feedback.jobs import OPEN_POST_EVENT, POST_FAILED_EVENT, POST_FAILED_STAFF_EVENT
 from bot.platform import deferred, markdown
 from bot.platform.errors import KudosError, NotAllowed
 from bot.platform.i18n import N_
@@ -55,9 +55,10 @@ class Posting:
     def _register_posting(self) -> None:
         self.bot.scheduler.register(OPEN_POST_EVENT, self._on_open_post)
         self.bot.scheduler.register(POST_FAILED_EVENT, self._on_post_failed)
+        self.bot.scheduler.register(POST_FAILED_STAFF_EVENT, self._on_post_failed_staff)
 
     def _unregister_posting(self) -> None:
-        for event in (OPEN_POST_EVENT, POST_FAILED_EVENT):
+        for event in (OPEN_POST_EVENT, POST_FAILED_EVENT, POST_FAILED_STAFF_EVENT):
             self.bot.scheduler.unregister(event)
 
     def _check_postable(self, forum: discord.ForumChannel, item: Any) -> None:
@@ -177,6 +178,31 @@ class Posting:
         await deliver_dm(self.bot, user_id, body, timer,
                          what=f"tell member {user_id} that feedback #{payload['feedback_id']} could not be posted",
                          closed="their DMs are closed")  # nothing else reaches them
+
+    async def _on_post_failed_staff(self, payload: dict[str, Any], timer: Any) -> None:
+        """Tell the staff log which report could not be posted, and why (the server's language). A rerun looks
+        for its own line first; a failure ends through ``end_job`` (50013 named, a channel gone dropped)."""
+        guild_id, item_id = int(payload["guild_id"]), int(payload["feedback_id"])
+        guild = self.bot.get_guild(guild_id)
+        if guild is None:
+            raise Retry(f"guild {guild_id} is not available (yet)")
+        channel = guild.get_channel(self.bot.settings(guild.id).channel("staff_log") or 0)
+        if not isinstance(channel, discord.TextChannel):
+            raise Drop(f"feedback #{item_id} could not be posted: no staff_log channel to say so")
+        tr = i18n.for_guild(self.bot, guild)  # the staff log speaks the server's language
+        text = "⚠️ " + tr("Feedback #{id} \"{title}\" from {member} could not be posted ({reason}). I sent its text "
+                         "back to them by DM.", id=item_id, title=markdown.inline(str(payload["title"])),
+                         member=f"<@{int(payload['user_id'])}>",
+                         reason=markdown.inline(str(payload.get("reason") or "?"))[:300])
+        what = deferred.said(N_("tell the staff log that feedback #{id} could not be posted"), id=item_id)
+        try:
+            if await already_sent(self.bot, channel, text[:2000], timer):
+                return
+            await channel.send(text[:2000], allowed_mentions=NO_MENTIONS)
+        except Exception as exc:  # noqa: BLE001 - classified; no Discord failure (a bug) is re-raised
+            await end_job(exc, what, report=lambda: report_missing_permission(
+                self.bot, guild, what, channel, ("view_channel", "send_messages")))
+            raise GiveUp(what) from exc
 
 
 __all__ = ["POST_NEEDS", "WAIT_SECONDS", "Posting"]

@@ -100,8 +100,14 @@ async def test_a_forum_gone_at_discord_drops_the_post_and_tells_the_reporter(kud
     assert posts(kudos) == [] and await items(kudos) == []  # nothing half-written: the draft went
     [dm] = [m for m in kudos.member("alice").dms() if "couldn't post your feedback" in m.content]
     assert "Crash when saving" in dm.content and "The app closes" in dm.content  # with their text: nothing lost
+    # The DM says the team has been told: the staff log names the report, its reporter and Discord's reason.
+    [line] = [m for m in kudos.emu.messages(kudos.channel_id("staff-log")) if "could not be posted" in (m.content or "")]
+    assert "Feedback #1" in line.content and "Crash when saving" in line.content and "10003" in line.content
+    assert f"<@{kudos.member('alice').id}>" in line.content and line.allowed_mentions == {"parse": []}, line
     await kudos.advance(timedelta(hours=1))
     assert len(kudos.member("alice").dms()) == 1
+    assert len([m for m in kudos.emu.messages(kudos.channel_id("staff-log"))
+                if "could not be posted" in (m.content or "")]) == 1
 
 
 async def test_a_missing_permission_for_the_post_is_named_in_the_staff_log(kudos: Harness) -> None:
