@@ -36,7 +36,13 @@ class KudosError(Exception):
         if not self.values:
             return tr.template(self.template)  # a message without placeholders is never formatted
         try:
-            return tr(self.template, **self.values)
+            from bot.platform.deferred import (  # a value that is a said message is said in tr's too
+                Said,
+                render,
+            )
+
+            values = {k: render(tr, v) if isinstance(v, Said) else v for k, v in self.values.items()}
+            return tr(self.template, **values)
         except (KeyError, IndexError, ValueError):
             return self.message
 
