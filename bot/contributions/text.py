@@ -106,8 +106,8 @@ def _to_go(p: RewardProgress, tr: Translator) -> str:
             return tr("Reached: it comes with your next {kind} credit", kind=_kind(p.kind, tr))
         return tr("Reached: it comes with your next credit")
     if p.kind is not None:
-        return tr.ngettext("{count} more {kind} credit to go", "{count} more {kind} credits to go", n,
-                           kind=_kind(p.kind, tr))
+        kind = _kind(p.kind, tr)  # (apart: pybabel reads a ``tr`` inside the call as a new message)
+        return tr.ngettext("{count} more {kind} credit to go", "{count} more {kind} credits to go", n, kind=kind)
     if p.window_days:
         return tr.ngettext("{count} more point within {days} days to go", "{count} more points within {days} days to go",
                            n, days=tr.number(p.window_days))

@@ -68,8 +68,9 @@ def _one(text: str, tr: Translator, depth: int) -> str | None:
     """``text`` said in ``tr``'s language when it is one of Kudos' messages, else ``None``."""
     m = _GAVE_UP.fullmatch(text)
     if m is not None:
+        error = delivery_error(m["error"], tr, _depth=depth + 1)  # (apart: pybabel reads ``tr`` as a call)
         return tr.ngettext("{error} (gave up after {count} attempt)", "{error} (gave up after {count} attempts)",
-                           int(m["count"]), error=delivery_error(m["error"], tr, _depth=depth + 1))
+                           int(m["count"]), error=error)
     for msgid, pattern in _patterns():
         m = pattern.fullmatch(text)
         if m is not None:
