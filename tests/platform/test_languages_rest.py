@@ -11,7 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from bot.platform.i18n import translator
 from bot.rewards import tables as reward_tables
+from bot.rewards.delivery_errors import delivery_error
+from bot.rewards.safety import RoleFacts, role_problems
 from bot.sandbox.harness import Harness, MemberSpec, RoleSpec, WorldSpec
 
 
@@ -110,3 +113,20 @@ async def test_the_announcement_thread_speaks_the_servers_language(kudos: Harnes
     first = kudos.emu.messages(threads[0].id)[0]
     assert first.content == ("Fragen und Gedanken zu dieser Ankündigung gehören hierher: Das Team liest mit und "
                              "antwortet."), first.content
+
+
+def test_a_stored_delivery_error_says_kudos_own_words_and_keeps_discords() -> None:
+    de = translator("de")
+    assert delivery_error("Discord refused (50013): I'm missing permissions: Manage Roles", de) == \
+        "Discord hat abgelehnt (50013): Mir fehlen Berechtigungen: Manage Roles"
+    assert delivery_error("Discord refused (50001): Missing Access", de) == \
+        "Discord hat abgelehnt (50001): Missing Access"  # Discord's own text, as Discord wrote it
+    assert delivery_error("Discord unavailable (503: upstream) (gave up after 5 attempts)", de) == \
+        "Discord nicht erreichbar (503: upstream) (nach 5 Versuchen aufgegeben)"
+    both = "; ".join(role_problems(RoleFacts(1, "Mods", 5, 8), bot_top_position=3))  # two reasons, one with "; "
+    assert delivery_error(both, de) == (
+        "die Rolle Mods steht über (oder gleichauf mit) meiner höchsten Rolle; zieh meine Rolle unter "
+        "Servereinstellungen → Rollen darüber; die Rolle Mods hat gefährliche Berechtigungen (Administrator); "
+        "eine Belohnung darf keine Moderationsrechte vergeben")
+    for text in ("something else; entirely", "ledger: refused", ""):
+        assert delivery_error(text, de) == text
