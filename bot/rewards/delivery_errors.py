@@ -1,9 +1,12 @@
 """A grant's stored delivery error (``last_error``, English, read by code too: ``dropped: …``, ``out of codes…``)
-said in a reader's language for ``/rewards history``.
+said in a reader's language for ``/rewards history`` and the dashboard's grant lists.
 
 The error is kept as English text in its column; here Kudos' own texts are recognised by their message and
 said in ``tr``'s language, with their values as stored (a role's name, Discord's own error text). What is not
-Kudos' own text (Discord's wording of a refusal, an exception's name) stays as it is.
+Kudos' own text (Discord's wording of a refusal, an exception's name, a note of a delivered grant such as the
+closed-DMs note of a perk code, a ledger refusal) stays as it is, in English. The messages below are the
+wording the dispatcher (cogs/rewards/dispatcher.py), bot/rewards/_delivery.py, _decide.py, _roles.py,
+personal.py and the safety check (bot/rewards/safety.py) store: a changed wording there is changed here too.
 """
 
 from __future__ import annotations
