@@ -6,7 +6,7 @@ from bot.ledger import LedgerPolicy, Profile, Receipt
 from bot.ledger.explain import plural, ts
 from bot.platform import markdown
 from bot.platform.i18n import N_, Translator, translator
-from bot.rewards import NextReward
+from bot.rewards import NextReward, RewardProgress
 
 _DONE_BY = {
     "answer": N_("accepted by {member}"),
@@ -79,14 +79,45 @@ def next_reward_text(nxt: NextReward, tr: Translator | None = None) -> str | Non
     if nxt.state == "none_left" or nxt.progress is None:
         return tr("No reward left that you can earn right now.")
     p = nxt.progress
-    head = f"**{p.rule}**" + (" (again)" if p.again else "") + (f" — {p.gives}" if p.gives else "")
-    units = p.unit + ("s" if p.target != 1 else "")
-    line = f"{p.current}/{p.target} {units}{p.scope} {progress_bar(p.fraction)}"
-    if p.remaining:
-        tail = f"{p.remaining} more {p.unit}{'s' if p.remaining != 1 else ''}{p.scope} to go"
-    else:
-        tail = f"Reached: it comes with your next {p.kind + ' ' if p.kind else ''}credit"
-    return f"{head}\n{line}\n{tail}"[:1024]
+    gives = p.gives_in(tr)
+    head = f"**{p.rule}**" + (" " + tr("(again)") if p.again else "") + (f" — {gives}" if gives else "")
+    return f"{head}\n{_progress_line(p, tr)} {progress_bar(p.fraction)}\n{_to_go(p, tr)}"[:1024]
+
+
+def _progress_line(p: RewardProgress, tr: Translator) -> str:
+    """``2/3 answer credits``, ``40/100 points this season``, in ``tr``'s language."""
+    if p.kind is not None:
+        return tr.ngettext("{current}/{count} {kind} credit", "{current}/{count} {kind} credits", p.target,
+                           current=tr.number(p.current), kind=_kind(p.kind, tr))
+    if p.window_days:
+        return tr.ngettext("{current}/{count} point within {days} days", "{current}/{count} points within {days} days",
+                           p.target, current=tr.number(p.current), days=tr.number(p.window_days))
+    if p.season:
+        return tr.ngettext("{current}/{count} point this season", "{current}/{count} points this season", p.target,
+                           current=tr.number(p.current))
+    return tr.ngettext("{current}/{count} point", "{current}/{count} points", p.target, current=tr.number(p.current))
+
+
+def _to_go(p: RewardProgress, tr: Translator) -> str:
+    """``1 more answer credit to go`` (or reached: it comes with the next credit)."""
+    n = p.remaining
+    if not n:
+        if p.kind is not None:
+            return tr("Reached: it comes with your next {kind} credit", kind=_kind(p.kind, tr))
+        return tr("Reached: it comes with your next credit")
+    if p.kind is not None:
+        kind = _kind(p.kind, tr)  # (apart: pybabel reads a ``tr`` inside the call as a new message)
+        return tr.ngettext("{count} more {kind} credit to go", "{count} more {kind} credits to go", n, kind=kind)
+    if p.window_days:
+        return tr.ngettext("{count} more point within {days} days to go", "{count} more points within {days} days to go",
+                           n, days=tr.number(p.window_days))
+    if p.season:
+        return tr.ngettext("{count} more point this season to go", "{count} more points this season to go", n)
+    return tr.ngettext("{count} more point to go", "{count} more points to go", n)
+
+
+def _kind(kind: str, tr: Translator) -> str:
+    return tr(KIND_LABELS[kind]) if kind in KIND_LABELS else kind
 
 
 def receipt_line(r: Receipt, *, channel: str | None = None, thread: str | None = None,

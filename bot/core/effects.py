@@ -37,7 +37,7 @@ class BetaCreated:
     beta_id: int
     channel: discord.TextChannel
     scheduled_at: datetime | None
-    waiting: str | None
+    waiting: str | None  # a bot.platform.deferred.Said: English text that keeps its message
     cohort_role: discord.Role | None
     private_channel: discord.TextChannel | None
 

@@ -68,4 +68,13 @@ def render(tr: Translator, value: Any) -> Any:
     return tr(msgid, **values)
 
 
-__all__ = ["Message", "Said", "joined", "message", "ngettext", "render", "said"]
+def render_said(tr: Translator, text: str, /, **values: Any) -> str:
+    """``text`` in ``tr``'s language when it is a :class:`Said` (with ``values`` replacing some of its own,
+    e.g. a channel named for a web page rather than mentioned); any other text as it is."""
+    if not isinstance(text, Said):
+        return text
+    msg = text.message
+    return str(render(tr, {**msg, "v": {**dict(msg.get("v") or {}), **values}} if values and "m" in msg else msg))
+
+
+__all__ = ["Message", "Said", "joined", "message", "ngettext", "render", "render_said", "said"]

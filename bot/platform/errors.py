@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from bot.platform.deferred import Said, render
+
 
 class _Translates(Protocol):  # bot.platform.i18n.Translator, without importing it here
     def __call__(self, message: str, /, **values: Any) -> str: ...
@@ -36,7 +38,9 @@ class KudosError(Exception):
         if not self.values:
             return tr.template(self.template)  # a message without placeholders is never formatted
         try:
-            return tr(self.template, **self.values)
+            # a value that is a said message (bot.platform.deferred.said) is said in tr's language too
+            values = {k: render(tr, v) if isinstance(v, Said) else v for k, v in self.values.items()}
+            return tr(self.template, **values)
         except (KeyError, IndexError, ValueError):
             return self.message
 

@@ -409,7 +409,7 @@ class _Decisions:
         rule = await self.rule(guild_id, name)
         if not rule.enabled:
             raise Conflict(N_("Rule {name} is disabled: {value}."),
-                           name=repr(name), value=rule.disabled_reason or 'turned off')
+                           name=repr(name), value=rule.disabled_said())
         return await self.preview_rule(guild_id, rule)
 
     async def preview_rule(self, guild_id: int, rule: Rule) -> PreviewResult:

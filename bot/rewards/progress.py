@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -28,6 +28,7 @@ from bot.ledger import LedgerPolicy, Profile
 from bot.ledger import queries as ledger_queries
 from bot.platform.clock import Clock
 from bot.platform.db import Database
+from bot.platform.i18n import Translator
 from bot.rewards import progress_store
 from bot.rewards import store as repo
 from bot.rewards._common import FactsProvider, log, next_earning
@@ -52,6 +53,13 @@ class RewardProgress:
     target: int
     again: bool = False
     kind: str | None = None  # the kind a kind+count rule counts
+    window_days: int = 0  # a rolling window's days (``scope`` in English), 0 for none
+    season: bool = False  # counted this season
+    says_gives: Callable[..., str] | None = field(default=None, compare=False, repr=False)  # gives(tr=...)
+
+    def gives_in(self, tr: Translator) -> str:
+        """What the reward gives, in ``tr``'s language (``gives`` is the English text)."""
+        return self.says_gives(tr=tr) if self.says_gives is not None else self.gives
 
     @property
     def fraction(self) -> float:
@@ -95,16 +103,19 @@ def _roles_allow(rule: Rule, facts: MemberFacts | None, now: datetime) -> bool:
 
 def _progress(rule: Rule, profile: Profile, windows: dict[int, int], again: bool) -> RewardProgress:
     t = rule.trigger
+    says = functools.partial(rule.gives, again=again)
     if t.type == "kind":
         return RewardProgress(rule.name, rule.gives(again=again), f"{t.kind} credit", "", profile.counts_by_kind.get(str(t.kind), 0),
-                              int(t.count), again, kind=str(t.kind))
+                              int(t.count), again, kind=str(t.kind), says_gives=says)
     if t.window_days:
         current, scope = windows[int(t.window_days)], f" within {t.window_days} days"
     elif t.season:
         current, scope = profile.season_points, " this season"
     else:
         current, scope = profile.total_points, ""
-    return RewardProgress(rule.name, rule.gives(again=again), "point", scope, current, int(t.points), again)
+    return RewardProgress(rule.name, rule.gives(again=again), "point", scope, current, int(t.points), again,
+                          window_days=int(t.window_days or 0), season=bool(t.season) and not t.window_days,
+                          says_gives=says)
 
 
 def nearest(candidates: list[RewardProgress]) -> RewardProgress:

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.platform.config import RewardConfig
-from bot.platform.i18n import Translator, translator
+from bot.platform.deferred import Said, joined, render, said
+from bot.platform.i18n import N_, Translator, translator
 
 # What an event rule's bonus points count as, when the rule names no bonus_kind.
 EVENT_KINDS = {"beta_joined": "beta", "first_feedback": "feedback_given", "feedback_shipped": "feedback_shipped",
@@ -21,7 +22,19 @@ class Rule:
     config: RewardConfig
     origin: str = "command"
     enabled: bool = True
-    disabled_reason: str = ""
+    disabled_reason: str = ""  # the English text (also what a row stored before the message was kept says)
+    disabled_message: dict[str, Any] | None = None  # the reason as a bot.platform.deferred message
+
+    def disabled_said(self) -> str:
+        """Why the rule is off: English text that keeps its message (a :class:`Said`, which ``/rewards`` and
+        the dashboard say in the reader's language), or the English text a row stored before the message was
+        kept says, as it is."""
+        if self.disabled_message:
+            return Said(self.disabled_message)
+        return self.disabled_reason or said(N_("turned off"))
+
+    def disabled_reason_in(self, tr: Translator) -> str:
+        return str(render(tr, self.disabled_said()))
 
     @property
     def trigger(self) -> Any:
@@ -92,8 +105,8 @@ class Rule:
                 if c.repeatable else tr("once per member"))
         text = tr("**{name}**: {when} → {gives} ({once})", name=self.name, when=when, gives=self.gives(tr=tr),
                   once=once)
-        if not self.enabled:  # the stored reason is English (a role problem, or "turned off by staff")
-            text += " — " + tr("**disabled**: {reason}", reason=self.disabled_reason or tr("turned off"))
+        if not self.enabled:  # the stored reason (a role problem, or "turned off by staff"), in tr's language
+            text += " — " + tr("**disabled**: {reason}", reason=self.disabled_reason_in(tr))
         return text
 
     def gives(self, *, again: bool = False, tr: Translator | None = None) -> str:
@@ -126,7 +139,18 @@ def definition_from_config(config: RewardConfig) -> dict[str, Any]:
 
 def rule_from_definition(rule_id: int, name: str, definition: dict[str, Any], *, origin: str = "command",
                          enabled: bool = True) -> Rule:
-    data = {k: v for k, v in definition.items() if k != "disabled_reason"}
+    data = {k: v for k, v in definition.items() if k not in DISABLED_KEYS}
     data["name"] = name
+    said_as = definition.get("disabled_message")
     return Rule(rule_id, name, RewardConfig.model_validate(data, strict=False), origin, enabled,
-                str(definition.get("disabled_reason", "")))
+                str(definition.get("disabled_reason", "")), said_as if isinstance(said_as, dict) else None)
+
+
+DISABLED_KEYS = ("disabled_reason", "disabled_message")  # kept with a stored definition, not part of the rule
+
+
+def disabled_entries(reasons: list[str]) -> dict[str, Any]:
+    """A definition's entries for a rule stored disabled: the English text, and the message (each reason that
+    is a :class:`~bot.platform.deferred.Said` keeps its own) for the reader's language."""
+    return {"disabled_reason": "; ".join(reasons),
+            "disabled_message": joined("; ", [r.message if isinstance(r, Said) else r for r in reasons])}

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.platform.deferred import Said, said
+from bot.platform.i18n import N_
+
 # Discord permission bits a reward role must never carry.
 DANGEROUS_PERMISSIONS: dict[str, int] = {
     "Administrator": 1 << 3,
@@ -24,22 +27,25 @@ class RoleFacts:
     is_default: bool = False
 
 
-def role_problems(role: RoleFacts | None, *, bot_top_position: int, bot_can_manage_roles: bool = True) -> list[str]:
-    """Why this role can't be a reward (empty when it can), in words staff can act on."""
+def role_problems(role: RoleFacts | None, *, bot_top_position: int, bot_can_manage_roles: bool = True) -> list[Said]:
+    """Why this role can't be a reward (empty when it can), in words staff can act on: each an English text
+    that keeps its message (:func:`bot.platform.deferred.said`), so it can be stored with a rule and shown in
+    the reader's language."""
     if role is None:
-        return ["the role does not exist in this server"]
-    problems: list[str] = []
+        return [said(N_("the role does not exist in this server"))]
+    problems: list[Said] = []
     if role.is_default:
-        problems.append("@everyone can't be given as a reward")
+        problems.append(said(N_("@everyone can't be given as a reward")))
     if role.managed:
-        problems.append(f"role {role.name} is managed by an integration or bot and can't be assigned")
+        problems.append(said(N_("role {role} is managed by an integration or bot and can't be assigned"),
+                             role=role.name))
     if role.position >= bot_top_position:
-        problems.append(f"role {role.name} is above (or level with) my top role; drag my role above it in "
-                        "Server Settings → Roles")
+        problems.append(said(N_("role {role} is above (or level with) my top role; drag my role above it in "
+                                "Server Settings → Roles"), role=role.name))
     dangerous = [name for name, bit in DANGEROUS_PERMISSIONS.items() if role.permissions & bit]
     if dangerous:
-        problems.append(f"role {role.name} carries dangerous permissions ({', '.join(dangerous)}); "
-                        "a reward must not hand out moderation powers")
+        problems.append(said(N_("role {role} carries dangerous permissions ({permissions}); a reward must not "
+                                "hand out moderation powers"), role=role.name, permissions=", ".join(dangerous)))
     if not bot_can_manage_roles:
-        problems.append("I'm missing the Manage Roles permission")
+        problems.append(said(N_("I'm missing the Manage Roles permission")))
     return problems

@@ -34,6 +34,7 @@ from bot.platform import audit
 from bot.platform.clock import Clock
 from bot.platform.config import RewardConfig, RewardDeliveryConfig
 from bot.platform.db import Database
+from bot.platform.deferred import said
 from bot.platform.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.platform.events import Outbound, Signal
 from bot.platform.i18n import N_
@@ -54,7 +55,13 @@ from bot.rewards._pools import _Pools
 from bot.rewards._roles import _Roles
 from bot.rewards.marks import MemberMarks
 from bot.rewards.progress import _Progress
-from bot.rewards.rules import Rule, definition_from_config, rule_from_definition
+from bot.rewards.rules import (
+    DISABLED_KEYS,
+    Rule,
+    definition_from_config,
+    disabled_entries,
+    rule_from_definition,
+)
 
 
 class RewardsService(_Decisions, _Delivery, _Pools, _Progress, _Roles):
@@ -123,7 +130,7 @@ class RewardsService(_Decisions, _Delivery, _Pools, _Progress, _Roles):
         definition = definition_from_config(config)
         enabled = not problems
         if problems:
-            definition["disabled_reason"] = "; ".join(problems)
+            definition.update(disabled_entries(problems))
         now = self.clock.now()
 
         async def write(c: AsyncConnection) -> int:
@@ -172,9 +179,9 @@ class RewardsService(_Decisions, _Delivery, _Pools, _Progress, _Roles):
             if row.enabled == enabled:
                 raise Conflict(N_("Rule {name} is {value} already."),
                                name=repr(name), value='on' if enabled else 'off')
-            definition = {k: v for k, v in row.definition.items() if k != "disabled_reason"}
+            definition = {k: v for k, v in row.definition.items() if k not in DISABLED_KEYS}
             if not enabled:
-                definition["disabled_reason"] = "turned off by staff"
+                definition.update(disabled_entries([said(N_("turned off by staff"))]))
             await repo.save_rule(c, guild_id=guild_id, name=name, definition=definition, origin=row.origin,
                                  enabled=enabled, created_by=actor_id, now=now)
             await audit.record(c, now=now, action="reward.rule_enabled" if enabled else "reward.rule_disabled",

@@ -115,10 +115,17 @@ class ScenarioRunner:
         raise ScenarioError(f"unknown message reference {kind!r}", step.number)
 
     def channel(self, name: str, step: Step) -> str:
+        """A channel or thread by name; a thread the bot named in the language played (``Acme app 2.0 ·
+        discussion``) is also found by the scenario's ``[texts.<lang>]`` entry for it."""
         try:
             self.h.channel_id(name)
         except KeyError as exc:
-            raise ScenarioError(str(exc.args[0]), step.number) from None
+            said = self.s.say(name)
+            try:
+                self.h.channel_id(said)
+            except KeyError:
+                raise ScenarioError(str(exc.args[0]), step.number) from None
+            return said
         return name
 
     def slash_options(self, command: str, given: Any, step: Step) -> dict[str, Any]:

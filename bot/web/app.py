@@ -18,6 +18,7 @@ from markupsafe import Markup, escape
 
 from bot.platform.errors import Conflict, InvalidInput, KudosError, LimitReached, NotAllowed, NotFound
 from bot.platform.i18n import N_, Translator
+from bot.rewards.delivery_errors import delivery_error
 from bot.web.lang import HTML_LANG, NATIVE_NAMES, request_translator
 from bot.web.lang import request_translator as tr
 from bot.web.lang import setup as setup_lang
@@ -97,6 +98,7 @@ def make_jinja() -> jinja2.Environment:
     )
     env.filters["when"] = _when
     env.globals["code"] = code
+    env.globals["delivery_error"] = delivery_error  # a grant's stored error, Kudos' own words translated
     return env
 
 

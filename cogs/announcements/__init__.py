@@ -44,7 +44,7 @@ HISTORY = 25
 # The statuses `/announce list` names in words (a scheduled or posted one says when instead).
 STATUS_LABELS = {"scheduled": N_("scheduled"), "posted": N_("posted"), "cancelled": N_("cancelled"),
                  "failed": N_("failed")}
-THREAD_INTRO = "Questions and thoughts on this announcement go here: the team reads along and answers."
+THREAD_INTRO = N_("Questions and thoughts on this announcement go here: the team reads along and answers.")
 
 
 def _perm_names(perms: list[str]) -> str:
@@ -263,7 +263,7 @@ class Announce(commands.Cog):
                            last_try=last_try,
                            report=lambda: report_missing_permission(self.bot, guild, what, channel, NEEDED))
             raise
-        await self._discussion(message, ann.title or "Announcement", announcement_id)
+        await self._discussion(message, ann.title, announcement_id)
         return message
 
     async def _sent_before(self, channel: discord.TextChannel, embed: discord.Embed) -> discord.Message | None:
@@ -275,13 +275,16 @@ class Announce(commands.Cog):
                 return old
         return None
 
-    async def _discussion(self, message: discord.Message, name: str, announcement_id: int) -> None:
-        """Every announcement opens a thread, so members answer rather than receive a broadcast."""
+    async def _discussion(self, message: discord.Message, title: str | None, announcement_id: int) -> None:
+        """Every announcement opens a thread, so members answer rather than receive a broadcast; its name and
+        first message are in the server's language (the title is staff's, as written)."""
         thread_id = None
+        tr = i18n.for_guild(self.bot, message.guild)
+        name = tr("{name} · discussion", name=title or tr("Announcement"))
         try:
-            thread = await message.create_thread(name=f"{name} · discussion"[:100], auto_archive_duration=10080)
+            thread = await message.create_thread(name=name[:100], auto_archive_duration=10080)
             thread_id = thread.id
-            await thread.send(THREAD_INTRO, allowed_mentions=NO_MENTIONS)
+            await thread.send(tr(THREAD_INTRO), allowed_mentions=NO_MENTIONS)
         except discord.HTTPException:
             log.warning("could not open the discussion thread of announcement %s", announcement_id, exc_info=True)
         await self.betas.mark_posted(announcement_id, message_id=message.id, thread_id=thread_id)

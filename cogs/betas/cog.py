@@ -38,6 +38,7 @@ from bot.core.effects import BetaCreated
 from bot.core.errors import NO_MENTIONS
 from bot.core.facts import role_facts
 from bot.ledger.explain import ts
+from bot.platform.deferred import Said, joined, render
 from bot.platform.errors import InvalidInput, NotAllowed, NotFound
 from bot.platform.i18n import N_
 from bot.platform.jobs.keys import BetaRefresh
@@ -127,7 +128,7 @@ class Betas(PollPosts, Posts, commands.Cog):
         problems = role_problems(role_facts(role) if role else None, bot_top_position=me.top_role.position,
                                  bot_can_manage_roles=me.guild_permissions.manage_roles)
         if problems:
-            raise InvalidInput("The cohort role can't be used: " + "; ".join(problems) + ".")
+            raise InvalidInput(N_("The cohort role can't be used: {problems}."), problems=Said(joined("; ", problems)))
 
     def _check_private(self, guild: discord.Guild, channel: Any, *, has_role: bool) -> discord.TextChannel:
         """The private beta channel: access comes with the cohort role (an overwrite on the channel), so it must
@@ -329,7 +330,7 @@ class Betas(PollPosts, Posts, commands.Cog):
                       name=draft.name, channel=channel.mention, when=ts(made.scheduled_at),
                       relative=ts(made.scheduled_at, "R"))
         elif made.waiting is not None:
-            text = tr("Beta **{name}** is created. {waiting}", name=draft.name, waiting=made.waiting)
+            text = tr("Beta **{name}** is created. {waiting}", name=draft.name, waiting=render(tr, made.waiting))
         else:
             text = tr("Beta **{name}** is announced in {channel}.", name=draft.name, channel=channel.mention)
         if made.cohort_role is not None:

@@ -169,16 +169,17 @@ class Posts:
                 return old
         return None
 
-    async def _post_now(self, announcement_id: int) -> str | None:
+    async def _post_now(self, announcement_id: int) -> deferred.Said | None:
         """Run the announcement's job (written with its slot, due now). ``None`` when it is posted; the text
-        to tell staff when Discord did not answer (the job tries again); raises when it failed."""
+        to tell staff when Discord did not answer (the job tries again; English, with its message for the
+        reader's language, ``channel`` a mention); raises when it failed."""
         await self.bot.scheduler.run_due()
         ann = await self.svc.announcement(announcement_id)
         if ann.status == "posted":
             return None
         if ann.status == "scheduled":
-            return (f"Discord isn't answering right now; the announcement goes out in <#{ann.channel_id}> as "
-                    "soon as it does.")
+            return deferred.said(N_("Discord isn't answering right now; the announcement goes out in {channel} as "
+                                    "soon as it does."), channel=f"<#{ann.channel_id}>")
         raise Conflict(N_("The announcement could not be posted in <#{channel_id}>; the staff log says why."),
                        channel_id=ann.channel_id)
 

@@ -12,7 +12,9 @@ from discord.ext import commands, tasks
 from bot.core import i18n
 from bot.core.errors import NO_MENTIONS
 from bot.platform.config import RewardConfig
+from bot.platform.deferred import Said, joined, said
 from bot.platform.errors import NotAllowed
+from bot.platform.i18n import N_
 from bot.rewards import HeldRoles, role_problems
 from cogs.rewards._commands import PerkCommands, RewardCommands
 from cogs.rewards.dispatcher import Dispatcher, role_facts
@@ -106,7 +108,7 @@ class Rewards(RewardCommands, PerkCommands, commands.Cog):
                 return ref
             role = discord.utils.get(guild.roles, name=ref)
             if role is None:
-                problems.append(f"role {ref!r} does not exist in this server")
+                problems.append(said(N_("role {role} does not exist in this server"), role=repr(ref)))
                 return ref
             return role.id
 
@@ -126,7 +128,7 @@ class Rewards(RewardCommands, PerkCommands, commands.Cog):
         if isinstance(config.role, int):
             problems = self.role_safety(guild, config.role)
             if problems:
-                raise NotAllowed("I can't hand out that role: " + "; ".join(problems) + ".")
+                raise NotAllowed(N_("I can't hand out that role: {problems}."), problems=Said(joined("; ", problems)))
 
     def role_safety(self, guild: discord.Guild, role_id: int) -> list[str]:
         role = guild.get_role(role_id)

@@ -15,6 +15,7 @@ from bot.platform.config import RewardConfig
 from bot.platform.errors import InvalidInput, NotAllowed
 from bot.platform.i18n import N_, Translator, translator
 from bot.rewards.codes import check_upload, mask_code, problem_lines
+from bot.rewards.delivery_errors import delivery_error
 from bot.rewards.editing import TRIGGER_HELP, build_rule
 
 # A grant's action and status as /rewards history names them.
@@ -212,7 +213,8 @@ class RewardCommands:
             when = discord.utils.format_dt(g.created_at, "d")
             status = tr(STATUSES[g.status]) if g.status in STATUSES else g.status
             hold = " " + tr("(waiting for approval)") if g.hold else ""
-            extra = f" — {g.last_error}" if g.last_error else ""  # the delivery error, as logged (English)
+            # the delivery error: Kudos' own words in the reader's language, Discord's as Discord said them
+            extra = f" — {delivery_error(g.last_error, tr)}" if g.last_error else ""
             lines.append(f"#{g.id} {when} **{g.rule_name}**: {what} — {status}{hold}{extra}")
         text = "\n".join(lines) or tr("{member} has no rewards yet.", member=member.mention)
         await interaction.response.send_message(text[:1900], ephemeral=True, allowed_mentions=NO_MENTIONS)

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from bot.platform.config.base import _Model, config_error
+from bot.platform.i18n import N_
 
 REPO = re.compile(r"^[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}$")
 # The statuses an issue event may set ("" = leave the item as it is).
@@ -28,7 +29,7 @@ class GithubStatusesConfig(_Model):
 class GithubConfig(_Model):
     """``[guilds.<id>.github]``."""
 
-    repos: list[str] = Field(default_factory=list, description="owner/name of the repositories items may link to")
+    repos: list[str] = Field(default_factory=list, description=N_("owner/name of the repositories items may link to"))
     statuses: GithubStatusesConfig = Field(default_factory=GithubStatusesConfig)
 
     @field_validator("repos")

@@ -68,6 +68,7 @@ from bot.platform.config.sections import (
     SolutionsConfig,
 )
 from bot.platform.config.webhooks import WebhookEndpointConfig, WebhooksConfig, private_endpoint_problems
+from bot.platform.i18n import N_
 
 from .errors import toml_type_name
 from .merge import merge_overrides
@@ -284,8 +285,8 @@ class GuildConfig(_Model):
     moderator_roles: list[RoleRef] = Field(default_factory=lambda: ["Moderator"])
     curator_roles: list[RoleRef] = Field(default_factory=lambda: ["Curator"])
     helper_roles: list[RoleRef] = Field(default_factory=lambda: ["Helper"])
-    cards: Literal["embed", "v2"] = Field("embed", description="How cards are drawn: classic embeds or Components V2")
-    language: str | None = Field(None, description="Language of public posts; default: the server's preferred locale")
+    cards: Literal["embed", "v2"] = Field("embed", description=N_("How cards are drawn: classic embeds or Components V2"))
+    language: str | None = Field(None, description=N_("Language of public posts; default: the server's preferred locale"))
     channels: ChannelsConfig = Field(default_factory=ChannelsConfig)
     points: PointsConfig = Field(default_factory=PointsConfig)
     caps: CapsConfig = Field(default_factory=CapsConfig)

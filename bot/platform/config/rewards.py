@@ -19,6 +19,7 @@ from bot.platform.config.base import (
     _template_fields,
     config_error,
 )
+from bot.platform.i18n import N_
 
 
 class PerkPool(_Model):
@@ -151,7 +152,7 @@ class RewardDeliveryConfig(_Model):
     retry_base_seconds: float = Field(30.0, gt=0)
     claim_timeout_seconds: float = Field(120.0, gt=0)
     reconcile: Literal["report", "readd", "accept"] = "report"
-    reconcile_every_hours: NonNegInt = Field(24, description="0 = never")
+    reconcile_every_hours: NonNegInt = Field(24, description=N_("0 = never"))
     restore_on_rejoin: bool = True
     demote_after_days: int = Field(14, ge=1)
     demote_below: float = Field(0.9, gt=0, le=1)

@@ -20,6 +20,7 @@ from bot.platform.config.base import (
     _template_fields,
     config_error,
 )
+from bot.platform.i18n import N_
 
 # --------------------------------------------------------------------------- [guilds.*]
 
@@ -67,9 +68,9 @@ class CapsConfig(_Model):
     # The kinds a member starts alone (a report) are capped by default; listing the table replaces the default.
     points_per_kind_per_day: dict[ContributionKind, NonNegInt] = Field(
         default_factory=lambda: dict(DEFAULT_DAILY_CAPS))
-    curator_min_points: NonNegInt = Field(100, description="0 = only the curator role makes a curator")
-    thanks_pair_cooldown_hours: NonNegInt = Field(24, description="0 = no cooldown between two thanks of a pair")
-    probation_days: NonNegInt = Field(0, description="credit of newer members is held; 0 = no probation")
+    curator_min_points: NonNegInt = Field(100, description=N_("0 = only the curator role makes a curator"))
+    thanks_pair_cooldown_hours: NonNegInt = Field(24, description=N_("0 = no cooldown between two thanks of a pair"))
+    probation_days: NonNegInt = Field(0, description=N_("credit of newer members is held; 0 = no probation"))
     exempt_kinds: list[ContributionKind] = Field(default_factory=lambda: ["answer"])
 
     def daily_points_cap(self, kind: str) -> int | None:
@@ -80,14 +81,14 @@ class CapsConfig(_Model):
 class SolutionsConfig(_Model):
     solved_tag: NonEmptyStr = "Solved"
     multiple: bool = False
-    close_after_hours: NonNegInt = Field(24, description="0 = never auto close")
+    close_after_hours: NonNegInt = Field(24, description=N_("0 = never auto close"))
 
 
 class CurationConfig(_Model):
     """Featuring posts in the showcase (``[guilds.<id>.curation]``)."""
 
     starboard_emoji: NonEmptyStr = "⭐"
-    starboard_threshold: NonNegInt = Field(0, description="distinct reactors that feature a post; 0 = off")
+    starboard_threshold: NonNegInt = Field(0, description=N_("distinct reactors that feature a post; 0 = off"))
     starboard_min_account_age_days: NonNegInt = 7
 
 
@@ -101,7 +102,7 @@ class LedgerConfig(_Model):
     """Receipts and ring reports (``[guilds.<id>.ledger]``)."""
 
     receipts: Literal["dm", "ephemeral", "off"] = "ephemeral"
-    ring_window_days: NonNegInt = Field(30, description="0 = no reciprocal-ring report")
+    ring_window_days: NonNegInt = Field(30, description=N_("0 = no reciprocal-ring report"))
     ring_min_exchanges: int = Field(4, ge=2)
 
 
@@ -140,8 +141,8 @@ class AnnouncementsConfig(_Model):
 
     per_channel_per_day: NonNegInt = 2
     per_channel_per_week: NonNegInt = 5
-    reply_count_after_hours: NonNegInt = Field(24, description="staff-log count of thread replies; 0 = off")
-    max_image_mb: int = Field(8, ge=1, le=25, description="largest /announce image")
+    reply_count_after_hours: NonNegInt = Field(24, description=N_("staff-log count of thread replies; 0 = off"))
+    max_image_mb: int = Field(8, ge=1, le=25, description=N_("largest /announce image"))
 
     @model_validator(mode="after")
     def _day_within_week(self) -> AnnouncementsConfig:
@@ -157,10 +158,10 @@ class BetasConfig(_Model):
     """Beta programs (``[guilds.<id>.betas]``)."""
 
     remove_cohort_role_on_close: bool = True
-    alumni_role: RoleRef | None = Field(None, description="given to participants when a beta closes")
-    reminder_hours_before_end: NonNegInt = Field(24, description="0 = no reminder before the end")
-    feedback_nudge_hours: NonNegInt = Field(72, description="after joining; 0 = no feedback nudge")
-    feedback_bonus_points: NonNegInt = Field(0, description="extra beta points on close for feedback givers")
+    alumni_role: RoleRef | None = Field(None, description=N_("given to participants when a beta closes"))
+    reminder_hours_before_end: NonNegInt = Field(24, description=N_("0 = no reminder before the end"))
+    feedback_nudge_hours: NonNegInt = Field(72, description=N_("after joining; 0 = no feedback nudge"))
+    feedback_bonus_points: NonNegInt = Field(0, description=N_("extra beta points on close for feedback givers"))
     thank_you: NonEmptyStr = "Thank you for taking part in the {beta} beta! Your feedback shapes what we build next."
     thank_you_no_feedback: NonEmptyStr = (
         "Thank you for taking part in the {beta} beta! Using it early, in real life, is how we learn it's ready "
@@ -169,7 +170,7 @@ class BetasConfig(_Model):
         "The {beta} beta has closed before a spot opened up for you. Thank you for signing up: watch the "
         "announcements for the next beta.")
     announcement_debounce_seconds: float = Field(1.5, ge=0, le=30)
-    rejoin_cooldown_seconds: NonNegInt = Field(300, le=86400, description="after leaving; 0 = none")
+    rejoin_cooldown_seconds: NonNegInt = Field(300, le=86400, description=N_("after leaving; 0 = none"))
 
     @field_validator("thank_you", "thank_you_no_feedback", "waitlist_closed")
     @classmethod
@@ -204,7 +205,7 @@ class FeedbackConfig(_Model):
     review_queue: bool = False
     review_channel: ChannelRef = "staff-log"
     self_votes_count: bool = False
-    reports_per_day: NonNegInt = Field(5, description="reports one member may open per UTC day; 0 = no limit")
+    reports_per_day: NonNegInt = Field(5, description=N_("reports one member may open per UTC day; 0 = no limit"))
     tags: FeedbackTagsConfig = Field(default_factory=FeedbackTagsConfig)
 
 
@@ -212,18 +213,18 @@ class PrivacyConfig(_Model):
     """``[guilds.<id>.privacy]``: members' data rights."""
 
     retention_days_after_leave: NonNegInt = Field(
-        0, description="erase the personal data of members who left more than this many days ago; 0 = keep")
+        0, description=N_("erase the personal data of members who left more than this many days ago; 0 = keep"))
 
 
 class PublicConfig(_Model):
     """``[guilds.<id>.public]``: the read-only public pages (roadmap, changelog, top requests, betas) under
     ``/p/<slug>/`` on the web server. Off by default."""
 
-    enabled: bool = Field(False, description="serve this server's public pages")
-    slug: str = Field("", description="the pages' address: /p/<slug>/ (2-40 lower-case letters, digits, dashes)")
+    enabled: bool = Field(False, description=N_("serve this server's public pages"))
+    slug: str = Field("", description=N_("the pages' address: /p/<slug>/ (2-40 lower-case letters, digits, dashes)"))
     public_types: list[Literal["bug", "idea", "praise", "question"]] = Field(
-        default_factory=lambda: ["idea"], description="feedback types shown unless staff mark an item otherwise")
-    show_details: bool = Field(False, description="show a report's details (never its steps or staff notes)")
+        default_factory=lambda: ["idea"], description=N_("feedback types shown unless staff mark an item otherwise"))
+    show_details: bool = Field(False, description=N_("show a report's details (never its steps or staff notes)"))
 
     @field_validator("slug")
     @classmethod
@@ -250,12 +251,12 @@ SEARCH_LANGUAGES = ("simple", "arabic", "armenian", "basque", "catalan", "danish
 class SearchConfig(_Model):
     """``[guilds.<id>.search]``: similar feedback and already-solved help posts (bot/search)."""
 
-    language: str = Field("english", description="PostgreSQL text search configuration; SQLite always "
-                                                  "stems English (FTS5 porter)")
-    suggest: bool = Field(True, description='"Is it one of these?" before a report is posted')
-    help_suggestions: bool = Field(True, description='"Maybe already answered:" in new help posts')
-    helped_per_day: NonNegInt = Field(3, description='"your answer helped again" credits per answerer per UTC '
-                                                     "day; 0 = none")
+    language: str = Field("english", description=N_("PostgreSQL text search configuration; SQLite always "
+                                                     "stems English (FTS5 porter)"))
+    suggest: bool = Field(True, description=N_('"Is it one of these?" before a report is posted'))
+    help_suggestions: bool = Field(True, description=N_('"Maybe already answered:" in new help posts'))
+    helped_per_day: NonNegInt = Field(3, description=N_('"your answer helped again" credits per answerer per UTC '
+                                                        "day; 0 = none"))
 
     @field_validator("language")
     @classmethod

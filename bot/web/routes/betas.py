@@ -12,6 +12,7 @@ from aiohttp import web
 
 from bot.betas.models import MAX_INCENTIVE, MAX_NAME, MAX_TEXT, parse_when
 from bot.core.effects import BetaEffects
+from bot.platform.deferred import render_said
 from bot.platform.errors import KudosError
 from bot.platform.i18n import N_
 from bot.web.app import render, status_of
@@ -145,7 +146,8 @@ async def create_beta(request: web.Request, ctx: Staff) -> web.StreamResponse:
         text = tr("Beta {name} is created; its announcement goes out in {channel} at {when}.", name=draft.name,
                   channel=where, when=f"{made.scheduled_at:%Y-%m-%d %H:%M} UTC")
     elif made.waiting is not None:
-        text = tr("Beta {name} is created. {waiting}", name=draft.name, waiting=made.waiting)
+        text = tr("Beta {name} is created. {waiting}", name=draft.name,  # the cog's line, its channel named here
+                  waiting=render_said(tr, made.waiting, channel=where))
     else:
         text = tr("Beta {name} is announced in {channel}.", name=draft.name, channel=where)
     if made.cohort_role is not None:
