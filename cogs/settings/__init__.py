@@ -10,6 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.core import i18n
 from bot.core.checks import member_has, require
 from bot.core.errors import NO_MENTIONS
 from bot.platform.errors import InvalidInput
@@ -19,21 +20,25 @@ from bot.settings.keys import all_keys, find_key
 
 if TYPE_CHECKING:
     from bot.core.bot import KudosBot
+    from bot.platform.i18n import Translator
     from bot.settings.service import Setting, SettingsService
 
 MAX_IMPORT_BYTES = 256 * 1024
 MAX_REPLY = 1900
 
 
-def _source(setting: Setting) -> str:
+def _source(tr: Translator, setting: Setting) -> str:
     if setting.source == "server":
-        who = f" by <@{setting.updated_by}>" if setting.updated_by else ""
-        return f"this server's setting{who} (config.toml: {inline(setting.file_text)})"
+        file_value = inline(setting.file_text)
+        if setting.updated_by:
+            return tr("this server's setting by {member} (config.toml: {value})",
+                      member=f"<@{setting.updated_by}>", value=file_value)
+        return tr("this server's setting (config.toml: {value})", value=file_value)
     return "config.toml"
 
 
-def _line(setting: Setting) -> str:
-    return f"**{setting.key.path}** = {inline(setting.text)} · {_source(setting)}"
+def _line(tr: Translator, setting: Setting) -> str:
+    return f"**{setting.key.path}** = {inline(setting.text)} · {_source(tr, setting)}"
 
 
 class Settings(commands.Cog):
@@ -59,26 +64,29 @@ class Settings(commands.Cog):
     async def show(self, interaction: discord.Interaction, key: str | None = None) -> None:
         assert interaction.guild_id is not None
         guild_id = interaction.guild_id
+        tr = i18n.for_reader(interaction)
         if key is None:
             changed = [s for s in self.service.show(guild_id) if s.source == "server" and not s.key.entry]
-            head = (f"{len(changed)} setting(s) changed on this server:" if changed
-                    else "Every setting comes from config.toml.")
-            body = [head, *(_line(s) for s in changed),
-                    "`/settings show key` shows one key or section; `/settings export` all of them."]
+            head = (tr.ngettext("{count} setting changed on this server:", "{count} settings changed on this server:",
+                                len(changed)) if changed
+                    else tr("Every setting comes from config.toml."))
+            body = [head, *(_line(tr, s) for s in changed),
+                    tr("`/settings show key` shows one key or section; `/settings export` all of them.")]
         else:
             prefix = key.strip().rstrip(".")
             section = [k for k in all_keys() if k.startswith(prefix + ".") and not all_keys()[k].entry]
             if prefix not in all_keys() and section:
                 settings = [s for s in self.service.show(guild_id) if s.key.path in section]
-                body = [f"**[{prefix}]**", *(_line(s) for s in settings)]
+                body = [f"**[{prefix}]**", *(_line(tr, s) for s in settings)]
             else:
                 setting = self.service.show(guild_id, key)[0]
-                body = [_line(setting)]
+                body = [_line(tr, setting)]
                 if setting.key.description:
-                    body.append(f"-# {inline(setting.key.description)}")
+                    body.append(f"-# {inline(tr(setting.key.description))}")
         text = "\n".join(body)
         if len(text) > MAX_REPLY:
-            text = text[:MAX_REPLY].rsplit("\n", 1)[0] + "\n… (`/settings export` has them all)"
+            more = "\n… " + tr("(`/settings export` has them all)")
+            text = text[:MAX_REPLY - len(more)].rsplit("\n", 1)[0] + more
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @settings.command(name="set", description="Change a setting for this server (a TOML value)")
@@ -90,8 +98,10 @@ class Settings(commands.Cog):
         assert interaction.guild_id is not None
         before = self.service.show(interaction.guild_id, key)[0]
         setting = await self.service.set(interaction.guild_id, key, value, interaction.user.id)
-        text = (f"**{setting.key.path}** is now {inline(setting.text)} (was {inline(before.text)}). It applies "
-                f"now.{self._problems(interaction.guild_id, setting)}")
+        tr = i18n.for_reader(interaction)
+        text = tr("{key} is now {value} (was {value_b}). It applies now.", key=f"**{setting.key.path}**",
+                  value=inline(setting.text), value_b=inline(before.text))
+        text += self._problems(interaction.guild_id, setting)
         await interaction.response.send_message(text[:MAX_REPLY], ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @settings.command(name="reset", description="A setting back to config.toml's value")
@@ -100,7 +110,8 @@ class Settings(commands.Cog):
     async def reset(self, interaction: discord.Interaction, key: app_commands.Range[str, 1, 200]) -> None:
         assert interaction.guild_id is not None
         setting = await self.service.reset(interaction.guild_id, key, interaction.user.id)
-        text = f"**{setting.key.path}** is config.toml's again: {inline(setting.text)}."
+        tr = i18n.for_reader(interaction)
+        text = tr("{key} is config.toml's again: {value}.", key=f"**{setting.key.path}**", value=inline(setting.text))
         await interaction.response.send_message(text[:MAX_REPLY], ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @settings.command(name="export", description="This server's settings as a TOML file")
@@ -108,8 +119,9 @@ class Settings(commands.Cog):
     async def export(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
         data = self.service.export(interaction.guild_id).encode()
+        tr = i18n.for_reader(interaction)
         await interaction.response.send_message(
-            "This server's settings (config.toml with this server's changes). Edit and `/settings import` it.",
+            tr("This server's settings (config.toml with this server's changes). Edit and `/settings import` it."),
             file=discord.File(io.BytesIO(data), filename=f"kudos-settings-{interaction.guild_id}.toml"),
             ephemeral=True, allowed_mentions=NO_MENTIONS)
 
@@ -129,10 +141,12 @@ class Settings(commands.Cog):
         except UnicodeDecodeError:
             raise InvalidInput(N_("That file is not UTF-8 text. Nothing was changed.")) from None
         changed = await self.service.import_(interaction.guild_id, text, interaction.user.id)
+        tr = i18n.for_reader(interaction)
         if changed:
-            lines = [f"Imported: {len(changed)} setting(s) changed.", *(_line(s) for s in changed)]
+            lines = [tr.ngettext("Imported: {count} setting changed.", "Imported: {count} settings changed.",
+                                 len(changed)), *(_line(tr, s) for s in changed)]
         else:
-            lines = ["Nothing to change: the file matches this server's settings."]
+            lines = [tr("Nothing to change: the file matches this server's settings.")]
         reply = "\n".join(lines)
         if len(reply) > MAX_REPLY:
             reply = reply[:MAX_REPLY].rsplit("\n", 1)[0] + "\n…"
