@@ -86,7 +86,7 @@ async def test_export_and_import_all_or_nothing(kudos: Harness) -> None:
     assert "did you mean `curation.starboard_threshold`" in reply_text(refused)
     assert kudos.bot.guild_config(kudos.guild_id).points.answer == 10
     applied = await sam.slash("settings import", file=("settings.toml", text.encode()))
-    assert "Imported: 1 setting(s) changed." in reply_text(applied)
+    assert "Imported: 1 setting changed." in reply_text(applied)
     assert kudos.bot.guild_config(kudos.guild_id).points.answer == 30
     assert await accept_answer(kudos, "imported question") == 30
 
