@@ -17,6 +17,7 @@ from bot.platform.i18n import N_
 from bot.platform.jobs import claims
 from bot.rewards import store as repo
 from bot.rewards._common import DROPPED
+from bot.rewards.delivery_errors import FAILED_NOTICE
 
 OnDelivered = Callable[[AsyncConnection, int, int, str, int, str], Awaitable[None]]
 
@@ -196,8 +197,7 @@ class _Delivery:
                 await audit.record(conn, now=now, action="reward.failed", guild_id=grant.guild_id,
                                    target_id=grant.user_id, details={"grant": grant.id, "rule": grant.rule_name,
                                                                      "action": grant.action, "reason": reason[:300]})
-                await self.notice(conn, grant.guild_id, N_("Reward **{rule}** ({action}) for {member} failed: "
-                                                           "{reason}"),
+                await self.notice(conn, grant.guild_id, FAILED_NOTICE,
                                   values={"rule": grant.rule_name, "action": grant.action,
                                           "member": f"<@{grant.user_id}>", "reason": reason[:300]},
                                   key=f"failed:{grant.id}")

@@ -16,6 +16,10 @@ import re
 
 from bot.platform.i18n import N_, Translator
 
+# The staff-log notice of a failed grant (bot/rewards/_delivery.py); its ``reason`` is a delivery error, said in
+# the server's language by the dispatcher's ``notice_text``.
+FAILED_NOTICE = N_("Reward **{rule}** ({action}) for {member} failed: {reason}")
+
 # Kudos' own wording of a delivery error. A value named ``error`` is itself an error, said the same way.
 MESSAGES = (
     N_("the member's DMs are closed"),

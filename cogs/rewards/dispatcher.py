@@ -48,6 +48,7 @@ from bot.platform.jobs.effects import (
 from bot.rewards import BONUS_SOURCE, render, role_problems
 from bot.rewards import store as repo
 from bot.rewards._common import OWN_TEMPLATES
+from bot.rewards.delivery_errors import FAILED_NOTICE, delivery_error
 from cogs.rewards.views import approval_view
 
 if TYPE_CHECKING:
@@ -86,6 +87,8 @@ def notice_text(bot: Any, guild: discord.Guild, payload: dict[str, Any]) -> str:
         return str(payload["text"])
     try:
         tr = i18n.for_guild(bot, guild)
+        if msgid == FAILED_NOTICE and isinstance(values.get("reason"), str):  # the stored error: Kudos' own words
+            values = {**values, "reason": delivery_error(values["reason"], tr)}
         return tr(msgid, **values)
     except (KeyError, IndexError, ValueError):
         return str(payload["text"])

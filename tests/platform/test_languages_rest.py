@@ -1,8 +1,9 @@
 """The last English texts in the right language (docs/languages.md, issue #27), end to end on the emulator: a
 French member's `/profile` "Next reward" lines, a French staff member's `/rewards rule list` with the reason a
 rule is disabled (a role refused by the safety check, turned off by staff) and `/rewards history` with a grant's
-delivery error, in French while the server is German; the announcement's discussion thread (its name and first
-message) in the German server's language."""
+delivery error, in French while the server is German (the staff log's notice of that failed grant, reason
+included, in German); the announcement's discussion thread (its name and first message) in the German server's
+language."""
 
 from __future__ import annotations
 
@@ -100,6 +101,12 @@ async def test_a_grants_delivery_error_is_in_the_readers_language(kudos: Harness
         "**hello**: MP — échouée — les MP du membre sont fermés"), history.content
     english = await kudos.member("sam").slash("rewards history", member=kudos.members["dora"])
     assert (english.content or "").endswith("— the member's DMs are closed"), english.content
+    # the staff log's notice of the failed grant: the German server's language, its reason too
+    await kudos.settle()
+    staff_log = kudos.emu.messages(kudos.channel_id("staff-log"))
+    notices = [m.content or "" for m in staff_log if "hello" in (m.content or "")]
+    assert notices == [f"Die Belohnung **hello** (dm) für <@{kudos.members['dora']}> ist fehlgeschlagen: die DMs des "
+                       "Mitglieds sind geschlossen"], notices
 
 
 async def test_the_announcement_thread_speaks_the_servers_language(kudos: Harness) -> None:
