@@ -17,6 +17,7 @@ from bot.rewards import tables as reward_tables
 from bot.rewards.delivery_errors import delivery_error
 from bot.rewards.safety import RoleFacts, role_problems
 from bot.sandbox.harness import Harness, MemberSpec, RoleSpec, WorldSpec
+from tests.platform.test_languages_cogs_staff import credit
 
 
 @pytest.fixture
@@ -38,14 +39,6 @@ def bot_config() -> dict[str, Any]:
             {"name": "hello", "trigger": {"kind": "thanks", "count": 1}, "dm": "Thanks for the thanks!"},
         ],
     }}}
-
-
-async def credit(h: Harness, name: str, n: int, kind: str) -> None:
-    assert h.bot is not None
-    for i in range(n):
-        await h.bot.app.ledger.credit(h.guild_id, h.members[name], kind, source_key=f"{kind}:{name}:{i}",
-                                      actor_id=None)
-    await h.settle()
 
 
 async def next_reward(h: Harness, name: str) -> str | None:

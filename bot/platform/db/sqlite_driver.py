@@ -60,11 +60,14 @@ def _executemany(conn: sqlite3.Connection, operation: str, seq_of_parameters: An
 class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
     __slots__ = ()
 
+    def _run(self, operation: Any, parameters: Any) -> Any:
+        """The awaitable that runs one statement: one hop to aiosqlite's thread."""
+        conn: aiosqlite.Connection = self._connection
+        return conn._execute(_execute, conn._conn, operation, parameters)
+
     def execute(self, operation: Any, parameters: Any = None) -> Any:
         try:
-            conn: aiosqlite.Connection = self._connection
-            description, rows, rowcount, lastrowid = self.await_(
-                conn._execute(_execute, conn._conn, operation, parameters))
+            description, rows, rowcount, lastrowid = self.await_(self._run(operation, parameters))
             self.description = description
             self.rowcount, self.lastrowid = rowcount, lastrowid
             self._rows = deque(rows) if rows is not None else deque()
@@ -119,15 +122,8 @@ class OnLoopCursor(OneHopCursor):
 
     __slots__ = ()
 
-    def execute(self, operation: Any, parameters: Any = None) -> Any:
-        try:
-            conn: aiosqlite.Connection = self._connection
-            description, rows, rowcount, lastrowid = self.await_(_on_loop(conn._conn, operation, parameters))
-            self.description = description
-            self.rowcount, self.lastrowid = rowcount, lastrowid
-            self._rows = deque(rows) if rows is not None else deque()
-        except Exception as error:  # noqa: BLE001 - translated as SQLAlchemy's adapter does
-            self._adapt_connection._handle_exception(error)
+    def _run(self, operation: Any, parameters: Any) -> Any:
+        return _on_loop(self._connection._conn, operation, parameters)
 
     def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
         raise sqlite3.NotSupportedError("a read connection runs no executemany")
