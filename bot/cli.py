@@ -30,20 +30,31 @@ def _config_path(args: argparse.Namespace) -> str:
     return args.config or os.environ.get("KUDOS_CONFIG") or DEFAULT_CONFIG
 
 
-def _load(path: str):  # type: ignore[no-untyped-def]
+def _operator(args: argparse.Namespace | None = None):  # type: ignore[no-untyped-def]
+    """The operator's translator: ``--locale`` where the command has it, else the environment (``LC_ALL``,
+    ``LC_MESSAGES``, ``LANG``), else English (docs/languages.md)."""
+    from bot.platform.i18n import environment_language, translator
+
+    locale = getattr(args, "locale", None)
+    return translator(locale) if locale else translator(environment_language())
+
+
+def _load(path: str, args: argparse.Namespace | None = None):  # type: ignore[no-untyped-def]
     from bot.platform.config import ConfigError, load_config
 
     try:
         return load_config(path)
-    except ConfigError as exc:
-        raise CliError(str(exc)) from None
+    except ConfigError as exc:  # the config file's own checks, in the operator's language
+        raise CliError(exc.translated(_operator(args))) from None
 
 
 # -- check-config ----------------------------------------------------------------------------------
 def cmd_check_config(args: argparse.Namespace) -> int:
-    config = _load(args.path)
+    config = _load(args.path, args)
     guilds = [g for g in config.guilds if g != "default"]
-    print(f"{args.path}: OK ({len(guilds)} guild override(s); database {config.bot.database_url.split(':')[0]})")
+    tr = _operator(args)
+    print(tr("{path}: OK ({count} guild override(s); database {database})", path=args.path, count=len(guilds),
+             database=config.bot.database_url.split(":")[0]))
     return 0
 
 
@@ -245,7 +256,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     redactor.add(token)
     setup_logging("ERROR")  # the report is the output; library chatter would bury it
     _test_endpoints()
-    return asyncio.run(run_doctor(_config_path(args), token=token, intents=default_intents()))
+    return asyncio.run(run_doctor(_config_path(args), token=token, intents=default_intents(), tr=_operator(args)))
 
 
 # -- export ----------------------------------------------------------------------------------------
@@ -404,6 +415,12 @@ def _config_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", help=f"config file (default: $KUDOS_CONFIG or {DEFAULT_CONFIG})")
 
 
+def _locale_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--locale", metavar="LANG",
+                        help="the report's language (de, fr, es, pt-BR, ja, en; default: from LC_ALL, LC_MESSAGES "
+                             "or LANG, else English)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kudos", description="Kudos: a community-reward Discord bot for brand communities."
@@ -422,6 +439,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("doctor", help="check config, database, token, intents, servers, channels, roles and "
                                       "permissions before `kudos run` (exit 1 on any problem)")
     _config_option(p)
+    _locale_option(p)
     p.set_defaults(func=cmd_doctor)
 
     p = sub.add_parser("migrate", help="apply database migrations")
@@ -432,6 +450,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check-config", help="validate a config file without starting the bot")
     p.add_argument("path", help="the TOML file to check")
+    _locale_option(p)
     p.set_defaults(func=cmd_check_config)
 
     p = sub.add_parser("export", help="write contributions, feedback or betas of a server as CSV (codes masked)")

@@ -31,6 +31,25 @@ class Said(str):
         self.message = message
         return self
 
+    @classmethod
+    def worded(cls, english: str, message: Message) -> Said:
+        """English text Kudos did not word itself (a library's), with the message another language says
+        instead (e.g. "invalid value (…)")."""
+        self = str.__new__(cls, english)
+        self.message = message
+        return self
+
+    def render_as(self, tr: Translator) -> str:
+        """This text in ``tr``'s language (the English text as it is when ``tr`` is English)."""
+        return str(self) if tr.lang == "en" else str(render(tr, self.message))
+
+    def __reduce__(self):  # pickles (and copies) with its message
+        return (_said_again, (str(self), self.message))
+
+
+def _said_again(english: str, message: Message) -> Said:
+    return Said.worded(english, message)
+
 
 def said(msgid: str, /, **values: Any) -> Said:
     """``msgid`` (marked ``N_``) with its values, as its English text; a value may be another :class:`Said`."""
@@ -54,7 +73,7 @@ def joined(separator: str, items: Iterable[Message | str]) -> Message:
 def render(tr: Translator, value: Any) -> Any:
     """``value`` said in ``tr``'s language (anything but a message is returned as it is)."""
     if isinstance(value, Said):
-        return render(tr, value.message)
+        return value.render_as(tr)
     if not isinstance(value, dict):
         return value
     if "join" in value:

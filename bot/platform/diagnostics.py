@@ -1,9 +1,13 @@
-"""What the bot needs where, and a readable account of what is missing. Used by ``/kudos status``."""
+"""What the bot needs where, and a readable account of what is missing. Used by ``/kudos status``; a finding's
+problem is a ``deferred.said`` message (English text, said in the reader's language there)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from bot.platform.deferred import said
+from bot.platform.i18n import N_
 
 # Permission names follow discord.Permissions attribute names.
 REQUIRED: Mapping[str, tuple[str, ...]] = {
@@ -32,7 +36,7 @@ def missing_permissions(where: str, key: str, granted: set[str]) -> list[Finding
     missing = [p for p in needed if p not in granted]
     if not missing:
         return []
-    return [Finding(where, "missing " + ", ".join(pretty(p) for p in missing))]
+    return [Finding(where, said(N_("missing {permissions}"), permissions=", ".join(pretty(p) for p in missing)))]
 
 
 def roles_above_bot(bot_top_position: int, roles: Mapping[str, int]) -> list[Finding]:

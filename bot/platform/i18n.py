@@ -27,6 +27,7 @@ import io
 import logging
 import os
 import tempfile
+from collections.abc import Mapping
 from datetime import date as Date
 from datetime import datetime as DateTime
 from pathlib import Path
@@ -170,6 +171,16 @@ def has_translation(lang: str, message: str, context: str = COMMAND_CONTEXT) -> 
 def translator(locale: object | None = None) -> Translator:
     """The translator for a locale (see :func:`language`)."""
     return Translator(language(locale))
+
+
+def environment_language(environ: Mapping[str, str] | None = None) -> str:
+    """The operator's language for the command-line tools (``kudos doctor``), taken as gettext does from the
+    environment: ``LC_ALL``, then ``LC_MESSAGES``, then ``LANG`` (the first one set); ``de_DE.UTF-8`` is German,
+    ``pt_BR.UTF-8`` Brazilian Portuguese, ``C``, ``POSIX`` or a language Kudos does not speak English."""
+    env = os.environ if environ is None else environ
+    value = next((env[name] for name in ("LC_ALL", "LC_MESSAGES", "LANG") if env.get(name, "").strip()), "")
+    code = value.strip().split(".")[0].split("@")[0]
+    return DEFAULT if code in ("", "C", "POSIX") else language(code)
 
 
 def public_language(setting: str | None, preferred_locale: object | None) -> str:

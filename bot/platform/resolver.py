@@ -2,7 +2,8 @@
 
 Pure logic: the caller passes the guild's roles and channels as ``(id, name)`` pairs.
 An unknown or ambiguous name is a problem reported to the operator and the moderators; the rest of the
-guild's settings keep working.
+guild's settings keep working. A problem is a ``deferred.said`` message (``key: problem``): English in the bot's
+log, the reader's language in ``/settings set`` and ``/kudos status``, the operator's in ``kudos doctor``.
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from bot.platform.deferred import Said, said
+from bot.platform.i18n import N_
 
 Named = tuple[int, str]
 
@@ -29,12 +33,35 @@ class ResolvedGuild:
         return self.channels.get(key)
 
 
+_PROBLEMS = {  # (what, problem) -> message; whole sentences for the translators
+    ("role", "id"): N_("no role with id {id} in this server"),
+    ("channel", "id"): N_("no channel with id {id} in this server"),
+    ("role", "none"): N_("no role named {name} in this server"),
+    ("channel", "none"): N_("no channel named {name} in this server"),
+    ("role", "many"): N_("{count} roles are named {name}; use the id instead"),
+    ("channel", "many"): N_("{count} channels are named {name}; use the id instead"),
+}
+
+
+def _problem(key: str, what: str, problem: str, **values: Any) -> Said:
+    """``key: problem`` (English for the bot's log and ``kudos doctor``); :func:`problem_text` is the part after
+    the key, for a reader of another language."""
+    return said(N_("{key}: {problem}"), key=key, problem=said(_PROBLEMS[(what, problem)], **values))
+
+
+def problem_text(problem: str) -> str:
+    """The problem without its key (``no role named 'Staff' in this server``), still a :class:`Said`."""
+    if isinstance(problem, Said) and isinstance(problem.message.get("v", {}).get("problem"), Said):
+        return problem.message["v"]["problem"]
+    return problem.split(": ", 1)[1] if ": " in problem else problem
+
+
 def _resolve_one(ref: str | int, items: Sequence[Named], *, what: str, key: str, problems: list[str]) -> int | None:
     if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
         wanted = int(ref)
         if any(item_id == wanted for item_id, _ in items):
             return wanted
-        problems.append(f"{key}: no {what} with id {wanted} in this server")
+        problems.append(_problem(key, what, "id", id=wanted))
         return None
     name = ref.lstrip("#@").strip()
     matches = [item_id for item_id, item_name in items if item_name == name]
@@ -44,9 +71,9 @@ def _resolve_one(ref: str | int, items: Sequence[Named], *, what: str, key: str,
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        problems.append(f"{key}: no {what} named {name!r} in this server")
+        problems.append(_problem(key, what, "none", name=repr(name)))
     else:
-        problems.append(f"{key}: {len(matches)} {what}s are named {name!r}; use the id instead")
+        problems.append(_problem(key, what, "many", count=len(matches), name=repr(name)))
     return None
 
 

@@ -84,7 +84,8 @@ def _validate(data: Mapping[str, Any]) -> GuildConfig:
         key = (exc.key or "").removeprefix(_PREFIX)
         if key:
             raise InvalidInput(N_("`{key}`: {problem}"), key=key, problem=exc.problem) from None
-        raise InvalidInput(exc.problem) from None
+        # TRANSLATORS: a problem of the whole settings (already said in the reader's language); keep it as is
+        raise InvalidInput(N_("{problem}"), problem=exc.problem) from None
 
 
 class SettingsService:

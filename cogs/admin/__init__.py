@@ -7,9 +7,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.core import i18n
 from bot.core.checks import require
 from bot.core.errors import NO_MENTIONS
-from bot.platform import diagnostics
+from bot.platform import deferred, diagnostics
 from bot.platform.db import migrate
 from bot.platform.errors import NotFound
 from bot.platform.i18n import N_
@@ -53,6 +54,7 @@ class Admin(commands.Cog):
         guild = interaction.guild
         settings = self.bot.resolve_guild(guild)
         me = guild.me
+        tr = i18n.for_reader(interaction)
         findings: list[diagnostics.Finding] = [diagnostics.Finding("config", p) for p in settings.problems]
         for key in ("announcements", "showcase", "staff_log", "feedback_forum"):
             channel = guild.get_channel(settings.channel(key) or 0)
@@ -64,20 +66,23 @@ class Admin(commands.Cog):
                 findings += diagnostics.missing_permissions(f"#{channel.name}", "help_forums",
                                                             _granted(channel.permissions_for(me)))
         if not me.guild_permissions.manage_roles:
-            findings.append(diagnostics.Finding("server", "missing Manage Roles (needed to give reward roles)"))
+            findings.append(diagnostics.Finding(tr("server"),
+                                                tr("missing Manage Roles (needed to give reward roles)")))
 
         async with self.bot.db.connect() as conn:
             pending = len(await timer_repo.pending(conn))
         revision = await migrate.current_revision(self.bot.db)
-        embed = discord.Embed(title="Kudos status", colour=discord.Colour.green() if not findings
+        embed = discord.Embed(title=tr("Kudos status"), colour=discord.Colour.green() if not findings
                               else discord.Colour.orange())
-        embed.add_field(name="Database", value=f"{self.bot.db.dialect}, schema {revision}", inline=True)
-        embed.add_field(name="Pending timers", value=str(pending), inline=True)
+        embed.add_field(name=tr("Database"), value=tr("{dialect}, schema {revision}", dialect=self.bot.db.dialect,
+                                                      revision=revision), inline=True)
+        embed.add_field(name=tr("Pending timers"), value=tr.number(pending), inline=True)
         if findings:
-            lines = [f"• **{f.where}**: {f.problem}" for f in findings[:20]]
-            embed.add_field(name=f"Needs attention ({len(findings)})", value="\n".join(lines)[:1024], inline=False)
+            lines = [f"• **{f.where}**: {deferred.render(tr, f.problem)}" for f in findings[:20]]
+            embed.add_field(name=tr("Needs attention ({count})", count=tr.number(len(findings))),
+                            value="\n".join(lines)[:1024], inline=False)
         else:
-            embed.add_field(name="Set-up", value="Everything I need is in place.", inline=False)
+            embed.add_field(name=tr("Set-up"), value=tr("Everything I need is in place."), inline=False)
         await interaction.response.send_message(embed=embed, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 

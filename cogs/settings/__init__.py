@@ -13,9 +13,11 @@ from discord.ext import commands
 from bot.core import i18n
 from bot.core.checks import member_has, require
 from bot.core.errors import NO_MENTIONS
+from bot.platform import deferred
 from bot.platform.errors import InvalidInput
 from bot.platform.i18n import N_
 from bot.platform.markdown import inline
+from bot.platform.resolver import problem_text
 from bot.settings.keys import all_keys, find_key
 
 if TYPE_CHECKING:
@@ -51,10 +53,11 @@ class Settings(commands.Cog):
     def service(self) -> SettingsService:
         return self.bot.app.settings
 
-    def _problems(self, guild_id: int, setting: Setting) -> str:
-        """Names the new value gives that the server does not have (a channel or role that is not there)."""
+    def _problems(self, guild_id: int, setting: Setting, tr: Translator) -> str:
+        """Names the new value gives that the server does not have (a channel or role that is not there), in the
+        reader's language (the resolver's problems are said messages)."""
         path = setting.key.path
-        problems = [p.split(": ", 1)[1] for p in self.bot.settings(guild_id).problems
+        problems = [deferred.render(tr, problem_text(p)) for p in self.bot.settings(guild_id).problems
                     if p.startswith((f"{path}: ", f"{path}[")) and ": " in p]
         return "".join(f"\n⚠ {inline(p)}" for p in problems[:3])
 
@@ -101,7 +104,7 @@ class Settings(commands.Cog):
         tr = i18n.for_reader(interaction)
         text = tr("{key} is now {value} (was {value_b}). It applies now.", key=f"**{setting.key.path}**",
                   value=inline(setting.text), value_b=inline(before.text))
-        text += self._problems(interaction.guild_id, setting)
+        text += self._problems(interaction.guild_id, setting, tr)
         await interaction.response.send_message(text[:MAX_REPLY], ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @settings.command(name="reset", description="A setting back to config.toml's value")

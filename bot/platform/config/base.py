@@ -10,6 +10,8 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from bot.platform.deferred import Said, said
+from bot.platform.i18n import N_
 from bot.platform.text import has_nul, is_invisible
 
 from .errors import toml_type_name
@@ -20,12 +22,12 @@ ContributionKind = Literal[
 CONTRIBUTION_KINDS: tuple[str, ...] = get_args(ContributionKind)
 # Kinds that no longer exist, and what replaced them: config naming one gets this as its error.
 RETIRED_KINDS: dict[str, str] = {
-    "feedback": "the kind 'feedback' was split into feedback_given, feedback_acknowledged and feedback_shipped",
+    "feedback": N_("the kind 'feedback' was split into feedback_given, feedback_acknowledged and feedback_shipped"),
 }
 # Keys that moved, by (table, key): config still using one gets this as its error.
 MOVED_KEYS: dict[tuple[str, str], str] = {
-    ("feedback", "points_acknowledged"): "moved: set points.feedback_acknowledged (its own contribution kind)",
-    ("feedback", "points_shipped"): "moved: set points.feedback_shipped (its own contribution kind)",
+    ("feedback", "points_acknowledged"): N_("moved: set points.feedback_acknowledged (its own contribution kind)"),
+    ("feedback", "points_shipped"): N_("moved: set points.feedback_shipped (its own contribution kind)"),
 }
 # Whole sections of a guild's table that were renamed, old name -> new name: a config still using the old
 # one (in [guilds.default], in [guilds.<id>], or at the top level by mistake) is refused, naming both.
@@ -43,16 +45,22 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///kudos.db"
 DATABASE_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 ERROR_TYPE = "kudos_config"
 MAX_SNOWFLAKE = 2**64 - 1
-TOKEN_PROBLEM = "tokens are not read from the config file; set the KUDOS_TOKEN environment variable"
-WEB_SECRET_PROBLEM = "the dashboard secret is not read from the config file; set the KUDOS_WEB_SECRET environment variable"
+TOKEN_PROBLEM = said(N_("tokens are not read from the config file; set the KUDOS_TOKEN environment variable"))
+WEB_SECRET_PROBLEM = said(N_("the dashboard secret is not read from the config file; set the KUDOS_WEB_SECRET "
+                             "environment variable"))
 _GUILD_KEY = re.compile(r"^[1-9][0-9]{0,19}$")
 _POOL_NAME = re.compile(r"^[a-z0-9-]+$")
 _PLACEHOLDER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def config_error(problem: str, *at: str | int) -> PydanticCustomError:
-    """A validation error with a friendly one-line text, located ``at`` below the current location."""
-    return PydanticCustomError(ERROR_TYPE, "{problem}", {"problem": problem, "at": tuple(at)})
+    """A validation error with a friendly one-line text, located ``at`` below the current location. A
+    ``deferred.said`` problem also carries its message (``ctx["message"]``), for staff to read it in their
+    language (docs/languages.md); the loader turns it back into a :class:`Said`."""
+    ctx: dict[str, Any] = {"problem": str(problem), "at": tuple(at)}
+    if isinstance(problem, Said):
+        ctx["message"] = problem.message
+    return PydanticCustomError(ERROR_TYPE, "{problem}", ctx)
 
 
 def _did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
@@ -61,7 +69,7 @@ def _did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
         lowered = {c.lower(): c for c in choices}
         if word.lower() in lowered:
             match = [lowered[word.lower()]]
-    return f" (did you mean '{match[0]}'?)" if match else ""
+    return said(N_(" (did you mean '{name}'?)"), name=match[0]) if match else ""
 
 
 # --------------------------------------------------------------------------- field types
@@ -69,9 +77,9 @@ def _did_you_mean(word: str, choices: list[str] | tuple[str, ...]) -> str:
 
 def _non_empty(value: Any) -> Any:
     if isinstance(value, str) and has_nul(value):
-        raise config_error("must not contain a NUL character")
+        raise config_error(said(N_("must not contain a NUL character")))
     if isinstance(value, str) and is_invisible(value):
-        raise config_error("must not be empty (or only invisible characters)")
+        raise config_error(said(N_("must not be empty (or only invisible characters)")))
     return value
 
 
@@ -80,14 +88,18 @@ def _ref(what: str):
         if isinstance(value, str):
             text = value.strip()
             if not text:
-                raise config_error("must not be empty")
+                raise config_error(said(N_("must not be empty")))
             if not (text.isascii() and text.isdigit()):
                 return text
             value = int(text)
         elif isinstance(value, bool) or not isinstance(value, int):
-            raise config_error(f"expected a {what} name or numeric id (got {toml_type_name(value)})")
+            if what == "role":
+                raise config_error(said(N_("expected a role name or numeric id (got {type})"), type=toml_type_name(value)))
+            raise config_error(said(N_("expected a channel name or numeric id (got {type})"), type=toml_type_name(value)))
         if not 0 < value <= MAX_SNOWFLAKE:
-            raise config_error(f"{what} ids must be positive 64-bit integers (got {value})")
+            if what == "role":
+                raise config_error(said(N_("role ids must be positive 64-bit integers (got {value})"), value=value))
+            raise config_error(said(N_("channel ids must be positive 64-bit integers (got {value})"), value=value))
         return value
 
     return validate
@@ -114,15 +126,14 @@ def _template_fields(template: str) -> list[str]:
     try:
         parsed = list(string.Formatter().parse(template))
     except ValueError as exc:
-        raise config_error(f"malformed template: {exc} (write {{{{ and }}}} for literal braces)") from None
+        raise config_error(said(N_("malformed template: {error} (write {{{{ and }}}} for literal braces)"),
+                                error=str(exc))) from None
     names: list[str] = []
     for _literal, field, spec, conversion in parsed:
         if field is None:
             continue
         if not _PLACEHOLDER.match(field) or spec or conversion:
-            raise config_error(
-                f"placeholders must be plain names like {{code}} (got {{{field}{'!' + conversion if conversion else ''}"
-                f"{':' + spec if spec else ''}}})"
-            )
+            got = f"{{{field}{'!' + conversion if conversion else ''}{':' + spec if spec else ''}}}"
+            raise config_error(said(N_("placeholders must be plain names like {{code}} (got {got})"), got=got))
         names.append(field)
     return names

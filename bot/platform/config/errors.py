@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
+from bot.platform.deferred import Said, render
+from bot.platform.i18n import Translator
+
 __all__ = ["ConfigError", "toml_type_name"]
 
 
@@ -48,13 +51,20 @@ class ConfigError(Exception):
     def __init__(self, source: str, key: str | None, problem: str) -> None:
         self.source = _one_line(source) or "<config>"
         self.key = _one_line(key) if key else None
-        self.problem = _one_line(problem) or "invalid value"
+        # a said problem (bot.platform.deferred) stays one, for staff to read it in their language
+        self.problem = problem if isinstance(problem, Said) and problem == _one_line(problem) else (
+            _one_line(problem) or "invalid value")
         super().__init__(str(self))
 
     def __str__(self) -> str:
         if self.key:
             return f"{self.source}: {self.key}: {self.problem}"
         return f"{self.source}: {self.problem}"
+
+    def translated(self, tr: Translator) -> str:
+        """The same line with the problem in ``tr``'s language (source and key as written)."""
+        problem = render(tr, self.problem)
+        return f"{self.source}: {self.key}: {problem}" if self.key else f"{self.source}: {problem}"
 
     def __repr__(self) -> str:
         return f"ConfigError({self.source!r}, {self.key!r}, {self.problem!r})"

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from bot.platform.config.base import _Model, config_error
+from bot.platform.deferred import said
 from bot.platform.i18n import N_
 
 REPO = re.compile(r"^[A-Za-z0-9-]{1,39}/[A-Za-z0-9._-]{1,100}$")
@@ -37,5 +38,5 @@ class GithubConfig(_Model):
     def _check_repos(cls, value: list[str]) -> list[str]:
         for index, repo in enumerate(value):
             if not REPO.match(repo):
-                raise config_error(f"'{repo}' is not owner/name", index)
+                raise config_error(said(N_("'{repo}' is not owner/name"), repo=repo), index)
         return [r.lower() for r in value]

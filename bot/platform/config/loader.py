@@ -15,6 +15,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from bot.platform.deferred import Said, message, said
+from bot.platform.i18n import N_
+
 from .base import CONTRIBUTION_KINDS, MOVED_KEYS, RENAMED_SECTIONS, RETIRED_KINDS
 from .errors import ConfigError, toml_type_name
 from .models import ERROR_TYPE, KudosConfig
@@ -25,20 +28,25 @@ _TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 _TOML_END = re.compile(r"\s*\(at end of document\)\s*$")
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
+# Kudos' own wording of pydantic's error types (never pydantic's text: staff may read it in another language).
 _EXPECTED = {
-    "int_type": "expected an integer",
-    "int_from_float": "expected an integer",
-    "int_parsing": "expected an integer",
-    "float_type": "expected a number",
-    "float_parsing": "expected a number",
-    "string_type": "expected a string",
-    "bool_type": "expected a boolean (true or false)",
-    "bool_parsing": "expected a boolean (true or false)",
-    "dict_type": "expected a table",
-    "model_type": "expected a table",
-    "model_attributes_type": "expected a table",
-    "list_type": "expected an array",
-    "tuple_type": "expected an array",
+    "int_type": N_("expected an integer (got {type})"),
+    "int_from_float": N_("expected an integer (got {type})"),
+    "int_parsing": N_("expected an integer (got {type})"),
+    "float_type": N_("expected a number (got {type})"),
+    "float_parsing": N_("expected a number (got {type})"),
+    "string_type": N_("expected a string (got {type})"),
+    "bool_type": N_("expected a boolean (true or false) (got {type})"),
+    "bool_parsing": N_("expected a boolean (true or false) (got {type})"),
+    "dict_type": N_("expected a table (got {type})"),
+    "model_type": N_("expected a table (got {type})"),
+    "model_attributes_type": N_("expected a table (got {type})"),
+    "list_type": N_("expected an array (got {type})"),
+    "tuple_type": N_("expected an array (got {type})"),
+    "datetime_type": N_("expected a date and time (got {type})"),
+    "datetime_parsing": N_("expected a date and time (got {type})"),
+    "datetime_from_date_parsing": N_("expected a date and time (got {type})"),
+    "date_type": N_("expected a date (got {type})"),
 }
 _COMPARISONS = {
     "greater_than_equal": (">=", "ge"),
@@ -54,17 +62,19 @@ def load_config(path: str | os.PathLike[str]) -> KudosConfig:
     try:
         raw = Path(path).read_bytes()
     except FileNotFoundError:
-        raise ConfigError(source, None, "file not found") from None
+        raise ConfigError(source, None, said(N_("file not found"))) from None
     except IsADirectoryError:
-        raise ConfigError(source, None, "is a directory, not a file") from None
+        raise ConfigError(source, None, said(N_("is a directory, not a file"))) from None
     except PermissionError:
-        raise ConfigError(source, None, "cannot read file (permission denied)") from None
+        raise ConfigError(source, None, said(N_("cannot read file (permission denied)"))) from None
     except OSError as exc:
-        raise ConfigError(source, None, f"cannot read file ({exc.strerror or type(exc).__name__})") from None
+        raise ConfigError(source, None, said(N_("cannot read file ({reason})"),
+                                             reason=exc.strerror or type(exc).__name__)) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigError(source, None, f"file is not valid UTF-8 (invalid byte at offset {exc.start})") from None
+        raise ConfigError(source, None, said(N_("file is not valid UTF-8 (invalid byte at offset {offset})"),
+                                             offset=exc.start)) from None
     return loads_config(text, source)
 
 
@@ -73,23 +83,24 @@ def loads_config(text: str, source: str = "<string>") -> KudosConfig:
     try:
         data = tomllib.loads(text.removeprefix("\ufeff"))
     except tomllib.TOMLDecodeError as exc:
-        message = str(exc)
+        message = str(exc)  # Python's own words for the TOML mistake, given as they are
         position = _TOML_POSITION.search(message)
         if position:
-            where = f"line {position.group(1)}, column {position.group(2)}"
-            message = message[: position.start()]
+            problem = said(N_("line {line}, column {column}: malformed TOML: {error}"), line=position.group(1),
+                           column=position.group(2), error=message[: position.start()])
         else:  # "(at end of document)": point at the last position of the text
             lines = text.split("\n")
-            where = f"line {len(lines)}, column {len(lines[-1]) + 1}"
-            message = _TOML_END.sub("", message) + " at end of file"
-        raise ConfigError(source, None, f"{where}: malformed TOML: {message}") from None
+            problem = said(N_("line {line}, column {column}: malformed TOML: {error} at end of file"),
+                           line=len(lines), column=len(lines[-1]) + 1, error=_TOML_END.sub("", message))
+        raise ConfigError(source, None, problem) from None
     return parse_config(data, source)
 
 
 def parse_config(data: Mapping[str, Any], source: str = "<string>") -> KudosConfig:
     """Validate already-parsed configuration data (e.g. a TOML dict with overrides merged in)."""
     if not isinstance(data, Mapping):
-        raise ConfigError(source, None, f"expected a table at the top level (got {toml_type_name(data)})")
+        raise ConfigError(source, None, said(N_("expected a table at the top level (got {type})"),
+                                             type=toml_type_name(data)))
     try:
         return KudosConfig.model_validate(dict(data))
     except ValidationError as exc:
@@ -108,7 +119,9 @@ def _to_config_error(exc: ValidationError, data: Mapping[str, Any], source: str)
     is_dict_key = bool(loc) and loc[-1] == "[key]"
     if is_dict_key:
         loc = loc[:-1]
-    problem = _problem(error, loc, is_dict_key) + _inherited_note(loc, data)
+    problem = _problem(error, loc, is_dict_key)
+    if _inherited(loc, data):
+        problem = said(N_("{problem} (value inherited from guilds.default)"), problem=problem)
     return ConfigError(source, key_path(loc) or None, problem)
 
 
@@ -134,80 +147,102 @@ def _show(value: Any) -> str:
     return toml_type_name(value)
 
 
-def _problem(error: Any, loc: tuple[str | int, ...], is_dict_key: bool) -> str:
+def _problem(error: Any, loc: tuple[str | int, ...], is_dict_key: bool) -> Said:
+    """Kudos' wording of one validation error, a :class:`Said` (English text, and its message for a reader of
+    another language)."""
     kind: str = error["type"]
     ctx = error.get("ctx") or {}
     value = error.get("input")
     if kind == ERROR_TYPE:
-        return str(ctx.get("problem", error["msg"]))
+        if isinstance(ctx.get("message"), dict):
+            return Said(ctx["message"])
+        return _pydantic_text(error, kind, str(ctx.get("problem", error["msg"])))
     if kind == "missing":
-        return "missing required key"
+        return said(N_("missing required key"))
     if kind == "extra_forbidden":
         allowed = _field_names_at(loc[:-1])
         if len(loc) >= 2 and (loc[-2], loc[-1]) in MOVED_KEYS:
-            return f"unknown key: {MOVED_KEYS[(str(loc[-2]), str(loc[-1]))]}"
+            return said(N_("unknown key: {why}"), why=said(MOVED_KEYS[(str(loc[-2]), str(loc[-1]))]))
         renamed = _renamed_section(loc, allowed)
         if renamed:
             return renamed
         if loc and loc[-1] in RETIRED_KINDS and set(CONTRIBUTION_KINDS) <= set(allowed):
-            return f"unknown key: {RETIRED_KINDS[str(loc[-1])]}"
-        return "unknown key" + _suggest(str(loc[-1]) if loc else "", allowed)
+            return said(N_("unknown key: {why}"), why=said(RETIRED_KINDS[str(loc[-1])]))
+        return said(N_("unknown key{hint}"), hint=_suggest(str(loc[-1]) if loc else "", allowed))
     if kind in _EXPECTED:
-        return f"{_EXPECTED[kind]} (got {toml_type_name(value)})"
+        return said(_EXPECTED[kind], type=toml_type_name(value))
     if kind in _COMPARISONS:
         symbol, name = _COMPARISONS[kind]
         bound = ctx.get(name)
         if isinstance(bound, float) and bound.is_integer():
             bound = int(bound)
-        return f"must be {symbol} {bound} (got {_show(value)})"
+        return said(N_("must be {symbol} {bound} (got {value})"), symbol=symbol, bound=bound, value=_show(value))
     if kind == "literal_error":
         choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
         if isinstance(value, str) and value in RETIRED_KINDS and set(choices) == set(CONTRIBUTION_KINDS):
-            return f"{'unknown key' if is_dict_key else 'unknown contribution kind'}: {RETIRED_KINDS[value]}"
+            if is_dict_key:
+                return said(N_("unknown key: {why}"), why=said(RETIRED_KINDS[value]))
+            return said(N_("unknown contribution kind: {why}"), why=said(RETIRED_KINDS[value]))
         if is_dict_key:
-            return "unknown key" + _suggest(str(value), choices)
+            return said(N_("unknown key{hint}"), hint=_suggest(str(value), choices))
         if not isinstance(value, str):
-            return f"must be one of: {', '.join(choices)} (got {toml_type_name(value)})"
+            return said(N_("must be one of: {choices} (got {type})"), choices=", ".join(choices),
+                        type=toml_type_name(value))
         hint = get_close_matches(value, choices, n=1, cutoff=0.6)
-        got = f"got {_show(value)}" + (f"; did you mean '{hint[0]}'?" if hint else "")
-        return f"must be one of: {', '.join(choices)} ({got})"
+        if hint:
+            return said(N_("must be one of: {choices} (got {value}; did you mean '{hint}'?)"),
+                        choices=", ".join(choices), value=_show(value), hint=hint[0])
+        return said(N_("must be one of: {choices} (got {value})"), choices=", ".join(choices), value=_show(value))
     if kind == "string_too_short":
-        return "must not be empty"
+        return said(N_("must not be empty"))
+    if kind == "string_too_long":
+        return said(N_("must be at most {max} characters long"), max=ctx.get("max_length"))
     if kind == "too_short":
-        return f"must have at least {ctx.get('min_length')} item(s)"
+        return said(N_("must have at least {count} item(s)"), count=ctx.get("min_length"))
     if kind == "too_long":
-        return f"must have at most {ctx.get('max_length')} item(s)"
+        return said(N_("must have at most {count} item(s)"), count=ctx.get("max_length"))
     if kind == "string_pattern_mismatch":
-        return f"must match the pattern {ctx.get('pattern')} (got {_show(value)})"
+        return said(N_("must match the pattern {pattern} (got {value})"), pattern=ctx.get("pattern"),
+                    value=_show(value))
     if kind == "value_error" and "error" in ctx:
-        return str(ctx["error"])
+        raised = ctx["error"]
+        if isinstance(raised, Exception) and raised.args and isinstance(raised.args[0], Said):
+            return raised.args[0]
+        return _pydantic_text(error, kind, str(raised))
     message = str(error.get("msg") or "invalid value")
-    return message[:1].lower() + message[1:]
+    return _pydantic_text(error, kind, message[:1].lower() + message[1:])
 
 
-def _renamed_section(loc: tuple[str | int, ...], allowed: list[str]) -> str | None:
+def _pydantic_text(error: Any, kind: str, english: str) -> Said:
+    """A text Kudos did not word (pydantic's, or a plain ``ValueError``'s): the English as it is, and in another
+    language only "invalid value" with the error's type (never pydantic's English in a German reply)."""
+    return Said.worded(english, message(N_("invalid value ({error_type})"), error_type=kind))
+
+
+def _renamed_section(loc: tuple[str | int, ...], allowed: list[str]) -> Said | None:
     """The refusal of a section under its old name (:data:`RENAMED_SECTIONS`), where sections can appear: in a
     guild's table, or at the top level (where no section of a guild belongs)."""
     old = str(loc[-1]) if loc else ""
     new = RENAMED_SECTIONS.get(old)
     if new is None:
         return None
-    moved = f"config key '{old}' was renamed to '{new}'"
     if new in allowed:  # a guild's table: [guilds.<id>.broadcast]
         where = ".".join(str(part) for part in loc[:-1])
-        return f"{moved}: write [{where}.{new}]"
+        return said(N_("config key '{old}' was renamed to '{new}': write [{where}.{new}]"), old=old, new=new,
+                    where=where)
     if len(loc) == 1:  # [broadcast] at the top level
-        return f"{moved}, a section of each guild: write [guilds.default.{new}]"
+        return said(N_("config key '{old}' was renamed to '{new}', a section of each guild: write "
+                       "[guilds.default.{new}]"), old=old, new=new)
     return None
 
 
-def _suggest(word: str, allowed: list[str]) -> str:
+def _suggest(word: str, allowed: list[str]) -> Said | str:
     if not allowed:
         return ""
     match = get_close_matches(word, allowed, n=1, cutoff=0.6)
     if match:
-        return f" (did you mean '{match[0]}'?)"
-    return f" (allowed keys: {', '.join(allowed)})"
+        return said(N_(" (did you mean '{name}'?)"), name=match[0])
+    return said(N_(" (allowed keys: {names})"), names=", ".join(allowed))
 
 
 def _unwrap(annotation: Any) -> Any:
@@ -251,19 +286,19 @@ def _field_names_at(loc: tuple[str | int, ...]) -> list[str]:
     return []
 
 
-def _inherited_note(loc: tuple[str | int, ...], data: Mapping[str, Any]) -> str:
-    """Point out when a guild's bad value does not appear in its own table but came from [guilds.default]."""
+def _inherited(loc: tuple[str | int, ...], data: Mapping[str, Any]) -> bool:
+    """Whether a guild's bad value does not appear in its own table but came from [guilds.default]."""
     if len(loc) < 3 or loc[0] != "guilds" or loc[1] == "default":
-        return ""
+        return False
     guilds = data.get("guilds")
     node: Any = guilds.get(loc[1]) if isinstance(guilds, Mapping) else None
     if not isinstance(node, Mapping):
-        return ""
+        return False
     for part in loc[2:]:
         if isinstance(node, Mapping):
             if part not in node:
-                return " (value inherited from guilds.default)"
+                return True
             node = node[part]
         else:
-            return ""  # arrays are replaced wholesale, so the value is the guild's own
-    return ""
+            return False  # arrays are replaced wholesale, so the value is the guild's own
+    return False

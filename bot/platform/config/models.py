@@ -68,6 +68,7 @@ from bot.platform.config.sections import (
     SolutionsConfig,
 )
 from bot.platform.config.webhooks import WebhookEndpointConfig, WebhooksConfig, private_endpoint_problems
+from bot.platform.deferred import said
 from bot.platform.i18n import N_
 
 from .errors import toml_type_name
@@ -148,12 +149,12 @@ class BotConfig(_Model):
     def _check_url(cls, value: str) -> str:
         scheme, sep, _rest = value.strip().partition("://")
         if not sep or not scheme:
-            raise config_error(f"must be a database URL such as '{DEFAULT_DATABASE_URL}'")
+            raise config_error(said(N_("must be a database URL such as '{example}'"), example=DEFAULT_DATABASE_URL))
         if scheme.lower() not in DATABASE_DRIVERS:
             # Only the scheme is echoed: the rest of the URL may hold a password.
-            raise config_error(
-                f"unsupported database driver '{scheme}'; use 'sqlite+aiosqlite://...' or 'postgresql+asyncpg://...'"
-            )
+            raise config_error(said(
+                N_("unsupported database driver '{scheme}'; use 'sqlite+aiosqlite://...' or 'postgresql+asyncpg://...'"),
+                scheme=scheme))
         return value.strip()
 
     @property
@@ -179,21 +180,18 @@ def check_crontab(expr: str, timezone: str = "UTC") -> CronTrigger:
     """Build the trigger for a 5-field crontab, raising a friendly error when it is invalid."""
     fields = expr.split()
     if len(fields) != 5:
-        raise config_error(
-            f"invalid cron expression '{expr}': expected 5 fields "
-            f"(minute hour day month day-of-week), got {len(fields)}"
-        )
+        raise config_error(said(N_("invalid cron expression '{expr}': expected 5 fields "
+                                   "(minute hour day month day-of-week), got {count}"), expr=expr, count=len(fields)))
     for name, value in zip(_CRON_FIELDS, fields, strict=True):
         try:
             CronTrigger(**{name: value}, timezone=timezone)
         except Exception as exc:  # apscheduler raises ValueError (and occasionally others)
-            raise config_error(
-                f"invalid cron expression '{expr}': bad {name.replace('_', '-')} field '{value}': {exc}"
-            ) from None
+            raise config_error(said(N_("invalid cron expression '{expr}': bad {field} field '{value}': {error}"),
+                                    expr=expr, field=name.replace("_", "-"), value=value, error=str(exc))) from None
     try:
         return CronTrigger.from_crontab(expr, timezone=timezone)
     except Exception as exc:
-        raise config_error(f"invalid cron expression '{expr}': {exc}") from None
+        raise config_error(said(N_("invalid cron expression '{expr}': {error}"), expr=expr, error=str(exc))) from None
 
 
 def _check_json_compatible(value: Any, path: tuple[str | int, ...]) -> None:
@@ -204,12 +202,10 @@ def _check_json_compatible(value: Any, path: tuple[str | int, ...]) -> None:
         for index, item in enumerate(value):
             _check_json_compatible(item, (*path, index))
     elif isinstance(value, float) and not math.isfinite(value):
-        raise config_error(f"payload values must be finite numbers (got {value})", *path)
+        raise config_error(said(N_("payload values must be finite numbers (got {value})"), value=value), *path)
     elif value is not None and not isinstance(value, str | int | float | bool):
-        raise config_error(
-            f"payload values must be strings, numbers, booleans, arrays or tables (got {toml_type_name(value)})",
-            *path,
-        )
+        raise config_error(said(N_("payload values must be strings, numbers, booleans, arrays or tables (got {type})"),
+                                type=toml_type_name(value)), *path)
 
 
 @lru_cache(maxsize=1)
@@ -253,8 +249,8 @@ class SchedulerConfig(_Model):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError, OSError):
-            hint = _did_you_mean(value, _time_zones()) or " (use an IANA name such as 'UTC' or 'Europe/Paris')"
-            raise config_error(f"unknown time zone '{value}'{hint}") from None
+            hint = _did_you_mean(value, _time_zones()) or said(N_(" (use an IANA name such as 'UTC' or 'Europe/Paris')"))
+            raise config_error(said(N_("unknown time zone '{value}'{hint}"), value=value, hint=hint)) from None
         return value
 
     @model_validator(mode="after")
@@ -263,7 +259,8 @@ class SchedulerConfig(_Model):
         for index, job in enumerate(self.cron):
             if job.name in seen:
                 raise config_error(
-                    f"duplicate cron job name '{job.name}' (already used by cron[{seen[job.name]}])",
+                    said(N_("duplicate cron job name '{name}' (already used by cron[{index}])"), name=job.name,
+                         index=seen[job.name]),
                     "cron", index, "name",
                 )
             seen[job.name] = index
@@ -319,7 +316,8 @@ class GuildConfig(_Model):
             return None
         code = value.strip().replace("-", "_")
         if code not in LANGUAGES:
-            raise config_error(f"unknown language '{value}' (one of {', '.join(LANGUAGES)})")
+            raise config_error(said(N_("unknown language '{value}' (one of {choices})"), value=value,
+                                    choices=", ".join(LANGUAGES)))
         return code
 
     @model_validator(mode="after")
@@ -327,13 +325,13 @@ class GuildConfig(_Model):
         seen: dict[str, int] = {}
         for index, season in enumerate(self.seasons):
             if season.id in seen:
-                raise config_error(f"duplicate season id '{season.id}' (already used by seasons[{seen[season.id]}])",
-                                   "seasons", index, "id")
+                raise config_error(said(N_("duplicate season id '{id}' (already used by seasons[{index}])"),
+                                        id=season.id, index=seen[season.id]), "seasons", index, "id")
             seen[season.id] = index
         ordered = sorted(enumerate(self.seasons), key=lambda pair: pair[1].starts)
         for (_, before), (index, after) in zip(ordered, ordered[1:], strict=False):
             if after.starts < before.ends:
-                raise config_error(f"overlaps season '{before.id}' (seasons must not overlap)",
+                raise config_error(said(N_("overlaps season '{id}' (seasons must not overlap)"), id=before.id),
                                    "seasons", index, "starts")
         return self
 
@@ -343,7 +341,8 @@ class GuildConfig(_Model):
         for index, pool in enumerate(self.perk_pools):
             if pool.name in pools:
                 raise config_error(
-                    f"duplicate perk pool name '{pool.name}' (already used by perk_pools[{pools[pool.name]}])",
+                    said(N_("duplicate perk pool name '{name}' (already used by perk_pools[{index}])"), name=pool.name,
+                         index=pools[pool.name]),
                     "perk_pools", index, "name",
                 )
             pools[pool.name] = index
@@ -351,20 +350,24 @@ class GuildConfig(_Model):
         for index, reward in enumerate(self.rewards):
             if reward.name in rewards:
                 raise config_error(
-                    f"duplicate reward name '{reward.name}' (already used by rewards[{rewards[reward.name]}])",
+                    said(N_("duplicate reward name '{name}' (already used by rewards[{index}])"), name=reward.name,
+                         index=rewards[reward.name]),
                     "rewards", index, "name",
                 )
             rewards[reward.name] = index
             privileged = [*self.staff_roles, *self.moderator_roles]
             if reward.role is not None and reward.role in privileged:
                 raise config_error(
-                    f"role {reward.role!r} is a staff or moderator role; a reward must not hand out staff powers",
+                    said(N_("role {role} is a staff or moderator role; a reward must not hand out staff powers"),
+                         role=repr(reward.role)),
                     "rewards", index, "role",
                 )
             if reward.perk_pool is not None and reward.perk_pool not in pools:
-                known = f"perk pools of this guild: {', '.join(pools)}" if pools else "this guild has no perk pools"
+                known = (said(N_("perk pools of this guild: {names}"), names=", ".join(pools)) if pools
+                         else said(N_("this guild has no perk pools")))
                 raise config_error(
-                    f"unknown perk pool '{reward.perk_pool}'{_did_you_mean(reward.perk_pool, list(pools))} ({known})",
+                    said(N_("unknown perk pool '{name}'{hint} ({known})"), name=reward.perk_pool,
+                         hint=_did_you_mean(reward.perk_pool, list(pools)), known=known),
                     "rewards", index, "perk_pool",
                 )
         return self
@@ -375,8 +378,8 @@ class GuildConfig(_Model):
         for name in PRIVILEGES:
             role = self.privileges.rule(name).role
             if role is not None and role in privileged:
-                raise config_error(f"role {role!r} is a staff or moderator role; a privilege must not hand out "
-                                   "staff powers", "privileges", name, "role")
+                raise config_error(said(N_("role {role} is a staff or moderator role; a privilege must not hand out "
+                                           "staff powers"), role=repr(role)), "privileges", name, "role")
         return self
 
     def perk_pool(self, name: str) -> PerkPool | None:
@@ -413,7 +416,8 @@ class WebConfig(_Model):
     def _check_public_url(cls, value: str) -> str:
         value = value.strip().rstrip("/")
         if value and not re.match(r"^https?://[^\s/?#]+(/[^\s?#]*)?$", value):
-            raise config_error("must be an http:// or https:// URL without a query, e.g. 'https://kudos.example.com'")
+            raise config_error(said(N_("must be an http:// or https:// URL without a query, e.g. "
+                                       "'https://kudos.example.com'")))
         return value
 
 
@@ -446,10 +450,10 @@ class LinkedRolesConfig(_Model):
     @classmethod
     def _check_records(cls, value: list[str]) -> list[str]:
         if len(value) > 5:
-            raise config_error("Discord allows at most 5 role-connection metadata records")
+            raise config_error(said(N_("Discord allows at most 5 role-connection metadata records")))
         duplicates = sorted({r for r in value if value.count(r) > 1})
         if duplicates:
-            raise config_error(f"listed twice: {', '.join(duplicates)}")
+            raise config_error(said(N_("listed twice: {names}"), names=", ".join(duplicates)))
         return value
 
 
@@ -501,7 +505,7 @@ class KudosConfig(_Model):
         for key in guilds:
             if key != "default" and not (_GUILD_KEY.match(str(key)) and int(key) <= MAX_SNOWFLAKE):
                 raise config_error(
-                    "not a guild id: guild tables must be [guilds.default] or [guilds.<numeric guild id>]",
+                    said(N_("not a guild id: guild tables must be [guilds.default] or [guilds.<numeric guild id>]")),
                     "guilds", key,
                 )
         default = guilds.get("default", {})
@@ -515,8 +519,8 @@ class KudosConfig(_Model):
     @model_validator(mode="after")
     def _check_linked_roles(self) -> KudosConfig:
         if self.linked_roles.enabled and not self.web.enabled:
-            raise config_error("linked roles need the web server: its verification URL and OAuth2 redirect are "
-                               "served there; set [web] enabled = true", "linked_roles", "enabled")
+            raise config_error(said(N_("linked roles need the web server: its verification URL and OAuth2 redirect "
+                                       "are served there; set [web] enabled = true")), "linked_roles", "enabled")
         return self
 
     @model_validator(mode="after")

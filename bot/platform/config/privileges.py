@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from bot.platform.config.base import ChannelRef, NonNegInt, RoleRef, _Model, config_error
+from bot.platform.deferred import said
 from bot.platform.i18n import N_
 
 # Every privilege Kudos knows, in the order /privileges lists them.
@@ -57,8 +58,8 @@ class PrivilegesConfig(_Model):
             if role is None:
                 continue
             if role in seen:
-                raise config_error(f"role {role!r} is already the role of {seen[role]}; give each privilege its own",
-                                   name, "role")
+                raise config_error(said(N_("role {role} is already the role of {name}; give each privilege its own"),
+                                        role=repr(role), name=seen[role]), name, "role")
             seen[role] = name
         return self
 

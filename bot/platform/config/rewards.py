@@ -19,6 +19,7 @@ from bot.platform.config.base import (
     _template_fields,
     config_error,
 )
+from bot.platform.deferred import said
 from bot.platform.i18n import N_
 
 
@@ -34,7 +35,7 @@ class PerkPool(_Model):
     @classmethod
     def _check_name(cls, value: str) -> str:
         if not _POOL_NAME.match(value):
-            raise config_error(f"must contain only lowercase letters, digits and '-' (got {value!r})")
+            raise config_error(said(N_("must contain only lowercase letters, digits and '-' (got {value})"), value=repr(value)))
         return value
 
 
@@ -65,19 +66,20 @@ class RewardTrigger(_Model):
             if present
         ]
         if not forms:
-            raise config_error(f"must set exactly one of: {_TRIGGER_FORMS} (got none)")
+            raise config_error(said(N_("must set exactly one of: {forms} (got none)"), forms=_TRIGGER_FORMS))
         if len(forms) > 1:
-            raise config_error(f"must set exactly one of: {_TRIGGER_FORMS} (got {' and '.join(forms)})")
+            raise config_error(said(N_("must set exactly one of: {forms} (got {got})"), forms=_TRIGGER_FORMS,
+                                    got=" and ".join(forms)))
         if self.kind is not None and self.count is None:
-            raise config_error("a kind trigger also needs count (e.g. { kind = \"answer\", count = 5 })")
+            raise config_error(said(N_("a kind trigger also needs count (e.g. {{ kind = \"answer\", count = 5 }})")))
         if self.count is not None and self.kind is None:
-            raise config_error("a count trigger also needs kind (e.g. { kind = \"answer\", count = 5 })")
+            raise config_error(said(N_("a count trigger also needs kind (e.g. {{ kind = \"answer\", count = 5 }})")))
         if self.points is None:
             for extra in ("window_days", "season"):
                 if getattr(self, extra) is not None:
-                    raise config_error("only applies to points triggers", extra)
+                    raise config_error(said(N_("only applies to points triggers")), extra)
         elif self.window_days is not None and self.season:
-            raise config_error("set either window_days or season = true, not both", "season")
+            raise config_error(said(N_("set either window_days or season = true, not both")), "season")
         return self
 
     @property
@@ -129,19 +131,19 @@ class RewardConfig(_Model):
     @model_validator(mode="after")
     def _check_reward(self) -> RewardConfig:
         if self.role is None and self.perk_pool is None and self.dm is None and self.bonus_points == 0:
-            raise config_error("grants nothing: set at least one of role, perk_pool, dm, or bonus_points > 0")
+            raise config_error(said(N_("grants nothing: set at least one of role, perk_pool, dm, or bonus_points > 0")))
         if self.role_duration_days and self.role is None:
-            raise config_error("needs role to be set", "role_duration_days")
+            raise config_error(said(N_("needs role to be set")), "role_duration_days")
         if self.cooldown_days and not self.repeatable:
-            raise config_error("only applies to repeatable rewards (set repeatable = true)", "cooldown_days")
+            raise config_error(said(N_("only applies to repeatable rewards (set repeatable = true)")), "cooldown_days")
         if self.dm is not None and self.perk_pool is None and "code" in _template_fields(self.dm):
-            raise config_error("uses {code} but the reward has no perk_pool to draw a code from", "dm")
+            raise config_error(said(N_("uses {{code}} but the reward has no perk_pool to draw a code from")), "dm")
         if self.demote and (self.role is None or self.trigger.type not in ("points", "kind")):
-            raise config_error("needs a role and a points or kind+count trigger", "demote")
+            raise config_error(said(N_("needs a role and a points or kind+count trigger")), "demote")
         if (self.role_group is not None or self.replace_in_group) and self.role is None:
-            raise config_error("needs role to be set", "role_group" if self.role_group is not None else "replace_in_group")
+            raise config_error(said(N_("needs role to be set")), "role_group" if self.role_group is not None else "replace_in_group")
         if self.replace_in_group and self.role_group is None:
-            raise config_error("needs role_group to be set", "replace_in_group")
+            raise config_error(said(N_("needs role_group to be set")), "replace_in_group")
         return self
 
 

@@ -20,6 +20,7 @@ from bot.platform.config.base import (
     _template_fields,
     config_error,
 )
+from bot.platform.deferred import said
 from bot.platform.i18n import N_
 
 # --------------------------------------------------------------------------- [guilds.*]
@@ -109,7 +110,7 @@ class LedgerConfig(_Model):
 def _season_time(value: Any) -> Any:
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            raise config_error("give a UTC offset (e.g. 2026-01-01T00:00:00Z) or a plain date")
+            raise config_error(said(N_("give a UTC offset (e.g. 2026-01-01T00:00:00Z) or a plain date")))
         return value.astimezone(UTC)
     if isinstance(value, date):
         return datetime(value.year, value.month, value.day, tzinfo=UTC)
@@ -129,10 +130,10 @@ class SeasonConfig(_Model):
     @model_validator(mode="after")
     def _ordered(self) -> SeasonConfig:
         if re.fullmatch(r"[WM]\d{4}-\d{2}", self.id):
-            raise config_error("W2026-47 / M2026-11 style ids are kept for calendar weeks and months; "
-                               "choose another id", "id")
+            raise config_error(said(N_("W2026-47 / M2026-11 style ids are kept for calendar weeks and months; "
+                                       "choose another id")), "id")
         if self.ends <= self.starts:
-            raise config_error("must be after starts", "ends")
+            raise config_error(said(N_("must be after starts")), "ends")
         return self
 
 
@@ -148,7 +149,8 @@ class AnnouncementsConfig(_Model):
     def _day_within_week(self) -> AnnouncementsConfig:
         if self.per_channel_per_day > self.per_channel_per_week:
             raise config_error(
-                f"must not exceed per_channel_per_week ({self.per_channel_per_day} > {self.per_channel_per_week})",
+                said(N_("must not exceed per_channel_per_week ({day} > {week})"), day=self.per_channel_per_day,
+                     week=self.per_channel_per_week),
                 "per_channel_per_day",
             )
         return self
@@ -231,14 +233,14 @@ class PublicConfig(_Model):
     def _check_slug(cls, value: str) -> str:
         value = value.strip()
         if value and not re.fullmatch(r"[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])", value):
-            raise config_error("must be 2-40 lower-case letters, digits or dashes, starting and ending with a "
-                               "letter or digit (e.g. 'acme')")
+            raise config_error(said(N_("must be 2-40 lower-case letters, digits or dashes, starting and ending with "
+                                       "a letter or digit (e.g. 'acme')")))
         return value
 
     @model_validator(mode="after")
     def _slug_when_enabled(self) -> PublicConfig:
         if self.enabled and not self.slug:
-            raise config_error("is required when public pages are enabled (e.g. slug = \"acme\")", "slug")
+            raise config_error(said(N_("is required when public pages are enabled (e.g. slug = \"acme\")")), "slug")
         return self
 
 # PostgreSQL's built-in text search configurations (``\\dF``): the stemmers the search index can use.
@@ -262,7 +264,8 @@ class SearchConfig(_Model):
     @classmethod
     def _known_language(cls, value: str) -> str:
         if value not in SEARCH_LANGUAGES:
-            raise ValueError(f"unknown text search language {value!r}: use one of {', '.join(SEARCH_LANGUAGES)}")
+            raise config_error(said(N_("unknown text search language {value}: use one of {choices}"),
+                                    value=repr(value), choices=", ".join(SEARCH_LANGUAGES)))
         return value
 
 

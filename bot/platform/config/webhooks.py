@@ -14,7 +14,9 @@ from typing import Any
 from pydantic import Field, field_validator, model_validator
 
 from bot.platform.config.base import NonEmptyStr, _did_you_mean, _Model, config_error
+from bot.platform.deferred import said
 from bot.platform.events import OUTBOUND_TYPES
+from bot.platform.i18n import N_
 from bot.platform.webhook_targets import url_problem
 
 ENDPOINT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
@@ -34,14 +36,16 @@ class WebhookEndpointConfig(_Model):
     @classmethod
     def _check_name(cls, value: str) -> str:
         if not ENDPOINT_NAME.match(value):
-            raise config_error("must be 1-40 lowercase letters, digits, '-' or '_', starting with a letter or digit")
+            raise config_error(said(N_("must be 1-40 lowercase letters, digits, '-' or '_', starting with a letter or "
+                                       "digit")))
         return value
 
     @field_validator("secret_env")
     @classmethod
     def _check_env(cls, value: str) -> str:
         if not ENV_NAME.match(value):
-            raise config_error("must be the NAME of an environment variable (A-Z, 0-9, _), not the secret itself")
+            raise config_error(said(N_("must be the NAME of an environment variable (A-Z, 0-9, _), not the secret "
+                                       "itself")))
         return value
 
     @field_validator("url")
@@ -56,11 +60,12 @@ class WebhookEndpointConfig(_Model):
     @classmethod
     def _check_events(cls, value: list[str]) -> list[str]:
         if not value:
-            raise config_error("name at least one event type, or [\"*\"] for all")
+            raise config_error(said(N_("name at least one event type, or [\"*\"] for all")))
         for index, name in enumerate(value):
             if name != "*" and name not in OUTBOUND_TYPES:
-                raise config_error(f"unknown event type '{name}'{_did_you_mean(name, OUTBOUND_TYPES)} "
-                                   f"(known: {', '.join(OUTBOUND_TYPES)})", index)
+                raise config_error(said(N_("unknown event type '{name}'{hint} (known: {known})"), name=name,
+                                        hint=_did_you_mean(name, OUTBOUND_TYPES), known=", ".join(OUTBOUND_TYPES)),
+                                   index)
         return list(dict.fromkeys(value))
 
 
@@ -74,8 +79,8 @@ class WebhooksConfig(_Model):
         seen: dict[str, int] = {}
         for index, endpoint in enumerate(self.endpoints):
             if endpoint.name in seen:
-                raise config_error(f"duplicate endpoint name '{endpoint.name}' (already used by "
-                                   f"endpoints[{seen[endpoint.name]}])", "endpoints", index, "name")
+                raise config_error(said(N_("duplicate endpoint name '{name}' (already used by endpoints[{index}])"),
+                                        name=endpoint.name, index=seen[endpoint.name]), "endpoints", index, "name")
             seen[endpoint.name] = index
         return self
 

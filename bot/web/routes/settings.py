@@ -12,6 +12,7 @@ from typing import Any
 import discord
 from aiohttp import web
 
+from bot.platform import deferred
 from bot.platform.errors import Conflict, InvalidInput
 from bot.platform.i18n import N_
 from bot.settings import RESET, Setting
@@ -173,8 +174,8 @@ async def save(request: web.Request, ctx: Staff) -> web.StreamResponse:
         key = _KEY_IN_ERROR.match(exc.message)
         target = next((f for f in group.fields if key and f.key == key.group(1)), None)
         if target is not None:  # the field's own problem (a value's problem as the config models word it)
-            target.error = (str(exc.values["problem"]) if exc.template == _FIELD_PROBLEM and "problem" in exc.values
-                            else exc.translated(tr))
+            target.error = (str(deferred.render(tr, exc.values["problem"]))
+                            if exc.template == _FIELD_PROBLEM and "problem" in exc.values else exc.translated(tr))
         else:
             group.error = exc.translated(tr)
         status = 409 if isinstance(exc, Conflict) else 400
