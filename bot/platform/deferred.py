@@ -7,6 +7,8 @@
 - :func:`said` is a message that is also its English text (a :class:`Said` ``str``): an action named in a
   log line, an exception and a staff-log report ("I couldn't {what}") at once; the report says it in the
   server's language, the rest reads the English.
+- :meth:`Said.worded` is English text Kudos did not word (pydantic's) with the message another language says
+  instead; a config problem (:class:`~bot.platform.config.ConfigError` ``.problem``) is always a :class:`Said`.
 - :func:`render` says one in a :class:`~bot.platform.i18n.Translator`'s language (English:
   ``render(translator(), m)``, e.g. the payload's plain ``text`` and the log).
 """
