@@ -12,7 +12,16 @@ import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Column, MetaData, PrimaryKeyConstraint, String, Table, create_mock_engine, inspect, text
+from sqlalchemy import (
+    Column,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    create_mock_engine,
+    inspect,
+    text,
+)
 from sqlalchemy.exc import DBAPIError
 
 from bot.platform.db.engine import Database, DatabaseError
@@ -109,7 +118,7 @@ async def _create_fresh(db: Database, metadata: MetaData) -> bool:
             return False
         raw = sync_conn.connection.dbapi_connection
         if isinstance(raw, OneHopConnection):  # SQLite: the whole schema in one hop and one transaction
-            stamp = [(f"INSERT INTO {VERSION_TABLE.name} (version_num) VALUES (?)", (head,)) for head in HEAD_REVISIONS]
+            stamp = [("INSERT INTO alembic_version (version_num) VALUES (?)", (head,)) for head in HEAD_REVISIONS]
             raw.run_script([(sql, ()) for sql in _ddl(metadata, sync_conn.dialect)] + stamp)
             return True
         metadata.create_all(sync_conn, checkfirst=False)
