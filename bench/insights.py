@@ -111,7 +111,7 @@ def _generate(path: Path, seed: int = 5) -> float:
 async def _stats(service: InsightsService, period: str, renderer: ChartRenderer) -> float:
     t0 = time.perf_counter()
     numbers = await service.overview(GUILD, period)
-    rendered = await renderer.draw("render_overview", numbers)
+    rendered = await renderer.draw_overview(numbers)
     assert len(rendered) == 5 and all(c.png.startswith(charts.PNG_SIGNATURE) for c in rendered)
     return time.perf_counter() - t0
 

@@ -78,7 +78,7 @@ class Insights(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         numbers = await self.service.overview(interaction.guild_id, self._period(interaction.guild_id, period))
         lang = i18n.for_reader(interaction).lang  # the charts speak the staff member's language
-        rendered = await self.bot.app.charts.draw("render_overview", numbers, "png", lang)  # in the chart process
+        rendered = await self.bot.app.charts.draw_overview(numbers, "png", lang)  # in the chart processes
         tr = i18n.for_reader(interaction)
         text = "\n".join(f"**{tr(CHART_NAMES[c.name]) if c.name in CHART_NAMES else c.name.title()}**: {c.summary}"
                          for c in rendered)

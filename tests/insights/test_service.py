@@ -3,6 +3,7 @@ expected size; exports mask codes and fit attachments."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import gzip
 import io
@@ -265,3 +266,28 @@ async def test_the_member_timeline_chart_speaks_the_readers_language(seeded) -> 
     assert "points over time" not in german.summary and "ledger entries" not in german.summary
     english = ch.timeline_chart(timeline, "alice", "svg")
     assert english.title == "alice: points over time" and "Stages reached:" in english.summary
+
+
+async def test_the_overview_is_drawn_concurrently_in_chart_processes(seeded: tuple[InsightsService, FakeClock]) -> None:
+    """``ChartRenderer.draw_overview`` gives what ``render_overview`` gives, in the same order, each chart drawn in
+    one of two chart processes at a lower priority than the bot (docs/scaling.md, "/stats")."""
+    import os
+
+    from bot.insights.renderer import CHILD_NICENESS, ChartRenderer
+
+    svc, _ = seeded
+    numbers = await svc.overview(G, "30d")
+    renderer = ChartRenderer(workers=2)
+    try:
+        drawn = await renderer.draw_overview(numbers, "svg", "de")
+        want = ch.render_overview(numbers, "svg", "de")
+        assert [(c.name, c.title, c.summary) for c in drawn] == [(c.name, c.title, c.summary) for c in want]
+        assert all(b"<svg" in c.data[:1000] for c in drawn)
+        pool = await renderer._started()
+        assert len(pool._processes) == 2  # five charts submitted at once: a second process was started for them
+        loop = asyncio.get_running_loop()
+        assert os.getpid() != await loop.run_in_executor(pool, os.getpid)
+        niceness = await loop.run_in_executor(pool, os.nice, 0)
+        assert niceness == os.nice(0) + CHILD_NICENESS
+    finally:
+        await renderer.close()

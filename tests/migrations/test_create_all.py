@@ -11,9 +11,10 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import text
+import pytest
+from sqlalchemy import Column, Index, Integer, MetaData, Table, inspect, text
 
-from bot.platform.db import Database, migrate
+from bot.platform.db import Database, DatabaseError, migrate
 from bot.schema import metadata
 from tests.conftest import POSTGRES_URL, create_postgres_database, drop_postgres_database
 from tests.migrations.schema_snapshot import schema_of
@@ -79,5 +80,25 @@ async def test_an_existing_database_is_migrated_not_created(db_url: str) -> None
         assert await migrate.current_revisions(db) == migrate.head_revisions()
         async with db.connect() as conn:
             assert (await conn.execute(text("SELECT name FROM guilds WHERE id = 5"))).scalar() == "Old"
+    finally:
+        await db.close()
+
+
+async def test_a_creation_that_fails_keeps_nothing(db_url: str) -> None:
+    """The fresh database is created in one transaction: when one statement fails (here the last table's index
+    repeats a name), no table and no stamp is left behind, so the next start creates it again from nothing
+    (on SQLite too, where the driver opens no transaction for DDL by itself)."""
+    broken = MetaData()
+    Table("first", broken, Column("id", Integer, primary_key=True), Column("n", Integer), Index("ix_same", "n"))
+    Table("second", broken, Column("id", Integer, primary_key=True), Column("n", Integer), Index("ix_same", "n"))
+    db = Database(db_url)
+    try:
+        with pytest.raises(DatabaseError, match="upgrading the database schema failed"):
+            await migrate.upgrade(db, metadata=broken)
+        async with db.connect() as conn:
+            assert await conn.run_sync(lambda sync: inspect(sync).get_table_names()) == []
+        assert await migrate.current_revisions(db) == ()
+        await migrate.upgrade(db, metadata=metadata)
+        assert await migrate.current_revisions(db) == migrate.head_revisions()
     finally:
         await db.close()

@@ -8,13 +8,24 @@ a start on a database already at the head reads the ``alembic_version`` table it
 from __future__ import annotations
 
 import logging
+import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import MetaData, inspect, text
+from sqlalchemy import (
+    Column,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    create_mock_engine,
+    inspect,
+    text,
+)
 from sqlalchemy.exc import DBAPIError
 
 from bot.platform.db.engine import Database, DatabaseError
+from bot.platform.db.sqlite_driver import OneHopConnection
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -28,6 +39,16 @@ HEAD_REVISIONS: tuple[str, ...] = ("0030_polls",)
 
 MIGRATION_LOCK_KEY = 0x6B75646F73  # "kudos": a transaction-level advisory lock around upgrades on PostgreSQL
 MIGRATIONS_DIR = Path(__file__).resolve().parents[3] / "migrations"
+
+
+# Alembic's own version table, as its MigrationContext defines it (alembic/runtime/migration.py): what a fresh
+# database gets stamped with here, without Alembic loading every revision file to find the head it already knows
+# (tests/migrations/test_create_all.py compares it, and its row, with a replayed database's).
+VERSION_TABLE = Table(
+    "alembic_version", MetaData(),
+    Column("version_num", String(32), nullable=False),
+    PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
+)
 
 
 def alembic_config() -> Config:
@@ -72,32 +93,62 @@ async def upgrade(db: Database, revision: str = "head", *, metadata: MetaData | 
     """Upgrade to ``revision``. With ``metadata`` (every table of the application, :data:`bot.schema.metadata`)
     an empty database going to the head is created from it and stamped at the head (Alembic's "create_all +
     stamp" recipe) instead of replaying every revision; ``tests/migrations/test_create_all.py`` checks that both
-    give the same schema. A database that has a revision or any table is migrated as before."""
+    give the same schema. A database that has a revision or any table is migrated as before.
+
+    The stamp is the row Alembic's ``stamp`` writes, in Alembic's own table (:data:`VERSION_TABLE`), written
+    here: the head is :data:`HEAD_REVISIONS` (checked against Alembic's history by tests/migrations/
+    test_frozen.py), so neither Alembic nor its 30 revision files are loaded for a fresh database."""
     if revision == "head" and await current_revisions(db) == HEAD_REVISIONS:
         log.info("database schema at %s (nothing to migrate)", revision)
         return
+    if metadata is not None and revision == "head" and await _create_fresh(db, metadata):
+        log.info("created a fresh database from the metadata, stamped at %s", "+".join(HEAD_REVISIONS))
+        return
     from alembic import command
 
-    if metadata is not None and revision == "head":
-        await _run(db, _create_or_upgrade(metadata), revision)
-    else:
-        await _run(db, command.upgrade, revision)
+    await _run(db, command.upgrade, revision)
     log.info("database schema at %s", revision)
 
 
-def _create_or_upgrade(metadata: MetaData) -> Any:
-    from alembic import command
+async def _create_fresh(db: Database, metadata: MetaData) -> bool:
+    """Create every table of ``metadata`` and stamp the head, in one transaction, if the database has no table at
+    all; False (nothing done) when it has one: migrated before, or not ours, it is migrated, never created over."""
+    def _create(sync_conn: Any) -> bool:
+        if inspect(sync_conn).get_table_names():
+            return False
+        raw = sync_conn.connection.dbapi_connection
+        if isinstance(raw, OneHopConnection):  # SQLite: the whole schema in one hop and one transaction
+            stamp = [("INSERT INTO alembic_version (version_num) VALUES (?)", (head,)) for head in HEAD_REVISIONS]
+            raw.run_script([(sql, ()) for sql in _ddl(metadata, sync_conn.dialect)] + stamp)
+            return True
+        metadata.create_all(sync_conn, checkfirst=False)
+        VERSION_TABLE.create(sync_conn)
+        sync_conn.execute(VERSION_TABLE.insert(), [{"version_num": head} for head in HEAD_REVISIONS])
+        return True
 
-    def _apply(cfg: Config, revision: str) -> None:
-        sync_conn = cfg.attributes["connection"]
-        if inspect(sync_conn).get_table_names():  # migrated before (or not ours): migrate, never create over it
-            command.upgrade(cfg, revision)
-            return
-        metadata.create_all(sync_conn)
-        command.stamp(cfg, revision)
-        log.info("created a fresh database from the metadata, stamped at %s", revision)
+    try:
+        async with db.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # Several bot processes may start at once: one creates, the others wait and then find the tables.
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            return await conn.run_sync(_create)
+    except (DBAPIError, sqlite3.Error) as exc:  # the script's own error is the driver's, not wrapped by SQLAlchemy
+        log.debug("creating the database failed", exc_info=True)
+        raise _upgrade_failed(exc) from exc
 
-    return _apply
+
+def _ddl(metadata: MetaData, dialect: Any) -> list[str]:
+    """The statements ``metadata.create_all`` runs on an empty database (tables in dependency order, then their
+    indexes), and :data:`VERSION_TABLE`'s, compiled for ``dialect``: SQLAlchemy's mock-engine recipe."""
+    statements: list[str] = []
+
+    def record(ddl: Any, *_args: Any, **_kw: Any) -> None:
+        statements.append(str(ddl.compile(dialect=dialect)).strip())
+
+    mock = create_mock_engine(f"{dialect.name}://", record)
+    metadata.create_all(mock, checkfirst=False)
+    VERSION_TABLE.create(mock, checkfirst=False)
+    return statements
 
 
 async def downgrade(db: Database, revision: str) -> None:
@@ -139,10 +190,14 @@ async def _run(db: Database, fn: Any, revision: str) -> None:
         raise DatabaseError(migration_failed(exc)) from exc
     except DBAPIError as exc:
         log.debug("migration to %s failed", revision, exc_info=True)
-        reason = str(exc.orig or exc).strip().splitlines()[0]
-        raise DatabaseError(f"migrations: upgrading the database schema failed ({reason}); nothing of that step "
-                            "was kept where the database allows it. Restore the last backup (kudos restore) or fix "
-                            "the cause, then run kudos migrate (log_level = \"DEBUG\" shows the details)") from exc
+        raise _upgrade_failed(exc) from exc
+
+
+def _upgrade_failed(exc: DBAPIError | sqlite3.Error) -> DatabaseError:
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    return DatabaseError(f"migrations: upgrading the database schema failed ({reason}); nothing of that step was "
+                         "kept where the database allows it. Restore the last backup (kudos restore) or fix the "
+                         "cause, then run kudos migrate (log_level = \"DEBUG\" shows the details)")
 
 
 def migration_failed(exc: CommandError) -> str:

@@ -84,8 +84,31 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
             self._adapt_connection._handle_exception(error)
 
 
+def _script(conn: sqlite3.Connection, statements: list[tuple[str, Any]]) -> None:
+    """In aiosqlite's thread: every statement in one transaction of its own; none of it is kept if one fails."""
+    if conn.in_transaction:
+        raise sqlite3.ProgrammingError("a script runs in a transaction of its own; one is open")
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for operation, parameters in statements:
+            conn.execute(operation, parameters)
+    except BaseException:
+        conn.rollback()
+        raise
+    conn.commit()
+
+
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
+
+    def run_script(self, statements: list[tuple[str, Any]]) -> None:
+        """Run ``(sql, parameters)`` pairs in one hop and one transaction (creating a fresh database: a hundred
+        ``CREATE`` statements would otherwise be a hundred hops, each committed on its own, since the stdlib
+        driver opens no transaction for DDL)."""
+        try:
+            self.await_(self._connection._execute(_script, self._connection._conn, statements))
+        except Exception as error:  # noqa: BLE001 - translated as SQLAlchemy's adapter does
+            self._handle_exception(error)
 
     def cursor(self, server_side: bool = False) -> AsyncAdapt_aiosqlite_cursor:
         if server_side:

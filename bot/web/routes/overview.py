@@ -23,7 +23,7 @@ async def overview(request: web.Request, ctx: Staff) -> web.StreamResponse:
     numbers = await insights.overview(gid, period)
     week = numbers if period == "7d" else await insights.overview(gid, "7d")
     lang = request_translator(request).lang  # the charts' labels in the page's language
-    rendered = await bot.app.charts.draw("render_overview", numbers, "svg", lang)  # in the chart process
+    rendered = await bot.app.charts.draw_overview(numbers, "svg", lang)  # in the chart processes
     images = [(c.title, c.summary, "data:image/svg+xml;base64," + base64.b64encode(c.data).decode("ascii"))
               for c in rendered]
     grants = await bot.app.rewards.grant_counts(gid, days=7)
