@@ -250,7 +250,7 @@ async def _check_guild(client: discord.Client, guild: discord.Guild, config: Kud
         if channel is None:
             continue
         granted = _granted(channel.permissions_for(me))
-        missing = [diagnostics.pretty(p) for p in diagnostics.REQUIRED.get(key, ()) if p not in granted]
+        missing = [tr(diagnostics.pretty(p)) for p in diagnostics.REQUIRED.get(key, ()) if p not in granted]
         if missing:
             report.problem(tr("{where}: #{channel}: I'm missing {permissions} (needed for {feature}); grant them to "
                               "my role in the channel's permissions", where=where, channel=channel.name,

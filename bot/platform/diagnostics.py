@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bot.platform.deferred import said
+from bot.platform.deferred import joined, said
 from bot.platform.i18n import N_
 
 # Permission names follow discord.Permissions attribute names.
@@ -21,8 +21,21 @@ GUILD_WIDE = ("manage_roles",)
 PERMISSION_NAMES = frozenset(p for needed in REQUIRED.values() for p in needed) | frozenset(GUILD_WIDE)
 
 
+# Each permission as Discord's client names it (its English names; the catalogues say them as the client does in
+# each language).
+LABELS: Mapping[str, str] = {
+    "view_channel": N_("View Channel"),
+    "send_messages": N_("Send Messages"),
+    "embed_links": N_("Embed Links"),
+    "create_public_threads": N_("Create Public Threads"),
+    "manage_threads": N_("Manage Threads"),
+    "send_messages_in_threads": N_("Send Messages in Threads"),
+    "manage_roles": N_("Manage Roles"),
+}
+
+
 def pretty(permission: str) -> str:
-    return permission.replace("_", " ").replace("guild", "server").title()
+    return LABELS.get(permission) or permission.replace("_", " ").replace("guild", "server").title()
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,13 +49,5 @@ def missing_permissions(where: str, key: str, granted: set[str]) -> list[Finding
     missing = [p for p in needed if p not in granted]
     if not missing:
         return []
-    return [Finding(where, said(N_("missing {permissions}"), permissions=", ".join(pretty(p) for p in missing)))]
-
-
-def roles_above_bot(bot_top_position: int, roles: Mapping[str, int]) -> list[Finding]:
-    """Roles the bot should manage that sit at or above its own top role."""
-    return [
-        Finding(f"role {name}", "is above my top role; drag my role above it in Server Settings → Roles")
-        for name, position in roles.items()
-        if position >= bot_top_position
-    ]
+    names = joined(", ", [said(pretty(p)) for p in missing])
+    return [Finding(where, said(N_("missing {permissions}"), permissions=names))]

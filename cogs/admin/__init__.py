@@ -34,17 +34,20 @@ class Admin(commands.Cog):
             raise NotFound(N_("Linked roles are not turned on for this bot (see docs/linked-roles.md)."))
         # <...>: no link preview. The page is the app's verification URL, as in the server's Linked Roles menu.
         url = f"{self.bot.web.base_url}/linked-roles"
+        tr = i18n.for_reader(interaction)
         await interaction.response.send_message(
-            f"Open <{url}> and authorise Kudos on Discord's page: your points, accepted answers and the like then "
-            "appear on your profile, and roles that require them can be yours. `/kudos unlink` stops it.",
+            tr("Open <{url}> and authorise Kudos on Discord's page: your points, accepted answers and the like then "
+               "appear on your profile, and roles that require them can be yours. `/kudos unlink` stops it.",
+               url=url),
             ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @kudos.command(name="unlink", description="Stop showing your Kudos numbers on your Discord profile")
     async def unlink(self, interaction: discord.Interaction) -> None:
         await self.bot.app.linked_roles.unlink(interaction.user.id)
         self.bot.tasks.spawn(self.bot.scheduler.run_due(), name="linked-roles-clear")
+        tr = i18n.for_reader(interaction)
         await interaction.response.send_message(
-            "Unlinked: Kudos removes your numbers from your Discord profile and gives up its access.",
+            tr("Unlinked: Kudos removes your numbers from your Discord profile and gives up its access."),
             ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     @kudos.command(name="status", description="Check the bot's set-up here: config, permissions, database")
@@ -55,7 +58,7 @@ class Admin(commands.Cog):
         settings = self.bot.resolve_guild(guild)
         me = guild.me
         tr = i18n.for_reader(interaction)
-        findings: list[diagnostics.Finding] = [diagnostics.Finding("config", p) for p in settings.problems]
+        findings: list[diagnostics.Finding] = [diagnostics.Finding(tr("config"), p) for p in settings.problems]
         for key in ("announcements", "showcase", "staff_log", "feedback_forum"):
             channel = guild.get_channel(settings.channel(key) or 0)
             if channel is not None:

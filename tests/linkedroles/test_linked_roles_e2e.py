@@ -165,3 +165,21 @@ async def test_tokens_are_refreshed_before_expiry_and_a_429_delays_the_batch(kud
     await kudos.advance(timedelta(seconds=6))
     assert metadata(kudos, "bob")["points"] == "10"  # type: ignore[index]
     assert kudos.emu.oauth.exchanges.count("refresh_token") == 1  # the new token is used, not refreshed again
+
+
+async def test_link_and_unlink_answer_in_the_members_language(kudos: Harness) -> None:
+    """``/kudos link`` and ``/kudos unlink`` reply in the member's client language (issue #27); the URL and the
+    command name in the text stay as they are."""
+    kudos.developer_portal_linked_roles(SECRET)
+    bob = kudos.member("bob")
+    bob.set_locale("de")
+    link = await bob.slash("kudos link")
+    content = link.content or ""
+    assert link.ephemeral and content.startswith("Öffne <http") and "/linked-roles>" in content, content
+    assert "`/kudos unlink` beendet das." in content and "authorise" not in content
+    await bob.link_roles()
+    done = await bob.slash("kudos unlink")
+    assert (done.content or "").startswith("Getrennt: Kudos entfernt deine Zahlen"), done.content
+    bob.set_locale("en-US")
+    again = await bob.slash("kudos link")
+    assert (again.content or "").startswith("Open <http"), again.content

@@ -56,7 +56,7 @@ async def test_a_missing_channel_warning_and_the_status_report_in_german(kudos: 
     fields = {f["name"]: f["value"] for f in embed["fields"]}
     assert {"Datenbank", "Ausstehende Timer", "Braucht Aufmerksamkeit (1)"} <= set(fields), fields
     assert fields["Braucht Aufmerksamkeit (1)"] == (
-        "• **config**: channels.showcase: kein Kanal namens 'nowhere' auf diesem Server"), fields
+        "• **Konfiguration**: channels.showcase: kein Kanal namens 'nowhere' auf diesem Server"), fields
 
     english = await sam.slash("kudos status")
     fields = {f["name"]: f["value"] for f in english.embeds[0]["fields"]}
@@ -67,3 +67,21 @@ async def test_a_missing_channel_warning_and_the_status_report_in_german(kudos: 
     ready = await greta.slash("kudos status")
     fields = {f["name"]: f["value"] for f in ready.embeds[0]["fields"]}
     assert fields.get("Einrichtung") == "Alles, was ich brauche, ist vorhanden.", fields
+
+
+async def test_missing_permissions_are_named_as_the_german_client_names_them(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``/kudos status``' missing permissions, in a German client: the permissions' names as Discord's German
+    client shows them ("Threads verwalten"), not the English ones."""
+    from bot.emulator import rules
+
+    world = WorldSpec.default()
+    world.members += [MemberSpec("greta", roles=["Staff"], locale="de")]
+    world.bot_permissions = rules.DEFAULT_BOT & ~rules.MANAGE_ROLES & ~rules.MANAGE_THREADS
+    async with Harness(world, workdir=tmp_path) as h:
+        reply = await h.member("greta").slash("kudos status")
+        fields = {f["name"]: f["value"] for f in reply.embeds[0]["fields"]}
+        attention = fields["Braucht Aufmerksamkeit (3)"]
+        assert "**#feedback**: fehlt: Threads verwalten" in attention, attention
+        assert "**#help**: fehlt: Threads verwalten" in attention, attention
+        assert "Manage Threads" not in attention and "Manage Roles" not in attention, attention
+        assert "Rollen verwalten" in attention, attention
