@@ -18,6 +18,8 @@ from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from bot.emulator.spec_fast import Check, FastChecks
+
 log = logging.getLogger(__name__)
 
 DEFAULT_SPEC_PATH = "/work/shared/discord-api-spec/openapi.json"
@@ -36,6 +38,9 @@ TRACKING = {"on": False}
 PENDING: list[Any] = []
 
 _LOADED: dict[str, _Spec] = {}
+# The compiled fast check (spec_fast.py) of each validator's schema, by id of the validator (validators are kept
+# by their _Spec for the life of the process): "valid for certain" skips jsonschema; otherwise it runs as before.
+_FAST: dict[int, Check] = {}
 
 # The verdict on a large request body already validated in this process, by (spec, method, route, body as
 # canonical JSON): validating is deterministic, and every start of a bot sends the same command sync (a PUT of
@@ -93,6 +98,22 @@ class _Spec:
             ((p, _template_regex(p)) for p in self.doc["paths"]), key=lambda t: template_specificity(t[0])
         )
         self._validators: dict[tuple[str, ...], Draft202012Validator | None] = {}
+        self._fast = FastChecks(self._resolve)
+
+    def _resolve(self, ref: str) -> Any:
+        if not ref.startswith(_BASE_URI + "#/"):
+            raise LookupError(ref)
+        try:
+            return self._deref({"$ref": ref})
+        except (KeyError, IndexError, TypeError) as exc:
+            raise LookupError(ref) from exc
+
+    def _compiled(self, schema: Any) -> Draft202012Validator | None:
+        if schema is None:
+            return None
+        validator = Draft202012Validator(schema, registry=self.registry)
+        _FAST[id(validator)] = self._fast.check(schema)
+        return validator
 
     def find_path(self, path: str) -> str | None:
         for template, rx in self.paths:
@@ -119,9 +140,7 @@ class _Spec:
         if key not in self._validators:
             entry = self.response_entry(method, template, status) or {}
             schema = (((entry.get("content") or {}).get("application/json")) or {}).get("schema")
-            self._validators[key] = (
-                Draft202012Validator(schema, registry=self.registry) if schema is not None else None
-            )
+            self._validators[key] = self._compiled(schema)
         return self._validators[key]
 
     def validator(self, method: str, template: str) -> Draft202012Validator | None:
@@ -129,9 +148,7 @@ class _Spec:
         if key not in self._validators:
             op = self.doc["paths"].get(template, {}).get(method.lower()) or {}
             schema = (((op.get("requestBody") or {}).get("content") or {}).get("application/json") or {}).get("schema")
-            self._validators[key] = (
-                Draft202012Validator(schema, registry=self.registry) if schema is not None else None
-            )
+            self._validators[key] = self._compiled(schema)
         return self._validators[key]
 
 
@@ -313,6 +330,9 @@ class SpecValidator:
 
     @staticmethod
     def _body_verdict(validator: Draft202012Validator, body: Any) -> str | None:
+        fast = _FAST.get(id(validator))
+        if fast is not None and fast(body):
+            return None  # valid for certain (spec_fast.py); anything else gets jsonschema's full verdict
         instance = copy.deepcopy(body)
         errors: list[ValidationError] = []
         for _ in range(50):  # coerce integer snowflakes to strings where the spec wants a snowflake
@@ -359,8 +379,13 @@ class SpecValidator:
                 if len(canonical) >= _VERDICT_MIN_CHARS and key in _VERDICTS:
                     message = _VERDICTS[key]
                 else:
-                    errors = list(validator.iter_errors(_spec_gaps(status, body)))
-                    message = _describe(errors) if errors else None
+                    instance = _spec_gaps(status, body)
+                    fast = _FAST.get(id(validator))
+                    if fast is not None and fast(instance):
+                        message = None  # valid for certain (spec_fast.py)
+                    else:
+                        errors = list(validator.iter_errors(instance))
+                        message = _describe(errors) if errors else None
                     if len(canonical) >= _VERDICT_MIN_CHARS and len(_VERDICTS) < _VERDICTS_MAX:
                         _VERDICTS[key] = message
         if message is not None:
