@@ -16,6 +16,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.platform import deferred
+from bot.platform.deferred import Said, said
+from bot.platform.i18n import N_
+
 EXIT_USAGE = 2
 DEFAULT_CONFIG = "config.toml"
 
@@ -23,7 +27,8 @@ log = logging.getLogger("kudos")
 
 
 class CliError(Exception):
-    """One line for the operator; exit code 2."""
+    """One line for the operator; exit code 2. A :func:`~bot.platform.deferred.said` message (English as its
+    text) is said in the operator's language where :func:`main` prints it."""
 
 
 def _config_path(args: argparse.Namespace) -> str:
@@ -83,7 +88,9 @@ async def _migrate(url: str, revision: str) -> str | None:
 def cmd_migrate(args: argparse.Namespace) -> int:
     url = args.database_url or _load(_config_path(args)).bot.database_url
     current = asyncio.run(_migrate(url, args.revision))
-    print(f"database schema at revision {current or 'base (empty)'}")
+    tr = _operator(args)
+    print(tr("database schema at revision {revision}", revision=current) if current
+          else tr("database schema at revision base (empty)"))
     return 0
 
 
@@ -93,21 +100,22 @@ def parse_shards(shard_ids: str | None, shard_count: int | None) -> dict[str, ob
     if shard_ids is None and shard_count is None:
         return {}
     if shard_count is None:
-        raise CliError("--shard-ids: give --shard-count too (the number of shards across every process)")
+        raise CliError(said(N_("--shard-ids: give --shard-count too (the number of shards across every process)")))
     if shard_count < 1:
-        raise CliError(f"--shard-count: must be 1 or more, not {shard_count}")
+        raise CliError(said(N_("--shard-count: must be 1 or more, not {count}"), count=shard_count))
     if shard_ids is None:
         return {"shard_count": shard_count}
     try:
         ids = [int(part) for part in shard_ids.split(",")]
     except ValueError:
-        raise CliError(f"--shard-ids: {shard_ids!r} is not a comma-separated list of numbers (e.g. 0,1)") from None
+        raise CliError(said(N_("--shard-ids: {ids} is not a comma-separated list of numbers (e.g. 0,1)"),
+                             ids=repr(shard_ids))) from None
     bad = [i for i in ids if not 0 <= i < shard_count]
     if bad:
-        raise CliError(f"--shard-ids: {bad[0]} is out of range; with --shard-count {shard_count} "
-                       f"shard ids go from 0 to {shard_count - 1}")
+        raise CliError(said(N_("--shard-ids: {id} is out of range; with --shard-count {count} shard ids go from 0 "
+                               "to {last}"), id=bad[0], count=shard_count, last=shard_count - 1))
     if len(set(ids)) != len(ids):
-        raise CliError(f"--shard-ids: {shard_ids!r} lists a shard twice")
+        raise CliError(said(N_("--shard-ids: {ids} lists a shard twice"), ids=repr(shard_ids)))
     return {"shard_ids": ids, "shard_count": shard_count}
 
 
@@ -125,8 +133,8 @@ def _test_endpoints() -> None:
     gateway = os.environ.get("KUDOS_DISCORD_GATEWAY", "")
     for name, value in (("KUDOS_DISCORD_API_BASE", base), ("KUDOS_DISCORD_GATEWAY", gateway)):
         if yarl.URL(value).host not in ("127.0.0.1", "localhost", "::1"):
-            raise CliError(f"{name}: {value!r} is not a loopback address; it is for tests against the emulator "
-                           "only (unset it to talk to Discord)")
+            raise CliError(said(N_("{name}: {value} is not a loopback address; it is for tests against the "
+                                   "emulator only (unset it to talk to Discord)"), name=name, value=repr(value)))
     discord.http.Route.BASE = base
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
     log.warning("KUDOS_DISCORD_API_BASE is set: talking to the emulator at %s, not to Discord", base)
@@ -137,23 +145,33 @@ PRIVILEGED_INTENT_NAMES = (("presences", "Presence Intent"), ("members", "Server
                            ("message_content", "Message Content Intent"))
 
 
-def intents_refused(intents) -> str:  # type: ignore[no-untyped-def]
+def intents_refused(intents) -> Said:  # type: ignore[no-untyped-def]
     """What to do when Discord closed the gateway with 4014 (disallowed intents): the privileged intents the
-    bot asks for, by the names the Developer Portal shows (Discord does not say which one is off)."""
+    bot asks for, by the names the Developer Portal shows (Discord does not say which one is off; the names
+    stay English, as the Portal shows them)."""
     wanted = [name for attr, name in PRIVILEGED_INTENT_NAMES if getattr(intents, attr, False)]
-    names = (", ".join(wanted[:-1]) + " and " + wanted[-1]) if len(wanted) > 1 else (wanted or ["them"])[0]
-    return (f"intents: Discord refused the connection (close code 4014, disallowed intents). Switch on {names} "
-            "for this bot in the Developer Portal (your application → Bot → Privileged Gateway Intents), save, "
-            "and start Kudos again.")
+    if len(wanted) > 1:
+        names: object = said(N_("{names} and {last}"), names=", ".join(wanted[:-1]), last=wanted[-1])
+    else:
+        names = wanted[0] if wanted else said(N_("them"))
+    return said(N_("intents: Discord refused the connection (close code 4014, disallowed intents). Switch on "
+                   "{names} for this bot in the Developer Portal (your application → Bot → Privileged Gateway "
+                   "Intents), save, and start Kudos again."), names=names)
 
 
 MAX_CONNECT_BACKOFF = 60.0
 
 
-def discord_unreachable(reason: str, attempts: int) -> str:
-    return (f"discord: cannot reach Discord ({reason}) after {attempts} attempt(s); check this machine's internet "
-            "connection, DNS and firewall (outgoing HTTPS to discord.com and gateway.discord.gg), then start Kudos "
-            "again (bot.connect_attempts and bot.connect_backoff_seconds set how long it keeps trying)")
+def discord_unreachable(reason: str, attempts: int) -> Said:
+    """Discord's own error (``reason``) stays as it is."""
+    return Said(deferred.ngettext(
+        "discord: cannot reach Discord ({reason}) after {attempts} attempt(s); check this machine's internet "
+        "connection, DNS and firewall (outgoing HTTPS to discord.com and gateway.discord.gg), then start Kudos "
+        "again (bot.connect_attempts and bot.connect_backoff_seconds set how long it keeps trying)",
+        "discord: cannot reach Discord ({reason}) after {attempts} attempt(s); check this machine's internet "
+        "connection, DNS and firewall (outgoing HTTPS to discord.com and gateway.discord.gg), then start Kudos "
+        "again (bot.connect_attempts and bot.connect_backoff_seconds set how long it keeps trying)",
+        attempts, reason=reason, attempts=attempts))
 
 
 def _reason(exc: BaseException) -> str:
@@ -216,10 +234,13 @@ async def _run_bot(config, token: str, shards: dict[str, object] | None = None) 
         if runner in done:
             exc = runner.exception()
             if isinstance(exc, discord.LoginFailure):
-                raise CliError("KUDOS_TOKEN: Discord rejected this token; copy it again from the Developer Portal")
+                raise CliError(said(N_("KUDOS_TOKEN: Discord rejected this token; copy it again from the Developer "
+                                        "Portal")))
             if isinstance(exc, discord.PrivilegedIntentsRequired):
                 raise CliError(intents_refused(bot.intents))
-            if isinstance(exc, (DatabaseError, CliError)):
+            if isinstance(exc, CliError):
+                raise CliError(*exc.args)
+            if isinstance(exc, DatabaseError):
                 raise CliError(str(exc))
             if exc is not None:
                 raise exc
@@ -233,11 +254,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     shards = parse_shards(args.shard_ids, args.shard_count)
     token = os.environ.get("KUDOS_TOKEN", "").strip()
     if not token:
-        raise CliError("KUDOS_TOKEN: not set; export the bot token from the Developer Portal (Bot → Token)")
+        raise CliError(said(N_("KUDOS_TOKEN: not set; export the bot token from the Developer Portal (Bot → Token)")))
     redactor.add(token)
     path = _config_path(args)
     if not Path(path).exists():
-        raise CliError(f"{path}: file not found; copy config.example.toml to {path} and edit it")
+        raise CliError(said(N_("{path}: file not found; copy config.example.toml to {path} and edit it"), path=path))
     config = _load(path)
     if args.no_migrate:
         config = config.model_copy(update={"bot": config.bot.model_copy(update={"auto_migrate": False})})
@@ -291,7 +312,10 @@ def cmd_export(args: argparse.Namespace) -> int:
         Path(args.out).write_bytes(data)
     except OSError as exc:
         raise CliError(f"{args.out}: {exc.strerror}") from None
-    print(f"{args.out}: {result.rows} row(s) of {args.what} (perk codes masked)")
+    tr = _operator(args)
+    print(tr.ngettext("{out}: {rows} row(s) of {what} (perk codes masked)",
+                      "{out}: {rows} row(s) of {what} (perk codes masked)",
+                      result.rows, out=args.out, rows=result.rows, what=args.what))
     return 0
 
 
@@ -307,12 +331,12 @@ def _sqlite_file(args: argparse.Namespace, verb: str) -> Path:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise CliError(f"database_url: not a valid database URL ({url!r})") from None
+        raise CliError(said(N_("database_url: not a valid database URL ({url})"), url=repr(url))) from None
     if parsed.get_backend_name() != "sqlite":
-        raise CliError(f"{verb}: only SQLite databases are handled here; for PostgreSQL use pg_dump / pg_restore "
-                       "(see docs/operations.md)")
+        raise CliError(said(N_("{verb}: only SQLite databases are handled here; for PostgreSQL use pg_dump / "
+                               "pg_restore (see docs/operations.md)"), verb=verb))
     if not parsed.database or parsed.database == ":memory:":
-        raise CliError(f"{verb}: the database URL names no file")
+        raise CliError(said(N_("{verb}: the database URL names no file"), verb=verb))
     return Path(parsed.database)
 
 
@@ -323,12 +347,12 @@ def _integrity(conn: sqlite3.Connection) -> str:
 def cmd_backup(args: argparse.Namespace) -> int:
     source = _sqlite_file(args, "backup")
     if not source.is_file():
-        raise CliError(f"{source}: database file not found")
+        raise CliError(said(N_("{path}: database file not found"), path=str(source)))
     out = Path(args.out)
     if out.exists() and not args.force:
-        raise CliError(f"{out}: already exists; pass --force to overwrite it")
+        raise CliError(said(N_("{path}: already exists; pass --force to overwrite it"), path=str(out)))
     if not out.parent.is_dir():
-        raise CliError(f"{out.parent}: folder not found")
+        raise CliError(said(N_("{path}: folder not found"), path=str(out.parent)))
     partial = out.with_name(out.name + ".partial")
     partial.unlink(missing_ok=True)
     try:
@@ -350,9 +374,13 @@ def cmd_backup(args: argparse.Namespace) -> int:
         raise CliError(f"backup: {source}: {exc}") from None
     if result != "ok":
         partial.unlink(missing_ok=True)
-        raise CliError(f"backup: the copy failed its integrity check ({result}); {source} may be damaged")
+        raise CliError(said(N_("backup: the copy failed its integrity check ({result}); {path} may be damaged"),
+                            result=result, path=str(source)))
     os.replace(partial, out)
-    print(f"{out}: backup of {source} ({pages} pages, integrity ok)")
+    tr = _operator(args)
+    print(tr.ngettext("{out}: backup of {path} ({pages} pages, integrity ok)",
+                      "{out}: backup of {path} ({pages} pages, integrity ok)",
+                      pages, out=str(out), path=str(source), pages=pages))
     return 0
 
 
@@ -366,7 +394,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     target = _sqlite_file(args, "restore")
     backup = Path(args.backup)
     if not backup.is_file():
-        raise CliError(f"{backup}: backup file not found")
+        raise CliError(said(N_("{path}: backup file not found"), path=str(backup)))
     try:
         src = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
         try:
@@ -374,33 +402,38 @@ def cmd_restore(args: argparse.Namespace) -> int:
             has_schema = src.execute("SELECT 1 FROM sqlite_master WHERE name = 'alembic_version'").fetchone()
         except sqlite3.DatabaseError:
             src.close()
-            raise CliError(f"{backup}: not a SQLite database") from None
+            raise CliError(said(N_("{path}: not a SQLite database"), path=str(backup))) from None
     except sqlite3.Error as exc:
-        raise CliError(f"{backup}: cannot open ({exc})") from None
+        raise CliError(said(N_("{path}: cannot open ({error})"), path=str(backup), error=str(exc))) from None
     try:
         if result != "ok":
-            raise CliError(f"{backup}: fails its integrity check ({result}); not restoring it")
+            raise CliError(said(N_("{path}: fails its integrity check ({result}); not restoring it"), path=str(backup),
+                                result=result))
         if not has_schema:
-            raise CliError(f"{backup}: not a Kudos database (no schema version table)")
+            raise CliError(said(N_("{path}: not a Kudos database (no schema version table)"), path=str(backup)))
         if not target.parent.is_dir():
-            raise CliError(f"{target.parent}: folder not found")
+            raise CliError(said(N_("{path}: folder not found"), path=str(target.parent)))
         dst = sqlite3.connect(target, timeout=0.5)
         try:
             if target.exists() and _has_data(dst) and not args.force:
-                raise CliError(f"{target}: already holds data; stop the bot and pass --force to replace it")
+                raise CliError(said(N_("{path}: already holds data; stop the bot and pass --force to replace it"),
+                                    path=str(target)))
             try:  # a running bot (or any writer) holds the database: refuse rather than pull it from under it
                 dst.execute("BEGIN IMMEDIATE")
                 dst.execute("ROLLBACK")
             except sqlite3.OperationalError:
-                raise CliError(f"{target}: in use by another process (is the bot running?); stop it first") from None
+                raise CliError(said(N_("{path}: in use by another process (is the bot running?); stop it first"),
+                                    path=str(target))) from None
             src.backup(dst)
             if _integrity(dst) != "ok":
-                raise CliError(f"{target}: the restored database fails its integrity check")
+                raise CliError(said(N_("{path}: the restored database fails its integrity check"), path=str(target)))
         finally:
             dst.close()
     finally:
         src.close()
-    print(f"{target}: restored from {backup} (integrity ok); start the bot to apply any newer migrations")
+    tr = _operator(args)
+    print(tr("{path}: restored from {backup} (integrity ok); start the bot to apply any newer migrations",
+             path=str(target), backup=str(backup)))
     return 0
 
 
@@ -496,8 +529,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except CliError as exc:
-        print(f"kudos: {exc}", file=sys.stderr)
+    except CliError as exc:  # a said message in the operator's language; any other text as it is
+        from bot.platform.deferred import render_said
+
+        text = exc.args[0] if len(exc.args) == 1 and isinstance(exc.args[0], str) else str(exc)
+        print(f"kudos: {render_said(_operator(args), text)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130

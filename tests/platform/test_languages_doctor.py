@@ -83,3 +83,80 @@ def test_check_config_in_the_environment_s_language_and_with_locale(tmp_path: Pa
     assert cli.main(["check-config", str(bad)]) == cli.EXIT_USAGE
     assert capsys.readouterr().err == (f"kudos: {bad}: guilds.default.points.answr: unknown key "
                                        "(did you mean 'answer'?)\n")
+
+
+def _in(monkeypatch: pytest.MonkeyPatch, environ: dict[str, str]) -> None:
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+
+
+def test_migrate_backup_restore_and_run_s_own_lines_in_the_operator_s_language(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    db, copy, junk = tmp_path / "kudos.db", tmp_path / "copy.db", tmp_path / "junk.db"
+    url = f"sqlite+aiosqlite:///{db}"
+    junk.write_text("not a database at all, just text " * 100)
+    _in(monkeypatch, GERMAN)
+    assert cli.main(["backup", str(copy), "--database-url", url]) == cli.EXIT_USAGE
+    assert capsys.readouterr().err == f"kudos: {db}: Datenbankdatei nicht gefunden\n"
+    assert cli.main(["migrate", "--database-url", url]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Datenbankschema auf Revision ") and "(leer)" not in out, out
+    assert cli.main(["backup", str(copy), "--database-url", url]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{copy}: Sicherung von {db} (") and out.endswith(" Seiten, Integrität ok)\n"), out
+    assert cli.main(["backup", str(copy), "--database-url", url]) == cli.EXIT_USAGE
+    assert capsys.readouterr().err == (f"kudos: {copy}: existiert bereits; gib --force an, um sie zu "
+                                       "überschreiben\n")
+    assert cli.main(["restore", str(junk), "--database-url", url]) == cli.EXIT_USAGE
+    assert capsys.readouterr().err == f"kudos: {junk}: keine SQLite-Datenbank\n"
+    fresh = tmp_path / "fresh.db"
+    assert cli.main(["restore", str(copy), "--database-url", f"sqlite+aiosqlite:///{fresh}"]) == 0
+    assert capsys.readouterr().out == (f"{fresh}: aus {copy} wiederhergestellt (Integrität ok); starte den Bot, "
+                                       "um neuere Migrationen anzuwenden\n")
+    pg = "postgresql+asyncpg://kudos@127.0.0.1:9/kudos"
+    assert cli.main(["backup", str(copy), "--database-url", pg]) == cli.EXIT_USAGE
+    assert capsys.readouterr().err == ("kudos: backup: hier werden nur SQLite-Datenbanken behandelt; für PostgreSQL "
+                                       "nimm pg_dump / pg_restore (siehe docs/operations.md)\n")
+    assert cli.main(["run", "--shard-ids", "0,0", "--shard-count", "2"]) == cli.EXIT_USAGE
+    assert capsys.readouterr().err == "kudos: --shard-ids: '0,0' nennt einen Shard zweimal\n"
+    monkeypatch.delenv("KUDOS_TOKEN", raising=False)
+    assert cli.main(["run"]) == cli.EXIT_USAGE
+    assert capsys.readouterr().err == ("kudos: KUDOS_TOKEN: nicht gesetzt; exportiere das Bot-Token aus dem "
+                                       "Developer Portal (Bot → Token)\n")
+    assert cli.main(["migrate", "--database-url", url, "--revision", "base"]) == 0
+    assert capsys.readouterr().out == "Datenbankschema auf Revision base (leer)\n"
+
+    # English by default, word for word as before; Japanese (one plural form) from LC_ALL
+    _in(monkeypatch, {"LC_ALL": "", "LC_MESSAGES": "", "LANG": "C.UTF-8"})
+    assert cli.main(["migrate", "--database-url", url, "--revision", "base"]) == 0
+    assert capsys.readouterr().out == "database schema at revision base (empty)\n"
+    assert cli.main(["restore", str(junk), "--database-url", url]) == cli.EXIT_USAGE
+    assert capsys.readouterr().err == f"kudos: {junk}: not a SQLite database\n"
+    assert cli.main(["run", "--shard-ids", "0,5", "--shard-count", "2"]) == cli.EXIT_USAGE
+    assert capsys.readouterr().err == ("kudos: --shard-ids: 5 is out of range; with --shard-count 2 shard ids go "
+                                       "from 0 to 1\n")
+    copy.unlink()
+    assert cli.main(["backup", str(copy), "--database-url", url]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{copy}: backup of {db} (") and out.endswith(" pages, integrity ok)\n"), out
+    monkeypatch.setenv("LC_ALL", "ja_JP.UTF-8")
+    assert cli.main(["backup", str(copy), "--database-url", url, "--force"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{copy}: {db} のバックアップ（") and out.endswith(" ページ、整合性 ok）\n"), out
+
+
+def test_discord_s_own_text_stays_a_value_inside_the_operator_s_sentence() -> None:
+    from bot.core.bot import default_intents
+    from bot.platform.deferred import render_said
+    from bot.platform.i18n import translator
+
+    unreachable = cli.discord_unreachable("ClientConnectorError: Cannot connect to host discord.com:443", 1)
+    assert unreachable.startswith("discord: cannot reach Discord (ClientConnectorError: Cannot connect to host "
+                                  "discord.com:443) after 1 attempt(s); check this machine's internet connection")
+    german = render_said(translator("de"), unreachable)
+    assert german.startswith("discord: Discord ist nach 1 Versuch nicht erreichbar (ClientConnectorError: Cannot "
+                             "connect to host discord.com:443); prüfe die Internetverbindung"), german
+    assert "nach 3 Versuchen" in render_said(translator("de"), cli.discord_unreachable("TimeoutError", 3))
+    refused = render_said(translator("fr"), cli.intents_refused(default_intents()))
+    assert refused.startswith("intents : Discord a refusé la connexion (code de fermeture 4014, intents non "
+                              "autorisés). Activez Server Members Intent et Message Content Intent pour ce bot"), refused
