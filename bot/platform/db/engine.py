@@ -19,6 +19,7 @@ from bot.platform.db import sqlite_driver
 log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+READ_POOL_SIZE, READ_POOL_OVERFLOW = 5, 5  # PostgreSQL: the read engine's connections (kept, and at most more)
 _SQLITE_BUSY, _SQLITE_LOCKED = 5, 6  # result codes (https://www.sqlite.org/rescode.html)
 T = TypeVar("T")
 
@@ -93,6 +94,16 @@ class Database:
                 self._reads = create_async_engine(url, echo=echo, hide_parameters=True,
                                                   module=sqlite_driver.on_loop_dbapi(), connect_args={"timeout": 0})
                 event.listen(self._reads.sync_engine, "connect", _read_pragmas)
+        elif self.dialect == "postgresql" and parsed.get_driver_name() == "asyncpg":
+            # Reads without a transaction or a ping: one round trip per statement instead of five or six (a
+            # ping is BEGIN, ";" and ROLLBACK; then BEGIN before the statement and ROLLBACK on its return to
+            # the pool). Each statement still sees one snapshot (read committed), as it did in a transaction;
+            # the server refuses writes on these connections (default_transaction_read_only). A connection the
+            # server closed meanwhile fails its statement, and ``read`` runs the work again on the engine.
+            self._reads = create_async_engine(
+                url, echo=echo, hide_parameters=True, isolation_level="AUTOCOMMIT", pool_size=READ_POOL_SIZE,
+                max_overflow=READ_POOL_OVERFLOW,
+                connect_args={"server_settings": {"default_transaction_read_only": "on"}})
 
     @property
     def is_sqlite(self) -> bool:
@@ -136,20 +147,27 @@ class Database:
 
     async def read(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """``work(conn)`` for a short read on a hot path (``/profile``, the reward bar): a few point lookups,
-        never a write (the connection is ``query_only``).
+        never a write (the connection is read-only).
 
         On a SQLite file the statements run in the event loop's own thread, with no hop to aiosqlite's thread
         (see :mod:`bot.platform.db.sqlite_driver`); should SQLite have to wait for a lock, it says so at once
-        and ``work`` runs again on an ordinary connection, which waits in aiosqlite's thread. Elsewhere it is
-        ``work`` on an ordinary connection."""
+        and ``work`` runs again on an ordinary connection, which waits in aiosqlite's thread. With other drivers it
+        is ``work`` on an ordinary connection.
+
+        On PostgreSQL (asyncpg) ``work`` runs on a connection of a second pool, in autocommit and read-only:
+        each statement is one round trip (no BEGIN/ROLLBACK, no ping at checkout); should the server have
+        closed that connection, ``work`` runs again on an ordinary (pinged) connection."""
         if self._reads is not None:
             try:
                 async with self._reads.connect() as conn:
                     return await work(conn)
-            except OperationalError as exc:
-                if not _is_busy(exc):
+            except DBAPIError as exc:
+                if self.is_sqlite and isinstance(exc, OperationalError) and _is_busy(exc):
+                    log.debug("a read on the loop met a lock; running it in the driver's thread")
+                elif not self.is_sqlite and exc.connection_invalidated:
+                    log.info("a read connection was closed by the server; reading on a checked connection")
+                else:
                     raise
-                log.debug("a read on the loop met a lock; running it in the driver's thread")
         async with self.engine.connect() as conn:
             return await work(conn)
 
