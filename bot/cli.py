@@ -71,7 +71,7 @@ async def _migrate(url: str, revision: str) -> str | None:
     try:
         db = Database(url)
     except DatabaseError as exc:
-        raise CliError(str(exc)) from None
+        raise CliError(*exc.args) from None
     try:
         await db.check()
         if revision in ("base",) or revision.startswith("-"):
@@ -80,7 +80,7 @@ async def _migrate(url: str, revision: str) -> str | None:
             await migrate.upgrade(db, revision, metadata=schema.metadata)
         return await migrate.current_revision(db)
     except DatabaseError as exc:
-        raise CliError(str(exc)) from None
+        raise CliError(*exc.args) from None
     finally:
         await db.close()
 
@@ -241,7 +241,7 @@ async def _run_bot(config, token: str, shards: dict[str, object] | None = None) 
             if isinstance(exc, CliError):
                 raise CliError(*exc.args)
             if isinstance(exc, DatabaseError):
-                raise CliError(str(exc))
+                raise CliError(*exc.args)
             if exc is not None:
                 raise exc
         else:
@@ -291,13 +291,15 @@ async def _export(config, guild_id: int, what: str, period: str):  # type: ignor
     try:
         db = Database(config.bot.database_url)
     except DatabaseError as exc:
-        raise CliError(str(exc)) from None
+        raise CliError(*exc.args) from None
     try:
         await db.check()
         service = InsightsService(db, SystemClock(), lambda g: LedgerPolicy.from_config(config.guild(g)))
         return await service.export(guild_id, what, period)
-    except (DatabaseError, KudosError) as exc:
-        raise CliError(str(exc)) from None
+    except DatabaseError as exc:
+        raise CliError(*exc.args) from None
+    except KudosError as exc:
+        raise CliError(exc.translated(_operator())) from None
     finally:
         await db.close()
 

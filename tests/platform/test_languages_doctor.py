@@ -160,3 +160,22 @@ def test_discord_s_own_text_stays_a_value_inside_the_operator_s_sentence() -> No
     refused = render_said(translator("fr"), cli.intents_refused(default_intents()))
     assert refused.startswith("intents : Discord a refusé la connexion (code de fermeture 4014, intents non "
                               "autorisés). Activez Server Members Intent et Message Content Intent pour ce bot"), refused
+
+
+def test_the_database_s_own_problems_in_the_operator_s_language(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """``DatabaseError`` (bot.platform.db) is a said message too: ``kudos migrate`` says a missing folder and an
+    unreachable server in German; the URL (password masked) and the driver's own reason stay as written."""
+    _in(monkeypatch, {"LC_ALL": "", "LC_MESSAGES": "", "LANG": "de_DE.UTF-8"})
+    folder = tmp_path / "no" / "such"
+    assert cli.main(["migrate", "--database-url", f"sqlite+aiosqlite:///{folder}/k.db"]) == cli.EXIT_USAGE
+    assert capsys.readouterr().err == (f"kudos: Verbindung zu sqlite+aiosqlite:///{folder}/k.db nicht möglich: der "
+                                       f"Ordner {folder} existiert nicht; lege ihn zuerst an\n")
+    assert cli.main(["migrate", "--database-url", "postgresql+asyncpg://kudos:hunter2@127.0.0.1:9/kudos"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("kudos: Verbindung zu postgresql+asyncpg://kudos:***@127.0.0.1:9/kudos nicht möglich: ")
+    assert "hunter2" not in err and err.count("\n") == 1
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    assert cli.main(["migrate", "--database-url", f"sqlite+aiosqlite:///{folder}/k.db"]) == cli.EXIT_USAGE
+    assert capsys.readouterr().err == (f"kudos: cannot connect to sqlite+aiosqlite:///{folder}/k.db: the folder "
+                                       f"{folder} does not exist; create it first\n")

@@ -15,6 +15,8 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, Operati
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from bot.platform.db import sqlite_driver
+from bot.platform.deferred import said
+from bot.platform.i18n import N_
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +27,8 @@ T = TypeVar("T")
 
 
 class DatabaseError(Exception):
-    """A database problem worth one clear line to the operator."""
+    """A database problem worth one clear line to the operator: a :func:`~bot.platform.deferred.said` message
+    (English as its text; ``kudos`` says it in the operator's language). What the driver says stays a value."""
 
 
 def mask_url(url: str) -> str:
@@ -69,7 +72,7 @@ class Database:
         try:
             parsed = make_url(url)
         except ArgumentError as exc:
-            raise DatabaseError(f"database_url: not a valid database URL ({url!r})") from exc
+            raise DatabaseError(said(N_("database_url: not a valid database URL ({url})"), url=repr(url))) from exc
         self.dialect = parsed.get_backend_name()
         # hide_parameters: a failed statement's exception (and so a logged traceback) must not carry values
         # such as perk codes.
@@ -83,7 +86,8 @@ class Database:
         try:
             self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         except (NoSuchModuleError, ArgumentError, ImportError) as exc:
-            raise DatabaseError(f"database_url: unsupported database URL {mask_url(url)} ({exc})") from exc
+            raise DatabaseError(said(N_("database_url: unsupported database URL {url} ({reason})"), url=mask_url(url),
+                                     reason=str(exc))) from exc
         self._reads: AsyncEngine | None = None
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
@@ -122,7 +126,8 @@ class Database:
                 # a moment to hand back its result before the caller's event loop may close.
                 await asyncio.sleep(0.05)
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-            raise DatabaseError(f"cannot connect to {mask_url(self.url)}: {reason}") from exc
+            raise DatabaseError(said(N_("cannot connect to {url}: {reason}"), url=mask_url(self.url),
+                                     reason=reason)) from exc
 
     def _check_sqlite_path(self) -> None:
         database = make_url(self.url).database
@@ -130,9 +135,8 @@ class Database:
             return
         folder = Path(database).expanduser().resolve().parent
         if not folder.is_dir():
-            raise DatabaseError(
-                f"cannot connect to {mask_url(self.url)}: the folder {folder} does not exist; create it first"
-            )
+            raise DatabaseError(said(N_("cannot connect to {url}: the folder {folder} does not exist; create it first"),
+                                     url=mask_url(self.url), folder=str(folder)))
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncConnection]:

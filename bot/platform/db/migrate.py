@@ -26,6 +26,8 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.platform.db.engine import Database, DatabaseError
 from bot.platform.db.sqlite_driver import OneHopConnection
+from bot.platform.deferred import Said, said
+from bot.platform.i18n import N_
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -195,15 +197,17 @@ async def _run(db: Database, fn: Any, revision: str) -> None:
 
 def _upgrade_failed(exc: DBAPIError | sqlite3.Error) -> DatabaseError:
     reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-    return DatabaseError(f"migrations: upgrading the database schema failed ({reason}); nothing of that step was "
-                         "kept where the database allows it. Restore the last backup (kudos restore) or fix the "
-                         "cause, then run kudos migrate (log_level = \"DEBUG\" shows the details)")
+    return DatabaseError(said(N_("migrations: upgrading the database schema failed ({reason}); nothing of that step "
+                                 "was kept where the database allows it. Restore the last backup (kudos restore) or "
+                                 "fix the cause, then run kudos migrate (log_level = \"DEBUG\" shows the details)"),
+                              reason=reason))
 
 
-def migration_failed(exc: CommandError) -> str:
+def migration_failed(exc: CommandError) -> Said:
     """One line for an Alembic refusal; the usual one is a revision this version of Kudos does not have."""
     message = str(exc).strip().splitlines()[0]
     if "Can't locate revision" in message:
-        return (f"migrations: {message}: the database was upgraded by a newer version of Kudos. Run that version "
-                "again, or restore a backup taken before the upgrade (kudos restore)")
-    return f"migrations: {message}; fix the cause or restore a backup (kudos restore), then run kudos migrate"
+        return said(N_("migrations: {message}: the database was upgraded by a newer version of Kudos. Run that "
+                       "version again, or restore a backup taken before the upgrade (kudos restore)"), message=message)
+    return said(N_("migrations: {message}; fix the cause or restore a backup (kudos restore), then run kudos migrate"),
+                message=message)
