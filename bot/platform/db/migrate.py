@@ -112,6 +112,13 @@ async def upgrade(db: Database, revision: str = "head", *, metadata: MetaData | 
     log.info("database schema at %s", revision)
 
 
+async def _serialise(conn: Any) -> None:
+    """On PostgreSQL, take the migration lock for this transaction: several bot processes may start at once; one
+    creates or migrates, the others wait and then find nothing to do."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+
+
 async def _create_fresh(db: Database, metadata: MetaData) -> bool:
     """Create every table of ``metadata`` and stamp the head, in one transaction, if the database has no table at
     all; False (nothing done) when it has one: migrated before, or not ours, it is migrated, never created over."""
@@ -130,9 +137,7 @@ async def _create_fresh(db: Database, metadata: MetaData) -> bool:
 
     try:
         async with db.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                # Several bot processes may start at once: one creates, the others wait and then find the tables.
-                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            await _serialise(conn)
             return await conn.run_sync(_create)
     except (DBAPIError, sqlite3.Error) as exc:  # the script's own error is the driver's, not wrapped by SQLAlchemy
         log.debug("creating the database failed", exc_info=True)
@@ -183,9 +188,7 @@ async def _run(db: Database, fn: Any, revision: str) -> None:
 
     try:
         async with db.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                # Several bot processes may start at once: one migrates, the others wait and find nothing to do.
-                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            await _serialise(conn)
             await conn.run_sync(_apply)
     except CommandError as exc:
         log.debug("migration to %s failed", revision, exc_info=True)
