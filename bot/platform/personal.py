@@ -65,6 +65,18 @@ class ViaParent:
 
 
 @dataclass(frozen=True, slots=True)
+class Child:
+    """Rows of another table that belong to the declared table's rows and hold no member id themselves:
+    ``table.column`` references ``<declared table>.<key>`` (the screenshots of a member's report). They are the
+    member's through their parent row: shown by a :class:`Section` with ``child``, deleted by
+    :attr:`Pseudonymise.drop`."""
+
+    table: Table
+    column: str
+    key: str = "id"
+
+
+@dataclass(frozen=True, slots=True)
 class Revise:
     """Before the id is replaced: the member's rows whose columns hold one of the ``where`` values get ``values``
     (undelivered rewards become revoked)."""
@@ -77,11 +89,14 @@ class Revise:
 class Pseudonymise:
     """Keep the rows (totals and stats stay consistent); in each user-id column holding the member, put the
     pseudonym. The rows found that way also get ``blank`` (column -> value: ``""``, ``None``, :data:`NOW`), and
-    the member's id is replaced by the pseudonym inside the ``swap`` text columns (source and dedupe keys)."""
+    the member's id is replaced by the pseudonym inside the ``swap`` text columns (source and dedupe keys).
+    ``drop``: child rows of the member's rows, deleted first (their content is the member's: a report's
+    screenshots)."""
 
     blank: dict[str, Any] = field(default_factory=dict)
     swap: tuple[str, ...] = ()
     first: tuple[Revise, ...] = ()
+    drop: tuple[Child, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +134,9 @@ class Section:
     - ``flags``: ``(name, user-id column)``: shown as whether that column is the member (``by_you``);
     - ``unless``: user-id columns whose rows are left out (they are in another section);
     - ``mask``: ``(name, function)`` applied to a shown value (perk codes);
-    - ``single``: the one column's value in the first row (or ``None``), not a list.
+    - ``single``: the one column's value in the first row (or ``None``), not a list;
+    - ``child``: the rows shown are the :class:`Child` table's rows of the member's rows (``columns`` and
+      ``order_by`` are the child's).
     """
 
     key: str
@@ -131,6 +148,7 @@ class Section:
     order_by: tuple[str, ...] = ()
     mask: tuple[tuple[str, Callable[[Any], Any]], ...] = ()
     single: bool = False
+    child: Child | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,11 +182,23 @@ class PersonalData:
         else:
             need([self.guild.column])
             need([self.guild.key, self.guild.guild], self.guild.parent)
+        def child_of(child: Child) -> None:
+            need([child.key])
+            need([child.column], child.table)
+
         if isinstance(self.erase, Pseudonymise):
             need([*self.erase.blank, *self.erase.swap])
             for revise in self.erase.first:
                 need([*revise.where, *revise.values])
+            for child in self.erase.drop:
+                child_of(child)
         for section in self.export:
+            if section.child is not None:
+                child_of(section.child)
+                need([*section.columns, *section.order_by], section.child.table)
+                if section.parent_columns or section.flags or section.single:
+                    raise ValueError(f"{name}: a child section shows only the child's columns")
+                continue
             need([*section.columns, *section.order_by])
             users([*section.match, *section.unless, *(c for _, c in section.flags)])
             if section.parent_columns:

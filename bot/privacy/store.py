@@ -97,8 +97,29 @@ def _scope(decl: PersonalData, guild_id: int) -> Any:
     return t.c[guild.column].in_(select(parent.c[guild.key]).where(parent.c[guild.guild] == guild_id))
 
 
+def _theirs(decl: PersonalData, guild_id: int, user_id: int, match: tuple[str, ...] = ()) -> Any:
+    """The declared table's rows of ``guild_id`` that are ``user_id``'s (any of ``match``, default every user-id
+    column, holds them)."""
+    t = decl.table
+    return and_(_scope(decl, guild_id), or_(*(t.c[column] == user_id for column in match or decl.user_columns)))
+
+
+async def _child_section(conn: AsyncConnection, decl: PersonalData, section: Section, guild_id: int,
+                         user_id: int) -> list[dict[str, Any]]:
+    child = section.child
+    assert child is not None
+    c, t = child.table, decl.table
+    stmt = (select(*(c.c[column] for column in section.columns))
+            .where(c.c[child.column].in_(select(t.c[child.key]).where(_theirs(decl, guild_id, user_id,
+                                                                              section.match))))
+            .order_by(*(c.c[column] for column in section.order_by)))
+    return [dict(r._mapping) for r in await conn.execute(stmt)]
+
+
 async def _section(conn: AsyncConnection, decl: PersonalData, section: Section, guild_id: int, user_id: int) -> Any:
     t = decl.table
+    if section.child is not None:
+        return await _child_section(conn, decl, section, guild_id, user_id)
     shown: list[Any] = []
     source: Any = t
     if section.parent_columns:
@@ -155,6 +176,11 @@ async def _erase_one(conn: AsyncConnection, decl: PersonalData, erasing: Erasing
         result = await conn.execute(delete(t).where(scope, or_(*(t.c[c] == uid for c in decl.user_columns))))
         return int(result.rowcount or 0)
     changed = 0
+    for child in how.drop:  # before the ids change: the rows are found by the member's id
+        c = child.table
+        result = await conn.execute(delete(c).where(c.c[child.column].in_(
+            select(t.c[child.key]).where(_theirs(decl, erasing.guild_id, uid)))))
+        changed += int(result.rowcount or 0)
     # One UPDATE per user-id column: a row where the member is in two columns has both replaced.
     for column in decl.user_columns:
         for revise in how.first:

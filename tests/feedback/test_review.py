@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 
 from bot.betas.tables import betas
+from bot.feedback.tables import feedback_screenshots
 from bot.sandbox.harness import ChannelSpec, Harness, WorldSpec
 from tests.feedback.test_e2e import BUG, credits, item, mentioned_users, report, tag_names
 
@@ -238,3 +240,33 @@ class TestBetaButtonEntryPoint:
         await kudos.settle()
         reply = await kudos.member("bob").click(gone.id, label="Give feedback")
         assert reply.ephemeral and "no beta #99" in (reply.content or "")
+
+
+async def test_screenshots_of_a_held_report_are_exported_and_erased(kudos: Harness) -> None:
+    """A report held for review keeps its screenshots' links (Discord's attachment URLs) until it is approved and
+    the job posts them: they are the reporter's, so ``/mydata export`` shows them and ``/mydata forget`` deletes
+    them; approved afterwards, the report posts no image."""
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(32))
+    alice = kudos.member("alice")
+    await report(kudos, values=BUG | {"Screenshots": [("crash.png", png, "image/png")]})
+    assert (await item(kudos)).status == "pending_review"
+
+    await alice.slash("mydata export")
+    data = json.loads(alice.dms()[-1].files[0][1])
+    [shot] = data["feedback_screenshots"]
+    assert shot["feedback_id"] == 1 and shot["filename"] == "crash.png" and shot["url"].startswith("http")
+
+    ask = await alice.slash("mydata forget")
+    done = await alice.click(ask.message.id, label="Erase my data")
+    assert "was erased" in (done.content or ""), done.content
+    assert kudos.bot is not None
+    async with kudos.bot.db.connect() as conn:
+        assert (await conn.execute(select(func.count()).select_from(feedback_screenshots))).scalar_one() == 0
+    await alice.slash("mydata export")
+    assert json.loads(alice.dms()[-1].files[0][1])["feedback_screenshots"] == []
+
+    approved = await kudos.member("sam").click(review_message(kudos).id, label="Approve")
+    assert not approved.failed, approved.content
+    row = await item(kudos)
+    assert row.thread_id is not None and row.title == "(erased)"
+    assert [m for m in kudos.emu.messages(row.thread_id) if m.files] == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -135,6 +136,10 @@ async def test_a_kept_draft_keeps_its_screenshot_until_posted_anyway(kudos: Harn
     png = b"\x89PNG\r\n\x1a\n" + b"\1" * 40
     offered = await idea(kudos, "bob", SECOND | {"Screenshots": [("standby.png", png, "image/png")]})
     assert offered.message is not None and "Is it one of these?" in offered.message.content
+    bob = kudos.member("bob")
+    await bob.slash("mydata export")  # the kept draft's screenshots are bob's too: in his export, as a list
+    [draft] = json.loads(bob.dms()[-1].files[0][1])["feedback_drafts"]
+    assert [(s["filename"], s["content_type"]) for s in draft["screenshots"]] == [("standby.png", "image/png")]
     posted = await kudos.member("bob").click(offered.message.id, label="Post mine anyway")
     assert "posted" in (posted.content or ""), posted.content
     thread = next(t for t in kudos.emu.threads(kudos.channel_id("feedback")) if t.name == SECOND["Title"])
