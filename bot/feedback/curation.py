@@ -12,6 +12,9 @@ Who may act is checked by the caller when the action happens (the cog: a privile
   ``merge:<proposal>``), at most ``merge_credits_per_day`` a UTC day (``[guilds.<id>.privileges]``), never for
   a staff member confirming their own proposal. :meth:`Curation.decline`: "Not a duplicate", an audit line;
   the same pair can't be proposed again.
+- :meth:`Curation.settle`: staff merged a report another way (``/feedback status`` Duplicate): its open
+  proposal is merged too, in that transaction, the proposer credited as by the card when the report went where
+  they said (the same cap), and a job edits the card (:class:`bot.feedback.jobs.MergeSettledKey`).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.feedback import curation_store as store
 from bot.feedback import store as repo
 from bot.feedback.curation_store import Proposal
-from bot.feedback.jobs import MergeCardKey, RetagKey
+from bot.feedback.jobs import MergeCardKey, MergeSettledKey, RetagKey
 from bot.feedback.models import TYPES, FeedbackItem, StatusChange, check_transition
 from bot.platform import audit
 from bot.platform.db.locks import lock_for_write
@@ -158,6 +161,29 @@ class Curation:
         change = await fb.change_status(guild_id, proposal.item_id, "duplicate", actor_id=actor_id,
                                         duplicate_of=proposal.into_id, also=close)
         return change, credited
+
+    async def settle(self, conn: AsyncConnection, change: StatusChange, actor_id: int) -> None:
+        """In the transaction of a merge made another way: the item's open proposals are merged (see the module)."""
+        fb, item, target = self.feedback, change.item, change.target
+        for proposal in await store.of_item(conn, item.id):
+            if proposal.state != "open" or target is None:
+                continue
+            try:
+                where = (await self._original(conn, item, proposal.into_id)).id
+            except InvalidInput:  # the chain now runs through the item itself
+                where = None
+            credited = where == target.id and await self._credit(conn, proposal, change, actor_id)
+            now = fb.clock.now()
+            await store.update_proposal(conn, proposal.id, state="merged", decided_by=actor_id, decided_at=now,
+                                        credited=credited)
+            await audit.record(conn, now=now, action="feedback.merge_confirmed", guild_id=item.guild_id,
+                               actor_id=actor_id, target_id=proposal.proposer_id,
+                               details={"proposal": proposal.id, "item": item.id, "into": target.id,
+                                        "credited": credited, "by": "status"})
+            if fb._schedule_job is not None:
+                await fb._schedule_job(conn, MergeSettledKey(proposal.id), {
+                    "guild_id": item.guild_id, "proposal_id": proposal.id, "actor_id": actor_id,
+                    "target_id": target.id, "moved_votes": change.moved_votes, "credited": credited})
 
     async def _credit(self, conn: AsyncConnection, proposal: Proposal, change: StatusChange, actor_id: int) -> bool:
         fb = self.feedback

@@ -75,6 +75,7 @@ class MergeNoteKey(JobKey):
 
 RETAG_EVENT = "feedback.retag"
 MERGE_CARD_EVENT = "feedback.merge_card"
+MERGE_SETTLED_EVENT = "feedback.merge_settled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +93,15 @@ class MergeCardKey(JobKey):
     """A proposed merge: its staff card with Merge / Not a duplicate, ``feedback.merge_card:<proposal id>``."""
 
     kind: ClassVar[str] = MERGE_CARD_EVENT
+    proposal_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class MergeSettledKey(JobKey):
+    """A proposed merge done another way (staff merged the report with ``/feedback status``): its card says so
+    and loses its buttons, ``feedback.merge_settled:<proposal id>``."""
+
+    kind: ClassVar[str] = MERGE_SETTLED_EVENT
     proposal_id: int
 
 

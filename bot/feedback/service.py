@@ -254,13 +254,6 @@ class FeedbackService(Reads, BetaLookups, DmsMemory):
             await repo.add_screenshots(conn, item_id, draft.screenshots)
             return await self._get(conn, guild_id, item_id)
 
-    async def discard(self, guild_id: int, item_id: int) -> None:
-        """Remove a draft whose post could not be opened (never a public item)."""
-        async with self._write(guild_id) as conn:
-            item = await repo.get(conn, guild_id, item_id, for_update=True)
-            if item is not None and item.thread_id is None and item.status in ("new", "pending_review"):
-                await repo.delete_item(conn, item_id)
-
     async def post_failed(self, guild_id: int, item_id: int, reason: str) -> None:
         """The forum post of a draft could not be made in the end: the draft goes (never a public item) and,
         in the same transaction, the jobs that tell its reporter by DM, with their text (nothing is lost), and the
@@ -477,6 +470,8 @@ class FeedbackService(Reads, BetaLookups, DmsMemory):
                                   moved_votes=moved)
             if also is not None:
                 await also(conn, change)
+            if target is not None:  # a proposal of this merge still open is settled with it
+                await self.curation.settle(conn, change, actor_id)
         return change
 
     async def _merge(self, conn: AsyncConnection, item: FeedbackItem, original_id: int, policy: FeedbackPolicy,

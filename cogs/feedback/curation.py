@@ -24,7 +24,7 @@ from bot.core import i18n
 from bot.core.checks import member_has
 from bot.core.errors import NO_MENTIONS, GuardedCallback
 from bot.feedback import TYPES, label
-from bot.feedback.jobs import MERGE_CARD_EVENT, RETAG_EVENT
+from bot.feedback.jobs import MERGE_CARD_EVENT, MERGE_SETTLED_EVENT, RETAG_EVENT
 from bot.platform.errors import KudosError, NotAllowed
 from bot.platform.i18n import Translator, translator
 from bot.platform.jobs.effects import Drop, GiveUp, Retry
@@ -86,6 +86,24 @@ def proposal_view(proposal_id: int, tr: Translator | None = None) -> discord.ui.
 CURATION_ITEMS = (ProposalButton,)
 
 
+def card_text(tr: Translator, proposal: Any, item: Any, target: Any) -> str:
+    """A merge proposal's card, as posted (its outcome is added below it)."""
+    return (tr("🔀 Merge proposal #{number}: {member} thinks {item} is a duplicate of {target}.",
+               number=proposal.id, member=f"<@{proposal.proposer_id}>", item=render.ref(item),
+               target=render.ref(target))
+            + "\n" + tr("Merge moves its votes and followers to the original and closes it, and credits the "
+                        "proposer for curation (up to a daily cap)."))[:2000]
+
+
+def merged_line(tr: Translator, staff: str, item_id: int, target_id: int, votes: int, credited: int | None) -> str:
+    """The card's outcome once merged; ``credited``: the proposer, when they got curation credit."""
+    line = tr("✅ Merged by {staff}: #{item} into #{target}, {votes} vote(s) moved.", staff=staff, item=item_id,
+              target=target_id, votes=votes)
+    if credited is not None:
+        line += " " + tr("Curation credit for {member}.", member=f"<@{credited}>")
+    return line
+
+
 class Curation:
     bot: Any
     service: Any
@@ -93,9 +111,10 @@ class Curation:
     def _register_curation(self) -> None:
         self.bot.scheduler.register(RETAG_EVENT, self._on_retag)
         self.bot.scheduler.register(MERGE_CARD_EVENT, self._on_merge_card)
+        self.bot.scheduler.register(MERGE_SETTLED_EVENT, self._on_merge_settled)
 
     def _unregister_curation(self) -> None:
-        for event in (RETAG_EVENT, MERGE_CARD_EVENT):
+        for event in (RETAG_EVENT, MERGE_CARD_EVENT, MERGE_SETTLED_EVENT):
             self.bot.scheduler.unregister(event)
 
     # ------------------------------------------------------------------ commands (put in /feedback by the cog)
@@ -155,10 +174,8 @@ class Curation:
         change, credited = await self.service.curation.confirm(guild.id, proposal_id, actor_id=interaction.user.id)
         self._kick_notifier()
         target = change.target or original
-        outcome = tr("✅ Merged by {staff}: #{item} into #{target}, {votes} vote(s) moved.",
-                     staff=interaction.user.mention, item=change.item.id, target=target.id, votes=change.moved_votes)
-        if credited:
-            outcome += " " + tr("Curation credit for {member}.", member=f"<@{proposal.proposer_id}>")
+        outcome = merged_line(tr, interaction.user.mention, change.item.id, target.id, change.moved_votes,
+                              proposal.proposer_id if credited else None)
         await interaction.edit_original_response(content=self._card_with(interaction, outcome), view=None,
                                                  allowed_mentions=NO_MENTIONS)
 
@@ -224,11 +241,7 @@ class Curation:
             log.warning("guild %s: no feedback review channel for the merge proposals' cards", guild_id)
             raise GiveUp(f"{what}: the feedback review channel is missing")
         tr = i18n.for_guild(self.bot, guild)
-        text = (tr("🔀 Merge proposal #{number}: {member} thinks {item} is a duplicate of {target}.",
-                   number=proposal.id, member=f"<@{proposal.proposer_id}>", item=render.ref(item),
-                   target=render.ref(target))
-                + "\n" + tr("Merge moves its votes and followers to the original and closes it, and credits the "
-                            "proposer for curation (up to a daily cap)."))[:2000]
+        text = card_text(tr, proposal, item, target)
         try:
             if getattr(timer, "attempts", 1) > 1:
                 async for old in channel.history(limit=HISTORY):
@@ -240,3 +253,35 @@ class Curation:
             await self._failed(exc, guild, what, channel, CARD_NEEDS)
             raise GiveUp(what) from exc
         await self.service.curation.set_card(guild_id, proposal_id, channel.id, message.id)
+
+    async def _on_merge_settled(self: Feedback, payload: dict[str, Any], timer: Any) -> None:
+        """Staff merged a proposed report with ``/feedback status``: the card says who merged it (and whether the
+        proposer was credited) and loses its buttons, as after pressing Merge."""
+        guild_id, proposal_id = int(payload["guild_id"]), int(payload["proposal_id"])
+        guild = self.bot.get_guild(guild_id)
+        if guild is None:
+            raise Retry(f"guild {guild_id} is not available (yet)")
+        try:
+            proposal = await self.service.curation.get(guild_id, proposal_id)
+            item = await self.service.get(guild_id, proposal.item_id)
+            target = await self.service.get(guild_id, proposal.into_id)
+        except KudosError as exc:
+            raise Drop(f"merge proposal #{proposal_id} is gone: {exc}") from None
+        if proposal.card_message_id is None or proposal.card_channel_id is None:
+            return  # no card was posted (its job finds the proposal decided and posts none)
+        channel = guild.get_channel(proposal.card_channel_id)
+        if not isinstance(channel, discord.TextChannel):
+            raise Drop(f"the channel of merge proposal #{proposal_id}'s card is gone")
+        tr = i18n.for_guild(self.bot, guild)
+        outcome = merged_line(tr, f"<@{int(payload['actor_id'])}>", item.id, int(payload["target_id"]),
+                              int(payload["moved_votes"]), proposal.proposer_id if payload["credited"] else None)
+        what = f"close the card of merge proposal #{proposal_id}"
+        try:
+            await channel.get_partial_message(proposal.card_message_id).edit(
+                content=f"{card_text(tr, proposal, item, target)}\n{outcome}"[:2000], view=None,
+                allowed_mentions=NO_MENTIONS)
+        except discord.NotFound:
+            log.info("merge proposal %s: its card is gone", proposal_id)
+        except Exception as exc:  # noqa: BLE001 - classified
+            await self._failed(exc, guild, what, channel, CARD_NEEDS)
+            raise GiveUp(what) from exc

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.feedback import FeedbackPolicy, FeedbackService, validate_draft
 from bot.feedback.jobs import DmKey, StatusLineKey
-from bot.feedback.tables import feedback, feedback_votes
+from bot.feedback.tables import feedback_votes
 from bot.ledger import DEFAULT_POINTS, LedgerPolicy, LedgerService
 from bot.ledger.tables import contributions
 from bot.platform.clock import FakeClock
@@ -125,14 +125,6 @@ async def test_publish_credits_once_and_emits_first_feedback_once(svc: FeedbackS
     assert await _points(db, ALICE) == 10
     assert [e.name for e in rec.events] == ["first_feedback"]
     assert rec.events[0].user_id == ALICE and rec.events[0].data["feedback_id"] == item.id
-
-
-async def test_discarded_draft_leaves_nothing(svc: FeedbackService, db: Database) -> None:
-    item = await svc.create_draft(G, ALICE, validate_draft("idea", "t", "d"))
-    await svc.discard(G, item.id)
-    async with db.connect() as conn:
-        assert (await conn.execute(select(func.count()).select_from(feedback))).scalar_one() == 0
-    assert await _points(db, ALICE) == 0
 
 
 async def test_record_post_is_idempotent_on_the_thread(svc: FeedbackService, db: Database) -> None:

@@ -150,3 +150,33 @@ async def test_not_a_duplicate_closes_the_proposal_for_good(kudos: Harness) -> N
     assert [p.state for p in await proposals(kudos)] == ["declined"]
     assert [r.action for r in await audit_rows(kudos, "feedback.merge_")] == ["feedback.merge_proposed",
                                                                                "feedback.merge_declined"]
+
+
+async def test_a_proposal_merged_with_feedback_status_is_settled_and_its_card_closed(kudos: Harness) -> None:
+    """Staff merge the proposed report with /feedback status instead of the card: the proposal is merged too,
+    the proposer credited as by the card (the report went where they said), and the card loses its buttons."""
+    original = await idea(kudos, "alice", "Dark mode")
+    dup = await idea(kudos, "carol", "Night theme")
+    elsewhere = await idea(kudos, "alice", "Export to PDF")
+    other = await idea(kudos, "carol", "PDF export")
+    await give(kudos, "bob", 20)
+    await kudos.member("bob").slash("feedback propose-merge", item=dup, into=original)
+    await kudos.member("bob").slash("feedback propose-merge", item=other, into=original)
+    first, second = cards(kudos)
+
+    done = await kudos.member("sam").slash("feedback status", status="duplicate", item=dup, of=original)
+    assert not done.failed, reply_text(done)
+    card = kudos.emu.message(first.id)
+    assert f"Merged by <@{kudos.members['sam']}>: #{dup} into #{original}" in card.content, card.content
+    assert "Curation credit for" in card.content and not card.components
+    assert await points(kudos, "bob", "curation") == 3
+
+    # merged somewhere else than proposed: settled, not credited
+    await kudos.advance(timedelta(days=1))  # a fresh daily cap, so the missing credit is the target's doing
+    await kudos.member("sam").slash("feedback status", status="duplicate", item=other, of=elsewhere)
+    card = kudos.emu.message(second.id)
+    assert f"#{other} into #{elsewhere}" in card.content and "Curation credit" not in card.content
+    assert not card.components and await points(kudos, "bob", "curation") == 3
+    assert [(p.state, p.credited) for p in await proposals(kudos)] == [("merged", True), ("merged", False)]
+    settled = [r.details for r in await audit_rows(kudos, "feedback.merge_confirmed")]
+    assert [(d["credited"], d["by"]) for d in settled] == [(True, "status"), (False, "status")]
