@@ -278,8 +278,9 @@ class FeedbackService(Reads, BetaLookups, DmsMemory):
         return len(stale)
 
     async def publish(self, guild_id: int, item_id: int, *, forum_id: int, thread_id: int,
-                      status_message_id: int | None) -> FeedbackItem:
-        """Attach the forum post to a draft, credit the reporter and emit ``first_feedback``, atomically."""
+                      status_message_id: int | None, approved_by: int | None = None) -> FeedbackItem:
+        """Attach the forum post to a draft, credit the reporter and emit ``first_feedback``, atomically.
+        ``approved_by``: the staff member who approved it from the review queue; its card then links the post."""
         async with self._write(guild_id) as conn:
             # The item's row lock: a concurrent publish (or discard) of the same draft waits, then sees its thread.
             item = await self._get(conn, guild_id, item_id, for_update=True)
@@ -293,6 +294,9 @@ class FeedbackService(Reads, BetaLookups, DmsMemory):
             await self._out(conn, item, "feedback.created", str(item.id), {})
             await self._index(conn, item)
             await self.screenshots.schedule(conn, guild_id, item_id)  # the form's images, into the thread
+            if approved_by is not None and item.review_message_id and self._schedule_job is not None:
+                await self._schedule_job(conn, ReviewOutcomeKey(item_id), {  # "on its way" becomes the link
+                    "guild_id": guild_id, "feedback_id": item_id, "actor_id": approved_by})
             return item
 
     async def record_post(self, guild_id: int, reporter_id: int, *, forum_id: int, thread_id: int, draft: Draft,

@@ -143,8 +143,10 @@ class Posting:
             except (Drop, GiveUp):
                 await self._post_failed(item, str(exc))
                 raise
+        approver = payload.get("actor_id")  # approved from the review queue
         await self.service.publish(item.guild_id, item.id, forum_id=forum.id, thread_id=thread.id,
-                                   status_message_id=message_id)
+                                   status_message_id=message_id,
+                                   approved_by=int(approver) if approver is not None else None)
         self._kick_notifier()  # type: ignore[attr-defined] # the screenshots' job, when the form had some
 
     async def _report_tag_required(self, guild: discord.Guild, forum: discord.ForumChannel,

@@ -3,7 +3,9 @@
 A report held for review writes, in the transaction that records it, the job that posts its card (the
 report, likely duplicates, Approve / Reject) in the review channel (:class:`~bot.feedback.jobs.ReviewPostKey`);
 a rejection writes the job that shows the outcome on the card and takes its buttons away
-(:class:`~bot.feedback.jobs.ReviewOutcomeKey`). Approving edits the card in the interaction's own answer.
+(:class:`~bot.feedback.jobs.ReviewOutcomeKey`). Approving edits the card in the interaction's own answer and,
+when the post is made (later, if Discord was slow or failing: the card said "on its way"), the same job puts
+the link to the post on the card.
 
 A failure ends the job through the platform's one classification (:func:`bot.core.effect_errors.end_job`):
 429, 5xx and no answer are retried with back-off; a review channel or card that is gone drops the job with a
@@ -91,7 +93,8 @@ class Review:
         await self.service.set_review_message(guild.id, item.id, channel.id, message.id)
 
     async def _on_review_outcome(self, payload: dict[str, Any], _timer: Any) -> None:
-        """Show on a rejected report's card who rejected it (and why), and take its buttons away."""
+        """Show on a report's card who rejected it (and why), or who approved it with a link to its post once
+        that was made, and take its buttons away."""
         guild, item = await job_item(self.bot, self.service, payload)
         if not item.review_channel_id or not item.review_message_id:
             raise Drop(f"feedback #{item.id} has no review card to update")
@@ -102,8 +105,13 @@ class Review:
         actor = guild.get_member(int(payload.get("actor_id") or 0))
         tr = i18n.for_guild(self.bot, guild)
         who = actor.display_name if actor else tr("staff")
-        outcome = (tr("Rejected by {staff}: {reason}", staff=who, reason=item.status_note) if item.status_note
-                   else tr("Rejected by {staff}", staff=who))
+        if item.thread_id is not None:
+            outcome = tr("Approved by {staff}: {link}", staff=who,
+                         link=f"https://discord.com/channels/{guild.id}/{item.thread_id}")
+        elif item.status_note:
+            outcome = tr("Rejected by {staff}: {reason}", staff=who, reason=item.status_note)
+        else:
+            outcome = tr("Rejected by {staff}", staff=who)
         try:
             await channel.get_partial_message(item.review_message_id).edit(
                 embed=render.review_embed(item, outcome, tr=tr), view=None)

@@ -86,6 +86,24 @@ async def test_a_rejection_shows_on_the_card_after_an_outage_once(kudos: Harness
     assert len(dms) == 1 and "Off topic" in dms[0].content  # the reporter told once, outage or not
 
 
+async def test_an_approval_whose_post_comes_late_links_the_post_on_the_card(kudos: Harness) -> None:
+    """Discord fails the forum post at approval (5xx, retried with back-off): the card says the post is on its
+    way; when the retried post is made, the card links it (the same outcome the approval shows at once)."""
+    await report(kudos)
+    [card] = cards(kudos)
+    outage = kudos.emu.faults.add(route="POST /channels/{channel_id}/threads", status=500, count=8)
+    approved = await kudos.member("sam").click(card.id, label="Approve")
+    assert not approved.failed and outage.hits > 0
+    assert "on its way" in kudos.emu.message(card.id).embeds[0]["footer"]["text"]
+    assert kudos.emu.message(card.id).components == []
+    await until_done(kudos, "feedback.open_post")
+    await until_done(kudos, "feedback.review_outcome")
+    row = await item(kudos)
+    assert row.thread_id is not None
+    footer = kudos.emu.message(card.id).embeds[0]["footer"]["text"]
+    assert footer == f"Approved by sam: https://discord.com/channels/{kudos.guild_id}/{row.thread_id}", footer
+
+
 async def test_a_review_channel_gone_at_discord_drops_the_card_with_an_audit_line(kudos: Harness) -> None:
     kudos.emu.faults.add(route=MESSAGE_ROUTE, status=404, code=10003, count=1, message="Unknown Channel")
     done = await report(kudos)
