@@ -221,18 +221,23 @@ class Curation:
             guild.text_channels, name=str(ref).lstrip("#"))
         return channel if isinstance(channel, discord.TextChannel) else None
 
-    async def _on_merge_card(self: Feedback, payload: dict[str, Any], timer: Any) -> None:
-        """Post a merge proposal's card in the staff review channel (``[guilds.<id>.feedback] review_channel``)."""
+    async def _proposal_of(self: Feedback, payload: dict[str, Any]) -> tuple[discord.Guild, Any, Any, Any]:
+        """A merge proposal job's guild, proposal, report and original (retried while the guild is away)."""
         guild_id, proposal_id = int(payload["guild_id"]), int(payload["proposal_id"])
         guild = self.bot.get_guild(guild_id)
         if guild is None:
             raise Retry(f"guild {guild_id} is not available (yet)")
         try:
             proposal = await self.service.curation.get(guild_id, proposal_id)
-            item = await self.service.get(guild_id, proposal.item_id)
-            target = await self.service.get(guild_id, proposal.into_id)
+            return (guild, proposal, await self.service.get(guild_id, proposal.item_id),
+                    await self.service.get(guild_id, proposal.into_id))
         except KudosError as exc:
             raise Drop(f"merge proposal #{proposal_id} is gone: {exc}") from None
+
+    async def _on_merge_card(self: Feedback, payload: dict[str, Any], timer: Any) -> None:
+        """Post a merge proposal's card in the staff review channel (``[guilds.<id>.feedback] review_channel``)."""
+        guild, proposal, item, target = await self._proposal_of(payload)
+        guild_id, proposal_id = guild.id, proposal.id
         if proposal.state != "open" or proposal.card_message_id is not None:
             return
         channel = self._review_channel(guild)
@@ -257,16 +262,8 @@ class Curation:
     async def _on_merge_settled(self: Feedback, payload: dict[str, Any], timer: Any) -> None:
         """Staff merged a proposed report with ``/feedback status``: the card says who merged it (and whether the
         proposer was credited) and loses its buttons, as after pressing Merge."""
-        guild_id, proposal_id = int(payload["guild_id"]), int(payload["proposal_id"])
-        guild = self.bot.get_guild(guild_id)
-        if guild is None:
-            raise Retry(f"guild {guild_id} is not available (yet)")
-        try:
-            proposal = await self.service.curation.get(guild_id, proposal_id)
-            item = await self.service.get(guild_id, proposal.item_id)
-            target = await self.service.get(guild_id, proposal.into_id)
-        except KudosError as exc:
-            raise Drop(f"merge proposal #{proposal_id} is gone: {exc}") from None
+        guild, proposal, item, target = await self._proposal_of(payload)
+        proposal_id = proposal.id
         if proposal.card_message_id is None or proposal.card_channel_id is None:
             return  # no card was posted (its job finds the proposal decided and posts none)
         channel = guild.get_channel(proposal.card_channel_id)
