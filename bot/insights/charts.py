@@ -20,6 +20,7 @@ matplotlib.use("Agg")  # before any other matplotlib import; the bot never opens
 
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.collections import PolyCollection  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from bot.insights.models import (
@@ -114,6 +115,27 @@ def _empty(ax: Axes, title: str, what: str, tr: Translator | None = None) -> Non
             color="#666666", transform=ax.transAxes)
 
 
+def _stacked_bars(ax: Axes, series: dict[str, tuple[list[int], str | None]], width: float = 0.85) -> list[int]:
+    """Bars stacked per bucket (bucket ``i`` at x = ``i``), one layer per label, bottom to top in order; returns
+    each bucket's total. Each layer is one PolyCollection of its rectangles: ``Axes.bar`` makes a patch per bar
+    and updates the axes' limits for each, which was most of the chart's time (240 patches for 30 days of eight
+    kinds, 840 for two years of weeks). Layers with nothing in them are left out (and out of the legend)."""
+    count = len(next(iter(series.values()))[0]) if series else 0
+    bottom = [0] * count
+    half = width / 2
+    for label, (values, colour) in series.items():
+        if not any(values):
+            continue
+        rects = [((i - half, b), (i + half, b), (i + half, b + v), (i - half, b + v))
+                 for i, (b, v) in enumerate(zip(bottom, values, strict=True)) if v]
+        ax.add_collection(PolyCollection(rects, facecolors=colour, edgecolors="none", label=label), autolim=False)
+        bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+    # the limits once, from the stack's extent (what autoscaling every rectangle would give), bars standing on 0
+    ax.set_xlim(-half - 0.05 * (count - 1 + width), count - 1 + half + 0.05 * (count - 1 + width))
+    ax.set_ylim(0, max(bottom, default=0) * 1.05 or 1)
+    return bottom
+
+
 # --------------------------------------------------------------------------- the charts
 
 
@@ -129,12 +151,8 @@ def contributions_chart(series: KindSeries, fmt: Format = "png", lang: str = i18
         summary = tr("Contributions, {window}: no data yet.", window=label)
     else:
         x = list(range(len(series.buckets)))
-        bottom = [0] * len(x)
-        for kind, values in series.counts.items():
-            if not any(values):
-                continue
-            ax.bar(x, values, bottom=bottom, label=_kind(kind, tr), color=_COLOURS.get(kind), width=0.85)
-            bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+        bottom = _stacked_bars(ax, {_kind(kind, tr): (values, _COLOURS.get(kind)) for kind, values in
+                                    series.counts.items()})
         step = max(1, len(x) // 8)
         ax.set_xticks(x[::step], [d.isoformat() for d in series.buckets[::step]], rotation=30, ha="right",
                       fontsize=8)

@@ -18,6 +18,7 @@ from bot.contributions.tables import help_posts, solutions
 from bot.feedback.tables import feedback
 from bot.insights import InsightsService, package
 from bot.insights import charts as ch
+from bot.insights.models import KindSeries, Window
 from bot.ledger import LedgerPolicy, LedgerService
 from bot.platform.clock import FakeClock
 from bot.platform.db import Database
@@ -203,6 +204,38 @@ async def test_charts_are_pngs_of_the_expected_size(seeded: tuple[InsightsServic
     assert "consumer → higher: 1 of 4 (25%)" in charts[1].summary
     assert charts[4].summary == ("Help posts, the last 30 days: 2 of 3 have an accepted solution (67%); "
                                  "median time to solution: 3 h.")
+
+
+def test_the_contributions_chart_stacks_each_kind_on_the_ones_below() -> None:
+    """The stacked bars are one collection per kind (not a patch per bar): check the rectangles' geometry, the
+    legend, the limits, and that each kind's colour is on the image, with the bars standing on the x axis."""
+    from matplotlib.colors import to_rgb
+    from PIL import Image
+
+    fig, ax = ch._figure()
+    totals = ch._stacked_bars(ax, {"answer": ([3, 0, 1], "#4C72B0"), "beta": ([0, 0, 0], "#937860"),
+                                   "thanks": ([2, 5, 0], "#C44E52")})
+    assert totals == [5, 5, 1]
+    layers = ax.collections
+    assert [c.get_label() for c in layers] == ["answer", "thanks"]  # the empty kind is left out
+    boxes = [[tuple(map(float, p.vertices[:4].min(0))) + tuple(map(float, p.vertices[:4].max(0)))
+              for p in layer.get_paths()] for layer in layers]
+    assert boxes[0] == [(-0.425, 0.0, 0.425, 3.0), (1.575, 0.0, 2.425, 1.0)]  # no rectangle for a zero
+    assert boxes[1] == [(-0.425, 3.0, 0.425, 5.0), (0.575, 0.0, 1.425, 5.0)]  # on top of what is below
+    assert ax.get_ylim() == (0.0, 5.25) and ax.get_xlim()[0] < -0.425 and ax.get_xlim()[1] > 2.425
+    ax.legend()
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["answer", "thanks"]
+
+    window = Window("30d", datetime(2026, 5, 1, tzinfo=UTC), datetime(2026, 5, 31, tzinfo=UTC), "day")
+    series = KindSeries(window, [date(2026, 5, day) for day in (1, 2, 3)],
+                           {"answer": [3, 0, 1], "thanks": [2, 5, 0], "beta": [0, 0, 0]})
+    chart = ch.contributions_chart(series)
+    with Image.open(io.BytesIO(chart.png)) as image:
+        colours = {colour for _, colour in image.convert("RGB").getcolors(800 * 450)}
+    for hex_colour in ("#4C72B0", "#C44E52"):
+        assert tuple(round(c * 255) for c in to_rgb(hex_colour)) in colours
+    assert tuple(round(c * 255) for c in to_rgb("#937860")) not in colours
+    assert chart.summary.startswith("Contributions, the last 30 days: 11 in total (thanks 7, answer 4).")
 
 
 def _rows(data: bytes) -> list[dict[str, Any]]:
