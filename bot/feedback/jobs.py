@@ -116,8 +116,9 @@ class ReviewPostKey(JobKey):
 
 @dataclass(frozen=True, slots=True)
 class ReviewOutcomeKey(JobKey):
-    """A report rejected from the review queue: its card shows who rejected it and loses its buttons,
-    ``feedback.review_outcome:<item id>`` (a report leaves the queue once)."""
+    """A report leaving the review queue: its card shows who rejected it, the link to its post once made, or that
+    the approved post could not be made, and loses its buttons, ``feedback.review_outcome:<item id>`` (a report
+    leaves the queue once)."""
 
     kind: ClassVar[str] = REVIEW_OUTCOME_EVENT
     item_id: int

@@ -254,10 +254,10 @@ class FeedbackService(Reads, BetaLookups, DmsMemory):
             await repo.add_screenshots(conn, item_id, draft.screenshots)
             return await self._get(conn, guild_id, item_id)
 
-    async def post_failed(self, guild_id: int, item_id: int, reason: str) -> None:
+    async def post_failed(self, guild_id: int, item_id: int, reason: str, *, approved_by: int | None = None) -> None:
         """The forum post of a draft could not be made in the end: the draft goes (never a public item) and,
-        in the same transaction, the jobs that tell its reporter by DM, with their text (nothing is lost), and the
-        staff log which report it was."""
+        in the same transaction, the jobs that tell its reporter by DM, with their text (nothing is lost), the
+        staff log which report it was and, for one approved from the review queue, its card (no "on its way")."""
         async with self._write(guild_id) as conn:
             item = await repo.get(conn, guild_id, item_id, for_update=True)
             if item is None or item.thread_id is not None or item.status not in ("new", "pending_review"):
@@ -267,6 +267,10 @@ class FeedbackService(Reads, BetaLookups, DmsMemory):
                            "title": item.title, "details": item.details, "reason": reason[:300]}
                 await self._schedule_job(conn, PostFailedKey(item_id), payload)  # the reporter, by DM
                 await self._schedule_job(conn, PostFailedStaffKey(item_id), payload)  # and the staff log
+                if item.review_channel_id and item.review_message_id:  # the card outlives the draft: ids go along
+                    await self._schedule_job(conn, ReviewOutcomeKey(item_id), {
+                        "guild_id": guild_id, "feedback_id": item_id, "actor_id": approved_by, "failed": True,
+                        "review_channel_id": item.review_channel_id, "review_message_id": item.review_message_id})
             await repo.delete_item(conn, item_id)
 
     async def purge_stale_drafts(self, older_than: timedelta = timedelta(hours=1)) -> int:

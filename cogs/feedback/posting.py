@@ -115,7 +115,7 @@ class Posting:
         try:
             forum = await self._forum(guild, item.beta_id)  # type: ignore[attr-defined]
         except KudosError as exc:
-            await self._post_failed(item, str(exc))
+            await self._post_failed(item, str(exc), payload.get("actor_id"))
             raise Drop(f"{what}: {exc}") from None
         try:
             thread = await self._find_post(forum, item) if getattr(timer, "attempts", 1) > 1 else None
@@ -138,10 +138,10 @@ class Posting:
                 raise GiveUp(what) from exc
             except Retry:
                 if last:
-                    await self._post_failed(item, str(exc))
+                    await self._post_failed(item, str(exc), payload.get("actor_id"))
                 raise
             except (Drop, GiveUp):
-                await self._post_failed(item, str(exc))
+                await self._post_failed(item, str(exc), payload.get("actor_id"))
                 raise
         approver = payload.get("actor_id")  # approved from the review queue
         await self.service.publish(item.guild_id, item.id, forum_id=forum.id, thread_id=thread.id,
@@ -161,9 +161,11 @@ class Posting:
             except discord.HTTPException:
                 log.warning("guild %s: could not tell the staff log that %s requires a tag", guild.id, forum.id)
 
-    async def _post_failed(self, item: FeedbackItem, reason: str) -> None:
-        """The post can't be made: the draft goes and its reporter is told (a job written with the discard)."""
-        await self.service.post_failed(item.guild_id, item.id, reason)
+    async def _post_failed(self, item: FeedbackItem, reason: str, approver: Any = None) -> None:
+        """The post can't be made: the draft goes and its reporter is told (a job written with the discard);
+        ``approver``: who approved it from the review queue (its card says so)."""
+        await self.service.post_failed(item.guild_id, item.id, reason,
+                                       approved_by=int(approver) if approver is not None else None)
         self._kick_notifier()  # type: ignore[attr-defined]
 
     async def _on_post_failed(self, payload: dict[str, Any], timer: Any) -> None:

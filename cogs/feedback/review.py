@@ -5,7 +5,8 @@ report, likely duplicates, Approve / Reject) in the review channel (:class:`~bot
 a rejection writes the job that shows the outcome on the card and takes its buttons away
 (:class:`~bot.feedback.jobs.ReviewOutcomeKey`). Approving edits the card in the interaction's own answer and,
 when the post is made (later, if Discord was slow or failing: the card said "on its way"), the same job puts
-the link to the post on the card.
+the link to the post on the card, or, when the post could not be made in the end, says so (the job carries the
+card's ids: the draft is gone by then).
 
 A failure ends the job through the platform's one classification (:func:`bot.core.effect_errors.end_job`):
 429, 5xx and no answer are retried with back-off; a review channel or card that is gone drops the job with a
@@ -30,7 +31,7 @@ from bot.feedback.jobs import REVIEW_OUTCOME_EVENT, REVIEW_POST_EVENT
 from bot.platform import deferred
 from bot.platform.errors import KudosError, NotFound
 from bot.platform.i18n import N_
-from bot.platform.jobs.effects import Drop, GiveUp
+from bot.platform.jobs.effects import Drop, GiveUp, Retry
 from cogs.feedback import render
 from cogs.feedback.jobctx import job_item
 from cogs.feedback.ui import review_view
@@ -95,6 +96,8 @@ class Review:
     async def _on_review_outcome(self, payload: dict[str, Any], _timer: Any) -> None:
         """Show on a report's card who rejected it (and why), or who approved it with a link to its post once
         that was made, and take its buttons away."""
+        if payload.get("failed"):
+            return await self._on_review_failed(payload)
         guild, item = await job_item(self.bot, self.service, payload)
         if not item.review_channel_id or not item.review_message_id:
             raise Drop(f"feedback #{item.id} has no review card to update")
@@ -115,6 +118,30 @@ class Review:
         try:
             await channel.get_partial_message(item.review_message_id).edit(
                 embed=render.review_embed(item, outcome, tr=tr), view=None)
+        except Exception as exc:  # noqa: BLE001 - classified; no Discord failure (a bug) is re-raised
+            await end_job(exc, what, report=lambda: report_missing_permission(
+                self.bot, guild, what, channel, REVIEW_NEEDS))
+            raise GiveUp(what) from exc
+
+    async def _on_review_failed(self, payload: dict[str, Any]) -> None:
+        """An approved report whose post could not be made in the end (its draft is gone): the card, found by
+        the ids the job carries, says so instead of "on its way"; the report as the card shows it is kept."""
+        guild_id, item_id = int(payload["guild_id"]), int(payload["feedback_id"])
+        guild = self.bot.get_guild(guild_id)
+        if guild is None:
+            raise Retry(f"guild {guild_id} is not available (yet)")
+        channel = guild.get_channel(int(payload["review_channel_id"]))
+        what = deferred.said(N_("show the outcome of feedback #{id} on its review card"), id=item_id)
+        if not isinstance(channel, discord.TextChannel):
+            raise Drop(f"{what}: the review channel was deleted")
+        actor = guild.get_member(int(payload.get("actor_id") or 0))
+        tr = i18n.for_guild(self.bot, guild)
+        outcome = tr("Approved by {staff}, but its post could not be made (see the staff log); the reporter was "
+                     "told", staff=actor.display_name if actor else tr("staff"))
+        try:
+            card = await channel.fetch_message(int(payload["review_message_id"]))
+            embed = card.embeds[0] if card.embeds else discord.Embed()
+            await card.edit(embed=embed.set_footer(text=outcome), view=None)
         except Exception as exc:  # noqa: BLE001 - classified; no Discord failure (a bug) is re-raised
             await end_job(exc, what, report=lambda: report_missing_permission(
                 self.bot, guild, what, channel, REVIEW_NEEDS))

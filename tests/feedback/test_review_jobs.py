@@ -104,6 +104,32 @@ async def test_an_approval_whose_post_comes_late_links_the_post_on_the_card(kudo
     assert footer == f"Approved by sam: https://discord.com/channels/{kudos.guild_id}/{row.thread_id}", footer
 
 
+async def test_an_approval_whose_post_fails_for_good_says_so_on_the_card(kudos: Harness) -> None:
+    """Discord fails the forum post at approval and at every retry (5xx until the attempts are used): the draft
+    goes, its reporter gets their text back by DM, and the card that said "on its way" says the post could not
+    be made (the review-outcome job written with the discard carries the card's ids)."""
+    await report(kudos)
+    row = await item(kudos)
+    [card] = cards(kudos)
+    outage = kudos.emu.faults.add(route="POST /channels/{channel_id}/threads", status=500, count=1000)
+    approved = await kudos.member("sam").click(card.id, label="Approve")
+    assert not approved.failed and outage.hits > 0
+    assert "on its way" in kudos.emu.message(card.id).embeds[0]["footer"]["text"]
+    await until_done(kudos, "feedback.open_post", rounds=12)
+    await until_done(kudos, "feedback.review_outcome")
+    assert kudos.emu.threads(kudos.channel_id("feedback")) == []  # no post was made
+    embed = kudos.emu.message(card.id).embeds[0]
+    assert embed["footer"]["text"] == ("Approved by sam, but its post could not be made (see the staff log); "
+                                       "the reporter was told"), embed["footer"]["text"]
+    assert embed["title"].startswith(f"Review #{row.id}")  # the report as the card showed it
+    assert kudos.emu.message(card.id).components == []
+    assert kudos.bot is not None
+    async with kudos.bot.db.connect() as conn:
+        assert list(await conn.execute(select(feedback.c.id).where(feedback.c.id == row.id))) == []
+    dms = kudos.member("alice").dms()
+    assert len(dms) == 1 and "couldn't post your feedback" in dms[0].content, [d.content for d in dms]
+
+
 async def test_a_review_channel_gone_at_discord_drops_the_card_with_an_audit_line(kudos: Harness) -> None:
     kudos.emu.faults.add(route=MESSAGE_ROUTE, status=404, code=10003, count=1, message="Unknown Channel")
     done = await report(kudos)
