@@ -14,7 +14,7 @@ from sqlalchemy import (
     text,
 )
 
-from bot.platform.db.metadata import metadata
+from bot.platform.db.metadata import metadata, on_postgresql
 from bot.platform.db.types import Snowflake, SurrogateKey, UTCDateTime
 
 # Append-only ledger. A reversal is a new row with negative points pointing at the original.
@@ -49,10 +49,8 @@ contributions = Table(
     Index(None, "guild_id", "actor_id", "created_at"),
     Index(None, "status", "held_until"),
     # An entry is reversed at most once; also serves the "was this reversed?" lookups.
-    Index(
-        None, "reverses_id", unique=True,
-        sqlite_where=text("reverses_id IS NOT NULL"), postgresql_where=text("reverses_id IS NOT NULL"),
-    ),
+    on_postgresql(Index(None, "reverses_id", unique=True, sqlite_where=text("reverses_id IS NOT NULL")),
+                  where=text("reverses_id IS NOT NULL")),
 )
 
 # Per-member aggregates, updated in the same transaction as the ledger row.

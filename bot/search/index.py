@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import cast, delete, func, literal_column, update
-from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.platform.db.types import RegConfig
 from bot.platform.db.upsert import insert_for
 from bot.search.tables import search_docs
 
@@ -18,7 +18,7 @@ d = search_docs.c
 
 
 def _tsv(language: Any, title: Any, body: Any, answer: Any) -> Any:
-    lang = cast(language, REGCONFIG)
+    lang = cast(language, RegConfig())
 
     def part(value: Any, weight: str) -> Any:  # weight: A-D, an untyped literal so it is PostgreSQL's "char"
         return func.setweight(func.to_tsvector(lang, func.coalesce(value, "")), literal_column(f"'{weight}'"))

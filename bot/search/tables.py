@@ -10,10 +10,9 @@ can't declare a virtual table). On PostgreSQL ``tsv`` is a ``tsvector``
 from __future__ import annotations
 
 from sqlalchemy import DDL, Column, Index, Integer, String, Table, Text, UniqueConstraint, event
-from sqlalchemy.dialects.postgresql import TSVECTOR
 
-from bot.platform.db.metadata import metadata
-from bot.platform.db.types import Snowflake, SurrogateKey, UTCDateTime
+from bot.platform.db.metadata import metadata, on_postgresql
+from bot.platform.db.types import Snowflake, SurrogateKey, TSVector, UTCDateTime
 
 search_docs = Table(
     "search_docs",
@@ -33,11 +32,11 @@ search_docs = Table(
     Column("answerer_id", Snowflake),  # help: who wrote the accepted answer
     Column("answer_message_id", Snowflake),
     Column("language", String(30), nullable=False, server_default="english"),
-    Column("tsv", Text().with_variant(TSVECTOR(), "postgresql")),  # PostgreSQL only (NULL on SQLite)
+    Column("tsv", Text().with_variant(TSVector(), "postgresql")),  # PostgreSQL only (NULL on SQLite)
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("kind", "ref_id"),
     Index(None, "guild_id", "kind", "status"),
-    Index("ix_search_docs_tsv", "tsv", postgresql_using="gin").ddl_if(dialect="postgresql"),
+    on_postgresql(Index("ix_search_docs_tsv", "tsv"), using="gin").ddl_if(dialect="postgresql"),
 )
 
 # "This solved it": a new help post marked as answered by an older solved one. One row per new post, so

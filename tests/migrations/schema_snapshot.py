@@ -11,7 +11,7 @@ from bot.platform.db import Database
 
 def schema(sync_conn: Any) -> dict[str, Any]:
     """Everything the database says about its tables: columns (in order, with types, nullability, server
-    defaults), keys, indexes, constraints; the sequences on PostgreSQL."""
+    defaults), keys, indexes (with their predicates and methods), constraints; the sequences on PostgreSQL."""
     insp = inspect(sync_conn)
     out: dict[str, Any] = {}
     for table in sorted(insp.get_table_names()):
@@ -21,7 +21,10 @@ def schema(sync_conn: Any) -> dict[str, Any]:
             "pk": insp.get_pk_constraint(table),
             "fks": sorted((fk["name"] or "", fk["constrained_columns"], fk["referred_table"], fk["referred_columns"],
                            sorted(fk.get("options", {}).items())) for fk in insp.get_foreign_keys(table)),
-            "indexes": sorted((i["name"] or "", i["column_names"], bool(i["unique"])) for i in insp.get_indexes(table)),
+            # dialect_options: a partial index's predicate and PostgreSQL's index method (gin) too
+            "indexes": sorted((i["name"] or "", i["column_names"], bool(i["unique"]),
+                               sorted((k, " ".join(str(v).split())) for k, v in i.get("dialect_options", {}).items()))
+                              for i in insp.get_indexes(table)),
             "unique": sorted((u["name"] or "", u["column_names"]) for u in insp.get_unique_constraints(table)),
             "checks": sorted((c["name"] or "", " ".join(c["sqltext"].split())) for c in insp.get_check_constraints(table)),
         }

@@ -15,6 +15,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, Operati
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from bot.platform.db import sqlite_driver
+from bot.platform.db.metadata import use_postgresql_options
 from bot.platform.deferred import said
 from bot.platform.i18n import N_
 
@@ -98,7 +99,9 @@ class Database:
                 self._reads = create_async_engine(url, echo=echo, hide_parameters=True,
                                                   module=sqlite_driver.on_loop_dbapi(), connect_args={"timeout": 0})
                 event.listen(self._reads.sync_engine, "connect", _read_pragmas)
-        elif self.dialect == "postgresql" and parsed.get_driver_name() == "asyncpg":
+        if self.dialect == "postgresql":
+            use_postgresql_options()
+        if self.dialect == "postgresql" and parsed.get_driver_name() == "asyncpg":
             # Reads without a transaction or a ping: one round trip per statement instead of five or six (a
             # ping is BEGIN, ";" and ROLLBACK; then BEGIN before the statement and ROLLBACK on its return to
             # the pool). Each statement still sees one snapshot (read committed), as it did in a transaction;

@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Table
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 
 def insert_for(conn: AsyncConnection, table: Table) -> Any:
     if conn.dialect.name == "postgresql":
+        # Imported here: a bot on SQLite never loads the PostgreSQL dialect (docs/scaling.md, "Memory").
+        from sqlalchemy.dialects import postgresql
+
         return postgresql.insert(table)
     return sqlite.insert(table)
 
