@@ -277,6 +277,7 @@ class KudosBot(commands.Bot):
         self._flush_hooks.append(hook)
 
     async def setup_hook(self) -> None:
+        await self.db.start_checkpoints()  # WAL checkpoints of a SQLite file off the members' commits
         await self.db.check()
         if self.config.bot.auto_migrate:
             await migrate.upgrade(self.db, metadata=schema.metadata)  # a fresh database is created, not replayed

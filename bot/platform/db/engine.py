@@ -14,7 +14,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from bot.platform.db import sqlite_driver
+from bot.platform.db import checkpoints, sqlite_driver
+from bot.platform.db.checkpoints import Checkpointer
 from bot.platform.db.metadata import use_postgresql_options
 from bot.platform.deferred import said
 from bot.platform.i18n import N_
@@ -40,13 +41,15 @@ def mask_url(url: str) -> str:
         return "<invalid database URL>"
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, autocheckpoint: int | None) -> None:
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        if autocheckpoint is not None:  # checkpoints run in the background (bot.platform.db.checkpoints)
+            cursor.execute(f"PRAGMA wal_autocheckpoint={int(autocheckpoint)}")
     finally:
         cursor.close()
 
@@ -90,8 +93,11 @@ class Database:
             raise DatabaseError(said(N_("database_url: unsupported database URL {url} ({reason})"), url=mask_url(url),
                                      reason=str(exc))) from exc
         self._reads: AsyncEngine | None = None
+        self._autocheckpoint: int | None = None  # SQLite's own (1,000 pages) until start_checkpoints
+        self.checkpointer: Checkpointer | None = None
         if self.dialect == "sqlite":
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "connect",
+                         lambda dbapi_connection, _record: _sqlite_pragmas(dbapi_connection, self._autocheckpoint))
             database = parsed.database or ""
             if parsed.get_driver_name() == "aiosqlite" and database and database != ":memory:" \
                     and not database.startswith("file:"):
@@ -141,11 +147,25 @@ class Database:
             raise DatabaseError(said(N_("cannot connect to {url}: the folder {folder} does not exist; create it first"),
                                      url=mask_url(self.url), folder=str(folder)))
 
+    async def start_checkpoints(self, interval: float = checkpoints.INTERVAL_SECONDS) -> None:
+        """On a SQLite file: WAL checkpoints in the background from now on, ``interval`` seconds after a write,
+        instead of inside the commit that fills the WAL (:mod:`bot.platform.db.checkpoints`); the commits
+        themselves checkpoint only past ``checkpoints.BACKSTOP_PAGES``. The idle pooled connections are closed,
+        so that every connection from now on has that setting. Nothing elsewhere (and nothing when already
+        started); :meth:`close` stops it."""
+        if self._reads is None or not self.is_sqlite or self.checkpointer is not None:
+            return
+        self._autocheckpoint = checkpoints.BACKSTOP_PAGES
+        await self.engine.dispose()
+        self.checkpointer = checkpoints.Checkpointer(self.engine, interval)
+
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncConnection]:
         """A connection inside one transaction: committed on success, rolled back on error."""
         async with self.engine.begin() as conn:
             yield conn
+        if self.checkpointer is not None:
+            self.checkpointer.wrote()
 
     @asynccontextmanager
     async def connect(self) -> AsyncIterator[AsyncConnection]:
@@ -179,6 +199,9 @@ class Database:
             return await work(conn)
 
     async def close(self) -> None:
+        if self.checkpointer is not None:
+            await self.checkpointer.stop()
+            self.checkpointer = None
         if self._reads is not None:
             await self._reads.dispose()
         await self.engine.dispose()
