@@ -29,7 +29,7 @@ from bot.linkedroles.crypto import TokenBox
 from bot.linkedroles.service import LinkedRolesService
 from bot.platform.clock import Clock
 from bot.platform.config import KudosConfig
-from bot.platform.config.per_guild import GuildConfigs
+from bot.platform.config.per_guild import GuildConfigs, PerGuild
 from bot.platform.db import Database
 from bot.platform.events import DomainEvent, EventBus, Outbound
 from bot.platform.jobs.effects import JobKey
@@ -81,7 +81,7 @@ class App:
     github: GithubService
 
     def ledger_policy(self, guild_id: int) -> LedgerPolicy:
-        return LedgerPolicy.from_config(self.guild_config(guild_id))
+        return self.ledger.policy_for(guild_id)  # built once per guild config (PerGuild)
 
     async def emit(self, conn: AsyncConnection, event: DomainEvent) -> None:
         """Publish a domain event inside the caller's transaction (rewards decide in it)."""
@@ -100,11 +100,9 @@ def build_app(config: KudosConfig, db: Database, clock: Clock, jobs: TimerSchedu
     guild_config = GuildConfigs(config)
     bus = EventBus()
 
-    def ledger_policy(guild_id: int) -> LedgerPolicy:
-        return LedgerPolicy.from_config(guild_config(guild_id))
-
-    def feedback_policy(guild_id: int) -> FeedbackPolicy:
-        return FeedbackPolicy.from_config(guild_config(guild_id))
+    # Each feature's rules, built from a guild's config once per config (its settings change: a new object).
+    ledger_policy = PerGuild(guild_config, LedgerPolicy.from_config)
+    feedback_policy = PerGuild(guild_config, FeedbackPolicy.from_config)
 
     async def emit_named(conn: AsyncConnection, name: str, guild_id: int, user_id: int,
                          data: dict[str, Any]) -> None:
@@ -132,8 +130,8 @@ def build_app(config: KudosConfig, db: Database, clock: Clock, jobs: TimerSchedu
     bus.subscribe(ContributionEvent, rewards.on_contribution)
     # Earned privileges are re-judged in the transaction of every change of a member's totals (a reversal: at once).
     privileges = PrivilegesService(
-        db, clock, lambda guild_id: PrivilegePolicy.from_config(
-            guild_config(guild_id), [s.name for s in ledger_policy(guild_id).ladder]),
+        db, clock, PerGuild(guild_config, lambda cfg: PrivilegePolicy.from_config(
+            cfg, [s.name for s in LedgerPolicy.from_config(cfg).ladder])),
         schedule=jobs.schedule)
     bus.subscribe(ContributionEvent, privileges.on_contribution)
     # What the brand gives back, recorded where it happens: delivered rewards, beta access, shipped reports.
@@ -154,7 +152,7 @@ def build_app(config: KudosConfig, db: Database, clock: Clock, jobs: TimerSchedu
     bus.subscribe(Outbound, github.on_outbound)
     jobs.register(SUMMARY_EVENT, github.summary)
     jobs.register(MERGE_NOTE_EVENT, github.merge_note)
-    betas = BetaService(db, clock, ledger, rewards, lambda guild_id: BetaPolicy.from_config(guild_config(guild_id)),
+    betas = BetaService(db, clock, ledger, rewards, PerGuild(guild_config, BetaPolicy.from_config),
                         emit=emit_named, schedule=jobs.schedule, outbound=bus.publish)
     # Linked roles: a linked member's numbers are queued for publishing in the transaction that changed them.
     linked_roles = LinkedRolesService(db, clock, config.linked_roles, TokenBox(secret), jobs.schedule)
@@ -180,7 +178,7 @@ def build_app(config: KudosConfig, db: Database, clock: Clock, jobs: TimerSchedu
     return App(
         config=config, db=db, clock=clock, jobs=jobs, guild_config=guild_config, bus=bus,
         ledger=ledger, rewards=rewards, contributions=contributions, feedback=feedback, betas=betas,
-        search=SearchService(db, clock, ledger, lambda guild_id: SearchPolicy.from_config(guild_config(guild_id)),
+        search=SearchService(db, clock, ledger, PerGuild(guild_config, SearchPolicy.from_config),
                              schedule_job),
         # /announce posts, reply counts of discussion threads, "what we changed" posts: the betas' budget.
         announcements=AnnouncementsService(betas),

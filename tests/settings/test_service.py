@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.ledger import LedgerPolicy
 from bot.platform.audit import store as audit_store
 from bot.platform.clock import FakeClock
 from bot.platform.config import loads_config
-from bot.platform.config.per_guild import GuildConfigs
+from bot.platform.config.per_guild import GuildConfigs, PerGuild
 from bot.platform.db import Database
 from bot.platform.errors import Conflict, InvalidInput
 from bot.settings.keys import all_keys, find_key, parse_value, toml_value
@@ -260,3 +261,37 @@ async def test_seasons_as_toml_and_the_same_value_written_another_way(db: Databa
     assert len(await audit_lines(db)) == lines
     with pytest.raises(InvalidInput, match=r"`seasons\[0\].ends`: must be after starts"):
         await svc.set(G, "seasons", '[{id = "s2", starts = 2026-03-01, ends = 2026-02-01}]', STAFF)
+
+
+async def test_a_policy_is_built_once_per_config_and_again_on_every_change(db: Database, clock: FakeClock) -> None:
+    """bot.platform.config.per_guild.PerGuild: the ledger's rules for a guild are built from its config once,
+    not on every command and credit, and built again as soon as a setting changes it (set, reset, another
+    process's change), so the change applies to the very next call."""
+    svc = service(db, clock)
+    await svc.load()
+    built: list[int] = []
+
+    def build(cfg: Any) -> LedgerPolicy:
+        built.append(cfg.points.answer)
+        return LedgerPolicy.from_config(cfg)
+
+    policy_for = PerGuild(svc.configs, build)
+    first = policy_for(G)
+    assert policy_for(G) is first and first.points_for("answer") == 12
+    assert policy_for(OTHER).points_for("answer") == 10 and policy_for(OTHER) is policy_for(OTHER)
+    assert built == [12, 10]
+    await svc.set(G, "points.answer", "25", STAFF)
+    assert policy_for(G).points_for("answer") == 25 and policy_for(OTHER).points_for("answer") == 10
+    await svc.reset(G, "points.answer", STAFF)
+    assert policy_for(G).points_for("answer") == 12
+    two = service(Database(db.url), clock)
+    try:
+        await two.load()
+        other_process = PerGuild(two.configs, LedgerPolicy.from_config)
+        assert other_process(G).points_for("answer") == 12
+        await svc.set(G, "points.answer", "30", STAFF)
+        assert await two.poll() == [G]
+        assert other_process(G).points_for("answer") == 30
+    finally:
+        await two.db.close()
+    assert built == [12, 10, 25, 12]  # one build per config, none per call
