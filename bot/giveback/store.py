@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.giveback.tables import giveback
@@ -26,16 +26,20 @@ async def add(conn: AsyncConnection, **values: object) -> None:
     await upsert(conn, giveback, dict(values), keys=["guild_id", "kind", "source_key"], update=[])
 
 
+# /profile's two reads, built once: building a statement costs more than running it here.
+_MEMBER = (g.guild_id == bindparam("guild_id"), g.user_id == bindparam("user_id"))
+_OF_MEMBER = (select(g.kind, g.detail, g.actor_id, g.at).where(*_MEMBER)
+              .order_by(g.at.desc(), g.id.desc()).limit(bindparam("limit", type_=Integer)))
+_COUNTS_OF_MEMBER = select(g.kind, func.count()).where(*_MEMBER).group_by(g.kind)
+
+
 async def of_member(conn: AsyncConnection, guild_id: int, user_id: int, limit: int) -> list[Given]:
-    rows = await conn.execute(select(g.kind, g.detail, g.actor_id, g.at)
-                              .where(g.guild_id == guild_id, g.user_id == user_id)
-                              .order_by(g.at.desc(), g.id.desc()).limit(limit))
+    rows = await conn.execute(_OF_MEMBER, {"guild_id": guild_id, "user_id": user_id, "limit": limit})
     return [Given(str(k), str(d), int(a) if a is not None else None, at) for k, d, a, at in rows]
 
 
 async def counts_of_member(conn: AsyncConnection, guild_id: int, user_id: int) -> dict[str, int]:
-    rows = await conn.execute(select(g.kind, func.count()).where(g.guild_id == guild_id, g.user_id == user_id)
-                              .group_by(g.kind))
+    rows = await conn.execute(_COUNTS_OF_MEMBER, {"guild_id": guild_id, "user_id": user_id})
     return {str(k): int(n) for k, n in rows}
 
 

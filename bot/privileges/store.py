@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.privileges.tables import member_privileges, privilege_moves
@@ -23,10 +23,13 @@ class Held:
     since: datetime
 
 
+# Built once (/profile reads it on every call): building a statement costs more than running it here.
+_OF_MEMBER = (select(mp.privilege, mp.held, mp.pin, mp.pin_reason, mp.pinned_by, mp.since)
+              .where(mp.guild_id == bindparam("guild_id"), mp.user_id == bindparam("user_id")))
+
+
 async def of_member(conn: AsyncConnection, guild_id: int, user_id: int) -> dict[str, Held]:
-    rows = await conn.execute(
-        select(mp.privilege, mp.held, mp.pin, mp.pin_reason, mp.pinned_by, mp.since)
-        .where(mp.guild_id == guild_id, mp.user_id == user_id))
+    rows = await conn.execute(_OF_MEMBER, {"guild_id": guild_id, "user_id": user_id})
     return {r[0]: Held(r[0], bool(r[1]), r[2], r[3], int(r[4]) if r[4] is not None else None, r[5]) for r in rows}
 
 

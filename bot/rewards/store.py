@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.platform.db.upsert import insert_for
@@ -294,14 +294,15 @@ async def held_grants(conn: AsyncConnection, guild_id: int) -> list[Grant]:
     return [_grant(r) for r in rows]
 
 
+# Read after every slash command: built once (building a statement costs more than running it here).
+_UNNOTIFIED_CLOSED_DM = select(grants).where(
+    grants.c.guild_id == bindparam("guild_id"), grants.c.user_id == bindparam("user_id"), grants.c.action == "perk",
+    grants.c.status == "delivered", grants.c.message_id.is_(None), grants.c.notified_at.is_(None))
+
+
 async def unnotified_closed_dm(conn: AsyncConnection, guild_id: int, user_id: int) -> list[Grant]:
     """Perk grants delivered while the member's DMs were closed, that nobody told them about yet."""
-    rows = await conn.execute(
-        select(grants).where(
-            grants.c.guild_id == guild_id, grants.c.user_id == user_id, grants.c.action == "perk",
-            grants.c.status == "delivered", grants.c.message_id.is_(None), grants.c.notified_at.is_(None),
-        )
-    )
+    rows = await conn.execute(_UNNOTIFIED_CLOSED_DM, {"guild_id": guild_id, "user_id": user_id})
     return [_grant(r) for r in rows]
 
 
