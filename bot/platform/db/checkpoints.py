@@ -4,7 +4,7 @@ In WAL mode every commit appends its pages to the ``-wal`` file, and SQLite copi
 (a checkpoint) when the WAL passes ``wal_autocheckpoint`` pages (1,000 by default), inside the commit that
 crossed the line. That commit then takes several times as long, and the larger the database the longer (its
 pages are further apart): at 1M ledger rows a credit's p99 was 1.7x that at 1,000 rows, the same without
-checkpoints (``bench/ledger.py``; docs/scaling.md, "Checkpoints in the background").
+checkpoints (``bench/ledger.py``; docs/scaling.md, "SQLite or PostgreSQL").
 
 :meth:`Database.start_checkpoints <bot.platform.db.Database.start_checkpoints>` (the bot calls it at start)
 runs a PASSIVE checkpoint on a connection of its own every ``interval`` seconds after a write, in aiosqlite's
@@ -52,6 +52,8 @@ class Checkpointer:
                 self.runs += 1
             except DBAPIError:  # e.g. the disk is full: the commits' own backstop still checkpoints
                 log.warning("a background WAL checkpoint failed; trying again after the next write", exc_info=True)
+            except Exception:  # noqa: BLE001 - a bug here must not end the task and leave only the backstop
+                log.exception("a background WAL checkpoint failed unexpectedly; trying again after the next write")
 
     async def stop(self) -> None:
         self._task.cancel()

@@ -6,9 +6,15 @@ checkpoint is what moves committed pages from ``-wal`` into the database file.""
 from __future__ import annotations
 
 import asyncio
+import logging
+import sqlite3
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
+import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, Text, insert
+from sqlalchemy.exc import OperationalError
 
 from bot.platform.db import Database
 
@@ -70,5 +76,42 @@ async def test_only_a_sqlite_file_gets_the_background_task(tmp_path: Path, db_ur
     try:
         await db.start_checkpoints()
         assert (db.checkpointer is not None) == db_url.startswith("sqlite")
+    finally:
+        await db.close()
+
+
+async def test_a_failed_checkpoint_is_logged_and_the_next_write_checkpoints_again(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A checkpoint that fails (here the first one, with the error a full disk would give) is logged, and the task
+    keeps running: the next write is checkpointed."""
+    path = tmp_path / "kudos.db"
+    db = await _open(path)
+    try:
+        await db.start_checkpoints(interval=0.05)
+        assert db.checkpointer is not None
+        real_connect = db.engine.connect
+        failures = iter([True])
+
+        def connect() -> Any:
+            if next(failures, False):
+                raise OperationalError("PRAGMA wal_checkpoint(PASSIVE)", {}, sqlite3.OperationalError("disk I/O error"))
+            return real_connect()
+
+        monkeypatch.setattr(db.checkpointer, "_engine", SimpleNamespace(connect=connect))
+        with caplog.at_level(logging.WARNING, logger="bot.platform.db.checkpoints"):
+            await _write_pages(db)
+            for _ in range(100):
+                await asyncio.sleep(0.02)
+                if any(r.name == "bot.platform.db.checkpoints" for r in caplog.records):
+                    break
+        [failed] = [r for r in caplog.records if r.name == "bot.platform.db.checkpoints"]
+        assert "a background WAL checkpoint failed" in failed.getMessage() and failed.levelno == logging.WARNING
+        assert db.checkpointer.runs == 0 and not db.checkpointer._task.done()
+        await _write_pages(db)
+        for _ in range(100):
+            await asyncio.sleep(0.02)
+            if db.checkpointer.runs:
+                break
+        assert db.checkpointer.runs == 1 and path.stat().st_size > PAGES * 4_000
     finally:
         await db.close()
