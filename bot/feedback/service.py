@@ -29,9 +29,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.feedback import public as public_items
 from bot.feedback import store as repo
 from bot.feedback.curation import Curation
+from bot.feedback.following import Following
 from bot.feedback.jobs import (
     DmKey,
     ItemEmbed,
@@ -64,7 +64,7 @@ from bot.platform import audit
 from bot.platform.clock import Clock
 from bot.platform.db import Database
 from bot.platform.db.locks import lock_for_write
-from bot.platform.errors import Conflict, InvalidInput, LimitReached, NotAllowed, NotFound
+from bot.platform.errors import Conflict, InvalidInput, LimitReached, NotFound
 from bot.platform.events import DomainEvent, Outbound, Signal
 from bot.platform.i18n import N_
 from bot.platform.jobs.effects import JobKey
@@ -101,7 +101,7 @@ def _key(item: FeedbackItem, stage: str, user_id: int) -> str:
     return base if user_id == item.reporter_id else f"{base}:co:{user_id}"
 
 
-class FeedbackService(Reads, BetaLookups, DmsMemory):
+class FeedbackService(Reads, BetaLookups, DmsMemory, Following):
     def __init__(
         self,
         db: Database,
@@ -541,7 +541,7 @@ class FeedbackService(Reads, BetaLookups, DmsMemory):
                 return False
             return await repo.mark_staff_response(conn, item.id, self.clock.now())
 
-    # ------------------------------------------------------------------ votes and followers
+    # ------------------------------------------------------------------ votes (following: bot.feedback.following)
 
     async def vote(self, guild_id: int, item_id: int, user_id: int) -> VoteResult:
         """"Me too": one vote per member; the reporter's own vote counts only when the guild says so."""
@@ -577,37 +577,6 @@ class FeedbackService(Reads, BetaLookups, DmsMemory):
         """Something the card shows changed outside this feature (a GitHub link): queue its edit job."""
         async with self._write(guild_id) as conn:
             await self.queue_embed(conn, guild_id, item_id)
-
-    async def toggle_follow(self, guild_id: int, item_id: int, user_id: int) -> tuple[bool, str]:
-        """Follow or unfollow; returns ``(following, message)``."""
-        async with self._write(guild_id) as conn:
-            # The item's row lock (a vote updates the row anyway): a concurrent merge into another report waits,
-            # so no vote or follow lands on the duplicate after its votes and followers moved.
-            item = await self._public(conn, guild_id, item_id, for_update=True)
-            if user_id == item.reporter_id:
-                return True, "This is your report: you hear about every update already."
-            if await repo.add_follower(conn, item.id, user_id, self.clock.now()):
-                return True, f"Following #{item.id}: you'll get a DM when its status changes. Click again to stop."
-            await repo.remove_follower(conn, item.id, user_id)
-            voted = await repo.has_voted(conn, item.id, user_id)
-            extra = " You still hear about it because you voted." if voted else ""
-            return False, f"You no longer follow #{item.id}.{extra}"
-
-    async def set_public(self, guild_id: int, item_id: int, public: bool | None, *, actor_id: int,
-                         staff: bool) -> FeedbackItem:
-        """Show an item on the public pages (True), keep it off (False) or follow its type's default (None).
-        Staff decide; a reporter may only keep their own item private."""
-        async with self.db.begin() as conn:
-            item = await self._get(conn, guild_id, item_id, for_update=True)
-            if not staff and (item.reporter_id != actor_id or public is not False):
-                raise NotAllowed(N_("Only staff can put a report on the public pages; you can keep your own "
-                                 "report private (`public:off`)."))
-            await public_items.set_public(conn, guild_id, item_id, public)
-            self.changed.send(guild_id)
-            await audit.record(conn, now=self.clock.now(), action="feedback.public", guild_id=guild_id,
-                               actor_id=actor_id, target_id=item.reporter_id,
-                               details={"item": item_id, "public": public})
-        return item
 
 
 __all__ = ["FeedbackService", "NOTIFY_EVENT", "PUBLIC_STATUSES"]

@@ -15,7 +15,6 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, Operati
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from bot.platform.db import checkpoints, sqlite_driver
-from bot.platform.db.checkpoints import Checkpointer
 from bot.platform.db.metadata import use_postgresql_options
 from bot.platform.deferred import said
 from bot.platform.i18n import N_
@@ -93,8 +92,9 @@ class Database:
             raise DatabaseError(said(N_("database_url: unsupported database URL {url} ({reason})"), url=mask_url(url),
                                      reason=str(exc))) from exc
         self._reads: AsyncEngine | None = None
+        self._sqlite_file = False  # a SQLite file through aiosqlite (reads on the loop, background checkpoints)
         self._autocheckpoint: int | None = None  # SQLite's own (1,000 pages) until start_checkpoints
-        self.checkpointer: Checkpointer | None = None
+        self.checkpointer: checkpoints.Checkpointer | None = None
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect",
                          lambda dbapi_connection, _record: _sqlite_pragmas(dbapi_connection, self._autocheckpoint))
@@ -102,6 +102,7 @@ class Database:
             if parsed.get_driver_name() == "aiosqlite" and database and database != ":memory:" \
                     and not database.startswith("file:"):
                 # A file of its own: a second engine over it sees the same data (an in-memory one would not).
+                self._sqlite_file = True
                 self._reads = create_async_engine(url, echo=echo, hide_parameters=True,
                                                   module=sqlite_driver.on_loop_dbapi(), connect_args={"timeout": 0})
                 event.listen(self._reads.sync_engine, "connect", _read_pragmas)
@@ -153,7 +154,7 @@ class Database:
         themselves checkpoint only past ``checkpoints.BACKSTOP_PAGES``. The idle pooled connections are closed,
         so that every connection from now on has that setting. Nothing elsewhere (and nothing when already
         started); :meth:`close` stops it."""
-        if self._reads is None or not self.is_sqlite or self.checkpointer is not None:
+        if not self._sqlite_file or self.checkpointer is not None:
             return
         self._autocheckpoint = checkpoints.BACKSTOP_PAGES
         await self.engine.dispose()
