@@ -32,7 +32,7 @@ from bot.platform.db import Database, locks
 from bot.platform.errors import NotAllowed, NotFound
 from bot.platform.events import Outbound, Signal
 from bot.platform.i18n import N_
-from bot.platform.personal import Keep, PersonalData, check_registry
+from bot.platform.personal import PersonalData, check_registry
 from bot.privacy import store as repo
 
 RETENTION_EVENT = "privacy.retention"
@@ -102,9 +102,6 @@ class PrivacyService:
         self.clock = clock
         self.retention_days = retention_days
         self.personal_data = check_registry(personal_data, reserved=EXPORT_HEADER)
-        # Export sections of rows erasure keeps on purpose (the tracking opt-out): not "data to erase".
-        self._kept_sections = frozenset(s.key for d in self.personal_data if isinstance(d.erase, Keep)
-                                        for s in d.export)
 
     def _settled(self, guild_id: int, user_id: int, *, enabled: bool = False) -> AbstractAsyncContextManager[None]:
         if self._settle_member is None or enabled:
@@ -166,12 +163,6 @@ class PrivacyService:
             **_plain(data),
         }
 
-    @staticmethod
-    def holds_nothing(export: dict[str, Any]) -> bool:
-        """True when an export has no personal data in it (the header aside)."""
-        keys = set(export) - set(EXPORT_HEADER)
-        return all(not export[k] for k in keys)
-
     # ------------------------------------------------------------------ erasure
 
     async def forget(self, guild_id: int, user_id: int, *, via: str = "request") -> Erasure:
@@ -202,11 +193,10 @@ class PrivacyService:
         return Erasure(pseudonym, rows)
 
     async def holds_data(self, guild_id: int, user_id: int) -> bool:
-        """Whether there is anything to erase (what erasure keeps, the tracking opt-out, doesn't count)."""
-        data = await self.export(guild_id, user_id)
-        for key in self._kept_sections:
-            data.pop(key, None)
-        return not self.holds_nothing(data)
+        """Whether there is anything to erase (what erasure keeps, the tracking opt-out, doesn't count). One
+        statement, not an export: ``/mydata forget`` asks this before it answers."""
+        async with self.db.connect() as conn:
+            return await repo.holds_any(conn, self.personal_data, guild_id, user_id)
 
     # ------------------------------------------------------------------ membership and retention
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.platform.db.upsert import upsert
@@ -154,6 +154,17 @@ async def export(conn: AsyncConnection, declarations: Iterable[PersonalData], gu
         for section in decl.export:
             out[section.key] = await _section(conn, decl, section, guild_id, user_id)
     return out
+
+
+async def holds_any(conn: AsyncConnection, declarations: Iterable[PersonalData], guild_id: int,
+                    user_id: int) -> bool:
+    """Whether erasure would find any row of ``user_id`` in ``guild_id``: one statement of ``EXISTS`` tests, one
+    per declaration that erasure changes (a :class:`Keep` one is left out), each stopping at the first row."""
+    tests = [exists(select(1).select_from(d.table).where(_theirs(d, guild_id, user_id)))
+             for d in declarations if not isinstance(d.erase, Keep)]
+    if not tests:
+        return False
+    return bool((await conn.execute(select(or_(*tests)))).scalar_one())
 
 
 def _swap(column: Any, user_id: int, pseudonym: int) -> Any:

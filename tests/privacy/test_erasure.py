@@ -157,3 +157,21 @@ async def test_a_custom_declaration_runs_and_counts(db: Database, seeded: tuple[
     assert erased.rows["web_sessions"] == 7
     assert [(e.guild_id, e.user_id, e.pseudonym, e.now) for e in seen] == [(G, M, erased.pseudonym, seeded[1].now())]
     assert (await _holding(db, M))[("web_sessions", "user_id", G)] == 1  # the function chose to leave it
+
+
+async def test_holds_data_is_whether_erasure_would_find_a_row(
+    db: Database, seeded: tuple[PrivacyService, FakeClock]
+) -> None:
+    """``/mydata forget`` asks ``holds_data`` before it offers the button: one statement, true for a row in any table
+    erasure changes (each declaration on its own: the seed holds the member in every one), false for what erasure
+    keeps (the tracking opt-out), for someone Kudos never saw, and once the member is erased."""
+    _, clock = seeded
+    for decl in PERSONAL_DATA:
+        alone = PrivacyService(db, clock, lambda _g: 0, personal_data=[decl])
+        assert await alone.holds_data(G, M) is not isinstance(decl.erase, Keep), decl.table.name
+        assert not await alone.holds_data(G, 830000000000000099), decl.table.name
+    privacy = PrivacyService(db, clock, lambda _g: 0, personal_data=PERSONAL_DATA)
+    assert await privacy.holds_data(G, M) and await privacy.holds_data(G2, M)
+    await privacy.forget(G, M)
+    assert not await privacy.holds_data(G, M)
+    assert await privacy.holds_data(G2, M)  # another server's data is another question
