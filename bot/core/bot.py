@@ -19,6 +19,7 @@ from bot.core import i18n, interactions
 from bot.core.effects import Effects
 from bot.core.errors import KudosTree
 from bot.core.flood import InteractionGate
+from bot.core.message_cache import KudosConnectionState, ShardedKudosConnectionState
 from bot.core.pacing import Pacer
 from bot.core.tasks import BackgroundTasks
 from bot.dashboard import secret_from_env
@@ -229,6 +230,11 @@ class KudosBot(commands.Bot):
         super().add_listener(func, name)
         self._async_events.add((func.__name__ if name is discord.utils.MISSING else name).removeprefix("on_"))
 
+    def _get_state(self, **options: Any) -> Any:
+        """discord.py's connection state, with its message cache indexed by id (:mod:`bot.core.message_cache`)."""
+        return KudosConnectionState(dispatch=self.dispatch, handlers=self._handlers, hooks=self._hooks,
+                                    http=self.http, **options)
+
     def dispatch(self, event_name: str, /, *args: Any, **kwargs: Any) -> None:
         sync = self._sync_listeners.get(event_name)
         if sync:
@@ -418,6 +424,10 @@ class KudosBot(commands.Bot):
 
 class ShardedKudosBot(KudosBot, commands.AutoShardedBot):
     """The same bot on ``AutoShardedBot`` (``bot.shard_count`` in config)."""
+
+    def _get_state(self, **options: Any) -> Any:
+        return ShardedKudosConnectionState(dispatch=self.dispatch, handlers=self._handlers, hooks=self._hooks,
+                                           http=self.http, **options)
 
 
 def create_bot(config: KudosConfig, **kwargs: Any) -> KudosBot:
